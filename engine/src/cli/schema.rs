@@ -1,0 +1,48 @@
+//! `laurel schema`.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::{EXIT_INVALID, EXIT_OK};
+
+pub fn run(out: Option<&Path>, check: bool) -> anyhow::Result<ExitCode> {
+    let Some(dir) = out else {
+        print!(
+            "{}",
+            laurel::schemas::render(&laurel::schemas::award_schema())
+        );
+        return Ok(ExitCode::from(EXIT_OK));
+    };
+    let mut stale = Vec::new();
+    if !check {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create `{}`", dir.display()))?;
+    }
+    for (name, schema) in laurel::schemas::all() {
+        let path = dir.join(name);
+        let text = laurel::schemas::render(&schema);
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        if current == text {
+            continue;
+        }
+        if check {
+            stale.push(path.display().to_string());
+        } else {
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write `{}`", path.display()))?;
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    if stale.is_empty() {
+        Ok(ExitCode::from(EXIT_OK))
+    } else {
+        eprintln!(
+            "stale schemas (run `laurel schema --out {}`): {}",
+            dir.display(),
+            stale.join(", ")
+        );
+        Ok(ExitCode::from(EXIT_INVALID))
+    }
+}

@@ -1,0 +1,66 @@
+//! `laurel validate`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde::Serialize;
+
+use super::files::{DirFiles, definitions};
+use super::render::render_text;
+use super::{EXIT_INVALID, EXIT_OK, Format};
+
+#[derive(Serialize)]
+struct FileReport<'a> {
+    file: String,
+    valid: bool,
+    errors: usize,
+    warnings: usize,
+    diagnostics: &'a laurel::Diagnostics,
+}
+
+pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<ExitCode> {
+    let files = definitions(paths)?;
+    let mut reports = Vec::new();
+    for file in &files {
+        let source = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read `{}`", file.display()))?;
+        let report = laurel::check_definition(&source, &DirFiles::beside(file));
+        reports.push((file.display().to_string(), source, report.diagnostics));
+    }
+    let valid = reports.iter().all(|(_, _, d)| !d.has_errors());
+    let mut out = String::new();
+    match format {
+        Format::Json => {
+            let files: Vec<FileReport<'_>> = reports
+                .iter()
+                .map(|(file, _, d)| FileReport {
+                    file: file.clone(),
+                    valid: !d.has_errors(),
+                    errors: d.error_count(),
+                    warnings: d.len() - d.error_count(),
+                    diagnostics: d,
+                })
+                .collect();
+            out = serde_json::to_string_pretty(
+                &serde_json::json!({ "valid": valid, "files": files }),
+            )?;
+            out.push('\n');
+        }
+        Format::Text => {
+            for (file, source, diagnostics) in &reports {
+                for d in diagnostics {
+                    out.push_str(&render_text(file, source, d));
+                }
+                let errors = diagnostics.error_count();
+                let warnings = diagnostics.len() - errors;
+                let verdict = if errors == 0 { "valid" } else { "invalid" };
+                out.push_str(&format!(
+                    "{file}: {verdict} ({errors} errors, {warnings} warnings)\n"
+                ));
+            }
+        }
+    }
+    print!("{out}");
+    Ok(ExitCode::from(if valid { EXIT_OK } else { EXIT_INVALID }))
+}

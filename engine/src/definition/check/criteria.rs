@@ -1,0 +1,346 @@
+//! Scales, categories, criteria and indicators.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+
+use super::Checker;
+use crate::definition::model::{Category, Criterion, Indicator, Level, Scale, ScaleKind};
+use crate::definition::wire::ScaleSpec;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::ids::ScaleId;
+
+impl Checker<'_> {
+    pub(super) fn scales(&mut self) -> HashMap<String, Scale> {
+        let def = self.def;
+        self.unique(
+            def.scales.iter().map(|s| s.id.as_str()).enumerate(),
+            |i| format!("/scales/{i}/id"),
+            "scale",
+        );
+        let mut out = HashMap::new();
+        for (i, spec) in def.scales.iter().enumerate() {
+            if let Some(scale) = self.scale(spec, &format!("/scales/{i}")) {
+                out.entry(spec.id.as_str().to_owned()).or_insert(scale);
+            }
+        }
+        out
+    }
+
+    fn scale(&mut self, s: &ScaleSpec, pointer: &str) -> Option<Scale> {
+        self.opt_text(s.name.as_ref(), &format!("{pointer}/name"));
+        let numeric = s.min.is_some() || s.max.is_some() || s.step.is_some();
+        if numeric && !s.levels.is_empty() {
+            self.push(
+                Diagnostic::error(
+                    Code::Scale,
+                    pointer,
+                    format!("scale `{}` has both `levels` and `min`/`max`/`step`", s.id),
+                )
+                .with_hint("a scale is either numeric (`min`, `max`, optional `step`) or labelled (`levels`)"),
+            );
+            return None;
+        }
+        if !s.levels.is_empty() {
+            self.unique(
+                s.levels.iter().map(|l| l.id.as_str()).enumerate(),
+                |i| format!("{pointer}/levels/{i}/id"),
+                "level",
+            );
+            for (i, l) in s.levels.iter().enumerate() {
+                self.text(&l.label, &format!("{pointer}/levels/{i}/label"));
+                self.opt_text(
+                    l.guidance.as_ref(),
+                    &format!("{pointer}/levels/{i}/guidance"),
+                );
+            }
+            if !s.bands.is_empty() {
+                self.error(
+                    Code::Scale,
+                    format!("{pointer}/bands"),
+                    "`bands` apply to numeric scales; give labelled levels their own `guidance`",
+                );
+            }
+            let levels = s
+                .levels
+                .iter()
+                .map(|l| Level {
+                    id: l.id.clone(),
+                    label: l.label.clone(),
+                    value: l.value,
+                })
+                .collect();
+            return Some(Scale {
+                id: s.id.clone(),
+                kind: ScaleKind::Levels(levels),
+            });
+        }
+        let (Some(min), Some(max)) = (s.min, s.max) else {
+            self.push(
+                Diagnostic::error(
+                    Code::Scale,
+                    pointer,
+                    format!("scale `{}` needs `min` and `max`, or `levels`", s.id),
+                )
+                .with_hint("for example `\"min\": 0, \"max\": 10, \"step\": 0.5`"),
+            );
+            return None;
+        };
+        let mut ok = true;
+        if min >= max {
+            self.error(
+                Code::Scale,
+                format!("{pointer}/max"),
+                format!("`max` ({max}) must be above `min` ({min})"),
+            );
+            ok = false;
+        }
+        if let Some(step) = s.step {
+            if step <= Decimal::ZERO {
+                self.error(
+                    Code::Scale,
+                    format!("{pointer}/step"),
+                    format!("`step` must be positive, not `{step}`"),
+                );
+                ok = false;
+            } else if ok && !((max - min) % step).is_zero() {
+                self.push(
+                    Diagnostic::error(
+                        Code::Scale,
+                        format!("{pointer}/step"),
+                        format!("`step` {step} does not divide the range {min}..{max}"),
+                    )
+                    .with_hint("marks are `min + k × step`; pick a step that reaches `max`"),
+                );
+                ok = false;
+            }
+        }
+        for (i, b) in s.bands.iter().enumerate() {
+            self.text(&b.guidance, &format!("{pointer}/bands/{i}/guidance"));
+            if b.from > b.to || b.from < min || b.to > max {
+                self.error(
+                    Code::Scale,
+                    format!("{pointer}/bands/{i}"),
+                    format!(
+                        "band {}..{} is not an ordered range within {min}..{max}",
+                        b.from, b.to
+                    ),
+                );
+            }
+        }
+        ok.then(|| Scale {
+            id: s.id.clone(),
+            kind: ScaleKind::Numeric {
+                min,
+                max,
+                step: s.step,
+            },
+        })
+    }
+
+    pub(super) fn categories(&mut self, scales: &HashMap<String, Scale>) -> Vec<Category> {
+        let def = self.def;
+        self.unique(
+            def.categories.iter().map(|c| c.id.as_str()).enumerate(),
+            |i| format!("/categories/{i}/id"),
+            "category",
+        );
+        if def.categories.is_empty() {
+            self.error(Code::Category, "/categories", "the award has no category");
+        }
+        let mut out = Vec::new();
+        for (i, c) in def.categories.iter().enumerate() {
+            let pointer = format!("/categories/{i}");
+            self.text(&c.name, &format!("{pointer}/name"));
+            self.opt_text(c.description.as_ref(), &format!("{pointer}/description"));
+            if c.applicant_types.is_empty() {
+                self.error(
+                    Code::Category,
+                    format!("{pointer}/applicant_types"),
+                    format!("category `{}` admits no applicant type", c.id),
+                );
+            }
+            for (j, t) in c.applicant_types.iter().enumerate() {
+                self.applicant_type_ref(t.as_str(), &format!("{pointer}/applicant_types/{j}"));
+            }
+            let fields = self.category_form(i);
+            let criteria = self.criteria(i, scales);
+            let eligibility = self.category_rules(i);
+            out.push(Category {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                description: c.description.clone(),
+                applicant_types: c.applicant_types.clone(),
+                eligibility,
+                fields,
+                criteria,
+                winners: c.winners,
+            });
+        }
+        out
+    }
+
+    fn criteria(&mut self, index: usize, scales: &HashMap<String, Scale>) -> Vec<Criterion> {
+        let def = self.def;
+        let Some(category) = def.categories.get(index) else {
+            return Vec::new();
+        };
+        let base = format!("/categories/{index}/criteria");
+        if category.criteria.is_empty() {
+            self.push(
+                Diagnostic::error(
+                    Code::Category,
+                    &base,
+                    format!(
+                        "category `{}` has no criteria, so it cannot be judged",
+                        category.id
+                    ),
+                )
+                .with_hint("add at least one criterion with one indicator"),
+            );
+        }
+        self.unique(
+            category.criteria.iter().map(|c| c.id.as_str()).enumerate(),
+            |i| format!("{base}/{i}/id"),
+            "criterion",
+        );
+        let indicator_ids: Vec<(String, &str)> = category
+            .criteria
+            .iter()
+            .enumerate()
+            .flat_map(|(i, c)| {
+                let base = &base;
+                c.indicators
+                    .iter()
+                    .enumerate()
+                    .map(move |(j, ind)| (format!("{base}/{i}/indicators/{j}/id"), ind.id.as_str()))
+            })
+            .collect();
+        self.unique(
+            indicator_ids.iter().map(|(_, id)| *id).enumerate(),
+            |k| {
+                indicator_ids
+                    .get(k)
+                    .map(|(p, _)| p.clone())
+                    .unwrap_or_default()
+            },
+            "indicator (indicator ids are unique within a category)",
+        );
+        self.weights(
+            category.criteria.iter().map(|c| c.weight),
+            &base,
+            "criterion",
+            &format!("category `{}`", category.id),
+        );
+        let mut out = Vec::new();
+        for (i, c) in category.criteria.iter().enumerate() {
+            let pointer = format!("{base}/{i}");
+            self.text(&c.name, &format!("{pointer}/name"));
+            self.opt_text(c.guidance.as_ref(), &format!("{pointer}/guidance"));
+            if c.indicators.is_empty() {
+                self.error(
+                    Code::Category,
+                    format!("{pointer}/indicators"),
+                    format!("criterion `{}` has no indicators", c.id),
+                );
+            }
+            self.weights(
+                c.indicators.iter().map(|ind| ind.weight),
+                &format!("{pointer}/indicators"),
+                "indicator",
+                &format!("criterion `{}`", c.id),
+            );
+            let mut indicators = Vec::new();
+            for (j, ind) in c.indicators.iter().enumerate() {
+                let ip = format!("{pointer}/indicators/{j}");
+                self.text(&ind.name, &format!("{ip}/name"));
+                self.opt_text(ind.guidance.as_ref(), &format!("{ip}/guidance"));
+                let scale_id = ind.scale.as_ref().unwrap_or(&def.scoring.scale);
+                let scale = self.scale_ref(
+                    scale_id,
+                    scales,
+                    &format!("{ip}/scale"),
+                    ind.scale.is_some(),
+                );
+                if let Some(scale) = scale {
+                    indicators.push(Indicator {
+                        id: ind.id.clone(),
+                        name: ind.name.clone(),
+                        guidance: ind.guidance.clone(),
+                        weight: ind.weight,
+                        scale,
+                    });
+                }
+            }
+            out.push(Criterion {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                guidance: c.guidance.clone(),
+                weight: c.weight,
+                indicators,
+            });
+        }
+        out
+    }
+
+    /// Resolves a scale; an indicator without its own scale reports nothing here, since a
+    /// wrong `scoring.scale` is reported once, at `/scoring/scale`.
+    pub(super) fn scale_ref(
+        &mut self,
+        id: &ScaleId,
+        scales: &HashMap<String, Scale>,
+        pointer: &str,
+        report: bool,
+    ) -> Option<Scale> {
+        if let Some(s) = scales.get(id.as_str()) {
+            return Some(s.clone());
+        }
+        if report {
+            let def = self.def;
+            self.reference(
+                def.scales.iter().map(|s| s.id.as_str()),
+                id.as_str(),
+                pointer,
+                "scale",
+            );
+        }
+        None
+    }
+
+    fn weights(
+        &mut self,
+        weights: impl Iterator<Item = Decimal> + Clone,
+        base: &str,
+        what: &str,
+        owner: &str,
+    ) {
+        let mut any = false;
+        let mut all_zero = true;
+        for (i, w) in weights.enumerate() {
+            any = true;
+            if w.is_sign_negative() && !w.is_zero() {
+                self.push(
+                    Diagnostic::error(
+                        Code::Weight,
+                        format!("{base}/{i}/weight"),
+                        format!("{what} weight `{w}` is negative"),
+                    )
+                    .with_hint("weights are 0 or more; 0 reports a value without counting it"),
+                );
+            }
+            if !w.is_zero() {
+                all_zero = false;
+            }
+        }
+        if any && all_zero {
+            self.push(
+                Diagnostic::error(
+                    Code::Weight,
+                    base,
+                    format!("every {what} weight of {owner} is 0, so nothing would count"),
+                )
+                .with_hint("give at least one a positive weight"),
+            );
+        }
+    }
+}

@@ -1,0 +1,396 @@
+//! Form fields and applicant types.
+
+use std::collections::BTreeMap;
+
+use super::{Checker, FieldInfo};
+use crate::definition::model::{ApplicantType, Field, FieldKind, Scope, TextFormat};
+use crate::definition::wire::{AppliesTo, FieldSpec, FieldType};
+use crate::diagnostics::{Code, Diagnostic};
+
+impl Checker<'_> {
+    pub(super) fn award_form(&mut self) -> Vec<Field> {
+        let mut info = BTreeMap::new();
+        let fields = self.fields(&self.def.form.fields, "/form/fields", "", &mut info);
+        self.award_fields = info;
+        fields
+    }
+
+    /// Lowers a category's own fields; they may not reuse an award field's id.
+    pub(super) fn category_form(&mut self, index: usize) -> Vec<Field> {
+        let def = self.def;
+        let Some(category) = def.categories.get(index) else {
+            return Vec::new();
+        };
+        let base = format!("/categories/{index}/fields");
+        let mut info = BTreeMap::new();
+        let fields = self.fields(&category.fields, &base, "", &mut info);
+        for (i, f) in category.fields.iter().enumerate() {
+            if self.award_fields.contains_key(f.id.as_str()) {
+                self.push(
+                    Diagnostic::error(
+                        Code::DuplicateId,
+                        format!("{base}/{i}/id"),
+                        format!(
+                            "category field `{}` has the id of an award-wide field",
+                            f.id
+                        ),
+                    )
+                    .with_hint("rename it, or restrict the award-wide field with `applies_to`"),
+                );
+            }
+        }
+        self.category_fields
+            .insert(category.id.as_str().to_owned(), info);
+        fields
+    }
+
+    fn fields(
+        &mut self,
+        specs: &[FieldSpec],
+        base: &str,
+        prefix: &str,
+        info: &mut BTreeMap<String, FieldInfo>,
+    ) -> Vec<Field> {
+        self.unique(
+            specs.iter().map(|f| f.id.as_str()).enumerate(),
+            |i| format!("{base}/{i}/id"),
+            "field id",
+        );
+        specs
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                let pointer = format!("{base}/{i}");
+                let path = if prefix.is_empty() {
+                    spec.id.as_str().to_owned()
+                } else {
+                    format!("{prefix}.{}", spec.id)
+                };
+                let field = self.field(spec, &pointer, &path, info);
+                // The first of two fields with one id is the one references mean.
+                info.entry(path).or_insert_with(|| FieldInfo {
+                    field_type: spec.field_type,
+                    options: spec.options.iter().map(|o| o.value.clone()).collect(),
+                });
+                field
+            })
+            .collect()
+    }
+
+    fn field(
+        &mut self,
+        spec: &FieldSpec,
+        pointer: &str,
+        path: &str,
+        info: &mut BTreeMap<String, FieldInfo>,
+    ) -> Field {
+        self.text(&spec.label, &format!("{pointer}/label"));
+        self.opt_text(spec.help.as_ref(), &format!("{pointer}/help"));
+        let scope = self.scope(spec.applies_to.as_ref(), &format!("{pointer}/applies_to"));
+        self.constraints_fit(spec, pointer);
+        let t = spec.field_type;
+        let kind = match t {
+            FieldType::ShortText | FieldType::LongText | FieldType::Email | FieldType::Url => {
+                if let Some(pattern) = &spec.pattern {
+                    self.pattern(pattern, &format!("{pointer}/pattern"));
+                }
+                self.order(
+                    spec.min_length.map(u64::from),
+                    spec.max_length.map(u64::from),
+                    pointer,
+                    "min_length",
+                    "max_length",
+                );
+                FieldKind::Text {
+                    format: match t {
+                        FieldType::LongText => TextFormat::Long,
+                        FieldType::Email => TextFormat::Email,
+                        FieldType::Url => TextFormat::Url,
+                        _ => TextFormat::Short,
+                    },
+                    min_length: spec.min_length,
+                    max_length: spec.max_length,
+                    pattern: spec.pattern.clone(),
+                }
+            }
+            FieldType::Number | FieldType::Integer => {
+                if let (Some(min), Some(max)) = (spec.min, spec.max)
+                    && min > max
+                {
+                    self.error(
+                        Code::Field,
+                        format!("{pointer}/max"),
+                        format!("`max` ({max}) is below `min` ({min})"),
+                    );
+                }
+                if t == FieldType::Integer {
+                    for (name, v) in [("min", spec.min), ("max", spec.max)] {
+                        if let Some(v) = v
+                            && !v.fract().is_zero()
+                        {
+                            self.error(
+                                Code::Field,
+                                format!("{pointer}/{name}"),
+                                format!("`{name}` of an integer field must be whole, not `{v}`"),
+                            );
+                        }
+                    }
+                }
+                FieldKind::Number {
+                    integer: t == FieldType::Integer,
+                    min: spec.min,
+                    max: spec.max,
+                }
+            }
+            FieldType::Boolean => FieldKind::Boolean,
+            FieldType::Date => {
+                if let (Some(a), Some(b)) = (spec.not_before, spec.not_after)
+                    && a > b
+                {
+                    self.error(
+                        Code::Field,
+                        format!("{pointer}/not_after"),
+                        format!("`not_after` ({b}) is before `not_before` ({a})"),
+                    );
+                }
+                FieldKind::Date {
+                    not_before: spec.not_before,
+                    not_after: spec.not_after,
+                }
+            }
+            FieldType::SingleChoice | FieldType::MultipleChoice => {
+                if spec.options.is_empty() {
+                    self.error(
+                        Code::Field,
+                        pointer,
+                        format!("a `{}` field needs `options`", t.as_str()),
+                    );
+                }
+                self.unique(
+                    spec.options.iter().map(|o| o.value.as_str()).enumerate(),
+                    |i| format!("{pointer}/options/{i}/value"),
+                    "option value",
+                );
+                for (i, o) in spec.options.iter().enumerate() {
+                    self.text(&o.label, &format!("{pointer}/options/{i}/label"));
+                }
+                self.items_order(spec, pointer);
+                FieldKind::Choice {
+                    multiple: t == FieldType::MultipleChoice,
+                    options: spec.options.clone(),
+                    min_items: spec.min_items,
+                    max_items: spec.max_items,
+                }
+            }
+            FieldType::List => {
+                self.items_order(spec, pointer);
+                let item = match &spec.item {
+                    Some(item) => {
+                        let mut item_info = BTreeMap::new();
+                        self.field(item, &format!("{pointer}/item"), path, &mut item_info)
+                    }
+                    None => {
+                        self.error(Code::Field, pointer, "a `list` field needs `item`");
+                        placeholder(spec)
+                    }
+                };
+                FieldKind::List {
+                    item: Box::new(item),
+                    min_items: spec.min_items,
+                    max_items: spec.max_items,
+                }
+            }
+            FieldType::Group => {
+                if spec.fields.is_empty() {
+                    self.error(Code::Field, pointer, "a `group` field needs `fields`");
+                }
+                let fields = self.fields(&spec.fields, &format!("{pointer}/fields"), path, info);
+                FieldKind::Group { fields }
+            }
+            FieldType::File => FieldKind::File {
+                accept: spec.accept.clone(),
+            },
+        };
+        Field {
+            id: spec.id.clone(),
+            label: spec.label.clone(),
+            help: spec.help.clone(),
+            required: spec.required,
+            personal: spec.personal,
+            hidden_from_judges: spec.hidden_from_judges || spec.personal,
+            tags: spec.tags.clone(),
+            scope,
+            kind,
+        }
+    }
+
+    /// Reports each constraint given to a field type it does not apply to.
+    fn constraints_fit(&mut self, spec: &FieldSpec, pointer: &str) {
+        let t = spec.field_type;
+        let choice = matches!(t, FieldType::SingleChoice | FieldType::MultipleChoice);
+        let given: [(&str, bool, bool); 13] = [
+            ("min", spec.min.is_some(), t.is_numeric()),
+            ("max", spec.max.is_some(), t.is_numeric()),
+            ("min_length", spec.min_length.is_some(), t.is_text()),
+            ("max_length", spec.max_length.is_some(), t.is_text()),
+            ("pattern", spec.pattern.is_some(), t.is_text()),
+            (
+                "min_items",
+                spec.min_items.is_some(),
+                matches!(t, FieldType::MultipleChoice | FieldType::List),
+            ),
+            (
+                "max_items",
+                spec.max_items.is_some(),
+                matches!(t, FieldType::MultipleChoice | FieldType::List),
+            ),
+            (
+                "not_before",
+                spec.not_before.is_some(),
+                t == FieldType::Date,
+            ),
+            ("not_after", spec.not_after.is_some(), t == FieldType::Date),
+            ("options", !spec.options.is_empty(), choice),
+            ("item", spec.item.is_some(), t == FieldType::List),
+            ("fields", !spec.fields.is_empty(), t == FieldType::Group),
+            ("accept", !spec.accept.is_empty(), t == FieldType::File),
+        ];
+        for (name, present, fits) in given {
+            if present && !fits {
+                self.push(
+                    Diagnostic::error(
+                        Code::Field,
+                        format!("{pointer}/{name}"),
+                        format!("`{name}` does not apply to a `{}` field", t.as_str()),
+                    )
+                    .with_hint(format!("remove `{name}`, or change the field's `type`")),
+                );
+            }
+        }
+    }
+
+    fn items_order(&mut self, spec: &FieldSpec, pointer: &str) {
+        self.order(
+            spec.min_items.map(u64::from),
+            spec.max_items.map(u64::from),
+            pointer,
+            "min_items",
+            "max_items",
+        );
+    }
+
+    fn order(&mut self, min: Option<u64>, max: Option<u64>, pointer: &str, lo: &str, hi: &str) {
+        if let (Some(min), Some(max)) = (min, max)
+            && min > max
+        {
+            self.error(
+                Code::Field,
+                format!("{pointer}/{hi}"),
+                format!("`{hi}` ({max}) is below `{lo}` ({min})"),
+            );
+        }
+    }
+
+    fn pattern(&mut self, pattern: &str, pointer: &str) {
+        let schema = serde_json::json!({ "type": "string", "pattern": pattern });
+        if let Err(e) = jsonschema::validator_for(&schema) {
+            self.push(
+                Diagnostic::error(
+                    Code::Field,
+                    pointer,
+                    format!("`{pattern}` is not a valid regular expression: {e}"),
+                )
+                .with_hint("patterns use ECMA-262 regular expression syntax, as in JSON Schema"),
+            );
+        }
+    }
+
+    pub(super) fn scope(&mut self, applies_to: Option<&AppliesTo>, pointer: &str) -> Scope {
+        let Some(a) = applies_to else {
+            return Scope::default();
+        };
+        for (i, c) in a.categories.iter().enumerate() {
+            self.category_ref(c.as_str(), &format!("{pointer}/categories/{i}"));
+        }
+        for (i, t) in a.applicant_types.iter().enumerate() {
+            self.applicant_type_ref(t.as_str(), &format!("{pointer}/applicant_types/{i}"));
+        }
+        Scope {
+            categories: a.categories.clone(),
+            applicant_types: a.applicant_types.clone(),
+        }
+    }
+
+    pub(super) fn applicant_types(&mut self) -> Vec<ApplicantType> {
+        let def = self.def;
+        self.unique(
+            def.applicant_types
+                .iter()
+                .map(|t| t.id.as_str())
+                .enumerate(),
+            |i| format!("/applicant_types/{i}/id"),
+            "applicant type",
+        );
+        let mut out = Vec::new();
+        for (i, t) in def.applicant_types.iter().enumerate() {
+            let pointer = format!("/applicant_types/{i}");
+            self.text(&t.name, &format!("{pointer}/name"));
+            self.opt_text(t.description.as_ref(), &format!("{pointer}/description"));
+            for (j, f) in t.requires.iter().enumerate() {
+                let known = self.all_field_paths();
+                self.reference(
+                    known.iter().map(String::as_str),
+                    f.as_str(),
+                    &format!("{pointer}/requires/{j}"),
+                    "field",
+                );
+            }
+            if !def
+                .categories
+                .iter()
+                .any(|c| c.applicant_types.iter().any(|a| a == &t.id))
+            {
+                self.push(
+                    Diagnostic::warning(
+                        Code::Category,
+                        format!("{pointer}/id"),
+                        format!("no category admits applicant type `{}`", t.id),
+                    )
+                    .with_hint("add it to some category's `applicant_types`, or remove it"),
+                );
+            }
+            out.push(ApplicantType {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                description: t.description.clone(),
+                requires: t.requires.clone(),
+            });
+        }
+        out
+    }
+
+    /// Every field path of the award, award-wide and of any category.
+    fn all_field_paths(&self) -> Vec<String> {
+        let mut paths: Vec<String> = self.award_fields.keys().cloned().collect();
+        for c in self.category_fields.values() {
+            paths.extend(c.keys().cloned());
+        }
+        paths.sort();
+        paths.dedup();
+        paths
+    }
+}
+
+fn placeholder(spec: &FieldSpec) -> Field {
+    Field {
+        id: spec.id.clone(),
+        label: spec.label.clone(),
+        help: None,
+        required: false,
+        personal: false,
+        hidden_from_judges: false,
+        tags: Vec::new(),
+        scope: Scope::default(),
+        kind: FieldKind::Boolean,
+    }
+}

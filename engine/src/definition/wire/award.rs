@@ -1,0 +1,146 @@
+use chrono::{DateTime, FixedOffset};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::{CriterionSpec, FieldSpec, FormSpec, PluginSpec, RuleSpec, ScaleSpec, ScoringSpec};
+use crate::ids::{ApplicantTypeId, AwardId, CategoryId, FieldId};
+use crate::text::Text;
+
+/// The version of the definition format that this build of Laurel reads.
+pub const FORMAT_VERSION: &str = "1.0";
+
+/// An award definition: one edition of a prize, with its applicant types, form, categories,
+/// eligibility rules, criteria, scoring settings and plugins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Laurel award definition")]
+pub struct AwardDefinition {
+    /// The JSON Schema this file follows, for editors; ignored by Laurel.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// The version of the definition format: `1.0`.
+    pub format_version: String,
+    /// The award's identifier: a lower-case slug, stable across editions' files.
+    pub id: AwardId,
+    /// The award's name.
+    pub name: Text,
+    /// The edition, such as `2023`.
+    pub edition: String,
+    /// What the award is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+    /// The languages texts are given in.
+    pub languages: LanguagesSpec,
+    /// When applications open and close and when results are announced.
+    pub timeline: TimelineSpec,
+    /// Who may apply, and what each kind of applicant must provide.
+    pub applicant_types: Vec<ApplicantTypeSpec>,
+    /// The application form.
+    pub form: FormSpec,
+    /// Marking scales that indicators refer to by id.
+    pub scales: Vec<ScaleSpec>,
+    /// Eligibility rules that apply to every category.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub eligibility: Vec<RuleSpec>,
+    /// The award's categories.
+    pub categories: Vec<CategorySpec>,
+    /// Special mentions given beside the categories' winners.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub special_mentions: Option<SpecialMentionsSpec>,
+    /// How marks combine into results.
+    pub scoring: ScoringSpec,
+    /// Plugins that eligibility rules and scoring call.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugins: Vec<PluginSpec>,
+}
+
+/// The languages of an award's texts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LanguagesSpec {
+    /// The language of plain-string texts, which every translated text must also include.
+    #[schemars(regex(pattern = crate::text::LANGUAGE_PATTERN))]
+    pub default: String,
+    /// Every language texts may be given in, the default included.
+    pub available: Vec<String>,
+}
+
+/// The award's timeline; every instant carries its UTC offset, and `time_zone` names the zone
+/// the dates are shown in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimelineSpec {
+    /// The IANA time zone of the award, such as `Asia/Seoul`.
+    pub time_zone: String,
+    /// When applications open (RFC 3339 with offset).
+    pub opens: DateTime<FixedOffset>,
+    /// When applications close.
+    pub closes: DateTime<FixedOffset>,
+    /// When results are announced.
+    pub results: DateTime<FixedOffset>,
+}
+
+/// A kind of applicant and what it must provide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicantTypeSpec {
+    /// The type's identifier, such as `city`.
+    pub id: ApplicantTypeId,
+    /// Its name.
+    pub name: Text,
+    /// Who counts as this type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+    /// Form fields this type of applicant must fill in, beyond those required of everyone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requires: Vec<FieldId>,
+}
+
+/// A category of the award.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CategorySpec {
+    /// The category's identifier.
+    pub id: CategoryId,
+    /// Its name.
+    pub name: Text,
+    /// What it rewards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+    /// The applicant types that may enter it.
+    pub applicant_types: Vec<ApplicantTypeId>,
+    /// Eligibility rules of this category, checked after the award's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub eligibility: Vec<RuleSpec>,
+    /// Form fields only this category asks for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldSpec>,
+    /// The criteria judges mark, each with its indicators.
+    pub criteria: Vec<CriterionSpec>,
+    /// How many winners the category has.
+    #[schemars(range(min = 1))]
+    pub winners: u32,
+}
+
+/// Special mentions: distinctions chosen by a committee beside the categories' winners.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SpecialMentionsSpec {
+    /// The distinction's name.
+    pub name: Text,
+    /// Who chooses them and on what basis.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+    /// The most that may be given.
+    #[schemars(range(min = 1))]
+    pub max: u32,
+    /// The categories whose applications may receive one.
+    pub from_categories: Vec<CategoryId>,
+}
+
+impl AwardDefinition {
+    /// Every scale, by id, for look-ups during checks.
+    pub(crate) fn scale(&self, id: &str) -> Option<&ScaleSpec> {
+        self.scales.iter().find(|s| s.id.as_str() == id)
+    }
+}

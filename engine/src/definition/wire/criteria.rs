@@ -1,0 +1,95 @@
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{CriterionId, IndicatorId, ScaleId};
+use crate::text::Text;
+
+/// A criterion: a group of indicators with a weight in the total.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CriterionSpec {
+    /// The criterion's identifier, unique within its category.
+    pub id: CriterionId,
+    /// Its name.
+    pub name: Text,
+    /// Guidance for judges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance: Option<Text>,
+    /// Its weight in the category's total; 0 reports it without counting it.
+    pub weight: Decimal,
+    /// Its indicators.
+    pub indicators: Vec<IndicatorSpec>,
+}
+
+/// An indicator: the unit judges mark.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorSpec {
+    /// The indicator's identifier, unique within its category.
+    pub id: IndicatorId,
+    /// Its name.
+    pub name: Text,
+    /// Guidance for judges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance: Option<Text>,
+    /// Its weight within the criterion; 0 reports it without counting it.
+    pub weight: Decimal,
+    /// The scale it is marked on; `scoring.scale` when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<ScaleId>,
+}
+
+/// A marking scale: numeric (`min`, `max`, `step`) or labelled `levels`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleSpec {
+    /// The scale's identifier.
+    pub id: ScaleId,
+    /// Its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text>,
+    /// Numeric scales: the lowest mark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<Decimal>,
+    /// Numeric scales: the highest mark.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<Decimal>,
+    /// Numeric scales: marks are `min + k × step`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<Decimal>,
+    /// Numeric scales: what ranges of marks mean, for judges.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bands: Vec<ScaleBandSpec>,
+    /// Labelled scales: the levels, each worth a number.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub levels: Vec<LevelSpec>,
+}
+
+/// A range of a numeric scale and what it means.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleBandSpec {
+    /// The band's lowest mark.
+    pub from: Decimal,
+    /// The band's highest mark.
+    pub to: Decimal,
+    /// What marks in the band mean.
+    pub guidance: Text,
+}
+
+/// A level of a labelled scale.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LevelSpec {
+    /// The level's identifier, which marks use.
+    #[schemars(regex(pattern = crate::ids::ID_PATTERN))]
+    pub id: String,
+    /// Its label.
+    pub label: Text,
+    /// What it is worth.
+    pub value: Decimal,
+    /// What it means, for judges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance: Option<Text>,
+}

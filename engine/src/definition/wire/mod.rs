@@ -1,0 +1,27 @@
+//! The award definition as it is written: serde types that are the source of `schemas/`.
+//!
+//! Every struct denies unknown fields, so a misspelt key is an error, never silently ignored.
+//! These types are only parsed; `check` turns them into the checked model that the engine runs.
+
+mod award;
+mod criteria;
+mod eligibility;
+mod form;
+mod plugin;
+mod scoring;
+
+pub use award::{
+    ApplicantTypeSpec, AwardDefinition, CategorySpec, FORMAT_VERSION, LanguagesSpec,
+    SpecialMentionsSpec, TimelineSpec,
+};
+pub use criteria::{CriterionSpec, IndicatorSpec, LevelSpec, ScaleBandSpec, ScaleSpec};
+pub use eligibility::{
+    AppliesTo, CompareSpec, Comparison, ConditionSpec, CountSpec, DateSpec, EqualsSpec, InSpec,
+    Outcome, PluginCall, RuleSpec,
+};
+pub use form::{ChoiceOption, FieldSpec, FieldType, FormSpec};
+pub use plugin::{Hook, LimitsSpec, PluginKind, PluginSpec};
+pub use scoring::{
+    AggregationSpec, MissingMarks, NormalisationSpec, RoundingMode, RoundingSpec, RoundingSteps,
+    ScoringSpec, SortOrder, TieBreakSpec, TotalMethod,
+};

@@ -1,0 +1,24 @@
+//! The `laurel` command: validate award definitions, print schemas, score and serve.
+//!
+//! Exit codes: 0 success (every definition valid), 1 invalid input (diagnostics were printed),
+//! 2 usage or I/O error.
+
+// The binary is the edge where output is printed; the library never prints.
+#![allow(clippy::print_stdout)]
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(cli::EXIT_USAGE)
+        }
+    }
+}
