@@ -55,3 +55,78 @@ pub enum Mark {
     /// A level's id.
     Level(String),
 }
+
+/// A judge's ranking of a category's applications, best first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RankingSubmission {
+    /// The judge (or voter).
+    pub judge: JudgeId,
+    /// The category ranked.
+    pub category: CategoryId,
+    /// Which of the award's ranking sources this is; omitted when the award names none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Application ids, best first.
+    pub order: Vec<ApplicationId>,
+}
+
+/// An administrator's decision on an application that needs review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewDecision {
+    /// The application.
+    pub application: ApplicationId,
+    /// Whether it is admitted.
+    pub eligible: bool,
+    /// Why, for the record.
+    pub reason: String,
+}
+
+/// A special mention given by the committee.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MentionDecision {
+    /// The application.
+    pub application: ApplicationId,
+    /// Why, as announced.
+    pub reason: String,
+}
+
+/// Everything judges and administrators decided about an award's applications: the input of
+/// scoring besides the applications themselves.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Laurel marks")]
+pub struct Marks {
+    /// The JSON Schema this file follows, for editors; ignored by Laurel.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Judges' marks, one evaluation per judge and application.
+    #[serde(default)]
+    pub evaluations: Vec<Evaluation>,
+    /// Judges' rankings, for rank-based judging.
+    #[serde(default)]
+    pub rankings: Vec<RankingSubmission>,
+    /// Decisions on applications that need review.
+    #[serde(default)]
+    pub review_decisions: Vec<ReviewDecision>,
+    /// Special mentions.
+    #[serde(default)]
+    pub special_mentions: Vec<MentionDecision>,
+}
+
+/// A reference to an uploaded file, as a file field's value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileRef {
+    /// The file's name.
+    pub name: String,
+    /// Its media type.
+    pub media_type: String,
+    /// Its SHA-256, lower-case hex.
+    pub sha256: String,
+    /// Its size in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}

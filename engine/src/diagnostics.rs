@@ -190,6 +190,11 @@ impl Diagnostics {
         self.0.iter()
     }
 
+    /// Fills in line and column from `source`, the document the pointers point into.
+    pub fn locate_in(&mut self, source: &str) {
+        self.locate(&SourceMap::new(source));
+    }
+
     /// Fills in line and column from the source and sorts into document order.
     pub(crate) fn locate(&mut self, map: &SourceMap) {
         for d in &mut self.0 {
@@ -223,6 +228,12 @@ impl<'a> IntoIterator for &'a Diagnostics {
 
     fn into_iter(self) -> Self::IntoIter {
         self.0.iter()
+    }
+}
+
+impl FromIterator<Diagnostic> for Diagnostics {
+    fn from_iter<T: IntoIterator<Item = Diagnostic>>(iter: T) -> Self {
+        Self(iter.into_iter().collect())
     }
 }
 

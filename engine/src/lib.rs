@@ -1,26 +1,43 @@
 #![doc = include_str!("../README.md")]
 
 mod application;
+mod applications;
 mod definition;
 mod diagnostics;
+mod eligibility;
+mod form_schema;
 mod ids;
 mod locate;
+mod plugin;
 mod schema_check;
 pub mod schemas;
+mod scoring;
 mod text;
 
-pub use application::{Application, Evaluation, Mark};
+pub use application::{
+    Application, Evaluation, FileRef, Mark, Marks, MentionDecision, RankingSubmission,
+    ReviewDecision,
+};
+pub use applications::check_applications;
 pub use definition::model::{
     ApplicantType, Award, Category, Condition, Criterion, Field, FieldKind, Indicator, Level,
-    Plugin, Rule, Scale, ScaleKind, Scope, Scoring, SpecialMentions, TextFormat, TieBreak,
+    PluginDecl, Rule, Scale, ScaleKind, Scope, Scoring, SpecialMentions, TextFormat, TieBreak,
     Timeline,
 };
 pub use definition::wire;
 pub use definition::{DefinitionReport, PluginFiles, check_definition, parse_definition};
 pub use diagnostics::{Code, Diagnostic, Diagnostics, Severity};
+pub use eligibility::{CATEGORY_ADMITS_RULE, Decision, RuleFailure, Status, decide};
+pub use form_schema::application_schema;
 pub use ids::{
     ApplicantTypeId, ApplicationId, AwardId, CategoryId, CriterionId, FieldId, IndicatorId,
     JudgeId, PluginId, RuleId, ScaleId,
 };
 pub use locate::SourceMap;
+pub use plugin::{Plugin, PluginError, PluginOutput, PluginSet};
+pub use scoring::{
+    AdjustmentTrace, AggregationTrace, CategoryResult, CriterionTrace, EligibilityEntry,
+    IndicatorTrace, InputErrors, JudgeMark, JudgeStats, JudgeTrace, NormalisedTrace,
+    PanelCriterion, PanelIndicator, Placed, RankTrace, Results, Trace, Unscored, evaluate,
+};
 pub use text::Text;

@@ -102,6 +102,22 @@ fn convert(
                 format!("{} does not match the pattern `{pattern}`", describe(value)),
             ));
         }
+        ValidationErrorKind::FalseSchema => {
+            let name = pointer
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .replace("~1", "/")
+                .replace("~0", "~");
+            out.push(
+                Diagnostic::error(
+                    Code::UnknownProperty,
+                    pointer.clone(),
+                    format!("`{name}` does not apply here"),
+                )
+                .with_hint("this field is not asked of this category and applicant type"),
+            );
+        }
         _ => {
             let message = error.to_string();
             out.push(Diagnostic::error(

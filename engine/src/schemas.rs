@@ -4,7 +4,7 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::Value;
 
-use crate::application::{Application, Evaluation};
+use crate::application::{Application, Evaluation, Marks};
 use crate::definition::wire::{AwardDefinition, PluginSpec};
 
 /// Every schema Laurel publishes, with the file name it has in `schemas/`.
@@ -21,6 +21,11 @@ pub fn all() -> Vec<(&'static str, Value)> {
         ),
         ("plugin.schema.json", generate::<PluginSpec>("plugin")),
     ]
+}
+
+/// The schema of marks files.
+pub fn marks_schema() -> Value {
+    generate::<Marks>("marks")
 }
 
 /// The schema of award definitions.

@@ -1,8 +1,10 @@
 //! Command-line adapter: all file access happens here, never in the library.
 
 mod files;
+mod load;
 mod render;
 mod schema;
+mod score;
 mod validate;
 
 use std::path::PathBuf;
@@ -44,12 +46,29 @@ enum Command {
     },
     /// Print or write the JSON Schemas of Laurel's documents.
     Schema {
+        /// Print the schema of applications to this rubric (a folder or its award.json).
+        #[arg(long, conflicts_with = "out")]
+        award: Option<PathBuf>,
         /// Write every schema into this folder instead of printing the award schema.
         #[arg(long)]
         out: Option<PathBuf>,
         /// With `--out`: write nothing, exit 1 if a file there differs from what would be written.
         #[arg(long, requires = "out")]
         check: bool,
+    },
+    /// Check applications and marks, decide eligibility, and compute ranked results per category.
+    Score {
+        /// The rubric: a folder with award.json, or the file.
+        rubric: PathBuf,
+        /// A JSON array of applications.
+        #[arg(long)]
+        applications: PathBuf,
+        /// A JSON marks document (evaluations, rankings, review decisions, special mentions).
+        #[arg(long)]
+        marks: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = score::ScoreFormat::Table)]
+        format: score::ScoreFormat,
     },
 }
 
@@ -66,6 +85,14 @@ pub enum Format {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate { paths, format } => validate::run(&paths, format),
-        Command::Schema { out, check } => schema::run(out.as_deref(), check),
+        Command::Schema { award, out, check } => {
+            schema::run(award.as_deref(), out.as_deref(), check)
+        }
+        Command::Score {
+            rubric,
+            applications,
+            marks,
+            format,
+        } => score::run(&rubric, &applications, &marks, format),
     }
 }

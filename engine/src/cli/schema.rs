@@ -7,7 +7,17 @@ use anyhow::Context;
 
 use super::{EXIT_INVALID, EXIT_OK};
 
-pub fn run(out: Option<&Path>, check: bool) -> anyhow::Result<ExitCode> {
+pub fn run(award: Option<&Path>, out: Option<&Path>, check: bool) -> anyhow::Result<ExitCode> {
+    if let Some(rubric) = award {
+        let Some(award) = super::load::award(rubric)? else {
+            return Ok(ExitCode::from(EXIT_INVALID));
+        };
+        print!(
+            "{}",
+            laurel::schemas::render(&laurel::application_schema(&award))
+        );
+        return Ok(ExitCode::from(EXIT_OK));
+    }
     let Some(dir) = out else {
         print!(
             "{}",

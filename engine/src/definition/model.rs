@@ -8,8 +8,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::wire::{
-    AggregationSpec, ChoiceOption, Comparison, Hook, LimitsSpec, MissingMarks, NormalisationSpec,
-    Outcome, PluginKind, RoundingSteps, SortOrder, TotalMethod,
+    AggregateAt, AggregationSpec, ChoiceOption, Comparison, Hook, LimitsSpec, MissingMarks,
+    NormalisationSpec, Outcome, PluginKind, PointsSpec, RoundingSteps, SortOrder, TotalMethod,
 };
 use crate::ids::{
     ApplicantTypeId, AwardId, CategoryId, CriterionId, FieldId, IndicatorId, PluginId, RuleId,
@@ -47,7 +47,7 @@ pub struct Award {
     /// Scoring settings.
     pub scoring: Scoring,
     /// Plugins.
-    pub plugins: Vec<Plugin>,
+    pub plugins: Vec<PluginDecl>,
     /// SHA-256 (hex) of the definition's exact bytes: results carry it so anyone can verify them.
     pub sha256: String,
 }
@@ -64,7 +64,7 @@ impl Award {
     }
 
     /// The plugin with this id.
-    pub fn plugin(&self, id: &str) -> Option<&Plugin> {
+    pub fn plugin(&self, id: &str) -> Option<&PluginDecl> {
         self.plugins.iter().find(|p| p.id.as_str() == id)
     }
 }
@@ -362,6 +362,20 @@ pub struct Indicator {
     pub weight: Decimal,
     /// Its scale.
     pub scale: Scale,
+    /// Multiplies each mark before the panel's marks combine.
+    pub mark_factor: Option<Quantity>,
+    /// Added to the indicator's value.
+    pub base: Option<Quantity>,
+}
+
+/// A number from the definition or from a number field of each application.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quantity {
+    /// A constant.
+    Number(Decimal),
+    /// A number field's dotted path.
+    Field(String),
 }
 
 /// A checked marking scale.
@@ -435,6 +449,8 @@ pub struct Scoring {
     pub scale: Scale,
     /// What a missing mark does.
     pub missing_marks: MissingMarks,
+    /// Where the panel's marks combine.
+    pub aggregate_at: AggregateAt,
     /// How indicators combine into a criterion.
     pub criterion: TotalMethod,
     /// How criteria combine into a total.
@@ -445,6 +461,10 @@ pub struct Scoring {
     pub aggregation: AggregationSpec,
     /// Rounding at each step.
     pub rounding: RoundingSteps,
+    /// Rank-based judging, instead of marks.
+    pub ranking: Option<Ranking>,
+    /// Number fields added to the final score.
+    pub adjustments: Vec<String>,
     /// Tie-break chain.
     pub tie_break: Vec<TieBreak>,
     /// A plugin with the `score` hook.
@@ -476,7 +496,7 @@ pub enum TieBreak {
 
 /// A checked plugin declaration; its file existed and matched `sha256` when checked.
 #[derive(Debug, Clone, Serialize)]
-pub struct Plugin {
+pub struct PluginDecl {
     /// Its id.
     pub id: PluginId,
     /// rhai or wasm.
@@ -489,4 +509,15 @@ pub struct Plugin {
     pub hooks: BTreeSet<Hook>,
     /// The limits it asks for.
     pub limits: LimitsSpec,
+}
+
+/// Checked rank-based judging.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ranking {
+    /// The rankings each judge gives; one unnamed (`""`) when the definition names none.
+    pub sources: Vec<String>,
+    /// With several sources: the source whose better rank wins equal sums.
+    pub tie_break_source: Option<String>,
+    /// Place to points.
+    pub points: PointsSpec,
 }

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 
 use super::Checker;
-use crate::definition::model::{Category, Criterion, Indicator, Level, Scale, ScaleKind};
-use crate::definition::wire::ScaleSpec;
+use crate::definition::model::{Category, Criterion, Indicator, Level, Quantity, Scale, ScaleKind};
+use crate::definition::wire::{self, FieldType, ScaleSpec};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ids::ScaleId;
 
@@ -186,7 +186,7 @@ impl Checker<'_> {
             return Vec::new();
         };
         let base = format!("/categories/{index}/criteria");
-        if category.criteria.is_empty() {
+        if category.criteria.is_empty() && def.scoring.ranking.is_none() {
             self.push(
                 Diagnostic::error(
                     Code::Category,
@@ -262,6 +262,12 @@ impl Checker<'_> {
                     &format!("{ip}/scale"),
                     ind.scale.is_some(),
                 );
+                let mark_factor = self.quantity(
+                    index,
+                    ind.mark_factor.as_ref(),
+                    &format!("{ip}/mark_factor"),
+                );
+                let base = self.quantity(index, ind.base.as_ref(), &format!("{ip}/base"));
                 if let Some(scale) = scale {
                     indicators.push(Indicator {
                         id: ind.id.clone(),
@@ -269,6 +275,8 @@ impl Checker<'_> {
                         guidance: ind.guidance.clone(),
                         weight: ind.weight,
                         scale,
+                        mark_factor,
+                        base,
                     });
                 }
             }
@@ -305,6 +313,53 @@ impl Checker<'_> {
             );
         }
         None
+    }
+
+    /// Lowers a constant or a number field that every application of the category has.
+    fn quantity(
+        &mut self,
+        category: usize,
+        q: Option<&wire::Quantity>,
+        pointer: &str,
+    ) -> Option<Quantity> {
+        match q? {
+            wire::Quantity::Number(n) => Some(Quantity::Number(*n)),
+            wire::Quantity::Field { field } => {
+                let path = field.as_str();
+                let own = self
+                    .def
+                    .categories
+                    .get(category)
+                    .and_then(|c| self.category_fields.get(c.id.as_str()))
+                    .and_then(|f| f.get(path).map(|i| i.field_type));
+                match own.or_else(|| self.award_fields.get(path).map(|i| i.field_type)) {
+                    Some(FieldType::Number | FieldType::Integer) => {}
+                    Some(other) => self.error(
+                        Code::Scoring,
+                        format!("{pointer}/field"),
+                        format!(
+                            "field `{path}` is of type `{}`, not a number",
+                            other.as_str()
+                        ),
+                    ),
+                    None => {
+                        let mut known: Vec<String> = self.award_fields.keys().cloned().collect();
+                        if let Some(c) = self.def.categories.get(category)
+                            && let Some(f) = self.category_fields.get(c.id.as_str())
+                        {
+                            known.extend(f.keys().cloned());
+                        }
+                        self.reference(
+                            known.iter().map(String::as_str),
+                            path,
+                            &format!("{pointer}/field"),
+                            "field",
+                        );
+                    }
+                }
+                Some(Quantity::Field(path.to_owned()))
+            }
+        }
     }
 
     fn weights(

@@ -6,7 +6,7 @@ use std::path::{Component, Path};
 use sha2::{Digest, Sha256};
 
 use super::{Checker, backticked};
-use crate::definition::model::Plugin;
+use crate::definition::model::PluginDecl;
 use crate::definition::wire::Hook;
 use crate::diagnostics::{Code, Diagnostic};
 
@@ -25,7 +25,7 @@ impl PluginFiles for BTreeMap<String, Vec<u8>> {
 }
 
 impl Checker<'_> {
-    pub(super) fn plugins(&mut self) -> Vec<Plugin> {
+    pub(super) fn plugins(&mut self) -> Vec<PluginDecl> {
         let def = self.def;
         self.unique(
             def.plugins.iter().map(|p| p.id.as_str()).enumerate(),
@@ -52,7 +52,7 @@ impl Checker<'_> {
                 );
             }
             self.plugin_file(&p.path, &p.sha256, &pointer);
-            out.push(Plugin {
+            out.push(PluginDecl {
                 id: p.id.clone(),
                 kind: p.kind,
                 path: p.path.clone(),

@@ -3,8 +3,10 @@
 use std::collections::HashMap;
 
 use super::Checker;
-use crate::definition::model::{Category, Scale, Scoring, TieBreak};
-use crate::definition::wire::{AggregationSpec, FieldType, Hook, TieBreakSpec};
+use crate::definition::model::{Category, Ranking, Scale, Scoring, TieBreak};
+use crate::definition::wire::{
+    AggregateAt, AggregationSpec, FieldType, Hook, NormalisationSpec, PointsSpec, TieBreakSpec,
+};
 use crate::diagnostics::{Code, Diagnostic};
 
 impl Checker<'_> {
@@ -41,6 +43,23 @@ impl Checker<'_> {
                 .with_hint("use `\"method\": \"mean\"`, or trim at least 1"),
             );
         }
+        if s.aggregate_at == AggregateAt::Indicator && s.normalisation != NormalisationSpec::None {
+            self.push(
+                Diagnostic::error(
+                    Code::Scoring,
+                    "/scoring/normalisation",
+                    "judge normalisation needs each judge's total: it cannot be used with `aggregate_at: indicator`",
+                )
+                .with_hint("set `\"normalisation\": {\"method\": \"none\"}`, or aggregate at `total`"),
+            );
+        }
+        let ranking = self.ranking();
+        let mut adjustments = Vec::new();
+        for (i, a) in s.adjustments.iter().enumerate() {
+            let pointer = format!("/scoring/adjustments/{i}/field");
+            self.number_field(a.field.as_str(), &pointer);
+            adjustments.push(a.field.as_str().to_owned());
+        }
         if let Some(plugin) = &s.score_plugin {
             self.plugin_hook(plugin.as_str(), Hook::Score, "/scoring/score_plugin");
         }
@@ -49,7 +68,14 @@ impl Checker<'_> {
             let pointer = format!("/scoring/tie_break/{i}");
             match t {
                 TieBreakSpec::Criterion { criterion } => {
-                    for c in categories {
+                    if s.ranking.is_some() {
+                        self.error(
+                            Code::Scoring,
+                            format!("{pointer}/criterion"),
+                            "rank-based judging has no criterion scores to break ties with",
+                        );
+                    }
+                    for c in categories.iter().filter(|_| s.ranking.is_none()) {
                         if !c.criteria.iter().any(|x| x.id == *criterion) {
                             self.push(
                                 Diagnostic::error(
@@ -106,13 +132,88 @@ impl Checker<'_> {
         Some(Scoring {
             scale: scale?,
             missing_marks: s.missing_marks,
+            aggregate_at: s.aggregate_at,
             criterion: s.criterion,
             total: s.total,
             normalisation: s.normalisation,
             aggregation: s.aggregation,
             rounding: s.rounding,
+            ranking,
+            adjustments,
             tie_break,
             score_plugin: s.score_plugin.clone(),
         })
+    }
+
+    fn ranking(&mut self) -> Option<Ranking> {
+        let r = self.def.scoring.ranking.as_ref()?;
+        let base = "/scoring/ranking";
+        self.unique(
+            r.sources.iter().map(String::as_str).enumerate(),
+            |i| format!("{base}/sources/{i}"),
+            "ranking source",
+        );
+        let tie_break_source = match (&r.combine, r.sources.len()) {
+            (None, n) if n >= 2 => {
+                self.push(
+                    Diagnostic::error(Code::Scoring, base, format!("{n} ranking sources need `combine` to say how they make one ranking"))
+                        .with_hint("for example `\"combine\": {\"method\": \"rank_sum\", \"tie_break\": \"televote\"}`"),
+                );
+                None
+            }
+            (Some(c), _) => {
+                let known = r.sources.iter().map(String::as_str);
+                self.reference(
+                    known,
+                    &c.tie_break,
+                    &format!("{base}/combine/tie_break"),
+                    "ranking source",
+                );
+                Some(c.tie_break.clone())
+            }
+            (None, _) => None,
+        };
+        if let PointsSpec::Table { table } = &r.points
+            && table.is_empty()
+        {
+            self.error(
+                Code::Scoring,
+                format!("{base}/points/table"),
+                "the points table is empty",
+            );
+        }
+        let sources = if r.sources.is_empty() {
+            vec![String::new()]
+        } else {
+            r.sources.clone()
+        };
+        Some(Ranking {
+            sources,
+            tie_break_source,
+            points: r.points.clone(),
+        })
+    }
+
+    fn number_field(&mut self, path: &str, pointer: &str) {
+        match self.award_fields.get(path).map(|f| f.field_type) {
+            Some(FieldType::Number | FieldType::Integer) => {}
+            Some(other) => self.error(
+                Code::Scoring,
+                pointer,
+                format!(
+                    "field `{path}` is of type `{}`, not a number",
+                    other.as_str()
+                ),
+            ),
+            None => {
+                let known: Vec<String> = self.award_fields.keys().cloned().collect();
+                self.reference(
+                    known.iter().map(String::as_str),
+                    path,
+                    pointer,
+                    "award-wide field",
+                );
+            }
+        }
     }
 }

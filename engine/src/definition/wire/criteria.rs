@@ -2,7 +2,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{CriterionId, IndicatorId, ScaleId};
+use crate::ids::{CriterionId, FieldId, IndicatorId, ScaleId};
 use crate::text::Text;
 
 /// A criterion: a group of indicators with a weight in the total.
@@ -38,6 +38,25 @@ pub struct IndicatorSpec {
     /// The scale it is marked on; `scoring.scale` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<ScaleId>,
+    /// Multiplies each mark before the panel's marks combine (a grade turned into points).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark_factor: Option<Quantity>,
+    /// Added to the indicator's value (a base value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<Quantity>,
+}
+
+/// A number given in the definition, or read from a number field of each application.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Quantity {
+    /// A constant.
+    Number(Decimal),
+    /// A number field of the application.
+    Field {
+        /// The field's dotted path.
+        field: FieldId,
+    },
 }
 
 /// A marking scale: numeric (`min`, `max`, `step`) or labelled `levels`.

@@ -14,7 +14,7 @@ pub use award::{
     ApplicantTypeSpec, AwardDefinition, CategorySpec, FORMAT_VERSION, LanguagesSpec,
     SpecialMentionsSpec, TimelineSpec,
 };
-pub use criteria::{CriterionSpec, IndicatorSpec, LevelSpec, ScaleBandSpec, ScaleSpec};
+pub use criteria::{CriterionSpec, IndicatorSpec, LevelSpec, Quantity, ScaleBandSpec, ScaleSpec};
 pub use eligibility::{
     AppliesTo, CompareSpec, Comparison, ConditionSpec, CountSpec, DateSpec, EqualsSpec, InSpec,
     Outcome, PluginCall, RuleSpec,
@@ -22,6 +22,7 @@ pub use eligibility::{
 pub use form::{ChoiceOption, FieldSpec, FieldType, FormSpec};
 pub use plugin::{Hook, LimitsSpec, PluginKind, PluginSpec};
 pub use scoring::{
-    AggregationSpec, MissingMarks, NormalisationSpec, RoundingMode, RoundingSpec, RoundingSteps,
+    AdjustmentSpec, AggregateAt, AggregationSpec, CombineMethod, CombineSpec, MissingMarks,
+    NormalisationSpec, PointsSpec, RankingSpec, RoundingMode, RoundingSpec, RoundingSteps,
     ScoringSpec, SortOrder, TieBreakSpec, TotalMethod,
 };

@@ -12,6 +12,9 @@ pub struct ScoringSpec {
     /// What a missing mark does.
     #[serde(default)]
     pub missing_marks: MissingMarks,
+    /// Where the panel's marks are combined: each judge's total (the default), or each indicator.
+    #[serde(default)]
+    pub aggregate_at: AggregateAt,
     /// How a criterion's indicators combine.
     #[serde(default)]
     pub criterion: TotalMethod,
@@ -26,12 +29,85 @@ pub struct ScoringSpec {
     /// Rounding at each step; no rounding where a step is absent.
     #[serde(default)]
     pub rounding: RoundingSteps,
+    /// Rank-based judging: judges rank applications instead of marking indicators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ranking: Option<RankingSpec>,
+    /// Values of the application added to the final score (such as deductions, written negative).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adjustments: Vec<AdjustmentSpec>,
     /// How tied applications are separated, in order; those still tied share a rank.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tie_break: Vec<TieBreakSpec>,
     /// A plugin whose `score` hook adjusts or replaces each application's score.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score_plugin: Option<PluginId>,
+}
+
+/// Where the panel's marks are combined.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AggregateAt {
+    /// Each judge's marks make a total; the panel's totals are normalised and combined.
+    #[default]
+    Total,
+    /// The panel's marks of each indicator are combined first (as in figure skating's GOE);
+    /// criteria and the total are computed from the panel's indicator values.
+    Indicator,
+}
+
+/// Rank-based judging: each judge ranks the applications of a category, in one or several
+/// rankings (sources), which become points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RankingSpec {
+    /// Names of the rankings each judge gives (such as `jury` and `televote`); one unnamed
+    /// ranking when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    /// How a judge's several rankings combine into one; required with two sources or more.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combine: Option<CombineSpec>,
+    /// How a place in a judge's ranking becomes points.
+    pub points: PointsSpec,
+}
+
+/// How a judge's rankings combine: ranks are added, lower is better.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CombineSpec {
+    /// Added ranks, lower first.
+    pub method: CombineMethod,
+    /// On equal sums, the better rank in this source wins.
+    pub tie_break: String,
+}
+
+/// How rankings combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CombineMethod {
+    /// The sum of the ranks.
+    RankSum,
+}
+
+/// How a place becomes points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PointsSpec {
+    /// Points by place: the first entry for first place; places beyond the table get 0.
+    Table {
+        /// Points for places 1, 2, 3, ...
+        table: Vec<u32>,
+    },
+    /// n − place, for n ranked applications (the last gets 0).
+    Borda,
+}
+
+/// A value of the application added to the final score.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdjustmentSpec {
+    /// A number field (a missing value adds 0).
+    pub field: FieldId,
 }
 
 /// What a missing mark does.
@@ -103,16 +179,22 @@ pub struct RoundingSteps {
     /// Each mark, after any per-mark transform.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mark: Option<RoundingSpec>,
-    /// Each criterion score of a judge.
+    /// Each indicator value, after any base value is added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indicator: Option<RoundingSpec>,
+    /// Each weight × value product of a weighted sum.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weighted: Option<RoundingSpec>,
+    /// Each criterion score.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub criterion: Option<RoundingSpec>,
-    /// Each judge's total.
+    /// Each total (a judge's, or with `aggregate_at: indicator` the panel's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub judge_total: Option<RoundingSpec>,
+    pub total: Option<RoundingSpec>,
     /// Each normalised total.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normalised: Option<RoundingSpec>,
-    /// The panel's aggregate.
+    /// The panel's aggregate (of totals, or with `aggregate_at: indicator` of each indicator).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub panel: Option<RoundingSpec>,
     /// The final score, after any plugin.

@@ -1,0 +1,138 @@
+//! Checking a list of applications against the schema generated from the award's form.
+
+use serde_json::Value;
+
+use crate::application::Application;
+use crate::definition::model::{Award, Field, FieldKind};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, escape_segment};
+use crate::form_schema::application_schema;
+use crate::schema_check;
+
+/// Checks every application in `document` (a JSON array) against the award's application
+/// schema, then the date bounds the schema cannot express. Returns the typed applications when
+/// there is no error; diagnostics point into `document` (`/3/fields/population`).
+pub fn check_applications(
+    award: &Award,
+    document: &Value,
+) -> (Diagnostics, Option<Vec<Application>>) {
+    let mut diagnostics = Diagnostics::new();
+    let Some(items) = document.as_array() else {
+        diagnostics.push(Diagnostic::error(
+            Code::Schema,
+            "",
+            "expected an array of applications",
+        ));
+        return (diagnostics, None);
+    };
+    let schema = application_schema(award);
+    let validator = match jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .build(&schema)
+    {
+        Ok(v) => v,
+        Err(e) => {
+            diagnostics.push(Diagnostic::error(
+                Code::Schema,
+                "",
+                format!("internal: the application schema does not compile: {e}"),
+            ));
+            return (diagnostics, None);
+        }
+    };
+    let mut applications = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let before = diagnostics.len();
+        for d in schema_check::check(&validator, &schema, item) {
+            diagnostics.push(Diagnostic {
+                pointer: format!("/{i}{}", d.pointer),
+                ..d
+            });
+        }
+        if diagnostics.len() > before {
+            continue;
+        }
+        match serde_json::from_value::<Application>(item.clone()) {
+            Ok(app) => {
+                date_bounds(award, &app, i, &mut diagnostics);
+                applications.push(app);
+            }
+            Err(e) => diagnostics.push(Diagnostic::error(
+                Code::Schema,
+                format!("/{i}"),
+                e.to_string(),
+            )),
+        }
+    }
+    let ok = !diagnostics.has_errors();
+    (diagnostics, ok.then_some(applications))
+}
+
+fn date_bounds(award: &Award, app: &Application, index: usize, out: &mut Diagnostics) {
+    let own = award
+        .category(app.category.as_str())
+        .map(|c| c.fields.as_slice())
+        .unwrap_or_default();
+    for field in award.fields.iter().chain(own) {
+        if let Some(value) = app.fields.get(field.id.as_str()) {
+            walk(
+                field,
+                value,
+                &format!("/{index}/fields/{}", escape_segment(field.id.as_str())),
+                out,
+            );
+        }
+    }
+}
+
+fn walk(field: &Field, value: &Value, pointer: &str, out: &mut Diagnostics) {
+    match &field.kind {
+        FieldKind::Date {
+            not_before,
+            not_after,
+        } => {
+            let Some(date) = value
+                .as_str()
+                .and_then(|s| s.parse::<chrono::NaiveDate>().ok())
+            else {
+                return;
+            };
+            if let Some(min) = not_before
+                && date < *min
+            {
+                out.push(Diagnostic::error(
+                    Code::Schema,
+                    pointer,
+                    format!("date `{date}` is before {min}, the earliest allowed"),
+                ));
+            }
+            if let Some(max) = not_after
+                && date > *max
+            {
+                out.push(Diagnostic::error(
+                    Code::Schema,
+                    pointer,
+                    format!("date `{date}` is after {max}, the latest allowed"),
+                ));
+            }
+        }
+        FieldKind::Group { fields } => {
+            for f in fields {
+                if let Some(v) = value.get(f.id.as_str()) {
+                    walk(
+                        f,
+                        v,
+                        &format!("{pointer}/{}", escape_segment(f.id.as_str())),
+                        out,
+                    );
+                }
+            }
+        }
+        FieldKind::List { item, .. } => {
+            for (i, v) in value.as_array().into_iter().flatten().enumerate() {
+                walk(item, v, &format!("{pointer}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}

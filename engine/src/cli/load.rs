@@ -1,0 +1,57 @@
+//! Loading a rubric and the documents scoring reads, printing located diagnostics on failure.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use laurel::{Award, Diagnostics};
+
+use super::files::DirFiles;
+use super::render::render_text;
+
+/// A rubric given as its folder or its `award.json`.
+pub fn definition_path(rubric: &Path) -> PathBuf {
+    if rubric.is_dir() {
+        rubric.join("award.json")
+    } else {
+        rubric.to_path_buf()
+    }
+}
+
+/// Loads and checks a rubric; `Ok(None)` when it is invalid (its diagnostics are printed).
+pub fn award(rubric: &Path) -> anyhow::Result<Option<Award>> {
+    let path = definition_path(rubric);
+    let source = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let report = laurel::check_definition(&source, &DirFiles::beside(&path));
+    if report.award.is_none() {
+        eprint!(
+            "{}",
+            render_all(&path.display().to_string(), &source, &report.diagnostics)
+        );
+        eprintln!(
+            "{}: invalid definition ({} errors)",
+            path.display(),
+            report.diagnostics.error_count()
+        );
+    }
+    Ok(report.award)
+}
+
+/// Reads a JSON document: its text and value, or an error with line and column.
+pub fn json(path: &Path) -> anyhow::Result<(String, serde_json::Value)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let value = serde_json::from_str(&text)
+        .with_context(|| format!("`{}` is not valid JSON", path.display()))?;
+    Ok((text, value))
+}
+
+/// Every diagnostic of a document, located and rendered.
+pub fn render_all(file: &str, source: &str, diagnostics: &Diagnostics) -> String {
+    let mut located = diagnostics.clone();
+    located.locate_in(source);
+    located
+        .iter()
+        .map(|d| render_text(file, source, d))
+        .collect()
+}

@@ -1,0 +1,310 @@
+//! `laurel score`: results of a rubric from applications and marks files.
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use laurel::{Award, Marks, PluginSet, Results, Status};
+
+use super::load::{self, render_all};
+use super::{EXIT_INVALID, EXIT_OK};
+
+/// Output formats of `score`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ScoreFormat {
+    /// A ranked table per category.
+    Table,
+    /// Full results with traces.
+    Json,
+    /// One row per application.
+    Csv,
+}
+
+pub fn run(
+    rubric: &Path,
+    applications: &Path,
+    marks: &Path,
+    format: ScoreFormat,
+) -> anyhow::Result<ExitCode> {
+    let Some(award) = load::award(rubric)? else {
+        return Ok(ExitCode::from(EXIT_INVALID));
+    };
+    let (apps_text, apps_value) = load::json(applications)?;
+    let count = apps_value.as_array().map_or(0, Vec::len);
+    let progress = if count >= 2_000 {
+        let bar = ProgressBar::new(3);
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{bar:20}] {pos}/{len}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    progress.set_message(format!("checking {count} applications"));
+    let (diagnostics, apps) = laurel::check_applications(&award, &apps_value);
+    let Some(apps) = apps else {
+        eprint!(
+            "{}",
+            render_all(
+                &applications.display().to_string(),
+                &apps_text,
+                &diagnostics
+            )
+        );
+        eprintln!(
+            "{}: {} invalid applications",
+            applications.display(),
+            diagnostics.error_count()
+        );
+        return Ok(ExitCode::from(EXIT_INVALID));
+    };
+    progress.inc(1);
+    progress.set_message("reading marks");
+    let (marks_text, marks_value) = load::json(marks)?;
+    let marks_doc: Marks = match serde_path_to_error::deserialize(&marks_value) {
+        Ok(m) => m,
+        Err(e) => {
+            let d = laurel::Diagnostics::from_iter([laurel::Diagnostic::error(
+                laurel::Code::Schema,
+                pointer(&e.path().to_string()),
+                e.inner().to_string(),
+            )]);
+            eprint!(
+                "{}",
+                render_all(&marks.display().to_string(), &marks_text, &d)
+            );
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
+    };
+    progress.inc(1);
+    progress.set_message("scoring");
+    let results = match laurel::evaluate(&award, &apps, &marks_doc, &PluginSet::none()) {
+        Ok(r) => r,
+        Err(errors) => {
+            eprint!(
+                "{}",
+                render_all(
+                    &applications.display().to_string(),
+                    &apps_text,
+                    &errors.applications
+                )
+            );
+            eprint!(
+                "{}",
+                render_all(&marks.display().to_string(), &marks_text, &errors.marks)
+            );
+            eprintln!("nothing was scored: {errors}");
+            return Ok(ExitCode::from(EXIT_INVALID));
+        }
+    };
+    progress.inc(1);
+    progress.finish_and_clear();
+    let out = match format {
+        ScoreFormat::Json => {
+            serde_json::to_string_pretty(&results).context("cannot serialise the results")? + "\n"
+        }
+        ScoreFormat::Csv => csv_rows(&award, &results)?,
+        ScoreFormat::Table => table(&award, &results),
+    };
+    print!("{out}");
+    Ok(ExitCode::from(EXIT_OK))
+}
+
+fn pointer(serde_path: &str) -> String {
+    if serde_path == "." {
+        return String::new();
+    }
+    let mut out = String::new();
+    for part in serde_path.split('.') {
+        let (name, rest) = part.split_once('[').unwrap_or((part, ""));
+        if !name.is_empty() {
+            out.push('/');
+            out.push_str(name);
+        }
+        for idx in rest.split('[') {
+            let idx = idx.trim_end_matches(']');
+            if !idx.is_empty() {
+                out.push('/');
+                out.push_str(idx);
+            }
+        }
+    }
+    out
+}
+
+fn lang(award: &Award, text: &laurel::Text) -> String {
+    text.get(&award.default_language, &award.default_language)
+        .to_owned()
+}
+
+fn table(award: &Award, results: &Results<'_>) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} — definition sha256 {}",
+        lang(award, &award.name),
+        results.definition_sha256
+    );
+    for c in &results.categories {
+        let name = award
+            .category(c.category.as_str())
+            .map_or_else(|| c.category.to_string(), |x| lang(award, &x.name));
+        let _ = writeln!(out, "\n{name} ({}), {} winners", c.category, c.winners);
+        let _ = writeln!(
+            out,
+            "{:>5}  {:<24} {:>10}  {:>6}  note",
+            "rank", "application", "score", "judges"
+        );
+        for p in &c.ranking {
+            let rank = if p.tied {
+                format!("{}=", p.rank)
+            } else {
+                p.rank.to_string()
+            };
+            let mut note = Vec::new();
+            if p.winner {
+                note.push("winner".to_owned());
+            }
+            if let Some(by) = &p.tie_broken_by {
+                note.push(format!("tie broken by {by}"));
+            }
+            let _ = writeln!(
+                out,
+                "{rank:>5}  {:<24} {:>10}  {:>6}  {}",
+                p.application.as_str(),
+                p.score.to_string(),
+                p.judges,
+                note.join(", ")
+            );
+        }
+        for u in &c.unscored {
+            let _ = writeln!(
+                out,
+                "{:>5}  {:<24} {:>10}  {:>6}  not scored: {}",
+                "-",
+                u.application.as_str(),
+                "",
+                "",
+                u.reason
+            );
+        }
+    }
+    let excluded: Vec<_> = results.eligibility.iter().filter(|e| !e.admitted).collect();
+    if !excluded.is_empty() {
+        let _ = writeln!(out, "\nNot admitted");
+        for e in excluded {
+            let status = match e.decision.status {
+                Status::Ineligible => "ineligible",
+                Status::NeedsReview => "needs review",
+                Status::Eligible => "eligible",
+            };
+            let reasons: Vec<String> = e
+                .decision
+                .failures
+                .iter()
+                .map(|f| format!("{} ({})", lang(award, &f.message), f.rule))
+                .collect();
+            let _ = writeln!(
+                out,
+                "  {:<24} {status}: {}",
+                e.decision.application,
+                reasons.join("; ")
+            );
+        }
+    }
+    if !results.special_mentions.is_empty() {
+        let _ = writeln!(out, "\nSpecial mentions");
+        for m in &results.special_mentions {
+            let _ = writeln!(out, "  {:<24} {}", m.application.as_str(), m.reason);
+        }
+    }
+    for w in &results.warnings {
+        let _ = writeln!(out, "\nwarning: {w}");
+    }
+    out
+}
+
+fn csv_rows(award: &Award, results: &Results<'_>) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "category",
+        "rank",
+        "application",
+        "score",
+        "winner",
+        "tied",
+        "tie_broken_by",
+        "judges",
+        "criteria",
+        "status",
+        "detail",
+    ])?;
+    for c in &results.categories {
+        for p in &c.ranking {
+            let criteria: Vec<String> = p
+                .trace
+                .criteria
+                .iter()
+                .map(|x| format!("{}={}", x.criterion, x.score))
+                .collect();
+            w.write_record([
+                c.category.as_str(),
+                &p.rank.to_string(),
+                p.application.as_str(),
+                &p.score.to_string(),
+                &p.winner.to_string(),
+                &p.tied.to_string(),
+                p.tie_broken_by.as_deref().unwrap_or(""),
+                &p.judges.to_string(),
+                &criteria.join(";"),
+                "scored",
+                "",
+            ])?;
+        }
+        for u in &c.unscored {
+            w.write_record([
+                c.category.as_str(),
+                "",
+                u.application.as_str(),
+                "",
+                "false",
+                "false",
+                "",
+                "",
+                "",
+                "unscored",
+                &u.reason,
+            ])?;
+        }
+    }
+    for e in results.eligibility.iter().filter(|e| !e.admitted) {
+        let status = match e.decision.status {
+            Status::Ineligible => "ineligible",
+            Status::NeedsReview => "needs_review",
+            Status::Eligible => "eligible",
+        };
+        let reasons: Vec<String> = e
+            .decision
+            .failures
+            .iter()
+            .map(|f| format!("{}: {}", f.rule, lang(award, &f.message)))
+            .collect();
+        w.write_record([
+            "",
+            "",
+            &e.decision.application,
+            "",
+            "false",
+            "false",
+            "",
+            "",
+            "",
+            status,
+            &reasons.join("; "),
+        ])?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}

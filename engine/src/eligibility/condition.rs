@@ -1,0 +1,180 @@
+//! Evaluating conditions over an application's fields.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::application::Application;
+use crate::definition::model::Condition;
+use crate::definition::wire::{Comparison, Hook};
+use crate::plugin::PluginSet;
+
+pub(super) enum Failure {
+    Plugin(String),
+}
+
+type Record<'r> = Option<(&'r mut BTreeMap<String, Value>, &'r mut Vec<String>)>;
+
+pub(super) struct Evaluator<'a> {
+    pub application: &'a Application,
+    pub plugins: &'a PluginSet,
+}
+
+/// The value at a dotted path of an application's fields.
+pub(crate) fn lookup<'v>(
+    fields: &'v serde_json::Map<String, Value>,
+    path: &str,
+) -> Option<&'v Value> {
+    let mut parts = path.split('.');
+    let mut current = fields.get(parts.next()?)?;
+    for part in parts {
+        current = current.as_object()?.get(part)?;
+    }
+    Some(current)
+}
+
+/// A JSON number as an exact decimal (through its shortest text).
+pub(crate) fn decimal(value: &Value) -> Option<Decimal> {
+    match value {
+        Value::Number(n) => {
+            let text = n.to_string();
+            Decimal::from_str(&text)
+                .ok()
+                .or_else(|| Decimal::from_scientific(&text).ok())
+        }
+        _ => None,
+    }
+}
+
+fn present(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) => false,
+        Some(Value::String(s)) => !s.trim().is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(Value::Object(o)) => !o.is_empty(),
+        Some(_) => true,
+    }
+}
+
+fn same(a: &Value, b: &Value) -> bool {
+    match (decimal(a), decimal(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+impl Evaluator<'_> {
+    fn read(&self, path: &str, record: &mut Record<'_>) -> Option<&Value> {
+        let value = lookup(&self.application.fields, path);
+        if let Some((values, _)) = record {
+            values.insert(path.to_owned(), value.cloned().unwrap_or(Value::Null));
+        }
+        value
+    }
+
+    pub(super) fn holds(
+        &self,
+        condition: &Condition,
+        mut record: Record<'_>,
+    ) -> Result<bool, Failure> {
+        Ok(match condition {
+            Condition::Equals { field, value } => self
+                .read(field, &mut record)
+                .is_some_and(|v| same(v, value)),
+            Condition::In { field, values } => self
+                .read(field, &mut record)
+                .is_some_and(|v| values.iter().any(|x| same(v, x))),
+            Condition::Compare { field, op, value } => self
+                .read(field, &mut record)
+                .and_then(decimal)
+                .is_some_and(|v| {
+                    let ord = v.cmp(value);
+                    match op {
+                        Comparison::Lt => ord == Ordering::Less,
+                        Comparison::Le => ord != Ordering::Greater,
+                        Comparison::Gt => ord == Ordering::Greater,
+                        Comparison::Ge => ord != Ordering::Less,
+                    }
+                }),
+            Condition::Before { field, date } | Condition::After { field, date } => {
+                let before = matches!(condition, Condition::Before { .. });
+                self.read(field, &mut record)
+                    .and_then(Value::as_str)
+                    .and_then(|s| NaiveDate::from_str(s).ok())
+                    .is_some_and(|d| if before { d < *date } else { d > *date })
+            }
+            Condition::Present(field) => present(self.read(field, &mut record)),
+            Condition::Absent(field) => !present(self.read(field, &mut record)),
+            Condition::Count { field, min, max } => {
+                let n = self
+                    .read(field, &mut record)
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len);
+                min.is_none_or(|m| n >= m as usize) && max.is_none_or(|m| n <= m as usize)
+            }
+            Condition::ApplicantType(types) => {
+                types.iter().any(|t| t == &self.application.applicant_type)
+            }
+            Condition::Category(cats) => cats.iter().any(|c| c == &self.application.category),
+            Condition::All(items) => {
+                let mut all = true;
+                for item in items {
+                    let ok = self.holds(item, reborrow(&mut record))?;
+                    all &= ok;
+                    // Without recording, stop at the first failure; when recording, read on so
+                    // that every value the rule depends on is reported.
+                    if !all && record.is_none() {
+                        break;
+                    }
+                }
+                all
+            }
+            Condition::Any(items) => {
+                let mut any = false;
+                for item in items {
+                    any |= self.holds(item, reborrow(&mut record))?;
+                    if any && record.is_none() {
+                        break;
+                    }
+                }
+                any
+            }
+            Condition::Not(inner) => !self.holds(inner, record)?,
+            Condition::Plugin(plugin) => {
+                let input = json!({
+                    "application": self.application,
+                });
+                match self.plugins.call(plugin, Hook::Eligibility, &input) {
+                    Ok(out) => {
+                        let eligible = out.value.get("eligible").and_then(Value::as_bool);
+                        if let Some((_, details)) = &mut record
+                            && let Some(reasons) =
+                                out.value.get("reasons").and_then(Value::as_array)
+                        {
+                            details.extend(
+                                reasons.iter().filter_map(Value::as_str).map(str::to_owned),
+                            );
+                        }
+                        match eligible {
+                            Some(e) => e,
+                            None => {
+                                return Err(Failure::Plugin(format!(
+                                    "plugin `{plugin}` returned no boolean `eligible`"
+                                )));
+                            }
+                        }
+                    }
+                    Err(e) => return Err(Failure::Plugin(e.to_string())),
+                }
+            }
+        })
+    }
+}
+
+fn reborrow<'s>(record: &'s mut Record<'_>) -> Record<'s> {
+    record.as_mut().map(|(v, d)| (&mut **v, &mut **d))
+}

@@ -1,0 +1,178 @@
+//! Eligibility: every rule that applies to an application, decided with reasons and the values
+//! each failed rule read.
+
+mod condition;
+
+pub(crate) use condition::decimal;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::application::Application;
+use crate::definition::model::{Award, Rule};
+use crate::definition::wire::Outcome;
+use crate::plugin::PluginSet;
+use crate::text::Text;
+
+pub(crate) use condition::lookup;
+use condition::{Evaluator, Failure};
+
+/// The id of the built-in rule that a category admits the application's applicant type.
+pub const CATEGORY_ADMITS_RULE: &str = "category-admits-applicant-type";
+
+/// An application's eligibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Every rule holds.
+    Eligible,
+    /// A rule with outcome `ineligible` failed.
+    Ineligible,
+    /// Only rules with outcome `review` failed: an administrator decides.
+    NeedsReview,
+}
+
+/// A rule that an application failed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleFailure {
+    /// The rule's id (or a built-in rule's).
+    pub rule: String,
+    /// What failing it means.
+    pub outcome: Outcome,
+    /// Why, in the award's languages.
+    pub message: Text,
+    /// Every field value the rule read (`null` for a missing one).
+    pub values: BTreeMap<String, Value>,
+    /// Reasons given by a plugin, or its error.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+}
+
+/// The decision for one application.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    /// The application.
+    pub application: String,
+    /// The outcome.
+    pub status: Status,
+    /// Every failed rule, in the order checked.
+    pub failures: Vec<RuleFailure>,
+    /// How many rules applied and were checked.
+    pub rules_checked: usize,
+}
+
+/// Decides an application's eligibility under `award`.
+pub fn decide(award: &Award, application: &Application, plugins: &PluginSet) -> Decision {
+    let category = application.category.as_str();
+    let applicant_type = application.applicant_type.as_str();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    let Some(cat) = award.category(category) else {
+        failures.push(builtin(format!("unknown category `{category}`")));
+        return finish(application, failures, 1);
+    };
+    checked += 1;
+    if !cat
+        .applicant_types
+        .iter()
+        .any(|t| t.as_str() == applicant_type)
+    {
+        let admitted: Vec<String> = cat
+            .applicant_types
+            .iter()
+            .map(|t| {
+                award.applicant_type(t.as_str()).map_or_else(
+                    || t.to_string(),
+                    |a| {
+                        a.name
+                            .get(&award.default_language, &award.default_language)
+                            .to_owned()
+                    },
+                )
+            })
+            .collect();
+        let name = cat
+            .name
+            .get(&award.default_language, &award.default_language);
+        failures.push(builtin(format!(
+            "{name} admits only these applicants: {}; this application is from `{applicant_type}`",
+            admitted.join(", ")
+        )));
+    }
+    let evaluator = Evaluator {
+        application,
+        plugins,
+    };
+    for rule in award.eligibility.iter().chain(cat.eligibility.iter()) {
+        if !rule.scope.includes(category, applicant_type) {
+            continue;
+        }
+        checked += 1;
+        if let Some(failure) = check_rule(&evaluator, rule) {
+            failures.push(failure);
+        }
+    }
+    finish(application, failures, checked)
+}
+
+fn check_rule(evaluator: &Evaluator<'_>, rule: &Rule) -> Option<RuleFailure> {
+    // The fast path reads without recording; only a failed rule is evaluated again to record
+    // the values it read.
+    match evaluator.holds(&rule.require, None) {
+        Ok(true) => None,
+        Ok(false) => {
+            let mut values = BTreeMap::new();
+            let mut details = Vec::new();
+            let _ = evaluator.holds(&rule.require, Some((&mut values, &mut details)));
+            Some(RuleFailure {
+                rule: rule.id.to_string(),
+                outcome: rule.outcome,
+                message: rule.message.clone(),
+                values,
+                details,
+            })
+        }
+        Err(Failure::Plugin(error)) => {
+            let mut values = BTreeMap::new();
+            let mut details = Vec::new();
+            let _ = evaluator.holds(&rule.require, Some((&mut values, &mut details)));
+            details.push(error);
+            // A plugin that fails never makes anyone ineligible: an administrator decides.
+            Some(RuleFailure {
+                rule: rule.id.to_string(),
+                outcome: Outcome::Review,
+                message: rule.message.clone(),
+                values,
+                details,
+            })
+        }
+    }
+}
+
+fn builtin(message: String) -> RuleFailure {
+    RuleFailure {
+        rule: CATEGORY_ADMITS_RULE.to_owned(),
+        outcome: Outcome::Ineligible,
+        message: Text::Plain(message),
+        values: BTreeMap::new(),
+        details: Vec::new(),
+    }
+}
+
+fn finish(application: &Application, failures: Vec<RuleFailure>, checked: usize) -> Decision {
+    let status = if failures.iter().any(|f| f.outcome == Outcome::Ineligible) {
+        Status::Ineligible
+    } else if failures.is_empty() {
+        Status::Eligible
+    } else {
+        Status::NeedsReview
+    };
+    Decision {
+        application: application.id.to_string(),
+        status,
+        failures,
+        rules_checked: checked,
+    }
+}

@@ -1,0 +1,546 @@
+//! Checks the inputs of scoring against the award and indexes them. Every problem is reported,
+//! located by JSON pointer into the applications or the marks document; nothing is scored
+//! unless there is none.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::Range;
+
+use rust_decimal::Decimal;
+
+use crate::application::{Application, Mark, Marks, RankingSubmission, ReviewDecision};
+use crate::definition::check::{backticked, closest};
+use crate::definition::model::{Award, Category, Indicator, ScaleKind};
+use crate::definition::wire::MissingMarks;
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, escape_segment};
+use crate::ids::JudgeId;
+
+/// Problems in the inputs of scoring, by document.
+#[derive(Debug, Clone, Default, PartialEq, Eq, thiserror::Error)]
+#[error("the inputs have {} problems", self.applications.len() + self.marks.len())]
+pub struct InputErrors {
+    /// Problems in the applications, pointers relative to the list of applications.
+    pub applications: Diagnostics,
+    /// Problems in the marks document.
+    pub marks: Diagnostics,
+}
+
+impl InputErrors {
+    pub(crate) fn is_empty(&self) -> bool {
+        !self.applications.has_errors() && !self.marks.has_errors()
+    }
+}
+
+/// A category's indicators in one flat list, with each criterion's range in it.
+#[derive(Debug)]
+pub(crate) struct Layout<'a> {
+    pub category: &'a Category,
+    pub indicators: Vec<&'a Indicator>,
+    pub criteria: Vec<Range<usize>>,
+    by_id: HashMap<&'a str, usize>,
+}
+
+impl<'a> Layout<'a> {
+    fn new(category: &'a Category) -> Self {
+        let mut indicators = Vec::new();
+        let mut criteria = Vec::new();
+        for c in &category.criteria {
+            let start = indicators.len();
+            indicators.extend(c.indicators.iter());
+            criteria.push(start..indicators.len());
+        }
+        let by_id = indicators
+            .iter()
+            .enumerate()
+            .map(|(i, ind)| (ind.id.as_str(), i))
+            .collect();
+        Self {
+            category,
+            indicators,
+            criteria,
+            by_id,
+        }
+    }
+}
+
+/// One judge's marks of one application, aligned with its category's layout.
+#[derive(Debug)]
+pub(crate) struct Sheet<'a> {
+    pub judge: &'a JudgeId,
+    /// Per indicator: the mark as given and its value (a level's value, or the number).
+    pub marks: Vec<Option<(&'a Mark, Decimal)>>,
+}
+
+/// The checked, indexed inputs.
+#[derive(Debug)]
+pub(crate) struct Inputs<'a> {
+    pub layouts: HashMap<&'a str, Layout<'a>>,
+    /// Per application (same order as given): its sheets.
+    pub sheets: Vec<Vec<Sheet<'a>>>,
+    /// Rankings by category.
+    pub rankings: HashMap<&'a str, Vec<&'a RankingSubmission>>,
+    pub reviews: HashMap<&'a str, &'a ReviewDecision>,
+}
+
+pub(crate) fn index<'a>(
+    award: &'a Award,
+    applications: &'a [Application],
+    marks: &'a Marks,
+) -> (Inputs<'a>, InputErrors) {
+    let mut errors = InputErrors::default();
+    let layouts: HashMap<&str, Layout<'_>> = award
+        .categories
+        .iter()
+        .map(|c| (c.id.as_str(), Layout::new(c)))
+        .collect();
+    let mut app_index: HashMap<&str, usize> = HashMap::new();
+    for (i, app) in applications.iter().enumerate() {
+        if let Some(first) = app_index.insert(app.id.as_str(), i) {
+            app_index.insert(app.id.as_str(), first);
+            errors.applications.push(
+                Diagnostic::error(
+                    Code::DuplicateId,
+                    format!("/{i}/id"),
+                    format!("duplicate application `{}`", app.id),
+                )
+                .with_hint(format!("first given at /{first}")),
+            );
+        }
+        if award.category(app.category.as_str()).is_none() {
+            errors.applications.push(unknown(
+                &format!("/{i}/category"),
+                "category",
+                app.category.as_str(),
+                award.categories.iter().map(|c| c.id.as_str()),
+            ));
+        }
+        if award.applicant_type(app.applicant_type.as_str()).is_none() {
+            errors.applications.push(unknown(
+                &format!("/{i}/applicant_type"),
+                "applicant type",
+                app.applicant_type.as_str(),
+                award.applicant_types.iter().map(|t| t.id.as_str()),
+            ));
+        }
+    }
+    let known_apps = || applications.iter().map(|a| a.id.as_str());
+    let mut sheets: Vec<Vec<Sheet<'_>>> = applications.iter().map(|_| Vec::new()).collect();
+    let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+    let ranked = award.scoring.ranking.is_some();
+    for (k, e) in marks.evaluations.iter().enumerate() {
+        let at = format!("/evaluations/{k}");
+        if ranked {
+            errors.marks.push(Diagnostic::error(
+                Code::Scoring,
+                &at,
+                "this award is judged by ranking: give `rankings`, not marks",
+            ));
+            continue;
+        }
+        let Some(&a) = app_index.get(e.application.as_str()) else {
+            errors.marks.push(unknown(
+                &format!("{at}/application"),
+                "application",
+                e.application.as_str(),
+                known_apps(),
+            ));
+            continue;
+        };
+        if let Some(first) = seen.insert((e.judge.as_str(), e.application.as_str()), k) {
+            errors.marks.push(
+                Diagnostic::error(
+                    Code::DuplicateId,
+                    &at,
+                    format!("judge `{}` already marked application `{}`", e.judge, e.application),
+                )
+                .with_hint(format!("first evaluation at /evaluations/{first}; give one evaluation per judge and application")),
+            );
+            continue;
+        }
+        let app = &applications[a];
+        let Some(layout) = layouts.get(app.category.as_str()) else {
+            continue;
+        };
+        let mut values: Vec<Option<(&Mark, Decimal)>> = vec![None; layout.indicators.len()];
+        for (indicator, mark) in &e.marks {
+            let pointer = format!("{at}/marks/{}", escape_segment(indicator.as_str()));
+            let Some(&i) = layout.by_id.get(indicator.as_str()) else {
+                errors.marks.push(unknown(
+                    &pointer,
+                    &format!("indicator of category `{}`", app.category),
+                    indicator.as_str(),
+                    layout.indicators.iter().map(|i| i.id.as_str()),
+                ));
+                continue;
+            };
+            match mark_value(layout.indicators[i], mark) {
+                Ok(v) => values[i] = Some((mark, v)),
+                Err(d) => errors.marks.push(Diagnostic { pointer, ..d }),
+            }
+        }
+        if award.scoring.missing_marks == MissingMarks::Error {
+            let missing: Vec<&str> = layout
+                .indicators
+                .iter()
+                .zip(&values)
+                .filter(|(_, v)| v.is_none())
+                .map(|(i, _)| i.id.as_str())
+                .collect();
+            if !missing.is_empty() {
+                errors.marks.push(
+                    Diagnostic::error(Code::Scoring, format!("{at}/marks"), format!("missing marks for {}", backticked(&missing)))
+                        .with_hint("every indicator needs a mark; or set `\"missing_marks\": \"renormalise\"` in the award"),
+                );
+            }
+        }
+        sheets[a].push(Sheet {
+            judge: &e.judge,
+            marks: values,
+        });
+    }
+    let rankings = rankings(award, applications, &app_index, marks, &mut errors);
+    let mut reviews = HashMap::new();
+    for (k, r) in marks.review_decisions.iter().enumerate() {
+        if !app_index.contains_key(r.application.as_str()) {
+            errors.marks.push(unknown(
+                &format!("/review_decisions/{k}/application"),
+                "application",
+                r.application.as_str(),
+                known_apps(),
+            ));
+        } else if reviews.insert(r.application.as_str(), r).is_some() {
+            errors.marks.push(Diagnostic::error(
+                Code::DuplicateId,
+                format!("/review_decisions/{k}"),
+                format!(
+                    "a second review decision for application `{}`",
+                    r.application
+                ),
+            ));
+        }
+    }
+    for (k, m) in marks.special_mentions.iter().enumerate() {
+        if !app_index.contains_key(m.application.as_str()) {
+            errors.marks.push(unknown(
+                &format!("/special_mentions/{k}/application"),
+                "application",
+                m.application.as_str(),
+                known_apps(),
+            ));
+        }
+    }
+    (
+        Inputs {
+            layouts,
+            sheets,
+            rankings,
+            reviews,
+        },
+        errors,
+    )
+}
+
+fn rankings<'a>(
+    award: &'a Award,
+    applications: &'a [Application],
+    app_index: &HashMap<&str, usize>,
+    marks: &'a Marks,
+    errors: &mut InputErrors,
+) -> HashMap<&'a str, Vec<&'a RankingSubmission>> {
+    let mut out: HashMap<&str, Vec<&RankingSubmission>> = HashMap::new();
+    let Some(spec) = &award.scoring.ranking else {
+        for k in 0..marks.rankings.len() {
+            errors.marks.push(Diagnostic::error(
+                Code::Scoring,
+                format!("/rankings/{k}"),
+                "this award is judged by marks: give `evaluations`, not rankings",
+            ));
+        }
+        return out;
+    };
+    let named = spec.sources.iter().any(|s| !s.is_empty());
+    let mut seen: HashMap<(&str, &str, &str), usize> = HashMap::new();
+    let mut sets: HashMap<(&str, &str), (usize, BTreeSet<&str>)> = HashMap::new();
+    for (k, r) in marks.rankings.iter().enumerate() {
+        let at = format!("/rankings/{k}");
+        let mut ok = true;
+        if award.category(r.category.as_str()).is_none() {
+            errors.marks.push(unknown(
+                &format!("{at}/category"),
+                "category",
+                r.category.as_str(),
+                award.categories.iter().map(|c| c.id.as_str()),
+            ));
+            ok = false;
+        }
+        let source = r.source.as_deref().unwrap_or("");
+        match (named, &r.source) {
+            (true, None) => {
+                errors.marks.push(
+                    Diagnostic::error(Code::Scoring, &at, "missing `source`").with_hint(format!(
+                        "this award's sources: {}",
+                        backticked(&spec.sources)
+                    )),
+                );
+                ok = false;
+            }
+            (true, Some(s)) if !spec.sources.contains(s) => {
+                errors.marks.push(unknown(
+                    &format!("{at}/source"),
+                    "ranking source",
+                    s,
+                    spec.sources.iter().map(String::as_str),
+                ));
+                ok = false;
+            }
+            (false, Some(_)) => {
+                errors.marks.push(Diagnostic::error(
+                    Code::Scoring,
+                    format!("{at}/source"),
+                    "this award's rankings have no sources",
+                ));
+                ok = false;
+            }
+            _ => {}
+        }
+        if let Some(first) = seen.insert((r.judge.as_str(), r.category.as_str(), source), k) {
+            errors.marks.push(
+                Diagnostic::error(
+                    Code::DuplicateId,
+                    &at,
+                    format!(
+                        "judge `{}` already ranked this category{}",
+                        r.judge,
+                        if source.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" in `{source}`")
+                        }
+                    ),
+                )
+                .with_hint(format!("first ranking at /rankings/{first}")),
+            );
+            continue;
+        }
+        let mut set = BTreeSet::new();
+        for (i, a) in r.order.iter().enumerate() {
+            let pointer = format!("{at}/order/{i}");
+            match app_index.get(a.as_str()) {
+                None => {
+                    errors.marks.push(unknown(
+                        &pointer,
+                        "application",
+                        a.as_str(),
+                        applications.iter().map(|x| x.id.as_str()),
+                    ));
+                    ok = false;
+                }
+                Some(&ix) if applications[ix].category != r.category => {
+                    errors.marks.push(Diagnostic::error(
+                        Code::Scoring,
+                        pointer,
+                        format!(
+                            "application `{a}` is in category `{}`, not `{}`",
+                            applications[ix].category, r.category
+                        ),
+                    ));
+                    ok = false;
+                }
+                Some(_) => {}
+            }
+            if !set.insert(a.as_str()) {
+                errors.marks.push(Diagnostic::error(
+                    Code::DuplicateId,
+                    format!("{at}/order/{i}"),
+                    format!("application `{a}` is ranked twice"),
+                ));
+                ok = false;
+            }
+        }
+        match sets.get(&(r.judge.as_str(), r.category.as_str())) {
+            Some((first, other)) if *other != set => {
+                errors.marks.push(
+                    Diagnostic::error(
+                        Code::Scoring,
+                        format!("{at}/order"),
+                        format!(
+                            "judge `{}` ranks other applications here than in /rankings/{first}",
+                            r.judge
+                        ),
+                    )
+                    .with_hint("a judge's rankings of a category must rank the same applications"),
+                );
+                ok = false;
+            }
+            Some(_) => {}
+            None => {
+                sets.insert((r.judge.as_str(), r.category.as_str()), (k, set));
+            }
+        }
+        if ok {
+            out.entry(r.category.as_str()).or_default().push(r);
+        }
+    }
+    out
+}
+
+/// A mark's value on its indicator's scale, or why it is not on it.
+fn mark_value(indicator: &Indicator, mark: &Mark) -> Result<Decimal, Diagnostic> {
+    match (&indicator.scale.kind, mark) {
+        (ScaleKind::Numeric { min, max, step }, Mark::Number(n)) => {
+            if n < min || n > max {
+                return Err(Diagnostic::error(
+                    Code::Scoring,
+                    "",
+                    format!(
+                        "mark `{n}` is off the scale {min}..{max} of indicator `{}`",
+                        indicator.id
+                    ),
+                ));
+            }
+            if let Some(step) = step
+                && !((*n - *min) % *step).is_zero()
+            {
+                return Err(Diagnostic::error(
+                    Code::Scoring,
+                    "",
+                    format!("mark `{n}` is not on the scale's steps of {step} from {min}"),
+                ));
+            }
+            Ok(*n)
+        }
+        (ScaleKind::Numeric { .. }, Mark::Level(s)) => Err(Diagnostic::error(
+            Code::Scoring,
+            "",
+            format!(
+                "indicator `{}` is marked with a number, not `{s}`",
+                indicator.id
+            ),
+        )),
+        (ScaleKind::Levels(levels), mark) => {
+            let id = match mark {
+                Mark::Level(s) => s.clone(),
+                Mark::Number(n) => n.to_string(),
+            };
+            levels
+                .iter()
+                .find(|l| l.id == id)
+                .map(|l| l.value)
+                .ok_or_else(|| {
+                    let ids: Vec<&str> = levels.iter().map(|l| l.id.as_str()).collect();
+                    let d = Diagnostic::error(
+                        Code::Scoring,
+                        "",
+                        format!("`{id}` is not a level of indicator `{}`", indicator.id),
+                    );
+                    match closest(&id, ids.iter().copied()) {
+                        Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+                        None => d.with_hint(format!("levels: {}", backticked(&ids))),
+                    }
+                })
+        }
+    }
+}
+
+fn unknown<'x>(
+    pointer: &str,
+    what: &str,
+    id: &str,
+    known: impl Iterator<Item = &'x str> + Clone,
+) -> Diagnostic {
+    let d = Diagnostic::error(
+        Code::UnknownReference,
+        pointer,
+        format!("unknown {what} `{id}`"),
+    );
+    match closest(id, known) {
+        Some(best) => d.with_hint(format!("did you mean `{best}`?")),
+        None => d,
+    }
+}
+
+/// Checks decisions that depend on eligibility: reviews only of applications that need one,
+/// mentions only of admitted applications of the allowed categories, no more than allowed.
+pub(crate) fn check_decisions(
+    award: &Award,
+    applications: &[Application],
+    marks: &Marks,
+    needs_review: &HashSet<&str>,
+    admitted: &HashSet<&str>,
+    errors: &mut InputErrors,
+) {
+    for (k, r) in marks.review_decisions.iter().enumerate() {
+        if applications.iter().any(|a| a.id == r.application)
+            && !needs_review.contains(r.application.as_str())
+        {
+            errors.marks.push(Diagnostic::error(
+                Code::Scoring,
+                format!("/review_decisions/{k}/application"),
+                format!("application `{}` does not need review", r.application),
+            ));
+        }
+    }
+    let Some(mentions) = &award.special_mentions else {
+        for k in 0..marks.special_mentions.len() {
+            errors.marks.push(Diagnostic::error(
+                Code::Scoring,
+                format!("/special_mentions/{k}"),
+                "this award has no special mentions",
+            ));
+        }
+        return;
+    };
+    let mut seen = HashSet::new();
+    for (k, m) in marks.special_mentions.iter().enumerate() {
+        let at = format!("/special_mentions/{k}/application");
+        let Some(app) = applications.iter().find(|a| a.id == m.application) else {
+            continue;
+        };
+        if !seen.insert(m.application.as_str()) {
+            errors.marks.push(Diagnostic::error(
+                Code::DuplicateId,
+                &at,
+                format!("application `{}` is mentioned twice", m.application),
+            ));
+        }
+        if !mentions.from_categories.contains(&app.category) {
+            errors.marks.push(
+                Diagnostic::error(
+                    Code::Scoring,
+                    &at,
+                    format!(
+                        "special mentions are not given in category `{}`",
+                        app.category
+                    ),
+                )
+                .with_hint(format!(
+                    "they are given in {}",
+                    backticked(
+                        &mentions
+                            .from_categories
+                            .iter()
+                            .map(|c| c.as_str())
+                            .collect::<Vec<_>>()
+                    )
+                )),
+            );
+        }
+        if !admitted.contains(m.application.as_str()) {
+            errors.marks.push(Diagnostic::error(
+                Code::Scoring,
+                &at,
+                format!("application `{}` is not eligible", m.application),
+            ));
+        }
+    }
+    if marks.special_mentions.len() > mentions.max as usize {
+        errors.marks.push(Diagnostic::error(
+            Code::Scoring,
+            "/special_mentions",
+            format!(
+                "{} special mentions given, at most {} allowed",
+                marks.special_mentions.len(),
+                mentions.max
+            ),
+        ));
+    }
+}

@@ -1,0 +1,564 @@
+//! Scoring: from an award, its applications and the judges' marks or rankings to ranked
+//! results per category, with a trace of every number. Pure: no I/O.
+
+mod aggregate;
+mod arith;
+mod input;
+mod normalise;
+mod order;
+mod rank_points;
+mod results;
+mod sheet;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::application::{Application, Marks};
+use crate::definition::model::{Award, Scoring};
+use crate::definition::wire::{AggregateAt, Hook, NormalisationSpec};
+use crate::eligibility::{self, Status};
+use crate::plugin::PluginSet;
+use arith::round;
+use input::{Inputs, Layout};
+use sheet::Unscorable;
+
+pub use input::InputErrors;
+pub use results::{
+    AdjustmentTrace, AggregationTrace, CategoryResult, CriterionTrace, EligibilityEntry,
+    IndicatorTrace, JudgeMark, JudgeStats, JudgeTrace, NormalisedTrace, PanelCriterion,
+    PanelIndicator, Placed, RankTrace, Results, Trace, Unscored,
+};
+
+/// Computes the results of `award` from its applications and marks.
+///
+/// Fails, scoring nothing, when an input is wrong: a mark for an unknown application, judge or
+/// indicator, a mark off its scale, a duplicate evaluation, a ranking of another category's
+/// applications... every such problem is in the error, located by JSON pointer. An admitted
+/// application that cannot be scored (no marks; too few for a trimmed mean) is listed under
+/// `unscored` with the reason, and the others are ranked.
+pub fn evaluate<'a>(
+    award: &'a Award,
+    applications: &'a [Application],
+    marks: &'a Marks,
+    plugins: &PluginSet,
+) -> Result<Results<'a>, InputErrors> {
+    let (inputs, mut errors) = input::index(award, applications, marks);
+    let decisions: Vec<eligibility::Decision> = applications
+        .iter()
+        .map(|a| eligibility::decide(award, a, plugins))
+        .collect();
+    let needs_review: HashSet<&str> = decisions
+        .iter()
+        .filter(|d| d.status == Status::NeedsReview)
+        .map(|d| d.application.as_str())
+        .collect();
+    let admitted: HashSet<&str> = applications
+        .iter()
+        .zip(&decisions)
+        .filter(|(a, d)| match d.status {
+            Status::Eligible => true,
+            Status::Ineligible => false,
+            Status::NeedsReview => inputs
+                .reviews
+                .get(a.id.as_str())
+                .is_some_and(|r| r.eligible),
+        })
+        .map(|(a, _)| a.id.as_str())
+        .collect();
+    input::check_decisions(
+        award,
+        applications,
+        marks,
+        &needs_review,
+        &admitted,
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let mut warnings = Vec::new();
+    let ignored = marks
+        .evaluations
+        .iter()
+        .filter(|e| !admitted.contains(e.application.as_str()))
+        .count();
+    if ignored > 0 {
+        warnings.push(format!(
+            "{ignored} evaluations of applications that are not admitted were ignored"
+        ));
+    }
+    let mut categories = Vec::new();
+    for category in &award.categories {
+        let Some(layout) = inputs.layouts.get(category.id.as_str()) else {
+            continue;
+        };
+        let members: Vec<usize> = applications
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.category == category.id && admitted.contains(a.id.as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        let scored = score_category(
+            award,
+            applications,
+            &inputs,
+            layout,
+            &members,
+            &admitted,
+            plugins,
+        );
+        let mut candidates = Vec::new();
+        let mut traces = Vec::new();
+        let mut unscored = Vec::new();
+        for (i, outcome) in scored {
+            match outcome {
+                Ok(s) => {
+                    candidates.push(order::Candidate {
+                        app: &applications[i],
+                        score: s.trace.final_score,
+                        criteria: s.criteria,
+                    });
+                    traces.push((s.trace, s.judges));
+                }
+                Err(reason) => unscored.push(Unscored {
+                    application: &applications[i].id,
+                    reason,
+                }),
+            }
+        }
+        let (places, tie_warnings) = order::rank(&candidates, &award.scoring.tie_break, plugins);
+        warnings.extend(tie_warnings);
+        let mut slots: Vec<Option<(results::Trace<'a>, usize)>> =
+            traces.into_iter().map(Some).collect();
+        let ranking = places
+            .into_iter()
+            .filter_map(|p| {
+                let (trace, judges) = slots.get_mut(p.index)?.take()?;
+                let c = candidates.get(p.index)?;
+                Some(Placed {
+                    rank: p.rank,
+                    application: &c.app.id,
+                    score: c.score,
+                    winner: p.rank <= category.winners,
+                    tied: p.tied,
+                    tie_broken_by: p.tie_broken_by,
+                    judges,
+                    trace,
+                })
+            })
+            .collect();
+        categories.push(CategoryResult {
+            category: &category.id,
+            winners: category.winners,
+            ranking,
+            unscored,
+        });
+    }
+    let eligibility = applications
+        .iter()
+        .zip(decisions)
+        .map(|(a, decision)| EligibilityEntry {
+            admitted: admitted.contains(a.id.as_str()),
+            review: inputs.reviews.get(a.id.as_str()).copied(),
+            decision,
+        })
+        .collect();
+    Ok(Results {
+        award: &award.id,
+        definition_sha256: &award.sha256,
+        inputs_sha256: inputs_sha256(applications, marks),
+        laurel_version: env!("CARGO_PKG_VERSION"),
+        eligibility,
+        categories,
+        special_mentions: marks.special_mentions.iter().collect(),
+        warnings,
+    })
+}
+
+/// SHA-256 of the inputs as canonical JSON (serde's field order, no whitespace).
+fn inputs_sha256(applications: &[Application], marks: &Marks) -> String {
+    let mut hasher = Sha256::new();
+    if let Ok(bytes) = serde_json::to_vec(&(applications, marks)) {
+        hasher.update(bytes);
+    }
+    hex::encode(hasher.finalize())
+}
+
+struct Scored<'a> {
+    trace: Trace<'a>,
+    criteria: HashMap<&'a str, Decimal>,
+    judges: usize,
+}
+
+type Outcome<'a> = Result<Scored<'a>, Unscorable>;
+
+fn score_category<'a>(
+    award: &'a Award,
+    applications: &'a [Application],
+    inputs: &Inputs<'a>,
+    layout: &Layout<'a>,
+    members: &[usize],
+    admitted: &HashSet<&str>,
+    plugins: &PluginSet,
+) -> Vec<(usize, Outcome<'a>)> {
+    let scoring = &award.scoring;
+    let panels: Vec<(usize, Result<Panel<'a>, Unscorable>)> = if let Some(spec) = &scoring.ranking {
+        let rankings = inputs
+            .rankings
+            .get(layout.category.id.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let points = rank_points::points(spec, rankings, &|a| admitted.contains(a));
+        let mut by_app: HashMap<&str, Vec<rank_points::JudgePoints<'a>>> = HashMap::new();
+        for p in points {
+            by_app.entry(p.application).or_default().push(p);
+        }
+        members
+            .iter()
+            .map(|&i| {
+                let judges = by_app
+                    .remove(applications[i].id.as_str())
+                    .unwrap_or_default();
+                let panel = ranked_panel(scoring, judges);
+                (i, panel)
+            })
+            .collect()
+    } else if scoring.aggregate_at == AggregateAt::Indicator {
+        members
+            .iter()
+            .map(|&i| {
+                (
+                    i,
+                    indicator_panel(scoring, layout, &applications[i], &inputs.sheets[i]),
+                )
+            })
+            .collect()
+    } else {
+        total_panels(scoring, layout, applications, inputs, members)
+    };
+    panels
+        .into_iter()
+        .map(|(i, panel)| {
+            let outcome = panel.and_then(|p| finish(award, layout, &applications[i], p, plugins));
+            (i, outcome)
+        })
+        .collect()
+}
+
+/// The panel's total of one application, with its trace so far.
+struct Panel<'a> {
+    trace: Trace<'a>,
+    criteria: HashMap<&'a str, Decimal>,
+    judges: usize,
+}
+
+/// A judge's trace and criterion scores for one application.
+type Judged<'a> = (JudgeTrace<'a>, Vec<Option<Decimal>>);
+
+/// Marks combined per judge, normalised per judge, then combined by the panel.
+fn total_panels<'a>(
+    scoring: &Scoring,
+    layout: &Layout<'a>,
+    applications: &'a [Application],
+    inputs: &Inputs<'a>,
+    members: &[usize],
+) -> Vec<(usize, Result<Panel<'a>, Unscorable>)> {
+    // Each judge's criteria and total, per application.
+    let mut judged: Vec<(usize, Result<Vec<Judged<'a>>, Unscorable>)> = Vec::new();
+    for &i in members {
+        let app = &applications[i];
+        let mut judges = Vec::new();
+        let mut failure = None;
+        for sheet in &inputs.sheets[i] {
+            let computed = sheet::judge_values(scoring, layout, app, sheet)
+                .and_then(|values| sheet::compute(scoring, layout, &values, Some(sheet)));
+            match computed {
+                Ok(Some(c)) => judges.push((
+                    JudgeTrace {
+                        judge: sheet.judge,
+                        criteria: c.criteria,
+                        total_raw: c.total_raw,
+                        total: c.total,
+                        normalised: None,
+                        ranking: None,
+                    },
+                    c.criterion_scores,
+                )),
+                Ok(None) => {}
+                Err(e) => {
+                    failure = Some(format!("judge `{}`: {e}", sheet.judge));
+                    break;
+                }
+            }
+        }
+        judged.push((i, failure.map_or(Ok(judges), Err)));
+    }
+    // Each judge's statistics over their applications in the category.
+    let mut per_judge: BTreeMap<&str, Vec<Decimal>> = BTreeMap::new();
+    for (_, j) in &judged {
+        if let Ok(js) = j {
+            for (t, _) in js {
+                per_judge.entry(t.judge.as_str()).or_default().push(t.total);
+            }
+        }
+    }
+    let bounds = sheet::total_bounds(scoring, layout);
+    let normalising = scoring.normalisation != NormalisationSpec::None;
+    let stats: HashMap<&str, Result<JudgeStats, arith::Overflow>> = if normalising {
+        per_judge
+            .iter()
+            .map(|(j, ts)| (*j, normalise::stats(ts)))
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    judged
+        .into_iter()
+        .map(|(i, j)| {
+            let panel = j.and_then(|mut js| {
+                if js.is_empty() {
+                    return Err("no judge has marked it".to_owned());
+                }
+                if normalising {
+                    let bounds = bounds.ok_or("normalisation needs the scale's bounds, which depend on application fields")?;
+                    for (t, _) in &mut js {
+                        let s = stats
+                            .get(t.judge.as_str())
+                            .copied()
+                            .ok_or("no statistics for the judge")?
+                            .map_err(|_| "arithmetic overflow in the judge's statistics")?;
+                        let raw = normalise::normalise(scoring.normalisation, t.total, &s, bounds)?;
+                        t.normalised = Some(NormalisedTrace {
+                            method: normalise::name(scoring.normalisation),
+                            judge: s,
+                            raw,
+                            value: round(raw, scoring.rounding.normalised),
+                        });
+                    }
+                }
+                let values: Vec<Decimal> = js
+                    .iter()
+                    .map(|(t, _)| t.normalised.as_ref().map_or(t.total, |n| n.value))
+                    .collect();
+                let judges: Vec<&'a crate::ids::JudgeId> = js.iter().map(|(t, _)| t.judge).collect();
+                let aggregation = aggregate_trace(scoring, &judges, &values)?;
+                let mut criteria = HashMap::new();
+                let mut panel_criteria = Vec::new();
+                for (k, c) in layout.category.criteria.iter().enumerate() {
+                    let scores: Vec<Decimal> = js.iter().filter_map(|(_, cs)| cs.get(k).copied().flatten()).collect();
+                    if scores.is_empty() {
+                        continue;
+                    }
+                    let a = aggregate::aggregate(scoring.aggregation, &scores).map_err(|e| format!("criterion `{}`: {e}", c.id))?;
+                    let score = round(a.value, scoring.rounding.panel);
+                    criteria.insert(c.id.as_str(), score);
+                    panel_criteria.push(PanelCriterion { criterion: &c.id, score });
+                }
+                let total = aggregation.value;
+                let count = js.len();
+                Ok(Panel {
+                    trace: Trace {
+                        judges: js.into_iter().map(|(t, _)| t).collect(),
+                        criteria: panel_criteria,
+                        aggregation: Some(aggregation),
+                        total,
+                        ..Trace::default()
+                    },
+                    criteria,
+                    judges: count,
+                })
+            });
+            (i, panel)
+        })
+        .collect()
+}
+
+fn aggregate_trace<'a>(
+    scoring: &Scoring,
+    judges: &[&'a crate::ids::JudgeId],
+    values: &[Decimal],
+) -> Result<AggregationTrace<'a>, Unscorable> {
+    let a = aggregate::aggregate(scoring.aggregation, values).map_err(|e| e.to_string())?;
+    Ok(AggregationTrace {
+        method: aggregate::name(scoring.aggregation),
+        inputs: judges.iter().copied().zip(values.iter().copied()).collect(),
+        dropped: a
+            .dropped
+            .iter()
+            .filter_map(|&k| judges.get(k).copied())
+            .collect(),
+        raw: a.value,
+        value: round(a.value, scoring.rounding.panel),
+    })
+}
+
+/// The panel's marks combined per indicator, then criteria and total from those values.
+fn indicator_panel<'a>(
+    scoring: &Scoring,
+    layout: &Layout<'a>,
+    app: &Application,
+    sheets: &[input::Sheet<'a>],
+) -> Result<Panel<'a>, Unscorable> {
+    if sheets.is_empty() {
+        return Err("no judge has marked it".to_owned());
+    }
+    let mut values = Vec::with_capacity(layout.indicators.len());
+    let mut indicators = Vec::new();
+    for (k, ind) in layout.indicators.iter().enumerate() {
+        let mut marks = Vec::new();
+        for s in sheets {
+            if let Some((mark, v)) = s.marks.get(k).copied().flatten() {
+                marks.push(JudgeMark {
+                    judge: s.judge,
+                    mark,
+                    points: sheet::points(scoring, ind, app, v)?,
+                });
+            }
+        }
+        if marks.is_empty() {
+            values.push(None);
+            continue;
+        }
+        let judges: Vec<&'a crate::ids::JudgeId> = marks.iter().map(|m| m.judge).collect();
+        let points: Vec<Decimal> = marks.iter().map(|m| m.points).collect();
+        let aggregation = aggregate_trace(scoring, &judges, &points)
+            .map_err(|e| format!("indicator `{}`: {e}", ind.id))?;
+        let base = ind
+            .base
+            .as_ref()
+            .map(|b| sheet::quantity(b, app))
+            .transpose()?;
+        let value = sheet::with_base(scoring, ind, app, aggregation.value)?;
+        values.push(Some(value));
+        indicators.push(PanelIndicator {
+            indicator: &ind.id,
+            marks,
+            aggregation,
+            base,
+            value,
+        });
+    }
+    let computed =
+        sheet::compute(scoring, layout, &values, None)?.ok_or("no indicator has a mark")?;
+    let criteria: HashMap<&'a str, Decimal> = layout
+        .category
+        .criteria
+        .iter()
+        .zip(&computed.criterion_scores)
+        .filter_map(|(c, s)| s.map(|s| (c.id.as_str(), s)))
+        .collect();
+    let panel_criteria = computed
+        .criteria
+        .iter()
+        .map(|c| PanelCriterion {
+            criterion: c.criterion,
+            score: c.score,
+        })
+        .collect();
+    Ok(Panel {
+        trace: Trace {
+            indicators,
+            criteria: panel_criteria,
+            total: computed.total,
+            ..Trace::default()
+        },
+        criteria,
+        judges: sheets.len(),
+    })
+}
+
+/// Judges' points combined by the panel.
+fn ranked_panel<'a>(
+    scoring: &Scoring,
+    judges: Vec<rank_points::JudgePoints<'a>>,
+) -> Result<Panel<'a>, Unscorable> {
+    if judges.is_empty() {
+        return Err("no judge has ranked it".to_owned());
+    }
+    let ids: Vec<&'a crate::ids::JudgeId> = judges.iter().map(|j| j.judge).collect();
+    let values: Vec<Decimal> = judges.iter().map(|j| j.trace.points).collect();
+    let aggregation = aggregate_trace(scoring, &ids, &values)?;
+    let total = aggregation.value;
+    let count = judges.len();
+    Ok(Panel {
+        trace: Trace {
+            judges: judges
+                .into_iter()
+                .map(|j| JudgeTrace {
+                    judge: j.judge,
+                    criteria: Vec::new(),
+                    total_raw: j.trace.points,
+                    total: j.trace.points,
+                    normalised: None,
+                    ranking: Some(j.trace),
+                })
+                .collect(),
+            aggregation: Some(aggregation),
+            total,
+            ..Trace::default()
+        },
+        criteria: HashMap::new(),
+        judges: count,
+    })
+}
+
+/// The score plugin, adjustments and the final rounding.
+fn finish<'a>(
+    award: &'a Award,
+    layout: &Layout<'a>,
+    app: &Application,
+    panel: Panel<'a>,
+    plugins: &PluginSet,
+) -> Outcome<'a> {
+    let scoring = &award.scoring;
+    let Panel {
+        mut trace,
+        criteria,
+        judges,
+    } = panel;
+    if let Some(plugin) = &scoring.score_plugin {
+        let input = json!({
+            "application": app,
+            "total": trace.total,
+            "criteria": criteria,
+            "judges": judges,
+        });
+        let out = plugins
+            .call(plugin, Hook::Score, &input)
+            .map_err(|e| e.to_string())?;
+        let score = out
+            .value
+            .get("score")
+            .and_then(|v| match v {
+                Value::String(s) => s.parse::<Decimal>().ok(),
+                other => crate::eligibility::decimal(other),
+            })
+            .ok_or_else(|| format!("plugin `{plugin}` returned no number `score`"))?;
+        if let Some((lo, hi)) = sheet::total_bounds(scoring, layout)
+            && (score < lo || score > hi)
+        {
+            return Err(format!(
+                "plugin `{plugin}` returned score {score}, off the scale {lo}..{hi}"
+            ));
+        }
+        trace.total = score;
+    }
+    let mut value = trace.total;
+    for field in &scoring.adjustments {
+        let v = crate::eligibility::lookup(&app.fields, field)
+            .and_then(crate::eligibility::decimal)
+            .unwrap_or_default();
+        value = arith::add(value, v)?;
+        trace.adjustments.push(AdjustmentTrace { field, value: v });
+    }
+    trace.final_raw = value;
+    trace.final_score = round(value, scoring.rounding.final_score);
+    Ok(Scored {
+        trace,
+        criteria,
+        judges,
+    })
+}

@@ -1,0 +1,262 @@
+//! What scoring returns: ranked results per category, every number with its breakdown.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use crate::application::{Mark, MentionDecision, ReviewDecision};
+use crate::eligibility::Decision;
+use crate::ids::{ApplicationId, AwardId, CategoryId, CriterionId, IndicatorId, JudgeId};
+
+/// The results of one award.
+#[derive(Debug, Clone, Serialize)]
+pub struct Results<'a> {
+    /// The award.
+    pub award: &'a AwardId,
+    /// SHA-256 of the definition's exact bytes.
+    pub definition_sha256: &'a str,
+    /// SHA-256 of the inputs (applications and marks) in canonical JSON.
+    pub inputs_sha256: String,
+    /// The version of laurel that computed them.
+    pub laurel_version: &'static str,
+    /// Every application's eligibility.
+    pub eligibility: Vec<EligibilityEntry<'a>>,
+    /// Each category's ranking.
+    pub categories: Vec<CategoryResult<'a>>,
+    /// Special mentions given.
+    pub special_mentions: Vec<&'a MentionDecision>,
+    /// Things worth knowing that did not stop scoring.
+    pub warnings: Vec<String>,
+}
+
+/// An application's eligibility and any review decision.
+#[derive(Debug, Clone, Serialize)]
+pub struct EligibilityEntry<'a> {
+    /// The decision from the rules.
+    #[serde(flatten)]
+    pub decision: Decision,
+    /// An administrator's decision, when the application needed review.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<&'a ReviewDecision>,
+    /// Whether it is scored.
+    pub admitted: bool,
+}
+
+/// One category's results.
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryResult<'a> {
+    /// The category.
+    pub category: &'a CategoryId,
+    /// How many win.
+    pub winners: u32,
+    /// Scored applications, best first.
+    pub ranking: Vec<Placed<'a>>,
+    /// Admitted applications that could not be scored, with the reason.
+    pub unscored: Vec<Unscored<'a>>,
+}
+
+/// A scored application's place.
+#[derive(Debug, Clone, Serialize)]
+pub struct Placed<'a> {
+    /// 1-based; tied applications share a rank (1, 2, 2, 4).
+    pub rank: u32,
+    /// The application.
+    pub application: &'a ApplicationId,
+    /// Its final score.
+    pub score: Decimal,
+    /// Whether its rank is among the category's winners.
+    pub winner: bool,
+    /// Whether it shares its rank.
+    pub tied: bool,
+    /// The tie-break step that separated it from an application with the same score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tie_broken_by: Option<String>,
+    /// How many judges' marks or rankings it has.
+    pub judges: usize,
+    /// Its breakdown.
+    pub trace: Trace<'a>,
+}
+
+/// An admitted application that was not scored.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unscored<'a> {
+    /// The application.
+    pub application: &'a ApplicationId,
+    /// Why.
+    pub reason: String,
+}
+
+/// Every number behind a score.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Trace<'a> {
+    /// Each judge's marks and total (marks judged per total), or ranking and points.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub judges: Vec<JudgeTrace<'a>>,
+    /// The panel's value of each indicator (with `aggregate_at: indicator`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub indicators: Vec<PanelIndicator<'a>>,
+    /// The panel's score on each criterion.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub criteria: Vec<PanelCriterion<'a>>,
+    /// How the judges' totals combined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aggregation: Option<AggregationTrace<'a>>,
+    /// The total before adjustments.
+    pub total: Decimal,
+    /// Values added to the total.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub adjustments: Vec<AdjustmentTrace<'a>>,
+    /// The final score before its rounding.
+    pub final_raw: Decimal,
+    /// The final score.
+    pub final_score: Decimal,
+}
+
+/// One judge's part.
+#[derive(Debug, Clone, Serialize)]
+pub struct JudgeTrace<'a> {
+    /// The judge.
+    pub judge: &'a JudgeId,
+    /// Criterion scores with their indicators.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub criteria: Vec<CriterionTrace<'a>>,
+    /// The judge's total before rounding.
+    pub total_raw: Decimal,
+    /// The judge's total.
+    pub total: Decimal,
+    /// Normalisation of the total.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub normalised: Option<NormalisedTrace>,
+    /// Rank-based judging: the judge's ranks and points.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ranking: Option<RankTrace<'a>>,
+}
+
+/// A criterion of one judge.
+#[derive(Debug, Clone, Serialize)]
+pub struct CriterionTrace<'a> {
+    /// The criterion.
+    pub criterion: &'a CriterionId,
+    /// Its weight in the total (renormalised when marks are missing).
+    pub weight: Decimal,
+    /// Its indicators.
+    pub indicators: Vec<IndicatorTrace<'a>>,
+    /// Before rounding.
+    pub raw: Decimal,
+    /// The criterion score.
+    pub score: Decimal,
+}
+
+/// One mark.
+#[derive(Debug, Clone, Serialize)]
+pub struct IndicatorTrace<'a> {
+    /// The indicator.
+    pub indicator: &'a IndicatorId,
+    /// Its weight in the criterion.
+    pub weight: Decimal,
+    /// The mark as given (`null` when missing and skipped).
+    pub mark: Option<&'a Mark>,
+    /// Its value: the level's value, times any factor, rounded, plus any base.
+    pub value: Option<Decimal>,
+}
+
+/// A judge's normalised total.
+#[derive(Debug, Clone, Serialize)]
+pub struct NormalisedTrace {
+    /// `z_score`, `ratio_to_mean` or `min_max`.
+    pub method: &'static str,
+    /// The judge's statistics over their applications in the category.
+    pub judge: JudgeStats,
+    /// Before rounding (after clamping to the scale).
+    pub raw: Decimal,
+    /// The normalised total.
+    pub value: Decimal,
+}
+
+/// A judge's totals in a category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct JudgeStats {
+    /// How many applications.
+    pub n: usize,
+    /// Mean.
+    pub mean: Decimal,
+    /// Population standard deviation.
+    pub sd: Decimal,
+    /// Lowest.
+    pub min: Decimal,
+    /// Highest.
+    pub max: Decimal,
+}
+
+/// A judge's rankings of the application and the points they give.
+#[derive(Debug, Clone, Serialize)]
+pub struct RankTrace<'a> {
+    /// Rank in each source.
+    pub ranks: Vec<(&'a str, u32)>,
+    /// The sum of the ranks.
+    pub combined: u32,
+    /// Place in the judge's combined ranking.
+    pub place: u32,
+    /// Points for that place.
+    pub points: Decimal,
+}
+
+/// The panel's value of one indicator.
+#[derive(Debug, Clone, Serialize)]
+pub struct PanelIndicator<'a> {
+    /// The indicator.
+    pub indicator: &'a IndicatorId,
+    /// Each judge's mark and its points (after factor and rounding).
+    pub marks: Vec<JudgeMark<'a>>,
+    /// How they combined.
+    pub aggregation: AggregationTrace<'a>,
+    /// The base value added, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub base: Option<Decimal>,
+    /// The indicator's value.
+    pub value: Decimal,
+}
+
+/// One judge's mark of an indicator.
+#[derive(Debug, Clone, Serialize)]
+pub struct JudgeMark<'a> {
+    /// The judge.
+    pub judge: &'a JudgeId,
+    /// The mark as given.
+    pub mark: &'a Mark,
+    /// Its points.
+    pub points: Decimal,
+}
+
+/// The panel's score on a criterion.
+#[derive(Debug, Clone, Serialize)]
+pub struct PanelCriterion<'a> {
+    /// The criterion.
+    pub criterion: &'a CriterionId,
+    /// The score.
+    pub score: Decimal,
+}
+
+/// How a panel's values combined.
+#[derive(Debug, Clone, Serialize)]
+pub struct AggregationTrace<'a> {
+    /// The method.
+    pub method: &'static str,
+    /// Each judge's value.
+    pub inputs: Vec<(&'a JudgeId, Decimal)>,
+    /// Judges whose values were dropped.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dropped: Vec<&'a JudgeId>,
+    /// Before rounding.
+    pub raw: Decimal,
+    /// The result.
+    pub value: Decimal,
+}
+
+/// A value added to the total.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdjustmentTrace<'a> {
+    /// The field.
+    pub field: &'a str,
+    /// Its value.
+    pub value: Decimal,
+}

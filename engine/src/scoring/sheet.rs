@@ -1,0 +1,215 @@
+//! From marks to values: indicators, criteria and totals, for one judge or for the panel.
+
+use rust_decimal::Decimal;
+
+use super::arith::{self, Overflow, round};
+use super::input::{Layout, Sheet};
+use super::results::{CriterionTrace, IndicatorTrace};
+use crate::application::Application;
+use crate::definition::model::{Indicator, Quantity, Scoring};
+use crate::definition::wire::TotalMethod;
+use crate::eligibility::lookup;
+
+/// Why an application cannot be scored.
+pub(crate) type Unscorable = String;
+
+impl From<Overflow> for String {
+    fn from(_: Overflow) -> Self {
+        "arithmetic overflow".to_owned()
+    }
+}
+
+/// A constant, or the application's number field.
+pub(crate) fn quantity(q: &Quantity, app: &Application) -> Result<Decimal, Unscorable> {
+    match q {
+        Quantity::Number(n) => Ok(*n),
+        Quantity::Field(path) => lookup(&app.fields, path)
+            .and_then(crate::eligibility::decimal)
+            .ok_or_else(|| format!("field `{path}` has no number")),
+    }
+}
+
+/// A mark's points: its value times the indicator's factor, rounded at the `mark` step.
+pub(crate) fn points(
+    scoring: &Scoring,
+    indicator: &Indicator,
+    app: &Application,
+    value: Decimal,
+) -> Result<Decimal, Unscorable> {
+    let v = match &indicator.mark_factor {
+        Some(f) => arith::mul(value, quantity(f, app)?)?,
+        None => value,
+    };
+    Ok(round(v, scoring.rounding.mark))
+}
+
+/// An indicator's value from its points: plus any base, rounded at the `indicator` step.
+pub(crate) fn with_base(
+    scoring: &Scoring,
+    indicator: &Indicator,
+    app: &Application,
+    points: Decimal,
+) -> Result<Decimal, Unscorable> {
+    let v = match &indicator.base {
+        Some(b) => arith::add(points, quantity(b, app)?)?,
+        None => points,
+    };
+    Ok(round(v, scoring.rounding.indicator))
+}
+
+/// Combines weighted parts; `None` when nothing with a weight is present. Missing parts are
+/// skipped and, for a weighted sum, the present weights are scaled up to the full weight.
+pub(crate) fn combine(
+    method: TotalMethod,
+    parts: &[(Decimal, Option<Decimal>)],
+    weighted_rounding: Option<crate::definition::wire::RoundingSpec>,
+) -> Result<Option<Decimal>, Overflow> {
+    let all: Decimal = arith::sum(parts.iter().map(|(w, _)| *w))?;
+    let present: Decimal = arith::sum(parts.iter().filter(|(_, v)| v.is_some()).map(|(w, _)| *w))?;
+    if present.is_zero() {
+        return Ok(None);
+    }
+    let mut total = Decimal::ZERO;
+    for (w, v) in parts {
+        if let Some(v) = v {
+            total = arith::add(total, round(arith::mul(*w, *v)?, weighted_rounding))?;
+        }
+    }
+    Ok(Some(match method {
+        TotalMethod::WeightedMean => arith::div(total, present)?,
+        TotalMethod::WeightedSum if present == all => total,
+        TotalMethod::WeightedSum => arith::div(arith::mul(total, all)?, present)?,
+    }))
+}
+
+/// Criteria and total from indicator values (one judge's, or the panel's).
+pub(crate) struct Computed<'a> {
+    pub criteria: Vec<CriterionTrace<'a>>,
+    /// Per criterion of the layout: its score, if any indicator had a value.
+    pub criterion_scores: Vec<Option<Decimal>>,
+    pub total_raw: Decimal,
+    pub total: Decimal,
+}
+
+/// Computes criteria and total from per-indicator values.
+pub(crate) fn compute<'a>(
+    scoring: &Scoring,
+    layout: &Layout<'a>,
+    values: &[Option<Decimal>],
+    marks: Option<&Sheet<'a>>,
+) -> Result<Option<Computed<'a>>, Unscorable> {
+    let mut criteria = Vec::with_capacity(layout.criteria.len());
+    let mut criterion_scores = Vec::with_capacity(layout.criteria.len());
+    let mut parts = Vec::with_capacity(layout.criteria.len());
+    for (c, range) in layout.category.criteria.iter().zip(&layout.criteria) {
+        let inds: Vec<(Decimal, Option<Decimal>)> = range
+            .clone()
+            .map(|i| (layout.indicators[i].weight, values[i]))
+            .collect();
+        let score = match combine(scoring.criterion, &inds, scoring.rounding.weighted)? {
+            Some(raw) => {
+                let score = round(raw, scoring.rounding.criterion);
+                criteria.push(CriterionTrace {
+                    criterion: &c.id,
+                    weight: c.weight,
+                    indicators: range
+                        .clone()
+                        .map(|i| IndicatorTrace {
+                            indicator: &layout.indicators[i].id,
+                            weight: layout.indicators[i].weight,
+                            mark: marks.and_then(|s| s.marks[i].map(|(m, _)| m)),
+                            value: values[i],
+                        })
+                        .collect(),
+                    raw,
+                    score,
+                });
+                Some(score)
+            }
+            None => None,
+        };
+        criterion_scores.push(score);
+        parts.push((c.weight, score));
+    }
+    let Some(total_raw) = combine(scoring.total, &parts, scoring.rounding.weighted)? else {
+        return Ok(None);
+    };
+    Ok(Some(Computed {
+        criteria,
+        criterion_scores,
+        total_raw,
+        total: round(total_raw, scoring.rounding.total),
+    }))
+}
+
+/// One judge's indicator values for an application.
+pub(crate) fn judge_values(
+    scoring: &Scoring,
+    layout: &Layout<'_>,
+    app: &Application,
+    sheet: &Sheet<'_>,
+) -> Result<Vec<Option<Decimal>>, Unscorable> {
+    layout
+        .indicators
+        .iter()
+        .zip(&sheet.marks)
+        .map(|(ind, mark)| match mark {
+            Some((_, v)) => {
+                let p = points(scoring, ind, app, *v)?;
+                with_base(scoring, ind, app, p).map(Some)
+            }
+            None => Ok(None),
+        })
+        .collect()
+}
+
+/// The lowest and highest total a category can have, when every factor and base is a constant.
+pub(crate) fn total_bounds(scoring: &Scoring, layout: &Layout<'_>) -> Option<(Decimal, Decimal)> {
+    let mut crit = Vec::new();
+    for (c, range) in layout.category.criteria.iter().zip(&layout.criteria) {
+        let mut inds = Vec::new();
+        for i in range.clone() {
+            let ind = layout.indicators[i];
+            let (mut lo, mut hi) = ind.scale.bounds();
+            if let Some(f) = &ind.mark_factor {
+                let Quantity::Number(f) = f else { return None };
+                (lo, hi) = ordered(lo.checked_mul(*f)?, hi.checked_mul(*f)?);
+            }
+            if let Some(b) = &ind.base {
+                let Quantity::Number(b) = b else { return None };
+                (lo, hi) = (lo.checked_add(*b)?, hi.checked_add(*b)?);
+            }
+            inds.push((ind.weight, lo, hi));
+        }
+        let (lo, hi) = bounds_of(scoring.criterion, &inds)?;
+        crit.push((c.weight, lo, hi));
+    }
+    bounds_of(scoring.total, &crit)
+}
+
+fn ordered(a: Decimal, b: Decimal) -> (Decimal, Decimal) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+fn bounds_of(
+    method: TotalMethod,
+    parts: &[(Decimal, Decimal, Decimal)],
+) -> Option<(Decimal, Decimal)> {
+    match method {
+        TotalMethod::WeightedMean => {
+            let counted = parts.iter().filter(|(w, _, _)| !w.is_zero());
+            let lo = counted.clone().map(|(_, lo, _)| *lo).min()?;
+            let hi = counted.map(|(_, _, hi)| *hi).max()?;
+            Some((lo, hi))
+        }
+        TotalMethod::WeightedSum => {
+            let mut lo = Decimal::ZERO;
+            let mut hi = Decimal::ZERO;
+            for (w, l, h) in parts {
+                lo = lo.checked_add(w.checked_mul(*l)?)?;
+                hi = hi.checked_add(w.checked_mul(*h)?)?;
+            }
+            Some((lo, hi))
+        }
+    }
+}
