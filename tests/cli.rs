@@ -119,3 +119,157 @@ fn schema_writes_and_checks_the_schemas() {
     let printed: serde_json::Value = serde_json::from_slice(&laurel(&["schema"]).stdout).unwrap();
     assert_eq!(printed["title"], "Laurel award definition");
 }
+
+const SEOUL: &str = "rubrics/seoul-smart-city-prize-2023";
+const APPS: &str = "examples/seoul-smart-city-prize-2023/applications.json";
+const MARKS: &str = "examples/seoul-smart-city-prize-2023/marks.json";
+
+#[test]
+fn score_prints_a_ranked_table() {
+    let o = laurel(&["score", SEOUL, "--applications", APPS, "--marks", MARKS]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = stdout(&o);
+    for needle in [
+        "Tech-InnovaCity (tech-innovacity), 3 winners",
+        "Human-CentriCity",
+        "Leadership",
+        "winner",
+        "Not admitted",
+        "corporation-for-profit",
+        "Special mentions",
+        "not scored: no judge has marked it",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+    // The twin leadership candidates share first place.
+    assert!(
+        out.contains("1=  app-066") && out.contains("1=  app-067"),
+        "{out}"
+    );
+}
+
+#[test]
+fn score_json_carries_traces_and_the_definition_hash() {
+    let o = laurel(&[
+        "score",
+        SEOUL,
+        "--applications",
+        APPS,
+        "--marks",
+        MARKS,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let results: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    use sha2::Digest;
+    let bytes = std::fs::read(root().join(SEOUL).join("award.json")).unwrap();
+    assert_eq!(
+        results["definition_sha256"],
+        hex::encode(sha2::Sha256::digest(&bytes))
+    );
+    assert_eq!(results["categories"].as_array().unwrap().len(), 3);
+    let first = &results["categories"][0]["ranking"][0];
+    assert_eq!(first["trace"]["judges"].as_array().unwrap().len(), 5);
+    assert!(first["trace"]["judges"][0]["normalised"]["judge"]["sd"].is_string());
+    assert!(first["trace"]["judges"][0]["criteria"][0]["indicators"][0]["mark"].is_string());
+    assert_eq!(results["eligibility"].as_array().unwrap().len(), 72);
+}
+
+#[test]
+fn score_csv_has_a_row_per_application() {
+    let o = laurel(&[
+        "score",
+        SEOUL,
+        "--applications",
+        APPS,
+        "--marks",
+        MARKS,
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let mut reader = csv::Reader::from_reader(o.stdout.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 72);
+    assert_eq!(rows.iter().filter(|r| &r[9] == "scored").count(), 64);
+}
+
+#[test]
+fn score_locates_every_bad_application_and_scores_nothing() {
+    let o = laurel(&[
+        "score",
+        SEOUL,
+        "--applications",
+        "tests/applications/bad.json",
+        "--marks",
+        MARKS,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8(o.stderr).unwrap();
+    let expected = std::fs::read_to_string(root().join("tests/applications/bad.expected")).unwrap();
+    let count = expected.lines().filter(|l| !l.starts_with('#')).count();
+    assert!(
+        err.contains(&format!("{count} problems in 3 applications")),
+        "{err}"
+    );
+    assert!(err.contains("tests/applications/bad.json:"), "{err}");
+    assert!(err.contains("did you mean `leadership`?"));
+}
+
+#[test]
+fn score_locates_bad_marks() {
+    let dir = tempfile::tempdir().unwrap();
+    let marks = dir.path().join("marks.json");
+    let text = std::fs::read_to_string(root().join(MARKS))
+        .unwrap()
+        .replacen("\"judge-", "\"judge ", 0);
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["evaluations"][3]["marks"]["transparency"] = serde_json::json!(12);
+    value["evaluations"][5]["application"] = serde_json::json!("app-999");
+    std::fs::write(&marks, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    let o = laurel(&[
+        "score",
+        SEOUL,
+        "--applications",
+        APPS,
+        "--marks",
+        marks.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(err.contains("mark `12` is off the scale 0..10"), "{err}");
+    assert!(err.contains("unknown application `app-999`"), "{err}");
+    assert!(err.contains("nothing was scored"), "{err}");
+}
+
+#[test]
+fn schema_award_prints_the_application_schema() {
+    let o = laurel(&["schema", "--award", SEOUL]);
+    assert_eq!(o.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        schema["title"],
+        "Application to Seoul Smart City Prize 2023"
+    );
+    assert_eq!(
+        schema["properties"]["fields"]["properties"]["population"]["type"],
+        "integer"
+    );
+    // Every shipped example application follows it.
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&schema)
+        .unwrap();
+    let apps: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(APPS)).unwrap()).unwrap();
+    for a in apps.as_array().unwrap() {
+        assert!(validator.is_valid(a), "{}", a["id"]);
+    }
+}

@@ -49,14 +49,12 @@ pub fn check_applications(
                 ..d
             });
         }
+        date_bounds(award, item, i, &mut diagnostics);
         if diagnostics.len() > before {
             continue;
         }
         match serde_json::from_value::<Application>(item.clone()) {
-            Ok(app) => {
-                date_bounds(award, &app, i, &mut diagnostics);
-                applications.push(app);
-            }
+            Ok(app) => applications.push(app),
             Err(e) => diagnostics.push(Diagnostic::error(
                 Code::Schema,
                 format!("/{i}"),
@@ -68,13 +66,20 @@ pub fn check_applications(
     (diagnostics, ok.then_some(applications))
 }
 
-fn date_bounds(award: &Award, app: &Application, index: usize, out: &mut Diagnostics) {
+fn date_bounds(award: &Award, item: &Value, index: usize, out: &mut Diagnostics) {
+    let category = item
+        .get("category")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let Some(fields) = item.get("fields").and_then(Value::as_object) else {
+        return;
+    };
     let own = award
-        .category(app.category.as_str())
+        .category(category)
         .map(|c| c.fields.as_slice())
         .unwrap_or_default();
     for field in award.fields.iter().chain(own) {
-        if let Some(value) = app.fields.get(field.id.as_str()) {
+        if let Some(value) = fields.get(field.id.as_str()) {
             walk(
                 field,
                 value,

@@ -102,6 +102,19 @@ fn convert(
                 format!("{} does not match the pattern `{pattern}`", describe(value)),
             ));
         }
+        ValidationErrorKind::Format { format } => {
+            let what = match format.as_str() {
+                "email" => "an e-mail address",
+                "uri" => "an absolute URL",
+                "date" => "a date (YYYY-MM-DD)",
+                other => other,
+            };
+            out.push(Diagnostic::error(
+                Code::Schema,
+                pointer,
+                format!("{} is not {what}", describe(value)),
+            ));
+        }
         ValidationErrorKind::FalseSchema => {
             let name = pointer
                 .rsplit('/')

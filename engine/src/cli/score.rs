@@ -54,10 +54,16 @@ pub fn run(
                 &diagnostics
             )
         );
+        let invalid: std::collections::BTreeSet<&str> = diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .filter_map(|d| d.pointer.split('/').nth(1))
+            .collect();
         eprintln!(
-            "{}: {} invalid applications",
+            "{}: {} problems in {} applications; nothing was scored",
             applications.display(),
-            diagnostics.error_count()
+            diagnostics.error_count(),
+            invalid.len()
         );
         return Ok(ExitCode::from(EXIT_INVALID));
     };

@@ -161,6 +161,8 @@ pub(crate) fn index<'a>(
             continue;
         };
         let mut values: Vec<Option<(&Mark, Decimal)>> = vec![None; layout.indicators.len()];
+        // Marks given but wrong are reported once, as wrong, not again as missing.
+        let mut given = vec![false; layout.indicators.len()];
         for (indicator, mark) in &e.marks {
             let pointer = format!("{at}/marks/{}", escape_segment(indicator.as_str()));
             let Some(&i) = layout.by_id.get(indicator.as_str()) else {
@@ -172,6 +174,7 @@ pub(crate) fn index<'a>(
                 ));
                 continue;
             };
+            given[i] = true;
             match mark_value(layout.indicators[i], mark) {
                 Ok(v) => values[i] = Some((mark, v)),
                 Err(d) => errors.marks.push(Diagnostic { pointer, ..d }),
@@ -181,8 +184,8 @@ pub(crate) fn index<'a>(
             let missing: Vec<&str> = layout
                 .indicators
                 .iter()
-                .zip(&values)
-                .filter(|(_, v)| v.is_none())
+                .zip(&given)
+                .filter(|(_, g)| !**g)
                 .map(|(i, _)| i.id.as_str())
                 .collect();
             if !missing.is_empty() {
@@ -196,6 +199,10 @@ pub(crate) fn index<'a>(
             judge: &e.judge,
             marks: values,
         });
+    }
+    // Judges in a fixed order, so that results and traces do not depend on the input's order.
+    for s in &mut sheets {
+        s.sort_by(|a, b| a.judge.cmp(b.judge));
     }
     let rankings = rankings(award, applications, &app_index, marks, &mut errors);
     let mut reviews = HashMap::new();

@@ -53,6 +53,40 @@ impl Checker<'_> {
                 .with_hint("set `\"normalisation\": {\"method\": \"none\"}`, or aggregate at `total`"),
             );
         }
+        if s.ranking.is_some() && s.normalisation != NormalisationSpec::None {
+            self.error(
+                Code::Scoring,
+                "/scoring/normalisation",
+                "rank-based judging gives points, which are not normalised: use `\"method\": \"none\"`",
+            );
+        }
+        if s.ranking.is_some() && s.aggregate_at == AggregateAt::Indicator {
+            self.error(
+                Code::Scoring,
+                "/scoring/aggregate_at",
+                "rank-based judging has no indicators to aggregate",
+            );
+        }
+        if s.normalisation != NormalisationSpec::None {
+            for (c, category) in self.def.categories.iter().enumerate() {
+                for (k, criterion) in category.criteria.iter().enumerate() {
+                    for (i, ind) in criterion.indicators.iter().enumerate() {
+                        for (name, q) in [("mark_factor", &ind.mark_factor), ("base", &ind.base)] {
+                            if matches!(q, Some(crate::definition::wire::Quantity::Field { .. })) {
+                                self.push(
+                                    Diagnostic::error(
+                                        Code::Scoring,
+                                        format!("/categories/{c}/criteria/{k}/indicators/{i}/{name}"),
+                                        format!("`{name}` read from a field leaves the scale's bounds unknown, which normalisation needs"),
+                                    )
+                                    .with_hint("give a number, or use `\"normalisation\": {\"method\": \"none\"}`"),
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
         let ranking = self.ranking();
         let mut adjustments = Vec::new();
         for (i, a) in s.adjustments.iter().enumerate() {

@@ -1,0 +1,186 @@
+//! Scoring cases as files: each folder under `tests/scoring/` holds an award, applications,
+//! marks and `expected.json`, whose values were computed by hand (the `_by_hand` note shows
+//! the arithmetic). One harness runs them all.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use laurel::{Award, Marks, PluginSet, check_applications, check_definition, evaluate};
+use serde_json::Value;
+
+fn read(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn award(dir: &Path) -> Award {
+    let source = std::fs::read_to_string(dir.join("award.json")).unwrap();
+    let report = check_definition(&source, &std::collections::BTreeMap::new());
+    assert!(
+        !report.diagnostics.has_errors(),
+        "{}: {:#?}",
+        dir.display(),
+        report.diagnostics
+    );
+    report.award.unwrap()
+}
+
+fn pairs(v: &Value) -> BTreeSet<(String, String)> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p[0].as_str().unwrap().to_owned(),
+                p[1].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn got_pairs(d: &laurel::Diagnostics) -> BTreeSet<(String, String)> {
+    d.iter()
+        .filter(|d| d.is_error())
+        .map(|d| {
+            (
+                serde_json::to_value(d.code)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                d.pointer.clone(),
+            )
+        })
+        .collect()
+}
+
+fn run_case(dir: &Path) {
+    let name = dir.file_name().unwrap().to_string_lossy().to_string();
+    let award = award(dir);
+    let expected = read(&dir.join("expected.json"));
+    let (app_diags, apps) = check_applications(&award, &read(&dir.join("applications.json")));
+    let apps = apps.unwrap_or_else(|| panic!("{name}: {app_diags:#?}"));
+    let marks: Marks = serde_json::from_value(read(&dir.join("marks.json"))).unwrap();
+    let outcome = evaluate(&award, &apps, &marks, &PluginSet::none());
+    if let Some(errors) = expected.get("errors") {
+        let e = outcome.expect_err(&name);
+        assert_eq!(
+            got_pairs(&e.applications),
+            pairs(&errors["applications"]),
+            "{name}: applications"
+        );
+        assert_eq!(
+            got_pairs(&e.marks),
+            pairs(&errors["marks"]),
+            "{name}: marks"
+        );
+        return;
+    }
+    let results = outcome.unwrap_or_else(|e| panic!("{name}: {e:#?}"));
+    for (category, rows) in expected["ranking"].as_object().unwrap() {
+        let c = results
+            .categories
+            .iter()
+            .find(|c| c.category.as_str() == category)
+            .unwrap();
+        let got: Vec<(String, u32, String)> = c
+            .ranking
+            .iter()
+            .map(|p| (p.application.to_string(), p.rank, p.score.to_string()))
+            .collect();
+        let want: Vec<(String, u32, String)> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r[0].as_str().unwrap().to_owned(),
+                    r[1].as_u64().unwrap() as u32,
+                    r[2].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(got, want, "{name}: ranking of {category}");
+    }
+    let placed: Vec<&laurel::Placed<'_>> = results
+        .categories
+        .iter()
+        .flat_map(|c| c.ranking.iter())
+        .collect();
+    let find = |id: &str| {
+        *placed
+            .iter()
+            .find(|p| p.application.as_str() == id)
+            .unwrap()
+    };
+    if let Some(tied) = expected.get("tied") {
+        let want: BTreeSet<&str> = tied
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let got: BTreeSet<&str> = placed
+            .iter()
+            .filter(|p| p.tied)
+            .map(|p| p.application.as_str())
+            .collect();
+        assert_eq!(got, want, "{name}: tied");
+    }
+    if let Some(winners) = expected.get("winners") {
+        let want: BTreeSet<&str> = winners
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let got: BTreeSet<&str> = placed
+            .iter()
+            .filter(|p| p.winner)
+            .map(|p| p.application.as_str())
+            .collect();
+        assert_eq!(got, want, "{name}: winners");
+    }
+    if let Some(by) = expected.get("tie_broken_by") {
+        for (app, step) in by.as_object().unwrap() {
+            assert_eq!(
+                find(app).tie_broken_by.as_deref(),
+                step.as_str(),
+                "{name}: tie of {app}"
+            );
+        }
+    }
+    if let Some(criteria) = expected.get("criteria") {
+        for (app, scores) in criteria.as_object().unwrap() {
+            for (criterion, score) in scores.as_object().unwrap() {
+                let got = find(app)
+                    .trace
+                    .criteria
+                    .iter()
+                    .find(|c| c.criterion.as_str() == criterion)
+                    .unwrap();
+                assert_eq!(
+                    got.score.to_string(),
+                    score.as_str().unwrap(),
+                    "{name}: {app} {criterion}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn scoring_cases() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/scoring");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 9);
+    for dir in dirs {
+        run_case(&dir);
+    }
+}
