@@ -87,7 +87,7 @@ pub fn run(
     };
     progress.inc(1);
     progress.set_message("scoring");
-    let results = match laurel::evaluate(&award, &apps, &marks_doc, &PluginSet::none()) {
+    let mut results = match laurel::evaluate(&award, &apps, &marks_doc, &PluginSet::none()) {
         Ok(r) => r,
         Err(errors) => {
             eprint!(
@@ -106,6 +106,13 @@ pub fn run(
             return Ok(ExitCode::from(EXIT_INVALID));
         }
     };
+    {
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(apps_text.as_bytes());
+        hasher.update(marks_text.as_bytes());
+        results.inputs_sha256 = Some(hex::encode(hasher.finalize()));
+    }
     progress.inc(1);
     progress.finish_and_clear();
     let out = match format {

@@ -36,7 +36,10 @@ pub(crate) struct Layout<'a> {
     pub category: &'a Category,
     pub indicators: Vec<&'a Indicator>,
     pub criteria: Vec<Range<usize>>,
-    by_id: HashMap<&'a str, usize>,
+    /// Indicator ids in sorted order with their position, to walk alongside a sorted mark map.
+    sorted: Vec<(&'a str, usize)>,
+    /// Per indicator: 1 / step, when the scale has a step whose inverse is an integer.
+    step_inverse: Vec<Option<Decimal>>,
 }
 
 impl<'a> Layout<'a> {
@@ -48,16 +51,51 @@ impl<'a> Layout<'a> {
             indicators.extend(c.indicators.iter());
             criteria.push(start..indicators.len());
         }
-        let by_id = indicators
+        let mut sorted: Vec<(&str, usize)> = indicators
             .iter()
             .enumerate()
             .map(|(i, ind)| (ind.id.as_str(), i))
+            .collect();
+        sorted.sort_unstable();
+        let step_inverse = indicators
+            .iter()
+            .map(|ind| match &ind.scale.kind {
+                ScaleKind::Numeric {
+                    step: Some(step), ..
+                } => Decimal::ONE.checked_div(*step).filter(Decimal::is_integer),
+                _ => None,
+            })
             .collect();
         Self {
             category,
             indicators,
             criteria,
-            by_id,
+            sorted,
+            step_inverse,
+        }
+    }
+
+    /// The position of an indicator, searching from `from` in the sorted ids (marks arrive
+    /// sorted, so each search continues where the last one stopped).
+    fn position(&self, id: &str, from: &mut usize) -> Option<usize> {
+        let rest = self.sorted.get(*from..)?;
+        // Usually the next id is the one: a complete, sorted sheet matches one to one.
+        if let Some((x, i)) = rest.first()
+            && *x == id
+        {
+            *from += 1;
+            return Some(*i);
+        }
+        let k = rest.partition_point(|(x, _)| *x < id);
+        match rest.get(k) {
+            Some((x, i)) if *x == id => {
+                *from += k + 1;
+                Some(*i)
+            }
+            _ => {
+                *from += k;
+                None
+            }
         }
     }
 }
@@ -66,6 +104,10 @@ impl<'a> Layout<'a> {
 #[derive(Debug)]
 pub(crate) struct Sheet<'a> {
     pub judge: &'a JudgeId,
+    /// The judge's position in `Inputs::judges` (judges sorted by id).
+    pub judge_index: usize,
+    /// The evaluation's position in the marks document.
+    pub evaluation: usize,
     /// Per indicator: the mark as given and its value (a level's value, or the number).
     pub marks: Vec<Option<(&'a Mark, Decimal)>>,
 }
@@ -74,6 +116,8 @@ pub(crate) struct Sheet<'a> {
 #[derive(Debug)]
 pub(crate) struct Inputs<'a> {
     pub layouts: HashMap<&'a str, Layout<'a>>,
+    /// Every judge who marked something, sorted by id.
+    pub judges: Vec<&'a JudgeId>,
     /// Per application (same order as given): its sheets.
     pub sheets: Vec<Vec<Sheet<'a>>>,
     /// Rankings by category.
@@ -124,35 +168,44 @@ pub(crate) fn index<'a>(
     }
     let known_apps = || applications.iter().map(|a| a.id.as_str());
     let mut sheets: Vec<Vec<Sheet<'_>>> = applications.iter().map(|_| Vec::new()).collect();
-    let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut judge_index: HashMap<&str, usize> = HashMap::new();
+    let mut judges: Vec<&JudgeId> = Vec::new();
     let ranked = award.scoring.ranking.is_some();
     for (k, e) in marks.evaluations.iter().enumerate() {
-        let at = format!("/evaluations/{k}");
+        // Pointers are formatted only when there is something to report.
+        let at = || format!("/evaluations/{k}");
         if ranked {
             errors.marks.push(Diagnostic::error(
                 Code::Scoring,
-                &at,
+                at(),
                 "this award is judged by ranking: give `rankings`, not marks",
             ));
             continue;
         }
         let Some(&a) = app_index.get(e.application.as_str()) else {
             errors.marks.push(unknown(
-                &format!("{at}/application"),
+                &format!("{}/application", at()),
                 "application",
                 e.application.as_str(),
                 known_apps(),
             ));
             continue;
         };
-        if let Some(first) = seen.insert((e.judge.as_str(), e.application.as_str()), k) {
+        let judge = *judge_index.entry(e.judge.as_str()).or_insert_with(|| {
+            judges.push(&e.judge);
+            judges.len() - 1
+        });
+        if let Some(first) = sheets[a].iter().find(|s| s.judge_index == judge) {
             errors.marks.push(
                 Diagnostic::error(
                     Code::DuplicateId,
-                    &at,
+                    at(),
                     format!("judge `{}` already marked application `{}`", e.judge, e.application),
                 )
-                .with_hint(format!("first evaluation at /evaluations/{first}; give one evaluation per judge and application")),
+                .with_hint(format!(
+                    "first evaluation at /evaluations/{}; give one evaluation per judge and application",
+                    first.evaluation
+                )),
             );
             continue;
         }
@@ -163,11 +216,12 @@ pub(crate) fn index<'a>(
         let mut values: Vec<Option<(&Mark, Decimal)>> = vec![None; layout.indicators.len()];
         // Marks given but wrong are reported once, as wrong, not again as missing.
         let mut given = vec![false; layout.indicators.len()];
+        let mut from = 0;
         for (indicator, mark) in &e.marks {
-            let pointer = format!("{at}/marks/{}", escape_segment(indicator.as_str()));
-            let Some(&i) = layout.by_id.get(indicator.as_str()) else {
+            let pointer = || format!("{}/marks/{}", at(), escape_segment(indicator.as_str()));
+            let Some(i) = layout.position(indicator.as_str(), &mut from) else {
                 errors.marks.push(unknown(
-                    &pointer,
+                    &pointer(),
                     &format!("indicator of category `{}`", app.category),
                     indicator.as_str(),
                     layout.indicators.iter().map(|i| i.id.as_str()),
@@ -175,9 +229,12 @@ pub(crate) fn index<'a>(
                 continue;
             };
             given[i] = true;
-            match mark_value(layout.indicators[i], mark) {
+            match mark_value(layout.indicators[i], layout.step_inverse[i], mark) {
                 Ok(v) => values[i] = Some((mark, v)),
-                Err(d) => errors.marks.push(Diagnostic { pointer, ..d }),
+                Err(d) => errors.marks.push(Diagnostic {
+                    pointer: pointer(),
+                    ..d
+                }),
             }
         }
         if award.scoring.missing_marks == MissingMarks::Error {
@@ -190,19 +247,31 @@ pub(crate) fn index<'a>(
                 .collect();
             if !missing.is_empty() {
                 errors.marks.push(
-                    Diagnostic::error(Code::Scoring, format!("{at}/marks"), format!("missing marks for {}", backticked(&missing)))
+                    Diagnostic::error(Code::Scoring, format!("{}/marks", at()), format!("missing marks for {}", backticked(&missing)))
                         .with_hint("every indicator needs a mark; or set `\"missing_marks\": \"renormalise\"` in the award"),
                 );
             }
         }
         sheets[a].push(Sheet {
             judge: &e.judge,
+            judge_index: judge,
+            evaluation: k,
             marks: values,
         });
     }
-    // Judges in a fixed order, so that results and traces do not depend on the input's order.
+    // Judges in a fixed order (by id), so that results and traces do not depend on the input's.
+    let mut by_id: Vec<usize> = (0..judges.len()).collect();
+    by_id.sort_by(|&x, &y| judges[x].cmp(judges[y]));
+    let mut position = vec![0; judges.len()];
+    for (p, &j) in by_id.iter().enumerate() {
+        position[j] = p;
+    }
+    let judges: Vec<&JudgeId> = by_id.iter().map(|&j| judges[j]).collect();
     for s in &mut sheets {
-        s.sort_by(|a, b| a.judge.cmp(b.judge));
+        for sheet in s.iter_mut() {
+            sheet.judge_index = position[sheet.judge_index];
+        }
+        s.sort_by_key(|sheet| sheet.judge_index);
     }
     let rankings = rankings(award, applications, &app_index, marks, &mut errors);
     let mut reviews = HashMap::new();
@@ -238,6 +307,7 @@ pub(crate) fn index<'a>(
     (
         Inputs {
             layouts,
+            judges,
             sheets,
             rankings,
             reviews,
@@ -391,7 +461,11 @@ fn rankings<'a>(
 }
 
 /// A mark's value on its indicator's scale, or why it is not on it.
-fn mark_value(indicator: &Indicator, mark: &Mark) -> Result<Decimal, Diagnostic> {
+fn mark_value(
+    indicator: &Indicator,
+    inverse: Option<Decimal>,
+    mark: &Mark,
+) -> Result<Decimal, Diagnostic> {
     match (&indicator.scale.kind, mark) {
         (ScaleKind::Numeric { min, max, step }, Mark::Number(n)) => {
             if n < min || n > max {
@@ -404,8 +478,19 @@ fn mark_value(indicator: &Indicator, mark: &Mark) -> Result<Decimal, Diagnostic>
                     ),
                 ));
             }
+            let on_step = |step: &Decimal| {
+                let Some(offset) = n.checked_sub(*min) else {
+                    return false;
+                };
+                // Multiplying by the step's exact integer inverse (0.5 -> 2), computed once per
+                // layout, is much cheaper than a decimal remainder; marks come by the million.
+                match inverse {
+                    Some(inv) => offset.checked_mul(inv).is_some_and(|x| x.is_integer()),
+                    None => offset.checked_rem(*step).is_some_and(|r| r.is_zero()),
+                }
+            };
             if let Some(step) = step
-                && !((*n - *min) % *step).is_zero()
+                && !on_step(step)
             {
                 return Err(Diagnostic::error(
                     Code::Scoring,

@@ -10,11 +10,10 @@ mod rank_points;
 mod results;
 mod sheet;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::application::{Application, Marks};
 use crate::definition::model::{Award, Scoring};
@@ -80,11 +79,17 @@ pub fn evaluate<'a>(
         return Err(errors);
     }
     let mut warnings = Vec::new();
-    let ignored = marks
-        .evaluations
+    let admitted_at: Vec<bool> = applications
         .iter()
-        .filter(|e| !admitted.contains(e.application.as_str()))
-        .count();
+        .map(|a| admitted.contains(a.id.as_str()))
+        .collect();
+    let ignored: usize = inputs
+        .sheets
+        .iter()
+        .zip(&admitted_at)
+        .filter(|(_, ok)| !**ok)
+        .map(|(s, _)| s.len())
+        .sum();
     if ignored > 0 {
         warnings.push(format!(
             "{ignored} evaluations of applications that are not admitted were ignored"
@@ -98,7 +103,7 @@ pub fn evaluate<'a>(
         let members: Vec<usize> = applications
             .iter()
             .enumerate()
-            .filter(|(_, a)| a.category == category.id && admitted.contains(a.id.as_str()))
+            .filter(|(i, a)| admitted_at[*i] && a.category == category.id)
             .map(|(i, _)| i)
             .collect();
         let scored = score_category(
@@ -169,22 +174,13 @@ pub fn evaluate<'a>(
     Ok(Results {
         award: &award.id,
         definition_sha256: &award.sha256,
-        inputs_sha256: inputs_sha256(applications, marks),
+        inputs_sha256: None,
         laurel_version: env!("CARGO_PKG_VERSION"),
         eligibility,
         categories,
         special_mentions: marks.special_mentions.iter().collect(),
         warnings,
     })
-}
-
-/// SHA-256 of the inputs as canonical JSON (serde's field order, no whitespace).
-fn inputs_sha256(applications: &[Application], marks: &Marks) -> String {
-    let mut hasher = Sha256::new();
-    if let Ok(bytes) = serde_json::to_vec(&(applications, marks)) {
-        hasher.update(bytes);
-    }
-    hex::encode(hasher.finalize())
 }
 
 struct Scored<'a> {
@@ -256,7 +252,12 @@ struct Panel<'a> {
 }
 
 /// A judge's trace and criterion scores for one application.
-type Judged<'a> = (JudgeTrace<'a>, Vec<Option<Decimal>>);
+struct Judged<'a> {
+    /// The judge's position in `Inputs::judges`.
+    index: usize,
+    trace: JudgeTrace<'a>,
+    criteria: Vec<Option<Decimal>>,
+}
 
 /// Marks combined per judge, normalised per judge, then combined by the panel.
 fn total_panels<'a>(
@@ -276,8 +277,9 @@ fn total_panels<'a>(
             let computed = sheet::judge_values(scoring, layout, app, sheet)
                 .and_then(|values| sheet::compute(scoring, layout, &values, Some(sheet)));
             match computed {
-                Ok(Some(c)) => judges.push((
-                    JudgeTrace {
+                Ok(Some(c)) => judges.push(Judged {
+                    index: sheet.judge_index,
+                    trace: JudgeTrace {
                         judge: sheet.judge,
                         criteria: c.criteria,
                         total_raw: c.total_raw,
@@ -285,8 +287,8 @@ fn total_panels<'a>(
                         normalised: None,
                         ranking: None,
                     },
-                    c.criterion_scores,
-                )),
+                    criteria: c.criterion_scores,
+                }),
                 Ok(None) => {}
                 Err(e) => {
                     failure = Some(format!("judge `{}`: {e}", sheet.judge));
@@ -297,24 +299,22 @@ fn total_panels<'a>(
         judged.push((i, failure.map_or(Ok(judges), Err)));
     }
     // Each judge's statistics over their applications in the category.
-    let mut per_judge: BTreeMap<&str, Vec<Decimal>> = BTreeMap::new();
+    let mut per_judge: Vec<Vec<Decimal>> = vec![Vec::new(); inputs.judges.len()];
     for (_, j) in &judged {
         if let Ok(js) = j {
-            for (t, _) in js {
-                per_judge.entry(t.judge.as_str()).or_default().push(t.total);
+            for x in js {
+                if let Some(totals) = per_judge.get_mut(x.index) {
+                    totals.push(x.trace.total);
+                }
             }
         }
     }
     let bounds = sheet::total_bounds(scoring, layout);
     let normalising = scoring.normalisation != NormalisationSpec::None;
-    let stats: HashMap<&str, Result<JudgeStats, arith::Overflow>> = if normalising {
-        per_judge
-            .iter()
-            .map(|(j, ts)| (*j, normalise::stats(ts)))
-            .collect()
-    } else {
-        HashMap::new()
-    };
+    let stats: Vec<Option<Result<JudgeStats, arith::Overflow>>> = per_judge
+        .iter()
+        .map(|ts| (normalising && !ts.is_empty()).then(|| normalise::stats(ts)))
+        .collect();
     judged
         .into_iter()
         .map(|(i, j)| {
@@ -324,10 +324,11 @@ fn total_panels<'a>(
                 }
                 if normalising {
                     let bounds = bounds.ok_or("normalisation needs the scale's bounds, which depend on application fields")?;
-                    for (t, _) in &mut js {
+                    for Judged { index, trace: t, .. } in &mut js {
                         let s = stats
-                            .get(t.judge.as_str())
+                            .get(*index)
                             .copied()
+                            .flatten()
                             .ok_or("no statistics for the judge")?
                             .map_err(|_| "arithmetic overflow in the judge's statistics")?;
                         let raw = normalise::normalise(scoring.normalisation, t.total, &s, bounds)?;
@@ -341,14 +342,14 @@ fn total_panels<'a>(
                 }
                 let values: Vec<Decimal> = js
                     .iter()
-                    .map(|(t, _)| t.normalised.as_ref().map_or(t.total, |n| n.value))
+                    .map(|x| x.trace.normalised.as_ref().map_or(x.trace.total, |n| n.value))
                     .collect();
-                let judges: Vec<&'a crate::ids::JudgeId> = js.iter().map(|(t, _)| t.judge).collect();
+                let judges: Vec<&'a crate::ids::JudgeId> = js.iter().map(|x| x.trace.judge).collect();
                 let aggregation = aggregate_trace(scoring, &judges, &values)?;
                 let mut criteria = HashMap::new();
                 let mut panel_criteria = Vec::new();
                 for (k, c) in layout.category.criteria.iter().enumerate() {
-                    let scores: Vec<Decimal> = js.iter().filter_map(|(_, cs)| cs.get(k).copied().flatten()).collect();
+                    let scores: Vec<Decimal> = js.iter().filter_map(|x| x.criteria.get(k).copied().flatten()).collect();
                     if scores.is_empty() {
                         continue;
                     }
@@ -361,7 +362,7 @@ fn total_panels<'a>(
                 let count = js.len();
                 Ok(Panel {
                     trace: Trace {
-                        judges: js.into_iter().map(|(t, _)| t).collect(),
+                        judges: js.into_iter().map(|x| x.trace).collect(),
                         criteria: panel_criteria,
                         aggregation: Some(aggregation),
                         total,

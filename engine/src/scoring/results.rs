@@ -14,8 +14,10 @@ pub struct Results<'a> {
     pub award: &'a AwardId,
     /// SHA-256 of the definition's exact bytes.
     pub definition_sha256: &'a str,
-    /// SHA-256 of the inputs (applications and marks) in canonical JSON.
-    pub inputs_sha256: String,
+    /// SHA-256 of the input documents, set by the caller that read them (the CLI hashes the
+    /// applications file, then the marks file).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inputs_sha256: Option<String>,
     /// The version of laurel that computed them.
     pub laurel_version: &'static str,
     /// Every application's eligibility.

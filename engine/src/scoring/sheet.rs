@@ -61,19 +61,21 @@ pub(crate) fn with_base(
 /// skipped and, for a weighted sum, the present weights are scaled up to the full weight.
 pub(crate) fn combine(
     method: TotalMethod,
-    parts: &[(Decimal, Option<Decimal>)],
+    parts: impl Iterator<Item = (Decimal, Option<Decimal>)> + Clone,
     weighted_rounding: Option<crate::definition::wire::RoundingSpec>,
 ) -> Result<Option<Decimal>, Overflow> {
-    let all: Decimal = arith::sum(parts.iter().map(|(w, _)| *w))?;
-    let present: Decimal = arith::sum(parts.iter().filter(|(_, v)| v.is_some()).map(|(w, _)| *w))?;
-    if present.is_zero() {
-        return Ok(None);
-    }
+    let mut all = Decimal::ZERO;
+    let mut present = Decimal::ZERO;
     let mut total = Decimal::ZERO;
     for (w, v) in parts {
+        all = arith::add(all, w)?;
         if let Some(v) = v {
-            total = arith::add(total, round(arith::mul(*w, *v)?, weighted_rounding))?;
+            present = arith::add(present, w)?;
+            total = arith::add(total, round(arith::mul(w, v)?, weighted_rounding))?;
         }
+    }
+    if present.is_zero() {
+        return Ok(None);
     }
     Ok(Some(match method {
         TotalMethod::WeightedMean => arith::div(total, present)?,
@@ -102,11 +104,10 @@ pub(crate) fn compute<'a>(
     let mut criterion_scores = Vec::with_capacity(layout.criteria.len());
     let mut parts = Vec::with_capacity(layout.criteria.len());
     for (c, range) in layout.category.criteria.iter().zip(&layout.criteria) {
-        let inds: Vec<(Decimal, Option<Decimal>)> = range
+        let inds = range
             .clone()
-            .map(|i| (layout.indicators[i].weight, values[i]))
-            .collect();
-        let score = match combine(scoring.criterion, &inds, scoring.rounding.weighted)? {
+            .map(|i| (layout.indicators[i].weight, values[i]));
+        let score = match combine(scoring.criterion, inds, scoring.rounding.weighted)? {
             Some(raw) => {
                 let score = round(raw, scoring.rounding.criterion);
                 criteria.push(CriterionTrace {
@@ -131,7 +132,12 @@ pub(crate) fn compute<'a>(
         criterion_scores.push(score);
         parts.push((c.weight, score));
     }
-    let Some(total_raw) = combine(scoring.total, &parts, scoring.rounding.weighted)? else {
+    let Some(total_raw) = combine(
+        scoring.total,
+        parts.iter().copied(),
+        scoring.rounding.weighted,
+    )?
+    else {
         return Ok(None);
     };
     Ok(Some(Computed {

@@ -1,0 +1,276 @@
+//! Scoring benchmark: `cargo bench --bench scoring`.
+//!
+//! 10,000 applications × 5 judges × 20 indicators, z-score normalisation and a trimmed mean,
+//! with full traces, against a hand-written native loop that computes the same totals with the
+//! same decimal arithmetic, in the same run; then eligibility checks per second on the Seoul
+//! rules. Prints medians of several runs and the ratios, and peak memory.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use laurel::{Application, Award, Marks, PluginSet, check_definition, evaluate};
+use rust_decimal::prelude::*;
+use serde_json::json;
+
+const APPS: usize = 10_000;
+const JUDGES: usize = 5;
+const CRITERIA: usize = 4;
+const PER: usize = 5;
+
+fn award() -> Award {
+    let criteria: Vec<_> = (0..CRITERIA)
+        .map(|c| json!({"id": format!("c{c}"), "name": "c", "weight": c + 1,
+            "indicators": (0..PER).map(|i| json!({"id": format!("c{c}i{i}"), "name": "i", "weight": 1})).collect::<Vec<_>>()}))
+        .collect();
+    let r2 = json!({"places": 2, "mode": "half_up"});
+    let def = json!({
+        "format_version": "1.0", "id": "bench", "name": "Bench", "edition": "1",
+        "languages": {"default": "en", "available": ["en"]},
+        "timeline": {"time_zone": "UTC", "opens": "2026-01-01T00:00:00Z", "closes": "2026-02-01T00:00:00Z", "results": "2026-03-01T00:00:00Z"},
+        "applicant_types": [{"id": "team", "name": "Team"}],
+        "form": {"fields": [{"id": "title", "type": "short_text", "label": "Title"}]},
+        "scales": [{"id": "ten", "min": 0, "max": 10, "step": 0.5}],
+        "categories": [{"id": "main", "name": "Main", "applicant_types": ["team"], "winners": 3, "criteria": criteria}],
+        "scoring": {"scale": "ten", "normalisation": {"method": "z_score"}, "aggregation": {"method": "trimmed_mean", "trim": 1},
+            "rounding": {"criterion": r2, "total": r2, "normalised": {"places": 4, "mode": "half_up"}, "panel": r2, "final": r2}}
+    });
+    check_definition(&def.to_string(), &BTreeMap::new())
+        .award
+        .unwrap()
+}
+
+/// Marks in half points, `marks[app][judge][indicator]`, from a fixed generator.
+fn marks() -> Vec<Vec<Vec<u8>>> {
+    let mut state = 0x2023_u64;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) % 21) as u8
+    };
+    (0..APPS)
+        .map(|_| {
+            (0..JUDGES)
+                .map(|_| (0..CRITERIA * PER).map(|_| next()).collect())
+                .collect()
+        })
+        .collect()
+}
+
+/// Judges rotate so that each judge sees a different subset: app a is marked by judges
+/// (a + k) mod 7 for k in 0..5.
+fn judge_of(app: usize, k: usize) -> usize {
+    (app + k) % 7
+}
+
+fn inputs(m: &[Vec<Vec<u8>>]) -> (Vec<Application>, Marks) {
+    let apps = (0..APPS)
+        .map(|a| serde_json::from_value(json!({"id": format!("a{a}"), "category": "main", "applicant_type": "team", "fields": {}})).unwrap())
+        .collect();
+    let mut evaluations = Vec::with_capacity(APPS * JUDGES);
+    for (a, per_app) in m.iter().enumerate() {
+        for (k, per_judge) in per_app.iter().enumerate() {
+            let mut map = serde_json::Map::new();
+            for (i, v) in per_judge.iter().enumerate() {
+                map.insert(
+                    format!("c{}i{}", i / PER, i % PER),
+                    json!(Decimal::from(*v) / Decimal::TWO),
+                );
+            }
+            evaluations.push(serde_json::from_value(json!({"judge": format!("j{}", judge_of(a, k)), "application": format!("a{a}"), "marks": map})).unwrap());
+        }
+    }
+    (
+        apps,
+        Marks {
+            evaluations,
+            ..Marks::default()
+        },
+    )
+}
+
+fn r(d: Decimal, places: u32) -> Decimal {
+    let mut x = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    x.rescale(places);
+    x
+}
+
+/// The same totals, hand-written over dense arrays.
+fn native(m: &[Vec<Vec<u8>>]) -> Vec<Decimal> {
+    let weights: Vec<Decimal> = (0..CRITERIA).map(|c| Decimal::from(c + 1)).collect();
+    let wsum: Decimal = weights.iter().sum();
+    let per = Decimal::from(PER);
+    let mut totals = vec![[Decimal::ZERO; JUDGES]; APPS];
+    let mut by_judge: Vec<Vec<Decimal>> = vec![Vec::new(); 7];
+    for (a, per_app) in m.iter().enumerate() {
+        for (k, marks) in per_app.iter().enumerate() {
+            let mut total = Decimal::ZERO;
+            for c in 0..CRITERIA {
+                let s: Decimal = marks[c * PER..(c + 1) * PER]
+                    .iter()
+                    .map(|v| Decimal::from(*v) / Decimal::TWO)
+                    .sum();
+                total += weights[c] * r(s / per, 2);
+            }
+            let t = r(total / wsum, 2);
+            totals[a][k] = t;
+            by_judge[judge_of(a, k)].push(t);
+        }
+    }
+    let stats: Vec<(Decimal, Decimal)> = by_judge
+        .iter()
+        .map(|ts| {
+            let n = Decimal::from(ts.len());
+            let mean = ts.iter().sum::<Decimal>() / n;
+            let var = ts.iter().map(|t| (t - mean) * (t - mean)).sum::<Decimal>() / n;
+            (mean, var.sqrt().unwrap())
+        })
+        .collect();
+    let (five, ten, six) = (Decimal::from(5), Decimal::TEN, Decimal::from(6));
+    totals
+        .iter()
+        .enumerate()
+        .map(|(a, ts)| {
+            let mut v: Vec<Decimal> = ts
+                .iter()
+                .enumerate()
+                .map(|(k, t)| {
+                    let (mean, sd) = stats[judge_of(a, k)];
+                    let z = if sd.is_zero() {
+                        Decimal::ZERO
+                    } else {
+                        (t - mean) / sd
+                    };
+                    r((five + z * ten / six).clamp(Decimal::ZERO, ten), 4)
+                })
+                .collect();
+            v.sort();
+            r(
+                r(
+                    v[1..JUDGES - 1].iter().sum::<Decimal>() / Decimal::from(JUDGES - 2),
+                    2,
+                ),
+                2,
+            )
+        })
+        .collect()
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn main() {
+    let award = award();
+    let m = marks();
+    let (apps, marks_doc) = inputs(&m);
+    // The engine and the loop agree on every total before anything is timed.
+    let expected = native(&m);
+    let results = evaluate(&award, &apps, &marks_doc, &PluginSet::none()).unwrap();
+    let mut got: BTreeMap<&str, Decimal> = BTreeMap::new();
+    for p in &results.categories[0].ranking {
+        got.insert(p.application.as_str(), p.score);
+    }
+    for (a, e) in expected.iter().enumerate() {
+        assert_eq!(got[format!("a{a}").as_str()], *e, "a{a}");
+    }
+    drop(results);
+    if std::env::var_os("LAUREL_PROFILE").is_some() {
+        // For `perf record`: nothing but evaluate.
+        for _ in 0..20 {
+            black_box(evaluate(&award, &apps, &marks_doc, &PluginSet::none()).unwrap());
+        }
+        return;
+    }
+    let rss_inputs = peak_rss_kib();
+    let runs = 5;
+    let (mut engine_t, mut native_t) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let t = Instant::now();
+        black_box(native(black_box(&m)));
+        native_t.push(t.elapsed());
+        let t = Instant::now();
+        black_box(evaluate(&award, &apps, &marks_doc, &PluginSet::none()).unwrap());
+        engine_t.push(t.elapsed());
+    }
+    let (e, n) = (median(engine_t), median(native_t));
+    let rss_peak = peak_rss_kib();
+    println!(
+        "scoring {APPS} applications x {JUDGES} judges x {} indicators, z-score + trimmed mean, with traces:",
+        CRITERIA * PER
+    );
+    println!(
+        "  laurel evaluate  {:>9.1} ms (median of {runs})",
+        e.as_secs_f64() * 1e3
+    );
+    println!("  native loop      {:>9.1} ms", n.as_secs_f64() * 1e3);
+    println!(
+        "  ratio            {:>9.2}x the native loop",
+        e.as_secs_f64() / n.as_secs_f64()
+    );
+    println!(
+        "  peak memory      {:>9.1} MiB (inputs alone {:.1} MiB)",
+        rss_peak as f64 / 1024.0,
+        rss_inputs as f64 / 1024.0
+    );
+
+    // Eligibility on the Seoul rules.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let seoul = check_definition(
+        &std::fs::read_to_string(root.join("rubrics/seoul-smart-city-prize-2023/award.json"))
+            .unwrap(),
+        &BTreeMap::new(),
+    )
+    .award
+    .unwrap();
+    let doc: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root.join("examples/seoul-smart-city-prize-2023/applications.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let seoul_apps = laurel::check_applications(&seoul, &doc).1.unwrap();
+    let plugins = PluginSet::none();
+    let rounds = 3_000;
+    let mut rates = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        for _ in 0..rounds {
+            for a in &seoul_apps {
+                black_box(laurel::decide(&seoul, black_box(a), &plugins));
+            }
+        }
+        rates.push(t.elapsed());
+    }
+    let per = median(rates).as_secs_f64() / (rounds * seoul_apps.len()) as f64;
+    println!(
+        "eligibility on the Seoul rules ({} applications, ineligible ones included):",
+        seoul_apps.len()
+    );
+    println!(
+        "  {:>9.0} checks per second on one core ({:.2} us each)",
+        1.0 / per,
+        per * 1e6
+    );
+}
