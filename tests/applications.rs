@@ -3,21 +3,23 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 #[test]
 fn bad_applications_report_exactly_the_expected_errors() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let source =
-        std::fs::read_to_string(root.join("rubrics/seoul-smart-city-prize-2023/award.json"))
-            .unwrap();
-    let award = laurel::check_definition(&source, &BTreeMap::new())
+    let folder = root.join("rubrics/seoul-smart-city-prize-2023");
+    let source = std::fs::read_to_string(folder.join("award.json")).unwrap();
+    let award = laurel::check_definition(&source, &|p: &str| std::fs::read(folder.join(p)))
         .award
         .unwrap();
     let text = std::fs::read_to_string(root.join("tests/applications/bad.json")).unwrap();
-    let (mut diagnostics, apps) =
-        laurel::check_applications(&award, &serde_json::from_str(&text).unwrap());
+    let (mut diagnostics, apps) = laurel::check_applications(
+        &award,
+        &serde_json::from_str(&text).unwrap(),
+        &laurel::PluginSet::none(),
+    );
     assert!(apps.is_none());
     diagnostics.locate_in(&text);
     let got: BTreeSet<(String, String)> = diagnostics

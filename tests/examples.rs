@@ -6,10 +6,37 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use laurel::{Marks, PluginSet, Status, check_applications, check_definition, evaluate};
+use laurel::{
+    Award, Marks, PluginFiles, PluginSet, Status, check_applications, check_definition, evaluate,
+    load_plugins,
+};
 
 fn dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/seoul-smart-city-prize-2023")
+}
+
+struct Beside(PathBuf);
+
+impl PluginFiles for Beside {
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
+        std::fs::read(self.0.join(path))
+    }
+}
+
+/// The Seoul rubric and its plugins (a rhai eligibility script and a wasm score module).
+fn seoul() -> (Award, PluginSet) {
+    let folder =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../rubrics/seoul-smart-city-prize-2023");
+    let files = Beside(folder.clone());
+    let report = check_definition(
+        &std::fs::read_to_string(folder.join("award.json")).unwrap(),
+        &files,
+    );
+    let award = report
+        .award
+        .unwrap_or_else(|| panic!("{:#?}", report.diagnostics));
+    let plugins = load_plugins(&award, &files).unwrap();
+    (award, plugins)
 }
 
 fn csv_rows(name: &str) -> Vec<BTreeMap<String, String>> {
@@ -29,15 +56,11 @@ fn csv_rows(name: &str) -> Vec<BTreeMap<String, String>> {
 
 #[test]
 fn seoul_example_reproduces_the_independent_reference() {
-    let rubric = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../rubrics/seoul-smart-city-prize-2023/award.json");
-    let award = check_definition(&std::fs::read_to_string(rubric).unwrap(), &BTreeMap::new())
-        .award
-        .unwrap();
+    let (award, plugins) = seoul();
     let apps_doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir().join("applications.json")).unwrap())
             .unwrap();
-    let (diags, apps) = check_applications(&award, &apps_doc);
+    let (diags, apps) = check_applications(&award, &apps_doc, &plugins);
     let apps = apps.unwrap_or_else(|| panic!("{diags:#?}"));
     assert!(apps.len() >= 60);
     let marks: Marks =
@@ -45,7 +68,7 @@ fn seoul_example_reproduces_the_independent_reference() {
     let judges: std::collections::BTreeSet<&str> =
         marks.evaluations.iter().map(|e| e.judge.as_str()).collect();
     assert_eq!(judges.len(), 7);
-    let results = evaluate(&award, &apps, &marks, &PluginSet::none()).unwrap();
+    let results = evaluate(&award, &apps, &marks, &plugins).unwrap();
 
     let eligibility = csv_rows("eligibility.csv");
     assert_eq!(eligibility.len(), apps.len());
@@ -153,18 +176,14 @@ fn seoul_example_reproduces_the_independent_reference() {
 
 #[test]
 fn every_number_in_a_trace_recomputes() {
-    let rubric = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../rubrics/seoul-smart-city-prize-2023/award.json");
-    let award = check_definition(&std::fs::read_to_string(rubric).unwrap(), &BTreeMap::new())
-        .award
-        .unwrap();
+    let (award, plugins) = seoul();
     let apps_doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir().join("applications.json")).unwrap())
             .unwrap();
-    let apps = check_applications(&award, &apps_doc).1.unwrap();
+    let apps = check_applications(&award, &apps_doc, &plugins).1.unwrap();
     let marks: Marks =
         serde_json::from_str(&std::fs::read_to_string(dir().join("marks.json")).unwrap()).unwrap();
-    let results = evaluate(&award, &apps, &marks, &PluginSet::none()).unwrap();
+    let results = evaluate(&award, &apps, &marks, &plugins).unwrap();
     let two = |d: rust_decimal::Decimal| {
         d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
     };
@@ -196,6 +215,15 @@ fn every_number_in_a_trace_recomputes() {
                 assert!(j.normalised.is_some());
             }
             assert_eq!(t.final_score, p.score);
+            // The statistical formula ran on every project, and left leadership totals alone.
+            let plugin = t.plugin.as_ref().unwrap();
+            assert_eq!(plugin.plugin, "context-adjusted-score");
+            assert_eq!(plugin.total_before, agg.value);
+            if c.category.as_str() == "leadership" {
+                assert_eq!(plugin.score, agg.value);
+            } else {
+                assert!(plugin.score >= agg.value);
+            }
         }
     }
 }

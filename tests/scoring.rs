@@ -59,7 +59,11 @@ fn run_case(dir: &Path) {
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
     let award = award(dir);
     let expected = read(&dir.join("expected.json"));
-    let (app_diags, apps) = check_applications(&award, &read(&dir.join("applications.json")));
+    let (app_diags, apps) = check_applications(
+        &award,
+        &read(&dir.join("applications.json")),
+        &PluginSet::none(),
+    );
     let apps = apps.unwrap_or_else(|| panic!("{name}: {app_diags:#?}"));
     let marks: Marks = serde_json::from_value(read(&dir.join("marks.json"))).unwrap();
     let outcome = evaluate(&award, &apps, &marks, &PluginSet::none());

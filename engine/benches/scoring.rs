@@ -236,10 +236,17 @@ fn main() {
 
     // Eligibility on the Seoul rules.
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let folder = root.join("rubrics/seoul-smart-city-prize-2023");
+    let files: BTreeMap<String, Vec<u8>> = [
+        "plugins/leadership-nomination.rhai",
+        "plugins/context-adjusted-score.wasm",
+    ]
+    .iter()
+    .map(|p| ((*p).to_owned(), std::fs::read(folder.join(p)).unwrap()))
+    .collect();
     let seoul = check_definition(
-        &std::fs::read_to_string(root.join("rubrics/seoul-smart-city-prize-2023/award.json"))
-            .unwrap(),
-        &BTreeMap::new(),
+        &std::fs::read_to_string(folder.join("award.json")).unwrap(),
+        &files,
     )
     .award
     .unwrap();
@@ -250,9 +257,11 @@ fn main() {
         .unwrap(),
     )
     .unwrap();
-    let seoul_apps = laurel::check_applications(&seoul, &doc).1.unwrap();
-    let plugins = PluginSet::none();
-    let rounds = 3_000;
+    let plugins = laurel::load_plugins(&seoul, &files).unwrap();
+    let seoul_apps = laurel::check_applications(&seoul, &doc, &plugins)
+        .1
+        .unwrap();
+    let rounds = 300;
     let mut rates = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();

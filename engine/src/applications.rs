@@ -4,8 +4,10 @@ use serde_json::Value;
 
 use crate::application::Application;
 use crate::definition::model::{Award, Field, FieldKind};
+use crate::definition::wire::Hook;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, escape_segment};
 use crate::form_schema::application_schema;
+use crate::plugin::{PluginSet, hooks};
 use crate::schema_check;
 
 /// Checks every application in `document` (a JSON array) against the award's application
@@ -14,6 +16,7 @@ use crate::schema_check;
 pub fn check_applications(
     award: &Award,
     document: &Value,
+    plugins: &PluginSet,
 ) -> (Diagnostics, Option<Vec<Application>>) {
     let mut diagnostics = Diagnostics::new();
     let Some(items) = document.as_array() else {
@@ -54,7 +57,10 @@ pub fn check_applications(
             continue;
         }
         match serde_json::from_value::<Application>(item.clone()) {
-            Ok(app) => applications.push(app),
+            Ok(app) => {
+                validate_with_plugins(award, &app, i, plugins, &mut diagnostics);
+                applications.push(app);
+            }
             Err(e) => diagnostics.push(Diagnostic::error(
                 Code::Schema,
                 format!("/{i}"),
@@ -64,6 +70,51 @@ pub fn check_applications(
     }
     let ok = !diagnostics.has_errors();
     (diagnostics, ok.then_some(applications))
+}
+
+/// Runs every plugin that declares the `validate` hook on an application.
+fn validate_with_plugins(
+    award: &Award,
+    app: &Application,
+    index: usize,
+    plugins: &PluginSet,
+    out: &mut Diagnostics,
+) {
+    for p in award
+        .plugins
+        .iter()
+        .filter(|p| p.hooks.contains(&Hook::Validate))
+    {
+        let result = plugins
+            .call(
+                &p.id,
+                Hook::Validate,
+                &serde_json::json!({ "application": app }),
+            )
+            .and_then(|o| {
+                hooks::parse::<hooks::ValidateOutput>(p.id.as_str(), Hook::Validate, o.value)
+            });
+        match result {
+            Ok(output) => {
+                for e in output.errors {
+                    let pointer = if e.pointer.starts_with('/') {
+                        format!("/{index}{}", e.pointer)
+                    } else {
+                        format!("/{index}")
+                    };
+                    out.push(
+                        Diagnostic::error(Code::Plugin, pointer, e.message)
+                            .with_hint(format!("reported by plugin `{}`", p.id)),
+                    );
+                }
+            }
+            Err(e) => out.push(Diagnostic::error(
+                Code::Plugin,
+                format!("/{index}"),
+                format!("cannot be validated: {e}"),
+            )),
+        }
+    }
 }
 
 fn date_bounds(award: &Award, item: &Value, index: usize, out: &mut Diagnostics) {

@@ -34,7 +34,10 @@ pub use ids::{
     JudgeId, PluginId, RuleId, ScaleId,
 };
 pub use locate::SourceMap;
-pub use plugin::{Plugin, PluginError, PluginOutput, PluginSet};
+pub use plugin::{
+    ABI_VERSION, Limits, Plugin, PluginError, PluginOutput, PluginSet, RhaiPlugin, WasmPlugin,
+    load_plugins,
+};
 pub use scoring::{
     AdjustmentTrace, AggregationTrace, CategoryResult, CriterionTrace, EligibilityEntry,
     IndicatorTrace, InputErrors, JudgeMark, JudgeStats, JudgeTrace, NormalisedTrace,

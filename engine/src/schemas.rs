@@ -19,8 +19,12 @@ pub fn all() -> Vec<(&'static str, Value)> {
             "evaluation.schema.json",
             generate::<Evaluation>("evaluation"),
         ),
+        ("marks.schema.json", marks_schema()),
         ("plugin.schema.json", generate::<PluginSpec>("plugin")),
     ]
+    .into_iter()
+    .chain(crate::plugin::hook_schemas())
+    .collect()
 }
 
 /// The schema of marks files.
@@ -33,7 +37,7 @@ pub fn award_schema() -> Value {
     generate::<AwardDefinition>("award")
 }
 
-fn generate<T: JsonSchema>(name: &str) -> Value {
+pub(crate) fn generate<T: JsonSchema>(name: &str) -> Value {
     let settings = SchemaSettings::draft2020_12().for_deserialize();
     let generator = SchemaGenerator::new(settings);
     let mut value = generator.into_root_schema_for::<T>().to_value();

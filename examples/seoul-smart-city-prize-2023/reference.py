@@ -38,12 +38,12 @@ def eligibility(app):
     if c == "human-centricity" and len(f.get("target_groups", [])) < 1:
         failed.append(("human-target-groups", "ineligible"))
     if c == "leadership":
-        if not (f.get("nomination_type") == "self" or f.get("candidate_permission") is True):
-            failed.append(("leadership-candidate-permission", "ineligible"))
-        if not (f.get("nomination_type") == "self" or (f.get("nominator") or {}).get("name")):
-            failed.append(("leadership-nominator", "ineligible"))
-        if not (f.get("nomination_type") == "nominated" or f.get("recommendation_letter")):
-            failed.append(("leadership-self-nomination-letter", "ineligible"))
+        # The nomination rules (the rhai plugin's, as the README states them).
+        kind = f.get("nomination_type")
+        ok = (kind == "nominated" and f.get("candidate_permission") is True and (f.get("nominator") or {}).get("name")) or \
+             (kind == "self" and f.get("recommendation_letter"))
+        if not ok:
+            failed.append(("leadership-nomination", "ineligible"))
     if any(o == "ineligible" for _, o in failed):
         return "ineligible", failed
     return ("needs_review" if failed else "eligible"), failed
@@ -71,6 +71,18 @@ for e in marks["evaluations"]:
 
 def weighted_mean(parts):
     return sum(w * v for w, v in parts) / sum(w for w, _ in parts)
+
+
+def context_adjusted(f, total):
+    """The statistical formula (plugins/seoul-context-score/README.md)."""
+    if not all(k in f for k in ("gdp_per_capita_usd", "internet_penetration_pct", "digital_maturity")):
+        return total
+    gdp = D(f["gdp_per_capita_usd"])
+    income = Decimal(1) if gdp <= 1135 else Decimal("0.6667") if gdp <= 4465 else Decimal("0.3333") if gdp <= 13845 else Decimal(0)
+    offline = r((100 - D(f["internet_penetration_pct"])) / 100, 4)
+    stage = {"emerging": Decimal(1), "developing": Decimal("0.5"), "advanced": Decimal(0)}[f["digital_maturity"]]
+    index = r((income + offline + stage) / 3, 4)
+    return min(Decimal(10), r(total * (1 + index / 10), 4))
 
 
 with open("expected/results.csv", "w", newline="") as out:
@@ -102,7 +114,8 @@ with open("expected/results.csv", "w", newline="") as out:
                 v = min(Decimal(10), max(Decimal(0), Decimal(5) + z * Decimal(10) / Decimal(6)))
                 normalised.append(r(v, 4))
                 relevance.append(crit["relevance"])
-            score = r(r(sum(normalised) / len(normalised), 2), 2)
+            panel = r(sum(normalised) / len(normalised), 2)
+            score = r(context_adjusted(a["fields"], panel), 2)
             rel = r(sum(relevance) / len(relevance), 2)
             rows.append((score, rel, a["id"]))
         rows.sort(key=lambda x: (-x[0], -x[1], x[2]))

@@ -55,3 +55,25 @@ pub fn render_all(file: &str, source: &str, diagnostics: &Diagnostics) -> String
         .map(|d| render_text(file, source, d))
         .collect()
 }
+
+/// Loads and compiles the plugins of a checked rubric; `Ok(None)` when one cannot be loaded
+/// (its diagnostics are printed against the definition).
+pub fn plugins(rubric: &Path, award: &Award) -> anyhow::Result<Option<laurel::PluginSet>> {
+    let path = definition_path(rubric);
+    match laurel::load_plugins(award, &DirFiles::beside(&path)) {
+        Ok(set) => Ok(Some(set)),
+        Err(diagnostics) => {
+            let source = std::fs::read_to_string(&path).unwrap_or_default();
+            eprint!(
+                "{}",
+                render_all(&path.display().to_string(), &source, &diagnostics)
+            );
+            eprintln!(
+                "{}: {} plugins cannot be loaded",
+                path.display(),
+                diagnostics.error_count()
+            );
+            Ok(None)
+        }
+    }
+}

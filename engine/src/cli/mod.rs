@@ -2,6 +2,7 @@
 
 mod files;
 mod load;
+mod plugin_run;
 mod render;
 mod schema;
 mod score;
@@ -70,6 +71,27 @@ enum Command {
         #[arg(long, value_enum, default_value_t = score::ScoreFormat::Table)]
         format: score::ScoreFormat,
     },
+    /// Work with a rubric's plugins.
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PluginCommand {
+    /// Run one hook of one plugin and print its output, the operations or fuel used and the time.
+    Run {
+        /// The rubric: a folder with award.json, or the file.
+        rubric: PathBuf,
+        /// The plugin's id.
+        plugin: String,
+        /// The hook: eligibility, indicator, score, tie_break or validate.
+        hook: String,
+        /// The hook's input: JSON text, a file, or @file.
+        #[arg(long)]
+        input: String,
+    },
 }
 
 /// How diagnostics are printed.
@@ -88,6 +110,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema { award, out, check } => {
             schema::run(award.as_deref(), out.as_deref(), check)
         }
+        Command::Plugin {
+            command:
+                PluginCommand::Run {
+                    rubric,
+                    plugin,
+                    hook,
+                    input,
+                },
+        } => plugin_run::run(&rubric, &plugin, &hook, &input),
         Command::Score {
             rubric,
             applications,

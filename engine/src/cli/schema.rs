@@ -40,6 +40,10 @@ pub fn run(award: Option<&Path>, out: Option<&Path>, check: bool) -> anyhow::Res
         if check {
             stale.push(path.display().to_string());
         } else {
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create `{}`", parent.display()))?;
+            }
             std::fs::write(&path, text)
                 .with_context(|| format!("cannot write `{}`", path.display()))?;
             eprintln!("wrote {}", path.display());

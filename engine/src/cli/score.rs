@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
-use laurel::{Award, Marks, PluginSet, Results, Status};
+use laurel::{Award, Marks, Results, Status};
 
 use super::load::{self, render_all};
 use super::{EXIT_INVALID, EXIT_OK};
@@ -31,6 +31,9 @@ pub fn run(
     let Some(award) = load::award(rubric)? else {
         return Ok(ExitCode::from(EXIT_INVALID));
     };
+    let Some(plugins) = load::plugins(rubric, &award)? else {
+        return Ok(ExitCode::from(EXIT_INVALID));
+    };
     let (apps_text, apps_value) = load::json(applications)?;
     let count = apps_value.as_array().map_or(0, Vec::len);
     let progress = if count >= 2_000 {
@@ -44,7 +47,7 @@ pub fn run(
         ProgressBar::hidden()
     };
     progress.set_message(format!("checking {count} applications"));
-    let (diagnostics, apps) = laurel::check_applications(&award, &apps_value);
+    let (diagnostics, apps) = laurel::check_applications(&award, &apps_value, &plugins);
     let Some(apps) = apps else {
         eprint!(
             "{}",
@@ -87,7 +90,7 @@ pub fn run(
     };
     progress.inc(1);
     progress.set_message("scoring");
-    let mut results = match laurel::evaluate(&award, &apps, &marks_doc, &PluginSet::none()) {
+    let mut results = match laurel::evaluate(&award, &apps, &marks_doc, &plugins) {
         Ok(r) => r,
         Err(errors) => {
             eprint!(

@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use super::wire::{
     AggregateAt, AggregationSpec, ChoiceOption, Comparison, Hook, LimitsSpec, MissingMarks,
-    NormalisationSpec, Outcome, PluginKind, PointsSpec, RoundingSteps, SortOrder, TotalMethod,
+    NormalisationSpec, Outcome, PluginErrorPolicy, PluginKind, PointsSpec, RoundingSteps,
+    SortOrder, TotalMethod,
 };
 use crate::ids::{
     ApplicantTypeId, AwardId, CategoryId, CriterionId, FieldId, IndicatorId, PluginId, RuleId,
@@ -366,6 +367,8 @@ pub struct Indicator {
     pub mark_factor: Option<Quantity>,
     /// Added to the indicator's value.
     pub base: Option<Quantity>,
+    /// A plugin that computes the value instead of judges.
+    pub plugin: Option<PluginId>,
 }
 
 /// A number from the definition or from a number field of each application.
@@ -469,6 +472,8 @@ pub struct Scoring {
     pub tie_break: Vec<TieBreak>,
     /// A plugin with the `score` hook.
     pub score_plugin: Option<PluginId>,
+    /// What a plugin failure does to a batch.
+    pub on_plugin_error: PluginErrorPolicy,
 }
 
 /// A checked tie-break step.

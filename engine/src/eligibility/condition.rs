@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::application::Application;
 use crate::definition::model::Condition;
 use crate::definition::wire::{Comparison, Hook};
-use crate::plugin::PluginSet;
+use crate::plugin::{PluginSet, hooks};
 
 pub(super) enum Failure {
     Plugin(String),
@@ -145,31 +145,22 @@ impl Evaluator<'_> {
             }
             Condition::Not(inner) => !self.holds(inner, record)?,
             Condition::Plugin(plugin) => {
-                let input = json!({
-                    "application": self.application,
-                });
-                match self.plugins.call(plugin, Hook::Eligibility, &input) {
-                    Ok(out) => {
-                        let eligible = out.value.get("eligible").and_then(Value::as_bool);
-                        if let Some((_, details)) = &mut record
-                            && let Some(reasons) =
-                                out.value.get("reasons").and_then(Value::as_array)
-                        {
-                            details.extend(
-                                reasons.iter().filter_map(Value::as_str).map(str::to_owned),
-                            );
-                        }
-                        match eligible {
-                            Some(e) => e,
-                            None => {
-                                return Err(Failure::Plugin(format!(
-                                    "plugin `{plugin}` returned no boolean `eligible`"
-                                )));
-                            }
-                        }
-                    }
-                    Err(e) => return Err(Failure::Plugin(e.to_string())),
+                let input = json!({ "application": self.application });
+                let output = self
+                    .plugins
+                    .call(plugin, Hook::Eligibility, &input)
+                    .and_then(|out| {
+                        hooks::parse::<hooks::EligibilityOutput>(
+                            plugin.as_str(),
+                            Hook::Eligibility,
+                            out.value,
+                        )
+                    })
+                    .map_err(|e| Failure::Plugin(e.to_string()))?;
+                if let Some((_, details)) = &mut record {
+                    details.extend(output.reasons);
                 }
+                output.eligible
             }
         })
     }

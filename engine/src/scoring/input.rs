@@ -229,6 +229,14 @@ pub(crate) fn index<'a>(
                 continue;
             };
             given[i] = true;
+            if let Some(plugin) = &layout.indicators[i].plugin {
+                errors.marks.push(Diagnostic::error(
+                    Code::Scoring,
+                    pointer(),
+                    format!("indicator `{indicator}` is computed by plugin `{plugin}`; judges do not mark it"),
+                ));
+                continue;
+            }
             match mark_value(layout.indicators[i], layout.step_inverse[i], mark) {
                 Ok(v) => values[i] = Some((mark, v)),
                 Err(d) => errors.marks.push(Diagnostic {
@@ -242,7 +250,7 @@ pub(crate) fn index<'a>(
                 .indicators
                 .iter()
                 .zip(&given)
-                .filter(|(_, g)| !**g)
+                .filter(|(i, g)| !**g && i.plugin.is_none())
                 .map(|(i, _)| i.id.as_str())
                 .collect();
             if !missing.is_empty() {

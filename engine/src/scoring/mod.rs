@@ -13,13 +13,14 @@ mod sheet;
 use std::collections::{HashMap, HashSet};
 
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::application::{Application, Marks};
 use crate::definition::model::{Award, Scoring};
-use crate::definition::wire::{AggregateAt, Hook, NormalisationSpec};
+use crate::definition::wire::{AggregateAt, Hook, NormalisationSpec, PluginErrorPolicy};
 use crate::eligibility::{self, Status};
-use crate::plugin::PluginSet;
+use crate::plugin::hooks;
+use crate::plugin::{PluginError, PluginSet};
 use arith::round;
 use input::{Inputs, Layout};
 use sheet::Unscorable;
@@ -28,7 +29,7 @@ pub use input::InputErrors;
 pub use results::{
     AdjustmentTrace, AggregationTrace, CategoryResult, CriterionTrace, EligibilityEntry,
     IndicatorTrace, JudgeMark, JudgeStats, JudgeTrace, NormalisedTrace, PanelCriterion,
-    PanelIndicator, Placed, RankTrace, Results, Trace, Unscored,
+    PanelIndicator, Placed, PluginTrace, RankTrace, Results, Trace, Unscored,
 };
 
 /// Computes the results of `award` from its applications and marks.
@@ -130,7 +131,11 @@ pub fn evaluate<'a>(
                 }
                 Err(reason) => unscored.push(Unscored {
                     application: &applications[i].id,
-                    reason,
+                    reason: reason.to_string(),
+                    plugin_error: match reason {
+                        Unscorable::Plugin(e) => Some(e),
+                        Unscorable::Data(_) => None,
+                    },
                 }),
             }
         }
@@ -161,6 +166,25 @@ pub fn evaluate<'a>(
             ranking,
             unscored,
         });
+    }
+    if award.scoring.on_plugin_error == PluginErrorPolicy::Fail {
+        let mut failed = InputErrors::default();
+        for c in &categories {
+            for u in &c.unscored {
+                if let (Some(e), Some(i)) = (
+                    &u.plugin_error,
+                    applications.iter().position(|a| &a.id == u.application),
+                ) {
+                    failed.applications.push(
+                        crate::diagnostics::Diagnostic::error(crate::diagnostics::Code::Plugin, format!("/{i}"), e.to_string())
+                            .with_hint("the award's `on_plugin_error` is `fail`: nothing is scored while a plugin fails"),
+                    );
+                }
+            }
+        }
+        if !failed.is_empty() {
+            return Err(failed);
+        }
     }
     let eligibility = applications
         .iter()
@@ -228,12 +252,18 @@ fn score_category<'a>(
             .map(|&i| {
                 (
                     i,
-                    indicator_panel(scoring, layout, &applications[i], &inputs.sheets[i]),
+                    indicator_panel(
+                        scoring,
+                        layout,
+                        &applications[i],
+                        &inputs.sheets[i],
+                        plugins,
+                    ),
                 )
             })
             .collect()
     } else {
-        total_panels(scoring, layout, applications, inputs, members)
+        total_panels(scoring, layout, applications, inputs, members, plugins)
     };
     panels
         .into_iter()
@@ -266,6 +296,7 @@ fn total_panels<'a>(
     applications: &'a [Application],
     inputs: &Inputs<'a>,
     members: &[usize],
+    plugins: &PluginSet,
 ) -> Vec<(usize, Result<Panel<'a>, Unscorable>)> {
     // Each judge's criteria and total, per application.
     let mut judged: Vec<(usize, Result<Vec<Judged<'a>>, Unscorable>)> = Vec::new();
@@ -273,8 +304,15 @@ fn total_panels<'a>(
         let app = &applications[i];
         let mut judges = Vec::new();
         let mut failure = None;
+        let computed = match sheet::computed_values(layout, app, plugins) {
+            Ok(c) => c,
+            Err(e) => {
+                judged.push((i, Err(e)));
+                continue;
+            }
+        };
         for sheet in &inputs.sheets[i] {
-            let computed = sheet::judge_values(scoring, layout, app, sheet)
+            let computed = sheet::judge_values(scoring, layout, app, sheet, &computed)
                 .and_then(|values| sheet::compute(scoring, layout, &values, Some(sheet)));
             match computed {
                 Ok(Some(c)) => judges.push(Judged {
@@ -296,7 +334,7 @@ fn total_panels<'a>(
                 }
             }
         }
-        judged.push((i, failure.map_or(Ok(judges), Err)));
+        judged.push((i, failure.map_or(Ok(judges), |f| Err(Unscorable::Data(f)))));
     }
     // Each judge's statistics over their applications in the category.
     let mut per_judge: Vec<Vec<Decimal>> = vec![Vec::new(); inputs.judges.len()];
@@ -320,7 +358,7 @@ fn total_panels<'a>(
         .map(|(i, j)| {
             let panel = j.and_then(|mut js| {
                 if js.is_empty() {
-                    return Err("no judge has marked it".to_owned());
+                    return Err("no judge has marked it".into());
                 }
                 if normalising {
                     let bounds = bounds.ok_or("normalisation needs the scale's bounds, which depend on application fields")?;
@@ -402,13 +440,19 @@ fn indicator_panel<'a>(
     layout: &Layout<'a>,
     app: &Application,
     sheets: &[input::Sheet<'a>],
+    plugins: &PluginSet,
 ) -> Result<Panel<'a>, Unscorable> {
     if sheets.is_empty() {
-        return Err("no judge has marked it".to_owned());
+        return Err("no judge has marked it".into());
     }
+    let computed = sheet::computed_values(layout, app, plugins)?;
     let mut values = Vec::with_capacity(layout.indicators.len());
     let mut indicators = Vec::new();
     for (k, ind) in layout.indicators.iter().enumerate() {
+        if let Some(v) = computed.get(k).copied().flatten() {
+            values.push(Some(v));
+            continue;
+        }
         let mut marks = Vec::new();
         for s in sheets {
             if let Some((mark, v)) = s.marks.get(k).copied().flatten() {
@@ -477,7 +521,7 @@ fn ranked_panel<'a>(
     judges: Vec<rank_points::JudgePoints<'a>>,
 ) -> Result<Panel<'a>, Unscorable> {
     if judges.is_empty() {
-        return Err("no judge has ranked it".to_owned());
+        return Err("no judge has ranked it".into());
     }
     let ids: Vec<&'a crate::ids::JudgeId> = judges.iter().map(|j| j.judge).collect();
     let values: Vec<Decimal> = judges.iter().map(|j| j.trace.points).collect();
@@ -527,25 +571,28 @@ fn finish<'a>(
             "criteria": criteria,
             "judges": judges,
         });
-        let out = plugins
-            .call(plugin, Hook::Score, &input)
-            .map_err(|e| e.to_string())?;
-        let score = out
-            .value
-            .get("score")
-            .and_then(|v| match v {
-                Value::String(s) => s.parse::<Decimal>().ok(),
-                other => crate::eligibility::decimal(other),
-            })
-            .ok_or_else(|| format!("plugin `{plugin}` returned no number `score`"))?;
+        let out = plugins.call(plugin, Hook::Score, &input)?;
+        let (used, elapsed) = (out.used, out.elapsed);
+        let output: hooks::ScoreOutput = hooks::parse(plugin.as_str(), Hook::Score, out.value)?;
         if let Some((lo, hi)) = sheet::total_bounds(scoring, layout)
-            && (score < lo || score > hi)
+            && (output.score < lo || output.score > hi)
         {
-            return Err(format!(
-                "plugin `{plugin}` returned score {score}, off the scale {lo}..{hi}"
-            ));
+            return Err(PluginError::MalformedOutput {
+                plugin: plugin.to_string(),
+                hook: Hook::Score.as_str().to_owned(),
+                message: format!("score {} is off the scale {lo}..{hi}", output.score),
+            }
+            .into());
         }
-        trace.total = score;
+        trace.plugin = Some(PluginTrace {
+            plugin: plugin.as_str().to_owned(),
+            total_before: trace.total,
+            score: output.score,
+            explanation: output.explanation,
+            used,
+            elapsed_us: elapsed.as_micros() as u64,
+        });
+        trace.total = output.score;
     }
     let mut value = trace.total;
     for field in &scoring.adjustments {

@@ -11,7 +11,7 @@ use crate::application::Application;
 use crate::definition::model::TieBreak;
 use crate::definition::wire::{Hook, SortOrder};
 use crate::eligibility::lookup;
-use crate::plugin::PluginSet;
+use crate::plugin::{PluginSet, hooks};
 
 /// An application ready to be ranked.
 pub(crate) struct Candidate<'a> {
@@ -171,21 +171,17 @@ fn plugin_order(
         .iter()
         .map(|&i| json!({ "application": candidates[i].app, "score": candidates[i].score }))
         .collect();
-    let out = plugins
+    let output: hooks::TieBreakOutput = plugins
         .call(plugin, Hook::TieBreak, &json!({ "tied": tied }))
+        .and_then(|out| hooks::parse(plugin.as_str(), Hook::TieBreak, out.value))
         .map_err(|e| e.to_string())?;
-    let order = out
-        .value
-        .get("order")
-        .and_then(Value::as_array)
-        .ok_or("its output has no `order` list")?;
+    let order = output.order;
     let mut result = Vec::new();
     for id in order {
-        let id = id.as_str().ok_or("`order` holds a non-string")?;
         let i = group
             .iter()
             .copied()
-            .find(|&i| candidates[i].app.id.as_str() == id)
+            .find(|&i| candidates[i].app.id.as_str() == id.as_str())
             .ok_or_else(|| format!("`order` names `{id}`, which is not among the tied"))?;
         if result.contains(&i) {
             return Err(format!("`order` names `{id}` twice"));

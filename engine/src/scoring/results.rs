@@ -85,6 +85,9 @@ pub struct Unscored<'a> {
     pub application: &'a ApplicationId,
     /// Why.
     pub reason: String,
+    /// The plugin error, when a plugin failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin_error: Option<crate::plugin::PluginError>,
 }
 
 /// Every number behind a score.
@@ -102,8 +105,11 @@ pub struct Trace<'a> {
     /// How the judges' totals combined.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub aggregation: Option<AggregationTrace<'a>>,
-    /// The total before adjustments.
+    /// The total before adjustments (after the score plugin, if any).
     pub total: Decimal,
+    /// The score plugin's part.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<PluginTrace>,
     /// Values added to the total.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub adjustments: Vec<AdjustmentTrace<'a>>,
@@ -261,4 +267,22 @@ pub struct AdjustmentTrace<'a> {
     pub field: &'a str,
     /// Its value.
     pub value: Decimal,
+}
+
+/// What the score plugin did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginTrace {
+    /// The plugin.
+    pub plugin: String,
+    /// The panel's total it was given.
+    pub total_before: Decimal,
+    /// The score it returned.
+    pub score: Decimal,
+    /// How it computed it, as it explains.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<serde_json::Value>,
+    /// Operations or fuel used.
+    pub used: u64,
+    /// Wall-clock time in microseconds.
+    pub elapsed_us: u64,
 }

@@ -11,11 +11,44 @@ use crate::definition::wire::TotalMethod;
 use crate::eligibility::lookup;
 
 /// Why an application cannot be scored.
-pub(crate) type Unscorable = String;
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Unscorable {
+    /// Its data or marks do not allow it (no marks, too few for a trimmed mean, overflow).
+    Data(String),
+    /// A plugin failed.
+    Plugin(crate::plugin::PluginError),
+}
 
-impl From<Overflow> for String {
+impl std::fmt::Display for Unscorable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unscorable::Data(s) => f.write_str(s),
+            Unscorable::Plugin(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<String> for Unscorable {
+    fn from(s: String) -> Self {
+        Unscorable::Data(s)
+    }
+}
+
+impl From<&str> for Unscorable {
+    fn from(s: &str) -> Self {
+        Unscorable::Data(s.to_owned())
+    }
+}
+
+impl From<Overflow> for Unscorable {
     fn from(_: Overflow) -> Self {
-        "arithmetic overflow".to_owned()
+        Unscorable::Data("arithmetic overflow".to_owned())
+    }
+}
+
+impl From<crate::plugin::PluginError> for Unscorable {
+    fn from(e: crate::plugin::PluginError) -> Self {
+        Unscorable::Plugin(e)
     }
 }
 
@@ -25,7 +58,7 @@ pub(crate) fn quantity(q: &Quantity, app: &Application) -> Result<Decimal, Unsco
         Quantity::Number(n) => Ok(*n),
         Quantity::Field(path) => lookup(&app.fields, path)
             .and_then(crate::eligibility::decimal)
-            .ok_or_else(|| format!("field `{path}` has no number")),
+            .ok_or_else(|| format!("field `{path}` has no number").into()),
     }
 }
 
@@ -154,17 +187,56 @@ pub(crate) fn judge_values(
     layout: &Layout<'_>,
     app: &Application,
     sheet: &Sheet<'_>,
+    computed: &[Option<Decimal>],
 ) -> Result<Vec<Option<Decimal>>, Unscorable> {
     layout
         .indicators
         .iter()
         .zip(&sheet.marks)
-        .map(|(ind, mark)| match mark {
-            Some((_, v)) => {
+        .zip(computed)
+        .map(|((ind, mark), computed)| match (computed, mark) {
+            (Some(v), _) => Ok(Some(*v)),
+            (None, Some((_, v))) => {
                 let p = points(scoring, ind, app, *v)?;
                 with_base(scoring, ind, app, p).map(Some)
             }
-            None => Ok(None),
+            (None, None) => Ok(None),
+        })
+        .collect()
+}
+
+/// The values of the indicators a plugin computes for `app` (`None` for the others).
+pub(crate) fn computed_values(
+    layout: &Layout<'_>,
+    app: &Application,
+    plugins: &crate::plugin::PluginSet,
+) -> Result<Vec<Option<Decimal>>, Unscorable> {
+    use crate::definition::wire::Hook;
+    use crate::plugin::{PluginError, hooks};
+    layout
+        .indicators
+        .iter()
+        .map(|ind| {
+            let Some(plugin) = &ind.plugin else {
+                return Ok(None);
+            };
+            let input = serde_json::json!({ "application": app, "indicator": ind.id });
+            let out = plugins.call(plugin, Hook::Indicator, &input)?;
+            let output: hooks::IndicatorOutput =
+                hooks::parse(plugin.as_str(), Hook::Indicator, out.value)?;
+            let (lo, hi) = ind.scale.bounds();
+            if output.value < lo || output.value > hi {
+                return Err(PluginError::MalformedOutput {
+                    plugin: plugin.to_string(),
+                    hook: Hook::Indicator.as_str().to_owned(),
+                    message: format!(
+                        "value {} of indicator `{}` is off its scale {lo}..{hi}",
+                        output.value, ind.id
+                    ),
+                }
+                .into());
+            }
+            Ok(Some(round(output.value, None)))
         })
         .collect()
 }

@@ -268,6 +268,13 @@ impl Checker<'_> {
                     &format!("{ip}/mark_factor"),
                 );
                 let base = self.quantity(index, ind.base.as_ref(), &format!("{ip}/base"));
+                if let Some(plugin) = &ind.plugin {
+                    self.plugin_hook(
+                        plugin.as_str(),
+                        crate::definition::wire::Hook::Indicator,
+                        &format!("{ip}/plugin"),
+                    );
+                }
                 if let Some(scale) = scale {
                     indicators.push(Indicator {
                         id: ind.id.clone(),
@@ -277,6 +284,7 @@ impl Checker<'_> {
                         scale,
                         mark_factor,
                         base,
+                        plugin: ind.plugin.clone(),
                     });
                 }
             }

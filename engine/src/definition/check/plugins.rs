@@ -16,6 +16,13 @@ pub trait PluginFiles {
     fn read(&self, path: &str) -> std::io::Result<Vec<u8>>;
 }
 
+/// A closure from a relative path to the file's bytes.
+impl<F: Fn(&str) -> std::io::Result<Vec<u8>>> PluginFiles for F {
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
+        self(path)
+    }
+}
+
 impl PluginFiles for BTreeMap<String, Vec<u8>> {
     fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
         self.get(path)

@@ -176,6 +176,7 @@ impl Checker<'_> {
             adjustments,
             tie_break,
             score_plugin: s.score_plugin.clone(),
+            on_plugin_error: s.on_plugin_error,
         })
     }
 

@@ -2,7 +2,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{CriterionId, FieldId, IndicatorId, ScaleId};
+use crate::ids::{CriterionId, FieldId, IndicatorId, PluginId, ScaleId};
 use crate::text::Text;
 
 /// A criterion: a group of indicators with a weight in the total.
@@ -44,6 +44,10 @@ pub struct IndicatorSpec {
     /// Added to the indicator's value (a base value).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<Quantity>,
+    /// A plugin whose `indicator` hook computes the value from the application's data (an
+    /// objective metric); judges do not mark a computed indicator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugin: Option<PluginId>,
 }
 
 /// A number given in the definition, or read from a number field of each application.

@@ -23,6 +23,6 @@ pub use form::{ChoiceOption, FieldSpec, FieldType, FormSpec};
 pub use plugin::{Hook, LimitsSpec, PluginKind, PluginSpec};
 pub use scoring::{
     AdjustmentSpec, AggregateAt, AggregationSpec, CombineMethod, CombineSpec, MissingMarks,
-    NormalisationSpec, PointsSpec, RankingSpec, RoundingMode, RoundingSpec, RoundingSteps,
-    ScoringSpec, SortOrder, TieBreakSpec, TotalMethod,
+    NormalisationSpec, PluginErrorPolicy, PointsSpec, RankingSpec, RoundingMode, RoundingSpec,
+    RoundingSteps, ScoringSpec, SortOrder, TieBreakSpec, TotalMethod,
 };

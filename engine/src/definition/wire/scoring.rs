@@ -41,6 +41,21 @@ pub struct ScoringSpec {
     /// A plugin whose `score` hook adjusts or replaces each application's score.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score_plugin: Option<PluginId>,
+    /// What a plugin failure does to a batch: the application is left unscored with the error
+    /// (the default), or the whole batch fails.
+    #[serde(default)]
+    pub on_plugin_error: PluginErrorPolicy,
+}
+
+/// What a plugin failure does to a batch.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PluginErrorPolicy {
+    /// The application carries the error and is not ranked; the others are.
+    #[default]
+    Unscored,
+    /// Nothing is scored.
+    Fail,
 }
 
 /// Where the panel's marks are combined.

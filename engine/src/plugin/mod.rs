@@ -1,5 +1,16 @@
-//! The one interface every plugin host implements, and the set of loaded plugins an
-//! evaluation calls through.
+//! The one interface every plugin host implements, the set of loaded plugins an evaluation
+//! calls through, and loading them from a checked award.
+
+mod convert;
+pub(crate) mod hooks;
+mod limits;
+mod rhai_host;
+mod wasm_host;
+
+pub use hooks::schemas as hook_schemas;
+pub use limits::Limits;
+pub use rhai_host::RhaiPlugin;
+pub use wasm_host::{ABI_VERSION, WasmPlugin};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,7 +19,12 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::definition::wire::Hook;
+use sha2::{Digest, Sha256};
+
+use crate::definition::PluginFiles;
+use crate::definition::model::Award;
+use crate::definition::wire::{Hook, PluginKind};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::ids::PluginId;
 
 /// A loaded plugin: a function from a hook's JSON input to its JSON output, sandboxed by its host.
@@ -25,8 +41,11 @@ pub struct PluginOutput {
     /// rhai operations or wasm fuel used.
     pub used: u64,
     /// Wall-clock time of the call.
-    #[serde(serialize_with = "micros")]
+    #[serde(rename = "elapsed_us", serialize_with = "micros")]
     pub elapsed: Duration,
+    /// What the plugin logged (`print` in rhai, `laurel.log` in wasm).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log: Vec<String>,
 }
 
 fn micros<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -111,5 +130,62 @@ impl PluginSet {
                 plugin: id.to_string(),
             }),
         }
+    }
+}
+
+/// Loads and compiles every plugin of `award`, reading its file through `files` and checking
+/// its SHA-256 again (the file may have changed since the definition was checked). Reports
+/// every plugin that cannot be loaded, at `/plugins/<i>`.
+pub fn load_plugins(award: &Award, files: &dyn PluginFiles) -> Result<PluginSet, Diagnostics> {
+    let mut set = PluginSet::none();
+    let mut errors = Diagnostics::new();
+    for (i, p) in award.plugins.iter().enumerate() {
+        let pointer = format!("/plugins/{i}");
+        let bytes = match files.read(&p.path) {
+            Ok(b) => b,
+            Err(e) => {
+                errors.push(Diagnostic::error(
+                    Code::Plugin,
+                    format!("{pointer}/path"),
+                    format!("cannot read plugin file `{}`: {e}", p.path),
+                ));
+                continue;
+            }
+        };
+        let actual = hex::encode(Sha256::digest(&bytes));
+        if actual != p.sha256 {
+            errors.push(Diagnostic::error(
+                Code::Plugin,
+                format!("{pointer}/sha256"),
+                format!(
+                    "plugin file `{}` has SHA-256 `{actual}`, not the declared one",
+                    p.path
+                ),
+            ));
+            continue;
+        }
+        let limits = Limits::resolve(&p.limits);
+        let hooks: Vec<Hook> = p.hooks.iter().copied().collect();
+        let loaded: Result<Arc<dyn Plugin>, PluginError> = match p.kind {
+            PluginKind::Rhai => match std::str::from_utf8(&bytes) {
+                Ok(source) => RhaiPlugin::load(p.id.as_str(), source, &hooks, limits)
+                    .map(|x| Arc::new(x) as Arc<dyn Plugin>),
+                Err(_) => Err(PluginError::Failed {
+                    plugin: p.id.to_string(),
+                    message: "is not UTF-8 text".to_owned(),
+                }),
+            },
+            PluginKind::Wasm => WasmPlugin::load(p.id.as_str(), &bytes, limits)
+                .map(|x| Arc::new(x) as Arc<dyn Plugin>),
+        };
+        match loaded {
+            Ok(plugin) => set.insert(p.id.clone(), plugin),
+            Err(e) => errors.push(Diagnostic::error(Code::Plugin, pointer, e.to_string())),
+        }
+    }
+    if errors.has_errors() {
+        Err(errors)
+    } else {
+        Ok(set)
     }
 }

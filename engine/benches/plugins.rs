@@ -1,0 +1,178 @@
+//! Plugin benchmark: `cargo bench --bench plugins`.
+//!
+//! Per-call cost of a 20-indicator weighted score, from the same JSON input: native Rust, a
+//! rhai script (compiled once), and a wasm module (a fresh instance per call, JSON in and out);
+//! microseconds per call and the ratios to native, from one run. Then the time to load a
+//! rubric with 10 plugins (5 rhai, 5 wasm).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use laurel::wire::Hook;
+use laurel::{Limits, Plugin, RhaiPlugin, WasmPlugin};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+fn fixtures() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/fixtures")
+}
+
+fn input() -> Value {
+    let fields: serde_json::Map<String, Value> = (0..20)
+        .map(|i| {
+            (
+                format!("m{i}"),
+                Value::Number(
+                    Decimal::new(50 + (i * 7 % 50), 1)
+                        .to_string()
+                        .parse()
+                        .unwrap(),
+                ),
+            )
+        })
+        .collect();
+    json!({ "application": { "id": "a-1", "category": "main", "applicant_type": "city", "fields": fields },
+            "total": "5", "criteria": {}, "judges": 5 })
+}
+
+/// The same computation, hand-written.
+fn native(input: &Value) -> Decimal {
+    let fields = &input["application"]["fields"];
+    let mut total = Decimal::ZERO;
+    let mut weights = Decimal::ZERO;
+    for i in 0..20u32 {
+        let value: Decimal = fields[format!("m{i}")].to_string().parse().unwrap();
+        let weight = Decimal::from(i + 1);
+        total += weight * value;
+        weights += weight;
+    }
+    total / weights
+}
+
+fn per_call(mut f: impl FnMut(), n: u32) -> f64 {
+    for _ in 0..n / 10 {
+        f();
+    }
+    let mut runs = Vec::new();
+    for _ in 0..5 {
+        let t = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        runs.push(t.elapsed().as_secs_f64() * 1e6 / f64::from(n));
+    }
+    runs.sort_by(f64::total_cmp);
+    runs[2]
+}
+
+fn main() {
+    let input = input();
+    let rhai = RhaiPlugin::load(
+        "weighted-rhai",
+        &std::fs::read_to_string(fixtures().join("weighted-score.rhai")).unwrap(),
+        &[Hook::Score],
+        Limits::DEFAULT,
+    )
+    .unwrap();
+    let wasm_bytes = std::fs::read(fixtures().join("weighted-score.wasm")).unwrap();
+    let wasm = WasmPlugin::load("weighted-wasm", &wasm_bytes, Limits::DEFAULT).unwrap();
+    // All three agree before anything is timed.
+    let expected = native(&input);
+    for plugin in [&rhai as &dyn Plugin, &wasm] {
+        let out = plugin.call(Hook::Score, &input).unwrap();
+        let got: Decimal = out.value["score"].as_str().unwrap().parse().unwrap();
+        assert_eq!(got.normalize(), expected.normalize());
+    }
+    let n = per_call(
+        || {
+            black_box(native(black_box(&input)));
+        },
+        20_000,
+    );
+    let r = per_call(
+        || {
+            black_box(rhai.call(Hook::Score, black_box(&input)).unwrap());
+        },
+        2_000,
+    );
+    let w = per_call(
+        || {
+            black_box(wasm.call(Hook::Score, black_box(&input)).unwrap());
+        },
+        2_000,
+    );
+    if std::env::var_os("LAUREL_PROFILE").is_some() {
+        for _ in 0..20_000 {
+            black_box(wasm.call(Hook::Score, black_box(&input)).unwrap());
+        }
+        return;
+    }
+    println!("20-indicator weighted score, per call (median of 5 runs):");
+    println!("  native Rust               {n:>8.2} us   1.0x");
+    println!(
+        "  rhai, compiled AST        {r:>8.2} us  {:>5.1}x native",
+        r / n
+    );
+    println!(
+        "  wasm, fresh instance      {w:>8.2} us  {:>5.1}x native",
+        w / n
+    );
+
+    // A rubric with 10 plugins.
+    let rhai_src = std::fs::read(fixtures().join("weighted-score.rhai")).unwrap();
+    let sha = |b: &[u8]| {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(b))
+    };
+    let mut files = BTreeMap::new();
+    let mut plugins = Vec::new();
+    for i in 0..10 {
+        // Five distinct modules (a custom section makes each copy unique), so each is compiled.
+        let (kind, bytes) = if i % 2 == 0 {
+            ("rhai", rhai_src.clone())
+        } else {
+            let mut unique = wasm_bytes.clone();
+            let name = format!("copy{i}");
+            unique.extend([0u8, (name.len() + 1) as u8, name.len() as u8]);
+            unique.extend(name.as_bytes());
+            ("wasm", unique)
+        };
+        let path = format!("p{i}.{kind}");
+        plugins.push(json!({"id": format!("p{i}"), "kind": kind, "path": path, "sha256": sha(&bytes), "hooks": ["score"]}));
+        files.insert(path, bytes);
+    }
+    let def = json!({
+        "format_version": "1.0", "id": "ten-plugins", "name": "Ten plugins", "edition": "1",
+        "languages": {"default": "en", "available": ["en"]},
+        "timeline": {"time_zone": "UTC", "opens": "2026-01-01T00:00:00Z", "closes": "2026-02-01T00:00:00Z", "results": "2026-03-01T00:00:00Z"},
+        "applicant_types": [{"id": "team", "name": "Team"}],
+        "form": {"fields": [{"id": "title", "type": "short_text", "label": "Title"}]},
+        "scales": [{"id": "ten", "min": 0, "max": 10}],
+        "categories": [{"id": "main", "name": "Main", "applicant_types": ["team"], "winners": 1,
+            "criteria": [{"id": "c", "name": "C", "weight": 1, "indicators": [{"id": "m", "name": "m", "weight": 1}]}]}],
+        "plugins": plugins,
+        "scoring": {"scale": "ten", "aggregation": {"method": "mean"}, "score_plugin": "p1"}
+    })
+    .to_string();
+    let mut loads = Vec::new();
+    for _ in 0..3 {
+        let t = Instant::now();
+        let award = laurel::check_definition(&def, &files).award.unwrap();
+        black_box(laurel::load_plugins(&award, &files).unwrap());
+        loads.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    println!(
+        "checking and loading a rubric with 10 plugins (5 rhai, 5 distinct wasm): {:.0} ms cold, {:.1} ms with the modules already compiled",
+        loads[0],
+        loads[1].min(loads[2])
+    );
+}

@@ -1,0 +1,417 @@
+//! The wasm host: core modules with a JSON ABI, compiled once, a fresh instance per call.
+//!
+//! ABI version 1 (see `plugins/README.md`): the module exports `memory`,
+//! `laurel_abi_version() -> i32` (returns 1), `laurel_alloc(len: i32) -> i32` and
+//! `laurel_call(hook: i32, ptr: i32, len: i32) -> i64`, which reads the hook's JSON input from
+//! `ptr..ptr+len` and returns the output's pointer and length packed as `ptr << 32 | len`. The
+//! output is `{"ok": <hook output>}` or `{"error": "<message>"}`. Hooks are numbered
+//! eligibility 1, indicator 2, score 3, tie_break 4, validate 5. The only import allowed is
+//! `laurel.log(ptr: i32, len: i32)`; a module importing anything else (WASI included) is
+//! refused at load, with the import's name.
+//!
+//! Each call runs in a new instance (so nothing leaks between applications), with fuel set
+//! before the call, an epoch deadline (fuel does not count time spent in host calls), a memory
+//! cap, and an output size cap.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use wasmtime::{
+    Caller, Config, Engine, ExternType, InstanceAllocationStrategy, InstancePre, Linker, Module,
+    PoolingAllocationConfig, ResourceLimiter, Store, Trap, ValType,
+};
+
+use super::limits::Limits;
+use super::{Plugin, PluginError, PluginOutput};
+use crate::definition::wire::Hook;
+
+/// The ABI version this host speaks.
+pub const ABI_VERSION: i32 = 1;
+/// How often the epoch advances; a call's deadline is counted in these ticks.
+const TICK: Duration = Duration::from_millis(5);
+/// Instances that can run at once (calls beyond that wait for none: they fail as plugin errors).
+const POOL_SLOTS: u32 = 128;
+/// The most a guest may log per call.
+const LOG_BYTES: usize = 16 << 10;
+
+/// The engine shared by every wasm plugin, with a thread that advances its epoch.
+fn engine() -> Result<&'static Engine, String> {
+    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
+    ENGINE
+        .get_or_init(|| {
+            let mut config = Config::new();
+            config.consume_fuel(true);
+            config.epoch_interruption(true);
+            config.max_wasm_stack(512 << 10);
+            // A pool of instance slots, reused from call to call: no mmap and munmap per
+            // instance, and memory reset in place (copy-on-write images for the data).
+            let mut pool = PoolingAllocationConfig::default();
+            pool.total_core_instances(POOL_SLOTS)
+                .total_memories(POOL_SLOTS)
+                .total_tables(POOL_SLOTS)
+                .max_memory_size(Limits::MAXIMA.memory_bytes as usize)
+                .linear_memory_keep_resident(4 << 20)
+                .max_unused_warm_slots(POOL_SLOTS / 2);
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+            let engine = Engine::new(&config).map_err(|e| e.to_string())?;
+            let ticker = engine.clone();
+            std::thread::Builder::new()
+                .name("laurel-wasm-epoch".to_owned())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(TICK);
+                        ticker.increment_epoch();
+                    }
+                })
+                .map_err(|e| format!("cannot start the epoch thread: {e}"))?;
+            Ok(engine)
+        })
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+/// Compiles a module once per content: modules are cached by the SHA-256 of their bytes, so a
+/// plugin shared by several awards, or a rubric loaded again, is not compiled again.
+fn compiled(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Module> {
+    static CACHE: OnceLock<Mutex<HashMap<[u8; 32], Module>>> = OnceLock::new();
+    let key: [u8; 32] = Sha256::digest(bytes).into();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(module) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(module);
+    }
+    let module = Module::new(engine, bytes)?;
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, module.clone());
+    }
+    Ok(module)
+}
+
+/// What a store holds: the limits in force and the guest's log.
+struct Guard {
+    memory_bytes: usize,
+    denied: Option<usize>,
+    log: Vec<String>,
+    log_bytes: usize,
+}
+
+impl ResourceLimiter for Guard {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.memory_bytes {
+            self.denied = Some(desired);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 10_000)
+    }
+
+    fn instances(&self) -> usize {
+        1
+    }
+
+    fn tables(&self) -> usize {
+        4
+    }
+
+    fn memories(&self) -> usize {
+        1
+    }
+}
+
+/// A compiled wasm plugin.
+pub struct WasmPlugin {
+    id: String,
+    pre: InstancePre<Guard>,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for WasmPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WasmPlugin")
+            .field("id", &self.id)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+fn hook_number(hook: Hook) -> i32 {
+    match hook {
+        Hook::Eligibility => 1,
+        Hook::Indicator => 2,
+        Hook::Score => 3,
+        Hook::TieBreak => 4,
+        Hook::Validate => 5,
+    }
+}
+
+impl WasmPlugin {
+    /// Compiles `bytes` (a binary module, or WAT text) and checks its imports, exports and ABI
+    /// version.
+    pub fn load(id: &str, bytes: &[u8], limits: Limits) -> Result<Self, PluginError> {
+        let failed = |message: String| PluginError::Failed {
+            plugin: id.to_owned(),
+            message,
+        };
+        let engine = engine().map_err(failed)?;
+        let module =
+            compiled(engine, bytes).map_err(|e| failed(format!("is not a valid module: {e}")))?;
+        for import in module.imports() {
+            let allowed = import.module() == "laurel"
+                && import.name() == "log"
+                && matches!(import.ty(), ExternType::Func(f) if f.params().map(|p| p.to_string()).eq(["i32", "i32"]) && f.results().len() == 0);
+            if !allowed {
+                return Err(failed(format!(
+                    "imports `{}`.`{}`, but plugins may import only `laurel`.`log(i32, i32)`",
+                    import.module(),
+                    import.name()
+                )));
+            }
+        }
+        let want: [(&str, &[ValType], &[ValType]); 3] = [
+            ("laurel_abi_version", &[], &[ValType::I32]),
+            ("laurel_alloc", &[ValType::I32], &[ValType::I32]),
+            (
+                "laurel_call",
+                &[ValType::I32, ValType::I32, ValType::I32],
+                &[ValType::I64],
+            ),
+        ];
+        for (name, params, results) in want {
+            let ok = match module.get_export(name) {
+                Some(ExternType::Func(f)) => {
+                    f.params()
+                        .map(|p| p.to_string())
+                        .eq(params.iter().map(ToString::to_string))
+                        && f.results()
+                            .map(|p| p.to_string())
+                            .eq(results.iter().map(ToString::to_string))
+                }
+                _ => false,
+            };
+            if !ok {
+                return Err(failed(format!(
+                    "does not export `{name}` with the ABI's signature"
+                )));
+            }
+        }
+        if !matches!(module.get_export("memory"), Some(ExternType::Memory(_))) {
+            return Err(failed("does not export its `memory`".to_owned()));
+        }
+        let mut linker: Linker<Guard> = Linker::new(engine);
+        linker
+            .func_wrap(
+                "laurel",
+                "log",
+                |mut caller: Caller<'_, Guard>, ptr: i32, len: i32| {
+                    let Some(memory) = caller.get_export("memory").and_then(|e| e.into_memory())
+                    else {
+                        return;
+                    };
+                    let mut buf = vec![0u8; (len.max(0) as usize).min(LOG_BYTES)];
+                    if memory.read(&caller, ptr.max(0) as usize, &mut buf).is_ok() {
+                        let guard = caller.data_mut();
+                        if guard.log_bytes + buf.len() <= LOG_BYTES {
+                            guard.log_bytes += buf.len();
+                            guard.log.push(String::from_utf8_lossy(&buf).into_owned());
+                        }
+                    }
+                },
+            )
+            .map_err(|e| failed(e.to_string()))?;
+        let pre = linker
+            .instantiate_pre(&module)
+            .map_err(|e| failed(e.to_string()))?;
+        let plugin = Self {
+            id: id.to_owned(),
+            pre,
+            limits,
+        };
+        let version = plugin.abi_version()?;
+        if version != ABI_VERSION {
+            return Err(failed(format!(
+                "speaks ABI version {version}; this host speaks {ABI_VERSION}"
+            )));
+        }
+        Ok(plugin)
+    }
+
+    fn store(&self) -> Result<Store<Guard>, PluginError> {
+        let engine = engine().map_err(|message| PluginError::Failed {
+            plugin: self.id.clone(),
+            message,
+        })?;
+        let mut store = Store::new(
+            engine,
+            Guard {
+                memory_bytes: self.limits.memory_bytes as usize,
+                denied: None,
+                log: Vec::new(),
+                log_bytes: 0,
+            },
+        );
+        store.limiter(|g| g);
+        store
+            .set_fuel(self.limits.fuel)
+            .map_err(|e| self.failed(e))?;
+        let ticks = (self.limits.timeout.as_micros() / TICK.as_micros()).max(1) as u64 + 1;
+        store.set_epoch_deadline(ticks);
+        Ok(store)
+    }
+
+    fn abi_version(&self) -> Result<i32, PluginError> {
+        let mut store = self.store()?;
+        let instance = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| self.trap(&store, e))?;
+        let f = instance
+            .get_typed_func::<(), i32>(&mut store, "laurel_abi_version")
+            .map_err(|e| self.failed(e))?;
+        f.call(&mut store, ()).map_err(|e| self.trap(&store, e))
+    }
+
+    fn failed(&self, e: impl std::fmt::Display) -> PluginError {
+        PluginError::Failed {
+            plugin: self.id.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    fn limit(&self, limit: &str, detail: String) -> PluginError {
+        PluginError::Limit {
+            plugin: self.id.clone(),
+            limit: limit.to_owned(),
+            detail,
+        }
+    }
+
+    /// Names the limit a trap hit, or reports the trap.
+    fn trap(&self, store: &Store<Guard>, e: wasmtime::Error) -> PluginError {
+        if let Some(wanted) = store.data().denied {
+            return self.limit(
+                "memory",
+                format!(
+                    "wanted {wanted} bytes, at most {}",
+                    self.limits.memory_bytes
+                ),
+            );
+        }
+        match e.downcast_ref::<Trap>() {
+            Some(Trap::OutOfFuel) => self.limit("fuel", format!("at most {}", self.limits.fuel)),
+            Some(Trap::Interrupt) => {
+                self.limit("time", format!("{} ms", self.limits.timeout.as_millis()))
+            }
+            Some(Trap::StackOverflow) => {
+                self.limit("stack", "the call stack is exhausted".to_owned())
+            }
+            Some(trap) => self.failed(format!("trapped: {trap}")),
+            None => self.failed(format!("{e:#}")),
+        }
+    }
+}
+
+impl Plugin for WasmPlugin {
+    fn call(&self, hook: Hook, input: &Value) -> Result<PluginOutput, PluginError> {
+        let start = Instant::now();
+        let bytes = serde_json::to_vec(input).map_err(|e| self.failed(e))?;
+        let len = i32::try_from(bytes.len())
+            .map_err(|_| self.limit("input", format!("{} bytes", bytes.len())))?;
+        let mut store = self.store()?;
+        let instance = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| self.trap(&store, e))?;
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| self.failed("no memory"))?;
+        let alloc = instance
+            .get_typed_func::<i32, i32>(&mut store, "laurel_alloc")
+            .map_err(|e| self.failed(e))?;
+        let run = instance
+            .get_typed_func::<(i32, i32, i32), i64>(&mut store, "laurel_call")
+            .map_err(|e| self.failed(e))?;
+        let ptr = alloc
+            .call(&mut store, len)
+            .map_err(|e| self.trap(&store, e))?;
+        memory
+            .write(&mut store, ptr as u32 as usize, &bytes)
+            .map_err(|_| self.failed("laurel_alloc returned memory out of bounds"))?;
+        let packed = run
+            .call(&mut store, (hook_number(hook), ptr, len))
+            .map_err(|e| self.trap(&store, e))?;
+        let (out_ptr, out_len) = (
+            (packed >> 32) as u32 as usize,
+            (packed & 0xffff_ffff) as u32 as u64,
+        );
+        if out_len > self.limits.output_bytes {
+            return Err(self.limit(
+                "output",
+                format!("{out_len} bytes, at most {}", self.limits.output_bytes),
+            ));
+        }
+        let mut out = vec![0u8; out_len as usize];
+        memory
+            .read(&store, out_ptr, &mut out)
+            .map_err(|_| self.malformed(hook, "the output lies outside memory".to_owned()))?;
+        let used = self
+            .limits
+            .fuel
+            .saturating_sub(store.get_fuel().unwrap_or(0));
+        let framed: Value = serde_json::from_slice(&out)
+            .map_err(|e| self.malformed(hook, format!("not JSON: {e}")))?;
+        let value = match framed {
+            Value::Object(mut m) if m.len() == 1 && m.contains_key("ok") => {
+                m.remove("ok").unwrap_or(Value::Null)
+            }
+            Value::Object(m) if m.len() == 1 && m.contains_key("error") => {
+                let message = m
+                    .get("error")
+                    .and_then(Value::as_str)
+                    .unwrap_or("an error without a message")
+                    .to_owned();
+                return Err(PluginError::Failed {
+                    plugin: self.id.clone(),
+                    message,
+                });
+            }
+            _ => {
+                return Err(self.malformed(
+                    hook,
+                    "expected `{\"ok\": ...}` or `{\"error\": \"...\"}`".to_owned(),
+                ));
+            }
+        };
+        let log = std::mem::take(&mut store.data_mut().log);
+        Ok(PluginOutput {
+            value,
+            used,
+            elapsed: start.elapsed(),
+            log,
+        })
+    }
+}
+
+impl WasmPlugin {
+    fn malformed(&self, hook: Hook, message: String) -> PluginError {
+        PluginError::MalformedOutput {
+            plugin: self.id.clone(),
+            hook: hook.as_str().to_owned(),
+            message,
+        }
+    }
+}
