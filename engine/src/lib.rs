@@ -41,6 +41,7 @@ pub use plugin::{
 pub use scoring::{
     AdjustmentTrace, AggregationTrace, CategoryResult, CriterionTrace, EligibilityEntry,
     IndicatorTrace, InputErrors, JudgeMark, JudgeStats, JudgeTrace, NormalisedTrace,
-    PanelCriterion, PanelIndicator, Placed, RankTrace, Results, Trace, Unscored, evaluate,
+    PanelCriterion, PanelIndicator, Placed, RankTrace, Results, Trace, Unscored, check_marks,
+    evaluate,
 };
 pub use text::Text;

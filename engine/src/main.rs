@@ -7,6 +7,8 @@
 #![allow(clippy::print_stdout)]
 
 mod cli;
+mod server;
+mod store;
 
 use std::process::ExitCode;
 

@@ -1,11 +1,13 @@
 //! Command-line adapter: all file access happens here, never in the library.
 
+mod audit;
 mod files;
 mod load;
 mod plugin_run;
 mod render;
 mod schema;
 mod score;
+mod serve;
 mod validate;
 
 use std::path::PathBuf;
@@ -71,10 +73,36 @@ enum Command {
         #[arg(long, value_enum, default_value_t = score::ScoreFormat::Table)]
         format: score::ScoreFormat,
     },
+    /// Serve the HTTP API, with embedded storage in a local folder and the shipped rubrics.
+    Serve {
+        /// The data folder (created if missing): the database and the data key.
+        #[arg(long, default_value = "laurel-data")]
+        data: PathBuf,
+        /// The address to listen on (`127.0.0.1:0` picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Rubrics installed on start (each folder with an award.json).
+        #[arg(long, default_value = "rubrics")]
+        rubrics: PathBuf,
+    },
+    /// Check the audit chain of a data folder (with the server stopped).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Work with a rubric's plugins.
     Plugin {
         #[command(subcommand)]
         command: PluginCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Verify every record's hash and link; exit 1 if a record was altered or removed.
+    Verify {
+        /// The data folder.
+        data: PathBuf,
     },
 }
 
@@ -110,6 +138,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema { award, out, check } => {
             schema::run(award.as_deref(), out.as_deref(), check)
         }
+        Command::Serve {
+            data,
+            listen,
+            rubrics,
+        } => serve::run(&data, &listen, &rubrics),
+        Command::Audit {
+            command: AuditCommand::Verify { data },
+        } => audit::verify(&data),
         Command::Plugin {
             command:
                 PluginCommand::Run {

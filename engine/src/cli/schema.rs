@@ -30,7 +30,9 @@ pub fn run(award: Option<&Path>, out: Option<&Path>, check: bool) -> anyhow::Res
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create `{}`", dir.display()))?;
     }
-    for (name, schema) in laurel::schemas::all() {
+    let mut all = laurel::schemas::all();
+    all.push(("openapi.json", crate::server::openapi_document()));
+    for (name, schema) in all {
         let path = dir.join(name);
         let text = laurel::schemas::render(&schema);
         let current = std::fs::read_to_string(&path).unwrap_or_default();

@@ -644,3 +644,62 @@ pub(crate) fn check_decisions(
         ));
     }
 }
+
+/// Checks one judge's marks of an application of `category`, as scoring will: every indicator
+/// known, every mark on its scale, none missing (when the award says missing marks are an
+/// error). Pointers are `/marks/<indicator>`.
+pub fn check_marks(
+    award: &Award,
+    category: &str,
+    marks: &std::collections::BTreeMap<crate::ids::IndicatorId, Mark>,
+) -> Diagnostics {
+    let mut out = Diagnostics::new();
+    let Some(c) = award.category(category) else {
+        out.push(Diagnostic::error(
+            Code::UnknownReference,
+            "",
+            format!("unknown category `{category}`"),
+        ));
+        return out;
+    };
+    let layout = Layout::new(c);
+    let mut given = vec![false; layout.indicators.len()];
+    let mut from = 0;
+    for (indicator, mark) in marks {
+        let pointer = format!("/marks/{}", escape_segment(indicator.as_str()));
+        let Some(i) = layout.position(indicator.as_str(), &mut from) else {
+            out.push(unknown(
+                &pointer,
+                &format!("indicator of category `{category}`"),
+                indicator.as_str(),
+                layout.indicators.iter().map(|i| i.id.as_str()),
+            ));
+            continue;
+        };
+        given[i] = true;
+        if let Some(plugin) = &layout.indicators[i].plugin {
+            out.push(Diagnostic::error(Code::Scoring, pointer, format!("indicator `{indicator}` is computed by plugin `{plugin}`; judges do not mark it")));
+            continue;
+        }
+        if let Err(d) = mark_value(layout.indicators[i], layout.step_inverse[i], mark) {
+            out.push(Diagnostic { pointer, ..d });
+        }
+    }
+    if award.scoring.missing_marks == MissingMarks::Error {
+        let missing: Vec<&str> = layout
+            .indicators
+            .iter()
+            .zip(&given)
+            .filter(|(i, g)| !**g && i.plugin.is_none())
+            .map(|(i, _)| i.id.as_str())
+            .collect();
+        if !missing.is_empty() {
+            out.push(Diagnostic::error(
+                Code::Scoring,
+                "/marks",
+                format!("missing marks for {}", backticked(&missing)),
+            ));
+        }
+    }
+    out
+}

@@ -25,7 +25,7 @@ use arith::round;
 use input::{Inputs, Layout};
 use sheet::Unscorable;
 
-pub use input::InputErrors;
+pub use input::{InputErrors, check_marks};
 pub use results::{
     AdjustmentTrace, AggregationTrace, CategoryResult, CriterionTrace, EligibilityEntry,
     IndicatorTrace, JudgeMark, JudgeStats, JudgeTrace, NormalisedTrace, PanelCriterion,
@@ -572,7 +572,7 @@ fn finish<'a>(
             "judges": judges,
         });
         let out = plugins.call(plugin, Hook::Score, &input)?;
-        let (used, elapsed) = (out.used, out.elapsed);
+        let used = out.used;
         let output: hooks::ScoreOutput = hooks::parse(plugin.as_str(), Hook::Score, out.value)?;
         if let Some((lo, hi)) = sheet::total_bounds(scoring, layout)
             && (output.score < lo || output.score > hi)
@@ -590,7 +590,6 @@ fn finish<'a>(
             score: output.score,
             explanation: output.explanation,
             used,
-            elapsed_us: elapsed.as_micros() as u64,
         });
         trace.total = output.score;
     }

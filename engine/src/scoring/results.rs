@@ -281,8 +281,7 @@ pub struct PluginTrace {
     /// How it computed it, as it explains.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explanation: Option<serde_json::Value>,
-    /// Operations or fuel used.
+    /// Operations or fuel used (deterministic; wall-clock time is not kept, so results
+    /// recompute to the same bytes).
     pub used: u64,
-    /// Wall-clock time in microseconds.
-    pub elapsed_us: u64,
 }

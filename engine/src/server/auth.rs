@@ -1,0 +1,102 @@
+//! API keys: `Authorization: Bearer lk_...`, stored only as SHA-256, each with a role.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::error::ApiError;
+use super::records::{KeyRecord, Role};
+use crate::store::{Tree, get_json};
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The key's id.
+    pub key: String,
+    /// Its role.
+    pub role: Role,
+    /// For judges, the judge id.
+    pub subject: Option<String>,
+}
+
+impl Caller {
+    /// Fails with 403 unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "a `{}` key may not do this",
+                role_name(self.role)
+            )))
+        }
+    }
+
+    /// The actor, for the audit chain.
+    pub fn actor(&self) -> String {
+        format!("{} ({})", self.key, role_name(self.role))
+    }
+}
+
+/// A role's name.
+pub fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "admin",
+        Role::Judge => "judge",
+        Role::Applicant => "applicant",
+        Role::Integrator => "integrator",
+        Role::Auditor => "auditor",
+    }
+}
+
+/// The hash a key is stored under.
+pub fn digest(secret: &str) -> Vec<u8> {
+    Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// A new key: its secret (shown once) and its id.
+pub fn generate() -> Result<(String, String), ApiError> {
+    let mut secret = [0u8; 32];
+    let mut id = [0u8; 6];
+    getrandom::fill(&mut secret).map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
+    getrandom::fill(&mut id).map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
+    Ok((
+        format!("lk_{}", URL_SAFE_NO_PAD.encode(secret)),
+        format!("key-{}", hex::encode(id)),
+    ))
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| {
+                ApiError::Unauthorized("send `Authorization: Bearer <api key>`".to_owned())
+            })?;
+        let secret = header.strip_prefix("Bearer ").ok_or_else(|| {
+            ApiError::Unauthorized("the Authorization header must be `Bearer <api key>`".to_owned())
+        })?;
+        let record: KeyRecord = get_json(state.store.as_ref(), Tree::Keys, &digest(secret.trim()))?
+            .ok_or_else(|| ApiError::Unauthorized("unknown API key".to_owned()))?;
+        if record.revoked {
+            return Err(ApiError::Unauthorized(
+                "this API key was revoked".to_owned(),
+            ));
+        }
+        Ok(Caller {
+            key: record.id,
+            role: record.role,
+            subject: record.subject,
+        })
+    }
+}

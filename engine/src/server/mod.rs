@@ -1,0 +1,252 @@
+//! The Laurel service: a thin axum adapter over the engine and a `Store`.
+//!
+//! `router(state)` is the whole HTTP surface; `main` serves it and the tests call it through
+//! the real binary. Every write goes through `Store::commit`, which applies it atomically with
+//! its audit record and makes it durable before the response.
+
+mod auth;
+mod body;
+pub mod crypto;
+mod error;
+mod openapi;
+mod records;
+mod routes;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use laurel::{Award, PluginSet};
+use tower_http::timeout::TimeoutLayer;
+
+pub use error::ApiError;
+pub use openapi::document as openapi_document;
+pub use records::Role;
+
+use crate::store::{AuditEntry, Batch, Store, Tree, get_json, json, now};
+use records::{AwardRecord, AwardState, KeyRecord, VersionRecord, VersionSummary};
+
+/// The largest request body accepted.
+pub const BODY_LIMIT: usize = 8 << 20;
+/// The longest a request may take.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A published version, checked and with its plugins loaded.
+pub struct Loaded {
+    /// The checked award.
+    pub award: Award,
+    /// Its plugins.
+    pub plugins: PluginSet,
+    /// Its version number.
+    pub version: u32,
+}
+
+/// Checked versions by award and version number.
+type VersionCache = Mutex<HashMap<(String, u32), Arc<Loaded>>>;
+
+/// What every route shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The storage.
+    pub store: Arc<dyn Store>,
+    /// Seals personal data.
+    pub sealer: Arc<crypto::Sealer>,
+    cache: Arc<VersionCache>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// State over a store and a sealer.
+    pub fn new(store: Arc<dyn Store>, sealer: crypto::Sealer) -> Self {
+        Self {
+            store,
+            sealer: Arc::new(sealer),
+            cache: Arc::default(),
+        }
+    }
+
+    /// A published version of an award, checked and loaded once.
+    pub fn loaded(&self, award: &str, version: u32) -> Result<Arc<Loaded>, ApiError> {
+        let key = (award.to_owned(), version);
+        if let Some(l) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(l);
+        }
+        let record: VersionRecord = get_json(
+            self.store.as_ref(),
+            Tree::Versions,
+            &version_key(award, version),
+        )?
+        .ok_or_else(|| ApiError::NotFound(format!("award `{award}` has no version {version}")))?;
+        let files = decode_files(&record.files)?;
+        let report = laurel::check_definition(&record.definition, &files);
+        let checked = report.award.ok_or_else(|| {
+            ApiError::Internal(format!(
+                "stored version {version} of `{award}` no longer checks"
+            ))
+        })?;
+        let plugins = laurel::load_plugins(&checked, &files).map_err(|d| {
+            ApiError::Internal(format!(
+                "plugins of `{award}` v{version} do not load: {} problems",
+                d.len()
+            ))
+        })?;
+        let loaded = Arc::new(Loaded {
+            award: checked,
+            plugins,
+            version,
+        });
+        if let Ok(mut c) = self.cache.lock() {
+            c.insert(key, loaded.clone());
+        }
+        Ok(loaded)
+    }
+}
+
+/// `award \0 version`.
+pub fn version_key(award: &str, version: u32) -> Vec<u8> {
+    crate::store::key(&[award.as_bytes(), &version.to_be_bytes()])
+}
+
+/// Plugin files as bytes.
+pub fn decode_files(
+    files: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, Vec<u8>>, ApiError> {
+    files
+        .iter()
+        .map(|(k, v)| {
+            STANDARD
+                .decode(v)
+                .map(|b| (k.clone(), b))
+                .map_err(|e| ApiError::Internal(format!("stored file `{k}`: {e}")))
+        })
+        .collect()
+}
+
+/// The whole HTTP API.
+pub fn router(state: AppState) -> Router {
+    routes::routes()
+        .with_state(state)
+        .layer(axum::middleware::map_response(
+            error::problem_for_bare_errors,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// On first start (no key at all), makes an admin key and returns its secret, to print once.
+pub fn bootstrap_admin(store: &dyn Store) -> anyhow::Result<Option<String>> {
+    if !store.scan(Tree::Keys, b"")?.is_empty() {
+        return Ok(None);
+    }
+    let (secret, id) = auth::generate().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let record = KeyRecord {
+        id: id.clone(),
+        role: Role::Admin,
+        subject: None,
+        label: "bootstrap admin".into(),
+        created_at: now(),
+        revoked: false,
+    };
+    let mut batch = Batch::new();
+    batch.put(Tree::Keys, auth::digest(&secret), json(&record));
+    store.commit(
+        batch,
+        AuditEntry {
+            actor: "system".into(),
+            action: "key.bootstrap".into(),
+            target: id,
+            detail: serde_json::json!({ "role": "admin" }),
+        },
+    )?;
+    Ok(Some(secret))
+}
+
+/// Publishes each shipped rubric found under `dir` (folders with an `award.json`) that the
+/// store does not have yet, as version 1 of a draft award.
+pub fn install_rubrics(store: &dyn Store, dir: &Path) -> anyhow::Result<Vec<String>> {
+    let mut installed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(installed);
+    };
+    let mut folders: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("award.json").is_file())
+        .collect();
+    folders.sort();
+    for folder in folders {
+        let definition = std::fs::read_to_string(folder.join("award.json"))?;
+        let read = |p: &str| std::fs::read(folder.join(p));
+        let report = laurel::check_definition(&definition, &read);
+        let Some(award) = report.award else {
+            tracing::warn!("skipping invalid rubric {}", folder.display());
+            continue;
+        };
+        if store
+            .get(Tree::Awards, award.id.as_str().as_bytes())?
+            .is_some()
+        {
+            continue;
+        }
+        let mut files = BTreeMap::new();
+        for p in &award.plugins {
+            files.insert(
+                p.path.clone(),
+                STANDARD.encode(std::fs::read(folder.join(&p.path))?),
+            );
+        }
+        let at = now();
+        let version = VersionRecord {
+            award: award.id.to_string(),
+            version: 1,
+            definition,
+            sha256: award.sha256.clone(),
+            files,
+            published_at: at.clone(),
+        };
+        let record = AwardRecord {
+            id: award.id.to_string(),
+            state: AwardState::Draft,
+            draft: None,
+            draft_sha256: None,
+            versions: vec![VersionSummary {
+                version: 1,
+                sha256: award.sha256.clone(),
+                published_at: at.clone(),
+            }],
+            special_mentions: Vec::new(),
+            created_at: at,
+        };
+        let mut batch = Batch::new();
+        batch.put(
+            Tree::Awards,
+            award.id.as_str().as_bytes().to_vec(),
+            json(&record),
+        );
+        batch.put(
+            Tree::Versions,
+            version_key(award.id.as_str(), 1),
+            json(&version),
+        );
+        store.commit(batch, AuditEntry {
+            actor: "system".into(),
+            action: "award.install".into(),
+            target: award.id.to_string(),
+            detail: serde_json::json!({ "version": 1, "sha256": award.sha256, "from": folder.display().to_string() }),
+        })?;
+        installed.push(award.id.to_string());
+    }
+    Ok(installed)
+}

@@ -1,0 +1,453 @@
+//! The OpenAPI 3.1 document, generated from the route list and the request and response types
+//! (their JSON Schemas come from schemars, as `schemas/` does). `schemas/openapi.json` is this
+//! document; a test fails when it is stale, and the end-to-end tests call every path it lists.
+
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, SchemaGenerator};
+use serde_json::{Map, Value, json};
+
+use super::records::{
+    AssignmentRecord, AuditView, AwardRecord, KeyRecord, ResultsRecord, VersionSummary,
+};
+use super::routes::{Assignment, EvaluateRequest, MarksBody, NewKey, Review};
+
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    roles: &'static str,
+    body: Body,
+    response: Option<Value>,
+    status: u16,
+}
+
+enum Body {
+    None,
+    Json(Value),
+    Binary,
+}
+
+fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
+    generator.subschema_for::<T>().to_value()
+}
+
+/// Every operation, with who may call it.
+fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
+    let any = json!({});
+    let award = schema::<laurel::wire::AwardDefinition>(g);
+    let application = schema::<laurel::Application>(g);
+    let award_record = schema::<AwardRecord>(g);
+    let list = |v: &Value| json!({ "type": "array", "items": v });
+    use Body::{Binary, Json, None as NoBody};
+    let op = |method, path, summary, roles, body, response: Option<Value>, status| Op {
+        method,
+        path,
+        summary,
+        roles,
+        body,
+        response,
+        status,
+    };
+    vec![
+        op(
+            "get",
+            "/v1/health",
+            "Liveness",
+            "none",
+            NoBody,
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/ready",
+            "Readiness: the storage answers",
+            "none",
+            NoBody,
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/version",
+            "Versions of laurel, the API, the definition format and the wasm ABI",
+            "none",
+            NoBody,
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/openapi.json",
+            "This document",
+            "none",
+            NoBody,
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "post",
+            "/v1/keys",
+            "Make an API key (shown once)",
+            "admin",
+            Json(schema::<NewKey>(g)),
+            Some(any.clone()),
+            201,
+        ),
+        op(
+            "get",
+            "/v1/keys",
+            "List API keys (never their secrets)",
+            "admin, auditor",
+            NoBody,
+            Some(list(&schema::<KeyRecord>(g))),
+            200,
+        ),
+        op(
+            "post",
+            "/v1/keys/{key}/revoke",
+            "Revoke an API key",
+            "admin",
+            NoBody,
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "put",
+            "/v1/files/{sha256}",
+            "Upload a plugin file, addressed by its SHA-256",
+            "admin",
+            Binary,
+            Some(any.clone()),
+            201,
+        ),
+        op(
+            "post",
+            "/v1/awards",
+            "Create an award from a definition (422 with located diagnostics when invalid)",
+            "admin",
+            Json(award.clone()),
+            Some(award_record.clone()),
+            201,
+        ),
+        op(
+            "get",
+            "/v1/awards",
+            "List awards",
+            "any key",
+            NoBody,
+            Some(list(&award_record)),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}",
+            "An award: state, versions",
+            "any key",
+            NoBody,
+            Some(award_record.clone()),
+            200,
+        ),
+        op(
+            "put",
+            "/v1/awards/{award}/draft",
+            "Replace the draft definition",
+            "admin",
+            Json(award),
+            Some(award_record.clone()),
+            200,
+        ),
+        op(
+            "post",
+            "/v1/awards/{award}/publish",
+            "Publish the draft as an immutable version",
+            "admin",
+            NoBody,
+            Some(schema::<VersionSummary>(g)),
+            201,
+        ),
+        op(
+            "post",
+            "/v1/awards/{award}/open",
+            "Open for applications",
+            "admin",
+            NoBody,
+            Some(award_record.clone()),
+            200,
+        ),
+        op(
+            "post",
+            "/v1/awards/{award}/close",
+            "Close",
+            "admin",
+            NoBody,
+            Some(award_record),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/versions/{version}",
+            "A published version with its content hash",
+            "any key",
+            NoBody,
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/schema",
+            "The JSON Schema of applications to the award",
+            "any key",
+            NoBody,
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "post",
+            "/v1/awards/{award}/applications",
+            "Submit an application; eligibility is decided and stored",
+            "admin, applicant, integrator",
+            Json(application.clone()),
+            Some(any.clone()),
+            201,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/applications",
+            "Applications the key may see (judges: assigned, without hidden fields)",
+            "any key",
+            NoBody,
+            Some(list(&any)),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/applications/{application}",
+            "One application, as the key may see it",
+            "any key",
+            NoBody,
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "put",
+            "/v1/awards/{award}/applications/{application}",
+            "Update an application while the award is open",
+            "owner, admin",
+            Json(application),
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "post",
+            "/v1/awards/{award}/applications/{application}/withdraw",
+            "Withdraw an application",
+            "owner, admin",
+            NoBody,
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "post",
+            "/v1/awards/{award}/applications/{application}/review",
+            "Decide an application that needs review",
+            "admin",
+            Json(schema::<Review>(g)),
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "put",
+            "/v1/awards/{award}/special-mentions",
+            "Give the committee's special mentions",
+            "admin",
+            Json(list(&schema::<laurel::MentionDecision>(g))),
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "put",
+            "/v1/awards/{award}/assignments/{judge}",
+            "Assign applications to a judge",
+            "admin",
+            Json(schema::<Assignment>(g)),
+            Some(schema::<AssignmentRecord>(g)),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/assignments/{judge}",
+            "A judge's assignment",
+            "admin, auditor, the judge",
+            NoBody,
+            Some(schema::<AssignmentRecord>(g)),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/marks",
+            "Marks (a judge sees only their own)",
+            "admin, auditor, judge",
+            NoBody,
+            Some(list(&schema::<laurel::Evaluation>(g))),
+            200,
+        ),
+        op(
+            "put",
+            "/v1/awards/{award}/marks/{application}",
+            "Submit or update the calling judge's marks of an assigned application",
+            "judge",
+            Json(schema::<MarksBody>(g)),
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "post",
+            "/v1/awards/{award}/results",
+            "Compute results from the stored data and store them with their hashes",
+            "admin",
+            NoBody,
+            Some(any.clone()),
+            201,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/results",
+            "The latest results, with traces and hashes",
+            "admin, auditor",
+            NoBody,
+            Some(schema::<ResultsRecord>(g)),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/results.csv",
+            "The latest results as CSV",
+            "admin, auditor",
+            NoBody,
+            None,
+            200,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/export",
+            "Everything about an award as one document (backup)",
+            "admin",
+            NoBody,
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "post",
+            "/v1/import",
+            "Restore an exported award into a server without it",
+            "admin",
+            Json(any.clone()),
+            Some(any.clone()),
+            201,
+        ),
+        op(
+            "post",
+            "/v1/evaluate",
+            "Score applications with an inline definition or a published award; nothing is stored",
+            "admin, integrator",
+            Json(schema::<EvaluateRequest>(g)),
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/audit",
+            "The audit chain (`after`, `limit`)",
+            "admin, auditor",
+            NoBody,
+            Some(list(&schema::<AuditView>(g))),
+            200,
+        ),
+    ]
+}
+
+fn generator() -> SchemaGenerator {
+    let mut settings = SchemaSettings::draft2020_12().for_deserialize();
+    settings.definitions_path = "/components/schemas".into();
+    SchemaGenerator::new(settings)
+}
+
+/// The OpenAPI 3.1 document.
+pub fn document() -> Value {
+    let mut g = generator();
+    let ops = operations(&mut g);
+    let mut paths = Map::new();
+    for o in ops {
+        let mut op = json!({
+            "summary": o.summary,
+            "description": format!("Who may call it: {}.", o.roles),
+            "responses": {
+                "4XX": { "description": "A problem (RFC 9457); `errors` lists located diagnostics for 422", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } },
+                "5XX": { "description": "An internal error, with an id to find in the server's log", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } }
+            }
+        });
+        let response = match (&o.response, o.path.ends_with(".csv")) {
+            (_, true) => {
+                json!({ "description": "OK", "content": { "text/csv": { "schema": { "type": "string" } } } })
+            }
+            (Some(s), false) => {
+                json!({ "description": "OK", "content": { "application/json": { "schema": s } } })
+            }
+            (None, false) => json!({ "description": "OK" }),
+        };
+        op["responses"][o.status.to_string()] = response;
+        match o.body {
+            Body::Json(s) => {
+                op["requestBody"] =
+                    json!({ "required": true, "content": { "application/json": { "schema": s } } })
+            }
+            Body::Binary => {
+                op["requestBody"] = json!({ "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "contentMediaType": "application/octet-stream" } } } })
+            }
+            Body::None => {}
+        }
+        if o.roles != "none" {
+            op["security"] = json!([{ "apiKey": [] }]);
+        }
+        let params: Vec<Value> = o
+            .path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "version" { "integer" } else { "string" } } }))
+            .collect();
+        if !params.is_empty() {
+            op["parameters"] = Value::Array(params);
+        }
+        let entry = paths.entry(o.path.to_owned()).or_insert_with(|| json!({}));
+        entry[o.method] = op;
+    }
+    let mut schemas = g.take_definitions(true);
+    schemas.insert(
+        "Problem".to_owned(),
+        json!({
+            "type": "object",
+            "description": "RFC 9457 problem details",
+            "properties": {
+                "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
+                "detail": { "type": "string" },
+                "errors": { "type": "array", "items": { "type": "object", "description": "A located diagnostic: code, pointer, line, column, message, hint" } }
+            },
+            "required": ["type", "title", "status", "detail"]
+        }),
+    );
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Laurel",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "A rules engine for configurable awards: awards, applications, judging and results.",
+        },
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": { "apiKey": { "type": "http", "scheme": "bearer", "description": "An API key: `Authorization: Bearer lk_...`" } }
+        }
+    })
+}

@@ -1,0 +1,199 @@
+//! What the service stores, as JSON values in the store's trees.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The life of an award.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AwardState {
+    /// Being defined: the draft can change and be published.
+    Draft,
+    /// Taking applications, judged on its latest published version.
+    Open,
+    /// No more applications or changes; results can be computed.
+    Closed,
+}
+
+/// An award: its state, its draft and its published versions.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct AwardRecord {
+    /// The award's id.
+    pub id: String,
+    /// Its state.
+    pub state: AwardState,
+    /// The draft definition (text as sent), while the award is a draft.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<String>,
+    /// SHA-256 of the draft.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft_sha256: Option<String>,
+    /// Published versions, oldest first.
+    #[serde(default)]
+    pub versions: Vec<VersionSummary>,
+    /// Special mentions given by the committee.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub special_mentions: Vec<laurel::MentionDecision>,
+    /// When it was created.
+    pub created_at: String,
+}
+
+impl AwardRecord {
+    /// The latest published version's number.
+    pub fn current(&self) -> Option<u32> {
+        self.versions.last().map(|v| v.version)
+    }
+}
+
+/// A published version, in the award's list.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct VersionSummary {
+    /// 1, 2, 3, ...
+    pub version: u32,
+    /// SHA-256 of the definition.
+    pub sha256: String,
+    /// When it was published.
+    pub published_at: String,
+}
+
+/// A published version: immutable.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct VersionRecord {
+    /// The award.
+    pub award: String,
+    /// Its number.
+    pub version: u32,
+    /// The definition's text.
+    pub definition: String,
+    /// Its SHA-256.
+    pub sha256: String,
+    /// Plugin files: path -> base64.
+    pub files: BTreeMap<String, String>,
+    /// When it was published.
+    pub published_at: String,
+}
+
+/// Whether an application is in the running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApplicationStatus {
+    /// Submitted.
+    Submitted,
+    /// Withdrawn by its applicant or an administrator.
+    Withdrawn,
+}
+
+/// A stored application: personal fields sealed.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ApplicationRecord {
+    /// The award.
+    pub award: String,
+    /// The version it was checked against.
+    pub version: u32,
+    /// The application, personal fields sealed.
+    pub application: serde_json::Value,
+    /// The key id of whoever submitted it.
+    pub owner: String,
+    /// Submitted or withdrawn.
+    pub status: ApplicationStatus,
+    /// Its eligibility, decided on submission, with reasons.
+    pub eligibility: serde_json::Value,
+    /// An administrator's decision, when it needed review.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<laurel::ReviewDecision>,
+    /// When it was submitted.
+    pub submitted_at: String,
+    /// When it last changed.
+    pub updated_at: String,
+}
+
+/// The applications a judge marks.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+pub struct AssignmentRecord {
+    /// The award.
+    pub award: String,
+    /// The judge.
+    pub judge: String,
+    /// Application ids.
+    pub applications: Vec<String>,
+}
+
+/// Results as computed and stored.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct ResultsRecord {
+    /// The award.
+    pub award: String,
+    /// The version scored.
+    pub version: u32,
+    /// 1, 2, 3, ... per award.
+    pub seq: u64,
+    /// When.
+    pub computed_at: String,
+    /// SHA-256 of the definition.
+    pub definition_sha256: String,
+    /// SHA-256 of the inputs (applications and marks, canonical JSON).
+    pub inputs_sha256: String,
+    /// SHA-256 of `results` as stored.
+    pub results_sha256: String,
+    /// The results with their traces.
+    pub results: serde_json::Value,
+}
+
+/// The roles of API keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Marks the applications assigned to its subject (a judge id).
+    Judge,
+    /// Submits and manages its own applications.
+    Applicant,
+    /// Calls the scoring API and manages its own applications.
+    Integrator,
+    /// Reads everything except personal data; changes nothing.
+    Auditor,
+}
+
+/// A stored API key: only its hash is kept.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct KeyRecord {
+    /// Its id (not secret).
+    pub id: String,
+    /// Its role.
+    pub role: Role,
+    /// For judges, the judge id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// A note for people.
+    #[serde(default)]
+    pub label: String,
+    /// When it was made.
+    pub created_at: String,
+    /// Whether it was revoked.
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+/// An audit record as the API shows it (the same fields as stored).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct AuditView {
+    /// 1, 2, 3, ... without gaps.
+    pub seq: u64,
+    /// When.
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// On what.
+    pub target: String,
+    /// Details.
+    pub detail: serde_json::Value,
+    /// The previous record's hash.
+    pub prev: String,
+    /// This record's hash.
+    pub hash: String,
+}

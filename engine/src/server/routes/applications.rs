@@ -1,0 +1,458 @@
+//! Applications: submitted while the award is open, checked against the award's form schema,
+//! eligibility decided and stored with its reasons, personal fields sealed; and assignments of
+//! applications to judges.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::awards::load_award;
+use crate::server::auth::Caller;
+use crate::server::crypto;
+use crate::server::error::ApiError;
+use crate::server::records::{
+    ApplicationRecord, ApplicationStatus, AssignmentRecord, AwardState, Role,
+};
+use crate::server::{AppState, Loaded, body};
+use crate::store::{
+    AuditEntry, Batch, Tree, get_json, json as encode, key, now, prefix, scan_json,
+};
+
+const SUBMITTERS: &[Role] = &[Role::Admin, Role::Applicant, Role::Integrator];
+
+/// The award's current version, which must be open.
+fn open_award(state: &AppState, id: &str) -> Result<std::sync::Arc<Loaded>, ApiError> {
+    let record = load_award(state, id)?;
+    if record.state != AwardState::Open {
+        return Err(ApiError::Conflict(format!(
+            "award `{id}` is not open for applications"
+        )));
+    }
+    let version = record
+        .current()
+        .ok_or_else(|| ApiError::Conflict(format!("award `{id}` has no published version")))?;
+    state.loaded(id, version)
+}
+
+/// Checks one application against the form, locating problems in the request body.
+fn checked(loaded: &Loaded, text: &str, value: Value) -> Result<laurel::Application, ApiError> {
+    let (diagnostics, apps) =
+        laurel::check_applications(&loaded.award, &Value::Array(vec![value]), &loaded.plugins);
+    let mut located: laurel::Diagnostics = diagnostics
+        .into_iter()
+        .map(|d| laurel::Diagnostic {
+            pointer: d
+                .pointer
+                .strip_prefix("/0")
+                .unwrap_or(&d.pointer)
+                .to_owned(),
+            ..d
+        })
+        .collect();
+    located.locate_in(text);
+    match apps.and_then(|mut a| a.pop()) {
+        Some(app) if !located.has_errors() => Ok(app),
+        _ => Err(ApiError::Invalid {
+            title: "The application is invalid".to_owned(),
+            diagnostics: located.into_iter().collect(),
+        }),
+    }
+}
+
+fn app_key(award: &str, app: &str) -> Vec<u8> {
+    key(&[award.as_bytes(), app.as_bytes()])
+}
+
+fn store_application(
+    state: &AppState,
+    caller: &Caller,
+    loaded: &Loaded,
+    app: &laurel::Application,
+    owner: &str,
+    submitted_at: Option<String>,
+    action: &str,
+) -> Result<Value, ApiError> {
+    let decision = laurel::decide(&loaded.award, app, &loaded.plugins);
+    let mut sealed = serde_json::to_value(app).map_err(|e| ApiError::Internal(e.to_string()))?;
+    crypto::seal(&loaded.award, &state.sealer, &mut sealed);
+    let at = now();
+    let record = ApplicationRecord {
+        award: loaded.award.id.to_string(),
+        version: loaded.version,
+        application: sealed,
+        owner: owner.to_owned(),
+        status: ApplicationStatus::Submitted,
+        eligibility: serde_json::to_value(&decision).unwrap_or(Value::Null),
+        review: None,
+        submitted_at: submitted_at.unwrap_or_else(|| at.clone()),
+        updated_at: at,
+    };
+    let mut batch = Batch::new();
+    batch.put(
+        Tree::Applications,
+        app_key(loaded.award.id.as_str(), app.id.as_str()),
+        encode(&record),
+    );
+    state.store.commit(batch, AuditEntry {
+        actor: caller.actor(),
+        action: action.into(),
+        target: format!("{}/{}", loaded.award.id, app.id),
+        detail: json!({ "version": loaded.version, "category": app.category, "eligibility": decision.status }),
+    })?;
+    Ok(
+        json!({ "id": app.id, "status": "submitted", "version": loaded.version, "eligibility": decision }),
+    )
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(award): Path<String>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(SUBMITTERS)?;
+    let loaded = open_award(&state, &award)?;
+    let text = body::text(&bytes)?;
+    let value: Value = body::json(&bytes)?;
+    let app = checked(&loaded, text, value)?;
+    if state
+        .store
+        .get(Tree::Applications, &app_key(&award, app.id.as_str()))?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(format!(
+            "application `{}` exists; update it with PUT",
+            app.id
+        )));
+    }
+    let out = store_application(
+        &state,
+        &caller,
+        &loaded,
+        &app,
+        &caller.key,
+        None,
+        "application.submit",
+    )?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+fn load_application(
+    state: &AppState,
+    award: &str,
+    id: &str,
+) -> Result<ApplicationRecord, ApiError> {
+    get_json(
+        state.store.as_ref(),
+        Tree::Applications,
+        &app_key(award, id),
+    )?
+    .ok_or_else(|| ApiError::NotFound(format!("no application `{id}` in award `{award}`")))
+}
+
+fn owns(caller: &Caller, record: &ApplicationRecord) -> bool {
+    caller.role == Role::Admin || record.owner == caller.key
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, id)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(SUBMITTERS)?;
+    let record = load_application(&state, &award, &id)?;
+    if !owns(&caller, &record) {
+        return Err(ApiError::Forbidden(
+            "only its submitter or an administrator may change an application".to_owned(),
+        ));
+    }
+    if record.status == ApplicationStatus::Withdrawn {
+        return Err(ApiError::Conflict(format!(
+            "application `{id}` was withdrawn"
+        )));
+    }
+    let loaded = open_award(&state, &award)?;
+    let text = body::text(&bytes)?;
+    let app = checked(&loaded, text, body::json(&bytes)?)?;
+    if app.id.as_str() != id {
+        return Err(ApiError::BadRequest(format!(
+            "the body's id `{}` is not `{id}`",
+            app.id
+        )));
+    }
+    let out = store_application(
+        &state,
+        &caller,
+        &loaded,
+        &app,
+        &record.owner,
+        Some(record.submitted_at),
+        "application.update",
+    )?;
+    Ok(Json(out))
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(SUBMITTERS)?;
+    let mut record = load_application(&state, &award, &id)?;
+    if !owns(&caller, &record) {
+        return Err(ApiError::Forbidden(
+            "only its submitter or an administrator may withdraw an application".to_owned(),
+        ));
+    }
+    if record.status == ApplicationStatus::Withdrawn {
+        return Err(ApiError::Conflict(format!(
+            "application `{id}` is already withdrawn"
+        )));
+    }
+    record.status = ApplicationStatus::Withdrawn;
+    record.updated_at = now();
+    let mut batch = Batch::new();
+    batch.put(Tree::Applications, app_key(&award, &id), encode(&record));
+    state.store.commit(
+        batch,
+        AuditEntry {
+            actor: caller.actor(),
+            action: "application.withdraw".into(),
+            target: format!("{award}/{id}"),
+            detail: json!({}),
+        },
+    )?;
+    Ok(Json(json!({ "id": id, "status": "withdrawn" })))
+}
+
+/// The judge's assignment (empty when none).
+pub(crate) fn assigned(
+    state: &AppState,
+    award: &str,
+    judge: &str,
+) -> Result<Vec<String>, ApiError> {
+    let a: Option<AssignmentRecord> = get_json(
+        state.store.as_ref(),
+        Tree::Assignments,
+        &key(&[award.as_bytes(), judge.as_bytes()]),
+    )?;
+    Ok(a.map(|a| a.applications).unwrap_or_default())
+}
+
+/// What the caller may see of a stored application, or `None`.
+fn view(
+    state: &AppState,
+    caller: &Caller,
+    record: &ApplicationRecord,
+    assignment: &[String],
+) -> Result<Option<Value>, ApiError> {
+    let id = record
+        .application
+        .get("id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let loaded = state.loaded(&record.award, record.version)?;
+    let mut app = record.application.clone();
+    let (visible, open, redact, judge) = match caller.role {
+        Role::Admin => (true, true, false, false),
+        Role::Auditor => (true, false, true, false),
+        Role::Applicant | Role::Integrator => (record.owner == caller.key, true, false, false),
+        Role::Judge => (
+            assignment.contains(&id) && record.status == ApplicationStatus::Submitted,
+            false,
+            true,
+            true,
+        ),
+    };
+    if !visible {
+        return Ok(None);
+    }
+    if open {
+        crypto::open(&loaded.award, &state.sealer, &mut app);
+    }
+    if redact {
+        crypto::redact(&loaded.award, &mut app, judge);
+    }
+    let mut out = json!({ "id": id, "award": record.award, "version": record.version, "status": record.status, "application": app });
+    if !judge {
+        out["eligibility"] = record.eligibility.clone();
+        out["review"] = json!(record.review);
+        out["submitted_at"] = json!(record.submitted_at);
+        out["updated_at"] = json!(record.updated_at);
+    }
+    Ok(Some(out))
+}
+
+fn judge_assignment(
+    state: &AppState,
+    caller: &Caller,
+    award: &str,
+) -> Result<Vec<String>, ApiError> {
+    match (caller.role, &caller.subject) {
+        (Role::Judge, Some(judge)) => assigned(state, award, judge),
+        _ => Ok(Vec::new()),
+    }
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(award): Path<String>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    load_award(&state, &award)?;
+    let assignment = judge_assignment(&state, &caller, &award)?;
+    let records: Vec<ApplicationRecord> = scan_json(
+        state.store.as_ref(),
+        Tree::Applications,
+        &prefix(&[award.as_bytes()]),
+    )?;
+    let mut out = Vec::new();
+    for r in &records {
+        if let Some(v) = view(&state, &caller, r, &assignment)? {
+            out.push(v);
+        }
+    }
+    Ok(Json(out))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let record = load_application(&state, &award, &id)?;
+    let assignment = judge_assignment(&state, &caller, &award)?;
+    view(&state, &caller, &record, &assignment)?
+        .map(Json)
+        .ok_or_else(|| ApiError::Forbidden(format!("this key may not see application `{id}`")))
+}
+
+/// A judge's applications.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assignment {
+    /// Application ids.
+    pub applications: Vec<String>,
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, judge)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Result<Json<AssignmentRecord>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    load_award(&state, &award)?;
+    let a: Assignment = body::json(&bytes)?;
+    let mut diagnostics = Vec::new();
+    for (i, app) in a.applications.iter().enumerate() {
+        if state
+            .store
+            .get(Tree::Applications, &app_key(&award, app))?
+            .is_none()
+        {
+            diagnostics.push(laurel::Diagnostic::error(
+                laurel::Code::UnknownReference,
+                format!("/applications/{i}"),
+                format!("unknown application `{app}`"),
+            ));
+        }
+    }
+    if !diagnostics.is_empty() {
+        let text = body::text(&bytes)?;
+        let mut d: laurel::Diagnostics = diagnostics.into_iter().collect();
+        d.locate_in(text);
+        return Err(ApiError::Invalid {
+            title: "The assignment names unknown applications".to_owned(),
+            diagnostics: d.into_iter().collect(),
+        });
+    }
+    let record = AssignmentRecord {
+        award: award.clone(),
+        judge: judge.clone(),
+        applications: a.applications,
+    };
+    let mut batch = Batch::new();
+    batch.put(
+        Tree::Assignments,
+        key(&[award.as_bytes(), judge.as_bytes()]),
+        encode(&record),
+    );
+    state.store.commit(
+        batch,
+        AuditEntry {
+            actor: caller.actor(),
+            action: "assignment.set".into(),
+            target: format!("{award}/{judge}"),
+            detail: json!({ "applications": record.applications }),
+        },
+    )?;
+    Ok(Json(record))
+}
+
+pub async fn assignment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, judge)): Path<(String, String)>,
+) -> Result<Json<AssignmentRecord>, ApiError> {
+    let own = caller.role == Role::Judge && caller.subject.as_deref() == Some(judge.as_str());
+    if !own {
+        caller.require(&[Role::Admin, Role::Auditor])?;
+    }
+    let applications = assigned(&state, &award, &judge)?;
+    Ok(Json(AssignmentRecord {
+        award,
+        judge,
+        applications,
+    }))
+}
+
+/// An administrator's decision on an application that needs review.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Review {
+    /// Whether it is admitted.
+    pub eligible: bool,
+    /// Why, for the record.
+    pub reason: String,
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, id)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let mut record = load_application(&state, &award, &id)?;
+    if record.eligibility.get("status").and_then(Value::as_str) != Some("needs_review") {
+        return Err(ApiError::Conflict(format!(
+            "application `{id}` does not need review"
+        )));
+    }
+    let r: Review = body::json(&bytes)?;
+    record.review = Some(laurel::ReviewDecision {
+        application: laurel::ApplicationId::new(id.clone()),
+        eligible: r.eligible,
+        reason: r.reason.clone(),
+    });
+    record.updated_at = now();
+    let mut batch = Batch::new();
+    batch.put(Tree::Applications, app_key(&award, &id), encode(&record));
+    state.store.commit(
+        batch,
+        AuditEntry {
+            actor: caller.actor(),
+            action: "application.review".into(),
+            target: format!("{award}/{id}"),
+            detail: json!({ "eligible": r.eligible, "reason": r.reason }),
+        },
+    )?;
+    Ok(Json(json!({ "id": id, "review": record.review })))
+}

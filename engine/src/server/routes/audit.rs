@@ -1,0 +1,39 @@
+//! The audit chain, read-only.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use serde::Deserialize;
+
+use crate::server::AppState;
+use crate::server::auth::Caller;
+use crate::server::error::ApiError;
+use crate::server::records::Role;
+use crate::store::{AuditRecord, Tree};
+
+#[derive(Debug, Deserialize)]
+pub struct Page {
+    /// Records after this sequence number.
+    #[serde(default)]
+    after: u64,
+    /// At most this many (1000 by default and at most).
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(page): Query<Page>,
+) -> Result<Json<Vec<AuditRecord>>, ApiError> {
+    caller.require(&[Role::Admin, Role::Auditor])?;
+    let limit = page.limit.unwrap_or(1000).clamp(1, 1000);
+    let records = state
+        .store
+        .scan(Tree::Audit, b"")?
+        .into_iter()
+        .filter(|(k, _)| k.as_slice() > page.after.to_be_bytes().as_slice())
+        .take(limit)
+        .map(|(_, v)| serde_json::from_slice(&v).map_err(|e| ApiError::Internal(e.to_string())))
+        .collect::<Result<Vec<AuditRecord>, _>>()?;
+    Ok(Json(records))
+}

@@ -1,0 +1,412 @@
+//! Awards: create from a definition, replace the draft, publish immutable versions, open, close.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::server::auth::Caller;
+use crate::server::error::ApiError;
+use crate::server::records::{AwardRecord, AwardState, Role, VersionRecord, VersionSummary};
+use crate::server::{AppState, body, version_key};
+use crate::store::{AuditEntry, Batch, Tree, get_json, json as encode, now, scan_json};
+
+/// The plugin files a definition pins, from the content-addressed file store.
+fn pinned_files(state: &AppState, text: &str) -> Result<BTreeMap<String, Vec<u8>>, ApiError> {
+    let mut files = BTreeMap::new();
+    if let Ok(def) = laurel::parse_definition(text) {
+        for p in &def.plugins {
+            if let Some(bytes) = state.store.get(Tree::Files, p.sha256.as_bytes())? {
+                files.insert(p.path.clone(), bytes);
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// Checks a definition as the CLI does; 422 with every located problem when invalid.
+fn check(state: &AppState, text: &str) -> Result<laurel::Award, ApiError> {
+    let files = pinned_files(state, text)?;
+    let report = laurel::check_definition(text, &files);
+    report.award.ok_or_else(|| ApiError::Invalid {
+        title: "The award definition is invalid".to_owned(),
+        diagnostics: report.diagnostics.into_iter().collect(),
+    })
+}
+
+pub(crate) fn load_award(state: &AppState, id: &str) -> Result<AwardRecord, ApiError> {
+    get_json(state.store.as_ref(), Tree::Awards, id.as_bytes())?
+        .ok_or_else(|| ApiError::NotFound(format!("no award `{id}`")))
+}
+
+fn save(
+    state: &AppState,
+    caller: &Caller,
+    record: &AwardRecord,
+    action: &str,
+    detail: Value,
+    extra: Option<(Vec<u8>, Vec<u8>)>,
+) -> Result<(), ApiError> {
+    let mut batch = Batch::new();
+    batch.put(Tree::Awards, record.id.as_bytes().to_vec(), encode(record));
+    if let Some((k, v)) = extra {
+        batch.put(Tree::Versions, k, v);
+    }
+    state.store.commit(
+        batch,
+        AuditEntry {
+            actor: caller.actor(),
+            action: action.into(),
+            target: record.id.clone(),
+            detail,
+        },
+    )?;
+    Ok(())
+}
+
+pub async fn upload_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(sha256): Path<String>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    let actual = hex::encode(Sha256::digest(&bytes));
+    if actual != sha256 {
+        return Err(ApiError::Invalid {
+            title: "The file does not match its address".to_owned(),
+            diagnostics: vec![laurel::Diagnostic::error(
+                laurel::Code::Plugin,
+                "",
+                format!("the body's SHA-256 is `{actual}`, not `{sha256}`"),
+            )],
+        });
+    }
+    let mut batch = Batch::new();
+    batch.put(Tree::Files, sha256.as_bytes().to_vec(), bytes.to_vec());
+    state.store.commit(
+        batch,
+        AuditEntry {
+            actor: caller.actor(),
+            action: "file.upload".into(),
+            target: sha256.clone(),
+            detail: json!({ "bytes": bytes.len() }),
+        },
+    )?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "sha256": sha256, "bytes": bytes.len() })),
+    ))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<AwardRecord>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    let text = body::text(&bytes)?;
+    let award = check(&state, text)?;
+    let id = award.id.to_string();
+    if state.store.get(Tree::Awards, id.as_bytes())?.is_some() {
+        return Err(ApiError::Conflict(format!(
+            "award `{id}` exists; replace its draft with PUT /v1/awards/{id}/draft"
+        )));
+    }
+    let record = AwardRecord {
+        id: id.clone(),
+        state: AwardState::Draft,
+        draft: Some(text.to_owned()),
+        draft_sha256: Some(award.sha256.clone()),
+        versions: Vec::new(),
+        special_mentions: Vec::new(),
+        created_at: now(),
+    };
+    save(
+        &state,
+        &caller,
+        &record,
+        "award.create",
+        json!({ "sha256": award.sha256 }),
+        None,
+    )?;
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+pub async fn replace_draft(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<Json<AwardRecord>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let mut record = load_award(&state, &id)?;
+    if record.state != AwardState::Draft {
+        return Err(ApiError::Conflict(format!(
+            "award `{id}` is no longer a draft"
+        )));
+    }
+    let text = body::text(&bytes)?;
+    let award = check(&state, text)?;
+    if award.id.as_str() != id {
+        return Err(ApiError::Invalid {
+            title: "The award definition is invalid".to_owned(),
+            diagnostics: vec![laurel::Diagnostic::error(
+                laurel::Code::UnknownReference,
+                "/id",
+                format!("the definition's id `{}` is not `{id}`", award.id),
+            )],
+        });
+    }
+    record.draft = Some(text.to_owned());
+    record.draft_sha256 = Some(award.sha256.clone());
+    save(
+        &state,
+        &caller,
+        &record,
+        "award.draft",
+        json!({ "sha256": award.sha256 }),
+        None,
+    )?;
+    Ok(Json(record))
+}
+
+pub async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<VersionSummary>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    let mut record = load_award(&state, &id)?;
+    if record.state != AwardState::Draft {
+        return Err(ApiError::Conflict(format!(
+            "award `{id}` is {}: versions are published while it is a draft",
+            state_name(record.state)
+        )));
+    }
+    let text = record
+        .draft
+        .clone()
+        .ok_or_else(|| ApiError::Conflict(format!("award `{id}` has no draft to publish")))?;
+    let award = check(&state, &text)?;
+    if record
+        .versions
+        .last()
+        .is_some_and(|v| v.sha256 == award.sha256)
+    {
+        return Err(ApiError::Conflict(
+            "the draft is the same as the latest published version".to_owned(),
+        ));
+    }
+    let files = pinned_files(&state, &text)?
+        .into_iter()
+        .map(|(k, v)| (k, STANDARD.encode(v)))
+        .collect();
+    let version = record.current().unwrap_or(0) + 1;
+    let at = now();
+    let v = VersionRecord {
+        award: id.clone(),
+        version,
+        definition: text,
+        sha256: award.sha256.clone(),
+        files,
+        published_at: at.clone(),
+    };
+    let summary = VersionSummary {
+        version,
+        sha256: award.sha256.clone(),
+        published_at: at,
+    };
+    record.versions.push(summary.clone());
+    save(
+        &state,
+        &caller,
+        &record,
+        "award.publish",
+        json!({ "version": version, "sha256": award.sha256 }),
+        Some((version_key(&id, version), encode(&v))),
+    )?;
+    Ok((StatusCode::CREATED, Json(summary)))
+}
+
+fn state_name(s: AwardState) -> &'static str {
+    match s {
+        AwardState::Draft => "a draft",
+        AwardState::Open => "open",
+        AwardState::Closed => "closed",
+    }
+}
+
+async fn transition(
+    state: AppState,
+    caller: Caller,
+    id: String,
+    from: AwardState,
+    to: AwardState,
+    action: &str,
+) -> Result<Json<AwardRecord>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let mut record = load_award(&state, &id)?;
+    if record.state != from {
+        return Err(ApiError::Conflict(format!(
+            "award `{id}` is {}",
+            state_name(record.state)
+        )));
+    }
+    if to == AwardState::Open && record.versions.is_empty() {
+        return Err(ApiError::Conflict(format!(
+            "award `{id}` has no published version to open"
+        )));
+    }
+    record.state = to;
+    save(
+        &state,
+        &caller,
+        &record,
+        action,
+        json!({ "version": record.current() }),
+        None,
+    )?;
+    Ok(Json(record))
+}
+
+pub async fn open(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<AwardRecord>, ApiError> {
+    transition(
+        state,
+        caller,
+        id,
+        AwardState::Draft,
+        AwardState::Open,
+        "award.open",
+    )
+    .await
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<AwardRecord>, ApiError> {
+    transition(
+        state,
+        caller,
+        id,
+        AwardState::Open,
+        AwardState::Closed,
+        "award.close",
+    )
+    .await
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Vec<AwardRecord>>, ApiError> {
+    let mut awards: Vec<AwardRecord> = scan_json(state.store.as_ref(), Tree::Awards, b"")?;
+    for a in &mut awards {
+        a.draft = None;
+    }
+    Ok(Json(awards))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<AwardRecord>, ApiError> {
+    let mut record = load_award(&state, &id)?;
+    if caller.role != Role::Admin {
+        record.draft = None;
+    }
+    Ok(Json(record))
+}
+
+pub async fn version(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path((id, version)): Path<(String, u32)>,
+) -> Result<Json<Value>, ApiError> {
+    let v: VersionRecord = get_json(
+        state.store.as_ref(),
+        Tree::Versions,
+        &version_key(&id, version),
+    )?
+    .ok_or_else(|| ApiError::NotFound(format!("award `{id}` has no version {version}")))?;
+    let definition: Value = serde_json::from_str(&v.definition).unwrap_or(Value::Null);
+    Ok(Json(json!({
+        "award": v.award, "version": v.version, "sha256": v.sha256, "published_at": v.published_at,
+        "files": v.files.keys().collect::<Vec<_>>(), "definition": definition,
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SchemaQuery {
+    version: Option<u32>,
+}
+
+pub async fn schema(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<SchemaQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let record = load_award(&state, &id)?;
+    let version = q
+        .version
+        .or(record.current())
+        .ok_or_else(|| ApiError::Conflict(format!("award `{id}` has no published version")))?;
+    let loaded = state.loaded(&id, version)?;
+    Ok(Json(laurel::application_schema(&loaded.award)))
+}
+
+pub async fn mentions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<Json<AwardRecord>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let mut record = load_award(&state, &id)?;
+    let mentions: Vec<laurel::MentionDecision> = body::json(&bytes)?;
+    let version = record
+        .current()
+        .ok_or_else(|| ApiError::Conflict(format!("award `{id}` has no published version")))?;
+    let loaded = state.loaded(&id, version)?;
+    let limit = loaded
+        .award
+        .special_mentions
+        .as_ref()
+        .map_or(0, |m| m.max as usize);
+    if mentions.len() > limit {
+        return Err(ApiError::Invalid {
+            title: "Too many special mentions".to_owned(),
+            diagnostics: vec![laurel::Diagnostic::error(
+                laurel::Code::Scoring,
+                "",
+                format!("{} given, at most {limit} allowed", mentions.len()),
+            )],
+        });
+    }
+    record.special_mentions = mentions;
+    let detail = json!({ "applications": record.special_mentions.iter().map(|m| m.application.to_string()).collect::<Vec<_>>() });
+    save(
+        &state,
+        &caller,
+        &record,
+        "award.special_mentions",
+        detail,
+        None,
+    )?;
+    Ok(Json(record))
+}

@@ -1,0 +1,109 @@
+//! API keys: made by administrators, shown once, stored as hashes.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::server::auth::{self, Caller};
+use crate::server::error::ApiError;
+use crate::server::records::{KeyRecord, Role};
+use crate::server::{AppState, body};
+use crate::store::{AuditEntry, Batch, Tree, json as encode, now, scan_json};
+
+/// A key to make.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    /// Its role.
+    pub role: Role,
+    /// For a judge key, the judge's id.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// A note for people.
+    #[serde(default)]
+    pub label: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    let new: NewKey = body::json(&bytes)?;
+    if new.role == Role::Judge && new.subject.as_deref().is_none_or(str::is_empty) {
+        return Err(ApiError::BadRequest(
+            "a judge key needs `subject`: the judge's id".to_owned(),
+        ));
+    }
+    let (secret, id) = auth::generate()?;
+    let record = KeyRecord {
+        id: id.clone(),
+        role: new.role,
+        subject: new.subject,
+        label: new.label,
+        created_at: now(),
+        revoked: false,
+    };
+    let mut batch = Batch::new();
+    batch.put(Tree::Keys, auth::digest(&secret), encode(&record));
+    state.store.commit(
+        batch,
+        AuditEntry {
+            actor: caller.actor(),
+            action: "key.create".into(),
+            target: id.clone(),
+            detail: json!({ "role": auth::role_name(record.role), "subject": record.subject }),
+        },
+    )?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            json!({ "id": id, "key": secret, "role": record.role, "subject": record.subject, "note": "the key is shown once; only its hash is stored" }),
+        ),
+    ))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Vec<KeyRecord>>, ApiError> {
+    caller.require(&[Role::Admin, Role::Auditor])?;
+    Ok(Json(scan_json(state.store.as_ref(), Tree::Keys, b"")?))
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let found = state
+        .store
+        .scan(Tree::Keys, b"")?
+        .into_iter()
+        .find_map(|(k, v)| {
+            serde_json::from_slice::<KeyRecord>(&v)
+                .ok()
+                .filter(|r| r.id == id)
+                .map(|r| (k, r))
+        });
+    let (hash, mut record) = found.ok_or_else(|| ApiError::NotFound(format!("no key `{id}`")))?;
+    record.revoked = true;
+    let mut batch = Batch::new();
+    batch.put(Tree::Keys, hash, encode(&record));
+    state.store.commit(
+        batch,
+        AuditEntry {
+            actor: caller.actor(),
+            action: "key.revoke".into(),
+            target: id.clone(),
+            detail: json!({}),
+        },
+    )?;
+    Ok(Json(json!({ "id": id, "revoked": true })))
+}

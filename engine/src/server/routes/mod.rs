@@ -1,0 +1,76 @@
+//! Every route of the API, under `/v1`.
+
+mod applications;
+mod audit;
+mod awards;
+mod backup;
+mod evaluate;
+mod keys;
+mod marks;
+mod results;
+mod system;
+
+use axum::Router;
+use axum::routing::{get, post, put};
+
+use super::AppState;
+
+pub use applications::{Assignment, Review};
+pub use evaluate::EvaluateRequest;
+pub use keys::NewKey;
+pub use marks::MarksBody;
+
+/// The routes; `openapi::document` describes the same list.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/v1/health", get(system::health))
+        .route("/v1/ready", get(system::ready))
+        .route("/v1/version", get(system::version))
+        .route("/v1/openapi.json", get(system::openapi))
+        .route("/v1/keys", post(keys::create).get(keys::list))
+        .route("/v1/keys/{key}/revoke", post(keys::revoke))
+        .route("/v1/files/{sha256}", put(awards::upload_file))
+        .route("/v1/awards", post(awards::create).get(awards::list))
+        .route("/v1/awards/{award}", get(awards::get))
+        .route("/v1/awards/{award}/draft", put(awards::replace_draft))
+        .route("/v1/awards/{award}/publish", post(awards::publish))
+        .route("/v1/awards/{award}/open", post(awards::open))
+        .route("/v1/awards/{award}/close", post(awards::close))
+        .route(
+            "/v1/awards/{award}/versions/{version}",
+            get(awards::version),
+        )
+        .route("/v1/awards/{award}/schema", get(awards::schema))
+        .route(
+            "/v1/awards/{award}/applications",
+            post(applications::submit).get(applications::list),
+        )
+        .route(
+            "/v1/awards/{award}/applications/{application}",
+            get(applications::get).put(applications::update),
+        )
+        .route(
+            "/v1/awards/{award}/applications/{application}/withdraw",
+            post(applications::withdraw),
+        )
+        .route(
+            "/v1/awards/{award}/applications/{application}/review",
+            post(applications::review),
+        )
+        .route("/v1/awards/{award}/special-mentions", put(awards::mentions))
+        .route(
+            "/v1/awards/{award}/assignments/{judge}",
+            put(applications::assign).get(applications::assignment),
+        )
+        .route("/v1/awards/{award}/marks", get(marks::list))
+        .route("/v1/awards/{award}/marks/{application}", put(marks::submit))
+        .route(
+            "/v1/awards/{award}/results",
+            post(results::compute).get(results::latest),
+        )
+        .route("/v1/awards/{award}/results.csv", get(results::csv))
+        .route("/v1/awards/{award}/export", get(backup::export))
+        .route("/v1/import", post(backup::import))
+        .route("/v1/evaluate", post(evaluate::evaluate))
+        .route("/v1/audit", get(audit::list))
+}

@@ -1,0 +1,238 @@
+//! Results: computed from the stored applications and marks, stored with their trace and
+//! hashes, read back, exported as CSV.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::awards::load_award;
+use crate::server::AppState;
+use crate::server::auth::Caller;
+use crate::server::crypto;
+use crate::server::error::ApiError;
+use crate::server::records::{ApplicationRecord, ApplicationStatus, ResultsRecord, Role};
+use crate::store::{AuditEntry, Batch, Tree, json as encode, key, now, prefix, scan_json};
+
+/// Computes results from what is stored (deterministic: the same data gives the same bytes).
+pub(crate) fn compute_record(
+    state: &AppState,
+    award: &str,
+    seq: u64,
+) -> Result<ResultsRecord, ApiError> {
+    let record = load_award(state, award)?;
+    let version = record
+        .current()
+        .ok_or_else(|| ApiError::Conflict(format!("award `{award}` has no published version")))?;
+    let loaded = state.loaded(award, version)?;
+    let stored: Vec<ApplicationRecord> = scan_json(
+        state.store.as_ref(),
+        Tree::Applications,
+        &prefix(&[award.as_bytes()]),
+    )?;
+    let mut applications = Vec::new();
+    let mut review_decisions = Vec::new();
+    for r in stored
+        .into_iter()
+        .filter(|r| r.status == ApplicationStatus::Submitted)
+    {
+        review_decisions.extend(r.review);
+        let mut value = r.application;
+        crypto::open(&loaded.award, &state.sealer, &mut value);
+        let app: laurel::Application = serde_json::from_value(value)
+            .map_err(|e| ApiError::Internal(format!("stored application: {e}")))?;
+        applications.push(app);
+    }
+    let evaluations: Vec<laurel::Evaluation> = scan_json(
+        state.store.as_ref(),
+        Tree::Marks,
+        &prefix(&[award.as_bytes()]),
+    )?;
+    let admitted: std::collections::HashSet<&str> =
+        applications.iter().map(|a| a.id.as_str()).collect();
+    let evaluations = evaluations
+        .into_iter()
+        .filter(|e| admitted.contains(e.application.as_str()))
+        .collect();
+    let marks = laurel::Marks {
+        evaluations,
+        review_decisions,
+        special_mentions: record.special_mentions.clone(),
+        ..laurel::Marks::default()
+    };
+    let inputs = serde_json::to_vec(&(&applications, &marks))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let results =
+        laurel::evaluate(&loaded.award, &applications, &marks, &loaded.plugins).map_err(|e| {
+            ApiError::Invalid {
+                title: "The stored marks cannot be scored".to_owned(),
+                diagnostics: e.applications.into_iter().chain(e.marks).collect(),
+            }
+        })?;
+    let mut value =
+        serde_json::to_value(&results).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let inputs_sha256 = hex::encode(Sha256::digest(&inputs));
+    value["inputs_sha256"] = json!(inputs_sha256);
+    let bytes = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(ResultsRecord {
+        award: award.to_owned(),
+        version,
+        seq,
+        computed_at: now(),
+        definition_sha256: loaded.award.sha256.clone(),
+        inputs_sha256,
+        results_sha256: hex::encode(Sha256::digest(&bytes)),
+        results: value,
+    })
+}
+
+fn latest_record(state: &AppState, award: &str) -> Result<Option<ResultsRecord>, ApiError> {
+    let all = state
+        .store
+        .scan(Tree::Results, &prefix(&[award.as_bytes()]))?;
+    match all.last() {
+        Some((_, v)) => Ok(Some(
+            serde_json::from_slice(v).map_err(|e| ApiError::Internal(e.to_string()))?,
+        )),
+        None => Ok(None),
+    }
+}
+
+pub async fn compute(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(award): Path<String>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    let seq = latest_record(&state, &award)?.map_or(1, |r| r.seq + 1);
+    let worker = state.clone();
+    let id = award.clone();
+    let record = tokio::task::spawn_blocking(move || compute_record(&worker, &id, seq))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let mut batch = Batch::new();
+    batch.put(
+        Tree::Results,
+        key(&[award.as_bytes(), &seq.to_be_bytes()]),
+        encode(&record),
+    );
+    state.store.commit(batch, AuditEntry {
+        actor: caller.actor(),
+        action: "results.compute".into(),
+        target: award.clone(),
+        detail: json!({ "seq": seq, "version": record.version, "definition_sha256": record.definition_sha256, "inputs_sha256": record.inputs_sha256, "results_sha256": record.results_sha256 }),
+    })?;
+    Ok((StatusCode::CREATED, Json(summary(&record))))
+}
+
+fn summary(r: &ResultsRecord) -> Value {
+    let categories: Vec<Value> = r.results["categories"]
+        .as_array()
+        .map(|cs| {
+            cs.iter()
+                .map(|c| {
+                    json!({
+                        "category": c["category"],
+                        "ranking": c["ranking"].as_array().map(|rs| rs.iter().map(|p| json!({
+                            "rank": p["rank"], "application": p["application"], "score": p["score"], "winner": p["winner"], "tied": p["tied"],
+                        })).collect::<Vec<_>>()),
+                        "unscored": c["unscored"],
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    json!({
+        "award": r.award, "version": r.version, "seq": r.seq, "computed_at": r.computed_at,
+        "definition_sha256": r.definition_sha256, "inputs_sha256": r.inputs_sha256, "results_sha256": r.results_sha256,
+        "categories": categories,
+    })
+}
+
+pub async fn latest(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(award): Path<String>,
+) -> Result<Json<ResultsRecord>, ApiError> {
+    caller.require(&[Role::Admin, Role::Auditor])?;
+    load_award(&state, &award)?;
+    latest_record(&state, &award)?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no results computed for `{award}`")))
+}
+
+pub async fn csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(award): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Admin, Role::Auditor])?;
+    load_award(&state, &award)?;
+    let r = latest_record(&state, &award)?
+        .ok_or_else(|| ApiError::NotFound(format!("no results computed for `{award}`")))?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut write = |row: [&str; 8]| {
+        w.write_record(row)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    };
+    write([
+        "category",
+        "rank",
+        "application",
+        "score",
+        "winner",
+        "tied",
+        "judges",
+        "status",
+    ])?;
+    let s = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    for c in r.results["categories"].as_array().into_iter().flatten() {
+        for p in c["ranking"].as_array().into_iter().flatten() {
+            write([
+                &s(&c["category"]),
+                &s(&p["rank"]),
+                &s(&p["application"]),
+                &s(&p["score"]),
+                &s(&p["winner"]),
+                &s(&p["tied"]),
+                &s(&p["judges"]),
+                "scored",
+            ])?;
+        }
+        for u in c["unscored"].as_array().into_iter().flatten() {
+            write([
+                &s(&c["category"]),
+                "",
+                &s(&u["application"]),
+                "",
+                "false",
+                "false",
+                "",
+                &format!("unscored: {}", s(&u["reason"])),
+            ])?;
+        }
+    }
+    for e in r.results["eligibility"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["admitted"] == false)
+    {
+        write([
+            "",
+            "",
+            &s(&e["application"]),
+            "",
+            "false",
+            "false",
+            "",
+            &s(&e["status"]),
+        ])?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response())
+}

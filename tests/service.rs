@@ -1,0 +1,385 @@
+//! The service end to end, over real HTTP on 127.0.0.1 against the spawned `laurel` binary:
+//! the Seoul prize's whole life, encryption at rest, the audit chain, backup and restore.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
+
+use serde_json::{Value, json};
+use support::{Server, create_award, root};
+
+const AWARD: &str = "seoul-smart-city-prize-2023";
+
+fn example(name: &str) -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(
+            root()
+                .join("examples/seoul-smart-city-prize-2023")
+                .join(name),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+}
+
+fn expected_results() -> BTreeMap<String, (String, String)> {
+    let mut reader = csv::Reader::from_path(
+        root().join("examples/seoul-smart-city-prize-2023/expected/results.csv"),
+    )
+    .unwrap();
+    reader
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[2].to_owned(), (r[1].to_owned(), r[3].to_owned())))
+        .collect()
+}
+
+/// Runs the prize through the API; returns the server and the applicant key.
+fn run_prize(server: &Server) {
+    let admin = server.admin().to_owned();
+    create_award(server, &root().join("rubrics").join(AWARD));
+    assert_eq!(
+        server
+            .post(&format!("/v1/awards/{AWARD}/publish"), &admin, &json!({}))
+            .0,
+        201
+    );
+    assert_eq!(
+        server
+            .post(&format!("/v1/awards/{AWARD}/open"), &admin, &json!({}))
+            .0,
+        200
+    );
+    let applicant = server.key("applicant", None);
+    let expected_eligibility: BTreeMap<String, String> = {
+        let mut r = csv::Reader::from_path(
+            root().join("examples/seoul-smart-city-prize-2023/expected/eligibility.csv"),
+        )
+        .unwrap();
+        r.records()
+            .map(|x| x.unwrap())
+            .map(|x| (x[0].to_owned(), x[1].to_owned()))
+            .collect()
+    };
+    for app in example("applications.json").as_array().unwrap() {
+        let (status, v) = server.post(&format!("/v1/awards/{AWARD}/applications"), &applicant, app);
+        assert_eq!(status, 201, "{v}");
+        let id = app["id"].as_str().unwrap();
+        assert_eq!(v["eligibility"]["status"], expected_eligibility[id], "{id}");
+    }
+    let marks = example("marks.json");
+    for r in marks["review_decisions"].as_array().unwrap() {
+        let path = format!(
+            "/v1/awards/{AWARD}/applications/{}/review",
+            r["application"].as_str().unwrap()
+        );
+        assert_eq!(
+            server
+                .post(
+                    &path,
+                    &admin,
+                    &json!({ "eligible": r["eligible"], "reason": r["reason"] })
+                )
+                .0,
+            200
+        );
+    }
+    let (status, v) = server.put(
+        &format!("/v1/awards/{AWARD}/special-mentions"),
+        &admin,
+        &marks["special_mentions"],
+    );
+    assert_eq!(status, 200, "{v}");
+    // Assign each judge what they marked in the example, then let them mark it.
+    let mut by_judge: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
+    for e in marks["evaluations"].as_array().unwrap() {
+        by_judge
+            .entry(e["judge"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(e);
+    }
+    assert_eq!(by_judge.len(), 7);
+    assert_eq!(
+        server
+            .post(&format!("/v1/awards/{AWARD}/close"), &admin, &json!({}))
+            .0,
+        200
+    );
+    for (judge, evaluations) in &by_judge {
+        let apps: Vec<&Value> = evaluations.iter().map(|e| &e["application"]).collect();
+        assert_eq!(
+            server
+                .put(
+                    &format!("/v1/awards/{AWARD}/assignments/{judge}"),
+                    &admin,
+                    &json!({ "applications": apps })
+                )
+                .0,
+            200
+        );
+        let key = server.key("judge", Some(judge));
+        for e in evaluations {
+            let path = format!(
+                "/v1/awards/{AWARD}/marks/{}",
+                e["application"].as_str().unwrap()
+            );
+            let (status, v) = server.put(&path, &key, &json!({ "marks": e["marks"] }));
+            assert_eq!(status, 200, "{v}");
+        }
+    }
+}
+
+#[test]
+fn the_seoul_prize_runs_its_whole_life_over_http() {
+    let data = tempfile::tempdir().unwrap();
+    let no_rubrics = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), no_rubrics.path());
+    let admin = server.admin().to_owned();
+    run_prize(&server);
+
+    // Results: computed from what is stored, equal to the independent reference.
+    let (status, summary) = server.post(&format!("/v1/awards/{AWARD}/results"), &admin, &json!({}));
+    assert_eq!(status, 201, "{summary}");
+    let expected = expected_results();
+    let mut reproduced = 0;
+    for c in summary["categories"].as_array().unwrap() {
+        for p in c["ranking"].as_array().unwrap() {
+            let (rank, score) = &expected[p["application"].as_str().unwrap()];
+            assert_eq!(
+                (p["rank"].to_string(), p["score"].as_str().unwrap()),
+                (rank.clone(), score.as_str()),
+                "{p}"
+            );
+            reproduced += 1;
+        }
+    }
+    assert_eq!(reproduced, expected.len());
+    println!(
+        "{reproduced}/{} results reproduced over HTTP",
+        expected.len()
+    );
+    let (_, full) = server.get(&format!("/v1/awards/{AWARD}/results"), &admin);
+    assert_eq!(full["results_sha256"], summary["results_sha256"]);
+    assert_eq!(
+        full["results"]["special_mentions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Recomputing gives the same bytes.
+    let (_, again) = server.post(&format!("/v1/awards/{AWARD}/results"), &admin, &json!({}));
+    assert_eq!(again["results_sha256"], summary["results_sha256"]);
+    assert_eq!(again["seq"], 2);
+
+    // CSV export.
+    let (status, csv) = server.get(&format!("/v1/awards/{AWARD}/results.csv"), &admin);
+    assert_eq!(status, 200);
+    let rows = csv.as_str().unwrap().lines().count();
+    assert_eq!(rows, 1 + 64 + 1 + 7, "{csv}");
+
+    // Judges see only their applications, without personal or hidden fields.
+    let kim = server.key("judge", Some("judge-kim"));
+    let (_, listed) = server.get(&format!("/v1/awards/{AWARD}/applications"), &kim);
+    let (_, assignment) = server.get(&format!("/v1/awards/{AWARD}/assignments/judge-kim"), &kim);
+    let assigned: BTreeSet<&str> = assignment["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let seen: BTreeSet<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(seen, assigned);
+    for a in listed.as_array().unwrap() {
+        let fields = &a["application"]["fields"];
+        assert!(
+            fields.get("contact").is_none() && fields.get("applicant_name").is_none(),
+            "{a}"
+        );
+        assert!(a.get("eligibility").is_none());
+    }
+    let other = example("applications.json")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .find(|id| !assigned.contains(id.as_str()))
+        .unwrap();
+    assert_eq!(
+        server
+            .get(&format!("/v1/awards/{AWARD}/applications/{other}"), &kim)
+            .0,
+        403
+    );
+    assert_eq!(
+        server
+            .put(
+                &format!("/v1/awards/{AWARD}/marks/{other}"),
+                &kim,
+                &json!({ "marks": {} })
+            )
+            .0,
+        403
+    );
+    // The administrator sees personal data; the auditor does not.
+    let (_, a1) = server.get(&format!("/v1/awards/{AWARD}/applications/app-001"), &admin);
+    assert_eq!(
+        a1["application"]["fields"]["contact"]["email"],
+        "contact001@example.org"
+    );
+    let auditor = server.key("auditor", None);
+    let (_, a1) = server.get(
+        &format!("/v1/awards/{AWARD}/applications/app-001"),
+        &auditor,
+    );
+    assert!(a1["application"]["fields"].get("contact").is_none());
+
+    // Backup: export, then restore into a second server with the same data key.
+    let (status, export) = server.get(&format!("/v1/awards/{AWARD}/export"), &admin);
+    assert_eq!(status, 200);
+    let key_text = std::fs::read_to_string(data.path().join("laurel.key")).unwrap();
+    server.stop();
+
+    // Nothing personal is on disk in clear.
+    let emails: Vec<String> = example("applications.json")
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["fields"]["contact"]["email"].as_str().map(str::to_owned))
+        .collect();
+    assert!(emails.len() > 50);
+    let out = Command::new("grep")
+        .args(["-r", "-l", "-F", "-e", &emails[0]])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.stdout.is_empty(),
+        "found in {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = Command::new("grep")
+        .args(["-r", "-c", "-F", "example.org"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .all(|l| l.ends_with(":0")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // The audit chain verifies.
+    let verify = Command::new(env!("CARGO_BIN_EXE_laurel"))
+        .args(["audit", "verify"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        verify.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    assert!(String::from_utf8_lossy(&verify.stdout).contains("chain intact"));
+
+    let data2 = tempfile::tempdir().unwrap();
+    let restored = Server::start_with(
+        data2.path(),
+        no_rubrics.path(),
+        &[("LAUREL_DATA_KEY", key_text.trim())],
+    );
+    let (status, v) = restored.call(
+        "POST",
+        "/v1/import",
+        Some(restored.admin()),
+        Some(export.to_string().as_bytes()),
+    );
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["imported"]["applications"], 72);
+    let (status, recomputed) = restored.post(
+        &format!("/v1/awards/{AWARD}/results"),
+        restored.admin(),
+        &json!({}),
+    );
+    assert_eq!(status, 201, "{recomputed}");
+    assert_eq!(
+        recomputed["results_sha256"], summary["results_sha256"],
+        "restored data recomputes to the same bytes"
+    );
+    let (_, a1) = restored.get(
+        &format!("/v1/awards/{AWARD}/applications/app-001"),
+        restored.admin(),
+    );
+    assert_eq!(
+        a1["application"]["fields"]["contact"]["email"],
+        "contact001@example.org"
+    );
+    assert_eq!(
+        restored
+            .call(
+                "POST",
+                "/v1/import",
+                Some(restored.admin()),
+                Some(export.to_string().as_bytes())
+            )
+            .0,
+        409
+    );
+}
+
+#[test]
+fn audit_verify_detects_an_altered_record() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    server.key("auditor", None);
+    let (_, audit) = server.get("/v1/audit", &admin);
+    let records = audit.as_array().unwrap();
+    assert!(records.len() >= 4, "{audit}");
+    assert_eq!(records[0]["prev"], "0".repeat(64));
+    assert_eq!(records[1]["prev"], records[0]["hash"]);
+    server.stop();
+    {
+        let db = sled::open(data.path().join("db")).unwrap();
+        let tree = db.open_tree("audit").unwrap();
+        let key = 2u64.to_be_bytes();
+        let mut record: Value = serde_json::from_slice(&tree.get(key).unwrap().unwrap()).unwrap();
+        record["actor"] = json!("someone else");
+        tree.insert(key, serde_json::to_vec(&record).unwrap())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let verify = Command::new(env!("CARGO_BIN_EXE_laurel"))
+        .args(["audit", "verify"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&verify.stdout);
+    assert_eq!(verify.status.code(), Some(1), "{out}");
+    assert!(out.contains("record 2 was altered"), "{out}");
+    {
+        let db = sled::open(data.path().join("db")).unwrap();
+        db.open_tree("audit")
+            .unwrap()
+            .remove(3u64.to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_laurel"))
+        .args(["audit", "verify"])
+        .arg(data.path())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("record 3 is missing"));
+}

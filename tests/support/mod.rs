@@ -1,0 +1,217 @@
+//! Starts the real `laurel` binary on a free port on 127.0.0.1 and talks to it over HTTP.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A running server.
+pub struct Server {
+    child: Option<Child>,
+    pub url: String,
+    /// The bootstrap admin key, when this start made one.
+    pub admin: Option<String>,
+    pub data: PathBuf,
+    agent: ureq::Agent,
+}
+
+impl Server {
+    /// Starts `laurel serve` on `data`, installing the rubrics under `rubrics`.
+    pub fn start(data: &Path, rubrics: &Path) -> Server {
+        Self::start_with(data, rubrics, &[])
+    }
+
+    pub fn start_with(data: &Path, rubrics: &Path, env: &[(&str, &str)]) -> Server {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_laurel"));
+        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .arg("--rubrics")
+            .arg(rubrics)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .env_remove("LAUREL_DATA_KEY");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut admin = None;
+        let url = loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("the server did not start");
+            if let Some(key) =
+                line.strip_prefix("laurel: admin key (shown once; only its hash is stored): ")
+            {
+                admin = Some(key.to_owned());
+            }
+            if let Some(url) = line.strip_prefix("laurel: listening on ") {
+                break url.to_owned();
+            }
+        };
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Server {
+            child: Some(child),
+            url,
+            admin,
+            data: data.to_path_buf(),
+            agent,
+        }
+    }
+
+    /// Stops with SIGTERM and waits (a graceful shutdown).
+    pub fn stop(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(child.id().to_string())
+                .status();
+            let _ = child.wait();
+        }
+    }
+
+    /// Kills with SIGKILL: no chance to flush anything.
+    pub fn kill(mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    pub fn admin(&self) -> &str {
+        self.admin.as_deref().unwrap()
+    }
+
+    /// Sends a request; returns the status and the body as JSON (or as a JSON string).
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> (u16, Value) {
+        let url = format!("{}{path}", self.url);
+        let auth = key.map(|k| format!("Bearer {k}"));
+        let response = match (method, body) {
+            ("GET", _) => {
+                let mut r = self.agent.get(&url);
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.call()
+            }
+            (m, b) => {
+                let mut r = match m {
+                    "POST" => self.agent.post(&url),
+                    "PUT" => self.agent.put(&url),
+                    "DELETE" => return self.delete(&url, auth.as_deref()),
+                    other => panic!("method {other}"),
+                };
+                if let Some(a) = &auth {
+                    r = r.header("Authorization", a);
+                }
+                r.send(b.unwrap_or_default())
+            }
+        };
+        let mut response = response.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status().as_u16();
+        let text = response
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_string()
+            .unwrap_or_default();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value)
+    }
+
+    fn delete(&self, url: &str, auth: Option<&str>) -> (u16, Value) {
+        let mut r = self.agent.delete(url);
+        if let Some(a) = auth {
+            r = r.header("Authorization", a);
+        }
+        let mut response = r.call().unwrap();
+        let status = response.status().as_u16();
+        let text = response.body_mut().read_to_string().unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    pub fn get(&self, path: &str, key: &str) -> (u16, Value) {
+        self.call("GET", path, Some(key), None)
+    }
+
+    pub fn post(&self, path: &str, key: &str, body: &Value) -> (u16, Value) {
+        self.call("POST", path, Some(key), Some(body.to_string().as_bytes()))
+    }
+
+    pub fn put(&self, path: &str, key: &str, body: &Value) -> (u16, Value) {
+        self.call("PUT", path, Some(key), Some(body.to_string().as_bytes()))
+    }
+
+    /// Makes an API key.
+    pub fn key(&self, role: &str, subject: Option<&str>) -> String {
+        let (status, v) = self.post(
+            "/v1/keys",
+            self.admin(),
+            &serde_json::json!({ "role": role, "subject": subject }),
+        );
+        assert_eq!(status, 201, "{v}");
+        v["key"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Uploads a rubric's plugin files and creates the award from its definition.
+pub fn create_award(server: &Server, rubric: &Path) -> Value {
+    let text = std::fs::read_to_string(rubric.join("award.json")).unwrap();
+    let def: Value = serde_json::from_str(&text).unwrap();
+    for p in def["plugins"].as_array().into_iter().flatten() {
+        let bytes = std::fs::read(rubric.join(p["path"].as_str().unwrap())).unwrap();
+        let (status, v) = server.call(
+            "PUT",
+            &format!("/v1/files/{}", p["sha256"].as_str().unwrap()),
+            Some(server.admin()),
+            Some(&bytes),
+        );
+        assert_eq!(status, 201, "{v}");
+    }
+    let (status, v) = server.call(
+        "POST",
+        "/v1/awards",
+        Some(server.admin()),
+        Some(text.as_bytes()),
+    );
+    assert_eq!(status, 201, "{v}");
+    def
+}
