@@ -10,66 +10,99 @@ use crate::form_schema::application_schema;
 use crate::plugin::{PluginSet, hooks};
 use crate::schema_check;
 
-/// Checks every application in `document` (a JSON array) against the award's application
-/// schema, then the date bounds the schema cannot express. Returns the typed applications when
-/// there is no error; diagnostics point into `document` (`/3/fields/population`).
+/// Checks applications to one award: the compiled schema of its form, made once and reused.
+pub struct ApplicationChecker {
+    schema: Value,
+    validator: Result<jsonschema::Validator, String>,
+}
+
+impl std::fmt::Debug for ApplicationChecker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApplicationChecker").finish_non_exhaustive()
+    }
+}
+
+impl ApplicationChecker {
+    /// Generates and compiles the award's application schema.
+    pub fn new(award: &Award) -> Self {
+        let schema = application_schema(award);
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .build(&schema)
+            .map_err(|e| e.to_string());
+        Self { schema, validator }
+    }
+
+    /// Checks every application in `document` (a JSON array) against the award's application
+    /// schema, then the date bounds the schema cannot express, then any `validate` plugins.
+    /// Returns the typed applications when there is no error; diagnostics point into
+    /// `document` (`/3/fields/population`).
+    pub fn check(
+        &self,
+        award: &Award,
+        document: &Value,
+        plugins: &PluginSet,
+    ) -> (Diagnostics, Option<Vec<Application>>) {
+        let mut diagnostics = Diagnostics::new();
+        let Some(items) = document.as_array() else {
+            diagnostics.push(Diagnostic::error(
+                Code::Schema,
+                "",
+                "expected an array of applications",
+            ));
+            return (diagnostics, None);
+        };
+        let validator = match &self.validator {
+            Ok(v) => v,
+            Err(e) => {
+                diagnostics.push(Diagnostic::error(
+                    Code::Schema,
+                    "",
+                    format!("internal: the application schema does not compile: {e}"),
+                ));
+                return (diagnostics, None);
+            }
+        };
+        let mut applications = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let before = diagnostics.len();
+            for d in schema_check::check(validator, &self.schema, item) {
+                diagnostics.push(Diagnostic {
+                    pointer: format!("/{i}{}", d.pointer),
+                    ..d
+                });
+            }
+            date_bounds(award, item, i, &mut diagnostics);
+            if diagnostics.len() > before {
+                continue;
+            }
+            match serde_json::from_value::<Application>(item.clone()) {
+                Ok(app) => {
+                    validate_with_plugins(award, &app, i, plugins, &mut diagnostics);
+                    applications.push(app);
+                }
+                Err(e) => diagnostics.push(Diagnostic::error(
+                    Code::Schema,
+                    format!("/{i}"),
+                    e.to_string(),
+                )),
+            }
+        }
+        let ok = !diagnostics.has_errors();
+        (diagnostics, ok.then_some(applications))
+    }
+}
+
+/// Checks every application in `document` against the award's application schema (see
+/// [`ApplicationChecker::check`]); compiles the schema on every call, so keep an
+/// `ApplicationChecker` to check many batches.
 pub fn check_applications(
     award: &Award,
     document: &Value,
     plugins: &PluginSet,
 ) -> (Diagnostics, Option<Vec<Application>>) {
-    let mut diagnostics = Diagnostics::new();
-    let Some(items) = document.as_array() else {
-        diagnostics.push(Diagnostic::error(
-            Code::Schema,
-            "",
-            "expected an array of applications",
-        ));
-        return (diagnostics, None);
-    };
-    let schema = application_schema(award);
-    let validator = match jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft202012)
-        .should_validate_formats(true)
-        .build(&schema)
-    {
-        Ok(v) => v,
-        Err(e) => {
-            diagnostics.push(Diagnostic::error(
-                Code::Schema,
-                "",
-                format!("internal: the application schema does not compile: {e}"),
-            ));
-            return (diagnostics, None);
-        }
-    };
-    let mut applications = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        let before = diagnostics.len();
-        for d in schema_check::check(&validator, &schema, item) {
-            diagnostics.push(Diagnostic {
-                pointer: format!("/{i}{}", d.pointer),
-                ..d
-            });
-        }
-        date_bounds(award, item, i, &mut diagnostics);
-        if diagnostics.len() > before {
-            continue;
-        }
-        match serde_json::from_value::<Application>(item.clone()) {
-            Ok(app) => {
-                validate_with_plugins(award, &app, i, plugins, &mut diagnostics);
-                applications.push(app);
-            }
-            Err(e) => diagnostics.push(Diagnostic::error(
-                Code::Schema,
-                format!("/{i}"),
-                e.to_string(),
-            )),
-        }
-    }
-    let ok = !diagnostics.has_errors();
-    (diagnostics, ok.then_some(applications))
+    ApplicationChecker::new(award).check(award, document, plugins)
 }
 
 /// Runs every plugin that declares the `validate` hook on an application.

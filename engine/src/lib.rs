@@ -18,7 +18,7 @@ pub use application::{
     Application, Evaluation, FileRef, Mark, Marks, MentionDecision, RankingSubmission,
     ReviewDecision,
 };
-pub use applications::check_applications;
+pub use applications::{ApplicationChecker, check_applications};
 pub use definition::model::{
     ApplicantType, Award, Category, Condition, Criterion, Field, FieldKind, Indicator, Level,
     PluginDecl, Rule, Scale, ScaleKind, Scope, Scoring, SpecialMentions, TextFormat, TieBreak,

@@ -21,7 +21,6 @@ pub struct Server {
     /// The bootstrap admin key, when this start made one.
     pub admin: Option<String>,
     pub data: PathBuf,
-    agent: ureq::Agent,
 }
 
 impl Server {
@@ -37,7 +36,11 @@ impl Server {
             .arg("--rubrics")
             .arg(rubrics)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(if std::env::var_os("LAUREL_TEST_LOG").is_some() {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .env_remove("LAUREL_DATA_KEY");
         for (k, v) in env {
             cmd.env(k, v);
@@ -66,16 +69,11 @@ impl Server {
                 break url.to_owned();
             }
         };
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
         Server {
             child: Some(child),
             url,
             admin,
             data: data.to_path_buf(),
-            agent,
         }
     }
 
@@ -111,10 +109,15 @@ impl Server {
         body: Option<&[u8]>,
     ) -> (u16, Value) {
         let url = format!("{}{path}", self.url);
+        // A new agent, so a new connection, per request: nothing pooled can go stale.
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
         let auth = key.map(|k| format!("Bearer {k}"));
         let response = match (method, body) {
             ("GET", _) => {
-                let mut r = self.agent.get(&url);
+                let mut r = agent.get(&url);
                 if let Some(a) = &auth {
                     r = r.header("Authorization", a);
                 }
@@ -122,8 +125,8 @@ impl Server {
             }
             (m, b) => {
                 let mut r = match m {
-                    "POST" => self.agent.post(&url),
-                    "PUT" => self.agent.put(&url),
+                    "POST" => agent.post(&url),
+                    "PUT" => agent.put(&url),
                     "DELETE" => return self.delete(&url, auth.as_deref()),
                     other => panic!("method {other}"),
                 };
@@ -146,7 +149,11 @@ impl Server {
     }
 
     fn delete(&self, url: &str, auth: Option<&str>) -> (u16, Value) {
-        let mut r = self.agent.delete(url);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut r = agent.delete(url);
         if let Some(a) = auth {
             r = r.header("Authorization", a);
         }

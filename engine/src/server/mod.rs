@@ -44,6 +44,8 @@ pub struct Loaded {
     pub plugins: PluginSet,
     /// Its version number.
     pub version: u32,
+    /// Its compiled application schema.
+    pub checker: laurel::ApplicationChecker,
 }
 
 /// Checked versions by award and version number.
@@ -100,10 +102,12 @@ impl AppState {
                 d.len()
             ))
         })?;
+        let checker = laurel::ApplicationChecker::new(&checked);
         let loaded = Arc::new(Loaded {
             award: checked,
             plugins,
             version,
+            checker,
         });
         if let Ok(mut c) = self.cache.lock() {
             c.insert(key, loaded.clone());

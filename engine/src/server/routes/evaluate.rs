@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use schemars::JsonSchema;
@@ -62,7 +63,7 @@ pub async fn evaluate(
     State(state): State<AppState>,
     caller: Caller,
     bytes: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(&[Role::Admin, Role::Integrator])?;
     let request: EvaluateRequest = body::json(&bytes)?;
     let text = body::text(&bytes)?;
@@ -76,6 +77,7 @@ pub async fn evaluate(
     };
     let loaded_holder;
     let inline;
+    let mut checker = None;
     let (award, plugins) = match (&request.definition, &request.award) {
         (Some(definition), None) => {
             let files = request
@@ -101,6 +103,7 @@ pub async fn evaluate(
                 ApiError::Conflict(format!("award `{}` has no published version", r.id))
             })?;
             loaded_holder = state.loaded(&r.id, version)?;
+            checker = Some(&loaded_holder.checker);
             (&loaded_holder.award, &loaded_holder.plugins)
         }
         _ => {
@@ -109,7 +112,10 @@ pub async fn evaluate(
             ));
         }
     };
-    let (diagnostics, apps) = laurel::check_applications(award, &request.applications, plugins);
+    let (diagnostics, apps) = match &checker {
+        Some(c) => c.check(award, &request.applications, plugins),
+        None => laurel::check_applications(award, &request.applications, plugins),
+    };
     let Some(apps) = apps else {
         return Err(invalid(prefixed("/applications", diagnostics).collect()));
     };
@@ -137,7 +143,7 @@ pub async fn evaluate(
                 .collect(),
         )
     })?;
-    serde_json::to_value(&results)
-        .map(Json)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    // Serialised straight to bytes: no intermediate JSON tree.
+    let out = serde_json::to_vec(&results).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], out).into_response())
 }

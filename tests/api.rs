@@ -1,0 +1,323 @@
+//! The HTTP API's contract: 401 and 403 on every route, problem+json everywhere, request
+//! limits, the integrators' scoring API, and the OpenAPI document as committed.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{Server, root};
+
+const AWARD: &str = "seoul-smart-city-prize-2023";
+
+fn app(id: &str) -> Value {
+    let apps: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root().join("examples/seoul-smart-city-prize-2023/applications.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut a = apps[0].clone();
+    a["id"] = json!(id);
+    a
+}
+
+struct Setup {
+    server: Server,
+    _data: tempfile::TempDir,
+    keys: Vec<(&'static str, String)>,
+    other_applicant: String,
+    spare_key_id: String,
+}
+
+fn setup() -> Setup {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    assert_eq!(
+        server
+            .post(&format!("/v1/awards/{AWARD}/open"), &admin, &json!({}))
+            .0,
+        200
+    );
+    let applicant = server.key("applicant", None);
+    assert_eq!(
+        server
+            .post(
+                &format!("/v1/awards/{AWARD}/applications"),
+                &applicant,
+                &app("app-001")
+            )
+            .0,
+        201
+    );
+    assert_eq!(
+        server
+            .put(
+                &format!("/v1/awards/{AWARD}/assignments/judge-kim"),
+                &admin,
+                &json!({ "applications": ["app-001"] })
+            )
+            .0,
+        200
+    );
+    let keys = vec![
+        ("admin", admin.clone()),
+        ("judge", server.key("judge", Some("judge-kim"))),
+        ("applicant", applicant),
+        ("integrator", server.key("integrator", None)),
+        ("auditor", server.key("auditor", None)),
+    ];
+    let other_applicant = server.key("applicant", None);
+    let (_, spare) = server.post(
+        "/v1/keys",
+        &admin,
+        &json!({ "role": "auditor", "label": "spare" }),
+    );
+    Setup {
+        server,
+        _data: data,
+        keys,
+        other_applicant,
+        spare_key_id: spare["id"].as_str().unwrap().to_owned(),
+    }
+}
+
+fn fill(path: &str, s: &Setup) -> String {
+    path.replace("{award}", AWARD)
+        .replace("{application}", "app-001")
+        .replace("{judge}", "judge-kim")
+        .replace("{version}", "1")
+        .replace("{key}", &s.spare_key_id)
+        .replace("{sha256}", &"0".repeat(64))
+}
+
+#[test]
+fn every_route_answers_401_without_a_key_and_403_to_roles_it_does_not_allow() {
+    let s = setup();
+    let (status, doc) = s.server.call("GET", "/v1/openapi.json", None, None);
+    assert_eq!(status, 200);
+    let mut checked = 0;
+    for (path, methods) in doc["paths"].as_object().unwrap() {
+        for (method, op) in methods.as_object().unwrap() {
+            let roles = op["description"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("Who may call it: ")
+                .trim_end_matches('.')
+                .to_owned();
+            let url = fill(path, &s);
+            let m = method.to_uppercase();
+            let body = Some(b"{}".as_slice());
+            if roles == "none" {
+                let (status, v) = s.server.call(&m, &url, None, body);
+                assert_eq!(status, 200, "{m} {url}: {v}");
+                continue;
+            }
+            let (status, v) = s.server.call(&m, &url, None, body);
+            assert_eq!(status, 401, "{m} {url} without a key: {v}");
+            assert_eq!(v["status"], 401);
+            let (status, _) = s.server.call(&m, &url, Some("lk_not-a-key"), body);
+            assert_eq!(status, 401, "{m} {url} with a bad key");
+            if roles == "any key" {
+                checked += 1;
+                continue;
+            }
+            let allowed: Vec<&str> = roles.split(", ").collect();
+            for (role, key) in &s.keys {
+                let allowed = allowed.contains(role)
+                    || (*role == "judge" && allowed.contains(&"the judge"))
+                    || (*role == "applicant" && allowed.contains(&"owner"));
+                if allowed {
+                    continue;
+                }
+                let (status, v) = s.server.call(&m, &url, Some(key), body);
+                assert_eq!(status, 403, "{m} {url} as {role}: {v}");
+                assert!(v["detail"].is_string());
+            }
+            if allowed.contains(&"owner") {
+                let (status, v) = s.server.call(&m, &url, Some(&s.other_applicant), body);
+                assert_eq!(status, 403, "{m} {url} as another applicant: {v}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 30, "only {checked} operations");
+}
+
+#[test]
+fn errors_are_problem_json_with_located_diagnostics() {
+    let s = setup();
+    let admin = s.server.admin().to_owned();
+    let (status, v) = s.server.call("GET", "/v1/nowhere", Some(&admin), None);
+    assert_eq!((status, v["title"].as_str()), (404, Some("Not found")));
+    let (status, v) = s.server.call("PUT", "/v1/health", None, None);
+    assert_eq!((status, v["status"].as_u64()), (405, Some(405)));
+    // Malformed JSON: where.
+    let (status, v) = s.server.call(
+        "POST",
+        "/v1/keys",
+        Some(&admin),
+        Some(b"{\"role\": \"admin\",\n \"subject\": }"),
+    );
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().contains("line 2 column"),
+        "{v}"
+    );
+    // Too deep.
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let (status, v) = s
+        .server
+        .call("POST", "/v1/evaluate", Some(&admin), Some(deep.as_bytes()));
+    assert_eq!(status, 400, "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().contains("recursion limit"),
+        "{v}"
+    );
+    // Too large.
+    let big = vec![b' '; 9 << 20];
+    let (status, v) = s
+        .server
+        .call("POST", "/v1/evaluate", Some(&admin), Some(&big));
+    assert_eq!(status, 413, "{v}");
+    assert_eq!(v["type"], "https://laurel.dev/problems/too-large");
+    // An invalid application: every problem located in the body.
+    let mut bad = app("app-bad");
+    bad["fields"]["population"] = json!("many");
+    bad["fields"]["contact"]["email"] = json!("nobody");
+    let text = serde_json::to_string_pretty(&bad).unwrap();
+    let (status, v) = s.server.call(
+        "POST",
+        &format!("/v1/awards/{AWARD}/applications"),
+        Some(&admin),
+        Some(text.as_bytes()),
+    );
+    assert_eq!(status, 422, "{v}");
+    let pointers: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pointers,
+        ["/fields/contact/email", "/fields/population"],
+        "{v}"
+    );
+    let line = text.lines().position(|l| l.contains("\"nobody\"")).unwrap() + 1;
+    assert_eq!(v["errors"][0]["line"], line);
+    // An invalid definition, as the CLI reports it.
+    let broken =
+        std::fs::read(root().join("tests/invalid/unknown-property-and-negative-weight.award.json"))
+            .unwrap();
+    let (status, v) = s
+        .server
+        .call("POST", "/v1/awards", Some(&admin), Some(&broken));
+    assert_eq!(status, 422);
+    let codes: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["unknown-property", "weight"]);
+    assert!(v["errors"][0]["line"].as_u64().unwrap() > 1);
+    // State conflicts.
+    assert_eq!(
+        s.server
+            .post(&format!("/v1/awards/{AWARD}/open"), &admin, &json!({}))
+            .0,
+        409
+    );
+    assert_eq!(
+        s.server
+            .post(
+                &format!("/v1/awards/{AWARD}/applications"),
+                &admin,
+                &app("app-001")
+            )
+            .0,
+        409
+    );
+}
+
+#[test]
+fn integrators_score_without_storing_anything() {
+    let s = setup();
+    let integrator = s
+        .keys
+        .iter()
+        .find(|(r, _)| *r == "integrator")
+        .unwrap()
+        .1
+        .clone();
+    let marks = json!({ "evaluations": [
+        { "judge": "j1", "application": "x-1", "marks": { "technological-novelty": 7, "transformative-implementation": 8, "user-friendliness": 6, "application-complexity": 7,
+          "technological-applicability": 8, "transparency": 7, "institution-and-policy": 6, "accountability": 7, "monitoring-and-evaluation": 8, "digital-compatibility": 7,
+          "collaborative-effort": 6, "stakeholder-diversity": 7, "advocacy-for-data-security": 8, "data-management-strategy": 7, "organizational-responsibility": 6, "encryption-of-private-data": 7 } }
+    ]});
+    let request = json!({ "award": { "id": AWARD }, "applications": [app("x-1")], "marks": marks });
+    let (status, v) = s.server.post("/v1/evaluate", &integrator, &request);
+    assert_eq!(status, 200, "{v}");
+    let placed = &v["categories"][0]["ranking"][0];
+    assert_eq!(placed["application"], "x-1");
+    assert!(placed["trace"]["plugin"]["score"].is_string());
+    // Nothing was stored.
+    let (_, apps) = s.server.get(
+        &format!("/v1/awards/{AWARD}/applications"),
+        s.server.admin(),
+    );
+    assert_eq!(apps.as_array().unwrap().len(), 1);
+    // Inline definition, with located errors when it is wrong.
+    let mut definition: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("tests/valid/minimal.award.json")).unwrap(),
+    )
+    .unwrap();
+    let inline_app = json!({ "id": "m-1", "category": "innovation", "applicant_type": "city", "fields": { "population": 5000 } });
+    let inline_marks = json!({ "evaluations": [{ "judge": "j1", "application": "m-1", "marks": { "novelty": 8, "fit": 6, "reach": 5 } },
+        { "judge": "j2", "application": "m-1", "marks": { "novelty": 6, "fit": 6, "reach": 7 } },
+        { "judge": "j3", "application": "m-1", "marks": { "novelty": 9, "fit": 9, "reach": 9 } }] });
+    let (status, v) = s.server.post(
+        "/v1/evaluate",
+        &integrator,
+        &json!({ "definition": definition, "applications": [inline_app], "marks": inline_marks }),
+    );
+    assert_eq!(status, 200, "{v}");
+    definition["scales"][0]["step"] = json!(3);
+    let (status, v) = s.server.post(
+        "/v1/evaluate",
+        &integrator,
+        &json!({ "definition": definition, "applications": [], "marks": {} }),
+    );
+    assert_eq!(status, 422);
+    assert_eq!(v["errors"][0]["pointer"], "/definition/scales/0/step");
+    // Judges and applicants may not use it.
+    let judge = s
+        .keys
+        .iter()
+        .find(|(r, _)| *r == "judge")
+        .unwrap()
+        .1
+        .clone();
+    assert_eq!(s.server.post("/v1/evaluate", &judge, &request).0, 403);
+}
+
+#[test]
+fn the_served_openapi_document_is_the_committed_one() {
+    let s = setup();
+    let (status, served) = s.server.call("GET", "/v1/openapi.json", None, None);
+    assert_eq!(status, 200);
+    let committed: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("schemas/openapi.json")).unwrap(),
+    )
+    .unwrap();
+    assert!(
+        served == committed,
+        "schemas/openapi.json is stale: run `cargo run -- schema --out schemas/`"
+    );
+    assert_eq!(served["openapi"], "3.1.0");
+    let (_, version) = s.server.call("GET", "/v1/version", None, None);
+    assert_eq!(version["api"], "v1");
+}
