@@ -96,6 +96,7 @@ pub(crate) fn combine(
     method: TotalMethod,
     parts: impl Iterator<Item = (Decimal, Option<Decimal>)> + Clone,
     weighted_rounding: Option<crate::definition::wire::RoundingSpec>,
+    scale_up: bool,
 ) -> Result<Option<Decimal>, Overflow> {
     let mut all = Decimal::ZERO;
     let mut present = Decimal::ZERO;
@@ -112,7 +113,7 @@ pub(crate) fn combine(
     }
     Ok(Some(match method {
         TotalMethod::WeightedMean => arith::div(total, present)?,
-        TotalMethod::WeightedSum if present == all => total,
+        TotalMethod::WeightedSum if present == all || !scale_up => total,
         TotalMethod::WeightedSum => arith::div(arith::mul(total, all)?, present)?,
     }))
 }
@@ -140,7 +141,8 @@ pub(crate) fn compute<'a>(
         let inds = range
             .clone()
             .map(|i| (layout.indicators[i].weight, values[i]));
-        let score = match combine(scoring.criterion, inds, scoring.rounding.weighted)? {
+        let scale_up = scoring.missing_marks != crate::definition::wire::MissingMarks::Skip;
+        let score = match combine(scoring.criterion, inds, scoring.rounding.weighted, scale_up)? {
             Some(raw) => {
                 let score = round(raw, scoring.rounding.criterion);
                 criteria.push(CriterionTrace {
@@ -165,10 +167,12 @@ pub(crate) fn compute<'a>(
         criterion_scores.push(score);
         parts.push((c.weight, score));
     }
+    let scale_up = scoring.missing_marks != crate::definition::wire::MissingMarks::Skip;
     let Some(total_raw) = combine(
         scoring.total,
         parts.iter().copied(),
         scoring.rounding.weighted,
+        scale_up,
     )?
     else {
         return Ok(None);

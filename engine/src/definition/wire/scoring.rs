@@ -134,6 +134,9 @@ pub enum MissingMarks {
     Error,
     /// The indicator is skipped and the remaining weights are renormalised.
     Renormalise,
+    /// The indicator is skipped and counts nothing: a weighted sum is not scaled up (items that
+    /// did not happen, such as an element a skater did not perform).
+    Skip,
 }
 
 /// How weighted parts combine.

@@ -1,0 +1,235 @@
+//! Official results of real judged competitions, reproduced from rubrics alone
+//! (`examples/conformance/`): every ISU element's panel GOE and score and every performance's
+//! TES, PCS and total; every Eurovision voter's combined ranking and points and every total.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use laurel::{Award, Marks, PluginSet, Results, check_applications, check_definition, evaluate};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+fn dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../examples/conformance")
+        .join(name)
+}
+
+fn read(path: PathBuf) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn load(name: &str) -> (Award, Vec<laurel::Application>, Marks, Value) {
+    let d = dir(name);
+    let report = check_definition(
+        &std::fs::read_to_string(d.join("award.json")).unwrap(),
+        &BTreeMap::new(),
+    );
+    let award = report
+        .award
+        .unwrap_or_else(|| panic!("{:#?}", report.diagnostics));
+    let (diags, apps) = check_applications(
+        &award,
+        &read(d.join("applications.json")),
+        &PluginSet::none(),
+    );
+    let apps = apps.unwrap_or_else(|| panic!("{diags:#?}"));
+    let marks: Marks = serde_json::from_value(read(d.join("marks.json"))).unwrap();
+    (award, apps, marks, read(d.join("expected.json")))
+}
+
+fn d(v: &Value) -> Decimal {
+    match v {
+        Value::String(s) => s.parse().unwrap(),
+        other => other.to_string().parse().unwrap(),
+    }
+}
+
+/// Counts matches of one figure and reports each mismatch with its place.
+struct Tally {
+    name: &'static str,
+    ok: usize,
+    all: usize,
+    misses: Vec<String>,
+}
+
+impl Tally {
+    fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            ok: 0,
+            all: 0,
+            misses: Vec::new(),
+        }
+    }
+
+    fn check(&mut self, what: impl Fn() -> String, expected: Decimal, computed: Decimal) {
+        self.all += 1;
+        if expected == computed {
+            self.ok += 1;
+        } else {
+            self.misses.push(format!(
+                "{}: expected {expected}, computed {computed}",
+                what()
+            ));
+        }
+    }
+
+    fn report(&self) -> bool {
+        println!("{}: {}/{} reproduced", self.name, self.ok, self.all);
+        for m in &self.misses {
+            println!("  mismatch {m}");
+        }
+        self.ok == self.all && self.all > 0
+    }
+}
+
+#[test]
+fn isu_grand_prix_2025_every_official_number() {
+    let (award, apps, marks, expected) = load("isu");
+    let results: Results<'_> = evaluate(&award, &apps, &marks, &PluginSet::none()).unwrap();
+    let placed: BTreeMap<&str, &laurel::Placed<'_>> = results
+        .categories
+        .iter()
+        .flat_map(|c| c.ranking.iter())
+        .map(|p| (p.application.as_str(), p))
+        .collect();
+    let (mut goe, mut element, mut tes, mut pcs, mut tss) = (
+        Tally::new("ISU panel GOE per element"),
+        Tally::new("ISU element score"),
+        Tally::new("ISU TES"),
+        Tally::new("ISU PCS"),
+        Tally::new("ISU total segment score"),
+    );
+    for e in expected.as_array().unwrap() {
+        let id = e["application"].as_str().unwrap();
+        let who = || {
+            format!(
+                "{id} {} ({}, {})",
+                e["skater"].as_str().unwrap(),
+                e["segment"].as_str().unwrap(),
+                e["competition"].as_str().unwrap()
+            )
+        };
+        let p = placed[id];
+        for el in e["elements"].as_array().unwrap() {
+            let slot = el["element"].as_str().unwrap();
+            let panel = p
+                .trace
+                .indicators
+                .iter()
+                .find(|i| i.indicator.as_str() == slot);
+            let where_ = || {
+                format!(
+                    "{} element {slot} `{}`",
+                    who(),
+                    el["code"].as_str().unwrap_or("")
+                )
+            };
+            goe.check(
+                where_,
+                d(&el["official_goe"]),
+                panel.map_or(Decimal::ZERO, |i| i.aggregation.value),
+            );
+            element.check(
+                where_,
+                d(&el["official_score"]),
+                panel.map_or(Decimal::ZERO, |i| i.value),
+            );
+        }
+        let criterion = |c: &str| {
+            p.trace
+                .criteria
+                .iter()
+                .find(|x| x.criterion.as_str() == c)
+                .unwrap()
+                .score
+        };
+        tes.check(who, d(&e["official_TES"]), criterion("tes"));
+        pcs.check(who, d(&e["official_PCS"]), criterion("pcs"));
+        tss.check(who, d(&e["official_TSS"]), p.score);
+    }
+    let all = [
+        goe.report(),
+        element.report(),
+        tes.report(),
+        pcs.report(),
+        tss.report(),
+    ];
+    assert!(all.iter().all(|ok| *ok));
+}
+
+#[test]
+fn eurovision_2014_final_every_voter_and_total() {
+    let (award, apps, marks, expected) = load("eurovision");
+    let results = evaluate(&award, &apps, &marks, &PluginSet::none()).unwrap();
+    let ranking = &results.categories[0].ranking;
+    let table = [12u32, 10, 8, 7, 6, 5, 4, 3, 2, 1];
+    let (mut places, mut points, mut totals, mut confirmed) = (
+        Tally::new("Eurovision combined rank per voter and song"),
+        Tally::new("Eurovision points per voter and song"),
+        Tally::new("Eurovision totals (recomputed from the published ranks)"),
+        Tally::new("Eurovision totals confirmed by an official source"),
+    );
+    let mut voters_identical = 0;
+    for (voter, v) in expected["voters"].as_object().unwrap() {
+        let mut identical = true;
+        for (song, rank) in v["combined_rank"].as_object().unwrap() {
+            let p = ranking
+                .iter()
+                .find(|p| p.application.as_str() == song)
+                .unwrap();
+            let trace = p
+                .trace
+                .judges
+                .iter()
+                .find(|j| j.judge.as_str() == voter)
+                .and_then(|j| j.ranking.as_ref())
+                .unwrap();
+            let rank = rank.as_u64().unwrap() as u32;
+            let before = places.ok;
+            places.check(
+                || format!("voter {voter}, song {song}"),
+                Decimal::from(rank),
+                Decimal::from(trace.place),
+            );
+            identical &= places.ok > before;
+            let official_points = table.get(rank as usize - 1).copied().unwrap_or(0);
+            points.check(
+                || format!("voter {voter}, song {song}"),
+                Decimal::from(official_points),
+                trace.points,
+            );
+        }
+        voters_identical += usize::from(identical);
+    }
+    for (song, t) in expected["totals"].as_object().unwrap() {
+        let p = ranking
+            .iter()
+            .find(|p| p.application.as_str() == song)
+            .unwrap();
+        totals.check(|| format!("song {song}"), d(&t["recomputed"]), p.score);
+        if !t["official"].is_null() {
+            confirmed.check(|| format!("song {song}"), d(&t["official"]), p.score);
+        }
+    }
+    let voters = expected["voters"].as_object().unwrap().len();
+    println!(
+        "Eurovision voters whose whole combined ranking is reproduced: {voters_identical}/{voters}"
+    );
+    let all = [
+        places.report(),
+        points.report(),
+        totals.report(),
+        confirmed.report(),
+    ];
+    assert!(all.iter().all(|ok| *ok) && voters_identical == voters);
+    assert_eq!(ranking[0].application.as_str(), "AT");
+}
