@@ -7,6 +7,7 @@ mod diagnostics;
 mod eligibility;
 mod form_schema;
 mod ids;
+mod judging;
 mod locate;
 mod plugin;
 mod schema_check;
@@ -32,6 +33,9 @@ pub use form_schema::application_schema;
 pub use ids::{
     ApplicantTypeId, ApplicationId, AwardId, CategoryId, CriterionId, FieldId, IndicatorId,
     JudgeId, PluginId, RuleId, ScaleId,
+};
+pub use judging::{
+    AssignError, AssignmentPlan, Coverage, DeclaredConflict, Judge, assign, conflict,
 };
 pub use locate::SourceMap;
 pub use plugin::{

@@ -20,6 +20,10 @@ pub fn all() -> Vec<(&'static str, Value)> {
             generate::<Evaluation>("evaluation"),
         ),
         ("marks.schema.json", marks_schema()),
+        (
+            "judges.schema.json",
+            generate::<Vec<crate::judging::Judge>>("judges"),
+        ),
         ("plugin.schema.json", generate::<PluginSpec>("plugin")),
     ]
     .into_iter()

@@ -1,5 +1,6 @@
 //! Command-line adapter: all file access happens here, never in the library.
 
+mod assign;
 mod audit;
 mod files;
 mod load;
@@ -73,6 +74,24 @@ enum Command {
         #[arg(long, value_enum, default_value_t = score::ScoreFormat::Table)]
         format: score::ScoreFormat,
     },
+    /// Assign judges to the applications of a round: conflicts respected, loads balanced to
+    /// within one, expertise preferred; deterministic from the seed.
+    Assign {
+        /// The rubric: a folder with award.json, or the file.
+        rubric: PathBuf,
+        /// The round's id.
+        #[arg(long)]
+        round: String,
+        /// A JSON array of applications.
+        #[arg(long)]
+        applications: PathBuf,
+        /// A JSON array of judges.
+        #[arg(long)]
+        judges: PathBuf,
+        /// The seed of the draw.
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+    },
     /// Serve the HTTP API, with embedded storage in a local folder and the shipped rubrics.
     Serve {
         /// The data folder (created if missing): the database and the data key.
@@ -134,6 +153,13 @@ pub enum Format {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Assign {
+            rubric,
+            round,
+            applications,
+            judges,
+            seed,
+        } => assign::run(&rubric, &round, &applications, &judges, seed),
         Command::Validate { paths, format } => validate::run(&paths, format),
         Command::Schema { award, out, check } => {
             schema::run(award.as_deref(), out.as_deref(), check)

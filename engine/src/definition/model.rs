@@ -49,6 +49,10 @@ pub struct Award {
     pub scoring: Scoring,
     /// Plugins.
     pub plugins: Vec<PluginDecl>,
+    /// Judging rounds, in order (checked: ids unique, criteria and fields known).
+    pub rounds: Vec<super::wire::RoundSpec>,
+    /// Conflicts of interest derived from data.
+    pub conflicts: super::wire::ConflictRules,
     /// SHA-256 (hex) of the definition's exact bytes: results carry it so anyone can verify them.
     pub sha256: String,
 }

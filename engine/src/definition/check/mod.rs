@@ -6,6 +6,7 @@
 mod criteria;
 mod form;
 mod plugins;
+mod rounds;
 mod rules;
 mod scoring;
 
@@ -64,6 +65,8 @@ pub(crate) fn check(
     let eligibility = c.award_rules();
     let special_mentions = c.special_mentions();
     let scoring = c.scoring(&scales, &categories);
+    let rounds = c.rounds();
+    let conflicts = c.conflicts();
     c.unused_plugins();
     let Checker { diags, .. } = c;
     if diags.has_errors() {
@@ -87,6 +90,8 @@ pub(crate) fn check(
         special_mentions,
         scoring,
         plugins,
+        rounds,
+        conflicts,
         sha256,
     };
     (diags, Some(award))

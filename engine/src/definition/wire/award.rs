@@ -2,7 +2,10 @@ use chrono::{DateTime, FixedOffset};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::{CriterionSpec, FieldSpec, FormSpec, PluginSpec, RuleSpec, ScaleSpec, ScoringSpec};
+use super::{
+    ConflictRules, CriterionSpec, FieldSpec, FormSpec, PluginSpec, RoundSpec, RuleSpec, ScaleSpec,
+    ScoringSpec,
+};
 use crate::ids::{ApplicantTypeId, AwardId, CategoryId, FieldId};
 use crate::text::Text;
 
@@ -49,6 +52,12 @@ pub struct AwardDefinition {
     pub special_mentions: Option<SpecialMentionsSpec>,
     /// How marks combine into results.
     pub scoring: ScoringSpec,
+    /// Judging rounds, in order; one round with every judge when absent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rounds: Vec<RoundSpec>,
+    /// Conflicts of interest derived from the applications' data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conflicts: Option<ConflictRules>,
     /// Plugins that eligibility rules and scoring call.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plugins: Vec<PluginSpec>,

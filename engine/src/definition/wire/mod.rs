@@ -8,6 +8,7 @@ mod criteria;
 mod eligibility;
 mod form;
 mod plugin;
+mod rounds;
 mod scoring;
 
 pub use award::{
@@ -21,6 +22,7 @@ pub use eligibility::{
 };
 pub use form::{ChoiceOption, FieldSpec, FieldType, FormSpec};
 pub use plugin::{Hook, LimitsSpec, PluginKind, PluginSpec};
+pub use rounds::{AdvanceSpec, ConflictRules, RoundSpec, SeeOtherMarks};
 pub use scoring::{
     AdjustmentSpec, AggregateAt, AggregationSpec, CombineMethod, CombineSpec, MissingMarks,
     NormalisationSpec, PluginErrorPolicy, PointsSpec, RankingSpec, RoundingMode, RoundingSpec,

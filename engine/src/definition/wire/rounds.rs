@@ -1,0 +1,94 @@
+use rust_decimal::Decimal;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::AggregationSpec;
+use crate::ids::{CriterionId, FieldId};
+use crate::text::Text;
+
+/// A judging round: who judges, on which criteria, what they may see, and who goes on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoundSpec {
+    /// The round's identifier, unique within the award.
+    #[schemars(regex(pattern = crate::ids::ID_PATTERN))]
+    pub id: String,
+    /// Its name.
+    pub name: Text,
+    /// How many judges mark each application; absent for a round without marks (screening).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub judges_per_application: Option<u32>,
+    /// The criteria marked in this round; all when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub criteria: Vec<CriterionId>,
+    /// This round's panel aggregation, instead of the award's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregation: Option<AggregationSpec>,
+    /// Judges see applications without the fields hidden from judges (and never personal data).
+    #[serde(default)]
+    pub blind: bool,
+    /// When a judge may see the other judges' marks.
+    #[serde(default)]
+    pub see_other_marks: SeeOtherMarks,
+    /// Prefer judges whose expertise tags meet the values of this field (a list or choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expertise_field: Option<FieldId>,
+    /// Who goes on to the next round.
+    pub advance: AdvanceSpec,
+}
+
+/// When a judge may see the other judges' marks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SeeOtherMarks {
+    /// Not until the round closes.
+    #[default]
+    AfterClose,
+    /// Once the judge has marked the application.
+    AfterMarking,
+    /// Always.
+    Always,
+}
+
+/// Who goes on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AdvanceSpec {
+    /// Every eligible (or admitted) application (a screening round).
+    Eligible,
+    /// The best `n` of each category.
+    TopN {
+        /// How many per category.
+        #[schemars(range(min = 1))]
+        n: u32,
+    },
+    /// The best fraction of each category (rounded up).
+    TopFraction {
+        /// Between 0 and 1.
+        fraction: Decimal,
+    },
+    /// Every application scoring at least `score`.
+    Threshold {
+        /// The lowest score that goes on.
+        score: Decimal,
+    },
+    /// An administrator decides, with a reason recorded for each application.
+    Decision,
+}
+
+/// Conflicts of interest the rubric derives from data, besides those judges declare: which
+/// application fields hold the applicant's organisation, city and country.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConflictRules {
+    /// A judge of the organisation named by this field is conflicted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_organisation: Option<FieldId>,
+    /// A judge from the city named by this field is conflicted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_city: Option<FieldId>,
+    /// A judge from the country named by this field is conflicted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub same_country: Option<FieldId>,
+}
