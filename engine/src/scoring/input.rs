@@ -213,53 +213,14 @@ pub(crate) fn index<'a>(
         let Some(layout) = layouts.get(app.category.as_str()) else {
             continue;
         };
-        let mut values: Vec<Option<(&Mark, Decimal)>> = vec![None; layout.indicators.len()];
-        // Marks given but wrong are reported once, as wrong, not again as missing.
-        let mut given = vec![false; layout.indicators.len()];
-        let mut from = 0;
-        for (indicator, mark) in &e.marks {
-            let pointer = || format!("{}/marks/{}", at(), escape_segment(indicator.as_str()));
-            let Some(i) = layout.position(indicator.as_str(), &mut from) else {
-                errors.marks.push(unknown(
-                    &pointer(),
-                    &format!("indicator of category `{}`", app.category),
-                    indicator.as_str(),
-                    layout.indicators.iter().map(|i| i.id.as_str()),
-                ));
-                continue;
-            };
-            given[i] = true;
-            if let Some(plugin) = &layout.indicators[i].plugin {
-                errors.marks.push(Diagnostic::error(
-                    Code::Scoring,
-                    pointer(),
-                    format!("indicator `{indicator}` is computed by plugin `{plugin}`; judges do not mark it"),
-                ));
-                continue;
-            }
-            match mark_value(layout.indicators[i], layout.step_inverse[i], mark) {
-                Ok(v) => values[i] = Some((mark, v)),
-                Err(d) => errors.marks.push(Diagnostic {
-                    pointer: pointer(),
-                    ..d
-                }),
-            }
-        }
-        if award.scoring.missing_marks == MissingMarks::Error {
-            let missing: Vec<&str> = layout
-                .indicators
-                .iter()
-                .zip(&given)
-                .filter(|(i, g)| !**g && i.plugin.is_none())
-                .map(|(i, _)| i.id.as_str())
-                .collect();
-            if !missing.is_empty() {
-                errors.marks.push(
-                    Diagnostic::error(Code::Scoring, format!("{}/marks", at()), format!("missing marks for {}", backticked(&missing)))
-                        .with_hint("every indicator needs a mark; or set `\"missing_marks\": \"renormalise\"` in the award"),
-                );
-            }
-        }
+        let values = read_sheet(
+            award,
+            layout,
+            app.category.as_str(),
+            &e.marks,
+            &at,
+            &mut errors.marks,
+        );
         sheets[a].push(Sheet {
             judge: &e.judge,
             judge_index: judge,
@@ -645,6 +606,62 @@ pub(crate) fn check_decisions(
     }
 }
 
+/// Reads one judge's marks against a category's layout: each indicator's mark and value, and
+/// every problem (unknown indicator, computed indicator, off the scale, missing), with pointers
+/// `{at}/marks/<indicator>`. A mark given but wrong is reported once, as wrong, not as missing.
+fn read_sheet<'m>(
+    award: &Award,
+    layout: &Layout<'_>,
+    category: &str,
+    marks: &'m std::collections::BTreeMap<crate::ids::IndicatorId, Mark>,
+    at: &dyn Fn() -> String,
+    out: &mut Diagnostics,
+) -> Vec<Option<(&'m Mark, Decimal)>> {
+    let mut values = vec![None; layout.indicators.len()];
+    let mut given = vec![false; layout.indicators.len()];
+    let mut from = 0;
+    for (indicator, mark) in marks {
+        let pointer = || format!("{}/marks/{}", at(), escape_segment(indicator.as_str()));
+        let Some(i) = layout.position(indicator.as_str(), &mut from) else {
+            out.push(unknown(
+                &pointer(),
+                &format!("indicator of category `{category}`"),
+                indicator.as_str(),
+                layout.indicators.iter().map(|i| i.id.as_str()),
+            ));
+            continue;
+        };
+        given[i] = true;
+        if let Some(plugin) = &layout.indicators[i].plugin {
+            out.push(Diagnostic::error(Code::Scoring, pointer(), format!("indicator `{indicator}` is computed by plugin `{plugin}`; judges do not mark it")));
+            continue;
+        }
+        match mark_value(layout.indicators[i], layout.step_inverse[i], mark) {
+            Ok(v) => values[i] = Some((mark, v)),
+            Err(d) => out.push(Diagnostic {
+                pointer: pointer(),
+                ..d
+            }),
+        }
+    }
+    if award.scoring.missing_marks == MissingMarks::Error {
+        let missing: Vec<&str> = layout
+            .indicators
+            .iter()
+            .zip(&given)
+            .filter(|(i, g)| !**g && i.plugin.is_none())
+            .map(|(i, _)| i.id.as_str())
+            .collect();
+        if !missing.is_empty() {
+            out.push(
+                Diagnostic::error(Code::Scoring, format!("{}/marks", at()), format!("missing marks for {}", backticked(&missing)))
+                    .with_hint("every indicator needs a mark; or set `\"missing_marks\": \"renormalise\"` in the award"),
+            );
+        }
+    }
+    values
+}
+
 /// Checks one judge's marks of an application of `category`, as scoring will: every indicator
 /// known, every mark on its scale, none missing (when the award says missing marks are an
 /// error). Pointers are `/marks/<indicator>`.
@@ -662,44 +679,13 @@ pub fn check_marks(
         ));
         return out;
     };
-    let layout = Layout::new(c);
-    let mut given = vec![false; layout.indicators.len()];
-    let mut from = 0;
-    for (indicator, mark) in marks {
-        let pointer = format!("/marks/{}", escape_segment(indicator.as_str()));
-        let Some(i) = layout.position(indicator.as_str(), &mut from) else {
-            out.push(unknown(
-                &pointer,
-                &format!("indicator of category `{category}`"),
-                indicator.as_str(),
-                layout.indicators.iter().map(|i| i.id.as_str()),
-            ));
-            continue;
-        };
-        given[i] = true;
-        if let Some(plugin) = &layout.indicators[i].plugin {
-            out.push(Diagnostic::error(Code::Scoring, pointer, format!("indicator `{indicator}` is computed by plugin `{plugin}`; judges do not mark it")));
-            continue;
-        }
-        if let Err(d) = mark_value(layout.indicators[i], layout.step_inverse[i], mark) {
-            out.push(Diagnostic { pointer, ..d });
-        }
-    }
-    if award.scoring.missing_marks == MissingMarks::Error {
-        let missing: Vec<&str> = layout
-            .indicators
-            .iter()
-            .zip(&given)
-            .filter(|(i, g)| !**g && i.plugin.is_none())
-            .map(|(i, _)| i.id.as_str())
-            .collect();
-        if !missing.is_empty() {
-            out.push(Diagnostic::error(
-                Code::Scoring,
-                "/marks",
-                format!("missing marks for {}", backticked(&missing)),
-            ));
-        }
-    }
+    read_sheet(
+        award,
+        &Layout::new(c),
+        category,
+        marks,
+        &String::new,
+        &mut out,
+    );
     out
 }
