@@ -88,6 +88,7 @@ fn fill(path: &str, s: &Setup) -> String {
     path.replace("{award}", AWARD)
         .replace("{application}", "app-001")
         .replace("{judge}", "judge-kim")
+        .replace("{round}", "expert")
         .replace("{version}", "1")
         .replace("{key}", &s.spare_key_id)
         .replace("{sha256}", &"0".repeat(64))

@@ -35,7 +35,7 @@ pub use ids::{
     JudgeId, PluginId, RuleId, ScaleId,
 };
 pub use judging::{
-    AssignError, AssignmentPlan, Coverage, DeclaredConflict, Judge, assign, conflict,
+    AssignError, AssignmentPlan, Coverage, DeclaredConflict, Judge, advancing, assign, conflict,
 };
 pub use locate::SourceMap;
 pub use plugin::{

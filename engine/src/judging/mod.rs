@@ -2,6 +2,7 @@
 //! applications and a seed in, a plan or the reasons there is none out.
 
 mod assign;
+mod rounds;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -13,6 +14,7 @@ use crate::eligibility::lookup;
 use crate::ids::{ApplicationId, JudgeId};
 
 pub use assign::{AssignError, AssignmentPlan, Coverage, assign};
+pub use rounds::advancing;
 
 /// A judge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

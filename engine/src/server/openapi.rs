@@ -3,13 +3,18 @@
 //! document; a test fails when it is stale, and the end-to-end tests call every path it lists.
 
 use schemars::generate::SchemaSettings;
+
+use super::records::RoundRecord;
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
 use super::records::{
     AssignmentRecord, AuditView, AwardRecord, KeyRecord, ResultsRecord, VersionSummary,
 };
-use super::routes::{Assignment, EvaluateRequest, MarksBody, NewKey, Review};
+use super::routes::{
+    AdvanceBody, Assignment, EvaluateRequest, ManualAssignment, MarksBody, NewKey, OpenRound,
+    RecusalBody, Review, RoundMarks,
+};
 
 struct Op {
     method: &'static str,
@@ -345,6 +350,123 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             Json(any.clone()),
             Some(any.clone()),
             201,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/judges",
+            "The award's judges",
+            "admin, auditor",
+            NoBody,
+            Some(list(&schema::<laurel::Judge>(g))),
+            200,
+        ),
+        op(
+            "put",
+            "/v1/awards/{award}/judges/{judge}",
+            "Register a judge: organisation, city, country, expertise, declared conflicts",
+            "admin",
+            Json(schema::<laurel::Judge>(g)),
+            Some(schema::<laurel::Judge>(g)),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/rounds/{round}",
+            "A round: entrants, assignments, coverage, recusals, who goes on (judges: their applications)",
+            "admin, auditor, judge",
+            NoBody,
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "post",
+            "/v1/awards/{award}/rounds/{round}/open",
+            "Open a round: entrants from the previous round, judges drawn from the seed without conflicts",
+            "admin",
+            Json(schema::<OpenRound>(g)),
+            Some(schema::<RoundRecord>(g)),
+            200,
+        ),
+        op(
+            "post",
+            "/v1/awards/{award}/rounds/{round}/close",
+            "Close a round: its marks are locked and its results stored by hash",
+            "admin",
+            NoBody,
+            Some(schema::<RoundRecord>(g)),
+            200,
+        ),
+        op(
+            "post",
+            "/v1/awards/{award}/rounds/{round}/advance",
+            "Decide who goes on, by the round's rule or an administrator's decisions with reasons",
+            "admin",
+            Json(schema::<AdvanceBody>(g)),
+            Some(schema::<RoundRecord>(g)),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/rounds/{round}/results",
+            "A round's results, recomputed from its stored marks, with the stored hash",
+            "admin, auditor",
+            NoBody,
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "post",
+            "/v1/awards/{award}/rounds/{round}/recusals",
+            "A judge recuses from an application, with a reason",
+            "admin, judge",
+            Json(schema::<RecusalBody>(g)),
+            Some(schema::<RoundRecord>(g)),
+            200,
+        ),
+        op(
+            "put",
+            "/v1/awards/{award}/rounds/{round}/assignments/{judge}",
+            "Change a judge's applications by hand, with a reason (conflicts refused)",
+            "admin",
+            Json(schema::<ManualAssignment>(g)),
+            Some(schema::<RoundRecord>(g)),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/rounds/{round}/marks",
+            "A round's marks (judges: their own, and others' when the round allows)",
+            "admin, auditor, judge",
+            NoBody,
+            Some(list(&schema::<laurel::Evaluation>(g))),
+            200,
+        ),
+        op(
+            "put",
+            "/v1/awards/{award}/rounds/{round}/marks/{application}",
+            "A judge's marks of an assigned application in an open round",
+            "judge",
+            Json(schema::<RoundMarks>(g)),
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "put",
+            "/v1/awards/{award}/rounds/{round}/marks/{application}/{judge}",
+            "Correct locked marks after the round closed, with a reason",
+            "admin",
+            Json(schema::<RoundMarks>(g)),
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/rounds/{round}/applications/{application}",
+            "An assigned application as the judge may see it in this round (blind rounds hide names)",
+            "judge",
+            NoBody,
+            Some(any.clone()),
+            200,
         ),
         op(
             "post",

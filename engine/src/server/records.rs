@@ -197,3 +197,67 @@ pub struct AuditView {
     /// This record's hash.
     pub hash: String,
 }
+
+/// Whether a round takes marks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundStatus {
+    /// Judges mark.
+    Open,
+    /// Marks are locked: a change needs an administrator and a reason.
+    Closed,
+}
+
+/// A judge's recusal from an application.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Recusal {
+    /// The judge.
+    pub judge: String,
+    /// The application.
+    pub application: String,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub at: String,
+}
+
+/// An application going on to the next round.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Advancement {
+    /// The application.
+    pub application: String,
+    /// Why, when an administrator decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A round of an award, as it runs.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct RoundRecord {
+    /// The award.
+    pub award: String,
+    /// The round.
+    pub round: String,
+    /// The version judged.
+    pub version: u32,
+    /// Open or closed.
+    pub status: RoundStatus,
+    /// The seed of the assignment's draw.
+    pub seed: u64,
+    /// The applications in this round.
+    pub entrants: Vec<String>,
+    /// Applications of each judge.
+    pub assignments: BTreeMap<String, Vec<String>>,
+    /// The assignment's coverage report, when drawn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<serde_json::Value>,
+    /// Recusals, in order.
+    #[serde(default)]
+    pub recusals: Vec<Recusal>,
+    /// SHA-256 of the results computed when the round closed (or after a correction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub results_sha256: Option<String>,
+    /// Who goes on, once decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advanced: Option<Vec<Advancement>>,
+}

@@ -33,11 +33,17 @@ pub enum Tree {
     Audit,
     /// `sha256 (hex)` -> plugin file bytes (content-addressed).
     Files,
+    /// `award \0 judge` -> judge.
+    Judges,
+    /// `award \0 round` -> round record.
+    Rounds,
+    /// `award \0 round \0 application \0 judge` -> evaluation.
+    RoundMarks,
 }
 
 impl Tree {
     /// Every tree.
-    pub const ALL: [Tree; 9] = [
+    pub const ALL: [Tree; 12] = [
         Tree::Awards,
         Tree::Versions,
         Tree::Applications,
@@ -47,6 +53,9 @@ impl Tree {
         Tree::Keys,
         Tree::Audit,
         Tree::Files,
+        Tree::Judges,
+        Tree::Rounds,
+        Tree::RoundMarks,
     ];
 
     /// The tree's name on disk.
@@ -61,6 +70,9 @@ impl Tree {
             Tree::Keys => "keys",
             Tree::Audit => "audit",
             Tree::Files => "files",
+            Tree::Judges => "judges",
+            Tree::Rounds => "rounds",
+            Tree::RoundMarks => "round_marks",
         }
     }
 }
@@ -99,6 +111,12 @@ impl Batch {
     /// Sets `key` to `value`.
     pub fn put(&mut self, tree: Tree, key: Vec<u8>, value: Vec<u8>) -> &mut Self {
         self.writes.push((tree, key, Some(value)));
+        self
+    }
+
+    /// Removes `key` (nothing happens if it is absent).
+    pub fn delete_if_present(&mut self, tree: Tree, key: Vec<u8>) -> &mut Self {
+        self.writes.push((tree, key, None));
         self
     }
 

@@ -8,6 +8,7 @@ mod evaluate;
 mod keys;
 mod marks;
 mod results;
+mod rounds;
 mod system;
 
 use axum::Router;
@@ -19,6 +20,7 @@ pub use applications::{Assignment, Review};
 pub use evaluate::EvaluateRequest;
 pub use keys::NewKey;
 pub use marks::MarksBody;
+pub use rounds::{AdvanceBody, ManualAssignment, OpenRound, RecusalBody, RoundMarks};
 
 /// The routes; `openapi::document` describes the same list.
 pub fn routes() -> Router<AppState> {
@@ -71,6 +73,46 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/awards/{award}/results.csv", get(results::csv))
         .route("/v1/awards/{award}/export", get(backup::export))
         .route("/v1/import", post(backup::import))
+        .route("/v1/awards/{award}/judges", get(rounds::list_judges))
+        .route("/v1/awards/{award}/judges/{judge}", put(rounds::put_judge))
+        .route("/v1/awards/{award}/rounds/{round}", get(rounds::get))
+        .route("/v1/awards/{award}/rounds/{round}/open", post(rounds::open))
+        .route(
+            "/v1/awards/{award}/rounds/{round}/close",
+            post(rounds::close),
+        )
+        .route(
+            "/v1/awards/{award}/rounds/{round}/advance",
+            post(rounds::advance),
+        )
+        .route(
+            "/v1/awards/{award}/rounds/{round}/results",
+            get(rounds::results),
+        )
+        .route(
+            "/v1/awards/{award}/rounds/{round}/recusals",
+            post(rounds::recuse),
+        )
+        .route(
+            "/v1/awards/{award}/rounds/{round}/assignments/{judge}",
+            put(rounds::set_assignment),
+        )
+        .route(
+            "/v1/awards/{award}/rounds/{round}/marks",
+            get(rounds::list_marks),
+        )
+        .route(
+            "/v1/awards/{award}/rounds/{round}/marks/{application}",
+            put(rounds::submit_marks),
+        )
+        .route(
+            "/v1/awards/{award}/rounds/{round}/marks/{application}/{judge}",
+            put(rounds::correct_marks),
+        )
+        .route(
+            "/v1/awards/{award}/rounds/{round}/applications/{application}",
+            get(rounds::view),
+        )
         .route("/v1/evaluate", post(evaluate::evaluate))
         .route("/v1/audit", get(audit::list))
 }

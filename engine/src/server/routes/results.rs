@@ -16,7 +16,62 @@ use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, ApplicationStatus, ResultsRecord, Role};
 use crate::store::{AuditEntry, Batch, Tree, json as encode, key, now, prefix, scan_json};
 
-/// Computes results from what is stored (deterministic: the same data gives the same bytes).
+/// The stored, submitted applications of an award (opened), restricted to `only` when given,
+/// with their review decisions.
+pub(crate) fn stored_applications(
+    state: &AppState,
+    loaded: &crate::server::Loaded,
+    award: &str,
+    only: Option<&[String]>,
+) -> Result<(Vec<laurel::Application>, Vec<laurel::ReviewDecision>), ApiError> {
+    let stored: Vec<ApplicationRecord> = scan_json(
+        state.store.as_ref(),
+        Tree::Applications,
+        &prefix(&[award.as_bytes()]),
+    )?;
+    let mut applications = Vec::new();
+    let mut reviews = Vec::new();
+    for r in stored
+        .into_iter()
+        .filter(|r| r.status == ApplicationStatus::Submitted)
+    {
+        let mut value = r.application;
+        crypto::open(&loaded.award, &state.sealer, &mut value);
+        let app: laurel::Application = serde_json::from_value(value)
+            .map_err(|e| ApiError::Internal(format!("stored application: {e}")))?;
+        if only.is_some_and(|o| !o.iter().any(|x| x == app.id.as_str())) {
+            continue;
+        }
+        reviews.extend(r.review);
+        applications.push(app);
+    }
+    Ok((applications, reviews))
+}
+
+/// Scores applications and marks; returns the results as stored, the inputs' SHA-256 and the
+/// results' SHA-256 (deterministic: the same data gives the same bytes).
+pub(crate) fn score(
+    award: &laurel::Award,
+    plugins: &laurel::PluginSet,
+    applications: &[laurel::Application],
+    marks: &laurel::Marks,
+) -> Result<(Value, String, String), ApiError> {
+    let inputs = serde_json::to_vec(&(applications, marks))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let results =
+        laurel::evaluate(award, applications, marks, plugins).map_err(|e| ApiError::Invalid {
+            title: "The stored marks cannot be scored".to_owned(),
+            diagnostics: e.applications.into_iter().chain(e.marks).collect(),
+        })?;
+    let mut value =
+        serde_json::to_value(&results).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let inputs_sha256 = hex::encode(Sha256::digest(&inputs));
+    value["inputs_sha256"] = json!(inputs_sha256);
+    let bytes = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((value, inputs_sha256, hex::encode(Sha256::digest(&bytes))))
+}
+
+/// Computes results from what is stored.
 pub(crate) fn compute_record(
     state: &AppState,
     award: &str,
@@ -27,24 +82,7 @@ pub(crate) fn compute_record(
         .current()
         .ok_or_else(|| ApiError::Conflict(format!("award `{award}` has no published version")))?;
     let loaded = state.loaded(award, version)?;
-    let stored: Vec<ApplicationRecord> = scan_json(
-        state.store.as_ref(),
-        Tree::Applications,
-        &prefix(&[award.as_bytes()]),
-    )?;
-    let mut applications = Vec::new();
-    let mut review_decisions = Vec::new();
-    for r in stored
-        .into_iter()
-        .filter(|r| r.status == ApplicationStatus::Submitted)
-    {
-        review_decisions.extend(r.review);
-        let mut value = r.application;
-        crypto::open(&loaded.award, &state.sealer, &mut value);
-        let app: laurel::Application = serde_json::from_value(value)
-            .map_err(|e| ApiError::Internal(format!("stored application: {e}")))?;
-        applications.push(app);
-    }
+    let (applications, review_decisions) = stored_applications(state, &loaded, award, None)?;
     let evaluations: Vec<laurel::Evaluation> = scan_json(
         state.store.as_ref(),
         Tree::Marks,
@@ -62,20 +100,8 @@ pub(crate) fn compute_record(
         special_mentions: record.special_mentions.clone(),
         ..laurel::Marks::default()
     };
-    let inputs = serde_json::to_vec(&(&applications, &marks))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let results =
-        laurel::evaluate(&loaded.award, &applications, &marks, &loaded.plugins).map_err(|e| {
-            ApiError::Invalid {
-                title: "The stored marks cannot be scored".to_owned(),
-                diagnostics: e.applications.into_iter().chain(e.marks).collect(),
-            }
-        })?;
-    let mut value =
-        serde_json::to_value(&results).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let inputs_sha256 = hex::encode(Sha256::digest(&inputs));
-    value["inputs_sha256"] = json!(inputs_sha256);
-    let bytes = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (results, inputs_sha256, results_sha256) =
+        score(&loaded.award, &loaded.plugins, &applications, &marks)?;
     Ok(ResultsRecord {
         award: award.to_owned(),
         version,
@@ -83,8 +109,8 @@ pub(crate) fn compute_record(
         computed_at: now(),
         definition_sha256: loaded.award.sha256.clone(),
         inputs_sha256,
-        results_sha256: hex::encode(Sha256::digest(&bytes)),
-        results: value,
+        results_sha256,
+        results,
     })
 }
 
