@@ -440,15 +440,24 @@ pub struct RoundMarks {
     pub reason: Option<String>,
 }
 
+/// Whose marks of what, in which round.
+struct Sheet<'a> {
+    award: &'a str,
+    round: &'a str,
+    app: &'a str,
+    judge: &'a str,
+}
+
 fn check_and_store(
     state: &AppState,
     caller: &Caller,
-    loaded: &Loaded,
-    spec: &laurel::wire::RoundSpec,
-    award: &str,
-    round: &str,
-    app: &str,
-    judge: &str,
+    (loaded, spec): (&Loaded, &laurel::wire::RoundSpec),
+    Sheet {
+        award,
+        round,
+        app,
+        judge,
+    }: Sheet<'_>,
     bytes: &Bytes,
     action: &str,
     reason: Option<String>,
@@ -523,15 +532,17 @@ pub async fn submit_marks(
             "`{app}` is not assigned to judge `{judge}` in round `{round}`"
         )));
     }
+    let sheet = Sheet {
+        award: &award,
+        round: &round,
+        app: &app,
+        judge: &judge,
+    };
     Ok(Json(check_and_store(
         &state,
         &caller,
-        &loaded,
-        &spec,
-        &award,
-        &round,
-        &app,
-        &judge,
+        (&loaded, &spec),
+        sheet,
         &bytes,
         "round.marks",
         None,
@@ -558,15 +569,17 @@ pub async fn correct_marks(
         .ok_or_else(|| {
             ApiError::BadRequest("a correction of locked marks needs a `reason`".into())
         })?;
+    let sheet = Sheet {
+        award: &award,
+        round: &round,
+        app: &app,
+        judge: &judge,
+    };
     let out = check_and_store(
         &state,
         &caller,
-        &loaded,
-        &spec,
-        &award,
-        &round,
-        &app,
-        &judge,
+        (&loaded, &spec),
+        sheet,
         &bytes,
         "round.correction",
         Some(reason),
