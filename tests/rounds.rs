@@ -432,3 +432,50 @@ fn the_seoul_prize_runs_through_three_rounds() {
         String::from_utf8_lossy(&verify.stdout)
     );
 }
+
+#[test]
+fn laurel_rounds_drives_the_rounds_from_the_command_line() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    let url = |p: &str| format!("/v1/awards/{AWARD}{p}");
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let apps = file("examples/seoul-smart-city-prize-2023/applications.json");
+    for a in apps.as_array().unwrap().iter().take(12) {
+        assert_eq!(server.post(&url("/applications"), &admin, a).0, 201);
+    }
+    let laurel = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_laurel"))
+            .arg("rounds")
+            .args(args)
+            .args(["--award", AWARD, "--server", &server.url])
+            .env("LAUREL_KEY", &admin)
+            .current_dir(root())
+            .output()
+            .unwrap()
+    };
+    let ok = |args: &[&str]| {
+        let o = laurel(args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8(o.stdout).unwrap()
+    };
+    assert!(
+        ok(&["judges", "examples/seoul-smart-city-prize-2023/judges.json"])
+            .contains("16 judges registered")
+    );
+    ok(&["open", "screening"]);
+    ok(&["close", "screening"]);
+    ok(&["advance", "screening"]);
+    let opened: Value = serde_json::from_str(&ok(&["open", "expert", "--seed", "5"])).unwrap();
+    assert_eq!(opened["coverage"]["judges_per_application"], 3);
+    let shown: Value = serde_json::from_str(&ok(&["show", "expert"])).unwrap();
+    assert_eq!(shown["assignments"], opened["assignments"]);
+    let missing = laurel(&["open", "semifinal"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("has no round `semifinal`"));
+}

@@ -6,6 +6,7 @@ mod files;
 mod load;
 mod plugin_run;
 mod render;
+mod rounds;
 mod schema;
 mod score;
 mod serve;
@@ -104,6 +105,11 @@ enum Command {
         #[arg(long, default_value = "rubrics")]
         rubrics: PathBuf,
     },
+    /// Drive a server's judging rounds: judges, open, recusals, close, corrections, advancement.
+    Rounds {
+        #[command(subcommand)]
+        command: rounds::RoundCommand,
+    },
     /// Check the audit chain of a data folder (with the server stopped).
     Audit {
         #[command(subcommand)]
@@ -153,6 +159,7 @@ pub enum Format {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Rounds { command } => rounds::run(command),
         Command::Assign {
             rubric,
             round,
