@@ -63,6 +63,18 @@ pub struct Decision {
     pub rules_checked: usize,
 }
 
+impl Decision {
+    /// Whether the application is admitted: eligible, or needing review and admitted by the
+    /// administrator's decision.
+    pub fn admits(&self, review: Option<&crate::application::ReviewDecision>) -> bool {
+        match self.status {
+            Status::Eligible => true,
+            Status::Ineligible => false,
+            Status::NeedsReview => review.is_some_and(|r| r.eligible),
+        }
+    }
+}
+
 /// Decides an application's eligibility under `award`.
 pub fn decide(award: &Award, application: &Application, plugins: &PluginSet) -> Decision {
     let category = application.category.as_str();

@@ -58,14 +58,7 @@ pub fn evaluate<'a>(
     let admitted: HashSet<&str> = applications
         .iter()
         .zip(&decisions)
-        .filter(|(a, d)| match d.status {
-            Status::Eligible => true,
-            Status::Ineligible => false,
-            Status::NeedsReview => inputs
-                .reviews
-                .get(a.id.as_str())
-                .is_some_and(|r| r.eligible),
-        })
+        .filter(|(a, d)| d.admits(inputs.reviews.get(a.id.as_str()).copied()))
         .map(|(a, _)| a.id.as_str())
         .collect();
     input::check_decisions(

@@ -27,3 +27,12 @@ pub fn json<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
 pub fn text(bytes: &Bytes) -> Result<&str, ApiError> {
     std::str::from_utf8(bytes).map_err(|_| ApiError::BadRequest("the body is not UTF-8".to_owned()))
 }
+
+/// Decodes a JSON body, or gives the default when there is none.
+pub fn json_or_default<T: DeserializeOwned + Default>(bytes: &Bytes) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        json(bytes)
+    }
+}

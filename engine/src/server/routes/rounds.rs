@@ -155,11 +155,7 @@ pub async fn open(
     bytes: Bytes,
 ) -> Result<Json<RoundRecord>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let options: OpenRound = if bytes.is_empty() {
-        OpenRound::default()
-    } else {
-        body::json(&bytes)?
-    };
+    let options: OpenRound = body::json_or_default(&bytes)?;
     let record = load_award(&state, &award)?;
     if record.state == AwardState::Draft {
         return Err(ApiError::Conflict(format!(
@@ -182,10 +178,8 @@ pub async fn open(
         let (apps, reviews) = stored_applications(&state, &loaded, &award, None)?;
         apps.iter()
             .filter(|a| {
-                let d = laurel::decide(&loaded.award, a, &loaded.plugins);
-                d.status == laurel::Status::Eligible
-                    || (d.status == laurel::Status::NeedsReview
-                        && reviews.iter().any(|r| r.application == a.id && r.eligible))
+                laurel::decide(&loaded.award, a, &loaded.plugins)
+                    .admits(reviews.iter().find(|r| r.application == a.id))
             })
             .map(|a| a.id.to_string())
             .collect()
@@ -764,11 +758,7 @@ pub async fn advance(
     bytes: Bytes,
 ) -> Result<Json<RoundRecord>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let b: AdvanceBody = if bytes.is_empty() {
-        AdvanceBody::default()
-    } else {
-        body::json(&bytes)?
-    };
+    let b: AdvanceBody = body::json_or_default(&bytes)?;
     let (loaded, spec, _) = spec(&state, &award, &round)?;
     let mut r = load_round(&state, &award, &round)?;
     if r.status != RoundStatus::Closed {
