@@ -420,17 +420,8 @@ fn the_seoul_prize_runs_through_three_rounds() {
         "unanimous choice of the committee"
     );
     server.stop();
-    let verify = std::process::Command::new(env!("CARGO_BIN_EXE_laurel"))
-        .args(["audit", "verify"])
-        .arg(data.path())
-        .output()
-        .unwrap();
-    assert_eq!(
-        verify.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&verify.stdout)
-    );
+    let (code, out) = support::audit_verify(data.path());
+    assert_eq!(code, Some(0), "{out}");
 }
 
 #[test]

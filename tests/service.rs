@@ -280,18 +280,9 @@ fn the_seoul_prize_runs_its_whole_life_over_http() {
     );
 
     // The audit chain verifies.
-    let verify = Command::new(env!("CARGO_BIN_EXE_laurel"))
-        .args(["audit", "verify"])
-        .arg(data.path())
-        .output()
-        .unwrap();
-    assert_eq!(
-        verify.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&verify.stdout)
-    );
-    assert!(String::from_utf8_lossy(&verify.stdout).contains("chain intact"));
+    let (code, out) = support::audit_verify(data.path());
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("chain intact"), "{out}");
 
     let data2 = tempfile::tempdir().unwrap();
     let restored = Server::start_with(
@@ -360,13 +351,8 @@ fn audit_verify_detects_an_altered_record() {
             .unwrap();
         db.flush().unwrap();
     }
-    let verify = Command::new(env!("CARGO_BIN_EXE_laurel"))
-        .args(["audit", "verify"])
-        .arg(data.path())
-        .output()
-        .unwrap();
-    let out = String::from_utf8_lossy(&verify.stdout);
-    assert_eq!(verify.status.code(), Some(1), "{out}");
+    let (code, out) = support::audit_verify(data.path());
+    assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("record 2 was altered"), "{out}");
     {
         let db = sled::open(data.path().join("db")).unwrap();
@@ -376,10 +362,6 @@ fn audit_verify_detects_an_altered_record() {
             .unwrap();
         db.flush().unwrap();
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_laurel"))
-        .args(["audit", "verify"])
-        .arg(data.path())
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&out.stdout).contains("record 3 is missing"));
+    let (_, out) = support::audit_verify(data.path());
+    assert!(out.contains("record 3 is missing"), "{out}");
 }

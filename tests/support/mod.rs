@@ -14,6 +14,19 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// Runs `laurel audit verify` on a data folder: its exit code and output.
+pub fn audit_verify(data: &Path) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_laurel"))
+        .args(["audit", "verify"])
+        .arg(data)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
 /// A running server.
 pub struct Server {
     child: Option<Child>,

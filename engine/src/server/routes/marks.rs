@@ -57,28 +57,14 @@ pub async fn submit(
     )?
     .ok_or_else(|| ApiError::NotFound(format!("no application `{application}`")))?;
     let loaded = state.loaded(&award, app.version)?;
-    let text = body::text(&bytes)?;
     let body: MarksBody = body::json(&bytes)?;
-    let category = app
-        .application
-        .get("category")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let mut diagnostics = laurel::check_marks(&loaded.award, category, &body.marks);
-    if diagnostics.has_errors() {
-        diagnostics.locate_in(text);
-        return Err(ApiError::Invalid {
-            title: "The marks are invalid".to_owned(),
-            diagnostics: diagnostics.into_iter().collect(),
-        });
-    }
-    let evaluation = laurel::Evaluation {
-        schema: None,
-        judge: laurel::JudgeId::new(judge.clone()),
-        application: laurel::ApplicationId::new(application.clone()),
-        marks: body.marks,
-        comment: body.comment,
-    };
+    let evaluation = evaluation(
+        &loaded.award,
+        &app,
+        (&application, &judge),
+        (body.marks, body.comment),
+        body::text(&bytes)?,
+    )?;
     let k = key(&[award.as_bytes(), application.as_bytes(), judge.as_bytes()]);
     let replaced = state.store.get(Tree::Marks, &k)?.is_some();
     let mut batch = Batch::new();
@@ -99,6 +85,37 @@ pub async fn submit(
     Ok(Json(
         json!({ "award": award, "application": application, "judge": judge, "marks": evaluation.marks, "comment": evaluation.comment }),
     ))
+}
+
+/// Checks a judge's marks of a stored application against `award` (located in the request
+/// body `text` when invalid) and makes them an evaluation.
+pub(crate) fn evaluation(
+    award: &laurel::Award,
+    app: &ApplicationRecord,
+    (application, judge): (&str, &str),
+    (marks, comment): (BTreeMap<laurel::IndicatorId, laurel::Mark>, Option<String>),
+    text: &str,
+) -> Result<laurel::Evaluation, ApiError> {
+    let category = app
+        .application
+        .get("category")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let mut diagnostics = laurel::check_marks(award, category, &marks);
+    if diagnostics.has_errors() {
+        diagnostics.locate_in(text);
+        return Err(ApiError::Invalid {
+            title: "The marks are invalid".to_owned(),
+            diagnostics: diagnostics.into_iter().collect(),
+        });
+    }
+    Ok(laurel::Evaluation {
+        schema: None,
+        judge: laurel::JudgeId::new(judge),
+        application: laurel::ApplicationId::new(application),
+        marks,
+        comment,
+    })
 }
 
 pub async fn list(

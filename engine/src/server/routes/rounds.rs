@@ -463,26 +463,13 @@ fn check_and_store(
         &key(&[award.as_bytes(), app.as_bytes()]),
     )?
     .ok_or_else(|| ApiError::NotFound(format!("no application `{app}`")))?;
-    let category = record
-        .application
-        .get("category")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let mut d = laurel::check_marks(&loaded.award.for_round(spec), category, &b.marks);
-    if d.has_errors() {
-        d.locate_in(body::text(bytes)?);
-        return Err(ApiError::Invalid {
-            title: "The marks are invalid".to_owned(),
-            diagnostics: d.into_iter().collect(),
-        });
-    }
-    let evaluation = laurel::Evaluation {
-        schema: None,
-        judge: laurel::JudgeId::new(judge),
-        application: laurel::ApplicationId::new(app),
-        marks: b.marks,
-        comment: b.comment,
-    };
+    let evaluation = super::marks::evaluation(
+        &loaded.award.for_round(spec),
+        &record,
+        (app, judge),
+        (b.marks, b.comment),
+        body::text(bytes)?,
+    )?;
     let k = mark_key(award, round, app, judge);
     let before: Option<laurel::Evaluation> = get_json(state.store.as_ref(), Tree::RoundMarks, &k)?;
     let mut batch = Batch::new();
