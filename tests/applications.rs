@@ -8,7 +8,7 @@ use std::path::Path;
 
 #[test]
 fn bad_applications_report_exactly_the_expected_errors() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let folder = root.join("rubrics/seoul-smart-city-prize-2023");
     let source = std::fs::read_to_string(folder.join("award.json")).unwrap();
     let award = laurel::check_definition(&source, &|p: &str| std::fs::read(folder.join(p)))

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 fn dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples/conformance")
+        .join("../../examples/conformance")
         .join(name)
 }
 

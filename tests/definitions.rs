@@ -71,7 +71,7 @@ fn valid_definitions_have_no_diagnostics() {
 
 #[test]
 fn the_award_sha256_is_that_of_the_exact_bytes() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/valid/minimal.award.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/valid/minimal.award.json");
     let bytes = std::fs::read(&path).unwrap();
     let award = check_file(&path).award.unwrap();
     // Independent: the digest of the file as `sha256sum` computes it.
@@ -81,7 +81,7 @@ fn the_award_sha256_is_that_of_the_exact_bytes() {
 
 fn seoul() -> String {
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../rubrics/seoul-smart-city-prize-2023/award.json");
+        .join("../../rubrics/seoul-smart-city-prize-2023/award.json");
     std::fs::read_to_string(path).unwrap()
 }
 

@@ -12,7 +12,7 @@ use laurel::{
 };
 
 fn dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/seoul-smart-city-prize-2023")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/seoul-smart-city-prize-2023")
 }
 
 struct Beside(PathBuf);
@@ -26,7 +26,7 @@ impl PluginFiles for Beside {
 /// The Seoul rubric and its plugins (a rhai eligibility script and a wasm score module).
 fn seoul() -> (Award, PluginSet) {
     let folder =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../rubrics/seoul-smart-city-prize-2023");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rubrics/seoul-smart-city-prize-2023");
     let files = Beside(folder.clone());
     let report = check_definition(
         &std::fs::read_to_string(folder.join("award.json")).unwrap(),

@@ -10,7 +10,7 @@ use laurel::{Application, Award, Judge, PluginSet, assign, check_applications, c
 use serde_json::Value;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn seoul() -> Award {

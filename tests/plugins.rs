@@ -12,7 +12,7 @@ use laurel::{Limits, Plugin, PluginError, RhaiPlugin, WasmPlugin};
 use serde_json::json;
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../plugins/fixtures")
 }
 
 fn limits(spec: LimitsSpec) -> Limits {
@@ -165,7 +165,7 @@ fn the_host_survives_and_a_fresh_instance_serves_each_call() {
         ));
     }
     let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../rubrics/seoul-smart-city-prize-2023/plugins");
+        .join("../../rubrics/seoul-smart-city-prize-2023/plugins");
     let context = WasmPlugin::load(
         "context",
         &std::fs::read(folder.join("context-adjusted-score.wasm")).unwrap(),

@@ -17,7 +17,7 @@ impl PluginFiles for Beside {
 
 fn rubric_dir(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../rubrics")
+        .join("../../rubrics")
         .join(name)
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 
 #[test]
 fn committed_schemas_are_fresh() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas");
     for (name, schema) in laurel::schemas::all() {
         let committed = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
         assert!(
@@ -32,7 +32,7 @@ fn schemas_are_draft_2020_12_with_titles() {
 fn shipped_rubrics_follow_the_award_schema() {
     let schema = laurel::schemas::award_schema();
     let validator = jsonschema::draft202012::new(&schema).unwrap();
-    let rubrics = Path::new(env!("CARGO_MANIFEST_DIR")).join("../rubrics");
+    let rubrics = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rubrics");
     for entry in std::fs::read_dir(rubrics).unwrap() {
         let path = entry.unwrap().path().join("award.json");
         if path.exists() {

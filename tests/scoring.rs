@@ -176,7 +176,7 @@ fn run_case(dir: &Path) {
 
 #[test]
 fn scoring_cases() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/scoring");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scoring");
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
         .unwrap()
         .map(|e| e.unwrap().path())

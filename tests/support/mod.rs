@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// Runs `laurel audit verify` on a data folder: its exit code and output.

@@ -25,7 +25,7 @@ const CONNECTIONS: usize = 64;
 const DURATION: Duration = Duration::from_secs(5);
 
 fn root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// Reads one HTTP/1.1 response with a Content-Length; returns its status.

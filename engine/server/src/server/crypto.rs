@@ -221,7 +221,7 @@ mod tests {
 
     fn award() -> Award {
         let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../rubrics/seoul-smart-city-prize-2023");
+            .join("../../rubrics/seoul-smart-city-prize-2023");
         let source = std::fs::read_to_string(folder.join("award.json")).unwrap_or_default();
         laurel::check_definition(&source, &|p: &str| std::fs::read(folder.join(p)))
             .award
