@@ -105,6 +105,9 @@ pub fn check_applications(
     ApplicationChecker::new(award).check(award, document, plugins)
 }
 
+/// The most problems one `validate` call reports.
+const MESSAGES: usize = 100;
+
 /// Runs every plugin that declares the `validate` hook on an application.
 fn validate_with_plugins(
     award: &Award,
@@ -129,23 +132,32 @@ fn validate_with_plugins(
             });
         match result {
             Ok(output) => {
-                for e in output.errors {
+                for e in output.errors.into_iter().take(MESSAGES) {
                     let pointer = if e.pointer.starts_with('/') {
-                        format!("/{index}{}", e.pointer)
+                        format!("/{index}{}", crate::plugin::clean(&e.pointer, 200))
                     } else {
                         format!("/{index}")
                     };
                     out.push(
-                        Diagnostic::error(Code::Plugin, pointer, e.message)
-                            .with_hint(format!("reported by plugin `{}`", p.id)),
+                        Diagnostic::error(
+                            Code::Plugin,
+                            pointer,
+                            crate::plugin::clean(&e.message, hooks::REASON_BYTES),
+                        )
+                        .with_hint(format!("reported by plugin `{}`", p.id)),
                     );
                 }
             }
-            Err(e) => out.push(Diagnostic::error(
-                Code::Plugin,
-                format!("/{index}"),
-                format!("cannot be validated: {e}"),
-            )),
+            // A plugin that fails is the plugin's problem, not the application's: this
+            // application goes on unchecked by it (a warning says so), and so do the others.
+            Err(e) => out.push(
+                Diagnostic::warning(
+                    Code::Plugin,
+                    format!("/{index}"),
+                    format!("could not be checked by plugin `{}`: {e}", p.id),
+                )
+                .with_hint("the application is kept; an administrator should review it"),
+            ),
         }
     }
 }

@@ -74,6 +74,22 @@ pub struct Diagnostic {
     /// How to fix it, when there is something to say.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// Where in another file the problem lies (a plugin's script), when it does.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<Box<SourceLocation>>,
+}
+
+/// A place in a file other than the document a diagnostic's pointer points into.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceLocation {
+    /// The file, relative to the document's folder.
+    pub file: String,
+    /// 1-based line, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
 }
 
 impl Diagnostic {
@@ -87,6 +103,7 @@ impl Diagnostic {
             column: None,
             message: message.into(),
             hint: None,
+            source: None,
         }
     }
 
@@ -113,6 +130,22 @@ impl Diagnostic {
         self
     }
 
+    /// Locates the problem in another file.
+    #[must_use]
+    pub fn in_file(
+        mut self,
+        file: impl Into<String>,
+        line: Option<usize>,
+        column: Option<usize>,
+    ) -> Self {
+        self.source = Some(Box::new(SourceLocation {
+            file: file.into(),
+            line,
+            column,
+        }));
+        self
+    }
+
     /// Whether this is an error (not a warning).
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
@@ -133,6 +166,15 @@ impl fmt::Display for Diagnostic {
         write!(f, "{severity}[{}] at {pointer}", code_str(self.code))?;
         if let (Some(line), Some(column)) = (self.line, self.column) {
             write!(f, " ({line}:{column})")?;
+        }
+        if let Some(source) = &self.source {
+            write!(f, " in {}", source.file)?;
+            if let Some(line) = source.line {
+                write!(f, ":{line}")?;
+                if let Some(column) = source.column {
+                    write!(f, ":{column}")?;
+                }
+            }
         }
         write!(f, ": {}", self.message)?;
         if let Some(hint) = &self.hint {

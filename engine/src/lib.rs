@@ -7,6 +7,7 @@ mod diagnostics;
 mod eligibility;
 mod form_schema;
 mod ids;
+mod json;
 mod judging;
 mod locate;
 mod plugin;
@@ -27,25 +28,28 @@ pub use definition::model::{
 };
 pub use definition::wire;
 pub use definition::{DefinitionReport, PluginFiles, check_definition, parse_definition};
-pub use diagnostics::{Code, Diagnostic, Diagnostics, Severity};
+pub use diagnostics::{Code, Diagnostic, Diagnostics, Severity, SourceLocation};
 pub use eligibility::{CATEGORY_ADMITS_RULE, Decision, RuleFailure, Status, decide};
 pub use form_schema::application_schema;
 pub use ids::{
     ApplicantTypeId, ApplicationId, AwardId, CategoryId, CriterionId, FieldId, IndicatorId,
     JudgeId, PluginId, RuleId, ScaleId,
 };
+pub use json::{exact_decimal, strict_from_slice, strict_from_str};
 pub use judging::{
     AssignError, AssignmentPlan, Coverage, DeclaredConflict, Judge, advancing, assign, conflict,
 };
 pub use locate::SourceMap;
 pub use plugin::{
-    ABI_VERSION, Limits, Plugin, PluginError, PluginOutput, PluginSet, RhaiPlugin, WasmPlugin,
-    load_plugins,
+    ABI_VERSION, Busy, CountingAllocator, Limits, Plugin, PluginError, PluginOutput, PluginSet,
+    QUEUE_CAPACITY, RELEASE_AFTER_BYTES, RhaiPlugin, STACK_BYTES, STACK_STOP_BYTES, SandboxError,
+    WasmPlugin, clean, load_plugins, memory_accounting, on_plugin_thread, plugin_threads,
+    run_sandboxed, set_memory_release, spawn_sandboxed,
 };
 pub use scoring::{
     AdjustmentTrace, AggregationTrace, CategoryResult, CriterionTrace, EligibilityEntry,
     IndicatorTrace, InputErrors, JudgeMark, JudgeStats, JudgeTrace, NormalisedTrace,
-    PanelCriterion, PanelIndicator, Placed, RankTrace, Results, Trace, Unscored, check_marks,
-    evaluate,
+    PanelCriterion, PanelIndicator, Placed, RankTrace, Results, Trace, Unscored, check_hook_output,
+    check_marks, evaluate,
 };
 pub use text::Text;

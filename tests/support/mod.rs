@@ -43,6 +43,11 @@ impl Server {
     }
 
     pub fn start_with(data: &Path, rubrics: &Path, env: &[(&str, &str)]) -> Server {
+        Self::start_full(data, rubrics, env, &[])
+    }
+
+    /// Starts with extra environment and command-line arguments.
+    pub fn start_full(data: &Path, rubrics: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_laurel"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data)
@@ -54,7 +59,8 @@ impl Server {
             } else {
                 Stdio::null()
             })
-            .env_remove("LAUREL_DATA_KEY");
+            .env_remove("LAUREL_DATA_KEY")
+            .args(args);
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -107,6 +113,21 @@ impl Server {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// The server's resident memory, in KiB (Linux).
+    pub fn rss_kib(&self) -> u64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
     }
 
     pub fn admin(&self) -> &str {

@@ -423,6 +423,40 @@ pub struct Level {
 }
 
 impl Scale {
+    /// Whether a computed value is one this scale can hold: within its bounds and on its
+    /// steps, or one of its levels' values; if not, why.
+    pub fn holds(&self, value: Decimal) -> Result<(), String> {
+        match &self.kind {
+            ScaleKind::Numeric { min, max, step } => {
+                if value < *min || value > *max {
+                    return Err(format!("{value} is off the scale {min}..{max}"));
+                }
+                if let Some(step) = step
+                    && !value
+                        .checked_sub(*min)
+                        .and_then(|o| o.checked_rem(*step))
+                        .is_some_and(|r| r.is_zero())
+                {
+                    return Err(format!(
+                        "{value} is not on the scale's steps of {step} from {min}"
+                    ));
+                }
+                Ok(())
+            }
+            ScaleKind::Levels(levels) => {
+                if levels.iter().any(|l| l.value == value) {
+                    Ok(())
+                } else {
+                    let values: Vec<String> = levels.iter().map(|l| l.value.to_string()).collect();
+                    Err(format!(
+                        "{value} is not the value of a level ({})",
+                        values.join(", ")
+                    ))
+                }
+            }
+        }
+    }
+
     /// The lowest and highest value a mark can have.
     pub fn bounds(&self) -> (Decimal, Decimal) {
         match &self.kind {

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use crate::application::Application;
@@ -19,9 +18,15 @@ pub(super) enum Failure {
 
 type Record<'r> = Option<(&'r mut BTreeMap<String, Value>, &'r mut Vec<String>)>;
 
+/// What an eligibility plugin said: eligible, and its reasons; or its error.
+type PluginVerdict = Result<(bool, Vec<String>), String>;
+
 pub(super) struct Evaluator<'a> {
     pub application: &'a Application,
     pub plugins: &'a PluginSet,
+    /// Each plugin's verdict on this application: a plugin is called once per application,
+    /// however many rules ask it and however often a failed rule is read again.
+    pub verdicts: std::cell::RefCell<BTreeMap<String, PluginVerdict>>,
 }
 
 /// The value at a dotted path of an application's fields.
@@ -37,18 +42,7 @@ pub(crate) fn lookup<'v>(
     Some(current)
 }
 
-/// A JSON number as an exact decimal (through its shortest text).
-pub(crate) fn decimal(value: &Value) -> Option<Decimal> {
-    match value {
-        Value::Number(n) => {
-            let text = n.to_string();
-            Decimal::from_str(&text)
-                .ok()
-                .or_else(|| Decimal::from_scientific(&text).ok())
-        }
-        _ => None,
-    }
-}
+pub(crate) use crate::json::decimal;
 
 fn present(value: Option<&Value>) -> bool {
     match value {
@@ -145,24 +139,46 @@ impl Evaluator<'_> {
             }
             Condition::Not(inner) => !self.holds(inner, record)?,
             Condition::Plugin(plugin) => {
-                let input = json!({ "application": self.application });
-                let output = self
-                    .plugins
-                    .call(plugin, Hook::Eligibility, &input)
-                    .and_then(|out| {
-                        hooks::parse::<hooks::EligibilityOutput>(
-                            plugin.as_str(),
-                            Hook::Eligibility,
-                            out.value,
-                        )
-                    })
-                    .map_err(|e| Failure::Plugin(e.to_string()))?;
+                let (eligible, reasons) = self.verdict(plugin).map_err(Failure::Plugin)?;
                 if let Some((_, details)) = &mut record {
-                    details.extend(output.reasons);
+                    details.extend(reasons);
                 }
-                output.eligible
+                eligible
             }
         })
+    }
+}
+
+impl Evaluator<'_> {
+    fn verdict(&self, plugin: &crate::ids::PluginId) -> PluginVerdict {
+        if let Some(v) = self.verdicts.borrow().get(plugin.as_str()) {
+            return v.clone();
+        }
+        let input = json!({ "application": self.application });
+        let verdict = self
+            .plugins
+            .call(plugin, Hook::Eligibility, &input)
+            .and_then(|out| {
+                hooks::parse::<hooks::EligibilityOutput>(
+                    plugin.as_str(),
+                    Hook::Eligibility,
+                    out.value,
+                )
+            })
+            .map(|out| {
+                let reasons = out
+                    .reasons
+                    .iter()
+                    .take(hooks::REASONS)
+                    .map(|r| crate::plugin::clean(r, hooks::REASON_BYTES))
+                    .collect();
+                (out.eligible, reasons)
+            })
+            .map_err(|e| e.to_string());
+        self.verdicts
+            .borrow_mut()
+            .insert(plugin.as_str().to_owned(), verdict.clone());
+        verdict
     }
 }
 

@@ -64,6 +64,23 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// Sends an application to review for a reason outside its rules (a `validate` plugin that
+    /// failed on it): an eligible application then needs review; an ineligible one stays so.
+    pub fn require_review(&mut self, rule: &str, details: Vec<String>) {
+        self.failures.push(RuleFailure {
+            rule: rule.to_owned(),
+            outcome: Outcome::Review,
+            message: Text::Plain(
+                "a plugin could not check this application; an administrator decides".to_owned(),
+            ),
+            values: BTreeMap::new(),
+            details,
+        });
+        if self.status == Status::Eligible {
+            self.status = Status::NeedsReview;
+        }
+    }
+
     /// Whether the application is admitted: eligible, or needing review and admitted by the
     /// administrator's decision.
     pub fn admits(&self, review: Option<&crate::application::ReviewDecision>) -> bool {
@@ -116,6 +133,7 @@ pub fn decide(award: &Award, application: &Application, plugins: &PluginSet) -> 
     let evaluator = Evaluator {
         application,
         plugins,
+        verdicts: Default::default(),
     };
     for rule in award.eligibility.iter().chain(cat.eligibility.iter()) {
         if !rule.scope.includes(category, applicant_type) {

@@ -123,6 +123,28 @@ pub struct ValidateError {
     pub message: String,
 }
 
+/// The most reasons an eligibility plugin's verdict keeps.
+pub(crate) const REASONS: usize = 20;
+/// The longest reason kept, in bytes.
+pub(crate) const REASON_BYTES: usize = 1_024;
+
+/// The largest explanation of a score kept in a trace, in bytes of JSON: results hold one per
+/// application, so a plugin's explanation cannot blow them up.
+pub(crate) const EXPLANATION_BYTES: usize = 4_096;
+
+/// A score's explanation, or a note in its place when it is larger than
+/// [`EXPLANATION_BYTES`].
+pub(crate) fn capped_explanation(explanation: Option<Value>) -> Option<Value> {
+    let value = explanation?;
+    let size = serde_json::to_vec(&value).map_or(usize::MAX, |v| v.len());
+    if size <= EXPLANATION_BYTES {
+        return Some(value);
+    }
+    Some(Value::String(format!(
+        "explanation omitted: {size} bytes, more than the {EXPLANATION_BYTES} kept"
+    )))
+}
+
 /// Reads a hook's output into its type, or says why it is malformed.
 pub(crate) fn parse<T: serde::de::DeserializeOwned>(
     plugin: &str,
@@ -132,7 +154,7 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(
     serde_path_to_error::deserialize(value).map_err(|e| PluginError::MalformedOutput {
         plugin: plugin.to_owned(),
         hook: hook.as_str().to_owned(),
-        message: format!("at `{}`: {}", e.path(), e.inner()),
+        message: super::clean(&format!("at `{}`: {}", e.path(), e.inner()), 500),
     })
 }
 

@@ -1,12 +1,23 @@
 //! Every limit a plugin runs under: one value, the manifest's requests capped by the host.
+//!
+//! The stack limits are derived from the plugin threads' stack ([`STACK_BYTES`]): the worst
+//! legal script (the deepest call nesting, each level at the deepest expression nesting) and
+//! the deepest legal value (nesting bounded by the collection limit, since every level counts
+//! as an item) must fit in half of it with a debug build's frames, measured by
+//! `tests/plugins.rs` (`the_worst_legal_script_fits_the_plugin_stack`). The progress callback
+//! also stops a script whose stack use passes [`STACK_STOP_BYTES`], whatever its shape.
 
 use std::time::Duration;
 
 use serde::Serialize;
 
+use super::threads::STACK_BYTES;
 use crate::definition::wire::LimitsSpec;
 
-/// The limits of one plugin's calls.
+/// Stack use at which a script is stopped with the `stack` limit: half the plugin stack.
+pub const STACK_STOP_BYTES: usize = STACK_BYTES / 2;
+
+/// The limits of one plugin's calls and of loading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Limits {
     /// Wall-clock deadline of one call.
@@ -16,18 +27,32 @@ pub struct Limits {
     pub operations: u64,
     /// wasm: fuel per call.
     pub fuel: u64,
-    /// Linear memory (wasm) per call, in bytes.
+    /// Memory one call may hold: wasm linear memory; for rhai, bytes allocated by the call
+    /// (counted when the program installs `CountingAllocator`).
     pub memory_bytes: u64,
     /// Largest output, in bytes of JSON.
     pub output_bytes: u64,
+    /// Deepest nesting of the output's arrays and objects.
+    pub output_depth: u32,
     /// rhai: deepest function-call nesting.
     pub call_depth: u32,
     /// rhai: deepest expression nesting (at parse and at run time).
     pub expr_depth: u32,
-    /// rhai: longest string, in bytes.
+    /// rhai: longest string, in bytes (and all strings of one value together).
     pub string_bytes: u64,
-    /// rhai: largest array or map.
+    /// rhai: largest array or map (items of one value, nested ones included).
     pub collection_items: u64,
+    /// Longest message a plugin can pass on (an error, a reason, a log line), in bytes.
+    pub message_bytes: u64,
+    /// Largest plugin file: a rhai script or a wasm module, in bytes.
+    pub source_bytes: u64,
+    /// wasm: most functions a module may define.
+    pub module_functions: u32,
+    /// wasm: largest function body, in bytes.
+    pub function_bytes: u32,
+    /// Longest a plugin may take to compile.
+    #[serde(serialize_with = "millis")]
+    pub compile_time: Duration,
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -42,10 +67,16 @@ impl Limits {
         fuel: 50_000_000,
         memory_bytes: 16 << 20,
         output_bytes: 64 << 10,
+        output_depth: 32,
         call_depth: 24,
         expr_depth: 48,
         string_bytes: 64 << 10,
         collection_items: 10_000,
+        message_bytes: 1 << 10,
+        source_bytes: 4 << 20,
+        module_functions: 10_000,
+        function_bytes: 256 << 10,
+        compile_time: Duration::from_secs(10),
     };
 
     /// The most a manifest can ask for.
@@ -55,14 +86,20 @@ impl Limits {
         fuel: 2_000_000_000,
         memory_bytes: 256 << 20,
         output_bytes: 1 << 20,
+        output_depth: 32,
         call_depth: 48,
         expr_depth: 64,
         string_bytes: 1 << 20,
         collection_items: 100_000,
+        message_bytes: 1 << 10,
+        source_bytes: 4 << 20,
+        module_functions: 10_000,
+        function_bytes: 256 << 10,
+        compile_time: Duration::from_secs(10),
     };
 
     /// The limits for a plugin whose manifest asks for `spec`: each request, or the default,
-    /// capped by the maximum.
+    /// capped by the maximum. What a manifest cannot ask for stays at the default.
     pub fn resolve(spec: &LimitsSpec) -> Limits {
         let (d, m) = (Self::DEFAULT, Self::MAXIMA);
         let pick = |asked: Option<u64>, default: u64, max: u64| asked.unwrap_or(default).min(max);
@@ -101,5 +138,14 @@ mod tests {
         assert_eq!(l.timeout, Limits::MAXIMA.timeout);
         assert_eq!(l.operations, 10);
         assert_eq!(l.fuel, Limits::DEFAULT.fuel);
+    }
+
+    #[test]
+    fn no_default_exceeds_its_maximum() {
+        let (d, m) = (Limits::DEFAULT, Limits::MAXIMA);
+        assert!(d.timeout <= m.timeout && d.operations <= m.operations && d.fuel <= m.fuel);
+        assert!(d.memory_bytes <= m.memory_bytes && d.output_bytes <= m.output_bytes);
+        assert!(d.call_depth <= m.call_depth && d.expr_depth <= m.expr_depth);
+        assert!(d.string_bytes <= m.string_bytes && d.collection_items <= m.collection_items);
     }
 }

@@ -1,20 +1,30 @@
 //! The one interface every plugin host implements, the set of loaded plugins an evaluation
 //! calls through, and loading them from a checked award.
 
+mod cache;
 mod convert;
 pub(crate) mod hooks;
 mod limits;
+mod memory;
+mod rhai_builtins;
 mod rhai_host;
+pub(crate) mod threads;
+mod wasm_check;
 mod wasm_host;
 
 pub use hooks::schemas as hook_schemas;
-pub use limits::Limits;
+pub use limits::{Limits, STACK_STOP_BYTES};
+pub use memory::{CountingAllocator, RELEASE_AFTER_BYTES, memory_accounting, set_memory_release};
 pub use rhai_host::RhaiPlugin;
+pub use threads::{
+    Busy, QUEUE_CAPACITY, STACK_BYTES, SandboxError, on_plugin_thread, plugin_threads,
+    run_sandboxed, spawn_sandboxed,
+};
 pub use wasm_host::{ABI_VERSION, WasmPlugin};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -80,6 +90,21 @@ pub enum PluginError {
         /// More about it.
         detail: String,
     },
+    /// The plugin cannot be loaded: it does not compile, or breaks the ABI. `line` and `column`
+    /// locate the problem in a script, when known.
+    #[error("plugin `{plugin}` {message}{}", location(*line, *column))]
+    Invalid {
+        /// The plugin.
+        plugin: String,
+        /// What is wrong with it.
+        message: String,
+        /// 1-based line in the plugin's file.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        line: Option<usize>,
+        /// 1-based column in the plugin's file.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        column: Option<usize>,
+    },
     /// The plugin failed (a runtime error, a trap, a panic in the guest).
     #[error("plugin `{plugin}` failed: {message}")]
     Failed {
@@ -98,6 +123,113 @@ pub enum PluginError {
         /// What is wrong with it.
         message: String,
     },
+}
+
+fn location(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(" (line {l}, column {c})"),
+        (Some(l), None) => format!(" (line {l})"),
+        _ => String::new(),
+    }
+}
+
+impl PluginError {
+    /// The plugin's id.
+    pub fn plugin(&self) -> &str {
+        match self {
+            PluginError::NotLoaded { plugin }
+            | PluginError::NoSuchHook { plugin, .. }
+            | PluginError::Limit { plugin, .. }
+            | PluginError::Invalid { plugin, .. }
+            | PluginError::Failed { plugin, .. }
+            | PluginError::MalformedOutput { plugin, .. } => plugin,
+        }
+    }
+}
+
+/// The deadline of a call starting at `start` with `timeout`: the earlier of the two when the
+/// job it runs in has a deadline; `None` when the job's deadline has passed already.
+pub(crate) fn deadline(start: Instant, timeout: Duration) -> Option<Instant> {
+    let own = start + timeout;
+    match threads::job_deadline() {
+        Some(job) if job <= start => None,
+        Some(job) => Some(own.min(job)),
+        None => Some(own),
+    }
+}
+
+/// Refuses a plugin that took longer than its limit to compile.
+pub(crate) fn compiled_in_time(
+    plugin: &str,
+    started: Instant,
+    limits: &Limits,
+) -> Result<(), PluginError> {
+    let took = started.elapsed();
+    if took <= limits.compile_time {
+        return Ok(());
+    }
+    Err(PluginError::Limit {
+        plugin: plugin.to_owned(),
+        limit: "compile time".to_owned(),
+        detail: format!(
+            "{} ms, at most {} ms",
+            took.as_millis(),
+            limits.compile_time.as_millis()
+        ),
+    })
+}
+
+/// Refuses a plugin file larger than its limit; `limit` names it (`source size`, `module
+/// size`).
+pub(crate) fn small_enough(
+    plugin: &str,
+    limit: &str,
+    bytes: usize,
+    limits: &Limits,
+) -> Result<(), PluginError> {
+    if bytes as u64 <= limits.source_bytes {
+        return Ok(());
+    }
+    Err(PluginError::Limit {
+        plugin: plugin.to_owned(),
+        limit: limit.to_owned(),
+        detail: format!(
+            "the file has {bytes} bytes, at most {}",
+            limits.source_bytes
+        ),
+    })
+}
+
+/// How deeply a JSON value nests (a scalar is 0).
+pub(crate) fn depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Text from a plugin made safe to show: control characters (terminal escapes among them)
+/// and invisible direction overrides written out as `\u{..}`, line breaks and tabs as spaces,
+/// and at most `max_bytes` kept.
+pub fn clean(text: &str, max_bytes: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max_bytes) + 16);
+    for (at, c) in text.char_indices() {
+        if out.len() >= max_bytes {
+            out.push_str(&format!("… ({} more bytes)", text.len() - at));
+            break;
+        }
+        match c {
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control()
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}') =>
+            {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// The plugins an evaluation may call, by id.

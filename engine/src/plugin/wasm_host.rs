@@ -9,13 +9,14 @@
 //! `laurel.log(ptr: i32, len: i32)`; a module importing anything else (WASI included) is
 //! refused at load, with the import's name.
 //!
-//! Each call runs in a new instance (so nothing leaks between applications), with fuel set
-//! before the call, an epoch deadline (fuel does not count time spent in host calls), a memory
-//! cap, and an output size cap.
+//! A module is inspected before it is compiled (`wasm_check.rs`: size, functions, memory,
+//! tables), compiled on a plugin thread, and kept in a bounded cache by its SHA-256. Each call
+//! runs in a new instance (so nothing leaks between applications), with fuel set before the
+//! call, an epoch deadline (fuel does not count time spent in host calls), a memory cap, and
+//! an output size cap; its output is read strictly (duplicate keys refused, numbers exact).
 
-use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Instant;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -24,20 +25,21 @@ use wasmtime::{
     PoolingAllocationConfig, ResourceLimiter, Store, Trap, ValType,
 };
 
+use super::cache::Lru;
 use super::limits::Limits;
-use super::{Plugin, PluginError, PluginOutput};
+use super::threads::{self, TICK};
+use super::wasm_check::{self, TABLE_ELEMENTS, TABLES};
+use super::{Plugin, PluginError, PluginOutput, clean};
 use crate::definition::wire::Hook;
 
 /// The ABI version this host speaks.
 pub const ABI_VERSION: i32 = 1;
-/// How often the epoch advances; a call's deadline is counted in these ticks.
-const TICK: Duration = Duration::from_millis(5);
 /// Instances that can run at once (calls beyond that wait for none: they fail as plugin errors).
 const POOL_SLOTS: u32 = 128;
 /// The most a guest may log per call.
 const LOG_BYTES: usize = 16 << 10;
 
-/// The engine shared by every wasm plugin, with a thread that advances its epoch.
+/// The engine shared by every wasm plugin, its epoch advanced by the plugin clock.
 fn engine() -> Result<&'static Engine, String> {
     static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
     ENGINE
@@ -51,42 +53,28 @@ fn engine() -> Result<&'static Engine, String> {
             let mut pool = PoolingAllocationConfig::default();
             pool.total_core_instances(POOL_SLOTS)
                 .total_memories(POOL_SLOTS)
-                .total_tables(POOL_SLOTS)
+                .total_tables(POOL_SLOTS * TABLES as u32)
+                .max_tables_per_module(TABLES as u32)
+                .table_elements(TABLE_ELEMENTS as usize)
                 .max_memory_size(Limits::MAXIMA.memory_bytes as usize)
                 .linear_memory_keep_resident(4 << 20)
                 .max_unused_warm_slots(POOL_SLOTS / 2);
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
             let engine = Engine::new(&config).map_err(|e| e.to_string())?;
             let ticker = engine.clone();
-            std::thread::Builder::new()
-                .name("laurel-wasm-epoch".to_owned())
-                .spawn(move || {
-                    loop {
-                        std::thread::sleep(TICK);
-                        ticker.increment_epoch();
-                    }
-                })
-                .map_err(|e| format!("cannot start the epoch thread: {e}"))?;
+            let _ = threads::TICK_HOOKS.set(vec![Box::new(move || ticker.increment_epoch())]);
+            threads::clock_ms();
             Ok(engine)
         })
         .as_ref()
         .map_err(Clone::clone)
 }
 
-/// Compiles a module once per content: modules are cached by the SHA-256 of their bytes, so a
-/// plugin shared by several awards, or a rubric loaded again, is not compiled again.
-fn compiled(engine: &Engine, bytes: &[u8]) -> wasmtime::Result<Module> {
-    static CACHE: OnceLock<Mutex<HashMap<[u8; 32], Module>>> = OnceLock::new();
-    let key: [u8; 32] = Sha256::digest(bytes).into();
-    let cache = CACHE.get_or_init(Default::default);
-    if let Some(module) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
-        return Ok(module);
-    }
-    let module = Module::new(engine, bytes)?;
-    if let Ok(mut c) = cache.lock() {
-        c.insert(key, module.clone());
-    }
-    Ok(module)
+/// Compiled modules by the SHA-256 of their bytes: a plugin shared by several awards, or a
+/// rubric loaded again, is not compiled again. At most 64 modules and 256 MiB of code.
+fn cache() -> &'static Mutex<Lru<[u8; 32], Module>> {
+    static CACHE: OnceLock<Mutex<Lru<[u8; 32], Module>>> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(Lru::new(64, 256 << 20)))
 }
 
 /// What a store holds: the limits in force and the guest's log.
@@ -95,6 +83,7 @@ struct Guard {
     denied: Option<usize>,
     log: Vec<String>,
     log_bytes: usize,
+    message_bytes: usize,
 }
 
 impl ResourceLimiter for Guard {
@@ -117,7 +106,7 @@ impl ResourceLimiter for Guard {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= 10_000)
+        Ok(desired as u64 <= TABLE_ELEMENTS)
     }
 
     fn instances(&self) -> usize {
@@ -125,7 +114,7 @@ impl ResourceLimiter for Guard {
     }
 
     fn tables(&self) -> usize {
-        4
+        TABLES
     }
 
     fn memories(&self) -> usize {
@@ -133,8 +122,13 @@ impl ResourceLimiter for Guard {
     }
 }
 
-/// A compiled wasm plugin.
+/// A compiled wasm plugin. Cheap to clone.
+#[derive(Clone)]
 pub struct WasmPlugin {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
     id: String,
     pre: InstancePre<Guard>,
     limits: Limits,
@@ -143,8 +137,8 @@ pub struct WasmPlugin {
 impl std::fmt::Debug for WasmPlugin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WasmPlugin")
-            .field("id", &self.id)
-            .field("limits", &self.limits)
+            .field("id", &self.inner.id)
+            .field("limits", &self.inner.limits)
             .finish()
     }
 }
@@ -159,17 +153,55 @@ fn hook_number(hook: Hook) -> i32 {
     }
 }
 
+/// Compiles `binary` on a plugin thread, or takes it from the cache.
+fn compiled(id: &str, binary: Vec<u8>, limits: &Limits) -> Result<Module, PluginError> {
+    let invalid = |message: String| PluginError::Invalid {
+        plugin: id.to_owned(),
+        message,
+        line: None,
+        column: None,
+    };
+    let engine = engine().map_err(invalid)?;
+    let key: [u8; 32] = Sha256::digest(&binary).into();
+    if let Some(module) = cache().lock().ok().and_then(|mut c| c.get(&key)) {
+        return Ok(module);
+    }
+    let started = Instant::now();
+    let module = threads::run_sandboxed(None, move || {
+        Module::new(engine, &binary).map_err(|e| format!("{e:#}"))
+    })
+    .map_err(|e| invalid(e.to_string()))?
+    .map_err(|e| invalid(format!("is not a valid module: {}", clean(&e, 2_000))))?;
+    super::compiled_in_time(id, started, limits)?;
+    let range = module.image_range();
+    let code = (range.end as usize).saturating_sub(range.start as usize) as u64;
+    if let Ok(mut c) = cache().lock() {
+        c.insert(key, module.clone(), code.max(1));
+    }
+    Ok(module)
+}
+
 impl WasmPlugin {
-    /// Compiles `bytes` (a binary module, or WAT text) and checks its imports, exports and ABI
-    /// version.
+    /// Inspects `bytes` (a binary module, or WAT text), compiles it, and checks its imports,
+    /// exports and ABI version.
     pub fn load(id: &str, bytes: &[u8], limits: Limits) -> Result<Self, PluginError> {
-        let failed = |message: String| PluginError::Failed {
+        let failed = |message: String| PluginError::Invalid {
             plugin: id.to_owned(),
             message,
+            line: None,
+            column: None,
         };
+        super::small_enough(id, "module size", bytes.len(), &limits)?;
+        let binary = wat::parse_bytes(bytes)
+            .map_err(|e| failed(format!("is neither a wasm module nor WAT text: {e}")))?
+            .into_owned();
+        wasm_check::inspect(&binary, &limits).map_err(|r| PluginError::Limit {
+            plugin: id.to_owned(),
+            limit: r.limit.to_owned(),
+            detail: r.detail,
+        })?;
+        let module = compiled(id, binary, &limits)?;
         let engine = engine().map_err(failed)?;
-        let module =
-            compiled(engine, bytes).map_err(|e| failed(format!("is not a valid module: {e}")))?;
         for import in module.imports() {
             let allowed = import.module() == "laurel"
                 && import.name() == "log"
@@ -177,8 +209,8 @@ impl WasmPlugin {
             if !allowed {
                 return Err(failed(format!(
                     "imports `{}`.`{}`, but plugins may import only `laurel`.`log(i32, i32)`",
-                    import.module(),
-                    import.name()
+                    clean(import.module(), 200),
+                    clean(import.name(), 200)
                 )));
             }
         }
@@ -227,7 +259,8 @@ impl WasmPlugin {
                         let guard = caller.data_mut();
                         if guard.log_bytes + buf.len() <= LOG_BYTES {
                             guard.log_bytes += buf.len();
-                            guard.log.push(String::from_utf8_lossy(&buf).into_owned());
+                            let line = clean(&String::from_utf8_lossy(&buf), guard.message_bytes);
+                            guard.log.push(line);
                         }
                     }
                 },
@@ -237,11 +270,15 @@ impl WasmPlugin {
             .instantiate_pre(&module)
             .map_err(|e| failed(e.to_string()))?;
         let plugin = Self {
-            id: id.to_owned(),
-            pre,
-            limits,
+            inner: Arc::new(Inner {
+                id: id.to_owned(),
+                pre,
+                limits,
+            }),
         };
-        let version = plugin.abi_version()?;
+        let me = plugin.clone();
+        let version = threads::run_sandboxed(None, move || me.abi_version())
+            .map_err(|e| failed(e.to_string()))??;
         if version != ABI_VERSION {
             return Err(failed(format!(
                 "speaks ABI version {version}; this host speaks {ABI_VERSION}"
@@ -250,32 +287,31 @@ impl WasmPlugin {
         Ok(plugin)
     }
 
-    fn store(&self) -> Result<Store<Guard>, PluginError> {
-        let engine = engine().map_err(|message| PluginError::Failed {
-            plugin: self.id.clone(),
-            message,
-        })?;
+    fn store(&self, deadline: Instant) -> Result<Store<Guard>, PluginError> {
+        let engine = engine().map_err(|message| self.failed(message))?;
+        let limits = &self.inner.limits;
         let mut store = Store::new(
             engine,
             Guard {
-                memory_bytes: self.limits.memory_bytes as usize,
+                memory_bytes: limits.memory_bytes as usize,
                 denied: None,
                 log: Vec::new(),
                 log_bytes: 0,
+                message_bytes: limits.message_bytes as usize,
             },
         );
         store.limiter(|g| g);
-        store
-            .set_fuel(self.limits.fuel)
-            .map_err(|e| self.failed(e))?;
-        let ticks = (self.limits.timeout.as_micros() / TICK.as_micros()).max(1) as u64 + 1;
+        store.set_fuel(limits.fuel).map_err(|e| self.failed(e))?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ticks = (left.as_micros() / TICK.as_micros()) as u64 + 2;
         store.set_epoch_deadline(ticks);
         Ok(store)
     }
 
     fn abi_version(&self) -> Result<i32, PluginError> {
-        let mut store = self.store()?;
+        let mut store = self.store(Instant::now() + self.inner.limits.timeout)?;
         let instance = self
+            .inner
             .pre
             .instantiate(&mut store)
             .map_err(|e| self.trap(&store, e))?;
@@ -287,14 +323,14 @@ impl WasmPlugin {
 
     fn failed(&self, e: impl std::fmt::Display) -> PluginError {
         PluginError::Failed {
-            plugin: self.id.clone(),
-            message: e.to_string(),
+            plugin: self.inner.id.clone(),
+            message: clean(&e.to_string(), self.inner.limits.message_bytes as usize),
         }
     }
 
     fn limit(&self, limit: &str, detail: String) -> PluginError {
         PluginError::Limit {
-            plugin: self.id.clone(),
+            plugin: self.inner.id.clone(),
             limit: limit.to_owned(),
             detail,
         }
@@ -302,19 +338,17 @@ impl WasmPlugin {
 
     /// Names the limit a trap hit, or reports the trap.
     fn trap(&self, store: &Store<Guard>, e: wasmtime::Error) -> PluginError {
+        let limits = &self.inner.limits;
         if let Some(wanted) = store.data().denied {
             return self.limit(
                 "memory",
-                format!(
-                    "wanted {wanted} bytes, at most {}",
-                    self.limits.memory_bytes
-                ),
+                format!("wanted {wanted} bytes, at most {}", limits.memory_bytes),
             );
         }
         match e.downcast_ref::<Trap>() {
-            Some(Trap::OutOfFuel) => self.limit("fuel", format!("at most {}", self.limits.fuel)),
+            Some(Trap::OutOfFuel) => self.limit("fuel", format!("at most {}", limits.fuel)),
             Some(Trap::Interrupt) => {
-                self.limit("time", format!("{} ms", self.limits.timeout.as_millis()))
+                self.limit("time", format!("{} ms", limits.timeout.as_millis()))
             }
             Some(Trap::StackOverflow) => {
                 self.limit("stack", "the call stack is exhausted".to_owned())
@@ -323,16 +357,30 @@ impl WasmPlugin {
             None => self.failed(format!("{e:#}")),
         }
     }
-}
 
-impl Plugin for WasmPlugin {
-    fn call(&self, hook: Hook, input: &Value) -> Result<PluginOutput, PluginError> {
+    fn malformed(&self, hook: Hook, message: String) -> PluginError {
+        PluginError::MalformedOutput {
+            plugin: self.inner.id.clone(),
+            hook: hook.as_str().to_owned(),
+            message,
+        }
+    }
+
+    fn call_here(&self, hook: Hook, input: &Value) -> Result<PluginOutput, PluginError> {
         let start = Instant::now();
+        let limits = &self.inner.limits;
+        let deadline = super::deadline(start, limits.timeout).ok_or_else(|| {
+            self.limit(
+                "deadline",
+                "the request's deadline passed before the call".to_owned(),
+            )
+        })?;
         let bytes = serde_json::to_vec(input).map_err(|e| self.failed(e))?;
         let len = i32::try_from(bytes.len())
             .map_err(|_| self.limit("input", format!("{} bytes", bytes.len())))?;
-        let mut store = self.store()?;
+        let mut store = self.store(deadline)?;
         let instance = self
+            .inner
             .pre
             .instantiate(&mut store)
             .map_err(|e| self.trap(&store, e))?;
@@ -353,27 +401,51 @@ impl Plugin for WasmPlugin {
             .map_err(|_| self.failed("laurel_alloc returned memory out of bounds"))?;
         let packed = run
             .call(&mut store, (hook_number(hook), ptr, len))
-            .map_err(|e| self.trap(&store, e))?;
+            .map_err(|e| {
+                let error = self.trap(&store, e);
+                match error {
+                    PluginError::Limit { ref limit, .. }
+                        if limit == "time" && deadline < start + limits.timeout =>
+                    {
+                        self.limit(
+                            "deadline",
+                            "the request's deadline passed during the call".to_owned(),
+                        )
+                    }
+                    other => other,
+                }
+            })?;
         let (out_ptr, out_len) = (
             (packed >> 32) as u32 as usize,
             (packed & 0xffff_ffff) as u32 as u64,
         );
-        if out_len > self.limits.output_bytes {
+        if out_len > limits.output_bytes {
             return Err(self.limit(
                 "output",
-                format!("{out_len} bytes, at most {}", self.limits.output_bytes),
+                format!("{out_len} bytes, at most {}", limits.output_bytes),
             ));
         }
         let mut out = vec![0u8; out_len as usize];
         memory
             .read(&store, out_ptr, &mut out)
             .map_err(|_| self.malformed(hook, "the output lies outside memory".to_owned()))?;
-        let used = self
-            .limits
-            .fuel
-            .saturating_sub(store.get_fuel().unwrap_or(0));
-        let framed: Value = serde_json::from_slice(&out)
-            .map_err(|e| self.malformed(hook, format!("not JSON: {e}")))?;
+        let used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
+        let framed = crate::json::strict_from_slice(&out).map_err(|e| {
+            if e.to_string().starts_with("recursion limit exceeded") {
+                self.limit(
+                    "output depth",
+                    format!("nested deeper than {}", limits.output_depth),
+                )
+            } else {
+                self.malformed(hook, clean(&format!("not JSON: {e}"), 500))
+            }
+        })?;
+        if super::depth(&framed) > limits.output_depth as usize + 1 {
+            return Err(self.limit(
+                "output depth",
+                format!("nested deeper than {}", limits.output_depth),
+            ));
+        }
         let value = match framed {
             Value::Object(mut m) if m.len() == 1 && m.contains_key("ok") => {
                 m.remove("ok").unwrap_or(Value::Null)
@@ -382,12 +454,8 @@ impl Plugin for WasmPlugin {
                 let message = m
                     .get("error")
                     .and_then(Value::as_str)
-                    .unwrap_or("an error without a message")
-                    .to_owned();
-                return Err(PluginError::Failed {
-                    plugin: self.id.clone(),
-                    message,
-                });
+                    .unwrap_or("an error without a message");
+                return Err(self.failed(message));
             }
             _ => {
                 return Err(self.malformed(
@@ -396,6 +464,16 @@ impl Plugin for WasmPlugin {
                 ));
             }
         };
+        if Instant::now() > deadline {
+            return Err(self.limit(
+                "time",
+                format!(
+                    "{} ms, returned after {} ms",
+                    limits.timeout.as_millis(),
+                    start.elapsed().as_millis()
+                ),
+            ));
+        }
         let log = std::mem::take(&mut store.data_mut().log);
         Ok(PluginOutput {
             value,
@@ -406,12 +484,14 @@ impl Plugin for WasmPlugin {
     }
 }
 
-impl WasmPlugin {
-    fn malformed(&self, hook: Hook, message: String) -> PluginError {
-        PluginError::MalformedOutput {
-            plugin: self.id.clone(),
-            hook: hook.as_str().to_owned(),
-            message,
+impl Plugin for WasmPlugin {
+    fn call(&self, hook: Hook, input: &Value) -> Result<PluginOutput, PluginError> {
+        if threads::on_plugin_thread() {
+            return self.call_here(hook, input);
         }
+        let me = self.clone();
+        let input = input.clone();
+        threads::run_sandboxed(None, move || me.call_here(hook, &input))
+            .map_err(|e| self.failed(e))?
     }
 }

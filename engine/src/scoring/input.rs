@@ -43,7 +43,7 @@ pub(crate) struct Layout<'a> {
 }
 
 impl<'a> Layout<'a> {
-    fn new(category: &'a Category) -> Self {
+    pub(crate) fn new(category: &'a Category) -> Self {
         let mut indicators = Vec::new();
         let mut criteria = Vec::new();
         for c in &category.criteria {

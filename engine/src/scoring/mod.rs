@@ -3,6 +3,7 @@
 
 mod aggregate;
 mod arith;
+mod hook_output;
 mod input;
 mod normalise;
 mod order;
@@ -25,6 +26,7 @@ use arith::round;
 use input::{Inputs, Layout};
 use sheet::Unscorable;
 
+pub use hook_output::check_hook_output;
 pub use input::{InputErrors, check_marks};
 pub use results::{
     AdjustmentTrace, AggregationTrace, CategoryResult, CriterionTrace, EligibilityEntry,
@@ -566,7 +568,8 @@ fn finish<'a>(
         });
         let out = plugins.call(plugin, Hook::Score, &input)?;
         let used = out.used;
-        let output: hooks::ScoreOutput = hooks::parse(plugin.as_str(), Hook::Score, out.value)?;
+        let mut output: hooks::ScoreOutput = hooks::parse(plugin.as_str(), Hook::Score, out.value)?;
+        output.explanation = hooks::capped_explanation(output.explanation);
         if let Some((lo, hi)) = sheet::total_bounds(scoring, layout)
             && (output.score < lo || output.score > hi)
         {

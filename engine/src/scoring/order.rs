@@ -182,9 +182,17 @@ fn plugin_order(
             .iter()
             .copied()
             .find(|&i| candidates[i].app.id.as_str() == id.as_str())
-            .ok_or_else(|| format!("`order` names `{id}`, which is not among the tied"))?;
+            .ok_or_else(|| {
+                format!(
+                    "`order` names `{}`, which is not among the tied",
+                    crate::plugin::clean(&id, 100)
+                )
+            })?;
         if result.contains(&i) {
-            return Err(format!("`order` names `{id}` twice"));
+            return Err(format!(
+                "`order` names `{}` twice",
+                crate::plugin::clean(&id, 100)
+            ));
         }
         result.push(i);
     }

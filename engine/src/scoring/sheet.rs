@@ -228,15 +228,11 @@ pub(crate) fn computed_values(
             let out = plugins.call(plugin, Hook::Indicator, &input)?;
             let output: hooks::IndicatorOutput =
                 hooks::parse(plugin.as_str(), Hook::Indicator, out.value)?;
-            let (lo, hi) = ind.scale.bounds();
-            if output.value < lo || output.value > hi {
+            if let Err(why) = ind.scale.holds(output.value) {
                 return Err(PluginError::MalformedOutput {
                     plugin: plugin.to_string(),
                     hook: Hook::Indicator.as_str().to_owned(),
-                    message: format!(
-                        "value {} of indicator `{}` is off its scale {lo}..{hi}",
-                        output.value, ind.id
-                    ),
+                    message: format!("the value of indicator `{}`: {why}", ind.id),
                 }
                 .into());
             }

@@ -41,7 +41,7 @@ pub fn award(rubric: &Path) -> anyhow::Result<Option<Award>> {
 pub fn json(path: &Path) -> anyhow::Result<(String, serde_json::Value)> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read `{}`", path.display()))?;
-    let value = serde_json::from_str(&text)
+    let value = laurel::strict_from_str(&text)
         .with_context(|| format!("`{}` is not valid JSON", path.display()))?;
     Ok((text, value))
 }

@@ -104,6 +104,10 @@ enum Command {
         /// Rubrics installed on start (each folder with an award.json).
         #[arg(long, default_value = "rubrics")]
         rubrics: PathBuf,
+        /// The longest the plugin work of one request may take, in milliseconds: past it, its
+        /// remaining plugin calls fail at once and it is answered with their errors.
+        #[arg(long, default_value_t = 10_000)]
+        plugin_deadline_ms: u64,
     },
     /// Drive a server's judging rounds: judges, open, recusals, close, corrections, advancement.
     Rounds {
@@ -175,7 +179,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data,
             listen,
             rubrics,
-        } => serve::run(&data, &listen, &rubrics),
+            plugin_deadline_ms,
+        } => serve::run(
+            &data,
+            &listen,
+            &rubrics,
+            std::time::Duration::from_millis(plugin_deadline_ms),
+        ),
         Command::Audit {
             command: AuditCommand::Verify { data },
         } => audit::verify(&data),

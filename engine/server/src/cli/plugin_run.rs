@@ -30,8 +30,7 @@ pub fn run(rubric: &Path, plugin: &str, hook: &str, input: &str) -> anyhow::Resu
     } else {
         input.to_owned()
     };
-    let value: serde_json::Value =
-        serde_json::from_str(&text).context("the input is not valid JSON")?;
+    let value = laurel::strict_from_str(&text).context("the input is not valid JSON")?;
     let Some(decl) = award.plugin(plugin) else {
         anyhow::bail!("the award declares no plugin `{plugin}`");
     };
@@ -41,7 +40,11 @@ pub fn run(rubric: &Path, plugin: &str, hook: &str, input: &str) -> anyhow::Resu
             hook.as_str()
         );
     }
-    match plugins.call(&decl.id, hook, &value) {
+    // The same checks as in a batch: the hook's shape, the scales, the bounds.
+    let result = plugins.call(&decl.id, hook, &value).and_then(|out| {
+        laurel::check_hook_output(&award, decl.id.as_str(), hook, &value, &out.value).map(|()| out)
+    });
+    match result {
         Ok(out) => {
             println!("{}", serde_json::to_string_pretty(&out)?);
             Ok(ExitCode::from(EXIT_OK))
@@ -51,7 +54,7 @@ pub fn run(rubric: &Path, plugin: &str, hook: &str, input: &str) -> anyhow::Resu
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({ "error": e }))?
             );
-            eprintln!("error: {e}");
+            eprintln!("error: {}", super::render::terminal_safe(&e.to_string()));
             Ok(ExitCode::from(EXIT_INVALID))
         }
     }

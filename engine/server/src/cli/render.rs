@@ -56,7 +56,7 @@ pub fn render_text(file: &str, source: &str, d: &Diagnostic) -> String {
         .zip(d.column)
         .and_then(|(l, c)| offset_of(source, l, c));
     let rendered = Rendered {
-        message: d.message.clone(),
+        message: terminal_safe(&d.message),
         code: serde_json::to_value(d.code)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
@@ -65,8 +65,8 @@ pub fn render_text(file: &str, source: &str, d: &Diagnostic) -> String {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         },
-        help: d.hint.clone(),
-        snippet: NamedSource::new(file, source.to_owned()),
+        help: d.hint.as_deref().map(terminal_safe),
+        snippet: NamedSource::new(file, same_length_safe(source)),
         label: offset
             .map(|o| LabeledSpan::new(Some(format!("at {pointer}")), o, token_len(source, o))),
     };
@@ -81,6 +81,24 @@ pub fn render_text(file: &str, source: &str, d: &Diagnostic) -> String {
         out = format!("{location}: {d}\n");
     }
     out
+}
+
+/// The source with each character `terminal_safe` would escape replaced by one of the same
+/// length in bytes, so that offsets into it still hold.
+fn same_length_safe(source: &str) -> String {
+    source
+        .chars()
+        .map(|c| {
+            if terminal_safe(c.encode_utf8(&mut [0; 4])).chars().count() == 1 {
+                return c;
+            }
+            match c.len_utf8() {
+                1 => '?',
+                2 => '¿',
+                _ => '\u{fffd}',
+            }
+        })
+        .collect()
 }
 
 fn offset_of(source: &str, line: usize, column: usize) -> Option<usize> {
@@ -117,4 +135,34 @@ fn token_len(source: &str, offset: usize) -> usize {
     rest.find([',', '}', ']', '\n', '{', '['])
         .unwrap_or(rest.len())
         .max(1)
+}
+
+/// Text made safe for a terminal: control characters other than line breaks and tabs (escape
+/// sequences among them) and invisible direction overrides are written out as `\u{..}`, so
+/// that nothing a rubric, an application or a plugin wrote can move the cursor, clear the
+/// screen or reverse what follows.
+pub fn terminal_safe(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let invisible = matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
+        if (c.is_control() && c != '\n' && c != '\t') || invisible {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_and_overrides_are_written_out() {
+        assert_eq!(
+            terminal_safe("a\u{1b}[2Jb\u{202e}c\nd"),
+            "a\\u{1b}[2Jb\\u{202e}c\nd"
+        );
+    }
 }

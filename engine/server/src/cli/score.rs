@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use laurel::{Award, Marks, Results, Status};
 
 use super::load::{self, render_all};
+use super::render::terminal_safe;
 use super::{EXIT_INVALID, EXIT_OK};
 
 /// Output formats of `score`.
@@ -23,6 +24,23 @@ pub enum ScoreFormat {
 }
 
 pub fn run(
+    rubric: &Path,
+    applications: &Path,
+    marks: &Path,
+    format: ScoreFormat,
+) -> anyhow::Result<ExitCode> {
+    // The whole batch runs on a plugin thread, so that its plugin calls run in place.
+    let (rubric, applications, marks) = (
+        rubric.to_path_buf(),
+        applications.to_path_buf(),
+        marks.to_path_buf(),
+    );
+    laurel::run_sandboxed(None, move || {
+        run_here(&rubric, &applications, &marks, format)
+    })?
+}
+
+fn run_here(
     rubric: &Path,
     applications: &Path,
     marks: &Path,
@@ -122,8 +140,11 @@ pub fn run(
         ScoreFormat::Json => {
             serde_json::to_string_pretty(&results).context("cannot serialise the results")? + "\n"
         }
+        ScoreFormat::Csv if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
+            terminal_safe(&csv_rows(&award, &results)?)
+        }
         ScoreFormat::Csv => csv_rows(&award, &results)?,
-        ScoreFormat::Table => table(&award, &results),
+        ScoreFormat::Table => terminal_safe(&table(&award, &results)),
     };
     print!("{out}");
     Ok(ExitCode::from(EXIT_OK))

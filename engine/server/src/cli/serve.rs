@@ -11,7 +11,12 @@ use super::EXIT_OK;
 use crate::server::{AppState, bootstrap_admin, crypto::Sealer, install_rubrics, router};
 use crate::store::SledStore;
 
-pub fn run(data: &Path, listen: &str, rubrics: &Path) -> anyhow::Result<ExitCode> {
+pub fn run(
+    data: &Path,
+    listen: &str,
+    rubrics: &Path,
+    plugin_deadline: std::time::Duration,
+) -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LAUREL_LOG")
@@ -28,7 +33,8 @@ pub fn run(data: &Path, listen: &str, rubrics: &Path) -> anyhow::Result<ExitCode
     for id in install_rubrics(store.as_ref(), rubrics)? {
         println!("laurel: installed rubric {id} (version 1, draft)");
     }
-    let state = AppState::new(store, sealer);
+    let mut state = AppState::new(store, sealer);
+    state.plugin_deadline = plugin_deadline;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

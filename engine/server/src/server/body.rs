@@ -5,10 +5,13 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
-/// Decodes a JSON body; serde_json's recursion limit (128) bounds its depth.
+/// Decodes a JSON body; serde_json's recursion limit (128) bounds its depth. Read strictly
+/// first: a key given twice is refused (never "the last one wins"), and numbers keep their
+/// exact decimal text.
 pub fn json<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let strict = laurel::strict_from_slice(bytes)
+        .map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}")))?;
+    let value = serde_path_to_error::deserialize(strict).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         let at = if path == "." {
@@ -18,8 +21,6 @@ pub fn json<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
         };
         ApiError::BadRequest(format!("invalid JSON{at}: {inner}"))
     })?;
-    de.end()
-        .map_err(|e| ApiError::BadRequest(format!("invalid JSON: {e}")))?;
     Ok(value)
 }
 

@@ -28,6 +28,8 @@ pub enum ApiError {
     },
     /// 500: something broke on our side.
     Internal(String),
+    /// 503: the server is too busy now; try again after a second.
+    Unavailable(String),
 }
 
 #[derive(Serialize)]
@@ -107,6 +109,18 @@ impl IntoResponse for ApiError {
                     format!("{errors} problems; each is located in `errors`"),
                     Some(&diagnostics),
                 )
+            }
+            ApiError::Unavailable(d) => {
+                let mut r = problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "The server is busy",
+                    d,
+                    None,
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                r
             }
             ApiError::Internal(message) => {
                 let mut id = [0u8; 6];

@@ -12,7 +12,7 @@ mod openapi;
 mod records;
 mod routes;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -48,8 +48,15 @@ pub struct Loaded {
     pub checker: laurel::ApplicationChecker,
 }
 
-/// Checked versions by award and version number.
-type VersionCache = Mutex<HashMap<(String, u32), Arc<Loaded>>>;
+/// Checked versions by award and version number, the oldest loaded evicted first beyond
+/// [`VERSIONS_CACHED`].
+type VersionCache = Mutex<(HashMap<(String, u32), Arc<Loaded>>, VecDeque<(String, u32)>)>;
+
+/// How many checked versions are kept loaded.
+pub const VERSIONS_CACHED: usize = 64;
+/// The longest the plugin work of one request may take, by default: past it, its remaining
+/// plugin calls fail at once and it is answered with their errors.
+pub const PLUGIN_DEADLINE: Duration = Duration::from_secs(10);
 
 /// What every route shares.
 #[derive(Clone)]
@@ -59,6 +66,8 @@ pub struct AppState {
     /// Seals personal data.
     pub sealer: Arc<crypto::Sealer>,
     cache: Arc<VersionCache>,
+    /// The longest the plugin work of one request may take.
+    pub plugin_deadline: Duration,
 }
 
 impl std::fmt::Debug for AppState {
@@ -74,13 +83,33 @@ impl AppState {
             store,
             sealer: Arc::new(sealer),
             cache: Arc::default(),
+            plugin_deadline: PLUGIN_DEADLINE,
         }
     }
 
-    /// A published version of an award, checked and loaded once.
-    pub fn loaded(&self, award: &str, version: u32) -> Result<Arc<Loaded>, ApiError> {
+    /// Runs engine work (anything that may call or compile a plugin) on a plugin thread, with
+    /// the request's plugin deadline, and waits for it without holding a runtime worker: the
+    /// other routes answer meanwhile. 503 when too many jobs wait.
+    pub async fn engine<R, F>(&self, job: F) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: FnOnce() -> R + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let deadline = std::time::Instant::now() + self.plugin_deadline;
+        laurel::spawn_sandboxed(Some(deadline), job, move |r| {
+            let _ = tx.send(r);
+        })
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        rx.await
+            .map_err(|_| ApiError::Internal("a job failed on its plugin thread".to_owned()))
+    }
+
+    /// A published version of an award, checked and loaded once (on a plugin thread: loading
+    /// compiles its plugins).
+    pub async fn loaded(&self, award: &str, version: u32) -> Result<Arc<Loaded>, ApiError> {
         let key = (award.to_owned(), version);
-        if let Some(l) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        if let Some(l) = self.cache.lock().ok().and_then(|c| c.0.get(&key).cloned()) {
             return Ok(l);
         }
         let record: VersionRecord = get_json(
@@ -90,27 +119,41 @@ impl AppState {
         )?
         .ok_or_else(|| ApiError::NotFound(format!("award `{award}` has no version {version}")))?;
         let files = decode_files(&record.files)?;
-        let report = laurel::check_definition(&record.definition, &files);
-        let checked = report.award.ok_or_else(|| {
-            ApiError::Internal(format!(
-                "stored version {version} of `{award}` no longer checks"
-            ))
-        })?;
-        let plugins = laurel::load_plugins(&checked, &files).map_err(|d| {
-            ApiError::Internal(format!(
-                "plugins of `{award}` v{version} do not load: {} problems",
-                d.len()
-            ))
-        })?;
-        let checker = laurel::ApplicationChecker::new(&checked);
-        let loaded = Arc::new(Loaded {
-            award: checked,
-            plugins,
-            version,
-            checker,
-        });
+        let id = award.to_owned();
+        let loaded = self
+            .engine(move || -> Result<Loaded, ApiError> {
+                let report = laurel::check_definition(&record.definition, &files);
+                let checked = report.award.ok_or_else(|| {
+                    ApiError::Internal(format!(
+                        "stored version {version} of `{id}` no longer checks"
+                    ))
+                })?;
+                let plugins = laurel::load_plugins(&checked, &files).map_err(|d| {
+                    ApiError::Internal(format!(
+                        "plugins of `{id}` v{version} do not load: {} problems",
+                        d.len()
+                    ))
+                })?;
+                let checker = laurel::ApplicationChecker::new(&checked);
+                Ok(Loaded {
+                    award: checked,
+                    plugins,
+                    version,
+                    checker,
+                })
+            })
+            .await??;
+        let loaded = Arc::new(loaded);
         if let Ok(mut c) = self.cache.lock() {
-            c.insert(key, loaded.clone());
+            let (map, order) = &mut *c;
+            if map.insert(key.clone(), loaded.clone()).is_none() {
+                order.push_back(key);
+            }
+            while order.len() > VERSIONS_CACHED {
+                if let Some(old) = order.pop_front() {
+                    map.remove(&old);
+                }
+            }
         }
         Ok(loaded)
     }

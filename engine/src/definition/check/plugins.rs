@@ -58,7 +58,10 @@ impl Checker<'_> {
                     "a hook is listed twice",
                 );
             }
-            self.plugin_file(&p.path, &p.sha256, &pointer);
+            if let Some(bytes) = self.plugin_file(&p.path, &p.sha256, &pointer) {
+                let hooks: Vec<Hook> = hooks.iter().copied().collect();
+                self.compiles(p, &bytes, &hooks, &pointer);
+            }
             out.push(PluginDecl {
                 id: p.id.clone(),
                 kind: p.kind,
@@ -71,7 +74,54 @@ impl Checker<'_> {
         out
     }
 
-    fn plugin_file(&mut self, path: &str, sha256: &str, pointer: &str) {
+    /// Loads a plugin as the engine will run it, so that one that does not compile (or breaks
+    /// the ABI, or declares more than its limits) is refused now, located in its file.
+    fn compiles(
+        &mut self,
+        p: &crate::definition::wire::PluginSpec,
+        bytes: &[u8],
+        hooks: &[Hook],
+        pointer: &str,
+    ) {
+        let limits = crate::plugin::Limits::resolve(&p.limits);
+        let loaded = match p.kind {
+            crate::definition::wire::PluginKind::Rhai => match std::str::from_utf8(bytes) {
+                Ok(source) => {
+                    crate::plugin::RhaiPlugin::load(p.id.as_str(), source, hooks, limits).map(drop)
+                }
+                Err(e) => {
+                    self.push(
+                        Diagnostic::error(
+                            Code::Plugin,
+                            format!("{pointer}/path"),
+                            format!("plugin file `{}` is not UTF-8 text", p.path),
+                        )
+                        .in_file(&p.path, None, None)
+                        .with_hint(format!(
+                            "the first bad byte is at offset {}",
+                            e.valid_up_to()
+                        )),
+                    );
+                    return;
+                }
+            },
+            crate::definition::wire::PluginKind::Wasm => {
+                crate::plugin::WasmPlugin::load(p.id.as_str(), bytes, limits).map(drop)
+            }
+        };
+        if let Err(e) = loaded {
+            let (line, column) = match &e {
+                crate::plugin::PluginError::Invalid { line, column, .. } => (*line, *column),
+                _ => (None, None),
+            };
+            self.push(
+                Diagnostic::error(Code::Plugin, format!("{pointer}/path"), e.to_string())
+                    .in_file(&p.path, line, column),
+            );
+        }
+    }
+
+    fn plugin_file(&mut self, path: &str, sha256: &str, pointer: &str) -> Option<Vec<u8>> {
         let inside = !path.is_empty()
             && Path::new(path)
                 .components()
@@ -85,7 +135,7 @@ impl Checker<'_> {
                 )
                 .with_hint("give a relative path below the folder of the definition, such as `plugins/rules.rhai`"),
             );
-            return;
+            return None;
         }
         match self.files.read(path) {
             Ok(bytes) => {
@@ -103,7 +153,9 @@ impl Checker<'_> {
                             "if the change is intended, update `sha256`: `sha256sum` prints it",
                         ),
                     );
+                    return None;
                 }
+                Some(bytes)
             }
             Err(e) => {
                 let why = if e.kind() == std::io::ErrorKind::NotFound {
@@ -119,6 +171,7 @@ impl Checker<'_> {
                     )
                     .with_hint("paths are relative to the folder of the definition"),
                 );
+                None
             }
         }
     }

@@ -25,7 +25,7 @@ use crate::store::{
 const SUBMITTERS: &[Role] = &[Role::Admin, Role::Applicant, Role::Integrator];
 
 /// The award's current version, which must be open.
-fn open_award(state: &AppState, id: &str) -> Result<std::sync::Arc<Loaded>, ApiError> {
+async fn open_award(state: &AppState, id: &str) -> Result<std::sync::Arc<Loaded>, ApiError> {
     let record = load_award(state, id)?;
     if record.state != AwardState::Open {
         return Err(ApiError::Conflict(format!(
@@ -35,13 +35,25 @@ fn open_award(state: &AppState, id: &str) -> Result<std::sync::Arc<Loaded>, ApiE
     let version = record
         .current()
         .ok_or_else(|| ApiError::Conflict(format!("award `{id}` has no published version")))?;
-    state.loaded(id, version)
+    state.loaded(id, version).await
 }
 
-/// Checks one application against the form, locating problems in the request body.
-fn checked(loaded: &Loaded, text: &str, value: Value) -> Result<laurel::Application, ApiError> {
-    let (diagnostics, apps) =
-        laurel::check_applications(&loaded.award, &Value::Array(vec![value]), &loaded.plugins);
+/// Checks one application against the form (on a plugin thread: `validate` plugins run),
+/// locating problems in the request body. Also returns the warnings of `validate` plugins
+/// that failed: the application is kept, and needs review.
+async fn checked(
+    state: &AppState,
+    loaded: &std::sync::Arc<Loaded>,
+    text: &str,
+    value: Value,
+) -> Result<(laurel::Application, Vec<String>), ApiError> {
+    let l = loaded.clone();
+    let (diagnostics, apps) = state
+        .engine(move || {
+            l.checker
+                .check(&l.award, &Value::Array(vec![value]), &l.plugins)
+        })
+        .await?;
     let mut located: laurel::Diagnostics = diagnostics
         .into_iter()
         .map(|d| laurel::Diagnostic {
@@ -54,8 +66,13 @@ fn checked(loaded: &Loaded, text: &str, value: Value) -> Result<laurel::Applicat
         })
         .collect();
     located.locate_in(text);
+    let unchecked: Vec<String> = located
+        .iter()
+        .filter(|d| !d.is_error() && d.code == laurel::Code::Plugin)
+        .map(|d| d.message.clone())
+        .collect();
     match apps.and_then(|mut a| a.pop()) {
-        Some(app) if !located.has_errors() => Ok(app),
+        Some(app) if !located.has_errors() => Ok((app, unchecked)),
         _ => Err(ApiError::Invalid {
             title: "The application is invalid".to_owned(),
             diagnostics: located.into_iter().collect(),
@@ -67,16 +84,24 @@ fn app_key(award: &str, app: &str) -> Vec<u8> {
     key(&[award.as_bytes(), app.as_bytes()])
 }
 
-fn store_application(
+#[allow(clippy::too_many_arguments)]
+async fn store_application(
     state: &AppState,
     caller: &Caller,
-    loaded: &Loaded,
+    loaded: &std::sync::Arc<Loaded>,
     app: &laurel::Application,
+    unchecked: Vec<String>,
     owner: &str,
     submitted_at: Option<String>,
     action: &str,
 ) -> Result<Value, ApiError> {
-    let decision = laurel::decide(&loaded.award, app, &loaded.plugins);
+    let (l, a) = (loaded.clone(), app.clone());
+    let mut decision = state
+        .engine(move || laurel::decide(&l.award, &a, &l.plugins))
+        .await?;
+    if !unchecked.is_empty() {
+        decision.require_review("validate-plugins", unchecked);
+    }
     let mut sealed = serde_json::to_value(app).map_err(|e| ApiError::Internal(e.to_string()))?;
     crypto::seal(&loaded.award, &state.sealer, &mut sealed);
     let at = now();
@@ -115,10 +140,10 @@ pub async fn submit(
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(SUBMITTERS)?;
-    let loaded = open_award(&state, &award)?;
+    let loaded = open_award(&state, &award).await?;
     let text = body::text(&bytes)?;
     let value: Value = body::json(&bytes)?;
-    let app = checked(&loaded, text, value)?;
+    let (app, unchecked) = checked(&state, &loaded, text, value).await?;
     if state
         .store
         .get(Tree::Applications, &app_key(&award, app.id.as_str()))?
@@ -134,10 +159,12 @@ pub async fn submit(
         &caller,
         &loaded,
         &app,
+        unchecked,
         &caller.key,
         None,
         "application.submit",
-    )?;
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(out)))
 }
 
@@ -176,9 +203,9 @@ pub async fn update(
             "application `{id}` was withdrawn"
         )));
     }
-    let loaded = open_award(&state, &award)?;
+    let loaded = open_award(&state, &award).await?;
     let text = body::text(&bytes)?;
-    let app = checked(&loaded, text, body::json(&bytes)?)?;
+    let (app, unchecked) = checked(&state, &loaded, text, body::json(&bytes)?).await?;
     if app.id.as_str() != id {
         return Err(ApiError::BadRequest(format!(
             "the body's id `{}` is not `{id}`",
@@ -190,10 +217,12 @@ pub async fn update(
         &caller,
         &loaded,
         &app,
+        unchecked,
         &record.owner,
         Some(record.submitted_at),
         "application.update",
-    )?;
+    )
+    .await?;
     Ok(Json(out))
 }
 
@@ -245,7 +274,7 @@ pub(crate) fn assigned(
 }
 
 /// What the caller may see of a stored application, or `None`.
-fn view(
+async fn view(
     state: &AppState,
     caller: &Caller,
     record: &ApplicationRecord,
@@ -257,7 +286,7 @@ fn view(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let loaded = state.loaded(&record.award, record.version)?;
+    let loaded = state.loaded(&record.award, record.version).await?;
     let mut app = record.application.clone();
     let (visible, open, redact, judge) = match caller.role {
         Role::Admin => (true, true, false, false),
@@ -314,7 +343,7 @@ pub async fn list(
     )?;
     let mut out = Vec::new();
     for r in &records {
-        if let Some(v) = view(&state, &caller, r, &assignment)? {
+        if let Some(v) = view(&state, &caller, r, &assignment).await? {
             out.push(v);
         }
     }
@@ -328,7 +357,8 @@ pub async fn get(
 ) -> Result<Json<Value>, ApiError> {
     let record = load_application(&state, &award, &id)?;
     let assignment = judge_assignment(&state, &caller, &award)?;
-    view(&state, &caller, &record, &assignment)?
+    view(&state, &caller, &record, &assignment)
+        .await?
         .map(Json)
         .ok_or_else(|| ApiError::Forbidden(format!("this key may not see application `{id}`")))
 }

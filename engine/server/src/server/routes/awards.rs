@@ -31,10 +31,14 @@ fn pinned_files(state: &AppState, text: &str) -> Result<BTreeMap<String, Vec<u8>
     Ok(files)
 }
 
-/// Checks a definition as the CLI does; 422 with every located problem when invalid.
-fn check(state: &AppState, text: &str) -> Result<laurel::Award, ApiError> {
+/// Checks a definition as the CLI does (compiling its plugins, on a plugin thread); 422 with
+/// every located problem when invalid.
+async fn check(state: &AppState, text: &str) -> Result<laurel::Award, ApiError> {
     let files = pinned_files(state, text)?;
-    let report = laurel::check_definition(text, &files);
+    let source = text.to_owned();
+    let report = state
+        .engine(move || laurel::check_definition(&source, &files))
+        .await?;
     report.award.ok_or_else(|| ApiError::Invalid {
         title: "The award definition is invalid".to_owned(),
         diagnostics: report.diagnostics.into_iter().collect(),
@@ -113,7 +117,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<AwardRecord>), ApiError> {
     caller.require(&[Role::Admin])?;
     let text = body::text(&bytes)?;
-    let award = check(&state, text)?;
+    let award = check(&state, text).await?;
     let id = award.id.to_string();
     if state.store.get(Tree::Awards, id.as_bytes())?.is_some() {
         return Err(ApiError::Conflict(format!(
@@ -154,7 +158,7 @@ pub async fn replace_draft(
         )));
     }
     let text = body::text(&bytes)?;
-    let award = check(&state, text)?;
+    let award = check(&state, text).await?;
     if award.id.as_str() != id {
         return Err(ApiError::Invalid {
             title: "The award definition is invalid".to_owned(),
@@ -195,7 +199,7 @@ pub async fn publish(
         .draft
         .clone()
         .ok_or_else(|| ApiError::Conflict(format!("award `{id}` has no draft to publish")))?;
-    let award = check(&state, &text)?;
+    let award = check(&state, &text).await?;
     if record
         .versions
         .last()
@@ -366,7 +370,7 @@ pub async fn schema(
         .version
         .or(record.current())
         .ok_or_else(|| ApiError::Conflict(format!("award `{id}` has no published version")))?;
-    let loaded = state.loaded(&id, version)?;
+    let loaded = state.loaded(&id, version).await?;
     Ok(Json(laurel::application_schema(&loaded.award)))
 }
 
@@ -382,7 +386,7 @@ pub async fn mentions(
     let version = record
         .current()
         .ok_or_else(|| ApiError::Conflict(format!("award `{id}` has no published version")))?;
-    let loaded = state.loaded(&id, version)?;
+    let loaded = state.loaded(&id, version).await?;
     let limit = loaded
         .award
         .special_mentions

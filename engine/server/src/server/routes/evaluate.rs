@@ -17,7 +17,7 @@ use super::awards::load_award;
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::records::Role;
-use crate::server::{AppState, body};
+use crate::server::{AppState, Loaded, body};
 
 /// Which award to score with.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -50,13 +50,23 @@ pub struct EvaluateRequest {
     pub marks: Option<Value>,
 }
 
-fn prefixed(prefix: &str, d: laurel::Diagnostics) -> impl Iterator<Item = laurel::Diagnostic> + '_ {
+fn prefixed(
+    prefix: &'static str,
+    d: laurel::Diagnostics,
+) -> impl Iterator<Item = laurel::Diagnostic> {
     d.into_iter().map(move |d| laurel::Diagnostic {
         pointer: format!("{prefix}{}", d.pointer),
         line: None,
         column: None,
         ..d
     })
+}
+
+/// What the request scores with: a definition checked and loaded for this request, or a
+/// published version.
+enum Scorer {
+    Inline(Box<(laurel::Award, laurel::PluginSet)>),
+    Published(std::sync::Arc<Loaded>),
 }
 
 pub async fn evaluate(
@@ -66,19 +76,7 @@ pub async fn evaluate(
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Admin, Role::Integrator])?;
     let request: EvaluateRequest = body::json(&bytes)?;
-    let text = body::text(&bytes)?;
-    let invalid = |diagnostics: Vec<laurel::Diagnostic>| {
-        let mut d: laurel::Diagnostics = diagnostics.into_iter().collect();
-        d.locate_in(text);
-        ApiError::Invalid {
-            title: "The evaluation request is invalid".to_owned(),
-            diagnostics: d.into_iter().collect(),
-        }
-    };
-    let loaded_holder;
-    let inline;
-    let mut checker = None;
-    let (award, plugins) = match (&request.definition, &request.award) {
+    let scorer = match (request.definition, &request.award) {
         (Some(definition), None) => {
             let files = request
                 .files
@@ -86,25 +84,29 @@ pub async fn evaluate(
                 .map(|(k, v)| STANDARD.decode(v).map(|b| (k.clone(), b)))
                 .collect::<Result<BTreeMap<_, _>, _>>()
                 .map_err(|e| ApiError::BadRequest(format!("`files` must hold base64: {e}")))?;
-            let report = laurel::check_definition(&definition.to_string(), &files);
-            let Some(award) = report.award else {
-                return Err(invalid(
-                    prefixed("/definition", report.diagnostics).collect(),
-                ));
-            };
-            let plugins = laurel::load_plugins(&award, &files)
-                .map_err(|d| invalid(prefixed("/definition", d).collect()))?;
-            inline = (award, plugins);
-            (&inline.0, &inline.1)
+            // Checking compiles the definition's plugins: on a plugin thread.
+            let checked = state
+                .engine(move || {
+                    let report = laurel::check_definition(&definition.to_string(), &files);
+                    let Some(award) = report.award else {
+                        return Err(prefixed("/definition", report.diagnostics).collect::<Vec<_>>());
+                    };
+                    laurel::load_plugins(&award, &files)
+                        .map(|plugins| (award, plugins))
+                        .map_err(|d| prefixed("/definition", d).collect())
+                })
+                .await?;
+            match checked {
+                Ok(pair) => Scorer::Inline(Box::new(pair)),
+                Err(diagnostics) => return Err(invalid(&bytes, diagnostics)),
+            }
         }
         (None, Some(r)) => {
             let record = load_award(&state, &r.id)?;
             let version = r.version.or(record.current()).ok_or_else(|| {
                 ApiError::Conflict(format!("award `{}` has no published version", r.id))
             })?;
-            loaded_holder = state.loaded(&r.id, version)?;
-            checker = Some(&loaded_holder.checker);
-            (&loaded_holder.award, &loaded_holder.plugins)
+            Scorer::Published(state.loaded(&r.id, version).await?)
         }
         _ => {
             return Err(ApiError::BadRequest(
@@ -112,38 +114,71 @@ pub async fn evaluate(
             ));
         }
     };
-    let (diagnostics, apps) = match &checker {
-        Some(c) => c.check(award, &request.applications, plugins),
-        None => laurel::check_applications(award, &request.applications, plugins),
-    };
-    let Some(apps) = apps else {
-        return Err(invalid(prefixed("/applications", diagnostics).collect()));
-    };
-    let marks: laurel::Marks = match &request.marks {
-        Some(m) => serde_path_to_error::deserialize(m).map_err(|e| {
-            invalid(vec![laurel::Diagnostic::error(
-                laurel::Code::Schema,
-                format!(
-                    "/marks/{}",
-                    e.path()
-                        .to_string()
-                        .replace(['.', '['], "/")
-                        .replace(']', "")
-                )
-                .replace("//", "/"),
-                e.inner().to_string(),
-            )])
-        })?,
-        None => laurel::Marks::default(),
-    };
-    let results = laurel::evaluate(award, &apps, &marks, plugins).map_err(|e| {
-        invalid(
-            prefixed("/applications", e.applications)
-                .chain(prefixed("/marks", e.marks))
-                .collect(),
-        )
-    })?;
-    // Serialised straight to bytes: no intermediate JSON tree.
-    let out = serde_json::to_vec(&results).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(([(header::CONTENT_TYPE, "application/json")], out).into_response())
+    let applications = request.applications;
+    let marks = request.marks;
+    let scored = state
+        .engine(move || -> Result<Vec<u8>, Vec<laurel::Diagnostic>> {
+            let (award, plugins, checker) = match &scorer {
+                Scorer::Inline(pair) => (&pair.0, &pair.1, None),
+                Scorer::Published(l) => (&l.award, &l.plugins, Some(&l.checker)),
+            };
+            let (diagnostics, apps) = match checker {
+                Some(c) => c.check(award, &applications, plugins),
+                None => laurel::check_applications(award, &applications, plugins),
+            };
+            let Some(apps) = apps else {
+                return Err(prefixed("/applications", diagnostics).collect());
+            };
+            let marks: laurel::Marks = match &marks {
+                Some(m) => serde_path_to_error::deserialize(m).map_err(|e| {
+                    vec![laurel::Diagnostic::error(
+                        laurel::Code::Schema,
+                        format!(
+                            "/marks/{}",
+                            e.path()
+                                .to_string()
+                                .replace(['.', '['], "/")
+                                .replace(']', "")
+                        )
+                        .replace("//", "/"),
+                        e.inner().to_string(),
+                    )]
+                })?,
+                None => laurel::Marks::default(),
+            };
+            let mut results = laurel::evaluate(award, &apps, &marks, plugins).map_err(|e| {
+                prefixed("/applications", e.applications)
+                    .chain(prefixed("/marks", e.marks))
+                    .collect::<Vec<_>>()
+            })?;
+            // Applications a failed `validate` plugin could not check were scored: say so.
+            results.warnings.extend(
+                diagnostics
+                    .iter()
+                    .filter(|d| !d.is_error())
+                    .map(|d| format!("/applications{}: {}", d.pointer, d.message)),
+            );
+            // Serialised straight to bytes: no intermediate JSON tree.
+            serde_json::to_vec(&results).map_err(|e| {
+                vec![laurel::Diagnostic::error(
+                    laurel::Code::Schema,
+                    "",
+                    e.to_string(),
+                )]
+            })
+        })
+        .await?
+        .map_err(|diagnostics| invalid(&bytes, diagnostics))?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], scored).into_response())
+}
+
+fn invalid(bytes: &[u8], diagnostics: Vec<laurel::Diagnostic>) -> ApiError {
+    let mut d: laurel::Diagnostics = diagnostics.into_iter().collect();
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        d.locate_in(text);
+    }
+    ApiError::Invalid {
+        title: "The evaluation request is invalid".to_owned(),
+        diagnostics: d.into_iter().collect(),
+    }
 }

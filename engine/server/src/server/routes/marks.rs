@@ -56,7 +56,7 @@ pub async fn submit(
         &key(&[award.as_bytes(), application.as_bytes()]),
     )?
     .ok_or_else(|| ApiError::NotFound(format!("no application `{application}`")))?;
-    let loaded = state.loaded(&award, app.version)?;
+    let loaded = state.loaded(&award, app.version).await?;
     let body: MarksBody = body::json(&bytes)?;
     let evaluation = evaluation(
         &loaded.award,

@@ -9,11 +9,11 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::awards::load_award;
-use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::crypto;
 use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, ApplicationStatus, ResultsRecord, Role};
+use crate::server::{AppState, Loaded};
 use crate::store::{AuditEntry, Batch, Tree, json as encode, key, now, prefix, scan_json};
 
 /// The stored, submitted applications of an award (opened), restricted to `only` when given,
@@ -48,23 +48,30 @@ pub(crate) fn stored_applications(
     Ok((applications, reviews))
 }
 
-/// Scores applications and marks; returns the results as stored, the inputs' SHA-256 and the
-/// results' SHA-256 (deterministic: the same data gives the same bytes).
-pub(crate) fn score(
-    award: &laurel::Award,
-    plugins: &laurel::PluginSet,
-    applications: &[laurel::Application],
-    marks: &laurel::Marks,
+/// Scores applications and marks with the loaded version (or `narrowed`, the award as one
+/// round sees it) on a plugin thread; returns the results as stored, the inputs' SHA-256 and
+/// the results' SHA-256 (deterministic: the same data gives the same bytes).
+pub(crate) async fn score(
+    state: &AppState,
+    loaded: std::sync::Arc<Loaded>,
+    narrowed: Option<laurel::Award>,
+    applications: Vec<laurel::Application>,
+    marks: laurel::Marks,
 ) -> Result<(Value, String, String), ApiError> {
-    let inputs = serde_json::to_vec(&(applications, marks))
+    let inputs = serde_json::to_vec(&(&applications, &marks))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let results =
-        laurel::evaluate(award, applications, marks, plugins).map_err(|e| ApiError::Invalid {
-            title: "The stored marks cannot be scored".to_owned(),
-            diagnostics: e.applications.into_iter().chain(e.marks).collect(),
-        })?;
     let mut value =
-        serde_json::to_value(&results).map_err(|e| ApiError::Internal(e.to_string()))?;
+        state
+            .engine(move || {
+                let award = narrowed.as_ref().unwrap_or(&loaded.award);
+                let results = laurel::evaluate(award, &applications, &marks, &loaded.plugins)
+                    .map_err(|e| ApiError::Invalid {
+                        title: "The stored marks cannot be scored".to_owned(),
+                        diagnostics: e.applications.into_iter().chain(e.marks).collect(),
+                    })?;
+                serde_json::to_value(&results).map_err(|e| ApiError::Internal(e.to_string()))
+            })
+            .await??;
     let inputs_sha256 = hex::encode(Sha256::digest(&inputs));
     value["inputs_sha256"] = json!(inputs_sha256);
     let bytes = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -72,7 +79,7 @@ pub(crate) fn score(
 }
 
 /// Computes results from what is stored.
-pub(crate) fn compute_record(
+pub(crate) async fn compute_record(
     state: &AppState,
     award: &str,
     seq: u64,
@@ -81,7 +88,7 @@ pub(crate) fn compute_record(
     let version = record
         .current()
         .ok_or_else(|| ApiError::Conflict(format!("award `{award}` has no published version")))?;
-    let loaded = state.loaded(award, version)?;
+    let loaded = state.loaded(award, version).await?;
     let (applications, review_decisions) = stored_applications(state, &loaded, award, None)?;
     let evaluations: Vec<laurel::Evaluation> = scan_json(
         state.store.as_ref(),
@@ -100,14 +107,15 @@ pub(crate) fn compute_record(
         special_mentions: record.special_mentions.clone(),
         ..laurel::Marks::default()
     };
+    let definition_sha256 = loaded.award.sha256.clone();
     let (results, inputs_sha256, results_sha256) =
-        score(&loaded.award, &loaded.plugins, &applications, &marks)?;
+        score(state, loaded, None, applications, marks).await?;
     Ok(ResultsRecord {
         award: award.to_owned(),
         version,
         seq,
         computed_at: now(),
-        definition_sha256: loaded.award.sha256.clone(),
+        definition_sha256,
         inputs_sha256,
         results_sha256,
         results,
@@ -133,11 +141,7 @@ pub async fn compute(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(&[Role::Admin])?;
     let seq = latest_record(&state, &award)?.map_or(1, |r| r.seq + 1);
-    let worker = state.clone();
-    let id = award.clone();
-    let record = tokio::task::spawn_blocking(move || compute_record(&worker, &id, seq))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))??;
+    let record = compute_record(&state, &award, seq).await?;
     let mut batch = Batch::new();
     batch.put(
         Tree::Results,

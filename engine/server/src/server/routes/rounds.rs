@@ -38,7 +38,7 @@ fn mark_key(award: &str, round: &str, app: &str, judge: &str) -> Vec<u8> {
 }
 
 /// The award's current version and the round's definition.
-fn spec(
+async fn spec(
     state: &AppState,
     award: &str,
     round: &str,
@@ -47,7 +47,7 @@ fn spec(
     let version = record
         .current()
         .ok_or_else(|| ApiError::Conflict(format!("award `{award}` has no published version")))?;
-    let loaded = state.loaded(award, version)?;
+    let loaded = state.loaded(award, version).await?;
     let index = loaded
         .award
         .rounds
@@ -162,7 +162,7 @@ pub async fn open(
             "award `{award}` has not opened yet"
         )));
     }
-    let (loaded, spec, index) = spec(&state, &award, &round)?;
+    let (loaded, spec, index) = spec(&state, &award, &round).await?;
     if state
         .store
         .get(Tree::Rounds, &round_key(&award, &round))?
@@ -176,13 +176,18 @@ pub async fn open(
     // previous round after it.
     let entrants: Vec<String> = if index == 0 {
         let (apps, reviews) = stored_applications(&state, &loaded, &award, None)?;
-        apps.iter()
-            .filter(|a| {
-                laurel::decide(&loaded.award, a, &loaded.plugins)
-                    .admits(reviews.iter().find(|r| r.application == a.id))
+        let l = loaded.clone();
+        state
+            .engine(move || {
+                apps.iter()
+                    .filter(|a| {
+                        laurel::decide(&l.award, a, &l.plugins)
+                            .admits(reviews.iter().find(|r| r.application == a.id))
+                    })
+                    .map(|a| a.id.to_string())
+                    .collect()
             })
-            .map(|a| a.id.to_string())
-            .collect()
+            .await?
     } else {
         let previous = &loaded.award.rounds[index - 1].id;
         let p = load_round(&state, &award, previous)?;
@@ -306,7 +311,7 @@ pub async fn set_assignment(
 ) -> Result<Json<RoundRecord>, ApiError> {
     caller.require(&[Role::Admin])?;
     let change: ManualAssignment = body::json(&bytes)?;
-    let (loaded, _, _) = spec(&state, &award, &round)?;
+    let (loaded, _, _) = spec(&state, &award, &round).await?;
     let mut r = load_round(&state, &award, &round)?;
     if r.status == RoundStatus::Closed {
         return Err(ApiError::Conflict(format!("round `{round}` is closed")));
@@ -496,7 +501,7 @@ pub async fn submit_marks(
         .subject
         .clone()
         .ok_or_else(|| ApiError::Forbidden("this judge key names no judge".into()))?;
-    let (loaded, spec, _) = spec(&state, &award, &round)?;
+    let (loaded, spec, _) = spec(&state, &award, &round).await?;
     let r = load_round(&state, &award, &round)?;
     if r.status == RoundStatus::Closed {
         return Err(ApiError::Conflict(format!(
@@ -537,7 +542,7 @@ pub async fn correct_marks(
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let (loaded, spec, _) = spec(&state, &award, &round)?;
+    let (loaded, spec, _) = spec(&state, &award, &round).await?;
     let mut r = load_round(&state, &award, &round)?;
     if r.status != RoundStatus::Closed {
         return Err(ApiError::Conflict(format!(
@@ -565,7 +570,7 @@ pub async fn correct_marks(
         "round.correction",
         Some(reason),
     )?;
-    let (_, _, sha) = round_results(&state, &loaded, &spec, &r)?;
+    let (_, _, sha) = round_results(&state, &loaded, &spec, &r).await?;
     r.results_sha256 = Some(sha.clone());
     save_round(
         &state,
@@ -583,7 +588,7 @@ pub async fn list_marks(
     Path((award, round)): Path<(String, String)>,
 ) -> Result<Json<Vec<laurel::Evaluation>>, ApiError> {
     caller.require(&[Role::Admin, Role::Auditor, Role::Judge])?;
-    let (_, spec, _) = spec(&state, &award, &round)?;
+    let (_, spec, _) = spec(&state, &award, &round).await?;
     let r = load_round(&state, &award, &round)?;
     let all: Vec<laurel::Evaluation> = scan_json(
         state.store.as_ref(),
@@ -630,7 +635,7 @@ pub async fn view(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Judge])?;
     let judge = caller.subject.clone().unwrap_or_default();
-    let (loaded, spec, _) = spec(&state, &award, &round)?;
+    let (loaded, spec, _) = spec(&state, &award, &round).await?;
     let r = load_round(&state, &award, &round)?;
     if !r.assignments.get(&judge).is_some_and(|a| a.contains(&app)) {
         return Err(ApiError::Forbidden(format!(
@@ -652,9 +657,9 @@ pub async fn view(
 }
 
 /// The round's results from its stored marks.
-fn round_results(
+async fn round_results(
     state: &AppState,
-    loaded: &Loaded,
+    loaded: &std::sync::Arc<Loaded>,
     spec: &laurel::wire::RoundSpec,
     r: &RoundRecord,
 ) -> Result<(Value, String, String), ApiError> {
@@ -670,11 +675,13 @@ fn round_results(
         ..laurel::Marks::default()
     };
     score(
-        &loaded.award.for_round(spec),
-        &loaded.plugins,
-        &apps,
-        &marks,
+        state,
+        loaded.clone(),
+        Some(loaded.award.for_round(spec)),
+        apps,
+        marks,
     )
+    .await
 }
 
 pub async fn close(
@@ -683,7 +690,7 @@ pub async fn close(
     Path((award, round)): Path<(String, String)>,
 ) -> Result<Json<RoundRecord>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let (loaded, spec, _) = spec(&state, &award, &round)?;
+    let (loaded, spec, _) = spec(&state, &award, &round).await?;
     let mut r = load_round(&state, &award, &round)?;
     if r.status == RoundStatus::Closed {
         return Err(ApiError::Conflict(format!(
@@ -692,7 +699,7 @@ pub async fn close(
     }
     r.status = RoundStatus::Closed;
     if spec.judges_per_application.is_some() {
-        let (_, _, sha) = round_results(&state, &loaded, &spec, &r)?;
+        let (_, _, sha) = round_results(&state, &loaded, &spec, &r).await?;
         r.results_sha256 = Some(sha);
     }
     save_round(
@@ -711,9 +718,10 @@ pub async fn results(
     Path((award, round)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Admin, Role::Auditor])?;
-    let (loaded, spec, _) = spec(&state, &award, &round)?;
+    let (loaded, spec, _) = spec(&state, &award, &round).await?;
     let r = load_round(&state, &award, &round)?;
-    let (results, inputs_sha256, results_sha256) = round_results(&state, &loaded, &spec, &r)?;
+    let (results, inputs_sha256, results_sha256) =
+        round_results(&state, &loaded, &spec, &r).await?;
     Ok(Json(
         json!({ "round": round, "status": r.status, "stored_results_sha256": r.results_sha256, "results_sha256": results_sha256, "inputs_sha256": inputs_sha256, "results": results }),
     ))
@@ -746,7 +754,7 @@ pub async fn advance(
 ) -> Result<Json<RoundRecord>, ApiError> {
     caller.require(&[Role::Admin])?;
     let b: AdvanceBody = body::json_or_default(&bytes)?;
-    let (loaded, spec, _) = spec(&state, &award, &round)?;
+    let (loaded, spec, _) = spec(&state, &award, &round).await?;
     let mut r = load_round(&state, &award, &round)?;
     if r.status != RoundStatus::Closed {
         return Err(ApiError::Conflict(format!(
@@ -774,9 +782,15 @@ pub async fn advance(
             ..laurel::Marks::default()
         };
         let scoring_award = loaded.award.for_round(&spec);
-        let results = laurel::evaluate(&scoring_award, &apps, &marks, &loaded.plugins)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        match laurel::advancing(&spec, &results) {
+        let (l, s) = (loaded.clone(), spec.clone());
+        let advancing = state
+            .engine(move || {
+                laurel::evaluate(&scoring_award, &apps, &marks, &l.plugins)
+                    .map(|results| laurel::advancing(&s, &results))
+                    .map_err(|e| ApiError::Internal(e.to_string()))
+            })
+            .await??;
+        match advancing {
             Some(ids) => ids
                 .into_iter()
                 .map(|a| Advancement {

@@ -1,0 +1,162 @@
+//! JSON read strictly: a key given twice is an error (not "the last one wins"), and numbers
+//! keep their exact text (serde_json's `arbitrary_precision`), so that `9.99999999999999999999`
+//! is that decimal and never passes through a double.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+
+/// The key under which serde_json's `arbitrary_precision` passes a number's text.
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// Parses JSON text, refusing duplicate keys. Errors carry serde_json's line and column.
+pub fn strict_from_str(text: &str) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = Strict::deserialize(&mut de)?.0;
+    de.end()?;
+    Ok(value)
+}
+
+/// Parses JSON bytes, refusing duplicate keys.
+pub fn strict_from_slice(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = Strict::deserialize(&mut de)?.0;
+    de.end()?;
+    Ok(value)
+}
+
+/// A JSON number as an exact decimal, from its text.
+pub fn exact_decimal(n: &Number) -> Option<Decimal> {
+    let text = n.to_string();
+    Decimal::from_str(&text)
+        .ok()
+        .or_else(|| Decimal::from_scientific(&text).ok())
+}
+
+/// A JSON value as an exact decimal, when it is a number.
+pub(crate) fn decimal(value: &Value) -> Option<Decimal> {
+    match value {
+        Value::Number(n) => exact_decimal(n),
+        _ => None,
+    }
+}
+
+struct Strict(Value);
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom("a number that is not finite"))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        Strict::deserialize(d).map(|s| s.0)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1_024));
+        while let Some(Strict(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if key == NUMBER_TOKEN && out.is_empty() {
+                let text: String = map.next_value()?;
+                return Number::from_str(&text)
+                    .map(Value::Number)
+                    .map_err(de::Error::custom);
+            }
+            if out.contains_key(&key) {
+                return Err(de::Error::custom(format!("duplicate key `{key}`")));
+            }
+            let Strict(value) = map.next_value()?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_keys_are_refused_at_any_depth() {
+        let e = strict_from_str(r#"{"a": {"b": 1, "b": 2}}"#).unwrap_err();
+        assert!(e.to_string().contains("duplicate key `b`"), "{e}");
+        assert_eq!(e.line(), 1);
+        assert!(strict_from_str(r#"[{"x": 1}, {"x": 2}]"#).is_ok());
+    }
+
+    #[test]
+    fn numbers_keep_their_exact_text() {
+        let v = strict_from_str(r#"{"n": 9.99999999999999999999, "i": 7, "e": 1e2}"#).unwrap();
+        assert_eq!(
+            decimal(&v["n"]).unwrap().to_string(),
+            "9.99999999999999999999"
+        );
+        assert_eq!(v["i"].as_i64(), Some(7));
+        assert_eq!(decimal(&v["e"]), Some(Decimal::from(100)));
+        // The same through serde_json's own parser, now that numbers are exact.
+        let plain: Value = serde_json::from_str("9.99999999999999999999").unwrap();
+        assert_eq!(
+            decimal(&plain).unwrap().to_string(),
+            "9.99999999999999999999"
+        );
+    }
+
+    #[test]
+    fn trailing_text_is_an_error() {
+        assert!(strict_from_str("{} x").is_err());
+    }
+}
