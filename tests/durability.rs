@@ -37,7 +37,9 @@ fn acknowledged_writes_survive_sigkill() {
     let url = server.url.clone();
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
-    let writers: Vec<_> = (0..2)
+    // Eight writers: pairs race on the same ids (one of each pair may win each id), so every
+    // acknowledged write must be there with its own content, never its rival's.
+    let writers: Vec<_> = (0..8)
         .map(|w| {
             let (url, acknowledged, stop, applicant, template) = (
                 url.clone(),
@@ -52,16 +54,20 @@ fn acknowledged_writes_survive_sigkill() {
                         break;
                     }
                     let mut app = template.clone();
-                    let id = format!("w{w}-{n}");
+                    let id = format!("w{}-{n}", w / 2);
                     app["id"] = json!(id);
+                    app["fields"]["project_title"] = json!(format!("written by {w}"));
                     let url = format!("{url}/v1/awards/{AWARD}/applications");
                     let response = ureq::post(&url)
                         .header("Authorization", &format!("Bearer {applicant}"))
                         .send(app.to_string().as_bytes());
                     match response {
-                        Ok(r) if r.status().as_u16() == 201 => {
-                            acknowledged.lock().unwrap().push(id)
-                        }
+                        Ok(r) if r.status().as_u16() == 201 => acknowledged
+                            .lock()
+                            .unwrap()
+                            .push((id, format!("written by {w}"))),
+                        // Its rival created this id first: a conflict, nothing written.
+                        Err(ureq::Error::StatusCode(409)) => {}
                         _ => break,
                     }
                 }
@@ -86,15 +92,23 @@ fn acknowledged_writes_survive_sigkill() {
     );
     let restarted = Server::start(data.path(), &root().join("rubrics"));
     let (_, listed) = restarted.get(&format!("/v1/awards/{AWARD}/applications"), &applicant);
-    let stored: std::collections::BTreeSet<String> = listed
+    let stored: std::collections::BTreeMap<String, String> = listed
         .as_array()
         .unwrap()
         .iter()
-        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .map(|a| {
+            (
+                a["id"].as_str().unwrap().to_owned(),
+                a["application"]["fields"]["project_title"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            )
+        })
         .collect();
-    let lost: Vec<&String> = acknowledged
+    let lost: Vec<&(String, String)> = acknowledged
         .iter()
-        .filter(|id| !stored.contains(*id))
+        .filter(|(id, content)| stored.get(id) != Some(content))
         .collect();
     assert!(
         lost.is_empty(),

@@ -33,7 +33,7 @@ pub use eligibility::{CATEGORY_ADMITS_RULE, Decision, RuleFailure, Status, decid
 pub use form_schema::application_schema;
 pub use ids::{
     ApplicantTypeId, ApplicationId, AwardId, CategoryId, CriterionId, FieldId, IndicatorId,
-    JudgeId, PluginId, RuleId, ScaleId,
+    JudgeId, PluginId, RuleId, ScaleId, is_id, is_slug,
 };
 pub use json::{exact_decimal, strict_from_slice, strict_from_str};
 pub use judging::{

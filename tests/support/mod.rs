@@ -50,15 +50,23 @@ impl Server {
     pub fn start_full(data: &Path, rubrics: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_laurel"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data)
-            .arg("--rubrics")
+            .arg(data);
+        if !args.contains(&"--key-file") {
+            // The key beside the data would outlive the test's folder: inside it, as tests may.
+            cmd.arg("--key-file")
+                .arg(data.join("laurel.key"))
+                .arg("--key-in-data-for-tests");
+        }
+        cmd.arg("--rubrics")
             .arg(rubrics)
             .stdout(Stdio::piped())
-            .stderr(if std::env::var_os("LAUREL_TEST_LOG").is_some() {
-                Stdio::inherit()
-            } else {
-                Stdio::null()
-            })
+            .stderr(
+                match env.iter().find(|(k, _)| *k == "LAUREL_TEST_LOG_FILE") {
+                    Some((_, file)) => Stdio::from(std::fs::File::create(file).unwrap()),
+                    None if std::env::var_os("LAUREL_TEST_LOG").is_some() => Stdio::inherit(),
+                    None => Stdio::null(),
+                },
+            )
             .env_remove("LAUREL_DATA_KEY")
             .args(args);
         for (k, v) in env {

@@ -1,29 +1,62 @@
-//! `laurel audit verify DIR`: checks the hash chain of a data folder's audit records.
+//! `laurel audit verify DIR`: checks the audit chain of a data folder (every record's hash and
+//! link), that every stored value is what the chain last wrote for its key, and, with
+//! `--head`, that the chain still holds a head noted earlier (so that a rollback of the whole
+//! folder to an older copy is found).
 
 use std::path::Path;
 use std::process::ExitCode;
 
 use super::{EXIT_INVALID, EXIT_OK};
-use crate::store::{AuditRecord, SledStore, Tree, scan_json, verify_chain};
+use crate::store::{SledStore, verify_store};
 
-pub fn verify(data: &Path) -> anyhow::Result<ExitCode> {
-    let db = if data.join("db").is_dir() {
+/// Opens a copy of a database folder, never the folder itself: sled rewrites a log it cannot
+/// read when it opens it, so a damaged folder must not be opened in place by a tool that only
+/// reads. Returns the copy's folder (removed when dropped) and the store.
+pub fn open_copy(db: &Path) -> anyhow::Result<(tempfile::TempDir, SledStore)> {
+    fn copy(from: &Path, to: &Path) -> std::io::Result<()> {
+        std::fs::create_dir_all(to)?;
+        for entry in std::fs::read_dir(from)? {
+            let entry = entry?;
+            let target = to.join(entry.file_name());
+            if entry.file_type()?.is_dir() {
+                copy(&entry.path(), &target)?;
+            } else {
+                std::fs::copy(entry.path(), target)?;
+            }
+        }
+        Ok(())
+    }
+    let dir = tempfile::tempdir()?;
+    copy(db, &dir.path().join("db"))?;
+    let store = SledStore::open(&dir.path().join("db")).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((dir, store))
+}
+
+/// The database folder of a data folder.
+pub fn db_path(data: &Path) -> std::path::PathBuf {
+    if data.join("db").is_dir() {
         data.join("db")
     } else {
         data.to_path_buf()
-    };
+    }
+}
+
+pub fn verify(data: &Path, head: Option<&str>) -> anyhow::Result<ExitCode> {
+    let db = db_path(data);
     anyhow::ensure!(db.is_dir(), "no data folder at `{}`", data.display());
-    let store = SledStore::open(&db)
-        .map_err(|e| anyhow::anyhow!("{e} (is the server still running on it?)"))?;
-    let records: Vec<AuditRecord> =
-        scan_json(&store, Tree::Audit, b"").map_err(|e| anyhow::anyhow!("{e}"))?;
-    let problems = verify_chain(&records);
+    let (_copy, store) = open_copy(&db).map_err(|e| {
+        anyhow::anyhow!(
+            "{e} (if the folder is damaged, `laurel salvage` recovers what the audit chain \
+             vouches for)"
+        )
+    })?;
+    let (records, problems) = verify_store(&store, head).map_err(|e| anyhow::anyhow!("{e}"))?;
     if problems.is_empty() {
         let last = records
             .last()
             .map_or_else(|| "none".to_owned(), |r| r.hash.clone());
         println!(
-            "{} audit records, chain intact; last hash {last}",
+            "{} audit records, chain intact, every record as the chain last wrote it; last hash {last}",
             records.len()
         );
         Ok(ExitCode::from(EXIT_OK))

@@ -2,11 +2,14 @@
 
 mod assign;
 mod audit;
+pub mod data_key;
 mod files;
 mod load;
 mod plugin_run;
+mod rekey;
 mod render;
 mod rounds;
+mod salvage;
 mod schema;
 mod score;
 mod serve;
@@ -108,6 +111,8 @@ enum Command {
         /// remaining plugin calls fail at once and it is answered with their errors.
         #[arg(long, default_value_t = 10_000)]
         plugin_deadline_ms: u64,
+        #[command(flatten)]
+        key: data_key::KeyArgs,
     },
     /// Drive a server's judging rounds: judges, open, recusals, close, corrections, advancement.
     Rounds {
@@ -119,6 +124,24 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Recover what the audit chain vouches for from a damaged data folder into a new one.
+    Salvage {
+        /// The damaged data folder.
+        data: PathBuf,
+        /// The new data folder to write.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Re-seal all personal data under a new data key (with the server stopped).
+    Rekey {
+        /// The data folder.
+        data: PathBuf,
+        #[command(flatten)]
+        key: data_key::KeyArgs,
+        /// Where to write the new key (a new file, outside the data folder).
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
     /// Work with a rubric's plugins.
     Plugin {
         #[command(subcommand)]
@@ -128,10 +151,15 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum AuditCommand {
-    /// Verify every record's hash and link; exit 1 if a record was altered or removed.
+    /// Verify every record's hash and link, and that every stored value is what the chain
+    /// last wrote for it; exit 1 on any problem.
     Verify {
         /// The data folder.
         data: PathBuf,
+        /// A head noted earlier (printed with every result): fail if the chain no longer holds
+        /// it, as after a rollback to an older copy.
+        #[arg(long)]
+        head: Option<String>,
     },
 }
 
@@ -180,15 +208,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             listen,
             rubrics,
             plugin_deadline_ms,
+            key,
         } => serve::run(
             &data,
             &listen,
             &rubrics,
             std::time::Duration::from_millis(plugin_deadline_ms),
+            &key,
         ),
         Command::Audit {
-            command: AuditCommand::Verify { data },
-        } => audit::verify(&data),
+            command: AuditCommand::Verify { data, head },
+        } => audit::verify(&data, head.as_deref()),
+        Command::Salvage { data, to } => salvage::run(&data, &to),
+        Command::Rekey {
+            data,
+            key,
+            new_key_file,
+        } => rekey::run(&data, &key, &new_key_file),
         Command::Plugin {
             command:
                 PluginCommand::Run {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::EXIT_OK;
-use crate::server::{AppState, bootstrap_admin, crypto::Sealer, install_rubrics, router};
+use crate::server::{AppState, bootstrap_admin, install_rubrics, router};
 use crate::store::SledStore;
 
 pub fn run(
@@ -16,6 +16,7 @@ pub fn run(
     listen: &str,
     rubrics: &Path,
     plugin_deadline: std::time::Duration,
+    key: &super::data_key::KeyArgs,
 ) -> anyhow::Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -25,8 +26,8 @@ pub fn run(
         .with_writer(std::io::stderr)
         .init();
     std::fs::create_dir_all(data).with_context(|| format!("cannot create `{}`", data.display()))?;
-    let sealer = Sealer::load(&data.join("laurel.key")).context("cannot load the data key")?;
     let store = Arc::new(SledStore::open(&data.join("db")).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let sealer = super::data_key::open(data, key, store.as_ref(), true)?;
     if let Some(secret) = bootstrap_admin(store.as_ref())? {
         println!("laurel: admin key (shown once; only its hash is stored): {secret}");
     }
@@ -48,9 +49,7 @@ pub fn run(
         let local = listener.local_addr()?;
         println!("laurel: data in {}", data.display());
         println!("laurel: listening on http://{local}");
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(shutdown())
-            .await?;
+        crate::server::listen::serve(listener, router(state), shutdown()).await?;
         println!("laurel: stopped");
         Ok::<_, anyhow::Error>(())
     })?;

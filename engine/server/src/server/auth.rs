@@ -39,6 +39,21 @@ impl Caller {
     pub fn actor(&self) -> String {
         format!("{} ({})", self.key, role_name(self.role))
     }
+
+    /// An audit entry of this caller's.
+    pub fn audit(
+        &self,
+        action: &str,
+        target: impl Into<String>,
+        detail: serde_json::Value,
+    ) -> crate::store::AuditEntry {
+        crate::store::AuditEntry {
+            actor: self.actor(),
+            action: action.to_owned(),
+            target: target.into(),
+            detail,
+        }
+    }
 }
 
 /// A role's name.
@@ -83,9 +98,16 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 ApiError::Unauthorized("send `Authorization: Bearer <api key>`".to_owned())
             })?;
-        let secret = header.strip_prefix("Bearer ").ok_or_else(|| {
-            ApiError::Unauthorized("the Authorization header must be `Bearer <api key>`".to_owned())
-        })?;
+        // The scheme is case-insensitive (RFC 9110 §11.1).
+        let secret = header
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, secret)| secret)
+            .ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "the Authorization header must be `Bearer <api key>`".to_owned(),
+                )
+            })?;
         let record: KeyRecord = get_json(state.store.as_ref(), Tree::Keys, &digest(secret.trim()))?
             .ok_or_else(|| ApiError::Unauthorized("unknown API key".to_owned()))?;
         if record.revoked {

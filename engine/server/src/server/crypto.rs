@@ -12,12 +12,20 @@ use serde_json::{Map, Value};
 
 /// The environment variable that may hold the key (32 bytes, base64).
 pub const KEY_VARIABLE: &str = "LAUREL_DATA_KEY";
-/// The marker of a sealed value: `{"$sealed": "<base64 nonce and ciphertext>"}`.
-const SEALED: &str = "$sealed";
+/// The marker of a sealed value: `{"$sealed": "<base64 nonce and ciphertext>", "$aad":
+/// "<where it belongs>"}`.
+pub const SEALED: &str = "$sealed";
+/// The place a sealed value is bound to (its associated data), kept beside it so that it can
+/// be re-sealed under a new key without knowing where it came from.
+const AAD: &str = "$aad";
+/// What people without access to personal data see in place of a sealed value.
+pub const REDACTED: &str = "[personal]";
 
 /// Seals and opens personal data.
 pub struct Sealer {
     cipher: XChaCha20Poly1305,
+    fingerprint: String,
+    mac_key: [u8; 32],
 }
 
 impl std::fmt::Debug for Sealer {
@@ -27,34 +35,80 @@ impl std::fmt::Debug for Sealer {
 }
 
 impl Sealer {
-    /// The key from `LAUREL_DATA_KEY`, or from `key_file`, which is created (mode 0600) with a
-    /// fresh random key on first start.
-    pub fn load(key_file: &Path) -> anyhow::Result<Self> {
-        let encoded = match std::env::var(KEY_VARIABLE) {
-            Ok(v) => v,
-            Err(_) if key_file.exists() => std::fs::read_to_string(key_file)?,
-            Err(_) => {
-                let mut key = [0u8; 32];
-                getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-                let encoded = STANDARD.encode(key);
-                write_private(key_file, &encoded)?;
-                encoded
-            }
-        };
+    /// The key from `LAUREL_DATA_KEY`, or from `key_file`; `Ok(None)` when neither exists.
+    pub fn load(key_file: &Path) -> anyhow::Result<Option<Self>> {
+        if let Ok(v) = std::env::var(KEY_VARIABLE) {
+            return Self::from_base64(&v).map(Some);
+        }
+        if key_file.exists() {
+            let text = std::fs::read_to_string(key_file).map_err(|e| {
+                anyhow::anyhow!("cannot read the data key `{}`: {e}", key_file.display())
+            })?;
+            return Self::from_base64(&text).map(Some);
+        }
+        Ok(None)
+    }
+
+    /// Makes a fresh random key and writes it to `key_file` (mode 0600; it must not exist).
+    pub fn create(key_file: &Path) -> anyhow::Result<Self> {
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        let encoded = STANDARD.encode(key);
+        if let Some(parent) = key_file.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
+        write_private(key_file, &encoded).map_err(|e| {
+            anyhow::anyhow!("cannot write the data key `{}`: {e}", key_file.display())
+        })?;
+        Self::from_base64(&encoded)
+    }
+
+    #[cfg(test)]
+    pub fn for_tests() -> Self {
+        Self::from_base64(&STANDARD.encode([7u8; 32])).unwrap_or_else(|_| unreachable!())
+    }
+
+    /// The key's fingerprint: which key sealed a store or an export, without revealing it.
+    pub fn fingerprint(&self) -> String {
+        self.fingerprint.clone()
+    }
+
+    /// A key from its base64 text.
+    pub fn from_base64(encoded: &str) -> anyhow::Result<Self> {
         let key = STANDARD
             .decode(encoded.trim())
             .map_err(|e| anyhow::anyhow!("the data key is not base64: {e}"))?;
         let cipher = XChaCha20Poly1305::new_from_slice(&key)
             .map_err(|_| anyhow::anyhow!("the data key must be 32 bytes"))?;
-        Ok(Self { cipher })
+        let derive = |label: &[u8]| -> [u8; 32] {
+            let mut h = <sha2::Sha256 as sha2::Digest>::new();
+            sha2::Digest::update(&mut h, label);
+            sha2::Digest::update(&mut h, &key);
+            sha2::Digest::finalize(h).into()
+        };
+        Ok(Self {
+            cipher,
+            fingerprint: hex::encode(&derive(b"laurel data key fingerprint\0")[..16]),
+            mac_key: derive(b"laurel export mac key\0"),
+        })
     }
 
-    #[cfg(test)]
-    pub fn for_tests() -> Self {
-        Self {
-            cipher: XChaCha20Poly1305::new_from_slice(&[7u8; 32])
-                .unwrap_or_else(|_| unreachable!()),
-        }
+    /// An HMAC-SHA256 of `bytes` under a key derived from the data key: exports and backups
+    /// carry one, so that only a holder of the key can make one that imports.
+    pub fn mac(&self, bytes: &[u8]) -> String {
+        use hmac::Mac;
+        let Ok(mut m) = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.mac_key) else {
+            return String::new();
+        };
+        m.update(bytes);
+        hex::encode(m.finalize().into_bytes())
+    }
+
+    /// Opens a sealed value with the place it says it belongs to.
+    pub fn open_value(&self, sealed: &Value) -> Option<Value> {
+        let blob = sealed.get(SEALED)?.as_str()?;
+        let aad = sealed.get(AAD)?.as_str()?;
+        self.open(aad, blob)
     }
 
     fn seal(&self, aad: &str, value: &Value) -> Value {
@@ -76,7 +130,7 @@ impl Sealer {
             Ok(ct) => {
                 let mut sealed = nonce.to_vec();
                 sealed.extend(ct);
-                serde_json::json!({ SEALED: STANDARD.encode(sealed) })
+                serde_json::json!({ SEALED: STANDARD.encode(sealed), AAD: aad })
             }
             Err(_) => Value::Null,
         }
@@ -198,6 +252,259 @@ fn apply(award: &Award, application: &mut Value, action: &Action<'_>) {
             walk(f, map, &aad, action);
         }
     }
+}
+
+/// Opens every sealed value anywhere in `value` that belongs to award `award` (its `$aad`
+/// starts with `award/`); what does not open stays sealed.
+pub fn open_all(sealer: &Sealer, award: &str, value: &mut Value) {
+    let prefix = format!("{award}/");
+    visit_sealed(value, &mut |v| {
+        if v.get(AAD)
+            .and_then(Value::as_str)
+            .is_some_and(|a| a.starts_with(&prefix))
+            && let Some(plain) = sealer.open_value(v)
+        {
+            *v = plain;
+        }
+    });
+}
+
+/// What a caller may see of a document holding sealed values: administrators see them opened,
+/// everyone else sees [`REDACTED`] in their place.
+pub fn for_caller(role: super::Role, sealer: &Sealer, award: &str, value: &mut Value) {
+    if role == super::Role::Admin {
+        open_all(sealer, award, value);
+    }
+    redact_all(value);
+}
+
+/// Replaces every sealed value anywhere in `value` with [`REDACTED`].
+pub fn redact_all(value: &mut Value) {
+    visit_sealed(value, &mut |v| *v = Value::String(REDACTED.to_owned()));
+}
+
+/// Calls `f` on every sealed value in `value` (never looking inside one).
+pub fn visit_sealed(value: &mut Value, f: &mut dyn FnMut(&mut Value)) {
+    match value {
+        Value::Object(map) if map.contains_key(SEALED) => f(value),
+        Value::Object(map) => map.values_mut().for_each(|v| visit_sealed(v, f)),
+        Value::Array(items) => items.iter_mut().for_each(|v| visit_sealed(v, f)),
+        _ => {}
+    }
+}
+
+/// Whether the value at a dotted path (`team_members`, `contact.email`) holds personal data:
+/// the field is personal, lies within one that is, or holds one that is, in any category of
+/// the award.
+pub fn is_personal(award: &Award, path: &str) -> bool {
+    let mut parts = path.split('.');
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    let all = award
+        .fields
+        .iter()
+        .chain(award.categories.iter().flat_map(|c| c.fields.iter()));
+    all.filter(|f| f.id.as_str() == first).any(|f| {
+        let mut field = f;
+        if field.personal {
+            return true;
+        }
+        for part in parts.clone() {
+            let next = match &field.kind {
+                FieldKind::Group { fields } => fields.iter().find(|g| g.id.as_str() == part),
+                FieldKind::List { item, .. } => part
+                    .parse::<usize>()
+                    .is_ok()
+                    .then_some(item.as_ref())
+                    .or_else(|| (item.id.as_str() == part).then_some(item.as_ref())),
+                _ => None,
+            };
+            let Some(next) = next else {
+                return false;
+            };
+            if next.personal {
+                return true;
+            }
+            field = next;
+        }
+        holds_personal(std::slice::from_ref(field))
+    })
+}
+
+fn holds_personal(fields: &[Field]) -> bool {
+    fields.iter().any(|f| {
+        f.personal
+            || match &f.kind {
+                FieldKind::Group { fields } => holds_personal(fields),
+                FieldKind::List { item, .. } => holds_personal(std::slice::from_ref(item.as_ref())),
+                _ => false,
+            }
+    })
+}
+
+/// Whether any field of the award is personal: then what plugins say of its applications
+/// (reasons, explanations, errors) may repeat personal data, and is sealed too.
+pub fn has_personal(award: &Award) -> bool {
+    holds_personal(&award.fields) || award.categories.iter().any(|c| holds_personal(&c.fields))
+}
+
+/// Seals what an eligibility decision (as JSON) carries that derives from personal data: the
+/// values of personal fields a rule read, and what plugins said.
+pub fn seal_decision(award: &Award, sealer: &Sealer, application: &str, decision: &mut Value) {
+    let plugins_personal = has_personal(award);
+    let base = format!("{}/{application}/eligibility", award.id);
+    for failure in decision
+        .get_mut("failures")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        let rule = failure
+            .get("rule")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if let Some(Value::Object(values)) = failure.get_mut("values") {
+            for (path, v) in values.iter_mut() {
+                if is_personal(award, path) && !v.is_null() {
+                    *v = sealer.seal(&format!("{base}/{rule}/{path}"), v);
+                }
+            }
+        }
+        if plugins_personal
+            && let Some(details) = failure.get_mut("details")
+            && details.as_array().is_some_and(|d| !d.is_empty())
+        {
+            *details = sealer.seal(&format!("{base}/{rule}/details"), details);
+        }
+    }
+}
+
+/// Seals what results (as JSON) carry that derives from personal data: each application's
+/// eligibility (as [`seal_decision`]), and, when the award has personal fields, what plugins
+/// said (score explanations, plugin errors of unscored applications, warnings naming a
+/// plugin) and adjustments read from personal fields.
+pub fn seal_results(award: &Award, sealer: &Sealer, results: &mut Value) {
+    let plugins_personal = has_personal(award);
+    let id = award.id.to_string();
+    for e in results
+        .get_mut("eligibility")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        let app = e
+            .get("application")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        seal_decision(award, sealer, &app, e);
+    }
+    for c in results
+        .get_mut("categories")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        for p in c
+            .get_mut("ranking")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            let app = p
+                .get("application")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let Some(trace) = p.get_mut("trace") else {
+                continue;
+            };
+            if plugins_personal && let Some(x) = trace.pointer_mut("/plugin/explanation") {
+                *x = sealer.seal(&format!("{id}/{app}/explanation"), x);
+            }
+            for a in trace
+                .get_mut("adjustments")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                let field = a
+                    .get("field")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                if is_personal(award, &field)
+                    && let Some(v) = a.get_mut("value")
+                {
+                    *v = sealer.seal(&format!("{id}/{app}/adjustment/{field}"), v);
+                }
+            }
+        }
+        if plugins_personal {
+            for u in c
+                .get_mut("unscored")
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if u.get("plugin_error").is_none() {
+                    continue;
+                }
+                let app = u
+                    .get("application")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                for k in ["reason", "plugin_error"] {
+                    if let Some(v) = u.get_mut(k) {
+                        *v = sealer.seal(&format!("{id}/{app}/unscored/{k}"), v);
+                    }
+                }
+            }
+        }
+    }
+    if plugins_personal {
+        for (i, w) in results
+            .get_mut("warnings")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if w.as_str().is_some_and(|t| t.contains("plugin `")) {
+                *w = sealer.seal(&format!("{id}/warning/{i}"), w);
+            }
+        }
+    }
+}
+
+/// Re-seals every sealed value in `value` from `old` to `new`, each bound to the same place;
+/// `Err` with the number of values that `old` could not open (nothing is changed then).
+pub fn reseal(old: &Sealer, new: &Sealer, value: &mut Value) -> Result<usize, usize> {
+    let mut opened = Vec::new();
+    let mut failed = 0;
+    let mut probe = value.clone();
+    visit_sealed(&mut probe, &mut |v| match (
+        old.open_value(v),
+        v.get(AAD).and_then(Value::as_str).map(str::to_owned),
+    ) {
+        (Some(plain), Some(aad)) => opened.push((aad, plain)),
+        _ => failed += 1,
+    });
+    if failed > 0 {
+        return Err(failed);
+    }
+    let mut next = opened.into_iter();
+    let mut count = 0;
+    visit_sealed(value, &mut |v| {
+        if let Some((aad, plain)) = next.next() {
+            *v = new.seal(&aad, &plain);
+            count += 1;
+        }
+    });
+    Ok(count)
 }
 
 /// Seals every personal field of an application (as JSON) before it is stored.

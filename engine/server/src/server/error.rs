@@ -6,8 +6,6 @@ use axum::response::{IntoResponse, Response};
 use laurel::Diagnostic;
 use serde::Serialize;
 
-use crate::store::StoreError;
-
 /// An error a route returns.
 #[derive(Debug)]
 pub enum ApiError {
@@ -136,12 +134,6 @@ impl IntoResponse for ApiError {
                 )
             }
         }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        ApiError::Internal(e.to_string())
     }
 }
 

@@ -8,9 +8,12 @@ mod auth;
 mod body;
 pub mod crypto;
 mod error;
+mod guard;
+pub mod listen;
 mod openapi;
-mod records;
+pub mod records;
 mod routes;
+pub mod tx;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::path::Path;
@@ -181,16 +184,19 @@ pub fn decode_files(
 
 /// The whole HTTP API.
 pub fn router(state: AppState) -> Router {
+    // Innermost first: every status any layer answers with (408 included) is then rewritten
+    // as problem+json, and the guard sees and logs every request.
     routes::routes()
         .with_state(state)
-        .layer(axum::middleware::map_response(
-            error::problem_for_bare_errors,
-        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::map_response(
+            error::problem_for_bare_errors,
+        ))
+        .layer(axum::middleware::from_fn(guard::guard))
 }
 
 /// On first start (no key at all), makes an admin key and returns its secret, to print once.

@@ -8,9 +8,7 @@ use super::records::RoundRecord;
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
-use super::records::{
-    AssignmentRecord, AuditView, AwardRecord, KeyRecord, ResultsRecord, VersionSummary,
-};
+use super::records::{AssignmentRecord, AwardRecord, KeyRecord, ResultsRecord, VersionSummary};
 use super::routes::{
     AdvanceBody, Assignment, EvaluateRequest, ManualAssignment, MarksBody, NewKey, OpenRound,
     RecusalBody, Review, RoundMarks,
@@ -483,7 +481,16 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "The audit chain (`after`, `limit`)",
             "admin, auditor",
             NoBody,
-            Some(list(&schema::<AuditView>(g))),
+            Some(list(&schema::<crate::store::AuditRecord>(g))),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/audit/verify",
+            "Checks the audit chain and every stored record against it (`head`: a head noted earlier that the chain must still hold)",
+            "admin, auditor",
+            NoBody,
+            None,
             200,
         ),
     ]

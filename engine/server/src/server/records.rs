@@ -137,6 +137,10 @@ pub struct ResultsRecord {
     pub inputs_sha256: String,
     /// SHA-256 of `results` as stored.
     pub results_sha256: String,
+    /// The audit chain's head when they were computed: pin it (`laurel audit verify --head`)
+    /// to detect a rollback of the data to an older copy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_head: Option<crate::store::Head>,
     /// The results with their traces.
     pub results: serde_json::Value,
 }
@@ -175,27 +179,6 @@ pub struct KeyRecord {
     /// Whether it was revoked.
     #[serde(default)]
     pub revoked: bool,
-}
-
-/// An audit record as the API shows it (the same fields as stored).
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct AuditView {
-    /// 1, 2, 3, ... without gaps.
-    pub seq: u64,
-    /// When.
-    pub at: String,
-    /// Who.
-    pub actor: String,
-    /// What.
-    pub action: String,
-    /// On what.
-    pub target: String,
-    /// Details.
-    pub detail: serde_json::Value,
-    /// The previous record's hash.
-    pub prev: String,
-    /// This record's hash.
-    pub hash: String,
 }
 
 /// Whether a round takes marks.

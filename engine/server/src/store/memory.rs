@@ -1,9 +1,12 @@
-//! The in-memory store, for unit tests.
+//! The in-memory store: the contract without a disk, for tests.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use super::{AuditEntry, AuditRecord, Batch, Entries, GENESIS, Store, StoreError, Tree, json, now};
+use super::{
+    AuditEntry, AuditRecord, Batch, Entries, Store, StoreError, Tree, escape_key, json,
+    next_record, writes_of,
+};
 
 type Trees = BTreeMap<Tree, BTreeMap<Vec<u8>, Vec<u8>>>;
 
@@ -13,20 +16,28 @@ pub struct MemoryStore {
     trees: Mutex<Trees>,
 }
 
+fn poisoned(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl MemoryStore {
+    /// Removes a key behind the chain's back, as damage would.
+    #[cfg(test)]
+    pub fn remove_for_tests(&self, tree: Tree, key: &[u8]) {
+        if let Ok(mut t) = self.trees.lock() {
+            t.entry(tree).or_default().remove(key);
+        }
+    }
+}
+
 impl Store for MemoryStore {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        let trees = self
-            .trees
-            .lock()
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let trees = self.trees.lock().map_err(poisoned)?;
         Ok(trees.get(&tree).and_then(|t| t.get(key).cloned()))
     }
 
     fn scan(&self, tree: Tree, prefix: &[u8]) -> Result<Entries, StoreError> {
-        let trees = self
-            .trees
-            .lock()
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let trees = self.trees.lock().map_err(poisoned)?;
         Ok(trees
             .get(&tree)
             .map(|t| {
@@ -39,22 +50,24 @@ impl Store for MemoryStore {
     }
 
     fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
-        let mut trees = self
-            .trees
-            .lock()
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let (seq, prev) = match trees.get(&Tree::Audit).and_then(|t| t.iter().next_back()) {
-            Some((k, v)) => {
-                let last: AuditRecord = serde_json::from_slice(v)
-                    .map_err(|e| StoreError::Corrupt("audit", e.to_string()))?;
-                (
-                    u64::from_be_bytes(k.as_slice().try_into().unwrap_or_default()) + 1,
-                    last.hash,
-                )
+        let mut trees = self.trees.lock().map_err(poisoned)?;
+        for (tree, key, value) in &batch.expects {
+            let now = trees.get(tree).and_then(|t| t.get(key));
+            if now != value.as_ref() {
+                return Err(StoreError::Conflict {
+                    tree: tree.name(),
+                    key: escape_key(key),
+                });
             }
-            None => (1, GENESIS.to_owned()),
-        };
-        let record = AuditRecord::chain(audit, seq, now(), prev);
+        }
+        let record = next_record(
+            trees
+                .get(&Tree::Audit)
+                .and_then(|t| t.iter().next_back())
+                .map(|(k, v)| (k.as_slice(), v.as_slice())),
+            audit,
+            writes_of(&batch),
+        )?;
         for (tree, key, value) in batch.writes {
             let t = trees.entry(tree).or_default();
             match value {
@@ -69,7 +82,15 @@ impl Store for MemoryStore {
         trees
             .entry(Tree::Audit)
             .or_default()
-            .insert(seq.to_be_bytes().to_vec(), json(&record));
+            .insert(record.seq.to_be_bytes().to_vec(), json(&record));
         Ok(record)
+    }
+
+    fn restore(&self, entries: super::TreeEntries) -> Result<(), StoreError> {
+        let mut trees = self.trees.lock().map_err(poisoned)?;
+        for (tree, key, value) in entries {
+            trees.entry(tree).or_default().insert(key, value);
+        }
+        Ok(())
     }
 }

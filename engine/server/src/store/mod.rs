@@ -1,13 +1,18 @@
-//! Storage behind a small trait: trees of byte keys and JSON values, atomic batches that append
-//! a hash-chained audit record, and durable commits. sled in production, memory in unit tests.
+//! Storage behind a small trait: trees of byte keys and JSON values, conditional atomic
+//! batches that append a hash-chained audit record covering what they wrote, and durable
+//! commits. sled in production, memory in unit tests.
 
+mod audit;
 #[cfg(test)]
 mod memory;
 mod sled_store;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+pub use audit::{AuditEntry, AuditRecord, GENESIS, Head, Write, last_writes, verify_store};
+#[cfg(test)]
+use audit::{verify_chain, verify_state};
 #[cfg(test)]
 pub use memory::MemoryStore;
 pub use sled_store::SledStore;
@@ -39,11 +44,16 @@ pub enum Tree {
     Rounds,
     /// `award \0 round \0 application \0 judge` -> evaluation.
     RoundMarks,
+    /// `name` -> facts about the store itself (the data key's fingerprint).
+    Meta,
+    /// `award \0 sequence (u64 BE)` -> an audit record of another server, kept when an award
+    /// was imported from it.
+    History,
 }
 
 impl Tree {
     /// Every tree.
-    pub const ALL: [Tree; 12] = [
+    pub const ALL: [Tree; 14] = [
         Tree::Awards,
         Tree::Versions,
         Tree::Applications,
@@ -56,9 +66,11 @@ impl Tree {
         Tree::Judges,
         Tree::Rounds,
         Tree::RoundMarks,
+        Tree::Meta,
+        Tree::History,
     ];
 
-    /// The tree's name on disk.
+    /// The tree's name on disk and in audit records.
     pub fn name(self) -> &'static str {
         match self {
             Tree::Awards => "awards",
@@ -73,7 +85,19 @@ impl Tree {
             Tree::Judges => "judges",
             Tree::Rounds => "rounds",
             Tree::RoundMarks => "round_marks",
+            Tree::Meta => "meta",
+            Tree::History => "history",
         }
+    }
+
+    /// The tree with this name.
+    pub fn named(name: &str) -> Option<Tree> {
+        Tree::ALL.into_iter().find(|t| t.name() == name)
+    }
+
+    /// Its place in [`Tree::ALL`].
+    pub fn index(self) -> usize {
+        Tree::ALL.iter().position(|t| *t == self).unwrap_or(0)
     }
 }
 
@@ -96,10 +120,52 @@ pub fn prefix(parts: &[&[u8]]) -> Vec<u8> {
     k
 }
 
-/// Writes applied together, or not at all.
+/// A key as readable text: `\0` as `/`, printable ASCII as itself (but `%` and `/`), any other
+/// byte as `%XX`. Reversible with [`unescape_key`].
+pub fn escape_key(key: &[u8]) -> String {
+    let mut out = String::with_capacity(key.len());
+    for &b in key {
+        match b {
+            0 => out.push('/'),
+            b'%' | b'/' => out.push_str(&format!("%{b:02X}")),
+            0x21..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The key an [`escape_key`] text stands for.
+pub fn unescape_key(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'/' => out.push(0),
+            b'%' => {
+                let hex = text.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    Some(out)
+}
+
+/// The SHA-256 of a stored value, as the audit chain records it.
+pub fn value_digest(value: &[u8]) -> String {
+    hex::encode(Sha256::digest(value))
+}
+
+/// Writes applied together, or not at all, and only if what they depend on is unchanged.
 #[derive(Debug, Default)]
 pub struct Batch {
     pub(crate) writes: Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>,
+    /// Each key the batch depends on, with the value it must still have (`None`: absent).
+    pub(crate) expects: Vec<(Tree, Vec<u8>, Option<Vec<u8>>)>,
 }
 
 impl Batch {
@@ -120,75 +186,10 @@ impl Batch {
         self
     }
 
-    /// Removes `key`.
-    #[cfg(test)]
-    pub fn delete(&mut self, tree: Tree, key: Vec<u8>) -> &mut Self {
-        self.writes.push((tree, key, None));
+    /// Commits only if `key` still holds `value` (`None`: is still absent).
+    pub fn expect(&mut self, tree: Tree, key: Vec<u8>, value: Option<Vec<u8>>) -> &mut Self {
+        self.expects.push((tree, key, value));
         self
-    }
-}
-
-/// What happened, by whom, before it is chained.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AuditEntry {
-    /// Who: an API key's id and role, or `system`.
-    pub actor: String,
-    /// What: `award.create`, `application.submit`, `marks.update`, ...
-    pub action: String,
-    /// On what: `award/application`, ...
-    pub target: String,
-    /// Details, never personal data.
-    pub detail: serde_json::Value,
-}
-
-/// An audit record: an entry with its place in the chain.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct AuditRecord {
-    /// 1, 2, 3, ... without gaps.
-    pub seq: u64,
-    /// When (RFC 3339, UTC).
-    pub at: String,
-    /// Who.
-    pub actor: String,
-    /// What.
-    pub action: String,
-    /// On what.
-    pub target: String,
-    /// Details.
-    pub detail: serde_json::Value,
-    /// The previous record's hash (64 zeros for the first).
-    pub prev: String,
-    /// SHA-256 of this record's other fields, in canonical JSON.
-    pub hash: String,
-}
-
-/// The hash of the first record's predecessor.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-impl AuditRecord {
-    /// Chains `entry` after a record with sequence `seq - 1` and hash `prev`.
-    pub fn chain(entry: AuditEntry, seq: u64, at: String, prev: String) -> Self {
-        let mut record = AuditRecord {
-            seq,
-            at,
-            actor: entry.actor,
-            action: entry.action,
-            target: entry.target,
-            detail: entry.detail,
-            prev,
-            hash: String::new(),
-        };
-        record.hash = record.digest();
-        record
-    }
-
-    /// The hash this record should have.
-    pub fn digest(&self) -> String {
-        let body = serde_json::json!({
-            "seq": self.seq, "at": self.at, "actor": self.actor, "action": self.action,
-            "target": self.target, "detail": self.detail, "prev": self.prev,
-        });
-        hex::encode(Sha256::digest(body.to_string().as_bytes()))
     }
 }
 
@@ -201,20 +202,80 @@ pub enum StoreError {
     /// A stored value does not decode.
     #[error("a stored value in `{0}` is corrupt: {1}")]
     Corrupt(&'static str, String),
+    /// A key the batch depends on changed since it was read: nothing was written.
+    #[error("`{key}` in `{tree}` changed since it was read")]
+    Conflict {
+        /// The tree.
+        tree: &'static str,
+        /// The key, escaped.
+        key: String,
+    },
 }
 
 /// Keys and values, in key order.
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
-/// A small key-value store with atomic, durable, audited batches.
+/// Entries of several trees.
+pub type TreeEntries = Vec<(Tree, Vec<u8>, Vec<u8>)>;
+
+/// A small key-value store with conditional, atomic, durable, audited batches.
 pub trait Store: Send + Sync {
     /// The value at `key`.
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every entry whose key starts with `prefix`, in key order.
     fn scan(&self, tree: Tree, prefix: &[u8]) -> Result<Entries, StoreError>;
-    /// Applies `batch` and appends `audit` to the chain atomically, and makes both durable
-    /// before returning.
+    /// Checks every expectation of `batch`, applies its writes and appends `audit` to the
+    /// chain (with the digest of every value written) atomically, and makes all of it durable
+    /// before returning. Fails with [`StoreError::Conflict`], writing nothing, when an
+    /// expectation does not hold.
     fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError>;
+    /// Writes entries as they are, audit records included, and flushes: for restoring a backup
+    /// or a salvage into an empty store, never for ordinary writes.
+    fn restore(&self, entries: TreeEntries) -> Result<(), StoreError>;
+}
+
+/// The last record of the audit chain, if any.
+pub fn head(store: &dyn Store) -> Result<Option<AuditRecord>, StoreError> {
+    store
+        .scan(Tree::Audit, b"")?
+        .last()
+        .map(|(_, v)| serde_json::from_slice(v))
+        .transpose()
+        .map_err(|e| StoreError::Corrupt("audit", e.to_string()))
+}
+
+/// The next audit record after `last` (the tree's last entry), for a batch with `writes`.
+pub(crate) fn next_record(
+    last: Option<(&[u8], &[u8])>,
+    entry: AuditEntry,
+    writes: Vec<Write>,
+) -> Result<AuditRecord, StoreError> {
+    let (seq, prev) = match last {
+        Some((k, v)) => {
+            let last: AuditRecord = serde_json::from_slice(v)
+                .map_err(|e| StoreError::Corrupt("audit", e.to_string()))?;
+            let seq = u64::from_be_bytes(
+                k.try_into()
+                    .map_err(|_| StoreError::Corrupt("audit", "bad key".into()))?,
+            );
+            (seq + 1, last.hash)
+        }
+        None => (1, GENESIS.to_owned()),
+    };
+    Ok(AuditRecord::chain(entry, seq, now(), prev, writes))
+}
+
+/// What a batch writes, as the audit chain records it.
+pub(crate) fn writes_of(batch: &Batch) -> Vec<Write> {
+    batch
+        .writes
+        .iter()
+        .map(|(tree, key, value)| Write {
+            tree: tree.name().to_owned(),
+            key: escape_key(key),
+            sha256: value.as_deref().map(value_digest),
+        })
+        .collect()
 }
 
 /// Reads a JSON value.
@@ -256,47 +317,6 @@ pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// Checks a chain of audit records: consecutive sequence numbers from 1, each record's hash,
-/// and each link to its predecessor. Returns the problems found, first to last.
-pub fn verify_chain(records: &[AuditRecord]) -> Vec<String> {
-    let mut problems = Vec::new();
-    let mut prev_hash = GENESIS.to_owned();
-    let mut expected = 1u64;
-    for r in records {
-        if r.seq != expected {
-            problems.push(format!(
-                "record {expected} is missing (found {} after {})",
-                r.seq,
-                expected - 1
-            ));
-        }
-        if r.prev != prev_hash {
-            problems.push(format!(
-                "record {} does not follow its predecessor (prev {} != {})",
-                r.seq,
-                short(&r.prev),
-                short(&prev_hash)
-            ));
-        }
-        let digest = r.digest();
-        if digest != r.hash {
-            problems.push(format!(
-                "record {} was altered (hash {} != {})",
-                r.seq,
-                short(&r.hash),
-                short(&digest)
-            ));
-        }
-        prev_hash = r.hash.clone();
-        expected = r.seq + 1;
-    }
-    problems
-}
-
-fn short(h: &str) -> &str {
-    h.get(..12).unwrap_or(h)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +330,7 @@ mod tests {
         }
     }
 
+    /// The contract every store keeps.
     fn contract(store: &dyn Store) {
         let mut b = Batch::new();
         b.put(Tree::Awards, key(&[b"a"]), b"1".to_vec()).put(
@@ -319,6 +340,8 @@ mod tests {
         );
         let r1 = store.commit(b, entry(1)).unwrap();
         assert_eq!((r1.seq, r1.prev.as_str()), (1, GENESIS));
+        assert_eq!(r1.writes.len(), 2);
+        assert_eq!(r1.writes[1].key, "a/x");
         let mut b = Batch::new();
         b.put(Tree::Applications, key(&[b"a", b"y"]), b"3".to_vec())
             .put(Tree::Applications, key(&[b"ab", b"z"]), b"4".to_vec());
@@ -333,15 +356,39 @@ mod tests {
             .collect();
         assert_eq!(scanned, vec![b"2".to_vec(), b"3".to_vec()]);
         let mut b = Batch::new();
-        b.delete(Tree::Applications, key(&[b"a", b"x"]));
+        b.delete_if_present(Tree::Applications, key(&[b"a", b"x"]));
         store.commit(b, entry(3)).unwrap();
         assert_eq!(
             store.get(Tree::Applications, &key(&[b"a", b"x"])).unwrap(),
             None
         );
+        // Conditional commits: a stale expectation writes nothing, not even an audit record.
+        let mut stale = Batch::new();
+        stale
+            .expect(Tree::Awards, key(&[b"a"]), Some(b"0".to_vec()))
+            .put(Tree::Awards, key(&[b"a"]), b"9".to_vec());
+        assert!(matches!(
+            store.commit(stale, entry(4)),
+            Err(StoreError::Conflict { .. })
+        ));
+        let mut exists = Batch::new();
+        exists.expect(Tree::Awards, key(&[b"a"]), None).put(
+            Tree::Awards,
+            key(&[b"a"]),
+            b"9".to_vec(),
+        );
+        assert!(store.commit(exists, entry(4)).is_err());
+        assert_eq!(store.get(Tree::Awards, b"a").unwrap(), Some(b"1".to_vec()));
+        let mut fresh = Batch::new();
+        fresh
+            .expect(Tree::Awards, key(&[b"a"]), Some(b"1".to_vec()))
+            .expect(Tree::Awards, key(&[b"new"]), None)
+            .put(Tree::Awards, key(&[b"a"]), b"5".to_vec());
+        store.commit(fresh, entry(4)).unwrap();
         let chain: Vec<AuditRecord> = scan_json(store, Tree::Audit, b"").unwrap();
-        assert_eq!(chain.len(), 3);
+        assert_eq!(chain.len(), 4);
         assert!(verify_chain(&chain).is_empty());
+        assert!(verify_state(store, &chain).unwrap().is_empty());
     }
 
     #[test]
@@ -356,10 +403,28 @@ mod tests {
     }
 
     #[test]
-    fn verify_finds_altered_and_removed_records() {
+    fn keys_escape_and_come_back() {
+        for k in [
+            key(&[b"seoul", b"app-001"]),
+            key(&[b"a", &7u64.to_be_bytes()]),
+            b"50%/x\xff".to_vec(),
+        ] {
+            assert_eq!(unescape_key(&escape_key(&k)), Some(k));
+        }
+        assert_eq!(escape_key(&key(&[b"seoul", b"app-001"])), "seoul/app-001");
+    }
+
+    #[test]
+    fn verify_finds_altered_removed_and_unwritten_records() {
         let store = MemoryStore::default();
         for n in 0..4 {
-            store.commit(Batch::new(), entry(n)).unwrap();
+            let mut b = Batch::new();
+            b.put(
+                Tree::Marks,
+                key(&[b"a", format!("m{n}").as_bytes()]),
+                b"7".to_vec(),
+            );
+            store.commit(b, entry(n)).unwrap();
         }
         let chain: Vec<AuditRecord> = scan_json(&store, Tree::Audit, b"").unwrap();
         let mut altered = chain.clone();
@@ -369,5 +434,22 @@ mod tests {
         removed.remove(2);
         let problems = verify_chain(&removed);
         assert!(problems[0].contains("record 3 is missing"), "{problems:?}");
+        // The data itself: a value changed behind the chain's back, one removed, one added.
+        store
+            .restore(vec![
+                (Tree::Marks, key(&[b"a", b"m1"]), b"10".to_vec()),
+                (Tree::Marks, key(&[b"a", b"zz"]), b"10".to_vec()),
+            ])
+            .unwrap();
+        store.remove_for_tests(Tree::Marks, &key(&[b"a", b"m2"]));
+        let problems = verify_state(&store, &chain).unwrap();
+        let text = problems.join("\n");
+        assert!(text.contains("marks a/m1: altered"), "{text}");
+        assert!(text.contains("marks a/m2: missing"), "{text}");
+        assert!(
+            text.contains("marks a/zz: written by no audit record"),
+            "{text}"
+        );
+        assert_eq!(problems.len(), 3);
     }
 }

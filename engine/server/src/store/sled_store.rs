@@ -7,7 +7,10 @@ use std::sync::Mutex;
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
-use super::{AuditEntry, AuditRecord, Batch, Entries, GENESIS, Store, StoreError, Tree, json, now};
+use super::{
+    AuditEntry, AuditRecord, Batch, Entries, Store, StoreError, Tree, escape_key, json,
+    next_record, writes_of,
+};
 
 /// A sled database.
 pub struct SledStore {
@@ -45,8 +48,7 @@ impl SledStore {
     }
 
     fn tree(&self, tree: Tree) -> &sled::Tree {
-        let i = Tree::ALL.iter().position(|t| *t == tree).unwrap_or(0);
-        &self.trees[i]
+        &self.trees[tree.index()]
     }
 }
 
@@ -68,46 +70,57 @@ impl Store for SledStore {
 
     fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
         let _guard = self.commit.lock().map_err(backend)?;
-        let audit_tree = self.tree(Tree::Audit);
-        let (seq, prev) = match audit_tree.last().map_err(backend)? {
-            Some((k, v)) => {
-                let last: AuditRecord = serde_json::from_slice(&v)
-                    .map_err(|e| StoreError::Corrupt("audit", e.to_string()))?;
-                let seq = u64::from_be_bytes(
-                    k.as_ref()
-                        .try_into()
-                        .map_err(|_| StoreError::Corrupt("audit", "bad key".into()))?,
-                );
-                (seq + 1, last.hash)
-            }
-            None => (1, GENESIS.to_owned()),
-        };
-        let record = AuditRecord::chain(audit, seq, now(), prev);
+        let last = self.tree(Tree::Audit).last().map_err(backend)?;
+        let record = next_record(
+            last.as_ref().map(|(k, v)| (k.as_ref(), v.as_ref())),
+            audit,
+            writes_of(&batch),
+        )?;
         let record_bytes = json(&record);
-        let trees: Vec<sled::Tree> = self.trees.clone();
-        let result: Result<(), TransactionError<()>> = trees.as_slice().transaction(|tx| {
-            for (tree, key, value) in &batch.writes {
-                let i = Tree::ALL.iter().position(|t| t == tree).unwrap_or(0);
-                let t = &tx[i];
-                match value {
-                    Some(v) => {
-                        t.insert(key.as_slice(), v.as_slice())?;
-                    }
-                    None => {
-                        t.remove(key.as_slice())?;
+        let seq = record.seq;
+        let result: Result<(), TransactionError<(Tree, Vec<u8>)>> =
+            self.trees.as_slice().transaction(|tx| {
+                for (tree, key, value) in &batch.expects {
+                    let now = tx[tree.index()].get(key.as_slice())?;
+                    if now.as_deref() != value.as_deref() {
+                        return Err(ConflictableTransactionError::Abort((*tree, key.clone())));
                     }
                 }
+                for (tree, key, value) in &batch.writes {
+                    let t = &tx[tree.index()];
+                    match value {
+                        Some(v) => {
+                            t.insert(key.as_slice(), v.as_slice())?;
+                        }
+                        None => {
+                            t.remove(key.as_slice())?;
+                        }
+                    }
+                }
+                tx[Tree::Audit.index()].insert(&seq.to_be_bytes()[..], record_bytes.as_slice())?;
+                Ok(())
+            });
+        match result {
+            Ok(()) => {}
+            Err(TransactionError::Abort((tree, key))) => {
+                return Err(StoreError::Conflict {
+                    tree: tree.name(),
+                    key: escape_key(&key),
+                });
             }
-            let i = Tree::ALL
-                .iter()
-                .position(|t| *t == Tree::Audit)
-                .unwrap_or(0);
-            tx[i].insert(&seq.to_be_bytes()[..], record_bytes.as_slice())?;
-            Ok::<(), ConflictableTransactionError<()>>(())
-        });
-        result.map_err(|e| backend(format!("{e:?}")))?;
+            Err(e) => return Err(backend(format!("{e:?}"))),
+        }
         // Durable before it is acknowledged: sled only syncs every 500 ms on its own.
         self.db.flush().map_err(backend)?;
         Ok(record)
+    }
+
+    fn restore(&self, entries: super::TreeEntries) -> Result<(), StoreError> {
+        let _guard = self.commit.lock().map_err(backend)?;
+        for (tree, key, value) in entries {
+            self.tree(tree).insert(key, value).map_err(backend)?;
+        }
+        self.db.flush().map_err(backend)?;
+        Ok(())
     }
 }

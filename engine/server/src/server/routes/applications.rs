@@ -15,12 +15,11 @@ use crate::server::auth::Caller;
 use crate::server::crypto;
 use crate::server::error::ApiError;
 use crate::server::records::{
-    ApplicationRecord, ApplicationStatus, AssignmentRecord, AwardState, Role,
+    ApplicationRecord, ApplicationStatus, AssignmentRecord, AwardRecord, AwardState, Role,
 };
+use crate::server::tx::Tx;
 use crate::server::{AppState, Loaded, body};
-use crate::store::{
-    AuditEntry, Batch, Tree, get_json, json as encode, key, now, prefix, scan_json,
-};
+use crate::store::{Tree, get_json, key, now, prefix, scan_json};
 
 const SUBMITTERS: &[Role] = &[Role::Admin, Role::Applicant, Role::Integrator];
 
@@ -87,6 +86,7 @@ fn app_key(award: &str, app: &str) -> Vec<u8> {
 #[allow(clippy::too_many_arguments)]
 async fn store_application(
     state: &AppState,
+    mut tx: Tx<'_>,
     caller: &Caller,
     loaded: &std::sync::Arc<Loaded>,
     app: &laurel::Application,
@@ -105,29 +105,36 @@ async fn store_application(
     let mut sealed = serde_json::to_value(app).map_err(|e| ApiError::Internal(e.to_string()))?;
     crypto::seal(&loaded.award, &state.sealer, &mut sealed);
     let at = now();
+    let mut eligibility = serde_json::to_value(&decision).unwrap_or(Value::Null);
+    crypto::seal_decision(
+        &loaded.award,
+        &state.sealer,
+        app.id.as_str(),
+        &mut eligibility,
+    );
     let record = ApplicationRecord {
         award: loaded.award.id.to_string(),
         version: loaded.version,
         application: sealed,
         owner: owner.to_owned(),
         status: ApplicationStatus::Submitted,
-        eligibility: serde_json::to_value(&decision).unwrap_or(Value::Null),
+        eligibility,
         review: None,
         submitted_at: submitted_at.unwrap_or_else(|| at.clone()),
         updated_at: at,
     };
-    let mut batch = Batch::new();
-    batch.put(
+    // The award must still be open as it was read.
+    tx.read::<AwardRecord>(Tree::Awards, loaded.award.id.as_str().as_bytes())?;
+    tx.put(
         Tree::Applications,
         app_key(loaded.award.id.as_str(), app.id.as_str()),
-        encode(&record),
+        &record,
     );
-    state.store.commit(batch, AuditEntry {
-        actor: caller.actor(),
-        action: action.into(),
-        target: format!("{}/{}", loaded.award.id, app.id),
-        detail: json!({ "version": loaded.version, "category": app.category, "eligibility": decision.status }),
-    })?;
+    tx.commit(caller.audit(
+        action,
+        format!("{}/{}", loaded.award.id, app.id),
+        json!({ "version": loaded.version, "category": app.category, "eligibility": decision.status }),
+    ))?;
     Ok(
         json!({ "id": app.id, "status": "submitted", "version": loaded.version, "eligibility": decision }),
     )
@@ -144,11 +151,9 @@ pub async fn submit(
     let text = body::text(&bytes)?;
     let value: Value = body::json(&bytes)?;
     let (app, unchecked) = checked(&state, &loaded, text, value).await?;
-    if state
-        .store
-        .get(Tree::Applications, &app_key(&award, app.id.as_str()))?
-        .is_some()
-    {
+    // Creating what exists is a conflict, never a replacement, however many race.
+    let mut tx = Tx::new(&state);
+    if !tx.absent(Tree::Applications, &app_key(&award, app.id.as_str()))? {
         return Err(ApiError::Conflict(format!(
             "application `{}` exists; update it with PUT",
             app.id
@@ -156,6 +161,7 @@ pub async fn submit(
     }
     let out = store_application(
         &state,
+        tx,
         &caller,
         &loaded,
         &app,
@@ -166,6 +172,12 @@ pub async fn submit(
     )
     .await?;
     Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// An application, read for update: the commit requires it unchanged.
+fn load_for_update(tx: &mut Tx<'_>, award: &str, id: &str) -> Result<ApplicationRecord, ApiError> {
+    tx.read(Tree::Applications, &app_key(award, id))?
+        .ok_or_else(|| ApiError::NotFound(format!("no application `{id}` in award `{award}`")))
 }
 
 fn load_application(
@@ -192,7 +204,8 @@ pub async fn update(
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(SUBMITTERS)?;
-    let record = load_application(&state, &award, &id)?;
+    let mut tx = Tx::new(&state);
+    let record = load_for_update(&mut tx, &award, &id)?;
     if !owns(&caller, &record) {
         return Err(ApiError::Forbidden(
             "only its submitter or an administrator may change an application".to_owned(),
@@ -214,6 +227,7 @@ pub async fn update(
     }
     let out = store_application(
         &state,
+        tx,
         &caller,
         &loaded,
         &app,
@@ -232,7 +246,8 @@ pub async fn withdraw(
     Path((award, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(SUBMITTERS)?;
-    let mut record = load_application(&state, &award, &id)?;
+    let mut tx = Tx::new(&state);
+    let mut record = load_for_update(&mut tx, &award, &id)?;
     if !owns(&caller, &record) {
         return Err(ApiError::Forbidden(
             "only its submitter or an administrator may withdraw an application".to_owned(),
@@ -245,17 +260,8 @@ pub async fn withdraw(
     }
     record.status = ApplicationStatus::Withdrawn;
     record.updated_at = now();
-    let mut batch = Batch::new();
-    batch.put(Tree::Applications, app_key(&award, &id), encode(&record));
-    state.store.commit(
-        batch,
-        AuditEntry {
-            actor: caller.actor(),
-            action: "application.withdraw".into(),
-            target: format!("{award}/{id}"),
-            detail: json!({}),
-        },
-    )?;
+    tx.put(Tree::Applications, app_key(&award, &id), &record);
+    tx.commit(caller.audit("application.withdraw", format!("{award}/{id}"), json!({})))?;
     Ok(Json(json!({ "id": id, "status": "withdrawn" })))
 }
 
@@ -310,7 +316,12 @@ async fn view(
     }
     let mut out = json!({ "id": id, "award": record.award, "version": record.version, "status": record.status, "application": app });
     if !judge {
-        out["eligibility"] = record.eligibility.clone();
+        let mut eligibility = record.eligibility.clone();
+        if open {
+            crypto::open_all(&state.sealer, &record.award, &mut eligibility);
+        }
+        crypto::redact_all(&mut eligibility);
+        out["eligibility"] = eligibility;
         out["review"] = json!(record.review);
         out["submitted_at"] = json!(record.submitted_at);
         out["updated_at"] = json!(record.updated_at);
@@ -380,17 +391,34 @@ pub async fn assign(
     caller.require(&[Role::Admin])?;
     load_award(&state, &award)?;
     let a: Assignment = body::json(&bytes)?;
+    let registered: Option<laurel::Judge> = get_json(
+        state.store.as_ref(),
+        Tree::Judges,
+        &key(&[award.as_bytes(), judge.as_bytes()]),
+    )?;
     let mut diagnostics = Vec::new();
     for (i, app) in a.applications.iter().enumerate() {
-        if state
-            .store
-            .get(Tree::Applications, &app_key(&award, app))?
-            .is_none()
-        {
+        let Some(record) = get_json::<ApplicationRecord>(
+            state.store.as_ref(),
+            Tree::Applications,
+            &app_key(&award, app),
+        )?
+        else {
             diagnostics.push(laurel::Diagnostic::error(
                 laurel::Code::UnknownReference,
                 format!("/applications/{i}"),
                 format!("unknown application `{app}`"),
+            ));
+            continue;
+        };
+        // No route assigns a judge an application they are in conflict with.
+        if let Some(j) = &registered
+            && let Some(why) = conflict_with(&state, j, &record).await?
+        {
+            diagnostics.push(laurel::Diagnostic::error(
+                laurel::Code::Category,
+                format!("/applications/{i}"),
+                format!("judge `{judge}` may not judge `{app}`: {why}"),
             ));
         }
     }
@@ -408,22 +436,34 @@ pub async fn assign(
         judge: judge.clone(),
         applications: a.applications,
     };
-    let mut batch = Batch::new();
-    batch.put(
+    let mut tx = Tx::new(&state);
+    // The judge's registration (conflicts declared) must be as read.
+    tx.read::<laurel::Judge>(Tree::Judges, &key(&[award.as_bytes(), judge.as_bytes()]))?;
+    tx.put(
         Tree::Assignments,
         key(&[award.as_bytes(), judge.as_bytes()]),
-        encode(&record),
+        &record,
     );
-    state.store.commit(
-        batch,
-        AuditEntry {
-            actor: caller.actor(),
-            action: "assignment.set".into(),
-            target: format!("{award}/{judge}"),
-            detail: json!({ "applications": record.applications }),
-        },
-    )?;
+    tx.commit(caller.audit(
+        "assignment.set",
+        format!("{award}/{judge}"),
+        json!({ "applications": record.applications }),
+    ))?;
     Ok(Json(record))
+}
+
+/// Why a registered judge may not judge a stored application (declared or derived), if so.
+pub(crate) async fn conflict_with(
+    state: &AppState,
+    judge: &laurel::Judge,
+    record: &ApplicationRecord,
+) -> Result<Option<String>, ApiError> {
+    let loaded = state.loaded(&record.award, record.version).await?;
+    let mut value = record.application.clone();
+    crypto::open(&loaded.award, &state.sealer, &mut value);
+    let app: laurel::Application = serde_json::from_value(value)
+        .map_err(|e| ApiError::Internal(format!("stored application: {e}")))?;
+    Ok(laurel::conflict(&loaded.award, judge, &app))
 }
 
 pub async fn assignment(
@@ -460,7 +500,8 @@ pub async fn review(
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let mut record = load_application(&state, &award, &id)?;
+    let mut tx = Tx::new(&state);
+    let mut record = load_for_update(&mut tx, &award, &id)?;
     if record.eligibility.get("status").and_then(Value::as_str) != Some("needs_review") {
         return Err(ApiError::Conflict(format!(
             "application `{id}` does not need review"
@@ -473,16 +514,11 @@ pub async fn review(
         reason: r.reason.clone(),
     });
     record.updated_at = now();
-    let mut batch = Batch::new();
-    batch.put(Tree::Applications, app_key(&award, &id), encode(&record));
-    state.store.commit(
-        batch,
-        AuditEntry {
-            actor: caller.actor(),
-            action: "application.review".into(),
-            target: format!("{award}/{id}"),
-            detail: json!({ "eligible": r.eligible, "reason": r.reason }),
-        },
-    )?;
+    tx.put(Tree::Applications, app_key(&award, &id), &record);
+    tx.commit(caller.audit(
+        "application.review",
+        format!("{award}/{id}"),
+        json!({ "eligible": r.eligible, "reason": r.reason }),
+    ))?;
     Ok(Json(json!({ "id": id, "review": record.review })))
 }

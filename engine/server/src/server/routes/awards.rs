@@ -15,8 +15,9 @@ use sha2::{Digest, Sha256};
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::records::{AwardRecord, AwardState, Role, VersionRecord, VersionSummary};
+use crate::server::tx::Tx;
 use crate::server::{AppState, body, version_key};
-use crate::store::{AuditEntry, Batch, Tree, get_json, json as encode, now, scan_json};
+use crate::store::{Tree, get_json, now, scan_json};
 
 /// The plugin files a definition pins, from the content-addressed file store.
 fn pinned_files(state: &AppState, text: &str) -> Result<BTreeMap<String, Vec<u8>>, ApiError> {
@@ -50,28 +51,21 @@ pub(crate) fn load_award(state: &AppState, id: &str) -> Result<AwardRecord, ApiE
         .ok_or_else(|| ApiError::NotFound(format!("no award `{id}`")))
 }
 
+/// The award record, read for update: the commit requires it unchanged.
+fn load_for_update(tx: &mut Tx<'_>, id: &str) -> Result<AwardRecord, ApiError> {
+    tx.read(Tree::Awards, id.as_bytes())?
+        .ok_or_else(|| ApiError::NotFound(format!("no award `{id}`")))
+}
+
 fn save(
-    state: &AppState,
+    mut tx: Tx<'_>,
     caller: &Caller,
     record: &AwardRecord,
     action: &str,
     detail: Value,
-    extra: Option<(Vec<u8>, Vec<u8>)>,
 ) -> Result<(), ApiError> {
-    let mut batch = Batch::new();
-    batch.put(Tree::Awards, record.id.as_bytes().to_vec(), encode(record));
-    if let Some((k, v)) = extra {
-        batch.put(Tree::Versions, k, v);
-    }
-    state.store.commit(
-        batch,
-        AuditEntry {
-            actor: caller.actor(),
-            action: action.into(),
-            target: record.id.clone(),
-            detail,
-        },
-    )?;
+    tx.put(Tree::Awards, record.id.as_bytes().to_vec(), record);
+    tx.commit(caller.audit(action, record.id.clone(), detail))?;
     Ok(())
 }
 
@@ -93,17 +87,14 @@ pub async fn upload_file(
             )],
         });
     }
-    let mut batch = Batch::new();
-    batch.put(Tree::Files, sha256.as_bytes().to_vec(), bytes.to_vec());
-    state.store.commit(
-        batch,
-        AuditEntry {
-            actor: caller.actor(),
-            action: "file.upload".into(),
-            target: sha256.clone(),
-            detail: json!({ "bytes": bytes.len() }),
-        },
-    )?;
+    // Content-addressed: the same address always holds the same bytes.
+    let mut tx = Tx::new(&state);
+    tx.put_raw(Tree::Files, sha256.as_bytes().to_vec(), bytes.to_vec());
+    tx.commit(caller.audit(
+        "file.upload",
+        sha256.clone(),
+        json!({ "bytes": bytes.len() }),
+    ))?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "sha256": sha256, "bytes": bytes.len() })),
@@ -119,7 +110,8 @@ pub async fn create(
     let text = body::text(&bytes)?;
     let award = check(&state, text).await?;
     let id = award.id.to_string();
-    if state.store.get(Tree::Awards, id.as_bytes())?.is_some() {
+    let mut tx = Tx::new(&state);
+    if !tx.absent(Tree::Awards, id.as_bytes())? {
         return Err(ApiError::Conflict(format!(
             "award `{id}` exists; replace its draft with PUT /v1/awards/{id}/draft"
         )));
@@ -134,12 +126,11 @@ pub async fn create(
         created_at: now(),
     };
     save(
-        &state,
+        tx,
         &caller,
         &record,
         "award.create",
         json!({ "sha256": award.sha256 }),
-        None,
     )?;
     Ok((StatusCode::CREATED, Json(record)))
 }
@@ -151,7 +142,8 @@ pub async fn replace_draft(
     bytes: Bytes,
 ) -> Result<Json<AwardRecord>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let mut record = load_award(&state, &id)?;
+    let mut tx = Tx::new(&state);
+    let mut record = load_for_update(&mut tx, &id)?;
     if record.state != AwardState::Draft {
         return Err(ApiError::Conflict(format!(
             "award `{id}` is no longer a draft"
@@ -172,12 +164,11 @@ pub async fn replace_draft(
     record.draft = Some(text.to_owned());
     record.draft_sha256 = Some(award.sha256.clone());
     save(
-        &state,
+        tx,
         &caller,
         &record,
         "award.draft",
         json!({ "sha256": award.sha256 }),
-        None,
     )?;
     Ok(Json(record))
 }
@@ -188,7 +179,8 @@ pub async fn publish(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<VersionSummary>), ApiError> {
     caller.require(&[Role::Admin])?;
-    let mut record = load_award(&state, &id)?;
+    let mut tx = Tx::new(&state);
+    let mut record = load_for_update(&mut tx, &id)?;
     if record.state != AwardState::Draft {
         return Err(ApiError::Conflict(format!(
             "award `{id}` is {}: versions are published while it is a draft",
@@ -229,13 +221,15 @@ pub async fn publish(
         published_at: at,
     };
     record.versions.push(summary.clone());
+    // One publish, one version: a second concurrent publish finds the version taken.
+    tx.absent(Tree::Versions, &version_key(&id, version))?;
+    tx.put(Tree::Versions, version_key(&id, version), &v);
     save(
-        &state,
+        tx,
         &caller,
         &record,
         "award.publish",
         json!({ "version": version, "sha256": award.sha256 }),
-        Some((version_key(&id, version), encode(&v))),
     )?;
     Ok((StatusCode::CREATED, Json(summary)))
 }
@@ -257,7 +251,8 @@ async fn transition(
     action: &str,
 ) -> Result<Json<AwardRecord>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let mut record = load_award(&state, &id)?;
+    let mut tx = Tx::new(&state);
+    let mut record = load_for_update(&mut tx, &id)?;
     if record.state != from {
         return Err(ApiError::Conflict(format!(
             "award `{id}` is {}",
@@ -270,14 +265,8 @@ async fn transition(
         )));
     }
     record.state = to;
-    save(
-        &state,
-        &caller,
-        &record,
-        action,
-        json!({ "version": record.current() }),
-        None,
-    )?;
+    let detail = json!({ "version": record.current() });
+    save(tx, &caller, &record, action, detail)?;
     Ok(Json(record))
 }
 
@@ -381,7 +370,8 @@ pub async fn mentions(
     bytes: Bytes,
 ) -> Result<Json<AwardRecord>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let mut record = load_award(&state, &id)?;
+    let mut tx = Tx::new(&state);
+    let mut record = load_for_update(&mut tx, &id)?;
     let mentions: Vec<laurel::MentionDecision> = body::json(&bytes)?;
     let version = record
         .current()
@@ -404,13 +394,6 @@ pub async fn mentions(
     }
     record.special_mentions = mentions;
     let detail = json!({ "applications": record.special_mentions.iter().map(|m| m.application.to_string()).collect::<Vec<_>>() });
-    save(
-        &state,
-        &caller,
-        &record,
-        "award.special_mentions",
-        detail,
-        None,
-    )?;
+    save(tx, &caller, &record, "award.special_mentions", detail)?;
     Ok(Json(record))
 }

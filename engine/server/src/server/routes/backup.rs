@@ -1,38 +1,210 @@
-//! Export and import of an award's complete data as one document (backup and restore).
+//! Export and import of an award: every stored record of it, exactly as stored, with the audit
+//! records that wrote them, authenticated by a MAC under the data key. Import checks the MAC,
+//! each audit record's hash, each record against the audit record that last wrote it, and
+//! each published definition against its SHA-256; it refuses a forged export naming the first
+//! record that fails, and records itself in the importing server's audit chain.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::awards::load_award;
 use crate::server::auth::Caller;
+use crate::server::crypto::{self, Sealer};
 use crate::server::error::ApiError;
-use crate::server::records::{
-    ApplicationRecord, AssignmentRecord, AwardRecord, ResultsRecord, Role, VersionRecord,
+use crate::server::records::{ApplicationRecord, KeyRecord, Role, VersionRecord};
+use crate::server::tx::Tx;
+use crate::server::{AppState, body};
+use crate::store::{
+    AuditRecord, Head, Store, Tree, TreeEntries, escape_key, last_writes, prefix, unescape_key,
+    value_digest,
 };
-use crate::server::{AppState, body, version_key};
-use crate::store::{AuditEntry, AuditRecord, Batch, Tree, json as encode, key, prefix, scan_json};
 
 /// The export format's name.
-const FORMAT: &str = "laurel-award-export/1";
+pub const FORMAT: &str = "laurel-award-export/2";
+/// The header that carries the data key an export was sealed with, when it is not this
+/// server's (base64, as in a key file).
+pub const EXPORT_KEY_HEADER: &str = "laurel-export-key";
 
-/// Everything about one award. Personal data stays sealed: restore with the same data key.
-#[derive(Debug, Serialize, Deserialize)]
+/// One stored entry, exactly as stored: UTF-8 values as `text`, others as `base64`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    /// The tree's name.
+    pub tree: String,
+    /// The key, escaped (`award/app-001`).
+    pub key: String,
+    /// The value, when it is UTF-8 (every JSON record).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The value, when it is not (plugin files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base64: Option<String>,
+}
+
+impl Entry {
+    /// An entry for stored bytes.
+    pub fn of(tree: Tree, key: &[u8], value: &[u8]) -> Self {
+        let (text, base64) = match std::str::from_utf8(value) {
+            Ok(t) => (Some(t.to_owned()), None),
+            Err(_) => (None, Some(STANDARD.encode(value))),
+        };
+        Self {
+            tree: tree.name().to_owned(),
+            key: escape_key(key),
+            text,
+            base64,
+        }
+    }
+
+    /// The tree, key and bytes it stands for.
+    pub fn decode(&self) -> Option<(Tree, Vec<u8>, Vec<u8>)> {
+        let tree = Tree::named(&self.tree)?;
+        let key = unescape_key(&self.key)?;
+        let value = match (&self.text, &self.base64) {
+            (Some(t), None) => t.clone().into_bytes(),
+            (None, Some(b)) => STANDARD.decode(b).ok()?,
+            _ => return None,
+        };
+        Some((tree, key, value))
+    }
+}
+
+/// Everything about one award.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Export {
-    format: String,
-    award: AwardRecord,
-    versions: Vec<VersionRecord>,
-    applications: Vec<ApplicationRecord>,
-    marks: Vec<laurel::Evaluation>,
-    assignments: Vec<AssignmentRecord>,
-    results: Vec<ResultsRecord>,
-    /// The audit records about this award, for reference (the chain is not rewritten on import).
-    audit: Vec<AuditRecord>,
+    /// `laurel-award-export/2`.
+    pub format: String,
+    /// The award.
+    pub award: String,
+    /// When it was made.
+    pub exported_at: String,
+    /// The fingerprint of the data key its personal data is sealed with.
+    pub key_fingerprint: String,
+    /// The exporting server's audit chain head.
+    pub head: Option<Head>,
+    /// Every stored record of the award.
+    pub records: Vec<Entry>,
+    /// Every audit record that wrote one of them, in order.
+    pub audit: Vec<AuditRecord>,
+    /// HMAC-SHA256 (under a key derived from the data key) of this document without `mac`.
+    #[serde(default)]
+    pub mac: String,
+}
+
+impl Export {
+    fn body_bytes(&self) -> Vec<u8> {
+        let mut unsigned = self.clone();
+        unsigned.mac = String::new();
+        serde_json::to_vec(&unsigned).unwrap_or_default()
+    }
+}
+
+/// The award's records in every tree: its own, those under its prefix, the plugin files its
+/// versions pin, and the API keys that own its applications or name its judges.
+fn award_entries(store: &dyn Store, award: &str) -> Result<TreeEntries, ApiError> {
+    let mut out = Vec::new();
+    if let Some(v) = store.get(Tree::Awards, award.as_bytes())? {
+        out.push((Tree::Awards, award.as_bytes().to_vec(), v));
+    }
+    let p = prefix(&[award.as_bytes()]);
+    for tree in [
+        Tree::Versions,
+        Tree::Applications,
+        Tree::Marks,
+        Tree::Assignments,
+        Tree::Results,
+        Tree::Judges,
+        Tree::Rounds,
+        Tree::RoundMarks,
+        Tree::History,
+    ] {
+        for (k, v) in store.scan(tree, &p)? {
+            out.push((tree, k, v));
+        }
+    }
+    let mut files = BTreeSet::new();
+    let mut owners = BTreeSet::new();
+    let mut judges = BTreeSet::new();
+    for (tree, k, v) in &out {
+        match tree {
+            Tree::Versions => {
+                if let Ok(version) = serde_json::from_slice::<VersionRecord>(v)
+                    && let Ok(def) = laurel::parse_definition(&version.definition)
+                {
+                    files.extend(def.plugins.iter().map(|p| p.sha256.clone()));
+                }
+            }
+            Tree::Applications => {
+                if let Ok(app) = serde_json::from_slice::<ApplicationRecord>(v) {
+                    owners.insert(app.owner);
+                }
+            }
+            Tree::Judges => {
+                if let Some(id) = k.rsplit(|b| *b == 0).next() {
+                    judges.insert(String::from_utf8_lossy(id).into_owned());
+                }
+            }
+            _ => {}
+        }
+    }
+    for sha in files {
+        if let Some(v) = store.get(Tree::Files, sha.as_bytes())? {
+            out.push((Tree::Files, sha.into_bytes(), v));
+        }
+    }
+    for (k, v) in store.scan(Tree::Keys, b"")? {
+        if let Ok(key) = serde_json::from_slice::<KeyRecord>(&v)
+            && (owners.contains(&key.id)
+                || key.subject.as_ref().is_some_and(|s| judges.contains(s)))
+        {
+            out.push((Tree::Keys, k, v));
+        }
+    }
+    Ok(out)
+}
+
+/// The export of `award` from `state`'s store, signed with its data key.
+pub fn make_export(state: &AppState, award: &str) -> Result<Export, ApiError> {
+    let store = state.store.as_ref();
+    let entries = award_entries(store, award)?;
+    let wanted: BTreeSet<(String, String)> = entries
+        .iter()
+        .map(|(t, k, _)| (t.name().to_owned(), escape_key(k)))
+        .collect();
+    let chain: Vec<AuditRecord> = crate::store::scan_json(store, Tree::Audit, b"")?;
+    let head = chain.last().map(AuditRecord::head);
+    let audit = chain
+        .into_iter()
+        .filter(|r| {
+            r.writes
+                .iter()
+                .any(|w| wanted.contains(&(w.tree.clone(), w.key.clone())))
+        })
+        .collect();
+    let mut export = Export {
+        format: FORMAT.to_owned(),
+        award: award.to_owned(),
+        exported_at: crate::store::now(),
+        key_fingerprint: state.sealer.fingerprint(),
+        head,
+        records: entries
+            .iter()
+            .map(|(t, k, v)| Entry::of(*t, k, v))
+            .collect(),
+        audit,
+        mac: String::new(),
+    };
+    export.mac = state.sealer.mac(&export.body_bytes());
+    Ok(export)
 }
 
 pub async fn export(
@@ -41,113 +213,180 @@ pub async fn export(
     Path(id): Path<String>,
 ) -> Result<Json<Export>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let award = load_award(&state, &id)?;
-    let p = prefix(&[id.as_bytes()]);
-    let store = state.store.as_ref();
-    let audit: Vec<AuditRecord> = scan_json(store, Tree::Audit, b"")?;
-    let export = Export {
-        format: FORMAT.to_owned(),
-        versions: scan_json(store, Tree::Versions, &p)?,
-        applications: scan_json(store, Tree::Applications, &p)?,
-        marks: scan_json(store, Tree::Marks, &p)?,
-        assignments: scan_json(store, Tree::Assignments, &p)?,
-        results: scan_json(store, Tree::Results, &p)?,
-        audit: audit
-            .into_iter()
-            .filter(|r| r.target == id || r.target.starts_with(&format!("{id}/")))
-            .collect(),
-        award,
-    };
-    state.store.commit(
-        Batch::new(),
-        AuditEntry {
-            actor: caller.actor(),
-            action: "award.export".into(),
-            target: id,
-            detail: json!({}),
-        },
-    )?;
+    load_award(&state, &id)?;
+    let export = make_export(&state, &id)?;
+    let tx = Tx::new(&state);
+    tx.commit(caller.audit(
+        "award.export",
+        id,
+        json!({ "records": export.records.len(), "head": export.head }),
+    ))?;
     Ok(Json(export))
 }
 
-pub async fn import(
-    State(state): State<AppState>,
-    caller: Caller,
-    bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.require(&[Role::Admin])?;
-    let e: Export = body::json(&bytes)?;
+fn forged(detail: String) -> ApiError {
+    ApiError::Invalid {
+        title: "The export cannot be imported".to_owned(),
+        diagnostics: vec![laurel::Diagnostic::error(laurel::Code::Schema, "", detail)],
+    }
+}
+
+/// Checks an export: its MAC under `sealer`, each audit record's hash, each record against
+/// the audit record that last wrote it, and each published definition against its SHA-256.
+/// Returns the records, decoded.
+pub fn verify_export(e: &Export, sealer: &Sealer) -> Result<TreeEntries, ApiError> {
     if e.format != FORMAT {
         return Err(ApiError::BadRequest(format!(
             "unknown export format `{}`; this server reads `{FORMAT}`",
             e.format
         )));
     }
-    let id = e.award.id.clone();
-    if state.store.get(Tree::Awards, id.as_bytes())?.is_some() {
+    if sealer.mac(&e.body_bytes()) != e.mac {
+        return Err(forged(
+            "the export's MAC does not match: it was altered, or made with another data key"
+                .to_owned(),
+        ));
+    }
+    for r in &e.audit {
+        if r.digest() != r.hash {
+            return Err(forged(format!("audit record {} was altered", r.seq)));
+        }
+    }
+    if e.audit.windows(2).any(|w| w[0].seq >= w[1].seq) {
+        return Err(forged("the audit records are out of order".to_owned()));
+    }
+    let last = last_writes(&e.audit);
+    let mut decoded = Vec::with_capacity(e.records.len());
+    for (i, entry) in e.records.iter().enumerate() {
+        let Some((tree, key, value)) = entry.decode() else {
+            return Err(forged(format!(
+                "record {i} (`{}`) cannot be read",
+                entry.key
+            )));
+        };
+        let written = last.get(&(entry.tree.clone(), entry.key.clone()));
+        match written {
+            Some((Some(hash), _)) if *hash == value_digest(&value) => {}
+            Some((_, seq)) => {
+                return Err(forged(format!(
+                    "record {i}, {} `{}`, is not what audit record {seq} wrote",
+                    entry.tree, entry.key
+                )));
+            }
+            None => {
+                return Err(forged(format!(
+                    "record {i}, {} `{}`, was written by no audit record",
+                    entry.tree, entry.key
+                )));
+            }
+        }
+        let key_award = key.split(|b| *b == 0).next().unwrap_or_default();
+        let own = match tree {
+            Tree::Files | Tree::Keys => true,
+            _ => key_award == e.award.as_bytes(),
+        };
+        if !own {
+            return Err(forged(format!(
+                "record {i}, {} `{}`, does not belong to award `{}`",
+                entry.tree, entry.key, e.award
+            )));
+        }
+        if tree == Tree::Versions {
+            let v: VersionRecord = serde_json::from_slice(&value)
+                .map_err(|_| forged(format!("record {i} is not a published version")))?;
+            if crate::store::value_digest(v.definition.as_bytes()) != v.sha256 {
+                return Err(forged(format!(
+                    "record {i}: version {} of `{}` does not match its SHA-256",
+                    v.version, v.award
+                )));
+            }
+        }
+        decoded.push((tree, key, value));
+    }
+    Ok(decoded)
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    let e: Export = body::json(&bytes)?;
+    // Sealed with another key: its holder must give it, to check the export and re-seal.
+    let old = match headers.get(EXPORT_KEY_HEADER).and_then(|v| v.to_str().ok()) {
+        Some(k) => Some(
+            Sealer::from_base64(k)
+                .map_err(|err| ApiError::BadRequest(format!("`{EXPORT_KEY_HEADER}`: {err}")))?,
+        ),
+        None if e.key_fingerprint != state.sealer.fingerprint() => {
+            return Err(forged(format!(
+                "the export was sealed with the data key whose fingerprint is {}, not this \
+                 server's ({}): give that key in the `{EXPORT_KEY_HEADER}` header to import \
+                 it (its personal data is re-sealed with this server's key)",
+                e.key_fingerprint,
+                state.sealer.fingerprint()
+            )));
+        }
+        None => None,
+    };
+    let source = old.as_ref().unwrap_or(&state.sealer);
+    let records = verify_export(&e, source)?;
+    let mut tx = Tx::new(&state);
+    if !tx.absent(Tree::Awards, e.award.as_bytes())? {
         return Err(ApiError::Conflict(format!(
-            "award `{id}` exists; import restores into a server without it"
+            "award `{}` exists; import restores into a server without it",
+            e.award
         )));
     }
-    let mut batch = Batch::new();
-    batch.put(Tree::Awards, id.as_bytes().to_vec(), encode(&e.award));
-    for v in &e.versions {
-        batch.put(Tree::Versions, version_key(&id, v.version), encode(v));
+    let mut counts: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut resealed = 0;
+    for (tree, key, mut value) in records {
+        if tree == Tree::Keys && tx.read::<Value>(tree, &key)?.is_some() {
+            // The same API key, already here: kept as it is.
+            continue;
+        }
+        if let Some(old) = &old
+            && let Ok(mut v) = serde_json::from_slice::<Value>(&value)
+        {
+            let n = crypto::reseal(old, &state.sealer, &mut v).map_err(|failed| {
+                forged(format!(
+                    "{failed} sealed values in {} `{}` do not open with the key given",
+                    tree.name(),
+                    escape_key(&key)
+                ))
+            })?;
+            if n > 0 {
+                value = serde_json::to_vec(&v).unwrap_or(value);
+                resealed += n;
+            }
+        }
+        *counts.entry(tree.name()).or_default() += 1;
+        tx.put_raw(tree, key, value);
     }
-    let mut counts = BTreeMap::new();
-    for a in &e.applications {
-        let app = a
-            .application
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        batch.put(
-            Tree::Applications,
-            key(&[id.as_bytes(), app.as_bytes()]),
-            encode(a),
+    // The exporting server's audit records are kept with the award, as its history (under
+    // the exporting chain's head, so that histories of several moves stay apart).
+    let source = e
+        .head
+        .as_ref()
+        .map_or_else(|| "none".to_owned(), |h| h.hash.chars().take(16).collect());
+    for r in &e.audit {
+        tx.put(
+            Tree::History,
+            crate::store::key(&[e.award.as_bytes(), source.as_bytes(), &r.seq.to_be_bytes()]),
+            r,
         );
     }
-    for m in &e.marks {
-        batch.put(
-            Tree::Marks,
-            key(&[
-                id.as_bytes(),
-                m.application.as_str().as_bytes(),
-                m.judge.as_str().as_bytes(),
-            ]),
-            encode(m),
-        );
-    }
-    for a in &e.assignments {
-        batch.put(
-            Tree::Assignments,
-            key(&[id.as_bytes(), a.judge.as_bytes()]),
-            encode(a),
-        );
-    }
-    for r in &e.results {
-        batch.put(
-            Tree::Results,
-            key(&[id.as_bytes(), &r.seq.to_be_bytes()]),
-            encode(r),
-        );
-    }
-    counts.insert("versions", e.versions.len());
-    counts.insert("applications", e.applications.len());
-    counts.insert("marks", e.marks.len());
-    counts.insert("assignments", e.assignments.len());
-    counts.insert("results", e.results.len());
-    state.store.commit(
-        batch,
-        AuditEntry {
-            actor: caller.actor(),
-            action: "award.import".into(),
-            target: id.clone(),
-            detail: json!(counts),
-        },
-    )?;
+    tx.commit(caller.audit(
+        "award.import",
+        e.award.clone(),
+        json!({ "records": counts, "source_head": e.head, "source_key": e.key_fingerprint, "resealed": resealed }),
+    ))?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "award": id, "imported": counts })),
+        Json(
+            json!({ "award": e.award, "imported": counts, "resealed": resealed, "source_head": e.head }),
+        ),
     ))
 }

@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use crate::server::auth::{self, Caller};
 use crate::server::error::ApiError;
 use crate::server::records::{KeyRecord, Role};
+use crate::server::tx::Tx;
 use crate::server::{AppState, body};
-use crate::store::{AuditEntry, Batch, Tree, json as encode, now, scan_json};
+use crate::store::{Tree, now, scan_json};
 
 /// A key to make.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -49,17 +50,14 @@ pub async fn create(
         created_at: now(),
         revoked: false,
     };
-    let mut batch = Batch::new();
-    batch.put(Tree::Keys, auth::digest(&secret), encode(&record));
-    state.store.commit(
-        batch,
-        AuditEntry {
-            actor: caller.actor(),
-            action: "key.create".into(),
-            target: id.clone(),
-            detail: json!({ "role": auth::role_name(record.role), "subject": record.subject }),
-        },
-    )?;
+    let mut tx = Tx::new(&state);
+    tx.absent(Tree::Keys, &auth::digest(&secret))?;
+    tx.put(Tree::Keys, auth::digest(&secret), &record);
+    tx.commit(caller.audit(
+        "key.create",
+        id.clone(),
+        json!({ "role": auth::role_name(record.role), "subject": record.subject }),
+    ))?;
     Ok((
         StatusCode::CREATED,
         Json(
@@ -92,18 +90,36 @@ pub async fn revoke(
                 .filter(|r| r.id == id)
                 .map(|r| (k, r))
         });
-    let (hash, mut record) = found.ok_or_else(|| ApiError::NotFound(format!("no key `{id}`")))?;
+    let (hash, _) = found.ok_or_else(|| ApiError::NotFound(format!("no key `{id}`")))?;
+    let mut tx = Tx::new(&state);
+    let mut record: KeyRecord = tx
+        .read(Tree::Keys, &hash)?
+        .ok_or_else(|| ApiError::NotFound(format!("no key `{id}`")))?;
+    if record.revoked {
+        return Err(ApiError::Conflict(format!("key `{id}` is already revoked")));
+    }
+    if record.role == Role::Admin {
+        // The last administrator cannot be revoked. Every other live administrator key is a
+        // condition of the commit, so two administrators revoking each other at once cannot
+        // both succeed.
+        let mut others = 0;
+        for (k, v) in state.store.scan(Tree::Keys, b"")? {
+            let Ok(other) = serde_json::from_slice::<KeyRecord>(&v) else {
+                continue;
+            };
+            if other.role == Role::Admin && !other.revoked && other.id != id {
+                tx.read::<KeyRecord>(Tree::Keys, &k)?;
+                others += 1;
+            }
+        }
+        if others == 0 {
+            return Err(ApiError::Conflict(format!(
+                "key `{id}` is the last administrator key: make another before revoking it"
+            )));
+        }
+    }
     record.revoked = true;
-    let mut batch = Batch::new();
-    batch.put(Tree::Keys, hash, encode(&record));
-    state.store.commit(
-        batch,
-        AuditEntry {
-            actor: caller.actor(),
-            action: "key.revoke".into(),
-            target: id.clone(),
-            detail: json!({}),
-        },
-    )?;
+    tx.put(Tree::Keys, hash, &record);
+    tx.commit(caller.audit("key.revoke", id.clone(), json!({})))?;
     Ok(Json(json!({ "id": id, "revoked": true })))
 }

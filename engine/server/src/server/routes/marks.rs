@@ -9,13 +9,14 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::applications::assigned;
+use super::applications::{assigned, conflict_with};
 use super::awards::load_award;
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, AwardState, Role};
+use crate::server::tx::Tx;
 use crate::server::{AppState, body};
-use crate::store::{AuditEntry, Batch, Tree, get_json, json as encode, key, prefix, scan_json};
+use crate::store::{Tree, get_json, key, prefix, scan_json};
 
 /// A judge's marks of one application.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -65,23 +66,36 @@ pub async fn submit(
         (body.marks, body.comment),
         body::text(&bytes)?,
     )?;
+    // No route accepts marks from a judge in conflict with the application.
+    if let Some(j) = get_json::<laurel::Judge>(
+        state.store.as_ref(),
+        Tree::Judges,
+        &key(&[award.as_bytes(), judge.as_bytes()]),
+    )? && let Some(why) = conflict_with(&state, &j, &app).await?
+    {
+        return Err(ApiError::Forbidden(format!(
+            "judge `{judge}` may not judge `{application}`: {why}"
+        )));
+    }
     let k = key(&[award.as_bytes(), application.as_bytes(), judge.as_bytes()]);
-    let replaced = state.store.get(Tree::Marks, &k)?.is_some();
-    let mut batch = Batch::new();
-    batch.put(Tree::Marks, k, encode(&evaluation));
-    state.store.commit(
-        batch,
-        AuditEntry {
-            actor: caller.actor(),
-            action: if replaced {
-                "marks.update".into()
-            } else {
-                "marks.submit".into()
-            },
-            target: format!("{award}/{application}/{judge}"),
-            detail: json!({ "marks": evaluation.marks }),
-        },
+    let mut tx = Tx::new(&state);
+    let replaced = tx.read::<laurel::Evaluation>(Tree::Marks, &k)?.is_some();
+    // The assignment and the judge's registration must be as read.
+    tx.read::<Value>(
+        Tree::Assignments,
+        &key(&[award.as_bytes(), judge.as_bytes()]),
     )?;
+    tx.read::<Value>(Tree::Judges, &key(&[award.as_bytes(), judge.as_bytes()]))?;
+    tx.put(Tree::Marks, k, &evaluation);
+    tx.commit(caller.audit(
+        if replaced {
+            "marks.update"
+        } else {
+            "marks.submit"
+        },
+        format!("{award}/{application}/{judge}"),
+        json!({ "marks": evaluation.marks }),
+    ))?;
     Ok(Json(
         json!({ "award": award, "application": application, "judge": judge, "marks": evaluation.marks, "comment": evaluation.comment }),
     ))

@@ -22,6 +22,9 @@ pub use keys::NewKey;
 pub use marks::MarksBody;
 pub use rounds::{AdvanceBody, ManualAssignment, OpenRound, RecusalBody, RoundMarks};
 
+/// The largest export an import accepts.
+pub const IMPORT_LIMIT: usize = 256 << 20;
+
 /// The routes; `openapi::document` describes the same list.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -72,7 +75,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/awards/{award}/results.csv", get(results::csv))
         .route("/v1/awards/{award}/export", get(backup::export))
-        .route("/v1/import", post(backup::import))
+        .route(
+            "/v1/import",
+            post(backup::import).layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
         .route("/v1/awards/{award}/judges", get(rounds::list_judges))
         .route("/v1/awards/{award}/judges/{judge}", put(rounds::put_judge))
         .route("/v1/awards/{award}/rounds/{round}", get(rounds::get))
@@ -115,4 +121,5 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/evaluate", post(evaluate::evaluate))
         .route("/v1/audit", get(audit::list))
+        .route("/v1/audit/verify", get(audit::verify))
 }

@@ -13,8 +13,9 @@ use crate::server::auth::Caller;
 use crate::server::crypto;
 use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, ApplicationStatus, ResultsRecord, Role};
+use crate::server::tx::Tx;
 use crate::server::{AppState, Loaded};
-use crate::store::{AuditEntry, Batch, Tree, json as encode, key, now, prefix, scan_json};
+use crate::store::{Tree, key, now, prefix, scan_json};
 
 /// The stored, submitted applications of an award (opened), restricted to `only` when given,
 /// with their review decisions.
@@ -60,6 +61,8 @@ pub(crate) async fn score(
 ) -> Result<(Value, String, String), ApiError> {
     let inputs = serde_json::to_vec(&(&applications, &marks))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let award_for_sealing = narrowed.clone();
+    let sealing_loaded = loaded.clone();
     let mut value =
         state
             .engine(move || {
@@ -74,7 +77,11 @@ pub(crate) async fn score(
             .await??;
     let inputs_sha256 = hex::encode(Sha256::digest(&inputs));
     value["inputs_sha256"] = json!(inputs_sha256);
+    // The hash is of the results as computed, so that computing them again gives the same
+    // hash; what is stored has what derives from personal data sealed.
     let bytes = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let award = award_for_sealing.as_ref().unwrap_or(&sealing_loaded.award);
+    crypto::seal_results(award, &state.sealer, &mut value);
     Ok((value, inputs_sha256, hex::encode(Sha256::digest(&bytes))))
 }
 
@@ -110,7 +117,9 @@ pub(crate) async fn compute_record(
     let definition_sha256 = loaded.award.sha256.clone();
     let (results, inputs_sha256, results_sha256) =
         score(state, loaded, None, applications, marks).await?;
+    let audit_head = crate::store::head(state.store.as_ref())?.map(|r| r.head());
     Ok(ResultsRecord {
+        audit_head,
         award: award.to_owned(),
         version,
         seq,
@@ -140,21 +149,27 @@ pub async fn compute(
     Path(award): Path<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.require(&[Role::Admin])?;
-    let seq = latest_record(&state, &award)?.map_or(1, |r| r.seq + 1);
-    let record = compute_record(&state, &award, seq).await?;
-    let mut batch = Batch::new();
-    batch.put(
-        Tree::Results,
-        key(&[award.as_bytes(), &seq.to_be_bytes()]),
-        encode(&record),
-    );
-    state.store.commit(batch, AuditEntry {
-        actor: caller.actor(),
-        action: "results.compute".into(),
-        target: award.clone(),
-        detail: json!({ "seq": seq, "version": record.version, "definition_sha256": record.definition_sha256, "inputs_sha256": record.inputs_sha256, "results_sha256": record.results_sha256 }),
-    })?;
-    Ok((StatusCode::CREATED, Json(summary(&record))))
+    // One computation, one stored record: concurrent computations each take their own
+    // number (a taken number is a conflict, retried with the next).
+    let mut attempts = 0;
+    loop {
+        let seq = latest_record(&state, &award)?.map_or(1, |r| r.seq + 1);
+        let record = compute_record(&state, &award, seq).await?;
+        let mut tx = Tx::new(&state);
+        let k = key(&[award.as_bytes(), &seq.to_be_bytes()]);
+        tx.absent(Tree::Results, &k)?;
+        tx.put(Tree::Results, k, &record);
+        let committed = tx.commit(caller.audit(
+            "results.compute",
+            award.clone(),
+            json!({ "seq": seq, "version": record.version, "definition_sha256": record.definition_sha256, "inputs_sha256": record.inputs_sha256, "results_sha256": record.results_sha256, "audit_head": record.audit_head }),
+        ));
+        match committed {
+            Ok(_) => return Ok((StatusCode::CREATED, Json(summary(&record)))),
+            Err(ApiError::Conflict(_)) if attempts < 5 => attempts += 1,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn summary(r: &ResultsRecord) -> Value {
@@ -177,6 +192,7 @@ fn summary(r: &ResultsRecord) -> Value {
     json!({
         "award": r.award, "version": r.version, "seq": r.seq, "computed_at": r.computed_at,
         "definition_sha256": r.definition_sha256, "inputs_sha256": r.inputs_sha256, "results_sha256": r.results_sha256,
+        "audit_head": r.audit_head,
         "categories": categories,
     })
 }
@@ -188,9 +204,10 @@ pub async fn latest(
 ) -> Result<Json<ResultsRecord>, ApiError> {
     caller.require(&[Role::Admin, Role::Auditor])?;
     load_award(&state, &award)?;
-    latest_record(&state, &award)?
-        .map(Json)
-        .ok_or_else(|| ApiError::NotFound(format!("no results computed for `{award}`")))
+    let mut r = latest_record(&state, &award)?
+        .ok_or_else(|| ApiError::NotFound(format!("no results computed for `{award}`")))?;
+    crypto::for_caller(caller.role, &state.sealer, &award, &mut r.results);
+    Ok(Json(r))
 }
 
 pub async fn csv(
@@ -200,8 +217,9 @@ pub async fn csv(
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Admin, Role::Auditor])?;
     load_award(&state, &award)?;
-    let r = latest_record(&state, &award)?
+    let mut r = latest_record(&state, &award)?
         .ok_or_else(|| ApiError::NotFound(format!("no results computed for `{award}`")))?;
+    crypto::for_caller(caller.role, &state.sealer, &award, &mut r.results);
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut write = |row: [&str; 8]| {
         w.write_record(row)

@@ -19,10 +19,9 @@ use crate::server::error::ApiError;
 use crate::server::records::{
     Advancement, ApplicationRecord, AwardState, Recusal, Role, RoundRecord, RoundStatus,
 };
+use crate::server::tx::Tx;
 use crate::server::{AppState, Loaded, body};
-use crate::store::{
-    AuditEntry, Batch, Tree, get_json, json as encode, key, now, prefix, scan_json,
-};
+use crate::store::{Tree, get_json, key, now, prefix, scan_json};
 
 fn round_key(award: &str, round: &str) -> Vec<u8> {
     key(&[award.as_bytes(), round.as_bytes()])
@@ -63,24 +62,21 @@ fn load_round(state: &AppState, award: &str, round: &str) -> Result<RoundRecord,
         .ok_or_else(|| ApiError::Conflict(format!("round `{round}` is not open yet")))
 }
 
+/// A round, read for update: the commit requires it unchanged.
+fn round_for_update(tx: &mut Tx<'_>, award: &str, round: &str) -> Result<RoundRecord, ApiError> {
+    tx.read(Tree::Rounds, &round_key(award, round))?
+        .ok_or_else(|| ApiError::Conflict(format!("round `{round}` is not open yet")))
+}
+
 fn save_round(
-    state: &AppState,
+    mut tx: Tx<'_>,
     caller: &Caller,
     r: &RoundRecord,
     action: &str,
     detail: Value,
 ) -> Result<(), ApiError> {
-    let mut batch = Batch::new();
-    batch.put(Tree::Rounds, round_key(&r.award, &r.round), encode(r));
-    state.store.commit(
-        batch,
-        AuditEntry {
-            actor: caller.actor(),
-            action: action.into(),
-            target: format!("{}/{}", r.award, r.round),
-            detail,
-        },
-    )?;
+    tx.put(Tree::Rounds, round_key(&r.award, &r.round), r);
+    tx.commit(caller.audit(action, format!("{}/{}", r.award, r.round), detail))?;
     Ok(())
 }
 
@@ -107,26 +103,20 @@ pub async fn put_judge(
             judge.id
         )));
     }
-    let mut batch = Batch::new();
-    batch.put(
-        Tree::Judges,
-        key(&[award.as_bytes(), id.as_bytes()]),
-        encode(&judge),
-    );
+    let mut tx = Tx::new(&state);
+    let k = key(&[award.as_bytes(), id.as_bytes()]);
+    tx.read::<laurel::Judge>(Tree::Judges, &k)?;
+    tx.put(Tree::Judges, k, &judge);
     let declared: Vec<&str> = judge
         .declared_conflicts
         .iter()
         .map(|d| d.application.as_str())
         .collect();
-    state.store.commit(
-        batch,
-        AuditEntry {
-            actor: caller.actor(),
-            action: "judge.set".into(),
-            target: format!("{award}/{id}"),
-            detail: json!({ "declared_conflicts": declared }),
-        },
-    )?;
+    tx.commit(caller.audit(
+        "judge.set",
+        format!("{award}/{id}"),
+        json!({ "declared_conflicts": declared }),
+    ))?;
     Ok(Json(judge))
 }
 
@@ -163,11 +153,8 @@ pub async fn open(
         )));
     }
     let (loaded, spec, index) = spec(&state, &award, &round).await?;
-    if state
-        .store
-        .get(Tree::Rounds, &round_key(&award, &round))?
-        .is_some()
-    {
+    let mut tx = Tx::new(&state);
+    if !tx.absent(Tree::Rounds, &round_key(&award, &round))? {
         return Err(ApiError::Conflict(format!(
             "round `{round}` is already open"
         )));
@@ -243,7 +230,7 @@ pub async fn open(
         advanced: None,
     };
     save_round(
-        &state,
+        tx,
         &caller,
         &r,
         "round.open",
@@ -312,7 +299,8 @@ pub async fn set_assignment(
     caller.require(&[Role::Admin])?;
     let change: ManualAssignment = body::json(&bytes)?;
     let (loaded, _, _) = spec(&state, &award, &round).await?;
-    let mut r = load_round(&state, &award, &round)?;
+    let mut tx = Tx::new(&state);
+    let mut r = round_for_update(&mut tx, &award, &round)?;
     if r.status == RoundStatus::Closed {
         return Err(ApiError::Conflict(format!("round `{round}` is closed")));
     }
@@ -344,7 +332,7 @@ pub async fn set_assignment(
         .assignments
         .insert(judge.clone(), change.applications.clone());
     save_round(
-        &state,
+        tx,
         &caller,
         &r,
         "round.assignment",
@@ -384,7 +372,8 @@ pub async fn recuse(
             .clone()
             .ok_or_else(|| ApiError::BadRequest("name the `judge` who recuses".into()))?,
     };
-    let mut r = load_round(&state, &award, &round)?;
+    let mut tx = Tx::new(&state);
+    let mut r = round_for_update(&mut tx, &award, &round)?;
     if r.status == RoundStatus::Closed {
         return Err(ApiError::Conflict(format!("round `{round}` is closed")));
     }
@@ -401,8 +390,7 @@ pub async fn recuse(
             b.application
         )));
     }
-    let mut batch = Batch::new();
-    batch.delete_if_present(
+    tx.delete(
         Tree::RoundMarks,
         mark_key(&award, &round, &b.application, &judge),
     );
@@ -412,16 +400,12 @@ pub async fn recuse(
         reason: b.reason.clone(),
         at: now(),
     });
-    batch.put(Tree::Rounds, round_key(&award, &round), encode(&r));
-    state.store.commit(
-        batch,
-        AuditEntry {
-            actor: caller.actor(),
-            action: "round.recusal".into(),
-            target: format!("{award}/{round}/{}", b.application),
-            detail: json!({ "judge": judge, "reason": b.reason }),
-        },
-    )?;
+    tx.put(Tree::Rounds, round_key(&award, &round), &r);
+    tx.commit(caller.audit(
+        "round.recusal",
+        format!("{award}/{round}/{}", b.application),
+        json!({ "judge": judge, "reason": b.reason }),
+    ))?;
     Ok(Json(r))
 }
 
@@ -476,15 +460,17 @@ fn check_and_store(
         body::text(bytes)?,
     )?;
     let k = mark_key(award, round, app, judge);
-    let before: Option<laurel::Evaluation> = get_json(state.store.as_ref(), Tree::RoundMarks, &k)?;
-    let mut batch = Batch::new();
-    batch.put(Tree::RoundMarks, k, encode(&evaluation));
-    state.store.commit(batch, AuditEntry {
-        actor: caller.actor(),
-        action: action.into(),
-        target: format!("{award}/{round}/{app}/{judge}"),
-        detail: json!({ "before": before.map(|e| e.marks), "after": evaluation.marks, "reason": reason }),
-    })?;
+    let mut tx = Tx::new(state);
+    // The round (its status, assignments, recusals) and the judge must be as checked.
+    tx.read::<RoundRecord>(Tree::Rounds, &round_key(award, round))?;
+    tx.read::<laurel::Judge>(Tree::Judges, &key(&[award.as_bytes(), judge.as_bytes()]))?;
+    let before: Option<laurel::Evaluation> = tx.read(Tree::RoundMarks, &k)?;
+    tx.put(Tree::RoundMarks, k, &evaluation);
+    tx.commit(caller.audit(
+        action,
+        format!("{award}/{round}/{app}/{judge}"),
+        json!({ "before": before.map(|e| e.marks), "after": evaluation.marks, "reason": reason }),
+    ))?;
     Ok(
         json!({ "award": award, "round": round, "application": app, "judge": judge, "marks": evaluation.marks }),
     )
@@ -543,7 +529,7 @@ pub async fn correct_marks(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Admin])?;
     let (loaded, spec, _) = spec(&state, &award, &round).await?;
-    let mut r = load_round(&state, &award, &round)?;
+    let r = load_round(&state, &award, &round)?;
     if r.status != RoundStatus::Closed {
         return Err(ApiError::Conflict(format!(
             "round `{round}` is open: judges change their own marks"
@@ -570,10 +556,12 @@ pub async fn correct_marks(
         "round.correction",
         Some(reason),
     )?;
+    let mut tx = Tx::new(&state);
+    let mut r = round_for_update(&mut tx, &award, &round)?;
     let (_, _, sha) = round_results(&state, &loaded, &spec, &r).await?;
     r.results_sha256 = Some(sha.clone());
     save_round(
-        &state,
+        tx,
         &caller,
         &r,
         "round.results",
@@ -691,7 +679,8 @@ pub async fn close(
 ) -> Result<Json<RoundRecord>, ApiError> {
     caller.require(&[Role::Admin])?;
     let (loaded, spec, _) = spec(&state, &award, &round).await?;
-    let mut r = load_round(&state, &award, &round)?;
+    let mut tx = Tx::new(&state);
+    let mut r = round_for_update(&mut tx, &award, &round)?;
     if r.status == RoundStatus::Closed {
         return Err(ApiError::Conflict(format!(
             "round `{round}` is already closed"
@@ -703,7 +692,7 @@ pub async fn close(
         r.results_sha256 = Some(sha);
     }
     save_round(
-        &state,
+        tx,
         &caller,
         &r,
         "round.close",
@@ -720,8 +709,9 @@ pub async fn results(
     caller.require(&[Role::Admin, Role::Auditor])?;
     let (loaded, spec, _) = spec(&state, &award, &round).await?;
     let r = load_round(&state, &award, &round)?;
-    let (results, inputs_sha256, results_sha256) =
+    let (mut results, inputs_sha256, results_sha256) =
         round_results(&state, &loaded, &spec, &r).await?;
+    crypto::for_caller(caller.role, &state.sealer, &award, &mut results);
     Ok(Json(
         json!({ "round": round, "status": r.status, "stored_results_sha256": r.results_sha256, "results_sha256": results_sha256, "inputs_sha256": inputs_sha256, "results": results }),
     ))
@@ -755,7 +745,8 @@ pub async fn advance(
     caller.require(&[Role::Admin])?;
     let b: AdvanceBody = body::json_or_default(&bytes)?;
     let (loaded, spec, _) = spec(&state, &award, &round).await?;
-    let mut r = load_round(&state, &award, &round)?;
+    let mut tx = Tx::new(&state);
+    let mut r = round_for_update(&mut tx, &award, &round)?;
     if r.status != RoundStatus::Closed {
         return Err(ApiError::Conflict(format!(
             "round `{round}` must be closed first"
@@ -828,7 +819,7 @@ pub async fn advance(
     };
     r.advanced = Some(advanced.clone());
     save_round(
-        &state,
+        tx,
         &caller,
         &r,
         "round.advance",

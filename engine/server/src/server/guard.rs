@@ -1,0 +1,146 @@
+//! What every request passes before its route: limits on the request line and headers
+//! (answered as problem+json), a safe character set for every path segment, a request id, and
+//! one structured log line per request (method, path, status, time; never a body or a query,
+//! so no personal data).
+
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::error::problem;
+
+/// The longest request target (path and query) accepted.
+pub const MAX_URI: usize = 8 << 10;
+/// The most header bytes accepted.
+pub const MAX_HEADERS: usize = 16 << 10;
+
+/// Whether a path segment is safe: 1 to 128 of letters, digits, `.`, `_` and `-`.
+fn safe_segment(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'))
+}
+
+pub async fn guard(request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let mut id = [0u8; 6];
+    let _ = getrandom::fill(&mut id);
+    let id = hex::encode(id);
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let uri_len = request.uri().to_string().len();
+    let header_bytes: usize = request
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.as_bytes().len() + 4)
+        .sum();
+    let refused = if uri_len > MAX_URI {
+        Some(problem(
+            StatusCode::URI_TOO_LONG,
+            "uri-too-long",
+            "The request's address is too long",
+            format!("{uri_len} bytes; at most {MAX_URI}"),
+            None,
+        ))
+    } else if header_bytes > MAX_HEADERS {
+        Some(problem(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers-too-large",
+            "The request's headers are too large",
+            format!("{header_bytes} bytes of headers; at most {MAX_HEADERS}"),
+            None,
+        ))
+    } else if !path.split('/').skip(1).all(safe_segment) {
+        Some(problem(
+            StatusCode::BAD_REQUEST,
+            "bad-request",
+            "The request cannot be read",
+            "every part of the path is 1 to 128 letters, digits, `.`, `_` or `-`".to_owned(),
+            None,
+        ))
+    } else if let Some(length) = declared_length(&request)
+        && length > body_limit(&path) as u64
+    {
+        // Read what the client sends before answering, so that it sees the answer rather
+        // than a connection reset in the middle of its upload (up to a bound).
+        let limit = body_limit(&path);
+        if length <= DRAIN_LIMIT {
+            let body = request.into_body();
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                axum::body::to_bytes(body, DRAIN_LIMIT as usize),
+            )
+            .await;
+        }
+        let mut r = problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too-large",
+            "The request body is too large",
+            format!("{length} bytes; at most {limit}"),
+            None,
+        );
+        r.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            HeaderValue::from_static("close"),
+        );
+        return finish(r, &id, &method, &path, started);
+    } else {
+        None
+    };
+    let mut response = match refused {
+        Some(r) => r,
+        None => next.run(request).await,
+    };
+    response = finish(response, &id, &method, &path, started);
+    response
+}
+
+/// The largest body a route accepts.
+fn body_limit(path: &str) -> usize {
+    if path == "/v1/import" {
+        super::routes::IMPORT_LIMIT
+    } else {
+        super::BODY_LIMIT
+    }
+}
+
+/// The most of an oversized body read (and thrown away) before answering 413.
+const DRAIN_LIMIT: u64 = 64 << 20;
+
+fn declared_length(request: &Request) -> Option<u64> {
+    request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// Adds the request id and logs the request.
+fn finish(
+    mut response: Response,
+    id: &str,
+    method: &axum::http::Method,
+    path: &str,
+    started: Instant,
+) -> Response {
+    if let Ok(v) = HeaderValue::from_str(id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    let shown: String = path.chars().take(200).collect();
+    tracing::info!(
+        target: "laurel::http",
+        request_id = %id,
+        method = %method,
+        path = %shown.escape_debug(),
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    response
+}

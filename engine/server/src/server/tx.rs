@@ -1,0 +1,85 @@
+//! Read-modify-write against the store: every value a request reads in order to change it
+//! becomes a condition of its commit, so two requests racing on the same record cannot both
+//! succeed: the second gets a 409 (or is retried), never a silent overwrite.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::AppState;
+use super::error::ApiError;
+use crate::store::{AuditEntry, AuditRecord, Batch, Store, StoreError, Tree, json};
+
+/// A batch being prepared, with the values it depends on.
+pub struct Tx<'a> {
+    store: &'a dyn Store,
+    batch: Batch,
+}
+
+impl<'a> Tx<'a> {
+    /// A transaction on the state's store.
+    pub fn new(state: &'a AppState) -> Self {
+        Self {
+            store: state.store.as_ref(),
+            batch: Batch::new(),
+        }
+    }
+
+    /// Reads `key`; the commit then requires it to be unchanged (still absent, if absent).
+    pub fn read<T: DeserializeOwned>(
+        &mut self,
+        tree: Tree,
+        key: &[u8],
+    ) -> Result<Option<T>, ApiError> {
+        let bytes = self.store.get(tree, key)?;
+        let value = match &bytes {
+            Some(b) => Some(
+                serde_json::from_slice(b)
+                    .map_err(|e| StoreError::Corrupt(tree.name(), e.to_string()))?,
+            ),
+            None => None,
+        };
+        self.batch.expect(tree, key.to_vec(), bytes);
+        Ok(value)
+    }
+
+    /// Requires `key` to be absent at commit (what is created must not exist, whoever else
+    /// creates it meanwhile); returns whether it is absent now, so that the caller can answer
+    /// at once.
+    pub fn absent(&mut self, tree: Tree, key: &[u8]) -> Result<bool, ApiError> {
+        let absent = self.store.get(tree, key)?.is_none();
+        self.batch.expect(tree, key.to_vec(), None);
+        Ok(absent)
+    }
+
+    /// Sets `key` to `value`.
+    pub fn put<T: Serialize>(&mut self, tree: Tree, key: Vec<u8>, value: &T) {
+        self.batch.put(tree, key, json(value));
+    }
+
+    /// Sets `key` to raw bytes.
+    pub fn put_raw(&mut self, tree: Tree, key: Vec<u8>, value: Vec<u8>) {
+        self.batch.put(tree, key, value);
+    }
+
+    /// Removes `key`.
+    pub fn delete(&mut self, tree: Tree, key: Vec<u8>) {
+        self.batch.delete_if_present(tree, key);
+    }
+
+    /// Commits, if nothing read changed meanwhile; 409 otherwise, with nothing written.
+    pub fn commit(self, audit: AuditEntry) -> Result<AuditRecord, ApiError> {
+        Ok(self.store.commit(self.batch, audit)?)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict { tree, key } => ApiError::Conflict(format!(
+                "`{key}` ({tree}) changed while this request was handled: nothing was written; \
+                 read it again and retry"
+            )),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
