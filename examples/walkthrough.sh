@@ -1,57 +1,162 @@
 #!/usr/bin/env bash
-# A walkthrough of the Laurel service with curl: start it, open the Seoul prize, take an
-# application, assign a judge, mark, close, compute results, export CSV, verify the audit chain.
+# A walkthrough of the Laurel service with curl and the `laurel` CLI, on the real clock: the
+# Seoul prize's 2023 call is rescheduled for a rehearsal, takes the example applications, runs
+# its three judging rounds (screening, expert evaluation, final committee), publishes results
+# that an applicant can read, then is backed up, restored and its audit chain verified.
 # CI runs it (`.ci/run`); run it yourself with `bash examples/walkthrough.sh`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 laurel=${LAUREL:-target/debug/laurel}
 [ -x "$laurel" ] || cargo build --quiet
+laurel=$(realpath "$laurel")
 data=$(mktemp -d)
 log="$data/serve.log"
-trap 'kill $pid 2>/dev/null || true; rm -rf "$data"' EXIT
+pid=
+trap '[ -n "$pid" ] && kill $pid 2>/dev/null; rm -rf "$data"' EXIT
+example=examples/seoul-smart-city-prize-2023
+award=seoul-smart-city-prize-2023
 
 step() { printf '\n== %s\n' "$*"; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-step "laurel serve --data $data/laurel-data --listen 127.0.0.1:0"
-"$laurel" serve --data "$data/laurel-data" --listen 127.0.0.1:0 >"$log" 2>/dev/null &
+step "laurel serve --data $data/laurel-data --key-file $data/laurel.key --listen 127.0.0.1:0"
+"$laurel" serve --data "$data/laurel-data" --key-file "$data/laurel.key" \
+  --listen 127.0.0.1:0 >"$log" 2>/dev/null &
 pid=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$log" && break; sleep 0.1; done
 cat "$log"
 url=$(sed -n 's/^laurel: listening on //p' "$log")
 admin=$(sed -n 's/^laurel: admin key (shown once; only its hash is stored): //p' "$log")
+export LAUREL_KEY=$admin
 auth=(-H "Authorization: Bearer $admin")
-award=seoul-smart-city-prize-2023
+a="$url/v1/awards/$award"
+rounds() { "$laurel" rounds "$@" --award "$award" --server "$url"; }
 
 step "curl $url/v1/health"
 curl -sf "$url/v1/health"; echo
 
 step "open the Seoul prize (installed from rubrics/ as version 1)"
-curl -sf -X POST "${auth[@]}" "$url/v1/awards/$award/open" | json 'd["state"]'
+curl -sf -X POST "${auth[@]}" "$a/open" | json 'd["state"]'
 
-step "an applicant key, and an application"
+step "an applicant key; the 2023 call closed long ago, so an application is refused (409)"
 applicant=$(curl -sf -X POST "${auth[@]}" -d '{"role": "applicant", "label": "walkthrough"}' "$url/v1/keys" | json 'd["key"]')
-python3 -c "import json; print(json.dumps(json.load(open('examples/seoul-smart-city-prize-2023/applications.json'))[0]))" > "$data/app.json"
-curl -sf -X POST -H "Authorization: Bearer $applicant" --data-binary @"$data/app.json" "$url/v1/awards/$award/applications" | json 'd["id"], d["eligibility"]["status"]'
+python3 -c "import json; print(json.dumps(json.load(open('$example/applications.json'))[0]))" > "$data/app.json"
+curl -s -X POST -H "Authorization: Bearer $applicant" --data-binary @"$data/app.json" "$a/applications" | json 'd["status"], d["detail"]'
+
+step "reschedule the call to close in 30 days, for a rehearsal (the reason is audited)"
+closes=$(date -u -d '+30 days' +%Y-%m-%dT18:00:00)
+curl -sf -X POST "${auth[@]}" -d "{\"closes\": \"$closes\", \"reason\": \"a rehearsal of the 2023 call\"}" "$a/timeline" | json 'd["schedule"]'
+
+step "the example applications, and each one's eligibility"
+python3 - "$a" "$applicant" "$example" <<'EOF'
+import collections, json, sys, urllib.request
+base, key, example = sys.argv[1:]
+seen = collections.Counter()
+for app in json.load(open(f"{example}/applications.json")):
+    req = urllib.request.Request(f"{base}/applications", json.dumps(app).encode(), method="POST",
+                                 headers={"Authorization": f"Bearer {key}"})
+    seen[json.load(urllib.request.urlopen(req))["eligibility"]["status"]] += 1
+print(dict(seen))
+EOF
 
 step "an invalid application: every problem located (422, problem+json)"
 sed 's/"population": [0-9]*/"population": "many"/' "$data/app.json" > "$data/bad.json"
-curl -s -X POST -H "Authorization: Bearer $applicant" --data-binary @"$data/bad.json" "$url/v1/awards/$award/applications" | json '[(e["pointer"], e["message"]) for e in d["errors"]]'
+curl -s -X POST -H "Authorization: Bearer $applicant" --data-binary @"$data/bad.json" "$a/applications" | json '[(e["pointer"], e["message"]) for e in d["errors"]]'
 
-step "close, assign a judge, mark"
-curl -sf -X POST "${auth[@]}" "$url/v1/awards/$award/close" | json 'd["state"]'
-curl -sf -X PUT "${auth[@]}" -d '{"applications": ["app-001"]}' "$url/v1/awards/$award/assignments/judge-kim" >/dev/null
-judge=$(curl -sf -X POST "${auth[@]}" -d '{"role": "judge", "subject": "judge-kim"}' "$url/v1/keys" | json 'd["key"]')
-curl -sf -H "Authorization: Bearer $judge" "$url/v1/awards/$award/applications/app-001" | json '"judge sees contact details:", "contact" in d["application"]["fields"]'
-marks=$(python3 -c "import json; m=json.load(open('examples/seoul-smart-city-prize-2023/marks.json')); e=[x for x in m['evaluations'] if x['application']=='app-001'][0]; print(json.dumps({'marks': e['marks']}))")
-curl -sf -X PUT -H "Authorization: Bearer $judge" -d "$marks" "$url/v1/awards/$award/marks/app-001" | json 'd["judge"], len(d["marks"]), "marks"'
+step "the secretariat decides the applications that needed review, then closes the call"
+python3 - "$a" "$admin" "$example" <<'EOF'
+import json, sys, urllib.request
+base, key, example = sys.argv[1:]
+for r in json.load(open(f"{example}/marks.json"))["review_decisions"]:
+    body = {"eligible": r["eligible"], "reason": r["reason"]}
+    req = urllib.request.Request(f"{base}/applications/{r['application']}/review", json.dumps(body).encode(),
+                                 method="POST", headers={"Authorization": f"Bearer {key}"})
+    urllib.request.urlopen(req)
+    print(r["application"], "eligible" if r["eligible"] else "not eligible", "-", r["reason"])
+EOF
+curl -sf -X POST "${auth[@]}" "$a/close" | json 'd["state"]'
 
-step "compute results; export CSV"
-curl -sf -X POST "${auth[@]}" "$url/v1/awards/$award/results" | json 'd["results_sha256"], [(c["category"], [(p["rank"], p["application"], p["score"]) for p in c["ranking"]]) for c in d["categories"]]'
-curl -sf "${auth[@]}" "$url/v1/awards/$award/results.csv"
+step "laurel rounds judges $example/judges.json; a key for each judge"
+rounds judges "$example/judges.json"
+python3 - "$url" "$admin" "$example" > "$data/judge-keys.json" <<'EOF'
+import json, sys, urllib.request
+url, key, example = sys.argv[1:]
+keys = {}
+for j in json.load(open(f"{example}/judges.json")):
+    req = urllib.request.Request(f"{url}/v1/keys", json.dumps({"role": "judge", "subject": j["id"]}).encode(),
+                                 method="POST", headers={"Authorization": f"Bearer {key}"})
+    keys[j["id"]] = json.load(urllib.request.urlopen(req))["key"]
+print(json.dumps(keys))
+EOF
 
-step "the audit chain"
-curl -sf "${auth[@]}" "$url/v1/audit" | json '[(r["seq"], r["action"], r["target"]) for r in d]'
-kill -TERM $pid; wait $pid || true
+# Every judge marks what they are assigned in a round, as a judge's browser would: their work
+# list, then one PUT per application (marks that differ by judge, application and round).
+mark_round() {
+  python3 - "$url" "$a" "$1" "$data/judge-keys.json" "rubrics/$award/award.json" <<'EOF'
+import json, sys, urllib.request
+url, base, rnd, keys_file, rubric = sys.argv[1:]
+keys = json.load(open(keys_file))
+indicators = {c["id"]: [i["id"] for cr in c["criteria"] for i in cr["indicators"]]
+              for c in json.load(open(rubric))["categories"]}
+def call(method, path, key, body=None):
+    req = urllib.request.Request(path, None if body is None else json.dumps(body).encode(), method=method,
+                                 headers={"Authorization": f"Bearer {key}"})
+    return json.load(urllib.request.urlopen(req))
+n = 0
+for judge, key in keys.items():
+    for work in call("GET", f"{url}/v1/me/work", key)["rounds"]:
+        if work["round"] != rnd:
+            continue
+        for app in work["due"]:
+            view = call("GET", f"{base}/rounds/{rnd}/applications/{app}", key)
+            seed = sum(f"{app}{judge}{rnd}".encode())
+            marks = {i: (seed + k * 7) % 11 for k, i in enumerate(indicators[view["application"]["category"]])}
+            call("PUT", f"{base}/rounds/{rnd}/marks/{app}", key, {"marks": marks})
+            n += 1
+print(f"{n} evaluations marked in round `{rnd}`")
+EOF
+}
+
+step "round 1, screening: every admitted application goes on"
+rounds open screening | json 'len(d["entrants"]), "entrants"'
+rounds close screening >/dev/null
+rounds advance screening | json 'len(d["advanced"]), "advanced"'
+
+step "round 2, expert evaluation: 3 judges each, drawn with seed 2023, free of conflicts"
+rounds open expert --seed 2023 | json 'd["coverage"]'
+mark_round expert
+rounds close expert | json '"results_sha256", d["results_sha256"]'
+rounds advance expert | json '[(x["application"]) for x in d["advanced"]]'
+
+step "round 3, the final committee: 5 judges each; the committee decides the winners"
+rounds open final --seed 7 | json 'd["coverage"]'
+mark_round final
+rounds close final >/dev/null
+curl -sf "${auth[@]}" "$a/rounds/final/results" > "$data/final.json"
+python3 - "$data/final.json" "rubrics/$award/award.json" > "$data/decisions.json" <<'EOF'
+import json, sys
+results, rubric = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+winners = {c["id"]: c.get("winners", 1) for c in rubric["categories"]}
+decisions = [{"application": p["application"], "reason": f"the committee's choice in {c['category']}"}
+             for c in results["results"]["categories"] for p in c["ranking"][:winners[c["category"]]]]
+print(json.dumps({"decisions": decisions}))
+EOF
+curl -sf -X POST "${auth[@]}" --data-binary @"$data/decisions.json" "$a/rounds/final/advance" | json '[x["application"] for x in d["advanced"]]'
+
+step "compute and publish the final results; results.csv"
+curl -sf -X POST "${auth[@]}" "$a/results" | json 'd["results_sha256"]'
+curl -sf -X POST "${auth[@]}" "$a/results/publish" | json 'd["published"]'
+curl -sf "${auth[@]}" -D "$data/headers" "$a/results.csv" | head -8
+grep -i '^laurel-' "$data/headers"
+
+step "an applicant reads their outcome"
+curl -sf -H "Authorization: Bearer $applicant" "$a/applications/app-001/outcome" | json 'd'
+
+step "the audit chain, and a backup restored into a new data folder"
+curl -sf "${auth[@]}" "$url/v1/audit/verify" | json 'd'
+"$laurel" backup --server "$url" --out "$data/backup.json"
+kill -TERM $pid; wait $pid || true; pid=
 "$laurel" audit verify "$data/laurel-data"
+"$laurel" restore "$data/backup.json" --data "$data/restored" --key-file "$data/laurel.key"
+"$laurel" audit verify "$data/restored"
 echo "walkthrough: ok"

@@ -52,16 +52,6 @@ fn setup() -> Setup {
             .0,
         201
     );
-    assert_eq!(
-        server
-            .put(
-                &format!("/v1/awards/{AWARD}/assignments/judge-kim"),
-                &admin,
-                &json!({ "applications": ["app-001"] })
-            )
-            .0,
-        200
-    );
     let keys = vec![
         ("admin", admin.clone()),
         ("judge", server.key("judge", Some("judge-kim"))),

@@ -198,3 +198,52 @@ fn laurel_assign_prints_the_plan_or_the_reasons() {
         String::from_utf8_lossy(&bad.stderr).contains("judges are free of conflicts, 5 are needed")
     );
 }
+
+mod replacements {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Whoever recuses, and whatever the draw and the assignments so far, a replacement is
+        /// never conflicted, never excluded, never already a judge of the application, and
+        /// always one of the least loaded eligible judges.
+        #[test]
+        fn a_replacement_is_never_conflicted(seed in any::<u64>(), app in 0usize..40, recusing in 0usize..16, taken in prop::collection::vec(0usize..16, 0..4)) {
+            let award = seoul();
+            let apps = projects(&award);
+            let app = &apps[app % apps.len()];
+            let judges = judges();
+            let mut by_judge: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for (k, j) in judges.iter().enumerate() {
+                // Some judges already carry loads, some already judge this application.
+                let load: Vec<String> = (0..(k % 5)).map(|n| format!("other-{n}")).collect();
+                by_judge.insert(j.id.to_string(), load);
+            }
+            for t in &taken {
+                by_judge.get_mut(judges[*t].id.as_str()).unwrap().push(app.id.to_string());
+            }
+            let excluded: BTreeSet<String> = [judges[recusing].id.to_string()].into();
+            let chosen = laurel::replacement(&award, app, &judges, &by_judge, &excluded, seed);
+            let eligible: Vec<&Judge> = judges
+                .iter()
+                .filter(|j| !excluded.contains(j.id.as_str()))
+                .filter(|j| !by_judge[j.id.as_str()].contains(&app.id.to_string()))
+                .filter(|j| !conflicted(j, app))
+                .collect();
+            match chosen {
+                None => prop_assert!(eligible.is_empty()),
+                Some(j) => {
+                    prop_assert!(!conflicted(j, app), "{} is conflicted with {}", j.id, app.id);
+                    prop_assert!(eligible.iter().any(|e| e.id == j.id));
+                    let least = eligible.iter().map(|e| by_judge[e.id.as_str()].len()).min().unwrap();
+                    prop_assert_eq!(by_judge[j.id.as_str()].len(), least);
+                    // The same inputs draw the same judge.
+                    let again = laurel::replacement(&award, app, &judges, &by_judge, &excluded, seed);
+                    prop_assert_eq!(again.map(|x| x.id.clone()), Some(j.id.clone()));
+                }
+            }
+        }
+    }
+}

@@ -22,7 +22,7 @@ fn award(normalisation: &str, aggregation: serde_json::Value, zero_weight: bool)
             {"id": "a", "name": "A", "weight": 2, "indicators": [{"id": "a1", "name": "a1", "weight": 1}, {"id": "a2", "name": "a2", "weight": if zero_weight { 0 } else { 3 }}]},
             {"id": "b", "name": "B", "weight": 1, "indicators": [{"id": "b1", "name": "b1", "weight": 1}, {"id": "b2", "name": "b2", "weight": 1}]}
         ]}],
-        "scoring": {"scale": "ten", "normalisation": {"method": normalisation}, "aggregation": aggregation,
+        "scoring": {"scale": "ten", "normalisation": {"method": normalisation, "min_marks": 1}, "aggregation": aggregation,
                     "rounding": {"final": {"places": 6, "mode": "half_up"}}}
     });
     check_definition(&definition.to_string(), &BTreeMap::new())

@@ -1,11 +1,16 @@
-//! The Seoul prize through its three rounds over HTTP: screening, expert evaluation (blind,
-//! conflicts of interest, a recusal, locked marks and a late correction) and the final committee.
+//! The Seoul prize's whole lifecycle through its three rounds over HTTP: screening, expert
+//! evaluation (blind, conflicts of interest, a recusal with its replacement drawn, locked marks
+//! and a late correction) and the final committee (decisions checked against the category's
+//! winners); then the final results, compared with an independent computation
+//! (`examples/seoul-smart-city-prize-2023/reference_rounds.py`), published, seen by an
+//! applicant, exported into a second server, and backed up and restored whole.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::process::Command;
 
 use serde_json::{Value, json};
 use support::{Server, root};
@@ -41,8 +46,14 @@ fn indicators() -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
-fn marks_for(app: &str, judge: &str, indicators: &[String]) -> Value {
-    let seed: u32 = app.bytes().chain(judge.bytes()).map(u32::from).sum();
+/// Marks that differ by application, judge and round.
+fn marks_for(app: &str, judge: &str, round: &str, indicators: &[String]) -> Value {
+    let seed: u32 = app
+        .bytes()
+        .chain(judge.bytes())
+        .chain(round.bytes())
+        .map(u32::from)
+        .sum();
     let marks: serde_json::Map<String, Value> = indicators
         .iter()
         .enumerate()
@@ -66,13 +77,58 @@ fn conflicted(judge: &Value, app: &Value) -> bool {
             .any(|d| d["application"] == app["id"])
 }
 
-#[test]
-fn the_seoul_prize_runs_through_three_rounds() {
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path(), &root().join("rubrics"));
+struct Prize {
+    server: Server,
+    admin: String,
+    applicant: String,
+    keys: BTreeMap<String, String>,
+    by_id: BTreeMap<String, Value>,
+    judge_of: BTreeMap<String, Value>,
+}
+
+impl Prize {
+    fn url(p: &str) -> String {
+        format!("/v1/awards/{AWARD}{p}")
+    }
+
+    fn post(&self, p: &str, body: Value) -> Value {
+        let (status, v) = self.server.post(&Self::url(p), &self.admin, &body);
+        assert!((200..300).contains(&status), "POST {p}: {status} {v}");
+        v
+    }
+
+    /// Every judge of `round` marks everything assigned to them.
+    fn mark_all(
+        &self,
+        round: &str,
+        assignments: &Value,
+        indicators: &BTreeMap<String, Vec<String>>,
+    ) {
+        for (judge, apps) in assignments.as_object().unwrap() {
+            for a in apps.as_array().unwrap() {
+                let a = a.as_str().unwrap();
+                let body = marks_for(
+                    a,
+                    judge,
+                    round,
+                    &indicators[self.by_id[a]["category"].as_str().unwrap()],
+                );
+                let (status, v) = self.server.put(
+                    &Self::url(&format!("/rounds/{round}/marks/{a}")),
+                    &self.keys[judge],
+                    &body,
+                );
+                assert_eq!(status, 200, "{judge} {a}: {v}");
+            }
+        }
+    }
+}
+
+/// Submits every example application, decides the reviews, closes the call and registers the
+/// judges.
+fn start(data: &std::path::Path) -> Prize {
+    let server = Server::start(data, &root().join("rubrics"));
     let admin = server.admin().to_owned();
-    let url = |p: &str| format!("/v1/awards/{AWARD}{p}");
-    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
     let applicant = server.key("applicant", None);
     let apps = file("examples/seoul-smart-city-prize-2023/applications.json");
     let by_id: BTreeMap<String, Value> = apps
@@ -81,48 +137,65 @@ fn the_seoul_prize_runs_through_three_rounds() {
         .iter()
         .map(|a| (a["id"].as_str().unwrap().to_owned(), a.clone()))
         .collect();
+    let mut p = Prize {
+        server,
+        admin,
+        applicant,
+        keys: BTreeMap::new(),
+        by_id,
+        judge_of: BTreeMap::new(),
+    };
+    p.post("/open", json!({}));
     for a in apps.as_array().unwrap() {
-        assert_eq!(server.post(&url("/applications"), &applicant, a).0, 201);
+        let (status, v) = p.server.post(&Prize::url("/applications"), &p.applicant, a);
+        assert_eq!(status, 201, "{v}");
     }
     for r in file("examples/seoul-smart-city-prize-2023/marks.json")["review_decisions"]
         .as_array()
         .unwrap()
     {
-        let p = url(&format!(
+        let path = format!(
             "/applications/{}/review",
             r["application"].as_str().unwrap()
-        ));
-        assert_eq!(
-            server
-                .post(
-                    &p,
-                    &admin,
-                    &json!({ "eligible": r["eligible"], "reason": r["reason"] })
-                )
-                .0,
-            200
+        );
+        p.post(
+            &path,
+            json!({ "eligible": r["eligible"], "reason": r["reason"] }),
         );
     }
-    assert_eq!(server.post(&url("/close"), &admin, &json!({})).0, 200);
+    p.post("/close", json!({}));
     let judges = file("examples/seoul-smart-city-prize-2023/judges.json");
-    let mut keys = BTreeMap::new();
     for j in judges.as_array().unwrap() {
         let id = j["id"].as_str().unwrap();
-        assert_eq!(server.put(&url(&format!("/judges/{id}")), &admin, j).0, 200);
-        keys.insert(id.to_owned(), server.key("judge", Some(id)));
+        let (status, _) = p
+            .server
+            .put(&Prize::url(&format!("/judges/{id}")), &p.admin, j);
+        assert_eq!(status, 200);
+        p.keys
+            .insert(id.to_owned(), p.server.key("judge", Some(id)));
+        p.judge_of.insert(id.to_owned(), j.clone());
     }
-    let judge_of: BTreeMap<String, Value> = judges
+    p
+}
+
+fn entrants(round: &Value) -> BTreeSet<String> {
+    round["entrants"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|j| (j["id"].as_str().unwrap().to_owned(), j.clone()))
-        .collect();
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_seoul_prize_runs_through_three_rounds_to_published_results() {
+    let data = tempfile::tempdir().unwrap();
+    let p = start(data.path());
     let indicators = indicators();
 
     // Round 1: screening. Every admitted application goes on.
-    let (status, screening) = server.post(&url("/rounds/screening/open"), &admin, &json!({}));
-    assert_eq!(status, 200, "{screening}");
-    let admitted: Vec<String> = {
+    let screening = p.post("/rounds/screening/open", json!({}));
+    let admitted: BTreeSet<String> = {
         let mut r = csv::Reader::from_path(
             root().join("examples/seoul-smart-city-prize-2023/expected/eligibility.csv"),
         )
@@ -133,81 +206,54 @@ fn the_seoul_prize_runs_through_three_rounds() {
             .map(|x| x[0].to_owned())
             .collect()
     };
-    let entrants: BTreeSet<&str> = screening["entrants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    assert_eq!(entrants, admitted.iter().map(String::as_str).collect());
-    assert_eq!(
-        server
-            .post(&url("/rounds/expert/open"), &admin, &json!({ "seed": 1 }))
-            .0,
-        409,
-        "the screening has not advanced anyone yet"
+    assert_eq!(entrants(&screening), admitted);
+    let (status, _) = p.server.post(
+        &Prize::url("/rounds/expert/open"),
+        &p.admin,
+        &json!({ "seed": 1 }),
     );
-    assert_eq!(
-        server
-            .post(&url("/rounds/screening/close"), &admin, &json!({}))
-            .0,
-        200
-    );
-    let (_, advanced) = server.post(&url("/rounds/screening/advance"), &admin, &json!({}));
+    assert_eq!(status, 409, "the screening has not advanced anyone yet");
+    p.post("/rounds/screening/close", json!({}));
+    let advanced = p.post("/rounds/screening/advance", json!({}));
     assert_eq!(
         advanced["advanced"].as_array().unwrap().len(),
         admitted.len()
     );
 
     // Round 2: expert evaluation, 3 judges each, no conflicts, loads within one.
-    let (status, expert) = server.post(
-        &url("/rounds/expert/open"),
-        &admin,
-        &json!({ "seed": 2023 }),
-    );
-    assert_eq!(status, 200, "{expert}");
+    let expert = p.post("/rounds/expert/open", json!({ "seed": 2023 }));
     let mut per_app: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (judge, apps) in expert["assignments"].as_object().unwrap() {
         for a in apps.as_array().unwrap() {
             let a = a.as_str().unwrap();
             assert!(
-                !conflicted(&judge_of[judge], &by_id[a]),
-                "{judge} was assigned {a} despite a conflict"
+                !conflicted(&p.judge_of[judge], &p.by_id[a]),
+                "{judge} was assigned {a}"
             );
             per_app.entry(a.to_owned()).or_default().push(judge.clone());
         }
     }
     assert_eq!(per_app.len(), admitted.len());
     assert!(per_app.values().all(|js| js.len() == 3));
-    let loads: Vec<usize> = expert["assignments"]
-        .as_object()
-        .unwrap()
-        .values()
-        .map(|a| a.as_array().unwrap().len())
-        .collect();
-    assert!(loads.iter().max().unwrap() - loads.iter().min().unwrap() <= 1);
-    assert!(expert["coverage"]["conflicts_avoided"].as_u64().unwrap() > 0);
 
-    // A conflicted judge may not mark: judge-garcia (Bogotá, Colombia) and a Colombian application.
+    // A conflicted judge may not mark.
     let colombian = admitted
         .iter()
-        .find(|a| by_id[*a]["fields"]["country"] == "Colombia")
+        .find(|a| p.by_id[*a]["fields"]["country"] == "Colombia")
         .unwrap();
-    let (status, v) = server.put(
-        &url(&format!("/rounds/expert/marks/{colombian}")),
-        &keys["judge-garcia"],
-        &marks_for(colombian, "judge-garcia", &indicators["tech-innovacity"]),
+    let (status, v) = p.server.put(
+        &Prize::url(&format!("/rounds/expert/marks/{colombian}")),
+        &p.keys["judge-garcia"],
+        &marks_for(
+            colombian,
+            "judge-garcia",
+            "expert",
+            &indicators["tech-innovacity"],
+        ),
     );
-    assert_eq!(status, 403);
-    assert!(
-        v["detail"]
-            .as_str()
-            .unwrap()
-            .contains("conflict of interest"),
-        "{v}"
-    );
+    assert_eq!(status, 403, "{v}");
 
-    // A recusal.
+    // A recusal: a replacement is drawn, free of conflicts, and the application keeps three.
     let (recusing, recused_app) = {
         let (j, apps) = expert["assignments"]
             .as_object()
@@ -217,211 +263,554 @@ fn the_seoul_prize_runs_through_three_rounds() {
             .unwrap();
         (j.clone(), apps[0].as_str().unwrap().to_owned())
     };
-    let (status, r) = server.post(
-        &url("/rounds/expert/recusals"),
-        &keys[&recusing],
+    let (status, r) = p.server.post(
+        &Prize::url("/rounds/expert/recusals"),
+        &p.keys[&recusing],
         &json!({ "application": recused_app, "reason": "a former colleague leads the project" }),
     );
     assert_eq!(status, 200, "{r}");
-    assert!(
-        !r["assignments"][&recusing]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|a| a == &json!(recused_app))
-    );
-    assert_eq!(
-        r["recusals"][0]["reason"],
-        "a former colleague leads the project"
-    );
-    let (status, _) = server.put(
-        &url(&format!("/rounds/expert/marks/{recused_app}")),
-        &keys[&recusing],
+    let replacement = r["recusals"][0]["replaced_by"].as_str().unwrap().to_owned();
+    assert_ne!(replacement, recusing);
+    assert!(!per_app[&recused_app].contains(&replacement));
+    assert!(!conflicted(
+        &p.judge_of[&replacement],
+        &p.by_id[&recused_app]
+    ));
+    let judges_now: Vec<&String> = r["assignments"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, apps)| apps.as_array().unwrap().contains(&json!(recused_app)))
+        .map(|(j, _)| j)
+        .collect();
+    assert_eq!(judges_now.len(), 3);
+    assert!(r["shortfalls"].as_array().is_none_or(Vec::is_empty));
+    let (status, _) = p.server.put(
+        &Prize::url(&format!("/rounds/expert/marks/{recused_app}")),
+        &p.keys[&recusing],
         &marks_for(
             &recused_app,
             &recusing,
-            &indicators[by_id[&recused_app]["category"].as_str().unwrap()],
+            "expert",
+            &indicators[p.by_id[&recused_app]["category"].as_str().unwrap()],
         ),
     );
     assert_eq!(status, 403, "a recused judge may not mark");
 
     // Blind: judges see neither names nor contact details.
-    let (_, round) = server.get(&url("/rounds/expert"), &admin);
-    let assignments = round["assignments"].as_object().unwrap().clone();
-    let (judge, apps) = assignments.iter().next().unwrap();
-    let first = apps[0].as_str().unwrap();
-    let (status, view) = server.get(
-        &url(&format!("/rounds/expert/applications/{first}")),
-        &keys[judge],
+    let (_, round) = p.server.get(&Prize::url("/rounds/expert"), &p.admin);
+    let assignments = round["assignments"].clone();
+    let (judge, apps) = assignments.as_object().unwrap().iter().next().unwrap();
+    let first = apps[0].as_str().unwrap().to_owned();
+    let (status, view) = p.server.get(
+        &Prize::url(&format!("/rounds/expert/applications/{first}")),
+        &p.keys[judge],
     );
     assert_eq!(status, 200, "{view}");
     assert!(
         view["application"]["fields"]
             .get("applicant_name")
             .is_none()
-            && view["application"]["fields"].get("contact").is_none(),
-        "{view}"
     );
-
-    // Everyone marks.
-    for (judge, apps) in &assignments {
-        for a in apps.as_array().unwrap() {
-            let a = a.as_str().unwrap();
-            let body = marks_for(
-                a,
-                judge,
-                &indicators[by_id[a]["category"].as_str().unwrap()],
-            );
-            let (status, v) = server.put(
-                &url(&format!("/rounds/expert/marks/{a}")),
-                &keys[judge],
-                &body,
-            );
-            assert_eq!(status, 200, "{judge} {a}: {v}");
-        }
-    }
-    // Before the round closes, a judge sees only their own marks.
-    let (_, seen) = server.get(&url("/rounds/expert/marks"), &keys[judge]);
+    assert!(view["application"]["fields"].get("contact").is_none());
+    // A judge's work, before and after marking.
+    let (_, work) = p.server.get("/v1/me/work", &p.keys[judge]);
+    assert_eq!(
+        work["rounds"][0]["due"].as_array().unwrap().len(),
+        apps.as_array().unwrap().len()
+    );
+    p.mark_all("expert", &assignments, &indicators);
+    let (_, work) = p.server.get("/v1/me/work", &p.keys[judge]);
     assert!(
-        seen.as_array()
-            .unwrap()
-            .iter()
-            .all(|e| e["judge"] == json!(judge))
+        work["rounds"][0]["due"].as_array().unwrap().is_empty(),
+        "{work}"
     );
-    let (_, closed) = server.post(&url("/rounds/expert/close"), &admin, &json!({}));
-    let locked_sha = closed["results_sha256"].as_str().unwrap().to_owned();
-    // Locked: judges cannot change marks; after closing they see their co-judges' marks.
-    let (status, _) = server.put(
-        &url(&format!("/rounds/expert/marks/{first}")),
-        &keys[judge],
-        &marks_for(
-            first,
-            judge,
-            &indicators[by_id[first]["category"].as_str().unwrap()],
-        ),
+    let closed = p.post("/rounds/expert/close", json!({}));
+    assert!(closed["results_sha256"].is_string());
+    // Locked: a judge cannot change marks; an administrator corrects with a reason, audited.
+    let category = p.by_id[&first]["category"].as_str().unwrap().to_owned();
+    let (status, _) = p.server.put(
+        &Prize::url(&format!("/rounds/expert/marks/{first}")),
+        &p.keys[judge],
+        &marks_for(&first, judge, "expert", &indicators[&category]),
     );
     assert_eq!(status, 409);
-    let (_, seen) = server.get(&url("/rounds/expert/marks"), &keys[judge]);
-    assert!(
-        seen.as_array()
-            .unwrap()
-            .iter()
-            .any(|e| e["judge"] != json!(judge))
-    );
-    // The locked round recomputes to the same bytes.
-    let (_, results) = server.get(&url("/rounds/expert/results"), &admin);
-    assert_eq!(results["results_sha256"], json!(locked_sha));
-    // A late correction needs an administrator and a reason, and is audited.
-    let category = by_id[first]["category"].as_str().unwrap();
-    let mut correction = marks_for(first, judge, &indicators[category]);
-    assert_eq!(
-        server
-            .put(
-                &url(&format!("/rounds/expert/marks/{first}/{judge}")),
-                &admin,
-                &correction
-            )
-            .0,
-        400
-    );
+    let mut correction = marks_for(&first, judge, "expert", &indicators[&category]);
+    correction["marks"][&indicators[&category][0]] = json!(10);
     correction["reason"] = json!("the judge reported a typing error");
-    correction["marks"][&indicators[category][0]] = json!(10);
-    assert_eq!(
-        server
-            .put(
-                &url(&format!("/rounds/expert/marks/{first}/{judge}")),
-                &keys[judge],
-                &correction
-            )
-            .0,
-        403
-    );
-    let (status, v) = server.put(
-        &url(&format!("/rounds/expert/marks/{first}/{judge}")),
-        &admin,
+    let (status, v) = p.server.put(
+        &Prize::url(&format!("/rounds/expert/marks/{first}/{judge}")),
+        &p.admin,
         &correction,
     );
     assert_eq!(status, 200, "{v}");
-    let (_, round) = server.get(&url("/rounds/expert"), &admin);
-    let corrected_sha = round["results_sha256"].as_str().unwrap().to_owned();
-    let (_, results) = server.get(&url("/rounds/expert/results"), &admin);
-    assert_eq!(results["results_sha256"], json!(corrected_sha));
-    let (_, audit) = server.get("/v1/audit", &admin);
-    let correction_record = audit
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["action"] == "round.correction")
-        .unwrap();
-    assert_eq!(
-        correction_record["detail"]["reason"],
-        "the judge reported a typing error"
-    );
-    assert_ne!(
-        correction_record["detail"]["before"],
-        correction_record["detail"]["after"]
-    );
-    // The best 5 of each category go on (with any tied with the fifth).
-    let (_, advanced) = server.post(&url("/rounds/expert/advance"), &admin, &json!({}));
-    let finalists: Vec<String> = advanced["advanced"]
+    let expert_advanced = p.post("/rounds/expert/advance", json!({}));
+    let finalists: BTreeSet<String> = expert_advanced["advanced"]
         .as_array()
         .unwrap()
         .iter()
         .map(|a| a["application"].as_str().unwrap().to_owned())
         .collect();
+
+    // Round 3: the final committee, 5 judges each; no normalisation (a rubric setting).
+    let fin = p.post("/rounds/final/open", json!({ "seed": 7 }));
+    assert_eq!(entrants(&fin), finalists);
+    p.mark_all("final", &fin["assignments"], &indicators);
+    p.post("/rounds/final/close", json!({}));
+    let (_, final_results) = p.server.get(&Prize::url("/rounds/final/results"), &p.admin);
+    let mut best: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for c in final_results["results"]["categories"].as_array().unwrap() {
+        best.insert(
+            c["category"].as_str().unwrap().to_owned(),
+            c["ranking"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x["application"].as_str().unwrap().to_owned())
+                .collect(),
+        );
+    }
+    let winners_declared: BTreeMap<&str, usize> = [
+        ("tech-innovacity", 3),
+        ("human-centricity", 3),
+        ("leadership", 1),
+    ]
+    .into();
+    // The committee may not name more winners than a category declares...
+    let too_many: Vec<Value> = best["leadership"]
+        .iter()
+        .take(2)
+        .map(|a| json!({ "application": a, "reason": "the committee's choice" }))
+        .collect();
+    let (status, v) = p.server.post(
+        &Prize::url("/rounds/final/advance"),
+        &p.admin,
+        &json!({ "decisions": too_many }),
+    );
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(v["errors"][0]["pointer"], "/decisions/1/application", "{v}");
+    // ... nor an application that did not reach the final.
+    let outsider = admitted.iter().find(|a| !finalists.contains(*a)).unwrap();
+    let (status, v) = p.server.post(
+        &Prize::url("/rounds/final/advance"),
+        &p.admin,
+        &json!({ "decisions": [{ "application": outsider, "reason": "x" }] }),
+    );
+    assert_eq!(status, 422, "{v}");
+    let mut decisions = Vec::new();
+    for (category, n) in &winners_declared {
+        for a in best[*category].iter().take(*n) {
+            decisions.push(json!({ "application": a, "reason": format!("the committee's choice in {category}") }));
+        }
+    }
+    p.post("/rounds/final/advance", json!({ "decisions": decisions }));
+    // Special mentions: two projects that did not win.
+    let winners: BTreeSet<String> = decisions
+        .iter()
+        .map(|d| d["application"].as_str().unwrap().to_owned())
+        .collect();
+    let mentioned: Vec<String> = ["tech-innovacity", "human-centricity"]
+        .iter()
+        .map(|c| {
+            best[*c]
+                .iter()
+                .rev()
+                .find(|a| !winners.contains(*a))
+                .unwrap()
+                .clone()
+        })
+        .collect();
+    let mentions: Vec<Value> = mentioned
+        .iter()
+        .map(|a| json!({ "application": a, "reason": "an outstanding idea" }))
+        .collect();
+    let (status, v) = p
+        .server
+        .put(&Prize::url("/special-mentions"), &p.admin, &json!(mentions));
+    assert_eq!(status, 200, "{v}");
+
+    // The final results, against the independent computation.
+    let computed = p.post("/results", json!({}));
     assert!(
-        finalists.len() >= 15 && finalists.len() <= 18,
-        "{finalists:?}"
+        computed["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| !w.to_string().contains("coverage"))
+    );
+    let (status, csv) = p.server.get(&Prize::url("/results.csv"), &p.admin);
+    assert_eq!(status, 200);
+    let csv = csv.as_str().unwrap().to_owned();
+    let marks_of = |round: &str| -> Vec<Value> {
+        p.server
+            .get(&Prize::url(&format!("/rounds/{round}/marks")), &p.admin)
+            .1
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let input = json!({
+        "applications": file("examples/seoul-smart-city-prize-2023/applications.json"),
+        "reviews": file("examples/seoul-smart-city-prize-2023/marks.json")["review_decisions"],
+        "rounds": {
+            "expert": { "entrants": expert["entrants"], "marks": marks_of("expert") },
+            "final": { "entrants": fin["entrants"], "marks": marks_of("final") },
+        },
+        "decisions": decisions,
+        "mentions": mentions,
+    });
+    let input_file = data.path().join("rounds.json");
+    std::fs::write(&input_file, input.to_string()).unwrap();
+    let reference = Command::new("python3")
+        .arg("reference_rounds.py")
+        .arg(&input_file)
+        .current_dir(root().join("examples/seoul-smart-city-prize-2023"))
+        .output()
+        .unwrap();
+    assert!(
+        reference.status.success(),
+        "{}",
+        String::from_utf8_lossy(&reference.stderr)
+    );
+    let expected = String::from_utf8(reference.stdout).unwrap();
+    let reference_advanced: BTreeSet<String> = String::from_utf8_lossy(&reference.stderr)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        finalists, reference_advanced,
+        "the expert round's advancement"
+    );
+    assert_eq!(csv, expected, "the final results, row by row");
+    let outcomes: BTreeMap<&str, usize> = csv.lines().skip(1).fold(BTreeMap::new(), |mut m, l| {
+        *m.entry(l.split(',').nth(2).unwrap()).or_default() += 1;
+        m
+    });
+    assert_eq!(outcomes["winner"], 7, "{outcomes:?}");
+    assert_eq!(outcomes["special_mention"], 2);
+    assert_eq!(outcomes["not_admitted"], 1, "the review refused one");
+    // The published document names the definition and each round's results, and recomputes to
+    // the same bytes.
+    let (_, full) = p.server.get(&Prize::url("/results"), &p.admin);
+    let rounds = full["results"]["rounds"].as_array().unwrap();
+    assert_eq!(rounds.len(), 3);
+    assert_eq!(rounds[2]["results_sha256"], final_results["results_sha256"]);
+    assert!(full["results"]["definition_sha256"].as_str().unwrap().len() == 64);
+    let again = p.post("/results", json!({}));
+    assert_eq!(again["results_sha256"], computed["results_sha256"]);
+
+    // Publication: before it the applicant sees their status; after it, their outcome.
+    let winner = decisions[0]["application"].as_str().unwrap().to_owned();
+    let (_, before) = p.server.get(
+        &Prize::url(&format!("/applications/{winner}/outcome")),
+        &p.applicant,
+    );
+    assert_eq!(before["published"], false, "{before}");
+    p.post("/results/publish", json!({}));
+    let (_, after) = p.server.get(
+        &Prize::url(&format!("/applications/{winner}/outcome")),
+        &p.applicant,
+    );
+    assert_eq!(after["outcome"], "winner", "{after}");
+    assert_eq!(after["rounds"].as_array().unwrap().len(), 3);
+    let other = p.server.key("applicant", None);
+    assert_eq!(
+        p.server
+            .get(
+                &Prize::url(&format!("/applications/{winner}/outcome")),
+                &other
+            )
+            .0,
+        403
     );
 
-    // Round 3: the final committee, 5 judges each; the committee decides with reasons.
-    let (status, fin) = server.post(&url("/rounds/final/open"), &admin, &json!({ "seed": 7 }));
-    assert_eq!(status, 200, "{fin}");
-    let entrants: BTreeSet<&str> = fin["entrants"]
+    // Export, and import into a second server with the same key: the same results.
+    let (status, export) = p.server.get(&Prize::url("/export"), &p.admin);
+    assert_eq!(status, 200);
+    let key_text = std::fs::read_to_string(data.path().join("laurel.key")).unwrap();
+    // The whole server, backed up online.
+    let backup_file = data.path().join("../backup.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_laurel"))
+        .args(["backup", "--server", &p.server.url, "--out"])
+        .arg(&backup_file)
+        .env("LAUREL_KEY", &p.admin)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sha = computed["results_sha256"].clone();
+    p.server.stop();
+    let (code, out) = support::audit_verify(data.path());
+    assert_eq!(code, Some(0), "{out}");
+
+    let data2 = tempfile::tempdir().unwrap();
+    let second = Server::start_with(
+        data2.path(),
+        &root().join("examples"),
+        &[("LAUREL_DATA_KEY", key_text.trim())],
+    );
+    let (status, v) = second.call(
+        "POST",
+        "/v1/import",
+        Some(second.admin()),
+        Some(export.to_string().as_bytes()),
+    );
+    assert_eq!(status, 201, "{v}");
+    let (status, recomputed) = second.post(&Prize::url("/results"), second.admin(), &json!({}));
+    assert_eq!(status, 201, "{recomputed}");
+    assert_eq!(
+        recomputed["results_sha256"], sha,
+        "the rounds restored, the same results"
+    );
+    let (_, fin2) = second.get(&Prize::url("/rounds/final"), second.admin());
+    assert_eq!(fin2["advanced"].as_array().unwrap().len(), 7);
+    assert_eq!(
+        second.get("/v1/audit/verify", second.admin()).1["intact"],
+        true
+    );
+    second.stop();
+
+    // Disaster recovery: the backup restored into a fresh folder holds every record.
+    let restored = tempfile::tempdir().unwrap();
+    let key_file = data2.path().join("restore.key");
+    std::fs::write(&key_file, key_text.trim()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_laurel"))
+        .arg("restore")
+        .arg(&backup_file)
+        .arg("--data")
+        .arg(restored.path().join("data"))
+        .arg("--key-file")
+        .arg(&key_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let records = |dir: &std::path::Path| -> BTreeMap<(String, Vec<u8>), Vec<u8>> {
+        let db = sled::open(dir.join("db")).unwrap();
+        let mut all = BTreeMap::new();
+        for name in db.tree_names() {
+            let name = String::from_utf8_lossy(&name).into_owned();
+            if name.starts_with("__sled") {
+                continue;
+            }
+            for kv in db.open_tree(&name).unwrap().iter() {
+                let (k, v) = kv.unwrap();
+                all.insert((name.clone(), k.to_vec()), v.to_vec());
+            }
+        }
+        all
+    };
+    let original = records(data.path());
+    let copy = records(&restored.path().join("data"));
+    assert_eq!(original.len(), copy.len());
+    assert!(original == copy, "every record restored as it was");
+    let _ = std::fs::remove_file(&backup_file);
+}
+
+#[test]
+fn a_recusal_without_a_free_judge_is_a_shortfall_that_closing_reports() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    let url = |p: &str| format!("/v1/awards/{AWARD}{p}");
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let apps = file("examples/seoul-smart-city-prize-2023/applications.json");
+    let three: Vec<&Value> = apps.as_array().unwrap().iter().take(3).collect();
+    for a in &three {
+        assert_eq!(server.post(&url("/applications"), &admin, a).0, 201);
+    }
+    assert_eq!(server.post(&url("/close"), &admin, &json!({})).0, 200);
+    // Exactly three judges: every application has all of them, nobody is left to replace one.
+    for id in ["j1", "j2", "j3"] {
+        assert_eq!(
+            server
+                .put(
+                    &url(&format!("/judges/{id}")),
+                    &admin,
+                    &json!({"id": id, "name": id})
+                )
+                .0,
+            200
+        );
+    }
+    for step in ["open", "close", "advance"] {
+        assert_eq!(
+            server
+                .post(
+                    &url(&format!("/rounds/screening/{step}")),
+                    &admin,
+                    &json!({})
+                )
+                .0,
+            200
+        );
+    }
+    let (status, expert) = server.post(&url("/rounds/expert/open"), &admin, &json!({ "seed": 1 }));
+    assert_eq!(status, 200, "{expert}");
+    let app = expert["entrants"][0].as_str().unwrap().to_owned();
+    let (status, r) = server.post(
+        &url("/rounds/expert/recusals"),
+        &admin,
+        &json!({ "application": app, "judge": "j1", "reason": "declared late" }),
+    );
+    assert_eq!(status, 200, "{r}");
+    assert!(r["recusals"][0]["replaced_by"].is_null());
+    assert!(
+        r["shortfalls"][0]
+            .as_str()
+            .unwrap()
+            .contains("2 judges of 3"),
+        "{r}"
+    );
+    let (status, closed) = server.post(&url("/rounds/expert/close"), &admin, &json!({}));
+    assert_eq!(status, 200, "{closed}");
+    assert!(closed["shortfalls"].to_string().contains(&app), "{closed}");
+    let (_, results) = server.post(&url("/results"), &admin, &json!({}));
+    assert!(
+        results["warnings"].to_string().contains("2 judges of 3"),
+        "{results}"
+    );
+}
+
+#[test]
+fn the_call_closes_on_time_in_the_awards_time_zone_unless_moved() {
+    let data = tempfile::tempdir().unwrap();
+    // 2023-05-31 18:00:01 in Seoul: a second after the deadline.
+    let server = Server::start_full(
+        data.path(),
+        &root().join("rubrics"),
+        &[],
+        &["--now", "2023-05-31T09:00:01Z"],
+    );
+    let admin = server.admin().to_owned();
+    let url = |p: &str| format!("/v1/awards/{AWARD}{p}");
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let app = file("examples/seoul-smart-city-prize-2023/applications.json")[0].clone();
+    let (status, v) = server.post(&url("/applications"), &admin, &app);
+    assert_eq!(status, 409, "{v}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap()
+            .contains("closed on 2023-05-31 18:00 (Asia/Seoul)"),
+        "{v}"
+    );
+    let (status, v) = server.post(
+        &url("/timeline"),
+        &admin,
+        &json!({ "closes": "2023-06-07T18:00:00" }),
+    );
+    assert_eq!(status, 400, "a reason is needed: {v}");
+    let (status, v) = server.post(
+        &url("/timeline"),
+        &admin,
+        &json!({ "closes": "2023-06-07T18:00:00", "reason": "a national holiday on the last day" }),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(server.post(&url("/applications"), &admin, &app).0, 201);
+    let (_, audit) = server.get("/v1/audit?limit=1000", &admin);
+    let moved = audit
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| v.as_str().unwrap())
-        .collect();
-    assert_eq!(entrants, finalists.iter().map(String::as_str).collect());
-    for (judge, apps) in fin["assignments"].as_object().unwrap() {
-        for a in apps.as_array().unwrap() {
-            let a = a.as_str().unwrap();
-            let (status, _) = server.put(
-                &url(&format!("/rounds/final/marks/{a}")),
-                &keys[judge],
-                &marks_for(
-                    a,
-                    judge,
-                    &indicators[by_id[a]["category"].as_str().unwrap()],
-                ),
-            );
-            assert_eq!(status, 200);
-        }
+        .find(|r| r["action"] == "award.timeline")
+        .unwrap();
+    assert_eq!(
+        moved["detail"]["reason"],
+        "a national holiday on the last day"
+    );
+    assert_eq!(moved["detail"]["closes"], "2023-06-07 18:00 (Asia/Seoul)");
+}
+
+#[test]
+fn an_open_award_is_corrected_at_once_for_texts_and_after_confirmation_otherwise() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    let url = |p: &str| format!("/v1/awards/{AWARD}{p}");
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let apps = file("examples/seoul-smart-city-prize-2023/applications.json");
+    // The first twelve, and a non-profit corporation the rule below is about.
+    let some = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| *i < 12 || a["id"] == "app-051");
+    for (_, a) in some {
+        assert_eq!(server.post(&url("/applications"), &admin, a).0, 201);
     }
-    assert_eq!(
-        server
-            .post(&url("/rounds/final/close"), &admin, &json!({}))
-            .0,
-        200
+    let original =
+        std::fs::read_to_string(root().join("rubrics/seoul-smart-city-prize-2023/award.json"))
+            .unwrap();
+    // A typo in a label: applied at once.
+    let typo = original.replacen(
+        "\"Name of the applicant (city, organisation or candidate)\"",
+        "\"Name of the applicant (a city, an organisation or a candidate)\"",
+        1,
     );
+    assert_ne!(typo, original);
+    let put = |text: &str| server.call("PUT", &url("/draft"), Some(&admin), Some(text.as_bytes()));
+    let (status, v) = put(&typo);
+    assert_eq!(status, 200, "{v}");
+    let (status, v) = server.post(&url("/publish"), &admin, &json!({}));
+    assert_eq!(status, 201, "{v}");
+    // A rule that changes who is eligible: reported first, applied when confirmed.
+    let mut def: Value = serde_json::from_str(&typo).unwrap();
+    let rule = def["eligibility"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["id"] == "corporation-for-profit")
+        .unwrap();
+    rule["outcome"] = json!("review");
+    let changed = serde_json::to_string_pretty(&def).unwrap();
+    assert_eq!(put(&changed).0, 200);
+    let (status, v) = server.post(&url("/publish"), &admin, &json!({}));
+    assert_eq!(status, 409, "{v}");
+    assert_eq!(v["type"], "https://laurel.dev/problems/needs-confirmation");
+    let impact = v["impact"].as_array().unwrap();
+    assert_eq!(impact.len(), 1, "{v}");
+    assert_eq!(impact[0]["application"], "app-051");
+    assert_eq!(impact[0]["eligibility"]["before"], "ineligible");
+    assert_eq!(impact[0]["eligibility"]["after"], "needs_review");
+    let sha = v["detail"]
+        .as_str()
+        .unwrap()
+        .rsplit("confirm=")
+        .next()
+        .unwrap()
+        .split('`')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, v) = server.post(&url(&format!("/publish?confirm={sha}")), &admin, &json!({}));
+    assert_eq!(status, 201, "{v}");
+    let (_, audit) = server.get("/v1/audit?limit=1000", &admin);
+    let published: Vec<&Value> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["action"] == "award.publish")
+        .collect();
+    assert_eq!(published.len(), 2);
+    assert!(published[1]["detail"]["previous_sha256"].is_string());
+    assert_eq!(published[1]["detail"]["confirmed"], true);
+    // Every application was decided again under version 3.
+    let changed_app = impact[0]["application"].as_str().unwrap();
+    let (_, a) = server.get(&url(&format!("/applications/{changed_app}")), &admin);
+    assert_eq!(a["version"], 3, "{a}");
     assert_eq!(
-        server
-            .post(&url("/rounds/final/advance"), &admin, &json!({}))
-            .0,
-        400,
-        "a decision needs reasons"
+        a["eligibility"]["status"],
+        impact[0]["eligibility"]["after"]
     );
-    let winners = json!({ "decisions": [{ "application": finalists[0], "reason": "unanimous choice of the committee" }] });
-    let (status, decided) = server.post(&url("/rounds/final/advance"), &admin, &winners);
-    assert_eq!(status, 200, "{decided}");
-    assert_eq!(
-        decided["advanced"][0]["reason"],
-        "unanimous choice of the committee"
-    );
-    server.stop();
-    let (code, out) = support::audit_verify(data.path());
-    assert_eq!(code, Some(0), "{out}");
 }
 
 #[test]
@@ -435,8 +824,9 @@ fn laurel_rounds_drives_the_rounds_from_the_command_line() {
     for a in apps.as_array().unwrap().iter().take(12) {
         assert_eq!(server.post(&url("/applications"), &admin, a).0, 201);
     }
+    assert_eq!(server.post(&url("/close"), &admin, &json!({})).0, 200);
     let laurel = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_laurel"))
+        Command::new(env!("CARGO_BIN_EXE_laurel"))
             .arg("rounds")
             .args(args)
             .args(["--award", AWARD, "--server", &server.url])
@@ -466,6 +856,21 @@ fn laurel_rounds_drives_the_rounds_from_the_command_line() {
     assert_eq!(opened["coverage"]["judges_per_application"], 3);
     let shown: Value = serde_json::from_str(&ok(&["show", "expert"])).unwrap();
     assert_eq!(shown["assignments"], opened["assignments"]);
+    let (judge, apps) = opened["assignments"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap();
+    let removed: Value =
+        serde_json::from_str(&ok(&["remove", "expert", judge, "--reason", "unwell"])).unwrap();
+    assert!(removed["assignments"].get(judge).is_none());
+    assert_eq!(
+        removed["recusals"].as_array().unwrap().len(),
+        apps.as_array().unwrap().len()
+    );
+    let csv = ok(&["results", "--compute", "--format", "csv"]);
+    assert!(csv.starts_with("category,application,outcome"), "{csv}");
     let missing = laurel(&["open", "semifinal"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("has no round `semifinal`"));

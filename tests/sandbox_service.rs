@@ -142,10 +142,13 @@ fn hostile_plugins_cannot_kill_stall_or_exhaust_the_server() {
         1,
     );
     assert_eq!(status, 200, "{v}");
+    // The plugin's score is kept exactly in the trace; the score shown is rounded to the
+    // precision the scale makes sensible.
     assert_eq!(
-        v["categories"][0]["ranking"][0]["score"],
+        v["categories"][0]["ranking"][0]["trace"]["plugin"]["score"],
         "9.99999999999999999999"
     );
+    assert_eq!(v["categories"][0]["ranking"][0]["score"], "10.00");
     // Eligibility read strictly: a duplicate key is malformed output, so review, never eligible.
     let (status, v) = evaluate(
         &server,

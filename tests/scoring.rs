@@ -155,6 +155,31 @@ fn run_case(dir: &Path) {
             );
         }
     }
+    if let Some(unscored) = expected.get("unscored") {
+        let want: BTreeSet<&str> = unscored
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let got: BTreeSet<&str> = results
+            .categories
+            .iter()
+            .flat_map(|c| c.unscored.iter())
+            .map(|u| u.application.as_str())
+            .collect();
+        assert_eq!(got, want, "{name}: unscored");
+    }
+    if let Some(warnings) = expected.get("warnings") {
+        for w in warnings.as_array().unwrap() {
+            let w = w.as_str().unwrap();
+            assert!(
+                results.warnings.iter().any(|got| got == w),
+                "{name}: no warning `{w}` in {:#?}",
+                results.warnings
+            );
+        }
+    }
     if let Some(criteria) = expected.get("criteria") {
         for (app, scores) in criteria.as_object().unwrap() {
             for (criterion, score) in scores.as_object().unwrap() {
@@ -183,7 +208,7 @@ fn scoring_cases() {
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
-    assert!(dirs.len() >= 9);
+    assert!(dirs.len() >= 10);
     for dir in dirs {
         run_case(&dir);
     }

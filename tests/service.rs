@@ -37,10 +37,22 @@ fn expected_results() -> BTreeMap<String, (String, String)> {
         .collect()
 }
 
-/// Runs the prize through the API; returns the server and the applicant key.
+/// Runs the prize through the API in one judging round (the rubric without its rounds, so
+/// that the example's marks, by seven judges, make the results the reference computed).
 fn run_prize(server: &Server) {
     let admin = server.admin().to_owned();
-    create_award(server, &root().join("rubrics").join(AWARD));
+    let rubric = tempfile::tempdir().unwrap();
+    let folder = root().join("rubrics").join(AWARD);
+    let mut def: Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("award.json")).unwrap()).unwrap();
+    def.as_object_mut().unwrap().remove("rounds");
+    std::fs::write(rubric.path().join("award.json"), def.to_string()).unwrap();
+    std::fs::create_dir_all(rubric.path().join("plugins")).unwrap();
+    for p in def["plugins"].as_array().unwrap() {
+        let path = p["path"].as_str().unwrap();
+        std::fs::copy(folder.join(path), rubric.path().join(path)).unwrap();
+    }
+    create_award(server, rubric.path());
     assert_eq!(
         server
             .post(&format!("/v1/awards/{AWARD}/publish"), &admin, &json!({}))
@@ -108,27 +120,49 @@ fn run_prize(server: &Server) {
             .0,
         200
     );
+    // The award without rounds judges in one implicit round; judges assigned by hand.
+    let (status, v) = server.post(
+        &format!("/v1/awards/{AWARD}/rounds/judging/open"),
+        &admin,
+        &json!({}),
+    );
+    assert_eq!(status, 200, "{v}");
     for (judge, evaluations) in &by_judge {
-        let apps: Vec<&Value> = evaluations.iter().map(|e| &e["application"]).collect();
+        let registration = json!({ "id": judge, "name": judge });
         assert_eq!(
             server
                 .put(
-                    &format!("/v1/awards/{AWARD}/assignments/{judge}"),
+                    &format!("/v1/awards/{AWARD}/judges/{judge}"),
                     &admin,
-                    &json!({ "applications": apps })
+                    &registration
                 )
                 .0,
             200
         );
+        let apps: Vec<&Value> = evaluations.iter().map(|e| &e["application"]).collect();
+        let (status, v) = server.put(
+            &format!("/v1/awards/{AWARD}/rounds/judging/assignments/{judge}"),
+            &admin,
+            &json!({ "applications": apps, "reason": "as in the example" }),
+        );
+        assert_eq!(status, 200, "{v}");
         let key = server.key("judge", Some(judge));
         for e in evaluations {
             let path = format!(
-                "/v1/awards/{AWARD}/marks/{}",
+                "/v1/awards/{AWARD}/rounds/judging/marks/{}",
                 e["application"].as_str().unwrap()
             );
             let (status, v) = server.put(&path, &key, &json!({ "marks": e["marks"] }));
             assert_eq!(status, 200, "{v}");
         }
+    }
+    for step in ["close", "advance"] {
+        let (status, v) = server.post(
+            &format!("/v1/awards/{AWARD}/rounds/judging/{step}"),
+            &admin,
+            &json!({}),
+        );
+        assert_eq!(status, 200, "{step}: {v}");
     }
 }
 
@@ -140,57 +174,62 @@ fn the_seoul_prize_runs_its_whole_life_over_http() {
     let admin = server.admin().to_owned();
     run_prize(&server);
 
-    // Results: computed from what is stored, equal to the independent reference.
+    // Results: computed from the round, equal to the independent reference.
     let (status, summary) = server.post(&format!("/v1/awards/{AWARD}/results"), &admin, &json!({}));
     assert_eq!(status, 201, "{summary}");
+    let (_, full) = server.get(&format!("/v1/awards/{AWARD}/results"), &admin);
+    assert_eq!(full["results_sha256"], summary["results_sha256"]);
     let expected = expected_results();
     let mut reproduced = 0;
-    for c in summary["categories"].as_array().unwrap() {
-        for p in c["ranking"].as_array().unwrap() {
-            let (rank, score) = &expected[p["application"].as_str().unwrap()];
-            assert_eq!(
-                (p["rank"].to_string(), p["score"].as_str().unwrap()),
-                (rank.clone(), score.as_str()),
-                "{p}"
-            );
-            reproduced += 1;
-        }
+    for a in full["results"]["applications"].as_array().unwrap() {
+        let Some(p) = a["rounds"][0]["rank"].as_u64() else {
+            continue;
+        };
+        let (rank, score) = &expected[a["application"].as_str().unwrap()];
+        assert_eq!(
+            (p.to_string(), a["rounds"][0]["score"].as_str().unwrap()),
+            (rank.clone(), score.as_str()),
+            "{a}"
+        );
+        reproduced += 1;
     }
     assert_eq!(reproduced, expected.len());
     println!(
         "{reproduced}/{} results reproduced over HTTP",
         expected.len()
     );
-    let (_, full) = server.get(&format!("/v1/awards/{AWARD}/results"), &admin);
-    assert_eq!(full["results_sha256"], summary["results_sha256"]);
-    assert_eq!(
-        full["results"]["special_mentions"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    let mentions: usize = full["results"]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["special_mentions"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(mentions, 2);
     // Recomputing gives the same bytes.
     let (_, again) = server.post(&format!("/v1/awards/{AWARD}/results"), &admin, &json!({}));
     assert_eq!(again["results_sha256"], summary["results_sha256"]);
     assert_eq!(again["seq"], 2);
 
-    // CSV export.
+    // CSV export: one row per application.
     let (status, csv) = server.get(&format!("/v1/awards/{AWARD}/results.csv"), &admin);
     assert_eq!(status, 200);
     let rows = csv.as_str().unwrap().lines().count();
-    assert_eq!(rows, 1 + 64 + 1 + 7, "{csv}");
+    assert_eq!(rows, 1 + 72, "{csv}");
 
     // Judges see only their applications, without personal or hidden fields.
     let kim = server.key("judge", Some("judge-kim"));
     let (_, listed) = server.get(&format!("/v1/awards/{AWARD}/applications"), &kim);
-    let (_, assignment) = server.get(&format!("/v1/awards/{AWARD}/assignments/judge-kim"), &kim);
-    let assigned: BTreeSet<&str> = assignment["applications"]
+    let (_, work) = server.get("/v1/me/work", &kim);
+    let assigned: BTreeSet<&str> = work["rounds"][0]["assigned"]
         .as_array()
         .unwrap()
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
+    assert!(
+        work["rounds"][0]["due"].as_array().unwrap().is_empty(),
+        "{work}"
+    );
     let seen: BTreeSet<&str> = listed
         .as_array()
         .unwrap()
@@ -222,12 +261,13 @@ fn the_seoul_prize_runs_its_whole_life_over_http() {
     assert_eq!(
         server
             .put(
-                &format!("/v1/awards/{AWARD}/marks/{other}"),
+                &format!("/v1/awards/{AWARD}/rounds/judging/marks/{other}"),
                 &kim,
                 &json!({ "marks": {} })
             )
             .0,
-        403
+        409,
+        "the round is closed: its marks are locked"
     );
     // The administrator sees personal data; the auditor does not.
     let (_, a1) = server.get(&format!("/v1/awards/{AWARD}/applications/app-001"), &admin);

@@ -15,6 +15,7 @@ mod schema_check;
 pub mod schemas;
 mod scoring;
 mod text;
+mod time;
 
 pub use application::{
     Application, Evaluation, FileRef, Mark, Marks, MentionDecision, RankingSubmission,
@@ -37,7 +38,9 @@ pub use ids::{
 };
 pub use json::{exact_decimal, strict_from_slice, strict_from_str};
 pub use judging::{
-    AssignError, AssignmentPlan, Coverage, DeclaredConflict, Judge, advancing, assign, conflict,
+    ApplicationOutcome, AssignError, AssignmentPlan, CategoryOutcome, Coverage, DeclaredConflict,
+    Entrant, FinalResults, Judge, Mention, Outcome, RoundPlace, RoundRun, RoundSummary, Winner,
+    advancing, assign, check_decisions, conflict, final_csv, final_results, replacement,
 };
 pub use locate::SourceMap;
 pub use plugin::{
@@ -53,3 +56,4 @@ pub use scoring::{
     check_marks, evaluate,
 };
 pub use text::Text;
+pub use time::{parse_instant, show_instant};

@@ -10,9 +10,6 @@ import json
 from decimal import ROUND_HALF_UP, Decimal, getcontext
 
 getcontext().prec = 28
-award = json.load(open("../../rubrics/seoul-smart-city-prize-2023/award.json"))
-apps = json.load(open("applications.json"))
-marks = json.load(open("marks.json"))
 
 
 def r(x, places):
@@ -49,26 +46,9 @@ def eligibility(app):
     return ("needs_review" if failed else "eligible"), failed
 
 
-reviews = {d["application"]: d["eligible"] for d in marks["review_decisions"]}
-status = {}
-with open("expected/eligibility.csv", "w", newline="") as out:
-    w = csv.writer(out)
-    w.writerow(["application", "status", "admitted", "failed_rules"])
-    for app in apps:
-        s, failed = eligibility(app)
-        admitted = s == "eligible" or (s == "needs_review" and reviews.get(app["id"]) is True)
-        status[app["id"]] = admitted
-        w.writerow([app["id"], s, str(admitted).lower(), ";".join(rule for rule, _ in failed)])
-
 # Scoring: weighted means (all weights 1 in the rubric, but read them), 2 places half-up for
 # criteria and judges' totals; z-score per judge over their applications in the category,
 # placed at 5 + z x 10/6, clamped to 0..10, 4 places; panel mean, 2 places; final 2 places.
-categories = {c["id"]: c for c in award["categories"]}
-by_app = {}
-for e in marks["evaluations"]:
-    by_app.setdefault(e["application"], []).append(e)
-
-
 def weighted_mean(parts):
     return sum(w * v for w, v in parts) / sum(w for w, _ in parts)
 
@@ -85,43 +65,70 @@ def context_adjusted(f, total):
     return min(Decimal(10), r(total * (1 + index / 10), 4))
 
 
-with open("expected/results.csv", "w", newline="") as out:
-    w = csv.writer(out)
-    w.writerow(["category", "rank", "application", "score", "winner", "tied", "relevance"])
-    for cid, cat in categories.items():
-        members = [a for a in apps if a["category"] == cid and status[a["id"]] and by_app.get(a["id"])]
-        judge_totals = {}  # (judge, app) -> (total, {criterion: score})
-        for a in members:
-            for e in by_app[a["id"]]:
-                crit = {}
-                for c in cat["criteria"]:
-                    crit[c["id"]] = r(weighted_mean([(D(i["weight"]), D(e["marks"][i["id"]])) for i in c["indicators"]]), 2)
-                total = r(weighted_mean([(D(c["weight"]), crit[c["id"]]) for c in cat["criteria"]]), 2)
-                judge_totals[(e["judge"], a["id"])] = (total, crit)
-        stats = {}
-        for judge in {j for j, _ in judge_totals}:
-            ts = [t for (j, _), (t, _) in judge_totals.items() if j == judge]
-            mean = sum(ts) / len(ts)
-            sd = (sum((t - mean) ** 2 for t in ts) / len(ts)).sqrt()
-            stats[judge] = (mean, sd)
-        rows = []
-        for a in members:
-            normalised, relevance = [], []
-            for e in by_app[a["id"]]:
-                total, crit = judge_totals[(e["judge"], a["id"])]
-                mean, sd = stats[e["judge"]]
-                z = Decimal(0) if sd == 0 else (total - mean) / sd
-                v = min(Decimal(10), max(Decimal(0), Decimal(5) + z * Decimal(10) / Decimal(6)))
-                normalised.append(r(v, 4))
-                relevance.append(crit["relevance"])
-            panel = r(sum(normalised) / len(normalised), 2)
-            score = r(context_adjusted(a["fields"], panel), 2)
-            rel = r(sum(relevance) / len(relevance), 2)
-            rows.append((score, rel, a["id"]))
-        rows.sort(key=lambda x: (-x[0], -x[1], x[2]))
-        for i, (score, rel, aid) in enumerate(rows):
-            first = next(k for k, (s2, r2, _) in enumerate(rows) if (s2, r2) == (score, rel))
-            rank = first + 1
-            tied = sum(1 for s2, r2, _ in rows if (s2, r2) == (score, rel)) > 1
-            w.writerow([cid, rank, aid, f"{score}", str(rank <= cat["winners"]).lower(), str(tied).lower(), f"{rel}"])
-print("wrote expected/results.csv and expected/eligibility.csv")
+
+
+def main():
+    award = json.load(open("../../rubrics/seoul-smart-city-prize-2023/award.json"))
+    apps = json.load(open("applications.json"))
+    marks = json.load(open("marks.json"))
+    reviews = {d["application"]: d["eligible"] for d in marks["review_decisions"]}
+    status = {}
+    with open("expected/eligibility.csv", "w", newline="") as out:
+        w = csv.writer(out)
+        w.writerow(["application", "status", "admitted", "failed_rules"])
+        for app in apps:
+            s, failed = eligibility(app)
+            admitted = s == "eligible" or (s == "needs_review" and reviews.get(app["id"]) is True)
+            status[app["id"]] = admitted
+            w.writerow([app["id"], s, str(admitted).lower(), ";".join(rule for rule, _ in failed)])
+
+    categories = {c["id"]: c for c in award["categories"]}
+    by_app = {}
+    for e in marks["evaluations"]:
+        by_app.setdefault(e["application"], []).append(e)
+
+
+    with open("expected/results.csv", "w", newline="") as out:
+        w = csv.writer(out)
+        w.writerow(["category", "rank", "application", "score", "winner", "tied", "relevance"])
+        for cid, cat in categories.items():
+            members = [a for a in apps if a["category"] == cid and status[a["id"]] and by_app.get(a["id"])]
+            judge_totals = {}  # (judge, app) -> (total, {criterion: score})
+            for a in members:
+                for e in by_app[a["id"]]:
+                    crit = {}
+                    for c in cat["criteria"]:
+                        crit[c["id"]] = r(weighted_mean([(D(i["weight"]), D(e["marks"][i["id"]])) for i in c["indicators"]]), 2)
+                    total = r(weighted_mean([(D(c["weight"]), crit[c["id"]]) for c in cat["criteria"]]), 2)
+                    judge_totals[(e["judge"], a["id"])] = (total, crit)
+            stats = {}
+            for judge in {j for j, _ in judge_totals}:
+                ts = [t for (j, _), (t, _) in judge_totals.items() if j == judge]
+                mean = sum(ts) / len(ts)
+                sd = (sum((t - mean) ** 2 for t in ts) / len(ts)).sqrt()
+                stats[judge] = (mean, sd)
+            rows = []
+            for a in members:
+                normalised, relevance = [], []
+                for e in by_app[a["id"]]:
+                    total, crit = judge_totals[(e["judge"], a["id"])]
+                    mean, sd = stats[e["judge"]]
+                    z = Decimal(0) if sd == 0 else (total - mean) / sd
+                    v = min(Decimal(10), max(Decimal(0), Decimal(5) + z * Decimal(10) / Decimal(6)))
+                    normalised.append(r(v, 4))
+                    relevance.append(crit["relevance"])
+                panel = r(sum(normalised) / len(normalised), 2)
+                score = r(context_adjusted(a["fields"], panel), 2)
+                rel = r(sum(relevance) / len(relevance), 2)
+                rows.append((score, rel, a["id"]))
+            rows.sort(key=lambda x: (-x[0], -x[1], x[2]))
+            for i, (score, rel, aid) in enumerate(rows):
+                first = next(k for k, (s2, r2, _) in enumerate(rows) if (s2, r2) == (score, rel))
+                rank = first + 1
+                tied = sum(1 for s2, r2, _ in rows if (s2, r2) == (score, rel)) > 1
+                w.writerow([cid, rank, aid, f"{score}", str(rank <= cat["winners"]).lower(), str(tied).lower(), f"{rel}"])
+    print("wrote expected/results.csv and expected/eligibility.csv")
+
+
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,9 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+/// An instant within the Seoul prize's 2023 call (2023-03-02 to 2023-05-31, Asia/Seoul).
+pub const SEOUL_CALL_OPEN: &str = "2023-04-15T12:00:00+09:00";
+
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -51,6 +54,10 @@ impl Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_laurel"));
         cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
             .arg(data);
+        if !args.contains(&"--now") {
+            // Inside the 2023 call of the Seoul prize, which the tests apply to.
+            cmd.args(["--now", SEOUL_CALL_OPEN]);
+        }
         if !args.contains(&"--key-file") {
             // The key beside the data would outlive the test's folder: inside it, as tests may.
             cmd.arg("--key-file")

@@ -53,6 +53,8 @@ pub struct Award {
     pub rounds: Vec<super::wire::RoundSpec>,
     /// Conflicts of interest derived from data.
     pub conflicts: super::wire::ConflictRules,
+    /// What applicants see of their own judging once results are published.
+    pub feedback: super::wire::FeedbackSpec,
     /// SHA-256 (hex) of the definition's exact bytes: results carry it so anyone can verify them.
     pub sha256: String,
 }
@@ -457,6 +459,23 @@ impl Scale {
         }
     }
 
+    /// The decimal places its marks have (0 for whole numbers, 1 for steps of 0.5).
+    pub fn places(&self) -> u32 {
+        match &self.kind {
+            ScaleKind::Numeric { min, max, step } => [Some(*min), Some(*max), *step]
+                .into_iter()
+                .flatten()
+                .map(|d| d.normalize().scale())
+                .max()
+                .unwrap_or(0),
+            ScaleKind::Levels(levels) => levels
+                .iter()
+                .map(|l| l.value.normalize().scale())
+                .max()
+                .unwrap_or(0),
+        }
+    }
+
     /// The lowest and highest value a mark can have.
     pub fn bounds(&self) -> (Decimal, Decimal) {
         match &self.kind {
@@ -502,6 +521,9 @@ pub struct Scoring {
     pub aggregation: AggregationSpec,
     /// Rounding at each step.
     pub rounding: RoundingSteps,
+    /// The places a final score is shown with when `rounding` sets none: two more than the
+    /// scale's marks have, at most six (the exact value stays in the trace).
+    pub default_places: u32,
     /// Rank-based judging, instead of marks.
     pub ranking: Option<Ranking>,
     /// Number fields added to the final score.

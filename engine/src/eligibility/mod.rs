@@ -23,7 +23,7 @@ use condition::{Evaluator, Failure};
 pub const CATEGORY_ADMITS_RULE: &str = "category-admits-applicant-type";
 
 /// An application's eligibility.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every rule holds.

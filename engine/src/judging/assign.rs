@@ -243,3 +243,40 @@ fn groups(chosen: &[Vec<usize>], judges: usize, load: &[usize]) -> usize {
         .collect();
     roots.len()
 }
+
+/// Who replaces a judge on one application of a round (after a recusal, or a judge removed):
+/// the least-loaded registered judge who is free of conflicts with it, not already among its
+/// judges and not excluded (recused from it, or removed), ties broken by a draw from the
+/// round's seed and the application; `None` when nobody is free. Deterministic from its
+/// inputs, whatever their order.
+pub fn replacement<'j>(
+    award: &Award,
+    application: &Application,
+    judges: &'j [Judge],
+    by_judge: &BTreeMap<String, Vec<String>>,
+    excluded: &BTreeSet<String>,
+    seed: u64,
+) -> Option<&'j Judge> {
+    let load = |j: &Judge| by_judge.get(j.id.as_str()).map_or(0, Vec::len);
+    let assigned = |j: &Judge| {
+        by_judge
+            .get(j.id.as_str())
+            .is_some_and(|apps| apps.iter().any(|a| a == application.id.as_str()))
+    };
+    let mut salt = seed;
+    for b in application.id.as_str().bytes() {
+        salt = salt.rotate_left(5) ^ u64::from(b);
+    }
+    let mut draw = Draw(salt);
+    let mut ordered: Vec<&Judge> = judges.iter().collect();
+    ordered.sort_by(|a, b| a.id.cmp(&b.id));
+    let tiebreak: BTreeMap<&str, u64> = ordered
+        .iter()
+        .map(|j| (j.id.as_str(), draw.next()))
+        .collect();
+    ordered
+        .into_iter()
+        .filter(|j| !excluded.contains(j.id.as_str()) && !assigned(j))
+        .filter(|j| conflict(award, j, application).is_none())
+        .min_by_key(|j| (load(j), tiebreak.get(j.id.as_str()).copied().unwrap_or(0)))
+}

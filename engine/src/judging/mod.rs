@@ -2,6 +2,7 @@
 //! applications and a seed in, a plan or the reasons there is none out.
 
 mod assign;
+mod outcome;
 mod rounds;
 
 use schemars::JsonSchema;
@@ -13,8 +14,12 @@ use crate::definition::model::Award;
 use crate::eligibility::lookup;
 use crate::ids::{ApplicationId, JudgeId};
 
-pub use assign::{AssignError, AssignmentPlan, Coverage, assign};
-pub use rounds::advancing;
+pub use assign::{AssignError, AssignmentPlan, Coverage, assign, replacement};
+pub use outcome::{
+    ApplicationOutcome, CategoryOutcome, Entrant, FinalResults, Mention, Outcome, RoundPlace,
+    RoundRun, RoundSummary, Winner, final_csv, final_results,
+};
+pub use rounds::{advancing, check_decisions};
 
 /// A judge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -19,7 +19,19 @@ impl Award {
         if let Some(a) = round.aggregation {
             award.scoring.aggregation = a;
         }
+        if let Some(n) = round.normalisation {
+            award.scoring.normalisation = n;
+        }
         award
+    }
+
+    /// The rounds the award judges in: those it declares, or one implicit round.
+    pub fn judging_rounds(&self) -> Vec<RoundSpec> {
+        if self.rounds.is_empty() {
+            vec![RoundSpec::implicit()]
+        } else {
+            self.rounds.clone()
+        }
     }
 }
 
@@ -38,6 +50,7 @@ pub fn advancing(round: &RoundSpec, results: &Results<'_>) -> Option<Vec<String>
                 n.to_string().parse::<usize>().unwrap_or(0)
             }
             AdvanceSpec::Threshold { score } => ranked.iter().filter(|p| p.score >= *score).count(),
+            AdvanceSpec::Winners => c.winners as usize,
         };
         if matches!(round.advance, AdvanceSpec::Eligible) {
             out.extend(ranked.iter().map(|p| p.application.to_string()));
@@ -54,4 +67,62 @@ pub fn advancing(round: &RoundSpec, results: &Results<'_>) -> Option<Vec<String>
         );
     }
     Some(out)
+}
+
+/// Problems with an administrator's decisions on who goes on from a round: applications
+/// that are not in it, named twice, and, when it is the last round (its decisions make the
+/// winners), more winners in a category than the category declares. Located at
+/// `/decisions/<i>/application`; every one of them may be overridden by an administrator
+/// with a reason.
+pub fn check_decisions(
+    award: &Award,
+    last: bool,
+    entrants: &[(String, String)],
+    decided: &[String],
+) -> crate::diagnostics::Diagnostics {
+    use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+    let mut out = Diagnostics::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut per_category: std::collections::BTreeMap<&str, u32> = Default::default();
+    for (i, app) in decided.iter().enumerate() {
+        let pointer = format!("/decisions/{i}/application");
+        if !seen.insert(app.as_str()) {
+            out.push(Diagnostic::error(
+                Code::DuplicateId,
+                pointer,
+                format!("`{app}` is named twice"),
+            ));
+            continue;
+        }
+        let Some((_, category)) = entrants.iter().find(|(a, _)| a == app) else {
+            out.push(
+                Diagnostic::error(
+                    Code::UnknownReference,
+                    pointer,
+                    format!("`{app}` did not reach this round"),
+                )
+                .with_hint("only the round's entrants can go on"),
+            );
+            continue;
+        };
+        let n = per_category.entry(category.as_str()).or_default();
+        *n += 1;
+        if last
+            && let Some(c) = award.category(category)
+            && *n > c.winners
+        {
+            out.push(
+                Diagnostic::error(
+                    Code::Category,
+                    pointer,
+                    format!(
+                        "`{app}` would be winner {n} of category `{category}`, which has {} winners",
+                        c.winners
+                    ),
+                )
+                .with_hint("name fewer winners, or give `override_reason` to record why there are more"),
+            );
+        }
+    }
+    out
 }

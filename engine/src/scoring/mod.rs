@@ -18,7 +18,7 @@ use serde_json::json;
 
 use crate::application::{Application, Marks};
 use crate::definition::model::{Award, Scoring};
-use crate::definition::wire::{AggregateAt, Hook, NormalisationSpec, PluginErrorPolicy};
+use crate::definition::wire::{AggregateAt, Hook, PluginErrorPolicy, WhenFewer};
 use crate::eligibility::{self, Status};
 use crate::plugin::hooks;
 use crate::plugin::{PluginError, PluginSet};
@@ -110,6 +110,7 @@ pub fn evaluate<'a>(
             &members,
             &admitted,
             plugins,
+            &mut warnings,
         );
         let mut candidates = Vec::new();
         let mut traces = Vec::new();
@@ -210,6 +211,7 @@ struct Scored<'a> {
 
 type Outcome<'a> = Result<Scored<'a>, Unscorable>;
 
+#[allow(clippy::too_many_arguments)]
 fn score_category<'a>(
     award: &'a Award,
     applications: &'a [Application],
@@ -218,6 +220,7 @@ fn score_category<'a>(
     members: &[usize],
     admitted: &HashSet<&str>,
     plugins: &PluginSet,
+    warnings: &mut Vec<String>,
 ) -> Vec<(usize, Outcome<'a>)> {
     let scoring = &award.scoring;
     let panels: Vec<(usize, Result<Panel<'a>, Unscorable>)> = if let Some(spec) = &scoring.ranking {
@@ -258,7 +261,15 @@ fn score_category<'a>(
             })
             .collect()
     } else {
-        total_panels(scoring, layout, applications, inputs, members, plugins)
+        total_panels(
+            scoring,
+            layout,
+            applications,
+            inputs,
+            members,
+            plugins,
+            warnings,
+        )
     };
     panels
         .into_iter()
@@ -292,6 +303,7 @@ fn total_panels<'a>(
     inputs: &Inputs<'a>,
     members: &[usize],
     plugins: &PluginSet,
+    warnings: &mut Vec<String>,
 ) -> Vec<(usize, Result<Panel<'a>, Unscorable>)> {
     // Each judge's criteria and total, per application.
     let mut judged: Vec<(usize, Result<Vec<Judged<'a>>, Unscorable>)> = Vec::new();
@@ -318,6 +330,7 @@ fn total_panels<'a>(
                         total_raw: c.total_raw,
                         total: c.total,
                         normalised: None,
+                        not_normalised: None,
                         ranking: None,
                     },
                     criteria: c.criterion_scores,
@@ -343,11 +356,37 @@ fn total_panels<'a>(
         }
     }
     let bounds = sheet::total_bounds(scoring, layout);
-    let normalising = scoring.normalisation != NormalisationSpec::None;
+    let normalising = scoring.normalisation.is_on();
     let stats: Vec<Option<Result<JudgeStats, arith::Overflow>>> = per_judge
         .iter()
         .map(|ts| (normalising && !ts.is_empty()).then(|| normalise::stats(ts)))
         .collect();
+    // A judge with too few marks in the category is not normalised: statistics of two or
+    // three totals say nothing about the judge, and would turn any marks into the same few
+    // values. Their totals are used as marked (or their applications refused), and it is said.
+    let min = scoring.normalisation.min_marks() as usize;
+    let thin: Vec<Option<String>> = per_judge
+        .iter()
+        .enumerate()
+        .map(|(j, ts)| {
+            (normalising && !ts.is_empty() && ts.len() < min).then(|| {
+                let judge = inputs.judges.get(j).map_or("?", |x| x.as_str());
+                format!(
+                    "judge `{judge}` marked {} applications in `{}`, fewer than the {min} that normalisation needs",
+                    ts.len(),
+                    layout.category.id
+                )
+            })
+        })
+        .collect();
+    let refuse = scoring.normalisation.when_fewer == Some(WhenFewer::Refuse);
+    for why in thin.iter().flatten() {
+        warnings.push(if refuse {
+            format!("{why}: the applications they marked are not scored")
+        } else {
+            format!("{why}: their totals are used as marked")
+        });
+    }
     judged
         .into_iter()
         .map(|(i, j)| {
@@ -358,15 +397,22 @@ fn total_panels<'a>(
                 if normalising {
                     let bounds = bounds.ok_or("normalisation needs the scale's bounds, which depend on application fields")?;
                     for Judged { index, trace: t, .. } in &mut js {
+                        if let Some(why) = thin.get(*index).cloned().flatten() {
+                            if refuse {
+                                return Err(Unscorable::Data(why));
+                            }
+                            t.not_normalised = Some(why);
+                            continue;
+                        }
                         let s = stats
                             .get(*index)
                             .copied()
                             .flatten()
                             .ok_or("no statistics for the judge")?
                             .map_err(|_| "arithmetic overflow in the judge's statistics")?;
-                        let raw = normalise::normalise(scoring.normalisation, t.total, &s, bounds)?;
+                        let raw = normalise::normalise(scoring.normalisation.method, t.total, &s, bounds)?;
                         t.normalised = Some(NormalisedTrace {
-                            method: normalise::name(scoring.normalisation),
+                            method: normalise::name(scoring.normalisation.method),
                             judge: s,
                             raw,
                             value: round(raw, scoring.rounding.normalised),
@@ -533,6 +579,7 @@ fn ranked_panel<'a>(
                     total_raw: j.trace.points,
                     total: j.trace.points,
                     normalised: None,
+                    not_normalised: None,
                     ranking: Some(j.trace),
                 })
                 .collect(),
@@ -598,7 +645,15 @@ fn finish<'a>(
         trace.adjustments.push(AdjustmentTrace { field, value: v });
     }
     trace.final_raw = value;
-    trace.final_score = round(value, scoring.rounding.final_score);
+    // Without a rounding of its own, a score is shown at a precision the scale makes sensible
+    // (never padded, so scores that need fewer places keep them); the trace keeps `final_raw`.
+    trace.final_score = match scoring.rounding.final_score {
+        Some(spec) => round(value, Some(spec)),
+        None => value.round_dp_with_strategy(
+            scoring.default_places,
+            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+        ),
+    };
     Ok(Scored {
         trace,
         criteria,

@@ -4,7 +4,7 @@ use rust_decimal::Decimal;
 
 use super::arith::{self, Overflow};
 use super::results::JudgeStats;
-use crate::definition::wire::NormalisationSpec;
+use crate::definition::wire::NormalisationMethod as NormalisationSpec;
 
 /// A judge's statistics over their totals.
 pub(crate) fn stats(totals: &[Decimal]) -> Result<JudgeStats, Overflow> {

@@ -134,6 +134,9 @@ pub struct JudgeTrace<'a> {
     /// Normalisation of the total.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub normalised: Option<NormalisedTrace>,
+    /// Why the total was not normalised although the award normalises (too few marks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_normalised: Option<String>,
     /// Rank-based judging: the judge's ranks and points.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ranking: Option<RankTrace<'a>>,

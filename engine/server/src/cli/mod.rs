@@ -2,6 +2,7 @@
 
 mod assign;
 mod audit;
+mod backup;
 pub mod data_key;
 mod files;
 mod load;
@@ -98,7 +99,7 @@ enum Command {
     },
     /// Serve the HTTP API, with embedded storage in a local folder and the shipped rubrics.
     Serve {
-        /// The data folder (created if missing): the database and the data key.
+        /// The data folder (created if missing); the data key is kept outside it (see `--key-file`).
         #[arg(long, default_value = "laurel-data")]
         data: PathBuf,
         /// The address to listen on (`127.0.0.1:0` picks a free port).
@@ -113,6 +114,10 @@ enum Command {
         plugin_deadline_ms: u64,
         #[command(flatten)]
         key: data_key::KeyArgs,
+        /// Take this instant (RFC 3339) as now for award timelines: to rehearse a call, or in
+        /// tests. The system clock by default.
+        #[arg(long)]
+        now: Option<String>,
     },
     /// Drive a server's judging rounds: judges, open, recusals, close, corrections, advancement.
     Rounds {
@@ -123,6 +128,29 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Back up a running server into one file signed with its data key (admin key in
+    /// `LAUREL_KEY`).
+    Backup {
+        /// The server's address.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// An administrator's API key.
+        #[arg(long, env = "LAUREL_KEY", hide_env_values = true)]
+        key: String,
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into a new data folder (disaster recovery).
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// The new data folder.
+        #[arg(long)]
+        data: PathBuf,
+        #[command(flatten)]
+        key: data_key::KeyArgs,
     },
     /// Recover what the audit chain vouches for from a damaged data folder into a new one.
     Salvage {
@@ -209,17 +237,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             rubrics,
             plugin_deadline_ms,
             key,
+            now,
         } => serve::run(
             &data,
             &listen,
             &rubrics,
             std::time::Duration::from_millis(plugin_deadline_ms),
             &key,
+            now.as_deref(),
         ),
         Command::Audit {
             command: AuditCommand::Verify { data, head },
         } => audit::verify(&data, head.as_deref()),
         Command::Salvage { data, to } => salvage::run(&data, &to),
+        Command::Backup { server, key, out } => backup::backup(&server, &key, &out),
+        Command::Restore { file, data, key } => backup::restore(&file, &data, &key),
         Command::Rekey {
             data,
             key,

@@ -117,14 +117,50 @@ pub enum RoundCommand {
         /// `[{"application": ..., "reason": ...}]` for rounds decided by an administrator.
         #[arg(long)]
         decisions: Option<PathBuf>,
+        /// Why the decisions stand although they break a check (more winners than declared).
+        #[arg(long)]
+        override_reason: Option<String>,
     },
-    /// A round's results, recomputed from its stored marks, with the stored hash.
-    Results {
+    /// Remove a judge from a round: each of their applications gets a replacement drawn.
+    Remove {
         #[command(flatten)]
         to: Connection,
         /// The round.
         round: String,
+        /// The judge.
+        judge: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
     },
+    /// Results: a round's (recomputed from its stored marks), or, without a round, the
+    /// award's final results (`--compute` computes them first).
+    Results {
+        #[command(flatten)]
+        to: Connection,
+        /// The round; the award's final results when absent.
+        round: Option<String>,
+        /// Compute the final results now.
+        #[arg(long)]
+        compute: bool,
+        /// JSON or CSV.
+        #[arg(long, value_enum, default_value_t = ResultsFormat::Json)]
+        format: ResultsFormat,
+    },
+    /// Publish the award's latest results: applicants see their outcome.
+    Publish {
+        #[command(flatten)]
+        to: Connection,
+    },
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResultsFormat {
+    /// The full document.
+    Json,
+    /// One row per application.
+    Csv,
 }
 
 fn call(
@@ -279,11 +315,15 @@ pub fn run(command: RoundCommand) -> anyhow::Result<ExitCode> {
             to,
             round,
             decisions,
+            override_reason,
         } => {
-            let body = match decisions {
+            let mut body = match decisions {
                 Some(path) => json!({ "decisions": read(&path)? }),
                 None => json!({}),
             };
+            if let Some(r) = override_reason {
+                body["override_reason"] = json!(r);
+            }
             let (s, v) = call(
                 &to,
                 "POST",
@@ -292,8 +332,51 @@ pub fn run(command: RoundCommand) -> anyhow::Result<ExitCode> {
             )?;
             print(s, &v)
         }
-        RoundCommand::Results { to, round } => {
-            let (s, v) = call(&to, "GET", &format!("/rounds/{round}/results"), None)?;
+        RoundCommand::Remove {
+            to,
+            round,
+            judge,
+            reason,
+        } => {
+            let (s, v) = call(
+                &to,
+                "POST",
+                &format!("/rounds/{round}/judges/{judge}/remove"),
+                Some(&json!({ "reason": reason })),
+            )?;
+            print(s, &v)
+        }
+        RoundCommand::Results {
+            to,
+            round,
+            compute,
+            format,
+        } => {
+            if compute {
+                let (s, v) = call(&to, "POST", "/results", None)?;
+                if !(200..300).contains(&s) {
+                    return print(s, &v);
+                }
+            }
+            let base = match &round {
+                Some(r) => format!("/rounds/{r}/results"),
+                None => "/results".to_owned(),
+            };
+            let path = match format {
+                ResultsFormat::Json => base,
+                ResultsFormat::Csv => format!("{base}.csv"),
+            };
+            let (s, v) = call(&to, "GET", &path, None)?;
+            match (&v, format) {
+                (Value::String(csv), ResultsFormat::Csv) if (200..300).contains(&s) => {
+                    print!("{}", super::render::terminal_safe(csv));
+                    Ok(ExitCode::from(EXIT_OK))
+                }
+                _ => print(s, &v),
+            }
+        }
+        RoundCommand::Publish { to } => {
+            let (s, v) = call(&to, "POST", "/results/publish", None)?;
             print(s, &v)
         }
     }

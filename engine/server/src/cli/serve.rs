@@ -17,7 +17,15 @@ pub fn run(
     rubrics: &Path,
     plugin_deadline: std::time::Duration,
     key: &super::data_key::KeyArgs,
+    now: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
+    let clock = now
+        .map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .map(|t| t.to_utc())
+                .with_context(|| format!("`--now {t}` is not an RFC 3339 instant"))
+        })
+        .transpose()?;
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LAUREL_LOG")
@@ -36,6 +44,10 @@ pub fn run(
     }
     let mut state = AppState::new(store, sealer);
     state.plugin_deadline = plugin_deadline;
+    state.clock = clock;
+    if let Some(c) = clock {
+        println!("laurel: award timelines read the clock as {c}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -236,16 +236,8 @@ fn walk(field: &Field, map: &mut Map<String, Value>, aad: &str, action: &Action<
 }
 
 fn apply(award: &Award, application: &mut Value, action: &Action<'_>) {
-    let category = application
-        .get("category")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let id = application
-        .get("id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let category = text_of(application, "category");
+    let id = text_of(application, "id");
     let aad = format!("{}/{id}", award.id);
     if let Some(Value::Object(map)) = application.get_mut("fields") {
         for f in fields(award, &category) {
@@ -349,6 +341,14 @@ pub fn has_personal(award: &Award) -> bool {
     holds_personal(&award.fields) || award.categories.iter().any(|c| holds_personal(&c.fields))
 }
 
+/// The string at `key` of a JSON object, or "" (sealing then binds to an empty part).
+fn text_of(v: &Value, key: &str) -> String {
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// Seals what an eligibility decision (as JSON) carries that derives from personal data: the
 /// values of personal fields a rule read, and what plugins said.
 pub fn seal_decision(award: &Award, sealer: &Sealer, application: &str, decision: &mut Value) {
@@ -360,11 +360,7 @@ pub fn seal_decision(award: &Award, sealer: &Sealer, application: &str, decision
         .into_iter()
         .flatten()
     {
-        let rule = failure
-            .get("rule")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let rule = text_of(failure, "rule");
         if let Some(Value::Object(values)) = failure.get_mut("values") {
             for (path, v) in values.iter_mut() {
                 if is_personal(award, path) && !v.is_null() {
@@ -394,11 +390,7 @@ pub fn seal_results(award: &Award, sealer: &Sealer, results: &mut Value) {
         .into_iter()
         .flatten()
     {
-        let app = e
-            .get("application")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let app = text_of(e, "application");
         seal_decision(award, sealer, &app, e);
     }
     for c in results
@@ -413,11 +405,7 @@ pub fn seal_results(award: &Award, sealer: &Sealer, results: &mut Value) {
             .into_iter()
             .flatten()
         {
-            let app = p
-                .get("application")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
+            let app = text_of(p, "application");
             let Some(trace) = p.get_mut("trace") else {
                 continue;
             };
@@ -430,11 +418,7 @@ pub fn seal_results(award: &Award, sealer: &Sealer, results: &mut Value) {
                 .into_iter()
                 .flatten()
             {
-                let field = a
-                    .get("field")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
+                let field = text_of(a, "field");
                 if is_personal(award, &field)
                     && let Some(v) = a.get_mut("value")
                 {
@@ -452,11 +436,7 @@ pub fn seal_results(award: &Award, sealer: &Sealer, results: &mut Value) {
                 if u.get("plugin_error").is_none() {
                     continue;
                 }
-                let app = u
-                    .get("application")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
+                let app = text_of(u, "application");
                 for k in ["reason", "plugin_error"] {
                     if let Some(v) = u.get_mut(k) {
                         *v = sealer.seal(&format!("{id}/{app}/unscored/{k}"), v);
@@ -476,6 +456,45 @@ pub fn seal_results(award: &Award, sealer: &Sealer, results: &mut Value) {
             if w.as_str().is_some_and(|t| t.contains("plugin `")) {
                 *w = sealer.seal(&format!("{id}/warning/{i}"), w);
             }
+        }
+    }
+}
+
+/// Seals what final results (as JSON) repeat of what plugins said (why an application was not
+/// scored in a round), when the award has personal fields.
+pub fn seal_final(award: &Award, sealer: &Sealer, results: &mut Value) {
+    if !has_personal(award) {
+        return;
+    }
+    let id = award.id.to_string();
+    for a in results
+        .get_mut("applications")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+    {
+        let app = text_of(a, "application");
+        for p in a
+            .get_mut("rounds")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            let round = text_of(p, "round");
+            if let Some(v) = p.get_mut("unscored") {
+                *v = sealer.seal(&format!("{id}/{app}/{round}/unscored"), v);
+            }
+        }
+    }
+    for (i, w) in results
+        .get_mut("warnings")
+        .and_then(Value::as_array_mut)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        if w.as_str().is_some_and(|t| t.contains("plugin `")) {
+            *w = sealer.seal(&format!("{id}/final-warning/{i}"), w);
         }
     }
 }

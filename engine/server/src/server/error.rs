@@ -28,6 +28,12 @@ pub enum ApiError {
     Internal(String),
     /// 503: the server is too busy now; try again after a second.
     Unavailable(String),
+    /// 409 with a report: the change needs to be confirmed, knowing what it changes.
+    NeedsConfirmation {
+        detail: String,
+        /// What the change would do, application by application.
+        impact: serde_json::Value,
+    },
 }
 
 #[derive(Serialize)]
@@ -39,6 +45,8 @@ struct Problem<'a> {
     detail: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     errors: Option<&'a [Diagnostic]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    impact: Option<serde_json::Value>,
 }
 
 /// A problem+json response.
@@ -55,6 +63,7 @@ pub fn problem(
         status: status.as_u16(),
         detail,
         errors,
+        impact: None,
     };
     let mut response = (status, serde_json::to_vec(&body).unwrap_or_default()).into_response();
     response.headers_mut().insert(
@@ -107,6 +116,26 @@ impl IntoResponse for ApiError {
                     format!("{errors} problems; each is located in `errors`"),
                     Some(&diagnostics),
                 )
+            }
+            ApiError::NeedsConfirmation { detail, impact } => {
+                let body = Problem {
+                    kind: "https://laurel.dev/problems/needs-confirmation".to_owned(),
+                    title: "The change needs to be confirmed",
+                    status: 409,
+                    detail,
+                    errors: None,
+                    impact: Some(impact),
+                };
+                let mut r = (
+                    StatusCode::CONFLICT,
+                    serde_json::to_vec(&body).unwrap_or_default(),
+                )
+                    .into_response();
+                r.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/problem+json"),
+                );
+                r
             }
             ApiError::Unavailable(d) => {
                 let mut r = problem(

@@ -13,6 +13,7 @@ pub mod listen;
 mod openapi;
 pub mod records;
 mod routes;
+pub use routes::backup_types as routes_backup;
 pub mod tx;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -71,6 +72,9 @@ pub struct AppState {
     cache: Arc<VersionCache>,
     /// The longest the plugin work of one request may take.
     pub plugin_deadline: Duration,
+    /// A fixed time the server takes as now for the award timeline (tests and rehearsals);
+    /// the system clock when `None`.
+    pub clock: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -87,7 +91,13 @@ impl AppState {
             sealer: Arc::new(sealer),
             cache: Arc::default(),
             plugin_deadline: PLUGIN_DEADLINE,
+            clock: None,
         }
+    }
+
+    /// Now, by the server's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.unwrap_or_else(chrono::Utc::now)
     }
 
     /// Runs engine work (anything that may call or compile a plugin) on a plugin thread, with
@@ -254,11 +264,12 @@ pub fn install_rubrics(store: &dyn Store, dir: &Path) -> anyhow::Result<Vec<Stri
             continue;
         }
         let mut files = BTreeMap::new();
+        let mut batch = Batch::new();
         for p in &award.plugins {
-            files.insert(
-                p.path.clone(),
-                STANDARD.encode(std::fs::read(folder.join(&p.path))?),
-            );
+            let bytes = std::fs::read(folder.join(&p.path))?;
+            files.insert(p.path.clone(), STANDARD.encode(&bytes));
+            // Content-addressed too, so a later draft pinning the same file needs no upload.
+            batch.put(Tree::Files, p.sha256.as_bytes().to_vec(), bytes);
         }
         let at = now();
         let version = VersionRecord {
@@ -280,9 +291,10 @@ pub fn install_rubrics(store: &dyn Store, dir: &Path) -> anyhow::Result<Vec<Stri
                 published_at: at.clone(),
             }],
             special_mentions: Vec::new(),
+            published: None,
+            schedule: None,
             created_at: at,
         };
-        let mut batch = Batch::new();
         batch.put(
             Tree::Awards,
             award.id.as_str().as_bytes().to_vec(),

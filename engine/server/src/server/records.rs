@@ -36,8 +36,36 @@ pub struct AwardRecord {
     /// Special mentions given by the committee.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub special_mentions: Vec<laurel::MentionDecision>,
+    /// The results published, when they are.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<Publication>,
+    /// The call's dates as an administrator moved them, with the reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
     /// When it was created.
     pub created_at: String,
+}
+
+/// Published results.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Publication {
+    /// The results record published.
+    pub seq: u64,
+    /// Its SHA-256.
+    pub results_sha256: String,
+    /// When.
+    pub at: String,
+}
+
+/// The call's dates as an administrator moved them.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+pub struct Schedule {
+    /// When applications open (RFC 3339).
+    pub opens: String,
+    /// When they close (RFC 3339).
+    pub closes: String,
+    /// Why the dates moved.
+    pub reason: String,
 }
 
 impl AwardRecord {
@@ -109,17 +137,6 @@ pub struct ApplicationRecord {
     pub updated_at: String,
 }
 
-/// The applications a judge marks.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
-pub struct AssignmentRecord {
-    /// The award.
-    pub award: String,
-    /// The judge.
-    pub judge: String,
-    /// Application ids.
-    pub applications: Vec<String>,
-}
-
 /// Results as computed and stored.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ResultsRecord {
@@ -133,7 +150,9 @@ pub struct ResultsRecord {
     pub computed_at: String,
     /// SHA-256 of the definition.
     pub definition_sha256: String,
-    /// SHA-256 of the inputs (applications and marks, canonical JSON).
+    /// SHA-256 of the inputs (applications and marks, canonical JSON), for results computed
+    /// from one set of marks.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub inputs_sha256: String,
     /// SHA-256 of `results` as stored.
     pub results_sha256: String,
@@ -191,7 +210,8 @@ pub enum RoundStatus {
     Closed,
 }
 
-/// A judge's recusal from an application.
+/// A judge's recusal from an application, or a judge removed from a round: who replaced
+/// them, if anyone could.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Recusal {
     /// The judge.
@@ -202,6 +222,9 @@ pub struct Recusal {
     pub reason: String,
     /// When.
     pub at: String,
+    /// The judge drawn in their place; `None` when nobody free of conflicts was left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<String>,
 }
 
 /// An application going on to the next round.
@@ -234,13 +257,22 @@ pub struct RoundRecord {
     /// The assignment's coverage report, when drawn.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coverage: Option<serde_json::Value>,
-    /// Recusals, in order.
+    /// Recusals (and removals of judges), in order.
     #[serde(default)]
     pub recusals: Vec<Recusal>,
+    /// Judges removed from the round, with the reason.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub removed: BTreeMap<String, String>,
+    /// Applications left with fewer judges than the round draws, and why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shortfalls: Vec<String>,
     /// SHA-256 of the results computed when the round closed (or after a correction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub results_sha256: Option<String>,
-    /// Who goes on, once decided.
+    /// Who goes on, once decided (for the last round: the winners).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advanced: Option<Vec<Advancement>>,
+    /// Why an administrator overrode the checks of the decisions, when they did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub override_reason: Option<String>,
 }

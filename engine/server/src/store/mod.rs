@@ -26,10 +26,6 @@ pub enum Tree {
     Versions,
     /// `award \0 application` -> application record.
     Applications,
-    /// `award \0 application \0 judge` -> evaluation.
-    Marks,
-    /// `award \0 judge` -> assignment.
-    Assignments,
     /// `award \0 sequence (u64 BE)` -> stored results.
     Results,
     /// `sha256(key)` -> API key record.
@@ -53,12 +49,10 @@ pub enum Tree {
 
 impl Tree {
     /// Every tree.
-    pub const ALL: [Tree; 14] = [
+    pub const ALL: [Tree; 12] = [
         Tree::Awards,
         Tree::Versions,
         Tree::Applications,
-        Tree::Marks,
-        Tree::Assignments,
         Tree::Results,
         Tree::Keys,
         Tree::Audit,
@@ -76,8 +70,6 @@ impl Tree {
             Tree::Awards => "awards",
             Tree::Versions => "versions",
             Tree::Applications => "applications",
-            Tree::Marks => "marks",
-            Tree::Assignments => "assignments",
             Tree::Results => "results",
             Tree::Keys => "keys",
             Tree::Audit => "audit",
@@ -420,7 +412,7 @@ mod tests {
         for n in 0..4 {
             let mut b = Batch::new();
             b.put(
-                Tree::Marks,
+                Tree::RoundMarks,
                 key(&[b"a", format!("m{n}").as_bytes()]),
                 b"7".to_vec(),
             );
@@ -437,17 +429,17 @@ mod tests {
         // The data itself: a value changed behind the chain's back, one removed, one added.
         store
             .restore(vec![
-                (Tree::Marks, key(&[b"a", b"m1"]), b"10".to_vec()),
-                (Tree::Marks, key(&[b"a", b"zz"]), b"10".to_vec()),
+                (Tree::RoundMarks, key(&[b"a", b"m1"]), b"10".to_vec()),
+                (Tree::RoundMarks, key(&[b"a", b"zz"]), b"10".to_vec()),
             ])
             .unwrap();
-        store.remove_for_tests(Tree::Marks, &key(&[b"a", b"m2"]));
+        store.remove_for_tests(Tree::RoundMarks, &key(&[b"a", b"m2"]));
         let problems = verify_state(&store, &chain).unwrap();
         let text = problems.join("\n");
-        assert!(text.contains("marks a/m1: altered"), "{text}");
-        assert!(text.contains("marks a/m2: missing"), "{text}");
+        assert!(text.contains("round_marks a/m1: altered"), "{text}");
+        assert!(text.contains("round_marks a/m2: missing"), "{text}");
         assert!(
-            text.contains("marks a/zz: written by no audit record"),
+            text.contains("round_marks a/zz: written by no audit record"),
             "{text}"
         );
         assert_eq!(problems.len(), 3);

@@ -92,6 +92,7 @@ pub(crate) fn check(
         plugins,
         rounds,
         conflicts,
+        feedback: def.feedback.unwrap_or_default(),
         sha256,
     };
     (diags, Some(award))

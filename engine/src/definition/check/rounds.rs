@@ -59,6 +59,22 @@ impl Checker<'_> {
                     }
                 }
             }
+            if r.marked == Some(false) && r.judges_per_application.is_some() {
+                self.error(
+                    Code::Scoring,
+                    format!("{p}/marked"),
+                    "a round that draws judges (`judges_per_application`) is marked",
+                );
+            }
+            if let Some(closes) = &r.closes
+                && let Err(why) = crate::time::parse_instant(closes, &def.timeline.time_zone)
+            {
+                self.push(
+                    Diagnostic::error(Code::Timeline, format!("{p}/closes"), why)
+                        .with_hint("write a date and time such as `2023-08-15T18:00:00`, read in the award's time zone, or with an offset: `2023-08-15T18:00:00+09:00`"),
+                );
+            }
+            self.thin_normalisation(i, r, &p);
             match &r.advance {
                 AdvanceSpec::TopFraction { fraction }
                     if fraction.is_sign_negative()
@@ -78,6 +94,41 @@ impl Checker<'_> {
             }
         }
         def.rounds.clone()
+    }
+
+    /// Warns when a round normalises judges' totals although no judge can mark enough
+    /// applications of a category in it: at most `n` per category reach it (the previous
+    /// round's `top_n`, or its winners), fewer than normalisation's `min_marks`.
+    fn thin_normalisation(&mut self, i: usize, r: &RoundSpec, p: &str) {
+        let def = self.def;
+        let normalisation = r.normalisation.unwrap_or(def.scoring.normalisation);
+        if !r.is_marked() || !normalisation.is_on() || i == 0 {
+            return;
+        }
+        let most = match &def.rounds[i - 1].advance {
+            AdvanceSpec::TopN { n } => *n,
+            AdvanceSpec::Winners => def.categories.iter().map(|c| c.winners).max().unwrap_or(0),
+            _ => return,
+        };
+        let min = normalisation.min_marks();
+        if most <= min {
+            let at = if r.normalisation.is_some() {
+                format!("{p}/normalisation")
+            } else {
+                format!("{p}/id")
+            };
+            self.push(
+                Diagnostic::warning(
+                    Code::Scoring,
+                    at,
+                    format!(
+                        "round `{}` normalises judges' totals, but at most {most} applications of a category reach it, so no judge marks more than {most} of them: normalisation needs {min}, and judges with fewer are used as marked",
+                        r.id
+                    ),
+                )
+                .with_hint("give the round `\"normalisation\": {\"method\": \"none\"}`, or lower `min_marks`"),
+            );
+        }
     }
 
     pub(super) fn conflicts(&mut self) -> ConflictRules {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use super::Checker;
 use crate::definition::model::{Category, Ranking, Scale, Scoring, TieBreak};
 use crate::definition::wire::{
-    AggregateAt, AggregationSpec, FieldType, Hook, NormalisationSpec, PointsSpec, TieBreakSpec,
+    AggregateAt, AggregationSpec, FieldType, Hook, PointsSpec, TieBreakSpec,
 };
 use crate::diagnostics::{Code, Diagnostic};
 
@@ -43,7 +43,7 @@ impl Checker<'_> {
                 .with_hint("use `\"method\": \"mean\"`, or trim at least 1"),
             );
         }
-        if s.aggregate_at == AggregateAt::Indicator && s.normalisation != NormalisationSpec::None {
+        if s.aggregate_at == AggregateAt::Indicator && s.normalisation.is_on() {
             self.push(
                 Diagnostic::error(
                     Code::Scoring,
@@ -53,7 +53,7 @@ impl Checker<'_> {
                 .with_hint("set `\"normalisation\": {\"method\": \"none\"}`, or aggregate at `total`"),
             );
         }
-        if s.ranking.is_some() && s.normalisation != NormalisationSpec::None {
+        if s.ranking.is_some() && s.normalisation.is_on() {
             self.error(
                 Code::Scoring,
                 "/scoring/normalisation",
@@ -67,7 +67,7 @@ impl Checker<'_> {
                 "rank-based judging has no indicators to aggregate",
             );
         }
-        if s.normalisation != NormalisationSpec::None {
+        if s.normalisation.is_on() {
             for (c, category) in self.def.categories.iter().enumerate() {
                 for (k, criterion) in category.criteria.iter().enumerate() {
                     for (i, ind) in criterion.indicators.iter().enumerate() {
@@ -163,8 +163,10 @@ impl Checker<'_> {
                 }
             }
         }
+        let scale = scale?;
         Some(Scoring {
-            scale: scale?,
+            default_places: (scale.places() + 2).min(6),
+            scale,
             missing_marks: s.missing_marks,
             aggregate_at: s.aggregate_at,
             criterion: s.criterion,

@@ -58,9 +58,25 @@ pub struct AwardDefinition {
     /// Conflicts of interest derived from the applications' data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflicts: Option<ConflictRules>,
+    /// What applicants see of their own judging once results are published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<FeedbackSpec>,
     /// Plugins that eligibility rules and scoring call.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub plugins: Vec<PluginSpec>,
+}
+
+/// What an applicant sees of their own application's judging once results are published
+/// (their status through the rounds and their outcome always).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackSpec {
+    /// Their score and rank in each round.
+    #[serde(default)]
+    pub scores: bool,
+    /// The judges' comments, without the judges' names.
+    #[serde(default)]
+    pub comments: bool,
 }
 
 /// The languages of an award's texts.

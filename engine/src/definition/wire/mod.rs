@@ -12,7 +12,7 @@ mod rounds;
 mod scoring;
 
 pub use award::{
-    ApplicantTypeSpec, AwardDefinition, CategorySpec, FORMAT_VERSION, LanguagesSpec,
+    ApplicantTypeSpec, AwardDefinition, CategorySpec, FORMAT_VERSION, FeedbackSpec, LanguagesSpec,
     SpecialMentionsSpec, TimelineSpec,
 };
 pub use criteria::{CriterionSpec, IndicatorSpec, LevelSpec, Quantity, ScaleBandSpec, ScaleSpec};
@@ -25,6 +25,7 @@ pub use plugin::{Hook, LimitsSpec, PluginKind, PluginSpec};
 pub use rounds::{AdvanceSpec, ConflictRules, RoundSpec, SeeOtherMarks};
 pub use scoring::{
     AdjustmentSpec, AggregateAt, AggregationSpec, CombineMethod, CombineSpec, MissingMarks,
-    NormalisationSpec, PluginErrorPolicy, PointsSpec, RankingSpec, RoundingMode, RoundingSpec,
-    RoundingSteps, ScoringSpec, SortOrder, TieBreakSpec, TotalMethod,
+    NormalisationMethod, NormalisationSpec, PluginErrorPolicy, PointsSpec, RankingSpec,
+    RoundingMode, RoundingSpec, RoundingSteps, ScoringSpec, SortOrder, TieBreakSpec, TotalMethod,
+    WhenFewer,
 };

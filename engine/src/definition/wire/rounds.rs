@@ -2,7 +2,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::AggregationSpec;
+use super::{AggregationSpec, NormalisationSpec};
 use crate::ids::{CriterionId, FieldId};
 use crate::text::Text;
 
@@ -15,16 +15,29 @@ pub struct RoundSpec {
     pub id: String,
     /// Its name.
     pub name: Text,
-    /// How many judges mark each application; absent for a round without marks (screening).
+    /// How many judges mark each application, drawn from the registered judges when the
+    /// round opens; absent for a round without a draw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub judges_per_application: Option<u32>,
+    /// Whether judges mark in this round: by default, when `judges_per_application` is given.
+    /// A marked round without a draw has its judges assigned by an administrator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marked: Option<bool>,
     /// The criteria marked in this round; all when empty.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub criteria: Vec<CriterionId>,
     /// This round's panel aggregation, instead of the award's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregation: Option<AggregationSpec>,
+    /// This round's normalisation of judges' totals, instead of the award's (a final round
+    /// where each judge sees a few finalists per category should not normalise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalisation: Option<NormalisationSpec>,
+    /// When judges' marks are due (a reminder is sent before; with an offset, or read in the
+    /// award's time zone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes: Option<String>,
     /// Judges see applications without the fields hidden from judges (and never personal data).
     #[serde(default)]
     pub blind: bool,
@@ -75,6 +88,34 @@ pub enum AdvanceSpec {
     },
     /// An administrator decides, with a reason recorded for each application.
     Decision,
+    /// Each category's declared number of winners, best first (and any tied with the last).
+    Winners,
+}
+
+impl RoundSpec {
+    /// Whether judges mark in this round.
+    pub fn is_marked(&self) -> bool {
+        self.marked.unwrap_or(self.judges_per_application.is_some())
+    }
+
+    /// The round an award that declares none judges in: marked, judges assigned by an
+    /// administrator, each category's winners going on.
+    pub fn implicit() -> RoundSpec {
+        RoundSpec {
+            id: "judging".to_owned(),
+            name: Text::Plain("Judging".to_owned()),
+            judges_per_application: None,
+            marked: Some(true),
+            criteria: Vec::new(),
+            aggregation: None,
+            normalisation: None,
+            closes: None,
+            blind: false,
+            see_other_marks: SeeOtherMarks::AfterClose,
+            expertise_field: None,
+            advance: AdvanceSpec::Winners,
+        }
+    }
 }
 
 /// Conflicts of interest the rubric derives from data, besides those judges declare: which

@@ -152,17 +152,65 @@ pub enum TotalMethod {
 
 /// Per-judge normalisation, computed over that judge's own applications in the category.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
-pub enum NormalisationSpec {
+#[serde(deny_unknown_fields)]
+pub struct NormalisationSpec {
+    /// How a judge's totals are normalised.
+    pub method: NormalisationMethod,
+    /// The fewest applications a judge must have marked in a category for their totals to be
+    /// normalised (5 when absent): statistics of fewer marks say little about the judge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub min_marks: Option<u32>,
+    /// What happens to a judge with fewer marks: `raw` uses their totals as marked, with a
+    /// warning (the default); `refuse` leaves the applications they marked unscored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when_fewer: Option<WhenFewer>,
+}
+
+impl NormalisationSpec {
+    /// No normalisation.
+    pub const NONE: NormalisationSpec = NormalisationSpec {
+        method: NormalisationMethod::None,
+        min_marks: None,
+        when_fewer: None,
+    };
+
+    /// Whether judges' totals are normalised.
+    pub fn is_on(&self) -> bool {
+        self.method != NormalisationMethod::None
+    }
+
+    /// The fewest marks per judge and category that are normalised.
+    pub fn min_marks(&self) -> u32 {
+        self.min_marks.unwrap_or(5)
+    }
+}
+
+/// How a judge's totals are normalised.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NormalisationMethod {
     /// Totals are used as marked.
     #[default]
     None,
-    /// (x − judge mean) / judge standard deviation, rescaled to the scale's midpoint and range.
+    /// (x − judge mean) / judge standard deviation (population: the judge's marks are all of
+    /// theirs, not a sample), placed at the scale's midpoint ± range / 6.
     ZScore,
-    /// x / judge mean × overall mean.
+    /// x / judge mean × the scale's midpoint.
     RatioToMean,
     /// (x − judge min) / (judge max − judge min), rescaled to the scale.
     MinMax,
+}
+
+/// What happens to a judge who marked too few applications to be normalised.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WhenFewer {
+    /// Their totals are used as marked, and the results say so.
+    #[default]
+    Raw,
+    /// The applications they marked are not scored, and the results say why.
+    Refuse,
 }
 
 /// How a panel's values combine.

@@ -14,16 +14,15 @@ use super::awards::load_award;
 use crate::server::auth::Caller;
 use crate::server::crypto;
 use crate::server::error::ApiError;
-use crate::server::records::{
-    ApplicationRecord, ApplicationStatus, AssignmentRecord, AwardRecord, AwardState, Role,
-};
+use crate::server::records::{ApplicationRecord, ApplicationStatus, AwardRecord, AwardState, Role};
 use crate::server::tx::Tx;
 use crate::server::{AppState, Loaded, body};
 use crate::store::{Tree, get_json, key, now, prefix, scan_json};
 
 const SUBMITTERS: &[Role] = &[Role::Admin, Role::Applicant, Role::Integrator];
 
-/// The award's current version, which must be open.
+/// The award's current version, which must be open, and its call running now (between its
+/// opening and its deadline, as the definition or an administrator set them).
 async fn open_award(state: &AppState, id: &str) -> Result<std::sync::Arc<Loaded>, ApiError> {
     let record = load_award(state, id)?;
     if record.state != AwardState::Open {
@@ -34,7 +33,23 @@ async fn open_award(state: &AppState, id: &str) -> Result<std::sync::Arc<Loaded>
     let version = record
         .current()
         .ok_or_else(|| ApiError::Conflict(format!("award `{id}` has no published version")))?;
-    state.loaded(id, version).await
+    let loaded = state.loaded(id, version).await?;
+    let (opens, closes) = super::awards::window(&record, &loaded.award);
+    let zone = &loaded.award.timeline.time_zone;
+    let now = state.now();
+    if now < opens {
+        return Err(ApiError::Conflict(format!(
+            "the call of `{id}` opens on {}",
+            laurel::show_instant(opens.fixed_offset(), zone)
+        )));
+    }
+    if now > closes {
+        return Err(ApiError::Conflict(format!(
+            "the call of `{id}` closed on {}: applications are no longer accepted",
+            laurel::show_instant(closes.fixed_offset(), zone)
+        )));
+    }
+    Ok(loaded)
 }
 
 /// Checks one application against the form (on a plugin thread: `validate` plugins run),
@@ -265,18 +280,25 @@ pub async fn withdraw(
     Ok(Json(json!({ "id": id, "status": "withdrawn" })))
 }
 
-/// The judge's assignment (empty when none).
+/// The applications assigned to a judge in any round of the award.
 pub(crate) fn assigned(
     state: &AppState,
     award: &str,
     judge: &str,
 ) -> Result<Vec<String>, ApiError> {
-    let a: Option<AssignmentRecord> = get_json(
+    let rounds: Vec<crate::server::records::RoundRecord> = scan_json(
         state.store.as_ref(),
-        Tree::Assignments,
-        &key(&[award.as_bytes(), judge.as_bytes()]),
+        Tree::Rounds,
+        &prefix(&[award.as_bytes()]),
     )?;
-    Ok(a.map(|a| a.applications).unwrap_or_default())
+    let mut out: Vec<String> = rounds
+        .into_iter()
+        .filter_map(|mut r| r.assignments.remove(judge))
+        .flatten()
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 /// What the caller may see of a stored application, or `None`.
@@ -372,115 +394,6 @@ pub async fn get(
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::Forbidden(format!("this key may not see application `{id}`")))
-}
-
-/// A judge's applications.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Assignment {
-    /// Application ids.
-    pub applications: Vec<String>,
-}
-
-pub async fn assign(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((award, judge)): Path<(String, String)>,
-    bytes: Bytes,
-) -> Result<Json<AssignmentRecord>, ApiError> {
-    caller.require(&[Role::Admin])?;
-    load_award(&state, &award)?;
-    let a: Assignment = body::json(&bytes)?;
-    let registered: Option<laurel::Judge> = get_json(
-        state.store.as_ref(),
-        Tree::Judges,
-        &key(&[award.as_bytes(), judge.as_bytes()]),
-    )?;
-    let mut diagnostics = Vec::new();
-    for (i, app) in a.applications.iter().enumerate() {
-        let Some(record) = get_json::<ApplicationRecord>(
-            state.store.as_ref(),
-            Tree::Applications,
-            &app_key(&award, app),
-        )?
-        else {
-            diagnostics.push(laurel::Diagnostic::error(
-                laurel::Code::UnknownReference,
-                format!("/applications/{i}"),
-                format!("unknown application `{app}`"),
-            ));
-            continue;
-        };
-        // No route assigns a judge an application they are in conflict with.
-        if let Some(j) = &registered
-            && let Some(why) = conflict_with(&state, j, &record).await?
-        {
-            diagnostics.push(laurel::Diagnostic::error(
-                laurel::Code::Category,
-                format!("/applications/{i}"),
-                format!("judge `{judge}` may not judge `{app}`: {why}"),
-            ));
-        }
-    }
-    if !diagnostics.is_empty() {
-        let text = body::text(&bytes)?;
-        let mut d: laurel::Diagnostics = diagnostics.into_iter().collect();
-        d.locate_in(text);
-        return Err(ApiError::Invalid {
-            title: "The assignment names unknown applications".to_owned(),
-            diagnostics: d.into_iter().collect(),
-        });
-    }
-    let record = AssignmentRecord {
-        award: award.clone(),
-        judge: judge.clone(),
-        applications: a.applications,
-    };
-    let mut tx = Tx::new(&state);
-    // The judge's registration (conflicts declared) must be as read.
-    tx.read::<laurel::Judge>(Tree::Judges, &key(&[award.as_bytes(), judge.as_bytes()]))?;
-    tx.put(
-        Tree::Assignments,
-        key(&[award.as_bytes(), judge.as_bytes()]),
-        &record,
-    );
-    tx.commit(caller.audit(
-        "assignment.set",
-        format!("{award}/{judge}"),
-        json!({ "applications": record.applications }),
-    ))?;
-    Ok(Json(record))
-}
-
-/// Why a registered judge may not judge a stored application (declared or derived), if so.
-pub(crate) async fn conflict_with(
-    state: &AppState,
-    judge: &laurel::Judge,
-    record: &ApplicationRecord,
-) -> Result<Option<String>, ApiError> {
-    let loaded = state.loaded(&record.award, record.version).await?;
-    let mut value = record.application.clone();
-    crypto::open(&loaded.award, &state.sealer, &mut value);
-    let app: laurel::Application = serde_json::from_value(value)
-        .map_err(|e| ApiError::Internal(format!("stored application: {e}")))?;
-    Ok(laurel::conflict(&loaded.award, judge, &app))
-}
-
-pub async fn assignment(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((award, judge)): Path<(String, String)>,
-) -> Result<Json<AssignmentRecord>, ApiError> {
-    let own = caller.role == Role::Judge && caller.subject.as_deref() == Some(judge.as_str());
-    if !own {
-        caller.require(&[Role::Admin, Role::Auditor])?;
-    }
-    let applications = assigned(&state, &award, &judge)?;
-    Ok(Json(AssignmentRecord {
-        award,
-        judge,
-        applications,
-    }))
 }
 
 /// An administrator's decision on an application that needs review.

@@ -20,7 +20,10 @@ use crate::server::{AppState, body, version_key};
 use crate::store::{Tree, get_json, now, scan_json};
 
 /// The plugin files a definition pins, from the content-addressed file store.
-fn pinned_files(state: &AppState, text: &str) -> Result<BTreeMap<String, Vec<u8>>, ApiError> {
+pub(crate) fn pinned_files(
+    state: &AppState,
+    text: &str,
+) -> Result<BTreeMap<String, Vec<u8>>, ApiError> {
     let mut files = BTreeMap::new();
     if let Ok(def) = laurel::parse_definition(text) {
         for p in &def.plugins {
@@ -123,6 +126,8 @@ pub async fn create(
         draft_sha256: Some(award.sha256.clone()),
         versions: Vec::new(),
         special_mentions: Vec::new(),
+        published: None,
+        schedule: None,
         created_at: now(),
     };
     save(
@@ -144,9 +149,9 @@ pub async fn replace_draft(
     caller.require(&[Role::Admin])?;
     let mut tx = Tx::new(&state);
     let mut record = load_for_update(&mut tx, &id)?;
-    if record.state != AwardState::Draft {
+    if record.state == AwardState::Closed {
         return Err(ApiError::Conflict(format!(
-            "award `{id}` is no longer a draft"
+            "award `{id}` is closed: its definition no longer changes"
         )));
     }
     let text = body::text(&bytes)?;
@@ -173,18 +178,26 @@ pub async fn replace_draft(
     Ok(Json(record))
 }
 
+/// Confirming a change to an open award.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+pub struct PublishQuery {
+    /// The SHA-256 of the draft whose reported impact is accepted.
+    #[serde(default)]
+    pub confirm: Option<String>,
+}
+
 pub async fn publish(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(q): Query<PublishQuery>,
 ) -> Result<(StatusCode, Json<VersionSummary>), ApiError> {
     caller.require(&[Role::Admin])?;
     let mut tx = Tx::new(&state);
     let mut record = load_for_update(&mut tx, &id)?;
-    if record.state != AwardState::Draft {
+    if record.state == AwardState::Closed {
         return Err(ApiError::Conflict(format!(
-            "award `{id}` is {}: versions are published while it is a draft",
-            state_name(record.state)
+            "award `{id}` is closed: its definition no longer changes"
         )));
     }
     let text = record
@@ -200,6 +213,36 @@ pub async fn publish(
         return Err(ApiError::Conflict(
             "the draft is the same as the latest published version".to_owned(),
         ));
+    }
+    // An open award's applicants were checked against the current version: a change that can
+    // change an outcome is reported first and applied only when confirmed.
+    let mut redecided = Vec::new();
+    if record.state == AwardState::Open
+        && let Some(current) = record.current()
+    {
+        let before = state.loaded(&id, current).await?;
+        let old_text: VersionRecord = get_json(
+            state.store.as_ref(),
+            Tree::Versions,
+            &version_key(&id, current),
+        )?
+        .ok_or_else(|| ApiError::Internal("the current version is missing".to_owned()))?;
+        if !super::corrections::cannot_change_outcomes(&old_text.definition, &text) {
+            let (impact, changed) =
+                super::corrections::impact(&state, &before, &text, &award).await?;
+            if q.confirm.as_deref() != Some(award.sha256.as_str()) {
+                return Err(ApiError::NeedsConfirmation {
+                    detail: format!(
+                        "this change can change outcomes ({} applications would change); \
+                         publish again with `?confirm={}` to apply it",
+                        impact.as_array().map_or(0, Vec::len),
+                        award.sha256
+                    ),
+                    impact,
+                });
+            }
+            redecided = changed;
+        }
     }
     let files = pinned_files(&state, &text)?
         .into_iter()
@@ -220,18 +263,132 @@ pub async fn publish(
         sha256: award.sha256.clone(),
         published_at: at,
     };
+    let previous_sha256 = record.versions.last().map(|v| v.sha256.clone());
     record.versions.push(summary.clone());
     // One publish, one version: a second concurrent publish finds the version taken.
     tx.absent(Tree::Versions, &version_key(&id, version))?;
     tx.put(Tree::Versions, version_key(&id, version), &v);
+    // Confirmed: every application is decided again under the new version, in the same commit.
+    let redecided_count = redecided.len();
+    for (key, before, mut after) in redecided {
+        after.version = version;
+        tx.read::<crate::server::records::ApplicationRecord>(Tree::Applications, &key)
+            .and_then(|now| {
+                if now.is_some_and(|n| n.updated_at == before.updated_at) {
+                    Ok(())
+                } else {
+                    Err(ApiError::Conflict(
+                        "an application changed meanwhile; publish again".to_owned(),
+                    ))
+                }
+            })?;
+        tx.put(Tree::Applications, key, &after);
+    }
     save(
         tx,
         &caller,
         &record,
         "award.publish",
-        json!({ "version": version, "sha256": award.sha256 }),
+        json!({ "version": version, "sha256": award.sha256, "previous_sha256": previous_sha256, "confirmed": q.confirm.is_some(), "applications_decided_again": redecided_count }),
     )?;
     Ok((StatusCode::CREATED, Json(summary)))
+}
+
+/// The call's window: the definition's dates, or those an administrator set.
+pub(crate) fn window(
+    record: &AwardRecord,
+    award: &laurel::Award,
+) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    let parse = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .ok()
+            .map(|t| t.to_utc())
+    };
+    match &record.schedule {
+        Some(s) => (
+            parse(&s.opens).unwrap_or(award.timeline.opens.to_utc()),
+            parse(&s.closes).unwrap_or(award.timeline.closes.to_utc()),
+        ),
+        None => (
+            award.timeline.opens.to_utc(),
+            award.timeline.closes.to_utc(),
+        ),
+    }
+}
+
+/// New dates for the call.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reschedule {
+    /// When applications open (with an offset, or read in the award's time zone); unchanged
+    /// when absent.
+    #[serde(default)]
+    pub opens: Option<String>,
+    /// When they close; unchanged when absent.
+    #[serde(default)]
+    pub closes: Option<String>,
+    /// Why, for the record.
+    pub reason: String,
+}
+
+pub async fn reschedule(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<Json<AwardRecord>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let b: Reschedule = body::json(&bytes)?;
+    if b.reason.trim().is_empty() {
+        return Err(ApiError::BadRequest(
+            "moving the call's dates needs a `reason`".into(),
+        ));
+    }
+    let mut tx = Tx::new(&state);
+    let mut record = load_for_update(&mut tx, &id)?;
+    let version = record
+        .current()
+        .ok_or_else(|| ApiError::Conflict(format!("award `{id}` has no published version")))?;
+    let loaded = state.loaded(&id, version).await?;
+    let zone = loaded.award.timeline.time_zone.clone();
+    let (opens, closes) = window(&record, &loaded.award);
+    let read = |text: &Option<String>, field: &str, default| match text {
+        Some(t) => laurel::parse_instant(t, &zone)
+            .map(|x| x.to_utc())
+            .map_err(|why| ApiError::Invalid {
+                title: "The dates are invalid".to_owned(),
+                diagnostics: vec![laurel::Diagnostic::error(
+                    laurel::Code::Timeline,
+                    format!("/{field}"),
+                    why,
+                )],
+            }),
+        None => Ok(default),
+    };
+    let opens = read(&b.opens, "opens", opens)?;
+    let closes = read(&b.closes, "closes", closes)?;
+    if closes <= opens {
+        return Err(ApiError::Invalid {
+            title: "The dates are invalid".to_owned(),
+            diagnostics: vec![laurel::Diagnostic::error(
+                laurel::Code::Timeline,
+                "/closes",
+                "the call would close before it opens",
+            )],
+        });
+    }
+    record.schedule = Some(crate::server::records::Schedule {
+        opens: opens.to_rfc3339(),
+        closes: closes.to_rfc3339(),
+        reason: b.reason.clone(),
+    });
+    let detail = json!({
+        "opens": laurel::show_instant(opens.fixed_offset(), &zone),
+        "closes": laurel::show_instant(closes.fixed_offset(), &zone),
+        "reason": b.reason,
+    });
+    save(tx, &caller, &record, "award.timeline", detail)?;
+    Ok(Json(record))
 }
 
 fn state_name(s: AwardState) -> &'static str {

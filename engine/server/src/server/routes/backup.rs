@@ -119,8 +119,6 @@ fn award_entries(store: &dyn Store, award: &str) -> Result<TreeEntries, ApiError
     for tree in [
         Tree::Versions,
         Tree::Applications,
-        Tree::Marks,
-        Tree::Assignments,
         Tree::Results,
         Tree::Judges,
         Tree::Rounds,
@@ -389,4 +387,66 @@ pub async fn import(
             json!({ "award": e.award, "imported": counts, "resealed": resealed, "source_head": e.head }),
         ),
     ))
+}
+
+/// The whole-server backup format's name.
+pub const BACKUP_FORMAT: &str = "laurel-backup/1";
+
+/// Every record of a server, its audit chain included, signed with the data key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backup {
+    /// `laurel-backup/1`.
+    pub format: String,
+    /// When it was made.
+    pub made_at: String,
+    /// The fingerprint of the data key its personal data is sealed with.
+    pub key_fingerprint: String,
+    /// The audit chain's head when it was made.
+    pub head: Option<Head>,
+    /// Every entry of every tree, audit records included.
+    pub entries: Vec<Entry>,
+    /// HMAC-SHA256 (under a key derived from the data key) of this document without `mac`.
+    #[serde(default)]
+    pub mac: String,
+}
+
+impl Backup {
+    /// The bytes the MAC covers.
+    pub fn body_bytes(&self) -> Vec<u8> {
+        let mut unsigned = self.clone();
+        unsigned.mac = String::new();
+        serde_json::to_vec(&unsigned).unwrap_or_default()
+    }
+}
+
+/// A backup of every tree of `store`, taken record by record while the server runs: the
+/// entries are read after the chain's head, so that every entry the head's chain vouches for
+/// is in it (later writes may be too; `restore` keeps exactly the head's state).
+pub fn make_backup(store: &dyn Store, sealer: &Sealer) -> Result<Backup, ApiError> {
+    let head = crate::store::head(store)?.map(|r| r.head());
+    let mut entries = Vec::new();
+    for tree in Tree::ALL {
+        for (k, v) in store.scan(tree, b"")? {
+            entries.push(Entry::of(tree, &k, &v));
+        }
+    }
+    let mut b = Backup {
+        format: BACKUP_FORMAT.to_owned(),
+        made_at: crate::store::now(),
+        key_fingerprint: sealer.fingerprint(),
+        head,
+        entries,
+        mac: String::new(),
+    };
+    b.mac = sealer.mac(&b.body_bytes());
+    Ok(b)
+}
+
+pub async fn backup(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Backup>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    Ok(Json(make_backup(state.store.as_ref(), &state.sealer)?))
 }

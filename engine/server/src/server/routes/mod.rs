@@ -4,23 +4,30 @@ mod applications;
 mod audit;
 mod awards;
 mod backup;
+/// The export and backup documents, for the CLI.
+pub mod backup_types {
+    pub use super::backup::{BACKUP_FORMAT, Backup};
+}
+mod corrections;
 mod evaluate;
 mod keys;
-mod marks;
 mod results;
+mod round_marks;
 mod rounds;
 mod system;
+mod work;
 
 use axum::Router;
 use axum::routing::{get, post, put};
 
 use super::AppState;
 
-pub use applications::{Assignment, Review};
+pub use applications::Review;
+pub use awards::Reschedule;
 pub use evaluate::EvaluateRequest;
 pub use keys::NewKey;
-pub use marks::MarksBody;
-pub use rounds::{AdvanceBody, ManualAssignment, OpenRound, RecusalBody, RoundMarks};
+pub use round_marks::RoundMarks;
+pub use rounds::{AdvanceBody, ManualAssignment, OpenRound, RecusalBody, RemovalBody};
 
 /// The largest export an import accepts.
 pub const IMPORT_LIMIT: usize = 256 << 20;
@@ -63,24 +70,26 @@ pub fn routes() -> Router<AppState> {
             post(applications::review),
         )
         .route("/v1/awards/{award}/special-mentions", put(awards::mentions))
-        .route(
-            "/v1/awards/{award}/assignments/{judge}",
-            put(applications::assign).get(applications::assignment),
-        )
-        .route("/v1/awards/{award}/marks", get(marks::list))
-        .route("/v1/awards/{award}/marks/{application}", put(marks::submit))
+        .route("/v1/awards/{award}/timeline", post(awards::reschedule))
         .route(
             "/v1/awards/{award}/results",
             post(results::compute).get(results::latest),
         )
         .route("/v1/awards/{award}/results.csv", get(results::csv))
+        .route("/v1/awards/{award}/results/publish", post(results::publish))
+        .route(
+            "/v1/awards/{award}/applications/{application}/outcome",
+            get(results::outcome),
+        )
         .route("/v1/awards/{award}/export", get(backup::export))
         .route(
             "/v1/import",
             post(backup::import).layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
         )
+        .route("/v1/backup", get(backup::backup))
         .route("/v1/awards/{award}/judges", get(rounds::list_judges))
         .route("/v1/awards/{award}/judges/{judge}", put(rounds::put_judge))
+        .route("/v1/awards/{award}/rounds", get(rounds::list))
         .route("/v1/awards/{award}/rounds/{round}", get(rounds::get))
         .route("/v1/awards/{award}/rounds/{round}/open", post(rounds::open))
         .route(
@@ -93,11 +102,19 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/v1/awards/{award}/rounds/{round}/results",
-            get(rounds::results),
+            get(round_marks::results),
+        )
+        .route(
+            "/v1/awards/{award}/rounds/{round}/results.csv",
+            get(round_marks::results_csv),
         )
         .route(
             "/v1/awards/{award}/rounds/{round}/recusals",
             post(rounds::recuse),
+        )
+        .route(
+            "/v1/awards/{award}/rounds/{round}/judges/{judge}/remove",
+            post(rounds::remove_judge),
         )
         .route(
             "/v1/awards/{award}/rounds/{round}/assignments/{judge}",
@@ -105,20 +122,21 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/v1/awards/{award}/rounds/{round}/marks",
-            get(rounds::list_marks),
+            get(round_marks::list_marks),
         )
         .route(
             "/v1/awards/{award}/rounds/{round}/marks/{application}",
-            put(rounds::submit_marks),
+            put(round_marks::submit_marks),
         )
         .route(
             "/v1/awards/{award}/rounds/{round}/marks/{application}/{judge}",
-            put(rounds::correct_marks),
+            put(round_marks::correct_marks),
         )
         .route(
             "/v1/awards/{award}/rounds/{round}/applications/{application}",
-            get(rounds::view),
+            get(round_marks::view),
         )
+        .route("/v1/me/work", get(work::work))
         .route("/v1/evaluate", post(evaluate::evaluate))
         .route("/v1/audit", get(audit::list))
         .route("/v1/audit/verify", get(audit::verify))

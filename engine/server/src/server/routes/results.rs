@@ -1,27 +1,46 @@
-//! Results: computed from the stored applications and marks, stored with their trace and
-//! hashes, read back, exported as CSV.
+//! The award's final results, from its rounds: computed (every round's results recomputed
+//! from its stored marks, then the winners, mentions and each application's path), stored
+//! with their hashes and the audit chain's head, published, and shown to each applicant.
+
+use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::awards::load_award;
+use super::rounds::round_key;
 use crate::server::auth::Caller;
 use crate::server::crypto;
 use crate::server::error::ApiError;
-use crate::server::records::{ApplicationRecord, ApplicationStatus, ResultsRecord, Role};
+use crate::server::records::{
+    ApplicationRecord, ApplicationStatus, AwardRecord, ResultsRecord, Role, RoundRecord,
+};
 use crate::server::tx::Tx;
 use crate::server::{AppState, Loaded};
-use crate::store::{Tree, key, now, prefix, scan_json};
+use crate::store::{Tree, get_json, key, now, prefix, scan_json};
+
+/// Who a round advanced, with the reason given for each override.
+type Advanced = Vec<(String, Option<String>)>;
+
+/// Whether a stored application is admitted: eligible, or admitted on review.
+pub(crate) fn admits(r: &ApplicationRecord) -> bool {
+    match r.eligibility.get("status").and_then(Value::as_str) {
+        Some("eligible") => true,
+        Some("needs_review") => r.review.as_ref().is_some_and(|x| x.eligible),
+        _ => false,
+    }
+}
 
 /// The stored, submitted applications of an award (opened), restricted to `only` when given,
 /// with their review decisions.
 pub(crate) fn stored_applications(
     state: &AppState,
-    loaded: &crate::server::Loaded,
+    loaded: &Loaded,
     award: &str,
     only: Option<&[String]>,
 ) -> Result<(Vec<laurel::Application>, Vec<laurel::ReviewDecision>), ApiError> {
@@ -38,8 +57,12 @@ pub(crate) fn stored_applications(
     {
         let mut value = r.application;
         crypto::open(&loaded.award, &state.sealer, &mut value);
-        let app: laurel::Application = serde_json::from_value(value)
-            .map_err(|e| ApiError::Internal(format!("stored application: {e}")))?;
+        let app: laurel::Application = serde_json::from_value(value).map_err(|e| {
+            ApiError::Internal(format!(
+                "a stored application does not decode ({})",
+                e.classify() as u8
+            ))
+        })?;
         if only.is_some_and(|o| !o.iter().any(|x| x == app.id.as_str())) {
             continue;
         }
@@ -49,9 +72,26 @@ pub(crate) fn stored_applications(
     Ok((applications, reviews))
 }
 
+/// Results as JSON with the inputs' SHA-256 in them, and the SHA-256 of those bytes: the same
+/// inputs always give the same hash.
+fn hashed<T: Serialize>(
+    results: &T,
+    applications: &[laurel::Application],
+    marks: &laurel::Marks,
+) -> Result<(Value, String, String), ApiError> {
+    let inputs = serde_json::to_vec(&(applications, marks))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut value = serde_json::to_value(results).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let inputs_sha256 = hex::encode(Sha256::digest(&inputs));
+    value["inputs_sha256"] = json!(inputs_sha256);
+    let bytes = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((value, inputs_sha256, hex::encode(Sha256::digest(&bytes))))
+}
+
 /// Scores applications and marks with the loaded version (or `narrowed`, the award as one
-/// round sees it) on a plugin thread; returns the results as stored, the inputs' SHA-256 and
-/// the results' SHA-256 (deterministic: the same data gives the same bytes).
+/// round sees it) on a plugin thread; returns the results as stored (what derives from
+/// personal data sealed), the inputs' SHA-256 and the results' SHA-256 (of the results as
+/// computed, so that computing them again gives the same hash).
 pub(crate) async fn score(
     state: &AppState,
     loaded: std::sync::Arc<Loaded>,
@@ -59,11 +99,9 @@ pub(crate) async fn score(
     applications: Vec<laurel::Application>,
     marks: laurel::Marks,
 ) -> Result<(Value, String, String), ApiError> {
-    let inputs = serde_json::to_vec(&(&applications, &marks))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let award_for_sealing = narrowed.clone();
-    let sealing_loaded = loaded.clone();
-    let mut value =
+    let sealing = loaded.clone();
+    let sealed_with = narrowed.clone();
+    let (mut value, inputs_sha256, sha) =
         state
             .engine(move || {
                 let award = narrowed.as_ref().unwrap_or(&loaded.award);
@@ -72,66 +110,161 @@ pub(crate) async fn score(
                         title: "The stored marks cannot be scored".to_owned(),
                         diagnostics: e.applications.into_iter().chain(e.marks).collect(),
                     })?;
-                serde_json::to_value(&results).map_err(|e| ApiError::Internal(e.to_string()))
+                hashed(&results, &applications, &marks)
             })
             .await??;
-    let inputs_sha256 = hex::encode(Sha256::digest(&inputs));
-    value["inputs_sha256"] = json!(inputs_sha256);
-    // The hash is of the results as computed, so that computing them again gives the same
-    // hash; what is stored has what derives from personal data sealed.
-    let bytes = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let award = award_for_sealing.as_ref().unwrap_or(&sealing_loaded.award);
+    let award = sealed_with.as_ref().unwrap_or(&sealing.award);
     crypto::seal_results(award, &state.sealer, &mut value);
-    Ok((value, inputs_sha256, hex::encode(Sha256::digest(&bytes))))
+    Ok((value, inputs_sha256, sha))
 }
 
-/// Computes results from what is stored.
-pub(crate) async fn compute_record(
+/// One round's inputs, gathered from the store.
+struct RoundData {
+    spec: laurel::wire::RoundSpec,
+    record: Option<RoundRecord>,
+    scoring: laurel::Award,
+    applications: Vec<laurel::Application>,
+    marks: laurel::Marks,
+}
+
+/// The final results of an award from what is stored: every round's results recomputed, then
+/// the winners, mentions and each application's path. Returns the document (sealed where it
+/// repeats what plugins said) and its SHA-256 (of the document as computed).
+async fn compute_final(
     state: &AppState,
     award: &str,
-    seq: u64,
-) -> Result<ResultsRecord, ApiError> {
+) -> Result<(AwardRecord, std::sync::Arc<Loaded>, Value, String), ApiError> {
     let record = load_award(state, award)?;
     let version = record
         .current()
         .ok_or_else(|| ApiError::Conflict(format!("award `{award}` has no published version")))?;
     let loaded = state.loaded(award, version).await?;
-    let (applications, review_decisions) = stored_applications(state, &loaded, award, None)?;
-    let evaluations: Vec<laurel::Evaluation> = scan_json(
+    let stored: Vec<ApplicationRecord> = scan_json(
         state.store.as_ref(),
-        Tree::Marks,
+        Tree::Applications,
         &prefix(&[award.as_bytes()]),
     )?;
-    let admitted: std::collections::HashSet<&str> =
-        applications.iter().map(|a| a.id.as_str()).collect();
-    let evaluations = evaluations
-        .into_iter()
-        .filter(|e| admitted.contains(e.application.as_str()))
+    let entrants: Vec<laurel::Entrant> = stored
+        .iter()
+        .filter(|r| r.status == ApplicationStatus::Submitted)
+        .map(|r| laurel::Entrant {
+            application: r
+                .application
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            category: r
+                .application
+                .get("category")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            status: match r.eligibility.get("status").and_then(Value::as_str) {
+                Some("eligible") => laurel::Status::Eligible,
+                Some("needs_review") => laurel::Status::NeedsReview,
+                _ => laurel::Status::Ineligible,
+            },
+            review: r.review.clone(),
+        })
         .collect();
-    let marks = laurel::Marks {
-        evaluations,
-        review_decisions,
-        special_mentions: record.special_mentions.clone(),
-        ..laurel::Marks::default()
-    };
-    let definition_sha256 = loaded.award.sha256.clone();
-    let (results, inputs_sha256, results_sha256) =
-        score(state, loaded, None, applications, marks).await?;
-    let audit_head = crate::store::head(state.store.as_ref())?.map(|r| r.head());
-    Ok(ResultsRecord {
-        audit_head,
-        award: award.to_owned(),
-        version,
-        seq,
-        computed_at: now(),
-        definition_sha256,
-        inputs_sha256,
-        results_sha256,
-        results,
-    })
+    let mut rounds = Vec::new();
+    for spec in loaded.award.judging_rounds() {
+        let r: Option<RoundRecord> = get_json(
+            state.store.as_ref(),
+            Tree::Rounds,
+            &round_key(award, &spec.id),
+        )?;
+        let (applications, review_decisions, evaluations) = match &r {
+            Some(r) if spec.is_marked() => {
+                let (apps, reviews) =
+                    stored_applications(state, &loaded, award, Some(&r.entrants))?;
+                let evaluations: Vec<laurel::Evaluation> = scan_json(
+                    state.store.as_ref(),
+                    Tree::RoundMarks,
+                    &prefix(&[award.as_bytes(), spec.id.as_bytes()]),
+                )?;
+                (apps, reviews, evaluations)
+            }
+            _ => (Vec::new(), Vec::new(), Vec::new()),
+        };
+        rounds.push(RoundData {
+            scoring: loaded.award.for_round(&spec),
+            spec,
+            record: r,
+            applications,
+            marks: laurel::Marks {
+                evaluations,
+                review_decisions,
+                ..laurel::Marks::default()
+            },
+        });
+    }
+    let mentions = record.special_mentions.clone();
+    let l = loaded.clone();
+    let (value, sha) = state
+        .engine(move || -> Result<(Value, String), ApiError> {
+            let mut results = Vec::new();
+            let mut hashes = Vec::new();
+            for d in &rounds {
+                if d.record.is_none() || !d.spec.is_marked() {
+                    results.push(None);
+                    hashes.push(None);
+                    continue;
+                }
+                let r = laurel::evaluate(&d.scoring, &d.applications, &d.marks, &l.plugins)
+                    .map_err(|e| ApiError::Invalid {
+                        title: "The stored marks cannot be scored".to_owned(),
+                        diagnostics: e.applications.into_iter().chain(e.marks).collect(),
+                    })?;
+                hashes.push(Some(hashed(&r, &d.applications, &d.marks)?.2));
+                results.push(Some(r));
+            }
+            let advanced: Vec<Option<Advanced>> = rounds
+                .iter()
+                .map(|d| {
+                    d.record.as_ref().and_then(|r| {
+                        r.advanced.as_ref().map(|a| {
+                            a.iter()
+                                .map(|x| (x.application.clone(), x.reason.clone()))
+                                .collect()
+                        })
+                    })
+                })
+                .collect();
+            let empty: Vec<String> = Vec::new();
+            let runs: Vec<laurel::RoundRun<'_>> = rounds
+                .iter()
+                .zip(&results)
+                .zip(&hashes)
+                .zip(&advanced)
+                .filter(|(((d, _), _), _)| d.record.is_some())
+                .map(|(((d, r), h), a)| laurel::RoundRun {
+                    spec: &d.spec,
+                    entrants: d.record.as_ref().map_or(&empty[..], |r| &r.entrants[..]),
+                    advanced: a.as_deref(),
+                    results: r.as_ref(),
+                    results_sha256: h.clone(),
+                    shortfalls: d.record.as_ref().map_or(&empty[..], |r| &r.shortfalls[..]),
+                })
+                .collect();
+            let fin = laurel::final_results(&l.award, &entrants, &runs, &mentions);
+            let value =
+                serde_json::to_value(&fin).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let bytes =
+                serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
+            Ok((value, hex::encode(Sha256::digest(&bytes))))
+        })
+        .await??;
+    let mut value = value;
+    crypto::seal_final(&loaded.award, &state.sealer, &mut value);
+    Ok((record, loaded, value, sha))
 }
 
-fn latest_record(state: &AppState, award: &str) -> Result<Option<ResultsRecord>, ApiError> {
+pub(crate) fn latest_record(
+    state: &AppState,
+    award: &str,
+) -> Result<Option<ResultsRecord>, ApiError> {
     let all = state
         .store
         .scan(Tree::Results, &prefix(&[award.as_bytes()]))?;
@@ -141,6 +274,14 @@ fn latest_record(state: &AppState, award: &str) -> Result<Option<ResultsRecord>,
         )),
         None => Ok(None),
     }
+}
+
+fn record_at(state: &AppState, award: &str, seq: u64) -> Result<Option<ResultsRecord>, ApiError> {
+    Ok(get_json(
+        state.store.as_ref(),
+        Tree::Results,
+        &key(&[award.as_bytes(), &seq.to_be_bytes()]),
+    )?)
 }
 
 pub async fn compute(
@@ -154,7 +295,18 @@ pub async fn compute(
     let mut attempts = 0;
     loop {
         let seq = latest_record(&state, &award)?.map_or(1, |r| r.seq + 1);
-        let record = compute_record(&state, &award, seq).await?;
+        let (_, loaded, results, results_sha256) = compute_final(&state, &award).await?;
+        let record = ResultsRecord {
+            audit_head: crate::store::head(state.store.as_ref())?.map(|r| r.head()),
+            award: award.clone(),
+            version: loaded.version,
+            seq,
+            computed_at: now(),
+            definition_sha256: loaded.award.sha256.clone(),
+            inputs_sha256: String::new(),
+            results_sha256,
+            results,
+        };
         let mut tx = Tx::new(&state);
         let k = key(&[award.as_bytes(), &seq.to_be_bytes()]);
         tx.absent(Tree::Results, &k)?;
@@ -162,7 +314,7 @@ pub async fn compute(
         let committed = tx.commit(caller.audit(
             "results.compute",
             award.clone(),
-            json!({ "seq": seq, "version": record.version, "definition_sha256": record.definition_sha256, "inputs_sha256": record.inputs_sha256, "results_sha256": record.results_sha256, "audit_head": record.audit_head }),
+            json!({ "seq": seq, "version": record.version, "definition_sha256": record.definition_sha256, "results_sha256": record.results_sha256, "audit_head": record.audit_head }),
         ));
         match committed {
             Ok(_) => return Ok((StatusCode::CREATED, Json(summary(&record)))),
@@ -173,27 +325,12 @@ pub async fn compute(
 }
 
 fn summary(r: &ResultsRecord) -> Value {
-    let categories: Vec<Value> = r.results["categories"]
-        .as_array()
-        .map(|cs| {
-            cs.iter()
-                .map(|c| {
-                    json!({
-                        "category": c["category"],
-                        "ranking": c["ranking"].as_array().map(|rs| rs.iter().map(|p| json!({
-                            "rank": p["rank"], "application": p["application"], "score": p["score"], "winner": p["winner"], "tied": p["tied"],
-                        })).collect::<Vec<_>>()),
-                        "unscored": c["unscored"],
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     json!({
         "award": r.award, "version": r.version, "seq": r.seq, "computed_at": r.computed_at,
-        "definition_sha256": r.definition_sha256, "inputs_sha256": r.inputs_sha256, "results_sha256": r.results_sha256,
+        "definition_sha256": r.definition_sha256, "results_sha256": r.results_sha256,
         "audit_head": r.audit_head,
-        "categories": categories,
+        "rounds": r.results["rounds"], "categories": r.results["categories"],
+        "warnings": r.results["warnings"],
     })
 }
 
@@ -220,67 +357,151 @@ pub async fn csv(
     let mut r = latest_record(&state, &award)?
         .ok_or_else(|| ApiError::NotFound(format!("no results computed for `{award}`")))?;
     crypto::for_caller(caller.role, &state.sealer, &award, &mut r.results);
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut write = |row: [&str; 8]| {
-        w.write_record(row)
-            .map_err(|e| ApiError::Internal(e.to_string()))
-    };
-    write([
-        "category",
-        "rank",
-        "application",
-        "score",
-        "winner",
-        "tied",
-        "judges",
-        "status",
-    ])?;
-    let s = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
-    for c in r.results["categories"].as_array().into_iter().flatten() {
-        for p in c["ranking"].as_array().into_iter().flatten() {
-            write([
-                &s(&c["category"]),
-                &s(&p["rank"]),
-                &s(&p["application"]),
-                &s(&p["score"]),
-                &s(&p["winner"]),
-                &s(&p["tied"]),
-                &s(&p["judges"]),
-                "scored",
-            ])?;
-        }
-        for u in c["unscored"].as_array().into_iter().flatten() {
-            write([
-                &s(&c["category"]),
-                "",
-                &s(&u["application"]),
-                "",
-                "false",
-                "false",
-                "",
-                &format!("unscored: {}", s(&u["reason"])),
-            ])?;
-        }
+    let fin: laurel::FinalResults = parse_final(&r.results)?;
+    let head = r
+        .audit_head
+        .as_ref()
+        .map_or_else(String::new, |h| format!("{}:{}", h.seq, h.hash));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::HeaderName::from_static("laurel-results-sha256"),
+                r.results_sha256.clone(),
+            ),
+            (header::HeaderName::from_static("laurel-audit-head"), head),
+        ],
+        laurel::final_csv(&fin),
+    )
+        .into_response())
+}
+
+/// Final results as stored, read back into their type.
+fn parse_final(v: &Value) -> Result<laurel::FinalResults, ApiError> {
+    serde_json::from_value(v.clone())
+        .map_err(|e| ApiError::Internal(format!("stored results: {e}")))
+}
+
+pub async fn publish(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(award): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let mut tx = Tx::new(&state);
+    let mut record: AwardRecord = tx
+        .read(Tree::Awards, award.as_bytes())?
+        .ok_or_else(|| ApiError::NotFound(format!("no award `{award}`")))?;
+    let latest = latest_record(&state, &award)?
+        .ok_or_else(|| ApiError::Conflict(format!("no results computed for `{award}`")))?;
+    let fin = parse_final(&latest.results)?;
+    if fin.applications.iter().any(|a| {
+        a.outcome == laurel::Outcome::InProgress || a.outcome == laurel::Outcome::PendingReview
+    }) {
+        return Err(ApiError::Conflict(
+            "the results are not final: a round is undecided or an application awaits review"
+                .to_owned(),
+        ));
     }
-    for e in r.results["eligibility"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|e| e["admitted"] == false)
+    if record
+        .published
+        .as_ref()
+        .is_some_and(|p| p.seq == latest.seq)
     {
-        write([
-            "",
-            "",
-            &s(&e["application"]),
-            "",
-            "false",
-            "false",
-            "",
-            &s(&e["status"]),
-        ])?;
+        return Err(ApiError::Conflict(format!(
+            "results {} are published already",
+            latest.seq
+        )));
     }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response())
+    // The results published are the ones read.
+    tx.read::<ResultsRecord>(
+        Tree::Results,
+        &key(&[award.as_bytes(), &latest.seq.to_be_bytes()]),
+    )?;
+    let published = crate::server::records::Publication {
+        seq: latest.seq,
+        results_sha256: latest.results_sha256.clone(),
+        at: now(),
+    };
+    record.published = Some(published.clone());
+    tx.put(Tree::Awards, award.as_bytes().to_vec(), &record);
+    tx.commit(caller.audit(
+        "results.publish",
+        award.clone(),
+        json!({ "seq": published.seq, "results_sha256": published.results_sha256 }),
+    ))?;
+    Ok(Json(json!({ "award": award, "published": published })))
+}
+
+/// What an applicant sees of their application: before publication its status; after, its
+/// path through the rounds and its outcome, with scores and comments if the award shares them.
+pub async fn outcome(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin, Role::Applicant, Role::Integrator])?;
+    let app: ApplicationRecord = get_json(
+        state.store.as_ref(),
+        Tree::Applications,
+        &key(&[award.as_bytes(), id.as_bytes()]),
+    )?
+    .ok_or_else(|| ApiError::NotFound(format!("no application `{id}` in award `{award}`")))?;
+    if caller.role != Role::Admin && app.owner != caller.key {
+        return Err(ApiError::Forbidden(format!(
+            "this key may not see application `{id}`"
+        )));
+    }
+    let record = load_award(&state, &award)?;
+    let Some(publication) = record.published else {
+        return Ok(Json(json!({
+            "application": id, "status": app.status, "published": false,
+            "eligibility": app.eligibility.get("status"),
+        })));
+    };
+    let results = record_at(&state, &award, publication.seq)?
+        .ok_or_else(|| ApiError::Internal("published results are missing".to_owned()))?;
+    let mut value = results.results;
+    crypto::for_caller(Role::Admin, &state.sealer, &award, &mut value);
+    let fin = parse_final(&value)?;
+    let mine = fin
+        .applications
+        .iter()
+        .find(|a| a.application == id)
+        .ok_or_else(|| ApiError::NotFound(format!("`{id}` is not in the published results")))?;
+    let loaded = state.loaded(&award, results.version).await?;
+    let feedback = loaded.award.feedback;
+    let rounds: Vec<Value> = mine
+        .rounds
+        .iter()
+        .map(|p| {
+            let mut r = json!({ "round": p.round, "advanced": p.advanced });
+            if feedback.scores {
+                r["score"] = json!(p.score);
+                r["rank"] = json!(p.rank);
+            }
+            r
+        })
+        .collect();
+    let mut out = json!({
+        "application": id, "published": true, "published_at": publication.at,
+        "eligibility": mine.eligibility, "review": mine.review.as_ref().map(|r| json!({"admitted": r.eligible, "reason": r.reason})),
+        "rounds": rounds, "outcome": mine.outcome, "special_mention": mine.special_mention || mine.outcome == laurel::Outcome::SpecialMention,
+    });
+    if feedback.comments {
+        let mut comments: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for p in &mine.rounds {
+            let marks: Vec<laurel::Evaluation> = scan_json(
+                state.store.as_ref(),
+                Tree::RoundMarks,
+                &prefix(&[award.as_bytes(), p.round.as_bytes(), id.as_bytes()]),
+            )?;
+            let texts: Vec<String> = marks.into_iter().filter_map(|e| e.comment).collect();
+            if !texts.is_empty() {
+                comments.insert(p.round.clone(), texts);
+            }
+        }
+        out["comments"] = json!(comments);
+    }
+    Ok(Json(out))
 }

@@ -1,8 +1,11 @@
-//! Judging rounds: judges, conflict-free assignment drawn from a seed, recusals, marks per
-//! round with blind views, closing (which locks marks), audited late corrections, and
-//! advancement to the next round.
+//! Judging rounds, the one judging model: every award judges in the rounds it declares (or in
+//! one implicit round). Judges are registered per award; a round opens with its entrants and a
+//! conflict-free assignment drawn from a seed (or set by an administrator), takes marks, closes
+//! (which locks them), and decides who goes on (by its rule, or by the committee, checked).
+//! A recusal or a judge removed draws a replacement from the same seed; where none is free,
+//! the round records the shortfall.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -14,20 +17,20 @@ use serde_json::{Value, json};
 use super::awards::load_award;
 use super::results::{score, stored_applications};
 use crate::server::auth::Caller;
-use crate::server::crypto;
 use crate::server::error::ApiError;
 use crate::server::records::{
-    Advancement, ApplicationRecord, AwardState, Recusal, Role, RoundRecord, RoundStatus,
+    Advancement, ApplicationRecord, ApplicationStatus, AwardState, Recusal, Role, RoundRecord,
+    RoundStatus,
 };
 use crate::server::tx::Tx;
 use crate::server::{AppState, Loaded, body};
 use crate::store::{Tree, get_json, key, now, prefix, scan_json};
 
-fn round_key(award: &str, round: &str) -> Vec<u8> {
+pub(crate) fn round_key(award: &str, round: &str) -> Vec<u8> {
     key(&[award.as_bytes(), round.as_bytes()])
 }
 
-fn mark_key(award: &str, round: &str, app: &str, judge: &str) -> Vec<u8> {
+pub(crate) fn mark_key(award: &str, round: &str, app: &str, judge: &str) -> Vec<u8> {
     key(&[
         award.as_bytes(),
         round.as_bytes(),
@@ -36,28 +39,42 @@ fn mark_key(award: &str, round: &str, app: &str, judge: &str) -> Vec<u8> {
     ])
 }
 
-/// The award's current version and the round's definition.
-async fn spec(
+/// The award's current version, the round's definition, its place and the round count.
+pub(crate) async fn spec(
     state: &AppState,
     award: &str,
     round: &str,
-) -> Result<(std::sync::Arc<Loaded>, laurel::wire::RoundSpec, usize), ApiError> {
+) -> Result<
+    (
+        std::sync::Arc<Loaded>,
+        laurel::wire::RoundSpec,
+        usize,
+        usize,
+    ),
+    ApiError,
+> {
     let record = load_award(state, award)?;
     let version = record
         .current()
         .ok_or_else(|| ApiError::Conflict(format!("award `{award}` has no published version")))?;
     let loaded = state.loaded(award, version).await?;
-    let index = loaded
-        .award
-        .rounds
-        .iter()
-        .position(|r| r.id == round)
-        .ok_or_else(|| ApiError::NotFound(format!("award `{award}` has no round `{round}`")))?;
-    let r = loaded.award.rounds[index].clone();
-    Ok((loaded, r, index))
+    let rounds = loaded.award.judging_rounds();
+    let index = rounds.iter().position(|r| r.id == round).ok_or_else(|| {
+        let ids: Vec<&str> = rounds.iter().map(|r| r.id.as_str()).collect();
+        ApiError::NotFound(format!(
+            "award `{award}` has no round `{round}` (its rounds: {})",
+            ids.join(", ")
+        ))
+    })?;
+    let r = rounds[index].clone();
+    Ok((loaded, r, index, rounds.len()))
 }
 
-fn load_round(state: &AppState, award: &str, round: &str) -> Result<RoundRecord, ApiError> {
+pub(crate) fn load_round(
+    state: &AppState,
+    award: &str,
+    round: &str,
+) -> Result<RoundRecord, ApiError> {
     get_json(state.store.as_ref(), Tree::Rounds, &round_key(award, round))?
         .ok_or_else(|| ApiError::Conflict(format!("round `{round}` is not open yet")))
 }
@@ -80,11 +97,11 @@ fn save_round(
     Ok(())
 }
 
-fn judges(state: &AppState, award: &str) -> Result<Vec<laurel::Judge>, ApiError> {
+pub(crate) fn judges(state: &AppState, award: &str) -> Result<Vec<laurel::Judge>, ApiError> {
     Ok(scan_json(
         state.store.as_ref(),
         Tree::Judges,
-        &crate::store::prefix(&[award.as_bytes()]),
+        &prefix(&[award.as_bytes()]),
     )?)
 }
 
@@ -138,6 +155,21 @@ pub struct OpenRound {
     pub seed: u64,
 }
 
+/// The admitted applications of an award, from their stored decisions and reviews.
+fn admitted(state: &AppState, award: &str) -> Result<Vec<String>, ApiError> {
+    let stored: Vec<ApplicationRecord> = scan_json(
+        state.store.as_ref(),
+        Tree::Applications,
+        &prefix(&[award.as_bytes()]),
+    )?;
+    Ok(stored
+        .iter()
+        .filter(|r| r.status == ApplicationStatus::Submitted && super::results::admits(r))
+        .filter_map(|r| r.application.get("id").and_then(Value::as_str))
+        .map(str::to_owned)
+        .collect())
+}
+
 pub async fn open(
     State(state): State<AppState>,
     caller: Caller,
@@ -146,38 +178,30 @@ pub async fn open(
 ) -> Result<Json<RoundRecord>, ApiError> {
     caller.require(&[Role::Admin])?;
     let options: OpenRound = body::json_or_default(&bytes)?;
-    let record = load_award(&state, &award)?;
-    if record.state == AwardState::Draft {
+    let (loaded, spec, index, _) = spec(&state, &award, &round).await?;
+    let mut tx = Tx::new(&state);
+    let record: crate::server::records::AwardRecord = tx
+        .read(Tree::Awards, award.as_bytes())?
+        .ok_or_else(|| ApiError::NotFound(format!("no award `{award}`")))?;
+    if record.state != AwardState::Closed {
         return Err(ApiError::Conflict(format!(
-            "award `{award}` has not opened yet"
+            "award `{award}` is still taking applications: close it before judging starts"
         )));
     }
-    let (loaded, spec, index) = spec(&state, &award, &round).await?;
-    let mut tx = Tx::new(&state);
     if !tx.absent(Tree::Rounds, &round_key(&award, &round))? {
         return Err(ApiError::Conflict(format!(
             "round `{round}` is already open"
         )));
     }
-    // Entrants: every admitted application in the first round; those advanced from the
-    // previous round after it.
+    // Entrants: every admitted application in the first round; those the previous round
+    // advanced after it.
     let entrants: Vec<String> = if index == 0 {
-        let (apps, reviews) = stored_applications(&state, &loaded, &award, None)?;
-        let l = loaded.clone();
-        state
-            .engine(move || {
-                apps.iter()
-                    .filter(|a| {
-                        laurel::decide(&l.award, a, &l.plugins)
-                            .admits(reviews.iter().find(|r| r.application == a.id))
-                    })
-                    .map(|a| a.id.to_string())
-                    .collect()
-            })
-            .await?
+        admitted(&state, &award)?
     } else {
-        let previous = &loaded.award.rounds[index - 1].id;
-        let p = load_round(&state, &award, previous)?;
+        let previous = &loaded.award.judging_rounds()[index - 1].id;
+        let p: RoundRecord = tx
+            .read(Tree::Rounds, &round_key(&award, previous))?
+            .ok_or_else(|| ApiError::Conflict(format!("round `{previous}` has not run")))?;
         p.advanced
             .ok_or_else(|| {
                 ApiError::Conflict(format!("round `{previous}` has not decided who goes on"))
@@ -226,8 +250,11 @@ pub async fn open(
         assignments,
         coverage: coverage.clone(),
         recusals: Vec::new(),
+        removed: BTreeMap::new(),
+        shortfalls: Vec::new(),
         results_sha256: None,
         advanced: None,
+        override_reason: None,
     };
     save_round(
         tx,
@@ -237,6 +264,37 @@ pub async fn open(
         json!({ "seed": r.seed, "entrants": r.entrants.len(), "coverage": coverage }),
     )?;
     Ok(Json(r))
+}
+
+/// Every round of an award: its definition and, once opened, its state.
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(award): Path<String>,
+) -> Result<Json<Vec<Value>>, ApiError> {
+    caller.require(&[Role::Admin, Role::Auditor])?;
+    let record = load_award(&state, &award)?;
+    let version = record
+        .current()
+        .ok_or_else(|| ApiError::Conflict(format!("award `{award}` has no published version")))?;
+    let loaded = state.loaded(&award, version).await?;
+    let mut out = Vec::new();
+    for spec in loaded.award.judging_rounds() {
+        let r: Option<RoundRecord> = get_json(
+            state.store.as_ref(),
+            Tree::Rounds,
+            &round_key(&award, &spec.id),
+        )?;
+        out.push(json!({
+            "round": spec.id, "name": spec.name, "marked": spec.is_marked(),
+            "judges_per_application": spec.judges_per_application,
+            "status": r.as_ref().map_or(json!("not_open"), |r| json!(r.status)),
+            "entrants": r.as_ref().map(|r| r.entrants.len()),
+            "advanced": r.as_ref().and_then(|r| r.advanced.as_ref().map(Vec::len)),
+            "shortfalls": r.as_ref().map(|r| r.shortfalls.clone()).unwrap_or_default(),
+        }));
+    }
+    Ok(Json(out))
 }
 
 pub async fn get(
@@ -265,11 +323,14 @@ pub async fn get(
 pub struct ManualAssignment {
     /// The judge's applications.
     pub applications: Vec<String>,
-    /// Why, for the audit log.
-    pub reason: String,
+    /// Why, for the record.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
-fn conflict_of(
+/// Why `judge` may not judge `application` (declared or derived), if so; an unregistered
+/// judge may judge nothing.
+pub(crate) fn conflict_of(
     state: &AppState,
     loaded: &Loaded,
     award: &str,
@@ -298,7 +359,12 @@ pub async fn set_assignment(
 ) -> Result<Json<RoundRecord>, ApiError> {
     caller.require(&[Role::Admin])?;
     let change: ManualAssignment = body::json(&bytes)?;
-    let (loaded, _, _) = spec(&state, &award, &round).await?;
+    let (loaded, spec, _, _) = spec(&state, &award, &round).await?;
+    if !spec.is_marked() {
+        return Err(ApiError::Conflict(format!(
+            "round `{round}` takes no marks: it has no judges"
+        )));
+    }
     let mut tx = Tx::new(&state);
     let mut r = round_for_update(&mut tx, &award, &round)?;
     if r.status == RoundStatus::Closed {
@@ -328,6 +394,8 @@ pub async fn set_assignment(
             diagnostics: d.into_iter().collect(),
         });
     }
+    // The judge's registration (conflicts declared) must be as read.
+    tx.read::<laurel::Judge>(Tree::Judges, &key(&[award.as_bytes(), judge.as_bytes()]))?;
     let before = r
         .assignments
         .insert(judge.clone(), change.applications.clone());
@@ -354,6 +422,86 @@ pub struct RecusalBody {
     pub judge: Option<String>,
 }
 
+/// A judge leaving one application of a round.
+struct Leave<'a> {
+    judge: &'a str,
+    application: &'a str,
+    reason: &'a str,
+    /// The judges each application should have, when the round says.
+    wanted: Option<u32>,
+}
+
+/// Takes the judge off the application in round `r` and draws who replaces them (the same
+/// seed, free of conflicts, least loaded), recording the recusal; deletes their marks of it.
+fn replace_judge(
+    state: &AppState,
+    tx: &mut Tx<'_>,
+    loaded: &Loaded,
+    r: &mut RoundRecord,
+    leave: Leave<'_>,
+) -> Result<Option<String>, ApiError> {
+    let Leave {
+        judge,
+        application,
+        reason,
+        wanted,
+    } = leave;
+    if let Some(apps) = r.assignments.get_mut(judge) {
+        apps.retain(|a| a != application);
+    }
+    tx.delete(
+        Tree::RoundMarks,
+        mark_key(&r.award, &r.round, application, judge),
+    );
+    let mut excluded: BTreeSet<String> = r.removed.keys().cloned().collect();
+    excluded.insert(judge.to_owned());
+    excluded.extend(
+        r.recusals
+            .iter()
+            .filter(|x| x.application == application)
+            .map(|x| x.judge.clone()),
+    );
+    let registered = judges(state, &r.award)?;
+    let (apps, _) = stored_applications(state, loaded, &r.award, Some(&[application.to_owned()]))?;
+    let replaced_by = match (apps.first(), wanted) {
+        (Some(app), Some(_)) => laurel::replacement(
+            &loaded.award,
+            app,
+            &registered,
+            &r.assignments,
+            &excluded,
+            r.seed,
+        )
+        .map(|j| j.id.to_string()),
+        _ => None,
+    };
+    if let Some(j) = &replaced_by {
+        r.assignments
+            .entry(j.clone())
+            .or_default()
+            .push(application.to_owned());
+        // Their registration (conflicts declared) must be as read.
+        tx.read::<laurel::Judge>(Tree::Judges, &key(&[r.award.as_bytes(), j.as_bytes()]))?;
+    } else if let Some(k) = wanted {
+        let has = r
+            .assignments
+            .values()
+            .filter(|apps| apps.iter().any(|a| a == application))
+            .count();
+        r.shortfalls.push(format!(
+            "`{application}` has {has} judges of {k}: no other judge is free of conflicts"
+        ));
+    }
+    r.recusals.push(Recusal {
+        judge: judge.to_owned(),
+        application: application.to_owned(),
+        reason: reason.to_owned(),
+        at: now(),
+        replaced_by: replaced_by.clone(),
+    });
+    Ok(replaced_by)
+}
+
 pub async fn recuse(
     State(state): State<AppState>,
     caller: Caller,
@@ -372,280 +520,108 @@ pub async fn recuse(
             .clone()
             .ok_or_else(|| ApiError::BadRequest("name the `judge` who recuses".into()))?,
     };
+    if b.reason.trim().is_empty() {
+        return Err(ApiError::BadRequest("a recusal needs a `reason`".into()));
+    }
+    let (loaded, spec, _, _) = spec(&state, &award, &round).await?;
     let mut tx = Tx::new(&state);
     let mut r = round_for_update(&mut tx, &award, &round)?;
     if r.status == RoundStatus::Closed {
         return Err(ApiError::Conflict(format!("round `{round}` is closed")));
     }
-    let apps = r.assignments.get_mut(&judge).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "judge `{judge}` has no applications in round `{round}`"
-        ))
-    })?;
-    let before = apps.len();
-    apps.retain(|a| a != &b.application);
-    if apps.len() == before {
+    if !r
+        .assignments
+        .get(&judge)
+        .is_some_and(|apps| apps.contains(&b.application))
+    {
         return Err(ApiError::NotFound(format!(
-            "`{}` is not assigned to judge `{judge}`",
+            "`{}` is not assigned to judge `{judge}` in round `{round}`",
             b.application
         )));
     }
-    tx.delete(
-        Tree::RoundMarks,
-        mark_key(&award, &round, &b.application, &judge),
-    );
-    r.recusals.push(Recusal {
-        judge: judge.clone(),
-        application: b.application.clone(),
-        reason: b.reason.clone(),
-        at: now(),
-    });
-    tx.put(Tree::Rounds, round_key(&award, &round), &r);
-    tx.commit(caller.audit(
-        "round.recusal",
-        format!("{award}/{round}/{}", b.application),
-        json!({ "judge": judge, "reason": b.reason }),
-    ))?;
-    Ok(Json(r))
-}
-
-/// Marks of one application in a round.
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RoundMarks {
-    /// Marks by indicator.
-    pub marks: BTreeMap<laurel::IndicatorId, laurel::Mark>,
-    /// A comment.
-    #[serde(default)]
-    pub comment: Option<String>,
-    /// Administrators correcting marks after the round closed: why.
-    #[serde(default)]
-    pub reason: Option<String>,
-}
-
-/// Whose marks of what, in which round.
-struct Sheet<'a> {
-    award: &'a str,
-    round: &'a str,
-    app: &'a str,
-    judge: &'a str,
-}
-
-fn check_and_store(
-    state: &AppState,
-    caller: &Caller,
-    (loaded, spec): (&Loaded, &laurel::wire::RoundSpec),
-    Sheet {
-        award,
-        round,
-        app,
-        judge,
-    }: Sheet<'_>,
-    bytes: &Bytes,
-    action: &str,
-    reason: Option<String>,
-) -> Result<Value, ApiError> {
-    let b: RoundMarks = body::json(bytes)?;
-    let record: ApplicationRecord = get_json(
-        state.store.as_ref(),
-        Tree::Applications,
-        &key(&[award.as_bytes(), app.as_bytes()]),
-    )?
-    .ok_or_else(|| ApiError::NotFound(format!("no application `{app}`")))?;
-    let evaluation = super::marks::evaluation(
-        &loaded.award.for_round(spec),
-        &record,
-        (app, judge),
-        (b.marks, b.comment),
-        body::text(bytes)?,
-    )?;
-    let k = mark_key(award, round, app, judge);
-    let mut tx = Tx::new(state);
-    // The round (its status, assignments, recusals) and the judge must be as checked.
-    tx.read::<RoundRecord>(Tree::Rounds, &round_key(award, round))?;
-    tx.read::<laurel::Judge>(Tree::Judges, &key(&[award.as_bytes(), judge.as_bytes()]))?;
-    let before: Option<laurel::Evaluation> = tx.read(Tree::RoundMarks, &k)?;
-    tx.put(Tree::RoundMarks, k, &evaluation);
-    tx.commit(caller.audit(
-        action,
-        format!("{award}/{round}/{app}/{judge}"),
-        json!({ "before": before.map(|e| e.marks), "after": evaluation.marks, "reason": reason }),
-    ))?;
-    Ok(
-        json!({ "award": award, "round": round, "application": app, "judge": judge, "marks": evaluation.marks }),
-    )
-}
-
-pub async fn submit_marks(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((award, round, app)): Path<(String, String, String)>,
-    bytes: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Judge])?;
-    let judge = caller
-        .subject
-        .clone()
-        .ok_or_else(|| ApiError::Forbidden("this judge key names no judge".into()))?;
-    let (loaded, spec, _) = spec(&state, &award, &round).await?;
-    let r = load_round(&state, &award, &round)?;
-    if r.status == RoundStatus::Closed {
-        return Err(ApiError::Conflict(format!(
-            "round `{round}` is closed: its marks are locked; an administrator corrects them with a reason"
-        )));
-    }
-    if let Some(why) = conflict_of(&state, &loaded, &award, &judge, &app)? {
-        return Err(ApiError::Forbidden(format!(
-            "judge `{judge}` has a conflict of interest with `{app}`: {why}"
-        )));
-    }
-    if !r.assignments.get(&judge).is_some_and(|a| a.contains(&app)) {
-        return Err(ApiError::Forbidden(format!(
-            "`{app}` is not assigned to judge `{judge}` in round `{round}`"
-        )));
-    }
-    let sheet = Sheet {
-        award: &award,
-        round: &round,
-        app: &app,
-        judge: &judge,
-    };
-    Ok(Json(check_and_store(
+    let replaced_by = replace_judge(
         &state,
-        &caller,
-        (&loaded, &spec),
-        sheet,
-        &bytes,
-        "round.marks",
-        None,
-    )?))
-}
-
-pub async fn correct_marks(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((award, round, app, judge)): Path<(String, String, String, String)>,
-    bytes: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let (loaded, spec, _) = spec(&state, &award, &round).await?;
-    let r = load_round(&state, &award, &round)?;
-    if r.status != RoundStatus::Closed {
-        return Err(ApiError::Conflict(format!(
-            "round `{round}` is open: judges change their own marks"
-        )));
-    }
-    let reason = body::json::<RoundMarks>(&bytes)?
-        .reason
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| {
-            ApiError::BadRequest("a correction of locked marks needs a `reason`".into())
-        })?;
-    let sheet = Sheet {
-        award: &award,
-        round: &round,
-        app: &app,
-        judge: &judge,
-    };
-    let out = check_and_store(
-        &state,
-        &caller,
-        (&loaded, &spec),
-        sheet,
-        &bytes,
-        "round.correction",
-        Some(reason),
+        &mut tx,
+        &loaded,
+        &mut r,
+        Leave {
+            judge: &judge,
+            application: &b.application,
+            reason: &b.reason,
+            wanted: spec.judges_per_application,
+        },
     )?;
-    let mut tx = Tx::new(&state);
-    let mut r = round_for_update(&mut tx, &award, &round)?;
-    let (_, _, sha) = round_results(&state, &loaded, &spec, &r).await?;
-    r.results_sha256 = Some(sha.clone());
     save_round(
         tx,
         &caller,
         &r,
-        "round.results",
-        json!({ "results_sha256": sha, "after": "correction" }),
+        "round.recusal",
+        json!({ "judge": judge, "application": b.application, "reason": b.reason, "replaced_by": replaced_by }),
     )?;
-    Ok(Json(out))
+    Ok(Json(r))
 }
 
-pub async fn list_marks(
+/// Why a judge is removed from a round.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RemovalBody {
+    /// Why.
+    pub reason: String,
+}
+
+pub async fn remove_judge(
     State(state): State<AppState>,
     caller: Caller,
-    Path((award, round)): Path<(String, String)>,
-) -> Result<Json<Vec<laurel::Evaluation>>, ApiError> {
-    caller.require(&[Role::Admin, Role::Auditor, Role::Judge])?;
-    let (_, spec, _) = spec(&state, &award, &round).await?;
-    let r = load_round(&state, &award, &round)?;
-    let all: Vec<laurel::Evaluation> = scan_json(
-        state.store.as_ref(),
-        Tree::RoundMarks,
-        &prefix(&[award.as_bytes(), round.as_bytes()]),
+    Path((award, round, judge)): Path<(String, String, String)>,
+    bytes: Bytes,
+) -> Result<Json<RoundRecord>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let b: RemovalBody = body::json(&bytes)?;
+    if b.reason.trim().is_empty() {
+        return Err(ApiError::BadRequest("a removal needs a `reason`".into()));
+    }
+    let (loaded, spec, _, _) = spec(&state, &award, &round).await?;
+    let mut tx = Tx::new(&state);
+    let mut r = round_for_update(&mut tx, &award, &round)?;
+    if r.status == RoundStatus::Closed {
+        return Err(ApiError::Conflict(format!("round `{round}` is closed")));
+    }
+    let apps = r.assignments.get(&judge).cloned().ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "judge `{judge}` has no applications in round `{round}`"
+        ))
+    })?;
+    r.removed.insert(judge.clone(), b.reason.clone());
+    let mut replaced = BTreeMap::new();
+    for app in &apps {
+        let by = replace_judge(
+            &state,
+            &mut tx,
+            &loaded,
+            &mut r,
+            Leave {
+                judge: &judge,
+                application: app,
+                reason: &b.reason,
+                wanted: spec.judges_per_application,
+            },
+        )?;
+        replaced.insert(app.clone(), by);
+    }
+    r.assignments.remove(&judge);
+    save_round(
+        tx,
+        &caller,
+        &r,
+        "round.judge_removed",
+        json!({ "judge": judge, "reason": b.reason, "replaced": replaced }),
     )?;
-    match (caller.role, caller.subject.as_deref()) {
-        (Role::Admin | Role::Auditor, _) => Ok(Json(all)),
-        (Role::Judge, Some(judge)) => {
-            use laurel::wire::SeeOtherMarks;
-            let mine: Vec<String> = all
-                .iter()
-                .filter(|e| e.judge.as_str() == judge)
-                .map(|e| e.application.to_string())
-                .collect();
-            let visible = |e: &laurel::Evaluation| {
-                e.judge.as_str() == judge
-                    || match spec.see_other_marks {
-                        SeeOtherMarks::Always => r
-                            .assignments
-                            .get(judge)
-                            .is_some_and(|a| a.contains(&e.application.to_string())),
-                        SeeOtherMarks::AfterMarking => mine.contains(&e.application.to_string()),
-                        SeeOtherMarks::AfterClose => {
-                            r.status == RoundStatus::Closed
-                                && r.assignments
-                                    .get(judge)
-                                    .is_some_and(|a| a.contains(&e.application.to_string()))
-                        }
-                    }
-            };
-            Ok(Json(all.iter().filter(|e| visible(e)).cloned().collect()))
-        }
-        _ => Err(ApiError::Forbidden(
-            "only administrators, auditors and judges see marks".to_owned(),
-        )),
-    }
+    Ok(Json(r))
 }
 
-pub async fn view(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((award, round, app)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Judge])?;
-    let judge = caller.subject.clone().unwrap_or_default();
-    let (loaded, spec, _) = spec(&state, &award, &round).await?;
-    let r = load_round(&state, &award, &round)?;
-    if !r.assignments.get(&judge).is_some_and(|a| a.contains(&app)) {
-        return Err(ApiError::Forbidden(format!(
-            "`{app}` is not assigned to judge `{judge}` in round `{round}`"
-        )));
-    }
-    let record: ApplicationRecord = get_json(
-        state.store.as_ref(),
-        Tree::Applications,
-        &key(&[award.as_bytes(), app.as_bytes()]),
-    )?
-    .ok_or_else(|| ApiError::NotFound(format!("no application `{app}`")))?;
-    let mut value = record.application;
-    // Personal data never reaches a judge; in a blind round, neither do hidden fields.
-    crypto::redact(&loaded.award, &mut value, spec.blind);
-    Ok(Json(
-        json!({ "award": award, "round": round, "blind": spec.blind, "application": value }),
-    ))
-}
-
-/// The round's results from its stored marks.
-async fn round_results(
+/// The round's results from its stored marks: the results as stored (sealed), the inputs'
+/// SHA-256 and the results' SHA-256.
+pub(crate) async fn round_results(
     state: &AppState,
     loaded: &std::sync::Arc<Loaded>,
     spec: &laurel::wire::RoundSpec,
@@ -662,23 +638,29 @@ async fn round_results(
         review_decisions,
         ..laurel::Marks::default()
     };
-    score(
+    let (mut results, inputs, sha) = score(
         state,
         loaded.clone(),
         Some(loaded.award.for_round(spec)),
         apps,
         marks,
     )
-    .await
+    .await?;
+    if !r.shortfalls.is_empty()
+        && let Some(w) = results.get_mut("warnings").and_then(Value::as_array_mut)
+    {
+        w.extend(r.shortfalls.iter().map(|s| json!(format!("coverage: {s}"))));
+    }
+    Ok((results, inputs, sha))
 }
 
 pub async fn close(
     State(state): State<AppState>,
     caller: Caller,
     Path((award, round)): Path<(String, String)>,
-) -> Result<Json<RoundRecord>, ApiError> {
+) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let (loaded, spec, _) = spec(&state, &award, &round).await?;
+    let (loaded, spec, _, _) = spec(&state, &award, &round).await?;
     let mut tx = Tx::new(&state);
     let mut r = round_for_update(&mut tx, &award, &round)?;
     if r.status == RoundStatus::Closed {
@@ -687,43 +669,43 @@ pub async fn close(
         )));
     }
     r.status = RoundStatus::Closed;
-    if spec.judges_per_application.is_some() {
-        let (_, _, sha) = round_results(&state, &loaded, &spec, &r).await?;
+    let mut warnings = Vec::new();
+    if spec.is_marked() {
+        let (results, _, sha) = round_results(&state, &loaded, &spec, &r).await?;
         r.results_sha256 = Some(sha);
+        warnings.extend(
+            results["warnings"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned),
+        );
     }
     save_round(
         tx,
         &caller,
         &r,
         "round.close",
-        json!({ "results_sha256": r.results_sha256 }),
+        json!({ "results_sha256": r.results_sha256, "shortfalls": r.shortfalls }),
     )?;
-    Ok(Json(r))
-}
-
-pub async fn results(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((award, round)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Admin, Role::Auditor])?;
-    let (loaded, spec, _) = spec(&state, &award, &round).await?;
-    let r = load_round(&state, &award, &round)?;
-    let (mut results, inputs_sha256, results_sha256) =
-        round_results(&state, &loaded, &spec, &r).await?;
-    crypto::for_caller(caller.role, &state.sealer, &award, &mut results);
-    Ok(Json(
-        json!({ "round": round, "status": r.status, "stored_results_sha256": r.results_sha256, "results_sha256": results_sha256, "inputs_sha256": inputs_sha256, "results": results }),
-    ))
+    let mut out = serde_json::to_value(&r).unwrap_or(Value::Null);
+    out["warnings"] = json!(warnings);
+    Ok(Json(out))
 }
 
 /// An administrator's advancement decisions.
 #[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdvanceBody {
-    /// For rounds decided by an administrator: who goes on, each with a reason.
+    /// For rounds decided by an administrator: who goes on (for the last round: who wins),
+    /// each with a reason.
     #[serde(default)]
     pub decisions: Vec<AdvanceDecision>,
+    /// Records why the decisions stand although they break a check (more winners than a
+    /// category declares, an application that did not reach the round).
+    #[serde(default)]
+    pub override_reason: Option<String>,
 }
 
 /// One decision.
@@ -736,6 +718,31 @@ pub struct AdvanceDecision {
     pub reason: String,
 }
 
+/// The category of each of the round's entrants.
+fn entrant_categories(
+    state: &AppState,
+    award: &str,
+    entrants: &[String],
+) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out = Vec::new();
+    for app in entrants {
+        if let Some(r) = get_json::<ApplicationRecord>(
+            state.store.as_ref(),
+            Tree::Applications,
+            &key(&[award.as_bytes(), app.as_bytes()]),
+        )? {
+            let category = r
+                .application
+                .get("category")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            out.push((app.clone(), category));
+        }
+    }
+    Ok(out)
+}
+
 pub async fn advance(
     State(state): State<AppState>,
     caller: Caller,
@@ -744,7 +751,8 @@ pub async fn advance(
 ) -> Result<Json<RoundRecord>, ApiError> {
     caller.require(&[Role::Admin])?;
     let b: AdvanceBody = body::json_or_default(&bytes)?;
-    let (loaded, spec, _) = spec(&state, &award, &round).await?;
+    let (loaded, spec, index, count) = spec(&state, &award, &round).await?;
+    let last = index + 1 == count;
     let mut tx = Tx::new(&state);
     let mut r = round_for_update(&mut tx, &award, &round)?;
     if r.status != RoundStatus::Closed {
@@ -752,14 +760,10 @@ pub async fn advance(
             "round `{round}` must be closed first"
         )));
     }
-    let advanced: Vec<Advancement> = if spec.judges_per_application.is_none() {
-        r.entrants
-            .iter()
-            .map(|a| Advancement {
-                application: a.clone(),
-                reason: None,
-            })
-            .collect()
+    let by_rule: Option<Vec<String>> = if !spec.is_marked() {
+        Some(r.entrants.clone())
+    } else if spec.advance == laurel::wire::AdvanceSpec::Decision {
+        None
     } else {
         let (apps, reviews) = stored_applications(&state, &loaded, &award, Some(&r.entrants))?;
         let evaluations: Vec<laurel::Evaluation> = scan_json(
@@ -774,47 +778,60 @@ pub async fn advance(
         };
         let scoring_award = loaded.award.for_round(&spec);
         let (l, s) = (loaded.clone(), spec.clone());
-        let advancing = state
+        state
             .engine(move || {
                 laurel::evaluate(&scoring_award, &apps, &marks, &l.plugins)
                     .map(|results| laurel::advancing(&s, &results))
                     .map_err(|e| ApiError::Internal(e.to_string()))
             })
-            .await??;
-        match advancing {
-            Some(ids) => ids
-                .into_iter()
-                .map(|a| Advancement {
-                    application: a,
-                    reason: None,
-                })
-                .collect(),
-            None => {
-                if b.decisions.is_empty() {
-                    return Err(ApiError::BadRequest(format!(
-                        "round `{round}` advances by decision: give `decisions`, each with a reason"
-                    )));
-                }
-                let unknown: Vec<&str> = b
-                    .decisions
-                    .iter()
-                    .filter(|d| !r.entrants.contains(&d.application))
-                    .map(|d| d.application.as_str())
-                    .collect();
-                if !unknown.is_empty() {
-                    return Err(ApiError::BadRequest(format!(
-                        "not in round `{round}`: {}",
-                        unknown.join(", ")
-                    )));
-                }
-                b.decisions
-                    .iter()
-                    .map(|d| Advancement {
-                        application: d.application.clone(),
-                        reason: Some(d.reason.clone()),
-                    })
-                    .collect()
+            .await??
+    };
+    let advanced: Vec<Advancement> = match by_rule {
+        Some(ids) => ids
+            .into_iter()
+            .map(|a| Advancement {
+                application: a,
+                reason: None,
+            })
+            .collect(),
+        None => {
+            if b.decisions.is_empty() {
+                return Err(ApiError::BadRequest(format!(
+                    "round `{round}` advances by decision: give `decisions`, each with a reason"
+                )));
             }
+            if let Some(i) = b.decisions.iter().position(|d| d.reason.trim().is_empty()) {
+                return Err(ApiError::BadRequest(format!("decision {i} has no reason")));
+            }
+            let decided: Vec<String> = b.decisions.iter().map(|d| d.application.clone()).collect();
+            let entrants = entrant_categories(&state, &award, &r.entrants)?;
+            let problems = laurel::check_decisions(&loaded.award, last, &entrants, &decided);
+            let overridden = b
+                .override_reason
+                .as_deref()
+                .is_some_and(|s| !s.trim().is_empty());
+            if problems.has_errors() && !overridden {
+                let mut d = problems;
+                d.locate_in(body::text(&bytes)?);
+                return Err(ApiError::Invalid {
+                    title: if last {
+                        "The committee's decisions break the award's rules".to_owned()
+                    } else {
+                        "The decisions break the round's rules".to_owned()
+                    },
+                    diagnostics: d.into_iter().collect(),
+                });
+            }
+            if problems.has_errors() {
+                r.override_reason = b.override_reason.clone();
+            }
+            b.decisions
+                .iter()
+                .map(|d| Advancement {
+                    application: d.application.clone(),
+                    reason: Some(d.reason.clone()),
+                })
+                .collect()
         }
     };
     r.advanced = Some(advanced.clone());
@@ -823,7 +840,7 @@ pub async fn advance(
         &caller,
         &r,
         "round.advance",
-        json!({ "advanced": advanced }),
+        json!({ "advanced": advanced, "override_reason": r.override_reason }),
     )?;
     Ok(Json(r))
 }

@@ -1,0 +1,395 @@
+//! Marks in a round: judges mark what they are assigned while the round is open, see
+//! applications blind when the round says so, see their co-judges' marks only when it allows;
+//! after it closes, only an administrator corrects marks, with a reason, audited. And the
+//! round's results.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::rounds::{conflict_of, load_round, mark_key, round_key, round_results, spec};
+use crate::server::auth::Caller;
+use crate::server::crypto;
+use crate::server::error::ApiError;
+use crate::server::records::{ApplicationRecord, Role, RoundRecord, RoundStatus};
+use crate::server::tx::Tx;
+use crate::server::{AppState, Loaded, body};
+use crate::store::{Tree, get_json, key, prefix, scan_json};
+
+/// Marks of one application in a round.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoundMarks {
+    /// Marks by indicator.
+    pub marks: BTreeMap<laurel::IndicatorId, laurel::Mark>,
+    /// A comment, for the panel (and, when the award shares feedback, for the applicant).
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Administrators correcting marks after the round closed: why.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Checks a judge's marks of a stored application against `award` (located in the request
+/// body `text` when invalid) and makes them an evaluation.
+fn evaluation(
+    award: &laurel::Award,
+    app: &ApplicationRecord,
+    (application, judge): (&str, &str),
+    (marks, comment): (BTreeMap<laurel::IndicatorId, laurel::Mark>, Option<String>),
+    text: &str,
+) -> Result<laurel::Evaluation, ApiError> {
+    let category = app
+        .application
+        .get("category")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let mut diagnostics = laurel::check_marks(award, category, &marks);
+    if diagnostics.has_errors() {
+        diagnostics.locate_in(text);
+        return Err(ApiError::Invalid {
+            title: "The marks are invalid".to_owned(),
+            diagnostics: diagnostics.into_iter().collect(),
+        });
+    }
+    Ok(laurel::Evaluation {
+        schema: None,
+        judge: laurel::JudgeId::new(judge),
+        application: laurel::ApplicationId::new(application),
+        marks,
+        comment,
+    })
+}
+
+/// Whose marks of what, in which round.
+struct Sheet<'a> {
+    award: &'a str,
+    round: &'a str,
+    app: &'a str,
+    judge: &'a str,
+}
+
+fn check_and_store(
+    state: &AppState,
+    caller: &Caller,
+    (loaded, spec): (&Loaded, &laurel::wire::RoundSpec),
+    Sheet {
+        award,
+        round,
+        app,
+        judge,
+    }: Sheet<'_>,
+    bytes: &Bytes,
+    action: &str,
+    reason: Option<String>,
+) -> Result<Value, ApiError> {
+    let b: RoundMarks = body::json(bytes)?;
+    let record: ApplicationRecord = get_json(
+        state.store.as_ref(),
+        Tree::Applications,
+        &key(&[award.as_bytes(), app.as_bytes()]),
+    )?
+    .ok_or_else(|| ApiError::NotFound(format!("no application `{app}`")))?;
+    let evaluation = evaluation(
+        &loaded.award.for_round(spec),
+        &record,
+        (app, judge),
+        (b.marks, b.comment),
+        body::text(bytes)?,
+    )?;
+    let k = mark_key(award, round, app, judge);
+    let mut tx = Tx::new(state);
+    // The round (its status, assignments, recusals) and the judge must be as checked.
+    tx.read::<RoundRecord>(Tree::Rounds, &round_key(award, round))?;
+    tx.read::<laurel::Judge>(Tree::Judges, &key(&[award.as_bytes(), judge.as_bytes()]))?;
+    let before: Option<laurel::Evaluation> = tx.read(Tree::RoundMarks, &k)?;
+    tx.put(Tree::RoundMarks, k, &evaluation);
+    tx.commit(caller.audit(
+        action,
+        format!("{award}/{round}/{app}/{judge}"),
+        json!({ "before": before.map(|e| e.marks), "after": evaluation.marks, "reason": reason }),
+    ))?;
+    Ok(
+        json!({ "award": award, "round": round, "application": app, "judge": judge, "marks": evaluation.marks, "comment": evaluation.comment }),
+    )
+}
+
+pub async fn submit_marks(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, round, app)): Path<(String, String, String)>,
+    bytes: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Judge])?;
+    let judge = caller
+        .subject
+        .clone()
+        .ok_or_else(|| ApiError::Forbidden("this judge key names no judge".into()))?;
+    let (loaded, spec, _, _) = spec(&state, &award, &round).await?;
+    let r = load_round(&state, &award, &round)?;
+    if r.status == RoundStatus::Closed {
+        return Err(ApiError::Conflict(format!(
+            "round `{round}` is closed: its marks are locked; an administrator corrects them with a reason"
+        )));
+    }
+    if !r.assignments.get(&judge).is_some_and(|a| a.contains(&app)) {
+        return Err(ApiError::Forbidden(format!(
+            "`{app}` is not assigned to judge `{judge}` in round `{round}`"
+        )));
+    }
+    if let Some(why) = conflict_of(&state, &loaded, &award, &judge, &app)? {
+        return Err(ApiError::Forbidden(format!(
+            "judge `{judge}` has a conflict of interest with `{app}`: {why}"
+        )));
+    }
+    let sheet = Sheet {
+        award: &award,
+        round: &round,
+        app: &app,
+        judge: &judge,
+    };
+    Ok(Json(check_and_store(
+        &state,
+        &caller,
+        (&loaded, &spec),
+        sheet,
+        &bytes,
+        "round.marks",
+        None,
+    )?))
+}
+
+pub async fn correct_marks(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, round, app, judge)): Path<(String, String, String, String)>,
+    bytes: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let (loaded, spec, _, _) = spec(&state, &award, &round).await?;
+    let r = load_round(&state, &award, &round)?;
+    if r.status != RoundStatus::Closed {
+        return Err(ApiError::Conflict(format!(
+            "round `{round}` is open: judges change their own marks"
+        )));
+    }
+    let reason = body::json::<RoundMarks>(&bytes)?
+        .reason
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| {
+            ApiError::BadRequest("a correction of locked marks needs a `reason`".into())
+        })?;
+    if let Some(why) = conflict_of(&state, &loaded, &award, &judge, &app)? {
+        return Err(ApiError::Forbidden(format!(
+            "judge `{judge}` has a conflict of interest with `{app}`: {why}"
+        )));
+    }
+    let sheet = Sheet {
+        award: &award,
+        round: &round,
+        app: &app,
+        judge: &judge,
+    };
+    let out = check_and_store(
+        &state,
+        &caller,
+        (&loaded, &spec),
+        sheet,
+        &bytes,
+        "round.correction",
+        Some(reason),
+    )?;
+    let mut tx = Tx::new(&state);
+    let mut r: RoundRecord = tx
+        .read(Tree::Rounds, &round_key(&award, &round))?
+        .ok_or_else(|| ApiError::Conflict(format!("round `{round}` is not open yet")))?;
+    let (_, _, sha) = round_results(&state, &loaded, &spec, &r).await?;
+    r.results_sha256 = Some(sha.clone());
+    tx.put(Tree::Rounds, round_key(&award, &round), &r);
+    tx.commit(caller.audit(
+        "round.results",
+        format!("{award}/{round}"),
+        json!({ "results_sha256": sha, "after": "correction" }),
+    ))?;
+    Ok(Json(out))
+}
+
+pub async fn list_marks(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, round)): Path<(String, String)>,
+) -> Result<Json<Vec<laurel::Evaluation>>, ApiError> {
+    caller.require(&[Role::Admin, Role::Auditor, Role::Judge])?;
+    let (_, spec, _, _) = spec(&state, &award, &round).await?;
+    let r = load_round(&state, &award, &round)?;
+    let all: Vec<laurel::Evaluation> = scan_json(
+        state.store.as_ref(),
+        Tree::RoundMarks,
+        &prefix(&[award.as_bytes(), round.as_bytes()]),
+    )?;
+    match (caller.role, caller.subject.as_deref()) {
+        (Role::Admin | Role::Auditor, _) => Ok(Json(all)),
+        (Role::Judge, Some(judge)) => {
+            use laurel::wire::SeeOtherMarks;
+            let mine: Vec<String> = all
+                .iter()
+                .filter(|e| e.judge.as_str() == judge)
+                .map(|e| e.application.to_string())
+                .collect();
+            let assigned = |app: &str| {
+                r.assignments
+                    .get(judge)
+                    .is_some_and(|a| a.iter().any(|x| x == app))
+            };
+            let visible = |e: &laurel::Evaluation| {
+                e.judge.as_str() == judge
+                    || match spec.see_other_marks {
+                        SeeOtherMarks::Always => assigned(e.application.as_str()),
+                        SeeOtherMarks::AfterMarking => mine.contains(&e.application.to_string()),
+                        SeeOtherMarks::AfterClose => {
+                            r.status == RoundStatus::Closed && assigned(e.application.as_str())
+                        }
+                    }
+            };
+            Ok(Json(all.iter().filter(|e| visible(e)).cloned().collect()))
+        }
+        _ => Err(ApiError::Forbidden(
+            "only administrators, auditors and judges see marks".to_owned(),
+        )),
+    }
+}
+
+pub async fn view(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, round, app)): Path<(String, String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Judge])?;
+    let judge = caller.subject.clone().unwrap_or_default();
+    let (loaded, spec, _, _) = spec(&state, &award, &round).await?;
+    let r = load_round(&state, &award, &round)?;
+    if !r.assignments.get(&judge).is_some_and(|a| a.contains(&app)) {
+        return Err(ApiError::Forbidden(format!(
+            "`{app}` is not assigned to judge `{judge}` in round `{round}`"
+        )));
+    }
+    let record: ApplicationRecord = get_json(
+        state.store.as_ref(),
+        Tree::Applications,
+        &key(&[award.as_bytes(), app.as_bytes()]),
+    )?
+    .ok_or_else(|| ApiError::NotFound(format!("no application `{app}`")))?;
+    let mut value = record.application;
+    // Personal data never reaches a judge; in a blind round, neither do hidden fields.
+    crypto::redact(&loaded.award, &mut value, spec.blind);
+    Ok(Json(
+        json!({ "award": award, "round": round, "blind": spec.blind, "application": value }),
+    ))
+}
+
+/// The round's results (JSON), computed again from its stored marks.
+async fn computed(
+    state: &AppState,
+    caller: &Caller,
+    award: &str,
+    round: &str,
+) -> Result<(RoundRecord, Value, String, String), ApiError> {
+    caller.require(&[Role::Admin, Role::Auditor])?;
+    let (loaded, spec, _, _) = spec(state, award, round).await?;
+    if !spec.is_marked() {
+        return Err(ApiError::Conflict(format!(
+            "round `{round}` takes no marks: it has no scores"
+        )));
+    }
+    let r = load_round(state, award, round)?;
+    let (mut results, inputs_sha256, results_sha256) =
+        round_results(state, &loaded, &spec, &r).await?;
+    crypto::for_caller(caller.role, &state.sealer, award, &mut results);
+    Ok((r, results, inputs_sha256, results_sha256))
+}
+
+pub async fn results(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, round)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let (r, results, inputs_sha256, results_sha256) =
+        computed(&state, &caller, &award, &round).await?;
+    Ok(Json(
+        json!({ "round": round, "status": r.status, "stored_results_sha256": r.results_sha256, "results_sha256": results_sha256, "inputs_sha256": inputs_sha256, "shortfalls": r.shortfalls, "results": results }),
+    ))
+}
+
+pub async fn results_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, round)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let (r, results, _, _) = computed(&state, &caller, &award, &round).await?;
+    let advanced: Vec<&str> = r
+        .advanced
+        .iter()
+        .flatten()
+        .map(|a| a.application.as_str())
+        .collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut write = |row: &[&str]| {
+        w.write_record(row)
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    };
+    write(&[
+        "category",
+        "rank",
+        "application",
+        "score",
+        "judges",
+        "tied",
+        "advanced",
+        "status",
+    ])?;
+    let s = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    for c in results["categories"].as_array().into_iter().flatten() {
+        for p in c["ranking"].as_array().into_iter().flatten() {
+            let app = s(&p["application"]);
+            write(&[
+                &s(&c["category"]),
+                &s(&p["rank"]),
+                &app,
+                &s(&p["score"]),
+                &s(&p["judges"]),
+                &s(&p["tied"]),
+                if r.advanced.is_none() {
+                    ""
+                } else if advanced.contains(&app.as_str()) {
+                    "true"
+                } else {
+                    "false"
+                },
+                "scored",
+            ])?;
+        }
+        for u in c["unscored"].as_array().into_iter().flatten() {
+            write(&[
+                &s(&c["category"]),
+                "",
+                &s(&u["application"]),
+                "",
+                "",
+                "",
+                "",
+                &format!("unscored: {}", s(&u["reason"])),
+            ])?;
+        }
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response())
+}

@@ -1,0 +1,54 @@
+//! A judge's one place to see their work: across every award and round, what is assigned,
+//! what is marked, what is still due, and when the round closes.
+
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+
+use crate::server::AppState;
+use crate::server::auth::Caller;
+use crate::server::error::ApiError;
+use crate::server::records::{Role, RoundRecord, RoundStatus};
+use crate::store::{Tree, prefix, scan_json};
+
+pub async fn work(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Judge])?;
+    let judge = caller
+        .subject
+        .clone()
+        .ok_or_else(|| ApiError::Forbidden("this judge key names no judge".to_owned()))?;
+    let rounds: Vec<RoundRecord> = scan_json(state.store.as_ref(), Tree::Rounds, b"")?;
+    let mut out = Vec::new();
+    for r in rounds {
+        let Some(assigned) = r.assignments.get(&judge) else {
+            continue;
+        };
+        let marked: Vec<String> = state
+            .store
+            .scan(
+                Tree::RoundMarks,
+                &prefix(&[r.award.as_bytes(), r.round.as_bytes()]),
+            )?
+            .into_iter()
+            .filter_map(|(k, _)| {
+                let parts: Vec<&[u8]> = k.split(|b| *b == 0).collect();
+                (parts.len() == 4 && parts[3] == judge.as_bytes())
+                    .then(|| String::from_utf8_lossy(parts[2]).into_owned())
+            })
+            .collect();
+        let due: Vec<&String> = assigned.iter().filter(|a| !marked.contains(a)).collect();
+        let loaded = state.loaded(&r.award, r.version).await?;
+        let closes = loaded
+            .award
+            .judging_rounds()
+            .into_iter()
+            .find(|s| s.id == r.round)
+            .and_then(|s| s.closes);
+        out.push(json!({
+            "award": r.award, "round": r.round, "status": r.status,
+            "closes": closes,
+            "assigned": assigned, "marked": marked, "due": if r.status == RoundStatus::Open { json!(due) } else { json!([]) },
+        }));
+    }
+    Ok(Json(json!({ "judge": judge, "rounds": out })))
+}
