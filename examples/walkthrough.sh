@@ -40,15 +40,19 @@ curl -sf -X POST "${auth[@]}" "$a/open" | json 'd["state"]'
 
 step "an applicant key; the 2023 call closed long ago, so an application is refused (409)"
 applicant=$(curl -sf -X POST "${auth[@]}" -d '{"role": "applicant", "label": "walkthrough"}' "$url/v1/keys" | json 'd["key"]')
-python3 -c "import json; print(json.dumps(json.load(open('$example/applications.json'))[0]))" > "$data/app.json"
+python3 -c "import json; a=json.load(open('$example/applications.json'))[0]; del a['id']; print(json.dumps(a))" > "$data/app.json"
 curl -s -X POST -H "Authorization: Bearer $applicant" --data-binary @"$data/app.json" "$a/applications" | json 'd["status"], d["detail"]'
 
 step "reschedule the call to close in 30 days, for a rehearsal (the reason is audited)"
 closes=$(date -u -d '+30 days' +%Y-%m-%dT18:00:00)
 curl -sf -X POST "${auth[@]}" -d "{\"closes\": \"$closes\", \"reason\": \"a rehearsal of the 2023 call\"}" "$a/timeline" | json 'd["schedule"]'
 
-step "the example applications, and each one's eligibility"
-python3 - "$a" "$applicant" "$example" <<'EOF'
+step "an applicant's own application (the server names it), then a portal's (an integrator key, its own ids)"
+mine=$(curl -sf -X POST -H "Authorization: Bearer $applicant" --data-binary @"$data/app.json" "$a/applications" | json 'd["id"]')
+echo "$mine"
+curl -sf -X POST -H "Authorization: Bearer $applicant" "$a/applications/$mine/withdraw" | json 'd["status"]'
+portal=$(curl -sf -X POST "${auth[@]}" -d '{"role": "integrator", "label": "a partner portal"}' "$url/v1/keys" | json 'd["key"]')
+python3 - "$a" "$portal" "$example" <<'EOF'
 import collections, json, sys, urllib.request
 base, key, example = sys.argv[1:]
 seen = collections.Counter()
@@ -149,8 +153,8 @@ curl -sf -X POST "${auth[@]}" "$a/results/publish" | json 'd["published"]'
 curl -sf "${auth[@]}" -D "$data/headers" "$a/results.csv" | head -8
 grep -i '^laurel-' "$data/headers"
 
-step "an applicant reads their outcome"
-curl -sf -H "Authorization: Bearer $applicant" "$a/applications/app-001/outcome" | json 'd'
+step "the portal reads an applicant's outcome"
+curl -sf -H "Authorization: Bearer $portal" "$a/applications/app-001/outcome" | json 'd'
 
 step "the audit chain, and a backup restored into a new data folder"
 curl -sf "${auth[@]}" "$url/v1/audit/verify" | json 'd'

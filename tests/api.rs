@@ -29,11 +29,19 @@ struct Setup {
     keys: Vec<(&'static str, String)>,
     other_applicant: String,
     spare_key_id: String,
+    /// The id the server gave the applicant's application.
+    app_id: String,
 }
 
 fn setup() -> Setup {
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path(), &root().join("rubrics"));
+    // The matrix presents a bad key to every route: let all those failures through.
+    let server = Server::start_full(
+        data.path(),
+        &root().join("rubrics"),
+        &[],
+        &["--auth-failures-allowed", "100000"],
+    );
     let admin = server.admin().to_owned();
     assert_eq!(
         server
@@ -42,16 +50,24 @@ fn setup() -> Setup {
         200
     );
     let applicant = server.key("applicant", None);
-    assert_eq!(
-        server
-            .post(
-                &format!("/v1/awards/{AWARD}/applications"),
-                &applicant,
-                &app("app-001")
-            )
-            .0,
-        201
+    // Applicants do not name applications; the server does.
+    let (status, v) = server.post(
+        &format!("/v1/awards/{AWARD}/applications"),
+        &applicant,
+        &app("app-001"),
     );
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(v["errors"][0]["pointer"], "/id", "{v}");
+    let mut unnamed = app("app-001");
+    unnamed.as_object_mut().unwrap().remove("id");
+    let (status, v) = server.post(
+        &format!("/v1/awards/{AWARD}/applications"),
+        &applicant,
+        &unnamed,
+    );
+    assert_eq!(status, 201, "{v}");
+    let app_id = v["id"].as_str().unwrap().to_owned();
+    assert!(app_id.starts_with("a-") && app_id.len() == 18, "{app_id}");
     let keys = vec![
         ("admin", admin.clone()),
         ("judge", server.key("judge", Some("judge-kim"))),
@@ -71,17 +87,20 @@ fn setup() -> Setup {
         keys,
         other_applicant,
         spare_key_id: spare["id"].as_str().unwrap().to_owned(),
+        app_id,
     }
 }
 
 fn fill(path: &str, s: &Setup) -> String {
     path.replace("{award}", AWARD)
-        .replace("{application}", "app-001")
+        .replace("{application}", &s.app_id)
         .replace("{judge}", "judge-kim")
         .replace("{round}", "expert")
         .replace("{version}", "1")
         .replace("{key}", &s.spare_key_id)
         .replace("{sha256}", &"0".repeat(64))
+        .replace("{endpoint}", "ep_0000000000000000")
+        .replace("{message}", "msg_000000000000000000000000")
 }
 
 #[test]
@@ -124,12 +143,37 @@ fn every_route_answers_401_without_a_key_and_403_to_roles_it_does_not_allow() {
                     continue;
                 }
                 let (status, v) = s.server.call(&m, &url, Some(key), body);
-                assert_eq!(status, 403, "{m} {url} as {role}: {v}");
+                if roles.contains("owner") && url.contains(&s.app_id) {
+                    // A submitter who is not the owner is told nothing exists.
+                    assert!([403, 404].contains(&status), "{m} {url} as {role}: {v}");
+                } else {
+                    assert_eq!(status, 403, "{m} {url} as {role}: {v}");
+                }
                 assert!(v["detail"].is_string());
             }
             if allowed.contains(&"owner") {
+                // Another applicant's records answer as if they did not exist.
                 let (status, v) = s.server.call(&m, &url, Some(&s.other_applicant), body);
-                assert_eq!(status, 403, "{m} {url} as another applicant: {v}");
+                assert!(
+                    [403, 404].contains(&status),
+                    "{m} {url} as another applicant: {v}"
+                );
+                if url.contains(&s.app_id) {
+                    assert_eq!(status, 404, "{m} {url} as another applicant: {v}");
+                    let (_, missing) = s.server.call(
+                        &m,
+                        &url.replace(&s.app_id, "a-0000000000000000"),
+                        Some(&s.other_applicant),
+                        body,
+                    );
+                    assert_eq!(
+                        v["detail"],
+                        missing["detail"]
+                            .as_str()
+                            .unwrap()
+                            .replace("a-0000000000000000", &s.app_id)
+                    );
+                }
             }
             checked += 1;
         }
@@ -227,7 +271,7 @@ fn errors_are_problem_json_with_located_diagnostics() {
             .post(
                 &format!("/v1/awards/{AWARD}/applications"),
                 &admin,
-                &app("app-001")
+                &app(&s.app_id)
             )
             .0,
         409
@@ -311,4 +355,58 @@ fn the_served_openapi_document_is_the_committed_one() {
     assert_eq!(served["openapi"], "3.1.0");
     let (_, version) = s.server.call("GET", "/v1/version", None, None);
     assert_eq!(version["api"], "v1");
+}
+
+/// The raw status and `Retry-After` of a request with a bearer key.
+fn attempt(server: &Server, key: &str) -> (u16, Option<u64>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let r = agent
+        .get(&format!("{}/v1/awards", server.url))
+        .header("Authorization", &format!("Bearer {key}"))
+        .call()
+        .unwrap();
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().parse().unwrap());
+    (r.status().as_u16(), retry)
+}
+
+#[test]
+fn guessed_keys_are_slowed_down_with_growing_delays() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    // Five free failures, then each failure blocks the address: 1 s, then 2 s.
+    for i in 0..5 {
+        assert_eq!(attempt(&server, &format!("lk_guess{i}")), (401, None));
+    }
+    assert_eq!(attempt(&server, "lk_guess5").0, 401);
+    let (status, retry) = attempt(&server, "lk_guess6");
+    assert_eq!(status, 429, "blocked after the sixth failure");
+    assert_eq!(retry, Some(1));
+    // While blocked, even a good key waits: nothing is checked.
+    assert_eq!(attempt(&server, &admin).0, 429);
+    let (_, v) = server.call("GET", "/v1/awards", Some("lk_guess7"), None);
+    assert_eq!(v["type"], "https://laurel.dev/problems/too-many-requests");
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    assert_eq!(attempt(&server, "lk_guess8").0, 401);
+    assert_eq!(
+        attempt(&server, "lk_guess9"),
+        (429, Some(2)),
+        "the delay doubled"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2_100));
+    assert_eq!(
+        attempt(&server, &admin).0,
+        200,
+        "a good key passes once the block ends"
+    );
+    // Requests without any key are not guesses, and are never blocked.
+    for _ in 0..20 {
+        assert_eq!(server.call("GET", "/v1/awards", None, None).0, 401);
+    }
 }

@@ -25,7 +25,7 @@ fn acknowledged_writes_survive_sigkill() {
             .0,
         200
     );
-    let applicant = server.key("applicant", None);
+    let applicant = server.key("integrator", None);
     let apps: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(
             root().join("examples/seoul-smart-city-prize-2023/applications.json"),

@@ -112,7 +112,7 @@ fn racing_writes_never_lose_an_acknowledged_write() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), &root().join("rubrics"));
     open(&server, SEOUL);
-    let applicants: Vec<String> = (0..20).map(|_| server.key("applicant", None)).collect();
+    let applicants: Vec<String> = (0..20).map(|_| server.key("integrator", None)).collect();
     let template = seoul_apps()[0].clone();
     // Twenty applicants post the same application id at once: one creates it, the others are
     // told it exists; nobody's acknowledged application is replaced.
@@ -252,8 +252,8 @@ fn nothing_personal_is_stored_or_shown_in_clear() {
     let admin = server.admin().to_owned();
     open(&server, CIVIC);
     open(&server, SEOUL);
-    let owner = server.key("applicant", None);
-    let other = server.key("applicant", None);
+    let owner = server.key("integrator", None);
+    let other = server.key("integrator", None);
     let auditor = server.key("auditor", None);
     let integrator = server.key("integrator", None);
     // Civic Tech: six team members fail the team-size rule, which reads the members' names
@@ -348,7 +348,7 @@ fn the_audit_chain_covers_the_data_and_finds_a_rollback() {
     let server = Server::start(data.path(), &root().join("rubrics"));
     let admin = server.admin().to_owned();
     open(&server, SEOUL);
-    let applicant = server.key("applicant", None);
+    let applicant = server.key("integrator", None);
     submit(&server, &applicant, &seoul_apps()[..3]);
     server.stop();
     let copy = tempfile::tempdir().unwrap();
@@ -430,7 +430,7 @@ fn a_damaged_folder_is_salvaged_as_far_as_the_chain_vouches() {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), &root().join("rubrics"));
     open(&server, SEOUL);
-    let applicant = server.key("applicant", None);
+    let applicant = server.key("integrator", None);
     submit(&server, &applicant, &seoul_apps()[..10]);
     server.stop();
     // Damage the database: its header, where sled reads its own layout from.
@@ -466,7 +466,7 @@ fn import_refuses_forged_exports_and_needs_the_old_key() {
     let server = Server::start(data.path(), &root().join("rubrics"));
     let admin = server.admin().to_owned();
     open(&server, SEOUL);
-    let applicant = server.key("applicant", None);
+    let applicant = server.key("integrator", None);
     submit(&server, &applicant, &seoul_apps()[..4]);
     let (status, export) = server.get(&format!("/v1/awards/{SEOUL}/export"), &admin);
     assert_eq!(status, 200);
@@ -689,7 +689,7 @@ fn the_data_key_is_kept_apart_from_the_data_and_can_be_rotated() {
     );
     server.admin = Some(admin.clone());
     open(&server, SEOUL);
-    let applicant = server.key("applicant", None);
+    let applicant = server.key("integrator", None);
     assert_eq!(
         server
             .post(
@@ -744,7 +744,7 @@ fn conflicts_of_interest_hold_on_every_route() {
     let server = Server::start(data.path(), &root().join("rubrics"));
     let admin = server.admin().to_owned();
     open(&server, SEOUL);
-    let applicant = server.key("applicant", None);
+    let applicant = server.key("integrator", None);
     submit(&server, &applicant, &seoul_apps()[..10]);
     let judges: Value = serde_json::from_str(
         &std::fs::read_to_string(root().join("examples/seoul-smart-city-prize-2023/judges.json"))

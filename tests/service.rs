@@ -65,7 +65,7 @@ fn run_prize(server: &Server) {
             .0,
         200
     );
-    let applicant = server.key("applicant", None);
+    let applicant = server.key("integrator", None);
     let expected_eligibility: BTreeMap<String, String> = {
         let mut r = csv::Reader::from_path(
             root().join("examples/seoul-smart-city-prize-2023/expected/eligibility.csv"),
@@ -256,7 +256,8 @@ fn the_seoul_prize_runs_its_whole_life_over_http() {
         server
             .get(&format!("/v1/awards/{AWARD}/applications/{other}"), &kim)
             .0,
-        403
+        404,
+        "an application not assigned to the judge is, to them, not there"
     );
     assert_eq!(
         server

@@ -98,27 +98,7 @@ enum Command {
         seed: u64,
     },
     /// Serve the HTTP API, with embedded storage in a local folder and the shipped rubrics.
-    Serve {
-        /// The data folder (created if missing); the data key is kept outside it (see `--key-file`).
-        #[arg(long, default_value = "laurel-data")]
-        data: PathBuf,
-        /// The address to listen on (`127.0.0.1:0` picks a free port).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: String,
-        /// Rubrics installed on start (each folder with an award.json).
-        #[arg(long, default_value = "rubrics")]
-        rubrics: PathBuf,
-        /// The longest the plugin work of one request may take, in milliseconds: past it, its
-        /// remaining plugin calls fail at once and it is answered with their errors.
-        #[arg(long, default_value_t = 10_000)]
-        plugin_deadline_ms: u64,
-        #[command(flatten)]
-        key: data_key::KeyArgs,
-        /// Take this instant (RFC 3339) as now for award timelines: to rehearse a call, or in
-        /// tests. The system clock by default.
-        #[arg(long)]
-        now: Option<String>,
-    },
+    Serve(serve::ServeArgs),
     /// Drive a server's judging rounds: judges, open, recusals, close, corrections, advancement.
     Rounds {
         #[command(subcommand)]
@@ -231,21 +211,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Schema { award, out, check } => {
             schema::run(award.as_deref(), out.as_deref(), check)
         }
-        Command::Serve {
-            data,
-            listen,
-            rubrics,
-            plugin_deadline_ms,
-            key,
-            now,
-        } => serve::run(
-            &data,
-            &listen,
-            &rubrics,
-            std::time::Duration::from_millis(plugin_deadline_ms),
-            &key,
-            now.as_deref(),
-        ),
+        Command::Serve(args) => serve::run(&args),
         Command::Audit {
             command: AuditCommand::Verify { data, head },
         } => audit::verify(&data, head.as_deref()),

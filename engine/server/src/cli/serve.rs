@@ -1,7 +1,7 @@
 //! `laurel serve`: the HTTP API over sled in a local folder, with the shipped rubrics.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -11,15 +11,70 @@ use super::EXIT_OK;
 use crate::server::{AppState, bootstrap_admin, install_rubrics, router};
 use crate::store::SledStore;
 
-pub fn run(
-    data: &Path,
-    listen: &str,
-    rubrics: &Path,
-    plugin_deadline: std::time::Duration,
-    key: &super::data_key::KeyArgs,
-    now: Option<&str>,
-) -> anyhow::Result<ExitCode> {
+/// `laurel serve`'s options.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// The data folder (created if missing); the data key is kept outside it (see `--key-file`).
+    #[arg(long, default_value = "laurel-data")]
+    data: PathBuf,
+    /// The address to listen on (`127.0.0.1:0` picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Rubrics installed on start (each folder with an award.json).
+    #[arg(long, default_value = "rubrics")]
+    rubrics: PathBuf,
+    /// The longest the plugin work of one request may take, in milliseconds: past it, its
+    /// remaining plugin calls fail at once and it is answered with their errors.
+    #[arg(long, default_value_t = 10_000)]
+    plugin_deadline_ms: u64,
+    #[command(flatten)]
+    key: super::data_key::KeyArgs,
+    /// Take this instant (RFC 3339) as now for award timelines: to rehearse a call, or in
+    /// tests. The system clock by default.
+    #[arg(long)]
+    now: Option<String>,
+    /// Failed authentications a client address may make before each further one blocks it
+    /// for a growing delay (1 s, 2 s, 4 s, ... up to 15 minutes; answered 429 with
+    /// `Retry-After`). Failures are forgotten after 15 minutes.
+    #[arg(long, default_value_t = 5)]
+    auth_failures_allowed: u32,
+    /// The waits before each retry of a webhook that failed (`ms`, `s`, `m`, `h`); after the
+    /// last, the message is marked failed and can be redelivered by hand. Standard Webhooks'
+    /// schedule by default, about a day in all.
+    #[arg(long, default_value = "5s,5m,30m,2h,5h,10h,10h")]
+    webhook_retries: String,
+    /// How long one webhook attempt may take, in milliseconds.
+    #[arg(long, default_value_t = 10_000)]
+    webhook_timeout_ms: u64,
+    /// Let webhook endpoints be on loopback or private addresses (refused by default, so
+    /// that an endpoint cannot reach services inside the server's network).
+    #[arg(long)]
+    webhooks_to_private_addresses: bool,
+}
+
+pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let ServeArgs {
+        data,
+        listen,
+        rubrics,
+        plugin_deadline_ms,
+        key,
+        now,
+        auth_failures_allowed,
+        webhook_retries,
+        webhook_timeout_ms,
+        webhooks_to_private_addresses,
+    } = args;
+    let delivery = std::sync::Arc::new(crate::server::outbox::Delivery {
+        schedule: crate::server::outbox::parse_schedule(webhook_retries)
+            .map_err(|e| anyhow::anyhow!("`--webhook-retries`: {e}"))?,
+        timeout: std::time::Duration::from_millis(*webhook_timeout_ms),
+        ..Default::default()
+    });
+    let (data, rubrics) = (data.as_path(), rubrics.as_path());
+    let plugin_deadline = std::time::Duration::from_millis(*plugin_deadline_ms);
     let clock = now
+        .as_deref()
         .map(|t| {
             chrono::DateTime::parse_from_rfc3339(t)
                 .map(|t| t.to_utc())
@@ -45,6 +100,8 @@ pub fn run(
     let mut state = AppState::new(store, sealer);
     state.plugin_deadline = plugin_deadline;
     state.clock = clock;
+    state.throttle = Arc::new(crate::server::Throttle::new(*auth_failures_allowed));
+    state.webhooks_to_private = *webhooks_to_private_addresses;
     if let Some(c) = clock {
         println!("laurel: award timelines read the clock as {c}");
     }
@@ -61,6 +118,8 @@ pub fn run(
         let local = listener.local_addr()?;
         println!("laurel: data in {}", data.display());
         println!("laurel: listening on http://{local}");
+        // The outbox worker: webhooks committed before a crash are sent after the restart.
+        tokio::spawn(crate::server::outbox::run(state.clone(), delivery));
         crate::server::listen::serve(listener, router(state), shutdown()).await?;
         println!("laurel: stopped");
         Ok::<_, anyhow::Error>(())

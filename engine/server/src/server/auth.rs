@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::AppState;
 use super::error::ApiError;
 use super::records::{KeyRecord, Role};
+use super::throttle::retry_after;
 use crate::store::{Tree, get_json};
 
 /// Who is calling.
@@ -91,6 +92,52 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        if !parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+        {
+            // No credential, no guess: nothing to count or block.
+            return from_key(parts, state);
+        }
+        let client = client_of(parts);
+        let started = std::time::Instant::now();
+        if let Some(wait) = state.throttle.blocked(&client, started) {
+            return Err(too_many(wait));
+        }
+        let caller = from_key(parts, state);
+        if let Err(ApiError::Unauthorized(_)) = &caller
+            && let Some(wait) = state.throttle.failed(&client, started)
+        {
+            tracing::warn!(client = %client, "authentication failures: blocked for {wait:?}");
+        }
+        caller
+    }
+}
+
+/// The client's address, as the connection gave it (`unknown` in tests without one).
+pub fn client_of(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ClientAddr>()
+        .map_or_else(|| "unknown".to_owned(), |a| a.0.to_string())
+}
+
+/// The address of the connection a request came on.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+fn too_many(wait: std::time::Duration) -> ApiError {
+    let seconds = retry_after(wait);
+    ApiError::TooManyRequests {
+        detail: format!(
+            "too many failed attempts from this address: try again in {seconds} seconds"
+        ),
+        retry_after: seconds,
+    }
+}
+
+fn from_key(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
+    {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)

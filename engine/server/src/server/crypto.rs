@@ -111,6 +111,11 @@ impl Sealer {
         self.open(aad, blob)
     }
 
+    /// Seals `value` for the place `aad` names.
+    pub fn seal_value(&self, aad: &str, value: &Value) -> Value {
+        self.seal(aad, value)
+    }
+
     fn seal(&self, aad: &str, value: &Value) -> Value {
         let mut nonce = [0u8; 24];
         if getrandom::fill(&mut nonce).is_err() {

@@ -26,6 +26,13 @@ pub enum ApiError {
     },
     /// 500: something broke on our side.
     Internal(String),
+    /// 429: too many failed attempts from this client; try again after the seconds given.
+    TooManyRequests {
+        /// Why.
+        detail: String,
+        /// Seconds to wait (`Retry-After`).
+        retry_after: u64,
+    },
     /// 503: the server is too busy now; try again after a second.
     Unavailable(String),
     /// 409 with a report: the change needs to be confirmed, knowing what it changes.
@@ -135,6 +142,21 @@ impl IntoResponse for ApiError {
                     header::CONTENT_TYPE,
                     HeaderValue::from_static("application/problem+json"),
                 );
+                r
+            }
+            ApiError::TooManyRequests {
+                detail,
+                retry_after,
+            } => {
+                let mut r = problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too-many-requests",
+                    "Too many failed attempts",
+                    detail,
+                    None,
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
                 r
             }
             ApiError::Unavailable(d) => {

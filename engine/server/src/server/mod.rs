@@ -5,15 +5,20 @@
 //! its audit record and makes it durable before the response.
 
 mod auth;
+pub use auth::ClientAddr;
 mod body;
 pub mod crypto;
 mod error;
 mod guard;
 pub mod listen;
 mod openapi;
+pub mod outbox;
 pub mod records;
 mod routes;
+mod throttle;
+mod webhooks;
 pub use routes::backup_types as routes_backup;
+pub use throttle::Throttle;
 pub mod tx;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -75,6 +80,10 @@ pub struct AppState {
     /// A fixed time the server takes as now for the award timeline (tests and rehearsals);
     /// the system clock when `None`.
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
+    /// Failed authentications by client.
+    pub throttle: Arc<throttle::Throttle>,
+    /// Whether webhook endpoints may be on loopback or private addresses.
+    pub webhooks_to_private: bool,
 }
 
 impl std::fmt::Debug for AppState {
@@ -92,6 +101,8 @@ impl AppState {
             cache: Arc::default(),
             plugin_deadline: PLUGIN_DEADLINE,
             clock: None,
+            throttle: Arc::default(),
+            webhooks_to_private: false,
         }
     }
 

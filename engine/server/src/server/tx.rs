@@ -51,6 +51,11 @@ impl<'a> Tx<'a> {
         Ok(absent)
     }
 
+    /// The store, for reads that are no condition of the commit.
+    pub fn store(&self) -> &'a dyn Store {
+        self.store
+    }
+
     /// Sets `key` to `value`.
     pub fn put<T: Serialize>(&mut self, tree: Tree, key: Vec<u8>, value: &T) {
         self.batch.put(tree, key, json(value));

@@ -45,11 +45,17 @@ pub enum Tree {
     /// `award \0 sequence (u64 BE)` -> an audit record of another server, kept when an award
     /// was imported from it.
     History,
+    /// `award \0 endpoint` -> a webhook endpoint.
+    Webhooks,
+    /// `message` -> a message waiting to be delivered (the durable outbox).
+    Outbox,
+    /// `award \0 endpoint \0 message` -> a message delivered, or given up on, with its attempts.
+    Deliveries,
 }
 
 impl Tree {
     /// Every tree.
-    pub const ALL: [Tree; 12] = [
+    pub const ALL: [Tree; 15] = [
         Tree::Awards,
         Tree::Versions,
         Tree::Applications,
@@ -62,6 +68,9 @@ impl Tree {
         Tree::RoundMarks,
         Tree::Meta,
         Tree::History,
+        Tree::Webhooks,
+        Tree::Outbox,
+        Tree::Deliveries,
     ];
 
     /// The tree's name on disk and in audit records.
@@ -79,6 +88,9 @@ impl Tree {
             Tree::RoundMarks => "round_marks",
             Tree::Meta => "meta",
             Tree::History => "history",
+            Tree::Webhooks => "webhooks",
+            Tree::Outbox => "outbox",
+            Tree::Deliveries => "deliveries",
         }
     }
 

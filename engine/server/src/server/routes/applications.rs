@@ -94,6 +94,33 @@ async fn checked(
     }
 }
 
+/// Gives an applicant's new application its id: random, so that no answer to an applicant
+/// can tell whether someone else's application exists. Administrators and integrators (who
+/// import, or number applications in their own portals) may name theirs.
+fn name_by_server(value: &mut Value, text: &str) -> Result<(), ApiError> {
+    let Some(fields) = value.as_object_mut() else {
+        return Ok(()); // the checker reports the shape
+    };
+    if fields.contains_key("id") {
+        let mut d: laurel::Diagnostics = std::iter::once(laurel::Diagnostic::error(
+            laurel::Code::Schema,
+            "/id",
+            "applicants do not name applications: leave out `id`, and the server gives one",
+        ))
+        .collect();
+        d.locate_in(text);
+        return Err(ApiError::Invalid {
+            title: "The application is invalid".to_owned(),
+            diagnostics: d.into_iter().collect(),
+        });
+    }
+    fields.insert(
+        "id".to_owned(),
+        Value::String(crate::server::webhooks::random_id("a-", 8)?),
+    );
+    Ok(())
+}
+
 fn app_key(award: &str, app: &str) -> Vec<u8> {
     key(&[award.as_bytes(), app.as_bytes()])
 }
@@ -145,6 +172,23 @@ async fn store_application(
         app_key(loaded.award.id.as_str(), app.id.as_str()),
         &record,
     );
+    let award_id = loaded.award.id.as_str();
+    if action == "application.submit" {
+        crate::server::webhooks::emit(
+            &mut tx,
+            award_id,
+            "application.submitted",
+            &record.updated_at,
+            json!({ "application": app.id, "category": app.category, "version": loaded.version }),
+        )?;
+    }
+    crate::server::webhooks::emit(
+        &mut tx,
+        award_id,
+        "eligibility.decided",
+        &record.updated_at,
+        json!({ "application": app.id, "status": decision.status, "by": "rules" }),
+    )?;
     tx.commit(caller.audit(
         action,
         format!("{}/{}", loaded.award.id, app.id),
@@ -164,7 +208,10 @@ pub async fn submit(
     caller.require(SUBMITTERS)?;
     let loaded = open_award(&state, &award).await?;
     let text = body::text(&bytes)?;
-    let value: Value = body::json(&bytes)?;
+    let mut value: Value = body::json(&bytes)?;
+    if caller.role == Role::Applicant {
+        name_by_server(&mut value, text)?;
+    }
     let (app, unchecked) = checked(&state, &loaded, text, value).await?;
     // Creating what exists is a conflict, never a replacement, however many race.
     let mut tx = Tx::new(&state);
@@ -205,7 +252,7 @@ fn load_application(
         Tree::Applications,
         &app_key(award, id),
     )?
-    .ok_or_else(|| ApiError::NotFound(format!("no application `{id}` in award `{award}`")))
+    .ok_or_else(|| unknown(award, id))
 }
 
 fn owns(caller: &Caller, record: &ApplicationRecord) -> bool {
@@ -222,9 +269,8 @@ pub async fn update(
     let mut tx = Tx::new(&state);
     let record = load_for_update(&mut tx, &award, &id)?;
     if !owns(&caller, &record) {
-        return Err(ApiError::Forbidden(
-            "only its submitter or an administrator may change an application".to_owned(),
-        ));
+        // As if it did not exist: no answer tells one applicant of another's records.
+        return Err(unknown(&award, &id));
     }
     if record.status == ApplicationStatus::Withdrawn {
         return Err(ApiError::Conflict(format!(
@@ -233,7 +279,13 @@ pub async fn update(
     }
     let loaded = open_award(&state, &award).await?;
     let text = body::text(&bytes)?;
-    let (app, unchecked) = checked(&state, &loaded, text, body::json(&bytes)?).await?;
+    let mut value: Value = body::json(&bytes)?;
+    if let Some(fields) = value.as_object_mut() {
+        fields
+            .entry("id")
+            .or_insert_with(|| Value::String(id.clone()));
+    }
+    let (app, unchecked) = checked(&state, &loaded, text, value).await?;
     if app.id.as_str() != id {
         return Err(ApiError::BadRequest(format!(
             "the body's id `{}` is not `{id}`",
@@ -264,9 +316,8 @@ pub async fn withdraw(
     let mut tx = Tx::new(&state);
     let mut record = load_for_update(&mut tx, &award, &id)?;
     if !owns(&caller, &record) {
-        return Err(ApiError::Forbidden(
-            "only its submitter or an administrator may withdraw an application".to_owned(),
-        ));
+        // As if it did not exist: no answer tells one applicant of another's records.
+        return Err(unknown(&award, &id));
     }
     if record.status == ApplicationStatus::Withdrawn {
         return Err(ApiError::Conflict(format!(
@@ -393,7 +444,12 @@ pub async fn get(
     view(&state, &caller, &record, &assignment)
         .await?
         .map(Json)
-        .ok_or_else(|| ApiError::Forbidden(format!("this key may not see application `{id}`")))
+        .ok_or_else(|| unknown(&award, &id))
+}
+
+/// The answer about an application that does not exist, or that the caller may not see.
+fn unknown(award: &str, id: &str) -> ApiError {
+    ApiError::NotFound(format!("no application `{id}` in award `{award}`"))
 }
 
 /// An administrator's decision on an application that needs review.
@@ -428,6 +484,13 @@ pub async fn review(
     });
     record.updated_at = now();
     tx.put(Tree::Applications, app_key(&award, &id), &record);
+    crate::server::webhooks::emit(
+        &mut tx,
+        &award,
+        "eligibility.decided",
+        &record.updated_at,
+        json!({ "application": id, "status": if r.eligible { "eligible" } else { "ineligible" }, "by": "review" }),
+    )?;
     tx.commit(caller.audit(
         "application.review",
         format!("{award}/{id}"),

@@ -15,6 +15,7 @@ mod results;
 mod round_marks;
 mod rounds;
 mod system;
+mod webhooks;
 mod work;
 
 use axum::Router;
@@ -28,6 +29,7 @@ pub use evaluate::EvaluateRequest;
 pub use keys::NewKey;
 pub use round_marks::RoundMarks;
 pub use rounds::{AdvanceBody, ManualAssignment, OpenRound, RecusalBody, RemovalBody};
+pub use webhooks::NewEndpoint;
 
 /// The largest export an import accepts.
 pub const IMPORT_LIMIT: usize = 256 << 20;
@@ -137,6 +139,22 @@ pub fn routes() -> Router<AppState> {
             get(round_marks::view),
         )
         .route("/v1/me/work", get(work::work))
+        .route(
+            "/v1/awards/{award}/webhooks",
+            post(webhooks::create).get(webhooks::list),
+        )
+        .route(
+            "/v1/awards/{award}/webhooks/{endpoint}/disable",
+            post(webhooks::disable),
+        )
+        .route(
+            "/v1/awards/{award}/webhooks/{endpoint}/deliveries",
+            get(webhooks::deliveries),
+        )
+        .route(
+            "/v1/awards/{award}/webhooks/{endpoint}/deliveries/{message}/redeliver",
+            post(webhooks::redeliver),
+        )
         .route("/v1/evaluate", post(evaluate::evaluate))
         .route("/v1/audit", get(audit::list))
         .route("/v1/audit/verify", get(audit::verify))

@@ -425,6 +425,13 @@ pub async fn publish(
     };
     record.published = Some(published.clone());
     tx.put(Tree::Awards, award.as_bytes().to_vec(), &record);
+    crate::server::webhooks::emit(
+        &mut tx,
+        &award,
+        "results.published",
+        &published.at,
+        json!({ "results_sha256": published.results_sha256, "seq": published.seq }),
+    )?;
     tx.commit(caller.audit(
         "results.publish",
         award.clone(),
@@ -448,8 +455,9 @@ pub async fn outcome(
     )?
     .ok_or_else(|| ApiError::NotFound(format!("no application `{id}` in award `{award}`")))?;
     if caller.role != Role::Admin && app.owner != caller.key {
-        return Err(ApiError::Forbidden(format!(
-            "this key may not see application `{id}`"
+        // As if it did not exist: no answer tells one applicant of another's records.
+        return Err(ApiError::NotFound(format!(
+            "no application `{id}` in award `{award}`"
         )));
     }
     let record = load_award(&state, &award)?;

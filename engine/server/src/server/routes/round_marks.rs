@@ -111,6 +111,13 @@ fn check_and_store(
     tx.read::<laurel::Judge>(Tree::Judges, &key(&[award.as_bytes(), judge.as_bytes()]))?;
     let before: Option<laurel::Evaluation> = tx.read(Tree::RoundMarks, &k)?;
     tx.put(Tree::RoundMarks, k, &evaluation);
+    crate::server::webhooks::emit(
+        &mut tx,
+        award,
+        "marks.submitted",
+        &crate::store::now(),
+        json!({ "round": round, "application": app, "judge": judge, "correction": reason.is_some() }),
+    )?;
     tx.commit(caller.audit(
         action,
         format!("{award}/{round}/{app}/{judge}"),

@@ -93,6 +93,20 @@ fn save_round(
     detail: Value,
 ) -> Result<(), ApiError> {
     tx.put(Tree::Rounds, round_key(&r.award, &r.round), r);
+    let event = match action {
+        "round.open" => Some("round.opened"),
+        "round.close" => Some("round.closed"),
+        _ => None,
+    };
+    if let Some(event) = event {
+        crate::server::webhooks::emit(
+            &mut tx,
+            &r.award,
+            event,
+            &now(),
+            json!({ "round": r.round, "entrants": r.entrants.len(), "results_sha256": r.results_sha256 }),
+        )?;
+    }
     tx.commit(caller.audit(action, format!("{}/{}", r.award, r.round), detail))?;
     Ok(())
 }

@@ -1,0 +1,272 @@
+//! The outbox worker: sends what the outbox holds, retrying with backoff. A message is leased
+//! (a conditional commit) before it is sent, so two workers never send it at once, and its
+//! attempt is recorded after; a worker killed between the two leaves the lease to run out,
+//! and the message is sent again: at least once, always with the same `webhook-id`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+
+use super::AppState;
+use super::error::ApiError;
+use super::tx::Tx;
+use super::webhooks::{Attempt, Endpoint, Message, MessageState, endpoint_key, signature};
+use crate::store::{AuditEntry, Tree, get_json, json as to_json, key, scan_json};
+
+/// How deliveries are paced.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    /// The wait before each retry: the n-th failure waits the n-th (the last one ends it).
+    pub schedule: Vec<Duration>,
+    /// How long one attempt may take.
+    pub timeout: Duration,
+    /// How often the worker looks for due messages.
+    pub tick: Duration,
+}
+
+impl Default for Delivery {
+    /// Standard Webhooks' suggested schedule: about a day in all.
+    fn default() -> Self {
+        Self {
+            schedule: [5, 300, 1_800, 7_200, 18_000, 36_000, 36_000]
+                .into_iter()
+                .map(Duration::from_secs)
+                .collect(),
+            timeout: Duration::from_secs(10),
+            tick: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Reads `5s,5m,2h,250ms` as durations.
+pub fn parse_schedule(text: &str) -> Result<Vec<Duration>, String> {
+    text.split(',')
+        .map(|part| {
+            let part = part.trim();
+            let (n, unit) = part
+                .find(|c: char| !c.is_ascii_digit())
+                .map(|i| part.split_at(i))
+                .ok_or_else(|| format!("`{part}` has no unit (ms, s, m or h)"))?;
+            let n: u64 = n
+                .parse()
+                .map_err(|_| format!("`{part}` is not a number and a unit"))?;
+            Ok(match unit {
+                "ms" => Duration::from_millis(n),
+                "s" => Duration::from_secs(n),
+                "m" => Duration::from_secs(n * 60),
+                "h" => Duration::from_secs(n * 3_600),
+                other => return Err(format!("unknown unit `{other}` in `{part}`")),
+            })
+        })
+        .collect()
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn parse(t: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(t).ok().map(|t| t.to_utc())
+}
+
+/// Runs the worker until the process ends.
+pub async fn run(state: AppState, delivery: Arc<Delivery>) {
+    loop {
+        tokio::time::sleep(delivery.tick).await;
+        let due = match due_messages(&state) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!("outbox: {e:?}");
+                continue;
+            }
+        };
+        for m in due {
+            if let Err(e) = deliver_one(&state, &delivery, m).await {
+                tracing::warn!("outbox: {e:?}");
+            }
+        }
+    }
+}
+
+fn due_messages(state: &AppState) -> Result<Vec<Message>, ApiError> {
+    let now = Utc::now();
+    let all: Vec<Message> = scan_json(state.store.as_ref(), Tree::Outbox, b"")?;
+    Ok(all
+        .into_iter()
+        .filter(|m| parse(&m.next_attempt_at).is_none_or(|t| t <= now))
+        .filter(|m| {
+            m.leased_until
+                .as_deref()
+                .and_then(parse)
+                .is_none_or(|t| t <= now)
+        })
+        .collect())
+}
+
+fn system(action: &str, m: &Message, detail: serde_json::Value) -> AuditEntry {
+    AuditEntry {
+        actor: "system (outbox)".into(),
+        action: action.into(),
+        target: format!("{}/{}/{}", m.award, m.endpoint, m.id),
+        detail,
+    }
+}
+
+async fn deliver_one(
+    state: &AppState,
+    delivery: &Delivery,
+    message: Message,
+) -> Result<(), ApiError> {
+    // Lease it: only one worker gets past this commit.
+    let mut tx = Tx::new(state);
+    let Some(current) = tx.read::<Message>(Tree::Outbox, message.id.as_bytes())? else {
+        return Ok(());
+    };
+    let mut leased = current.clone();
+    let lease = delivery.timeout + Duration::from_secs(2);
+    leased.leased_until = Some(stamp(
+        Utc::now() + chrono::Duration::from_std(lease).unwrap_or_default(),
+    ));
+    tx.put(Tree::Outbox, leased.id.clone().into_bytes(), &leased);
+    if tx
+        .commit(system(
+            "outbox.lease",
+            &leased,
+            json!({ "attempt": leased.attempts.len() + 1 }),
+        ))
+        .is_err()
+    {
+        return Ok(()); // another worker has it
+    }
+    let endpoint: Option<Endpoint> = get_json(
+        state.store.as_ref(),
+        Tree::Webhooks,
+        &endpoint_key(&leased.award, &leased.endpoint),
+    )?;
+    let started = Instant::now();
+    let at = Utc::now();
+    let outcome = match endpoint.filter(|e| e.enabled) {
+        None => Err((None, "the endpoint was removed or disabled".to_owned())),
+        Some(e) => {
+            let secret = state
+                .sealer
+                .open_value(&e.secret)
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let (url, m, timeout) = (e.url.clone(), leased.clone(), delivery.timeout);
+            tokio::task::spawn_blocking(move || post(&url, &secret, &m, timeout))
+                .await
+                .unwrap_or_else(|e| Err((None, format!("the sender failed: {e}"))))
+        }
+    };
+    let attempt = Attempt {
+        at: stamp(at),
+        status: match &outcome {
+            Ok(s) => Some(*s),
+            Err((s, _)) => *s,
+        },
+        error: outcome.as_ref().err().map(|(_, e)| e.clone()),
+        ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    };
+    record(state, delivery, &leased, attempt, outcome.is_ok())
+}
+
+/// Records an attempt: done (moved to the delivery log), or due again after its backoff.
+fn record(
+    state: &AppState,
+    delivery: &Delivery,
+    leased: &Message,
+    attempt: Attempt,
+    ok: bool,
+) -> Result<(), ApiError> {
+    let mut tx = Tx::new(state);
+    // It must still be the one leased (a redelivery on demand may have reset it).
+    tx.read::<Message>(Tree::Outbox, leased.id.as_bytes())?;
+    let mut m = leased.clone();
+    m.leased_until = None;
+    m.attempts.push(attempt.clone());
+    let failures = m.attempts.len().saturating_sub(m.retries_from);
+    let wait = delivery.schedule.get(failures.saturating_sub(1)).copied();
+    m.state = match (ok, wait) {
+        (true, _) => MessageState::Delivered,
+        (false, None) => MessageState::Failed,
+        (false, Some(w)) => {
+            m.next_attempt_at =
+                stamp(Utc::now() + chrono::Duration::from_std(w).unwrap_or_default());
+            MessageState::Pending
+        }
+    };
+    let log_key = key(&[m.award.as_bytes(), m.endpoint.as_bytes(), m.id.as_bytes()]);
+    if m.state == MessageState::Pending {
+        tx.put(Tree::Outbox, m.id.clone().into_bytes(), &m);
+    } else {
+        tx.delete(Tree::Outbox, m.id.clone().into_bytes());
+        tx.put_raw(Tree::Deliveries, log_key, to_json(&m));
+    }
+    let action = match m.state {
+        MessageState::Delivered => "outbox.delivered",
+        MessageState::Failed => "outbox.failed",
+        MessageState::Pending => "outbox.retry",
+    };
+    tx.commit(system(
+        action,
+        &m,
+        json!({ "attempt": failures, "status": attempt.status, "error": attempt.error, "next_attempt_at": (m.state == MessageState::Pending).then_some(&m.next_attempt_at) }),
+    ))?;
+    Ok(())
+}
+
+/// One POST: `Ok(status)` for a 2xx, else the status (if any) and why.
+fn post(
+    url: &str,
+    secret: &str,
+    m: &Message,
+    timeout: Duration,
+) -> Result<u16, (Option<u16>, String)> {
+    let timestamp = Utc::now().timestamp();
+    let sig = signature(secret, &m.id, timestamp, &m.body)
+        .ok_or_else(|| (None, "the endpoint's secret cannot be read".to_owned()))?;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(timeout))
+        .max_redirects(0)
+        .build()
+        .into();
+    let response = agent
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &m.id)
+        .header("webhook-timestamp", &timestamp.to_string())
+        .header("webhook-signature", &sig)
+        .header("user-agent", concat!("laurel/", env!("CARGO_PKG_VERSION")))
+        .send(m.body.as_bytes())
+        .map_err(|e| (None, e.to_string()))?;
+    let status = response.status().as_u16();
+    if (200..300).contains(&status) {
+        Ok(status)
+    } else {
+        Err((Some(status), format!("the receiver answered {status}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_read_units() {
+        assert_eq!(
+            parse_schedule("250ms, 5s,2m,1h").unwrap(),
+            vec![
+                Duration::from_millis(250),
+                Duration::from_secs(5),
+                Duration::from_secs(120),
+                Duration::from_secs(3_600)
+            ]
+        );
+        assert!(parse_schedule("5").is_err());
+        assert!(parse_schedule("5d").is_err());
+    }
+}

@@ -1,0 +1,235 @@
+//! Webhook endpoints of an award: register, list, remove; their delivery log; redelivery.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::server::auth::Caller;
+use crate::server::error::ApiError;
+use crate::server::records::Role;
+use crate::server::tx::Tx;
+use crate::server::webhooks::{
+    EVENTS, Endpoint, Message, MessageState, endpoint_key, new_secret, random_id,
+};
+use crate::server::{AppState, body};
+use crate::store::{Tree, key, now, prefix, scan_json};
+
+use super::awards::load_award;
+
+/// A new endpoint.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEndpoint {
+    /// Where events are POSTed (`http://` or `https://`).
+    pub url: String,
+    /// The events wanted: `application.submitted`, `eligibility.decided`, `round.opened`,
+    /// `round.closed`, `marks.submitted`, `results.published`.
+    pub events: Vec<String>,
+    /// What it is for.
+    #[serde(default)]
+    pub description: String,
+}
+
+/// An endpoint as shown: never its secret, which is shown once, when it is registered.
+fn shown(e: &Endpoint) -> Value {
+    json!({ "id": e.id, "award": e.award, "url": e.url, "events": e.events,
+            "description": e.description, "enabled": e.enabled, "created_at": e.created_at })
+}
+
+fn check(b: &NewEndpoint, allow_private: bool) -> Result<(), ApiError> {
+    let mut problems = Vec::new();
+    let host = b
+        .url
+        .strip_prefix("http://")
+        .or_else(|| b.url.strip_prefix("https://"))
+        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
+    match host {
+        None | Some("") => problems.push(laurel::Diagnostic::error(
+            laurel::Code::Schema,
+            "/url",
+            "the URL must start with http:// or https:// and name a host",
+        )),
+        Some(h) if !allow_private && is_private(h) => {
+            problems.push(laurel::Diagnostic::error(
+                laurel::Code::Schema,
+                "/url",
+                format!("`{h}` is a loopback or private address; the server is started without `--webhooks-to-private-addresses`"),
+            ));
+        }
+        Some(_) => {}
+    }
+    if b.events.is_empty() {
+        problems.push(laurel::Diagnostic::error(
+            laurel::Code::Schema,
+            "/events",
+            "name at least one event",
+        ));
+    }
+    for (i, e) in b.events.iter().enumerate() {
+        if !EVENTS.contains(&e.as_str()) {
+            problems.push(laurel::Diagnostic::error(
+                laurel::Code::Schema,
+                format!("/events/{i}"),
+                format!("unknown event `{e}`; known: {}", EVENTS.join(", ")),
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Invalid {
+            title: "The webhook endpoint is invalid".to_owned(),
+            diagnostics: problems,
+        })
+    }
+}
+
+/// Whether a URL's host is a name or address that reaches this machine or a private network.
+fn is_private(host: &str) -> bool {
+    let bare = host
+        .rsplit_once(':')
+        .filter(|(h, port)| !h.ends_with(']') || port.chars().all(|c| c.is_ascii_digit()))
+        .map_or(host, |(h, _)| h)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    if bare.eq_ignore_ascii_case("localhost") || bare.ends_with(".localhost") {
+        return true;
+    }
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => {
+            ip.is_loopback()
+                || ip.is_private()
+                || ip.is_link_local()
+                || ip.is_unspecified()
+                || ip.is_broadcast()
+        }
+        Ok(std::net::IpAddr::V6(ip)) => {
+            ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00
+        }
+        Err(_) => false,
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(award): Path<String>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    load_award(&state, &award)?;
+    let b: NewEndpoint = body::json(&bytes)?;
+    check(&b, state.webhooks_to_private)?;
+    let id = random_id("ep_", 8)?;
+    let secret = new_secret()?;
+    let endpoint = Endpoint {
+        id: id.clone(),
+        award: award.clone(),
+        url: b.url,
+        events: b.events,
+        description: b.description,
+        secret: state.sealer.seal_value(
+            &format!("{award}/webhooks/{id}"),
+            &Value::String(secret.clone()),
+        ),
+        enabled: true,
+        created_at: now(),
+    };
+    let mut tx = Tx::new(&state);
+    tx.absent(Tree::Webhooks, &endpoint_key(&award, &id))?;
+    tx.put(Tree::Webhooks, endpoint_key(&award, &id), &endpoint);
+    tx.commit(caller.audit(
+        "webhook.create",
+        format!("{award}/{id}"),
+        json!({ "url": endpoint.url, "events": endpoint.events }),
+    ))?;
+    let mut out = shown(&endpoint);
+    out["secret"] = Value::String(secret);
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(award): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin, Role::Auditor])?;
+    let all: Vec<Endpoint> = scan_json(
+        state.store.as_ref(),
+        Tree::Webhooks,
+        &prefix(&[award.as_bytes()]),
+    )?;
+    Ok(Json(Value::Array(all.iter().map(shown).collect())))
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let mut tx = Tx::new(&state);
+    let mut e: Endpoint = tx
+        .read(Tree::Webhooks, &endpoint_key(&award, &id))?
+        .ok_or_else(|| ApiError::NotFound(format!("no webhook endpoint `{id}` in `{award}`")))?;
+    e.enabled = false;
+    tx.put(Tree::Webhooks, endpoint_key(&award, &id), &e);
+    tx.commit(caller.audit("webhook.disable", format!("{award}/{id}"), json!({})))?;
+    Ok(Json(shown(&e)))
+}
+
+/// Every message of an endpoint, pending or done, oldest first, with its attempts.
+pub async fn deliveries(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, id)): Path<(String, String)>,
+) -> Result<Json<Vec<Message>>, ApiError> {
+    caller.require(&[Role::Admin, Role::Auditor])?;
+    let mut out: Vec<Message> = scan_json(
+        state.store.as_ref(),
+        Tree::Deliveries,
+        &prefix(&[award.as_bytes(), id.as_bytes()]),
+    )?;
+    let pending: Vec<Message> = scan_json(state.store.as_ref(), Tree::Outbox, b"")?;
+    out.extend(
+        pending
+            .into_iter()
+            .filter(|m| m.award == award && m.endpoint == id),
+    );
+    out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+    Ok(Json(out))
+}
+
+/// Sends a message again now (same `webhook-id`), whatever became of it.
+pub async fn redeliver(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, id, message)): Path<(String, String, String)>,
+) -> Result<(StatusCode, Json<Message>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    let mut tx = Tx::new(&state);
+    let log_key = key(&[award.as_bytes(), id.as_bytes(), message.as_bytes()]);
+    let mut m: Message = match tx.read::<Message>(Tree::Outbox, message.as_bytes())? {
+        Some(m) if m.award == award && m.endpoint == id => m,
+        _ => tx.read(Tree::Deliveries, &log_key)?.ok_or_else(|| {
+            ApiError::NotFound(format!("no message `{message}` for endpoint `{id}`"))
+        })?,
+    };
+    m.state = MessageState::Pending;
+    m.next_attempt_at = now();
+    m.leased_until = None;
+    // A fresh round of retries; the attempts so far stay.
+    m.retries_from = m.attempts.len();
+    tx.delete(Tree::Deliveries, log_key);
+    tx.put(Tree::Outbox, message.clone().into_bytes(), &m);
+    tx.commit(caller.audit(
+        "webhook.redeliver",
+        format!("{award}/{id}/{message}"),
+        json!({ "earlier_attempts": m.retries_from }),
+    ))?;
+    Ok((StatusCode::ACCEPTED, Json(m)))
+}

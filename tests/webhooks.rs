@@ -1,0 +1,251 @@
+//! Webhooks as integrators receive them: signed per Standard Webhooks, retried with backoff
+//! from the durable outbox, logged, redelivered on demand, and delivered after a SIGKILL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use hmac::Mac;
+use serde_json::{Value, json};
+use support::receiver::{Received, Receiver};
+use support::{Server, root};
+
+const AWARD: &str = "seoul-smart-city-prize-2023";
+
+fn url(p: &str) -> String {
+    format!("/v1/awards/{AWARD}{p}")
+}
+
+/// Checks a request's signature as a receiver would, with the secret it was given.
+fn verify(secret: &str, r: &Received) {
+    let id = &r.headers["webhook-id"];
+    let ts = &r.headers["webhook-timestamp"];
+    let key = STANDARD
+        .decode(secret.strip_prefix("whsec_").unwrap())
+        .unwrap();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{ts}.{}", r.body).as_bytes());
+    let want = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+    assert_eq!(r.headers["webhook-signature"], want, "signature of {id}");
+    let age = chrono::Utc::now().timestamp() - ts.parse::<i64>().unwrap();
+    assert!((0..120).contains(&age), "timestamp {ts} is now");
+}
+
+fn applications(n: usize) -> Vec<Value> {
+    let all: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root().join("examples/seoul-smart-city-prize-2023/applications.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    all.as_array().unwrap().iter().take(n).cloned().collect()
+}
+
+fn start(data: &std::path::Path, retries: &str) -> Server {
+    Server::start_full(
+        data,
+        &root().join("rubrics"),
+        &[],
+        &[
+            "--webhooks-to-private-addresses",
+            "--webhook-retries",
+            retries,
+            "--webhook-timeout-ms",
+            "2000",
+        ],
+    )
+}
+
+fn register(server: &Server, to: &str, events: &[&str]) -> (String, String) {
+    let (status, v) = server.post(
+        &url("/webhooks"),
+        server.admin(),
+        &json!({ "url": to, "events": events, "description": "a partner portal" }),
+    );
+    assert_eq!(status, 201, "{v}");
+    (
+        v["id"].as_str().unwrap().to_owned(),
+        v["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+#[test]
+fn events_arrive_signed_and_a_failing_receiver_gets_them_after_it_recovers() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path(), "200ms,400ms,800ms,1s");
+    let admin = server.admin().to_owned();
+    let receiver = Receiver::start(2);
+    let (endpoint, secret) = register(&server, &receiver.url, &["application.submitted"]);
+    let (_, listed) = server.get(&url("/webhooks"), &admin);
+    assert!(
+        listed[0].get("secret").is_none(),
+        "the secret is shown once: {listed}"
+    );
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let integrator = server.key("integrator", None);
+    let app = &applications(1)[0];
+    assert_eq!(server.post(&url("/applications"), &integrator, app).0, 201);
+    let got = receiver.wait_for(Duration::from_secs(20), |g| {
+        g.iter().any(|r| r.status == 200)
+    });
+    assert_eq!(got.len(), 3, "two failures, then the delivery: {got:?}");
+    for r in &got {
+        verify(&secret, r);
+    }
+    let ids: BTreeSet<&str> = got
+        .iter()
+        .map(|r| r.headers["webhook-id"].as_str())
+        .collect();
+    assert_eq!(ids.len(), 1, "every attempt carries the same webhook-id");
+    let body: Value = serde_json::from_str(&got[2].body).unwrap();
+    assert_eq!(body["type"], "application.submitted");
+    assert_eq!(body["data"]["application"], app["id"]);
+    assert!(
+        !got[2]
+            .body
+            .contains(app["fields"]["contact"]["email"].as_str().unwrap()),
+        "no personal data in events"
+    );
+    // The delivery log: three attempts, 500, 500, 200.
+    let log = receiver.wait_for(Duration::from_secs(5), |_| {
+        server
+            .get(&url(&format!("/webhooks/{endpoint}/deliveries")), &admin)
+            .1[0]["state"]
+            == "delivered"
+    });
+    assert_eq!(log.len(), 3);
+    let (_, log) = server.get(&url(&format!("/webhooks/{endpoint}/deliveries")), &admin);
+    let statuses: Vec<u64> = log[0]["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_u64().unwrap())
+        .collect();
+    assert_eq!(statuses, [500, 500, 200], "{log}");
+    // Redelivery on demand: the same id and body again.
+    let message = log[0]["id"].as_str().unwrap();
+    let (status, v) = server.post(
+        &url(&format!(
+            "/webhooks/{endpoint}/deliveries/{message}/redeliver"
+        )),
+        &admin,
+        &json!({}),
+    );
+    assert_eq!(status, 202, "{v}");
+    let again = receiver.wait_for(Duration::from_secs(10), |g| g.len() >= 4);
+    assert_eq!(again[3].headers["webhook-id"], message);
+    assert_eq!(again[3].body, got[2].body);
+    verify(&secret, &again[3]);
+    // Events an endpoint did not ask for are not sent.
+    let (status, _) = server.post(
+        &url(&format!(
+            "/applications/{}/withdraw",
+            app["id"].as_str().unwrap()
+        )),
+        &integrator,
+        &json!({}),
+    );
+    assert_eq!(status, 200);
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(receiver.got.lock().unwrap().len(), 4);
+}
+
+#[test]
+fn endpoints_are_checked_and_private_addresses_refused_by_default() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    let (status, v) = server.post(
+        &url("/webhooks"),
+        &admin,
+        &json!({ "url": "http://127.0.0.1:9/hooks", "events": ["round.opened", "marks.graded"] }),
+    );
+    assert_eq!(status, 422, "{v}");
+    let pointers: BTreeSet<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(pointers, BTreeSet::from(["/url", "/events/1"]), "{v}");
+    for private in [
+        "http://localhost/x",
+        "http://10.1.2.3/x",
+        "http://[::1]:80/x",
+        "ftp://example.org",
+    ] {
+        let (status, v) = server.post(
+            &url("/webhooks"),
+            &admin,
+            &json!({ "url": private, "events": ["round.opened"] }),
+        );
+        assert_eq!(status, 422, "{private}: {v}");
+    }
+    let judge = server.key("judge", Some("judge-kim"));
+    let (status, _) = server.post(
+        &url("/webhooks"),
+        &judge,
+        &json!({ "url": "https://example.org/x", "events": ["round.opened"] }),
+    );
+    assert_eq!(status, 403);
+}
+
+#[test]
+fn messages_pending_when_the_server_is_killed_are_delivered_after_the_restart() {
+    let data = tempfile::tempdir().unwrap();
+    // A port nobody listens on yet: every attempt fails until the receiver starts.
+    let reserved = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = reserved.local_addr().unwrap();
+    drop(reserved);
+    let server = start(
+        data.path(),
+        "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s",
+    );
+    let admin = server.admin().to_owned();
+    let (_, secret) = register(
+        &server,
+        &format!("http://{address}/hooks"),
+        &["application.submitted"],
+    );
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let integrator = server.key("integrator", None);
+    let apps = applications(6);
+    for a in &apps {
+        assert_eq!(server.post(&url("/applications"), &integrator, a).0, 201);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    server.kill();
+    let receiver = Receiver::on(std::net::TcpListener::bind(address).unwrap(), 0);
+    let _restarted = start(
+        data.path(),
+        "1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s,1s",
+    );
+    let got = receiver.wait_for(Duration::from_secs(30), |g| {
+        g.iter()
+            .map(|r| r.headers["webhook-id"].clone())
+            .collect::<BTreeSet<_>>()
+            .len()
+            >= apps.len()
+    });
+    let delivered: BTreeSet<String> = got
+        .iter()
+        .map(|r| {
+            verify(&secret, r);
+            let body: Value = serde_json::from_str(&r.body).unwrap();
+            body["data"]["application"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    let submitted: BTreeSet<String> = apps
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        delivered, submitted,
+        "every acknowledged submission's event arrives"
+    );
+}
