@@ -93,6 +93,15 @@ for j in json.load(open(f"{example}/judges.json")):
 print(json.dumps(keys))
 EOF
 
+step "people, not keys: invite a judge by e-mail (no SMTP given, so the mail is a file and its link is in the log)"
+curl -sf -X POST "${auth[@]}" -d '{"email": "kim@example.org", "name": "Kim Ji-won", "language": "ko", "role": "judge", "judge": "judge-kim"}' "$a/invitations" | json 'd'
+for _ in $(seq 1 50); do grep -q "laurel: mail to" "$log" && break; sleep 0.1; done
+grep "laurel: mail to" "$log"
+link=$(sed -n 's/^laurel: mail to .* — //p' "$log" | head -1)
+token=${link##*token=}
+curl -s -c "$data/cookies" -o /dev/null -w '%{http_code} → %{redirect_url}\n' -d "token=$token" "$url/v1/sign-in/redeem"
+curl -sf -b "$data/cookies" "$url/v1/me" | json 'd["email"], d["grants"]'
+
 # Every judge marks what they are assigned in a round, as a judge's browser would: their work
 # list, then one PUT per application (marks that differ by judge, application and round).
 mark_round() {

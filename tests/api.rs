@@ -100,6 +100,7 @@ fn fill(path: &str, s: &Setup) -> String {
         .replace("{key}", &s.spare_key_id)
         .replace("{sha256}", &"0".repeat(64))
         .replace("{endpoint}", "ep_0000000000000000")
+        .replace("{person}", "p-0000000000000000")
         .replace("{message}", "msg_000000000000000000000000")
 }
 
@@ -121,8 +122,9 @@ fn every_route_answers_401_without_a_key_and_403_to_roles_it_does_not_allow() {
             let m = method.to_uppercase();
             let body = Some(b"{}".as_slice());
             if roles == "none" {
+                // Open to anyone: whatever it answers, it is not about credentials.
                 let (status, v) = s.server.call(&m, &url, None, body);
-                assert_eq!(status, 200, "{m} {url}: {v}");
+                assert!(![401, 403].contains(&status), "{m} {url}: {v}");
                 continue;
             }
             let (status, v) = s.server.call(&m, &url, None, body);

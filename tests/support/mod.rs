@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub mod receiver;
+pub mod smtp;
 
 /// An instant within the Seoul prize's 2023 call (2023-03-02 to 2023-05-31, Asia/Seoul).
 pub const SEOUL_CALL_OPEN: &str = "2023-04-15T12:00:00+09:00";

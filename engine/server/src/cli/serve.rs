@@ -50,6 +50,24 @@ pub struct ServeArgs {
     /// that an endpoint cannot reach services inside the server's network).
     #[arg(long)]
     webhooks_to_private_addresses: bool,
+    /// An SMTP relay for mail (`smtp://host:port`, plain; e.g. the machine's own MTA). Without
+    /// it, mails are written as `.eml` files to `--mail-dir` and their links printed here.
+    #[arg(long, env = "LAUREL_SMTP")]
+    smtp: Option<String>,
+    /// The sender of mails.
+    #[arg(
+        long,
+        env = "LAUREL_MAIL_FROM",
+        default_value = "Laurel <laurel@localhost>"
+    )]
+    mail_from: String,
+    /// Where mails go without `--smtp`. Default: `<data folder>.mail` beside the data folder.
+    #[arg(long)]
+    mail_dir: Option<PathBuf>,
+    /// The address people reach this server at, for the links in mails. Default: the
+    /// address it listens on.
+    #[arg(long, env = "LAUREL_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -64,11 +82,23 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         webhook_retries,
         webhook_timeout_ms,
         webhooks_to_private_addresses,
+        smtp,
+        mail_from,
+        mail_dir,
+        public_url,
     } = args;
+    let mail_dir = mail_dir.clone().unwrap_or_else(|| {
+        let mut name = data.as_os_str().to_owned();
+        name.push(".mail");
+        PathBuf::from(name)
+    });
+    let mail = crate::server::mail::MailConfig::from_args(smtp.as_deref(), mail_from, mail_dir)
+        .map_err(|e| anyhow::anyhow!("`--smtp`: {e}"))?;
     let delivery = std::sync::Arc::new(crate::server::outbox::Delivery {
         schedule: crate::server::outbox::parse_schedule(webhook_retries)
             .map_err(|e| anyhow::anyhow!("`--webhook-retries`: {e}"))?,
         timeout: std::time::Duration::from_millis(*webhook_timeout_ms),
+        mail,
         ..Default::default()
     });
     let (data, rubrics) = (data.as_path(), rubrics.as_path());
@@ -116,6 +146,13 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         let local = listener.local_addr()?;
+        let mut state = state;
+        state.public_url = public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local}"))
+            .trim_end_matches('/')
+            .to_owned();
+        state.secure_cookies = state.public_url.starts_with("https://");
         println!("laurel: data in {}", data.display());
         println!("laurel: listening on http://{local}");
         // The outbox worker: webhooks committed before a crash are sent after the restart.

@@ -96,8 +96,16 @@ impl FromRequestParts<AppState> for Caller {
             .headers
             .contains_key(axum::http::header::AUTHORIZATION)
         {
-            // No credential, no guess: nothing to count or block.
-            return from_key(parts, state);
+            match parts.extensions.get::<super::session::SessionState>() {
+                Some(super::session::SessionState::Valid { person, .. }) => {
+                    return super::session::caller(person, parts.uri.path());
+                }
+                Some(super::session::SessionState::Invalid(why)) => {
+                    return Err(ApiError::Unauthorized(why.clone()));
+                }
+                // No credential, no guess: nothing to count or block.
+                None => return from_key(parts, state),
+            }
         }
         let client = client_of(parts);
         let started = std::time::Instant::now();
@@ -143,7 +151,9 @@ fn from_key(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .ok_or_else(|| {
-                ApiError::Unauthorized("send `Authorization: Bearer <api key>`".to_owned())
+                ApiError::Unauthorized(
+                    "send `Authorization: Bearer <api key>`, or sign in".to_owned(),
+                )
             })?;
         // The scheme is case-insensitive (RFC 9110 §11.1).
         let secret = header

@@ -11,14 +11,17 @@ pub mod crypto;
 mod error;
 mod guard;
 pub mod listen;
+pub mod mail;
 mod openapi;
 pub mod outbox;
+mod people;
 pub mod records;
 mod routes;
+mod session;
 mod throttle;
 mod webhooks;
 pub use routes::backup_types as routes_backup;
-pub use throttle::Throttle;
+pub use throttle::{Throttle, retry_after as throttle_retry_after};
 pub mod tx;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -82,8 +85,14 @@ pub struct AppState {
     pub clock: Option<chrono::DateTime<chrono::Utc>>,
     /// Failed authentications by client.
     pub throttle: Arc<throttle::Throttle>,
+    /// Requests for sign-in links by client address (a shared office address makes many).
+    pub link_throttle: Arc<throttle::Throttle>,
     /// Whether webhook endpoints may be on loopback or private addresses.
     pub webhooks_to_private: bool,
+    /// The address people reach the server at, for the links in mails.
+    pub public_url: String,
+    /// Whether session cookies are marked `Secure` (behind TLS).
+    pub secure_cookies: bool,
 }
 
 impl std::fmt::Debug for AppState {
@@ -102,7 +111,10 @@ impl AppState {
             plugin_deadline: PLUGIN_DEADLINE,
             clock: None,
             throttle: Arc::default(),
+            link_throttle: Arc::new(throttle::Throttle::new(50)),
             webhooks_to_private: false,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            secure_cookies: false,
         }
     }
 
@@ -208,6 +220,10 @@ pub fn router(state: AppState) -> Router {
     // Innermost first: every status any layer answers with (408 included) is then rewritten
     // as problem+json, and the guard sees and logs every request.
     routes::routes()
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::layer,
+        ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(

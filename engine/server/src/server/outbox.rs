@@ -24,6 +24,8 @@ pub struct Delivery {
     pub timeout: Duration,
     /// How often the worker looks for due messages.
     pub tick: Duration,
+    /// Where mail goes.
+    pub mail: super::mail::MailConfig,
 }
 
 impl Default for Delivery {
@@ -36,6 +38,10 @@ impl Default for Delivery {
                 .collect(),
             timeout: Duration::from_secs(10),
             tick: Duration::from_millis(250),
+            mail: super::mail::MailConfig::Folder {
+                dir: "laurel-mail".into(),
+                from: "Laurel <laurel@localhost>".to_owned(),
+            },
         }
     }
 }
@@ -147,18 +153,42 @@ async fn deliver_one(
     )?;
     let started = Instant::now();
     let at = Utc::now();
-    let outcome = match endpoint.filter(|e| e.enabled) {
-        None => Err((None, "the endpoint was removed or disabled".to_owned())),
-        Some(e) => {
-            let secret = state
-                .sealer
-                .open_value(&e.secret)
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
-            let (url, m, timeout) = (e.url.clone(), leased.clone(), delivery.timeout);
-            tokio::task::spawn_blocking(move || post(&url, &secret, &m, timeout))
+    let outcome = if let Some(sealed) = &leased.mail {
+        let mail: Option<super::mail::Mail> = state
+            .sealer
+            .open_value(sealed)
+            .and_then(|v| serde_json::from_value(v).ok());
+        match mail {
+            None => Err((
+                None,
+                "the mail cannot be opened with this data key".to_owned(),
+            )),
+            Some(mail) => {
+                let (config, id, timeout) =
+                    (delivery.mail.clone(), leased.id.clone(), delivery.timeout);
+                tokio::task::spawn_blocking(move || {
+                    super::mail::send(&config, &id, &mail, timeout)
+                        .map(|()| 250)
+                        .map_err(|e| (None, e))
+                })
                 .await
                 .unwrap_or_else(|e| Err((None, format!("the sender failed: {e}"))))
+            }
+        }
+    } else {
+        match endpoint.filter(|e| e.enabled) {
+            None => Err((None, "the endpoint was removed or disabled".to_owned())),
+            Some(e) => {
+                let secret = state
+                    .sealer
+                    .open_value(&e.secret)
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let (url, m, timeout) = (e.url.clone(), leased.clone(), delivery.timeout);
+                tokio::task::spawn_blocking(move || post(&url, &secret, &m, timeout))
+                    .await
+                    .unwrap_or_else(|e| Err((None, format!("the sender failed: {e}"))))
+            }
         }
     };
     let attempt = Attempt {

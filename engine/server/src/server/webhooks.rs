@@ -85,8 +85,13 @@ pub struct Message {
     pub endpoint: String,
     /// The event type.
     pub event: String,
-    /// The exact body sent.
+    /// The exact body sent (webhooks).
+    #[serde(default)]
     pub body: String,
+    /// A mail, sealed (its endpoint is `mail`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(skip)]
+    pub mail: Option<Value>,
     /// When it was made.
     pub created_at: String,
     /// Where it is.
@@ -101,6 +106,26 @@ pub struct Message {
     /// The attempts before the last redelivery on demand (the backoff counts from there).
     #[serde(default)]
     pub retries_from: usize,
+}
+
+impl Message {
+    /// A message due now, with no attempt yet.
+    pub fn pending(id: String, award: &str, endpoint: String, event: &str, at: &str) -> Self {
+        Message {
+            id,
+            award: award.to_owned(),
+            endpoint,
+            event: event.to_owned(),
+            body: String::new(),
+            mail: None,
+            created_at: at.to_owned(),
+            state: MessageState::Pending,
+            next_attempt_at: at.to_owned(),
+            leased_until: None,
+            attempts: Vec::new(),
+            retries_from: 0,
+        }
+    }
 }
 
 /// A new random id with a prefix.
@@ -154,17 +179,8 @@ pub fn emit(
         let id = random_id("msg_", 12)?;
         let body = json!({ "type": event, "timestamp": at, "data": data }).to_string();
         let message = Message {
-            id: id.clone(),
-            award: award.to_owned(),
-            endpoint: e.id,
-            event: event.to_owned(),
             body,
-            created_at: at.to_owned(),
-            state: MessageState::Pending,
-            next_attempt_at: at.to_owned(),
-            leased_until: None,
-            attempts: Vec::new(),
-            retries_from: 0,
+            ..Message::pending(id.clone(), award, e.id, event, at)
         };
         tx.put(Tree::Outbox, id.into_bytes(), &message);
     }

@@ -51,11 +51,19 @@ pub enum Tree {
     Outbox,
     /// `award \0 endpoint \0 message` -> a message delivered, or given up on, with its attempts.
     Deliveries,
+    /// `person` -> a person.
+    People,
+    /// `MAC of an e-mail address` -> person id.
+    PeopleByEmail,
+    /// `SHA-256 of a sign-in token` -> the token's person and expiry.
+    Tokens,
+    /// `SHA-256 of a session token` -> a session.
+    Sessions,
 }
 
 impl Tree {
     /// Every tree.
-    pub const ALL: [Tree; 15] = [
+    pub const ALL: [Tree; 19] = [
         Tree::Awards,
         Tree::Versions,
         Tree::Applications,
@@ -71,6 +79,10 @@ impl Tree {
         Tree::Webhooks,
         Tree::Outbox,
         Tree::Deliveries,
+        Tree::People,
+        Tree::PeopleByEmail,
+        Tree::Tokens,
+        Tree::Sessions,
     ];
 
     /// The tree's name on disk and in audit records.
@@ -91,6 +103,10 @@ impl Tree {
             Tree::Webhooks => "webhooks",
             Tree::Outbox => "outbox",
             Tree::Deliveries => "deliveries",
+            Tree::People => "people",
+            Tree::PeopleByEmail => "people_by_email",
+            Tree::Tokens => "tokens",
+            Tree::Sessions => "sessions",
         }
     }
 

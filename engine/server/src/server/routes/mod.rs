@@ -11,6 +11,7 @@ pub mod backup_types {
 mod corrections;
 mod evaluate;
 mod keys;
+mod people;
 mod results;
 mod round_marks;
 mod rounds;
@@ -27,6 +28,7 @@ pub use applications::Review;
 pub use awards::Reschedule;
 pub use evaluate::EvaluateRequest;
 pub use keys::NewKey;
+pub use people::{Invitation, Redeem, SignUp};
 pub use round_marks::RoundMarks;
 pub use rounds::{AdvanceBody, ManualAssignment, OpenRound, RecusalBody, RemovalBody};
 pub use webhooks::NewEndpoint;
@@ -139,6 +141,18 @@ pub fn routes() -> Router<AppState> {
             get(round_marks::view),
         )
         .route("/v1/me/work", get(work::work))
+        .route("/v1/me", get(people::me))
+        .route("/v1/people", get(people::list))
+        .route(
+            "/v1/people/{person}/sessions/revoke",
+            post(people::revoke_sessions),
+        )
+        .route("/v1/awards/{award}/invitations", post(people::invite))
+        .route("/v1/awards/{award}/register", post(people::register))
+        .route("/v1/sign-in", post(people::sign_in))
+        .route("/v1/sign-in/redeem", post(people::redeem))
+        .route("/v1/sign-out", post(people::sign_out))
+        .route("/sign-in", get(people::link_page))
         .route(
             "/v1/awards/{award}/webhooks",
             post(webhooks::create).get(webhooks::list),

@@ -1,0 +1,269 @@
+//! E-mail: the texts (in the person's language: English or Korean), queued in the outbox with
+//! the change that causes them, and sent by SMTP (lettre) or, with no SMTP configured, written
+//! as `.eml` files to a folder with their links in the log.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::SmtpTransport;
+use lettre::{Message as Email, Transport};
+use serde::{Deserialize, Serialize};
+
+use super::error::ApiError;
+use super::tx::Tx;
+use super::webhooks::{Message, random_id};
+use crate::store::Tree;
+
+/// Where mail goes.
+#[derive(Debug, Clone)]
+pub enum MailConfig {
+    /// An SMTP server (`smtp://host:port`, plain: a local relay).
+    Smtp {
+        /// Host.
+        host: String,
+        /// Port.
+        port: u16,
+        /// The sender.
+        from: String,
+    },
+    /// A folder of `.eml` files; links are printed to the log.
+    Folder {
+        /// The folder.
+        dir: PathBuf,
+        /// The sender.
+        from: String,
+    },
+}
+
+impl MailConfig {
+    /// Reads `--smtp` (or none: the folder).
+    pub fn from_args(smtp: Option<&str>, from: &str, dir: PathBuf) -> Result<Self, String> {
+        let Some(url) = smtp else {
+            return Ok(MailConfig::Folder {
+                dir,
+                from: from.to_owned(),
+            });
+        };
+        let rest = url
+            .strip_prefix("smtp://")
+            .ok_or_else(|| format!("`{url}`: write smtp://host:port"))?;
+        let (host, port) = rest
+            .trim_end_matches('/')
+            .rsplit_once(':')
+            .unwrap_or((rest, "25"));
+        let port: u16 = port
+            .parse()
+            .map_err(|_| format!("`{url}`: the port is not a number"))?;
+        Ok(MailConfig::Smtp {
+            host: host.to_owned(),
+            port,
+            from: from.to_owned(),
+        })
+    }
+}
+
+/// A mail, as queued (sealed in the outbox).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Mail {
+    /// The recipient.
+    pub to: String,
+    /// The subject.
+    pub subject: String,
+    /// The plain text.
+    pub text: String,
+    /// The HTML.
+    pub html: String,
+    /// The link it carries, if any (printed to the log in folder mode).
+    #[serde(default)]
+    pub link: Option<String>,
+}
+
+/// What a mail is about.
+pub enum Kind {
+    /// A one-time sign-in link.
+    SignIn { link: String },
+    /// An invitation to an award, with its role.
+    Invitation {
+        award_name: String,
+        role: String,
+        link: String,
+    },
+    /// A registration: verify the address and sign in.
+    Welcome { award_name: String, link: String },
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// The mail's subject, paragraphs and link, in `language` (Korean for `ko`, else English).
+pub fn compose(to: &str, name: &str, language: &str, kind: &Kind) -> Mail {
+    let ko = language.starts_with("ko");
+    let (subject, lines, link): (String, Vec<String>, &String) = match (kind, ko) {
+        (Kind::SignIn { link }, false) => (
+            "Your Laurel sign-in link".into(),
+            vec![
+                format!("Hello {name},"),
+                "Follow this link to sign in. It works once, for 30 minutes.".into(),
+                "If you did not ask for it, ignore this message.".into(),
+            ],
+            link,
+        ),
+        (Kind::SignIn { link }, true) => (
+            "Laurel 로그인 링크".into(),
+            vec![
+                format!("{name}님, 안녕하세요."),
+                "아래 링크로 로그인하십시오. 30분 동안 한 번만 사용할 수 있습니다.".into(),
+                "요청하지 않으셨다면 이 메일을 무시하십시오.".into(),
+            ],
+            link,
+        ),
+        (
+            Kind::Invitation {
+                award_name,
+                role,
+                link,
+            },
+            false,
+        ) => (
+            format!("You are invited to {award_name}"),
+            vec![
+                format!("Hello {name},"),
+                format!("You are invited to {award_name} as {role}."),
+                "Follow this link to sign in. It works once, for 7 days; afterwards, ask for a new link on the sign-in page.".into(),
+            ],
+            link,
+        ),
+        (
+            Kind::Invitation {
+                award_name,
+                role,
+                link,
+            },
+            true,
+        ) => (
+            format!("{award_name}에 초대합니다"),
+            vec![
+                format!("{name}님, 안녕하세요."),
+                format!("{award_name}의 {role}(으)로 초대합니다."),
+                "아래 링크로 로그인하십시오. 7일 동안 한 번만 사용할 수 있으며, 이후에는 로그인 페이지에서 새 링크를 요청하십시오.".into(),
+            ],
+            link,
+        ),
+        (Kind::Welcome { award_name, link }, false) => (
+            format!("Confirm your address for {award_name}"),
+            vec![
+                format!("Hello {name},"),
+                format!("Follow this link to confirm your address and start your application to {award_name}. It works once, for 30 minutes."),
+            ],
+            link,
+        ),
+        (Kind::Welcome { award_name, link }, true) => (
+            format!("{award_name} 신청: 이메일 주소 확인"),
+            vec![
+                format!("{name}님, 안녕하세요."),
+                format!("아래 링크로 이메일 주소를 확인하고 {award_name} 신청을 시작하십시오. 30분 동안 한 번만 사용할 수 있습니다."),
+            ],
+            link,
+        ),
+    };
+    let text = format!("{}\n\n{link}\n", lines.join("\n\n"));
+    let html = format!(
+        "<!doctype html><html lang=\"{}\"><body>{}<p><a href=\"{}\">{}</a></p></body></html>",
+        if ko { "ko" } else { "en" },
+        lines
+            .iter()
+            .map(|l| format!("<p>{}</p>", escape(l)))
+            .collect::<String>(),
+        escape(link),
+        escape(link),
+    );
+    Mail {
+        to: to.to_owned(),
+        subject,
+        text,
+        html,
+        link: Some(link.to_owned()),
+    }
+}
+
+/// Queues `mail` in the commit of `tx`, sealed.
+pub fn queue(
+    tx: &mut Tx<'_>,
+    sealer: &super::crypto::Sealer,
+    award: &str,
+    at: &str,
+    mail: &Mail,
+) -> Result<(), ApiError> {
+    let id = random_id("mail_", 12)?;
+    let payload = serde_json::to_value(mail).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let message = Message {
+        mail: Some(sealer.seal_value(&format!("outbox/{id}"), &payload)),
+        ..Message::pending(id.clone(), award, "mail".to_owned(), "mail", at)
+    };
+    tx.put(Tree::Outbox, id.into_bytes(), &message);
+    Ok(())
+}
+
+/// An address shown in the log: `k***@example.org`.
+fn masked(to: &str) -> String {
+    match to.split_once('@') {
+        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
+        None => "***".to_owned(),
+    }
+}
+
+/// Sends one mail (blocking).
+pub fn send(config: &MailConfig, id: &str, mail: &Mail, timeout: Duration) -> Result<(), String> {
+    let from = match config {
+        MailConfig::Smtp { from, .. } | MailConfig::Folder { from, .. } => from,
+    };
+    let email = Email::builder()
+        .from(
+            from.parse::<Mailbox>()
+                .map_err(|e| format!("the sender: {e}"))?,
+        )
+        .to(mail
+            .to
+            .parse::<Mailbox>()
+            .map_err(|e| format!("the recipient: {e}"))?)
+        .subject(&mail.subject)
+        .message_id(Some(format!("<{id}@laurel>")))
+        .multipart(MultiPart::alternative_plain_html(
+            mail.text.clone(),
+            mail.html.clone(),
+        ))
+        .map_err(|e| e.to_string())?;
+    match config {
+        MailConfig::Smtp { host, port, .. } => {
+            let transport = SmtpTransport::builder_dangerous(host)
+                .port(*port)
+                .timeout(Some(timeout))
+                .build();
+            transport
+                .send(&email)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        }
+        MailConfig::Folder { dir, .. } => {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+            std::fs::write(dir.join(format!("{id}.eml")), email.formatted())
+                .map_err(|e| e.to_string())?;
+            println!(
+                "laurel: mail to {}: {}{}",
+                masked(&mail.to),
+                mail.subject,
+                mail.link
+                    .as_deref()
+                    .map(|l| format!(" — {l}"))
+                    .unwrap_or_default()
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,596 @@
+//! People: invitations, self-registration, sign-in links, sessions.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::server::auth::{Caller, ClientAddr};
+use crate::server::error::ApiError;
+use crate::server::mail::{self, Kind};
+use crate::server::people::{
+    ABSOLUTE, Grant, INVITATION_TTL, Person, SIGN_IN_TTL, Session, Token, email_key, new_token,
+    normalise_email, plausible_email, token_key,
+};
+use crate::server::records::{AwardRecord, AwardState, Role};
+use crate::server::session::{SessionState, clear_cookie, cookie_of, set_cookie};
+use crate::server::tx::Tx;
+use crate::server::webhooks::random_id;
+use crate::server::{AppState, body};
+use crate::store::{AuditEntry, Tree, get_json, now, scan_json};
+
+use super::awards::load_award;
+
+/// An invitation.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Invitation {
+    /// Their address.
+    pub email: String,
+    /// Their name.
+    pub name: String,
+    /// Their language (`en`, `ko`, ...); the award's default if absent.
+    #[serde(default)]
+    pub language: Option<String>,
+    /// `judge`, `admin`, `auditor` or `applicant`.
+    pub role: Role,
+    /// For judges: their id among the award's registered judges.
+    #[serde(default)]
+    pub judge: Option<String>,
+}
+
+/// A registration, or a request for a sign-in link.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignUp {
+    /// The address.
+    pub email: String,
+    /// The name (registration only).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The language (registration only).
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// A link's token.
+#[derive(Debug, Deserialize, JsonSchema)]
+pub struct Redeem {
+    /// The token from the link.
+    pub token: String,
+}
+
+fn located(pointer: &str, message: String) -> ApiError {
+    ApiError::Invalid {
+        title: "The request is invalid".to_owned(),
+        diagnostics: vec![laurel::Diagnostic::error(
+            laurel::Code::Schema,
+            pointer,
+            message,
+        )],
+    }
+}
+
+fn role_name(role: Role, ko: bool) -> &'static str {
+    match (role, ko) {
+        (Role::Judge, false) => "a judge",
+        (Role::Judge, true) => "심사위원",
+        (Role::Admin, false) => "an administrator",
+        (Role::Admin, true) => "관리자",
+        (Role::Auditor, false) => "an auditor",
+        (Role::Auditor, true) => "감사인",
+        (Role::Applicant | Role::Integrator, false) => "an applicant",
+        (Role::Applicant | Role::Integrator, true) => "신청자",
+    }
+}
+
+/// The award's name in `language`, and its default language.
+async fn award_texts(state: &AppState, record: &AwardRecord) -> Result<(String, String), ApiError> {
+    let Some(v) = record.versions.last() else {
+        return Ok((record.id.clone(), "en".to_owned()));
+    };
+    let loaded = state.loaded(&record.id, v.version).await?;
+    let d = loaded.award.default_language.clone();
+    Ok((loaded.award.name.get(&d, &d).to_owned(), d))
+}
+
+fn system(action: &str, target: &str, detail: Value) -> AuditEntry {
+    AuditEntry {
+        actor: "system (sign-in)".into(),
+        action: action.into(),
+        target: target.into(),
+        detail,
+    }
+}
+
+/// The person at `email`, and the key they are found under.
+fn find(state: &AppState, email: &str) -> Result<(Option<Person>, Vec<u8>), ApiError> {
+    let k = email_key(&state.sealer, email);
+    let Some(id) = state.store.get(Tree::PeopleByEmail, &k)? else {
+        return Ok((None, k));
+    };
+    let id = String::from_utf8_lossy(&id).into_owned();
+    Ok((
+        get_json(state.store.as_ref(), Tree::People, id.as_bytes())?,
+        k,
+    ))
+}
+
+fn new_person(
+    state: &AppState,
+    email: &str,
+    name: &str,
+    language: &str,
+) -> Result<Person, ApiError> {
+    let id = random_id("p-", 8)?;
+    Ok(Person {
+        email: state.sealer.seal_value(
+            &format!("people/{id}/email"),
+            &json!(normalise_email(email)),
+        ),
+        name: state
+            .sealer
+            .seal_value(&format!("people/{id}/name"), &json!(name.trim())),
+        id,
+        language: language.to_owned(),
+        grants: Vec::new(),
+        verified: false,
+        sessions_after: None,
+        created_at: now(),
+    })
+}
+
+/// The person at `email` (read for update), or a new one; and their address key.
+fn find_or_create(
+    state: &AppState,
+    tx: &mut Tx<'_>,
+    email: &str,
+    name: &str,
+    language: &str,
+) -> Result<(Person, Vec<u8>), ApiError> {
+    let (found, k) = find(state, email)?;
+    tx.read::<Value>(Tree::PeopleByEmail, &k)?;
+    let person = match found {
+        Some(p) => {
+            tx.read::<Person>(Tree::People, p.id.as_bytes())?;
+            p
+        }
+        None => new_person(state, email, name, language)?,
+    };
+    Ok((person, k))
+}
+
+fn opened(state: &AppState, v: &Value) -> String {
+    state
+        .sealer
+        .open_value(v)
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// Writes a one-time link for `person` and queues the mail that carries it, in `tx`.
+fn link_mail(
+    state: &AppState,
+    tx: &mut Tx<'_>,
+    person: &Person,
+    award: &str,
+    ttl: chrono::Duration,
+    kind: impl FnOnce(String) -> Kind,
+) -> Result<(), ApiError> {
+    let (token, k) = new_token()?;
+    let expires = chrono::Utc::now() + ttl;
+    tx.put(
+        Tree::Tokens,
+        k,
+        &Token {
+            person: person.id.clone(),
+            expires_at: expires.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        },
+    );
+    let link = format!("{}/sign-in?token={token}", state.public_url);
+    let mail = mail::compose(
+        &opened(state, &person.email),
+        &opened(state, &person.name),
+        &person.language,
+        &kind(link.clone()),
+    );
+    mail::queue(tx, &state.sealer, award, &now(), &mail)
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(award): Path<String>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(&[Role::Admin])?;
+    let record = load_award(&state, &award)?;
+    let b: Invitation = body::json(&bytes)?;
+    if !plausible_email(&b.email) {
+        return Err(located(
+            "/email",
+            format!("`{}` is not an e-mail address", b.email),
+        ));
+    }
+    if b.name.trim().is_empty() {
+        return Err(located("/name", "give the person's name".to_owned()));
+    }
+    let judge = match (b.role, &b.judge) {
+        (Role::Judge, Some(j)) => {
+            if state
+                .store
+                .get(
+                    Tree::Judges,
+                    &crate::store::key(&[award.as_bytes(), j.as_bytes()]),
+                )?
+                .is_none()
+            {
+                return Err(located(
+                    "/judge",
+                    format!("`{j}` is not a registered judge of `{award}`: register them first"),
+                ));
+            }
+            Some(j.clone())
+        }
+        (Role::Judge, None) => {
+            return Err(located(
+                "/judge",
+                "a judge's invitation names their judge id".to_owned(),
+            ));
+        }
+        (Role::Integrator, _) => {
+            return Err(located(
+                "/role",
+                "integrators use API keys, not invitations".to_owned(),
+            ));
+        }
+        _ => None,
+    };
+    let (name, default_language) = award_texts(&state, &record).await?;
+    let language = b.language.clone().unwrap_or(default_language);
+    let mut tx = Tx::new(&state);
+    let (mut person, k) = find_or_create(&state, &mut tx, &b.email, &b.name, &language)?;
+    // Administrators and auditors hold their role on every award.
+    let grant = Grant {
+        award: (!matches!(b.role, Role::Admin | Role::Auditor)).then(|| award.clone()),
+        role: b.role,
+        judge,
+    };
+    if !person.grants.contains(&grant) {
+        person.grants.push(grant.clone());
+    }
+    tx.put(Tree::People, person.id.clone().into_bytes(), &person);
+    tx.put_raw(Tree::PeopleByEmail, k, person.id.clone().into_bytes());
+    let ko = person.language.starts_with("ko");
+    let role = role_name(b.role, ko);
+    link_mail(&state, &mut tx, &person, &award, INVITATION_TTL, |link| {
+        Kind::Invitation {
+            award_name: name.clone(),
+            role: role.to_owned(),
+            link,
+        }
+    })?;
+    tx.commit(caller.audit(
+        "person.invite",
+        person.id.clone(),
+        json!({ "award": award, "role": b.role, "judge": grant.judge }),
+    ))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "person": person.id, "grants": person.grants })),
+    ))
+}
+
+/// The same answer whatever happened, so that it tells nobody who has an account.
+fn accepted() -> (StatusCode, Json<Value>) {
+    (
+        StatusCode::ACCEPTED,
+        Json(json!({ "detail": "if the address can receive mail, a link is on its way" })),
+    )
+}
+
+/// The client's address, as the connection gave it.
+type Addr = Option<axum::Extension<ClientAddr>>;
+
+fn client(addr: &Addr) -> String {
+    addr.as_ref()
+        .map_or_else(|| "unknown".to_owned(), |a| a.0.0.to_string())
+}
+
+/// Counts a request for a link against the address (50 free: an office shares one) and the
+/// account (5 free, as failed authentications): past either, each blocks for a growing delay.
+fn throttled(state: &AppState, addr: &Addr, email: &str) -> Result<(), ApiError> {
+    let started = std::time::Instant::now();
+    let account = format!(
+        "account:{}",
+        String::from_utf8_lossy(&email_key(&state.sealer, email))
+    );
+    for (throttle, client) in [
+        (&state.link_throttle, client(addr)),
+        (&state.throttle, account),
+    ] {
+        if let Some(wait) = throttle.failed(&client, started) {
+            let seconds = crate::server::throttle_retry_after(wait);
+            return Err(ApiError::TooManyRequests {
+                detail: format!("too many sign-in requests: try again in {seconds} seconds"),
+                retry_after: seconds,
+            });
+        }
+    }
+    Ok(())
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    addr: Addr,
+    Path(award): Path<String>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let record = load_award(&state, &award)?;
+    if record.state != AwardState::Open {
+        return Err(ApiError::Conflict(format!(
+            "`{award}` is not taking applications"
+        )));
+    }
+    let b: SignUp = body::json(&bytes)?;
+    if !plausible_email(&b.email) {
+        return Err(located(
+            "/email",
+            format!("`{}` is not an e-mail address", b.email),
+        ));
+    }
+    let name = b.name.clone().unwrap_or_default();
+    if name.trim().is_empty() {
+        return Err(located("/name", "give your name".to_owned()));
+    }
+    throttled(&state, &addr, &b.email)?;
+    let (award_name, default_language) = award_texts(&state, &record).await?;
+    let mut tx = Tx::new(&state);
+    let language = b.language.clone().unwrap_or(default_language);
+    let (mut person, k) = find_or_create(&state, &mut tx, &b.email, &name, &language)?;
+    let grant = Grant {
+        award: Some(award.clone()),
+        role: Role::Applicant,
+        judge: None,
+    };
+    if !person.grants.contains(&grant) {
+        person.grants.push(grant);
+    }
+    tx.put(Tree::People, person.id.clone().into_bytes(), &person);
+    tx.put_raw(Tree::PeopleByEmail, k, person.id.clone().into_bytes());
+    link_mail(&state, &mut tx, &person, &award, SIGN_IN_TTL, |link| {
+        Kind::Welcome {
+            award_name: award_name.clone(),
+            link,
+        }
+    })?;
+    tx.commit(system(
+        "person.register",
+        &person.id,
+        json!({ "award": award }),
+    ))?;
+    Ok(accepted())
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    addr: Addr,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let b: SignUp = body::json(&bytes)?;
+    if !plausible_email(&b.email) {
+        return Err(located(
+            "/email",
+            format!("`{}` is not an e-mail address", b.email),
+        ));
+    }
+    throttled(&state, &addr, &b.email)?;
+    let (Some(person), _) = find(&state, &b.email)? else {
+        return Ok(accepted());
+    };
+    let award = person
+        .grants
+        .iter()
+        .find_map(|g| g.award.clone())
+        .unwrap_or_default();
+    let mut tx = Tx::new(&state);
+    link_mail(&state, &mut tx, &person, &award, SIGN_IN_TTL, |link| {
+        Kind::SignIn { link }
+    })?;
+    tx.commit(system("person.sign_in_link", &person.id, json!({})))?;
+    Ok(accepted())
+}
+
+/// The page a link opens: a button that signs in (a POST, so that a mail scanner that follows
+/// links does not use the token up). No script.
+pub async fn link_page(Query(q): Query<Redeem>) -> Response {
+    let token: String = q
+        .token
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(128)
+        .collect();
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in · Laurel</title>\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head><body>\
+         <main><h1>Sign in to Laurel</h1><form method=\"post\" action=\"/v1/sign-in/redeem\">\
+         <input type=\"hidden\" name=\"token\" value=\"{token}\"><button type=\"submit\">Sign in</button>\
+         </form></main></body></html>"
+    );
+    let mut r = Html(page).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; form-action 'self'; frame-ancestors 'none'"),
+    );
+    r.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    r
+}
+
+pub async fn redeem(
+    State(state): State<AppState>,
+    addr: Addr,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, ApiError> {
+    let form = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let token = if form {
+        url_form_token(&bytes).ok_or_else(|| ApiError::BadRequest("send `token`".into()))?
+    } else {
+        body::json::<Redeem>(&bytes)?.token
+    };
+    let client = client(&addr);
+    let started = std::time::Instant::now();
+    if let Some(wait) = state.throttle.blocked(&client, started) {
+        let seconds = crate::server::throttle_retry_after(wait);
+        return Err(ApiError::TooManyRequests {
+            detail: format!(
+                "too many failed attempts from this address: try again in {seconds} seconds"
+            ),
+            retry_after: seconds,
+        });
+    }
+    let mut tx = Tx::new(&state);
+    let k = token_key(&token);
+    let Some(t) = tx.read::<Token>(Tree::Tokens, &k)? else {
+        state.throttle.failed(&client, started);
+        return Err(ApiError::Unauthorized(
+            "this link was used already, or is not one of ours: ask for a new one".to_owned(),
+        ));
+    };
+    tx.delete(Tree::Tokens, k);
+    let expired = chrono::DateTime::parse_from_rfc3339(&t.expires_at)
+        .map(|e| e.to_utc() <= chrono::Utc::now())
+        .unwrap_or(true);
+    if expired {
+        tx.commit(system("person.link_expired", &t.person, json!({})))?;
+        return Err(ApiError::Unauthorized(
+            "this link has expired: ask for a new one".to_owned(),
+        ));
+    }
+    let mut person: Person = tx
+        .read(Tree::People, t.person.as_bytes())?
+        .ok_or_else(|| ApiError::Unauthorized("the account no longer exists".to_owned()))?;
+    person.verified = true;
+    let (session_token, session_key) = new_token()?;
+    let csrf = random_id("", 16)?;
+    let at = chrono::Utc::now();
+    let session = Session {
+        person: person.id.clone(),
+        created_at: now(),
+        expires_at: (at + ABSOLUTE).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        csrf: csrf.clone(),
+    };
+    tx.put(Tree::People, person.id.clone().into_bytes(), &person);
+    tx.put(Tree::Sessions, session_key, &session);
+    tx.commit(system(
+        "session.start",
+        &person.id,
+        json!({ "expires_at": session.expires_at }),
+    ))?;
+    let cookie = HeaderValue::from_str(&set_cookie(&state, &session_token, at.timestamp()))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut response = if form {
+        (StatusCode::SEE_OTHER, [(header::LOCATION, "/v1/me")]).into_response()
+    } else {
+        Json(json!({ "person": person.id, "csrf": csrf, "expires_at": session.expires_at }))
+            .into_response()
+    };
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+fn url_form_token(bytes: &[u8]) -> Option<String> {
+    std::str::from_utf8(bytes)
+        .ok()?
+        .split('&')
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| *k == "token")
+        .map(|(_, v)| v.chars().filter(char::is_ascii_alphanumeric).collect())
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    found: Option<axum::Extension<SessionState>>,
+) -> Result<Response, ApiError> {
+    let Some(axum::Extension(SessionState::Valid { person, .. })) = found else {
+        return Err(ApiError::Forbidden(format!(
+            "`{}` is an API key, not a session: an administrator revokes keys",
+            caller.key
+        )));
+    };
+    if let Some((token, _)) =
+        cookie_of(&headers).and_then(|v| crate::server::people::read_cookie(&state.sealer, &v))
+    {
+        let mut tx = Tx::new(&state);
+        tx.delete(Tree::Sessions, token_key(&token));
+        tx.commit(system("session.end", &person.id, json!({})))?;
+    }
+    let mut r = StatusCode::NO_CONTENT.into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&clear_cookie(&state))
+            .map_err(|e| ApiError::Internal(e.to_string()))?,
+    );
+    Ok(r)
+}
+
+/// Who is calling: a person (signed in) or a key.
+pub async fn me(
+    State(state): State<AppState>,
+    found: Option<axum::Extension<SessionState>>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    match found.map(|f| f.0) {
+        Some(SessionState::Valid { person, csrf }) => Ok(Json(json!({
+            "person": person.id, "name": opened(&state, &person.name), "email": opened(&state, &person.email),
+            "language": person.language, "grants": person.grants, "verified": person.verified, "csrf": csrf,
+        }))),
+        _ => Ok(Json(
+            json!({ "key": caller.key, "role": caller.role, "subject": caller.subject }),
+        )),
+    }
+}
+
+/// Everyone with an account (administrators).
+pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let people: Vec<Person> = scan_json(state.store.as_ref(), Tree::People, b"")?;
+    Ok(Json(Value::Array(
+        people
+            .iter()
+            .map(|p| json!({ "person": p.id, "name": opened(&state, &p.name), "email": opened(&state, &p.email),
+                             "language": p.language, "grants": p.grants, "verified": p.verified }))
+            .collect(),
+    )))
+}
+
+/// Ends every session a person has (an administrator's act).
+pub async fn revoke_sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let mut tx = Tx::new(&state);
+    let mut person: Person = tx
+        .read(Tree::People, id.as_bytes())?
+        .ok_or_else(|| ApiError::NotFound(format!("no person `{id}`")))?;
+    person.sessions_after = Some(now());
+    tx.put(Tree::People, id.clone().into_bytes(), &person);
+    tx.commit(caller.audit("session.revoke_all", id.clone(), json!({})))?;
+    Ok(Json(
+        json!({ "person": id, "sessions_after": person.sessions_after }),
+    ))
+}
