@@ -274,6 +274,34 @@ fn a_judge_invited_by_mail_signs_in_with_the_link_and_marks() {
     let (status, v) = kim.call("PUT", &path, Some(&body), true);
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["judge"], "judge-kim");
+    // A reminder of what is still due, in Korean.
+    let (status, v) = server.post(&url("/rounds/expert/remind"), &admin, &json!({}));
+    assert_eq!((status, v["reminded"].as_u64()), (200, Some(1)), "{v}");
+    let mails = sink.wait_for(2, Duration::from_secs(20));
+    assert_eq!(mails[1].to, ["kim@example.org"]);
+    let (subject, _) = parsed(&mails[1]);
+    assert!(
+        subject.ends_with(&format!("미완료 심사 {}건", due.len() - 1)),
+        "{subject}"
+    );
+    // Switched off, no reminder goes.
+    let (status, v) = server.put(
+        &url("/notifications"),
+        &admin,
+        &json!({ "reminder": false }),
+    );
+    assert_eq!(status, 200, "{v}");
+    let (_, v) = server.post(&url("/rounds/expert/remind"), &admin, &json!({}));
+    assert_eq!(v["reminded"], 0);
+    let (status, v) = server.put(
+        &url("/notifications"),
+        &admin,
+        &json!({ "reminders": false }),
+    );
+    assert_eq!(
+        (status, v["errors"][0]["pointer"].as_str()),
+        (422, Some("/reminders"))
+    );
     // The judge's session cannot act as an administrator.
     let (status, _) = kim.call("POST", &url("/rounds/expert/close"), Some(&json!({})), true);
     assert_eq!(status, 403);
@@ -337,6 +365,17 @@ fn an_applicant_registers_confirms_and_submits_and_sign_in_tells_nothing() {
     let id = v["id"].as_str().unwrap();
     let (status, mine) = lee.call("GET", &url(&format!("/applications/{id}")), None, false);
     assert_eq!(status, 200, "{mine}");
+    // The applicant hears that it arrived, and its eligibility.
+    let mails = sink.wait_for(2, Duration::from_secs(20));
+    let (subject, text) = parsed(&mails[1]);
+    assert_eq!(
+        subject,
+        format!("Seoul Smart City Prize 2023: application {id} received")
+    );
+    assert!(
+        text.contains("Its eligibility, as the rules decide it: eligible."),
+        "{text}"
+    );
     // Not an administrator, not another award's applicant.
     assert_eq!(lee.call("GET", "/v1/people", None, false).0, 403);
     assert_eq!(
@@ -363,14 +402,14 @@ fn an_applicant_registers_confirms_and_submits_and_sign_in_tells_nothing() {
     let (status2, known) = sign_in("LEE@example.org");
     assert_eq!((status, status2), (202, 202));
     assert_eq!(unknown, known, "the answer tells nothing");
-    let mails = sink.wait_for(2, Duration::from_secs(20));
+    let mails = sink.wait_for(3, Duration::from_secs(20));
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(
         sink.got.lock().unwrap().len(),
-        2,
+        3,
         "no mail for the unknown address"
     );
-    let (subject, _) = parsed(&mails[1]);
+    let (subject, _) = parsed(&mails[2]);
     assert_eq!(subject, "Your Laurel sign-in link");
     // Asking again and again for one account is slowed down.
     let statuses: Vec<u16> = (0..7).map(|_| sign_in("flood@example.org").0).collect();

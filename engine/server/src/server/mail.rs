@@ -172,6 +172,11 @@ pub fn compose(to: &str, name: &str, language: &str, kind: &Kind) -> Mail {
             link,
         ),
     };
+    render(to, ko, subject, &lines, link)
+}
+
+/// A mail of paragraphs and a link, as plain text and escaped HTML.
+pub fn render(to: &str, ko: bool, subject: String, lines: &[String], link: &str) -> Mail {
     let text = format!("{}\n\n{link}\n", lines.join("\n\n"));
     let html = format!(
         "<!doctype html><html lang=\"{}\"><body>{}<p><a href=\"{}\">{}</a></p></body></html>",

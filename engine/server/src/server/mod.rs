@@ -12,6 +12,7 @@ mod error;
 mod guard;
 pub mod listen;
 pub mod mail;
+mod notices;
 mod openapi;
 pub mod outbox;
 mod people;
@@ -320,6 +321,7 @@ pub fn install_rubrics(store: &dyn Store, dir: &Path) -> anyhow::Result<Vec<Stri
             special_mentions: Vec::new(),
             published: None,
             schedule: None,
+            notifications: Default::default(),
             created_at: at,
         };
         batch.put(

@@ -42,6 +42,9 @@ pub struct AwardRecord {
     /// The call's dates as an administrator moved them, with the reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
+    /// Notifications switched off (`false`) or on, by name; all on when absent.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub notifications: std::collections::BTreeMap<String, bool>,
     /// When it was created.
     pub created_at: String,
 }

@@ -173,6 +173,31 @@ async fn store_application(
         &record,
     );
     let award_id = loaded.award.id.as_str();
+    if action == "application.submit"
+        && let Some(person) = get_json::<crate::server::people::Person>(
+            state.store.as_ref(),
+            Tree::People,
+            owner.as_bytes(),
+        )?
+    {
+        let switches =
+            get_json::<AwardRecord>(state.store.as_ref(), Tree::Awards, award_id.as_bytes())?
+                .map(|r| r.notifications)
+                .unwrap_or_default();
+        let d = &loaded.award.default_language;
+        let status = serde_json::to_value(decision.status).unwrap_or(Value::Null);
+        crate::server::notices::send(
+            state,
+            &mut tx,
+            &switches,
+            (award_id, loaded.award.name.get(d, d)),
+            &person,
+            &crate::server::notices::Notice::Received {
+                application: app.id.as_str(),
+                status: status.as_str().unwrap_or_default(),
+            },
+        )?;
+    }
     if action == "application.submit" {
         crate::server::webhooks::emit(
             &mut tx,

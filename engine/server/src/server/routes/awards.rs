@@ -128,6 +128,7 @@ pub async fn create(
         special_mentions: Vec::new(),
         published: None,
         schedule: None,
+        notifications: Default::default(),
         created_at: now(),
     };
     save(
@@ -553,4 +554,42 @@ pub async fn mentions(
     let detail = json!({ "applications": record.special_mentions.iter().map(|m| m.application.to_string()).collect::<Vec<_>>() });
     save(tx, &caller, &record, "award.special_mentions", detail)?;
     Ok(Json(record))
+}
+
+/// Switches notifications of an award on (`true`) or off (`false`), by name:
+/// `application_received`, `assignment`, `reminder`, `outcome`.
+pub async fn notifications(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let b: BTreeMap<String, bool> = body::json(&bytes)?;
+    let unknown: Vec<laurel::Diagnostic> = b
+        .keys()
+        .filter(|k| !crate::server::notices::NOTICES.contains(&k.as_str()))
+        .map(|k| {
+            laurel::Diagnostic::error(
+                laurel::Code::Schema,
+                format!("/{k}"),
+                format!(
+                    "unknown notification `{k}`; known: {}",
+                    crate::server::notices::NOTICES.join(", ")
+                ),
+            )
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ApiError::Invalid {
+            title: "Unknown notifications".to_owned(),
+            diagnostics: unknown,
+        });
+    }
+    let mut tx = Tx::new(&state);
+    let mut record = load_for_update(&mut tx, &id)?;
+    record.notifications.extend(b.clone());
+    let shown = json!({ "award": id, "notifications": record.notifications });
+    save(tx, &caller, &record, "award.notifications", json!(b))?;
+    Ok(Json(shown))
 }

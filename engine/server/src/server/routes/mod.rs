@@ -148,6 +148,14 @@ pub fn routes() -> Router<AppState> {
             post(people::revoke_sessions),
         )
         .route("/v1/awards/{award}/invitations", post(people::invite))
+        .route(
+            "/v1/awards/{award}/notifications",
+            put(awards::notifications),
+        )
+        .route(
+            "/v1/awards/{award}/rounds/{round}/remind",
+            post(rounds::remind),
+        )
         .route("/v1/awards/{award}/register", post(people::register))
         .route("/v1/sign-in", post(people::sign_in))
         .route("/v1/sign-in/redeem", post(people::redeem))

@@ -425,6 +425,36 @@ pub async fn publish(
     };
     record.published = Some(published.clone());
     tx.put(Tree::Awards, award.as_bytes().to_vec(), &record);
+    // Each applicant with an account hears of their own outcome.
+    let people = crate::server::notices::people(&state)?;
+    let loaded = state.loaded(&award, latest.version).await?;
+    let d = &loaded.award.default_language;
+    let name = loaded.award.name.get(d, d).to_owned();
+    let apps: Vec<ApplicationRecord> = scan_json(
+        state.store.as_ref(),
+        Tree::Applications,
+        &prefix(&[award.as_bytes()]),
+    )?;
+    for a in &fin.applications {
+        let owner = apps
+            .iter()
+            .find(|r| r.application.get("id").and_then(Value::as_str) == Some(&a.application))
+            .map(|r| r.owner.as_str());
+        let outcome = serde_json::to_value(a.outcome).unwrap_or(Value::Null);
+        if let Some(person) = people.iter().find(|p| Some(p.id.as_str()) == owner) {
+            crate::server::notices::send(
+                &state,
+                &mut tx,
+                &record.notifications,
+                (&award, &name),
+                person,
+                &crate::server::notices::Notice::Outcome {
+                    application: &a.application,
+                    outcome: outcome.as_str().unwrap_or_default(),
+                },
+            )?;
+        }
+    }
     crate::server::webhooks::emit(
         &mut tx,
         &award,

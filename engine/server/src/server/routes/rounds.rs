@@ -111,6 +111,101 @@ fn save_round(
     Ok(())
 }
 
+/// Which mail judges get.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Notify {
+    /// What they are assigned, as the round opens.
+    Assigned,
+    /// What they have not marked yet.
+    Reminder,
+}
+
+/// Mails each judge of round `r` who has an account: their assignments, or what is still due.
+/// Returns how many were written to.
+fn notify_judges(
+    state: &AppState,
+    tx: &mut Tx<'_>,
+    record: &crate::server::records::AwardRecord,
+    loaded: &Loaded,
+    r: &RoundRecord,
+    which: Notify,
+) -> Result<usize, ApiError> {
+    use crate::server::notices::{Notice, judges_of, people, send};
+    let people = people(state)?;
+    let d = &loaded.award.default_language;
+    let name = loaded.award.name.get(d, d).to_owned();
+    let marked: BTreeSet<(String, String)> = if which == Notify::Reminder {
+        state
+            .store
+            .scan(
+                Tree::RoundMarks,
+                &prefix(&[r.award.as_bytes(), r.round.as_bytes()]),
+            )?
+            .into_iter()
+            .filter_map(|(_, v)| serde_json::from_slice::<laurel::Evaluation>(&v).ok())
+            .map(|e| (e.judge.to_string(), e.application.to_string()))
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    let mut written = 0;
+    for (judge, apps) in &r.assignments {
+        let due = apps
+            .iter()
+            .filter(|a| !marked.contains(&(judge.clone(), (*a).clone())))
+            .count();
+        let notice = match which {
+            Notify::Assigned => Notice::Assigned {
+                round: &r.round,
+                count: apps.len(),
+            },
+            Notify::Reminder => Notice::Reminder {
+                round: &r.round,
+                due,
+            },
+        };
+        if due == 0 {
+            continue;
+        }
+        for person in judges_of(&people, &r.award, judge) {
+            if send(
+                state,
+                tx,
+                &record.notifications,
+                (&r.award, &name),
+                person,
+                &notice,
+            )? {
+                written += 1;
+            }
+        }
+    }
+    Ok(written)
+}
+
+/// Reminds the judges of an open round of what they have not marked (an administrator's act).
+pub async fn remind(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, round)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let (loaded, _, _, _) = spec(&state, &award, &round).await?;
+    let record = super::awards::load_award(&state, &award)?;
+    let r = load_round(&state, &award, &round)?;
+    if r.status != RoundStatus::Open {
+        return Err(ApiError::Conflict(format!("round `{round}` is not open")));
+    }
+    let mut tx = Tx::new(&state);
+    let reminded = notify_judges(&state, &mut tx, &record, &loaded, &r, Notify::Reminder)?;
+    tx.commit(caller.audit(
+        "round.remind",
+        format!("{award}/{round}"),
+        json!({ "reminded": reminded }),
+    ))?;
+    Ok(Json(json!({ "round": round, "reminded": reminded })))
+}
+
 pub(crate) fn judges(state: &AppState, award: &str) -> Result<Vec<laurel::Judge>, ApiError> {
     Ok(scan_json(
         state.store.as_ref(),
@@ -270,6 +365,7 @@ pub async fn open(
         advanced: None,
         override_reason: None,
     };
+    notify_judges(&state, &mut tx, &record, &loaded, &r, Notify::Assigned)?;
     save_round(
         tx,
         &caller,
