@@ -101,6 +101,7 @@ fn fill(path: &str, s: &Setup) -> String {
         .replace("{sha256}", &"0".repeat(64))
         .replace("{endpoint}", "ep_0000000000000000")
         .replace("{person}", "p-0000000000000000")
+        .replace("{field}", "recommendation_letter")
         .replace("{message}", "msg_000000000000000000000000")
 }
 

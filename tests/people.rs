@@ -427,3 +427,118 @@ fn an_applicant_registers_confirms_and_submits_and_sign_in_tells_nothing() {
     assert_eq!(lee.call("POST", "/v1/sign-out", None, true).0, 204);
     assert_eq!(lee.call("GET", "/v1/me", None, false).0, 401);
 }
+
+/// Sends raw bytes with an API key; the status, headers and body.
+fn raw(
+    method: &str,
+    url: &str,
+    key: &str,
+    body: Option<Vec<u8>>,
+) -> (u16, std::collections::BTreeMap<String, String>, Vec<u8>) {
+    let a = agent();
+    let mut r = match (method, body) {
+        ("GET", _) => a
+            .get(url)
+            .header("authorization", &format!("Bearer {key}"))
+            .call(),
+        (_, b) => a
+            .post(url)
+            .header("authorization", &format!("Bearer {key}"))
+            .header("content-type", "application/octet-stream")
+            .send(b.unwrap_or_default()),
+    }
+    .unwrap();
+    let headers = r
+        .headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_owned(),
+                v.to_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    (
+        r.status().as_u16(),
+        headers,
+        r.body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .unwrap(),
+    )
+}
+
+#[test]
+fn an_applicant_uploads_a_letter_and_only_its_owner_and_administrators_read_it() {
+    use sha2::Digest;
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let applicant = server.key("applicant", None);
+    let upload = |field: &str, name: &str, bytes: Vec<u8>| {
+        raw(
+            "POST",
+            &format!(
+                "{}{}?field={field}&name={name}",
+                server.url,
+                url("/uploads")
+            ),
+            &applicant,
+            Some(bytes),
+        )
+    };
+    let pdf = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".to_vec();
+    let (status, _, body) = upload("recommendation_letter", "letter.pdf", pdf.clone());
+    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+    let reference: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(reference["sha256"], hex::encode(sha2::Sha256::digest(&pdf)));
+    assert_eq!(reference["media_type"], "application/pdf");
+    // A picture named .pdf is a picture: refused.
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    let (status, _, body) = upload("recommendation_letter", "letter.pdf", png);
+    assert_eq!(status, 415, "{}", String::from_utf8_lossy(&body));
+    // Past the field's 10 MiB: refused as soon as the bound is passed.
+    let mut big = pdf.clone();
+    big.resize((10 << 20) + 1, b' ');
+    assert_eq!(upload("recommendation_letter", "big.pdf", big).0, 413);
+    // Not a file field.
+    assert_eq!(upload("achievements", "x.pdf", pdf.clone()).0, 404);
+
+    let mut app = applications()
+        .into_iter()
+        .find(|a| a["id"] == "app-057")
+        .unwrap();
+    app.as_object_mut().unwrap().remove("id");
+    app["fields"]["recommendation_letter"] = json!({
+        "name": reference["name"], "media_type": reference["media_type"], "sha256": reference["sha256"],
+    });
+    let (status, v) = server.post(&url("/applications"), &applicant, &app);
+    assert_eq!(status, 201, "{v}");
+    let id = v["id"].as_str().unwrap();
+    let file_url = format!(
+        "{}{}",
+        server.url,
+        url(&format!("/applications/{id}/files/recommendation_letter"))
+    );
+    let (status, headers, bytes) = raw("GET", &file_url, &applicant, None);
+    assert_eq!(status, 200);
+    assert_eq!(bytes, pdf, "the owner gets the very bytes");
+    assert_eq!(headers["content-type"], "application/pdf");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(
+        headers["content-disposition"],
+        "inline; filename=\"letter.pdf\""
+    );
+    assert!(headers["content-security-policy"].starts_with("sandbox"));
+    assert_eq!(raw("GET", &file_url, &admin, None).0, 200);
+    let other = server.key("applicant", None);
+    assert_eq!(
+        raw("GET", &file_url, &other, None).0,
+        404,
+        "as if it did not exist"
+    );
+    let auditor = server.key("auditor", None);
+    assert_eq!(raw("GET", &file_url, &auditor, None).0, 404);
+}

@@ -173,7 +173,7 @@ fn field_schema(field: &Field, language: &str) -> Value {
                 .collect();
             json!({ "type": "object", "additionalProperties": false, "properties": properties, "required": required })
         }
-        FieldKind::File { accept } => {
+        FieldKind::File { accept, .. } => {
             let media = if accept.is_empty() {
                 json!({ "type": "string", "minLength": 1 })
             } else {

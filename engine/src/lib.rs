@@ -57,3 +57,6 @@ pub use scoring::{
 };
 pub use text::Text;
 pub use time::{parse_instant, show_instant};
+
+/// The largest file a `file` field accepts when it sets no `max_bytes`: 10 MiB.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 10 << 20;

@@ -208,6 +208,8 @@ pub enum FieldKind {
     File {
         /// Accepted media types.
         accept: Vec<String>,
+        /// The largest file accepted, in bytes.
+        max_bytes: u64,
     },
 }
 

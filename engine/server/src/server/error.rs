@@ -26,6 +26,10 @@ pub enum ApiError {
     },
     /// 500: something broke on our side.
     Internal(String),
+    /// 413: the content is larger than allowed.
+    TooLarge(String),
+    /// 415: the content is not of a type accepted.
+    UnsupportedMediaType(String),
     /// 429: too many failed attempts from this client; try again after the seconds given.
     TooManyRequests {
         /// Why.
@@ -144,6 +148,20 @@ impl IntoResponse for ApiError {
                 );
                 r
             }
+            ApiError::TooLarge(d) => problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too-large",
+                "The content is too large",
+                d,
+                None,
+            ),
+            ApiError::UnsupportedMediaType(d) => problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "The content's type is not accepted",
+                d,
+                None,
+            ),
             ApiError::TooManyRequests {
                 detail,
                 retry_after,

@@ -59,11 +59,13 @@ pub enum Tree {
     Tokens,
     /// `SHA-256 of a session token` -> a session.
     Sessions,
+    /// `award \0 sha256` -> an applicant's uploaded file.
+    Uploads,
 }
 
 impl Tree {
     /// Every tree.
-    pub const ALL: [Tree; 19] = [
+    pub const ALL: [Tree; 20] = [
         Tree::Awards,
         Tree::Versions,
         Tree::Applications,
@@ -83,6 +85,7 @@ impl Tree {
         Tree::PeopleByEmail,
         Tree::Tokens,
         Tree::Sessions,
+        Tree::Uploads,
     ];
 
     /// The tree's name on disk and in audit records.
@@ -107,6 +110,7 @@ impl Tree {
             Tree::PeopleByEmail => "people_by_email",
             Tree::Tokens => "tokens",
             Tree::Sessions => "sessions",
+            Tree::Uploads => "uploads",
         }
     }
 

@@ -209,6 +209,7 @@ impl Checker<'_> {
             }
             FieldType::File => FieldKind::File {
                 accept: spec.accept.clone(),
+                max_bytes: spec.max_bytes.unwrap_or(crate::DEFAULT_MAX_FILE_BYTES),
             },
         };
         Field {
@@ -228,7 +229,7 @@ impl Checker<'_> {
     fn constraints_fit(&mut self, spec: &FieldSpec, pointer: &str) {
         let t = spec.field_type;
         let choice = matches!(t, FieldType::SingleChoice | FieldType::MultipleChoice);
-        let given: [(&str, bool, bool); 13] = [
+        let given: [(&str, bool, bool); 14] = [
             ("min", spec.min.is_some(), t.is_numeric()),
             ("max", spec.max.is_some(), t.is_numeric()),
             ("min_length", spec.min_length.is_some(), t.is_text()),
@@ -254,6 +255,7 @@ impl Checker<'_> {
             ("item", spec.item.is_some(), t == FieldType::List),
             ("fields", !spec.fields.is_empty(), t == FieldType::Group),
             ("accept", !spec.accept.is_empty(), t == FieldType::File),
+            ("max_bytes", spec.max_bytes.is_some(), t == FieldType::File),
         ];
         for (name, present, fits) in given {
             if present && !fits {

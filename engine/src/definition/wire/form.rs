@@ -149,6 +149,10 @@ pub struct FieldSpec {
     /// File fields: accepted media types, such as `application/pdf`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub accept: Vec<String>,
+    /// File fields: the largest file accepted, in bytes (10 MiB when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_bytes: Option<u64>,
 }
 
 /// One option of a choice field.

@@ -10,6 +10,7 @@ pub mod backup_types {
 }
 mod corrections;
 mod evaluate;
+mod files;
 mod keys;
 mod people;
 mod results;
@@ -148,6 +149,11 @@ pub fn routes() -> Router<AppState> {
             post(people::revoke_sessions),
         )
         .route("/v1/awards/{award}/invitations", post(people::invite))
+        .route("/v1/awards/{award}/uploads", post(files::upload))
+        .route(
+            "/v1/awards/{award}/applications/{application}/files/{field}",
+            get(files::download),
+        )
         .route(
             "/v1/awards/{award}/notifications",
             put(awards::notifications),
