@@ -347,6 +347,14 @@ fn an_applicant_registers_confirms_and_submits_and_sign_in_tells_nothing() {
         (status, v["errors"][0]["pointer"].as_str()),
         (422, Some("/email"))
     );
+    // By invitation only: registration refused; open again: taken.
+    let (status, _) = server.put(&url("/registration"), &admin, &json!({ "open": false }));
+    assert_eq!(status, 200);
+    let (status, v) = register(&json!({ "email": "lee@example.org", "name": "Lee Min-jun" }));
+    assert_eq!(status, 409, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("by invitation only"));
+    assert_eq!(sink.got.lock().unwrap().len(), 0);
+    server.put(&url("/registration"), &admin, &json!({ "open": true }));
     let (status, _) = register(&json!({ "email": "lee@example.org", "name": "Lee Min-jun" }));
     assert_eq!(status, 202);
     let mails = sink.wait_for(1, Duration::from_secs(20));
@@ -514,6 +522,12 @@ fn an_applicant_uploads_a_letter_and_only_its_owner_and_administrators_read_it()
     app["fields"]["recommendation_letter"] = json!({
         "name": reference["name"], "media_type": reference["media_type"], "sha256": reference["sha256"],
     });
+    // A reference to a file the applicant never uploaded is refused, located.
+    let mut forged = app.clone();
+    forged["fields"]["recommendation_letter"]["sha256"] = json!("0".repeat(64));
+    let (status, v) = server.post(&url("/applications"), &applicant, &forged);
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(v["errors"][0]["pointer"], "/fields/recommendation_letter");
     let (status, v) = server.post(&url("/applications"), &applicant, &app);
     assert_eq!(status, 201, "{v}");
     let id = v["id"].as_str().unwrap();

@@ -322,6 +322,7 @@ pub fn install_rubrics(store: &dyn Store, dir: &Path) -> anyhow::Result<Vec<Stri
             published: None,
             schedule: None,
             notifications: Default::default(),
+            registration_closed: false,
             created_at: at,
         };
         batch.put(

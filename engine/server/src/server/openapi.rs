@@ -576,6 +576,15 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
         ),
         op(
             "put",
+            "/v1/awards/{award}/registration",
+            "Open or close applicants' self-registration (invitations still work)",
+            "admin",
+            Json(schema::<crate::server::routes::Registration>(g)),
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "put",
             "/v1/awards/{award}/notifications",
             "Switch e-mail notifications on or off: application_received, assignment, reminder, outcome",
             "admin",

@@ -45,6 +45,9 @@ pub struct AwardRecord {
     /// Notifications switched off (`false`) or on, by name; all on when absent.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub notifications: std::collections::BTreeMap<String, bool>,
+    /// Whether applicants may no longer register themselves (invitations still work).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub registration_closed: bool,
     /// When it was created.
     pub created_at: String,
 }

@@ -237,6 +237,9 @@ pub async fn submit(
     if caller.role == Role::Applicant {
         name_by_server(&mut value, text)?;
     }
+    if caller.role == Role::Applicant {
+        super::files::check_references(&state, &loaded.award, &caller.key, &value, text)?;
+    }
     let (app, unchecked) = checked(&state, &loaded, text, value).await?;
     // Creating what exists is a conflict, never a replacement, however many race.
     let mut tx = Tx::new(&state);

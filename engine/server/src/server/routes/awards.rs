@@ -129,6 +129,7 @@ pub async fn create(
         published: None,
         schedule: None,
         notifications: Default::default(),
+        registration_closed: false,
         created_at: now(),
     };
     save(
@@ -592,4 +593,34 @@ pub async fn notifications(
     let shown = json!({ "award": id, "notifications": record.notifications });
     save(tx, &caller, &record, "award.notifications", json!(b))?;
     Ok(Json(shown))
+}
+
+/// Whether applicants may register themselves.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    /// `false` closes self-registration (invitations still work); `true` opens it again.
+    pub open: bool,
+}
+
+/// Opens or closes applicants' self-registration.
+pub async fn registration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let b: Registration = body::json(&bytes)?;
+    let mut tx = Tx::new(&state);
+    let mut record = load_for_update(&mut tx, &id)?;
+    record.registration_closed = !b.open;
+    save(
+        tx,
+        &caller,
+        &record,
+        "award.registration",
+        json!({ "open": b.open }),
+    )?;
+    Ok(Json(json!({ "award": id, "registration_open": b.open })))
 }

@@ -278,3 +278,50 @@ pub async fn download(
     );
     Ok(r)
 }
+
+/// Every file an applicant's application refers to must be one they uploaded to this award,
+/// of the type the reference states: 422 at each reference that is not.
+pub(crate) fn check_references(
+    state: &AppState,
+    award: &laurel::Award,
+    owner: &str,
+    application: &Value,
+    text: &str,
+) -> Result<(), ApiError> {
+    let mut problems = Vec::new();
+    let files = award
+        .fields
+        .iter()
+        .chain(award.categories.iter().flat_map(|c| c.fields.iter()))
+        .filter(|f| matches!(f.kind, laurel::FieldKind::File { .. }));
+    for f in files {
+        let reference = &application["fields"][f.id.as_str()];
+        let Some(sha) = reference.get("sha256").and_then(Value::as_str) else {
+            continue;
+        };
+        let upload: Option<Upload> = get_json(
+            state.store.as_ref(),
+            Tree::Uploads,
+            &upload_key(award.id.as_str(), sha),
+        )?;
+        let fits = upload.is_some_and(|u| {
+            u.owner == owner && Some(u.media_type.as_str()) == reference["media_type"].as_str()
+        });
+        if !fits {
+            problems.push(laurel::Diagnostic::error(
+                laurel::Code::Schema,
+                format!("/fields/{}", f.id),
+                "no file of yours was uploaded with this sha256 and media type: upload it first (POST /v1/awards/{award}/uploads?field=...)",
+            ));
+        }
+    }
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let mut d: laurel::Diagnostics = problems.into_iter().collect();
+    d.locate_in(text);
+    Err(ApiError::Invalid {
+        title: "The application is invalid".to_owned(),
+        diagnostics: d.into_iter().collect(),
+    })
+}

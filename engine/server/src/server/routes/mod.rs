@@ -26,7 +26,7 @@ use axum::routing::{get, post, put};
 use super::AppState;
 
 pub use applications::Review;
-pub use awards::Reschedule;
+pub use awards::{Registration, Reschedule};
 pub use evaluate::EvaluateRequest;
 pub use keys::NewKey;
 pub use people::{Invitation, Redeem, SignUp};
@@ -154,6 +154,7 @@ pub fn routes() -> Router<AppState> {
             "/v1/awards/{award}/applications/{application}/files/{field}",
             get(files::download),
         )
+        .route("/v1/awards/{award}/registration", put(awards::registration))
         .route(
             "/v1/awards/{award}/notifications",
             put(awards::notifications),

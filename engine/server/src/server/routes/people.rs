@@ -331,6 +331,11 @@ pub async fn register(
     bytes: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let record = load_award(&state, &award)?;
+    if record.registration_closed {
+        return Err(ApiError::Conflict(format!(
+            "`{award}` takes applicants by invitation only"
+        )));
+    }
     if record.state != AwardState::Open {
         return Err(ApiError::Conflict(format!(
             "`{award}` is not taking applications"
