@@ -111,6 +111,13 @@ impl Sealer {
         self.open(aad, blob)
     }
 
+    /// Opens a sealed string (an address, a name, a secret); empty when it cannot be opened.
+    pub fn open_text(&self, sealed: &Value) -> String {
+        self.open_value(sealed)
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
     /// Seals `value` for the place `aad` names.
     pub fn seal_value(&self, aad: &str, value: &Value) -> Value {
         self.seal(aad, value)

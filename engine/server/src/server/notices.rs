@@ -5,8 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use super::AppState;
 use super::error::ApiError;
 use super::mail::{Mail, queue, render};
@@ -135,14 +133,6 @@ fn texts(notice: &Notice<'_>, award: &str, name: &str, ko: bool) -> (String, Vec
     }
 }
 
-fn opened(state: &AppState, v: &Value) -> String {
-    state
-        .sealer
-        .open_value(v)
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// Everyone with an account.
 pub fn people(state: &AppState) -> Result<Vec<Person>, ApiError> {
     Ok(scan_json(state.store.as_ref(), Tree::People, b"")?)
@@ -181,9 +171,14 @@ pub fn send(
         return Ok(false);
     }
     let ko = person.language.starts_with("ko");
-    let (subject, lines) = texts(notice, award_name, &opened(state, &person.name), ko);
+    let (subject, lines) = texts(
+        notice,
+        award_name,
+        &state.sealer.open_text(&person.name),
+        ko,
+    );
     let mail: Mail = render(
-        &opened(state, &person.email),
+        &state.sealer.open_text(&person.email),
         ko,
         subject,
         &lines,

@@ -179,11 +179,7 @@ async fn deliver_one(
         match endpoint.filter(|e| e.enabled) {
             None => Err((None, "the endpoint was removed or disabled".to_owned())),
             Some(e) => {
-                let secret = state
-                    .sealer
-                    .open_value(&e.secret)
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
+                let secret = state.sealer.open_text(&e.secret);
                 let (url, m, timeout) = (e.url.clone(), leased.clone(), delivery.timeout);
                 tokio::task::spawn_blocking(move || post(&url, &secret, &m, timeout))
                     .await

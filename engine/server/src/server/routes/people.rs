@@ -164,14 +164,6 @@ fn find_or_create(
     Ok((person, k))
 }
 
-fn opened(state: &AppState, v: &Value) -> String {
-    state
-        .sealer
-        .open_value(v)
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 /// Writes a one-time link for `person` and queues the mail that carries it, in `tx`.
 fn link_mail(
     state: &AppState,
@@ -193,8 +185,8 @@ fn link_mail(
     );
     let link = format!("{}/sign-in?token={token}", state.public_url);
     let mail = mail::compose(
-        &opened(state, &person.email),
-        &opened(state, &person.name),
+        &state.sealer.open_text(&person.email),
+        &state.sealer.open_text(&person.name),
         &person.language,
         &kind(link.clone()),
     );
@@ -559,7 +551,7 @@ pub async fn me(
 ) -> Result<Json<Value>, ApiError> {
     match found.map(|f| f.0) {
         Some(SessionState::Valid { person, csrf }) => Ok(Json(json!({
-            "person": person.id, "name": opened(&state, &person.name), "email": opened(&state, &person.email),
+            "person": person.id, "name": state.sealer.open_text(&person.name), "email": state.sealer.open_text(&person.email),
             "language": person.language, "grants": person.grants, "verified": person.verified, "csrf": csrf,
         }))),
         _ => Ok(Json(
@@ -575,7 +567,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
     Ok(Json(Value::Array(
         people
             .iter()
-            .map(|p| json!({ "person": p.id, "name": opened(&state, &p.name), "email": opened(&state, &p.email),
+            .map(|p| json!({ "person": p.id, "name": state.sealer.open_text(&p.name), "email": state.sealer.open_text(&p.email),
                              "language": p.language, "grants": p.grants, "verified": p.verified }))
             .collect(),
     )))
