@@ -6,6 +6,8 @@
 mod support;
 
 use serde_json::{Value, json};
+use support::session::{Browser, link_in, parsed};
+use support::smtp::Sink;
 use support::{Server, root};
 
 const AWARD: &str = "seoul-smart-city-prize-2023";
@@ -25,6 +27,9 @@ fn app(id: &str) -> Value {
 
 struct Setup {
     server: Server,
+    _sink: Sink,
+    /// A signed-in person for each role a person holds in the award.
+    sessions: Vec<(&'static str, Browser)>,
     _data: tempfile::TempDir,
     keys: Vec<(&'static str, String)>,
     other_applicant: String,
@@ -36,11 +41,12 @@ struct Setup {
 fn setup() -> Setup {
     let data = tempfile::tempdir().unwrap();
     // The matrix presents a bad key to every route: let all those failures through.
+    let sink = Sink::start();
     let server = Server::start_full(
         data.path(),
         &root().join("rubrics"),
         &[],
-        &["--auth-failures-allowed", "100000"],
+        &["--auth-failures-allowed", "100000", "--smtp", &sink.url],
     );
     let admin = server.admin().to_owned();
     assert_eq!(
@@ -81,8 +87,45 @@ fn setup() -> Setup {
         &admin,
         &json!({ "role": "auditor", "label": "spare" }),
     );
+    // The same people, signed in: sessions answer to the same role rules as keys.
+    let mut sessions = Vec::new();
+    let (status, v) = server.put(
+        &format!("/v1/awards/{AWARD}/judges/judge-kim"),
+        &admin,
+        &json!({ "id": "judge-kim", "name": "Kim" }),
+    );
+    assert_eq!(status, 200, "{v}");
+    for (role, judge) in [
+        ("admin", None),
+        ("judge", Some("judge-kim")),
+        ("auditor", None),
+        ("applicant", None),
+    ] {
+        let email = format!("{role}@example.org");
+        let (status, v) = server.post(
+            &format!("/v1/awards/{AWARD}/invitations"),
+            &admin,
+            &json!({ "email": email, "name": role, "role": role, "judge": judge }),
+        );
+        assert_eq!(status, 201, "{v}");
+        let started = std::time::Instant::now();
+        let text = loop {
+            let invited = sink.got.lock().unwrap().iter().find_map(|m| {
+                let (subject, text) = parsed(m);
+                (m.to == [email.clone()] && !subject.contains("digest")).then_some(text)
+            });
+            if let Some(text) = invited {
+                break text;
+            }
+            assert!(started.elapsed().as_secs() < 20, "no invitation to {email}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        };
+        sessions.push((role, Browser::follow(&server.url, &link_in(&text))));
+    }
     Setup {
         server,
+        _sink: sink,
+        sessions,
         _data: data,
         keys,
         other_applicant,
@@ -153,6 +196,24 @@ fn every_route_answers_401_without_a_key_and_403_to_roles_it_does_not_allow() {
                     assert_eq!(status, 403, "{m} {url} as {role}: {v}");
                 }
                 assert!(v["detail"].is_string());
+            }
+            for (role, browser) in &s.sessions {
+                let allowed = roles == "a session"
+                    || allowed.contains(role)
+                    || (*role == "judge" && allowed.contains(&"the judge"))
+                    || (*role == "applicant" && allowed.contains(&"owner"));
+                if allowed {
+                    continue;
+                }
+                let (status, v) = browser.call(&m, &url, Some(&json!({})), true);
+                if roles.contains("owner") && url.contains(&s.app_id) {
+                    assert!(
+                        [403, 404].contains(&status),
+                        "{m} {url} signed in as {role}: {v}"
+                    );
+                } else {
+                    assert_eq!(status, 403, "{m} {url} signed in as {role}: {v}");
+                }
             }
             if allowed.contains(&"owner") {
                 // Another applicant's records answer as if they did not exist.

@@ -6,149 +6,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod support;
 
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::smtp::{Mail, Sink};
+use support::session::{Browser, agent, link_in, parsed};
+use support::smtp::Sink;
 use support::{Server, root};
 
 const AWARD: &str = "seoul-smart-city-prize-2023";
 
 fn url(p: &str) -> String {
     format!("/v1/awards/{AWARD}{p}")
-}
-
-/// The subject and plain text of a mail, as Python's standard `email` package reads them.
-fn parsed(mail: &Mail) -> (String, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("m.eml");
-    std::fs::write(&file, &mail.data).unwrap();
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(
-            "import email, email.policy, json, sys\n\
-             m = email.message_from_binary_file(open(sys.argv[1], 'rb'), policy=email.policy.default)\n\
-             print(json.dumps({'subject': str(m['subject']), 'text': m.get_body(('plain',)).get_content(),\n\
-                               'html': m.get_body(('html',)).get_content()}))",
-        )
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(
-        v["html"].as_str().unwrap().contains("<a href="),
-        "an HTML part too"
-    );
-    (
-        v["subject"].as_str().unwrap().to_owned(),
-        v["text"].as_str().unwrap().to_owned(),
-    )
-}
-
-fn link_in(text: &str) -> String {
-    let start = text.find("http://").expect("a link");
-    text[start..].split_whitespace().next().unwrap().to_owned()
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into()
-}
-
-/// A signed-in browser: its cookie and CSRF token.
-struct Browser {
-    base: String,
-    cookie: String,
-    csrf: String,
-}
-
-impl Browser {
-    /// Follows a mailed link as a person would: opens the page, presses its button.
-    fn follow(base: &str, link: &str) -> Browser {
-        let mut page = agent().get(link).call().unwrap();
-        assert_eq!(page.status().as_u16(), 200);
-        let csp = page
-            .headers()
-            .get("content-security-policy")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_owned();
-        assert!(csp.contains("default-src 'none'"), "{csp}");
-        let html = page.body_mut().read_to_string().unwrap();
-        let token = html
-            .split("name=\"token\" value=\"")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned();
-        assert!(link.ends_with(&token), "the page carries the link's token");
-        let r = agent()
-            .post(&format!("{base}/v1/sign-in/redeem"))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .send(format!("token={token}"))
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 303);
-        let set = r
-            .headers()
-            .get("set-cookie")
-            .unwrap()
-            .to_str()
-            .unwrap()
-            .to_owned();
-        assert!(
-            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
-            "{set}"
-        );
-        let cookie = set.split(';').next().unwrap().to_owned();
-        let mut b = Browser {
-            base: base.to_owned(),
-            cookie,
-            csrf: String::new(),
-        };
-        let (status, me) = b.call("GET", "/v1/me", None, true);
-        assert_eq!(status, 200, "{me}");
-        b.csrf = me["csrf"].as_str().unwrap().to_owned();
-        b
-    }
-
-    fn call(&self, method: &str, path: &str, body: Option<&Value>, csrf: bool) -> (u16, Value) {
-        let url = format!("{}{path}", self.base);
-        let a = agent();
-        let mut response = match method {
-            "GET" => a.get(&url).header("cookie", &self.cookie).call(),
-            m => {
-                let mut r = match m {
-                    "POST" => a.post(&url),
-                    _ => a.put(&url),
-                }
-                .header("cookie", &self.cookie)
-                .header("content-type", "application/json");
-                if csrf {
-                    r = r.header("x-csrf-token", &self.csrf);
-                }
-                r.send(body.map(Value::to_string).unwrap_or_default())
-            }
-        }
-        .unwrap();
-        let status = response.status().as_u16();
-        let text = response.body_mut().read_to_string().unwrap_or_default();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
 }
 
 fn applications() -> Vec<Value> {
@@ -178,23 +46,7 @@ fn a_judge_invited_by_mail_signs_in_with_the_link_and_marks() {
     for a in applications().iter().take(12) {
         assert_eq!(server.post(&url("/applications"), &integrator, a).0, 201);
     }
-    assert_eq!(server.post(&url("/close"), &admin, &json!({})).0, 200);
-    let judges: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("examples/seoul-smart-city-prize-2023/judges.json"))
-            .unwrap(),
-    )
-    .unwrap();
-    for j in judges.as_array().unwrap() {
-        let id = j["id"].as_str().unwrap();
-        assert_eq!(server.put(&url(&format!("/judges/{id}")), &admin, j).0, 200);
-    }
-    for step in [
-        "/rounds/screening/open",
-        "/rounds/screening/close",
-        "/rounds/screening/advance",
-    ] {
-        assert_eq!(server.post(&url(step), &admin, &json!({})).0, 200, "{step}");
-    }
+    support::seoul_through_screening(&server);
     let (status, expert) = server.post(&url("/rounds/expert/open"), &admin, &json!({ "seed": 3 }));
     assert_eq!(status, 200, "{expert}");
 
@@ -478,7 +330,7 @@ fn raw(
 }
 
 #[test]
-fn an_applicant_uploads_a_letter_and_only_its_owner_and_administrators_read_it() {
+fn an_applicant_uploads_a_letter_that_only_its_owner_administrators_and_assigned_judges_read() {
     use sha2::Digest;
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), &root().join("rubrics"));
@@ -555,4 +407,136 @@ fn an_applicant_uploads_a_letter_and_only_its_owner_and_administrators_read_it()
     );
     let auditor = server.key("auditor", None);
     assert_eq!(raw("GET", &file_url, &auditor, None).0, 404);
+
+    // A judge assigned to the application reads the letter, under a name that identifies
+    // nobody; a judge not assigned to it is told nothing.
+    let judges = support::seoul_through_screening(&server);
+    let (status, round) = server.post(&url("/rounds/expert/open"), &admin, &json!({ "seed": 5 }));
+    assert_eq!(status, 200, "{round}");
+    let assignments = round["assignments"].as_object().unwrap();
+    let (assigned, _) = assignments
+        .iter()
+        .find(|(_, apps)| apps.as_array().unwrap().iter().any(|a| a == id))
+        .expect("the application is assigned");
+    let outsider = judges
+        .iter()
+        .map(|j| j["id"].as_str().unwrap())
+        .find(|j| {
+            !assignments
+                .get(*j)
+                .is_some_and(|apps| apps.as_array().unwrap().iter().any(|a| a == id))
+        })
+        .expect("a judge not assigned");
+    let judge = server.key("judge", Some(assigned));
+    let (status, headers, bytes) = raw("GET", &file_url, &judge, None);
+    assert_eq!(status, 200);
+    assert_eq!(bytes, pdf);
+    assert_eq!(
+        headers["content-disposition"], "inline; filename=\"recommendation_letter.pdf\"",
+        "no name the applicant gave"
+    );
+    let stranger = server.key("judge", Some(outsider));
+    assert_eq!(raw("GET", &file_url, &stranger, None).0, 404);
+}
+
+#[test]
+fn keys_have_owners_and_a_persons_keys_end_with_their_sessions() {
+    let sink = Sink::start();
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_full(
+        data.path(),
+        &root().join("rubrics"),
+        &[],
+        &["--smtp", &sink.url],
+    );
+    let admin = server.admin().to_owned();
+    // A key made with the bootstrap key belongs to the bootstrap service account, unless named.
+    let (status, v) = server.post("/v1/keys", &admin, &json!({ "role": "integrator" }));
+    assert_eq!(status, 201, "{v}");
+    assert_eq!(v["owner"], json!({ "kind": "service", "id": "bootstrap" }));
+    let (status, v) = server.post(
+        "/v1/keys",
+        &admin,
+        &json!({ "role": "integrator", "owner": { "kind": "service", "id": "seoul-portal" } }),
+    );
+    assert_eq!(status, 201, "{v}");
+    let portal = v["id"].as_str().unwrap().to_owned();
+    for (owner, why) in [
+        (json!({ "kind": "person", "id": "p-nobody" }), "no person"),
+        (json!({ "kind": "service", "id": "a portal!" }), "letters"),
+    ] {
+        let (status, v) = server.post(
+            "/v1/keys",
+            &admin,
+            &json!({ "role": "integrator", "owner": owner }),
+        );
+        assert_eq!(status, 422, "{v}");
+        assert_eq!(v["errors"][0]["pointer"], "/owner/id");
+        assert!(
+            v["errors"][0]["message"].as_str().unwrap().contains(why),
+            "{v}"
+        );
+    }
+    // A person signed in makes a key: theirs.
+    let (status, v) = server.post(
+        &url("/invitations"),
+        &admin,
+        &json!({ "email": "park@wego.example", "name": "Park", "role": "admin" }),
+    );
+    assert_eq!(status, 201, "{v}");
+    let mails = sink.wait_for(1, Duration::from_secs(20));
+    let (_, text) = parsed(&mails[0]);
+    let park = Browser::follow(&server.url, &link_in(&text));
+    let (_, me) = park.call("GET", "/v1/me", None, false);
+    let person = me["person"].as_str().unwrap().to_owned();
+    let (status, made) = park.call(
+        "POST",
+        "/v1/keys",
+        Some(&json!({ "role": "auditor", "label": "Park's audit script" })),
+        true,
+    );
+    assert_eq!(status, 201, "{made}");
+    assert_eq!(made["owner"], json!({ "kind": "person", "id": person }));
+    let secret = made["key"].as_str().unwrap().to_owned();
+    let (status, theirs) = server.get(&format!("/v1/keys?owner={person}"), &secret);
+    assert_eq!(status, 200, "{theirs}");
+    let ids: Vec<&str> = theirs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [made["id"].as_str().unwrap()]);
+    // Ending the person's sessions revokes their keys, and no one else's.
+    let (status, v) = server.post(
+        &format!("/v1/people/{person}/sessions/revoke"),
+        &admin,
+        &json!({}),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["keys_revoked"], json!([made["id"]]));
+    assert_eq!(server.get("/v1/keys", &secret).0, 401);
+    assert_eq!(park.call("GET", "/v1/me", None, false).0, 401);
+    let (_, all) = server.get("/v1/keys", &admin);
+    let live = |id: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["id"] == id && k["revoked"] == false)
+    };
+    assert!(live(&portal));
+    // The audit names who answers for each act.
+    let (_, audit) = server.get("/v1/audit", &admin);
+    let made_by_park = audit["records"]
+        .as_array()
+        .or(audit.as_array())
+        .unwrap()
+        .iter()
+        .find(|r| r["action"] == "key.create" && r["target"] == made["id"])
+        .cloned()
+        .unwrap();
+    assert!(
+        made_by_park["actor"].as_str().unwrap().starts_with(&person),
+        "{made_by_park}"
+    );
 }

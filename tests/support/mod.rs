@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub mod receiver;
+pub mod session;
 pub mod smtp;
 
 /// An instant within the Seoul prize's 2023 call (2023-03-02 to 2023-05-31, Asia/Seoul).
@@ -273,4 +274,33 @@ pub fn create_award(server: &Server, rubric: &Path) -> Value {
     );
     assert_eq!(status, 201, "{v}");
     def
+}
+
+/// Closes the Seoul prize's call, registers the example's judges and takes the applications
+/// through the screening round; the example's judges, as registered.
+pub fn seoul_through_screening(server: &Server) -> Vec<serde_json::Value> {
+    let award = "/v1/awards/seoul-smart-city-prize-2023";
+    let admin = server.admin().to_owned();
+    let empty = serde_json::json!({});
+    assert_eq!(
+        server.post(&format!("{award}/close"), &admin, &empty).0,
+        200
+    );
+    let judges: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/seoul-smart-city-prize-2023/judges.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    for j in &judges {
+        let id = j["id"].as_str().unwrap();
+        assert_eq!(
+            server.put(&format!("{award}/judges/{id}"), &admin, j).0,
+            200
+        );
+    }
+    for step in ["open", "close", "advance"] {
+        let (status, v) = server.post(&format!("{award}/rounds/screening/{step}"), &admin, &empty);
+        assert_eq!(status, 200, "screening {step}: {v}");
+    }
+    judges
 }

@@ -50,7 +50,8 @@ pub struct ServeArgs {
     /// that an endpoint cannot reach services inside the server's network).
     #[arg(long)]
     webhooks_to_private_addresses: bool,
-    /// An SMTP relay for mail (`smtp://host:port`, plain; e.g. the machine's own MTA). Without
+    /// An SMTP server for mail: `smtp://host:port` (plain, e.g. the machine's own MTA),
+    /// `smtp://user:password@host:587?tls=required` (STARTTLS) or `smtps://host:465` (TLS). Without
     /// it, mails are written as `.eml` files to `--mail-dir` and their links printed here.
     #[arg(long, env = "LAUREL_SMTP")]
     smtp: Option<String>,
@@ -68,6 +69,10 @@ pub struct ServeArgs {
     /// address it listens on.
     #[arg(long, env = "LAUREL_PUBLIC_URL")]
     public_url: Option<String>,
+    /// How long before a round's `closes` its judges are reminded of what they have not
+    /// marked (`48h`, `90m`, ...).
+    #[arg(long, default_value = "48h")]
+    reminder_lead: String,
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -86,7 +91,17 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         mail_from,
         mail_dir,
         public_url,
+        reminder_lead,
     } = args;
+    let timing = crate::server::scheduler::Timing {
+        reminder_lead: crate::server::outbox::parse_schedule(reminder_lead)
+            .ok()
+            .and_then(|d| (d.len() == 1).then(|| d[0]))
+            .ok_or_else(|| {
+                anyhow::anyhow!("`--reminder-lead {reminder_lead}`: write one duration, e.g. 48h")
+            })?,
+        ..Default::default()
+    };
     let mail_dir = mail_dir.clone().unwrap_or_else(|| {
         let mut name = data.as_os_str().to_owned();
         name.push(".mail");
@@ -157,6 +172,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         println!("laurel: listening on http://{local}");
         // The outbox worker: webhooks committed before a crash are sent after the restart.
         tokio::spawn(crate::server::outbox::run(state.clone(), delivery));
+        // The clock's work: reminders before rounds close, administrators' digests.
+        tokio::spawn(crate::server::scheduler::run(state.clone(), timing));
         crate::server::listen::serve(listener, router(state), shutdown()).await?;
         println!("laurel: stopped");
         Ok::<_, anyhow::Error>(())

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::error::ApiError;
-use super::records::{KeyRecord, Role};
+use super::records::{KeyOwner, KeyRecord, Role};
 use super::throttle::retry_after;
 use crate::store::{Tree, get_json};
 
@@ -21,6 +21,8 @@ pub struct Caller {
     pub role: Role,
     /// For judges, the judge id.
     pub subject: Option<String>,
+    /// Who answers for the call: the signed-in person, or the key's owner.
+    pub owner: Option<KeyOwner>,
 }
 
 impl Caller {
@@ -38,7 +40,12 @@ impl Caller {
 
     /// The actor, for the audit chain.
     pub fn actor(&self) -> String {
-        format!("{} ({})", self.key, role_name(self.role))
+        match &self.owner {
+            Some(owner) if owner.id != self.key => {
+                format!("{} of {owner} ({})", self.key, role_name(self.role))
+            }
+            _ => format!("{} ({})", self.key, role_name(self.role)),
+        }
     }
 
     /// An audit entry of this caller's.
@@ -176,6 +183,7 @@ fn from_key(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
             key: record.id,
             role: record.role,
             subject: record.subject,
+            owner: record.owner,
         })
     }
 }

@@ -18,12 +18,12 @@ use crate::store::Tree;
 /// Where mail goes.
 #[derive(Debug, Clone)]
 pub enum MailConfig {
-    /// An SMTP server (`smtp://host:port`, plain: a local relay).
+    /// An SMTP server, by URL: `smtp://host:port` (plain: a local relay),
+    /// `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465` (TLS from the start),
+    /// with `user:password@` before the host when the server asks for a login.
     Smtp {
-        /// Host.
-        host: String,
-        /// Port.
-        port: u16,
+        /// The URL, as given.
+        url: String,
         /// The sender.
         from: String,
     },
@@ -45,21 +45,36 @@ impl MailConfig {
                 from: from.to_owned(),
             });
         };
-        let rest = url
-            .strip_prefix("smtp://")
-            .ok_or_else(|| format!("`{url}`: write smtp://host:port"))?;
-        let (host, port) = rest
-            .trim_end_matches('/')
-            .rsplit_once(':')
-            .unwrap_or((rest, "25"));
-        let port: u16 = port
-            .parse()
-            .map_err(|_| format!("`{url}`: the port is not a number"))?;
+        transport(url, Duration::from_secs(10))?;
         Ok(MailConfig::Smtp {
-            host: host.to_owned(),
-            port,
+            url: url.to_owned(),
             from: from.to_owned(),
         })
+    }
+}
+
+/// The SMTP client for `url`: its scheme says whether and how TLS is used.
+fn transport(url: &str, timeout: Duration) -> Result<SmtpTransport, String> {
+    if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+        return Err(format!(
+            "`{}`: write smtp://host:port, smtp://host:587?tls=required (STARTTLS) or smtps://host:465",
+            redacted(url)
+        ));
+    }
+    Ok(SmtpTransport::from_url(url)
+        .map_err(|e| format!("`{}`: {e}", redacted(url)))?
+        .timeout(Some(timeout))
+        .build())
+}
+
+/// `url` without its password, for messages and logs.
+fn redacted(url: &str) -> String {
+    match (url.split_once("://"), url.rsplit_once('@')) {
+        (Some((scheme, rest)), Some((_, host))) if rest.contains('@') => {
+            let user = rest.split([':', '@']).next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -245,16 +260,10 @@ pub fn send(config: &MailConfig, id: &str, mail: &Mail, timeout: Duration) -> Re
         ))
         .map_err(|e| e.to_string())?;
     match config {
-        MailConfig::Smtp { host, port, .. } => {
-            let transport = SmtpTransport::builder_dangerous(host)
-                .port(*port)
-                .timeout(Some(timeout))
-                .build();
-            transport
-                .send(&email)
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        }
+        MailConfig::Smtp { url, .. } => transport(url, timeout)?
+            .send(&email)
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
         MailConfig::Folder { dir, .. } => {
             std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
             std::fs::write(dir.join(format!("{id}.eml")), email.formatted())
@@ -270,5 +279,37 @@ pub fn send(config: &MailConfig, id: &str, mail: &Mail, timeout: Duration) -> Re
             );
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_urls_choose_plain_starttls_or_tls_and_others_are_refused() {
+        for good in [
+            "smtp://127.0.0.1:2525",
+            "smtp://relay.example.org:587?tls=required",
+            "smtps://user:secret@mail.example.org:465",
+        ] {
+            assert!(
+                MailConfig::from_args(Some(good), "a@b.c", PathBuf::new()).is_ok(),
+                "{good}"
+            );
+        }
+        for bad in ["http://mail.example.org", "mail.example.org:25"] {
+            let err = MailConfig::from_args(Some(bad), "a@b.c", PathBuf::new()).unwrap_err();
+            assert!(err.contains("smtps://"), "{err}");
+        }
+    }
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(
+            redacted("smtps://user:secret@mail.example.org:465"),
+            "smtps://user:***@mail.example.org:465"
+        );
+        assert_eq!(redacted("smtp://relay:25"), "smtp://relay:25");
     }
 }

@@ -18,6 +18,7 @@ pub mod outbox;
 mod people;
 pub mod records;
 mod routes;
+pub mod scheduler;
 mod session;
 mod throttle;
 mod webhooks;
@@ -250,6 +251,10 @@ pub fn bootstrap_admin(store: &dyn Store) -> anyhow::Result<Option<String>> {
         label: "bootstrap admin".into(),
         created_at: now(),
         revoked: false,
+        owner: Some(records::KeyOwner {
+            kind: records::OwnerKind::Service,
+            id: "bootstrap".into(),
+        }),
     };
     let mut batch = Batch::new();
     batch.put(Tree::Keys, auth::digest(&secret), json(&record));

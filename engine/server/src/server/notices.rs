@@ -1,7 +1,8 @@
 //! Notifications by e-mail, queued in the same commit as what they tell of: an application
 //! received (with its eligibility), assignments when a round opens, reminders of unmarked
-//! assignments, and each applicant's outcome when results are published. Each can be switched
-//! off per award (`PUT /v1/awards/{id}/notifications`).
+//! assignments (on demand, and before a round closes: `scheduler.rs`), each applicant's outcome
+//! when results are published, and a daily digest for administrators. Each can be switched off
+//! per award (`PUT /v1/awards/{id}/notifications`).
 
 use std::collections::BTreeMap;
 
@@ -14,7 +15,13 @@ use super::tx::Tx;
 use crate::store::{Tree, now, scan_json};
 
 /// The notifications an award can switch off, by name.
-pub const NOTICES: &[&str] = &["application_received", "assignment", "reminder", "outcome"];
+pub const NOTICES: &[&str] = &[
+    "application_received",
+    "assignment",
+    "reminder",
+    "outcome",
+    "digest",
+];
 
 /// What a notification tells.
 pub enum Notice<'a> {
@@ -32,6 +39,78 @@ pub enum Notice<'a> {
         application: &'a str,
         outcome: &'a str,
     },
+    /// An administrator's daily digest of an award.
+    Digest(&'a Digest),
+}
+
+/// What an administrator's digest tells of an award.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Digest {
+    /// Applications in the running, by eligibility (`eligible`, `ineligible`, `needs_review`).
+    pub applications: BTreeMap<String, usize>,
+    /// Applications withdrawn.
+    pub withdrawn: usize,
+    /// Applications received since the last digest.
+    pub new: usize,
+    /// Each open round: its id, the marks made, the marks assigned.
+    pub rounds: Vec<(String, usize, usize)>,
+    /// Messages the outbox gave up on (mail or webhooks), in all.
+    pub failed_deliveries: usize,
+}
+
+fn digest_lines(d: &Digest, ko: bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    let by: Vec<String> = d
+        .applications
+        .iter()
+        .map(|(status, n)| format!("{} {n}", status.replace('_', " ")))
+        .collect();
+    let total: usize = d.applications.values().sum();
+    if ko {
+        lines.push(format!(
+            "신청서 {total}건 ({}), 철회 {}건, 지난 요약 이후 새 신청서 {}건.",
+            by.join(", "),
+            d.withdrawn,
+            d.new
+        ));
+        for (round, marked, assigned) in &d.rounds {
+            lines.push(format!("{round} 심사: {assigned}건 중 {marked}건 채점."));
+        }
+        if d.failed_deliveries > 0 {
+            lines.push(format!("전달되지 못한 메시지: {}건.", d.failed_deliveries));
+        }
+    } else {
+        lines.push(format!(
+            "Applications in the running: {total} ({}); withdrawn: {}; new since the last digest: {}.",
+            if by.is_empty() { "none".to_owned() } else { by.join(", ") },
+            d.withdrawn,
+            d.new
+        ));
+        for (round, marked, assigned) in &d.rounds {
+            lines.push(format!("Round {round}: {marked} of {assigned} marks made."));
+        }
+        if d.failed_deliveries > 0 {
+            lines.push(format!(
+                "Messages that could not be delivered: {} (see the webhooks' delivery log).",
+                d.failed_deliveries
+            ));
+        }
+    }
+    lines
+}
+
+/// An outcome's name in Korean.
+fn outcome_ko(outcome: &str) -> &str {
+    match outcome {
+        "winner" => "수상",
+        "special_mention" => "특별 언급",
+        "not_awarded" => "미수상",
+        "ineligible" => "자격 미달",
+        "not_admitted" => "심사 제외",
+        "pending_review" => "자격 검토 중",
+        "in_progress" => "심사 중",
+        other => other,
+    }
 }
 
 fn texts(notice: &Notice<'_>, award: &str, name: &str, ko: bool) -> (String, Vec<String>) {
@@ -117,6 +196,18 @@ fn texts(notice: &Notice<'_>, award: &str, name: &str, ko: bool) -> (String, Vec
                 ),
             ],
         ),
+        (Notice::Digest(d), false) => (
+            format!("{award}: today's digest"),
+            [vec![format!("Hello {name},")], digest_lines(d, false)].concat(),
+        ),
+        (Notice::Digest(d), true) => (
+            format!("{award}: 오늘의 요약"),
+            [
+                vec![format!("{name}님, 안녕하세요.")],
+                digest_lines(d, true),
+            ]
+            .concat(),
+        ),
         (
             Notice::Outcome {
                 application,
@@ -127,7 +218,10 @@ fn texts(notice: &Notice<'_>, award: &str, name: &str, ko: bool) -> (String, Vec
             format!("{award}: 결과 발표"),
             vec![
                 format!("{name}님, 안녕하세요."),
-                format!("{award}의 결과가 발표되었습니다. 신청서 {application}: {outcome}."),
+                format!(
+                    "{award}의 결과가 발표되었습니다. 신청서 {application}: {}.",
+                    outcome_ko(outcome)
+                ),
             ],
         ),
     }
@@ -152,12 +246,24 @@ pub fn judges_of<'p>(people: &'p [Person], award: &str, judge: &str) -> Vec<&'p 
         .collect()
 }
 
+/// The people who administer `award` (or every award).
+pub fn administrators_of<'p>(people: &'p [Person], award: &str) -> Vec<&'p Person> {
+    people
+        .iter()
+        .filter(|p| {
+            p.grants
+                .iter()
+                .any(|g| g.role == Role::Admin && g.award.as_deref().is_none_or(|a| a == award))
+        })
+        .collect()
+}
+
 /// Queues `notice` to `person` in `tx`, unless the award switched it off; whether it did.
 pub fn send(
     state: &AppState,
     tx: &mut Tx<'_>,
     switches: &BTreeMap<String, bool>,
-    (award, award_name): (&str, &str),
+    (award, loaded): (&str, Option<&super::Loaded>),
     person: &Person,
     notice: &Notice<'_>,
 ) -> Result<bool, ApiError> {
@@ -166,11 +272,18 @@ pub fn send(
         Notice::Assigned { .. } => "assignment",
         Notice::Reminder { .. } => "reminder",
         Notice::Outcome { .. } => "outcome",
+        Notice::Digest(_) => "digest",
     };
     if switches.get(which) == Some(&false) {
         return Ok(false);
     }
     let ko = person.language.starts_with("ko");
+    // The award's name in the person's language, where the award has it.
+    let award_name = loaded.map_or(award, |l| {
+        l.award
+            .name
+            .get(&person.language, &l.award.default_language)
+    });
     let (subject, lines) = texts(
         notice,
         award_name,

@@ -100,7 +100,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/keys",
-            "List API keys (never their secrets)",
+            "List API keys (never their secrets); `?owner=` keeps one owner's",
             "admin, auditor",
             NoBody,
             Some(list(&schema::<KeyRecord>(g))),

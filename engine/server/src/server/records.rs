@@ -204,6 +204,39 @@ pub struct KeyRecord {
     /// Whether it was revoked.
     #[serde(default)]
     pub revoked: bool,
+    /// Who answers for it: a person or a service account (none for keys made before owners).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<KeyOwner>,
+}
+
+/// Who answers for an API key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyOwner {
+    /// A person (their keys are revoked with their sessions) or a service account (a name for
+    /// an integration or a script).
+    pub kind: OwnerKind,
+    /// The person's id, or the service account's name.
+    pub id: String,
+}
+
+/// What owns a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OwnerKind {
+    /// A person with an account.
+    Person,
+    /// A service account: an integration or a script, by name.
+    Service,
+}
+
+impl std::fmt::Display for KeyOwner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.kind {
+            OwnerKind::Person => write!(f, "person {}", self.id),
+            OwnerKind::Service => write!(f, "service {}", self.id),
+        }
+    }
 }
 
 /// Whether a round takes marks.

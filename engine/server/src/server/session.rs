@@ -14,6 +14,7 @@ use super::error::ApiError;
 use super::people::{
     ABSOLUTE, COOKIE, IDLE, Person, Session, cookie_value, read_cookie, role_on, token_key,
 };
+use super::records::{KeyOwner, OwnerKind};
 use crate::store::{Tree, get_json};
 
 /// The cookie's last-seen time is refreshed when older than this.
@@ -164,5 +165,9 @@ pub fn caller(person: &Person, path: &str) -> Result<Caller, ApiError> {
         key: person.id.clone(),
         role,
         subject,
+        owner: Some(KeyOwner {
+            kind: OwnerKind::Person,
+            id: person.id.clone(),
+        }),
     })
 }

@@ -61,11 +61,14 @@ pub enum Tree {
     Sessions,
     /// `award \0 sha256` -> an applicant's uploaded file.
     Uploads,
+    /// `kind \0 award \0 …` -> when a scheduled task last ran (a round's reminder before it
+    /// closes, an award's digest).
+    Timers,
 }
 
 impl Tree {
     /// Every tree.
-    pub const ALL: [Tree; 20] = [
+    pub const ALL: [Tree; 21] = [
         Tree::Awards,
         Tree::Versions,
         Tree::Applications,
@@ -86,6 +89,7 @@ impl Tree {
         Tree::Tokens,
         Tree::Sessions,
         Tree::Uploads,
+        Tree::Timers,
     ];
 
     /// The tree's name on disk and in audit records.
@@ -111,6 +115,7 @@ impl Tree {
             Tree::Tokens => "tokens",
             Tree::Sessions => "sessions",
             Tree::Uploads => "uploads",
+            Tree::Timers => "timers",
         }
     }
 

@@ -184,13 +184,12 @@ async fn store_application(
             get_json::<AwardRecord>(state.store.as_ref(), Tree::Awards, award_id.as_bytes())?
                 .map(|r| r.notifications)
                 .unwrap_or_default();
-        let d = &loaded.award.default_language;
         let status = serde_json::to_value(decision.status).unwrap_or(Value::Null);
         crate::server::notices::send(
             state,
             &mut tx,
             &switches,
-            (award_id, loaded.award.name.get(d, d)),
+            (award_id, Some(loaded)),
             &person,
             &crate::server::notices::Notice::Received {
                 application: app.id.as_str(),

@@ -1,8 +1,9 @@
-//! API keys: made by administrators, shown once, stored as hashes.
+//! API keys: made by administrators, shown once, stored as hashes, each owned by a person or a
+//! service account. A person's keys end with their sessions (`POST /v1/people/{p}/sessions/revoke`).
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -10,10 +11,11 @@ use serde_json::{Value, json};
 
 use crate::server::auth::{self, Caller};
 use crate::server::error::ApiError;
+use crate::server::records::{KeyOwner, OwnerKind};
 use crate::server::records::{KeyRecord, Role};
 use crate::server::tx::Tx;
 use crate::server::{AppState, body};
-use crate::store::{Tree, now, scan_json};
+use crate::store::{Tree, get_json, now, scan_json};
 
 /// A key to make.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -27,6 +29,63 @@ pub struct NewKey {
     /// A note for people.
     #[serde(default)]
     pub label: String,
+    /// Who answers for it. Default: the signed-in person making it, or the owner of the key
+    /// making it.
+    #[serde(default)]
+    pub owner: Option<KeyOwner>,
+}
+
+/// Filters of the key list.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyFilter {
+    /// Only the keys of this owner: a person's id or a service account's name.
+    #[serde(default)]
+    pub owner: Option<String>,
+}
+
+/// The owner of a new key: as asked (a person must exist; a service name must be a safe
+/// name), or the caller's own.
+fn owner_of(
+    state: &AppState,
+    caller: &Caller,
+    asked: Option<KeyOwner>,
+) -> Result<KeyOwner, ApiError> {
+    let owner = match asked {
+        Some(owner) => owner,
+        None => caller.owner.clone().ok_or_else(|| {
+            ApiError::BadRequest(
+                "this key has no owner to pass on: give `owner` ({\"kind\": \"person\", \"id\": \"p-…\"} or {\"kind\": \"service\", \"id\": \"a name\"})".to_owned(),
+            )
+        })?,
+    };
+    let problem = match owner.kind {
+        OwnerKind::Person => get_json::<crate::server::people::Person>(
+            state.store.as_ref(),
+            Tree::People,
+            owner.id.as_bytes(),
+        )?
+        .is_none()
+        .then(|| format!("no person `{}`", owner.id)),
+        OwnerKind::Service => (owner.id.is_empty()
+            || owner.id.len() > 64
+            || !owner
+                .id
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-')))
+        .then(|| "a service account's name is 1 to 64 letters, digits, `-`, `_` or `.`".to_owned()),
+    };
+    if let Some(message) = problem {
+        return Err(ApiError::Invalid {
+            title: "The key's owner is invalid".to_owned(),
+            diagnostics: vec![laurel::Diagnostic::error(
+                laurel::Code::Schema,
+                "/owner/id",
+                message,
+            )],
+        });
+    }
+    Ok(owner)
 }
 
 pub async fn create(
@@ -41,6 +100,7 @@ pub async fn create(
             "a judge key needs `subject`: the judge's id".to_owned(),
         ));
     }
+    let owner = owner_of(&state, &caller, new.owner)?;
     let (secret, id) = auth::generate()?;
     let record = KeyRecord {
         id: id.clone(),
@@ -49,6 +109,7 @@ pub async fn create(
         label: new.label,
         created_at: now(),
         revoked: false,
+        owner: Some(owner),
     };
     let mut tx = Tx::new(&state);
     tx.absent(Tree::Keys, &auth::digest(&secret))?;
@@ -56,12 +117,12 @@ pub async fn create(
     tx.commit(caller.audit(
         "key.create",
         id.clone(),
-        json!({ "role": auth::role_name(record.role), "subject": record.subject }),
+        json!({ "role": auth::role_name(record.role), "subject": record.subject, "owner": record.owner }),
     ))?;
     Ok((
         StatusCode::CREATED,
         Json(
-            json!({ "id": id, "key": secret, "role": record.role, "subject": record.subject, "note": "the key is shown once; only its hash is stored" }),
+            json!({ "id": id, "key": secret, "role": record.role, "subject": record.subject, "owner": record.owner, "note": "the key is shown once; only its hash is stored" }),
         ),
     ))
 }
@@ -69,9 +130,20 @@ pub async fn create(
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
+    Query(filter): Query<KeyFilter>,
 ) -> Result<Json<Vec<KeyRecord>>, ApiError> {
     caller.require(&[Role::Admin, Role::Auditor])?;
-    Ok(Json(scan_json(state.store.as_ref(), Tree::Keys, b"")?))
+    let all: Vec<KeyRecord> = scan_json(state.store.as_ref(), Tree::Keys, b"")?;
+    Ok(Json(
+        all.into_iter()
+            .filter(|k| {
+                filter
+                    .owner
+                    .as_deref()
+                    .is_none_or(|o| k.owner.as_ref().is_some_and(|owner| owner.id == o))
+            })
+            .collect(),
+    ))
 }
 
 pub async fn revoke(

@@ -32,6 +32,7 @@ pub use keys::NewKey;
 pub use people::{Invitation, Redeem, SignUp};
 pub use round_marks::RoundMarks;
 pub use rounds::{AdvanceBody, ManualAssignment, OpenRound, RecusalBody, RemovalBody};
+pub(crate) use rounds::{Notify, notify_judges};
 pub use webhooks::NewEndpoint;
 
 /// The largest export an import accepts.

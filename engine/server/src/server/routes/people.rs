@@ -16,7 +16,7 @@ use crate::server::people::{
     ABSOLUTE, Grant, INVITATION_TTL, Person, SIGN_IN_TTL, Session, Token, email_key, new_token,
     normalise_email, plausible_email, token_key,
 };
-use crate::server::records::{AwardRecord, AwardState, Role};
+use crate::server::records::{AwardRecord, AwardState, KeyRecord, OwnerKind, Role};
 use crate::server::session::{SessionState, clear_cookie, cookie_of, set_cookie};
 use crate::server::tx::Tx;
 use crate::server::webhooks::random_id;
@@ -573,7 +573,7 @@ pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<
     )))
 }
 
-/// Ends every session a person has (an administrator's act).
+/// Ends every session a person has and revokes every API key they own (an administrator's act).
 pub async fn revoke_sessions(
     State(state): State<AppState>,
     caller: Caller,
@@ -586,8 +586,30 @@ pub async fn revoke_sessions(
         .ok_or_else(|| ApiError::NotFound(format!("no person `{id}`")))?;
     person.sessions_after = Some(now());
     tx.put(Tree::People, id.clone().into_bytes(), &person);
-    tx.commit(caller.audit("session.revoke_all", id.clone(), json!({})))?;
+    let mut keys = Vec::new();
+    for (hash, value) in state.store.scan(Tree::Keys, b"")? {
+        let Ok(key) = serde_json::from_slice::<KeyRecord>(&value) else {
+            continue;
+        };
+        let owned = key
+            .owner
+            .as_ref()
+            .is_some_and(|o| o.kind == OwnerKind::Person && o.id == id);
+        if owned && !key.revoked {
+            let mut key: KeyRecord = tx
+                .read(Tree::Keys, &hash)?
+                .ok_or_else(|| ApiError::Conflict("the keys changed: try again".to_owned()))?;
+            key.revoked = true;
+            keys.push(key.id.clone());
+            tx.put(Tree::Keys, hash, &key);
+        }
+    }
+    tx.commit(caller.audit(
+        "session.revoke_all",
+        id.clone(),
+        json!({ "keys_revoked": keys }),
+    ))?;
     Ok(Json(
-        json!({ "person": id, "sessions_after": person.sessions_after }),
+        json!({ "person": id, "sessions_after": person.sessions_after, "keys_revoked": keys }),
     ))
 }

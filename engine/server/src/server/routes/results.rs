@@ -428,8 +428,6 @@ pub async fn publish(
     // Each applicant with an account hears of their own outcome.
     let people = crate::server::notices::people(&state)?;
     let loaded = state.loaded(&award, latest.version).await?;
-    let d = &loaded.award.default_language;
-    let name = loaded.award.name.get(d, d).to_owned();
     let apps: Vec<ApplicationRecord> = scan_json(
         state.store.as_ref(),
         Tree::Applications,
@@ -446,7 +444,7 @@ pub async fn publish(
                 &state,
                 &mut tx,
                 &record.notifications,
-                (&award, &name),
+                (&award, Some(&loaded)),
                 person,
                 &crate::server::notices::Notice::Outcome {
                     application: &a.application,

@@ -113,7 +113,7 @@ fn save_round(
 
 /// Which mail judges get.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Notify {
+pub(crate) enum Notify {
     /// What they are assigned, as the round opens.
     Assigned,
     /// What they have not marked yet.
@@ -122,7 +122,7 @@ enum Notify {
 
 /// Mails each judge of round `r` who has an account: their assignments, or what is still due.
 /// Returns how many were written to.
-fn notify_judges(
+pub(crate) fn notify_judges(
     state: &AppState,
     tx: &mut Tx<'_>,
     record: &crate::server::records::AwardRecord,
@@ -132,8 +132,6 @@ fn notify_judges(
 ) -> Result<usize, ApiError> {
     use crate::server::notices::{Notice, judges_of, people, send};
     let people = people(state)?;
-    let d = &loaded.award.default_language;
-    let name = loaded.award.name.get(d, d).to_owned();
     let marked: BTreeSet<(String, String)> = if which == Notify::Reminder {
         state
             .store
@@ -172,7 +170,7 @@ fn notify_judges(
                 state,
                 tx,
                 &record.notifications,
-                (&r.award, &name),
+                (&r.award, Some(loaded)),
                 person,
                 &notice,
             )? {

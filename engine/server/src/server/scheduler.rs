@@ -1,0 +1,287 @@
+//! Work the clock starts: reminders of unmarked assignments before a round closes, and each
+//! award's daily digest for its administrators. Each task commits its mails (through the
+//! outbox) with a marker in `Tree::Timers`, conditional on the marker's absence or previous
+//! value, so a task runs once however many workers look, and a crash before the commit leaves
+//! it to run again.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::AppState;
+use super::error::ApiError;
+use super::notices::{Digest, Notice, administrators_of, people, send};
+use super::records::{ApplicationRecord, ApplicationStatus, AwardRecord, RoundRecord, RoundStatus};
+use super::routes::{Notify, notify_judges};
+use super::tx::Tx;
+use super::webhooks::{Message, MessageState};
+use crate::store::{AuditEntry, Tree, key, prefix, scan_json};
+
+/// How the clock's work is paced.
+#[derive(Debug, Clone)]
+pub struct Timing {
+    /// How long before a round's `closes` its judges are reminded of what is unmarked.
+    pub reminder_lead: Duration,
+    /// How often the clock is read.
+    pub every: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Self {
+            reminder_lead: Duration::from_secs(48 * 3_600),
+            every: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Runs the scheduled work until the process ends.
+pub async fn run(state: AppState, timing: Timing) {
+    loop {
+        tokio::time::sleep(timing.every).await;
+        if let Err(e) = remind_before_close(&state, timing.reminder_lead).await {
+            tracing::warn!("scheduler (reminders): {e:?}");
+        }
+        if let Err(e) = digests(&state).await {
+            tracing::warn!("scheduler (digests): {e:?}");
+        }
+    }
+}
+
+fn system(action: &str, target: String, detail: serde_json::Value) -> AuditEntry {
+    AuditEntry {
+        actor: "system (scheduler)".into(),
+        action: action.into(),
+        target,
+        detail,
+    }
+}
+
+/// Whether a commit lost to another writer (who did the task, or changed what it read).
+fn lost_race(e: &ApiError) -> bool {
+    matches!(e, ApiError::Conflict(_))
+}
+
+/// Reminds the judges of each open round whose `closes` is within `lead` of now, once.
+async fn remind_before_close(state: &AppState, lead: Duration) -> Result<(), ApiError> {
+    let now: DateTime<Utc> = state.now();
+    let lead = chrono::Duration::from_std(lead).unwrap_or(chrono::Duration::MAX);
+    let rounds: Vec<RoundRecord> = scan_json(state.store.as_ref(), Tree::Rounds, b"")?;
+    for r in rounds.into_iter().filter(|r| r.status == RoundStatus::Open) {
+        let loaded = state.loaded(&r.award, r.version).await?;
+        let Some(closes) = loaded
+            .award
+            .judging_rounds()
+            .into_iter()
+            .find(|s| s.id == r.round)
+            .and_then(|s| s.closes)
+        else {
+            continue;
+        };
+        let Ok(at) = laurel::parse_instant(&closes, &loaded.award.timeline.time_zone) else {
+            continue;
+        };
+        let at = at.to_utc();
+        if !(at - lead <= now && now < at) {
+            continue;
+        }
+        let marker = key(&[
+            b"reminder",
+            r.award.as_bytes(),
+            r.round.as_bytes(),
+            at.to_rfc3339().as_bytes(),
+        ]);
+        if state.store.get(Tree::Timers, &marker)?.is_some() {
+            continue;
+        }
+        let mut tx = Tx::new(state);
+        tx.absent(Tree::Timers, &marker)?;
+        let Some(round) = tx.read::<RoundRecord>(
+            Tree::Rounds,
+            &key(&[r.award.as_bytes(), r.round.as_bytes()]),
+        )?
+        else {
+            continue;
+        };
+        let record: AwardRecord = match tx.read(Tree::Awards, r.award.as_bytes())? {
+            Some(a) => a,
+            None => continue,
+        };
+        let reminded = notify_judges(state, &mut tx, &record, &loaded, &round, Notify::Reminder)?;
+        tx.put(
+            Tree::Timers,
+            marker,
+            &json!({ "at": now.to_rfc3339(), "reminded": reminded }),
+        );
+        match tx.commit(system(
+            "round.remind_before_close",
+            format!("{}/{}", r.award, r.round),
+            json!({ "closes": at.to_rfc3339(), "reminded": reminded }),
+        )) {
+            Err(e) if lost_race(&e) => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The last digest of an award.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LastDigest {
+    /// The day (UTC) it was sent.
+    day: String,
+    /// Applications received until then (withdrawn ones too).
+    received: usize,
+    /// What it told.
+    digest: Digest,
+}
+
+/// Sends each award's administrators a digest, once a day, when something changed.
+async fn digests(state: &AppState) -> Result<(), ApiError> {
+    let today = state.now().date_naive().to_string();
+    let everyone = people(state)?;
+    let awards: Vec<AwardRecord> = scan_json(state.store.as_ref(), Tree::Awards, b"")?;
+    let mut failed: BTreeMap<String, usize> = BTreeMap::new();
+    for m in scan_json::<Message>(state.store.as_ref(), Tree::Deliveries, b"")?
+        .into_iter()
+        .chain(scan_json::<Message>(
+            state.store.as_ref(),
+            Tree::Outbox,
+            b"",
+        )?)
+        .filter(|m| m.state == MessageState::Failed)
+    {
+        *failed.entry(m.award).or_insert(0) += 1;
+    }
+    for award in awards {
+        if award.notifications.get("digest") == Some(&false) {
+            continue;
+        }
+        let admins = administrators_of(&everyone, &award.id);
+        if admins.is_empty() {
+            continue;
+        }
+        let marker = key(&[b"digest", award.id.as_bytes()]);
+        let mut tx = Tx::new(state);
+        let last: Option<LastDigest> = tx.read(Tree::Timers, &marker)?;
+        if last.as_ref().is_some_and(|l| l.day == today) {
+            continue;
+        }
+        let failed_deliveries = failed.get(&award.id).copied().unwrap_or(0);
+        let (digest, received) = summary(state, &award.id, failed_deliveries)?;
+        let digest = Digest {
+            new: received.saturating_sub(last.as_ref().map_or(0, |l| l.received)),
+            ..digest
+        };
+        if last.as_ref().is_some_and(|l| {
+            Digest {
+                new: 0,
+                ..l.digest.clone()
+            } == Digest {
+                new: 0,
+                ..digest.clone()
+            }
+        }) {
+            continue; // nothing happened since the last digest
+        }
+        let loaded = current(state, &award).await;
+        let mut sent = 0;
+        for person in admins {
+            if send(
+                state,
+                &mut tx,
+                &award.notifications,
+                (&award.id, loaded.as_deref()),
+                person,
+                &Notice::Digest(&digest),
+            )? {
+                sent += 1;
+            }
+        }
+        tx.put(
+            Tree::Timers,
+            marker,
+            &LastDigest {
+                day: today.clone(),
+                received,
+                digest,
+            },
+        );
+        match tx.commit(system(
+            "award.digest",
+            award.id.clone(),
+            json!({ "sent": sent, "day": today }),
+        )) {
+            Err(e) if lost_race(&e) => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The award's current version, loaded, while it has one.
+async fn current(state: &AppState, award: &AwardRecord) -> Option<std::sync::Arc<super::Loaded>> {
+    state.loaded(&award.id, award.current()?).await.ok()
+}
+
+/// What an award's digest tells now, and how many applications it received in all.
+fn summary(
+    state: &AppState,
+    award: &str,
+    failed_deliveries: usize,
+) -> Result<(Digest, usize), ApiError> {
+    let apps: Vec<ApplicationRecord> = scan_json(
+        state.store.as_ref(),
+        Tree::Applications,
+        &prefix(&[award.as_bytes()]),
+    )?;
+    let mut applications = BTreeMap::new();
+    let mut withdrawn = 0;
+    for a in &apps {
+        if a.status == ApplicationStatus::Withdrawn {
+            withdrawn += 1;
+            continue;
+        }
+        let status = a
+            .eligibility
+            .get("status")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("unknown")
+            .to_owned();
+        *applications.entry(status).or_insert(0) += 1;
+    }
+    let mut rounds = Vec::new();
+    let open: Vec<RoundRecord> = scan_json(
+        state.store.as_ref(),
+        Tree::Rounds,
+        &prefix(&[award.as_bytes()]),
+    )?;
+    for r in open.into_iter().filter(|r| r.status == RoundStatus::Open) {
+        let assigned: usize = r.assignments.values().map(Vec::len).sum();
+        let marked = state
+            .store
+            .scan(
+                Tree::RoundMarks,
+                &prefix(&[award.as_bytes(), r.round.as_bytes()]),
+            )?
+            .len();
+        rounds.push((r.round, marked.min(assigned), assigned));
+    }
+    Ok((
+        Digest {
+            applications,
+            withdrawn,
+            new: 0,
+            rounds,
+            failed_deliveries,
+        },
+        apps.len(),
+    ))
+}

@@ -1,0 +1,347 @@
+//! Notifications the clock and the results send: judges reminded once before a round closes
+//! (and not again after a restart), administrators' daily digest, and each applicant's outcome
+//! in their language when results are published. Mail goes through a real SMTP sink on
+//! 127.0.0.1 and is read back with Python's `email` parser.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::session::{Browser, link_in, parsed};
+use support::smtp::{Mail, Sink};
+use support::{Server, create_award, root};
+
+const SEOUL: &str = "seoul-smart-city-prize-2023";
+
+fn to(sink: &Sink, address: &str) -> Vec<Mail> {
+    sink.got
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t == address))
+        .cloned()
+        .collect()
+}
+
+/// Waits until `address` has `n` mails; all of theirs.
+fn wait_to(sink: &Sink, address: &str, n: usize) -> Vec<Mail> {
+    let started = Instant::now();
+    loop {
+        let got = to(sink, address);
+        if got.len() >= n || started.elapsed() > Duration::from_secs(30) {
+            assert!(got.len() >= n, "{address} got {} of {n} mails", got.len());
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The one mail of `mails` whose subject `matches`: its subject and text.
+fn find(mails: &[Mail], matches: impl Fn(&str) -> bool) -> (String, String) {
+    let all: Vec<(String, String)> = mails.iter().map(parsed).collect();
+    let found: Vec<&(String, String)> = all.iter().filter(|(s, _)| matches(s)).collect();
+    let subjects: Vec<&String> = all.iter().map(|(s, _)| s).collect();
+    assert_eq!(found.len(), 1, "one such mail among {subjects:?}");
+    found[0].clone()
+}
+
+fn json_file(path: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(root().join(path)).unwrap()).unwrap()
+}
+
+/// The Seoul rubric, its expert round due at `closes`, in a rubrics folder of its own.
+fn seoul_due(closes: &str) -> tempfile::TempDir {
+    let rubrics = tempfile::tempdir().unwrap();
+    let from = root().join("rubrics").join(SEOUL);
+    let into = rubrics.path().join(SEOUL);
+    std::fs::create_dir_all(into.join("plugins")).unwrap();
+    let mut def = json_file(&format!("rubrics/{SEOUL}/award.json"));
+    for r in def["rounds"].as_array_mut().unwrap() {
+        if r["id"] == "expert" {
+            r["closes"] = json!(closes);
+        }
+    }
+    for p in def["plugins"].as_array().unwrap() {
+        let path = p["path"].as_str().unwrap();
+        std::fs::copy(from.join(path), into.join(path)).unwrap();
+    }
+    std::fs::write(into.join("award.json"), def.to_string()).unwrap();
+    rubrics
+}
+
+#[test]
+fn judges_are_reminded_once_before_a_round_closes_and_administrators_get_a_daily_digest() {
+    let sink = Sink::start();
+    let data = tempfile::tempdir().unwrap();
+    // The server's clock reads 2023-04-15 12:00 in Seoul: the expert round closes 30 hours
+    // later, inside the 48 hours before which judges are reminded.
+    let rubrics = seoul_due("2023-04-16T18:00:00");
+    let args = ["--smtp", sink.url.as_str()];
+    let server = Server::start_full(data.path(), rubrics.path(), &[], &args);
+    let admin = server.admin().to_owned();
+    let url = |p: &str| format!("/v1/awards/{SEOUL}{p}");
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let integrator = server.key("integrator", None);
+    let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+    for a in json_file("examples/seoul-smart-city-prize-2023/applications.json")
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(12)
+    {
+        let (status, v) = server.post(&url("/applications"), &integrator, a);
+        assert_eq!(status, 201, "{v}");
+        *by_status
+            .entry(v["eligibility"]["status"].as_str().unwrap().to_owned())
+            .or_default() += 1;
+    }
+    let withdrawn = json_file("examples/seoul-smart-city-prize-2023/applications.json")[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, v) = server.post(
+        &url(&format!("/applications/{withdrawn}/withdraw")),
+        &integrator,
+        &json!({}),
+    );
+    assert_eq!(status, 200, "{v}");
+
+    // An administrator with an account gets a digest of the award on the next tick.
+    let (status, v) = server.post(
+        &url("/invitations"),
+        &admin,
+        &json!({ "email": "office@wego.example", "name": "WeGO office", "role": "admin" }),
+    );
+    assert_eq!(status, 201, "{v}");
+    let mails = wait_to(&sink, "office@wego.example", 2);
+    let (_, text) = find(&mails, |s| {
+        s == "Seoul Smart City Prize 2023: today's digest"
+    });
+    // The withdrawn application left the count of its eligibility.
+    let (_, withdrawn_record) = server.get(&url(&format!("/applications/{withdrawn}")), &admin);
+    let was = withdrawn_record["eligibility"]["status"].as_str().unwrap();
+    *by_status.get_mut(was).unwrap() -= 1;
+    by_status.retain(|_, n| *n > 0);
+    let running: usize = by_status.values().sum();
+    let listed: Vec<String> = by_status
+        .iter()
+        .map(|(s, n)| format!("{} {n}", s.replace('_', " ")))
+        .collect();
+    let expected = format!(
+        "Applications in the running: {running} ({}); withdrawn: 1; new since the last digest: 12.",
+        listed.join(", ")
+    );
+    assert!(text.contains(&expected), "{expected}\n in\n{text}");
+
+    // Judges; the Korean judge is invited and the expert round opens.
+    support::seoul_through_screening(&server);
+    let (status, v) = server.post(
+        &url("/invitations"),
+        &admin,
+        &json!({ "email": "kim@example.org", "name": "김지원", "language": "ko", "role": "judge", "judge": "judge-kim" }),
+    );
+    assert_eq!(status, 201, "{v}");
+    let (status, expert) = server.post(&url("/rounds/expert/open"), &admin, &json!({ "seed": 3 }));
+    assert_eq!(status, 200, "{expert}");
+    let assigned = expert["assignments"]["judge-kim"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(assigned > 0, "{expert}");
+    // Invitation, assignment, and the reminder before the round closes, nothing marked yet.
+    let mails = wait_to(&sink, "kim@example.org", 3);
+    find(&mails, |s| s.ends_with("초대합니다"));
+    find(&mails, |s| {
+        s.ends_with(&format!("expert 심사 {assigned}건 배정"))
+    });
+    let (_, text) = find(&mails, |s| {
+        s.ends_with(&format!("expert 미완료 심사 {assigned}건"))
+    });
+    assert!(text.contains("김지원님"), "{text}");
+
+    // Once: not again on later ticks, nor after a restart; the digest not twice a day.
+    std::thread::sleep(Duration::from_secs(3));
+    server.stop();
+    let again = Server::start_full(data.path(), rubrics.path(), &[], &args);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(to(&sink, "kim@example.org").len(), 3);
+    assert_eq!(to(&sink, "office@wego.example").len(), 2);
+    drop(again);
+    let (code, out) = support::audit_verify(data.path());
+    assert_eq!(code, Some(0), "{out}");
+}
+
+#[test]
+fn a_round_closing_later_sends_no_reminder_and_a_switched_off_digest_none() {
+    let sink = Sink::start();
+    let data = tempfile::tempdir().unwrap();
+    let rubrics = seoul_due("2023-04-30T18:00:00");
+    let server = Server::start_full(data.path(), rubrics.path(), &[], &["--smtp", &sink.url]);
+    let admin = server.admin().to_owned();
+    let url = |p: &str| format!("/v1/awards/{SEOUL}{p}");
+    let (status, _) = server.put(&url("/notifications"), &admin, &json!({ "digest": false }));
+    assert_eq!(status, 200);
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let integrator = server.key("integrator", None);
+    for a in json_file("examples/seoul-smart-city-prize-2023/applications.json")
+        .as_array()
+        .unwrap()
+        .iter()
+        .take(12)
+    {
+        assert_eq!(server.post(&url("/applications"), &integrator, a).0, 201);
+    }
+    support::seoul_through_screening(&server);
+    for (email, role, judge) in [
+        ("kim@example.org", "judge", Some("judge-kim")),
+        ("office@wego.example", "admin", None),
+    ] {
+        let (status, v) = server.post(
+            &url("/invitations"),
+            &admin,
+            &json!({ "email": email, "name": "N", "role": role, "judge": judge }),
+        );
+        assert_eq!(status, 201, "{v}");
+    }
+    let (status, _) = server.post(&url("/rounds/expert/open"), &admin, &json!({ "seed": 3 }));
+    assert_eq!(status, 200);
+    wait_to(&sink, "kim@example.org", 2);
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        to(&sink, "kim@example.org").len(),
+        2,
+        "invitation and assignment only: the round closes in 15 days"
+    );
+    assert_eq!(
+        to(&sink, "office@wego.example").len(),
+        1,
+        "the invitation only: the digest is off"
+    );
+}
+
+/// A small award in English and Korean whose call is open on the tests' clock.
+fn small_award() -> tempfile::TempDir {
+    let folder = tempfile::tempdir().unwrap();
+    let mut def = json_file("tests/valid/minimal.award.json");
+    def["id"] = json!("small-award");
+    def["name"] = json!({ "en": "Small award", "ko": "작은 상" });
+    def["languages"] = json!({ "default": "en", "available": ["en", "ko"] });
+    def["timeline"] = json!({
+        "time_zone": "Asia/Seoul",
+        "opens": "2023-04-01T09:00:00+09:00",
+        "closes": "2023-05-31T18:00:00+09:00",
+        "results": "2023-07-01T12:00:00+09:00"
+    });
+    std::fs::write(folder.path().join("award.json"), def.to_string()).unwrap();
+    folder
+}
+
+#[test]
+fn each_applicant_hears_their_own_outcome_in_their_language_when_results_are_published() {
+    let sink = Sink::start();
+    let data = tempfile::tempdir().unwrap();
+    let no_rubrics = tempfile::tempdir().unwrap();
+    let server = Server::start_full(data.path(), no_rubrics.path(), &[], &["--smtp", &sink.url]);
+    let admin = server.admin().to_owned();
+    let url = |p: &str| format!("/v1/awards/small-award{p}");
+    create_award(&server, small_award().path());
+    assert_eq!(server.post(&url("/publish"), &admin, &json!({})).0, 201);
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+
+    // Two applicants register, confirm their address and apply; a portal sends a third.
+    let application = |population: u64| json!({ "category": "innovation", "applicant_type": "city", "fields": { "population": population } });
+    let mut ids = Vec::new();
+    for (email, language) in [("seo@example.org", "ko"), ("ana@example.org", "en")] {
+        let (status, v) = server.call(
+            "POST",
+            &url("/register"),
+            None,
+            Some(
+                json!({ "email": email, "name": "Applicant", "language": language })
+                    .to_string()
+                    .as_bytes(),
+            ),
+        );
+        assert_eq!(status, 202, "{v}");
+        let mails = wait_to(&sink, email, 1);
+        let (_, text) = parsed(&mails[0]);
+        let person = Browser::follow(&server.url, &link_in(&text));
+        let (status, v) = person.call(
+            "POST",
+            &url("/applications"),
+            Some(&application(5_000)),
+            true,
+        );
+        assert_eq!(status, 201, "{v}");
+        ids.push(v["id"].as_str().unwrap().to_owned());
+    }
+    let portal = server.key("integrator", None);
+    let mut third = application(8_000);
+    third["id"] = json!("portal-1");
+    assert_eq!(server.post(&url("/applications"), &portal, &third).0, 201);
+    ids.push("portal-1".to_owned());
+    assert_eq!(server.post(&url("/close"), &admin, &json!({})).0, 200);
+
+    // Three judges mark every application: the first applicant's best, the portal's worst.
+    let (status, v) = server.post(&url("/rounds/judging/open"), &admin, &json!({}));
+    assert_eq!(status, 200, "{v}");
+    let marks = [9, 6, 3];
+    for judge in ["j1", "j2", "j3"] {
+        assert_eq!(
+            server
+                .put(
+                    &url(&format!("/judges/{judge}")),
+                    &admin,
+                    &json!({ "id": judge, "name": judge })
+                )
+                .0,
+            200
+        );
+        let (status, v) = server.put(
+            &url(&format!("/rounds/judging/assignments/{judge}")),
+            &admin,
+            &json!({ "applications": ids, "reason": "a panel of three marks everything" }),
+        );
+        assert_eq!(status, 200, "{v}");
+        let key = server.key("judge", Some(judge));
+        for (app, mark) in ids.iter().zip(marks) {
+            let body = json!({ "marks": { "novelty": mark, "fit": mark, "reach": mark } });
+            let (status, v) =
+                server.put(&url(&format!("/rounds/judging/marks/{app}")), &key, &body);
+            assert_eq!(status, 200, "{v}");
+        }
+    }
+    for step in ["close", "advance"] {
+        let (status, v) = server.post(&url(&format!("/rounds/judging/{step}")), &admin, &json!({}));
+        assert_eq!(status, 200, "{step}: {v}");
+    }
+    let (status, v) = server.post(&url("/results"), &admin, &json!({}));
+    assert_eq!(status, 201, "{v}");
+    // Each had two mails so far: the address to confirm, the application received.
+    wait_to(&sink, "seo@example.org", 2);
+    wait_to(&sink, "ana@example.org", 2);
+    let before = sink.got.lock().unwrap().len();
+    let (status, v) = server.post(&url("/results/publish"), &admin, &json!({}));
+    assert_eq!(status, 200, "{v}");
+
+    let seo = wait_to(&sink, "seo@example.org", 3);
+    let (_, text) = find(&seo, |s| s == "작은 상: 결과 발표");
+    assert!(
+        text.contains(&format!("신청서 {}: 수상.", ids[0])),
+        "the winner, in Korean: {text}"
+    );
+    let ana = wait_to(&sink, "ana@example.org", 3);
+    let (_, text) = find(&ana, |s| s == "Small award: the results are published");
+    assert!(
+        text.contains(&format!("Your application {}: not awarded.", ids[1])),
+        "{text}"
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        sink.got.lock().unwrap().len(),
+        before + 2,
+        "one mail per applicant with an account; none for the portal's"
+    );
+}
