@@ -428,6 +428,16 @@ fn an_applicant_uploads_a_letter_that_only_its_owner_administrators_and_assigned
         })
         .expect("a judge not assigned");
     let judge = server.key("judge", Some(assigned));
+    // The blind view lists the file under a neutral name, with where to get it.
+    let (status, view) = server.get(&url(&format!("/rounds/expert/applications/{id}")), &judge);
+    assert_eq!(status, 200, "{view}");
+    let listed = &view["application"]["fields"]["recommendation_letter"];
+    assert_eq!(listed["name"], "recommendation_letter.pdf", "{view}");
+    assert!(!view.to_string().contains("\"letter.pdf\""), "{view}");
+    assert_eq!(
+        format!("{}{}", server.url, listed["download"].as_str().unwrap()),
+        file_url
+    );
     let (status, headers, bytes) = raw("GET", &file_url, &judge, None);
     assert_eq!(status, 200);
     assert_eq!(bytes, pdf);

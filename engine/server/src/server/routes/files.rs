@@ -69,6 +69,37 @@ fn file_field<'a>(
         })
 }
 
+/// Gives every file reference in an application a neutral name (`{field}.{ext}`), and where to
+/// download it, for a judge: the name an applicant gave a file may identify them.
+pub(crate) fn neutral_names(fields: &mut Value, award: &str, app: &str) {
+    fn walk(value: &mut Value, field: &str, url: &str) {
+        match value {
+            Value::Object(map) if map.get("sha256").is_some_and(Value::is_string) => {
+                let ext = map
+                    .get("media_type")
+                    .and_then(Value::as_str)
+                    .and_then(|t| t.rsplit('/').next())
+                    .unwrap_or("bin")
+                    .to_owned();
+                map.insert("name".to_owned(), Value::String(format!("{field}.{ext}")));
+                map.insert(
+                    "download".to_owned(),
+                    Value::String(format!("{url}/{field}")),
+                );
+            }
+            Value::Object(map) => map.values_mut().for_each(|v| walk(v, field, url)),
+            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, field, url)),
+            _ => {}
+        }
+    }
+    let url = format!("/v1/awards/{award}/applications/{app}/files");
+    if let Some(map) = fields.get_mut("fields").and_then(Value::as_object_mut) {
+        for (field, value) in map.iter_mut() {
+            walk(value, field, &url);
+        }
+    }
+}
+
 fn upload_key(award: &str, sha: &str) -> Vec<u8> {
     key(&[award.as_bytes(), sha.as_bytes()])
 }

@@ -296,6 +296,7 @@ pub async fn view(
     let mut value = record.application;
     // Personal data never reaches a judge; in a blind round, neither do hidden fields.
     crypto::redact(&loaded.award, &mut value, spec.blind);
+    super::files::neutral_names(&mut value, &award, &app);
     Ok(Json(
         json!({ "award": award, "round": round, "blind": spec.blind, "application": value }),
     ))
