@@ -123,9 +123,29 @@ fn a_judge_invited_by_mail_signs_in_with_the_link_and_marks() {
     let path = url(&format!("/rounds/expert/marks/{app}"));
     let (status, v) = kim.call("PUT", &path, Some(&body), false);
     assert_eq!(status, 403, "a change without the CSRF token: {v}");
-    let (status, v) = kim.call("PUT", &path, Some(&body), true);
+    // A comment on a criterion the category does not have is refused, located.
+    let mut with_comments = body.clone();
+    with_comments["criterion_comments"] = json!({ "no-such-criterion": "?" });
+    let (status, v) = kim.call("PUT", &path, Some(&with_comments), true);
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(
+        v["errors"][0]["pointer"],
+        "/criterion_comments/no-such-criterion"
+    );
+    let criterion = rubric["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == category)
+        .unwrap()["criteria"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    with_comments["criterion_comments"] = json!({ criterion.clone(): "근거가 명확합니다" });
+    let (status, v) = kim.call("PUT", &path, Some(&with_comments), true);
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["judge"], "judge-kim");
+    assert_eq!(v["criterion_comments"][&criterion], "근거가 명확합니다");
     // A reminder of what is still due, in Korean.
     let (status, v) = server.post(&url("/rounds/expert/remind"), &admin, &json!({}));
     assert_eq!((status, v["reminded"].as_u64()), (200, Some(1)), "{v}");

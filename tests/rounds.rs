@@ -877,3 +877,57 @@ fn laurel_rounds_drives_the_rounds_from_the_command_line() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("has no round `semifinal`"));
 }
+
+#[test]
+fn a_category_with_fewer_entrants_than_the_top_n_sends_them_all_on() {
+    // Three leadership applications, and the expert round takes the top 5 of each category:
+    // all three go on (fewer ranked than the rule takes is not nobody).
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    let url = |p: &str| format!("/v1/awards/seoul-smart-city-prize-2023{p}");
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let portal = server.key("integrator", None);
+    let apps = file("examples/seoul-smart-city-prize-2023/applications.json");
+    let chosen: Vec<&Value> = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["category"] == "leadership" && a["applicant_type"] == "individual")
+        .take(3)
+        .collect();
+    for a in &chosen {
+        assert_eq!(server.post(&url("/applications"), &portal, a).0, 201);
+    }
+    support::seoul_through_screening(&server);
+    let (status, round) = server.post(&url("/rounds/expert/open"), &admin, &json!({ "seed": 2 }));
+    assert_eq!(status, 200, "{round}");
+    let indicators = indicators();
+    for (judge, assigned) in round["assignments"].as_object().unwrap() {
+        let key = server.key("judge", Some(judge));
+        for app in assigned.as_array().unwrap() {
+            let app = app.as_str().unwrap();
+            let body = marks_for(app, judge, "expert", &indicators["leadership"]);
+            let (status, v) = server.put(&url(&format!("/rounds/expert/marks/{app}")), &key, &body);
+            assert_eq!(status, 200, "{v}");
+        }
+    }
+    assert_eq!(
+        server
+            .post(&url("/rounds/expert/close"), &admin, &json!({}))
+            .0,
+        200
+    );
+    let (status, advanced) = server.post(&url("/rounds/expert/advance"), &admin, &json!({}));
+    assert_eq!(status, 200, "{advanced}");
+    let mut went: Vec<&str> = advanced["advanced"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["application"].as_str().unwrap())
+        .collect();
+    went.sort_unstable();
+    let mut expected: Vec<&str> = chosen.iter().map(|a| a["id"].as_str().unwrap()).collect();
+    expected.sort_unstable();
+    assert_eq!(went, expected);
+}

@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ApplicantTypeId, ApplicationId, CategoryId, IndicatorId, JudgeId};
+use crate::ids::{ApplicantTypeId, ApplicationId, CategoryId, CriterionId, IndicatorId, JudgeId};
 
 /// An application to one category of an award. `fields` holds the form's answers; the exact
 /// shape of `fields` depends on the award's form (`laurel schema --award` prints it).
@@ -44,6 +44,9 @@ pub struct Evaluation {
     /// The judge's comment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// The judge's comment on each criterion, by criterion id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub criterion_comments: BTreeMap<CriterionId, String>,
 }
 
 /// A mark: a number on a numeric scale, or the id of a level of a labelled scale.

@@ -23,7 +23,7 @@ pub use application::{
 };
 pub use applications::{ApplicationChecker, check_applications};
 pub use definition::model::{
-    ApplicantType, Award, Category, Condition, Criterion, Field, FieldKind, Indicator, Level,
+    ApplicantType, Award, Band, Category, Condition, Criterion, Field, FieldKind, Indicator, Level,
     PluginDecl, Rule, Scale, ScaleKind, Scope, Scoring, SpecialMentions, TextFormat, TieBreak,
     Timeline,
 };

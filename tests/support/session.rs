@@ -116,6 +116,13 @@ impl Browser {
         let a = agent();
         let mut response = match method {
             "GET" => a.get(&url).header("cookie", &self.cookie).call(),
+            "DELETE" => {
+                let mut r = a.delete(&url).header("cookie", &self.cookie);
+                if csrf {
+                    r = r.header("x-csrf-token", &self.csrf);
+                }
+                r.call()
+            }
             m => {
                 let mut r = match m {
                     "POST" => a.post(&url),

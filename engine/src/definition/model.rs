@@ -396,6 +396,19 @@ pub struct Scale {
     pub id: ScaleId,
     /// Its kind.
     pub kind: ScaleKind,
+    /// What ranges of marks mean, for judges (numeric scales).
+    pub bands: Vec<Band>,
+}
+
+/// A range of a numeric scale and what marks in it mean.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Band {
+    /// The band's lowest mark.
+    pub from: Decimal,
+    /// The band's highest mark.
+    pub to: Decimal,
+    /// What marks in the band mean.
+    pub guidance: Text,
 }
 
 /// Numeric or labelled.

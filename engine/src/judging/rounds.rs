@@ -58,7 +58,10 @@ pub fn advancing(round: &RoundSpec, results: &Results<'_>) -> Option<Vec<String>
             continue;
         }
         // Everyone tied with the last place taken goes on too.
-        let cutoff = ranked.get(take.saturating_sub(1)).map(|p| p.rank);
+        // A category with fewer ranked than the rule takes sends them all on.
+        let cutoff = ranked
+            .get(take.min(ranked.len()).saturating_sub(1))
+            .map(|p| p.rank);
         out.extend(
             ranked
                 .iter()

@@ -73,6 +73,10 @@ pub struct ServeArgs {
     /// marked (`48h`, `90m`, ...).
     #[arg(long, default_value = "48h")]
     reminder_lead: String,
+    /// Makes this address an administrator of every award (once) and mails it a sign-in link:
+    /// the first person of a new installation, who then invites the others from the pages.
+    #[arg(long, env = "LAUREL_ADMIN_EMAIL")]
+    admin_email: Option<String>,
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -92,6 +96,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         mail_dir,
         public_url,
         reminder_lead,
+        admin_email,
     } = args;
     let timing = crate::server::scheduler::Timing {
         reminder_lead: crate::server::outbox::parse_schedule(reminder_lead)
@@ -168,6 +173,15 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             .trim_end_matches('/')
             .to_owned();
         state.secure_cookies = state.public_url.starts_with("https://");
+        if let Some(email) = admin_email {
+            match crate::server::invite_administrator(&state, email) {
+                Ok(true) => println!(
+                    "laurel: invited {email} as an administrator: the sign-in link is mailed"
+                ),
+                Ok(false) => {}
+                Err(e) => anyhow::bail!("`--admin-email {email}`: {e:?}"),
+            }
+        }
         println!("laurel: data in {}", data.display());
         println!("laurel: listening on http://{local}");
         // The outbox worker: webhooks committed before a crash are sent after the restart.

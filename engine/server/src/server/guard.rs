@@ -54,7 +54,7 @@ pub async fn guard(request: Request, next: Next) -> Response {
             format!("{header_bytes} bytes of headers; at most {MAX_HEADERS}"),
             None,
         ))
-    } else if !path.split('/').skip(1).all(safe_segment) {
+    } else if path != "/" && !path.split('/').skip(1).all(safe_segment) {
         Some(problem(
             StatusCode::BAD_REQUEST,
             "bad-request",

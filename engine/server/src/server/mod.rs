@@ -15,6 +15,7 @@ pub mod mail;
 mod notices;
 mod openapi;
 pub mod outbox;
+mod pages;
 mod people;
 pub mod records;
 mod routes;
@@ -23,6 +24,7 @@ mod session;
 mod throttle;
 mod webhooks;
 pub use routes::backup_types as routes_backup;
+pub(crate) use routes::invite_administrator;
 pub use throttle::{Throttle, retry_after as throttle_retry_after};
 pub mod tx;
 
@@ -221,7 +223,9 @@ pub fn decode_files(
 pub fn router(state: AppState) -> Router {
     // Innermost first: every status any layer answers with (408 included) is then rewritten
     // as problem+json, and the guard sees and logs every request.
+    let api = pages::Api(routes::routes().with_state(state.clone()));
     routes::routes()
+        .merge(pages::routes().layer(axum::Extension(api)))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::layer,

@@ -10,8 +10,8 @@ use serde_json::{Map, Value, json};
 
 use super::records::{AwardRecord, KeyRecord, ResultsRecord, VersionSummary};
 use super::routes::{
-    AdvanceBody, EvaluateRequest, ManualAssignment, NewKey, OpenRound, RecusalBody, RemovalBody,
-    Reschedule, Review, RoundMarks,
+    AdvanceBody, Draft, EvaluateRequest, ManualAssignment, NewKey, OpenRound, RecusalBody,
+    RemovalBody, Reschedule, Review, RoundMarks,
 };
 
 struct Op {
@@ -112,6 +112,42 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Revoke an API key",
             "admin",
             NoBody,
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/drafts/mine",
+            "The caller's draft application of the award (404 when none)",
+            "admin, applicant, integrator",
+            NoBody,
+            Some(schema::<Draft>(g)),
+            200,
+        ),
+        op(
+            "put",
+            "/v1/awards/{award}/drafts/mine",
+            "Save the caller's draft application (sealed, not checked; deleted on submission)",
+            "admin, applicant, integrator",
+            Json(schema::<Draft>(g)),
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "delete",
+            "/v1/awards/{award}/drafts/mine",
+            "Discard the caller's draft",
+            "admin, applicant, integrator",
+            NoBody,
+            None,
+            204,
+        ),
+        op(
+            "post",
+            "/v1/validate",
+            "Check a rubric as `laurel validate` does: every problem, located; nothing is stored",
+            "none",
+            Json(award.clone()),
             Some(any.clone()),
             200,
         ),

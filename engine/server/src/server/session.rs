@@ -37,13 +37,18 @@ pub enum SessionState {
 
 /// The value of the session cookie, if the request has one.
 pub fn cookie_of(headers: &axum::http::HeaderMap) -> Option<String> {
+    cookie_named(headers, COOKIE)
+}
+
+/// The value of the cookie `name`, if the request has one.
+pub fn cookie_named(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
+        .find(|(k, _)| *k == name)
         .map(|(_, v)| v.to_owned())
 }
 
@@ -129,7 +134,9 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        if changes && sent != csrf {
+        // Pages check their forms' own token (a form cannot send a header).
+        let page = !request.uri().path().starts_with("/v1/");
+        if changes && sent != csrf && !page {
             return ApiError::Forbidden(
                 "a change made with a session needs the `x-csrf-token` header of the session"
                     .to_owned(),

@@ -64,11 +64,13 @@ pub enum Tree {
     /// `kind \0 award \0 …` -> when a scheduled task last ran (a round's reminder before it
     /// closes, an award's digest).
     Timers,
+    /// `award \0 owner` -> an application being written, sealed (one per owner and award).
+    Drafts,
 }
 
 impl Tree {
     /// Every tree.
-    pub const ALL: [Tree; 21] = [
+    pub const ALL: [Tree; 22] = [
         Tree::Awards,
         Tree::Versions,
         Tree::Applications,
@@ -90,6 +92,7 @@ impl Tree {
         Tree::Sessions,
         Tree::Uploads,
         Tree::Timers,
+        Tree::Drafts,
     ];
 
     /// The tree's name on disk and in audit records.
@@ -116,6 +119,7 @@ impl Tree {
             Tree::Sessions => "sessions",
             Tree::Uploads => "uploads",
             Tree::Timers => "timers",
+            Tree::Drafts => "drafts",
         }
     }
 

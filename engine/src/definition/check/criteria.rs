@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 
 use super::Checker;
-use crate::definition::model::{Category, Criterion, Indicator, Level, Quantity, Scale, ScaleKind};
+use crate::definition::model::{
+    Band, Category, Criterion, Indicator, Level, Quantity, Scale, ScaleKind,
+};
 use crate::definition::wire::{self, FieldType, ScaleSpec};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::ids::ScaleId;
@@ -73,6 +75,7 @@ impl Checker<'_> {
             return Some(Scale {
                 id: s.id.clone(),
                 kind: ScaleKind::Levels(levels),
+                bands: Vec::new(),
             });
         }
         let (Some(min), Some(max)) = (s.min, s.max) else {
@@ -135,6 +138,15 @@ impl Checker<'_> {
                 max,
                 step: s.step,
             },
+            bands: s
+                .bands
+                .iter()
+                .map(|b| Band {
+                    from: b.from,
+                    to: b.to,
+                    guidance: b.guidance.clone(),
+                })
+                .collect(),
         })
     }
 

@@ -167,6 +167,13 @@ async fn store_application(
     };
     // The award must still be open as it was read.
     tx.read::<AwardRecord>(Tree::Awards, loaded.award.id.as_str().as_bytes())?;
+    // Submitted, the owner's draft is done with.
+    if action == "application.submit" {
+        tx.delete(
+            Tree::Drafts,
+            super::drafts::draft_key(loaded.award.id.as_str(), owner),
+        );
+    }
     tx.put(
         Tree::Applications,
         app_key(loaded.award.id.as_str(), app.id.as_str()),

@@ -65,6 +65,11 @@ fn file_field<'a>(
         .find(|f| f.id.as_str() == field)
         .and_then(|f| match &f.kind {
             laurel::FieldKind::File { accept, max_bytes } => Some((f, *max_bytes, &accept[..])),
+            // A list of files: each item's limits.
+            laurel::FieldKind::List { item, .. } => match &item.kind {
+                laurel::FieldKind::File { accept, max_bytes } => Some((f, *max_bytes, &accept[..])),
+                _ => None,
+            },
             _ => None,
         })
 }
@@ -72,30 +77,36 @@ fn file_field<'a>(
 /// Gives every file reference in an application a neutral name (`{field}.{ext}`), and where to
 /// download it, for a judge: the name an applicant gave a file may identify them.
 pub(crate) fn neutral_names(fields: &mut Value, award: &str, app: &str) {
-    fn walk(value: &mut Value, field: &str, url: &str) {
-        match value {
-            Value::Object(map) if map.get("sha256").is_some_and(Value::is_string) => {
-                let ext = map
-                    .get("media_type")
-                    .and_then(Value::as_str)
-                    .and_then(|t| t.rsplit('/').next())
-                    .unwrap_or("bin")
-                    .to_owned();
-                map.insert("name".to_owned(), Value::String(format!("{field}.{ext}")));
-                map.insert(
-                    "download".to_owned(),
-                    Value::String(format!("{url}/{field}")),
-                );
-            }
-            Value::Object(map) => map.values_mut().for_each(|v| walk(v, field, url)),
-            Value::Array(items) => items.iter_mut().for_each(|v| walk(v, field, url)),
-            _ => {}
+    fn neutral(value: &mut Value, name: String, download: String) {
+        if let Some(map) = value
+            .as_object_mut()
+            .filter(|m| m.get("sha256").is_some_and(Value::is_string))
+        {
+            let ext = map
+                .get("media_type")
+                .and_then(Value::as_str)
+                .and_then(|t| t.rsplit('/').next())
+                .unwrap_or("bin")
+                .to_owned();
+            map.insert("name".to_owned(), Value::String(format!("{name}.{ext}")));
+            map.insert("download".to_owned(), Value::String(download));
         }
     }
     let url = format!("/v1/awards/{award}/applications/{app}/files");
     if let Some(map) = fields.get_mut("fields").and_then(Value::as_object_mut) {
         for (field, value) in map.iter_mut() {
-            walk(value, field, &url);
+            match value {
+                Value::Array(items) => {
+                    for (i, item) in items.iter_mut().enumerate() {
+                        neutral(
+                            item,
+                            format!("{field}-{}", i + 1),
+                            format!("{url}/{field}?item={i}"),
+                        );
+                    }
+                }
+                other => neutral(other, field.clone(), format!("{url}/{field}")),
+            }
         }
     }
 }
@@ -206,6 +217,7 @@ pub async fn download(
     State(state): State<AppState>,
     caller: Caller,
     Path((award, app, field)): Path<(String, String, String)>,
+    Query(query): Query<std::collections::HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let missing = || ApiError::NotFound(format!("no application `{app}` in award `{award}`"));
     let record: ApplicationRecord = get_json(
@@ -237,7 +249,16 @@ pub async fn download(
     };
     let mut fields = record.application.clone();
     crypto::open(&loaded.award, &state.sealer, &mut fields);
-    let reference = fields["fields"][&field].clone();
+    // A list of files: `?item=` picks one (the first by default).
+    let reference = match &fields["fields"][&field] {
+        Value::Array(items) => {
+            let i: usize = query.get("item").and_then(|i| i.parse().ok()).unwrap_or(0);
+            items.get(i).cloned().ok_or_else(|| {
+                ApiError::NotFound(format!("`{field}` of `{app}` has no item {i}"))
+            })?
+        }
+        other => other.clone(),
+    };
     let sha = reference["sha256"]
         .as_str()
         .ok_or_else(|| ApiError::NotFound(format!("`{app}` has no file in `{field}`")))?;

@@ -9,6 +9,7 @@ pub mod backup_types {
     pub use super::backup::{BACKUP_FORMAT, Backup};
 }
 mod corrections;
+mod drafts;
 mod evaluate;
 mod files;
 mod keys;
@@ -17,6 +18,7 @@ mod results;
 mod round_marks;
 mod rounds;
 mod system;
+mod validate;
 mod webhooks;
 mod work;
 
@@ -26,13 +28,17 @@ use axum::routing::{get, post, put};
 use super::AppState;
 
 pub use applications::Review;
+pub(crate) use awards::window;
 pub use awards::{Registration, Reschedule};
+pub use drafts::Draft;
 pub use evaluate::EvaluateRequest;
 pub use keys::NewKey;
+pub(crate) use people::invite_administrator;
 pub use people::{Invitation, Redeem, SignUp};
 pub use round_marks::RoundMarks;
 pub use rounds::{AdvanceBody, ManualAssignment, OpenRound, RecusalBody, RemovalBody};
 pub(crate) use rounds::{Notify, notify_judges};
+pub(crate) use validate::check as check_rubric;
 pub use webhooks::NewEndpoint;
 
 /// The largest export an import accepts.
@@ -152,6 +158,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/awards/{award}/invitations", post(people::invite))
         .route("/v1/awards/{award}/uploads", post(files::upload))
         .route(
+            "/v1/awards/{award}/drafts/mine",
+            get(drafts::get).put(drafts::put).delete(drafts::discard),
+        )
+        .route(
             "/v1/awards/{award}/applications/{application}/files/{field}",
             get(files::download),
         )
@@ -168,7 +178,6 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/sign-in", post(people::sign_in))
         .route("/v1/sign-in/redeem", post(people::redeem))
         .route("/v1/sign-out", post(people::sign_out))
-        .route("/sign-in", get(people::link_page))
         .route(
             "/v1/awards/{award}/webhooks",
             post(webhooks::create).get(webhooks::list),
@@ -186,6 +195,7 @@ pub fn routes() -> Router<AppState> {
             post(webhooks::redeliver),
         )
         .route("/v1/evaluate", post(evaluate::evaluate))
+        .route("/v1/validate", post(validate::validate))
         .route("/v1/audit", get(audit::list))
         .route("/v1/audit/verify", get(audit::verify))
 }

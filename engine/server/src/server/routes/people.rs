@@ -2,9 +2,9 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -277,6 +277,44 @@ pub async fn invite(
     ))
 }
 
+/// Makes `email` an administrator of every award, once, and mails them a sign-in link: how
+/// `laurel serve --admin-email` gives a new installation its first person. Whether it did.
+pub(crate) fn invite_administrator(state: &AppState, email: &str) -> Result<bool, ApiError> {
+    if !plausible_email(email) {
+        return Err(located(
+            "/email",
+            format!("`{email}` is not an e-mail address"),
+        ));
+    }
+    let mut tx = Tx::new(state);
+    let name = email.split('@').next().unwrap_or(email).to_owned();
+    let (mut person, k) = find_or_create(state, &mut tx, email, &name, "en")?;
+    let grant = Grant {
+        award: None,
+        role: Role::Admin,
+        judge: None,
+    };
+    if person.grants.contains(&grant) {
+        return Ok(false);
+    }
+    person.grants.push(grant);
+    tx.put(Tree::People, person.id.clone().into_bytes(), &person);
+    tx.put_raw(Tree::PeopleByEmail, k, person.id.clone().into_bytes());
+    link_mail(state, &mut tx, &person, "laurel", INVITATION_TTL, |link| {
+        Kind::Invitation {
+            award_name: "Laurel".to_owned(),
+            role: role_name(Role::Admin, false).to_owned(),
+            link,
+        }
+    })?;
+    tx.commit(system(
+        "person.invite",
+        &person.id,
+        json!({ "role": "admin", "by": "--admin-email" }),
+    ))?;
+    Ok(true)
+}
+
 /// The same answer whatever happened, so that it tells nobody who has an account.
 fn accepted() -> (StatusCode, Json<Value>) {
     (
@@ -402,34 +440,6 @@ pub async fn sign_in(
     Ok(accepted())
 }
 
-/// The page a link opens: a button that signs in (a POST, so that a mail scanner that follows
-/// links does not use the token up). No script.
-pub async fn link_page(Query(q): Query<Redeem>) -> Response {
-    let token: String = q
-        .token
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(128)
-        .collect();
-    let page = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Sign in · Laurel</title>\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"></head><body>\
-         <main><h1>Sign in to Laurel</h1><form method=\"post\" action=\"/v1/sign-in/redeem\">\
-         <input type=\"hidden\" name=\"token\" value=\"{token}\"><button type=\"submit\">Sign in</button>\
-         </form></main></body></html>"
-    );
-    let mut r = Html(page).into_response();
-    r.headers_mut().insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; form-action 'self'; frame-ancestors 'none'"),
-    );
-    r.headers_mut().insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    r
-}
-
 pub async fn redeem(
     State(state): State<AppState>,
     addr: Addr,
@@ -497,7 +507,7 @@ pub async fn redeem(
     let cookie = HeaderValue::from_str(&set_cookie(&state, &session_token, at.timestamp()))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let mut response = if form {
-        (StatusCode::SEE_OTHER, [(header::LOCATION, "/v1/me")]).into_response()
+        (StatusCode::SEE_OTHER, [(header::LOCATION, "/me")]).into_response()
     } else {
         Json(json!({ "person": person.id, "csrf": csrf, "expires_at": session.expires_at }))
             .into_response()

@@ -526,18 +526,30 @@ pub async fn outcome(
     });
     if feedback.comments {
         let mut comments: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut by_criterion: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
         for p in &mine.rounds {
             let marks: Vec<laurel::Evaluation> = scan_json(
                 state.store.as_ref(),
                 Tree::RoundMarks,
                 &prefix(&[award.as_bytes(), p.round.as_bytes(), id.as_bytes()]),
             )?;
+            for e in &marks {
+                for (criterion, text) in &e.criterion_comments {
+                    by_criterion
+                        .entry(p.round.clone())
+                        .or_default()
+                        .entry(criterion.to_string())
+                        .or_default()
+                        .push(text.clone());
+                }
+            }
             let texts: Vec<String> = marks.into_iter().filter_map(|e| e.comment).collect();
             if !texts.is_empty() {
                 comments.insert(p.round.clone(), texts);
             }
         }
         out["comments"] = json!(comments);
+        out["criterion_comments"] = json!(by_criterion);
     }
     Ok(Json(out))
 }

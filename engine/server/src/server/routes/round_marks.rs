@@ -32,6 +32,9 @@ pub struct RoundMarks {
     /// A comment, for the panel (and, when the award shares feedback, for the applicant).
     #[serde(default)]
     pub comment: Option<String>,
+    /// A comment on each criterion, by criterion id (shared like `comment`).
+    #[serde(default)]
+    pub criterion_comments: BTreeMap<laurel::CriterionId, String>,
     /// Administrators correcting marks after the round closed: why.
     #[serde(default)]
     pub reason: Option<String>,
@@ -43,7 +46,11 @@ fn evaluation(
     award: &laurel::Award,
     app: &ApplicationRecord,
     (application, judge): (&str, &str),
-    (marks, comment): (BTreeMap<laurel::IndicatorId, laurel::Mark>, Option<String>),
+    (marks, comment, criterion_comments): (
+        BTreeMap<laurel::IndicatorId, laurel::Mark>,
+        Option<String>,
+        BTreeMap<laurel::CriterionId, String>,
+    ),
     text: &str,
 ) -> Result<laurel::Evaluation, ApiError> {
     let category = app
@@ -52,6 +59,21 @@ fn evaluation(
         .and_then(Value::as_str)
         .unwrap_or_default();
     let mut diagnostics = laurel::check_marks(award, category, &marks);
+    // A comment is on one of the category's criteria.
+    let criteria = award.category(category).map(|c| &c.criteria);
+    for id in criterion_comments.keys() {
+        if !criteria.is_some_and(|cs| cs.iter().any(|c| c.id == *id)) {
+            diagnostics.push(laurel::Diagnostic::error(
+                laurel::Code::Schema,
+                format!("/criterion_comments/{id}"),
+                format!("`{id}` is not a criterion of category `{category}`"),
+            ));
+        }
+    }
+    let criterion_comments: BTreeMap<laurel::CriterionId, String> = criterion_comments
+        .into_iter()
+        .filter(|(_, text)| !text.trim().is_empty())
+        .collect();
     if diagnostics.has_errors() {
         diagnostics.locate_in(text);
         return Err(ApiError::Invalid {
@@ -65,6 +87,7 @@ fn evaluation(
         application: laurel::ApplicationId::new(application),
         marks,
         comment,
+        criterion_comments,
     })
 }
 
@@ -101,7 +124,7 @@ fn check_and_store(
         &loaded.award.for_round(spec),
         &record,
         (app, judge),
-        (b.marks, b.comment),
+        (b.marks, b.comment, b.criterion_comments),
         body::text(bytes)?,
     )?;
     let k = mark_key(award, round, app, judge);
@@ -124,7 +147,7 @@ fn check_and_store(
         json!({ "before": before.map(|e| e.marks), "after": evaluation.marks, "reason": reason }),
     ))?;
     Ok(
-        json!({ "award": award, "round": round, "application": app, "judge": judge, "marks": evaluation.marks, "comment": evaluation.comment }),
+        json!({ "award": award, "round": round, "application": app, "judge": judge, "marks": evaluation.marks, "comment": evaluation.comment, "criterion_comments": evaluation.criterion_comments }),
     )
 }
 

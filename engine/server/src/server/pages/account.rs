@@ -1,0 +1,250 @@
+//! Registering, signing in and out, and a person's own page.
+
+use axum::Extension;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use maud::html;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::Ctx;
+use super::api::Api;
+use super::layout::{check_csrf, csrf_field, page, problem, redirect};
+use super::public::{awards, text};
+use crate::server::AppState;
+use crate::server::records::Role;
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    language: String,
+}
+
+pub async fn register(
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Path(award): Path<String>,
+    Form(form): Form<RegisterForm>,
+) -> Response {
+    let reply = api
+        .post(
+            &ctx,
+            &format!("/v1/awards/{award}/register"),
+            &json!({ "email": form.email, "name": form.name, "language": form.language }),
+        )
+        .await;
+    if !reply.ok() {
+        return problem(&ctx, &reply);
+    }
+    check_mail(&ctx, "account.check_mail_text")
+}
+
+/// "Check your mail", with what to expect.
+fn check_mail(ctx: &Ctx, text: &str) -> Response {
+    page(
+        ctx,
+        ctx.t("account.check_mail"),
+        html! {
+            h1 { (ctx.t("account.check_mail")) }
+            p.notice role="status" { (ctx.t(text)) }
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct LinkQuery {
+    #[serde(default)]
+    token: Option<String>,
+}
+
+/// The sign-in page: with a mailed link's token, a button that uses it (a POST, so that mail
+/// scanners following links do not use it up); without, a form asking for a link.
+pub async fn sign_in_page(ctx: Ctx, Query(q): Query<LinkQuery>) -> Response {
+    let token: Option<String> = q.token.map(|t| {
+        t.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .take(128)
+            .collect()
+    });
+    let mut r = page(
+        &ctx,
+        ctx.t("account.sign_in"),
+        html! {
+            h1 { (ctx.t("account.sign_in")) }
+            @if let Some(token) = token {
+                p { (ctx.t("account.press_to_sign_in")) }
+                form method="post" action="/v1/sign-in/redeem" {
+                    input type="hidden" name="token" value=(token);
+                    button type="submit" { (ctx.t("account.sign_in")) }
+                }
+            } @else {
+                p { (ctx.t("account.sign_in_intro")) }
+                form.stack method="post" action="/sign-in" {
+                    div.field {
+                        label for="email" { (ctx.t("account.email")) }
+                        input #email name="email" type="email" autocomplete="email" required;
+                    }
+                    div.actions { button type="submit" { (ctx.t("account.send_link")) } }
+                }
+            }
+        },
+    );
+    r.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    r
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn sign_in(
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Form(form): Form<SignInForm>,
+) -> Response {
+    let reply = api
+        .post(&ctx, "/v1/sign-in", &json!({ "email": form.email }))
+        .await;
+    if !reply.ok() {
+        return problem(&ctx, &reply);
+    }
+    check_mail(&ctx, "account.link_sent")
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+pub async fn sign_out(
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&ctx, &form.csrf) {
+        return *r;
+    }
+    let reply = api
+        .call(&ctx, axum::http::Method::POST, "/v1/sign-out", None)
+        .await;
+    let mut r = redirect("/");
+    for cookie in reply.headers.get_all(header::SET_COOKIE) {
+        r.headers_mut().append(header::SET_COOKIE, cookie.clone());
+    }
+    r
+}
+
+fn role_label(ctx: &Ctx, role: Role) -> &'static str {
+    match role {
+        Role::Admin => ctx.t("role.admin"),
+        Role::Judge => ctx.t("role.judge"),
+        Role::Applicant => ctx.t("role.applicant"),
+        Role::Integrator => ctx.t("role.integrator"),
+        Role::Auditor => ctx.t("role.auditor"),
+    }
+}
+
+/// A person's page: their roles, with what each lets them do; an applicant's applications.
+pub async fn me(
+    State(state): State<AppState>,
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+) -> Response {
+    let Some(person) = ctx.person.clone() else {
+        return redirect("/sign-in");
+    };
+    let all = awards(&state).await;
+    let name_of = |id: &str| {
+        all.iter().find(|s| s.record.id == id).map_or_else(
+            || id.to_owned(),
+            |s| text(&ctx, &s.loaded, &s.loaded.award.name),
+        )
+    };
+    let mut mine: Vec<(String, Vec<Value>)> = Vec::new();
+    for g in person.grants.iter().filter(|g| g.role == Role::Applicant) {
+        let Some(award) = &g.award else { continue };
+        let reply = api
+            .get(&ctx, &format!("/v1/awards/{award}/applications"))
+            .await;
+        let apps = reply.json.as_array().cloned().unwrap_or_default();
+        mine.push((award.clone(), apps));
+    }
+    let global_admin = person
+        .grants
+        .iter()
+        .any(|g| g.role == Role::Admin && g.award.is_none());
+    page(
+        &ctx,
+        ctx.t("me.title"),
+        html! {
+            h1 { (ctx.t("me.title")) }
+            p { (state.sealer.open_text(&person.name)) " · " (state.sealer.open_text(&person.email)) }
+            h2 { (ctx.t("me.roles")) }
+            ul {
+                @for g in &person.grants {
+                    li {
+                        (role_label(&ctx, g.role)) " — "
+                        @match &g.award {
+                            Some(a) => {
+                                a href={ "/awards/" (a) } { (name_of(a)) }
+                                @if g.role == Role::Admin {
+                                    " · " a href={ "/awards/" (a) "/admin" } { (ctx.t("me.dashboard")) }
+                                }
+                                @if g.role == Role::Judge {
+                                    " · " a href="/work" { (ctx.t("nav.work")) }
+                                }
+                            }
+                            None => { (ctx.t("me.every_award")) }
+                        }
+                    }
+                }
+            }
+            @if global_admin {
+                h2 { (ctx.t("me.dashboards")) }
+                ul {
+                    @for s in &all {
+                        li { a href={ "/awards/" (s.record.id) "/admin" } { (text(&ctx, &s.loaded, &s.loaded.award.name)) } }
+                    }
+                }
+            }
+            @for (award, apps) in &mine {
+                h2 { (ctx.t("me.applications")) " — " (name_of(award)) }
+                @if apps.is_empty() {
+                    p { (ctx.t("me.no_applications")) " " a href={ "/awards/" (award) "/apply" } { (ctx.t("award.apply_now")) } }
+                } @else {
+                    table {
+                        thead { tr { th { (ctx.t("app.id")) } th { (ctx.t("app.category")) } th { (ctx.t("app.status")) } th { (ctx.t("app.eligibility")) } } }
+                        tbody {
+                            @for a in apps {
+                                @let id = a["id"].as_str().unwrap_or_default();
+                                tr {
+                                    td { a href={ "/awards/" (award) "/applications/" (id) } { (id) } }
+                                    td { (a["application"]["category"].as_str().unwrap_or_default()) }
+                                    td { (super::apply::status_label(&ctx, a["status"].as_str().unwrap_or_default())) }
+                                    td { (super::apply::status_label(&ctx, a["eligibility"]["status"].as_str().unwrap_or_default())) }
+                                }
+                            }
+                        }
+                    }
+                    p { a href={ "/awards/" (award) "/apply" } { (ctx.t("me.another")) } }
+                }
+            }
+            form method="post" action="/sign-out" {
+                (csrf_field(&ctx))
+                button.secondary type="submit" { (ctx.t("nav.sign_out")) }
+            }
+        },
+    )
+}

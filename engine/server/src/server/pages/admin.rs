@@ -1,0 +1,656 @@
+//! An award's dashboard for its administrators: the call, applications by status and the
+//! review queue, judges and invitations, rounds (open, close, advance, the draw's coverage, who
+//! has marked what, reminders), results with each number's trace, publication, exports, and
+//! the audit log. Every button is a form that calls the API.
+
+use std::collections::BTreeMap;
+
+use axum::Extension;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::Method;
+use axum::response::Response;
+use maud::{Markup, html};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::Ctx;
+use super::api::Api;
+use super::apply::status_label;
+use super::layout::{check_csrf, csrf_field, page, problem, readable, redirect};
+use super::public::{shown, text};
+use crate::server::AppState;
+
+/// A one-button form that posts `action` (with hidden `extra` values) to the dashboard.
+fn button(ctx: &Ctx, award: &str, action: &str, label: &str, extra: &[(&str, &str)]) -> Markup {
+    html! {
+        form.inline method="post" action={ "/awards/" (award) "/admin/do" } {
+            (csrf_field(ctx))
+            input type="hidden" name="do" value=(action);
+            @for (k, v) in extra { input type="hidden" name=(k) value=(v); }
+            button.secondary type="submit" { (label) }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Done {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+pub async fn dashboard(
+    State(state): State<AppState>,
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Path(award): Path<String>,
+    Query(done): Query<Done>,
+) -> Response {
+    if ctx.person.is_none() {
+        return redirect("/sign-in");
+    }
+    let record = api.get(&ctx, &format!("/v1/awards/{award}")).await;
+    let rounds = api.get(&ctx, &format!("/v1/awards/{award}/rounds")).await;
+    if !rounds.ok() {
+        return problem(&ctx, &rounds);
+    }
+    let Some(s) = shown(&state, &award).await else {
+        return problem(&ctx, &record);
+    };
+    let a = &s.loaded.award;
+    let apps = api
+        .get(&ctx, &format!("/v1/awards/{award}/applications"))
+        .await;
+    let apps: Vec<Value> = apps.json.as_array().cloned().unwrap_or_default();
+    let judges = api.get(&ctx, &format!("/v1/awards/{award}/judges")).await;
+    let judges: Vec<Value> = judges.json.as_array().cloned().unwrap_or_default();
+    let results = api.get(&ctx, &format!("/v1/awards/{award}/results")).await;
+    let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
+    for app in &apps {
+        let key = if app["status"] == "withdrawn" {
+            "withdrawn".to_owned()
+        } else {
+            app["eligibility"]["status"]
+                .as_str()
+                .unwrap_or("unknown")
+                .to_owned()
+        };
+        *by_status.entry(key).or_default() += 1;
+    }
+    let review: Vec<&Value> = apps
+        .iter()
+        .filter(|x| {
+            x["eligibility"]["status"] == "needs_review"
+                && x["review"].is_null()
+                && x["status"] != "withdrawn"
+        })
+        .collect();
+    let mut round_blocks = Vec::new();
+    for r in rounds.json.as_array().cloned().unwrap_or_default() {
+        let id = r["round"].as_str().unwrap_or_default().to_owned();
+        let detail = api
+            .get(&ctx, &format!("/v1/awards/{award}/rounds/{id}"))
+            .await;
+        let marks = api
+            .get(&ctx, &format!("/v1/awards/{award}/rounds/{id}/marks"))
+            .await;
+        round_blocks.push((r, detail.json, marks.json));
+    }
+    let award_state = record.json["state"].as_str().unwrap_or_default().to_owned();
+    let name = text(&ctx, &s.loaded, &a.name);
+    page(
+        &ctx,
+        &format!("{name} — {}", ctx.t("admin.title")),
+        html! {
+            h1 { (name) " — " (ctx.t("admin.title")) }
+            @if let Some(d) = &done.done { p.notice role="status" { (ctx.t("admin.done")) " " code { (d) } } }
+            section aria-labelledby="h-call" {
+                h2 #h-call { (ctx.t("admin.call")) }
+                p { (ctx.t("admin.state")) ": " span.badge { (award_state) }
+                    @if s.record.registration_closed { " · " (ctx.t("award.invitation_only")) } }
+                div.actions {
+                    @if award_state == "draft" { (button(&ctx, &award, "open", ctx.t("admin.open_call"), &[])) }
+                    @if award_state == "open" { (button(&ctx, &award, "close", ctx.t("admin.close_call"), &[])) }
+                    @if s.record.registration_closed {
+                        (button(&ctx, &award, "registration_open", ctx.t("admin.registration_open"), &[]))
+                    } @else {
+                        (button(&ctx, &award, "registration_close", ctx.t("admin.registration_close"), &[]))
+                    }
+                    a href={ "/awards/" (award) } { (ctx.t("admin.public_page")) }
+                }
+            }
+            section aria-labelledby="h-apps" {
+                h2 #h-apps { (ctx.t("admin.applications")) " (" (apps.len()) ")" }
+                ul { @for (k, n) in &by_status { li { (status_label(&ctx, k)) ": " (n) } } }
+                h3 { (ctx.t("admin.review_queue")) " (" (review.len()) ")" }
+                @if review.is_empty() { p { (ctx.t("admin.review_none")) } }
+                ul {
+                    @for x in &review {
+                        @let id = x["id"].as_str().unwrap_or_default();
+                        li { a href={ "/awards/" (award) "/admin/applications/" (id) } { (id) } }
+                    }
+                }
+                details {
+                    summary { (ctx.t("admin.all_applications")) }
+                    div.scroll tabindex="0" { table {
+                        thead { tr { th { (ctx.t("app.id")) } th { (ctx.t("app.category")) } th { (ctx.t("app.status")) } th { (ctx.t("app.eligibility")) } } }
+                        tbody { @for x in &apps {
+                            @let id = x["id"].as_str().unwrap_or_default();
+                            tr {
+                                td { a href={ "/awards/" (award) "/admin/applications/" (id) } { (id) } }
+                                td { (x["application"]["category"].as_str().unwrap_or_default()) }
+                                td { (status_label(&ctx, x["status"].as_str().unwrap_or_default())) }
+                                td { (status_label(&ctx, x["eligibility"]["status"].as_str().unwrap_or_default())) }
+                            }
+                        } }
+                    } }
+                }
+            }
+            section aria-labelledby="h-judges" {
+                h2 #h-judges { (ctx.t("admin.judges")) " (" (judges.len()) ")" }
+                div.scroll tabindex="0" { table {
+                    thead { tr { th { (ctx.t("admin.judge")) } th { (ctx.t("admin.organisation")) } th { (ctx.t("admin.conflicts")) } } }
+                    tbody { @for j in &judges {
+                        tr {
+                            td { (j["name"].as_str().unwrap_or_default()) " " span.badge { (j["id"].as_str().unwrap_or_default()) } }
+                            td { (j["organisation"].as_str().unwrap_or("—")) }
+                            td { (readable(&j["conflicts"])) }
+                        }
+                    } }
+                } }
+                h3 { (ctx.t("admin.invite")) }
+                form.stack method="post" action={ "/awards/" (award) "/admin/do" } {
+                    (csrf_field(&ctx))
+                    input type="hidden" name="do" value="invite";
+                    div.field { label for="inv-email" { (ctx.t("account.email")) } input #inv-email type="email" name="email" required; }
+                    div.field { label for="inv-name" { (ctx.t("account.name")) } input #inv-name type="text" name="name" required; }
+                    div.field { label for="inv-role" { (ctx.t("admin.role")) }
+                        select #inv-role name="role" {
+                            option value="judge" { (ctx.t("role.judge")) }
+                            option value="admin" { (ctx.t("role.admin")) }
+                            option value="auditor" { (ctx.t("role.auditor")) }
+                        } }
+                    div.field { label for="inv-judge" { (ctx.t("admin.as_judge")) }
+                        select #inv-judge name="judge" {
+                            option value="" { "—" }
+                            @for j in &judges { option value=(j["id"].as_str().unwrap_or_default()) { (j["name"].as_str().unwrap_or_default()) } }
+                        } }
+                    div.field { label for="inv-lang" { (ctx.t("account.language")) }
+                        select #inv-lang name="language" { @for l in &a.languages { option value=(l) { (l) } } } }
+                    div.actions { button type="submit" { (ctx.t("admin.send_invitation")) } }
+                }
+            }
+            section aria-labelledby="h-rounds" {
+                h2 #h-rounds { (ctx.t("admin.rounds")) }
+                @for (r, detail, marks) in &round_blocks {
+                    @let decided = a.judging_rounds().iter().any(|spec| {
+                        Some(spec.id.as_str()) == r["round"].as_str()
+                            && serde_json::to_value(&spec.advance).is_ok_and(|v| v["rule"] == "decision")
+                    });
+                    (round_block(&ctx, &award, r, detail, marks, decided))
+                }
+            }
+            section aria-labelledby="h-results" {
+                h2 #h-results { (ctx.t("admin.results")) }
+                div.actions {
+                    (button(&ctx, &award, "results_compute", ctx.t("admin.compute"), &[]))
+                    @if results.ok() { (button(&ctx, &award, "results_publish", ctx.t("admin.publish"), &[])) }
+                    a href={ "/v1/awards/" (award) "/results.csv" } { (ctx.t("admin.csv")) }
+                    a href={ "/v1/awards/" (award) "/export" } { (ctx.t("admin.export")) }
+                    a href={ "/awards/" (award) "/admin/audit" } { (ctx.t("admin.audit")) }
+                }
+                @if results.ok() { (results_table(&ctx, &award, &results.json)) }
+            }
+        },
+    )
+}
+
+fn round_block(
+    ctx: &Ctx,
+    award: &str,
+    r: &Value,
+    detail: &Value,
+    marks: &Value,
+    decided_by_admin: bool,
+) -> Markup {
+    let id = r["round"].as_str().unwrap_or_default();
+    let status = r["status"].as_str().unwrap_or_default();
+    let assignments = detail["assignments"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let marked: Vec<(String, String)> = marks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                e["judge"].as_str().unwrap_or_default().to_owned(),
+                e["application"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let mut apps: Vec<String> = assignments
+        .values()
+        .flat_map(|a| a.as_array().cloned().unwrap_or_default())
+        .filter_map(|a| a.as_str().map(str::to_owned))
+        .collect();
+    apps.sort();
+    apps.dedup();
+    let entrants: Vec<String> = detail["entrants"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|x| x.as_str().map(str::to_owned))
+        .collect();
+    html! {
+        h3 { (id) " " span.badge { (status_label(ctx, status)) } }
+        div.actions {
+            @if status == "not_open" {
+                form.inline method="post" action={ "/awards/" (award) "/admin/do" } {
+                    (csrf_field(ctx))
+                    input type="hidden" name="do" value="round_open";
+                    input type="hidden" name="round" value=(id);
+                    label.choice for={ "seed-" (id) } { (ctx.t("admin.seed")) }
+                    input id={ "seed-" (id) } type="number" name="seed" value="1" min="0";
+                    button.secondary type="submit" { (ctx.t("admin.open_round")) }
+                }
+            }
+            @if status == "open" {
+                (button(ctx, award, "round_close", ctx.t("admin.close_round"), &[("round", id)]))
+                (button(ctx, award, "remind", ctx.t("admin.remind"), &[("round", id)]))
+            }
+            @if status == "closed" && detail["advanced"].is_null() && !decided_by_admin {
+                (button(ctx, award, "round_advance", ctx.t("admin.advance"), &[("round", id)]))
+            }
+        }
+        @if let Some(coverage) = detail.get("coverage").filter(|c| !c.is_null()) {
+            details { summary { (ctx.t("admin.coverage")) } pre.source tabindex="0" { (serde_json::to_string_pretty(coverage).unwrap_or_default()) } }
+        }
+        @if let Some(shortfalls) = detail["shortfalls"].as_array().filter(|s| !s.is_empty()) {
+            p.warning { (ctx.t("admin.shortfalls")) " " (readable(&Value::Array(shortfalls.clone()))) }
+        }
+        @if !assignments.is_empty() {
+            h4 { (ctx.t("admin.progress")) }
+            div.scroll tabindex="0" { table {
+                thead { tr { th { (ctx.t("admin.judge")) } @for a in &apps { th { (a) } } th { (ctx.t("admin.done_count")) } } }
+                tbody {
+                    @for (judge, theirs) in &assignments {
+                        @let theirs: Vec<String> = theirs.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_owned)).collect();
+                        @let done = theirs.iter().filter(|a| marked.contains(&(judge.clone(), (*a).clone()))).count();
+                        tr {
+                            th scope="row" { (judge) }
+                            @for a in &apps {
+                                td {
+                                    @if !theirs.contains(a) { "" }
+                                    @else if marked.contains(&(judge.clone(), a.clone())) { span.marked { "✓" span.skip { (ctx.t("work.marked")) } } }
+                                    @else { span.due { "…" span.skip { (ctx.t("work.due")) } } }
+                                }
+                            }
+                            td { (done) "/" (theirs.len()) }
+                        }
+                    }
+                }
+            } }
+        }
+        @if status == "closed" && detail["advanced"].is_null() && decided_by_admin {
+            h4 { (ctx.t("admin.decide")) }
+            form.stack method="post" action={ "/awards/" (award) "/admin/do" } {
+                (csrf_field(ctx))
+                input type="hidden" name="do" value="round_decide";
+                input type="hidden" name="round" value=(id);
+                @for e in &entrants {
+                    fieldset {
+                        legend { (e) }
+                        label.choice for={ "win-" (e) } { input type="checkbox" id={ "win-" (e) } name={ "win." (e) } value="1"; (ctx.t("admin.goes_on")) }
+                        label for={ "why-" (e) } { (ctx.t("admin.reason")) }
+                        input type="text" id={ "why-" (e) } name={ "why." (e) };
+                    }
+                }
+                div.actions { button type="submit" { (ctx.t("admin.record_decisions")) } }
+            }
+        }
+        @if let Some(advanced) = detail["advanced"].as_array() {
+            p { (ctx.t("admin.went_on")) ": " (advanced.iter().filter_map(|a| a["application"].as_str()).collect::<Vec<_>>().join(", ")) }
+        }
+    }
+}
+
+fn results_table(ctx: &Ctx, award: &str, results: &Value) -> Markup {
+    let apps = results["results"]["applications"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let warnings = results["results"]["warnings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    html! {
+        @if !warnings.is_empty() {
+            div.warning { ul { @for w in &warnings { li { (w.as_str().unwrap_or_default()) } } } }
+        }
+        p { (ctx.t("admin.published")) ": " (if results["published"] == true { ctx.t("form.yes") } else { ctx.t("form.no") }) }
+        div.scroll tabindex="0" { table {
+            thead { tr { th { (ctx.t("app.id")) } th { (ctx.t("app.category")) } th { (ctx.t("app.outcome")) } th { (ctx.t("admin.path")) } } }
+            tbody { @for x in &apps {
+                @let id = x["application"].as_str().unwrap_or_default();
+                tr {
+                    td { (id) }
+                    td { (x["category"].as_str().unwrap_or_default()) }
+                    td { (status_label(ctx, x["outcome"].as_str().unwrap_or_default())) }
+                    td {
+                        @for r in x["rounds"].as_array().into_iter().flatten() {
+                            @let round = r["round"].as_str().unwrap_or_default();
+                            span { (round) ": "
+                                @if r["score"].is_null() { "—" } @else {
+                                    a href={ "/awards/" (award) "/admin/results/" (id) "?round=" (round) } {
+                                        (r["score"].as_str().map_or_else(|| readable(&r["score"]), str::to_owned))
+                                    }
+                                }
+                                @if let Some(rank) = r["rank"].as_u64() { " (#" (rank) ")" }
+                                " "
+                            }
+                        }
+                    }
+                }
+            } }
+        } }
+    }
+}
+
+pub async fn act(
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Path(award): Path<String>,
+    Form(form): Form<BTreeMap<String, String>>,
+) -> Response {
+    if let Err(r) = check_csrf(&ctx, form.get("csrf").map_or("", String::as_str)) {
+        return *r;
+    }
+    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let action = get("do");
+    let round = get("round");
+    let base = format!("/v1/awards/{award}");
+    let reply = match action.as_str() {
+        "open" | "close" => {
+            api.post(&ctx, &format!("{base}/{action}"), &json!({}))
+                .await
+        }
+        "registration_open" | "registration_close" => {
+            api.send(
+                &ctx,
+                Method::PUT,
+                &format!("{base}/registration"),
+                &json!({ "open": action == "registration_open" }),
+            )
+            .await
+        }
+        "invite" => {
+            let judge = Some(get("judge")).filter(|j| !j.is_empty() && get("role") == "judge");
+            api.post(
+                &ctx,
+                &format!("{base}/invitations"),
+                &json!({ "email": get("email"), "name": get("name"), "role": get("role"), "judge": judge, "language": get("language") }),
+            )
+            .await
+        }
+        "round_open" => {
+            let seed: u64 = get("seed").parse().unwrap_or(1);
+            api.post(
+                &ctx,
+                &format!("{base}/rounds/{round}/open"),
+                &json!({ "seed": seed }),
+            )
+            .await
+        }
+        "round_close" => {
+            api.post(&ctx, &format!("{base}/rounds/{round}/close"), &json!({}))
+                .await
+        }
+        "round_advance" => {
+            api.post(&ctx, &format!("{base}/rounds/{round}/advance"), &json!({}))
+                .await
+        }
+        "round_decide" => {
+            let decisions: Vec<Value> = form
+                .keys()
+                .filter_map(|k| k.strip_prefix("win."))
+                .map(|app| json!({ "application": app, "reason": get(&format!("why.{app}")) }))
+                .collect();
+            api.post(
+                &ctx,
+                &format!("{base}/rounds/{round}/advance"),
+                &json!({ "decisions": decisions }),
+            )
+            .await
+        }
+        "remind" => {
+            api.post(&ctx, &format!("{base}/rounds/{round}/remind"), &json!({}))
+                .await
+        }
+        "results_compute" => api.post(&ctx, &format!("{base}/results"), &json!({})).await,
+        "results_publish" => {
+            api.post(&ctx, &format!("{base}/results/publish"), &json!({}))
+                .await
+        }
+        _ => super::api::Reply::bad_request("unknown action"),
+    };
+    if !reply.ok() {
+        return problem(&ctx, &reply);
+    }
+    redirect(&format!("/awards/{award}/admin?done={action}"))
+}
+
+pub async fn application(
+    State(state): State<AppState>,
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Path((award, id)): Path<(String, String)>,
+) -> Response {
+    let reply = api
+        .get(&ctx, &format!("/v1/awards/{award}/applications/{id}"))
+        .await;
+    if !reply.ok() {
+        return problem(&ctx, &reply);
+    }
+    let app = &reply.json;
+    let fields = app["application"]["fields"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let needs_review = app["eligibility"]["status"] == "needs_review";
+    let category = app["application"]["category"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let loaded = shown(&state, &award).await;
+    page(
+        &ctx,
+        &format!("{} {id}", ctx.t("app.title")),
+        html! {
+            h1 { (ctx.t("app.title")) " " (id) }
+            dl.facts {
+                dt { (ctx.t("app.status")) } dd { (status_label(&ctx, app["status"].as_str().unwrap_or_default())) }
+                dt { (ctx.t("app.category")) } dd { (app["application"]["category"].as_str().unwrap_or_default()) }
+                dt { (ctx.t("app.eligibility")) } dd { (status_label(&ctx, app["eligibility"]["status"].as_str().unwrap_or_default())) }
+                @for (k, v) in &fields {
+                    dt { (loaded.as_ref().map_or_else(|| k.clone(), |l| super::form::label_of(&ctx, &l.loaded.award, &category, k))) }
+                    dd { (super::judge::files_or_value(&with_downloads(v, &award, &id, k))) }
+                }
+            }
+            @if let Some(failures) = app["eligibility"]["failures"].as_array().filter(|f| !f.is_empty()) {
+                h2 { (ctx.t("app.reasons")) }
+                ul { @for f in failures { li { (readable(&f["message"])) " " span.badge { (f["rule"].as_str().unwrap_or_default()) } } } }
+            }
+            @if needs_review && app["review"].is_null() {
+                h2 { (ctx.t("admin.review")) }
+                form.stack method="post" action={ "/awards/" (award) "/admin/applications/" (id) } {
+                    (csrf_field(&ctx))
+                    fieldset {
+                        legend { (ctx.t("admin.decision")) }
+                        label.choice for="eligible-yes" { input #eligible-yes type="radio" name="eligible" value="true" required; (ctx.t("admin.admit")) }
+                        label.choice for="eligible-no" { input #eligible-no type="radio" name="eligible" value="false"; (ctx.t("admin.refuse")) }
+                    }
+                    div.field { label for="review-reason" { (ctx.t("admin.reason")) } textarea #review-reason name="reason" required {} }
+                    div.actions { button type="submit" { (ctx.t("admin.record_review")) } }
+                }
+            }
+            @if let Some(review) = app["review"].as_object() {
+                h2 { (ctx.t("app.review")) }
+                p { (readable(&Value::Object(review.clone()))) }
+            }
+            p { a href={ "/awards/" (award) "/admin" } { (ctx.t("admin.back")) } }
+        },
+    )
+}
+
+/// A field's file references with where an administrator downloads each.
+fn with_downloads(v: &Value, award: &str, app: &str, field: &str) -> Value {
+    let url = format!("/v1/awards/{award}/applications/{app}/files/{field}");
+    match v {
+        Value::Object(m) if m.contains_key("sha256") => {
+            let mut m = m.clone();
+            m.insert("download".to_owned(), Value::String(url));
+            Value::Object(m)
+        }
+        Value::Array(items)
+            if !items.is_empty() && items.iter().all(|i| i.get("sha256").is_some()) =>
+        {
+            Value::Array(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, item)| {
+                        let mut m = item.as_object().cloned().unwrap_or_default();
+                        m.insert(
+                            "download".to_owned(),
+                            Value::String(format!("{url}?item={i}")),
+                        );
+                        Value::Object(m)
+                    })
+                    .collect(),
+            )
+        }
+        other => other.clone(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReviewForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    eligible: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn review(
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Path((award, id)): Path<(String, String)>,
+    Form(form): Form<ReviewForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&ctx, &form.csrf) {
+        return *r;
+    }
+    let reply = api
+        .post(
+            &ctx,
+            &format!("/v1/awards/{award}/applications/{id}/review"),
+            &json!({ "eligible": form.eligible == "true", "reason": form.reason }),
+        )
+        .await;
+    if !reply.ok() {
+        return problem(&ctx, &reply);
+    }
+    redirect(&format!("/awards/{award}/admin?done=review"))
+}
+
+pub async fn audit(
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Path(award): Path<String>,
+) -> Response {
+    let reply = api.get(&ctx, "/v1/audit?limit=1000").await;
+    if !reply.ok() {
+        return problem(&ctx, &reply);
+    }
+    let records: Vec<Value> = reply
+        .json
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| {
+            r["target"]
+                .as_str()
+                .is_some_and(|t| t == award || t.starts_with(&format!("{award}/")))
+        })
+        .cloned()
+        .collect();
+    page(
+        &ctx,
+        ctx.t("admin.audit"),
+        html! {
+            h1 { (ctx.t("admin.audit")) }
+            div.scroll tabindex="0" { table {
+                thead { tr { th { "#" } th { (ctx.t("admin.when")) } th { (ctx.t("admin.actor")) } th { (ctx.t("admin.action")) } th { (ctx.t("admin.target")) } } }
+                tbody { @for r in &records {
+                    tr { td { (readable(&r["seq"])) } td { (readable(&r["at"])) } td { (readable(&r["actor"])) } td { (readable(&r["action"])) } td { (readable(&r["target"])) } }
+                } }
+            } }
+            p { a href={ "/awards/" (award) "/admin" } { (ctx.t("admin.back")) } }
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct TraceQuery {
+    #[serde(default)]
+    round: String,
+}
+
+/// One application's number in one round, with the trace it rests on.
+pub async fn trace(
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Path((award, id)): Path<(String, String)>,
+    Query(q): Query<TraceQuery>,
+) -> Response {
+    let reply = api
+        .get(
+            &ctx,
+            &format!("/v1/awards/{award}/rounds/{}/results", q.round),
+        )
+        .await;
+    if !reply.ok() {
+        return problem(&ctx, &reply);
+    }
+    let found = find_application(&reply.json, &id);
+    page(
+        &ctx,
+        &format!("{} {id}", ctx.t("admin.trace")),
+        html! {
+            h1 { (ctx.t("admin.trace")) " " (id) " · " (q.round) }
+            @match found {
+                Some(v) => { pre.source tabindex="0" { (serde_json::to_string_pretty(&v).unwrap_or_default()) } }
+                None => { p { (ctx.t("admin.no_trace")) } }
+            }
+            p { a href={ "/awards/" (award) "/admin" } { (ctx.t("admin.back")) } }
+        },
+    )
+}
+
+/// The first object in `v` whose `application` (or `id`) is `id`, with its trace.
+fn find_application(v: &Value, id: &str) -> Option<Value> {
+    match v {
+        Value::Object(m)
+            if m.get("application").and_then(Value::as_str) == Some(id) && m.len() > 2 =>
+        {
+            Some(v.clone())
+        }
+        Value::Object(m) => m.values().find_map(|x| find_application(x, id)),
+        Value::Array(a) => a.iter().find_map(|x| find_application(x, id)),
+        _ => None,
+    }
+}

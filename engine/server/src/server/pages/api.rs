@@ -1,0 +1,140 @@
+//! The API, called in process: a page's change is a request to the API's own router (no
+//! socket, no second implementation), carrying the page's session, so that every role rule,
+//! check and audit record is the API's.
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+use super::Ctx;
+
+/// The API's routes, with the server's state.
+#[derive(Clone)]
+pub struct Api(pub Router);
+
+/// What the API answered.
+pub struct Reply {
+    /// Its status.
+    pub status: StatusCode,
+    /// Its body read as JSON (`Null` when it is not JSON).
+    pub json: Value,
+    /// Its headers.
+    pub headers: axum::http::HeaderMap,
+}
+
+impl Reply {
+    /// A request the page could not read.
+    pub fn bad_request(why: &str) -> Reply {
+        Reply {
+            status: StatusCode::BAD_REQUEST,
+            json: serde_json::json!({ "detail": why }),
+            headers: axum::http::HeaderMap::new(),
+        }
+    }
+
+    /// Whether it succeeded.
+    pub fn ok(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// A problem's detail, or the status.
+    pub fn detail(&self) -> String {
+        self.json
+            .get("detail")
+            .and_then(Value::as_str)
+            .map_or_else(|| self.status.to_string(), str::to_owned)
+    }
+
+    /// A 422's located problems: (pointer, message).
+    pub fn problems(&self) -> Vec<(String, String)> {
+        self.json
+            .get("errors")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|e| {
+                (
+                    e.get("pointer")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    e.get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// The largest answer a page reads.
+const LIMIT: usize = 64 << 20;
+
+impl Api {
+    /// Calls the API as the page's visitor.
+    pub async fn call(
+        &self,
+        ctx: &Ctx,
+        method: Method,
+        path: &str,
+        body: Option<(Bytes, &str)>,
+    ) -> Reply {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some((_, content_type)) = &body {
+            request = request.header(header::CONTENT_TYPE, *content_type);
+        }
+        let mut request = match request.body(body.map_or_else(Body::empty, |(b, _)| Body::from(b)))
+        {
+            Ok(r) => r,
+            Err(e) => return failed(&e.to_string()),
+        };
+        if let Some(session) = &ctx.session {
+            request.extensions_mut().insert(session.clone());
+        }
+        if let Some(client) = ctx.client {
+            request.extensions_mut().insert(client);
+        }
+        let response = match self.0.clone().oneshot(request).await {
+            Ok(r) => r,
+            Err(e) => return failed(&e.to_string()),
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), LIMIT)
+            .await
+            .unwrap_or_default();
+        Reply {
+            status,
+            json: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            headers,
+        }
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, ctx: &Ctx, path: &str) -> Reply {
+        self.call(ctx, Method::GET, path, None).await
+    }
+
+    /// `method path` with a JSON body.
+    pub async fn send(&self, ctx: &Ctx, method: Method, path: &str, body: &Value) -> Reply {
+        let bytes = Bytes::from(body.to_string());
+        self.call(ctx, method, path, Some((bytes, "application/json")))
+            .await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post(&self, ctx: &Ctx, path: &str, body: &Value) -> Reply {
+        self.send(ctx, Method::POST, path, body).await
+    }
+}
+
+fn failed(why: &str) -> Reply {
+    Reply {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        json: serde_json::json!({ "detail": why }),
+        headers: axum::http::HeaderMap::new(),
+    }
+}

@@ -1,0 +1,455 @@
+//! Judging: a judge's queue across awards and rounds, and the score sheet of one application
+//! (blind where the round says so), built from the rubric: criteria, indicators, guidance,
+//! the scale's steps; marks change until the round closes; a recusal with a reason.
+
+use std::collections::BTreeMap;
+
+use axum::Extension;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use laurel::ScaleKind;
+use maud::{Markup, html};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::Ctx;
+use super::api::Api;
+use super::layout::{check_csrf, csrf_field, page, page_with, problem, readable, redirect};
+use super::public::{shown, text};
+use crate::server::AppState;
+
+pub async fn queue(Extension(api): Extension<Api>, ctx: Ctx) -> Response {
+    if ctx.person.is_none() {
+        return redirect("/sign-in");
+    }
+    let reply = api.get(&ctx, "/v1/me/work").await;
+    if !reply.ok() {
+        return problem(&ctx, &reply);
+    }
+    let rounds = reply.json["rounds"].as_array().cloned().unwrap_or_default();
+    page(
+        &ctx,
+        ctx.t("work.title"),
+        html! {
+            h1 { (ctx.t("work.title")) }
+            @if rounds.is_empty() { p { (ctx.t("work.none")) } }
+            @for r in &rounds {
+                @let award = r["award"].as_str().unwrap_or_default();
+                @let round = r["round"].as_str().unwrap_or_default();
+                @let assigned = r["assigned"].as_array().cloned().unwrap_or_default();
+                @let marked = r["marked"].as_array().cloned().unwrap_or_default();
+                @let open = r["status"] == "open";
+                h2 { (award) " · " (round) }
+                p {
+                    (ctx.tf("work.progress", &[("marked", &marked.len().to_string()), ("assigned", &assigned.len().to_string())]))
+                    @if let Some(closes) = r["closes"].as_str() { " · " (ctx.t("work.closes")) " " (closes) }
+                    @if !open { " · " span.badge { (ctx.t("work.closed")) } }
+                }
+                progress max=(assigned.len().max(1)) value=(marked.len()) aria-label=(ctx.t("work.progress_label")) {}
+                table {
+                    thead { tr { th { (ctx.t("app.id")) } th { (ctx.t("work.state")) } } }
+                    tbody {
+                        @for a in &assigned {
+                            @let id = a.as_str().unwrap_or_default();
+                            tr {
+                                td { a href={ "/awards/" (award) "/rounds/" (round) "/sheets/" (id) } { (id) } }
+                                td {
+                                    @if marked.contains(a) { span.marked { (ctx.t("work.marked")) } }
+                                    @else { span.due { (ctx.t("work.due")) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct Saved {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+fn scale_input(
+    ctx: &Ctx,
+    loaded: &crate::server::Loaded,
+    scale: &ScaleKind,
+    id: &str,
+    name: &str,
+    current: &str,
+    invalid: bool,
+) -> Markup {
+    let inv = invalid.then_some("true");
+    match scale {
+        ScaleKind::Levels(levels) => html! {
+            select id=(id) name=(name) required aria-invalid=[inv] {
+                option value="" { "—" }
+                @for l in levels {
+                    option value=(l.id) selected[current == l.id] { (text(ctx, loaded, &l.label)) " (" (l.value) ")" }
+                }
+            }
+        },
+        ScaleKind::Numeric { min, max, step } => {
+            let steps: Option<Vec<Decimal>> = step.filter(|s| *s > Decimal::ZERO).and_then(|s| {
+                let n = ((*max - *min) / s).floor();
+                (n <= Decimal::from(20)).then(|| {
+                    let mut v = Vec::new();
+                    let mut x = *min;
+                    while x <= *max {
+                        v.push(x);
+                        x += s;
+                    }
+                    v
+                })
+            });
+            match steps {
+                Some(values) => html! {
+                    select id=(id) name=(name) required aria-invalid=[inv] {
+                        option value="" { "—" }
+                        @for v in values {
+                            @let s = v.normalize().to_string();
+                            option value=(s) selected[current == s] { (s) }
+                        }
+                    }
+                },
+                None => html! {
+                    input type="number" id=(id) name=(name) value=(current) min=(min.to_string()) max=(max.to_string())
+                        step=(step.map_or("any".to_owned(), |s| s.to_string())) required aria-invalid=[inv];
+                },
+            }
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn sheet_page(
+    state: &AppState,
+    api: &Api,
+    ctx: &Ctx,
+    (award, round, app): (&str, &str, &str),
+    posted: Option<&BTreeMap<String, String>>,
+    problems: &BTreeMap<String, Vec<String>>,
+    saved: bool,
+    status: StatusCode,
+) -> Response {
+    let view = api
+        .get(
+            ctx,
+            &format!("/v1/awards/{award}/rounds/{round}/applications/{app}"),
+        )
+        .await;
+    if !view.ok() {
+        return problem(ctx, &view);
+    }
+    let Some(s) = shown(state, award).await else {
+        return redirect("/work");
+    };
+    let a = &s.loaded.award;
+    let application = &view.json["application"];
+    let category_id = application["category"].as_str().unwrap_or_default();
+    let Some(category) = a.category(category_id) else {
+        return redirect("/work");
+    };
+    let marks = api
+        .get(ctx, &format!("/v1/awards/{award}/rounds/{round}/marks"))
+        .await;
+    let judge = ctx
+        .person
+        .as_ref()
+        .and_then(|p| {
+            p.grants.iter().find(|g| {
+                g.role == crate::server::records::Role::Judge && g.award.as_deref() == Some(award)
+            })
+        })
+        .and_then(|g| g.judge.clone())
+        .unwrap_or_default();
+    let all: Vec<Value> = marks.json.as_array().cloned().unwrap_or_default();
+    let for_app: Vec<&Value> = all.iter().filter(|e| e["application"] == app).collect();
+    let mine = for_app.iter().find(|e| e["judge"] == judge.as_str());
+    let others: Vec<&&Value> = for_app
+        .iter()
+        .filter(|e| e["judge"] != judge.as_str())
+        .collect();
+    let current = |indicator: &str| -> String {
+        if let Some(p) = posted {
+            return p
+                .get(&format!("m.{indicator}"))
+                .cloned()
+                .unwrap_or_default();
+        }
+        mine.map(|e| match &e["marks"][indicator] {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => other.to_string(),
+        })
+        .unwrap_or_default()
+    };
+    let criterion_comment = |criterion: &str| -> String {
+        if let Some(p) = posted {
+            return p
+                .get(&format!("cc.{criterion}"))
+                .cloned()
+                .unwrap_or_default();
+        }
+        mine.and_then(|e| {
+            e["criterion_comments"][criterion]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .unwrap_or_default()
+    };
+    let comment = posted
+        .and_then(|p| p.get("comment").cloned())
+        .or_else(|| mine.and_then(|e| e["comment"].as_str().map(str::to_owned)))
+        .unwrap_or_default();
+    let blind = view.json["blind"] == true;
+    let fields = application["fields"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let title = format!("{} · {round} · {app}", text(ctx, &s.loaded, &a.name));
+    page_with(
+        ctx,
+        status,
+        &title,
+        html! {
+            h1 { (ctx.t("sheet.title")) " " (app) }
+            p { (text(ctx, &s.loaded, &a.name)) " · " (round) " · " (text(ctx, &s.loaded, &category.name))
+                @if blind { " · " span.badge { (ctx.t("sheet.blind")) } } }
+            @if saved { p.notice role="status" { (ctx.t("sheet.saved")) } }
+            @if !problems.is_empty() { p.warning role="alert" { (ctx.t("sheet.problems")) } }
+            h2 { (ctx.t("sheet.application")) }
+            dl.facts {
+                @for (k, v) in &fields {
+                    dt { (super::form::label_of(ctx, a, category_id, k)) }
+                    dd { (files_or_value(v)) }
+                }
+            }
+            h2 { (ctx.t("sheet.marks")) }
+            @for scale in scales(category) {
+                @if !scale.bands.is_empty() {
+                    details open {
+                        summary { (ctx.t("sheet.bands")) }
+                        ul { @for b in &scale.bands {
+                            li { strong { (b.from.normalize()) "–" (b.to.normalize()) } " " (text(ctx, &s.loaded, &b.guidance)) }
+                        } }
+                    }
+                }
+            }
+            form.stack method="post" action={ "/awards/" (award) "/rounds/" (round) "/sheets/" (app) } {
+                (csrf_field(ctx))
+                @for c in &category.criteria {
+                    fieldset {
+                        legend { (text(ctx, &s.loaded, &c.name)) " " span.badge { (ctx.t("sheet.weight")) " " (c.weight.normalize()) } }
+                        @if let Some(g) = &c.guidance { p.hint { (text(ctx, &s.loaded, g)) } }
+                        @for i in c.indicators.iter().filter(|i| i.plugin.is_none()) {
+                            @let id = format!("m-{}", i.id.as_str());
+                            @let name = format!("m.{}", i.id.as_str());
+                            @let mine_problems = problems.get(i.id.as_str()).cloned().unwrap_or_default();
+                            div.field {
+                                label for=(id) { (text(ctx, &s.loaded, &i.name)) }
+                                @if let Some(g) = &i.guidance { span.hint { (text(ctx, &s.loaded, g)) } }
+                                @for p in &mine_problems { span.error role="alert" { (p) } }
+                                (scale_input(ctx, &s.loaded, &i.scale.kind, &id, &name, &current(i.id.as_str()), !mine_problems.is_empty()))
+                            }
+                        }
+                        @let cid = format!("cc-{}", c.id.as_str());
+                        div.field {
+                            label for=(cid) { (ctx.t("sheet.criterion_comment")) }
+                            textarea id=(cid) name={ "cc." (c.id.as_str()) } rows="2" { (criterion_comment(c.id.as_str())) }
+                        }
+                    }
+                }
+                div.field {
+                    label for="comment" { (ctx.t("sheet.comment")) }
+                    textarea #comment name="comment" { (comment) }
+                }
+                div.actions { button type="submit" { (ctx.t("sheet.save")) } }
+                p.hint { (ctx.t("sheet.change_until_close")) }
+            }
+            @if !others.is_empty() {
+                h2 { (ctx.t("sheet.others")) }
+                div.scroll tabindex="0" {
+                    table {
+                        thead { tr { th { (ctx.t("sheet.judge")) } th { (ctx.t("sheet.marks")) } } }
+                        tbody {
+                            @for e in &others {
+                                tr { td { (e["judge"].as_str().unwrap_or_default()) } td { (readable(&e["marks"])) } }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (ctx.t("sheet.recuse")) }
+            form.stack method="post" action={ "/awards/" (award) "/rounds/" (round) "/sheets/" (app) "/recuse" } {
+                (csrf_field(ctx))
+                div.field {
+                    label for="reason" { (ctx.t("sheet.recuse_reason")) }
+                    textarea #reason name="reason" required {}
+                }
+                div.actions { button.secondary type="submit" { (ctx.t("sheet.recuse_button")) } }
+            }
+            p { a href="/work" { (ctx.t("sheet.back")) } }
+        },
+    )
+}
+
+/// A field's value, with its files as links.
+pub(super) fn files_or_value(v: &Value) -> Markup {
+    let files: Vec<&Value> = match v {
+        Value::Array(items)
+            if items.iter().all(|i| i.get("download").is_some()) && !items.is_empty() =>
+        {
+            items.iter().collect()
+        }
+        Value::Object(_) if v.get("download").is_some() => vec![v],
+        _ => Vec::new(),
+    };
+    if files.is_empty() {
+        return html! { (readable(v)) };
+    }
+    html! {
+        ul { @for f in files {
+            li { a href=(f["download"].as_str().unwrap_or_default()) { (f["name"].as_str().unwrap_or("file")) } }
+        } }
+    }
+}
+
+/// The scales a category's indicators use, each once.
+fn scales(category: &laurel::Category) -> Vec<&laurel::Scale> {
+    let mut out: Vec<&laurel::Scale> = Vec::new();
+    for i in category.criteria.iter().flat_map(|c| c.indicators.iter()) {
+        if !out.iter().any(|s| s.id == i.scale.id) {
+            out.push(&i.scale);
+        }
+    }
+    out
+}
+
+pub async fn sheet(
+    State(state): State<AppState>,
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Path((award, round, app)): Path<(String, String, String)>,
+    Query(q): Query<Saved>,
+) -> Response {
+    if ctx.person.is_none() {
+        return redirect("/sign-in");
+    }
+    sheet_page(
+        &state,
+        &api,
+        &ctx,
+        (&award, &round, &app),
+        None,
+        &BTreeMap::new(),
+        q.saved.is_some(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Path((award, round, app)): Path<(String, String, String)>,
+    Form(posted): Form<BTreeMap<String, String>>,
+) -> Response {
+    if let Err(r) = check_csrf(&ctx, posted.get("csrf").map_or("", String::as_str)) {
+        return *r;
+    }
+    let mut marks = Map::new();
+    for (k, v) in &posted {
+        let Some(indicator) = k.strip_prefix("m.") else {
+            continue;
+        };
+        if v.trim().is_empty() {
+            continue;
+        }
+        // A number as written (exact), or a level's id.
+        let mark = serde_json::from_str::<serde_json::Number>(v.trim())
+            .map_or_else(|_| Value::String(v.clone()), Value::Number);
+        marks.insert(indicator.to_owned(), mark);
+    }
+    let comment = posted.get("comment").filter(|c| !c.trim().is_empty());
+    let criterion_comments: Map<String, Value> = posted
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("cc.")?.to_owned(), v)))
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| (k, Value::String(v.clone())))
+        .collect();
+    let body =
+        json!({ "marks": marks, "comment": comment, "criterion_comments": criterion_comments });
+    let reply = api
+        .send(
+            &ctx,
+            Method::PUT,
+            &format!("/v1/awards/{award}/rounds/{round}/marks/{app}"),
+            &body,
+        )
+        .await;
+    if reply.ok() {
+        return redirect(&format!(
+            "/awards/{award}/rounds/{round}/sheets/{app}?saved=1"
+        ));
+    }
+    if reply.status != StatusCode::UNPROCESSABLE_ENTITY {
+        return problem(&ctx, &reply);
+    }
+    let mut problems: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (pointer, message) in reply.problems() {
+        let at = pointer
+            .strip_prefix("/marks/")
+            .or_else(|| pointer.strip_prefix("/criterion_comments/"))
+            .unwrap_or("")
+            .to_owned();
+        problems.entry(at).or_default().push(message);
+    }
+    sheet_page(
+        &state,
+        &api,
+        &ctx,
+        (&award, &round, &app),
+        Some(&posted),
+        &problems,
+        false,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct RecuseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn recuse(
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Path((award, round, app)): Path<(String, String, String)>,
+    Form(form): Form<RecuseForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&ctx, &form.csrf) {
+        return *r;
+    }
+    let reply = api
+        .post(
+            &ctx,
+            &format!("/v1/awards/{award}/rounds/{round}/recusals"),
+            &json!({ "application": app, "reason": form.reason }),
+        )
+        .await;
+    if !reply.ok() {
+        return problem(&ctx, &reply);
+    }
+    redirect("/work")
+}

@@ -1,0 +1,181 @@
+//! The frame of every page, the headers every page carries (a CSP without inline script),
+//! and the answers pages share: a redirect, a problem, the sign-in wall, the CSRF check.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+
+use super::api::Reply;
+use super::{Ctx, LANG_COOKIE, i18n};
+
+/// The policy of every page: scripts and styles from this server only, nothing inline.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// A page with the frame, as a response.
+pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Response {
+    page_with(ctx, StatusCode::OK, title, body)
+}
+
+/// A page with a status.
+pub fn page_with(ctx: &Ctx, status: StatusCode, title: &str, body: Markup) -> Response {
+    let markup = html! {
+        (DOCTYPE)
+        html lang=(ctx.lang) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Laurel" }
+                link rel="stylesheet" href="/assets/laurel.css";
+                script src="/assets/laurel.js" defer {}
+            }
+            body {
+                a.skip href="#main" { (ctx.t("nav.skip")) }
+                header.top {
+                    nav aria-label=(ctx.t("nav.label")) {
+                        a.brand href="/" { "Laurel" }
+                        ul {
+                            @if let Some(person) = &ctx.person {
+                                li { a href="/me" { (ctx.t("nav.me")) } }
+                                @if person.grants.iter().any(|g| g.role == super::super::records::Role::Judge) {
+                                    li { a href="/work" { (ctx.t("nav.work")) } }
+                                }
+                                li {
+                                    form method="post" action="/sign-out" {
+                                        input type="hidden" name="csrf" value=(ctx.csrf);
+                                        button.link type="submit" { (ctx.t("nav.sign_out")) }
+                                    }
+                                }
+                            } @else {
+                                li { a href="/sign-in" { (ctx.t("nav.sign_in")) } }
+                            }
+                            li { a href="/playground" { (ctx.t("nav.playground")) } }
+                        }
+                        ul.langs aria-label=(ctx.t("nav.language")) {
+                            @for lang in i18n::languages() {
+                                li {
+                                    @if lang == ctx.lang {
+                                        span aria-current="true" { (i18n::t(lang, "lang.name")) }
+                                    } @else {
+                                        a href={ (ctx.path) "?lang=" (lang) } lang=(lang) { (i18n::t(lang, "lang.name")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                main #main {
+                    (body)
+                }
+                footer { p { (ctx.t("footer.text")) " · " a href="/v1/openapi.json" { "API" } } }
+            }
+        }
+    };
+    let mut response = (status, axum::response::Html(markup.into_string())).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+        ctx.lang
+    )) {
+        headers.append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+/// `303 See Other` to `to`.
+pub fn redirect(to: &str) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(
+            header::LOCATION,
+            HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/")),
+        )],
+    )
+        .into_response()
+}
+
+/// A page telling what the API refused, and why; the sign-in page when nobody is signed in.
+pub fn problem(ctx: &Ctx, reply: &Reply) -> Response {
+    if reply.status == StatusCode::UNAUTHORIZED && ctx.person.is_none() {
+        return redirect("/sign-in");
+    }
+    let title = match reply.status.as_u16() {
+        401 => ctx.t("problem.401"),
+        403 => ctx.t("problem.403"),
+        404 => ctx.t("problem.404"),
+        409 => ctx.t("problem.409"),
+        422 => ctx.t("problem.422"),
+        429 => ctx.t("problem.429"),
+        _ => ctx.t("problem.other"),
+    };
+    page_with(
+        ctx,
+        reply.status,
+        title,
+        html! {
+            h1 { (title) }
+            p.problem role="alert" { (reply.detail()) }
+            @for (pointer, message) in reply.problems() {
+                p.problem { code { (pointer) } " " (message) }
+            }
+            p { a href="/" { (ctx.t("problem.home")) } }
+        },
+    )
+}
+
+/// A page for a form whose token does not match the session's (or no session).
+pub fn check_csrf(ctx: &Ctx, sent: &str) -> Result<(), Box<Response>> {
+    if ctx.person.is_none() {
+        return Err(Box::new(redirect("/sign-in")));
+    }
+    if sent.is_empty() || sent != ctx.csrf {
+        return Err(Box::new(page_with(
+            ctx,
+            StatusCode::FORBIDDEN,
+            ctx.t("problem.403"),
+            html! { h1 { (ctx.t("problem.403")) } p.problem role="alert" { (ctx.t("problem.csrf")) } },
+        )));
+    }
+    Ok(())
+}
+
+/// The hidden CSRF field of a form.
+pub fn csrf_field(ctx: &Ctx) -> Markup {
+    html! { input type="hidden" name="csrf" value=(ctx.csrf); }
+}
+
+/// An instant shown in the award's time zone, with the zone's name.
+pub fn when(instant: &chrono::DateTime<chrono::FixedOffset>, zone: &str) -> String {
+    laurel::show_instant(*instant, zone)
+}
+
+/// A stored value as a person reads it: text as is, lists joined, objects as `key: value`,
+/// nothing as a dash.
+pub fn readable(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::Null => "—".to_owned(),
+        Value::String(s) => s.clone(),
+        Value::Array(a) if a.is_empty() => "—".to_owned(),
+        Value::Array(a) => a.iter().map(readable).collect::<Vec<_>>().join(", "),
+        Value::Object(m) => m
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", readable(v)))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}

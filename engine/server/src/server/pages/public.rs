@@ -1,0 +1,269 @@
+//! Pages for everyone: the awards, each call's text and dates, and published results.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{Markup, html};
+use serde_json::Value;
+
+use super::Ctx;
+use super::layout::{csrf_field, page, page_with, when};
+use crate::server::records::{AwardRecord, AwardState, ResultsRecord};
+use crate::server::{AppState, Loaded};
+use crate::store::{Tree, get_json, key, scan_json};
+
+/// An award with its current version, loaded.
+pub(super) struct Shown {
+    pub record: AwardRecord,
+    pub loaded: Arc<Loaded>,
+}
+
+/// Every award with a published version.
+pub(super) async fn awards(state: &AppState) -> Vec<Shown> {
+    let records: Vec<AwardRecord> =
+        scan_json(state.store.as_ref(), Tree::Awards, b"").unwrap_or_default();
+    let mut out = Vec::new();
+    for record in records {
+        let Some(version) = record.current() else {
+            continue;
+        };
+        if let Ok(loaded) = state.loaded(&record.id, version).await {
+            out.push(Shown { record, loaded });
+        }
+    }
+    out
+}
+
+/// One award with its current version.
+pub(super) async fn shown(state: &AppState, id: &str) -> Option<Shown> {
+    let record: AwardRecord =
+        get_json(state.store.as_ref(), Tree::Awards, id.as_bytes()).ok()??;
+    let loaded = state.loaded(id, record.current()?).await.ok()?;
+    Some(Shown { record, loaded })
+}
+
+/// A text of the award in the page's language.
+pub(super) fn text(ctx: &Ctx, loaded: &Loaded, t: &laurel::Text) -> String {
+    t.get(&ctx.lang, &loaded.award.default_language).to_owned()
+}
+
+/// Whether the call takes applications now.
+pub(super) fn call_open(state: &AppState, s: &Shown) -> bool {
+    let (opens, closes) = crate::server::routes::window(&s.record, &s.loaded.award);
+    let now = state.now();
+    s.record.state == AwardState::Open && opens <= now && now < closes
+}
+
+fn state_badge(ctx: &Ctx, state: &AppState, s: &Shown) -> Markup {
+    let label = if s.record.published.is_some() {
+        ctx.t("award.state.published")
+    } else if call_open(state, s) {
+        ctx.t("award.state.open")
+    } else if s.record.state == AwardState::Draft {
+        ctx.t("award.state.draft")
+    } else {
+        ctx.t("award.state.closed")
+    };
+    html! { span.badge { (label) } }
+}
+
+pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
+    let all = awards(&state).await;
+    page(
+        &ctx,
+        ctx.t("home.title"),
+        html! {
+            h1 { (ctx.t("home.title")) }
+            p { (ctx.t("home.intro")) }
+            @if all.is_empty() {
+                p { (ctx.t("home.none")) }
+            }
+            ul.cards {
+                @for s in &all {
+                    li {
+                        h2 { a href={ "/awards/" (s.record.id) } { (text(&ctx, &s.loaded, &s.loaded.award.name)) } }
+                        p { (state_badge(&ctx, &state, s)) " " (s.loaded.award.edition) }
+                        p { (ctx.t("award.closes")) ": " (when(&s.loaded.award.timeline.closes, &s.loaded.award.timeline.time_zone)) }
+                        @if s.record.published.is_some() {
+                            p { a href={ "/awards/" (s.record.id) "/results" } { (ctx.t("award.results_link")) } }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+fn not_found(ctx: &Ctx) -> Response {
+    page_with(
+        ctx,
+        StatusCode::NOT_FOUND,
+        ctx.t("problem.404"),
+        html! { h1 { (ctx.t("problem.404")) } p { a href="/" { (ctx.t("problem.home")) } } },
+    )
+}
+
+pub async fn award(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
+    let Some(s) = shown(&state, &id).await else {
+        return not_found(&ctx);
+    };
+    let a = &s.loaded.award;
+    let tz = &a.timeline.time_zone;
+    let open = call_open(&state, &s);
+    let (opens, closes) = crate::server::routes::window(&s.record, a);
+    let name = text(&ctx, &s.loaded, &a.name);
+    page(
+        &ctx,
+        &name,
+        html! {
+            h1 { (name) }
+            p { (state_badge(&ctx, &state, &s)) " " (a.edition) }
+            @if let Some(d) = &a.description {
+                p { (text(&ctx, &s.loaded, d)) }
+            }
+            dl.facts {
+                dt { (ctx.t("award.opens")) } dd { (when(&opens.fixed_offset(), tz)) }
+                dt { (ctx.t("award.closes")) } dd { (when(&closes.fixed_offset(), tz)) }
+                dt { (ctx.t("award.results")) } dd { (when(&a.timeline.results, tz)) }
+            }
+            h2 { (ctx.t("award.categories")) }
+            ul {
+                @for c in &a.categories {
+                    li {
+                        strong { (text(&ctx, &s.loaded, &c.name)) }
+                        @if let Some(d) = &c.description { " — " (text(&ctx, &s.loaded, d)) }
+                    }
+                }
+            }
+            h2 { (ctx.t("award.who")) }
+            ul {
+                @for t in &a.applicant_types {
+                    li {
+                        strong { (text(&ctx, &s.loaded, &t.name)) }
+                        @if let Some(d) = &t.description { " — " (text(&ctx, &s.loaded, d)) }
+                    }
+                }
+            }
+            @if s.record.published.is_some() {
+                p { a.button href={ "/awards/" (id) "/results" } { (ctx.t("award.results_link")) } }
+            }
+            @if open {
+                h2 { (ctx.t("award.apply")) }
+                @if ctx.person.is_some() {
+                    p { a.button href={ "/awards/" (id) "/apply" } { (ctx.t("award.apply_now")) } }
+                } @else if s.record.registration_closed {
+                    p { (ctx.t("award.invitation_only")) }
+                } @else {
+                    p { (ctx.t("award.register_intro")) }
+                    form.stack method="post" action={ "/awards/" (id) "/register" } {
+                        (csrf_field(&ctx))
+                        div.field {
+                            label for="reg-name" { (ctx.t("account.name")) }
+                            input #reg-name name="name" type="text" autocomplete="name" required;
+                        }
+                        div.field {
+                            label for="reg-email" { (ctx.t("account.email")) }
+                            input #reg-email name="email" type="email" autocomplete="email" required;
+                        }
+                        div.field {
+                            label for="reg-lang" { (ctx.t("account.language")) }
+                            select #reg-lang name="language" {
+                                @for l in &a.languages {
+                                    option value=(l) selected[*l == ctx.lang] { (l) }
+                                }
+                            }
+                        }
+                        div.actions { button type="submit" { (ctx.t("account.register")) } }
+                    }
+                    p { (ctx.t("account.have_account")) " " a href="/sign-in" { (ctx.t("nav.sign_in")) } }
+                }
+            }
+        },
+    )
+}
+
+/// The values of an application's fields that the rubric tags `public` (never personal).
+pub(super) fn public_name(loaded: &Loaded, application: &Value) -> String {
+    let parts: Vec<String> = loaded
+        .award
+        .fields
+        .iter()
+        .filter(|f| f.tags.iter().any(|t| t == "public") && !f.personal)
+        .filter_map(|f| {
+            application["fields"][f.id.as_str()]
+                .as_str()
+                .map(str::to_owned)
+        })
+        .collect();
+    parts.join(", ")
+}
+
+pub async fn results(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> Response {
+    let Some(s) = shown(&state, &id).await else {
+        return not_found(&ctx);
+    };
+    let Some(published) = &s.record.published else {
+        return not_found(&ctx);
+    };
+    let Ok(Some(record)) = get_json::<ResultsRecord>(
+        state.store.as_ref(),
+        Tree::Results,
+        &key(&[id.as_bytes(), &published.seq.to_be_bytes()]),
+    ) else {
+        return not_found(&ctx);
+    };
+    let Ok(fin) = serde_json::from_value::<laurel::FinalResults>(record.results) else {
+        return not_found(&ctx);
+    };
+    let loaded = state.loaded(&id, record.version).await.ok();
+    let name_of = |app: &str| -> String {
+        let Some(loaded) = &loaded else {
+            return String::new();
+        };
+        let stored: Option<crate::server::records::ApplicationRecord> = get_json(
+            state.store.as_ref(),
+            Tree::Applications,
+            &key(&[id.as_bytes(), app.as_bytes()]),
+        )
+        .ok()
+        .flatten();
+        stored.map_or_else(String::new, |r| public_name(loaded, &r.application))
+    };
+    let a = &s.loaded.award;
+    let title = format!(
+        "{} — {}",
+        text(&ctx, &s.loaded, &a.name),
+        ctx.t("results.title")
+    );
+    page(
+        &ctx,
+        &title,
+        html! {
+            h1 { (title) }
+            p { (ctx.t("results.published")) " "
+                (chrono::DateTime::parse_from_rfc3339(&published.at).map_or_else(|_| published.at.clone(), |t| when(&t, &a.timeline.time_zone))) }
+            @for c in &fin.categories {
+                @let category = a.category(&c.category);
+                h2 { (category.map_or(c.category.clone(), |x| text(&ctx, &s.loaded, &x.name))) }
+                h3 { (ctx.t("results.winners")) }
+                @if c.winners.is_empty() { p { (ctx.t("results.no_winner")) } }
+                ol {
+                    @for w in &c.winners {
+                        li { (name_of(&w.application)) " " span.badge { (w.application) } }
+                    }
+                }
+                @if !c.special_mentions.is_empty() {
+                    h3 { (ctx.t("results.mentions")) }
+                    ul {
+                        @for m in &c.special_mentions {
+                            li { (name_of(&m.application)) " " span.badge { (m.application) } " — " (m.reason) }
+                        }
+                    }
+                }
+            }
+            p.hint { (ctx.t("results.names_note")) }
+        },
+    )
+}

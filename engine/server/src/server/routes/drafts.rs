@@ -1,0 +1,112 @@
+//! Drafts: an application being written, saved and resumed before it is submitted. One per
+//! owner and award, sealed whole (it holds personal data), never checked (it may be half
+//! done), deleted in the commit that submits the application.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::awards::load_award;
+use crate::server::auth::Caller;
+use crate::server::error::ApiError;
+use crate::server::records::Role;
+use crate::server::tx::Tx;
+use crate::server::{AppState, body};
+use crate::store::{Tree, get_json, key, now};
+
+/// Who may keep drafts: whoever may submit.
+const WRITERS: &[Role] = &[Role::Admin, Role::Applicant, Role::Integrator];
+
+/// An application being written.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Draft {
+    /// The category chosen, if any.
+    #[serde(default)]
+    pub category: String,
+    /// The applicant type chosen, if any.
+    #[serde(default)]
+    pub applicant_type: String,
+    /// The fields so far.
+    #[serde(default)]
+    pub fields: Value,
+}
+
+pub(crate) fn draft_key(award: &str, owner: &str) -> Vec<u8> {
+    key(&[award.as_bytes(), owner.as_bytes()])
+}
+
+fn aad(award: &str, owner: &str) -> String {
+    format!("drafts/{award}/{owner}")
+}
+
+/// The caller's draft of `award`, opened.
+pub(crate) fn read(state: &AppState, award: &str, owner: &str) -> Result<Option<Value>, ApiError> {
+    let Some(stored) =
+        get_json::<Value>(state.store.as_ref(), Tree::Drafts, &draft_key(award, owner))?
+    else {
+        return Ok(None);
+    };
+    let mut draft = state
+        .sealer
+        .open_value(&stored["draft"])
+        .ok_or_else(|| ApiError::Internal("a draft cannot be opened".to_owned()))?;
+    draft["saved_at"] = stored["saved_at"].clone();
+    Ok(Some(draft))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(award): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(WRITERS)?;
+    load_award(&state, &award)?;
+    read(&state, &award, &caller.key)?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound(format!("no draft of yours for `{award}`")))
+}
+
+pub async fn put(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(award): Path<String>,
+    bytes: Bytes,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.require(WRITERS)?;
+    load_award(&state, &award)?;
+    let draft: Draft = body::json(&bytes)?;
+    let value = serde_json::to_value(&draft).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let at = now();
+    let mut tx = Tx::new(&state);
+    tx.put(
+        Tree::Drafts,
+        draft_key(&award, &caller.key),
+        &json!({ "draft": state.sealer.seal_value(&aad(&award, &caller.key), &value), "saved_at": at }),
+    );
+    tx.commit(caller.audit("draft.save", format!("{award}/{}", caller.key), json!({})))?;
+    Ok((
+        StatusCode::OK,
+        Json(json!({ "award": award, "saved_at": at })),
+    ))
+}
+
+pub async fn discard(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(award): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(WRITERS)?;
+    let mut tx = Tx::new(&state);
+    tx.delete(Tree::Drafts, draft_key(&award, &caller.key));
+    tx.commit(caller.audit(
+        "draft.discard",
+        format!("{award}/{}", caller.key),
+        json!({}),
+    ))?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,334 @@
+// The Seoul Smart City Prize through Laurel's pages, in the system's Chromium: an applicant
+// registers, uploads the recommendation letter and submits (after the form shows what is
+// missing, next to its field); the administrator opens the call, reviews an application,
+// invites the judges and runs the rounds; judges sign in with their mailed links, mark in the
+// expert and final rounds, one recuses; results are published; the applicant sees the outcome;
+// the public page shows the winners; the playground catches a broken rubric. Every page is
+// checked by axe-core (no serious or critical violation) and photographed.
+//
+// Env: LAUREL_URL, MAIL_DIR (the server's mail folder), SHOTS (where screenshots go),
+// ADMIN_KEY (the bootstrap key: only for what integrators and operators do over the API),
+// ADMIN_EMAIL, EXAMPLES (the Seoul example folder), CHROMIUM (the browser's path).
+
+import { chromium } from "playwright-core";
+import { readFileSync, readdirSync, statSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve("axe-core/axe.min.js");
+const BASE = process.env.LAUREL_URL;
+const MAIL_DIR = process.env.MAIL_DIR;
+const SHOTS = process.env.SHOTS;
+const ADMIN_KEY = process.env.ADMIN_KEY;
+const ADMIN_EMAIL = process.env.ADMIN_EMAIL;
+const EXAMPLES = process.env.EXAMPLES;
+const AWARD = "seoul-smart-city-prize-2023";
+mkdirSync(SHOTS, { recursive: true });
+
+function fail(message) {
+  throw new Error(message);
+}
+function expect(condition, message) {
+  if (!condition) fail(message);
+}
+
+// ---- mail, as the server's folder holds it --------------------------------------------------
+const used = new Set();
+function decode(eml) {
+  return eml.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+}
+async function linkFor(email) {
+  const started = Date.now();
+  while (Date.now() - started < 30000) {
+    let files = [];
+    try {
+      files = readdirSync(MAIL_DIR).filter((f) => f.endsWith(".eml"));
+    } catch (_) {}
+    files.sort((a, b) => statSync(join(MAIL_DIR, b)).mtimeMs - statSync(join(MAIL_DIR, a)).mtimeMs);
+    for (const f of files) {
+      const text = decode(readFileSync(join(MAIL_DIR, f), "utf8"));
+      const to = /^To: (.*)$/im.exec(text);
+      if (!to || !to[1].toLowerCase().includes(email.toLowerCase())) continue;
+      const m = /(http:\/\/[^\s"<>]*\/sign-in\?token=[A-Za-z0-9]+)/.exec(text);
+      if (m && !used.has(m[1])) {
+        used.add(m[1]);
+        return m[1];
+      }
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  fail(`no sign-in link mailed to ${email}`);
+}
+
+// ---- the API, for what integrators and operators do ----------------------------------------
+async function api(method, path, body) {
+  const r = await fetch(BASE + path, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let json = null;
+  try {
+    json = JSON.parse(text);
+  } catch (_) {}
+  return { status: r.status, json, text };
+}
+
+// ---- pages -------------------------------------------------------------------------------
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args: ["--no-sandbox"] });
+let shot = 0;
+const checked = [];
+
+async function person(locale = "en-GB", width = 1100) {
+  // bypassCSP lets the test inject axe-core; the pages themselves run under their CSP.
+  const context = await browser.newContext({ locale, viewport: { width, height: 900 }, bypassCSP: true });
+  const page = await context.newPage();
+  page.on("pageerror", (e) => fail(`a script error on ${page.url()}: ${e}`));
+  return page;
+}
+
+async function look(page, name) {
+  await page.addScriptTag({ path: AXE });
+  const result = await page.evaluate(async () => await window.axe.run(document, { resultTypes: ["violations"] }));
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  if (bad.length > 0) {
+    fail(`axe on ${name} (${page.url()}): ` + bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`).join("; "));
+  }
+  shot += 1;
+  const file = join(SHOTS, `${String(shot).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  checked.push(name);
+  // Every page carries the CSP without inline script.
+  return file;
+}
+
+async function signIn(page, email) {
+  const link = await linkFor(email);
+  await page.goto(link);
+  await page.getByRole("button", { name: /Sign in|로그인/ }).click();
+  await page.waitForURL(/\/me$/);
+}
+
+async function csp(page, path) {
+  const r = await page.request.get(BASE + path);
+  const policy = r.headers()["content-security-policy"] || "";
+  expect(policy.includes("script-src 'self'") && !policy.includes("unsafe-inline"), `CSP of ${path}: ${policy}`);
+}
+
+// 1. The public home page and the call, in English and in Korean.
+const visitor = await person("ko-KR");
+await visitor.goto(BASE + "/");
+expect((await visitor.locator("html").getAttribute("lang")) === "ko", "Accept-Language ko gives Korean");
+await look(visitor, "home-ko");
+await csp(visitor, "/");
+await visitor.goto(BASE + `/awards/${AWARD}?lang=en`);
+expect((await visitor.locator("h1").textContent()).includes("Seoul Smart City Prize"), "the call's page");
+
+// 2. The administrator (invited by `serve --admin-email`) signs in and opens the call.
+const admin = await person();
+await signIn(admin, ADMIN_EMAIL);
+await look(admin, "admin-me");
+await admin.goto(BASE + `/awards/${AWARD}/admin`);
+await admin.getByRole("button", { name: "Open the call" }).click();
+await admin.waitForURL(/done=open/);
+await look(admin, "admin-dashboard-open");
+
+// 3. Integrators' portals send some applications over the API.
+const examples = JSON.parse(readFileSync(join(EXAMPLES, "applications.json"), "utf8"));
+const chosen = ["app-001", "app-002", "app-053", "app-058", "app-060"];
+for (const id of chosen) {
+  const app = examples.find((a) => a.id === id);
+  const r = await api("POST", `/v1/awards/${AWARD}/applications`, app);
+  expect(r.status === 201, `submitting ${id}: ${r.status} ${r.text}`);
+}
+
+// 4. An applicant registers on the call's page, confirms by the mailed link, and applies.
+const applicant = await person();
+await applicant.goto(BASE + `/awards/${AWARD}`);
+await look(applicant, "call");
+await applicant.getByLabel("Your name").fill("Amina Odhiambo");
+await applicant.getByLabel("E-mail address").fill("amina@example.org");
+await applicant.getByRole("button", { name: "Create my account" }).click();
+await look(applicant, "check-mail");
+await signIn(applicant, "amina@example.org");
+await applicant.goto(BASE + `/awards/${AWARD}/apply`);
+await applicant.getByLabel("I apply as").selectOption("individual");
+await applicant.getByLabel("Category").selectOption("leadership");
+await applicant.getByRole("button", { name: "Continue" }).click();
+await look(applicant, "apply-form");
+// Submitted half-filled: every problem comes back next to its field, nothing is lost.
+await applicant.getByLabel("Country").fill("Kenya");
+await applicant.getByRole("button", { name: "Submit my application" }).click();
+expect((await applicant.locator("#f-city-problems").count()) === 1, "the missing city is flagged next to its field");
+expect((await applicant.getByLabel("Country").inputValue()) === "Kenya", "what was typed is kept");
+await look(applicant, "apply-problems");
+// Saved as a draft, left, and resumed: the choice and what was typed come back.
+await applicant.getByRole("button", { name: "Save as draft" }).click();
+expect((await applicant.locator("p.notice").textContent()).includes("draft is saved"), "the draft is saved");
+await applicant.goto(BASE + "/me");
+await applicant.goto(BASE + `/awards/${AWARD}/apply`);
+expect((await applicant.getByLabel("Country").inputValue()) === "Kenya", "the draft comes back");
+await applicant.locator("#f-applicant_name").fill("Amina Odhiambo");
+await applicant.locator("#f-city").fill("Nairobi");
+await applicant.locator("#f-contact-name").fill("Amina Odhiambo");
+await applicant.locator("#f-contact-email").fill("amina@example.org");
+await applicant.locator("#f-nomination_type").selectOption("self");
+await applicant.locator("#f-achievements").fill(
+  "Led Nairobi's open data programme and a regional network of smart city practitioners, sharing tools and methods with peer cities across East Africa.",
+);
+const letter = join(SHOTS, "letter.pdf");
+writeFileSync(letter, "%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n");
+await applicant.locator("#f-recommendation_letter").setInputFiles(letter);
+await applicant.getByRole("button", { name: "Submit my application" }).click();
+await applicant.waitForURL(/applications\/a-[0-9a-f]+\?submitted=1/);
+const mine = /applications\/(a-[0-9a-f]+)/.exec(applicant.url())[1];
+expect((await applicant.locator("body").textContent()).includes("Eligible"), "the application is eligible");
+await look(applicant, "application-status");
+
+// 5. The administrator reviews the application that needs it, then closes the call.
+await admin.goto(BASE + `/awards/${AWARD}/admin`);
+await admin.getByRole("link", { name: "app-053" }).first().click();
+await admin.getByLabel("Admit").check();
+await admin.getByLabel("Reason").fill("A national programme aimed at three pilot cities: in line with the Prize's objective.");
+await look(admin, "admin-review");
+await admin.getByRole("button", { name: "Record the review" }).click();
+await admin.waitForURL(/done=review/);
+await admin.getByRole("button", { name: "Close the call" }).click();
+await admin.waitForURL(/done=close/);
+
+// Operators register the jury (organisations, expertise, declared conflicts) over the API.
+const judges = JSON.parse(readFileSync(join(EXAMPLES, "judges.json"), "utf8"));
+for (const j of judges) {
+  const r = await api("PUT", `/v1/awards/${AWARD}/judges/${j.id}`, j);
+  expect(r.status === 200, `registering ${j.id}: ${r.text}`);
+}
+
+// 6. Invitations from the dashboard: each judge gets a mailed link.
+await admin.goto(BASE + `/awards/${AWARD}/admin`);
+for (const j of judges) {
+  await admin.locator("#inv-email").fill(`${j.id}@jury.example`);
+  await admin.locator("#inv-name").fill(j.name);
+  await admin.locator("#inv-role").selectOption("judge");
+  await admin.locator("#inv-judge").selectOption(j.id);
+  await admin.getByRole("button", { name: "Send the invitation" }).click();
+  await admin.waitForURL(/done=invite/);
+}
+const jury = {};
+for (const j of judges) {
+  jury[j.id] = await person(j.id === "judge-kim" ? "ko-KR" : "en-GB", 420);
+  await signIn(jury[j.id], `${j.id}@jury.example`);
+}
+// Kim reads the pages in Korean (the choice is kept in a cookie).
+await jury["judge-kim"].goto(BASE + "/work?lang=ko");
+
+async function roundButton(label, round) {
+  await admin.goto(BASE + `/awards/${AWARD}/admin`);
+  const form = admin.locator("form").filter({ has: admin.locator(`input[name=round][value=${round}]`) }).filter({ has: admin.getByRole("button", { name: label }) });
+  await form.getByRole("button", { name: label }).click();
+  await admin.waitForURL(/done=/);
+}
+
+// Every judge marks what is due; marks vary by judge and application.
+let recused = false;
+async function markAll(round) {
+  for (let pass = 0; pass < 4; pass++) {
+    let due = 0;
+    for (const [id, page] of Object.entries(jury)) {
+      await page.goto(BASE + "/work");
+      const links = await page.locator(`tr:has(span.due) a[href*="/rounds/${round}/sheets/"]`).evaluateAll((as) => as.map((a) => a.getAttribute("href")));
+      for (const href of links) {
+        await page.goto(BASE + href);
+        const row = await page.locator("select[name^='m.']").count();
+        if (row === 0) continue;
+        due += 1;
+        if (round === "expert" && !recused && id !== "judge-kim") {
+          recused = true;
+          await look(page, "score-sheet");
+          await page.getByLabel("Why (a conflict of interest, for example)").fill("I advised this city's transport office last year.");
+          await page.getByRole("button", { name: "Recuse me from this application" }).click();
+          await page.waitForURL(/\/work$/);
+          continue;
+        }
+        const selects = page.locator("select[name^='m.']");
+        const n = await selects.count();
+        for (let i = 0; i < n; i++) {
+          const v = ((id.length * 7 + href.length * 3 + i * 5) % 11) + 5; // 5..15 half points: 2.5..7.5
+          await selects.nth(i).selectOption(String(v / 2));
+        }
+        const criterionNote = page.locator("textarea[name^='cc.']").first();
+        if (id === "judge-kim") await criterionNote.fill("근거가 명확합니다");
+        await page.getByRole("button", { name: /Save my marks|점수 저장/ }).click();
+        await page.waitForURL(/saved=1/);
+        if (id === "judge-kim") expect((await criterionNote.inputValue()) === "근거가 명확합니다", "the criterion's comment is kept");
+        if (id === "judge-kim" && round === "expert") await look(page, "score-sheet-ko");
+      }
+    }
+    if (due === 0) return;
+  }
+}
+
+// 7. Screening, the expert round (blind, with a recusal) and the final round.
+await roundButton("Open the round", "screening");
+await roundButton("Close the round", "screening");
+await roundButton("Decide who goes on", "screening");
+await roundButton("Open the round", "expert");
+await look(admin, "admin-rounds");
+await jury["judge-kim"].goto(BASE + "/work");
+await look(jury["judge-kim"], "judge-queue-phone");
+await markAll("expert");
+expect(recused, "a judge recused");
+await admin.goto(BASE + `/awards/${AWARD}/admin`);
+await look(admin, "admin-progress");
+await roundButton("Close the round", "expert");
+await roundButton("Decide who goes on", "expert");
+await roundButton("Open the round", "final");
+await markAll("final");
+await roundButton("Close the round", "final");
+// The committee decides the winners: our applicant wins leadership, app-001 tech-innovacity.
+await admin.goto(BASE + `/awards/${AWARD}/admin`);
+for (const app of [mine, "app-001"]) {
+  await admin.locator(`#win-${app}`).check();
+  await admin.locator(`#why-${app}`).fill("The committee's choice, for the evidence of results.");
+}
+await look(admin, "admin-decision");
+await admin.getByRole("button", { name: "Record the decisions" }).click();
+await admin.waitForURL(/done=round_decide/);
+
+// 8. Results: computed, each number linked to its trace, published.
+await admin.getByRole("button", { name: "Compute the results" }).click();
+await admin.waitForURL(/done=results_compute/);
+await look(admin, "admin-results");
+await admin.locator("a[href*='/admin/results/']").first().click();
+expect((await admin.locator("pre").textContent()).length > 50, "a trace is shown");
+await look(admin, "trace");
+await admin.goto(BASE + `/awards/${AWARD}/admin`);
+await admin.getByRole("button", { name: "Publish the results" }).click();
+await admin.waitForURL(/done=results_publish/);
+
+// 9. The applicant sees the outcome; the public page shows the winners.
+await applicant.goto(BASE + `/awards/${AWARD}/applications/${mine}`);
+expect((await applicant.locator("body").textContent()).includes("Winner"), "the applicant sees they won");
+await look(applicant, "outcome");
+await visitor.goto(BASE + `/awards/${AWARD}/results?lang=en`);
+const publicText = await visitor.locator("main").textContent();
+expect(publicText.includes(mine) && publicText.includes("app-001"), "the public page names the winners");
+await look(visitor, "public-results");
+
+// 10. The playground catches a broken rubric, located.
+const author = await person();
+await author.goto(BASE + "/playground");
+await look(author, "playground");
+const broken = readFileSync(join(EXAMPLES, "..", "..", "tests", "valid", "minimal.award.json"), "utf8").replace('"weight": 2', '"weight": -2');
+await author.locator("#rubric-source").fill(broken);
+// Where script runs, the problems appear as the rubric is typed.
+await author.locator("#live-problems li").first().waitFor({ timeout: 10000 });
+expect((await author.locator("#live-problems").textContent()).includes("weight"), "checked as typed");
+await author.getByRole("button", { name: "Check the rubric" }).click();
+const report = await author.locator("main").textContent();
+expect(report.includes("/categories/0/criteria/0/weight"), "the broken weight is located: " + report.slice(0, 400));
+await look(author, "playground-problems");
+
+await browser.close();
+console.log(`browser cycle: ok (${checked.length} pages checked by axe-core and photographed in ${SHOTS})`);
