@@ -329,6 +329,19 @@ await author.getByRole("button", { name: "Check the rubric" }).click();
 const report = await author.locator("main").textContent();
 expect(report.includes("/categories/0/criteria/0/weight"), "the broken weight is located: " + report.slice(0, 400));
 await look(author, "playground-problems");
+// Fixed, it shows the form and scores the sample: every judge marks Lyon above Nantes, and
+// Sète (800 inhabitants) is not eligible.
+await author.locator("#rubric-source").fill(broken.replace('"weight": -2', '"weight": 2'));
+await author.getByRole("button", { name: "Check the rubric" }).click();
+expect((await author.locator("main").textContent()).includes("No problem found"), "the fixed rubric is valid");
+await author.getByRole("button", { name: "Score them" }).click();
+const firstRow = await author.locator("main table tbody tr").first().textContent();
+// Normalisation needs 5 marks per judge: skipped, with a warning; the trimmed mean of the
+// three judges' weighted totals, (8, 7.5, 8.5) for Lyon, is 8.00.
+expect(firstRow.includes("lyon") && firstRow.trim().startsWith("1") && firstRow.includes("8.00"), "Lyon ranks first with 8.00: " + firstRow);
+expect((await author.locator("main").textContent()).includes("fewer than the 5 that normalisation needs"), "the skipped normalisation is said");
+expect((await author.locator("main").textContent()).includes("sete: ineligible"), "Sète is not eligible");
+await look(author, "playground-scored");
 
 await browser.close();
 console.log(`browser cycle: ok (${checked.length} pages checked by axe-core and photographed in ${SHOTS})`);

@@ -21,6 +21,32 @@ pub struct Filled<'a> {
     pub items: &'a BTreeMap<String, usize>,
 }
 
+/// A checker's message in the page's language: the kinds of problem a form shows most, by
+/// what the message says; English pages keep the checker's own, more precise, words, and
+/// other languages show them after the translation.
+pub fn localized(ctx: &Ctx, message: &str) -> String {
+    const KINDS: &[(&str, &str)] = &[
+        ("missing required property", "form.missing"),
+        ("is shorter than", "form.too_short"),
+        ("is longer than", "form.too_long"),
+        ("less than the minimum", "form.too_small"),
+        ("greater than the maximum", "form.too_large"),
+        ("is not an e-mail address", "form.bad_email"),
+        ("is not an absolute URL", "form.bad_url"),
+        ("is not a date", "form.bad_date"),
+        ("does not match the pattern", "form.bad_pattern"),
+        ("is not one of", "form.not_an_option"),
+        ("expected ", "form.wrong_type"),
+    ];
+    if ctx.lang == "en" {
+        return message.to_owned();
+    }
+    match KINDS.iter().find(|(needle, _)| message.contains(needle)) {
+        Some((_, key)) => format!("{} ({message})", ctx.t(key)),
+        None => message.to_owned(),
+    }
+}
+
 /// A JSON pointer into `fields` as a dotted path (`/fields/contact/email` → `contact.email`).
 pub fn path_of(pointer: &str) -> Option<String> {
     let rest = pointer.strip_prefix("/fields")?;
@@ -138,7 +164,7 @@ fn one(ctx: &Ctx, award: &Award, f: &Field, path: &str, filled: &Filled<'_>) -> 
         @if invalid {
             span.error id={ (id) "-problems" } role="alert" {
                 (ctx.t("form.fix")) " "
-                @for p in &problems { (p) " " }
+                @for p in &problems { (localized(ctx, p)) " " }
             }
         }
     };
@@ -413,4 +439,62 @@ pub fn file_inputs(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(lang: &str) -> Ctx {
+        Ctx {
+            lang: lang.to_owned(),
+            person: None,
+            csrf: String::new(),
+            session: None,
+            client: None,
+            path: "/".to_owned(),
+        }
+    }
+
+    #[test]
+    fn checker_messages_are_said_in_the_pages_language() {
+        let m = "\"ab\" is shorter than 100 characters";
+        assert_eq!(
+            localized(&ctx("en"), m),
+            m,
+            "English keeps the precise words"
+        );
+        assert_eq!(localized(&ctx("ko"), m), format!("너무 짧습니다. ({m})"));
+        let unknown = "something the table does not know";
+        assert_eq!(localized(&ctx("ko"), unknown), unknown);
+    }
+
+    #[test]
+    fn posted_forms_read_back_typed_by_the_definitions() {
+        let source = include_str!("../../../../../tests/valid/minimal.award.json");
+        let award = laurel::check_definition(source, &|_: &str| Err(std::io::Error::other("none")))
+            .award
+            .unwrap();
+        let fields = fields_in_scope(&award, "innovation", "company");
+        let mut posted = Posted::new();
+        for (k, v) in [
+            ("f.population", "12000"),
+            ("f.employees", "40.5"),
+            ("f.summary", ""),
+            ("f.level", "local"),
+            ("f.contact.email", "a@b.org"),
+        ] {
+            posted.insert(k.to_owned(), vec![v.to_owned()]);
+        }
+        let v = read(&fields, &posted, "");
+        assert_eq!(
+            v,
+            serde_json::json!({ "population": 12000, "employees": 40.5, "level": "local", "contact": { "email": "a@b.org" } }),
+            "numbers typed, empty inputs left out, groups nested"
+        );
+        assert_eq!(
+            path_of("/fields/contact/email").as_deref(),
+            Some("contact.email")
+        );
+    }
 }

@@ -18,12 +18,94 @@ use crate::server::routes::check_rubric;
 
 const EXAMPLE: &str = include_str!("../../../../../tests/valid/minimal.award.json");
 
-fn view(
-    ctx: &Ctx,
-    source: &str,
-    report: Option<&laurel::DefinitionReport>,
-    (category, applicant_type): (&str, &str),
-) -> Markup {
+/// Sample applications and marks for the example rubric.
+const SAMPLE_APPLICATIONS: &str = r#"[
+  { "id": "lyon", "category": "innovation", "applicant_type": "city", "fields": { "population": 520000 } },
+  { "id": "nantes", "category": "innovation", "applicant_type": "city", "fields": { "population": 320000 } },
+  { "id": "sete", "category": "innovation", "applicant_type": "city", "fields": { "population": 800 } }
+]"#;
+const SAMPLE_MARKS: &str = r#"{ "evaluations": [
+  { "judge": "ana", "application": "lyon", "marks": { "novelty": 8, "fit": 7, "reach": 9 } },
+  { "judge": "ana", "application": "nantes", "marks": { "novelty": 6, "fit": 8, "reach": 5 } },
+  { "judge": "ben", "application": "lyon", "marks": { "novelty": 7, "fit": 7.5, "reach": 8 } },
+  { "judge": "ben", "application": "nantes", "marks": { "novelty": 7, "fit": 6, "reach": 6 } },
+  { "judge": "chloe", "application": "lyon", "marks": { "novelty": 9, "fit": 8, "reach": 8.5 } },
+  { "judge": "chloe", "application": "nantes", "marks": { "novelty": 5, "fit": 6, "reach": 7 } }
+] }"#;
+
+/// What scoring the sample gave: the results as JSON, or the problems, located.
+type Scored = Result<serde_json::Value, Vec<laurel::Diagnostic>>;
+
+/// Scores `applications` and `marks` (JSON texts) with a checked award: nothing is stored.
+fn score(award: &laurel::Award, applications: &str, marks: &str) -> Scored {
+    let problem = |pointer: &str, e: &dyn std::fmt::Display| {
+        vec![laurel::Diagnostic::error(
+            laurel::Code::Schema,
+            pointer,
+            e.to_string(),
+        )]
+    };
+    let apps: serde_json::Value =
+        serde_json::from_str(applications).map_err(|e| problem("/applications", &e))?;
+    let marks: laurel::Marks = serde_json::from_str(marks).map_err(|e| problem("/marks", &e))?;
+    let plugins =
+        laurel::load_plugins(award, &std::collections::BTreeMap::<String, Vec<u8>>::new())
+            .map_err(|d| d.into_iter().collect::<Vec<_>>())?;
+    let (diagnostics, checked) = laurel::check_applications(award, &apps, &plugins);
+    let Some(checked) = checked else {
+        return Err(diagnostics.into_iter().collect());
+    };
+    let results = laurel::evaluate(award, &checked, &marks, &plugins).map_err(|e| {
+        e.applications
+            .into_iter()
+            .chain(e.marks)
+            .collect::<Vec<_>>()
+    })?;
+    serde_json::to_value(&results).map_err(|e| problem("", &e))
+}
+
+fn scored_view(ctx: &Ctx, scored: &Scored) -> Markup {
+    html! {
+        h3 { (ctx.t("play.scored")) }
+        @match scored {
+            Err(problems) => {
+                p.warning role="status" { (ctx.t("play.score_problems")) }
+                ol { @for d in problems { li { code { (d.pointer) } " " (d.message) } } }
+            }
+            Ok(results) => {
+                @for w in results["warnings"].as_array().into_iter().flatten() {
+                    p.warning { (w.as_str().unwrap_or_default()) }
+                }
+                @for c in results["categories"].as_array().into_iter().flatten() {
+                    h4 { (c["category"].as_str().unwrap_or_default()) }
+                    table {
+                        thead { tr { th { (ctx.t("app.rank")) } th { (ctx.t("app.id")) } th { (ctx.t("app.score")) } } }
+                        tbody {
+                            @for r in c["ranking"].as_array().into_iter().flatten() {
+                                tr { td { (super::layout::readable(&r["rank"])) } td { (super::layout::readable(&r["application"])) } td { (super::layout::readable(&r["score"])) } }
+                            }
+                        }
+                    }
+                }
+                @for e in results["eligibility"].as_array().into_iter().flatten().filter(|e| e["status"] != "eligible") {
+                    p { (super::layout::readable(&e["application"])) ": " (super::layout::readable(&e["status"])) }
+                }
+            }
+        }
+    }
+}
+
+/// What the page shows below the rubric.
+struct Checked<'a> {
+    report: &'a laurel::DefinitionReport,
+    choice: (&'a str, &'a str),
+    sample: (&'a str, &'a str),
+    scored: Option<&'a Scored>,
+}
+
+fn view(ctx: &Ctx, source: &str, checked: Option<&Checked<'_>>) -> Markup {
+    let report = checked.map(|c| c.report);
+    let (category, applicant_type) = checked.map_or(("", ""), |c| c.choice);
     html! {
         h1 { (ctx.t("play.title")) }
         p { (ctx.t("play.intro")) }
@@ -85,6 +167,23 @@ fn view(
                 section.preview aria-label=(ctx.t("play.preview")) {
                     (render(ctx, award, &fields_in_scope(award, category, applicant_type), "", &Filled { values: &json!({}), problems: &BTreeMap::new(), items: &BTreeMap::new() }))
                 }
+                @if let Some(c) = checked {
+                    h2 { (ctx.t("play.try")) }
+                    p { (ctx.t("play.try_intro")) }
+                    form.stack method="post" action="/playground" enctype="multipart/form-data" {
+                        input type="hidden" name="source" value=(source);
+                        div.field {
+                            label for="try-apps" { (ctx.t("play.applications")) }
+                            textarea #try-apps name="applications" rows="8" spellcheck="false" { (c.sample.0) }
+                        }
+                        div.field {
+                            label for="try-marks" { (ctx.t("play.marks")) }
+                            textarea #try-marks name="marks" rows="10" spellcheck="false" { (c.sample.1) }
+                        }
+                        div.actions { button type="submit" { (ctx.t("play.score")) } }
+                    }
+                    @if let Some(scored) = c.scored { (scored_view(ctx, scored)) }
+                }
             }
         }
     }
@@ -95,7 +194,7 @@ pub async fn page(ctx: Ctx) -> Response {
         &ctx,
         StatusCode::OK,
         ctx.t("play.title"),
-        view(&ctx, EXAMPLE, None, ("", "")),
+        view(&ctx, EXAMPLE, None),
     )
 }
 
@@ -130,15 +229,32 @@ pub async fn check(State(state): State<AppState>, ctx: Ctx, mut multipart: Multi
         StatusCode::OK
     };
     let get = |k: &str| parts.get(k).map_or("", String::as_str);
+    let sample = if parts.contains_key("applications") {
+        (get("applications"), get("marks"))
+    } else {
+        (SAMPLE_APPLICATIONS, SAMPLE_MARKS)
+    };
+    // Scoring runs plugins' hooks: on a plugin thread, like every scoring.
+    let scored = match (&report.award, parts.contains_key("applications")) {
+        (Some(award), true) => {
+            let (award, apps, marks) = (award.clone(), sample.0.to_owned(), sample.1.to_owned());
+            state
+                .engine(move || score(&award, &apps, &marks))
+                .await
+                .ok()
+        }
+        _ => None,
+    };
+    let checked = Checked {
+        report: &report,
+        choice: (get("category"), get("applicant_type")),
+        sample,
+        scored: scored.as_ref(),
+    };
     page_with(
         &ctx,
         status,
         ctx.t("play.title"),
-        view(
-            &ctx,
-            &source,
-            Some(&report),
-            (get("category"), get("applicant_type")),
-        ),
+        view(&ctx, &source, Some(&checked)),
     )
 }
