@@ -281,7 +281,7 @@ fn errors_are_problem_json_with_located_diagnostics() {
         .server
         .call("POST", "/v1/evaluate", Some(&admin), Some(&big));
     assert_eq!(status, 413, "{v}");
-    assert_eq!(v["type"], "https://laurel.dev/problems/too-large");
+    assert_eq!(v["type"], "/problems/too-large");
     // An invalid application: every problem located in the body.
     let mut bad = app("app-bad");
     bad["fields"]["population"] = json!("many");
@@ -455,7 +455,7 @@ fn guessed_keys_are_slowed_down_with_growing_delays() {
     // While blocked, even a good key waits: nothing is checked.
     assert_eq!(attempt(&server, &admin).0, 429);
     let (_, v) = server.call("GET", "/v1/awards", Some("lk_guess7"), None);
-    assert_eq!(v["type"], "https://laurel.dev/problems/too-many-requests");
+    assert_eq!(v["type"], "/problems/too-many-requests");
     std::thread::sleep(std::time::Duration::from_millis(1_100));
     assert_eq!(attempt(&server, "lk_guess8").0, 401);
     assert_eq!(
@@ -473,4 +473,98 @@ fn guessed_keys_are_slowed_down_with_growing_delays() {
     for _ in 0..20 {
         assert_eq!(server.call("GET", "/v1/awards", None, None).0, 401);
     }
+}
+
+/// A preflight as a browser sends it: `OPTIONS` with the page's origin.
+fn preflight(server: &Server, origin: &str) -> (u16, Option<String>) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .allow_non_standard_methods(true)
+        .build()
+        .into();
+    let request = ureq::http::Request::builder()
+        .method("OPTIONS")
+        .uri(format!("{}/v1/evaluate", server.url))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, content-type",
+        )
+        .body(())
+        .unwrap();
+    let response = agent.run(request).unwrap();
+    (
+        response.status().as_u16(),
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|v| v.to_str().unwrap().to_owned()),
+    )
+}
+
+#[test]
+fn browsers_call_the_api_only_from_the_origins_configured() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_full(
+        data.path(),
+        &root().join("rubrics"),
+        &[],
+        &["--cors-origin", "https://portal.example.org"],
+    );
+    let (status, allowed) = preflight(&server, "https://portal.example.org");
+    assert_eq!(status, 200);
+    assert_eq!(allowed.as_deref(), Some("https://portal.example.org"));
+    let (_, refused) = preflight(&server, "https://elsewhere.example.com");
+    assert_eq!(refused, None, "another origin gets no permission");
+    drop(server);
+    // None configured: none allowed.
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let (_, none) = preflight(&server, "https://portal.example.org");
+    assert_eq!(none, None);
+}
+
+#[test]
+fn what_a_201_makes_is_at_its_location_and_problems_name_their_instance() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    assert_eq!(
+        server
+            .post(&format!("/v1/awards/{AWARD}/open"), &admin, &json!({}))
+            .0,
+        200
+    );
+    let mut response = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+        .post(&format!("{}/v1/awards/{AWARD}/applications", server.url))
+        .header("authorization", &format!("Bearer {admin}"))
+        .header("content-type", "application/json")
+        .send(app("app-001").to_string())
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    let location = response
+        .headers()
+        .get("location")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(location, format!("/v1/awards/{AWARD}/applications/app-001"));
+    let _ = response.body_mut().read_to_string();
+    let (status, got) = server.get(&location, &admin);
+    assert_eq!((status, got["id"].as_str()), (200, Some("app-001")));
+    // A problem names the request it answers, and its type is a page of this server.
+    let (status, v) = server.get(&format!("/v1/awards/{AWARD}/applications/nope"), &admin);
+    assert_eq!(status, 404);
+    assert_eq!(
+        v["instance"],
+        format!("/v1/awards/{AWARD}/applications/nope")
+    );
+    let (status, page) = server.call("GET", v["type"].as_str().unwrap(), None, None);
+    assert_eq!(status, 200);
+    assert!(page.as_str().unwrap().contains("not-found"), "{page}");
 }

@@ -777,7 +777,7 @@ fn an_open_award_is_corrected_at_once_for_texts_and_after_confirmation_otherwise
     assert_eq!(put(&changed).0, 200);
     let (status, v) = server.post(&url("/publish"), &admin, &json!({}));
     assert_eq!(status, 409, "{v}");
-    assert_eq!(v["type"], "https://laurel.dev/problems/needs-confirmation");
+    assert_eq!(v["type"], "/problems/needs-confirmation");
     let impact = v["impact"].as_array().unwrap();
     assert_eq!(impact.len(), 1, "{v}");
     assert_eq!(impact[0]["application"], "app-051");

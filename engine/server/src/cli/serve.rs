@@ -77,6 +77,10 @@ pub struct ServeArgs {
     /// the first person of a new installation, who then invites the others from the pages.
     #[arg(long, env = "LAUREL_ADMIN_EMAIL")]
     admin_email: Option<String>,
+    /// An origin whose pages may call the API from a browser (CORS), e.g.
+    /// `https://portal.example.org`; repeat for several. None by default.
+    #[arg(long = "cors-origin")]
+    cors_origins: Vec<String>,
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -97,6 +101,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         public_url,
         reminder_lead,
         admin_email,
+        cors_origins,
     } = args;
     let timing = crate::server::scheduler::Timing {
         reminder_lead: crate::server::outbox::parse_schedule(reminder_lead)
@@ -152,6 +157,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     state.clock = clock;
     state.throttle = Arc::new(crate::server::Throttle::new(*auth_failures_allowed));
     state.webhooks_to_private = *webhooks_to_private_addresses;
+    state.cors_origins = cors_origins.clone();
     if let Some(c) = clock {
         println!("laurel: award timelines read the clock as {c}");
     }

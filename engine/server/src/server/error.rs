@@ -69,7 +69,7 @@ pub fn problem(
     errors: Option<&[Diagnostic]>,
 ) -> Response {
     let body = Problem {
-        kind: format!("https://laurel.dev/problems/{slug}"),
+        kind: format!("/problems/{slug}"),
         title,
         status: status.as_u16(),
         detail,
@@ -130,7 +130,7 @@ impl IntoResponse for ApiError {
             }
             ApiError::NeedsConfirmation { detail, impact } => {
                 let body = Problem {
-                    kind: "https://laurel.dev/problems/needs-confirmation".to_owned(),
+                    kind: "/problems/needs-confirmation".to_owned(),
                     title: "The change needs to be confirmed",
                     status: 409,
                     detail,

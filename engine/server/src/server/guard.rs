@@ -95,7 +95,36 @@ pub async fn guard(request: Request, next: Next) -> Response {
         Some(r) => r,
         None => next.run(request).await,
     };
+    response = with_instance(response, &path).await;
     response = finish(response, &id, &method, &path, started);
+    response
+}
+
+/// A problem names the request it answers: its `instance` is the path asked for.
+async fn with_instance(response: Response, path: &str) -> Response {
+    let is_problem = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !is_problem {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 64 << 20).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let body = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(serde_json::Value::Object(mut map)) => {
+            map.entry("instance")
+                .or_insert_with(|| serde_json::Value::String(path.to_owned()));
+            serde_json::to_vec(&map).unwrap_or_else(|_| bytes.to_vec())
+        }
+        _ => bytes.to_vec(),
+    };
+    let mut response = Response::from_parts(parts, axum::body::Body::from(body));
+    response
+        .headers_mut()
+        .remove(axum::http::header::CONTENT_LENGTH);
     response
 }
 

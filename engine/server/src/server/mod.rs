@@ -97,6 +97,8 @@ pub struct AppState {
     pub public_url: String,
     /// Whether session cookies are marked `Secure` (behind TLS).
     pub secure_cookies: bool,
+    /// The origins whose pages may call the API from a browser (CORS); none by default.
+    pub cors_origins: Vec<String>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -119,6 +121,7 @@ impl AppState {
             webhooks_to_private: false,
             public_url: "http://127.0.0.1:8080".to_owned(),
             secure_cookies: false,
+            cors_origins: Vec::new(),
         }
     }
 
@@ -224,7 +227,9 @@ pub fn router(state: AppState) -> Router {
     // Innermost first: every status any layer answers with (408 included) is then rewritten
     // as problem+json, and the guard sees and logs every request.
     let api = pages::Api(routes::routes().with_state(state.clone()));
+    let cors = cors(&state.cors_origins);
     routes::routes()
+        .layer(cors)
         .merge(pages::routes().layer(axum::Extension(api)))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -240,6 +245,32 @@ pub fn router(state: AppState) -> Router {
             error::problem_for_bare_errors,
         ))
         .layer(axum::middleware::from_fn(guard::guard))
+}
+
+/// CORS for the API: the origins configured (`serve --cors-origin`), none by default. Keys
+/// travel in `Authorization`, never in cookies, so credentials are not allowed across origins.
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
+        .collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(tower_http::cors::AllowOrigin::list(allowed))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            header::LOCATION,
+            header::ETAG,
+            header::RETRY_AFTER,
+            HeaderName::from_static("x-request-id"),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
 }
 
 /// On first start (no key at all), makes an admin key and returns its secret, to print once.

@@ -730,6 +730,66 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
     ]
 }
 
+/// An operation's name, tag and query parameters, from `operations.txt`.
+struct Meta {
+    id: &'static str,
+    tag: &'static str,
+    query: Vec<Value>,
+}
+
+/// `operations.txt`, read: by method (upper case) and path.
+fn table() -> std::collections::BTreeMap<(String, &'static str), Meta> {
+    include_str!("operations.txt")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut parts = l.splitn(5, ' ');
+            let (method, path, id, tag) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+            let query = parts
+                .next()
+                .map(|q| {
+                    q.split(',')
+                        .filter_map(|p| {
+                            let mut f = p.splitn(3, ':');
+                            let (name, kind, about) = (f.next()?, f.next()?, f.next()?);
+                            let required = name.ends_with('!');
+                            Some(json!({
+                                "name": name.trim_end_matches('!'), "in": "query", "required": required,
+                                "description": about, "schema": { "type": kind },
+                            }))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some(((method.to_owned(), path), Meta { id, tag, query }))
+        })
+        .collect()
+}
+
+/// What each tag groups.
+const TAGS: &[(&str, &str)] = &[
+    ("system", "Health, readiness, versions and this document"),
+    (
+        "awards",
+        "Awards: definitions, versions, the call's dates and settings",
+    ),
+    ("applications", "Applications, drafts and their files"),
+    (
+        "judging",
+        "Judges, rounds, assignments, marks and a round's results",
+    ),
+    (
+        "results",
+        "Final results, publication, outcomes and special mentions",
+    ),
+    ("scoring", "Scoring without storing anything"),
+    ("people", "People, invitations, sign-in and sessions"),
+    ("keys", "API keys"),
+    ("webhooks", "Webhook endpoints and their deliveries"),
+    ("backup", "Export, import and backup"),
+    ("audit", "The audit chain"),
+];
+
 fn generator() -> SchemaGenerator {
     let mut settings = SchemaSettings::draft2020_12().for_deserialize();
     settings.definitions_path = "/components/schemas".into();
@@ -740,9 +800,13 @@ fn generator() -> SchemaGenerator {
 pub fn document() -> Value {
     let mut g = generator();
     let ops = operations(&mut g);
+    let table = table();
     let mut paths = Map::new();
     for o in ops {
+        let meta = table.get(&(o.method.to_uppercase(), o.path));
         let mut op = json!({
+            "operationId": meta.map_or("", |m| m.id),
+            "tags": [meta.map_or("", |m| m.tag)],
             "summary": o.summary,
             "description": format!("Who may call it: {}.", o.roles),
             "responses": {
@@ -760,6 +824,21 @@ pub fn document() -> Value {
             (None, false) => json!({ "description": "OK" }),
         };
         op["responses"][o.status.to_string()] = response;
+        // What a 201 made is at its `Location`.
+        if o.status == 201
+            && meta.is_some_and(|m| {
+                [
+                    "createAward",
+                    "submitApplication",
+                    "publishAward",
+                    "computeResults",
+                ]
+                .contains(&m.id)
+            })
+        {
+            op["responses"]["201"]["headers"] = json!({ "Location": {
+                "description": "Where what was made can be read", "schema": { "type": "string" } } });
+        }
         match o.body {
             Body::Json(s) => {
                 op["requestBody"] =
@@ -778,6 +857,7 @@ pub fn document() -> Value {
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "version" { "integer" } else { "string" } } }))
+            .chain(meta.map(|m| m.query.clone()).unwrap_or_default())
             .collect();
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);
@@ -790,10 +870,11 @@ pub fn document() -> Value {
         "Problem".to_owned(),
         json!({
             "type": "object",
-            "description": "RFC 9457 problem details",
+            "description": "RFC 9457 problem details; each `type` (`/problems/<name>`) is a page saying what it means and what to do (docs/problems.md)",
             "properties": {
                 "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
                 "detail": { "type": "string" },
+                "instance": { "type": "string", "description": "The path of the request this problem answers" },
                 "errors": { "type": "array", "items": { "type": "object", "description": "A located diagnostic: code, pointer, line, column, message, hint" } }
             },
             "required": ["type", "title", "status", "detail"]
@@ -807,10 +888,45 @@ pub fn document() -> Value {
             "description": "A rules engine for configurable awards: awards, applications, judging and results.",
         },
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "tags": TAGS.iter().map(|(name, about)| json!({ "name": name, "description": about })).collect::<Vec<_>>(),
         "paths": paths,
         "components": {
             "schemas": schemas,
             "securitySchemes": { "apiKey": { "type": "http", "scheme": "bearer", "description": "An API key: `Authorization: Bearer lk_...`" } }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operation_has_a_unique_id_and_a_known_tag_and_the_table_no_stale_line() {
+        let doc = document();
+        let mut ids = std::collections::BTreeSet::new();
+        let mut seen = std::collections::BTreeSet::new();
+        let tags: Vec<&str> = TAGS.iter().map(|(t, _)| *t).collect();
+        for (path, methods) in doc["paths"].as_object().unwrap() {
+            for (method, op) in methods.as_object().unwrap() {
+                let id = op["operationId"].as_str().unwrap();
+                assert!(
+                    !id.is_empty(),
+                    "{method} {path} has no line in operations.txt"
+                );
+                assert!(ids.insert(id.to_owned()), "operationId {id} twice");
+                assert!(
+                    tags.contains(&op["tags"][0].as_str().unwrap()),
+                    "{method} {path}"
+                );
+                seen.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+        for (method, path) in table().keys() {
+            assert!(
+                seen.contains(&(method.clone(), (*path).to_owned())),
+                "operations.txt names {method} {path}, which no route serves"
+            );
+        }
+    }
 }

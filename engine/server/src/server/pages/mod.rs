@@ -14,6 +14,7 @@ mod i18n;
 mod judge;
 mod layout;
 mod playground;
+mod problems;
 mod public;
 
 use axum::Router;
@@ -153,4 +154,6 @@ pub fn routes() -> Router<AppState> {
             get(admin::trace),
         )
         .route("/playground", get(playground::page).post(playground::check))
+        .route("/problems", get(problems::index))
+        .route("/problems/{name}", get(problems::page))
 }

@@ -235,7 +235,7 @@ pub async fn submit(
     caller: Caller,
     Path(award): Path<String>,
     bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, super::Located, Json<Value>), ApiError> {
     caller.require(SUBMITTERS)?;
     let loaded = open_award(&state, &award).await?;
     let text = body::text(&bytes)?;
@@ -267,7 +267,11 @@ pub async fn submit(
         "application.submit",
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(out)))
+    let at = super::location(format!(
+        "/v1/awards/{award}/applications/{}",
+        out["id"].as_str().unwrap_or_default()
+    ));
+    Ok((StatusCode::CREATED, at, Json(out)))
 }
 
 /// An application, read for update: the commit requires it unchanged.

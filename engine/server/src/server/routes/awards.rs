@@ -108,7 +108,7 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     bytes: Bytes,
-) -> Result<(StatusCode, Json<AwardRecord>), ApiError> {
+) -> Result<(StatusCode, super::Located, Json<AwardRecord>), ApiError> {
     caller.require(&[Role::Admin])?;
     let text = body::text(&bytes)?;
     let award = check(&state, text).await?;
@@ -139,7 +139,8 @@ pub async fn create(
         "award.create",
         json!({ "sha256": award.sha256 }),
     )?;
-    Ok((StatusCode::CREATED, Json(record)))
+    let at = super::location(format!("/v1/awards/{}", record.id));
+    Ok((StatusCode::CREATED, at, Json(record)))
 }
 
 pub async fn replace_draft(
@@ -193,7 +194,7 @@ pub async fn publish(
     caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<PublishQuery>,
-) -> Result<(StatusCode, Json<VersionSummary>), ApiError> {
+) -> Result<(StatusCode, super::Located, Json<VersionSummary>), ApiError> {
     caller.require(&[Role::Admin])?;
     let mut tx = Tx::new(&state);
     let mut record = load_for_update(&mut tx, &id)?;
@@ -293,7 +294,8 @@ pub async fn publish(
         "award.publish",
         json!({ "version": version, "sha256": award.sha256, "previous_sha256": previous_sha256, "confirmed": q.confirm.is_some(), "applications_decided_again": redecided_count }),
     )?;
-    Ok((StatusCode::CREATED, Json(summary)))
+    let at = super::location(format!("/v1/awards/{id}/versions/{}", summary.version));
+    Ok((StatusCode::CREATED, at, Json(summary)))
 }
 
 /// The call's window: the definition's dates, or those an administrator set.

@@ -41,6 +41,14 @@ pub(crate) use rounds::{Notify, notify_judges};
 pub(crate) use validate::check as check_rubric;
 pub use webhooks::NewEndpoint;
 
+/// A `Location` header naming what a 201 made.
+pub(crate) type Located = [(axum::http::HeaderName, String); 1];
+
+/// The `Location` of `path`.
+pub(crate) fn location(path: String) -> Located {
+    [(axum::http::header::LOCATION, path)]
+}
+
 /// The largest export an import accepts.
 pub const IMPORT_LIMIT: usize = 256 << 20;
 

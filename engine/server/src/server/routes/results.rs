@@ -288,7 +288,7 @@ pub async fn compute(
     State(state): State<AppState>,
     caller: Caller,
     Path(award): Path<String>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, super::Located, Json<Value>), ApiError> {
     caller.require(&[Role::Admin])?;
     // One computation, one stored record: concurrent computations each take their own
     // number (a taken number is a conflict, retried with the next).
@@ -317,7 +317,10 @@ pub async fn compute(
             json!({ "seq": seq, "version": record.version, "definition_sha256": record.definition_sha256, "results_sha256": record.results_sha256, "audit_head": record.audit_head }),
         ));
         match committed {
-            Ok(_) => return Ok((StatusCode::CREATED, Json(summary(&record)))),
+            Ok(_) => {
+                let at = super::location(format!("/v1/awards/{award}/results"));
+                return Ok((StatusCode::CREATED, at, Json(summary(&record))));
+            }
             Err(ApiError::Conflict(_)) if attempts < 5 => attempts += 1,
             Err(e) => return Err(e),
         }
