@@ -568,3 +568,183 @@ fn what_a_201_makes_is_at_its_location_and_problems_name_their_instance() {
     assert_eq!(status, 200);
     assert!(page.as_str().unwrap().contains("not-found"), "{page}");
 }
+
+/// A request with extra headers; the status, the `ETag` and the body.
+fn with_headers(
+    server: &Server,
+    method: &str,
+    path: &str,
+    key: &str,
+    headers: &[(&str, &str)],
+    body: Option<String>,
+) -> (u16, Option<String>, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("{}{path}", server.url);
+    let mut response = match method {
+        "GET" => {
+            let mut r = agent
+                .get(&url)
+                .header("authorization", &format!("Bearer {key}"));
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.call()
+        }
+        _ => {
+            let mut r = agent
+                .put(&url)
+                .header("authorization", &format!("Bearer {key}"))
+                .header("content-type", "application/json");
+            for (k, v) in headers {
+                r = r.header(*k, *v);
+            }
+            r.send(body.unwrap_or_default())
+        }
+    }
+    .unwrap();
+    let tag = response
+        .headers()
+        .get("etag")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (
+        response.status().as_u16(),
+        tag,
+        response.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+#[test]
+fn two_administrators_editing_a_draft_cannot_overwrite_each_other() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    let other = server.key("admin", None);
+    let path = format!("/v1/awards/{AWARD}");
+    let (status, tag, _) = with_headers(&server, "GET", &path, &admin, &[], None);
+    assert_eq!(status, 200);
+    let tag = tag.expect("an ETag");
+    // Unchanged: 304 without the body.
+    let (status, _, body) = with_headers(
+        &server,
+        "GET",
+        &path,
+        &admin,
+        &[("if-none-match", &tag)],
+        None,
+    );
+    assert_eq!((status, body.as_str()), (304, ""));
+    // Both read the same tag; the first write wins, the second is told it is stale.
+    let draft =
+        std::fs::read_to_string(root().join("rubrics").join(AWARD).join("award.json")).unwrap();
+    let edited = draft.replacen(
+        "\"edition\": \"2023\"",
+        "\"edition\": \"2023 (rehearsal)\"",
+        1,
+    );
+    assert_ne!(draft, edited, "the edit changes something");
+    let (status, new_tag, body) = with_headers(
+        &server,
+        "PUT",
+        &format!("{path}/draft"),
+        &admin,
+        &[("if-match", &tag)],
+        Some(edited.clone()),
+    );
+    assert_eq!(status, 200, "{body}");
+    let new_tag = new_tag.unwrap();
+    assert_ne!(new_tag, tag);
+    let (status, _, body) = with_headers(
+        &server,
+        "PUT",
+        &format!("{path}/draft"),
+        &other,
+        &[("if-match", &tag)],
+        Some(draft.clone()),
+    );
+    assert_eq!(status, 412, "{body}");
+    let problem: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(problem["type"], "/problems/precondition-failed");
+    let (_, award) = server.get(&path, &admin);
+    assert!(
+        award["draft"]
+            .as_str()
+            .unwrap()
+            .contains("2023 (rehearsal)"),
+        "the first write stands"
+    );
+    // With the tag read after it, the second writes.
+    let (status, _, body) = with_headers(
+        &server,
+        "PUT",
+        &format!("{path}/draft"),
+        &other,
+        &[("if-match", &new_tag)],
+        Some(draft),
+    );
+    assert_eq!(status, 200, "{body}");
+}
+
+/// A POST with an `Idempotency-Key`; the status, whether it was a replay, the body.
+fn post_once(
+    server: &Server,
+    path: &str,
+    key: &str,
+    idem: &str,
+    body: &Value,
+) -> (u16, bool, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .post(&format!("{}{path}", server.url))
+        .header("authorization", &format!("Bearer {key}"))
+        .header("content-type", "application/json")
+        .header("idempotency-key", idem)
+        .send(body.to_string())
+        .unwrap();
+    let replayed = response.headers().get("idempotent-replayed").is_some();
+    (
+        response.status().as_u16(),
+        replayed,
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap_or(Value::Null),
+    )
+}
+
+#[test]
+fn a_retried_post_with_its_idempotency_key_makes_one_thing_and_answers_the_same() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    let url = format!("/v1/awards/{AWARD}/applications");
+    assert_eq!(
+        server
+            .post(&format!("/v1/awards/{AWARD}/open"), &admin, &json!({}))
+            .0,
+        200
+    );
+    let applicant = server.key("applicant", None);
+    let mut unnamed = app("app-001");
+    unnamed.as_object_mut().unwrap().remove("id");
+    let (status, replayed, first) = post_once(&server, &url, &applicant, "k-1", &unnamed);
+    assert_eq!((status, replayed), (201, false), "{first}");
+    // The network dropped the answer; the portal sends it again.
+    let (status, replayed, again) = post_once(&server, &url, &applicant, "k-1", &unnamed);
+    assert_eq!((status, replayed), (201, true), "{again}");
+    assert_eq!(again["id"], first["id"], "the same application");
+    let (_, mine) = server.get(&url, &applicant);
+    assert_eq!(mine.as_array().unwrap().len(), 1, "made once");
+    // The same key for another body is a mistake, said.
+    let mut other = unnamed.clone();
+    other["fields"]["city"] = json!("Medellín");
+    let (status, _, v) = post_once(&server, &url, &applicant, "k-1", &other);
+    assert_eq!(status, 422, "{v}");
+    // Keys are the caller's own: another caller's same key is another request.
+    let second = server.key("applicant", None);
+    let (status, replayed, theirs) = post_once(&server, &url, &second, "k-1", &unnamed);
+    assert_eq!((status, replayed), (201, false), "{theirs}");
+    assert_ne!(theirs["id"], first["id"]);
+}

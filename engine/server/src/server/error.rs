@@ -39,6 +39,8 @@ pub enum ApiError {
     },
     /// 503: the server is too busy now; try again after a second.
     Unavailable(String),
+    /// 412: the resource changed since the `ETag` the request's `If-Match` names.
+    PreconditionFailed(String),
     /// 409 with a report: the change needs to be confirmed, knowing what it changes.
     NeedsConfirmation {
         detail: String,
@@ -177,6 +179,13 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
                 r
             }
+            ApiError::PreconditionFailed(d) => problem(
+                StatusCode::PRECONDITION_FAILED,
+                "precondition-failed",
+                "The resource changed since you read it",
+                d,
+                None,
+            ),
             ApiError::Unavailable(d) => {
                 let mut r = problem(
                     StatusCode::SERVICE_UNAVAILABLE,

@@ -91,13 +91,63 @@ pub async fn guard(request: Request, next: Next) -> Response {
     } else {
         None
     };
+    let if_none_match = request
+        .headers()
+        .get(axum::http::header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut response = match refused {
         Some(r) => r,
         None => next.run(request).await,
     };
     response = with_instance(response, &path).await;
+    if method == axum::http::Method::GET {
+        response = with_etag(response, if_none_match.as_deref()).await;
+    }
     response = finish(response, &id, &method, &path, started);
     response
+}
+
+/// The largest body given an `ETag` by its hash.
+const ETAG_LIMIT: u64 = 8 << 20;
+
+/// Every successful read carries an `ETag` (the handler's, or the SHA-256 of the body), and a
+/// read whose `If-None-Match` names it is answered `304 Not Modified` without the body.
+async fn with_etag(response: Response, if_none_match: Option<&str>) -> Response {
+    use axum::body::HttpBody as _;
+    if response.status() != StatusCode::OK
+        || response
+            .body()
+            .size_hint()
+            .exact()
+            .is_none_or(|n| n > ETAG_LIMIT)
+    {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, ETAG_LIMIT as usize).await else {
+        return Response::from_parts(parts, axum::body::Body::empty());
+    };
+    let tag = match parts.headers.get(axum::http::header::ETAG) {
+        Some(t) => t.to_str().unwrap_or_default().to_owned(),
+        None => {
+            use sha2::Digest as _;
+            let tag = format!("\"{}\"", &hex::encode(sha2::Sha256::digest(&bytes))[..32]);
+            if let Ok(v) = HeaderValue::from_str(&tag) {
+                parts.headers.insert(axum::http::header::ETAG, v);
+            }
+            tag
+        }
+    };
+    if if_none_match.is_some_and(|sent| {
+        sent.split(',')
+            .any(|t| t.trim() == "*" || t.trim().trim_start_matches("W/") == tag)
+    }) {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+        return Response::from_parts(parts, axum::body::Body::empty());
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// A problem names the request it answers: its `instance` is the path asked for.

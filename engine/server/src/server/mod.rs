@@ -10,6 +10,7 @@ mod body;
 pub mod crypto;
 mod error;
 mod guard;
+mod idempotency;
 pub mod listen;
 pub mod mail;
 mod notices;
@@ -91,6 +92,8 @@ pub struct AppState {
     pub throttle: Arc<throttle::Throttle>,
     /// Requests for sign-in links by client address (a shared office address makes many).
     pub link_throttle: Arc<throttle::Throttle>,
+    /// Idempotency keys whose first request is still running (in this process).
+    pub in_flight: Arc<Mutex<std::collections::HashSet<Vec<u8>>>>,
     /// Whether webhook endpoints may be on loopback or private addresses.
     pub webhooks_to_private: bool,
     /// The address people reach the server at, for the links in mails.
@@ -118,6 +121,7 @@ impl AppState {
             clock: None,
             throttle: Arc::default(),
             link_throttle: Arc::new(throttle::Throttle::new(50)),
+            in_flight: Arc::default(),
             webhooks_to_private: false,
             public_url: "http://127.0.0.1:8080".to_owned(),
             secure_cookies: false,
@@ -231,6 +235,10 @@ pub fn router(state: AppState) -> Router {
     routes::routes()
         .layer(cors)
         .merge(pages::routes().layer(axum::Extension(api)))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            idempotency::layer,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::layer,

@@ -824,6 +824,28 @@ pub fn document() -> Value {
             (None, false) => json!({ "description": "OK" }),
         };
         op["responses"][o.status.to_string()] = response;
+        // Reads carry an ETag and answer 304 to a matching If-None-Match.
+        let mut headers_in: Vec<Value> = Vec::new();
+        if o.method == "get" && o.status == 200 {
+            op["responses"]["200"]["headers"] = json!({ "ETag": {
+                "description": "The representation's tag, for If-None-Match (and, on awards, If-Match)",
+                "schema": { "type": "string" } } });
+            op["responses"]["304"] =
+                json!({ "description": "Not modified: the If-None-Match tag is current" });
+            headers_in.push(json!({ "name": "If-None-Match", "in": "header", "required": false,
+                "description": "A tag read earlier: 304 when it is still current", "schema": { "type": "string" } }));
+        }
+        if o.method == "post" {
+            headers_in.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false,
+                "description": "Sent again with the same body within 24 hours, the first answer comes back (header `idempotent-replayed`) and nothing is done twice; with another body, 422",
+                "schema": { "type": "string", "maxLength": 255 } }));
+        }
+        if meta.is_some_and(|m| ["replaceDraft", "publishAward"].contains(&m.id)) {
+            headers_in.push(json!({ "name": "If-Match", "in": "header", "required": false,
+                "description": "The award's ETag as read: 412 when it changed since", "schema": { "type": "string" } }));
+            op["responses"]["412"] = json!({ "description": "The award changed since the If-Match tag",
+                "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } });
+        }
         // What a 201 made is at its `Location`.
         if o.status == 201
             && meta.is_some_and(|m| {
@@ -858,6 +880,7 @@ pub fn document() -> Value {
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "version" { "integer" } else { "string" } } }))
             .chain(meta.map(|m| m.query.clone()).unwrap_or_default())
+            .chain(headers_in)
             .collect();
         if !params.is_empty() {
             op["parameters"] = Value::Array(params);

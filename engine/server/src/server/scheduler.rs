@@ -48,6 +48,9 @@ pub async fn run(state: AppState, timing: Timing) {
         if let Err(e) = digests(&state).await {
             tracing::warn!("scheduler (digests): {e:?}");
         }
+        if let Err(e) = forget_idempotency(&state) {
+            tracing::warn!("scheduler (idempotency keys): {e:?}");
+        }
     }
 }
 
@@ -120,6 +123,36 @@ async fn remind_before_close(state: &AppState, lead: Duration) -> Result<(), Api
             "round.remind_before_close",
             format!("{}/{}", r.award, r.round),
             json!({ "closes": at.to_rfc3339(), "reminded": reminded }),
+        )) {
+            Err(e) if lost_race(&e) => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Forgets first answers kept for `Idempotency-Key`s more than a day old.
+fn forget_idempotency(state: &AppState) -> Result<(), ApiError> {
+    let day_ago = chrono::Utc::now() - chrono::Duration::hours(24);
+    let mut tx = Tx::new(state);
+    let mut forgotten = 0;
+    for (k, v) in state.store.scan(Tree::Idempotency, b"")? {
+        let at = serde_json::from_slice::<serde_json::Value>(&v)
+            .ok()
+            .and_then(|v| v["at"].as_str().map(str::to_owned))
+            .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok());
+        if at.is_none_or(|at| at.to_utc() < day_ago) {
+            tx.delete(Tree::Idempotency, k);
+            forgotten += 1;
+        }
+    }
+    if forgotten > 0 {
+        match tx.commit(system(
+            "idempotency.forget",
+            String::new(),
+            json!({ "forgotten": forgotten }),
         )) {
             Err(e) if lost_race(&e) => {}
             other => {

@@ -66,11 +66,13 @@ pub enum Tree {
     Timers,
     /// `award \0 owner` -> an application being written, sealed (one per owner and award).
     Drafts,
+    /// `SHA-256 of the caller's credential \0 Idempotency-Key` -> the first answer, sealed.
+    Idempotency,
 }
 
 impl Tree {
     /// Every tree.
-    pub const ALL: [Tree; 22] = [
+    pub const ALL: [Tree; 23] = [
         Tree::Awards,
         Tree::Versions,
         Tree::Applications,
@@ -93,6 +95,7 @@ impl Tree {
         Tree::Uploads,
         Tree::Timers,
         Tree::Drafts,
+        Tree::Idempotency,
     ];
 
     /// The tree's name on disk and in audit records.
@@ -120,6 +123,7 @@ impl Tree {
             Tree::Uploads => "uploads",
             Tree::Timers => "timers",
             Tree::Drafts => "drafts",
+            Tree::Idempotency => "idempotency",
         }
     }
 

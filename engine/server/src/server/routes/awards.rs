@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderName, StatusCode};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::Deserialize;
@@ -58,6 +58,37 @@ pub(crate) fn load_award(state: &AppState, id: &str) -> Result<AwardRecord, ApiE
 fn load_for_update(tx: &mut Tx<'_>, id: &str) -> Result<AwardRecord, ApiError> {
     tx.read(Tree::Awards, id.as_bytes())?
         .ok_or_else(|| ApiError::NotFound(format!("no award `{id}`")))
+}
+
+/// An award's entity tag: the SHA-256 of its record as stored (its draft, versions, state,
+/// settings), so that any change of any of them changes it.
+pub(crate) fn etag(record: &AwardRecord) -> String {
+    let bytes = serde_json::to_vec(record).unwrap_or_default();
+    format!("\"{}\"", &hex::encode(Sha256::digest(&bytes))[..32])
+}
+
+/// Refuses a change whose `If-Match` names another state of the award than the one read
+/// (in the same transaction, so the check and the write are one).
+fn if_match(headers: &HeaderMap, record: &AwardRecord) -> Result<(), ApiError> {
+    let Some(sent) = headers
+        .get(axum::http::header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Ok(());
+    };
+    let current = etag(record);
+    if sent.trim() == "*"
+        || sent
+            .split(',')
+            .any(|t| t.trim().trim_start_matches("W/") == current)
+    {
+        Ok(())
+    } else {
+        Err(ApiError::PreconditionFailed(format!(
+            "award `{}` is now {current}, not {sent}: read it again and reapply the change",
+            record.id
+        )))
+    }
 }
 
 fn save(
@@ -147,11 +178,13 @@ pub async fn replace_draft(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
+    headers: HeaderMap,
     bytes: Bytes,
-) -> Result<Json<AwardRecord>, ApiError> {
+) -> Result<([(HeaderName, String); 1], Json<AwardRecord>), ApiError> {
     caller.require(&[Role::Admin])?;
     let mut tx = Tx::new(&state);
     let mut record = load_for_update(&mut tx, &id)?;
+    if_match(&headers, &record)?;
     if record.state == AwardState::Closed {
         return Err(ApiError::Conflict(format!(
             "award `{id}` is closed: its definition no longer changes"
@@ -178,7 +211,7 @@ pub async fn replace_draft(
         "award.draft",
         json!({ "sha256": award.sha256 }),
     )?;
-    Ok(Json(record))
+    Ok(([(axum::http::header::ETAG, etag(&record))], Json(record)))
 }
 
 /// Confirming a change to an open award.
@@ -194,10 +227,12 @@ pub async fn publish(
     caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<PublishQuery>,
+    headers: HeaderMap,
 ) -> Result<(StatusCode, super::Located, Json<VersionSummary>), ApiError> {
     caller.require(&[Role::Admin])?;
     let mut tx = Tx::new(&state);
     let mut record = load_for_update(&mut tx, &id)?;
+    if_match(&headers, &record)?;
     if record.state == AwardState::Closed {
         return Err(ApiError::Conflict(format!(
             "award `{id}` is closed: its definition no longer changes"
@@ -478,12 +513,14 @@ pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<AwardRecord>, ApiError> {
+) -> Result<([(HeaderName, String); 1], Json<AwardRecord>), ApiError> {
     let mut record = load_award(&state, &id)?;
+    // The tag of the record as stored, whoever reads it: what `If-Match` is checked against.
+    let tag = etag(&record);
     if caller.role != Role::Admin {
         record.draft = None;
     }
-    Ok(Json(record))
+    Ok(([(axum::http::header::ETAG, tag)], Json(record)))
 }
 
 pub async fn version(

@@ -1,0 +1,202 @@
+//! `Idempotency-Key` on POSTs: the first answer to a key (per caller) is kept, sealed, for 24
+//! hours, and the same key with the same body gets that answer again without the request
+//! running twice; the same key with another body is refused (422); a key whose first request
+//! is still running answers 409.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::error::ApiError;
+use crate::store::{AuditEntry, Batch, Tree, get_json, json, key};
+
+/// How long a first answer is kept.
+const KEPT: chrono::Duration = chrono::Duration::hours(24);
+
+/// The longest key accepted.
+const MAX_KEY: usize = 255;
+
+/// A first answer, as kept.
+#[derive(Serialize, Deserialize)]
+struct Kept {
+    /// SHA-256 of the first request's method, path and body.
+    request: String,
+    /// When it was answered (RFC 3339).
+    at: String,
+    /// Its status.
+    status: u16,
+    /// Its `Location` and `Content-Type`, when it had them.
+    location: Option<String>,
+    content_type: Option<String>,
+    /// Its body, sealed.
+    body: serde_json::Value,
+}
+
+/// Who is asking: the credential they sent (an API key or a session cookie), hashed.
+fn scope(request: &Request) -> Option<Vec<u8>> {
+    let credential = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .or_else(|| request.headers().get(header::COOKIE))?
+        .as_bytes()
+        .to_vec();
+    Some(Sha256::digest(credential).to_vec())
+}
+
+/// Releases the in-flight mark when the first request ends, however it ends.
+struct InFlight<'a>(&'a AppState, Vec<u8>);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.0.in_flight.lock() {
+            set.remove(&self.1);
+        }
+    }
+}
+
+pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let idempotency = request
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (Some(given), true) = (idempotency, request.method() == Method::POST) else {
+        return next.run(request).await;
+    };
+    if given.is_empty() || given.len() > MAX_KEY {
+        return ApiError::BadRequest(format!("`Idempotency-Key` is 1 to {MAX_KEY} characters"))
+            .into_response();
+    }
+    let Some(scope) = scope(&request) else {
+        return next.run(request).await;
+    };
+    let k = key(&[&scope, given.as_bytes()]);
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().to_owned();
+    let Ok(bytes) = axum::body::to_bytes(body, super::routes::IMPORT_LIMIT).await else {
+        return ApiError::TooLarge("the body is too large".to_owned()).into_response();
+    };
+    let fingerprint = hex::encode(
+        Sha256::new()
+            .chain_update(parts.method.as_str())
+            .chain_update(b"\0")
+            .chain_update(parts.uri.path())
+            .chain_update(b"\0")
+            .chain_update(&bytes)
+            .finalize(),
+    );
+    let now = chrono::Utc::now();
+    let kept: Option<Kept> = get_json(state.store.as_ref(), Tree::Idempotency, &k)
+        .ok()
+        .flatten()
+        .filter(|kept: &Kept| {
+            chrono::DateTime::parse_from_rfc3339(&kept.at).is_ok_and(|at| now - at.to_utc() < KEPT)
+        });
+    if let Some(kept) = kept {
+        if kept.request != fingerprint {
+            return ApiError::Invalid {
+                title: "The Idempotency-Key was used for another request".to_owned(),
+                diagnostics: vec![laurel::Diagnostic::error(
+                    laurel::Code::Schema,
+                    "",
+                    format!("`Idempotency-Key: {given}` was first sent with another method, path or body: use a new key for a new request"),
+                )],
+            }
+            .into_response();
+        }
+        return replay(&state, &k, kept);
+    }
+    {
+        let Ok(mut set) = state.in_flight.lock() else {
+            return ApiError::Internal("the in-flight set is poisoned".to_owned()).into_response();
+        };
+        if !set.insert(k.clone()) {
+            return ApiError::Conflict(format!(
+                "a request with `Idempotency-Key: {given}` is still running: wait for its answer"
+            ))
+            .into_response();
+        }
+    }
+    let _mark = InFlight(&state, k.clone());
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    if response.status().is_server_error() {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, super::routes::IMPORT_LIMIT).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let text_header = |name| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let kept = Kept {
+        request: fingerprint,
+        at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        status: parts.status.as_u16(),
+        location: text_header(header::LOCATION),
+        content_type: text_header(header::CONTENT_TYPE),
+        body: state.sealer.seal_value(
+            &format!("idempotency/{}", hex::encode(&k)),
+            &serde_json::Value::String(STANDARD.encode(&bytes)),
+        ),
+    };
+    let mut batch = Batch::new();
+    batch.put(Tree::Idempotency, k, json(&kept));
+    if let Err(e) = state.store.commit(
+        batch,
+        AuditEntry {
+            actor: "system (idempotency)".into(),
+            action: "idempotency.keep".into(),
+            target: path,
+            detail: serde_json::json!({ "status": kept.status }),
+        },
+    ) {
+        tracing::warn!("idempotency: the first answer was not kept: {e}");
+    }
+    parts.headers.insert(
+        "idempotency-key",
+        HeaderValue::from_str(&given).unwrap_or(HeaderValue::from_static("")),
+    );
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// The kept answer, again.
+fn replay(state: &AppState, k: &[u8], kept: Kept) -> Response {
+    let Some(body) = state
+        .sealer
+        .open_value(&kept.body)
+        .and_then(|v| v.as_str().and_then(|b| STANDARD.decode(b).ok()))
+    else {
+        return ApiError::Internal(format!(
+            "a kept answer ({}) cannot be opened",
+            hex::encode(k)
+        ))
+        .into_response();
+    };
+    let mut response = Response::new(Body::from(Bytes::from(body)));
+    *response.status_mut() = StatusCode::from_u16(kept.status).unwrap_or(StatusCode::OK);
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (header::LOCATION, kept.location),
+        (header::CONTENT_TYPE, kept.content_type),
+    ] {
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            headers.insert(name, v);
+        }
+    }
+    headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
+}
