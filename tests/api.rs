@@ -748,3 +748,175 @@ fn a_retried_post_with_its_idempotency_key_makes_one_thing_and_answers_the_same(
     assert_eq!((status, replayed), (201, false), "{theirs}");
     assert_ne!(theirs["id"], first["id"]);
 }
+
+/// A GET's status, `Link` header and body.
+fn get_linked(server: &Server, path: &str, key: &str) -> (u16, Option<String>, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .get(&format!("{}{path}", server.url))
+        .header("authorization", &format!("Bearer {key}"))
+        .call()
+        .unwrap();
+    let link = response
+        .headers()
+        .get("link")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (
+        response.status().as_u16(),
+        link,
+        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap(),
+    )
+}
+
+#[test]
+fn lists_come_in_pages_with_a_next_link_and_their_declared_filters() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    assert_eq!(
+        server
+            .post(&format!("/v1/awards/{AWARD}/open"), &admin, &json!({}))
+            .0,
+        200
+    );
+    let portal = server.key("integrator", None);
+    let all: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(
+            root().join("examples/seoul-smart-city-prize-2023/applications.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for a in all.iter().take(12) {
+        assert_eq!(
+            server
+                .post(&format!("/v1/awards/{AWARD}/applications"), &portal, a)
+                .0,
+            201
+        );
+    }
+    // Pages of 5, followed by their links, give every application once, in order.
+    let mut seen = Vec::new();
+    let mut next = Some(format!("/v1/awards/{AWARD}/applications?limit=5"));
+    let mut pages = 0;
+    while let Some(path) = next {
+        let (status, link, page) = get_linked(&server, &path, &admin);
+        assert_eq!(status, 200, "{page}");
+        assert!(page.as_array().unwrap().len() <= 5);
+        seen.extend(
+            page.as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].as_str().unwrap().to_owned()),
+        );
+        next = link.map(|l| {
+            assert!(l.ends_with("; rel=\"next\""), "{l}");
+            l.trim_start_matches('<')
+                .split('>')
+                .next()
+                .unwrap()
+                .to_owned()
+        });
+        pages += 1;
+    }
+    let mut expected: Vec<String> = all
+        .iter()
+        .take(12)
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+    assert_eq!(pages, 3);
+    // A declared filter: the applications of one category, as the examples have them.
+    let category = all[0]["category"].as_str().unwrap();
+    let (_, _, page) = get_linked(
+        &server,
+        &format!("/v1/awards/{AWARD}/applications?category={category}"),
+        &admin,
+    );
+    let wanted = all
+        .iter()
+        .take(12)
+        .filter(|a| a["category"] == category)
+        .count();
+    assert_eq!(page.as_array().unwrap().len(), wanted);
+    assert!(
+        page.as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["application"]["category"] == category)
+    );
+    // Bounds said, not guessed.
+    let (status, _, v) = get_linked(
+        &server,
+        &format!("/v1/awards/{AWARD}/applications?limit=0"),
+        &admin,
+    );
+    assert_eq!(status, 400, "{v}");
+    let (status, _, _) = get_linked(
+        &server,
+        &format!("/v1/awards/{AWARD}/applications?after=nope"),
+        &admin,
+    );
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn a_key_over_its_budget_is_told_when_to_come_back() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_full(
+        data.path(),
+        &root().join("rubrics"),
+        &[],
+        &["--rate-limit", "3"],
+    );
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let call = |key: &str| {
+        let response = agent
+            .get(&format!("{}/v1/awards", server.url))
+            .header("authorization", &format!("Bearer {key}"))
+            .call()
+            .unwrap();
+        let h = |n: &str| {
+            response
+                .headers()
+                .get(n)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        (
+            response.status().as_u16(),
+            h("ratelimit-policy"),
+            h("ratelimit"),
+            h("retry-after"),
+        )
+    };
+    let admin = server.admin().to_owned();
+    let mut left = Vec::new();
+    for _ in 0..3 {
+        let (status, policy, remaining, _) = call(&admin);
+        assert_eq!(status, 200);
+        assert_eq!(policy.as_deref(), Some("\"default\";q=3;w=60"));
+        left.push(
+            remaining
+                .unwrap()
+                .split(";r=")
+                .nth(1)
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_eq!(left, ["2", "1", "0"]);
+    let (status, _, _, retry) = call(&admin);
+    assert_eq!(status, 429);
+    let seconds: u64 = retry.unwrap().parse().unwrap();
+    assert!((1..=60).contains(&seconds), "{seconds}");
+}

@@ -81,6 +81,10 @@ pub struct ServeArgs {
     /// `https://portal.example.org`; repeat for several. None by default.
     #[arg(long = "cors-origin")]
     cors_origins: Vec<String>,
+    /// Requests each API key (or session, or address without either) may make a minute;
+    /// past it, 429 with `Retry-After`.
+    #[arg(long, default_value_t = crate::server::DEFAULT_RATE_LIMIT)]
+    rate_limit: u64,
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -102,6 +106,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         reminder_lead,
         admin_email,
         cors_origins,
+        rate_limit,
     } = args;
     let timing = crate::server::scheduler::Timing {
         reminder_lead: crate::server::outbox::parse_schedule(reminder_lead)
@@ -158,6 +163,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     state.throttle = Arc::new(crate::server::Throttle::new(*auth_failures_allowed));
     state.webhooks_to_private = *webhooks_to_private_addresses;
     state.cors_origins = cors_origins.clone();
+    state.budgets = Arc::new(crate::server::ratelimit::Budgets::new(*rate_limit));
     if let Some(c) = clock {
         println!("laurel: award timelines read the clock as {c}");
     }

@@ -18,6 +18,7 @@ mod openapi;
 pub mod outbox;
 mod pages;
 mod people;
+pub mod ratelimit;
 pub mod records;
 mod routes;
 pub mod scheduler;
@@ -47,6 +48,11 @@ pub use records::Role;
 
 use crate::store::{AuditEntry, Batch, Store, Tree, get_json, json, now};
 use records::{AwardRecord, AwardState, KeyRecord, VersionRecord, VersionSummary};
+
+/// Requests a credential may make a minute unless `serve --rate-limit` says otherwise: high
+/// enough for a portal's bursts and the scoring API's batch work, low enough to stop a runaway
+/// client.
+pub const DEFAULT_RATE_LIMIT: u64 = 600_000;
 
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 8 << 20;
@@ -92,6 +98,8 @@ pub struct AppState {
     pub throttle: Arc<throttle::Throttle>,
     /// Requests for sign-in links by client address (a shared office address makes many).
     pub link_throttle: Arc<throttle::Throttle>,
+    /// Each credential's budget of requests per minute.
+    pub budgets: Arc<ratelimit::Budgets>,
     /// Idempotency keys whose first request is still running (in this process).
     pub in_flight: Arc<Mutex<std::collections::HashSet<Vec<u8>>>>,
     /// Whether webhook endpoints may be on loopback or private addresses.
@@ -122,6 +130,7 @@ impl AppState {
             throttle: Arc::default(),
             link_throttle: Arc::new(throttle::Throttle::new(50)),
             in_flight: Arc::default(),
+            budgets: Arc::new(ratelimit::Budgets::new(DEFAULT_RATE_LIMIT)),
             webhooks_to_private: false,
             public_url: "http://127.0.0.1:8080".to_owned(),
             secure_cookies: false,
@@ -238,6 +247,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             idempotency::layer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::layer,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -840,6 +840,13 @@ pub fn document() -> Value {
                 "description": "Sent again with the same body within 24 hours, the first answer comes back (header `idempotent-replayed`) and nothing is done twice; with another body, 422",
                 "schema": { "type": "string", "maxLength": 255 } }));
         }
+        if meta.is_some_and(|m| {
+            m.id.starts_with("list") && m.query.iter().any(|q| q["name"] == "after")
+        }) {
+            op["responses"]["200"]["headers"]["Link"] = json!({
+                "description": "`<...>; rel=\"next\"` while more items remain: the next page",
+                "schema": { "type": "string" } });
+        }
         if meta.is_some_and(|m| ["replaceDraft", "publishAward"].contains(&m.id)) {
             headers_in.push(json!({ "name": "If-Match", "in": "header", "required": false,
                 "description": "The award's ETag as read: 412 when it changed since", "schema": { "type": "string" } }));

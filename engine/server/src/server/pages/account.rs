@@ -176,7 +176,7 @@ pub async fn me(
     for g in person.grants.iter().filter(|g| g.role == Role::Applicant) {
         let Some(award) = &g.award else { continue };
         let reply = api
-            .get(&ctx, &format!("/v1/awards/{award}/applications"))
+            .get(&ctx, &format!("/v1/awards/{award}/applications?limit=1000"))
             .await;
         let apps = reply.json.as_array().cloned().unwrap_or_default();
         mine.push((award.clone(), apps));

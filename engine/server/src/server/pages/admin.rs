@@ -59,10 +59,12 @@ pub async fn dashboard(
     };
     let a = &s.loaded.award;
     let apps = api
-        .get(&ctx, &format!("/v1/awards/{award}/applications"))
+        .get(&ctx, &format!("/v1/awards/{award}/applications?limit=1000"))
         .await;
     let apps: Vec<Value> = apps.json.as_array().cloned().unwrap_or_default();
-    let judges = api.get(&ctx, &format!("/v1/awards/{award}/judges")).await;
+    let judges = api
+        .get(&ctx, &format!("/v1/awards/{award}/judges?limit=1000"))
+        .await;
     let judges: Vec<Value> = judges.json.as_array().cloned().unwrap_or_default();
     let results = api.get(&ctx, &format!("/v1/awards/{award}/results")).await;
     let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
@@ -92,7 +94,10 @@ pub async fn dashboard(
             .get(&ctx, &format!("/v1/awards/{award}/rounds/{id}"))
             .await;
         let marks = api
-            .get(&ctx, &format!("/v1/awards/{award}/rounds/{id}/marks"))
+            .get(
+                &ctx,
+                &format!("/v1/awards/{award}/rounds/{id}/marks?limit=1000"),
+            )
             .await;
         round_blocks.push((r, detail.json, marks.json));
     }

@@ -156,7 +156,10 @@ async fn sheet_page(
         return redirect("/work");
     };
     let marks = api
-        .get(ctx, &format!("/v1/awards/{award}/rounds/{round}/marks"))
+        .get(
+            ctx,
+            &format!("/v1/awards/{award}/rounds/{round}/marks?application={app}&limit=1000"),
+        )
         .await;
     let judge = ctx
         .person

@@ -13,6 +13,7 @@ mod drafts;
 mod evaluate;
 mod files;
 mod keys;
+mod paging;
 mod people;
 mod results;
 mod round_marks;
@@ -52,6 +53,61 @@ pub(crate) fn location(path: String) -> Located {
 /// The largest export an import accepts.
 pub const IMPORT_LIMIT: usize = 256 << 20;
 
+/// How each list pages and filters.
+mod listings {
+    use super::paging::Listing;
+    pub const AWARDS: Listing = Listing {
+        id: &["/id"],
+        filters: &[("state", "/state")],
+    };
+    pub const APPLICATIONS: Listing = Listing {
+        id: &["/id"],
+        filters: &[
+            ("status", "/status"),
+            ("eligibility", "/eligibility/status"),
+            ("category", "/application/category"),
+        ],
+    };
+    pub const KEYS: Listing = Listing {
+        id: &["/id"],
+        filters: &[("role", "/role")],
+    };
+    pub const PEOPLE: Listing = Listing {
+        id: &["/person"],
+        filters: &[],
+    };
+    pub const JUDGES: Listing = Listing {
+        id: &["/id"],
+        filters: &[],
+    };
+    pub const ROUNDS: Listing = Listing {
+        id: &["/round"],
+        filters: &[("status", "/status")],
+    };
+    pub const MARKS: Listing = Listing {
+        id: &["/judge", "/application"],
+        filters: &[("application", "/application"), ("judge", "/judge")],
+    };
+    pub const WEBHOOKS: Listing = Listing {
+        id: &["/id"],
+        filters: &[],
+    };
+    pub const DELIVERIES: Listing = Listing {
+        id: &["/id"],
+        filters: &[("state", "/state")],
+    };
+}
+
+/// `get(handler)`, paged and filtered as `listing` says.
+macro_rules! list {
+    ($handler:expr, $listing:expr) => {
+        get($handler).layer(axum::middleware::from_fn_with_state(
+            $listing,
+            paging::layer,
+        ))
+    };
+}
+
 /// The routes; `openapi::document` describes the same list.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -59,10 +115,16 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/ready", get(system::ready))
         .route("/v1/version", get(system::version))
         .route("/v1/openapi.json", get(system::openapi))
-        .route("/v1/keys", post(keys::create).get(keys::list))
+        .route(
+            "/v1/keys",
+            list!(keys::list, listings::KEYS).post(keys::create),
+        )
         .route("/v1/keys/{key}/revoke", post(keys::revoke))
         .route("/v1/files/{sha256}", put(awards::upload_file))
-        .route("/v1/awards", post(awards::create).get(awards::list))
+        .route(
+            "/v1/awards",
+            list!(awards::list, listings::AWARDS).post(awards::create),
+        )
         .route("/v1/awards/{award}", get(awards::get))
         .route("/v1/awards/{award}/draft", put(awards::replace_draft))
         .route("/v1/awards/{award}/publish", post(awards::publish))
@@ -75,7 +137,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/awards/{award}/schema", get(awards::schema))
         .route(
             "/v1/awards/{award}/applications",
-            post(applications::submit).get(applications::list),
+            list!(applications::list, listings::APPLICATIONS).post(applications::submit),
         )
         .route(
             "/v1/awards/{award}/applications/{application}",
@@ -107,9 +169,15 @@ pub fn routes() -> Router<AppState> {
             post(backup::import).layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
         )
         .route("/v1/backup", get(backup::backup))
-        .route("/v1/awards/{award}/judges", get(rounds::list_judges))
+        .route(
+            "/v1/awards/{award}/judges",
+            list!(rounds::list_judges, listings::JUDGES),
+        )
         .route("/v1/awards/{award}/judges/{judge}", put(rounds::put_judge))
-        .route("/v1/awards/{award}/rounds", get(rounds::list))
+        .route(
+            "/v1/awards/{award}/rounds",
+            list!(rounds::list, listings::ROUNDS),
+        )
         .route("/v1/awards/{award}/rounds/{round}", get(rounds::get))
         .route("/v1/awards/{award}/rounds/{round}/open", post(rounds::open))
         .route(
@@ -142,7 +210,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/v1/awards/{award}/rounds/{round}/marks",
-            get(round_marks::list_marks),
+            list!(round_marks::list_marks, listings::MARKS),
         )
         .route(
             "/v1/awards/{award}/rounds/{round}/marks/{application}",
@@ -158,7 +226,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/me/work", get(work::work))
         .route("/v1/me", get(people::me))
-        .route("/v1/people", get(people::list))
+        .route("/v1/people", list!(people::list, listings::PEOPLE))
         .route(
             "/v1/people/{person}/sessions/revoke",
             post(people::revoke_sessions),
@@ -188,7 +256,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/sign-out", post(people::sign_out))
         .route(
             "/v1/awards/{award}/webhooks",
-            post(webhooks::create).get(webhooks::list),
+            list!(webhooks::list, listings::WEBHOOKS).post(webhooks::create),
         )
         .route(
             "/v1/awards/{award}/webhooks/{endpoint}/disable",
@@ -196,7 +264,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/v1/awards/{award}/webhooks/{endpoint}/deliveries",
-            get(webhooks::deliveries),
+            list!(webhooks::deliveries, listings::DELIVERIES),
         )
         .route(
             "/v1/awards/{award}/webhooks/{endpoint}/deliveries/{message}/redeliver",

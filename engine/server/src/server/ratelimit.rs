@@ -1,0 +1,135 @@
+//! Each credential's budget of requests (`serve --rate-limit N` a minute, per API key, session or,
+//! without either, per address): every API answer says the policy and what is left
+//! (`RateLimit-Policy`, `RateLimit`, as the IETF draft writes them), and a caller over its
+//! budget is answered 429 with `Retry-After` until the window turns.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::error::ApiError;
+
+/// The window budgets are counted in.
+const WINDOW: Duration = Duration::from_secs(60);
+
+/// Requests counted per credential in the current window.
+#[derive(Debug)]
+pub struct Budgets {
+    /// Requests a credential may make per window.
+    pub per_window: u64,
+    counts: Mutex<HashMap<Vec<u8>, (Instant, u64)>>,
+}
+
+impl Budgets {
+    /// `per_window` requests a minute for each credential.
+    pub fn new(per_window: u64) -> Self {
+        Self {
+            per_window,
+            counts: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts a request of `who` at `now`: what is left, and seconds until the window turns.
+    fn take(&self, who: Vec<u8>, now: Instant) -> (Option<u64>, u64) {
+        let Ok(mut counts) = self.counts.lock() else {
+            return (Some(self.per_window), WINDOW.as_secs());
+        };
+        if counts.len() > 100_000 {
+            counts.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+        }
+        let entry = counts.entry(who).or_insert((now, 0));
+        if now.duration_since(entry.0) >= WINDOW {
+            *entry = (now, 0);
+        }
+        let reset = WINDOW
+            .saturating_sub(now.duration_since(entry.0))
+            .as_secs()
+            .max(1);
+        if entry.1 >= self.per_window {
+            return (None, reset);
+        }
+        entry.1 += 1;
+        (Some(self.per_window - entry.1), reset)
+    }
+}
+
+/// Whose budget a request spends: its API key, its session, or its address.
+fn who(request: &Request) -> Vec<u8> {
+    let credential = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .or_else(|| request.headers().get(header::COOKIE))
+        .map(|v| v.as_bytes().to_vec())
+        .unwrap_or_else(|| {
+            request
+                .extensions()
+                .get::<super::auth::ClientAddr>()
+                .map(|a| a.0.to_string().into_bytes())
+                .unwrap_or_default()
+        });
+    Sha256::digest(credential).to_vec()
+}
+
+pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !request.uri().path().starts_with("/v1/") {
+        return next.run(request).await;
+    }
+    let budgets = &state.budgets;
+    let policy = format!(
+        "\"default\";q={};w={}",
+        budgets.per_window,
+        WINDOW.as_secs()
+    );
+    let (left, reset) = budgets.take(who(&request), Instant::now());
+    let mut response = match left {
+        Some(_) => next.run(request).await,
+        None => ApiError::TooManyRequests {
+            detail: format!(
+                "this credential made its {} requests of the minute: try again in {reset} seconds",
+                budgets.per_window
+            ),
+            retry_after: reset,
+        }
+        .into_response(),
+    };
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&policy) {
+        headers.insert("ratelimit-policy", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!("\"default\";r={};t={reset}", left.unwrap_or(0)))
+    {
+        headers.insert("ratelimit", v);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_runs_out_and_comes_back_with_the_window() {
+        let b = Budgets::new(2);
+        let t0 = Instant::now();
+        assert_eq!(b.take(b"k".to_vec(), t0).0, Some(1));
+        assert_eq!(b.take(b"k".to_vec(), t0).0, Some(0));
+        assert_eq!(b.take(b"k".to_vec(), t0).0, None, "over budget");
+        assert_eq!(
+            b.take(b"other".to_vec(), t0).0,
+            Some(1),
+            "budgets are per credential"
+        );
+        assert_eq!(
+            b.take(b"k".to_vec(), t0 + WINDOW).0,
+            Some(1),
+            "a new window"
+        );
+    }
+}
