@@ -766,6 +766,78 @@ fn table() -> std::collections::BTreeMap<(String, &'static str), Meta> {
         .collect()
 }
 
+/// The events of the webhooks: each one's `data`.
+fn webhook_events() -> Map<String, Value> {
+    let id = |about: &str| json!({ "type": "string", "description": about });
+    let events: [(&str, &str, Value, &[&str]); 6] = [
+        (
+            "application.submitted",
+            "An application was submitted",
+            json!({ "application": id("The application's id"), "category": id("Its category"), "version": { "type": "integer", "description": "The award's version it was checked against" } }),
+            &["application", "category", "version"],
+        ),
+        (
+            "eligibility.decided",
+            "An application's eligibility was decided, by its rules or an administrator's review",
+            json!({ "application": id("The application's id"), "status": id("eligible, ineligible or needs_review"), "by": id("rules or review") }),
+            &["application", "status", "by"],
+        ),
+        (
+            "round.opened",
+            "A judging round opened: assignments were drawn",
+            json!({ "round": id("The round"), "entrants": { "type": "integer" }, "results_sha256": { "type": ["string", "null"] } }),
+            &["round", "entrants"],
+        ),
+        (
+            "round.closed",
+            "A judging round closed: its marks are locked and its results stored by hash",
+            json!({ "round": id("The round"), "entrants": { "type": "integer" }, "results_sha256": { "type": ["string", "null"] } }),
+            &["round", "entrants"],
+        ),
+        (
+            "marks.submitted",
+            "A judge's marks of an application were stored (or corrected)",
+            json!({ "round": id("The round"), "application": id("The application"), "judge": id("The judge"), "correction": { "type": "boolean" } }),
+            &["round", "application", "judge", "correction"],
+        ),
+        (
+            "results.published",
+            "The results were published: applicants see their outcome",
+            json!({ "results_sha256": id("SHA-256 of the results published"), "seq": { "type": "integer" } }),
+            &["results_sha256", "seq"],
+        ),
+    ];
+    events
+        .into_iter()
+        .map(|(name, summary, data, required)| {
+            let header = |h: &str, about: &str| json!({ "name": h, "in": "header", "required": true, "description": about, "schema": { "type": "string" } });
+            (
+                name.to_owned(),
+                json!({ "post": {
+                    "operationId": format!("on{}", name.split('.').map(|w| { let mut c = w.chars(); c.next().map_or(String::new(), |f| f.to_uppercase().collect::<String>() + c.as_str()) }).collect::<String>()),
+                    "tags": ["webhooks"],
+                    "summary": summary,
+                    "description": "Signed as the Standard Webhooks specification says; sent at least once with the same `webhook-id`, retried with backoff for about a day until the receiver answers 2xx.",
+                    "parameters": [
+                        header("webhook-id", "The message's id: the same on every attempt (deduplicate on it)"),
+                        header("webhook-timestamp", "Seconds since the epoch when this attempt was signed"),
+                        header("webhook-signature", "`v1,` and the base64 HMAC-SHA256 of `id.timestamp.body` with the endpoint's secret"),
+                    ],
+                    "requestBody": { "required": true, "content": { "application/json": { "schema": {
+                        "type": "object", "required": ["type", "timestamp", "data"],
+                        "properties": {
+                            "type": { "const": name },
+                            "timestamp": { "type": "string", "description": "When it happened (RFC 3339)" },
+                            "data": { "type": "object", "properties": data, "required": required },
+                        },
+                    } } } },
+                    "responses": { "2XX": { "description": "Received: no retry" } },
+                } }),
+            )
+        })
+        .collect()
+}
+
 /// What each tag groups.
 const TAGS: &[(&str, &str)] = &[
     ("system", "Health, readiness, versions and this document"),
@@ -794,6 +866,43 @@ fn generator() -> SchemaGenerator {
     let mut settings = SchemaSettings::draft2020_12().for_deserialize();
     settings.definitions_path = "/components/schemas".into();
     SchemaGenerator::new(settings)
+}
+
+/// Boolean schemas (`true`, `false`) where a schema object is expected, written as objects
+/// (`{}`, `{"not": {}}`): JSON Schema allows both, and common client generators read only
+/// objects.
+fn objects_for_booleans(v: &mut Value) {
+    fn fix(slot: &mut Value) {
+        match slot {
+            Value::Bool(true) => *slot = json!({}),
+            Value::Bool(false) => *slot = json!({ "not": {} }),
+            other => objects_for_booleans(other),
+        }
+    }
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                match k.as_str() {
+                    "items" | "not" | "contains" | "if" | "then" | "else" | "propertyNames" => {
+                        fix(child);
+                    }
+                    "properties" | "patternProperties" | "$defs" | "dependentSchemas" => {
+                        if let Value::Object(props) = child {
+                            props.values_mut().for_each(fix);
+                        }
+                    }
+                    "anyOf" | "oneOf" | "allOf" | "prefixItems" => {
+                        if let Value::Array(items) = child {
+                            items.iter_mut().for_each(fix);
+                        }
+                    }
+                    _ => objects_for_booleans(child),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(objects_for_booleans),
+        _ => {}
+    }
 }
 
 /// The OpenAPI 3.1 document.
@@ -896,6 +1005,9 @@ pub fn document() -> Value {
         entry[o.method] = op;
     }
     let mut schemas = g.take_definitions(true);
+    for schema in schemas.values_mut() {
+        objects_for_booleans(schema);
+    }
     schemas.insert(
         "Problem".to_owned(),
         json!({
@@ -920,6 +1032,7 @@ pub fn document() -> Value {
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "tags": TAGS.iter().map(|(name, about)| json!({ "name": name, "description": about })).collect::<Vec<_>>(),
         "paths": paths,
+        "webhooks": webhook_events(),
         "components": {
             "schemas": schemas,
             "securitySchemes": { "apiKey": { "type": "http", "scheme": "bearer", "description": "An API key: `Authorization: Bearer lk_...`" } }
@@ -930,6 +1043,20 @@ pub fn document() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_event_the_server_sends_is_described() {
+        let doc = document();
+        let described: Vec<&String> = doc["webhooks"].as_object().unwrap().keys().collect();
+        assert_eq!(
+            described.len(),
+            crate::server::webhooks::EVENTS.len(),
+            "{described:?}"
+        );
+        for e in crate::server::webhooks::EVENTS {
+            assert!(doc["webhooks"][e]["post"]["requestBody"].is_object(), "{e}");
+        }
+    }
 
     #[test]
     fn every_operation_has_a_unique_id_and_a_known_tag_and_the_table_no_stale_line() {
