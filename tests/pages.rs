@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::json;
-use support::session::{Browser, agent, link_in, parsed};
+use support::session::{Browser, agent, link_in, link_mailed_to, parsed};
 use support::smtp::Sink;
 use support::{Server, root};
 
@@ -147,13 +147,7 @@ fn pages_keep_the_apis_rules_their_tokens_and_their_headers() {
         &json!({ "email": "office@wego.example", "name": "Office", "role": "admin" }),
     );
     assert_eq!(status, 201, "{v}");
-    let mails = sink.wait_for(2, Duration::from_secs(20));
-    let invitation = mails
-        .iter()
-        .find(|m| m.to == ["office@wego.example"])
-        .unwrap();
-    let (_, text) = parsed(invitation);
-    let office = Browser::follow(&base, &link_in(&text));
+    let office = Browser::follow(&base, &link_mailed_to(&sink, "office@wego.example"));
     let (status, _) = form(&close, &office.cookie, "do=close&csrf=forged");
     assert_eq!(status, 403, "a forged token");
     let (status, _) = form(

@@ -9,7 +9,7 @@ mod support;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use support::session::{Browser, agent, link_in, parsed};
+use support::session::{Browser, agent, link_in, link_mailed_to, parsed};
 use support::smtp::Sink;
 use support::{Server, root};
 
@@ -514,9 +514,7 @@ fn keys_have_owners_and_a_persons_keys_end_with_their_sessions() {
         &json!({ "email": "park@wego.example", "name": "Park", "role": "admin" }),
     );
     assert_eq!(status, 201, "{v}");
-    let mails = sink.wait_for(1, Duration::from_secs(20));
-    let (_, text) = parsed(&mails[0]);
-    let park = Browser::follow(&server.url, &link_in(&text));
+    let park = Browser::follow(&server.url, &link_mailed_to(&sink, "park@wego.example"));
     let (_, me) = park.call("GET", "/v1/me", None, false);
     let person = me["person"].as_str().unwrap().to_owned();
     let (status, made) = park.call(

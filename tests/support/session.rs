@@ -145,3 +145,24 @@ impl Browser {
         )
     }
 }
+
+/// The sign-in link of the first mail to `address` that has one (other mails, such as an
+/// administrator's digest, may come before it), waiting up to 20 seconds.
+pub fn link_mailed_to(sink: &super::smtp::Sink, address: &str) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let found = sink.got.lock().unwrap().iter().find_map(|m| {
+            let (_, text) = parsed(m);
+            (m.to == [address.to_owned()] && text.contains("/sign-in?token="))
+                .then(|| link_in(&text))
+        });
+        if let Some(link) = found {
+            return link;
+        }
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "no sign-in link mailed to {address}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
