@@ -920,3 +920,40 @@ fn a_key_over_its_budget_is_told_when_to_come_back() {
     let seconds: u64 = retry.unwrap().parse().unwrap();
     assert!((1..=60).contains(&seconds), "{seconds}");
 }
+
+#[test]
+fn every_read_answers_as_the_document_declares() {
+    let s = setup();
+    let (_, doc) = s.server.call("GET", "/v1/openapi.json", None, None);
+    let admin = s.keys[0].1.clone();
+    let mut checked = 0;
+    for (path, methods) in doc["paths"].as_object().unwrap() {
+        let Some(op) = methods.get("get") else {
+            continue;
+        };
+        let Some(schema) =
+            op["responses"]["200"]["content"]["application/json"]["schema"].as_object()
+        else {
+            continue;
+        };
+        let url = fill(path, &s);
+        let (status, body) = s.server.call("GET", &url, Some(&admin), None);
+        if status != 200 {
+            continue; // not readable in this state (a round not open yet): nothing to check
+        }
+        let root =
+            json!({ "components": doc["components"], "allOf": [Value::Object(schema.clone())] });
+        let validator = jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .build(&root)
+            .unwrap_or_else(|e| panic!("{path}: the declared schema does not compile: {e}"));
+        let errors: Vec<String> = validator
+            .iter_errors(&body)
+            .take(3)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "GET {url}: {errors:?}");
+        checked += 1;
+    }
+    assert!(checked >= 15, "only {checked} reads checked");
+}

@@ -838,6 +838,84 @@ fn webhook_events() -> Map<String, Value> {
         .collect()
 }
 
+/// The answers of reads whose handlers build their JSON by hand, described here; a test
+/// (`tests/api.rs`) checks live answers against them.
+fn typed(id: &str) -> Option<Value> {
+    let string = json!({ "type": "string" });
+    let opt_int = json!({ "type": ["integer", "null"] });
+    let text = json!({ "description": "A text: one string, or one per language", "anyOf": [
+        { "type": "string" }, { "type": "object", "additionalProperties": { "type": "string" } } ] });
+    let application_view = json!({
+        "type": "object", "required": ["id", "award", "version", "status", "application"],
+        "properties": {
+            "id": string, "award": string, "version": { "type": "integer" },
+            "status": { "enum": ["submitted", "withdrawn"] },
+            "application": { "type": "object", "description": "The application as the caller may see it" },
+            "eligibility": { "type": "object", "description": "The rules' decision: status, failures, rules checked" },
+            "review": { "description": "An administrator's review, when there was one" },
+            "submitted_at": string, "updated_at": string,
+        }
+    });
+    Some(match id {
+        "getHealth" | "getReadiness" => {
+            json!({ "type": "object", "required": ["status"], "properties": { "status": string } })
+        }
+        "getVersion" => {
+            json!({ "type": "object", "required": ["api", "laurel", "definition_format", "wasm_abi"], "properties": {
+            "api": string, "laurel": string, "definition_format": string, "wasm_abi": { "type": "integer" } } })
+        }
+        "getMe" => json!({ "anyOf": [
+            { "type": "object", "description": "An API key", "required": ["key", "role"], "properties": {
+                "key": string, "role": string, "subject": { "type": ["string", "null"] } } },
+            { "type": "object", "description": "A signed-in person", "required": ["person", "grants", "csrf"], "properties": {
+                "person": string, "name": string, "email": string, "language": string,
+                "grants": { "type": "array", "items": { "type": "object" } }, "verified": { "type": "boolean" }, "csrf": string } } ] }),
+        "listRounds" => json!({ "type": "array", "items": { "type": "object",
+            "required": ["round", "marked", "status", "shortfalls"], "properties": {
+                "round": string, "name": text, "marked": { "type": "boolean" },
+                "judges_per_application": opt_int, "status": { "enum": ["not_open", "open", "closed"] },
+                "entrants": opt_int, "advanced": opt_int, "shortfalls": { "type": "array", "items": string } } } }),
+        "getAwardVersion" => {
+            json!({ "type": "object", "required": ["award", "version", "sha256", "definition"], "properties": {
+            "award": string, "version": { "type": "integer" }, "sha256": string, "published_at": string,
+            "definition": { "type": "object", "description": "The award definition as published" },
+            "files": { "type": "array", "items": string, "description": "Its plugin files' paths" } } })
+        }
+        "getApplication" => application_view,
+        "listApplications" => json!({ "type": "array", "items": application_view }),
+        "getOutcome" => {
+            json!({ "type": "object", "required": ["application", "published"], "properties": {
+            "application": string, "published": { "type": "boolean" }, "status": string,
+            "eligibility": {}, "outcome": string, "rounds": { "type": "array", "items": { "type": "object" } },
+            "special_mention": { "type": "boolean" }, "comments": { "type": "object" },
+            "criterion_comments": { "type": "object" }, "published_at": string, "review": {} } })
+        }
+        "getJudgeView" => {
+            json!({ "type": "object", "required": ["award", "round", "blind", "application"], "properties": {
+            "award": string, "round": string, "blind": { "type": "boolean" }, "application": { "type": "object" } } })
+        }
+        "getMyWork" => json!({ "type": "object", "required": ["judge", "rounds"], "properties": {
+            "judge": string, "rounds": { "type": "array", "items": { "type": "object", "properties": {
+                "award": string, "round": string, "status": string, "closes": { "type": ["string", "null"] },
+                "assigned": { "type": "array", "items": string }, "marked": { "type": "array", "items": string },
+                "due": { "type": "array", "items": string } } } } } }),
+        "listPeople" => {
+            json!({ "type": "array", "items": { "type": "object", "required": ["person", "grants"], "properties": {
+            "person": string, "name": string, "email": string, "language": string,
+            "grants": { "type": "array", "items": { "type": "object" } }, "verified": { "type": "boolean" } } } })
+        }
+        "getApplicationSchema"
+        | "getOpenApi"
+        | "getRoundResults"
+        | "getRound"
+        | "exportAward"
+        | "getBackup" => {
+            json!({ "type": "object" })
+        }
+        _ => return None,
+    })
+}
+
 /// What each tag groups.
 const TAGS: &[(&str, &str)] = &[
     ("system", "Health, readiness, versions and this document"),
@@ -923,7 +1001,17 @@ pub fn document() -> Value {
                 "5XX": { "description": "An internal error, with an id to find in the server's log", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } }
             }
         });
-        let response = match (&o.response, o.path.ends_with(".csv")) {
+        let declared = match (&o.response, meta.and_then(|m| typed(m.id))) {
+            // Described here: the handler's own JSON (untyped, or not the stored record's shape).
+            (Some(s), Some(t))
+                if s.as_object().is_some_and(serde_json::Map::is_empty)
+                    || meta.is_some_and(|m| m.id == "listApplications") =>
+            {
+                Some(t)
+            }
+            (s, _) => s.clone(),
+        };
+        let response = match (&declared, o.path.ends_with(".csv")) {
             (_, true) => {
                 json!({ "description": "OK", "content": { "text/csv": { "schema": { "type": "string" } } } })
             }
