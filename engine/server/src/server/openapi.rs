@@ -983,6 +983,87 @@ fn objects_for_booleans(v: &mut Value) {
     }
 }
 
+/// A `oneOf` whose branches are each one constant string (how schemars writes an enum with
+/// documented variants) written as one `enum`, each variant's description kept in the
+/// schema's: generators read `enum`, and some try only the first constant of a union.
+fn enums_for_const_unions(v: &mut Value) {
+    if let Value::Object(map) = v {
+        let constants: Option<Vec<(String, Option<String>)>> = map
+            .get("oneOf")
+            .and_then(Value::as_array)
+            .and_then(|branches| {
+                branches
+                    .iter()
+                    .map(|b| {
+                        let value = b.get("const").and_then(Value::as_str).or_else(|| {
+                            b.get("enum")
+                                .and_then(Value::as_array)
+                                .filter(|e| e.len() == 1)
+                                .and_then(|e| e[0].as_str())
+                        })?;
+                        Some((
+                            value.to_owned(),
+                            b.get("description")
+                                .and_then(Value::as_str)
+                                .map(str::to_owned),
+                        ))
+                    })
+                    .collect()
+            });
+        if let Some(constants) = constants.filter(|c| !c.is_empty()) {
+            map.remove("oneOf");
+            let notes: Vec<String> = constants
+                .iter()
+                .filter_map(|(v, d)| d.as_ref().map(|d| format!("`{v}`: {d}")))
+                .collect();
+            if !notes.is_empty() {
+                let before = map
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let joined = notes.join("; ");
+                map.insert(
+                    "description".to_owned(),
+                    Value::String(if before.is_empty() {
+                        joined
+                    } else {
+                        format!("{before} ({joined})")
+                    }),
+                );
+            }
+            map.insert("type".to_owned(), json!("string"));
+            map.insert(
+                "enum".to_owned(),
+                json!(constants.into_iter().map(|(v, _)| v).collect::<Vec<_>>()),
+            );
+        }
+        map.values_mut().for_each(enums_for_const_unions);
+    } else if let Value::Array(items) = v {
+        items.iter_mut().for_each(enums_for_const_unions);
+    }
+}
+
+/// A schema that contains itself (a condition of conditions) refers to itself as a plain object
+/// in this document: client generators stop at such unions (openapi-python-client drops the
+/// award definition). `schemas/award.schema.json` keeps the full recursion for validation, and
+/// the server checks every nested condition.
+fn loosen_self_references(v: &mut Value, name: &str) {
+    let me = format!("#/components/schemas/{name}");
+    match v {
+        Value::Object(map) if map.get("$ref").and_then(Value::as_str) == Some(me.as_str()) => {
+            *v = json!({ "description": format!("A nested {name} (see {name})") });
+        }
+        Value::Object(map) => map
+            .values_mut()
+            .for_each(|c| loosen_self_references(c, name)),
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|c| loosen_self_references(c, name)),
+        _ => {}
+    }
+}
+
 /// The OpenAPI 3.1 document.
 pub fn document() -> Value {
     let mut g = generator();
@@ -1071,7 +1152,7 @@ pub fn document() -> Value {
                     json!({ "required": true, "content": { "application/json": { "schema": s } } })
             }
             Body::Binary => {
-                op["requestBody"] = json!({ "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "contentMediaType": "application/octet-stream" } } } })
+                op["requestBody"] = json!({ "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary", "contentMediaType": "application/octet-stream" } } } })
             }
             Body::None => {}
         }
@@ -1093,8 +1174,10 @@ pub fn document() -> Value {
         entry[o.method] = op;
     }
     let mut schemas = g.take_definitions(true);
-    for schema in schemas.values_mut() {
+    for (name, schema) in schemas.iter_mut() {
         objects_for_booleans(schema);
+        enums_for_const_unions(schema);
+        loosen_self_references(schema, name);
     }
     schemas.insert(
         "Problem".to_owned(),
