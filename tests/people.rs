@@ -303,6 +303,21 @@ fn an_applicant_registers_confirms_and_submits_and_sign_in_tells_nothing() {
         202,
         "other accounts from the same address go on"
     );
+    // Signed in, Lee follows a new link: the session the link starts replaces the one they had.
+    let link = link_in(&parsed(&mails[2]).1);
+    let token = link.rsplit('=').next().unwrap();
+    let mut response = agent()
+        .post(&format!("{}/v1/sign-in/redeem", server.url))
+        .header("cookie", &lee.cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send(format!("token={token}"))
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        303,
+        "{}",
+        response.body_mut().read_to_string().unwrap_or_default()
+    );
     // Signing out ends the session.
     assert_eq!(lee.call("POST", "/v1/sign-out", None, true).0, 204);
     assert_eq!(lee.call("GET", "/v1/me", None, false).0, 401);

@@ -134,9 +134,15 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
-        // Pages check their forms' own token (a form cannot send a header).
-        let page = !request.uri().path().starts_with("/v1/");
-        if changes && sent != csrf && !page {
+        // Pages check their forms' own token (a form cannot send a header); signing in and
+        // registering carry their own proof (a mailed token), and a signed-in person follows
+        // another link, for another award, with the session they have.
+        let path = request.uri().path();
+        let exempt = !path.starts_with("/v1/")
+            || path == "/v1/sign-in"
+            || path == "/v1/sign-in/redeem"
+            || (path.starts_with("/v1/awards/") && path.ends_with("/register"));
+        if changes && sent != csrf && !exempt {
             return ApiError::Forbidden(
                 "a change made with a session needs the `x-csrf-token` header of the session"
                     .to_owned(),
