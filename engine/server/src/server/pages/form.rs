@@ -338,11 +338,7 @@ pub type Posted = BTreeMap<String, Vec<String>>;
 pub fn read(fields: &[&Field], posted: &Posted, prefix: &str) -> Value {
     let mut out = Map::new();
     for f in fields {
-        let path = if prefix.is_empty() {
-            f.id.as_str().to_owned()
-        } else {
-            format!("{prefix}.{}", f.id.as_str())
-        };
+        let path = joined(prefix, f.id.as_str());
         if let Some(v) = read_one(f, posted, &path) {
             out.insert(f.id.as_str().to_owned(), v);
         }
@@ -419,11 +415,7 @@ pub fn file_inputs(
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for f in fields {
-        let path = if prefix.is_empty() {
-            f.id.as_str().to_owned()
-        } else {
-            format!("{prefix}.{}", f.id.as_str())
-        };
+        let path = joined(prefix, f.id.as_str());
         let top = path.split('.').next().unwrap_or_default().to_owned();
         match &f.kind {
             FieldKind::File { .. } => out.push((path, top)),
