@@ -744,7 +744,8 @@ fn table() -> std::collections::BTreeMap<(String, &'static str), Meta> {
         .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
         .filter_map(|l| {
             let mut parts = l.splitn(5, ' ');
-            let (method, path, id, tag) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+            let (method, path, id, tag) =
+                (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
             let query = parts
                 .next()
                 .map(|q| {
@@ -753,9 +754,19 @@ fn table() -> std::collections::BTreeMap<(String, &'static str), Meta> {
                             let mut f = p.splitn(3, ':');
                             let (name, kind, about) = (f.next()?, f.next()?, f.next()?);
                             let required = name.ends_with('!');
+                            let name = name.trim_end_matches('!');
+                            let schema = match (name, kind) {
+                                ("limit", _) => {
+                                    json!({ "type": "integer", "minimum": 1, "maximum": 1000 })
+                                }
+                                ("item", _) => json!({ "type": "integer", "minimum": 0 }),
+                                ("after", "string") => json!({ "type": "string", "minLength": 1 }),
+                                ("after", _) => json!({ "type": "integer", "minimum": 0 }),
+                                _ => json!({ "type": kind }),
+                            };
                             Some(json!({
-                                "name": name.trim_end_matches('!'), "in": "query", "required": required,
-                                "description": about, "schema": { "type": kind },
+                                "name": name, "in": "query", "required": required,
+                                "description": about, "schema": schema,
                             }))
                         })
                         .collect()
@@ -1163,7 +1174,12 @@ pub fn document() -> Value {
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": if name == "version" { "integer" } else { "string" } } }))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": if name == "version" {
+                json!({ "type": "integer", "minimum": 1 })
+            } else {
+                // Every path segment the guard lets through (`guard.rs`).
+                json!({ "type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$" })
+            } }))
             .chain(meta.map(|m| m.query.clone()).unwrap_or_default())
             .chain(headers_in)
             .collect();

@@ -26,7 +26,12 @@ pub async fn list(
     Query(page): Query<Page>,
 ) -> Result<Json<Vec<AuditRecord>>, ApiError> {
     caller.require(&[Role::Admin, Role::Auditor])?;
-    let limit = page.limit.unwrap_or(1000).clamp(1, 1000);
+    let limit = page.limit.unwrap_or(1000);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::BadRequest(
+            "`limit` is a number from 1 to 1000".to_owned(),
+        ));
+    }
     let records = state
         .store
         .scan(Tree::Audit, b"")?
