@@ -476,7 +476,7 @@ pub async fn application(
             h1 { (ctx.t("app.title")) " " (id) }
             dl.facts {
                 dt { (ctx.t("app.status")) } dd { (status_label(&ctx, app["status"].as_str().unwrap_or_default())) }
-                dt { (ctx.t("app.category")) } dd { (app["application"]["category"].as_str().unwrap_or_default()) }
+                dt { (ctx.t("app.category")) } dd { (loaded.as_ref().and_then(|l| l.loaded.award.category(&category).map(|c| text(&ctx, &l.loaded, &c.name))).unwrap_or_else(|| category.clone())) }
                 dt { (ctx.t("app.eligibility")) } dd { (status_label(&ctx, app["eligibility"]["status"].as_str().unwrap_or_default())) }
                 @for (k, v) in &fields {
                     dt { (loaded.as_ref().map_or_else(|| k.clone(), |l| super::form::label_of(&ctx, &l.loaded.award, &category, k))) }
@@ -485,7 +485,8 @@ pub async fn application(
             }
             @if let Some(failures) = app["eligibility"]["failures"].as_array().filter(|f| !f.is_empty()) {
                 h2 { (ctx.t("app.reasons")) }
-                ul { @for f in failures { li { (readable(&f["message"])) " " span.badge { (f["rule"].as_str().unwrap_or_default()) } } } }
+                @let default = loaded.as_ref().map_or_else(|| "en".to_owned(), |l| l.loaded.award.default_language.clone());
+                ul { @for f in failures { li { (super::apply::message(&ctx, &default, &f["message"])) " " span.badge { (f["rule"].as_str().unwrap_or_default()) } } } }
             }
             @if needs_review && app["review"].is_null() {
                 h2 { (ctx.t("admin.review")) }

@@ -412,7 +412,7 @@ fn urlencode(s: &str) -> String {
 }
 
 /// A text of a rule's message: plain, or by language.
-fn message(ctx: &Ctx, default: &str, m: &Value) -> String {
+pub(super) fn message(ctx: &Ctx, default: &str, m: &Value) -> String {
     match m {
         Value::String(s) => s.clone(),
         Value::Object(by) => by

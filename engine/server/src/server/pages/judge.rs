@@ -21,7 +21,11 @@ use super::layout::{check_csrf, csrf_field, page, page_with, problem, readable, 
 use super::public::{shown, text};
 use crate::server::AppState;
 
-pub async fn queue(Extension(api): Extension<Api>, ctx: Ctx) -> Response {
+pub async fn queue(
+    State(state): State<AppState>,
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+) -> Response {
     if ctx.person.is_none() {
         return redirect("/sign-in");
     }
@@ -30,6 +34,28 @@ pub async fn queue(Extension(api): Extension<Api>, ctx: Ctx) -> Response {
         return problem(&ctx, &reply);
     }
     let rounds = reply.json["rounds"].as_array().cloned().unwrap_or_default();
+    // Each award's and round's name in the page's language.
+    let mut names: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    for r in &rounds {
+        let (award, round) = (
+            r["award"].as_str().unwrap_or_default().to_owned(),
+            r["round"].as_str().unwrap_or_default().to_owned(),
+        );
+        let shown_names = shown(&state, &award).await.map(|s| {
+            let a = &s.loaded.award;
+            let round_name = a
+                .judging_rounds()
+                .into_iter()
+                .find(|spec| spec.id == round)
+                .map(|spec| text(&ctx, &s.loaded, &spec.name))
+                .unwrap_or_else(|| round.clone());
+            (text(&ctx, &s.loaded, &a.name), round_name)
+        });
+        names.insert(
+            (award.clone(), round.clone()),
+            shown_names.unwrap_or((award, round)),
+        );
+    }
     page(
         &ctx,
         ctx.t("work.title"),
@@ -42,7 +68,8 @@ pub async fn queue(Extension(api): Extension<Api>, ctx: Ctx) -> Response {
                 @let assigned = r["assigned"].as_array().cloned().unwrap_or_default();
                 @let marked = r["marked"].as_array().cloned().unwrap_or_default();
                 @let open = r["status"] == "open";
-                h2 { (award) " · " (round) }
+                @let (award_name, round_name) = names.get(&(award.to_owned(), round.to_owned())).cloned().unwrap_or_default();
+                h2 { (award_name) " · " (round_name) }
                 p {
                     (ctx.tf("work.progress", &[("marked", &marked.len().to_string()), ("assigned", &assigned.len().to_string())]))
                     @if let Some(closes) = r["closes"].as_str() { " · " (ctx.t("work.closes")) " " (closes) }
@@ -211,6 +238,11 @@ async fn sheet_page(
         .or_else(|| mine.and_then(|e| e["comment"].as_str().map(str::to_owned)))
         .unwrap_or_default();
     let blind = view.json["blind"] == true;
+    let round_name = a
+        .judging_rounds()
+        .into_iter()
+        .find(|spec| spec.id == round)
+        .map_or_else(|| round.to_owned(), |spec| text(ctx, &s.loaded, &spec.name));
     let fields = application["fields"]
         .as_object()
         .cloned()
@@ -222,7 +254,7 @@ async fn sheet_page(
         &title,
         html! {
             h1 { (ctx.t("sheet.title")) " " (app) }
-            p { (text(ctx, &s.loaded, &a.name)) " · " (round) " · " (text(ctx, &s.loaded, &category.name))
+            p { (text(ctx, &s.loaded, &a.name)) " · " (round_name) " · " (text(ctx, &s.loaded, &category.name))
                 @if blind { " · " span.badge { (ctx.t("sheet.blind")) } } }
             @if saved { p.notice role="status" { (ctx.t("sheet.saved")) } }
             @if !problems.is_empty() { p.warning role="alert" { (ctx.t("sheet.problems")) } }
