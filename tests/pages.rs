@@ -8,9 +8,8 @@ mod support;
 use std::time::Duration;
 
 use serde_json::json;
+use support::Server;
 use support::session::{Browser, agent, link_in, link_mailed_to, parsed};
-use support::smtp::Sink;
-use support::{Server, root};
 
 const AWARD: &str = "seoul-smart-city-prize-2023";
 
@@ -68,14 +67,8 @@ fn header<'h>(headers: &'h [(String, String)], name: &str) -> &'h str {
 
 #[test]
 fn pages_keep_the_apis_rules_their_tokens_and_their_headers() {
-    let sink = Sink::start();
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start_full(
-        data.path(),
-        &root().join("rubrics"),
-        &[],
-        &["--smtp", &sink.url],
-    );
+    let (server, sink) = Server::start_with_mail(data.path());
     let admin = server.admin().to_owned();
     let base = server.url.clone();
     assert_eq!(

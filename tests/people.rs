@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::session::{Browser, agent, link_in, link_mailed_to, parsed};
-use support::smtp::Sink;
 use support::{Server, root};
 
 const AWARD: &str = "seoul-smart-city-prize-2023";
@@ -32,14 +31,8 @@ fn applications() -> Vec<Value> {
 
 #[test]
 fn a_judge_invited_by_mail_signs_in_with_the_link_and_marks() {
-    let sink = Sink::start();
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start_full(
-        data.path(),
-        &root().join("rubrics"),
-        &[],
-        &["--smtp", &sink.url],
-    );
+    let (server, sink) = Server::start_with_mail(data.path());
     let admin = server.admin().to_owned();
     assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
     let integrator = server.key("integrator", None);
@@ -191,14 +184,8 @@ fn a_judge_invited_by_mail_signs_in_with_the_link_and_marks() {
 
 #[test]
 fn an_applicant_registers_confirms_and_submits_and_sign_in_tells_nothing() {
-    let sink = Sink::start();
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start_full(
-        data.path(),
-        &root().join("rubrics"),
-        &[],
-        &["--smtp", &sink.url],
-    );
+    let (server, sink) = Server::start_with_mail(data.path());
     let admin = server.admin().to_owned();
     let register = |body: &Value| {
         server.call(
@@ -486,14 +473,8 @@ fn an_applicant_uploads_a_letter_that_only_its_owner_administrators_and_assigned
 
 #[test]
 fn keys_have_owners_and_a_persons_keys_end_with_their_sessions() {
-    let sink = Sink::start();
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start_full(
-        data.path(),
-        &root().join("rubrics"),
-        &[],
-        &["--smtp", &sink.url],
-    );
+    let (server, sink) = Server::start_with_mail(data.path());
     let admin = server.admin().to_owned();
     // A key made with the bootstrap key belongs to the bootstrap service account, unless named.
     let (status, v) = server.post("/v1/keys", &admin, &json!({ "role": "integrator" }));

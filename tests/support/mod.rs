@@ -115,6 +115,14 @@ impl Server {
         }
     }
 
+    /// Starts `laurel serve` on `data` with the shipped rubrics, its mail going to an SMTP sink
+    /// on 127.0.0.1 that the test reads.
+    pub fn start_with_mail(data: &Path) -> (Server, smtp::Sink) {
+        let sink = smtp::Sink::start();
+        let server = Server::start_full(data, &root().join("rubrics"), &[], &["--smtp", &sink.url]);
+        (server, sink)
+    }
+
     /// Stops with SIGTERM and waits (a graceful shutdown).
     pub fn stop(mut self) {
         if let Some(mut child) = self.child.take() {

@@ -240,7 +240,7 @@ pub async fn submit(
     };
     let a = &s.loaded.award;
     let fields = fields_in_scope(a, &choice.category, &choice.applicant_type);
-    let mut items: BTreeMap<String, usize> = posted
+    let items: BTreeMap<String, usize> = posted
         .iter()
         .filter_map(|(k, v)| {
             Some((
@@ -280,72 +280,48 @@ pub async fn submit(
         }
     }
     let values = read(&fields, &posted, "");
+    let mut filling = Filling {
+        choice,
+        values,
+        problems,
+        general: Vec::new(),
+        items,
+        notice: None,
+    };
     if !more.is_empty() {
-        *items.entry(more).or_insert(1) += 1;
-        return page_(
-            &state,
-            &ctx,
-            &award,
-            &Filling {
-                choice,
-                values,
-                problems,
-                general: Vec::new(),
-                items,
-                notice: None,
-            },
-            StatusCode::OK,
-        )
-        .await;
+        *filling.items.entry(more).or_insert(1) += 1;
+        return page_(&state, &ctx, &award, &filling, StatusCode::OK).await;
     }
+    let application = json!({
+        "category": filling.choice.category,
+        "applicant_type": filling.choice.applicant_type,
+        "fields": filling.values,
+    });
     if action == "draft" {
-        let draft = json!({ "category": choice.category, "applicant_type": choice.applicant_type, "fields": values });
         let reply = api
             .send(
                 &ctx,
                 axum::http::Method::PUT,
                 &format!("/v1/awards/{award}/drafts/mine"),
-                &draft,
+                &application,
             )
             .await;
         if !reply.ok() {
             return problem(&ctx, &reply);
         }
-        let notice = Some(ctx.t("apply.draft_saved").to_owned());
-        return page_(
-            &state,
-            &ctx,
-            &award,
-            &Filling {
-                choice,
-                values,
-                problems,
-                general: Vec::new(),
-                items,
-                notice,
-            },
-            StatusCode::OK,
-        )
-        .await;
+        filling.notice = Some(ctx.t("apply.draft_saved").to_owned());
+        return page_(&state, &ctx, &award, &filling, StatusCode::OK).await;
     }
-    if !problems.is_empty() {
+    if !filling.problems.is_empty() {
         return page_(
             &state,
             &ctx,
             &award,
-            &Filling {
-                choice,
-                values,
-                problems,
-                general: Vec::new(),
-                items,
-                notice: None,
-            },
+            &filling,
             StatusCode::UNPROCESSABLE_ENTITY,
         )
         .await;
     }
-    let application = json!({ "category": choice.category, "applicant_type": choice.applicant_type, "fields": values });
     let reply = api
         .post(
             &ctx,
@@ -360,7 +336,6 @@ pub async fn submit(
     if reply.status != StatusCode::UNPROCESSABLE_ENTITY {
         return problem(&ctx, &reply);
     }
-    let mut general = Vec::new();
     for (pointer, message) in reply.problems() {
         // A missing property is the parent's problem in JSON Schema; on a form, it belongs
         // next to the empty field, said in the page's language.
@@ -375,8 +350,8 @@ pub async fn submit(
             None => (pointer, message),
         };
         match path_of(&pointer).filter(|p| !p.is_empty()) {
-            Some(path) => problems.entry(path).or_default().push(message),
-            None => general.push(if pointer.is_empty() {
+            Some(path) => filling.problems.entry(path).or_default().push(message),
+            None => filling.general.push(if pointer.is_empty() {
                 message
             } else {
                 format!("{pointer}: {message}")
@@ -387,14 +362,7 @@ pub async fn submit(
         &state,
         &ctx,
         &award,
-        &Filling {
-            choice,
-            values,
-            problems,
-            general,
-            items,
-            notice: None,
-        },
+        &filling,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await
