@@ -856,12 +856,34 @@ fn lists_come_in_pages_with_a_next_link_and_their_declared_filters() {
         &admin,
     );
     assert_eq!(status, 400, "{v}");
-    let (status, _, _) = get_linked(
+    // A cursor whose item is gone still marks the place in a list in id order (keyset
+    // paging); in a list in another order (rounds, in the award's order) it cannot: 422.
+    let (_, _, all) = get_linked(&server, &format!("/v1/awards/{AWARD}/applications"), &admin);
+    let ids: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "in id order: {ids:?}");
+    let gone = format!("{}0", ids[0]); // after ids[0], before ids[1]
+    let (status, _, page) = get_linked(
         &server,
-        &format!("/v1/awards/{AWARD}/applications?after=nope"),
+        &format!("/v1/awards/{AWARD}/applications?limit=2&after={gone}"),
         &admin,
     );
-    assert_eq!(status, 400);
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page[0]["id"], ids[1], "{page}");
+    let (status, _, v) = get_linked(
+        &server,
+        &format!("/v1/awards/{AWARD}/rounds?after=nope"),
+        &admin,
+    );
+    assert_eq!(
+        (status, v["errors"][0]["pointer"].as_str()),
+        (422, Some("/after")),
+        "{v}"
+    );
 }
 
 #[test]

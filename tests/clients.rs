@@ -1,5 +1,5 @@
-//! Clients generated from `schemas/openapi.json` work: `openapi-python-client` (from PyPI, in a
-//! virtual environment under `target/`) generates a Python client, and `tests/clients/seoul.py`
+//! Clients generated from `schemas/openapi.json` work: `openapi-python-client` (from PyPI, in the tests'
+//! virtual environment, `support/python.rs`) generates a Python client, and `tests/clients/seoul.py`
 //! runs the Seoul prize through it against the spawned server; `openapi-typescript` (npm)
 //! turns the document into types that `tsc --strict` accepts. The tools are installed on
 //! first run, as `.ci/run` does.
@@ -10,45 +10,13 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
+use support::python::{run, venv};
 use support::{Server, root};
-
-fn run(cmd: &mut Command, what: &str) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{what}:\n{text}");
-    text
-}
-
-/// A virtual environment with openapi-python-client, made once.
-fn venv() -> std::path::PathBuf {
-    let venv = root().join("target/python-clients");
-    let python = venv.join("bin/python");
-    if !venv.join("bin/openapi-python-client").exists() {
-        run(
-            Command::new("python3").args(["-m", "venv"]).arg(&venv),
-            "python3 -m venv",
-        );
-        run(
-            Command::new(venv.join("bin/pip")).args([
-                "install",
-                "--quiet",
-                "openapi-python-client==0.29.1",
-            ]),
-            "pip install openapi-python-client",
-        );
-    }
-    assert!(python.exists());
-    venv
-}
 
 #[test]
 fn a_generated_python_client_runs_the_seoul_prize() {
     let venv = venv();
-    let out = root().join("target/python-clients/laurel-client");
+    let out = root().join("target/python-tools/laurel-client");
     let _ = std::fs::remove_dir_all(&out);
     run(
         Command::new(venv.join("bin/openapi-python-client"))

@@ -564,3 +564,58 @@ fn keys_have_owners_and_a_persons_keys_end_with_their_sessions() {
         "{made_by_park}"
     );
 }
+
+/// Found by schemathesis: inviting an address that already has an account answered 500
+/// (the address index was read as JSON). One person, with every grant given.
+#[test]
+fn a_person_invited_again_keeps_one_account_with_every_grant() {
+    let data = tempfile::tempdir().unwrap();
+    let (server, _sink) = Server::start_with_mail(data.path());
+    let admin = server.admin().to_owned();
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let invite = |email: &str, role: &str| {
+        let (status, v) = server.post(
+            &url("/invitations"),
+            &admin,
+            &json!({ "email": email, "name": "Park", "role": role }),
+        );
+        assert_eq!(status, 201, "{role}: {v}");
+        v
+    };
+    let first = invite("park@example.org", "auditor");
+    let again = invite("Park@Example.org", "admin");
+    assert_eq!(
+        first["person"], again["person"],
+        "one person: {first} {again}"
+    );
+    let roles: Vec<&str> = again["grants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["role"].as_str().unwrap())
+        .collect();
+    assert!(
+        roles.contains(&"auditor") && roles.contains(&"admin"),
+        "{again}"
+    );
+    // Registering with the same address as an applicant answers as for anyone.
+    let (status, v) = server.call(
+        "POST",
+        &url("/register"),
+        None,
+        Some(
+            json!({ "email": "park@example.org", "name": "Park" })
+                .to_string()
+                .as_bytes(),
+        ),
+    );
+    assert_eq!(status, 202, "{v}");
+    let (_, people) = server.get("/v1/people", &admin);
+    let parks = people
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["email"] == "park@example.org")
+        .count();
+    assert_eq!(parks, 1, "{people}");
+}

@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub mod contract;
+pub mod python;
 pub mod receiver;
 pub mod session;
 pub mod smtp;
@@ -188,7 +190,11 @@ impl Server {
                 let mut r = match m {
                     "POST" => agent.post(&url),
                     "PUT" => agent.put(&url),
-                    "DELETE" => return self.delete(&url, auth.as_deref()),
+                    "DELETE" => {
+                        let (status, value) = self.delete(&url, auth.as_deref());
+                        contract::check(method, path, None, status, &value);
+                        return (status, value);
+                    }
                     other => panic!("method {other}"),
                 };
                 if let Some(a) = &auth {
@@ -206,6 +212,7 @@ impl Server {
             .read_to_string()
             .unwrap_or_default();
         let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        contract::check(method, path, body, status, &value);
         (status, value)
     }
 

@@ -139,10 +139,16 @@ impl Browser {
         .unwrap();
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().unwrap_or_default();
-        (
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        let sent = body.map(Value::to_string);
+        super::contract::check(
+            method,
+            path,
+            sent.as_deref().map(str::as_bytes),
             status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+            &value,
+        );
+        (status, value)
     }
 }
 

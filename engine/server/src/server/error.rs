@@ -49,6 +49,17 @@ pub enum ApiError {
     },
 }
 
+impl ApiError {
+    /// 422 with one problem at `pointer` in the request's body: content that reads well but
+    /// says something the service cannot do.
+    pub fn located(pointer: &str, message: impl Into<String>) -> Self {
+        ApiError::Invalid {
+            title: "The request is invalid".to_owned(),
+            diagnostics: vec![Diagnostic::error(laurel::Code::Schema, pointer, message)],
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Problem<'a> {
     #[serde(rename = "type")]

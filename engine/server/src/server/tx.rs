@@ -42,6 +42,14 @@ impl<'a> Tx<'a> {
         Ok(value)
     }
 
+    /// Reads `key`'s raw bytes (an index entry that is not JSON); the commit then requires
+    /// them to be unchanged.
+    pub fn read_raw(&mut self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, ApiError> {
+        let bytes = self.store.get(tree, key)?;
+        self.batch.expect(tree, key.to_vec(), bytes.clone());
+        Ok(bytes)
+    }
+
     /// Requires `key` to be absent at commit (what is created must not exist, whoever else
     /// creates it meanwhile); returns whether it is absent now, so that the caller can answer
     /// at once.

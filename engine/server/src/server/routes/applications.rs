@@ -325,10 +325,10 @@ pub async fn update(
     }
     let (app, unchecked) = checked(&state, &loaded, text, value).await?;
     if app.id.as_str() != id {
-        return Err(ApiError::BadRequest(format!(
-            "the body's id `{}` is not `{id}`",
-            app.id
-        )));
+        return Err(ApiError::located(
+            "/id",
+            format!("the body's id `{}` is not `{id}`", app.id),
+        ));
     }
     let out = store_application(
         &state,

@@ -73,9 +73,20 @@ fn if_match(headers: &HeaderMap, record: &AwardRecord) -> Result<(), ApiError> {
     let Some(sent) = headers
         .get(axum::http::header::IF_MATCH)
         .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.trim().is_empty())
     else {
         return Ok(());
     };
+    let tags: Vec<&str> = sent.split(',').map(str::trim).collect();
+    let tag = |t: &str| {
+        let t = t.strip_prefix("W/").unwrap_or(t);
+        t.len() >= 2 && t.starts_with('"') && t.ends_with('"') && !t[1..t.len() - 1].contains('"')
+    };
+    if sent.trim() != "*" && !tags.iter().all(|t| tag(t)) {
+        return Err(ApiError::BadRequest(format!(
+            "`If-Match: {sent}` is not `*` or a list of entity tags (`\"...\"`, as the ETag header gave it)"
+        )));
+    }
     let current = etag(record);
     if sent.trim() == "*"
         || sent
@@ -379,8 +390,9 @@ pub async fn reschedule(
     caller.require(&[Role::Admin])?;
     let b: Reschedule = body::json(&bytes)?;
     if b.reason.trim().is_empty() {
-        return Err(ApiError::BadRequest(
-            "moving the call's dates needs a `reason`".into(),
+        return Err(ApiError::located(
+            "/reason",
+            "moving the call's dates needs a `reason`",
         ));
     }
     let mut tx = Tx::new(&state);

@@ -36,6 +36,7 @@ pub struct AwardRef {
 pub struct EvaluateRequest {
     /// An award definition, inline (give this or `award`).
     #[serde(default)]
+    #[schemars(with = "Option<laurel::wire::AwardDefinition>")]
     pub definition: Option<Value>,
     /// Plugin files of an inline definition: path -> base64.
     #[serde(default)]
@@ -44,9 +45,11 @@ pub struct EvaluateRequest {
     #[serde(default)]
     pub award: Option<AwardRef>,
     /// The applications.
+    #[schemars(with = "Vec<laurel::Application>")]
     pub applications: Value,
     /// Marks, rankings and decisions.
     #[serde(default)]
+    #[schemars(with = "Option<laurel::Marks>")]
     pub marks: Option<Value>,
 }
 
@@ -109,9 +112,7 @@ pub async fn evaluate(
             Scorer::Published(state.loaded(&r.id, version).await?)
         }
         _ => {
-            return Err(ApiError::BadRequest(
-                "give either `definition` or `award`".to_owned(),
-            ));
+            return Err(ApiError::located("", "give either `definition` or `award`"));
         }
     };
     let applications = request.applications;

@@ -70,7 +70,7 @@ mod listings {
     };
     pub const KEYS: Listing = Listing {
         id: &["/id"],
-        filters: &[("role", "/role")],
+        filters: &[("role", "/role"), ("owner", "/owner/id")],
     };
     pub const PEOPLE: Listing = Listing {
         id: &["/person"],

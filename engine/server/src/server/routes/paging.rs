@@ -1,5 +1,6 @@
 //! Lists come in pages: `limit` (500 by default, at most 1000) and `after` (the id of the last
-//! item of the previous page), a `Link: <...>; rel="next"` header while more remain, and the
+//! item of the previous page; in a list in id order, an item that has gone since still marks
+//! the place), a `Link: <...>; rel="next"` header while more remain, and the
 //! list's declared filters (`?status=`, `?category=`, ...). One layer does it for every list,
 //! over the list its handler answers, so every list pages and filters alike.
 
@@ -31,6 +32,13 @@ fn id_of(item: &Value, pointers: &[&str]) -> String {
         .filter_map(|p| item.pointer(p).and_then(Value::as_str))
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// Whether the items' ids ascend strictly.
+fn in_id_order(items: &[Value], pointers: &[&str]) -> bool {
+    items
+        .windows(2)
+        .all(|w| id_of(&w[0], pointers) < id_of(&w[1], pointers))
 }
 
 fn text(v: &Value) -> String {
@@ -104,7 +112,7 @@ pub async fn layer(State(listing): State<Listing>, request: Request, next: Next)
                 .into_response();
         }
     };
-    let after = get("after");
+    let after = get("after").filter(|a| !a.is_empty());
     let response = next.run(request).await;
     if response.status() != StatusCode::OK {
         return response;
@@ -129,10 +137,18 @@ pub async fn layer(State(listing): State<Listing>, request: Request, next: Next)
         None => 0,
         Some(a) => match filtered.iter().position(|i| id_of(i, listing.id) == *a) {
             Some(p) => p + 1,
+            // The cursor's item is gone (or never was). A list in id order goes on after where
+            // it would be (keyset paging: nothing is skipped or repeated); in another order
+            // (rounds in the award's order) there is no such place.
+            None if in_id_order(&filtered, listing.id) => filtered
+                .iter()
+                .position(|i| id_of(i, listing.id).as_str() > a.as_str())
+                .unwrap_or(filtered.len()),
             None => {
-                return ApiError::BadRequest(format!(
-                    "`after={a}` names no item of this list (it may have gone): start again without `after`"
-                ))
+                return ApiError::located(
+                    "/after",
+                    format!("`after={a}` names no item of this list (it may have gone): start again without `after`"),
+                )
                 .into_response();
             }
         },

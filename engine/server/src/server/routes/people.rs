@@ -65,14 +65,7 @@ pub struct Redeem {
 }
 
 fn located(pointer: &str, message: String) -> ApiError {
-    ApiError::Invalid {
-        title: "The request is invalid".to_owned(),
-        diagnostics: vec![laurel::Diagnostic::error(
-            laurel::Code::Schema,
-            pointer,
-            message,
-        )],
-    }
+    ApiError::located(pointer, message)
 }
 
 fn role_name(role: Role, ko: bool) -> &'static str {
@@ -153,7 +146,7 @@ fn find_or_create(
     language: &str,
 ) -> Result<(Person, Vec<u8>), ApiError> {
     let (found, k) = find(state, email)?;
-    tx.read::<Value>(Tree::PeopleByEmail, &k)?;
+    tx.read_raw(Tree::PeopleByEmail, &k)?;
     let person = match found {
         Some(p) => {
             tx.read::<Person>(Tree::People, p.id.as_bytes())?;

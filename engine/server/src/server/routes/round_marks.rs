@@ -214,7 +214,7 @@ pub async fn correct_marks(
         .reason
         .filter(|s| !s.trim().is_empty())
         .ok_or_else(|| {
-            ApiError::BadRequest("a correction of locked marks needs a `reason`".into())
+            ApiError::located("/reason", "a correction of locked marks needs a `reason`")
         })?;
     if let Some(why) = conflict_of(&state, &loaded, &award, &judge, &app)? {
         return Err(ApiError::Forbidden(format!(

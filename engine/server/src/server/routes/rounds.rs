@@ -222,10 +222,10 @@ pub async fn put_judge(
     load_award(&state, &award)?;
     let judge: laurel::Judge = body::json(&bytes)?;
     if judge.id.as_str() != id {
-        return Err(ApiError::BadRequest(format!(
-            "the body's id `{}` is not `{id}`",
-            judge.id
-        )));
+        return Err(ApiError::located(
+            "/id",
+            format!("the body's id `{}` is not `{id}`", judge.id),
+        ));
     }
     let mut tx = Tx::new(&state);
     let k = key(&[award.as_bytes(), id.as_bytes()]);
@@ -626,10 +626,10 @@ pub async fn recuse(
         _ => b
             .judge
             .clone()
-            .ok_or_else(|| ApiError::BadRequest("name the `judge` who recuses".into()))?,
+            .ok_or_else(|| ApiError::located("/judge", "name the `judge` who recuses"))?,
     };
     if b.reason.trim().is_empty() {
-        return Err(ApiError::BadRequest("a recusal needs a `reason`".into()));
+        return Err(ApiError::located("/reason", "a recusal needs a `reason`"));
     }
     let (loaded, spec, _, _) = spec(&state, &award, &round).await?;
     let mut tx = Tx::new(&state);
@@ -686,7 +686,7 @@ pub async fn remove_judge(
     caller.require(&[Role::Admin])?;
     let b: RemovalBody = body::json(&bytes)?;
     if b.reason.trim().is_empty() {
-        return Err(ApiError::BadRequest("a removal needs a `reason`".into()));
+        return Err(ApiError::located("/reason", "a removal needs a `reason`"));
     }
     let (loaded, spec, _, _) = spec(&state, &award, &round).await?;
     let mut tx = Tx::new(&state);

@@ -2,6 +2,10 @@
 //! (their JSON Schemas come from schemars, as `schemas/` does). `schemas/openapi.json` is this
 //! document; a test fails when it is stale, and the end-to-end tests call every path it lists.
 
+mod fixups;
+mod responses;
+
+use responses::typed;
 use schemars::generate::SchemaSettings;
 
 use super::records::RoundRecord;
@@ -147,7 +151,9 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "/v1/validate",
             "Check a rubric as `laurel validate` does: every problem, located; nothing is stored",
             "none",
-            Json(award.clone()),
+            Json(
+                json!({ "description": "A rubric to check (see AwardDefinition): any JSON document is read, and what is wrong with it is reported in the answer, not refused" }),
+            ),
             Some(any.clone()),
             200,
         ),
@@ -345,7 +351,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "/v1/import",
             "Restore an exported award into a server without it",
             "admin",
-            Json(any.clone()),
+            Json(typed("exportAward").unwrap_or_default()),
             Some(any.clone()),
             201,
         ),
@@ -624,7 +630,10 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "/v1/awards/{award}/notifications",
             "Switch e-mail notifications on or off: application_received, assignment, reminder, outcome",
             "admin",
-            NoBody,
+            Json(
+                json!({ "type": "object", "description": "Each notice to switch, on (`true`) or off",
+                "propertyNames": { "enum": crate::server::notices::NOTICES }, "additionalProperties": { "type": "boolean" } }),
+            ),
             Some(any.clone()),
             200,
         ),
@@ -642,7 +651,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "/v1/awards/{award}/uploads",
             "Upload a file for a `file` field (`?field=`, `&name=`): its type is read from the content; answers the reference to put in the application",
             "admin, applicant, integrator",
-            NoBody,
+            Binary,
             Some(any.clone()),
             201,
         ),
@@ -760,7 +769,7 @@ fn table() -> std::collections::BTreeMap<(String, &'static str), Meta> {
                                     json!({ "type": "integer", "minimum": 1, "maximum": 1000 })
                                 }
                                 ("item", _) => json!({ "type": "integer", "minimum": 0 }),
-                                ("after", "string") => json!({ "type": "string", "minLength": 1 }),
+                                ("after", "string") => json!({ "type": "string" }),
                                 ("after", _) => json!({ "type": "integer", "minimum": 0 }),
                                 _ => json!({ "type": kind }),
                             };
@@ -849,83 +858,77 @@ fn webhook_events() -> Map<String, Value> {
         .collect()
 }
 
-/// The answers of reads whose handlers build their JSON by hand, described here; a test
-/// (`tests/api.rs`) checks live answers against them.
-fn typed(id: &str) -> Option<Value> {
-    let string = json!({ "type": "string" });
-    let opt_int = json!({ "type": ["integer", "null"] });
-    let text = json!({ "description": "A text: one string, or one per language", "anyOf": [
-        { "type": "string" }, { "type": "object", "additionalProperties": { "type": "string" } } ] });
-    let application_view = json!({
-        "type": "object", "required": ["id", "award", "version", "status", "application"],
-        "properties": {
-            "id": string, "award": string, "version": { "type": "integer" },
-            "status": { "enum": ["submitted", "withdrawn"] },
-            "application": { "type": "object", "description": "The application as the caller may see it" },
-            "eligibility": { "type": "object", "description": "The rules' decision: status, failures, rules checked" },
-            "review": { "description": "An administrator's review, when there was one" },
-            "submitted_at": string, "updated_at": string,
-        }
-    });
-    Some(match id {
-        "getHealth" | "getReadiness" => {
-            json!({ "type": "object", "required": ["status"], "properties": { "status": string } })
-        }
-        "getVersion" => {
-            json!({ "type": "object", "required": ["api", "laurel", "definition_format", "wasm_abi"], "properties": {
-            "api": string, "laurel": string, "definition_format": string, "wasm_abi": { "type": "integer" } } })
-        }
-        "getMe" => json!({ "anyOf": [
-            { "type": "object", "description": "An API key", "required": ["key", "role"], "properties": {
-                "key": string, "role": string, "subject": { "type": ["string", "null"] } } },
-            { "type": "object", "description": "A signed-in person", "required": ["person", "grants", "csrf"], "properties": {
-                "person": string, "name": string, "email": string, "language": string,
-                "grants": { "type": "array", "items": { "type": "object" } }, "verified": { "type": "boolean" }, "csrf": string } } ] }),
-        "listRounds" => json!({ "type": "array", "items": { "type": "object",
-            "required": ["round", "marked", "status", "shortfalls"], "properties": {
-                "round": string, "name": text, "marked": { "type": "boolean" },
-                "judges_per_application": opt_int, "status": { "enum": ["not_open", "open", "closed"] },
-                "entrants": opt_int, "advanced": opt_int, "shortfalls": { "type": "array", "items": string } } } }),
-        "getAwardVersion" => {
-            json!({ "type": "object", "required": ["award", "version", "sha256", "definition"], "properties": {
-            "award": string, "version": { "type": "integer" }, "sha256": string, "published_at": string,
-            "definition": { "type": "object", "description": "The award definition as published" },
-            "files": { "type": "array", "items": string, "description": "Its plugin files' paths" } } })
-        }
-        "getApplication" => application_view,
-        "listApplications" => json!({ "type": "array", "items": application_view }),
-        "getOutcome" => {
-            json!({ "type": "object", "required": ["application", "published"], "properties": {
-            "application": string, "published": { "type": "boolean" }, "status": string,
-            "eligibility": {}, "outcome": string, "rounds": { "type": "array", "items": { "type": "object" } },
-            "special_mention": { "type": "boolean" }, "comments": { "type": "object" },
-            "criterion_comments": { "type": "object" }, "published_at": string, "review": {} } })
-        }
-        "getJudgeView" => {
-            json!({ "type": "object", "required": ["award", "round", "blind", "application"], "properties": {
-            "award": string, "round": string, "blind": { "type": "boolean" }, "application": { "type": "object" } } })
-        }
-        "getMyWork" => json!({ "type": "object", "required": ["judge", "rounds"], "properties": {
-            "judge": string, "rounds": { "type": "array", "items": { "type": "object", "properties": {
-                "award": string, "round": string, "status": string, "closes": { "type": ["string", "null"] },
-                "assigned": { "type": "array", "items": string }, "marked": { "type": "array", "items": string },
-                "due": { "type": "array", "items": string } } } } } }),
-        "listPeople" => {
-            json!({ "type": "array", "items": { "type": "object", "required": ["person", "grants"], "properties": {
-            "person": string, "name": string, "email": string, "language": string,
-            "grants": { "type": "array", "items": { "type": "object" } }, "verified": { "type": "boolean" } } } })
-        }
-        "getApplicationSchema"
-        | "getOpenApi"
-        | "getRoundResults"
-        | "getRound"
-        | "exportAward"
-        | "getBackup" => {
-            json!({ "type": "object" })
-        }
-        _ => return None,
-    })
-}
+/// Links from an operation's answer to the operations its id feeds: (from, link name, to,
+/// the path parameter, where the id is in the answer). Other operations of the same award
+/// take the award from the request's path.
+const LINKS: &[(&str, &str, &str, &str, &str)] = &[
+    ("createAward", "read", "getAward", "award", "/id"),
+    ("createAward", "open", "openAward", "award", "/id"),
+    (
+        "createAward",
+        "applications",
+        "listApplications",
+        "award",
+        "/id",
+    ),
+    ("createKey", "revoke", "revokeKey", "key", "/id"),
+    (
+        "submitApplication",
+        "read",
+        "getApplication",
+        "application",
+        "/id",
+    ),
+    (
+        "submitApplication",
+        "update",
+        "updateApplication",
+        "application",
+        "/id",
+    ),
+    (
+        "submitApplication",
+        "withdraw",
+        "withdrawApplication",
+        "application",
+        "/id",
+    ),
+    (
+        "submitApplication",
+        "review",
+        "reviewApplication",
+        "application",
+        "/id",
+    ),
+    (
+        "submitApplication",
+        "outcome",
+        "getOutcome",
+        "application",
+        "/id",
+    ),
+    (
+        "createWebhook",
+        "disable",
+        "disableWebhook",
+        "endpoint",
+        "/id",
+    ),
+    (
+        "createWebhook",
+        "deliveries",
+        "listDeliveries",
+        "endpoint",
+        "/id",
+    ),
+    (
+        "invite",
+        "revokeSessions",
+        "revokeSessions",
+        "person",
+        "/person",
+    ),
+];
 
 /// What each tag groups.
 const TAGS: &[(&str, &str)] = &[
@@ -957,129 +960,13 @@ fn generator() -> SchemaGenerator {
     SchemaGenerator::new(settings)
 }
 
-/// Boolean schemas (`true`, `false`) where a schema object is expected, written as objects
-/// (`{}`, `{"not": {}}`): JSON Schema allows both, and common client generators read only
-/// objects.
-fn objects_for_booleans(v: &mut Value) {
-    fn fix(slot: &mut Value) {
-        match slot {
-            Value::Bool(true) => *slot = json!({}),
-            Value::Bool(false) => *slot = json!({ "not": {} }),
-            other => objects_for_booleans(other),
-        }
-    }
-    match v {
-        Value::Object(map) => {
-            for (k, child) in map.iter_mut() {
-                match k.as_str() {
-                    "items" | "not" | "contains" | "if" | "then" | "else" | "propertyNames" => {
-                        fix(child);
-                    }
-                    "properties" | "patternProperties" | "$defs" | "dependentSchemas" => {
-                        if let Value::Object(props) = child {
-                            props.values_mut().for_each(fix);
-                        }
-                    }
-                    "anyOf" | "oneOf" | "allOf" | "prefixItems" => {
-                        if let Value::Array(items) = child {
-                            items.iter_mut().for_each(fix);
-                        }
-                    }
-                    _ => objects_for_booleans(child),
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(objects_for_booleans),
-        _ => {}
-    }
-}
-
-/// A `oneOf` whose branches are each one constant string (how schemars writes an enum with
-/// documented variants) written as one `enum`, each variant's description kept in the
-/// schema's: generators read `enum`, and some try only the first constant of a union.
-fn enums_for_const_unions(v: &mut Value) {
-    if let Value::Object(map) = v {
-        let constants: Option<Vec<(String, Option<String>)>> = map
-            .get("oneOf")
-            .and_then(Value::as_array)
-            .and_then(|branches| {
-                branches
-                    .iter()
-                    .map(|b| {
-                        let value = b.get("const").and_then(Value::as_str).or_else(|| {
-                            b.get("enum")
-                                .and_then(Value::as_array)
-                                .filter(|e| e.len() == 1)
-                                .and_then(|e| e[0].as_str())
-                        })?;
-                        Some((
-                            value.to_owned(),
-                            b.get("description")
-                                .and_then(Value::as_str)
-                                .map(str::to_owned),
-                        ))
-                    })
-                    .collect()
-            });
-        if let Some(constants) = constants.filter(|c| !c.is_empty()) {
-            map.remove("oneOf");
-            let notes: Vec<String> = constants
-                .iter()
-                .filter_map(|(v, d)| d.as_ref().map(|d| format!("`{v}`: {d}")))
-                .collect();
-            if !notes.is_empty() {
-                let before = map
-                    .get("description")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
-                let joined = notes.join("; ");
-                map.insert(
-                    "description".to_owned(),
-                    Value::String(if before.is_empty() {
-                        joined
-                    } else {
-                        format!("{before} ({joined})")
-                    }),
-                );
-            }
-            map.insert("type".to_owned(), json!("string"));
-            map.insert(
-                "enum".to_owned(),
-                json!(constants.into_iter().map(|(v, _)| v).collect::<Vec<_>>()),
-            );
-        }
-        map.values_mut().for_each(enums_for_const_unions);
-    } else if let Value::Array(items) = v {
-        items.iter_mut().for_each(enums_for_const_unions);
-    }
-}
-
-/// A schema that contains itself (a condition of conditions) refers to itself as a plain object
-/// in this document: client generators stop at such unions (openapi-python-client drops the
-/// award definition). `schemas/award.schema.json` keeps the full recursion for validation, and
-/// the server checks every nested condition.
-fn loosen_self_references(v: &mut Value, name: &str) {
-    let me = format!("#/components/schemas/{name}");
-    match v {
-        Value::Object(map) if map.get("$ref").and_then(Value::as_str) == Some(me.as_str()) => {
-            *v = json!({ "description": format!("A nested {name} (see {name})") });
-        }
-        Value::Object(map) => map
-            .values_mut()
-            .for_each(|c| loosen_self_references(c, name)),
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|c| loosen_self_references(c, name)),
-        _ => {}
-    }
-}
-
 /// The OpenAPI 3.1 document.
 pub fn document() -> Value {
     let mut g = generator();
     let ops = operations(&mut g);
     let table = table();
+    let examples: Map<String, Value> =
+        serde_json::from_str(include_str!("examples.json")).unwrap_or_default();
     let mut paths = Map::new();
     for o in ops {
         let meta = table.get(&(o.method.to_uppercase(), o.path));
@@ -1093,16 +980,10 @@ pub fn document() -> Value {
                 "5XX": { "description": "An internal error, with an id to find in the server's log", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } }
             }
         });
-        let declared = match (&o.response, meta.and_then(|m| typed(m.id))) {
-            // Described here: the handler's own JSON (untyped, or not the stored record's shape).
-            (Some(s), Some(t))
-                if s.as_object().is_some_and(serde_json::Map::is_empty)
-                    || meta.is_some_and(|m| m.id == "listApplications") =>
-            {
-                Some(t)
-            }
-            (s, _) => s.clone(),
-        };
+        // Described in `responses.rs` (handlers that build their JSON), else the handler's type.
+        let declared = meta
+            .and_then(|m| typed(m.id))
+            .or_else(|| o.response.clone());
         let response = match (&declared, o.path.ends_with(".csv")) {
             (_, true) => {
                 json!({ "description": "OK", "content": { "text/csv": { "schema": { "type": "string" } } } })
@@ -1127,7 +1008,7 @@ pub fn document() -> Value {
         if o.method == "post" {
             headers_in.push(json!({ "name": "Idempotency-Key", "in": "header", "required": false,
                 "description": "Sent again with the same body within 24 hours, the first answer comes back (header `idempotent-replayed`) and nothing is done twice; with another body, 422",
-                "schema": { "type": "string", "maxLength": 255 } }));
+                "schema": { "type": "string", "minLength": 1, "maxLength": 255 } }));
         }
         if meta.is_some_and(|m| {
             m.id.starts_with("list") && m.query.iter().any(|q| q["name"] == "after")
@@ -1138,7 +1019,7 @@ pub fn document() -> Value {
         }
         if meta.is_some_and(|m| ["replaceDraft", "publishAward"].contains(&m.id)) {
             headers_in.push(json!({ "name": "If-Match", "in": "header", "required": false,
-                "description": "The award's ETag as read: 412 when it changed since", "schema": { "type": "string" } }));
+                "description": "The award's ETag as read: 412 when it changed since", "schema": { "type": "string", "pattern": "^(\\*|(W/)?\"[^\"]*\"( *, *(W/)?\"[^\"]*\")*)$" } }));
             op["responses"]["412"] = json!({ "description": "The award changed since the If-Match tag",
                 "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } });
         }
@@ -1167,6 +1048,49 @@ pub fn document() -> Value {
             }
             Body::None => {}
         }
+        if meta.is_some_and(|m| m.id == "redeemSignInLink") {
+            // The link's page posts a form; a browser then goes on to the account page.
+            op["requestBody"]["content"]["application/x-www-form-urlencoded"] =
+                op["requestBody"]["content"]["application/json"].clone();
+            op["responses"]["303"] = json!({
+                "description": "Posted as a form: the session's cookie is set and the browser is sent to `/me`",
+                "headers": { "Location": { "schema": { "type": "string" } }, "Set-Cookie": { "schema": { "type": "string" } } } });
+        }
+        // What a created thing's id leads to: links for clients and stateful testing.
+        for (from, name, to, parameter, pointer) in LINKS {
+            if meta.is_some_and(|m| m.id == *from) {
+                let target = table
+                    .iter()
+                    .find(|(_, m)| m.id == *to)
+                    .map(|((_, p), _)| *p);
+                let mut parameters = json!({ *parameter: format!("$response.body#{pointer}") });
+                if *parameter != "award"
+                    && o.path.contains("{award}")
+                    && target.is_some_and(|p| p.contains("{award}"))
+                {
+                    parameters["award"] = json!("$request.path.award");
+                }
+                op["responses"][o.status.to_string()]["links"][*name] =
+                    json!({ "operationId": to, "parameters": parameters });
+            }
+        }
+        if let Some(ex) = meta.and_then(|m| examples.get(m.id)) {
+            if let (Some(request), Some(content)) = (
+                ex.get("request"),
+                op.pointer_mut("/requestBody/content/application~1json"),
+            ) {
+                content["example"] = request.clone();
+            }
+            if let (Some(response), Some(content)) = (
+                ex.get("response"),
+                op.pointer_mut(&format!(
+                    "/responses/{}/content/application~1json",
+                    o.status
+                )),
+            ) {
+                content["example"] = response.clone();
+            }
+        }
         if o.roles != "none" {
             op["security"] = json!([{ "apiKey": [] }]);
         }
@@ -1191,9 +1115,14 @@ pub fn document() -> Value {
     }
     let mut schemas = g.take_definitions(true);
     for (name, schema) in schemas.iter_mut() {
-        objects_for_booleans(schema);
-        enums_for_const_unions(schema);
-        loosen_self_references(schema, name);
+        fixups::objects_for_booleans(schema);
+        fixups::enums_for_const_unions(schema);
+        fixups::loosen_self_references(schema, name);
+        fixups::maps_for_pattern_properties(schema);
+        fixups::bounds_for_integer_formats(schema);
+    }
+    for (name, schema) in responses::components() {
+        schemas.insert(name.to_owned(), schema);
     }
     schemas.insert(
         "Problem".to_owned(),
@@ -1242,6 +1171,91 @@ mod tests {
         );
         for e in crate::server::webhooks::EVENTS {
             assert!(doc["webhooks"][e]["post"]["requestBody"].is_object(), "{e}");
+        }
+    }
+
+    #[test]
+    fn every_link_names_an_operation_and_its_parameters() {
+        let doc = document();
+        let mut ops = std::collections::BTreeMap::new();
+        for (path, methods) in doc["paths"].as_object().unwrap() {
+            for op in methods.as_object().unwrap().values() {
+                ops.insert(op["operationId"].as_str().unwrap().to_owned(), path.clone());
+            }
+        }
+        let mut links = 0;
+        for methods in doc["paths"].as_object().unwrap().values() {
+            for op in methods.as_object().unwrap().values() {
+                for r in op["responses"].as_object().unwrap().values() {
+                    for link in r["links"].as_object().into_iter().flat_map(|l| l.values()) {
+                        let path = &ops[link["operationId"].as_str().unwrap()];
+                        for p in link["parameters"].as_object().unwrap().keys() {
+                            assert!(path.contains(&format!("{{{p}}}")), "{path} has no {p}");
+                        }
+                        links += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(links, LINKS.len());
+    }
+
+    /// Every body an operation takes or answers in JSON has an example, and each example is
+    /// valid under the schema it illustrates.
+    #[test]
+    fn every_json_body_has_an_example_that_its_schema_accepts() {
+        let doc = document();
+        let mut missing = Vec::new();
+        let mut invalid = Vec::new();
+        for (path, methods) in doc["paths"].as_object().unwrap() {
+            for (method, op) in methods.as_object().unwrap() {
+                let request = op.pointer("/requestBody/content/application~1json");
+                let responses = op["responses"]
+                    .as_object()
+                    .unwrap()
+                    .iter()
+                    .filter(|(s, _)| s.starts_with('2'));
+                let bodies = request
+                    .into_iter()
+                    .chain(responses.filter_map(|(_, r)| r.pointer("/content/application~1json")));
+                for media in bodies {
+                    let Some(example) = media.get("example") else {
+                        missing.push(format!("{method} {path}"));
+                        continue;
+                    };
+                    let root =
+                        json!({ "components": doc["components"], "allOf": [media["schema"]] });
+                    let validator = jsonschema::options()
+                        .with_draft(jsonschema::Draft::Draft202012)
+                        .build(&root)
+                        .unwrap();
+                    if let Some(e) = validator.iter_errors(example).next() {
+                        invalid.push(format!("{method} {path}: {e} at {}", e.instance_path()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "no example: {missing:#?}");
+        assert!(invalid.is_empty(), "{invalid:#?}");
+    }
+
+    #[test]
+    fn no_answer_is_left_untyped() {
+        let doc = document();
+        for (path, methods) in doc["paths"].as_object().unwrap() {
+            for (method, op) in methods.as_object().unwrap() {
+                for (status, r) in op["responses"].as_object().unwrap() {
+                    if let Some(s) = r.pointer("/content/application~1json/schema") {
+                        let bare = s
+                            .as_object()
+                            .is_some_and(|m| m.keys().all(|k| k == "type" || k == "description"))
+                            && s["type"] != "array";
+                        let document_itself = ["getApplicationSchema", "getOpenApi"]
+                            .contains(&op["operationId"].as_str().unwrap());
+                        assert!(!bare || document_itself, "{method} {path} {status}: {s}");
+                    }
+                }
+            }
         }
     }
 
