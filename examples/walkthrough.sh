@@ -159,7 +159,8 @@ curl -sf -X POST "${auth[@]}" --data-binary @"$data/decisions.json" "$a/rounds/f
 step "compute and publish the final results; results.csv"
 curl -sf -X POST "${auth[@]}" "$a/results" | json 'd["results_sha256"]'
 curl -sf -X POST "${auth[@]}" "$a/results/publish" | json 'd["published"]'
-curl -sf "${auth[@]}" -D "$data/headers" "$a/results.csv" | head -8
+curl -sf "${auth[@]}" -D "$data/headers" -o "$data/results.csv" "$a/results.csv"
+head -8 "$data/results.csv"
 grep -i '^laurel-' "$data/headers"
 
 step "the portal reads an applicant's outcome"

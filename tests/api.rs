@@ -363,6 +363,19 @@ fn integrators_score_without_storing_anything() {
     let placed = &v["categories"][0]["ranking"][0];
     assert_eq!(placed["application"], "x-1");
     assert!(placed["trace"]["plugin"]["score"].is_string());
+    // Numbers only: the same answer without the breakdowns.
+    let (status, lean) = s
+        .server
+        .post("/v1/evaluate?trace=false", &integrator, &request);
+    assert_eq!(status, 200, "{lean}");
+    let mut expected = v.clone();
+    for c in expected["categories"].as_array_mut().unwrap() {
+        for p in c["ranking"].as_array_mut().unwrap() {
+            p.as_object_mut().unwrap().remove("trace");
+        }
+    }
+    assert_eq!(lean, expected);
+    assert!(lean.to_string().len() * 2 < v.to_string().len());
     // Nothing was stored.
     let (_, apps) = s.server.get(
         &format!("/v1/awards/{AWARD}/applications"),

@@ -16,6 +16,17 @@ const AWARD: &str = "seoul-smart-city-prize-2023";
 
 #[test]
 fn acknowledged_writes_survive_sigkill() {
+    trial(8);
+}
+
+/// Sixteen writers share flushes (group commit): each is still durable before its answer.
+#[test]
+fn acknowledged_writes_of_sixteen_writers_survive_sigkill() {
+    trial(16);
+}
+
+#[allow(clippy::print_stdout)] // what the trial found, with --nocapture
+fn trial(count: usize) {
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), &root().join("rubrics"));
     let admin = server.admin().to_owned();
@@ -37,9 +48,9 @@ fn acknowledged_writes_survive_sigkill() {
     let url = server.url.clone();
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
-    // Eight writers: pairs race on the same ids (one of each pair may win each id), so every
+    // Writers in pairs race on the same ids (one of each pair may win each id), so every
     // acknowledged write must be there with its own content, never its rival's.
-    let writers: Vec<_> = (0..8)
+    let writers: Vec<_> = (0..count)
         .map(|w| {
             let (url, acknowledged, stop, applicant, template) = (
                 url.clone(),
@@ -116,7 +127,7 @@ fn acknowledged_writes_survive_sigkill() {
         lost.len()
     );
     println!(
-        "{} acknowledged writes, all present after SIGKILL and restart",
+        "{count} writers: {} acknowledged writes, all present after SIGKILL and restart",
         acknowledged.len()
     );
     restarted.stop();

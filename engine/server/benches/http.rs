@@ -1,9 +1,11 @@
 //! HTTP benchmark: `cargo bench --bench http`.
 //!
-//! `POST /v1/evaluate` for one application (the Seoul prize, 5 judges, its wasm score plugin)
-//! against the real `laurel` binary, and a bare axum handler returning the same bytes, each
-//! loaded by the same loopback load generator (64 keep-alive connections) in one run: requests
-//! per second, p50 and p99 latency, and the ratio. Then the rate of durable application writes.
+//! `POST /v1/evaluate` for one application (the Seoul prize, 5 judges, its wasm score plugin;
+//! the same numbers only; an award without a plugin) against the real `laurel` binary, and a
+//! bare axum handler returning the same bytes, each loaded by the same loopback load generator
+//! (64 keep-alive connections) in one run: requests per second, p50 and p99 latency, and the
+//! ratio. Then the rate of durable application writes from 1, 8 and 16 clients, against a raw
+//! sled insert + flush measured in the same run.
 
 #![allow(
     clippy::unwrap_used,
@@ -110,7 +112,10 @@ fn main() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let stdout = child.stdout.take().unwrap();
+    // The server goes with the benchmark, even when it panics.
+    let _child = Kill(child);
+    let mut lines = BufReader::new(stdout).lines();
     let (mut admin, mut url) = (String::new(), String::new());
     for line in lines.by_ref() {
         let line = line.unwrap();
@@ -166,57 +171,86 @@ fn main() {
     let body = json!({ "award": { "id": "seoul-smart-city-prize-2023" }, "applications": [app], "marks": { "evaluations": evaluations } });
     let (status, response) = post("/v1/evaluate", &admin, &body);
     assert_eq!(status, 200, "{response}");
-    let request = Arc::new(http_request(
-        "/v1/evaluate",
-        &admin,
-        body.to_string().as_bytes(),
-    ));
+    // The same application without the plugin's trace (numbers only), and an award without a
+    // plugin (the civic fellowship: one researcher, five judges).
+    // (installed from rubrics/ as version 1: nothing to publish)
+    let civic_app = json!({ "id": "r-1", "category": "research-fellowship", "applicant_type": "researcher",
+        "fields": { "title": "Open budgets", "resident_in_city": true, "budget_requested": 30000,
+                    "phd_year": 2018, "open_source_license": "mit" } });
+    let civic_marks: Vec<Value> = (1..=5)
+        .map(|j| json!({ "judge": format!("j{j}"), "application": "r-1",
+            "marks": { "policy-relevance": 1 + j % 5, "method": 1 + (j + 1) % 5, "track-record": 1 + (j + 2) % 5 } }))
+        .collect();
+    let civic = json!({ "award": { "id": "civic-tech-fellowship-2025" }, "applications": [civic_app], "marks": { "evaluations": civic_marks } });
+    let (status, civic_response) = post("/v1/evaluate", &admin, &civic);
+    assert_eq!(status, 200, "{civic_response}");
+    let cases = [
+        (
+            "Seoul, wasm score plugin, traces",
+            "/v1/evaluate",
+            body.clone(),
+            response.clone(),
+        ),
+        (
+            "Seoul, wasm score plugin, trace=false",
+            "/v1/evaluate?trace=false",
+            body.clone(),
+            post("/v1/evaluate?trace=false", &admin, &body).1,
+        ),
+        (
+            "civic fellowship, no plugin, traces",
+            "/v1/evaluate",
+            civic.clone(),
+            civic_response,
+        ),
+    ];
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .unwrap();
-    let (laurel, bare) = runtime.block_on(async {
-        // The baseline: bare axum returning the same bytes.
-        let bytes = Arc::new(response.clone());
-        let app = axum::Router::new().route(
-            "/v1/evaluate",
-            axum::routing::post(move || {
-                let bytes = bytes.clone();
-                async move {
-                    (
-                        [(axum::http::header::CONTENT_TYPE, "application/json")],
-                        bytes.as_ref().clone(),
-                    )
-                }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let bare_addr = listener.local_addr().unwrap().to_string();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        let bare = load(&bare_addr, request.clone()).await;
-        let laurel = load(&url, request.clone()).await;
-        (laurel, bare)
-    });
     println!(
-        "POST /v1/evaluate, one application, 5 judges, wasm score plugin; {CONNECTIONS} connections, {}s each:",
+        "POST /v1/evaluate, one application, 5 judges; {CONNECTIONS} connections, {}s each; each against bare axum returning the same bytes, in this run:",
         DURATION.as_secs()
     );
-    println!(
-        "  bare axum, same bytes   {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms",
-        bare.0,
-        bare.1.as_secs_f64() * 1e3,
-        bare.2.as_secs_f64() * 1e3
-    );
-    println!(
-        "  laurel                  {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms",
-        laurel.0,
-        laurel.1.as_secs_f64() * 1e3,
-        laurel.2.as_secs_f64() * 1e3
-    );
-    println!(
-        "  ratio                   {:>8.2} of bare axum's rate",
-        laurel.0 / bare.0
-    );
+    for (name, path, body, answer) in cases {
+        let request = Arc::new(http_request(path, &admin, body.to_string().as_bytes()));
+        let (laurel, bare) = runtime.block_on(async {
+            let bytes = Arc::new(answer);
+            let app = axum::Router::new().route(
+                "/v1/evaluate",
+                axum::routing::post(move || {
+                    let bytes = bytes.clone();
+                    async move {
+                        (
+                            [(axum::http::header::CONTENT_TYPE, "application/json")],
+                            bytes.as_ref().clone(),
+                        )
+                    }
+                }),
+            );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let bare_addr = listener.local_addr().unwrap().to_string();
+            let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+            let bare = load(&bare_addr, request.clone()).await;
+            server.abort();
+            let laurel = load(&url, request.clone()).await;
+            (laurel, bare)
+        });
+        println!("  {name}:");
+        println!(
+            "    bare axum   {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms",
+            bare.0,
+            bare.1.as_secs_f64() * 1e3,
+            bare.2.as_secs_f64() * 1e3
+        );
+        println!(
+            "    laurel      {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ratio {:.2}",
+            laurel.0,
+            laurel.1.as_secs_f64() * 1e3,
+            laurel.2.as_secs_f64() * 1e3,
+            laurel.0 / bare.0
+        );
+    }
 
     // Durable writes: each acknowledged only after sled's flush.
     assert_eq!(
@@ -228,51 +262,66 @@ fn main() {
         .0,
         200
     );
-    let n = 300;
+    // The 2023 call closed long ago: reopen it for a month, as a rehearsal would.
+    let closes = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    let (status, v) = post(
+        "/v1/awards/seoul-smart-city-prize-2023/timeline",
+        &admin,
+        &json!({ "closes": closes, "reason": "benchmark" }),
+    );
+    assert_eq!(status, 200, "{v}");
+    // The baseline, in this run: a raw sled insert and flush, one after another.
+    let raw_dir = tempfile::tempdir().unwrap();
+    let raw = sled::open(raw_dir.path()).unwrap();
+    let record = vec![7u8; 2048];
     let t = Instant::now();
-    for i in 0..n {
-        let mut a = apps[0].clone();
-        a["id"] = json!(format!("bench-{i}"));
-        assert_eq!(
-            post(
-                "/v1/awards/seoul-smart-city-prize-2023/applications",
-                &admin,
-                &a
-            )
-            .0,
-            201
+    for i in 0..1000u32 {
+        raw.insert(i.to_be_bytes(), record.as_slice()).unwrap();
+        raw.flush().unwrap();
+    }
+    let raw_rate = 1000.0 / t.elapsed().as_secs_f64();
+    println!(
+        "durable application writes (checked, eligibility decided, sealed, audited, flushed), against a raw sled insert + flush ({raw_rate:.0} per second) in this run:"
+    );
+    for clients in [1usize, 8, 16] {
+        let n = if clients == 1 { 600 } else { 2400 };
+        let t = Instant::now();
+        std::thread::scope(|s| {
+            for w in 0..clients {
+                let (url, admin, apps) = (&url, &admin, &apps);
+                s.spawn(move || {
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .build()
+                        .into();
+                    for i in 0..n / clients {
+                        let mut a = apps[0].clone();
+                        a["id"] = json!(format!("bench-{clients}-{w}-{i}"));
+                        let r = agent
+                            .post(&format!(
+                                "http://{url}/v1/awards/seoul-smart-city-prize-2023/applications"
+                            ))
+                            .header("Authorization", &format!("Bearer {admin}"))
+                            .send(a.to_string().as_bytes())
+                            .unwrap();
+                        assert_eq!(r.status().as_u16(), 201);
+                    }
+                });
+            }
+        });
+        let rate = (n / clients * clients) as f64 / t.elapsed().as_secs_f64();
+        println!(
+            "  {clients:>2} client(s)  {rate:>8.0} per second   ratio {:.2} of raw sled",
+            rate / raw_rate
         );
     }
-    let one = n as f64 / t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    std::thread::scope(|s| {
-        for w in 0..8 {
-            let (url, admin, apps) = (&url, &admin, &apps);
-            s.spawn(move || {
-                let agent: ureq::Agent = ureq::Agent::config_builder()
-                    .http_status_as_error(false)
-                    .build()
-                    .into();
-                for i in 0..n / 8 {
-                    let mut a = apps[0].clone();
-                    a["id"] = json!(format!("bench-{w}-{i}"));
-                    let r = agent
-                        .post(&format!(
-                            "http://{url}/v1/awards/seoul-smart-city-prize-2023/applications"
-                        ))
-                        .header("Authorization", &format!("Bearer {admin}"))
-                        .send(a.to_string().as_bytes())
-                        .unwrap();
-                    assert_eq!(r.status().as_u16(), 201);
-                }
-            });
-        }
-    });
-    let eight = (n / 8 * 8) as f64 / t.elapsed().as_secs_f64();
-    println!(
-        "durable application writes (checked, eligibility decided, sealed, audited, flushed):"
-    );
-    println!("  {one:>8.0} per second from one client, {eight:>8.0} from eight");
-    let _ = child.kill();
-    let _ = child.wait();
+}
+
+struct Kill(std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

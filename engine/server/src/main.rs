@@ -13,7 +13,13 @@ mod store;
 use std::process::ExitCode;
 
 /// Counts what each thread allocates, so that plugin calls have a memory limit (rhai has none
-/// of its own).
+/// of its own); over mimalloc, chosen on measurement (the README's performance section), or
+/// the system's allocator without the `mimalloc` feature.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: laurel::CountingAllocator<mimalloc::MiMalloc> =
+    laurel::CountingAllocator::new(mimalloc::MiMalloc);
+#[cfg(not(feature = "mimalloc"))]
 #[global_allocator]
 static ALLOCATOR: laurel::CountingAllocator = laurel::CountingAllocator::system();
 

@@ -74,7 +74,8 @@ pub struct Placed<'a> {
     pub tie_broken_by: Option<String>,
     /// How many judges' marks or rankings it has.
     pub judges: usize,
-    /// Its breakdown.
+    /// Its breakdown (left out of the JSON after [`Results::without_traces`]).
+    #[serde(skip_serializing_if = "Trace::is_hidden")]
     pub trace: Trace<'a>,
 }
 
@@ -117,6 +118,28 @@ pub struct Trace<'a> {
     pub final_raw: Decimal,
     /// The final score.
     pub final_score: Decimal,
+    /// Left out when the results are written (the caller asked for numbers only).
+    #[serde(skip)]
+    pub hidden: bool,
+}
+
+impl Trace<'_> {
+    fn is_hidden(&self) -> bool {
+        self.hidden
+    }
+}
+
+impl Results<'_> {
+    /// The same results written without the breakdown of each score: the numbers only.
+    pub fn without_traces(&mut self) {
+        for placed in self
+            .categories
+            .iter_mut()
+            .flat_map(|c| c.ranking.iter_mut())
+        {
+            placed.trace.hidden = true;
+        }
+    }
 }
 
 /// One judge's part.

@@ -1,8 +1,15 @@
 //! The sled store: one tree per `Tree`, multi-tree transactions, and a flush before any commit
 //! returns, so that an acknowledged write survives a crash.
+//!
+//! Group commit: commits are applied one at a time (the audit chain is one sequence, in commit
+//! order), but they do not wait for each other's flushes. A commit that finds no flush running
+//! flushes for every commit applied so far (it leads); one that finds a flush running waits for
+//! the next that covers it (it follows). Eight writers then share one flush where they waited
+//! for eight. sled's log is written in order, so a crash keeps a prefix of the commits: never
+//! one without those before it, and never one that was acknowledged.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
@@ -17,13 +24,38 @@ pub struct SledStore {
     db: sled::Db,
     trees: Vec<sled::Tree>,
     /// Commits are serialised: the audit chain is one sequence, and sled's optimistic
-    /// transactions would otherwise retry against each other.
-    commit: Mutex<()>,
+    /// transactions would otherwise retry against each other. Holds the number of commits
+    /// applied.
+    commit: Mutex<u64>,
+    /// How far the log is durable, and whether a flush is running.
+    flushed: Mutex<Flushed>,
+    /// Signalled when a flush ends.
+    flush_done: Condvar,
+}
+
+#[derive(Default)]
+struct Flushed {
+    /// Every commit up to this number is durable.
+    upto: u64,
+    /// A commit is flushing now.
+    running: bool,
 }
 
 impl std::fmt::Debug for SledStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SledStore").finish_non_exhaustive()
+    }
+}
+
+/// Runs `f`, which waits for a flush, telling a multi-threaded tokio runtime that this worker
+/// blocks, so that it hands the worker's other tasks on: otherwise a 2-core server could have
+/// only two commits waiting at once, and no flush to share among more.
+fn off_the_runtime<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 
@@ -43,8 +75,38 @@ impl SledStore {
         Ok(Self {
             db,
             trees,
-            commit: Mutex::new(()),
+            commit: Mutex::new(0),
+            flushed: Mutex::new(Flushed::default()),
+            flush_done: Condvar::new(),
         })
+    }
+
+    /// Returns once commit number `n` is durable: flushing for it and every commit applied
+    /// before the flush starts, or waiting for a running flush and then, if that did not
+    /// cover it, for the next.
+    fn durable(&self, n: u64) -> Result<(), StoreError> {
+        let mut state = self.flushed.lock().map_err(backend)?;
+        loop {
+            if state.upto >= n {
+                return Ok(());
+            }
+            if state.running {
+                state = self.flush_done.wait(state).map_err(backend)?;
+                continue;
+            }
+            state.running = true;
+            drop(state);
+            // Everything applied before the flush starts is in it.
+            let covers = *self.commit.lock().map_err(backend)?;
+            let flushed = self.db.flush();
+            state = self.flushed.lock().map_err(backend)?;
+            state.running = false;
+            if flushed.is_ok() {
+                state.upto = state.upto.max(covers);
+            }
+            self.flush_done.notify_all();
+            flushed.map_err(backend)?;
+        }
     }
 
     fn tree(&self, tree: Tree) -> &sled::Tree {
@@ -69,7 +131,7 @@ impl Store for SledStore {
     }
 
     fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
-        let _guard = self.commit.lock().map_err(backend)?;
+        let mut applied = self.commit.lock().map_err(backend)?;
         let last = self.tree(Tree::Audit).last().map_err(backend)?;
         let record = next_record(
             last.as_ref().map(|(k, v)| (k.as_ref(), v.as_ref())),
@@ -78,16 +140,29 @@ impl Store for SledStore {
         )?;
         let record_bytes = json(&record);
         let seq = record.seq;
+        // The transaction spans only the trees the batch touches, and the audit: its cost
+        // grows with the trees it spans, and commits are applied one at a time.
+        let mut used: Vec<Tree> = batch
+            .expects
+            .iter()
+            .map(|(t, _, _)| *t)
+            .chain(batch.writes.iter().map(|(t, _, _)| *t))
+            .chain([Tree::Audit])
+            .collect();
+        used.sort_by_key(|t| t.index());
+        used.dedup();
+        let at = |tree: &Tree| used.iter().position(|u| u == tree).unwrap_or(0);
+        let spanned: Vec<sled::Tree> = used.iter().map(|t| self.tree(*t).clone()).collect();
         let result: Result<(), TransactionError<(Tree, Vec<u8>)>> =
-            self.trees.as_slice().transaction(|tx| {
+            spanned.as_slice().transaction(|tx| {
                 for (tree, key, value) in &batch.expects {
-                    let now = tx[tree.index()].get(key.as_slice())?;
+                    let now = tx[at(tree)].get(key.as_slice())?;
                     if now.as_deref() != value.as_deref() {
                         return Err(ConflictableTransactionError::Abort((*tree, key.clone())));
                     }
                 }
                 for (tree, key, value) in &batch.writes {
-                    let t = &tx[tree.index()];
+                    let t = &tx[at(tree)];
                     match value {
                         Some(v) => {
                             t.insert(key.as_slice(), v.as_slice())?;
@@ -97,7 +172,7 @@ impl Store for SledStore {
                         }
                     }
                 }
-                tx[Tree::Audit.index()].insert(&seq.to_be_bytes()[..], record_bytes.as_slice())?;
+                tx[at(&Tree::Audit)].insert(&seq.to_be_bytes()[..], record_bytes.as_slice())?;
                 Ok(())
             });
         match result {
@@ -110,8 +185,12 @@ impl Store for SledStore {
             }
             Err(e) => return Err(backend(format!("{e:?}"))),
         }
-        // Durable before it is acknowledged: sled only syncs every 500 ms on its own.
-        self.db.flush().map_err(backend)?;
+        *applied += 1;
+        let n = *applied;
+        drop(applied);
+        // Durable before it is acknowledged (sled only syncs every 500 ms on its own), in a
+        // flush shared with the commits around it.
+        off_the_runtime(|| self.durable(n))?;
         Ok(record)
     }
 

@@ -30,6 +30,12 @@ pub struct AwardRef {
     pub version: Option<u32>,
 }
 
+/// A file's bytes, in base64 (RFC 4648, with padding).
+#[derive(JsonSchema)]
+#[schemars(transparent)]
+#[allow(dead_code)] // a schema only
+struct Base64(#[schemars(regex(pattern = r"^[A-Za-z0-9+/]*={0,2}$"))] String);
+
 /// An evaluation request.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -40,6 +46,7 @@ pub struct EvaluateRequest {
     pub definition: Option<Value>,
     /// Plugin files of an inline definition: path -> base64.
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, Base64>")]
     pub files: BTreeMap<String, String>,
     /// A published award (give this or `definition`).
     #[serde(default)]
@@ -72,9 +79,22 @@ enum Scorer {
     Published(std::sync::Arc<Loaded>),
 }
 
+/// How to answer.
+#[derive(Debug, Deserialize)]
+pub struct Answer {
+    /// With each score's breakdown (the default), or the numbers only (`trace=false`).
+    #[serde(default = "with_traces")]
+    trace: bool,
+}
+
+fn with_traces() -> bool {
+    true
+}
+
 pub async fn evaluate(
     State(state): State<AppState>,
     caller: Caller,
+    axum::extract::Query(answer): axum::extract::Query<Answer>,
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Admin, Role::Integrator])?;
@@ -84,9 +104,15 @@ pub async fn evaluate(
             let files = request
                 .files
                 .iter()
-                .map(|(k, v)| STANDARD.decode(v).map(|b| (k.clone(), b)))
-                .collect::<Result<BTreeMap<_, _>, _>>()
-                .map_err(|e| ApiError::BadRequest(format!("`files` must hold base64: {e}")))?;
+                .map(|(k, v)| {
+                    STANDARD.decode(v).map(|b| (k.clone(), b)).map_err(|e| {
+                        ApiError::located(
+                            &format!("/files/{}", k.replace('~', "~0").replace('/', "~1")),
+                            format!("not base64: {e}"),
+                        )
+                    })
+                })
+                .collect::<Result<BTreeMap<_, _>, _>>()?;
             // Checking compiles the definition's plugins: on a plugin thread.
             let checked = state
                 .engine(move || {
@@ -159,6 +185,9 @@ pub async fn evaluate(
                     .filter(|d| !d.is_error())
                     .map(|d| format!("/applications{}: {}", d.pointer, d.message)),
             );
+            if !answer.trace {
+                results.without_traces();
+            }
             // Serialised straight to bytes: no intermediate JSON tree.
             serde_json::to_vec(&results).map_err(|e| {
                 vec![laurel::Diagnostic::error(
