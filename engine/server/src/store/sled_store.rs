@@ -5,8 +5,8 @@
 //! order), but they do not wait for each other's flushes. A commit that finds no flush running
 //! flushes for every commit applied so far (it leads); one that finds a flush running waits for
 //! the next that covers it (it follows). Eight writers then share one flush where they waited
-//! for eight. sled's log is written in order, so a crash keeps a prefix of the commits: never
-//! one without those before it, and never one that was acknowledged.
+//! for eight. sled's log is written in order, so a crash keeps a prefix of the commits (never
+//! one without those before it), and every acknowledged commit is in that prefix.
 
 use std::path::Path;
 use std::sync::{Condvar, Mutex};
