@@ -257,8 +257,8 @@ pub async fn submit(
         };
         let url = format!(
             "/v1/awards/{award}/uploads?field={}&name={}",
-            urlencode(&top),
-            urlencode(&file_name)
+            crate::server::routes::paging::encode(&top),
+            crate::server::routes::paging::encode(&file_name)
         );
         let reply = api
             .call(
@@ -366,17 +366,6 @@ pub async fn submit(
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// A text of a rule's message: plain, or by language.

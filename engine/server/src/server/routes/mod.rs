@@ -13,7 +13,7 @@ mod drafts;
 mod evaluate;
 mod files;
 mod keys;
-mod paging;
+pub(crate) mod paging;
 mod people;
 mod results;
 mod round_marks;
