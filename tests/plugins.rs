@@ -295,3 +295,49 @@ fn off_scale_and_malformed_scores_are_refused() {
         }
     }
 }
+
+/// The weighted-score fixture (built with the SDK: its arena allocator, exact numbers) on
+/// `fields` plus whatever `extra` adds.
+fn weighted(extra: serde_json::Value, limits: Limits) -> Result<laurel::PluginOutput, PluginError> {
+    let plugin = load("weighted-score.wasm", limits).unwrap();
+    let value = "1234567.123456789012345678";
+    let mut fields: serde_json::Map<String, serde_json::Value> = (0..20)
+        .map(|i| (format!("m{i}"), serde_json::from_str(value).unwrap()))
+        .collect();
+    if let serde_json::Value::Object(more) = extra {
+        fields.extend(more);
+    }
+    let input = json!({ "application": { "id": "a", "category": "c", "applicant_type": "t", "fields": fields },
+        "total": "5", "criteria": {}, "judges": 3 });
+    plugin.call(Hook::Score, &input)
+}
+
+#[test]
+fn an_sdk_plugin_reads_numbers_exactly_and_grows_its_memory_when_it_needs_to() {
+    // Every indicator is the same 25-digit number, so the weighted mean is that number: a
+    // detour through binary floating point would keep about 16 of its digits.
+    let small = weighted(json!({}), Limits::DEFAULT).unwrap();
+    assert_eq!(small.value["score"], "1234567.123456789012345678");
+    // 600 KiB more input than the module's first memory holds: the arena grows the memory, and
+    // the next call (a fresh instance in a reused slot) starts small again and is as exact.
+    let padding = "x".repeat(600 << 10);
+    let big = weighted(json!({ "notes": padding }), Limits::DEFAULT).unwrap();
+    assert_eq!(big.value["score"], "1234567.123456789012345678");
+    let again = weighted(json!({}), Limits::DEFAULT).unwrap();
+    assert_eq!(again.value, small.value);
+}
+
+#[test]
+fn an_sdk_plugin_that_outgrows_its_memory_limit_hits_the_limit() {
+    let tight = limits(LimitsSpec {
+        memory_bytes: Some(2 << 20),
+        ..LimitsSpec::default()
+    });
+    let padding = "x".repeat(3 << 20);
+    match weighted(json!({ "notes": padding }), tight) {
+        Err(PluginError::Limit { limit, .. }) => assert_eq!(limit, "memory"),
+        other => panic!("expected the memory limit, got {other:?}"),
+    }
+    // Within the limit, the same plugin answers.
+    assert!(weighted(json!({}), tight).is_ok());
+}

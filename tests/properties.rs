@@ -1,11 +1,15 @@
 //! Invariants of scoring, checked on random panels: order does not matter, z-scores ignore a
-//! judge's scale, a zero weight ignores its indicator, totals stay on the scale.
+//! judge's scale, a zero weight ignores its indicator, totals stay on the scale, and results
+//! without traces are the results with traces, less the breakdowns.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 
-use laurel::{Application, Award, Evaluation, Mark, Marks, PluginSet, check_definition, evaluate};
+use laurel::{
+    Application, Award, EvaluateOptions, Evaluation, Mark, Marks, PluginSet, check_definition,
+    evaluate, evaluate_with,
+};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -129,5 +133,22 @@ proptest! {
         for (_, (_, score)) in scores(&award, &apps(n), evaluations(&marks)) {
             prop_assert!(score >= Decimal::ZERO && score <= Decimal::TEN, "{normalisation}: {score}");
         }
+    }
+
+    #[test]
+    fn without_traces_the_numbers_are_the_same((n, marks) in panel(), method in 0usize..4, trim in any::<bool>()) {
+        let normalisation = ["none", "z_score", "ratio_to_mean", "min_max"][method];
+        let aggregation = if trim { json!({"method": "trimmed_mean", "trim": 1}) } else { json!({"method": "mean"}) };
+        let award = award(normalisation, aggregation, false);
+        let apps = apps(n);
+        let marks = Marks { evaluations: evaluations(&marks), ..Marks::default() };
+        let traced = evaluate(&award, &apps, &marks, &PluginSet::none()).unwrap();
+        let lean = evaluate_with(&award, &apps, &marks, &PluginSet::none(), EvaluateOptions { traces: false }).unwrap();
+        let mut full = serde_json::to_value(&traced).unwrap();
+        // Written without traces, the full results are exactly what the lean run writes.
+        for placed in full["categories"][0]["ranking"].as_array_mut().unwrap() {
+            prop_assert!(placed.as_object_mut().unwrap().remove("trace").is_some());
+        }
+        prop_assert_eq!(full, serde_json::to_value(&lean).unwrap());
     }
 }

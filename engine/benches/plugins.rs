@@ -74,6 +74,50 @@ fn per_call(mut f: impl FnMut(), n: u32) -> f64 {
     runs[2]
 }
 
+/// Where a wasm call's time goes: each step's mean over the middle of five runs of 2,000
+/// calls (the run with the median total), and its share.
+fn steps(wasm: &WasmPlugin, input: &Value) {
+    let mut runs: Vec<(f64, [f64; 6])> = (0..5)
+        .map(|_| {
+            let mut sum = [0f64; 6];
+            let calls = 2_000;
+            for _ in 0..calls {
+                let (_, s) = wasm.call_timed(Hook::Score, input).unwrap();
+                let parts = [
+                    s.encode,
+                    s.instantiate,
+                    s.input,
+                    s.guest,
+                    s.output,
+                    s.teardown,
+                ];
+                for (total, part) in sum.iter_mut().zip(parts) {
+                    *total += part.as_secs_f64() * 1e6 / f64::from(calls);
+                }
+            }
+            (sum.iter().sum(), sum)
+        })
+        .collect();
+    runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (total, parts) = runs[2];
+    let names = [
+        "host encodes the input",
+        "new store and instance",
+        "guest alloc + input copy",
+        "guest decodes, scores, encodes",
+        "host reads the output",
+        "instance dropped, memory reset",
+    ];
+    let fuel = wasm.call(Hook::Score, input).unwrap().used;
+    println!("  wasm call by step ({fuel} units of fuel in the guest):");
+    for (name, part) in names.iter().zip(parts) {
+        println!(
+            "    {name:<32}{part:>7.2} us {:>5.1}%",
+            part * 100.0 / total
+        );
+    }
+}
+
 /// Plugins run on plugin threads: the whole benchmark runs on one, so calls run in place.
 fn main() {
     laurel::run_sandboxed(None, bench).unwrap();
@@ -131,6 +175,7 @@ fn bench() {
         "  wasm, fresh instance      {w:>8.2} us  {:>5.1}x native",
         w / n
     );
+    steps(&wasm, &input);
 
     // A rubric with 10 plugins.
     let rhai_src = std::fs::read(fixtures().join("weighted-score.rhai")).unwrap();

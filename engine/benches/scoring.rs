@@ -1,22 +1,29 @@
 //! Scoring benchmark: `cargo bench --bench scoring`.
 //!
 //! 10,000 applications × 5 judges × 20 indicators, z-score normalisation and a trimmed mean,
-//! with full traces, against a hand-written native loop that computes the same totals with the
-//! same decimal arithmetic, in the same run; then eligibility checks per second on the Seoul
-//! rules. Prints medians of several runs and the ratios, and peak memory.
+//! with full traces and without, against a hand-written native loop that computes the same
+//! totals with the same decimal arithmetic, in the same run; then eligibility checks per second
+//! on the Seoul rules. Prints medians of several runs, the ratios, and the memory evaluation
+//! holds per application at its peak (counted by the allocator).
 
 #![allow(
+    unsafe_code,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
     clippy::print_stdout
 )]
 
+use std::alloc::{GlobalAlloc, Layout};
 use std::collections::BTreeMap;
 use std::hint::black_box;
+use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::{Duration, Instant};
 
-use laurel::{Application, Award, Marks, PluginSet, check_definition, evaluate};
+use laurel::{
+    Application, Award, EvaluateOptions, Marks, PluginSet, check_definition, evaluate,
+    evaluate_with,
+};
 use rust_decimal::prelude::*;
 use serde_json::json;
 
@@ -95,6 +102,53 @@ fn inputs(m: &[Vec<Vec<u8>>]) -> (Vec<Application>, Marks) {
             ..Marks::default()
         },
     )
+}
+
+/// The allocator the `laurel` binary runs `laurel score` over, with a count of the bytes held
+/// (for the memory per application).
+#[global_allocator]
+static ALLOCATOR: Held = Held(laurel::CountingAllocator::new(mimalloc::MiMalloc));
+
+struct Held(laurel::CountingAllocator<mimalloc::MiMalloc>);
+
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+static PEAK: AtomicIsize = AtomicIsize::new(0);
+
+fn held(delta: isize) {
+    let now = LIVE.fetch_add(delta, Ordering::Relaxed) + delta;
+    PEAK.fetch_max(now, Ordering::Relaxed);
+}
+
+// SAFETY: every call goes to the wrapped allocator unchanged; only sizes are counted.
+unsafe impl GlobalAlloc for Held {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { self.0.alloc(layout) };
+        if !p.is_null() {
+            held(layout.size() as isize);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { self.0.dealloc(ptr, layout) };
+        held(-(layout.size() as isize));
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let p = unsafe { self.0.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            held(new_size as isize - layout.size() as isize);
+        }
+        p
+    }
+}
+
+/// Runs `f` and returns what it returned and the most it held at once beyond what was held
+/// before, in bytes.
+fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let base = LIVE.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let out = f();
+    let peak = PEAK.load(Ordering::Relaxed) - base;
+    (out, peak.max(0) as usize)
 }
 
 fn r(d: Decimal, places: u32) -> Decimal {
@@ -207,9 +261,15 @@ fn bench() {
         }
         return;
     }
-    let rss_inputs = peak_rss_kib();
+    let lean = EvaluateOptions { traces: false };
+    // Without traces, the same numbers.
+    let bare = evaluate_with(&award, &apps, &marks_doc, &PluginSet::none(), lean).unwrap();
+    for p in &bare.categories[0].ranking {
+        assert_eq!(got[p.application.as_str()], p.score);
+    }
+    drop(bare);
     let runs = 5;
-    let (mut engine_t, mut native_t) = (Vec::new(), Vec::new());
+    let (mut engine_t, mut lean_t, mut native_t) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let t = Instant::now();
         black_box(native(black_box(&m)));
@@ -217,26 +277,37 @@ fn bench() {
         let t = Instant::now();
         black_box(evaluate(&award, &apps, &marks_doc, &PluginSet::none()).unwrap());
         engine_t.push(t.elapsed());
+        let t = Instant::now();
+        black_box(evaluate_with(&award, &apps, &marks_doc, &PluginSet::none(), lean).unwrap());
+        lean_t.push(t.elapsed());
     }
-    let (e, n) = (median(engine_t), median(native_t));
-    let rss_peak = peak_rss_kib();
+    let (e, l, n) = (median(engine_t), median(lean_t), median(native_t));
+    let (_, traced_peak) =
+        peak_of(|| black_box(evaluate(&award, &apps, &marks_doc, &PluginSet::none()).unwrap()));
+    let (_, lean_peak) = peak_of(|| {
+        black_box(evaluate_with(&award, &apps, &marks_doc, &PluginSet::none(), lean).unwrap())
+    });
+    let inputs_held = LIVE.load(Ordering::Relaxed);
     println!(
-        "scoring {APPS} applications x {JUDGES} judges x {} indicators, z-score + trimmed mean, with traces:",
+        "scoring {APPS} applications x {JUDGES} judges x {} indicators, z-score + trimmed mean:",
         CRITERIA * PER
     );
+    println!("  native loop           {:>9.1} ms", n.as_secs_f64() * 1e3);
+    for (name, t, peak) in [
+        ("with traces", e, traced_peak),
+        ("without traces", l, lean_peak),
+    ] {
+        println!(
+            "  laurel, {name:<14}{:>9.1} ms {:>6.2}x the native loop, {:>6.1} KiB per application at its peak",
+            t.as_secs_f64() * 1e3,
+            t.as_secs_f64() / n.as_secs_f64(),
+            peak as f64 / 1024.0 / APPS as f64
+        );
+    }
     println!(
-        "  laurel evaluate  {:>9.1} ms (median of {runs})",
-        e.as_secs_f64() * 1e3
-    );
-    println!("  native loop      {:>9.1} ms", n.as_secs_f64() * 1e3);
-    println!(
-        "  ratio            {:>9.2}x the native loop",
-        e.as_secs_f64() / n.as_secs_f64()
-    );
-    println!(
-        "  peak memory      {:>9.1} MiB (inputs alone {:.1} MiB)",
-        rss_peak as f64 / 1024.0,
-        rss_inputs as f64 / 1024.0
+        "  (medians of {runs} runs; the inputs hold {:.1} KiB per application; peak RSS {:.1} MiB)",
+        inputs_held as f64 / 1024.0 / APPS as f64,
+        peak_rss_kib() as f64 / 1024.0
     );
 
     // Eligibility on the Seoul rules.

@@ -3,6 +3,7 @@
 mod application;
 mod applications;
 mod definition;
+mod diagnose;
 mod diagnostics;
 mod eligibility;
 mod form_schema;
@@ -11,6 +12,7 @@ mod json;
 mod judging;
 mod locate;
 mod plugin;
+mod random;
 mod schema_check;
 pub mod schemas;
 mod scoring;
@@ -29,6 +31,11 @@ pub use definition::model::{
 };
 pub use definition::wire;
 pub use definition::{DefinitionReport, PluginFiles, check_definition, parse_definition};
+pub use diagnose::{
+    Agreement, CategoryDiagnosis, CategoryRobustness, CriterionAgreement, DiagnoseOptions,
+    Diagnosis, Halo, Icc, IccReport, JudgeReport, OutlyingMark, RankInterval, RobustnessOptions,
+    Sensitivity, diagnose,
+};
 pub use diagnostics::{Code, Diagnostic, Diagnostics, Severity, SourceLocation};
 pub use eligibility::{CATEGORY_ADMITS_RULE, Decision, RuleFailure, Status, decide};
 pub use form_schema::application_schema;
@@ -44,16 +51,16 @@ pub use judging::{
 };
 pub use locate::SourceMap;
 pub use plugin::{
-    ABI_VERSION, Busy, CountingAllocator, Limits, Plugin, PluginError, PluginOutput, PluginSet,
-    QUEUE_CAPACITY, RELEASE_AFTER_BYTES, RhaiPlugin, STACK_BYTES, STACK_STOP_BYTES, SandboxError,
-    WasmPlugin, clean, load_plugins, memory_accounting, on_plugin_thread, plugin_threads,
-    run_sandboxed, set_memory_release, spawn_sandboxed,
+    ABI_VERSION, Busy, CallSteps, CountingAllocator, Limits, Plugin, PluginError, PluginOutput,
+    PluginSet, QUEUE_CAPACITY, RELEASE_AFTER_BYTES, RhaiPlugin, STACK_BYTES, STACK_STOP_BYTES,
+    SandboxError, WasmPlugin, clean, load_plugins, memory_accounting, on_plugin_thread,
+    plugin_threads, run_sandboxed, set_memory_release, spawn_sandboxed,
 };
 pub use scoring::{
     AdjustmentTrace, AggregationTrace, CategoryResult, CriterionTrace, EligibilityEntry,
-    IndicatorTrace, InputErrors, JudgeMark, JudgeStats, JudgeTrace, NormalisedTrace,
-    PanelCriterion, PanelIndicator, Placed, RankTrace, Results, Trace, Unscored, check_hook_output,
-    check_marks, evaluate,
+    EvaluateOptions, IndicatorTrace, InputErrors, JudgeMark, JudgeStats, JudgeTrace,
+    NormalisedTrace, PanelCriterion, PanelIndicator, Placed, RankTrace, Results, Trace, Unscored,
+    check_hook_output, check_marks, evaluate, evaluate_with,
 };
 pub use text::Text;
 pub use time::{parse_instant, show_instant};

@@ -9,6 +9,7 @@ use super::{Judge, conflict, expertise_matches};
 use crate::application::Application;
 use crate::definition::model::Award;
 use crate::definition::wire::RoundSpec;
+use crate::random::Draw;
 
 /// Who judges what in a round.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,19 +54,6 @@ pub struct AssignError {
     pub problems: Vec<(String, String)>,
 }
 
-/// A small deterministic generator (splitmix64): the same seed draws the same plan anywhere.
-struct Draw(u64);
-
-impl Draw {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-}
-
 /// Assigns `round.judges_per_application` judges to each application.
 pub fn assign(
     award: &Award,
@@ -83,7 +71,7 @@ pub fn assign(
             )],
         });
     }
-    let mut draw = Draw(seed);
+    let mut draw = Draw::new(seed);
     // Applications in a seeded order, from a sorted start so that input order does not matter.
     let mut order: Vec<usize> = (0..applications.len()).collect();
     order.sort_by(|&a, &b| applications[a].id.cmp(&applications[b].id));
@@ -267,7 +255,7 @@ pub fn replacement<'j>(
     for b in application.id.as_str().bytes() {
         salt = salt.rotate_left(5) ^ u64::from(b);
     }
-    let mut draw = Draw(salt);
+    let mut draw = Draw::new(salt);
     let mut ordered: Vec<&Judge> = judges.iter().collect();
     ordered.sort_by(|a, b| a.id.cmp(&b.id));
     let tiebreak: BTreeMap<&str, u64> = ordered

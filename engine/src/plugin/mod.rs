@@ -20,7 +20,7 @@ pub use threads::{
     Busy, QUEUE_CAPACITY, STACK_BYTES, SandboxError, on_plugin_thread, plugin_threads,
     run_sandboxed, spawn_sandboxed,
 };
-pub use wasm_host::{ABI_VERSION, WasmPlugin};
+pub use wasm_host::{ABI_VERSION, CallSteps, WasmPlugin};
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

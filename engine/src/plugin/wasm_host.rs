@@ -16,7 +16,7 @@
 //! an output size cap; its output is read strictly (duplicate keys refused, numbers exact).
 
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -58,6 +58,8 @@ fn engine() -> Result<&'static Engine, String> {
                 .table_elements(TABLE_ELEMENTS as usize)
                 .max_memory_size(Limits::MAXIMA.memory_bytes as usize)
                 .linear_memory_keep_resident(4 << 20)
+                .table_keep_resident(TABLE_ELEMENTS as usize * 16)
+                .pagemap_scan(wasmtime::Enabled::Auto)
                 .max_unused_warm_slots(POOL_SLOTS / 2);
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
             let engine = Engine::new(&config).map_err(|e| e.to_string())?;
@@ -120,6 +122,23 @@ impl ResourceLimiter for Guard {
     fn memories(&self) -> usize {
         1
     }
+}
+
+/// Where the time of one call went (`WasmPlugin::call_timed`, `laurel plugin run`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallSteps {
+    /// The host encoding the input as JSON.
+    pub encode: Duration,
+    /// A new store and instance: a pool slot, the memory image, globals and tables.
+    pub instantiate: Duration,
+    /// The guest reserving room for the input and the host copying it in.
+    pub input: Duration,
+    /// The guest's `laurel_call`: decoding the input, the hook's own work, encoding the output.
+    pub guest: Duration,
+    /// The host copying the output out and reading it strictly.
+    pub output: Duration,
+    /// Dropping the instance: its memory reset for the slot's next use.
+    pub teardown: Duration,
 }
 
 /// A compiled wasm plugin. Cheap to clone.
@@ -366,8 +385,40 @@ impl WasmPlugin {
         }
     }
 
-    fn call_here(&self, hook: Hook, input: &Value) -> Result<PluginOutput, PluginError> {
+    /// Calls `hook` as [`Plugin::call`] does, and says how long each step of the call took.
+    pub fn call_timed(
+        &self,
+        hook: Hook,
+        input: &Value,
+    ) -> Result<(PluginOutput, CallSteps), PluginError> {
+        let timed = move |me: &Self, input: &Value| {
+            let mut steps = CallSteps::default();
+            me.call_here(hook, input, Some(&mut steps))
+                .map(|output| (output, steps))
+        };
+        if threads::on_plugin_thread() {
+            return timed(self, input);
+        }
+        let me = self.clone();
+        let input = input.clone();
+        threads::run_sandboxed(None, move || timed(&me, &input)).map_err(|e| self.failed(e))?
+    }
+
+    fn call_here(
+        &self,
+        hook: Hook,
+        input: &Value,
+        mut steps: Option<&mut CallSteps>,
+    ) -> Result<PluginOutput, PluginError> {
         let start = Instant::now();
+        let mut lap = start;
+        let mut mark = |step: fn(&mut CallSteps) -> &mut Duration| {
+            if let Some(steps) = steps.as_deref_mut() {
+                let now = Instant::now();
+                *step(steps) += now - lap;
+                lap = now;
+            }
+        };
         let limits = &self.inner.limits;
         let deadline = super::deadline(start, limits.timeout).ok_or_else(|| {
             self.limit(
@@ -378,12 +429,14 @@ impl WasmPlugin {
         let bytes = serde_json::to_vec(input).map_err(|e| self.failed(e))?;
         let len = i32::try_from(bytes.len())
             .map_err(|_| self.limit("input", format!("{} bytes", bytes.len())))?;
+        mark(|s| &mut s.encode);
         let mut store = self.store(deadline)?;
         let instance = self
             .inner
             .pre
             .instantiate(&mut store)
             .map_err(|e| self.trap(&store, e))?;
+        mark(|s| &mut s.instantiate);
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or_else(|| self.failed("no memory"))?;
@@ -399,6 +452,7 @@ impl WasmPlugin {
         memory
             .write(&mut store, ptr as u32 as usize, &bytes)
             .map_err(|_| self.failed("laurel_alloc returned memory out of bounds"))?;
+        mark(|s| &mut s.input);
         let packed = run
             .call(&mut store, (hook_number(hook), ptr, len))
             .map_err(|e| {
@@ -415,6 +469,7 @@ impl WasmPlugin {
                     other => other,
                 }
             })?;
+        mark(|s| &mut s.guest);
         let (out_ptr, out_len) = (
             (packed >> 32) as u32 as usize,
             (packed & 0xffff_ffff) as u32 as u64,
@@ -475,6 +530,9 @@ impl WasmPlugin {
             ));
         }
         let log = std::mem::take(&mut store.data_mut().log);
+        mark(|s| &mut s.output);
+        drop(store);
+        mark(|s| &mut s.teardown);
         Ok(PluginOutput {
             value,
             used,
@@ -487,11 +545,11 @@ impl WasmPlugin {
 impl Plugin for WasmPlugin {
     fn call(&self, hook: Hook, input: &Value) -> Result<PluginOutput, PluginError> {
         if threads::on_plugin_thread() {
-            return self.call_here(hook, input);
+            return self.call_here(hook, input, None);
         }
         let me = self.clone();
         let input = input.clone();
-        threads::run_sandboxed(None, move || me.call_here(hook, &input))
+        threads::run_sandboxed(None, move || me.call_here(hook, &input, None))
             .map_err(|e| self.failed(e))?
     }
 }

@@ -47,6 +47,38 @@ pub fn evaluate<'a>(
     marks: &'a Marks,
     plugins: &PluginSet,
 ) -> Result<Results<'a>, InputErrors> {
+    evaluate_with(
+        award,
+        applications,
+        marks,
+        plugins,
+        EvaluateOptions::default(),
+    )
+}
+
+/// How [`evaluate_with`] works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EvaluateOptions {
+    /// Keep each score's breakdown (the default). Without it, the same numbers are computed
+    /// without building the per-judge, per-criterion and per-indicator detail, and each
+    /// application's trace is left out when the results are written.
+    pub traces: bool,
+}
+
+impl Default for EvaluateOptions {
+    fn default() -> Self {
+        Self { traces: true }
+    }
+}
+
+/// [`evaluate`], with options: the same numbers, with or without traces.
+pub fn evaluate_with<'a>(
+    award: &'a Award,
+    applications: &'a [Application],
+    marks: &'a Marks,
+    plugins: &PluginSet,
+    options: EvaluateOptions,
+) -> Result<Results<'a>, InputErrors> {
     let (inputs, mut errors) = input::index(award, applications, marks);
     let decisions: Vec<eligibility::Decision> = applications
         .iter()
@@ -110,6 +142,7 @@ pub fn evaluate<'a>(
             &members,
             &admitted,
             plugins,
+            options,
             &mut warnings,
         );
         let mut candidates = Vec::new();
@@ -117,12 +150,13 @@ pub fn evaluate<'a>(
         let mut unscored = Vec::new();
         for (i, outcome) in scored {
             match outcome {
-                Ok(s) => {
+                Ok(mut s) => {
                     candidates.push(order::Candidate {
                         app: &applications[i],
                         score: s.trace.final_score,
                         criteria: s.criteria,
                     });
+                    s.trace.hidden = !options.traces;
                     traces.push((s.trace, s.judges));
                 }
                 Err(reason) => unscored.push(Unscored {
@@ -220,6 +254,7 @@ fn score_category<'a>(
     members: &[usize],
     admitted: &HashSet<&str>,
     plugins: &PluginSet,
+    options: EvaluateOptions,
     warnings: &mut Vec<String>,
 ) -> Vec<(usize, Outcome<'a>)> {
     let scoring = &award.scoring;
@@ -268,6 +303,7 @@ fn score_category<'a>(
             inputs,
             members,
             plugins,
+            options,
             warnings,
         )
     };
@@ -296,6 +332,7 @@ struct Judged<'a> {
 }
 
 /// Marks combined per judge, normalised per judge, then combined by the panel.
+#[allow(clippy::too_many_arguments)]
 fn total_panels<'a>(
     scoring: &Scoring,
     layout: &Layout<'a>,
@@ -303,6 +340,7 @@ fn total_panels<'a>(
     inputs: &Inputs<'a>,
     members: &[usize],
     plugins: &PluginSet,
+    options: EvaluateOptions,
     warnings: &mut Vec<String>,
 ) -> Vec<(usize, Result<Panel<'a>, Unscorable>)> {
     // Each judge's criteria and total, per application.
@@ -319,8 +357,10 @@ fn total_panels<'a>(
             }
         };
         for sheet in &inputs.sheets[i] {
-            let computed = sheet::judge_values(scoring, layout, app, sheet, &computed)
-                .and_then(|values| sheet::compute(scoring, layout, &values, Some(sheet)));
+            let computed =
+                sheet::judge_values(scoring, layout, app, sheet, &computed).and_then(|values| {
+                    sheet::compute(scoring, layout, &values, Some(sheet), options.traces)
+                });
             match computed {
                 Ok(Some(c)) => judges.push(Judged {
                     index: sheet.judge_index,
@@ -528,7 +568,7 @@ fn indicator_panel<'a>(
         });
     }
     let computed =
-        sheet::compute(scoring, layout, &values, None)?.ok_or("no indicator has a mark")?;
+        sheet::compute(scoring, layout, &values, None, true)?.ok_or("no indicator has a mark")?;
     let criteria: HashMap<&'a str, Decimal> = layout
         .category
         .criteria
@@ -659,4 +699,16 @@ fn finish<'a>(
         criteria,
         judges,
     })
+}
+
+/// A normalisation method's name, as traces write it.
+pub(crate) fn normalisation_name(
+    method: crate::definition::wire::NormalisationMethod,
+) -> &'static str {
+    normalise::name(method)
+}
+
+/// An aggregation's name, as traces write it.
+pub(crate) fn aggregation_name(spec: crate::definition::wire::AggregationSpec) -> &'static str {
+    aggregate::name(spec)
 }

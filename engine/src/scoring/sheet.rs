@@ -127,14 +127,16 @@ pub(crate) struct Computed<'a> {
     pub total: Decimal,
 }
 
-/// Computes criteria and total from per-indicator values.
+/// Computes criteria and total from per-indicator values; with `traced`, each criterion's
+/// breakdown too.
 pub(crate) fn compute<'a>(
     scoring: &Scoring,
     layout: &Layout<'a>,
     values: &[Option<Decimal>],
     marks: Option<&Sheet<'a>>,
+    traced: bool,
 ) -> Result<Option<Computed<'a>>, Unscorable> {
-    let mut criteria = Vec::with_capacity(layout.criteria.len());
+    let mut criteria = Vec::with_capacity(if traced { layout.criteria.len() } else { 0 });
     let mut criterion_scores = Vec::with_capacity(layout.criteria.len());
     let mut parts = Vec::with_capacity(layout.criteria.len());
     for (c, range) in layout.category.criteria.iter().zip(&layout.criteria) {
@@ -143,6 +145,7 @@ pub(crate) fn compute<'a>(
             .map(|i| (layout.indicators[i].weight, values[i]));
         let scale_up = scoring.missing_marks != crate::definition::wire::MissingMarks::Skip;
         let score = match combine(scoring.criterion, inds, scoring.rounding.weighted, scale_up)? {
+            Some(raw) if !traced => Some(round(raw, scoring.rounding.criterion)),
             Some(raw) => {
                 let score = round(raw, scoring.rounding.criterion);
                 criteria.push(CriterionTrace {

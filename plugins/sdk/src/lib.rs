@@ -18,6 +18,12 @@
 
 use std::collections::BTreeMap;
 
+#[cfg(all(target_arch = "wasm32", feature = "arena"))]
+mod arena;
+#[cfg(all(target_arch = "wasm32", feature = "arena"))]
+#[global_allocator]
+static ARENA: arena::Arena = arena::Arena::new();
+
 pub use rust_decimal::Decimal;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -43,8 +49,8 @@ impl Application {
     /// A number field as an exact decimal.
     pub fn number(&self, field: &str) -> Option<Decimal> {
         match self.fields.get(field)? {
-            Value::Number(n) => n.to_string().parse().ok(),
-            Value::String(s) => s.parse().ok(),
+            Value::Number(n) => exact(n.as_str()),
+            Value::String(s) => exact(s),
             _ => None,
         }
     }
@@ -53,6 +59,13 @@ impl Application {
     pub fn text(&self, field: &str) -> Option<&str> {
         self.fields.get(field)?.as_str()
     }
+}
+
+/// A decimal written plainly (`7.25`) or with an exponent (`725e-2`).
+fn exact(text: &str) -> Option<Decimal> {
+    text.parse()
+        .ok()
+        .or_else(|| Decimal::from_scientific(text).ok())
 }
 
 /// Input of the `eligibility` and `validate` hooks.
@@ -189,26 +202,28 @@ pub mod abi {
         unsafe { Vec::from_raw_parts(ptr as *mut u8, len.max(0) as usize, len.max(0) as usize) }
     }
 
-    /// Decodes the input, calls the hook, encodes the output.
+    /// Decodes the input, calls the hook, and encodes `{"ok": output}`, in one pass.
     pub fn run<I: DeserializeOwned, O: Serialize>(
         input: &[u8],
         hook: fn(I) -> Result<O, String>,
-    ) -> Result<Value, String> {
+    ) -> Result<Vec<u8>, String> {
+        #[derive(Serialize)]
+        struct Framed<T> {
+            ok: T,
+        }
         let input: I =
             serde_json::from_slice(input).map_err(|e| format!("cannot read the input: {e}"))?;
-        let output = hook(input)?;
-        serde_json::to_value(output).map_err(|e| format!("cannot write the output: {e}"))
+        let ok = hook(input)?;
+        serde_json::to_vec(&Framed { ok }).map_err(|e| format!("cannot write the output: {e}"))
     }
 
-    /// Encodes `{"ok": ...}` or `{"error": ...}` and hands it to the host as `ptr << 32 | len`.
-    /// The instance is discarded after the call, so the buffer is never freed.
-    pub fn output(result: Result<Value, String>) -> i64 {
-        let framed = match result {
-            Ok(v) => json!({ "ok": v }),
-            Err(e) => json!({ "error": e }),
-        };
-        let bytes = serde_json::to_vec(&framed)
-            .unwrap_or_else(|_| br#"{"error":"cannot encode the output"}"#.to_vec());
+    /// Hands `{"ok": ...}` or `{"error": ...}` to the host as `ptr << 32 | len`. The instance
+    /// is discarded after the call, so the buffer is never freed.
+    pub fn output(result: Result<Vec<u8>, String>) -> i64 {
+        let bytes = result.unwrap_or_else(|e| {
+            serde_json::to_vec(&json!({ "error": e }))
+                .unwrap_or_else(|_| br#"{"error":"cannot encode the output"}"#.to_vec())
+        });
         let bytes = bytes.into_boxed_slice();
         let len = bytes.len() as i64;
         let ptr = Box::into_raw(bytes) as *mut u8 as i64;

@@ -4,6 +4,7 @@ mod assign;
 mod audit;
 mod backup;
 pub mod data_key;
+mod diagnose;
 mod files;
 mod load;
 mod plugin_run;
@@ -79,6 +80,10 @@ enum Command {
         #[arg(long, value_enum, default_value_t = score::ScoreFormat::Table)]
         format: score::ScoreFormat,
     },
+    /// Diagnose the jury and the ranking: agreement (Krippendorff's alpha, ICC), each judge's
+    /// severity and consistency, outlying marks, halo, and how robust the winners are to the
+    /// weights, the methods and each judge (a seeded simulation).
+    Diagnose(diagnose::DiagnoseArgs),
     /// Assign judges to the applications of a round: conflicts respected, loads balanced to
     /// within one, expertise preferred; deterministic from the seed.
     Assign {
@@ -238,5 +243,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             marks,
             format,
         } => score::run(&rubric, &applications, &marks, format),
+        Command::Diagnose(args) => diagnose::run(&args),
     }
 }

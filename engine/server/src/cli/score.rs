@@ -40,90 +40,146 @@ pub fn run(
     })?
 }
 
+/// A rubric's award and plugins, and applications and marks read and checked against it.
+pub(super) struct Inputs {
+    pub award: Award,
+    pub plugins: laurel::PluginSet,
+    pub apps: Vec<laurel::Application>,
+    pub marks: Marks,
+    pub apps_text: String,
+    pub marks_text: String,
+    pub progress: ProgressBar,
+}
+
+impl Inputs {
+    /// Reads and checks them; `None` when something is invalid (its diagnostics printed).
+    pub(super) fn read(
+        rubric: &Path,
+        applications: &Path,
+        marks: &Path,
+    ) -> anyhow::Result<Option<Inputs>> {
+        let Some(award) = load::award(rubric)? else {
+            return Ok(None);
+        };
+        let Some(plugins) = load::plugins(rubric, &award)? else {
+            return Ok(None);
+        };
+        let (apps_text, apps_value) = load::json(applications)?;
+        let count = apps_value.as_array().map_or(0, Vec::len);
+        let progress = if count >= 2_000 {
+            let bar = ProgressBar::new(3);
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} [{bar:20}] {pos}/{len}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            bar
+        } else {
+            ProgressBar::hidden()
+        };
+        progress.set_message(format!("checking {count} applications"));
+        let (diagnostics, apps) = laurel::check_applications(&award, &apps_value, &plugins);
+        let Some(apps) = apps else {
+            eprint!(
+                "{}",
+                render_all(
+                    &applications.display().to_string(),
+                    &apps_text,
+                    &diagnostics
+                )
+            );
+            let invalid: std::collections::BTreeSet<&str> = diagnostics
+                .iter()
+                .filter(|d| d.is_error())
+                .filter_map(|d| d.pointer.split('/').nth(1))
+                .collect();
+            eprintln!(
+                "{}: {} problems in {} applications; nothing was scored",
+                applications.display(),
+                diagnostics.error_count(),
+                invalid.len()
+            );
+            return Ok(None);
+        };
+        progress.inc(1);
+        progress.set_message("reading marks");
+        let (marks_text, marks_value) = load::json(marks)?;
+        let marks_doc: Marks = match serde_path_to_error::deserialize(&marks_value) {
+            Ok(m) => m,
+            Err(e) => {
+                let d = laurel::Diagnostics::from_iter([laurel::Diagnostic::error(
+                    laurel::Code::Schema,
+                    pointer(&e.path().to_string()),
+                    e.inner().to_string(),
+                )]);
+                eprint!(
+                    "{}",
+                    render_all(&marks.display().to_string(), &marks_text, &d)
+                );
+                return Ok(None);
+            }
+        };
+        Ok(Some(Inputs {
+            award,
+            plugins,
+            apps,
+            marks: marks_doc,
+            apps_text,
+            marks_text,
+            progress,
+        }))
+    }
+
+    /// Prints why the inputs could not be scored.
+    pub(super) fn report(&self, applications: &Path, marks: &Path, errors: &laurel::InputErrors) {
+        eprint!(
+            "{}",
+            render_all(
+                &applications.display().to_string(),
+                &self.apps_text,
+                &errors.applications
+            )
+        );
+        eprint!(
+            "{}",
+            render_all(
+                &marks.display().to_string(),
+                &self.marks_text,
+                &errors.marks
+            )
+        );
+        eprintln!("nothing was scored: {errors}");
+    }
+}
+
 fn run_here(
     rubric: &Path,
     applications: &Path,
     marks: &Path,
     format: ScoreFormat,
 ) -> anyhow::Result<ExitCode> {
-    let Some(award) = load::award(rubric)? else {
+    let Some(inputs) = Inputs::read(rubric, applications, marks)? else {
         return Ok(ExitCode::from(EXIT_INVALID));
     };
-    let Some(plugins) = load::plugins(rubric, &award)? else {
-        return Ok(ExitCode::from(EXIT_INVALID));
-    };
-    let (apps_text, apps_value) = load::json(applications)?;
-    let count = apps_value.as_array().map_or(0, Vec::len);
-    let progress = if count >= 2_000 {
-        let bar = ProgressBar::new(3);
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {msg} [{bar:20}] {pos}/{len}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
-    progress.set_message(format!("checking {count} applications"));
-    let (diagnostics, apps) = laurel::check_applications(&award, &apps_value, &plugins);
-    let Some(apps) = apps else {
-        eprint!(
-            "{}",
-            render_all(
-                &applications.display().to_string(),
-                &apps_text,
-                &diagnostics
-            )
-        );
-        let invalid: std::collections::BTreeSet<&str> = diagnostics
-            .iter()
-            .filter(|d| d.is_error())
-            .filter_map(|d| d.pointer.split('/').nth(1))
-            .collect();
-        eprintln!(
-            "{}: {} problems in {} applications; nothing was scored",
-            applications.display(),
-            diagnostics.error_count(),
-            invalid.len()
-        );
-        return Ok(ExitCode::from(EXIT_INVALID));
-    };
-    progress.inc(1);
-    progress.set_message("reading marks");
-    let (marks_text, marks_value) = load::json(marks)?;
-    let marks_doc: Marks = match serde_path_to_error::deserialize(&marks_value) {
-        Ok(m) => m,
-        Err(e) => {
-            let d = laurel::Diagnostics::from_iter([laurel::Diagnostic::error(
-                laurel::Code::Schema,
-                pointer(&e.path().to_string()),
-                e.inner().to_string(),
-            )]);
-            eprint!(
-                "{}",
-                render_all(&marks.display().to_string(), &marks_text, &d)
-            );
-            return Ok(ExitCode::from(EXIT_INVALID));
-        }
-    };
+    let Inputs {
+        award,
+        plugins,
+        apps,
+        marks: marks_doc,
+        apps_text,
+        marks_text,
+        progress,
+    } = &inputs;
     progress.inc(1);
     progress.set_message("scoring");
-    let mut results = match laurel::evaluate(&award, &apps, &marks_doc, &plugins) {
+    // The table and the CSV show the panel's numbers: the judges' breakdowns are built for
+    // the JSON only.
+    let options = laurel::EvaluateOptions {
+        traces: format == ScoreFormat::Json,
+    };
+    let mut results = match laurel::evaluate_with(award, apps, marks_doc, plugins, options) {
         Ok(r) => r,
         Err(errors) => {
-            eprint!(
-                "{}",
-                render_all(
-                    &applications.display().to_string(),
-                    &apps_text,
-                    &errors.applications
-                )
-            );
-            eprint!(
-                "{}",
-                render_all(&marks.display().to_string(), &marks_text, &errors.marks)
-            );
-            eprintln!("nothing was scored: {errors}");
+            inputs.report(applications, marks, &errors);
             return Ok(ExitCode::from(EXIT_INVALID));
         }
     };
@@ -141,10 +197,10 @@ fn run_here(
             serde_json::to_string_pretty(&results).context("cannot serialise the results")? + "\n"
         }
         ScoreFormat::Csv if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
-            terminal_safe(&csv_rows(&award, &results)?)
+            terminal_safe(&csv_rows(award, &results)?)
         }
-        ScoreFormat::Csv => csv_rows(&award, &results)?,
-        ScoreFormat::Table => terminal_safe(&table(&award, &results)),
+        ScoreFormat::Csv => csv_rows(award, &results)?,
+        ScoreFormat::Table => terminal_safe(&table(award, &results)),
     };
     print!("{out}");
     Ok(ExitCode::from(EXIT_OK))

@@ -173,11 +173,16 @@ pub async fn evaluate(
                 })?,
                 None => laurel::Marks::default(),
             };
-            let mut results = laurel::evaluate(award, &apps, &marks, plugins).map_err(|e| {
-                prefixed("/applications", e.applications)
-                    .chain(prefixed("/marks", e.marks))
-                    .collect::<Vec<_>>()
-            })?;
+            // Without traces, the breakdowns are not even built.
+            let options = laurel::EvaluateOptions {
+                traces: answer.trace,
+            };
+            let mut results = laurel::evaluate_with(award, &apps, &marks, plugins, options)
+                .map_err(|e| {
+                    prefixed("/applications", e.applications)
+                        .chain(prefixed("/marks", e.marks))
+                        .collect::<Vec<_>>()
+                })?;
             // Applications a failed `validate` plugin could not check were scored: say so.
             results.warnings.extend(
                 diagnostics
@@ -185,9 +190,6 @@ pub async fn evaluate(
                     .filter(|d| !d.is_error())
                     .map(|d| format!("/applications{}: {}", d.pointer, d.message)),
             );
-            if !answer.trace {
-                results.without_traces();
-            }
             // Serialised straight to bytes: no intermediate JSON tree.
             serde_json::to_vec(&results).map_err(|e| {
                 vec![laurel::Diagnostic::error(

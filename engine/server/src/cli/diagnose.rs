@@ -1,0 +1,352 @@
+//! `laurel diagnose`: can the jury be trusted, and would the winners change?
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use laurel::{DiagnoseOptions, Diagnosis, RobustnessOptions};
+
+use super::render::terminal_safe;
+use super::score::Inputs;
+use super::{EXIT_INVALID, EXIT_OK};
+
+/// Output formats of `diagnose`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiagnoseFormat {
+    /// Sections to read.
+    Table,
+    /// Every number.
+    Json,
+    /// One row per measure: category, kind, subject, measure, value, low, high, note.
+    Csv,
+}
+
+/// `laurel diagnose`'s options.
+#[derive(Debug, clap::Args)]
+pub struct DiagnoseArgs {
+    /// The rubric: a folder with award.json, or the file.
+    rubric: std::path::PathBuf,
+    /// A JSON array of applications.
+    #[arg(long)]
+    applications: std::path::PathBuf,
+    /// A JSON marks document.
+    #[arg(long)]
+    marks: std::path::PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiagnoseFormat::Table)]
+    format: DiagnoseFormat,
+    /// The seed of the bootstraps and the simulation (same seed, same numbers).
+    #[arg(long, default_value_t = 2023)]
+    seed: u64,
+    /// Draws of the ranking's simulation; 0 to skip it.
+    #[arg(long, default_value_t = 1_000)]
+    draws: u32,
+    /// Bootstrap resamples per confidence interval; 0 for none.
+    #[arg(long, default_value_t = 1_000)]
+    bootstrap: u32,
+    /// Each criterion's weight is drawn within ± this share of it.
+    #[arg(long, default_value_t = 0.2)]
+    weight_range: f64,
+}
+
+pub fn run(args: &DiagnoseArgs) -> anyhow::Result<ExitCode> {
+    let options = DiagnoseOptions {
+        seed: args.seed,
+        bootstrap: args.bootstrap,
+        robustness: (args.draws > 0).then(|| RobustnessOptions {
+            draws: args.draws,
+            weight_range: args.weight_range,
+            ..RobustnessOptions::default()
+        }),
+        ..DiagnoseOptions::default()
+    };
+    if !(0.0..1.0).contains(&args.weight_range) {
+        anyhow::bail!("`--weight-range` is a share of the weight, from 0 to below 1");
+    }
+    let (rubric, applications, marks, format) = (
+        args.rubric.clone(),
+        args.applications.clone(),
+        args.marks.clone(),
+        args.format,
+    );
+    laurel::run_sandboxed(None, move || {
+        let Some(inputs) = Inputs::read(&rubric, &applications, &marks)? else {
+            return Ok(ExitCode::from(EXIT_INVALID));
+        };
+        inputs.progress.set_message("diagnosing");
+        let diagnosis = match laurel::diagnose(
+            &inputs.award,
+            &inputs.apps,
+            &inputs.marks,
+            &inputs.plugins,
+            &options,
+        ) {
+            Ok(d) => d,
+            Err(errors) => {
+                inputs.report(&applications, &marks, &errors);
+                return Ok(ExitCode::from(EXIT_INVALID));
+            }
+        };
+        inputs.progress.finish_and_clear();
+        let out = match format {
+            DiagnoseFormat::Json => {
+                serde_json::to_string_pretty(&diagnosis).context("cannot write the diagnosis")?
+                    + "\n"
+            }
+            DiagnoseFormat::Csv => csv_rows(&diagnosis)?,
+            DiagnoseFormat::Table => table(&diagnosis),
+        };
+        print!("{}", terminal_safe(&out));
+        Ok(ExitCode::from(EXIT_OK))
+    })?
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".to_owned(), |v| format!("{v:.3}"))
+}
+
+fn interval(i: Option<[f64; 2]>) -> String {
+    i.map_or_else(String::new, |[lo, hi]| format!(" [{lo:.3}, {hi:.3}]"))
+}
+
+fn table(d: &Diagnosis) -> String {
+    let mut out = String::new();
+    for c in &d.categories {
+        let _ = writeln!(
+            out,
+            "== {}: {} judges, {} applications, {} evaluations ({} design)",
+            c.category,
+            c.judges,
+            c.applications,
+            c.evaluations,
+            if c.complete { "complete" } else { "incomplete" }
+        );
+        let _ = writeln!(
+            out,
+            "agreement (Krippendorff's alpha, interval; 95% bootstrap interval):"
+        );
+        let _ = writeln!(
+            out,
+            "  {:<32} {:>7}{:<18}  {}",
+            "overall mark",
+            num(c.overall.alpha),
+            interval(c.overall.interval),
+            c.overall.reading
+        );
+        for k in &c.criteria {
+            let _ = writeln!(
+                out,
+                "  {:<32} {:>7}{:<18}  {}",
+                k.criterion,
+                num(k.agreement.alpha),
+                interval(k.agreement.interval),
+                k.agreement.reading
+            );
+        }
+        match &c.icc {
+            Some(i) => {
+                let _ = writeln!(
+                    out,
+                    "ICC ({}, the panel's mean): {:.3}{}  {}",
+                    i.model,
+                    i.panel,
+                    interval(i.interval),
+                    i.reading
+                );
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "ICC: not applicable (judges and their numbers differ between applications; alpha applies)"
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "judges (severity: mean offset from co-judges, in marks; consistency: correlation with them):"
+        );
+        let _ = writeln!(
+            out,
+            "  {:<24} {:>5} {:>9} {:>11} {:>5} {:>8}  flags",
+            "judge", "apps", "severity", "consistency", "halo", "outlying"
+        );
+        for j in &c.judge_reports {
+            let _ = writeln!(
+                out,
+                "  {:<24} {:>5} {:>9} {:>11} {:>5} {:>8}  {}",
+                j.judge,
+                j.applications,
+                num(j.severity),
+                num(j.consistency),
+                j.halo,
+                j.outlying_marks,
+                j.flags.join("; ")
+            );
+        }
+        if let Some(r) = &c.robustness {
+            let _ = writeln!(
+                out,
+                "ranking under uncertainty ({} draws; winners {}):",
+                r.draws,
+                if r.winners_robust {
+                    "robust"
+                } else {
+                    "NOT robust"
+                }
+            );
+            let _ = writeln!(
+                out,
+                "  {:>4}  {:<28} {:>13} {:>8} {:>8}",
+                "rank",
+                "application",
+                "5th-95th",
+                "P(win)",
+                format!("P(top {})", r.top_k)
+            );
+            for a in r.applications.iter().take(20) {
+                let _ = writeln!(
+                    out,
+                    "  {:>4}  {:<28} {:>6.0}-{:<6.0} {:>8.3} {:>8.3}",
+                    a.rank, a.application, a.rank_p05, a.rank_p95, a.p_winner, a.p_top_k
+                );
+            }
+            if r.applications.len() > 20 {
+                let _ = writeln!(
+                    out,
+                    "  ... {} more (--format json)",
+                    r.applications.len() - 20
+                );
+            }
+            let _ = writeln!(out, "what moves the ranking most (one choice at a time):");
+            for s in r.sensitivity.iter().take(5) {
+                let _ = writeln!(
+                    out,
+                    "  {:<44} mean rank shift {:.2}, winners lost {}",
+                    s.factor, s.mean_rank_shift, s.winners_lost
+                );
+            }
+        }
+        out.push('\n');
+    }
+    if d.warnings.is_empty() {
+        out.push_str("no warnings\n");
+    } else {
+        out.push_str("warnings:\n");
+        for w in &d.warnings {
+            let _ = writeln!(out, "  - {w}");
+        }
+    }
+    out
+}
+
+fn csv_rows(d: &Diagnosis) -> anyhow::Result<String> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "category", "kind", "subject", "measure", "value", "low", "high", "note",
+    ])?;
+    let f = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for c in &d.categories {
+        let cat = c.category.as_str();
+        let mut row = |kind: &str,
+                       subject: &str,
+                       measure: &str,
+                       v: Option<f64>,
+                       i: Option<[f64; 2]>,
+                       note: &str| {
+            w.write_record([
+                cat,
+                kind,
+                subject,
+                measure,
+                &f(v),
+                &f(i.map(|x| x[0])),
+                &f(i.map(|x| x[1])),
+                note,
+            ])
+        };
+        row(
+            "agreement",
+            "overall",
+            "alpha",
+            c.overall.alpha,
+            c.overall.interval,
+            &c.overall.reading,
+        )?;
+        for k in &c.criteria {
+            row(
+                "agreement",
+                &k.criterion,
+                "alpha",
+                k.agreement.alpha,
+                k.agreement.interval,
+                &k.agreement.reading,
+            )?;
+        }
+        if let Some(i) = &c.icc {
+            row(
+                "icc",
+                &i.model,
+                "panel",
+                Some(i.panel),
+                i.interval,
+                &i.reading,
+            )?;
+        }
+        for j in &c.judge_reports {
+            let flags = j.flags.join("; ");
+            row("judge", &j.judge, "severity", j.severity, None, &flags)?;
+            row("judge", &j.judge, "consistency", j.consistency, None, "")?;
+            row("judge", &j.judge, "halo", Some(j.halo as f64), None, "")?;
+            row(
+                "judge",
+                &j.judge,
+                "outlying_marks",
+                Some(j.outlying_marks as f64),
+                None,
+                "",
+            )?;
+        }
+        if let Some(r) = &c.robustness {
+            for a in &r.applications {
+                row(
+                    "rank",
+                    &a.application,
+                    "rank",
+                    Some(f64::from(a.rank)),
+                    Some([a.rank_p05, a.rank_p95]),
+                    "",
+                )?;
+                row(
+                    "rank",
+                    &a.application,
+                    "p_winner",
+                    Some(a.p_winner),
+                    None,
+                    "",
+                )?;
+                row(
+                    "rank",
+                    &a.application,
+                    "p_top_k",
+                    Some(a.p_top_k),
+                    None,
+                    &format!("k = {}", r.top_k),
+                )?;
+            }
+            for s in &r.sensitivity {
+                row(
+                    "sensitivity",
+                    &s.factor,
+                    "mean_rank_shift",
+                    Some(s.mean_rank_shift),
+                    None,
+                    &format!("winners lost: {}", s.winners_lost),
+                )?;
+            }
+        }
+    }
+    for warning in &d.warnings {
+        w.write_record(["", "warning", "", "", "", "", "", warning.as_str()])?;
+    }
+    Ok(String::from_utf8(w.into_inner()?)?)
+}

@@ -1,0 +1,336 @@
+//! Can the jury be trusted, and would the winners change? Judge diagnostics from the marks as
+//! judged (agreement, each judge's severity and consistency, outlying marks, halo) and the
+//! ranking's robustness to the choices behind it, with warnings an administrator should read
+//! before publishing. Pure: values in, data out.
+
+mod agreement;
+mod data;
+mod judges;
+mod robustness;
+
+use std::collections::HashMap;
+
+use rust_decimal::prelude::ToPrimitive;
+use serde::Serialize;
+
+use crate::application::{Application, Marks};
+use crate::definition::model::Award;
+use crate::plugin::PluginSet;
+use crate::scoring::{EvaluateOptions, InputErrors, evaluate_with};
+
+pub use agreement::Icc;
+pub use judges::{Halo, JudgeReport, OutlyingMark};
+pub use robustness::{CategoryRobustness, RankInterval, RobustnessOptions, Sensitivity};
+
+/// What [`diagnose`] computes, and from which seed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DiagnoseOptions {
+    /// The seed of every bootstrap and of the simulation: the same seed gives the same
+    /// numbers, bit for bit.
+    pub seed: u64,
+    /// Bootstrap resamples for each confidence interval (1,000 by default; 0 for none).
+    pub bootstrap: u32,
+    /// A judge whose mean offset from their co-judges is at least this share of the scale's
+    /// range is flagged (0.1 by default: one mark on a 0-10 scale).
+    pub severity: f64,
+    /// A judge whose marks correlate with their co-judges' mean below this (over at least
+    /// five shared applications) is flagged (0.3 by default).
+    pub consistency: f64,
+    /// A mark at least this share of the indicator scale's range from the other judges' mean
+    /// is outlying (0.3 by default).
+    pub outlier: f64,
+    /// Agreement below this alpha is a warning (0.667 by default, Krippendorff's bound for
+    /// tentative conclusions).
+    pub poor_alpha: f64,
+    /// The ranking's robustness; `None` to skip the simulation.
+    pub robustness: Option<RobustnessOptions>,
+}
+
+impl Default for DiagnoseOptions {
+    fn default() -> Self {
+        Self {
+            seed: 2023,
+            bootstrap: 1_000,
+            severity: 0.1,
+            consistency: 0.3,
+            outlier: 0.3,
+            poor_alpha: 0.667,
+            robustness: Some(RobustnessOptions::default()),
+        }
+    }
+}
+
+/// Agreement on one quantity (a criterion, or the overall mark).
+#[derive(Debug, Clone, Serialize)]
+pub struct Agreement {
+    /// Krippendorff's alpha, interval metric (missing marks allowed); `None` when there is
+    /// nothing to compare (fewer than two judges on any application, or no variation).
+    pub alpha: Option<f64>,
+    /// Its 95% bootstrap interval (applications resampled).
+    pub interval: Option<[f64; 2]>,
+    /// In words.
+    pub reading: String,
+    /// Applications with two judges or more.
+    pub units: usize,
+}
+
+/// Intraclass correlation, where the design allows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct IccReport {
+    /// `two-way` (every judge marked every application: ICC2 and ICC2k, absolute agreement,
+    /// judges random) or `one-way` (the same number of judges on every application, not the
+    /// same judges: ICC1 and ICC1k).
+    pub model: String,
+    /// All six, as pingouin and Shrout and Fleiss define them; read the model's.
+    pub values: Icc,
+    /// The reliability of the panel's mean (ICC2k or ICC1k).
+    pub panel: f64,
+    /// Its 95% bootstrap interval.
+    pub interval: Option<[f64; 2]>,
+    /// In words.
+    pub reading: String,
+}
+
+/// A criterion's agreement.
+#[derive(Debug, Clone, Serialize)]
+pub struct CriterionAgreement {
+    /// The criterion.
+    pub criterion: String,
+    /// Its agreement.
+    #[serde(flatten)]
+    pub agreement: Agreement,
+}
+
+/// One category's diagnostics.
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryDiagnosis {
+    /// The category.
+    pub category: String,
+    /// Judges who marked in it.
+    pub judges: usize,
+    /// Admitted applications with marks.
+    pub applications: usize,
+    /// Evaluations.
+    pub evaluations: usize,
+    /// Whether every judge marked every application.
+    pub complete: bool,
+    /// Agreement on the overall mark (the weighted mean of a judge's marks).
+    pub overall: Agreement,
+    /// Agreement per criterion.
+    pub criteria: Vec<CriterionAgreement>,
+    /// ICC, when the design allows it; otherwise `None` (alpha applies to any design).
+    pub icc: Option<IccReport>,
+    /// Each judge.
+    pub judge_reports: Vec<JudgeReport>,
+    /// Marks far from the other judges' marks.
+    pub outlying_marks: Vec<OutlyingMark>,
+    /// One mark for every indicator.
+    pub halo: Vec<Halo>,
+    /// The ranking's robustness, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub robustness: Option<CategoryRobustness>,
+}
+
+/// Diagnostics of a jury and its ranking.
+#[derive(Debug, Clone, Serialize)]
+pub struct Diagnosis {
+    /// The options used.
+    pub options: DiagnoseOptions,
+    /// Per category with marks.
+    pub categories: Vec<CategoryDiagnosis>,
+    /// What an administrator should read before publishing.
+    pub warnings: Vec<String>,
+}
+
+fn agreement_of(units: &[Vec<f64>], options: &DiagnoseOptions, salt: u64) -> Agreement {
+    let alpha = agreement::alpha_interval(units);
+    let interval = alpha.and_then(|_| {
+        agreement::bootstrap(units, options.bootstrap, options.seed ^ salt, |s| {
+            agreement::alpha_interval(s)
+        })
+        .map(|(lo, hi)| [lo, hi])
+    });
+    Agreement {
+        alpha,
+        interval,
+        reading: alpha.map_or_else(
+            || "not measurable: no application has two judges, or no mark differs".to_owned(),
+            |a| agreement::read_alpha(a).to_owned(),
+        ),
+        units: units.iter().filter(|u| u.len() >= 2).count(),
+    }
+}
+
+fn icc_of(panel: &data::Panel<'_>, options: &DiagnoseOptions) -> Option<IccReport> {
+    let k = panel.sheets.first()?.len();
+    if k < 2 || panel.sheets.iter().any(|s| s.len() != k) {
+        return None;
+    }
+    let two_way = panel.complete();
+    let table: Vec<Vec<f64>> = panel
+        .sheets
+        .iter()
+        .map(|s| s.iter().map(|x| x.overall).collect::<Option<Vec<f64>>>())
+        .collect::<Option<_>>()?;
+    let values = agreement::icc(&table)?;
+    let pick = move |i: &Icc| if two_way { i.icc2k } else { i.icc1k };
+    let panel_value = pick(&values);
+    let interval = agreement::bootstrap(&table, options.bootstrap, options.seed ^ 0x1cc, |s| {
+        agreement::icc(s).map(|i| pick(&i))
+    })
+    .map(|(lo, hi)| [lo, hi]);
+    Some(IccReport {
+        model: if two_way { "two-way" } else { "one-way" }.to_owned(),
+        values,
+        panel: panel_value,
+        interval,
+        reading: agreement::read_icc(panel_value).to_owned(),
+    })
+}
+
+/// Diagnoses the jury of `award` on `applications` and `marks`: per category, agreement,
+/// judges, outlying marks and halo, and (with `options.robustness`) the ranking's robustness.
+/// Fails as [`crate::evaluate`] does when the inputs are wrong.
+pub fn diagnose(
+    award: &Award,
+    applications: &[Application],
+    marks: &Marks,
+    plugins: &PluginSet,
+    options: &DiagnoseOptions,
+) -> Result<Diagnosis, InputErrors> {
+    let results = evaluate_with(
+        award,
+        applications,
+        marks,
+        plugins,
+        EvaluateOptions { traces: false },
+    )?;
+    let admitted: Vec<&str> = results
+        .eligibility
+        .iter()
+        .filter(|e| e.admitted)
+        .map(|e| e.decision.application.as_str())
+        .collect();
+    let mut baseline: HashMap<String, Vec<(String, u32, bool)>> = HashMap::new();
+    for c in &results.categories {
+        baseline.insert(
+            c.category.to_string(),
+            c.ranking
+                .iter()
+                .map(|p| (p.application.to_string(), p.rank, p.winner))
+                .collect(),
+        );
+    }
+    let mut warnings = Vec::new();
+    let (mut robust, failed) = match &options.robustness {
+        Some(r) => robustness::robustness(
+            award,
+            applications,
+            marks,
+            plugins,
+            &baseline,
+            r,
+            options.seed,
+        ),
+        None => (HashMap::new(), 0),
+    };
+    if failed > 0 {
+        warnings.push(format!(
+            "{failed} of the simulation's draws could not be scored and are not counted"
+        ));
+    }
+    let (lo, hi) = award.scoring.scale.bounds();
+    let range = (hi - lo).to_f64().unwrap_or(0.0);
+    let mut categories = Vec::new();
+    for (n, category) in award.categories.iter().enumerate() {
+        let in_category: Vec<&str> = applications
+            .iter()
+            .filter(|a| a.category == category.id && admitted.contains(&a.id.as_str()))
+            .map(|a| a.id.as_str())
+            .collect();
+        let panel = data::Panel::of(category, &in_category, marks);
+        if panel.applications.is_empty() {
+            continue;
+        }
+        let salt = (n as u64) << 32;
+        let overall = agreement_of(&panel.units(|s| s.overall), options, salt);
+        let criteria: Vec<CriterionAgreement> = category
+            .criteria
+            .iter()
+            .enumerate()
+            .map(|(k, c)| CriterionAgreement {
+                criterion: c.id.to_string(),
+                agreement: agreement_of(
+                    &panel.units(|s| s.criteria[k]),
+                    options,
+                    salt | (k as u64 + 1),
+                ),
+            })
+            .collect();
+        let found = judges::judges(
+            &panel,
+            judges::Thresholds {
+                severity: options.severity * range,
+                consistency: options.consistency,
+                outlier: options.outlier * range,
+            },
+        );
+        let id = category.id.as_str();
+        if let Some(a) = overall.alpha
+            && a < options.poor_alpha
+        {
+            warnings.push(format!(
+                "category `{id}`: {} among the judges (alpha {a:.3} on the overall mark)",
+                overall.reading
+            ));
+        }
+        for c in &criteria {
+            if let Some(a) = c.agreement.alpha
+                && a < options.poor_alpha
+            {
+                warnings.push(format!(
+                    "category `{id}`, criterion `{}`: {} (alpha {a:.3})",
+                    c.criterion, c.agreement.reading
+                ));
+            }
+        }
+        for j in &found.judges {
+            for f in &j.flags {
+                warnings.push(format!("category `{id}`: judge `{}` is {f}", j.judge));
+            }
+        }
+        let robustness = robust.remove(id);
+        if let Some(r) = &robustness
+            && !r.winners_robust
+        {
+            warnings.push(format!(
+                "category `{id}`: the winners are not robust: {} win in fewer than 90% of {} draws",
+                r.fragile_winners
+                    .iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                r.draws
+            ));
+        }
+        categories.push(CategoryDiagnosis {
+            category: id.to_owned(),
+            judges: panel.judges.len(),
+            applications: panel.applications.len(),
+            evaluations: panel.marks(),
+            complete: panel.complete(),
+            icc: icc_of(&panel, options),
+            overall,
+            criteria,
+            judge_reports: found.judges,
+            outlying_marks: found.outlying,
+            halo: found.halo,
+            robustness,
+        });
+    }
+    Ok(Diagnosis {
+        options: options.clone(),
+        categories,
+        warnings,
+    })
+}
