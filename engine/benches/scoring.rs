@@ -358,4 +358,34 @@ fn bench() {
         1.0 / per,
         per * 1e6
     );
+
+    // Diagnostics: 1,000 draws of the ranking's simulation on the Seoul example, against one
+    // evaluation of the same inputs in this run.
+    let marks: laurel::Marks = serde_json::from_str(
+        &std::fs::read_to_string(root.join("examples/seoul-smart-city-prize-2023/marks.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let once = median(
+        (0..20)
+            .map(|_| {
+                let t = Instant::now();
+                black_box(evaluate(&seoul, &seoul_apps, &marks, &plugins).unwrap());
+                t.elapsed()
+            })
+            .collect(),
+    );
+    let options = laurel::DiagnoseOptions::default();
+    let t = Instant::now();
+    let d = laurel::diagnose(&seoul, &seoul_apps, &marks, &plugins, &options).unwrap();
+    let took = t.elapsed();
+    println!(
+        "diagnose the Seoul example ({} draws, {} bootstrap resamples per interval): {:.2} s, {:.0}x one evaluation ({:.2} ms); {} warnings",
+        options.robustness.as_ref().map_or(0, |r| r.draws),
+        options.bootstrap,
+        took.as_secs_f64(),
+        took.as_secs_f64() / once.as_secs_f64(),
+        once.as_secs_f64() * 1e3,
+        d.warnings.len()
+    );
 }

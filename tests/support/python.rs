@@ -6,6 +6,8 @@ use std::process::Command;
 
 /// The commands the tests run, from the packages pinned in `tests/python-tools.txt`.
 const TOOLS: &[&str] = &["openapi-python-client", "st"];
+/// The modules the tests import.
+const MODULES: &str = "import krippendorff, pingouin";
 
 /// Runs `cmd`; panics with its output when it fails; its output otherwise.
 pub fn run(cmd: &mut Command, what: &str) -> String {
@@ -37,7 +39,13 @@ pub fn venv() -> PathBuf {
             "python3 -m venv",
         );
     }
-    if TOOLS.iter().any(|bin| !venv.join("bin").join(bin).exists()) {
+    let modules = || {
+        Command::new(venv.join("bin/python"))
+            .args(["-c", MODULES])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if TOOLS.iter().any(|bin| !venv.join("bin").join(bin).exists()) || !modules() {
         run(
             Command::new(venv.join("bin/pip"))
                 .args(["install", "--quiet", "-r"])

@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Independent reference values for `laurel diagnose`, from the `krippendorff` and `pingouin`
+packages (PyPI), on the cases listed below. Written from the definitions in the diagnose
+module's documentation, not from Laurel's code:
+
+- a judge's mark on a criterion is the weighted mean of their marks on its indicators; their
+  overall mark is the weighted mean of their criterion marks (weights from the rubric);
+- only admitted applications count (from the case's eligibility file when it has one);
+- alpha: krippendorff.alpha(level_of_measurement="interval") over judges x applications, with
+  NaN where a judge did not mark an application;
+- ICC: pingouin.intraclass_corr on the overall marks, when every application has the same
+  number of judges: raters are the judges when every judge marked every application (two-way),
+  otherwise the first, second, ... judge of each application, by judge id (one-way).
+
+    python3 tests/diagnose/reference.py > tests/diagnose/expected.json
+
+`tests/diagnose.rs` runs this script and compares its output with the committed file, and
+compares Laurel's values with the committed file.
+"""
+import csv
+import json
+import sys
+import warnings
+from pathlib import Path
+
+import krippendorff
+import numpy as np
+import pandas as pd
+import pingouin
+
+warnings.filterwarnings("ignore")
+root = Path(__file__).resolve().parents[2]
+CASES = {
+    "seoul-example": (root / "rubrics/seoul-smart-city-prize-2023/award.json",
+                      root / "examples/seoul-smart-city-prize-2023/applications.json",
+                      root / "examples/seoul-smart-city-prize-2023/marks.json",
+                      root / "examples/seoul-smart-city-prize-2023/expected/eligibility.csv"),
+    "complete-design": (root / "tests/diagnose/complete/award.json",
+                        root / "tests/diagnose/complete/applications.json",
+                        root / "tests/diagnose/complete/marks.json", None),
+}
+
+
+def weighted(pairs):
+    pairs = [(w, v) for w, v in pairs if v is not None]
+    if not pairs:
+        return None
+    total = sum(w for w, _ in pairs)
+    if total > 0:
+        return sum(w * v for w, v in pairs) / total
+    return sum(v for _, v in pairs) / len(pairs)
+
+
+def case(award_path, apps_path, marks_path, eligibility):
+    award = json.loads(award_path.read_text())
+    apps = json.loads(apps_path.read_text())
+    marks = json.loads(marks_path.read_text())["evaluations"]
+    if eligibility:
+        with open(eligibility) as f:
+            admitted = {r["application"] for r in csv.DictReader(f) if r["admitted"] == "true"}
+    else:
+        admitted = {a["id"] for a in apps}
+    out = {}
+    for category in award["categories"]:
+        ids = [a["id"] for a in apps if a["category"] == category["id"] and a["id"] in admitted]
+        sheets = {}  # (judge, app) -> (criteria marks, overall)
+        for e in marks:
+            if e["application"] not in ids:
+                continue
+            crit = [weighted([(float(i["weight"]), float(e["marks"][i["id"]]) if i["id"] in e["marks"] else None)
+                              for i in c["indicators"]]) for c in category["criteria"]]
+            overall = weighted([(float(c["weight"]), v) for c, v in zip(category["criteria"], crit)])
+            sheets[(e["judge"], e["application"])] = (crit, overall)
+        if not sheets:
+            continue
+        judges = sorted({j for j, _ in sheets})
+        units = [a for a in ids if any((j, a) in sheets for j in judges)]
+
+        def alpha(pick):
+            data = np.array([[np.nan if (j, a) not in sheets or pick(sheets[(j, a)]) is None
+                              else pick(sheets[(j, a)]) for a in units] for j in judges], dtype=float)
+            return float(krippendorff.alpha(reliability_data=data, level_of_measurement="interval"))
+
+        result = {"overall": alpha(lambda s: s[1]),
+                  "criteria": {c["id"]: alpha(lambda s, k=k: s[0][k])
+                               for k, c in enumerate(category["criteria"])}}
+        per_app = {a: [j for j in judges if (j, a) in sheets] for a in units}
+        sizes = {len(v) for v in per_app.values()}
+        if len(sizes) == 1 and sizes.pop() >= 2:
+            complete = all(len(v) == len(judges) for v in per_app.values())
+            rows = [{"target": a, "rater": (j if complete else f"r{n}"), "rating": sheets[(j, a)][1]}
+                    for a, js in per_app.items() for n, j in enumerate(js)]
+            icc = pingouin.intraclass_corr(data=pd.DataFrame(rows), targets="target",
+                                           raters="rater", ratings="rating")
+            values = {row["Type"]: float(row["ICC"]) for _, row in icc.iterrows()}
+            result["icc"] = {"model": "two-way" if complete else "one-way", "values": values}
+        out[category["id"]] = result
+    return out
+
+
+json.dump({name: case(*paths) for name, paths in CASES.items()}, sys.stdout, indent=2, sort_keys=True)
+print()
