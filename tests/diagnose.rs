@@ -317,7 +317,7 @@ fn an_overwhelming_winner_is_robust_and_a_close_race_is_not_hidden() {
     let top = &r.applications[0];
     assert_eq!(
         (top.application.as_str(), top.p_winner, top.rank_p95),
-        ("app-01", 1.0, 1.0)
+        ("app-01", 1.0, Some(1.0))
     );
     assert_eq!(r.draws, 200);
     // With four winners the lower places are contested in this data: whatever the simulation

@@ -328,6 +328,65 @@ fn the_seoul_prize_runs_through_three_rounds_to_published_results() {
     );
     let closed = p.post("/rounds/expert/close", json!({}));
     assert!(closed["results_sha256"].is_string());
+
+    // The jury's diagnostics: the same seed gives the same numbers, and the round's results
+    // carry the jury's warnings (all but the simulation's, which the results do not run).
+    let diagnosis = |query: &str| {
+        p.server.get(
+            &Prize::url(&format!("/rounds/expert/diagnostics{query}")),
+            &p.admin,
+        )
+    };
+    let (status, d) = diagnosis("?draws=50&seed=5");
+    assert_eq!(status, 200, "{d}");
+    assert_eq!(
+        d,
+        diagnosis("?draws=50&seed=5").1,
+        "the same seed, the same diagnosis"
+    );
+    assert_ne!(
+        d,
+        diagnosis("?draws=50&seed=6").1,
+        "another seed, other draws"
+    );
+    assert_eq!(d["categories"].as_array().unwrap().len(), 3, "{d}");
+    for c in d["categories"].as_array().unwrap() {
+        assert_eq!(c["robustness"]["draws"], 50, "{c}");
+        assert_eq!(
+            c["judges"].as_u64().unwrap(),
+            c["judge_reports"].as_array().unwrap().len() as u64
+        );
+        assert!(c["overall"]["units"].as_u64().unwrap() > 0, "{c}");
+    }
+    let (_, results) = p
+        .server
+        .get(&Prize::url("/rounds/expert/results"), &p.admin);
+    let jury: Vec<&str> = results["results"]["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str()?.strip_prefix("jury: "))
+        .collect();
+    let agreement_and_judges: Vec<&str> = d["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .filter(|w| !w.contains("not robust") && !w.contains("draws"))
+        .collect();
+    assert_eq!(jury, agreement_and_judges);
+    assert_eq!(
+        diagnosis("?draws=5000").0,
+        400,
+        "at most 1,000 draws a request"
+    );
+    assert_eq!(
+        p.server
+            .get(&Prize::url("/rounds/screening/diagnostics"), &p.admin)
+            .0,
+        409,
+        "the screening takes no marks"
+    );
     // Locked: a judge cannot change marks; an administrator corrects with a reason, audited.
     let category = p.by_id[&first]["category"].as_str().unwrap().to_owned();
     let (status, _) = p.server.put(

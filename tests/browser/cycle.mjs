@@ -282,6 +282,14 @@ expect(recused, "a judge recused");
 await admin.goto(BASE + `/awards/${AWARD}/admin`);
 await look(admin, "admin-progress");
 await roundButton("Close the round", "expert");
+// Before anyone goes on, the jury's diagnostics: agreement, each judge, the ranking's robustness.
+await admin.goto(BASE + `/awards/${AWARD}/admin`);
+expect((await admin.getByRole("link", { name: "Jury diagnostics" }).count()) >= 1, "the dashboard links the jury's diagnostics");
+await admin.goto(BASE + `/awards/${AWARD}/admin/rounds/expert/diagnostics?draws=200`);
+const diagnosis = await admin.locator("main").textContent();
+expect(diagnosis.includes("Agreement") && diagnosis.includes("Would the winners change?"), "the diagnostics are shown: " + diagnosis.slice(0, 300));
+expect((await admin.locator("svg.chart").count()) >= 2, "severity and rank intervals are drawn");
+await look(admin, "jury-diagnostics");
 await roundButton("Decide who goes on", "expert");
 await roundButton("Open the round", "final");
 await markAll("final");

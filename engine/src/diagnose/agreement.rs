@@ -4,6 +4,7 @@
 //! Statistics about judges are not scores: they are computed in binary floating point and shown
 //! to three places, and no score depends on them.
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::random::Draw;
@@ -37,7 +38,7 @@ pub(crate) fn alpha_interval(units: &[Vec<f64>]) -> Option<f64> {
 
 /// The six intraclass correlations of a complete table (`rows` targets × `k` raters), as
 /// Shrout and Fleiss (1979) and pingouin define them.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, JsonSchema)]
 pub struct Icc {
     /// One-way random, single rater.
     pub icc1: f64,
@@ -60,6 +61,11 @@ pub(crate) fn icc(table: &[Vec<f64>]) -> Option<Icc> {
     if n < 2 || k < 2 || table.iter().any(|r| r.len() != k) {
         return None;
     }
+    // A table whose targets are all one (a bootstrap resample can be) has no between-targets
+    // variance to speak of; floating point would give a meaningless huge negative value.
+    if table.iter().all(|r| r == &table[0]) {
+        return None;
+    }
     let (nf, kf) = (n as f64, k as f64);
     let grand = table.iter().flatten().sum::<f64>() / (nf * kf);
     let row_means: Vec<f64> = table.iter().map(|r| r.iter().sum::<f64>() / kf).collect();
@@ -73,7 +79,8 @@ pub(crate) fn icc(table: &[Vec<f64>]) -> Option<Icc> {
     let msc = ss_cols / (kf - 1.0);
     let mse = (ss_total - ss_rows - ss_cols) / ((nf - 1.0) * (kf - 1.0));
     let msw = (ss_total - ss_rows) / (nf * (kf - 1.0));
-    if msr <= 0.0 {
+    let scale = ss_total / (nf * kf) + f64::MIN_POSITIVE;
+    if msr <= 1e-12 * scale {
         return None;
     }
     Some(Icc {
@@ -86,15 +93,20 @@ pub(crate) fn icc(table: &[Vec<f64>]) -> Option<Icc> {
     })
 }
 
+/// The fewest units (applications) a bootstrap interval is drawn from: with fewer, resamples
+/// repeat the same few units and the interval says nothing.
+pub(crate) const MIN_BOOTSTRAP_UNITS: usize = 5;
+
 /// A 95% percentile bootstrap interval of `statistic` over `units` resampled with replacement,
-/// `draws` times from `seed`; `None` when fewer than half the draws give a value.
+/// `draws` times from `seed`; `None` with fewer than [`MIN_BOOTSTRAP_UNITS`] units, or when
+/// fewer than half the draws give a value.
 pub(crate) fn bootstrap<T: Clone>(
     units: &[T],
     draws: u32,
     seed: u64,
     statistic: impl Fn(&[T]) -> Option<f64>,
 ) -> Option<(f64, f64)> {
-    if units.len() < 2 || draws == 0 {
+    if units.len() < MIN_BOOTSTRAP_UNITS || draws == 0 {
         return None;
     }
     let mut draw = Draw::new(seed);

@@ -2,13 +2,14 @@
 //! applications), consistency (the correlation of their marks with the others' mean), marks far
 //! from the other judges' marks on the same indicator, and halo (one mark for every indicator).
 
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::agreement::pearson;
 use super::data::Panel;
 
 /// One judge's diagnostics in a category.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct JudgeReport {
     /// The judge.
     pub judge: String,
@@ -31,7 +32,7 @@ pub struct JudgeReport {
 }
 
 /// A mark far from the other judges' marks on the same application and indicator.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct OutlyingMark {
     /// The application.
     pub application: String,
@@ -46,7 +47,7 @@ pub struct OutlyingMark {
 }
 
 /// A judge who gave every indicator of an application the same mark.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Halo {
     /// The application.
     pub application: String,

@@ -11,6 +11,7 @@ mod robustness;
 use std::collections::HashMap;
 
 use rust_decimal::prelude::ToPrimitive;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::application::{Application, Marks};
@@ -23,7 +24,7 @@ pub use judges::{Halo, JudgeReport, OutlyingMark};
 pub use robustness::{CategoryRobustness, RankInterval, RobustnessOptions, Sensitivity};
 
 /// What [`diagnose`] computes, and from which seed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct DiagnoseOptions {
     /// The seed of every bootstrap and of the simulation: the same seed gives the same
     /// numbers, bit for bit.
@@ -61,12 +62,13 @@ impl Default for DiagnoseOptions {
 }
 
 /// Agreement on one quantity (a criterion, or the overall mark).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Agreement {
     /// Krippendorff's alpha, interval metric (missing marks allowed); `None` when there is
     /// nothing to compare (fewer than two judges on any application, or no variation).
     pub alpha: Option<f64>,
-    /// Its 95% bootstrap interval (applications resampled).
+    /// Its 95% bootstrap interval (applications resampled); `None` with fewer than five
+    /// applications marked by two judges or more.
     pub interval: Option<[f64; 2]>,
     /// In words.
     pub reading: String,
@@ -75,7 +77,7 @@ pub struct Agreement {
 }
 
 /// Intraclass correlation, where the design allows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct IccReport {
     /// `two-way` (every judge marked every application: ICC2 and ICC2k, absolute agreement,
     /// judges random) or `one-way` (the same number of judges on every application, not the
@@ -92,7 +94,7 @@ pub struct IccReport {
 }
 
 /// A criterion's agreement.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CriterionAgreement {
     /// The criterion.
     pub criterion: String,
@@ -102,7 +104,7 @@ pub struct CriterionAgreement {
 }
 
 /// One category's diagnostics.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CategoryDiagnosis {
     /// The category.
     pub category: String,
@@ -132,7 +134,7 @@ pub struct CategoryDiagnosis {
 }
 
 /// Diagnostics of a jury and its ranking.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Diagnosis {
     /// The options used.
     pub options: DiagnoseOptions,
@@ -144,8 +146,10 @@ pub struct Diagnosis {
 
 fn agreement_of(units: &[Vec<f64>], options: &DiagnoseOptions, salt: u64) -> Agreement {
     let alpha = agreement::alpha_interval(units);
+    // Only applications with two judges or more say anything about agreement: resample those.
+    let pairable: Vec<Vec<f64>> = units.iter().filter(|u| u.len() >= 2).cloned().collect();
     let interval = alpha.and_then(|_| {
-        agreement::bootstrap(units, options.bootstrap, options.seed ^ salt, |s| {
+        agreement::bootstrap(&pairable, options.bootstrap, options.seed ^ salt, |s| {
             agreement::alpha_interval(s)
         })
         .map(|(lo, hi)| [lo, hi])
@@ -276,6 +280,12 @@ pub fn diagnose(
             },
         );
         let id = category.id.as_str();
+        if overall.units < agreement::MIN_BOOTSTRAP_UNITS {
+            warnings.push(format!(
+                "category `{id}`: agreement rests on {} applications marked by two judges or more: too few to rely on",
+                overall.units
+            ));
+        }
         if let Some(a) = overall.alpha
             && a < options.poor_alpha
         {

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use super::agreement::percentile;
@@ -19,7 +20,7 @@ use crate::random::Draw;
 use crate::scoring::{EvaluateOptions, evaluate_with};
 
 /// What the simulation varies.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct RobustnessOptions {
     /// Draws (1,000 by default).
     pub draws: u32,
@@ -51,18 +52,19 @@ impl Default for RobustnessOptions {
 }
 
 /// One application's place under uncertainty.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RankInterval {
     /// The application.
     pub application: String,
     /// Its rank in the results as published.
     pub rank: u32,
-    /// The 5th percentile of its rank over the draws (its best plausible rank).
-    pub rank_p05: f64,
+    /// The 5th percentile of its rank over the draws (its best plausible rank); `None` when
+    /// no draw scored it.
+    pub rank_p05: Option<f64>,
     /// The median rank.
-    pub rank_median: f64,
+    pub rank_median: Option<f64>,
     /// The 95th percentile (its worst plausible rank).
-    pub rank_p95: f64,
+    pub rank_p95: Option<f64>,
     /// The share of draws in which it is a winner.
     pub p_winner: f64,
     /// The share of draws in which it is in the top k.
@@ -73,7 +75,7 @@ pub struct RankInterval {
 }
 
 /// One choice changed alone, and how far the ranking moved.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Sensitivity {
     /// The choice, in words.
     pub factor: String,
@@ -84,10 +86,12 @@ pub struct Sensitivity {
 }
 
 /// A category's robustness.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CategoryRobustness {
     /// Draws that scored (a draw whose inputs fail is not counted, and said).
     pub draws: u32,
+    /// How many win (the category's winners, or those who advance from the round).
+    pub winners: u32,
     /// The k of `p_top_k`.
     pub top_k: u32,
     /// Whether every published winner wins in at least 90% of the draws.
@@ -369,9 +373,9 @@ pub(crate) fn robustness(
                 RankInterval {
                     application: app.clone(),
                     rank: *rank,
-                    rank_p05: percentile(&r, 0.05),
-                    rank_median: percentile(&r, 0.5),
-                    rank_p95: percentile(&r, 0.95),
+                    rank_p05: (!r.is_empty()).then(|| percentile(&r, 0.05)),
+                    rank_median: (!r.is_empty()).then(|| percentile(&r, 0.5)),
+                    rank_p95: (!r.is_empty()).then(|| percentile(&r, 0.95)),
                     p_winner: r.iter().filter(|x| **x <= f64::from(winners)).count() as f64 / n,
                     p_top_k: r.iter().filter(|x| **x <= f64::from(top_k)).count() as f64 / n,
                     scored_in: r.len() as u32,
@@ -395,6 +399,7 @@ pub(crate) fn robustness(
             category.clone(),
             CategoryRobustness {
                 draws: scored,
+                winners,
                 top_k,
                 winners_robust: fragile.is_empty(),
                 fragile_winners: fragile,

@@ -204,10 +204,14 @@ fn table(d: &Diagnosis) -> String {
                 format!("P(top {})", r.top_k)
             );
             for a in r.applications.iter().take(20) {
+                let span = match (a.rank_p05, a.rank_p95) {
+                    (Some(lo), Some(hi)) => format!("{lo:>6.0}-{hi:<6.0}"),
+                    _ => format!("{:^13}", "never scored"),
+                };
                 let _ = writeln!(
                     out,
-                    "  {:>4}  {:<28} {:>6.0}-{:<6.0} {:>8.3} {:>8.3}",
-                    a.rank, a.application, a.rank_p05, a.rank_p95, a.p_winner, a.p_top_k
+                    "  {:>4}  {:<28} {span} {:>8.3} {:>8.3}",
+                    a.rank, a.application, a.p_winner, a.p_top_k
                 );
             }
             if r.applications.len() > 20 {
@@ -313,7 +317,7 @@ fn csv_rows(d: &Diagnosis) -> anyhow::Result<String> {
                     &a.application,
                     "rank",
                     Some(f64::from(a.rank)),
-                    Some([a.rank_p05, a.rank_p95]),
+                    a.rank_p05.zip(a.rank_p95).map(|(lo, hi)| [lo, hi]),
                     "",
                 )?;
                 row(

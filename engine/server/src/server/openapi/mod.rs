@@ -419,6 +419,15 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             200,
         ),
         op(
+            "get",
+            "/v1/awards/{award}/rounds/{round}/diagnostics",
+            "The jury's diagnostics from the round's marks: agreement (Krippendorff's alpha, ICC), each judge's severity and consistency, outlying marks, halo, and the ranking's robustness (a seeded simulation)",
+            "admin, auditor",
+            NoBody,
+            Some(schema::<laurel::Diagnosis>(g)),
+            200,
+        ),
+        op(
             "post",
             "/v1/awards/{award}/rounds/{round}/recusals",
             "A judge recuses from an application, with a reason",
@@ -769,6 +778,10 @@ fn table() -> std::collections::BTreeMap<(String, &'static str), Meta> {
                                     json!({ "type": "integer", "minimum": 1, "maximum": 1000 })
                                 }
                                 ("item", _) => json!({ "type": "integer", "minimum": 0 }),
+                                ("draws", _) => {
+                                    json!({ "type": "integer", "minimum": 0, "maximum": 1000 })
+                                }
+                                ("seed", _) => json!({ "type": "integer", "minimum": 0, "maximum": 9_007_199_254_740_991_u64 }),
                                 ("after", "string") => json!({ "type": "string" }),
                                 ("after", _) => json!({ "type": "integer", "minimum": 0 }),
                                 _ => json!({ "type": kind }),

@@ -268,6 +268,9 @@ fn round_block(
             @if status == "closed" && detail["advanced"].is_null() && !decided_by_admin {
                 (button(ctx, award, "round_advance", ctx.t("admin.advance"), &[("round", id)]))
             }
+            @if status != "not_open" && !marked.is_empty() {
+                a href={ "/awards/" (award) "/admin/rounds/" (id) "/diagnostics" } { (ctx.t("admin.diagnostics")) }
+            }
         }
         @if let Some(coverage) = detail.get("coverage").filter(|c| !c.is_null()) {
             details { summary { (ctx.t("admin.coverage")) } pre.source tabindex="0" { (serde_json::to_string_pretty(coverage).unwrap_or_default()) } }

@@ -9,6 +9,7 @@ mod admin;
 mod api;
 mod apply;
 mod assets;
+mod diagnostics;
 mod form;
 mod i18n;
 mod judge;
@@ -149,6 +150,10 @@ pub fn routes() -> Router<AppState> {
             get(admin::application).post(admin::review),
         )
         .route("/awards/{award}/admin/audit", get(admin::audit))
+        .route(
+            "/awards/{award}/admin/rounds/{round}/diagnostics",
+            get(diagnostics::page_for_round),
+        )
         .route(
             "/awards/{award}/admin/results/{application}",
             get(admin::trace),

@@ -9,6 +9,7 @@ pub mod backup_types {
     pub use super::backup::{BACKUP_FORMAT, Backup};
 }
 mod corrections;
+mod diagnostics;
 mod drafts;
 mod evaluate;
 mod files;
@@ -195,6 +196,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v1/awards/{award}/rounds/{round}/results.csv",
             get(round_marks::results_csv),
+        )
+        .route(
+            "/v1/awards/{award}/rounds/{round}/diagnostics",
+            get(diagnostics::diagnostics),
         )
         .route(
             "/v1/awards/{award}/rounds/{round}/recusals",

@@ -735,17 +735,7 @@ pub(crate) async fn round_results(
     spec: &laurel::wire::RoundSpec,
     r: &RoundRecord,
 ) -> Result<(Value, String, String), ApiError> {
-    let (apps, review_decisions) = stored_applications(state, loaded, &r.award, Some(&r.entrants))?;
-    let evaluations: Vec<laurel::Evaluation> = scan_json(
-        state.store.as_ref(),
-        Tree::RoundMarks,
-        &prefix(&[r.award.as_bytes(), r.round.as_bytes()]),
-    )?;
-    let marks = laurel::Marks {
-        evaluations,
-        review_decisions,
-        ..laurel::Marks::default()
-    };
+    let (apps, marks) = super::diagnostics::inputs(state, loaded, r)?;
     let (mut results, inputs, sha) = score(
         state,
         loaded.clone(),
@@ -754,10 +744,10 @@ pub(crate) async fn round_results(
         marks,
     )
     .await?;
-    if !r.shortfalls.is_empty()
-        && let Some(w) = results.get_mut("warnings").and_then(Value::as_array_mut)
-    {
+    let jury = super::diagnostics::jury_warnings(state, loaded, spec, r).await?;
+    if let Some(w) = results.get_mut("warnings").and_then(Value::as_array_mut) {
         w.extend(r.shortfalls.iter().map(|s| json!(format!("coverage: {s}"))));
+        w.extend(jury.into_iter().map(Value::String));
     }
     Ok((results, inputs, sha))
 }

@@ -1,0 +1,209 @@
+//! A round's jury diagnostics for its administrators: the warnings first, then per category the
+//! agreement, each judge's severity (drawn), and each application's rank interval (drawn), as
+//! inline SVG made on the server (no script, no library in the browser).
+
+use axum::Extension;
+use axum::extract::{Path, Query};
+use axum::response::Response;
+use maud::{Markup, html};
+use serde_json::Value;
+
+use super::Ctx;
+use super::api::Api;
+use super::layout::{page, problem};
+
+fn f(v: &Value) -> Option<f64> {
+    v.as_f64()
+}
+
+fn shown(v: &Value) -> String {
+    f(v).map_or_else(|| "–".to_owned(), |x| format!("{x:.3}"))
+}
+
+/// A rank: whole when it is, one place otherwise.
+fn rank(v: &Value) -> String {
+    match f(v) {
+        Some(x) if x.fract() == 0.0 => format!("{x:.0}"),
+        Some(x) => format!("{x:.1}"),
+        None => "–".to_owned(),
+    }
+}
+
+fn interval(v: &Value) -> String {
+    match v.as_array().map(|a| (f(&a[0]), f(&a[1]))) {
+        Some((Some(lo), Some(hi))) => format!("{lo:.3} – {hi:.3}"),
+        _ => String::new(),
+    }
+}
+
+/// Each judge's severity as a bar from zero: left severe, right lenient; flagged judges dark.
+fn severity_chart(ctx: &Ctx, judges: &[Value]) -> Markup {
+    let rows: Vec<(&str, f64, bool)> = judges
+        .iter()
+        .filter_map(|j| {
+            Some((
+                j["judge"].as_str()?,
+                f(&j["severity"])?,
+                j["flags"].as_array().is_some_and(|a| !a.is_empty()),
+            ))
+        })
+        .collect();
+    let reach = rows.iter().map(|r| r.1.abs()).fold(0.5f64, f64::max) * 1.1;
+    let (label_w, plot_w, row_h) = (170.0, 320.0, 22.0);
+    let mid = label_w + plot_w / 2.0;
+    let x = |v: f64| mid + v / reach * plot_w / 2.0;
+    let height = row_h * rows.len() as f64 + 24.0;
+    html! {
+        svg.chart role="img" viewBox={ "0 0 " (label_w + plot_w + 70.0) " " (height) }
+            aria-label=(ctx.t("diag.severity_chart")) {
+            title { (ctx.t("diag.severity_chart")) }
+            line x1=(mid) x2=(mid) y1="0" y2=(height - 18.0) stroke="#555" stroke-width="1" {}
+            @for (i, (judge, s, flagged)) in rows.iter().enumerate() {
+                @let y = i as f64 * row_h + 4.0;
+                text x=(label_w - 8.0) y=(y + 14.0) text-anchor="end" font-size="12" { (judge) }
+                rect x=(x(s.min(0.0))) y=(y) width=((x(s.abs()) - mid).max(1.0)) height=(row_h - 6.0)
+                    fill=(if *flagged { "#b3261e" } else { "#7a9cc6" }) {}
+                text x=(x(*s) + if *s < 0.0 { -4.0 } else { 4.0 }) y=(y + 14.0)
+                    text-anchor=(if *s < 0.0 { "end" } else { "start" }) font-size="11" { (format!("{s:+.2}")) }
+            }
+            text x=(label_w) y=(height - 4.0) font-size="11" { (ctx.t("diag.severe")) }
+            text x=(label_w + plot_w) y=(height - 4.0) font-size="11" text-anchor="end" { (ctx.t("diag.lenient")) }
+        }
+    }
+}
+
+/// Each application's 5th-95th percentile of rank as a line, its median a dot, its published
+/// rank a tick; winners dark.
+fn rank_chart(ctx: &Ctx, applications: &[Value], winners: u64) -> Markup {
+    let rows: Vec<&Value> = applications.iter().take(25).collect();
+    let worst = applications
+        .iter()
+        .filter_map(|a| f(&a["rank_p95"]).or(f(&a["rank"])))
+        .fold(1.0f64, f64::max);
+    let (label_w, plot_w, row_h) = (170.0, 320.0, 20.0);
+    let x = |rank: f64| label_w + (rank - 1.0) / (worst - 1.0).max(1.0) * plot_w;
+    let height = row_h * rows.len() as f64 + 24.0;
+    html! {
+        svg.chart role="img" viewBox={ "0 0 " (label_w + plot_w + 30.0) " " (height) }
+            aria-label=(ctx.t("diag.rank_chart")) {
+            title { (ctx.t("diag.rank_chart")) }
+            @for (i, a) in rows.iter().enumerate() {
+                @let y = i as f64 * row_h + 10.0;
+                @let rank = a["rank"].as_u64().unwrap_or(0);
+                @let colour = if rank <= winners { "#1b5e20" } else { "#7a9cc6" };
+                text x=(label_w - 8.0) y=(y + 4.0) text-anchor="end" font-size="12" {
+                    (rank) ". " (a["application"].as_str().unwrap_or_default())
+                }
+                @if let (Some(lo), Some(hi)) = (f(&a["rank_p05"]), f(&a["rank_p95"])) {
+                    line x1=(x(lo)) x2=(x(hi).max(x(lo) + 2.0)) y1=(y) y2=(y) stroke=(colour) stroke-width="4" stroke-linecap="round" {}
+                }
+                @if let Some(m) = f(&a["rank_median"]) {
+                    circle cx=(x(m)) cy=(y) r="4" fill="#fff" stroke=(colour) stroke-width="2" {}
+                }
+                line x1=(x(rank as f64)) x2=(x(rank as f64)) y1=(y - 7.0) y2=(y + 7.0) stroke="#222" stroke-width="2" {}
+            }
+            text x=(label_w) y=(height - 4.0) font-size="11" { "1" }
+            text x=(label_w + plot_w) y=(height - 4.0) font-size="11" text-anchor="end" { (worst as u64) }
+        }
+    }
+}
+
+fn category(ctx: &Ctx, c: &Value, winners: u64) -> Markup {
+    let judges = c["judge_reports"].as_array().cloned().unwrap_or_default();
+    html! {
+        h2 { (c["category"].as_str().unwrap_or_default()) }
+        p { (c["judges"]) " " (ctx.t("diag.judges_on")) " " (c["applications"]) " " (ctx.t("diag.applications")) ", "
+            (c["evaluations"]) " " (ctx.t("diag.evaluations")) }
+        h3 { (ctx.t("diag.agreement")) }
+        div.scroll tabindex="0" { table {
+            thead { tr { th { (ctx.t("diag.what")) } th { "α" } th { (ctx.t("diag.interval")) } th { (ctx.t("diag.reading")) } } }
+            tbody {
+                tr { th scope="row" { (ctx.t("diag.overall")) } td { (shown(&c["overall"]["alpha"])) } td { (interval(&c["overall"]["interval"])) } td { (c["overall"]["reading"].as_str().unwrap_or_default()) } }
+                @for k in c["criteria"].as_array().into_iter().flatten() {
+                    tr { th scope="row" { (k["criterion"].as_str().unwrap_or_default()) } td { (shown(&k["alpha"])) } td { (interval(&k["interval"])) } td { (k["reading"].as_str().unwrap_or_default()) } }
+                }
+            }
+        } }
+        @match c.get("icc").filter(|i| !i.is_null()) {
+            Some(i) => p { "ICC (" (i["model"].as_str().unwrap_or_default()) "): " (shown(&i["panel"]))
+                @if !i["interval"].is_null() { " [" (interval(&i["interval"])) "]" }
+                " " (i["reading"].as_str().unwrap_or_default()) }
+            None => p { (ctx.t("diag.icc_na")) }
+        }
+        h3 { (ctx.t("diag.judges")) }
+        (severity_chart(ctx, &judges))
+        div.scroll tabindex="0" { table {
+            thead { tr { th { (ctx.t("admin.judge")) } th { (ctx.t("diag.severity")) } th { (ctx.t("diag.consistency")) } th { (ctx.t("diag.outlying")) } th { (ctx.t("diag.halo")) } th { (ctx.t("diag.flags")) } } }
+            tbody {
+                @for j in &judges {
+                    tr { th scope="row" { (j["judge"].as_str().unwrap_or_default()) } td { (shown(&j["severity"])) } td { (shown(&j["consistency"])) }
+                         td { (j["outlying_marks"]) } td { (j["halo"]) }
+                         td { (j["flags"].as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join("; ")) } }
+                }
+            }
+        } }
+        @if let Some(r) = c.get("robustness").filter(|r| !r.is_null()) {
+            h3 { (ctx.t("diag.robustness")) }
+            p { (r["draws"]) " " (ctx.t("diag.draws")) ": "
+                @if r["winners_robust"].as_bool() == Some(true) { (ctx.t("diag.robust")) } @else { strong { (ctx.t("diag.not_robust")) } } }
+            (rank_chart(ctx, r["applications"].as_array().map_or(&[][..], Vec::as_slice), winners))
+            div.scroll tabindex="0" { table {
+                thead { tr { th { (ctx.t("diag.rank")) } th { (ctx.t("diag.application")) } th { "5–95%" } th { (ctx.t("diag.p_win")) } th { (ctx.t("diag.p_top").replace("{k}", &r["top_k"].to_string())) } } }
+                tbody {
+                    @for a in r["applications"].as_array().into_iter().flatten().take(25) {
+                        tr { td { (a["rank"]) } th scope="row" { (a["application"].as_str().unwrap_or_default()) }
+                             td { (rank(&a["rank_p05"])) " – " (rank(&a["rank_p95"])) }
+                             td { (shown(&a["p_winner"])) } td { (shown(&a["p_top_k"])) } }
+                    }
+                }
+            } }
+            h3 { (ctx.t("diag.sensitivity")) }
+            ol {
+                @for s in r["sensitivity"].as_array().into_iter().flatten().take(6) {
+                    li { (s["factor"].as_str().unwrap_or_default()) ": " (shown(&s["mean_rank_shift"])) " " (ctx.t("diag.places")) }
+                }
+            }
+        }
+    }
+}
+
+pub async fn page_for_round(
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Path((award, round)): Path<(String, String)>,
+    Query(query): Query<std::collections::BTreeMap<String, String>>,
+) -> Response {
+    // `?draws=` passes through (a quicker look with fewer draws); the API checks it.
+    let draws = query
+        .get("draws")
+        .filter(|d| d.bytes().all(|b| b.is_ascii_digit()) && !d.is_empty())
+        .map(|d| format!("?draws={d}"))
+        .unwrap_or_default();
+    let reply = api
+        .get(
+            &ctx,
+            &format!("/v1/awards/{award}/rounds/{round}/diagnostics{draws}"),
+        )
+        .await;
+    if !reply.ok() {
+        return problem(&ctx, &reply);
+    }
+    let d = &reply.json;
+    page(
+        &ctx,
+        &format!("{} · {round}", ctx.t("admin.diagnostics")),
+        html! {
+            h1 { (ctx.t("admin.diagnostics")) " · " (round) }
+            p { (ctx.t("diag.intro")) }
+            @let warnings: Vec<&str> = d["warnings"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            @if warnings.is_empty() { p { (ctx.t("diag.no_warnings")) } }
+            @else {
+                div.warning role="status" { ul { @for w in &warnings { li { (w) } } } }
+            }
+            @for c in d["categories"].as_array().into_iter().flatten() {
+                (category(&ctx, c, c["robustness"]["winners"].as_u64().unwrap_or(0)))
+            }
+            p { a href={ "/awards/" (award) "/admin" } { (ctx.t("admin.back")) } }
+        },
+    )
+}
