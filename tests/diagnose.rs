@@ -341,3 +341,77 @@ fn an_overwhelming_winner_is_robust_and_a_close_race_is_not_hidden() {
         d.warnings
     );
 }
+
+#[test]
+fn the_rubric_sets_the_diagnostics_and_a_share_out_of_bounds_is_located() {
+    let dir = root().join("tests/diagnose/complete");
+    let mut def: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("award.json")).unwrap()).unwrap();
+    def["scoring"]["diagnostics"] = serde_json::json!({
+        "seed": 9, "bootstrap": 0, "draws": 30, "weight_range": "0.5", "severity": 0.05,
+        "leave_one_judge_out": false, "top_k": 3
+    });
+    let award = laurel::check_definition(&def.to_string(), &BTreeMap::new())
+        .award
+        .unwrap();
+    let options = DiagnoseOptions::for_award(&award);
+    assert_eq!((options.seed, options.bootstrap), (9, 0));
+    assert_eq!(options.severity, 0.05);
+    let r = options.robustness.clone().unwrap();
+    assert_eq!(
+        (r.draws, r.weight_range, r.leave_one_judge_out, r.top_k),
+        (30, 0.5, false, Some(3))
+    );
+    let mut c = case(
+        &dir,
+        &dir.join("applications.json"),
+        &dir.join("marks.json"),
+    );
+    c.award = award;
+    let d = diagnose(&c, &options);
+    let robust = d.categories[0].robustness.as_ref().unwrap();
+    assert_eq!((robust.draws, robust.top_k), (30, 3));
+    assert!(
+        d.categories[0].overall.interval.is_none(),
+        "no bootstrap asked for"
+    );
+    // A stricter severity flags more judges than the default does.
+    let flagged = |d: &Diagnosis| {
+        d.categories[0]
+            .judge_reports
+            .iter()
+            .filter(|j| !j.flags.is_empty())
+            .count()
+    };
+    assert!(flagged(&d) >= flagged(&diagnose(&c, &statistics_only())));
+    // Without draws, no simulation.
+    def["scoring"]["diagnostics"] = serde_json::json!({ "draws": 0 });
+    let award = laurel::check_definition(&def.to_string(), &BTreeMap::new())
+        .award
+        .unwrap();
+    assert!(DiagnoseOptions::for_award(&award).robustness.is_none());
+    // Shares are checked, each located.
+    def["scoring"]["diagnostics"] = serde_json::json!({ "severity": 1.5, "weight_range": 1 });
+    let report = laurel::check_definition(&def.to_string(), &BTreeMap::new());
+    assert!(report.award.is_none());
+    let pointers: Vec<&str> = report
+        .diagnostics
+        .iter()
+        .map(|d| d.pointer.as_str())
+        .collect();
+    assert!(
+        pointers.contains(&"/scoring/diagnostics/severity"),
+        "{pointers:?}"
+    );
+    assert!(
+        pointers.contains(&"/scoring/diagnostics/weight_range"),
+        "{pointers:?}"
+    );
+    // An unknown setting is refused by the schema.
+    def["scoring"]["diagnostics"] = serde_json::json!({ "drawz": 10 });
+    assert!(
+        laurel::check_definition(&def.to_string(), &BTreeMap::new())
+            .award
+            .is_none()
+    );
+}

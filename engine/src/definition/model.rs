@@ -549,6 +549,8 @@ pub struct Scoring {
     pub score_plugin: Option<PluginId>,
     /// What a plugin failure does to a batch.
     pub on_plugin_error: PluginErrorPolicy,
+    /// The jury's diagnostics' settings, as written (defaults where absent).
+    pub diagnostics: crate::definition::wire::DiagnosticsSpec,
 }
 
 /// A checked tie-break step.

@@ -61,6 +61,35 @@ impl Default for DiagnoseOptions {
     }
 }
 
+impl DiagnoseOptions {
+    /// The options an award's rubric sets (`scoring.diagnostics`), defaults elsewhere.
+    pub fn for_award(award: &Award) -> Self {
+        let d = &award.scoring.diagnostics;
+        let share = |v: Option<rust_decimal::Decimal>, default: f64| {
+            v.and_then(|v| v.to_f64()).unwrap_or(default)
+        };
+        let base = Self::default();
+        let r = RobustnessOptions::default();
+        let draws = d.draws.unwrap_or(r.draws);
+        Self {
+            seed: d.seed.unwrap_or(base.seed),
+            bootstrap: d.bootstrap.unwrap_or(base.bootstrap),
+            severity: share(d.severity, base.severity),
+            consistency: share(d.consistency, base.consistency),
+            outlier: share(d.outlier, base.outlier),
+            poor_alpha: share(d.poor_alpha, base.poor_alpha),
+            robustness: (draws > 0).then(|| RobustnessOptions {
+                draws,
+                weight_range: share(d.weight_range, r.weight_range),
+                normalisations: d.normalisations.unwrap_or(r.normalisations),
+                aggregations: d.aggregations.unwrap_or(r.aggregations),
+                leave_one_judge_out: d.leave_one_judge_out.unwrap_or(r.leave_one_judge_out),
+                top_k: d.top_k.or(r.top_k),
+            }),
+        }
+    }
+}
+
 /// Agreement on one quantity (a criterion, or the overall mark).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Agreement {
@@ -253,8 +282,32 @@ pub fn diagnose(
             .map(|a| a.id.as_str())
             .collect();
         let panel = data::Panel::of(category, &in_category, marks);
-        if panel.applications.is_empty() {
+        let id = category.id.as_str();
+        let robustness = robust.remove(id);
+        if panel.applications.is_empty() && robustness.is_none() {
             continue;
+        }
+        if award.scoring.ranking.is_some() {
+            warnings.push(format!(
+                "category `{id}`: the judges rank rather than mark, so agreement and each judge's severity (computed from marks) are not measured here; the ranking's robustness is"
+            ));
+        }
+        let bounds: Vec<(rust_decimal::Decimal, rust_decimal::Decimal)> = {
+            let mut b: Vec<_> = panel
+                .indicators
+                .iter()
+                .map(|(_, i)| i.scale.bounds())
+                .collect();
+            b.sort();
+            b.dedup();
+            b
+        };
+        if bounds.len() > 1 {
+            warnings.push(format!(
+                "category `{id}`: its indicators are on {} different scales ({}): the overall mark and the thresholds (a share of the award's scale) mix them; read each criterion's agreement",
+                bounds.len(),
+                bounds.iter().map(|(lo, hi)| format!("{lo}..{hi}")).collect::<Vec<_>>().join(", ")
+            ));
         }
         let salt = (n as u64) << 32;
         let overall = agreement_of(&panel.units(|s| s.overall), options, salt);
@@ -279,8 +332,9 @@ pub fn diagnose(
                 outlier: options.outlier * range,
             },
         );
-        let id = category.id.as_str();
-        if overall.units < agreement::MIN_BOOTSTRAP_UNITS {
+        if panel.applications.is_empty() {
+            // Rank-based judging: no marks, only the simulation.
+        } else if overall.units < agreement::MIN_BOOTSTRAP_UNITS {
             warnings.push(format!(
                 "category `{id}`: agreement rests on {} applications marked by two judges or more: too few to rely on",
                 overall.units
@@ -309,7 +363,6 @@ pub fn diagnose(
                 warnings.push(format!("category `{id}`: judge `{}` is {f}", j.judge));
             }
         }
-        let robustness = robust.remove(id);
         if let Some(r) = &robustness
             && !r.winners_robust
         {

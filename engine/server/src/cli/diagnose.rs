@@ -22,7 +22,7 @@ pub enum DiagnoseFormat {
 }
 
 /// `laurel diagnose`'s options.
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct DiagnoseArgs {
     /// The rubric: a folder with award.json, or the file.
     rubric: std::path::PathBuf,
@@ -35,44 +35,55 @@ pub struct DiagnoseArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = DiagnoseFormat::Table)]
     format: DiagnoseFormat,
-    /// The seed of the bootstraps and the simulation (same seed, same numbers).
-    #[arg(long, default_value_t = 2023)]
-    seed: u64,
-    /// Draws of the ranking's simulation; 0 to skip it.
-    #[arg(long, default_value_t = 1_000)]
-    draws: u32,
-    /// Bootstrap resamples per confidence interval; 0 for none.
-    #[arg(long, default_value_t = 1_000)]
-    bootstrap: u32,
-    /// Each criterion's weight is drawn within ± this share of it.
-    #[arg(long, default_value_t = 0.2)]
-    weight_range: f64,
+    /// The seed of the bootstraps and the simulation (same seed, same numbers). Each of these
+    /// options overrides the rubric's `scoring.diagnostics` (2023 by default).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Draws of the ranking's simulation; 0 to skip it (1,000 by default).
+    #[arg(long)]
+    draws: Option<u32>,
+    /// Bootstrap resamples per confidence interval; 0 for none (1,000 by default).
+    #[arg(long)]
+    bootstrap: Option<u32>,
+    /// Each criterion's weight is drawn within ± this share of it (0.2 by default).
+    #[arg(long)]
+    weight_range: Option<f64>,
+}
+
+/// The rubric's settings, with the command line's over them.
+fn options(args: &DiagnoseArgs, award: &laurel::Award) -> DiagnoseOptions {
+    let mut o = DiagnoseOptions::for_award(award);
+    if let Some(seed) = args.seed {
+        o.seed = seed;
+    }
+    if let Some(b) = args.bootstrap {
+        o.bootstrap = b;
+    }
+    match args.draws {
+        Some(0) => o.robustness = None,
+        Some(draws) => {
+            let r = o.robustness.get_or_insert_with(RobustnessOptions::default);
+            r.draws = draws;
+        }
+        None => {}
+    }
+    if let (Some(w), Some(r)) = (args.weight_range, o.robustness.as_mut()) {
+        r.weight_range = w;
+    }
+    o
 }
 
 pub fn run(args: &DiagnoseArgs) -> anyhow::Result<ExitCode> {
-    let options = DiagnoseOptions {
-        seed: args.seed,
-        bootstrap: args.bootstrap,
-        robustness: (args.draws > 0).then(|| RobustnessOptions {
-            draws: args.draws,
-            weight_range: args.weight_range,
-            ..RobustnessOptions::default()
-        }),
-        ..DiagnoseOptions::default()
-    };
-    if !(0.0..1.0).contains(&args.weight_range) {
+    if args.weight_range.is_some_and(|w| !(0.0..1.0).contains(&w)) {
         anyhow::bail!("`--weight-range` is a share of the weight, from 0 to below 1");
     }
-    let (rubric, applications, marks, format) = (
-        args.rubric.clone(),
-        args.applications.clone(),
-        args.marks.clone(),
-        args.format,
-    );
+    let args = args.clone();
     laurel::run_sandboxed(None, move || {
-        let Some(inputs) = Inputs::read(&rubric, &applications, &marks)? else {
+        let (applications, marks, format) = (&args.applications, &args.marks, args.format);
+        let Some(inputs) = Inputs::read(&args.rubric, applications, marks)? else {
             return Ok(ExitCode::from(EXIT_INVALID));
         };
+        let options = options(&args, &inputs.award);
         inputs.progress.set_message("diagnosing");
         let diagnosis = match laurel::diagnose(
             &inputs.award,
@@ -83,7 +94,7 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<ExitCode> {
         ) {
             Ok(d) => d,
             Err(errors) => {
-                inputs.report(&applications, &marks, &errors);
+                inputs.report(applications, marks, &errors);
                 return Ok(ExitCode::from(EXIT_INVALID));
             }
         };
@@ -112,76 +123,82 @@ fn interval(i: Option<[f64; 2]>) -> String {
 fn table(d: &Diagnosis) -> String {
     let mut out = String::new();
     for c in &d.categories {
-        let _ = writeln!(
-            out,
-            "== {}: {} judges, {} applications, {} evaluations ({} design)",
-            c.category,
-            c.judges,
-            c.applications,
-            c.evaluations,
-            if c.complete { "complete" } else { "incomplete" }
-        );
-        let _ = writeln!(
-            out,
-            "agreement (Krippendorff's alpha, interval; 95% bootstrap interval):"
-        );
-        let _ = writeln!(
-            out,
-            "  {:<32} {:>7}{:<18}  {}",
-            "overall mark",
-            num(c.overall.alpha),
-            interval(c.overall.interval),
-            c.overall.reading
-        );
-        for k in &c.criteria {
+        if c.evaluations == 0 {
+            let _ = writeln!(out, "== {}: judged by rankings (no marks)", c.category);
+        } else {
+            let _ = writeln!(
+                out,
+                "== {}: {} judges, {} applications, {} evaluations ({} design)",
+                c.category,
+                c.judges,
+                c.applications,
+                c.evaluations,
+                if c.complete { "complete" } else { "incomplete" }
+            );
+        }
+        if c.evaluations > 0 {
+            let _ = writeln!(
+                out,
+                "agreement (Krippendorff's alpha, interval; 95% bootstrap interval):"
+            );
             let _ = writeln!(
                 out,
                 "  {:<32} {:>7}{:<18}  {}",
-                k.criterion,
-                num(k.agreement.alpha),
-                interval(k.agreement.interval),
-                k.agreement.reading
+                "overall mark",
+                num(c.overall.alpha),
+                interval(c.overall.interval),
+                c.overall.reading
             );
-        }
-        match &c.icc {
-            Some(i) => {
+            for k in &c.criteria {
                 let _ = writeln!(
                     out,
-                    "ICC ({}, the panel's mean): {:.3}{}  {}",
-                    i.model,
-                    i.panel,
-                    interval(i.interval),
-                    i.reading
+                    "  {:<32} {:>7}{:<18}  {}",
+                    k.criterion,
+                    num(k.agreement.alpha),
+                    interval(k.agreement.interval),
+                    k.agreement.reading
                 );
             }
-            None => {
-                let _ = writeln!(
-                    out,
-                    "ICC: not applicable (judges and their numbers differ between applications; alpha applies)"
-                );
+            match &c.icc {
+                Some(i) => {
+                    let _ = writeln!(
+                        out,
+                        "ICC ({}, the panel's mean): {:.3}{}  {}",
+                        i.model,
+                        i.panel,
+                        interval(i.interval),
+                        i.reading
+                    );
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "ICC: not applicable (judges and their numbers differ between applications; alpha applies)"
+                    );
+                }
             }
-        }
-        let _ = writeln!(
-            out,
-            "judges (severity: mean offset from co-judges, in marks; consistency: correlation with them):"
-        );
-        let _ = writeln!(
-            out,
-            "  {:<24} {:>5} {:>9} {:>11} {:>5} {:>8}  flags",
-            "judge", "apps", "severity", "consistency", "halo", "outlying"
-        );
-        for j in &c.judge_reports {
             let _ = writeln!(
                 out,
-                "  {:<24} {:>5} {:>9} {:>11} {:>5} {:>8}  {}",
-                j.judge,
-                j.applications,
-                num(j.severity),
-                num(j.consistency),
-                j.halo,
-                j.outlying_marks,
-                j.flags.join("; ")
+                "judges (severity: mean offset from co-judges, in marks; consistency: correlation with them):"
             );
+            let _ = writeln!(
+                out,
+                "  {:<24} {:>5} {:>9} {:>11} {:>5} {:>8}  flags",
+                "judge", "apps", "severity", "consistency", "halo", "outlying"
+            );
+            for j in &c.judge_reports {
+                let _ = writeln!(
+                    out,
+                    "  {:<24} {:>5} {:>9} {:>11} {:>5} {:>8}  {}",
+                    j.judge,
+                    j.applications,
+                    num(j.severity),
+                    num(j.consistency),
+                    j.halo,
+                    j.outlying_marks,
+                    j.flags.join("; ")
+                );
+            }
         }
         if let Some(r) = &c.robustness {
             let _ = writeln!(

@@ -163,6 +163,7 @@ impl Checker<'_> {
                 }
             }
         }
+        self.diagnostics(&s.diagnostics);
         let scale = scale?;
         Some(Scoring {
             default_places: (scale.places() + 2).min(6),
@@ -179,7 +180,52 @@ impl Checker<'_> {
             tie_break,
             score_plugin: s.score_plugin.clone(),
             on_plugin_error: s.on_plugin_error,
+            diagnostics: s.diagnostics.clone(),
         })
+    }
+
+    /// Shares within their bounds.
+    fn diagnostics(&mut self, d: &crate::definition::wire::DiagnosticsSpec) {
+        use rust_decimal::Decimal;
+        let checks: [(&str, Option<Decimal>, Decimal, Decimal, bool); 5] = [
+            (
+                "weight_range",
+                d.weight_range,
+                Decimal::ZERO,
+                Decimal::ONE,
+                false,
+            ),
+            ("severity", d.severity, Decimal::ZERO, Decimal::ONE, true),
+            ("outlier", d.outlier, Decimal::ZERO, Decimal::ONE, true),
+            (
+                "consistency",
+                d.consistency,
+                Decimal::NEGATIVE_ONE,
+                Decimal::ONE,
+                true,
+            ),
+            (
+                "poor_alpha",
+                d.poor_alpha,
+                Decimal::NEGATIVE_ONE,
+                Decimal::ONE,
+                true,
+            ),
+        ];
+        for (name, value, lo, hi, closed) in checks {
+            let Some(v) = value else { continue };
+            let within = v >= lo && if closed { v <= hi } else { v < hi };
+            if !within {
+                self.error(
+                    Code::Scoring,
+                    format!("/scoring/diagnostics/{name}"),
+                    format!(
+                        "`{name}` is {v}; it is a share from {lo} to {hi}{}",
+                        if closed { "" } else { " (not included)" }
+                    ),
+                );
+            }
+        }
     }
 
     fn ranking(&mut self) -> Option<Ranking> {

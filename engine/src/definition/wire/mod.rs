@@ -24,8 +24,8 @@ pub use form::{ChoiceOption, FieldSpec, FieldType, FormSpec};
 pub use plugin::{Hook, LimitsSpec, PluginKind, PluginSpec};
 pub use rounds::{AdvanceSpec, ConflictRules, RoundSpec, SeeOtherMarks};
 pub use scoring::{
-    AdjustmentSpec, AggregateAt, AggregationSpec, CombineMethod, CombineSpec, MissingMarks,
-    NormalisationMethod, NormalisationSpec, PluginErrorPolicy, PointsSpec, RankingSpec,
-    RoundingMode, RoundingSpec, RoundingSteps, ScoringSpec, SortOrder, TieBreakSpec, TotalMethod,
-    WhenFewer,
+    AdjustmentSpec, AggregateAt, AggregationSpec, CombineMethod, CombineSpec, DiagnosticsSpec,
+    MissingMarks, NormalisationMethod, NormalisationSpec, PluginErrorPolicy, PointsSpec,
+    RankingSpec, RoundingMode, RoundingSpec, RoundingSteps, ScoringSpec, SortOrder, TieBreakSpec,
+    TotalMethod, WhenFewer,
 };

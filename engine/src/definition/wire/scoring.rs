@@ -45,6 +45,63 @@ pub struct ScoringSpec {
     /// (the default), or the whole batch fails.
     #[serde(default)]
     pub on_plugin_error: PluginErrorPolicy,
+    /// Settings of the jury's diagnostics (`laurel diagnose`, a round's diagnostics): each
+    /// optional, sensible by default.
+    #[serde(default, skip_serializing_if = "DiagnosticsSpec::is_default")]
+    pub diagnostics: DiagnosticsSpec,
+}
+
+/// Settings of the jury's diagnostics. Shares are decimals from 0 to 1.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DiagnosticsSpec {
+    /// The seed of the bootstraps and the simulation: the same seed, the same numbers (2023).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 9_007_199_254_740_991_u64))]
+    pub seed: Option<u64>,
+    /// Bootstrap resamples per confidence interval (1,000; 0 for none; at most 100,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 100_000))]
+    pub bootstrap: Option<u32>,
+    /// Draws of the ranking's simulation (1,000; 0 to skip it; at most 100,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(max = 100_000))]
+    pub draws: Option<u32>,
+    /// Each criterion's weight is drawn within ± this share of it (0.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_range: Option<rust_decimal::Decimal>,
+    /// Draw the normalisation among none, z-score, min-max and ratio to mean (true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalisations: Option<bool>,
+    /// Draw the panel's aggregation among the award's, mean, median and trimmed mean (true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregations: Option<bool>,
+    /// Leave one judge out in half the draws (true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leave_one_judge_out: Option<bool>,
+    /// The k of "reaching the top k" (twice the winners).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub top_k: Option<u32>,
+    /// A judge whose mean offset from their co-judges reaches this share of the scale's range
+    /// is flagged (0.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<rust_decimal::Decimal>,
+    /// A judge whose marks correlate with their co-judges' mean below this is flagged (0.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistency: Option<rust_decimal::Decimal>,
+    /// A mark this share of its scale's range from the other judges' mean is outlying (0.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outlier: Option<rust_decimal::Decimal>,
+    /// Agreement (alpha) below this is a warning (0.667).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poor_alpha: Option<rust_decimal::Decimal>,
+}
+
+impl DiagnosticsSpec {
+    fn is_default(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 /// What a plugin failure does to a batch.

@@ -112,6 +112,7 @@ fn category(ctx: &Ctx, c: &Value, winners: u64) -> Markup {
     let judges = c["judge_reports"].as_array().cloned().unwrap_or_default();
     html! {
         h2 { (c["category"].as_str().unwrap_or_default()) }
+        @if c["evaluations"].as_u64().unwrap_or(0) > 0 {
         p { (c["judges"]) " " (ctx.t("diag.judges_on")) " " (c["applications"]) " " (ctx.t("diag.applications")) ", "
             (c["evaluations"]) " " (ctx.t("diag.evaluations")) }
         h3 { (ctx.t("diag.agreement")) }
@@ -142,6 +143,7 @@ fn category(ctx: &Ctx, c: &Value, winners: u64) -> Markup {
                 }
             }
         } }
+        }
         @if let Some(r) = c.get("robustness").filter(|r| !r.is_null()) {
             h3 { (ctx.t("diag.robustness")) }
             p { (r["draws"]) " " (ctx.t("diag.draws")) ": "

@@ -57,7 +57,7 @@ pub(crate) async fn jury_warnings(
     let options = laurel::DiagnoseOptions {
         bootstrap: 0,
         robustness: None,
-        ..laurel::DiagnoseOptions::default()
+        ..laurel::DiagnoseOptions::for_award(&award)
     };
     let diagnosis = state
         .engine(move || laurel::diagnose(&award, &apps, &marks, &l.plugins, &options))
@@ -97,37 +97,42 @@ pub async fn diagnostics(
     Query(query): Query<BTreeMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Admin, Role::Auditor])?;
-    let draws = number(
-        &query,
-        "draws",
-        MAX_DRAWS,
-        |d| *d <= MAX_DRAWS,
-        "from 0 to 1000",
-    )?;
-    let seed = number(
-        &query,
-        "seed",
-        laurel::DiagnoseOptions::default().seed,
-        |s: &u64| *s < 1 << 53,
-        "from 0 to 2^53 - 1",
-    )?;
     let (loaded, spec, _, _) = spec(&state, &award, &round).await?;
     if !spec.is_marked() {
         return Err(ApiError::Conflict(format!(
             "round `{round}` takes no marks: it has no jury to diagnose"
         )));
     }
+    // The rubric's settings, then the query's; a request does at most 1,000 draws and
+    // resamples.
+    let scoring_award = loaded.award.for_round(&spec);
+    let mut options = laurel::DiagnoseOptions::for_award(&scoring_award);
+    let written = options.robustness.as_ref().map_or(0, |r| r.draws);
+    let draws = number(
+        &query,
+        "draws",
+        written.min(MAX_DRAWS),
+        |d| *d <= MAX_DRAWS,
+        "from 0 to 1000",
+    )?;
+    options.seed = number(
+        &query,
+        "seed",
+        options.seed,
+        |s: &u64| *s < 1 << 53,
+        "from 0 to 2^53 - 1",
+    )?;
+    options.bootstrap = options.bootstrap.min(MAX_DRAWS);
+    if draws == 0 {
+        options.robustness = None;
+    } else {
+        options
+            .robustness
+            .get_or_insert_with(laurel::RobustnessOptions::default)
+            .draws = draws;
+    }
     let r = load_round(&state, &award, &round)?;
     let (apps, marks) = inputs(&state, &loaded, &r)?;
-    let scoring_award = loaded.award.for_round(&spec);
-    let options = laurel::DiagnoseOptions {
-        seed,
-        robustness: (draws > 0).then(|| laurel::RobustnessOptions {
-            draws,
-            ..laurel::RobustnessOptions::default()
-        }),
-        ..laurel::DiagnoseOptions::default()
-    };
     let diagnosis = state
         .engine(move || laurel::diagnose(&scoring_award, &apps, &marks, &loaded.plugins, &options))
         .await?
