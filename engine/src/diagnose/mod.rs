@@ -84,6 +84,7 @@ impl DiagnoseOptions {
                 normalisations: d.normalisations.unwrap_or(r.normalisations),
                 aggregations: d.aggregations.unwrap_or(r.aggregations),
                 leave_one_judge_out: d.leave_one_judge_out.unwrap_or(r.leave_one_judge_out),
+                resample_judges: d.resample_judges.unwrap_or(r.resample_judges),
                 top_k: d.top_k.or(r.top_k),
             }),
         }

@@ -1,8 +1,8 @@
 //! How robust the ranking is: a seeded Monte Carlo over declared uncertainties (each
 //! criterion's weight drawn within ± a range, the normalisation and the panel's aggregation
-//! drawn among alternatives, one judge left out), giving every application its rank interval
-//! and its chances of winning and of reaching the top k; and a one-at-a-time sensitivity view:
-//! which single choice moves the ranking most.
+//! drawn among alternatives, one judge left out or the judges resampled), giving every
+//! application its rank interval and its chances of winning and of reaching the top k; and a
+//! one-at-a-time sensitivity view: which single choice moves the ranking most.
 
 use std::collections::HashMap;
 
@@ -15,6 +15,7 @@ use super::agreement::percentile;
 use crate::application::{Application, Marks};
 use crate::definition::model::Award;
 use crate::definition::wire::{AggregationSpec, NormalisationMethod};
+use crate::ids::JudgeId;
 use crate::plugin::PluginSet;
 use crate::random::Draw;
 use crate::scoring::{EvaluateOptions, evaluate_with};
@@ -32,8 +33,12 @@ pub struct RobustnessOptions {
     /// Draw the panel's aggregation among the award's, the mean, the median and (with three
     /// judges or more) the trimmed mean (on by default).
     pub aggregations: bool,
-    /// In half the draws, leave one judge out, drawn uniformly (on by default).
+    /// Leave one judge out, drawn uniformly (on by default).
     pub leave_one_judge_out: bool,
+    /// Resample the judges: as many as there are, drawn with replacement, a judge drawn twice
+    /// counting twice (on by default). With both, a third of the draws keeps the panel, a
+    /// third leaves one judge out and a third resamples; with one, half the draws use it.
+    pub resample_judges: bool,
     /// The k of "reaching the top k" (twice the category's winners by default).
     pub top_k: Option<u32>,
 }
@@ -46,6 +51,7 @@ impl Default for RobustnessOptions {
             normalisations: true,
             aggregations: true,
             leave_one_judge_out: true,
+            resample_judges: true,
             top_k: None,
         }
     }
@@ -104,14 +110,67 @@ pub struct CategoryRobustness {
     pub sensitivity: Vec<Sensitivity>,
 }
 
-/// One scenario: multipliers per criterion (by category and criterion id), methods, a judge
-/// left out.
+/// Which judges count in a scenario.
+#[derive(Debug, Clone, Default)]
+enum Panel {
+    /// All of them.
+    #[default]
+    All,
+    /// All but one.
+    Without(String),
+    /// Drawn with replacement: each judge's marks counted as often as they were drawn.
+    Resampled(Vec<String>),
+}
+
+/// One scenario: multipliers per criterion (by category and criterion id), methods, judges.
 #[derive(Debug, Clone, Default)]
 struct Scenario {
     weights: HashMap<(String, String), Decimal>,
     normalisation: Option<NormalisationMethod>,
     aggregation: Option<AggregationSpec>,
-    without: Option<String>,
+    panel: Panel,
+}
+
+/// The marks of a resampled panel: a judge drawn k times counts k times, the copies under the
+/// ids `judge.2`, `judge.3`, ... (normalised each on the same marks, so alike).
+fn resampled(marks: &Marks, drawn: &[String]) -> Marks {
+    let mut times: HashMap<&str, usize> = HashMap::new();
+    for j in drawn {
+        *times.entry(j.as_str()).or_default() += 1;
+    }
+    let copy_id = |judge: &str, k: usize| {
+        if k == 1 {
+            JudgeId::new(judge)
+        } else {
+            JudgeId::new(format!("{judge}.{k}"))
+        }
+    };
+    let mut m = marks.clone();
+    m.evaluations = marks
+        .evaluations
+        .iter()
+        .flat_map(|e| {
+            let n = times.get(e.judge.as_str()).copied().unwrap_or(0);
+            (1..=n).map(move |k| {
+                let mut copy = e.clone();
+                copy.judge = copy_id(e.judge.as_str(), k);
+                copy
+            })
+        })
+        .collect();
+    m.rankings = marks
+        .rankings
+        .iter()
+        .flat_map(|r| {
+            let n = times.get(r.judge.as_str()).copied().unwrap_or(0);
+            (1..=n).map(move |k| {
+                let mut copy = r.clone();
+                copy.judge = copy_id(r.judge.as_str(), k);
+                copy
+            })
+        })
+        .collect();
+    m
 }
 
 /// Ranks per category and application under `scenario`; `None` when its inputs fail.
@@ -140,15 +199,19 @@ fn ranks(
         changed.scoring.aggregation = a;
     }
     let filtered;
-    let marks = match &scenario.without {
-        Some(judge) => {
+    let marks = match &scenario.panel {
+        Panel::Without(judge) => {
             let mut m = marks.clone();
             m.evaluations.retain(|e| e.judge.as_str() != judge);
             m.rankings.retain(|r| r.judge.as_str() != judge);
             filtered = m;
             &filtered
         }
-        None => marks,
+        Panel::Resampled(drawn) => {
+            filtered = resampled(marks, drawn);
+            &filtered
+        }
+        Panel::All => marks,
     };
     let results = evaluate_with(
         &changed,
@@ -246,8 +309,26 @@ pub(crate) fn robustness(
         if options.aggregations {
             s.aggregation = Some(aggregations[draw.below(aggregations.len())]);
         }
-        if options.leave_one_judge_out && judges.len() > 1 && draw.below(2) == 1 {
-            s.without = Some(judges[draw.below(judges.len())].clone());
+        let ways = [options.leave_one_judge_out, options.resample_judges];
+        let choices = 1 + ways.iter().filter(|w| **w).count();
+        if choices > 1 && judges.len() > 1 {
+            // 0 keeps the panel; k > 0 takes the k-th way that is on.
+            let pick = draw.below(choices);
+            let way = (pick > 0)
+                .then(|| ways.iter().enumerate().filter(|(_, on)| **on).nth(pick - 1))
+                .flatten()
+                .map(|(i, _)| i);
+            match way {
+                Some(0) => s.panel = Panel::Without(judges[draw.below(judges.len())].clone()),
+                Some(_) => {
+                    s.panel = Panel::Resampled(
+                        (0..judges.len())
+                            .map(|_| judges[draw.below(judges.len())].clone())
+                            .collect(),
+                    );
+                }
+                None => {}
+            }
         }
         let Some(r) = ranks(award, applications, marks, plugins, &s) else {
             failed += 1;
@@ -307,7 +388,7 @@ pub(crate) fn robustness(
         factors.push((
             format!("without judge `{j}`"),
             Scenario {
-                without: Some(j.clone()),
+                panel: Panel::Without(j.clone()),
                 ..Scenario::default()
             },
         ));

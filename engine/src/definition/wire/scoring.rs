@@ -76,9 +76,12 @@ pub struct DiagnosticsSpec {
     /// Draw the panel's aggregation among the award's, mean, median and trimmed mean (true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregations: Option<bool>,
-    /// Leave one judge out in half the draws (true).
+    /// Leave one judge out in some draws (true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leave_one_judge_out: Option<bool>,
+    /// Resample the judges with replacement in some draws (true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resample_judges: Option<bool>,
     /// The k of "reaching the top k" (twice the winners).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
