@@ -125,11 +125,20 @@ const MARKS: &str = "examples/seoul-smart-city-prize-2023/marks.json";
 #[test]
 fn score_prints_a_ranked_table() {
     let o = laurel(&["score", SEOUL, "--applications", APPS, "--marks", MARKS]);
+    // The example has one admitted application that nobody marked: the results are printed,
+    // the application named, and the exit code says so.
     assert_eq!(
         o.status.code(),
-        Some(0),
+        Some(3),
         "{}",
         String::from_utf8_lossy(&o.stderr)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("1 admitted application is left unscored: app-")
+            && err.contains("(no judge has marked it)")
+            && err.contains("--allow-unscored"),
+        "{err}"
     );
     let out = stdout(&o);
     for needle in [
@@ -162,6 +171,7 @@ fn score_json_carries_traces_and_the_definition_hash() {
         MARKS,
         "--format",
         "json",
+        "--allow-unscored",
     ]);
     assert_eq!(o.status.code(), Some(0));
     let results: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -190,6 +200,7 @@ fn score_csv_has_a_row_per_application() {
         MARKS,
         "--format",
         "csv",
+        "--allow-unscored",
     ]);
     assert_eq!(o.status.code(), Some(0));
     let mut reader = csv::Reader::from_reader(o.stdout.as_slice());
@@ -270,4 +281,110 @@ fn schema_award_prints_the_application_schema() {
     for a in apps.as_array().unwrap() {
         assert!(validator.is_valid(a), "{}", a["id"]);
     }
+}
+
+#[test]
+fn score_round_scores_as_the_round_does_and_names_unknown_rounds() {
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "score",
+            SEOUL,
+            "--applications",
+            APPS,
+            "--marks",
+            MARKS,
+            "--format",
+            "json",
+            "--allow-unscored",
+        ];
+        args.extend_from_slice(extra);
+        let o = laurel(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    // The final round does not normalise (its own setting): its results are those of the
+    // award with that one setting changed, computed here through the library.
+    let final_round = run(&["--round", "final"]);
+    let source = std::fs::read_to_string(root().join(SEOUL).join("award.json")).unwrap();
+    let files = |p: &str| std::fs::read(root().join(SEOUL).join(p));
+    let mut award = laurel::check_definition(&source, &files).award.unwrap();
+    award.scoring.normalisation = laurel::wire::NormalisationSpec::NONE;
+    let plugins = laurel::load_plugins(&award, &files).unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(APPS)).unwrap()).unwrap();
+    let apps = laurel::check_applications(&award, &doc, &plugins)
+        .1
+        .unwrap();
+    let marks: laurel::Marks =
+        serde_json::from_str(&std::fs::read_to_string(root().join(MARKS)).unwrap()).unwrap();
+    let expected = laurel::run_sandboxed(None, move || {
+        let r = laurel::evaluate(&award, &apps, &marks, &plugins).unwrap();
+        serde_json::to_value(&r.categories).unwrap()
+    })
+    .unwrap();
+    assert_eq!(final_round["categories"], expected);
+    assert_ne!(
+        final_round["categories"],
+        run(&[])["categories"],
+        "z-scores change the order"
+    );
+    // The expert round judges every criterion as the award does.
+    assert_eq!(
+        run(&["--round", "expert"])["categories"],
+        run(&[])["categories"]
+    );
+    let o = laurel(&[
+        "score",
+        SEOUL,
+        "--applications",
+        APPS,
+        "--marks",
+        MARKS,
+        "--round",
+        "semi",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no round `semi` (its rounds: screening, expert, final)"),
+        "{err}"
+    );
+    let o = laurel(&[
+        "score",
+        SEOUL,
+        "--applications",
+        APPS,
+        "--marks",
+        MARKS,
+        "--round",
+        "screening",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "the screening takes no marks");
+}
+
+#[test]
+fn validate_refuses_two_rubrics_with_one_id() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a", "b"] {
+        std::fs::create_dir(dir.path().join(name)).unwrap();
+        std::fs::copy(
+            root().join("tests/valid/minimal.award.json"),
+            dir.path().join(name).join("award.json"),
+        )
+        .unwrap();
+    }
+    let o = laurel(&["validate", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let all = format!("{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        all.contains("award id `minimal-award` is also the id of")
+            && all.contains("a/award.json: valid")
+            && all.contains("b/award.json: invalid (1 errors"),
+        "{all}"
+    );
 }

@@ -19,6 +19,9 @@ pub(crate) fn compile(schema: &Value) -> Result<Validator, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The pattern of a decimal written as a string (rust_decimal's schema).
+const DECIMAL_PATTERN: &str = r"^-?\d+(\.\d+)?([eE]\d+)?$";
+
 /// Every schema problem of `instance`, located by JSON pointer.
 pub(crate) fn check(validator: &Validator, schema: &Value, instance: &Value) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -96,11 +99,33 @@ fn convert(
             out.push(d);
         }
         ValidationErrorKind::Pattern { pattern } => {
-            out.push(Diagnostic::error(
-                Code::Schema,
-                pointer,
-                format!("{} does not match the pattern `{pattern}`", describe(value)),
-            ));
+            // Decimals are written as strings or numbers: say so rather than show the regex.
+            let mut d = if pattern.as_str() == DECIMAL_PATTERN {
+                Diagnostic::error(
+                    Code::Schema,
+                    pointer.clone(),
+                    format!(
+                        "{} is not a number (write it as `7`, `7.5` or `\"7.5\"`)",
+                        describe(value)
+                    ),
+                )
+            } else {
+                Diagnostic::error(
+                    Code::Schema,
+                    pointer.clone(),
+                    format!("{} does not match the pattern `{pattern}`", describe(value)),
+                )
+            };
+            if pointer.ends_with("/compare/value")
+                && value
+                    .as_str()
+                    .is_some_and(|v| v.parse::<chrono::NaiveDate>().is_ok())
+            {
+                d = d.with_hint(
+                    "`compare` reads numbers; for a date, use `before` or `after` with a `date`",
+                );
+            }
+            out.push(d);
         }
         ValidationErrorKind::Format { format } => {
             let what = match format.as_str() {

@@ -14,6 +14,8 @@ pub(crate) enum AggregateError {
         got: usize,
         why: String,
     },
+    /// The values cannot leave the middle `count` with as many dropped at each end.
+    Uneven { count: usize, got: usize },
     /// Arithmetic overflow.
     Overflow,
 }
@@ -30,6 +32,12 @@ impl std::fmt::Display for AggregateError {
             AggregateError::TooFew { needed, got, why } => {
                 write!(f, "{why} needs at least {needed} values, got {got}")
             }
+            AggregateError::Uneven { count, got } => write!(
+                f,
+                "the sum of the {count} middle values drops as many values at each end, so it needs {count}, {}, {}, ... values; got {got}",
+                count + 2,
+                count + 4
+            ),
             AggregateError::Overflow => f.write_str("arithmetic overflow"),
         }
     }
@@ -113,7 +121,10 @@ pub(crate) fn aggregate(
         }
         AggregationSpec::MiddleSum { count } => {
             let c = count as usize;
-            if n < c || (n - c) % 2 == 1 {
+            if n >= c && (n - c) % 2 == 1 {
+                return Err(AggregateError::Uneven { count: c, got: n });
+            }
+            if n < c {
                 return Err(AggregateError::TooFew {
                     needed: c,
                     got: n,
@@ -150,6 +161,24 @@ mod tests {
 
     fn ds(v: &[&str]) -> Vec<Decimal> {
         v.iter().map(|s| s.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn a_middle_sum_says_which_counts_it_takes() {
+        let six = ds(&["7", "3", "9", "5", "6", "8"]);
+        let e = aggregate(AggregationSpec::MiddleSum { count: 3 }, &six).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the sum of the 3 middle values drops as many values at each end, so it needs 3, 5, 7, ... values; got 6"
+        );
+        let e = aggregate(AggregationSpec::MiddleSum { count: 3 }, &six[..2]).unwrap_err();
+        assert!(
+            e.to_string().ends_with("needs at least 3 values, got 2"),
+            "{e}"
+        );
+        // Five values: the middle three of 3, 5, 6, 7, 9 are 5 + 6 + 7.
+        let v = aggregate(AggregationSpec::MiddleSum { count: 3 }, &six[..5]).unwrap();
+        assert_eq!(v.value, "18".parse().unwrap());
     }
 
     #[test]

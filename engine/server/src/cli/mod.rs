@@ -28,6 +28,9 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_INVALID: u8 = 1;
 /// Usage or I/O error.
 pub const EXIT_USAGE: u8 = 2;
+/// `score`: results computed, but some admitted application is unscored (the results are
+/// printed and each unscored application named; `--allow-unscored` makes this a success).
+pub const EXIT_UNSCORED: u8 = 3;
 
 /// Laurel: a rules engine for configurable awards.
 #[derive(Debug, Parser)]
@@ -66,20 +69,9 @@ enum Command {
         #[arg(long, requires = "out")]
         check: bool,
     },
-    /// Check applications and marks, decide eligibility, and compute ranked results per category.
-    Score {
-        /// The rubric: a folder with award.json, or the file.
-        rubric: PathBuf,
-        /// A JSON array of applications.
-        #[arg(long)]
-        applications: PathBuf,
-        /// A JSON marks document (evaluations, rankings, review decisions, special mentions).
-        #[arg(long)]
-        marks: PathBuf,
-        /// Output format.
-        #[arg(long, value_enum, default_value_t = score::ScoreFormat::Table)]
-        format: score::ScoreFormat,
-    },
+    /// Check applications and marks, decide eligibility, and compute ranked results per
+    /// category. Exits 3 when an admitted application is left unscored (see --allow-unscored).
+    Score(score::ScoreArgs),
     /// Diagnose the jury and the ranking: agreement (Krippendorff's alpha, ICC), each judge's
     /// severity and consistency, outlying marks, halo, and how robust the winners are to the
     /// weights, the methods and each judge (a seeded simulation).
@@ -237,12 +229,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     input,
                 },
         } => plugin_run::run(&rubric, &plugin, &hook, &input),
-        Command::Score {
-            rubric,
-            applications,
-            marks,
-            format,
-        } => score::run(&rubric, &applications, &marks, format),
+        Command::Score(args) => score::run(&args),
         Command::Diagnose(args) => diagnose::run(&args),
     }
 }

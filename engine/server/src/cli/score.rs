@@ -23,21 +23,78 @@ pub enum ScoreFormat {
     Csv,
 }
 
-pub fn run(
-    rubric: &Path,
-    applications: &Path,
-    marks: &Path,
+/// `laurel score`'s options.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ScoreArgs {
+    /// The rubric: a folder with award.json, or the file.
+    rubric: std::path::PathBuf,
+    /// A JSON array of applications.
+    #[arg(long)]
+    applications: std::path::PathBuf,
+    /// A JSON marks document (evaluations, rankings, review decisions, special mentions).
+    #[arg(long)]
+    marks: std::path::PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ScoreFormat::Table)]
     format: ScoreFormat,
-) -> anyhow::Result<ExitCode> {
+    /// Score as this round of the award does on the server: its criteria, its aggregation
+    /// and normalisation (give its entrants and its marks).
+    #[arg(long)]
+    round: Option<String>,
+    /// Exit 0 even when an admitted application is left unscored (it exits 3 otherwise).
+    #[arg(long)]
+    allow_unscored: bool,
+}
+
+pub fn run(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
     // The whole batch runs on a plugin thread, so that its plugin calls run in place.
-    let (rubric, applications, marks) = (
-        rubric.to_path_buf(),
-        applications.to_path_buf(),
-        marks.to_path_buf(),
+    let args = args.clone();
+    laurel::run_sandboxed(None, move || run_here(&args))?
+}
+
+/// The award as `round` judges it, or an error naming the award's rounds.
+fn as_round(award: &Award, round: &str) -> anyhow::Result<Award> {
+    let rounds = award.judging_rounds();
+    let spec = rounds.iter().find(|r| r.id == round).ok_or_else(|| {
+        let ids: Vec<&str> = rounds.iter().map(|r| r.id.as_str()).collect();
+        anyhow::anyhow!(
+            "the award has no round `{round}` (its rounds: {})",
+            ids.join(", ")
+        )
+    })?;
+    if !spec.is_marked() {
+        anyhow::bail!("round `{round}` takes no marks: it has no scores");
+    }
+    Ok(award.for_round(spec))
+}
+
+/// Names the admitted applications left unscored, on stderr; whether there was any.
+fn report_unscored(results: &Results<'_>) -> bool {
+    let unscored: Vec<String> = results
+        .categories
+        .iter()
+        .flat_map(|c| c.unscored.iter())
+        .map(|u| format!("{} ({})", u.application, u.reason))
+        .collect();
+    if unscored.is_empty() {
+        return false;
+    }
+    eprintln!(
+        "{} admitted application{} left unscored: {}{}",
+        unscored.len(),
+        if unscored.len() == 1 { " is" } else { "s are" },
+        terminal_safe(
+            &unscored
+                .iter()
+                .take(10)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        if unscored.len() > 10 { "; ..." } else { "" }
     );
-    laurel::run_sandboxed(None, move || {
-        run_here(&rubric, &applications, &marks, format)
-    })?
+    eprintln!("exit code 3; pass --allow-unscored to accept them");
+    true
 }
 
 /// A rubric's award and plugins, and applications and marks read and checked against it.
@@ -151,15 +208,14 @@ impl Inputs {
     }
 }
 
-fn run_here(
-    rubric: &Path,
-    applications: &Path,
-    marks: &Path,
-    format: ScoreFormat,
-) -> anyhow::Result<ExitCode> {
-    let Some(inputs) = Inputs::read(rubric, applications, marks)? else {
+fn run_here(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
+    let (applications, marks, format) = (&args.applications, &args.marks, args.format);
+    let Some(mut inputs) = Inputs::read(&args.rubric, applications, marks)? else {
         return Ok(ExitCode::from(EXIT_INVALID));
     };
+    if let Some(round) = &args.round {
+        inputs.award = as_round(&inputs.award, round)?;
+    }
     let Inputs {
         award,
         plugins,
@@ -203,6 +259,9 @@ fn run_here(
         ScoreFormat::Table => terminal_safe(&table(award, &results)),
     };
     print!("{out}");
+    if report_unscored(&results) && !args.allow_unscored {
+        return Ok(ExitCode::from(super::EXIT_UNSCORED));
+    }
     Ok(ExitCode::from(EXIT_OK))
 }
 

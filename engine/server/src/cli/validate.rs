@@ -28,6 +28,10 @@ pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<ExitCode> {
         let report = laurel::check_definition(&source, &DirFiles::beside(file));
         reports.push((file.display().to_string(), source, report.diagnostics));
     }
+    // A folder is a set of rubrics a server installs together: one id each.
+    if paths.iter().any(|p| p.is_dir()) {
+        same_ids(&mut reports);
+    }
     let valid = reports.iter().all(|(_, _, d)| !d.has_errors());
     let mut out = String::new();
     match format {
@@ -63,4 +67,36 @@ pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<ExitCode> {
     }
     print!("{out}");
     Ok(ExitCode::from(if valid { EXIT_OK } else { EXIT_INVALID }))
+}
+
+/// Two rubrics of a folder with one award id: each later one is an error (a server installs a
+/// folder of rubrics by id, so one would hide the other).
+fn same_ids(reports: &mut [(String, String, laurel::Diagnostics)]) {
+    let mut seen: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for (file, source, diagnostics) in reports.iter_mut() {
+        let Some(id) = serde_json::from_str::<serde_json::Value>(source)
+            .ok()
+            .and_then(|v| v.get("id")?.as_str().map(str::to_owned))
+        else {
+            continue;
+        };
+        match seen.get(&id) {
+            Some(first) => {
+                diagnostics.push(
+                    laurel::Diagnostic::error(
+                        laurel::Code::DuplicateId,
+                        "/id",
+                        format!("award id `{id}` is also the id of `{first}`"),
+                    )
+                    .with_hint(
+                        "each rubric of a folder needs its own id: a server installs them by id",
+                    ),
+                );
+                diagnostics.locate_in(source);
+            }
+            None => {
+                seen.insert(id, file.clone());
+            }
+        }
+    }
 }

@@ -216,20 +216,28 @@ impl Checker<'_> {
             |i| format!("{base}/{i}/id"),
             "criterion",
         );
-        let indicator_ids: Vec<(String, &str)> = category
+        let listed: Vec<Vec<crate::definition::wire::IndicatorSpec>> =
+            category.criteria.iter().map(|c| c.indicators()).collect();
+        let indicator_ids: Vec<(String, String)> = category
             .criteria
             .iter()
+            .zip(&listed)
             .enumerate()
-            .flat_map(|(i, c)| {
+            .flat_map(|(i, (c, inds))| {
                 let base = &base;
-                c.indicators
-                    .iter()
-                    .enumerate()
-                    .map(move |(j, ind)| (format!("{base}/{i}/indicators/{j}/id"), ind.id.as_str()))
+                let one_level = c.indicators.is_none();
+                inds.iter().enumerate().map(move |(j, ind)| {
+                    let at = if one_level {
+                        format!("{base}/{i}/id")
+                    } else {
+                        format!("{base}/{i}/indicators/{j}/id")
+                    };
+                    (at, ind.id.to_string())
+                })
             })
             .collect();
         self.unique(
-            indicator_ids.iter().map(|(_, id)| *id).enumerate(),
+            indicator_ids.iter().map(|(_, id)| id.as_str()).enumerate(),
             |k| {
                 indicator_ids
                     .get(k)
@@ -245,28 +253,49 @@ impl Checker<'_> {
             &format!("category `{}`", category.id),
         );
         let mut out = Vec::new();
-        for (i, c) in category.criteria.iter().enumerate() {
+        for (i, (c, inds)) in category.criteria.iter().zip(&listed).enumerate() {
             let pointer = format!("{base}/{i}");
             self.text(&c.name, &format!("{pointer}/name"));
             self.opt_text(c.guidance.as_ref(), &format!("{pointer}/guidance"));
-            if c.indicators.is_empty() {
+            let one_level = c.indicators.is_none();
+            if inds.is_empty() {
+                self.push(
+                    crate::diagnostics::Diagnostic::error(
+                        Code::Category,
+                        format!("{pointer}/indicators"),
+                        format!("criterion `{}` has no indicators", c.id),
+                    )
+                    .with_hint("list its indicators, or leave `indicators` out to have judges mark the criterion itself"),
+                );
+            }
+            if c.scale.is_some() && !one_level {
                 self.error(
-                    Code::Category,
-                    format!("{pointer}/indicators"),
-                    format!("criterion `{}` has no indicators", c.id),
+                    Code::Scale,
+                    format!("{pointer}/scale"),
+                    format!(
+                        "criterion `{}` has indicators: give each indicator its `scale` (a criterion's `scale` is for a criterion judges mark directly)",
+                        c.id
+                    ),
                 );
             }
             self.weights(
-                c.indicators.iter().map(|ind| ind.weight),
+                inds.iter().map(|ind| ind.weight),
                 &format!("{pointer}/indicators"),
                 "indicator",
                 &format!("criterion `{}`", c.id),
             );
             let mut indicators = Vec::new();
-            for (j, ind) in c.indicators.iter().enumerate() {
-                let ip = format!("{pointer}/indicators/{j}");
-                self.text(&ind.name, &format!("{ip}/name"));
-                self.opt_text(ind.guidance.as_ref(), &format!("{ip}/guidance"));
+            for (j, ind) in inds.iter().enumerate() {
+                // A one-level criterion's problems are the criterion's own.
+                let ip = if one_level {
+                    pointer.clone()
+                } else {
+                    format!("{pointer}/indicators/{j}")
+                };
+                if !one_level {
+                    self.text(&ind.name, &format!("{ip}/name"));
+                    self.opt_text(ind.guidance.as_ref(), &format!("{ip}/guidance"));
+                }
                 let scale_id = ind.scale.as_ref().unwrap_or(&def.scoring.scale);
                 let scale = self.scale_ref(
                     scale_id,

@@ -144,7 +144,8 @@ impl<'a> Checker<'a> {
 
     fn timeline(&mut self) -> Option<Timeline> {
         let t = &self.def.timeline;
-        if t.time_zone.parse::<chrono_tz::Tz>().is_err() {
+        let zone_ok = t.time_zone.parse::<chrono_tz::Tz>().is_ok();
+        if !zone_ok {
             self.push(
                 Diagnostic::error(
                     Code::Timeline,
@@ -156,7 +157,31 @@ impl<'a> Checker<'a> {
                 ),
             );
         }
-        if t.closes <= t.opens {
+        // Every date is read, and every problem said, at once; without a valid zone only
+        // dates with an offset can be read.
+        let zone = if zone_ok { t.time_zone.as_str() } else { "UTC" };
+        let mut read = |name: &str, text: &str| match crate::time::parse_instant(text, zone) {
+            Ok(at) => Some(at),
+            Err(why) => {
+                self.push(
+                    Diagnostic::error(Code::Timeline, format!("/timeline/{name}"), why).with_hint(
+                        format!(
+                            "without an offset, a time is read in the award's time zone ({})",
+                            t.time_zone
+                        ),
+                    ),
+                );
+                None
+            }
+        };
+        let (opens, closes, results) = (
+            read("opens", &t.opens),
+            read("closes", &t.closes),
+            read("results", &t.results),
+        );
+        if let (Some(opens), Some(closes)) = (opens, closes)
+            && closes <= opens
+        {
             self.error(
                 Code::Timeline,
                 "/timeline/closes",
@@ -166,7 +191,9 @@ impl<'a> Checker<'a> {
                 ),
             );
         }
-        if t.results < t.closes {
+        if let (Some(closes), Some(results)) = (closes, results)
+            && results < closes
+        {
             self.error(
                 Code::Timeline,
                 "/timeline/results",
@@ -178,9 +205,9 @@ impl<'a> Checker<'a> {
         }
         Some(Timeline {
             time_zone: t.time_zone.clone(),
-            opens: t.opens,
-            closes: t.closes,
-            results: t.results,
+            opens: opens?,
+            closes: closes?,
+            results: results?,
         })
     }
 

@@ -283,6 +283,13 @@ impl Checker<'_> {
         };
         if !types.contains(&info.field_type) {
             let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+            let hint = if op == "compare" && info.field_type == FieldType::Date {
+                format!(
+                    "for a date, use `before` or `after`: {{\"before\": {{\"field\": \"{path}\", \"date\": \"2024-01-01\"}}}}"
+                )
+            } else {
+                format!("`{op}` reads fields of type {}", backticked(&names))
+            };
             self.push(
                 Diagnostic::error(
                     Code::Condition,
@@ -292,10 +299,7 @@ impl Checker<'_> {
                         info.field_type.as_str()
                     ),
                 )
-                .with_hint(format!(
-                    "`{op}` reads fields of type {}",
-                    backticked(&names)
-                )),
+                .with_hint(hint),
             );
         }
     }

@@ -70,7 +70,7 @@ impl Checker<'_> {
         if s.normalisation.is_on() {
             for (c, category) in self.def.categories.iter().enumerate() {
                 for (k, criterion) in category.criteria.iter().enumerate() {
-                    for (i, ind) in criterion.indicators.iter().enumerate() {
+                    for (i, ind) in criterion.indicators().iter().enumerate() {
                         for (name, q) in [("mark_factor", &ind.mark_factor), ("base", &ind.base)] {
                             if matches!(q, Some(crate::definition::wire::Quantity::Field { .. })) {
                                 self.push(

@@ -1,4 +1,3 @@
-use chrono::{DateTime, FixedOffset};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -90,19 +89,20 @@ pub struct LanguagesSpec {
     pub available: Vec<String>,
 }
 
-/// The award's timeline; every instant carries its UTC offset, and `time_zone` names the zone
-/// the dates are shown in.
+/// The award's timeline. An instant is written with its offset (`2023-05-31T18:00:00+09:00`)
+/// or without one, read in `time_zone` (`2023-05-31T18:00`, `2023-05-31 18:00:00`); `time_zone`
+/// is also the zone dates are shown in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TimelineSpec {
     /// The IANA time zone of the award, such as `Asia/Seoul`.
     pub time_zone: String,
-    /// When applications open (RFC 3339 with offset).
-    pub opens: DateTime<FixedOffset>,
+    /// When applications open: `2023-05-01T09:00` (in `time_zone`) or with an offset.
+    pub opens: String,
     /// When applications close.
-    pub closes: DateTime<FixedOffset>,
+    pub closes: String,
     /// When results are announced.
-    pub results: DateTime<FixedOffset>,
+    pub results: String,
 }
 
 /// A kind of applicant and what it must provide.

@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{CriterionId, FieldId, IndicatorId, PluginId, ScaleId};
 use crate::text::Text;
 
-/// A criterion: a group of indicators with a weight in the total.
+/// A criterion: a group of indicators with a weight in the total; or, without `indicators`, a
+/// criterion judges mark directly (one level).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CriterionSpec {
@@ -18,8 +19,34 @@ pub struct CriterionSpec {
     pub guidance: Option<Text>,
     /// Its weight in the category's total; 0 reports it without counting it.
     pub weight: Decimal,
-    /// Its indicators.
-    pub indicators: Vec<IndicatorSpec>,
+    /// Its indicators. Leave it out to have judges mark the criterion itself (marks keyed by
+    /// the criterion's id).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub indicators: Option<Vec<IndicatorSpec>>,
+    /// Without `indicators`: the scale judges mark the criterion on (`scoring.scale` when
+    /// absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<ScaleId>,
+}
+
+impl CriterionSpec {
+    /// Its indicators: those it lists, or, for a criterion judges mark directly, one indicator
+    /// with the criterion's id, name, guidance and scale.
+    pub fn indicators(&self) -> Vec<IndicatorSpec> {
+        match &self.indicators {
+            Some(list) => list.clone(),
+            None => vec![IndicatorSpec {
+                id: IndicatorId::new(self.id.as_str()),
+                name: self.name.clone(),
+                guidance: self.guidance.clone(),
+                weight: Decimal::ONE,
+                scale: self.scale.clone(),
+                mark_factor: None,
+                base: None,
+                plugin: None,
+            }],
+        }
+    }
 }
 
 /// An indicator: the unit judges mark.

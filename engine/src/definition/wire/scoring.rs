@@ -24,7 +24,8 @@ pub struct ScoringSpec {
     /// How each judge's totals are normalised before the panel's are combined.
     #[serde(default)]
     pub normalisation: NormalisationSpec,
-    /// How the panel's totals combine into an application's score.
+    /// How the panel's totals combine into an application's score (the mean by default).
+    #[serde(default)]
     pub aggregation: AggregationSpec,
     /// Rounding at each step; no rounding where a step is absent.
     #[serde(default)]
@@ -274,10 +275,11 @@ pub enum WhenFewer {
 }
 
 /// How a panel's values combine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AggregationSpec {
-    /// The arithmetic mean.
+    /// The arithmetic mean (the default).
+    #[default]
     Mean,
     /// The median (mean of the two middle values for an even count).
     Median,

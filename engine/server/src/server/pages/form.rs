@@ -35,6 +35,7 @@ pub fn localized(ctx: &Ctx, message: &str) -> String {
         ("is not an absolute URL", "form.bad_url"),
         ("is not a date", "form.bad_date"),
         ("does not match the pattern", "form.bad_pattern"),
+        ("is not a number", "form.wrong_type"),
         ("is not one of", "form.not_an_option"),
         ("expected ", "form.wrong_type"),
     ];
