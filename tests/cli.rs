@@ -388,3 +388,61 @@ fn validate_refuses_two_rubrics_with_one_id() {
         "{all}"
     );
 }
+
+#[test]
+fn init_starts_a_rubric_that_validates_and_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("green-award");
+    let f = folder.to_str().unwrap();
+    let o = laurel(&[
+        "init",
+        f,
+        "--name",
+        "Green Award",
+        "--time-zone",
+        "Asia/Seoul",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for file in [
+        "award.json",
+        "award.schema.json",
+        "README.md",
+        "examples/applications.json",
+        "examples/marks.json",
+    ] {
+        assert!(folder.join(file).exists(), "{file}");
+    }
+    assert_eq!(laurel(&["validate", f]).status.code(), Some(0));
+    let apps = folder.join("examples/applications.json");
+    let marks = folder.join("examples/marks.json");
+    let o = laurel(&[
+        "score",
+        f,
+        "--applications",
+        apps.to_str().unwrap(),
+        "--marks",
+        marks.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // By hand, weights 40/30/30: app-1 judge-a 3.2 + 2.25 + 1.8 = 7.25, judge-b 2.8 + 2.4 + 2.1 =
+    // 7.3, mean 7.275 -> 7.28; app-2 2.6 + 1.8 + 2.7 = 7.1 and 2.8 + 1.65 + 2.55 = 7.0 -> 7.05;
+    // app-3 started before 2022: ineligible.
+    let out = stdout(&o);
+    assert!(out.contains("main,1,app-1,7.28,true"), "{out}");
+    assert!(out.contains("main,2,app-2,7.05,true"), "{out}");
+    assert!(out.contains("app-3") && out.contains("ineligible"), "{out}");
+    // It never writes over a rubric.
+    assert_eq!(laurel(&["init", f]).status.code(), Some(2));
+}

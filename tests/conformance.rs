@@ -136,7 +136,9 @@ fn isu_grand_prix_2025_every_official_number() {
             goe.check(
                 where_,
                 d(&el["official_goe"]),
-                panel.map_or(Decimal::ZERO, |i| i.aggregation.value),
+                panel
+                    .and_then(|i| i.aggregation.as_ref())
+                    .map_or(Decimal::ZERO, |a| a.value),
             );
             element.check(
                 where_,

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use laurel::{Award, Marks, PluginSet, check_applications, check_definition, evaluate};
+use laurel::{Award, Marks, check_applications, check_definition, evaluate};
 use serde_json::Value;
 
 fn read(path: &Path) -> Value {
@@ -16,7 +16,9 @@ fn read(path: &Path) -> Value {
 
 fn award(dir: &Path) -> Award {
     let source = std::fs::read_to_string(dir.join("award.json")).unwrap();
-    let report = check_definition(&source, &std::collections::BTreeMap::new());
+    // A case's plugins are files beside its award.
+    let files = |p: &str| std::fs::read(dir.join(p));
+    let report = check_definition(&source, &files);
     assert!(
         !report.diagnostics.has_errors(),
         "{}: {:#?}",
@@ -59,14 +61,13 @@ fn run_case(dir: &Path) {
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
     let award = award(dir);
     let expected = read(&dir.join("expected.json"));
-    let (app_diags, apps) = check_applications(
-        &award,
-        &read(&dir.join("applications.json")),
-        &PluginSet::none(),
-    );
+    let files = |p: &str| std::fs::read(dir.join(p));
+    let plugins = laurel::load_plugins(&award, &files).unwrap_or_else(|d| panic!("{name}: {d:#?}"));
+    let (app_diags, apps) =
+        check_applications(&award, &read(&dir.join("applications.json")), &plugins);
     let apps = apps.unwrap_or_else(|| panic!("{name}: {app_diags:#?}"));
     let marks: Marks = serde_json::from_value(read(&dir.join("marks.json"))).unwrap();
-    let outcome = evaluate(&award, &apps, &marks, &PluginSet::none());
+    let outcome = evaluate(&award, &apps, &marks, &plugins);
     if let Some(errors) = expected.get("errors") {
         let e = outcome.expect_err(&name);
         assert_eq!(
@@ -212,4 +213,29 @@ fn scoring_cases() {
     for dir in dirs {
         run_case(&dir);
     }
+}
+
+/// A computed indicator is in the trace like a marked one: its value as rounded, and the plugin
+/// that computed it (`aggregate_at: indicator`).
+#[test]
+fn a_computed_indicator_is_in_the_trace_with_its_plugin() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scoring/computed-indicator");
+    let award = award(&dir);
+    let files = |p: &str| std::fs::read(dir.join(p));
+    let plugins = laurel::load_plugins(&award, &files).unwrap();
+    let apps = check_applications(&award, &read(&dir.join("applications.json")), &plugins)
+        .1
+        .unwrap();
+    let marks: Marks = serde_json::from_value(read(&dir.join("marks.json"))).unwrap();
+    let results = evaluate(&award, &apps, &marks, &plugins).unwrap();
+    let trace = serde_json::to_value(&results.categories[0].ranking[1].trace).unwrap();
+    let reach = trace["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["indicator"] == "reach")
+        .unwrap_or_else(|| panic!("{trace:#}"));
+    assert_eq!(reach["computed_by"], "reach");
+    assert_eq!(reach["value"], "2.3");
+    assert!(reach.get("marks").is_none() && reach.get("aggregation").is_none());
 }

@@ -349,7 +349,7 @@ fn total_panels<'a>(
         let app = &applications[i];
         let mut judges = Vec::new();
         let mut failure = None;
-        let computed = match sheet::computed_values(layout, app, plugins) {
+        let computed = match sheet::computed_values(scoring, layout, app, plugins) {
             Ok(c) => c,
             Err(e) => {
                 judged.push((i, Err(e)));
@@ -526,12 +526,21 @@ fn indicator_panel<'a>(
     if sheets.is_empty() {
         return Err("no judge has marked it".into());
     }
-    let computed = sheet::computed_values(layout, app, plugins)?;
+    let computed = sheet::computed_values(scoring, layout, app, plugins)?;
     let mut values = Vec::with_capacity(layout.indicators.len());
     let mut indicators = Vec::new();
     for (k, ind) in layout.indicators.iter().enumerate() {
         if let Some(v) = computed.get(k).copied().flatten() {
+            // A computed value is in the trace like a marked one, with its plugin.
             values.push(Some(v));
+            indicators.push(PanelIndicator {
+                indicator: &ind.id,
+                marks: Vec::new(),
+                aggregation: None,
+                computed_by: ind.plugin.as_ref(),
+                base: None,
+                value: v,
+            });
             continue;
         }
         let mut marks = Vec::new();
@@ -562,7 +571,8 @@ fn indicator_panel<'a>(
         indicators.push(PanelIndicator {
             indicator: &ind.id,
             marks,
-            aggregation,
+            aggregation: Some(aggregation),
+            computed_by: None,
             base,
             value,
         });

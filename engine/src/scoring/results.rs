@@ -239,10 +239,15 @@ pub struct RankTrace<'a> {
 pub struct PanelIndicator<'a> {
     /// The indicator.
     pub indicator: &'a IndicatorId,
-    /// Each judge's mark and its points (after factor and rounding).
+    /// Each judge's mark and its points (after factor and rounding); none for a computed one.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub marks: Vec<JudgeMark<'a>>,
-    /// How they combined.
-    pub aggregation: AggregationTrace<'a>,
+    /// How they combined; `None` for a computed one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aggregation: Option<AggregationTrace<'a>>,
+    /// The plugin that computed the value (its `indicator` hook), for one judges do not mark.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub computed_by: Option<&'a crate::ids::PluginId>,
     /// The base value added, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base: Option<Decimal>,

@@ -212,8 +212,10 @@ pub(crate) fn judge_values(
         .collect()
 }
 
-/// The values of the indicators a plugin computes for `app` (`None` for the others).
+/// The values of the indicators a plugin computes for `app` (`None` for the others), rounded
+/// at the `indicator` step as marked indicators' values are.
 pub(crate) fn computed_values(
+    scoring: &Scoring,
     layout: &Layout<'_>,
     app: &Application,
     plugins: &crate::plugin::PluginSet,
@@ -239,7 +241,7 @@ pub(crate) fn computed_values(
                 }
                 .into());
             }
-            Ok(Some(round(output.value, None)))
+            Ok(Some(round(output.value, scoring.rounding.indicator)))
         })
         .collect()
 }

@@ -6,6 +6,7 @@ mod backup;
 pub mod data_key;
 mod diagnose;
 mod files;
+mod init;
 mod load;
 mod plugin_run;
 mod rekey;
@@ -57,6 +58,9 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Start a new rubric in a folder: an award with one-level criteria, its JSON Schema,
+    /// example applications and marks, and a README.
+    Init(init::InitArgs),
     /// Print or write the JSON Schemas of Laurel's documents.
     Schema {
         /// Print the schema of applications to this rubric (a folder or its award.json).
@@ -205,6 +209,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
         } => assign::run(&rubric, &round, &applications, &judges, seed),
         Command::Validate { paths, format } => validate::run(&paths, format),
+        Command::Init(args) => init::run(&args),
         Command::Schema { award, out, check } => {
             schema::run(award.as_deref(), out.as_deref(), check)
         }
