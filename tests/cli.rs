@@ -446,3 +446,44 @@ fn init_starts_a_rubric_that_validates_and_scores() {
     // It never writes over a rubric.
     assert_eq!(laurel(&["init", f]).status.code(), Some(2));
 }
+
+#[test]
+fn test_runs_a_rubrics_own_cases_and_names_each_difference() {
+    for rubric in [SEOUL, "rubrics/civic-tech-fellowship-2025"] {
+        let o = laurel(&["test", rubric]);
+        assert_eq!(o.status.code(), Some(0), "{rubric}: {}", stdout(&o));
+        assert!(stdout(&o).contains("0 failed"), "{}", stdout(&o));
+    }
+    // A copy whose case expects another score and another winner: both differences said.
+    let dir = tempfile::tempdir().unwrap();
+    let civic = root().join("rubrics/civic-tech-fellowship-2025");
+    let copy = dir.path().join("civic");
+    let case = copy.join("tests/open-data-tools");
+    std::fs::create_dir_all(&case).unwrap();
+    std::fs::copy(civic.join("award.json"), copy.join("award.json")).unwrap();
+    for f in ["applications.json", "marks.json"] {
+        std::fs::copy(civic.join("tests/open-data-tools").join(f), case.join(f)).unwrap();
+    }
+    let text = std::fs::read_to_string(civic.join("tests/open-data-tools/case.json"))
+        .unwrap()
+        .replace("\"1.725\"", "\"1.726\"")
+        .replace("\"T2\"\n   ]\n  }", "\"T3\"\n   ]\n  }");
+    std::fs::write(case.join("case.json"), text).unwrap();
+    let o = laurel(&["test", copy.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("case open-data-tools: FAILED")
+            && out.contains("place 2: T2 rank 2 score 1.725, expected T2 rank 2 score 1.726")
+            && out.contains("`open-data-tools` winners: T1, T2, expected T1, T3"),
+        "{out}"
+    );
+    // A rubric without cases says where to put them.
+    let bare = dir.path().join("bare");
+    std::fs::create_dir(&bare).unwrap();
+    std::fs::copy(civic.join("award.json"), bare.join("award.json")).unwrap();
+    assert_eq!(
+        laurel(&["test", bare.to_str().unwrap()]).status.code(),
+        Some(2)
+    );
+}

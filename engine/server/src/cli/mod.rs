@@ -12,6 +12,7 @@ mod plugin_run;
 mod rekey;
 mod render;
 mod rounds;
+mod rubric_test;
 mod salvage;
 mod schema;
 mod score;
@@ -57,6 +58,12 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Run a rubric's own cases (`<rubric>/tests/*/case.json`): applications, marks and the
+    /// expected eligibility, places, scores and winners. Exits 1 when a case fails.
+    Test {
+        /// The rubric: a folder with award.json, or the file.
+        rubric: PathBuf,
     },
     /// Start a new rubric in a folder: an award with one-level criteria, its JSON Schema,
     /// example applications and marks, and a README.
@@ -210,6 +217,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => assign::run(&rubric, &round, &applications, &judges, seed),
         Command::Validate { paths, format } => validate::run(&paths, format),
         Command::Init(args) => init::run(&args),
+        Command::Test { rubric } => rubric_test::run(&rubric),
         Command::Schema { award, out, check } => {
             schema::run(award.as_deref(), out.as_deref(), check)
         }

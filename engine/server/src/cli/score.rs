@@ -53,7 +53,7 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The award as `round` judges it, or an error naming the award's rounds.
-fn as_round(award: &Award, round: &str) -> anyhow::Result<Award> {
+pub(super) fn as_round(award: &Award, round: &str) -> anyhow::Result<Award> {
     let rounds = award.judging_rounds();
     let spec = rounds.iter().find(|r| r.id == round).ok_or_else(|| {
         let ids: Vec<&str> = rounds.iter().map(|r| r.id.as_str()).collect();
