@@ -140,43 +140,38 @@ fn run_case(rubric: &Path, dir: &Path) -> anyhow::Result<Vec<String>> {
         }
     }
     for (category, want) in &case.expect.winners {
-        let mut have: Vec<String> = results
+        let have = results
             .categories
             .iter()
             .filter(|c| c.category.as_str() == category)
             .flat_map(|c| c.ranking.iter().filter(|p| p.winner))
-            .map(|p| p.application.to_string())
-            .collect();
-        let mut want = want.clone();
-        have.sort();
-        want.sort();
-        if have != want {
-            out.push(format!(
-                "`{category}` winners: {}, expected {}",
-                have.join(", "),
-                want.join(", ")
-            ));
-        }
+            .map(|p| p.application.to_string());
+        differ(&mut out, &format!("`{category}` winners"), have, want);
     }
     if let Some(want) = &case.expect.unscored {
-        let mut have: Vec<String> = results
+        let have = results
             .categories
             .iter()
             .flat_map(|c| c.unscored.iter())
-            .map(|u| u.application.to_string())
-            .collect();
-        let mut want = want.clone();
-        have.sort();
-        want.sort();
-        if have != want {
-            out.push(format!(
-                "unscored: {}, expected {}",
-                have.join(", "),
-                want.join(", ")
-            ));
-        }
+            .map(|u| u.application.to_string());
+        differ(&mut out, "unscored", have, want);
     }
     Ok(out)
+}
+
+/// Says how two sets of ids differ, if they do.
+fn differ(out: &mut Vec<String>, what: &str, have: impl Iterator<Item = String>, want: &[String]) {
+    let mut have: Vec<String> = have.collect();
+    let mut want = want.to_vec();
+    have.sort();
+    want.sort();
+    if have != want {
+        out.push(format!(
+            "{what}: {}, expected {}",
+            have.join(", "),
+            want.join(", ")
+        ));
+    }
 }
 
 fn checks(dir: &Path) -> usize {
