@@ -28,7 +28,82 @@ pub(crate) fn check(validator: &Validator, schema: &Value, instance: &Value) -> 
     for error in validator.iter_errors(instance) {
         convert(&error, schema, instance, &mut out);
     }
-    out
+    misnamed(out)
+}
+
+/// An object with both keys it does not know and keys it lacks, three or more in all, was most
+/// likely written with the wrong names (`min`/`max`/`label` for `from`/`to`/`guidance`): one
+/// error for the object, saying which names it has and which it needs, rather than one per key.
+/// (A single misspelt key keeps its own error, located at the key, with its "did you mean".)
+fn misnamed(out: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    use std::collections::BTreeMap;
+    let missing_name = |d: &Diagnostic| {
+        d.message
+            .strip_prefix("missing required property `")
+            .and_then(|m| m.strip_suffix('`'))
+            .map(str::to_owned)
+    };
+    let unknown_at = |d: &Diagnostic| {
+        (d.code == Code::UnknownProperty && d.message.starts_with("unknown property `"))
+            .then(|| d.pointer.rsplit_once('/'))
+            .flatten()
+            .map(|(object, _)| object.to_owned())
+    };
+    let mut missing: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut unknown: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for d in &out {
+        if let Some(name) = missing_name(d) {
+            missing.entry(d.pointer.clone()).or_default().push(name);
+        } else if let Some(object) = unknown_at(d) {
+            let name = d
+                .message
+                .trim_start_matches("unknown property `")
+                .trim_end_matches('`')
+                .to_owned();
+            unknown.entry(object).or_default().push(name);
+        }
+    }
+    let merged: Vec<&String> = missing
+        .iter()
+        .filter(|(k, m)| unknown.get(*k).is_some_and(|u| u.len() + m.len() > 2))
+        .map(|(k, _)| k)
+        .collect();
+    if merged.is_empty() {
+        return out;
+    }
+    let mut kept: Vec<Diagnostic> = out
+        .into_iter()
+        .filter(|d| {
+            let object = missing_name(d)
+                .map(|_| d.pointer.clone())
+                .or_else(|| unknown_at(d));
+            object.is_none_or(|o| !merged.contains(&&o))
+        })
+        .collect();
+    for object in merged {
+        let (has, needs) = (&unknown[object], &missing[object]);
+        let renames: Vec<String> = has
+            .iter()
+            .filter_map(|h| {
+                closest(h, needs.iter().map(String::as_str)).map(|n| format!("`{h}` to `{n}`"))
+            })
+            .collect();
+        let d = Diagnostic::error(
+            Code::Schema,
+            object.clone(),
+            format!(
+                "this object has {} where it needs {}",
+                backticked(has),
+                backticked(needs)
+            ),
+        );
+        kept.push(if renames.is_empty() {
+            d.with_hint(format!("name its keys {}", backticked(needs)))
+        } else {
+            d.with_hint(format!("rename {}", renames.join(", ")))
+        });
+    }
+    kept
 }
 
 fn depth(pointer: &str) -> usize {
