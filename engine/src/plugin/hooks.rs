@@ -91,6 +91,9 @@ pub struct TiedApplication {
     pub application: Application,
     /// Its score.
     pub score: Decimal,
+    /// The panel's score on each criterion, by criterion id.
+    #[serde(default)]
+    pub criteria: std::collections::BTreeMap<String, Decimal>,
 }
 
 /// Output of `tie_break`.

@@ -169,7 +169,13 @@ fn plugin_order(
 ) -> Result<Vec<usize>, String> {
     let tied: Vec<Value> = group
         .iter()
-        .map(|&i| json!({ "application": candidates[i].app, "score": candidates[i].score }))
+        .map(|&i| {
+            // Every criterion's panel score too, in id order, so that a plugin can apply rules
+            // such as "the better second run wins".
+            let criteria: std::collections::BTreeMap<&str, Decimal> =
+                candidates[i].criteria.iter().map(|(k, v)| (*k, *v)).collect();
+            json!({ "application": candidates[i].app, "score": candidates[i].score, "criteria": criteria })
+        })
         .collect();
     let output: hooks::TieBreakOutput = plugins
         .call(plugin, Hook::TieBreak, &json!({ "tied": tied }))

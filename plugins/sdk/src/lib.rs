@@ -130,6 +130,9 @@ pub struct Tied {
     pub application: Application,
     /// Its score.
     pub score: Decimal,
+    /// The panel's score on each criterion, by criterion id.
+    #[serde(default)]
+    pub criteria: BTreeMap<String, Decimal>,
 }
 
 /// Input of `tie_break`.
