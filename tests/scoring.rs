@@ -239,3 +239,41 @@ fn a_computed_indicator_is_in_the_trace_with_its_plugin() {
     assert_eq!(reach["value"], "2.3");
     assert!(reach.get("marks").is_none() && reach.get("aggregation").is_none());
 }
+
+/// A rule whose outcome is `warning` admits the application, with the rule's message kept as a
+/// note; `review` and `ineligible` still decide as before, and the strictest outcome wins.
+#[test]
+fn a_warning_admits_with_a_note() {
+    let mut def: Value =
+        read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/valid/minimal.award.json"));
+    def["eligibility"] = serde_json::json!([
+        {"id": "large", "outcome": "warning", "message": "Larger than the usual city.",
+         "require": {"compare": {"field": "population", "op": "<=", "value": 1000000}}},
+        {"id": "big-enough", "require": {"compare": {"field": "population", "op": ">=", "value": 1000}},
+         "message": "Cities of 1,000 inhabitants or more."}
+    ]);
+    let award = check_definition(&def.to_string(), &std::collections::BTreeMap::new())
+        .award
+        .unwrap();
+    let decide = |population: u64| {
+        let app: laurel::Application = serde_json::from_value(serde_json::json!({
+            "id": "a", "category": award.categories[0].id.as_str(),
+            "applicant_type": award.applicant_types[0].id.as_str(),
+            "fields": {"population": population}
+        }))
+        .unwrap();
+        laurel::decide(&award, &app, &laurel::PluginSet::none())
+    };
+    let big = decide(2_000_000);
+    assert_eq!(big.status, laurel::Status::Eligible);
+    assert_eq!(big.failures.len(), 1);
+    assert_eq!(big.failures[0].rule, "large");
+    assert!(big.admits(None));
+    let fine = decide(50_000);
+    assert_eq!(
+        (fine.status, fine.failures.len()),
+        (laurel::Status::Eligible, 0)
+    );
+    let small = decide(10);
+    assert_eq!(small.status, laurel::Status::Ineligible);
+}

@@ -192,12 +192,13 @@ fn builtin(message: String) -> RuleFailure {
 }
 
 fn finish(application: &Application, failures: Vec<RuleFailure>, checked: usize) -> Decision {
+    // Warnings admit, with their notes kept among the failures.
     let status = if failures.iter().any(|f| f.outcome == Outcome::Ineligible) {
         Status::Ineligible
-    } else if failures.is_empty() {
-        Status::Eligible
-    } else {
+    } else if failures.iter().any(|f| f.outcome == Outcome::Review) {
         Status::NeedsReview
+    } else {
+        Status::Eligible
     };
     Decision {
         application: application.id.to_string(),

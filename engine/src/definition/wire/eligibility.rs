@@ -46,6 +46,9 @@ pub enum Outcome {
     Ineligible,
     /// Eligible only if an administrator decides so.
     Review,
+    /// Eligible, with the rule's message as a note (for example "the budget is above the usual
+    /// range"): administrators and the results see it; nothing waits on it.
+    Warning,
 }
 
 /// A condition over an application's fields.

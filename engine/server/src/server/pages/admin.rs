@@ -487,7 +487,7 @@ pub async fn application(
                 }
             }
             @if let Some(failures) = app["eligibility"]["failures"].as_array().filter(|f| !f.is_empty()) {
-                h2 { (ctx.t("app.reasons")) }
+                h2 { (ctx.t(if app["eligibility"]["status"] == "eligible" { "app.notes" } else { "app.reasons" })) }
                 @let default = loaded.as_ref().map_or_else(|| "en".to_owned(), |l| l.loaded.award.default_language.clone());
                 ul { @for f in failures { li { (super::apply::message(&ctx, &default, &f["message"])) " " span.badge { (f["rule"].as_str().unwrap_or_default()) } } } }
             }

@@ -439,7 +439,8 @@ pub async fn status(
                 dt { (ctx.t("app.eligibility")) } dd { (status_label(&ctx, eligibility["status"].as_str().unwrap_or_default())) }
             }
             @if let Some(failures) = eligibility["failures"].as_array().filter(|f| !f.is_empty()) {
-                h2 { (ctx.t("app.reasons")) }
+                // An eligible application's failed rules are warnings: notes, not reasons.
+                h2 { (ctx.t(if eligibility["status"] == "eligible" { "app.notes" } else { "app.reasons" })) }
                 ul {
                     @for f in failures {
                         li { (message(&ctx, &default, &f["message"])) " " span.badge { (f["rule"].as_str().unwrap_or_default()) } }
