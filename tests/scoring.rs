@@ -277,3 +277,44 @@ fn a_warning_admits_with_a_note() {
     let small = decide(10);
     assert_eq!(small.status, laurel::Status::Ineligible);
 }
+
+/// `before` and `after` compare strictly unless `inclusive` says the date itself passes.
+#[test]
+fn date_bounds_are_strict_unless_inclusive() {
+    let decide = |inclusive: bool, started: &str| {
+        let mut def: Value = read(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/valid/minimal.award.json"),
+        );
+        def["eligibility"] = serde_json::json!([
+            {"id": "recent", "message": "Started in 2024 or later.",
+             "require": {"after": {"field": "started", "date": "2023-12-31", "inclusive": inclusive}}},
+            {"id": "not-future", "message": "Started by the end of 2025.",
+             "require": {"before": {"field": "started", "date": "2025-12-31", "inclusive": inclusive}}}
+        ]);
+        let award = check_definition(&def.to_string(), &std::collections::BTreeMap::new())
+            .award
+            .unwrap();
+        let app: laurel::Application = serde_json::from_value(serde_json::json!({
+            "id": "a", "category": award.categories[0].id.as_str(),
+            "applicant_type": award.applicant_types[0].id.as_str(),
+            "fields": {"population": 5000, "started": started}
+        }))
+        .unwrap();
+        let d = laurel::decide(&award, &app, &laurel::PluginSet::none());
+        d.failures
+            .iter()
+            .map(|f| f.rule.clone())
+            .collect::<Vec<_>>()
+    };
+    // On the bounds: strict comparisons refuse both days, inclusive ones accept them.
+    assert_eq!(decide(false, "2023-12-31"), ["recent"]);
+    assert_eq!(decide(false, "2025-12-31"), ["not-future"]);
+    assert!(decide(true, "2023-12-31").is_empty());
+    assert!(decide(true, "2025-12-31").is_empty());
+    // Within and outside, both read alike.
+    for inclusive in [false, true] {
+        assert!(decide(inclusive, "2024-06-01").is_empty());
+        assert_eq!(decide(inclusive, "2023-12-30"), ["recent"]);
+        assert_eq!(decide(inclusive, "2026-01-01"), ["not-future"]);
+    }
+}

@@ -269,19 +269,23 @@ pub enum Condition {
         /// The value.
         value: Decimal,
     },
-    /// The date field is strictly before the date.
+    /// The date field is before the date (on it too when `inclusive`).
     Before {
         /// Dotted field path.
         field: String,
         /// The date.
         date: NaiveDate,
+        /// Whether the date itself passes.
+        inclusive: bool,
     },
-    /// The date field is strictly after the date.
+    /// The date field is after the date (on it too when `inclusive`).
     After {
         /// Dotted field path.
         field: String,
         /// The date.
         date: NaiveDate,
+        /// Whether the date itself passes.
+        inclusive: bool,
     },
     /// The field is filled in.
     Present(String),

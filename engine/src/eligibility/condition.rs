@@ -94,12 +94,23 @@ impl Evaluator<'_> {
                         Comparison::Ge => ord != Ordering::Less,
                     }
                 }),
-            Condition::Before { field, date } | Condition::After { field, date } => {
+            Condition::Before {
+                field,
+                date,
+                inclusive,
+            }
+            | Condition::After {
+                field,
+                date,
+                inclusive,
+            } => {
                 let before = matches!(condition, Condition::Before { .. });
                 self.read(field, &mut record)
                     .and_then(Value::as_str)
                     .and_then(|s| NaiveDate::from_str(s).ok())
-                    .is_some_and(|d| if before { d < *date } else { d > *date })
+                    .is_some_and(|d| {
+                        (*inclusive && d == *date) || if before { d < *date } else { d > *date }
+                    })
             }
             Condition::Present(field) => present(self.read(field, &mut record)),
             Condition::Absent(field) => !present(self.read(field, &mut record)),

@@ -161,15 +161,18 @@ impl Checker<'_> {
                 let p = format!("{pointer}/{op}/field");
                 self.typed_ref(e.field.as_str(), &p, fields, op, &[FieldType::Date]);
                 let field = e.field.as_str().to_owned();
+                let (date, inclusive) = (e.date, e.inclusive);
                 if before {
                     Condition::Before {
                         field,
-                        date: e.date,
+                        date,
+                        inclusive,
                     }
                 } else {
                     Condition::After {
                         field,
-                        date: e.date,
+                        date,
+                        inclusive,
                     }
                 }
             }

@@ -61,9 +61,9 @@ pub enum ConditionSpec {
     In(InSpec),
     /// The field's number compares to a value.
     Compare(CompareSpec),
-    /// The field's date is strictly before a date.
+    /// The field's date is before a date (strictly, unless `inclusive`).
     Before(DateSpec),
-    /// The field's date is strictly after a date.
+    /// The field's date is after a date (strictly, unless `inclusive`).
     After(DateSpec),
     /// The field is filled in.
     Present(FieldId),
@@ -143,6 +143,10 @@ pub struct DateSpec {
     pub field: FieldId,
     /// The date (`YYYY-MM-DD`).
     pub date: NaiveDate,
+    /// Whether the date itself passes: `false` (the default) compares strictly ("before
+    /// 2024-01-01" excludes 1 January), `true` includes it ("on or before").
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inclusive: bool,
 }
 
 /// `count`: bounds on the number of items of a list or multiple-choice field.
