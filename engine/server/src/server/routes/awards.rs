@@ -193,6 +193,10 @@ pub async fn replace_draft(
     bytes: Bytes,
 ) -> Result<([(HeaderName, String); 1], Json<AwardRecord>), ApiError> {
     caller.require(&[Role::Admin])?;
+    // The body is read and checked first: a request that is wrong in itself is refused as
+    // such (400, 422), whatever its `If-Match`.
+    let text = body::text(&bytes)?;
+    let award = check(&state, text).await?;
     let mut tx = Tx::new(&state);
     let mut record = load_for_update(&mut tx, &id)?;
     if_match(&headers, &record)?;
@@ -201,8 +205,6 @@ pub async fn replace_draft(
             "award `{id}` is closed: its definition no longer changes"
         )));
     }
-    let text = body::text(&bytes)?;
-    let award = check(&state, text).await?;
     if award.id.as_str() != id {
         return Err(ApiError::Invalid {
             title: "The award definition is invalid".to_owned(),
