@@ -473,7 +473,7 @@ fn test_runs_a_rubrics_own_cases_and_names_each_difference() {
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let out = stdout(&o);
     assert!(
-        out.contains("case open-data-tools: FAILED")
+        out.contains("case open-data-tools: FAILED\n  (By hand. Levels are worth 0-3")
             && out.contains("place 2: T2 rank 2 score 1.725, expected T2 rank 2 score 1.726")
             && out.contains("`open-data-tools` winners: T1, T2, expected T1, T3"),
         "{out}"

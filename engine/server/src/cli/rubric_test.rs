@@ -47,14 +47,20 @@ struct Expect {
     unscored: Option<Vec<String>>,
 }
 
-/// Runs one case; its differences from what it expects.
-fn run_case(rubric: &Path, dir: &Path) -> anyhow::Result<Vec<String>> {
+/// Runs one case; its differences from what it expects, and its description (said when it
+/// fails, so that the reader sees what the case meant).
+fn run_case(rubric: &Path, dir: &Path) -> anyhow::Result<(Vec<String>, Option<String>)> {
     let file = dir.join("case.json");
     let text = std::fs::read_to_string(&file)
         .with_context(|| format!("cannot read `{}`", file.display()))?;
     let case: Case = serde_json::from_str(&text)
         .with_context(|| format!("`{}` is not a case", file.display()))?;
-    let _ = &case.description;
+    let problems = compare(rubric, dir, &case)?;
+    Ok((problems, case.description))
+}
+
+/// What differs between the case's results and what it expects.
+fn compare(rubric: &Path, dir: &Path, case: &Case) -> anyhow::Result<Vec<String>> {
     let Some(mut inputs) = Inputs::read(
         rubric,
         &dir.join(&case.applications),
@@ -222,12 +228,15 @@ pub fn run(rubric: &Path) -> anyhow::Result<ExitCode> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let problems = run_case(&rubric, dir)?;
+            let (problems, description) = run_case(&rubric, dir)?;
             if problems.is_empty() {
                 println!("case {name}: ok ({} checks)", checks(dir));
             } else {
                 failed += 1;
                 println!("case {name}: FAILED");
+                if let Some(d) = &description {
+                    println!("  ({})", super::render::terminal_safe(d));
+                }
                 for p in &problems {
                     println!("  - {}", super::render::terminal_safe(p));
                 }
