@@ -258,6 +258,9 @@ fn score_category<'a>(
     warnings: &mut Vec<String>,
 ) -> Vec<(usize, Outcome<'a>)> {
     let scoring = &award.scoring;
+    if scoring.ranking.is_none() {
+        unmarked_bases(layout, applications, inputs, members, warnings);
+    }
     let panels: Vec<(usize, Result<Panel<'a>, Unscorable>)> = if let Some(spec) = &scoring.ranking {
         let rankings = inputs
             .rankings
@@ -314,6 +317,44 @@ fn score_category<'a>(
             (i, outcome)
         })
         .collect()
+}
+
+/// Says where an indicator with a non-zero `base` was marked by no judge: it then counts
+/// nothing (missing marks are skipped), base included, which a reader of the total would not
+/// guess (gate points given as a base, say). Marks or a plugin make it count.
+fn unmarked_bases(
+    layout: &Layout<'_>,
+    applications: &[Application],
+    inputs: &Inputs<'_>,
+    members: &[usize],
+    warnings: &mut Vec<String>,
+) {
+    for (k, ind) in layout.indicators.iter().enumerate() {
+        let Some(base) = ind.base.as_ref().filter(|_| ind.plugin.is_none()) else {
+            continue;
+        };
+        let skipped: Vec<&str> = members
+            .iter()
+            .filter(|&&i| {
+                let sheets = &inputs.sheets[i];
+                !sheets.is_empty()
+                    && sheets.iter().all(|s| s.marks[k].is_none())
+                    && sheet::quantity(base, &applications[i]).is_ok_and(|b| !b.is_zero())
+            })
+            .map(|&i| applications[i].id.as_str())
+            .collect();
+        if !skipped.is_empty() {
+            let shown: Vec<String> = skipped.iter().take(5).map(|a| format!("`{a}`")).collect();
+            warnings.push(format!(
+                "indicator `{}` has a base but no judge marked it on {} application{} ({}{}): it counts nothing there, base included; mark it, or compute it with a plugin",
+                ind.id,
+                skipped.len(),
+                if skipped.len() == 1 { "" } else { "s" },
+                shown.join(", "),
+                if skipped.len() > 5 { ", ..." } else { "" }
+            ));
+        }
+    }
 }
 
 /// The panel's total of one application, with its trace so far.
