@@ -131,46 +131,36 @@ struct Scenario {
     panel: Panel,
 }
 
-/// The marks of a resampled panel: a judge drawn k times counts k times, the copies under the
-/// ids `judge.2`, `judge.3`, ... (normalised each on the same marks, so alike).
-fn resampled(marks: &Marks, drawn: &[String]) -> Marks {
-    let mut times: HashMap<&str, usize> = HashMap::new();
-    for j in drawn {
-        *times.entry(j.as_str()).or_default() += 1;
-    }
-    let copy_id = |judge: &str, k: usize| {
-        if k == 1 {
-            JudgeId::new(judge)
-        } else {
-            JudgeId::new(format!("{judge}.{k}"))
+/// The marks with each judge counted `times(judge)` times: 0 leaves the judge out; a judge
+/// drawn k times counts k times, the copies under the ids `judge.2`, `judge.3`, ...
+/// (normalised each on the same marks, so alike). Decisions and mentions stay as they are.
+fn recounted(marks: &Marks, times: &dyn Fn(&str) -> usize) -> Marks {
+    fn copies<T: Clone>(
+        items: &[T],
+        times: &dyn Fn(&str) -> usize,
+        judge: fn(&T) -> &JudgeId,
+        judge_mut: fn(&mut T) -> &mut JudgeId,
+    ) -> Vec<T> {
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let id = judge(item).as_str();
+            for k in 1..=times(id) {
+                let mut copy = item.clone();
+                if k > 1 {
+                    *judge_mut(&mut copy) = JudgeId::new(format!("{id}.{k}"));
+                }
+                out.push(copy);
+            }
         }
-    };
-    let mut m = marks.clone();
-    m.evaluations = marks
-        .evaluations
-        .iter()
-        .flat_map(|e| {
-            let n = times.get(e.judge.as_str()).copied().unwrap_or(0);
-            (1..=n).map(move |k| {
-                let mut copy = e.clone();
-                copy.judge = copy_id(e.judge.as_str(), k);
-                copy
-            })
-        })
-        .collect();
-    m.rankings = marks
-        .rankings
-        .iter()
-        .flat_map(|r| {
-            let n = times.get(r.judge.as_str()).copied().unwrap_or(0);
-            (1..=n).map(move |k| {
-                let mut copy = r.clone();
-                copy.judge = copy_id(r.judge.as_str(), k);
-                copy
-            })
-        })
-        .collect();
-    m
+        out
+    }
+    Marks {
+        schema: None,
+        evaluations: copies(&marks.evaluations, times, |e| &e.judge, |e| &mut e.judge),
+        rankings: copies(&marks.rankings, times, |r| &r.judge, |r| &mut r.judge),
+        review_decisions: marks.review_decisions.clone(),
+        special_mentions: marks.special_mentions.clone(),
+    }
 }
 
 /// Ranks per category and application under `scenario`; `None` when its inputs fail.
@@ -200,15 +190,16 @@ fn ranks(
     }
     let filtered;
     let marks = match &scenario.panel {
-        Panel::Without(judge) => {
-            let mut m = marks.clone();
-            m.evaluations.retain(|e| e.judge.as_str() != judge);
-            m.rankings.retain(|r| r.judge.as_str() != judge);
-            filtered = m;
+        Panel::Without(left_out) => {
+            filtered = recounted(marks, &|j| usize::from(j != left_out));
             &filtered
         }
         Panel::Resampled(drawn) => {
-            filtered = resampled(marks, drawn);
+            let mut times: HashMap<&str, usize> = HashMap::new();
+            for j in drawn {
+                *times.entry(j.as_str()).or_default() += 1;
+            }
+            filtered = recounted(marks, &|j| times.get(j).copied().unwrap_or(0));
             &filtered
         }
         Panel::All => marks,
