@@ -181,6 +181,60 @@ fn run_case(dir: &Path) {
             );
         }
     }
+    if let Some(reasons) = expected.get("unscored_reasons") {
+        for (app, reason) in reasons.as_object().unwrap() {
+            let got = results
+                .categories
+                .iter()
+                .flat_map(|c| c.unscored.iter())
+                .find(|u| u.application.as_str() == app)
+                .unwrap_or_else(|| panic!("{name}: {app} is scored"));
+            assert_eq!(
+                got.reason,
+                reason.as_str().unwrap(),
+                "{name}: why {app} is unscored"
+            );
+        }
+    }
+    if let Some(below) = expected.get("below_pass_marks") {
+        for p in &placed {
+            let want: Vec<&str> = below
+                .get(p.application.as_str())
+                .map(|v| {
+                    v.as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|c| c.as_str().unwrap())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let got: Vec<&str> = p
+                .below_pass_marks
+                .iter()
+                .map(|f| f.criterion.as_str())
+                .collect();
+            assert_eq!(got, want, "{name}: pass marks {} missed", p.application);
+        }
+    }
+    // The panel's value of each indicator, and the bound that held it, as `"value"` or
+    // `"value floor"` / `"value cap"`.
+    if let Some(indicators) = expected.get("indicators") {
+        for (app, values) in indicators.as_object().unwrap() {
+            let trace = &find(app).trace;
+            for (indicator, want) in values.as_object().unwrap() {
+                let got = trace
+                    .indicators
+                    .iter()
+                    .find(|i| i.indicator.as_str() == indicator)
+                    .unwrap_or_else(|| panic!("{name}: {app} has no value for {indicator}"));
+                let shown = match got.limit {
+                    Some(l) => format!("{} {l}", got.value),
+                    None => got.value.to_string(),
+                };
+                assert_eq!(shown, want.as_str().unwrap(), "{name}: {app} {indicator}");
+            }
+        }
+    }
     if let Some(criteria) = expected.get("criteria") {
         for (app, scores) in criteria.as_object().unwrap() {
             for (criterion, score) in scores.as_object().unwrap() {
@@ -317,4 +371,301 @@ fn date_bounds_are_strict_unless_inclusive() {
         assert_eq!(decide(inclusive, "2023-12-30"), ["recent"]);
         assert_eq!(decide(inclusive, "2026-01-01"), ["not-future"]);
     }
+}
+
+fn minimal_with(rules: Value, constants: Value) -> Award {
+    let mut def: Value =
+        read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/valid/minimal.award.json"));
+    def["eligibility"] = rules;
+    def["scoring"]["constants"] = constants;
+    let report = check_definition(&def.to_string(), &std::collections::BTreeMap::new());
+    report
+        .award
+        .unwrap_or_else(|| panic!("{:#?}", report.diagnostics))
+}
+
+fn decide_fields(award: &Award, fields: Value) -> laurel::Decision {
+    let app: laurel::Application = serde_json::from_value(serde_json::json!({
+        "id": "a", "category": award.categories[0].id.as_str(),
+        "applicant_type": award.applicant_types[0].id.as_str(),
+        "fields": fields
+    }))
+    .unwrap();
+    laurel::decide(award, &app, &laurel::PluginSet::none())
+}
+
+/// A formula condition reads fields and constants, exactly; a value it needs that is missing
+/// fails the rule with the reason.
+#[test]
+fn a_formula_condition_decides_with_fields_and_constants() {
+    let award = minimal_with(
+        serde_json::json!([{"id": "density", "message": "At most 2.5 employees per 1,000 inhabitants.",
+          "require": {"formula": "fields.employees * 1000 / fields.population <= max_ratio"}}]),
+        serde_json::json!({"max_ratio": 2.5}),
+    );
+    // 25 × 1000 / 10000 = 2.5: on the bound, it holds; 26 is 2.6, over.
+    let ok = decide_fields(
+        &award,
+        serde_json::json!({"population": 10000, "employees": 25}),
+    );
+    assert_eq!(ok.status, laurel::Status::Eligible, "{ok:#?}");
+    let over = decide_fields(
+        &award,
+        serde_json::json!({"population": 10000, "employees": 26}),
+    );
+    assert_eq!(over.status, laurel::Status::Ineligible);
+    let missing = decide_fields(&award, serde_json::json!({"population": 10000}));
+    assert_eq!(missing.status, laurel::Status::Ineligible);
+    let why = serde_json::to_string(&missing.failures).unwrap();
+    assert!(why.contains("field `employees` has no value"), "{why}");
+}
+
+/// A date relative to the call: "started within the 2 years before the call opens" is counted
+/// from the day the call opens in the award's time zone (2026-01-05 in Paris): 2024-01-05 on.
+#[test]
+fn a_relative_date_counts_from_the_timeline() {
+    let status = |relative: Value, inclusive: bool, started: &str| {
+        let award = minimal_with(
+            serde_json::json!([{"id": "recent", "message": "Started recently.",
+              "require": {"after": {"field": "started", "relative": relative, "inclusive": inclusive}}}]),
+            serde_json::json!({}),
+        );
+        decide_fields(
+            &award,
+            serde_json::json!({"population": 10, "started": started}),
+        )
+        .status
+    };
+    let two_years = serde_json::json!({"to": "opens", "years": -2});
+    assert_eq!(
+        status(two_years.clone(), true, "2024-01-05"),
+        laurel::Status::Eligible
+    );
+    assert_eq!(
+        status(two_years.clone(), true, "2025-12-31"),
+        laurel::Status::Eligible
+    );
+    assert_eq!(
+        status(two_years, true, "2024-01-04"),
+        laurel::Status::Ineligible
+    );
+    // Months and days count too: 18 months before closing (2026-03-31) is 2024-09-30 (the
+    // month's last day: September has no 31st), and 10 days before that is 2024-09-20.
+    let months = serde_json::json!({"to": "closes", "months": -18, "days": -10});
+    assert_eq!(
+        status(months.clone(), false, "2024-09-21"),
+        laurel::Status::Eligible
+    );
+    assert_eq!(
+        status(months, false, "2024-09-20"),
+        laurel::Status::Ineligible
+    );
+}
+
+fn case_results<'a>(
+    award: &'a Award,
+    apps: &'a [laurel::Application],
+    marks: &'a Marks,
+) -> laurel::Results<'a> {
+    evaluate(award, apps, marks, &laurel::PluginSet::none()).unwrap()
+}
+
+fn case(dir: &str) -> (Award, Vec<laurel::Application>, Marks) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/scoring")
+        .join(dir);
+    let award = award(&dir);
+    let apps = check_applications(
+        &award,
+        &read(&dir.join("applications.json")),
+        &laurel::PluginSet::none(),
+    )
+    .1
+    .unwrap();
+    let marks: Marks = serde_json::from_value(read(&dir.join("marks.json"))).unwrap();
+    (award, apps, marks)
+}
+
+/// A pass mark that excludes from advancing keeps the application back from a round's top
+/// places, and the next one goes on instead; one that excludes from winning does not.
+#[test]
+fn a_pass_mark_can_keep_an_application_from_advancing() {
+    let (mut award, apps, marks) = case("pass-marks");
+    let round: laurel::wire::RoundSpec = serde_json::from_value(serde_json::json!({
+        "id": "first", "name": "First", "advance": {"rule": "top_n", "n": 2}
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let results = case_results(&award, &apps, &marks);
+    // Excluding from winning only: A and B, the top two, go on.
+    assert_eq!(
+        laurel::advancing(&round, &results, &apps).unwrap(),
+        vec!["A".to_owned(), "B".to_owned()]
+    );
+    award.categories[0].criteria[0]
+        .pass_mark
+        .as_mut()
+        .unwrap()
+        .excludes = laurel::wire::PassMarkEffect::Advancing;
+    let results = case_results(&award, &apps, &marks);
+    assert_eq!(
+        laurel::advancing(&round, &results, &apps).unwrap(),
+        vec!["B".to_owned(), "C".to_owned()]
+    );
+    let a = &results.categories[0].ranking[0];
+    assert_eq!(
+        a.below_pass_marks[0].reason(),
+        "criterion `impact` scored 4.50, under its pass mark 5: cannot advance or win"
+    );
+}
+
+/// A formula's text is in the trace with its value, and a criterion held at its floor says so.
+#[test]
+fn formulas_and_floors_are_in_the_trace() {
+    let (award, apps, marks) = case("ski-jumping");
+    let results = case_results(&award, &apps, &marks);
+    let b = results.categories[0]
+        .ranking
+        .iter()
+        .find(|p| p.application.as_str() == "B")
+        .unwrap();
+    let trace = serde_json::to_value(&b.trace).unwrap();
+    let distance = &trace["indicators"][0];
+    assert_eq!(distance["indicator"], "distance1");
+    assert_eq!(
+        distance["formula"],
+        "60 + (fields.distance1 - k_point) * metre_value"
+    );
+    // 60 + (70.0 − 120) × 1.8 = −30.00: exact decimals keep the places of what they multiply.
+    assert_eq!(distance["value"], "-30.00");
+    let jump1 = &trace["criteria"][0];
+    assert_eq!(
+        (&jump1["score"], &jump1["limit"]),
+        (&Value::from("0"), &Value::from("floor"))
+    );
+}
+
+/// Final places go by the round reached, then winning, then the rank in that round; prizes go
+/// to winning places, and a winner eligible without prize money gets the title, not the money.
+#[test]
+fn final_places_and_prizes_follow_the_rounds() {
+    let (mut award, apps, marks) = case("pass-marks");
+    award.categories[0].winners = 2;
+    award.categories[0].prizes = serde_json::from_value(serde_json::json!([
+        {"place": 1, "name": "Grand prize", "amount": 50000, "currency": "USD"},
+        {"place": 2, "name": "Second prize", "amount": 20000, "currency": "USD"}
+    ]))
+    .unwrap();
+    let results = case_results(&award, &apps, &marks);
+    // One round, ranked A, B, C; its winners by the committee: B and C (A is under its pass mark).
+    let round: laurel::wire::RoundSpec = serde_json::from_value(serde_json::json!({
+        "id": "final", "name": "Final", "advance": {"rule": "decision"}
+    }))
+    .unwrap();
+    let entrants: Vec<String> = ["A", "B", "C", "D"].map(str::to_owned).to_vec();
+    let won = vec![("B".to_owned(), None), ("C".to_owned(), None)];
+    let run = laurel::RoundRun {
+        spec: &round,
+        entrants: &entrants[..3],
+        advanced: Some(&won),
+        results: Some(&results),
+        results_sha256: None,
+        shortfalls: &[],
+    };
+    let entrant = |id: &str, status: laurel::Status, no_prize: Option<&str>| laurel::Entrant {
+        application: id.to_owned(),
+        category: "main".to_owned(),
+        status,
+        review: None,
+        no_prize: no_prize.map(str::to_owned),
+    };
+    let all = vec![
+        entrant("A", laurel::Status::Eligible, None),
+        entrant("B", laurel::Status::Eligible, None),
+        entrant(
+            "C",
+            laurel::Status::Eligible,
+            Some("The host city's projects win no money."),
+        ),
+        entrant("D", laurel::Status::Ineligible, None),
+    ];
+    let fin = laurel::final_results(&award, &all, &[run], &[]);
+    let place = |id: &str| {
+        fin.applications
+            .iter()
+            .find(|a| a.application == id)
+            .unwrap()
+            .final_rank
+    };
+    // Winners first (B ranked 2nd, C 3rd in the round), then A; D is not placed.
+    assert_eq!(
+        (place("B"), place("C"), place("A"), place("D")),
+        (Some(1), Some(2), Some(3), None)
+    );
+    let winners = &fin.categories[0].winners;
+    let b = winners[0].prize.as_ref().unwrap();
+    assert_eq!(
+        (
+            b.place,
+            b.amount.map(|a| a.to_string()),
+            b.withheld.as_deref()
+        ),
+        (1, Some("50000".to_owned()), None)
+    );
+    let c = winners[1].prize.as_ref().unwrap();
+    assert_eq!(
+        (
+            c.place,
+            c.amount,
+            c.currency.as_deref(),
+            c.withheld.as_deref()
+        ),
+        (
+            2,
+            None,
+            Some("USD"),
+            Some("The host city's projects win no money.")
+        )
+    );
+}
+
+/// A rule with the `no_prize` outcome admits: the application is eligible, with the note.
+#[test]
+fn a_no_prize_rule_admits() {
+    let award = minimal_with(
+        serde_json::json!([{"id": "host", "outcome": "no_prize", "message": "The host city's projects win no money.",
+          "require": {"compare": {"field": "population", "op": "<", "value": 9000000}}}]),
+        serde_json::json!({}),
+    );
+    let d = decide_fields(&award, serde_json::json!({"population": 9500000}));
+    assert_eq!(d.status, laurel::Status::Eligible);
+    assert_eq!(d.failures[0].outcome, laurel::wire::Outcome::NoPrize);
+}
+
+/// Quotas by group: each group's best go on, in the category's order; a group without a quota
+/// sends no one.
+#[test]
+fn top_per_group_takes_each_groups_best() {
+    let (award, mut apps, marks) = case("pass-marks");
+    for (a, region) in apps
+        .iter_mut()
+        .zip(["americas", "international", "americas"])
+    {
+        a.fields.insert("region".to_owned(), Value::from(region));
+    }
+    let results = case_results(&award, &apps, &marks);
+    let go_on = |take: Value| {
+        let round: laurel::wire::RoundSpec = serde_json::from_value(serde_json::json!({
+            "id": "semi", "name": "Semi-final",
+            "advance": {"rule": "top_per_group", "field": "region", "take": take}
+        }))
+        .unwrap();
+        laurel::advancing(&round, &results, &apps).unwrap()
+    };
+    // Ranked A (americas), B (international), C (americas).
+    assert_eq!(
+        go_on(serde_json::json!({"americas": 1, "international": 1})),
+        vec!["A", "B"]
+    );
+    assert_eq!(go_on(serde_json::json!({"americas": 2})), vec!["A", "C"]);
+    assert_eq!(go_on(serde_json::json!({"international": 5})), vec!["B"]);
 }

@@ -52,6 +52,8 @@ pub enum Code {
     Plugin,
     /// Scoring settings are inconsistent.
     Scoring,
+    /// A formula cannot be read, names something unknown, or mixes numbers and true/false.
+    Formula,
 }
 
 /// One located problem.

@@ -7,6 +7,7 @@ mod diagnose;
 mod diagnostics;
 mod eligibility;
 mod form_schema;
+mod formula;
 mod ids;
 mod json;
 mod judging;
@@ -37,7 +38,9 @@ pub use diagnose::{
     Sensitivity, diagnose,
 };
 pub use diagnostics::{Code, Diagnostic, Diagnostics, Severity, SourceLocation};
-pub use eligibility::{CATEGORY_ADMITS_RULE, Decision, RuleFailure, Status, decide};
+pub use eligibility::{
+    CATEGORY_ADMITS_RULE, Decision, LimitBreach, RuleFailure, Status, check_limits, decide,
+};
 pub use form_schema::application_schema;
 pub use ids::{
     ApplicantTypeId, ApplicationId, AwardId, CategoryId, CriterionId, FieldId, IndicatorId,
@@ -45,9 +48,10 @@ pub use ids::{
 };
 pub use json::{exact_decimal, strict_from_slice, strict_from_str};
 pub use judging::{
-    ApplicationOutcome, AssignError, AssignmentPlan, CategoryOutcome, Coverage, DeclaredConflict,
-    Entrant, FinalResults, Judge, Mention, Outcome, RoundPlace, RoundRun, RoundSummary, Winner,
-    advancing, assign, check_decisions, conflict, final_csv, final_results, replacement,
+    ApplicationOutcome, AssignError, AssignmentPlan, AwardedPrize, CategoryOutcome, Coverage,
+    DeclaredConflict, Entrant, FinalResults, Judge, Mention, Outcome, RoundPlace, RoundRun,
+    RoundSummary, Winner, advancing, assign, check_decisions, conflict, final_csv, final_results,
+    replacement,
 };
 pub use locate::SourceMap;
 pub use plugin::{
@@ -59,8 +63,8 @@ pub use plugin::{
 pub use scoring::{
     AdjustmentTrace, AggregationTrace, CategoryResult, CriterionTrace, EligibilityEntry,
     EvaluateOptions, IndicatorTrace, InputErrors, JudgeMark, JudgeStats, JudgeTrace,
-    NormalisedTrace, PanelCriterion, PanelIndicator, Placed, RankTrace, Results, Trace, Unscored,
-    check_hook_output, check_marks, evaluate, evaluate_with,
+    NormalisedTrace, PanelCriterion, PanelIndicator, PassMarkFailure, Placed, RankTrace, Results,
+    Trace, Unscored, check_hook_output, check_marks, evaluate, evaluate_with,
 };
 pub use text::Text;
 pub use time::{parse_instant, show_instant};

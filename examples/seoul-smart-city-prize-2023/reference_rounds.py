@@ -105,7 +105,21 @@ def main():
             for a, score, rank in ranked:
                 places[(rid, a)] = (score, rank)
     w = csv.writer(sys.stdout, lineterminator="\n")
-    w.writerow(["category", "application", "outcome", "eligibility", "review", "furthest_round",
+    # The place over the whole award: the round reached (further first), winners first, then
+    # the rank in that round (none, as in screening, ranks after every rank).
+    order = {"screening": 0, "expert": 1, "final": 2}
+    keys = {}
+    for a in apps:
+        aid = a["id"]
+        if status[aid] == "ineligible" or not admitted(aid):
+            continue
+        furthest = "final" if aid in final["entrants"] else "expert" if aid in expert["entrants"] else "screening" if aid in screening else None
+        if furthest is None:
+            continue
+        rank = places.get((furthest, aid), (None, None))[1]
+        keys[aid] = (a["category"], -order[furthest], aid not in winners, rank if rank is not None else float("inf"))
+    place = {aid: 1 + sum(1 for b, kb in keys.items() if kb[0] == k[0] and kb < k) for aid, k in keys.items()}
+    w.writerow(["category", "application", "outcome", "eligibility", "review", "furthest_round", "place",
                 "screening_score", "screening_rank", "expert_score", "expert_rank", "final_score", "final_rank"])
     for a in sorted(apps, key=lambda x: (x["category"], x["id"])):
         aid = a["id"]
@@ -129,7 +143,7 @@ def main():
             furthest = "expert"
         if aid in final["entrants"]:
             furthest = "final"
-        row = [a["category"], aid, outcome, s, review_text, furthest, "", ""]
+        row = [a["category"], aid, outcome, s, review_text, furthest, str(place.get(aid, "")), "", ""]
         for rid in ("expert", "final"):
             score, rank = places.get((rid, aid), ("", ""))
             row += [f"{score}", f"{rank}"]

@@ -41,6 +41,8 @@ pub struct Award {
     pub fields: Vec<Field>,
     /// Eligibility rules of every category.
     pub eligibility: Vec<Rule>,
+    /// Rules across applications.
+    pub limits: Vec<super::wire::LimitSpec>,
     /// The categories.
     pub categories: Vec<Category>,
     /// Special mentions.
@@ -312,6 +314,8 @@ pub enum Condition {
     Not(Box<Condition>),
     /// A plugin decides.
     Plugin(PluginId),
+    /// A formula over the application's fields holds.
+    Formula(crate::formula::Formula),
 }
 
 /// A category.
@@ -331,6 +335,8 @@ pub struct Category {
     pub fields: Vec<Field>,
     /// Its criteria.
     pub criteria: Vec<Criterion>,
+    /// What its winners receive, by place.
+    pub prizes: Vec<super::wire::PrizeSpec>,
     /// How many win.
     pub winners: u32,
 }
@@ -360,6 +366,14 @@ pub struct Criterion {
     pub weight: Decimal,
     /// Its indicators.
     pub indicators: Vec<Indicator>,
+    /// How its indicators combine (its own `combine`, else `scoring.criterion`).
+    pub combine: super::wire::TotalMethod,
+    /// The lowest score it counts with.
+    pub floor: Option<Decimal>,
+    /// The highest score it counts with.
+    pub cap: Option<Decimal>,
+    /// A score it must reach to win (or advance).
+    pub pass_mark: Option<super::wire::PassMarkSpec>,
 }
 
 /// An indicator.
@@ -381,6 +395,32 @@ pub struct Indicator {
     pub base: Option<Quantity>,
     /// A plugin that computes the value instead of judges.
     pub plugin: Option<PluginId>,
+    /// A formula that computes the value instead of judges.
+    pub formula: Option<crate::formula::Formula>,
+    /// The panel whose judges mark it (every judge when absent).
+    pub panel: Option<JudgePanel>,
+    /// How the panel's marks combine, when it differs from `scoring.aggregation`.
+    pub aggregation: Option<super::wire::AggregationSpec>,
+    /// The lowest value it counts with.
+    pub floor: Option<Decimal>,
+    /// The highest value it counts with.
+    pub cap: Option<Decimal>,
+}
+
+impl Indicator {
+    /// Whether a plugin or a formula computes it (judges do not mark it).
+    pub fn is_computed(&self) -> bool {
+        self.plugin.is_some() || self.formula.is_some()
+    }
+}
+
+/// A named panel of judges.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JudgePanel {
+    /// Its name in `scoring.panels`.
+    pub id: String,
+    /// Its judges.
+    pub judges: BTreeSet<crate::ids::JudgeId>,
 }
 
 /// A number from the definition or from a number field of each application.

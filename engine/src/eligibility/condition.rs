@@ -156,7 +156,50 @@ impl Evaluator<'_> {
                 }
                 eligible
             }
+            Condition::Formula(formula) => {
+                let fields = FieldValues(&self.application.fields);
+                if let Some((values, _)) = &mut record {
+                    for path in formula.fields() {
+                        let v = lookup(&self.application.fields, path);
+                        values.insert(path.to_owned(), v.cloned().unwrap_or(Value::Null));
+                    }
+                }
+                match formula.truth(&fields) {
+                    Ok(b) => b,
+                    // A value the formula needs is missing or not a number: it does not hold,
+                    // and the reason is given.
+                    Err(why) => {
+                        if let Some((_, details)) = &mut record {
+                            details.push(format!("`{}`: {why}", formula.text()));
+                        }
+                        false
+                    }
+                }
+            }
         })
+    }
+}
+
+/// An application's fields, as a formula reads them.
+struct FieldValues<'v>(&'v serde_json::Map<String, Value>);
+
+impl crate::formula::Values for FieldValues<'_> {
+    fn read(&self, r: &crate::formula::Ref) -> Option<crate::formula::eval_value::Value> {
+        use crate::formula::eval_value::Value as F;
+        let crate::formula::Ref::Field(path) = r else {
+            return None;
+        };
+        match lookup(self.0, path)? {
+            Value::Bool(b) => Some(F::Bool(*b)),
+            other => decimal(other).map(F::Num),
+        }
+    }
+
+    fn describe(&self, r: &crate::formula::Ref) -> String {
+        match r {
+            crate::formula::Ref::Field(path) => format!("field `{path}`"),
+            crate::formula::Ref::Indicator(_) => "an indicator".to_owned(),
+        }
     }
 }
 

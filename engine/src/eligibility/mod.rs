@@ -2,6 +2,7 @@
 //! each failed rule read.
 
 mod condition;
+mod limits;
 
 pub(crate) use condition::decimal;
 
@@ -18,6 +19,7 @@ use crate::text::Text;
 
 pub(crate) use condition::lookup;
 use condition::{Evaluator, Failure};
+pub use limits::{LimitBreach, check_limits};
 
 /// The id of the built-in rule that a category admits the application's applicant type.
 pub const CATEGORY_ADMITS_RULE: &str = "category-admits-applicant-type";

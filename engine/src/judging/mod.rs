@@ -16,8 +16,8 @@ use crate::ids::{ApplicationId, JudgeId};
 
 pub use assign::{AssignError, AssignmentPlan, Coverage, assign, replacement};
 pub use outcome::{
-    ApplicationOutcome, CategoryOutcome, Entrant, FinalResults, Mention, Outcome, RoundPlace,
-    RoundRun, RoundSummary, Winner, final_csv, final_results,
+    ApplicationOutcome, AwardedPrize, CategoryOutcome, Entrant, FinalResults, Mention, Outcome,
+    RoundPlace, RoundRun, RoundSummary, Winner, final_csv, final_results,
 };
 pub use rounds::{advancing, check_decisions};
 

@@ -25,6 +25,8 @@ pub struct Entrant {
     pub status: Status,
     /// An administrator's decision, when it needed review.
     pub review: Option<ReviewDecision>,
+    /// Why it may win but receives no prize money (a rule with the `no_prize` outcome), if so.
+    pub no_prize: Option<String>,
 }
 
 impl Entrant {
@@ -113,6 +115,27 @@ pub struct Winner {
     /// The committee's reason, when it decided.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The prize of its winning place, when the category declares one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prize: Option<AwardedPrize>,
+}
+
+/// A prize given to a winner.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AwardedPrize {
+    /// The winning place it is for.
+    pub place: u32,
+    /// Its name.
+    pub name: crate::text::Text,
+    /// The money it carries (`None` when it has none, or it is withheld).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Decimal>,
+    /// The money's currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Why the money is withheld (the winner is eligible without prize money).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld: Option<String>,
 }
 
 /// A special mention.
@@ -163,6 +186,11 @@ pub struct ApplicationOutcome {
     pub rounds: Vec<RoundPlace>,
     /// What became of it.
     pub outcome: Outcome,
+    /// Its place in its category over the whole award: by the round it reached (further
+    /// first), then winners first, then its rank in that round (score, then the tie-break
+    /// chain). Applications equal on every key share a place. `None` when not admitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_rank: Option<u32>,
     /// Also mentioned, when it won too.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub special_mention: bool,
@@ -184,6 +212,57 @@ pub struct RoundPlace {
     pub unscored: Option<String>,
     /// Whether it went on (won, for the last round); `None` while undecided.
     pub advanced: Option<bool>,
+}
+
+/// Places each admitted application in its category over the whole award: the round reached,
+/// then winning, then the rank in that round.
+fn final_ranks(
+    applications: &mut [ApplicationOutcome],
+    rounds: &[RoundRun<'_>],
+    winners: &BTreeMap<&str, Option<&str>>,
+) {
+    type Key = (std::cmp::Reverse<usize>, bool, u32);
+    let key = |a: &ApplicationOutcome| -> Option<Key> {
+        let furthest = a.furthest_round.as_deref()?;
+        if matches!(
+            a.outcome,
+            Outcome::Ineligible | Outcome::NotAdmitted | Outcome::PendingReview
+        ) {
+            return None;
+        }
+        let reached = rounds.iter().position(|r| r.spec.id == furthest)?;
+        let rank = a
+            .rounds
+            .iter()
+            .find(|p| p.round == furthest)
+            .and_then(|p| p.rank)
+            .unwrap_or(u32::MAX);
+        Some((
+            std::cmp::Reverse(reached),
+            !winners.contains_key(a.application.as_str()),
+            rank,
+        ))
+    };
+    let keys: Vec<Option<Key>> = applications.iter().map(key).collect();
+    // Sorted by category, then key: a place is 1 + how many of its category come before its key.
+    let mut order: Vec<usize> = (0..applications.len())
+        .filter(|&i| keys[i].is_some())
+        .collect();
+    order.sort_by(|&x, &y| {
+        (&applications[x].category, keys[x]).cmp(&(&applications[y].category, keys[y]))
+    });
+    let mut start = 0;
+    let mut rank = 1;
+    for (n, &i) in order.iter().enumerate() {
+        let first = order.get(start).copied().unwrap_or(i);
+        if applications[first].category != applications[i].category {
+            start = n;
+            rank = 1;
+        } else if n > 0 && keys[order[n - 1]] != keys[i] {
+            rank = (n - start) as u32 + 1;
+        }
+        applications[i].final_rank = Some(rank);
+    }
 }
 
 /// The final results of `award` from its rounds, in order, and the special mentions given.
@@ -243,6 +322,7 @@ pub fn final_results(
                     rank: p.map(|x| x.0),
                     score: p.map(|x| x.1),
                     reason: reason.map(str::to_owned),
+                    prize: None,
                 }
             })
             .collect();
@@ -250,6 +330,33 @@ pub fn final_results(
             (a.rank.unwrap_or(u32::MAX), &a.application)
                 .cmp(&(b.rank.unwrap_or(u32::MAX), &b.application))
         });
+        // Prizes by winning place: the rank among the winners (tied winners share a place), or
+        // the order of the committee's decisions when the round is not ranked.
+        for k in 0..winners.len() {
+            let place = match winners[k].rank {
+                Some(r) => {
+                    1 + winners
+                        .iter()
+                        .filter(|w| w.rank.is_some_and(|x| x < r))
+                        .count() as u32
+                }
+                None => k as u32 + 1,
+            };
+            let Some(p) = c.prizes.iter().find(|p| p.place == place) else {
+                continue;
+            };
+            let withheld = entrants
+                .iter()
+                .find(|e| e.application == winners[k].application)
+                .and_then(|e| e.no_prize.clone());
+            winners[k].prize = Some(AwardedPrize {
+                place,
+                name: p.name.clone(),
+                amount: if withheld.is_some() { None } else { p.amount },
+                currency: p.currency.clone(),
+                withheld,
+            });
+        }
         if winners.len() > c.winners as usize && last.is_some_and(|r| r.advanced.is_some()) {
             warnings.push(format!(
                 "category `{}` has {} winners, {} declared{}",
@@ -327,9 +434,11 @@ pub fn final_results(
             furthest_round: furthest,
             rounds: places,
             outcome,
+            final_rank: None,
             special_mention: mention && winner,
         });
     }
+    final_ranks(&mut applications, rounds, &winners_of);
     applications.sort_by(|a, b| (&a.category, &a.application).cmp(&(&b.category, &b.application)));
     let mut summaries = Vec::new();
     for r in rounds {
@@ -367,6 +476,7 @@ pub fn final_csv(results: &FinalResults) -> String {
         "eligibility".to_owned(),
         "review".to_owned(),
         "furthest_round".to_owned(),
+        "place".to_owned(),
     ];
     for r in &results.rounds {
         header.push(format!("{}_score", r.round));
@@ -410,6 +520,7 @@ pub fn final_csv(results: &FinalResults) -> String {
             status,
             review,
             a.furthest_round.clone().unwrap_or_default(),
+            a.final_rank.map_or_else(String::new, |r| r.to_string()),
         ];
         for r in &results.rounds {
             let p = a.rounds.iter().find(|p| p.round == r.round);

@@ -36,40 +36,89 @@ impl Award {
 }
 
 /// The applications that go on from a round, by its rule, best first per category; `None` for
-/// a rule an administrator decides (`decision`).
-pub fn advancing(round: &RoundSpec, results: &Results<'_>) -> Option<Vec<String>> {
+/// a rule an administrator decides (`decision`). `applications` are the round's (their fields
+/// name the groups of `top_per_group`).
+pub fn advancing(
+    round: &RoundSpec,
+    results: &Results<'_>,
+    applications: &[crate::application::Application],
+) -> Option<Vec<String>> {
     let mut out = Vec::new();
     for c in &results.categories {
-        let ranked = &c.ranking;
+        // An application under a pass mark that excludes from advancing does not go on, and
+        // does not take a place.
+        let ranked: Vec<&crate::scoring::Placed<'_>> = c
+            .ranking
+            .iter()
+            .filter(|p| {
+                !p.below_pass_marks
+                    .iter()
+                    .any(|f| f.excludes == crate::definition::wire::PassMarkEffect::Advancing)
+            })
+            .collect();
         let take = match &round.advance {
             AdvanceSpec::Decision => return None,
-            AdvanceSpec::Eligible => ranked.len() + c.unscored.len(),
+            AdvanceSpec::Eligible => {
+                out.extend(ranked.iter().map(|p| p.application.to_string()));
+                out.extend(c.unscored.iter().map(|u| u.application.to_string()));
+                continue;
+            }
+            AdvanceSpec::TopPerGroup { field, take } => {
+                // Each group's best, in the category's order.
+                let group = |id: &str| -> Option<String> {
+                    let app = applications.iter().find(|a| a.id.as_str() == id)?;
+                    match crate::eligibility::lookup(&app.fields, field.as_str())? {
+                        serde_json::Value::String(s) => Some(s.clone()),
+                        other => Some(other.to_string()),
+                    }
+                };
+                let mut groups: std::collections::BTreeMap<
+                    String,
+                    Vec<&crate::scoring::Placed<'_>>,
+                > = std::collections::BTreeMap::new();
+                for p in &ranked {
+                    if let Some(g) = group(p.application.as_str()) {
+                        groups.entry(g).or_default().push(p);
+                    }
+                }
+                let mut chosen: std::collections::BTreeSet<&str> =
+                    std::collections::BTreeSet::new();
+                for (g, members) in &groups {
+                    let n = take.get(g).copied().unwrap_or(0) as usize;
+                    chosen.extend(best(members, n));
+                }
+                out.extend(
+                    ranked
+                        .iter()
+                        .filter(|p| chosen.contains(p.application.as_str()))
+                        .map(|p| p.application.to_string()),
+                );
+                continue;
+            }
             AdvanceSpec::TopN { n } => *n as usize,
             AdvanceSpec::TopFraction { fraction } => {
-                let n = (Decimal::from(ranked.len()) * fraction).ceil();
+                let n = (Decimal::from(c.ranking.len()) * fraction).ceil();
                 n.to_string().parse::<usize>().unwrap_or(0)
             }
             AdvanceSpec::Threshold { score } => ranked.iter().filter(|p| p.score >= *score).count(),
             AdvanceSpec::Winners => c.winners as usize,
         };
-        if matches!(round.advance, AdvanceSpec::Eligible) {
-            out.extend(ranked.iter().map(|p| p.application.to_string()));
-            out.extend(c.unscored.iter().map(|u| u.application.to_string()));
-            continue;
-        }
-        // Everyone tied with the last place taken goes on too.
-        // A category with fewer ranked than the rule takes sends them all on.
-        let cutoff = ranked
-            .get(take.min(ranked.len()).saturating_sub(1))
-            .map(|p| p.rank);
-        out.extend(
-            ranked
-                .iter()
-                .filter(|p| take > 0 && cutoff.is_some_and(|r| p.rank <= r))
-                .map(|p| p.application.to_string()),
-        );
+        out.extend(best(&ranked, take).into_iter().map(str::to_owned));
     }
     Some(out)
+}
+
+/// The first `take` of a ranking, with everyone tied with the last place taken; all of them
+/// when it has fewer.
+fn best<'p>(ranked: &[&'p crate::scoring::Placed<'_>], take: usize) -> Vec<&'p str> {
+    let cutoff = ranked
+        .get(take.min(ranked.len()).saturating_sub(1))
+        .map(|p| p.rank);
+    ranked
+        .iter()
+        .filter(|p| take > 0 && cutoff.is_some_and(|r| p.rank <= r))
+        .map(|p| p.application.as_str())
+        .collect()
 }
 
 /// Problems with an administrator's decisions on who goes on from a round: applications

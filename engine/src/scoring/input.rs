@@ -217,6 +217,7 @@ pub(crate) fn index<'a>(
             award,
             layout,
             app.category.as_str(),
+            Some(e.judge.as_str()),
             &e.marks,
             &at,
             &mut errors.marks,
@@ -609,10 +610,12 @@ pub(crate) fn check_decisions(
 /// Reads one judge's marks against a category's layout: each indicator's mark and value, and
 /// every problem (unknown indicator, computed indicator, off the scale, missing), with pointers
 /// `{at}/marks/<indicator>`. A mark given but wrong is reported once, as wrong, not as missing.
+#[allow(clippy::too_many_arguments)]
 fn read_sheet<'m>(
     award: &Award,
     layout: &Layout<'_>,
     category: &str,
+    judge: Option<&str>,
     marks: &'m std::collections::BTreeMap<crate::ids::IndicatorId, Mark>,
     at: &dyn Fn() -> String,
     out: &mut Diagnostics,
@@ -636,6 +639,36 @@ fn read_sheet<'m>(
             out.push(Diagnostic::error(Code::Scoring, pointer(), format!("indicator `{indicator}` is computed by plugin `{plugin}`; judges do not mark it")));
             continue;
         }
+        if layout.indicators[i].formula.is_some() {
+            out.push(Diagnostic::error(
+                Code::Scoring,
+                pointer(),
+                format!(
+                    "indicator `{indicator}` is computed by its formula; judges do not mark it"
+                ),
+            ));
+            continue;
+        }
+        if let (Some(panel), Some(judge)) = (&layout.indicators[i].panel, judge)
+            && !panel.judges.iter().any(|j| j.as_str() == judge)
+        {
+            out.push(
+                Diagnostic::error(
+                    Code::Scoring,
+                    pointer(),
+                    format!(
+                        "judge `{judge}` is not on panel `{}`, which marks indicator `{indicator}`",
+                        panel.id
+                    ),
+                )
+                .with_hint(format!(
+                    "panel `{}`: {}",
+                    panel.id,
+                    backticked(&panel.judges.iter().map(|j| j.as_str()).collect::<Vec<_>>())
+                )),
+            );
+            continue;
+        }
         match mark_value(layout.indicators[i], layout.step_inverse[i], mark) {
             Ok(v) => values[i] = Some((mark, v)),
             Err(d) => out.push(Diagnostic {
@@ -649,7 +682,7 @@ fn read_sheet<'m>(
             .indicators
             .iter()
             .zip(&given)
-            .filter(|(i, g)| !**g && i.plugin.is_none())
+            .filter(|(i, g)| !**g && !i.is_computed() && on_panel(i, judge))
             .map(|(i, _)| i.id.as_str())
             .collect();
         if !missing.is_empty() {
@@ -662,12 +695,23 @@ fn read_sheet<'m>(
     values
 }
 
+/// Whether `judge` marks `indicator`: it has no panel, or the judge is on it (an unknown judge
+/// is on every panel, for a check without one).
+pub(crate) fn on_panel(indicator: &Indicator, judge: Option<&str>) -> bool {
+    match (&indicator.panel, judge) {
+        (Some(panel), Some(judge)) => panel.judges.iter().any(|j| j.as_str() == judge),
+        _ => true,
+    }
+}
+
 /// Checks one judge's marks of an application of `category`, as scoring will: every indicator
-/// known, every mark on its scale, none missing (when the award says missing marks are an
-/// error). Pointers are `/marks/<indicator>`.
+/// known, the judge on the panel of each indicator they mark, every mark on its scale, none
+/// missing (when the award says missing marks are an error). Pointers are
+/// `/marks/<indicator>`.
 pub fn check_marks(
     award: &Award,
     category: &str,
+    judge: &str,
     marks: &std::collections::BTreeMap<crate::ids::IndicatorId, Mark>,
 ) -> Diagnostics {
     let mut out = Diagnostics::new();
@@ -683,6 +727,7 @@ pub fn check_marks(
         award,
         &Layout::new(c),
         category,
+        Some(judge),
         marks,
         &String::new,
         &mut out,

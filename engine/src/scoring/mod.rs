@@ -31,7 +31,7 @@ pub use input::{InputErrors, check_marks};
 pub use results::{
     AdjustmentTrace, AggregationTrace, CategoryResult, CriterionTrace, EligibilityEntry,
     IndicatorTrace, JudgeMark, JudgeStats, JudgeTrace, NormalisedTrace, PanelCriterion,
-    PanelIndicator, Placed, PluginTrace, RankTrace, Results, Trace, Unscored,
+    PanelIndicator, PassMarkFailure, Placed, PluginTrace, RankTrace, Results, Trace, Unscored,
 };
 
 /// Computes the results of `award` from its applications and marks.
@@ -106,7 +106,10 @@ pub fn evaluate_with<'a>(
     if !errors.is_empty() {
         return Err(errors);
     }
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = eligibility::check_limits(award, applications)
+        .iter()
+        .map(eligibility::LimitBreach::warning)
+        .collect();
     let admitted_at: Vec<bool> = applications
         .iter()
         .map(|a| admitted.contains(a.id.as_str()))
@@ -155,6 +158,12 @@ pub fn evaluate_with<'a>(
                         app: &applications[i],
                         score: s.trace.final_score,
                         criteria: s.criteria,
+                        indicators: s
+                            .trace
+                            .indicators
+                            .iter()
+                            .map(|x| (x.indicator.as_str(), x.value))
+                            .collect(),
                     });
                     s.trace.hidden = !options.traces;
                     traces.push((s.trace, s.judges));
@@ -173,18 +182,32 @@ pub fn evaluate_with<'a>(
         warnings.extend(tie_warnings);
         let mut slots: Vec<Option<(results::Trace<'a>, usize)>> =
             traces.into_iter().map(Some).collect();
+        let failures: Vec<Vec<results::PassMarkFailure<'a>>> = candidates
+            .iter()
+            .map(|c| pass_marks(category, &c.criteria))
+            .collect();
+        // Winners are counted among those that may win: 1 + how many of those rank better.
+        let may_win: Vec<bool> = failures.iter().map(Vec::is_empty).collect();
+        let winning_rank = |rank: u32| {
+            1 + places
+                .iter()
+                .filter(|q| q.rank < rank && may_win.get(q.index).copied().unwrap_or(false))
+                .count() as u32
+        };
         let ranking = places
-            .into_iter()
+            .iter()
             .filter_map(|p| {
                 let (trace, judges) = slots.get_mut(p.index)?.take()?;
                 let c = candidates.get(p.index)?;
+                let below = failures.get(p.index).cloned().unwrap_or_default();
                 Some(Placed {
                     rank: p.rank,
                     application: &c.app.id,
                     score: c.score,
-                    winner: p.rank <= category.winners,
+                    winner: below.is_empty() && winning_rank(p.rank) <= category.winners,
+                    below_pass_marks: below,
                     tied: p.tied,
-                    tie_broken_by: p.tie_broken_by,
+                    tie_broken_by: p.tie_broken_by.clone(),
                     judges,
                     trace,
                 })
@@ -258,9 +281,11 @@ fn score_category<'a>(
     warnings: &mut Vec<String>,
 ) -> Vec<(usize, Outcome<'a>)> {
     let scoring = &award.scoring;
-    if scoring.ranking.is_none() {
-        unmarked_bases(layout, applications, inputs, members, warnings);
-    }
+    let unmarked = if scoring.ranking.is_none() {
+        unmarked_bases(layout, applications, inputs, members)
+    } else {
+        HashMap::new()
+    };
     let panels: Vec<(usize, Result<Panel<'a>, Unscorable>)> = if let Some(spec) = &scoring.ranking {
         let rankings = inputs
             .rankings
@@ -313,48 +338,73 @@ fn score_category<'a>(
     panels
         .into_iter()
         .map(|(i, panel)| {
+            if let Some(why) = unmarked.get(&i) {
+                return (i, Err(Unscorable::Data(why.clone())));
+            }
             let outcome = panel.and_then(|p| finish(award, layout, &applications[i], p, plugins));
             (i, outcome)
         })
         .collect()
 }
 
-/// Says where an indicator with a non-zero `base` was marked by no judge: it then counts
-/// nothing (missing marks are skipped), base included, which a reader of the total would not
-/// guess (gate points given as a base, say). Marks or a plugin make it count.
+/// The pass marks of `category` that the panel's criterion scores do not reach.
+fn pass_marks<'a>(
+    category: &'a crate::definition::model::Category,
+    scores: &HashMap<&'a str, Decimal>,
+) -> Vec<results::PassMarkFailure<'a>> {
+    category
+        .criteria
+        .iter()
+        .filter_map(|c| {
+            let pass = c.pass_mark.as_ref()?;
+            let score = scores.get(c.id.as_str()).copied();
+            score
+                .is_none_or(|s| s < pass.min)
+                .then_some(results::PassMarkFailure {
+                    criterion: &c.id,
+                    score,
+                    min: pass.min,
+                    excludes: pass.excludes,
+                })
+        })
+        .collect()
+}
+
+/// The applications where an indicator with a non-zero `base` was marked by no judge, with
+/// the reason they cannot be scored: the base would count nothing (missing marks are skipped),
+/// which a reader of the total would not guess (gate points given as a base, say). Marks, a
+/// `formula` or a plugin make it count.
 fn unmarked_bases(
     layout: &Layout<'_>,
     applications: &[Application],
     inputs: &Inputs<'_>,
     members: &[usize],
-    warnings: &mut Vec<String>,
-) {
+) -> HashMap<usize, String> {
+    let mut out = HashMap::new();
     for (k, ind) in layout.indicators.iter().enumerate() {
-        let Some(base) = ind.base.as_ref().filter(|_| ind.plugin.is_none()) else {
+        let Some(base) = ind.base.as_ref().filter(|_| !ind.is_computed()) else {
             continue;
         };
-        let skipped: Vec<&str> = members
-            .iter()
-            .filter(|&&i| {
-                let sheets = &inputs.sheets[i];
-                !sheets.is_empty()
-                    && sheets.iter().all(|s| s.marks[k].is_none())
-                    && sheet::quantity(base, &applications[i]).is_ok_and(|b| !b.is_zero())
-            })
-            .map(|&i| applications[i].id.as_str())
-            .collect();
-        if !skipped.is_empty() {
-            let shown: Vec<String> = skipped.iter().take(5).map(|a| format!("`{a}`")).collect();
-            warnings.push(format!(
-                "indicator `{}` has a base but no judge marked it on {} application{} ({}{}): it counts nothing there, base included; mark it, or compute it with a plugin",
-                ind.id,
-                skipped.len(),
-                if skipped.len() == 1 { "" } else { "s" },
-                shown.join(", "),
-                if skipped.len() > 5 { ", ..." } else { "" }
-            ));
+        for &i in members {
+            let sheets = &inputs.sheets[i];
+            if out.contains_key(&i) || sheets.is_empty() {
+                continue;
+            }
+            if sheets.iter().all(|s| s.marks[k].is_none())
+                && let Ok(b) = sheet::quantity(base, &applications[i])
+                && !b.is_zero()
+            {
+                out.insert(
+                    i,
+                    format!(
+                        "indicator `{}` has a base of {b} but no judge marked it, so nothing counts it: mark it, or compute its value with a `formula`",
+                        ind.id
+                    ),
+                );
+            }
         }
     }
+    out
 }
 
 /// The panel's total of one application, with its trace so far.
@@ -516,7 +566,11 @@ fn total_panels<'a>(
                     let a = aggregate::aggregate(scoring.aggregation, &scores).map_err(|e| format!("criterion `{}`: {e}", c.id))?;
                     let score = round(a.value, scoring.rounding.panel);
                     criteria.insert(c.id.as_str(), score);
-                    panel_criteria.push(PanelCriterion { criterion: &c.id, score });
+                    panel_criteria.push(PanelCriterion {
+                        criterion: &c.id,
+                        score,
+                        limit: None,
+                    });
                 }
                 let total = aggregation.value;
                 let count = js.len();
@@ -542,9 +596,19 @@ fn aggregate_trace<'a>(
     judges: &[&'a crate::ids::JudgeId],
     values: &[Decimal],
 ) -> Result<AggregationTrace<'a>, Unscorable> {
-    let a = aggregate::aggregate(scoring.aggregation, values).map_err(|e| e.to_string())?;
+    aggregate_with(scoring, scoring.aggregation, judges, values)
+}
+
+/// The panel's values combined by `spec`, rounded at the `panel` step.
+fn aggregate_with<'a>(
+    scoring: &Scoring,
+    spec: crate::definition::wire::AggregationSpec,
+    judges: &[&'a crate::ids::JudgeId],
+    values: &[Decimal],
+) -> Result<AggregationTrace<'a>, Unscorable> {
+    let a = aggregate::aggregate(spec, values).map_err(|e| e.to_string())?;
     Ok(AggregationTrace {
-        method: aggregate::name(scoring.aggregation),
+        method: aggregate::name(spec),
         inputs: judges.iter().copied().zip(values.iter().copied()).collect(),
         dropped: a
             .dropped
@@ -571,15 +635,24 @@ fn indicator_panel<'a>(
     let mut values = Vec::with_capacity(layout.indicators.len());
     let mut indicators = Vec::new();
     for (k, ind) in layout.indicators.iter().enumerate() {
-        if let Some(v) = computed.get(k).copied().flatten() {
-            // A computed value is in the trace like a marked one, with its plugin.
+        let by_plugin = computed.get(k).copied().flatten();
+        let by_formula = if by_plugin.is_none() {
+            sheet::formula_value(scoring, layout, k, app, &values)?
+        } else {
+            None
+        };
+        if let Some(v) = by_plugin.or(by_formula) {
+            // A computed value is in the trace like a marked one, with its plugin or formula.
+            let (v, limit) = sheet::limit(v, ind.floor, ind.cap);
             values.push(Some(v));
             indicators.push(PanelIndicator {
                 indicator: &ind.id,
                 marks: Vec::new(),
                 aggregation: None,
                 computed_by: ind.plugin.as_ref(),
+                formula: ind.formula.as_ref().map(|f| f.text()),
                 base: None,
+                limit,
                 value: v,
             });
             continue;
@@ -600,21 +673,25 @@ fn indicator_panel<'a>(
         }
         let judges: Vec<&'a crate::ids::JudgeId> = marks.iter().map(|m| m.judge).collect();
         let points: Vec<Decimal> = marks.iter().map(|m| m.points).collect();
-        let aggregation = aggregate_trace(scoring, &judges, &points)
+        let spec = ind.aggregation.unwrap_or(scoring.aggregation);
+        let aggregation = aggregate_with(scoring, spec, &judges, &points)
             .map_err(|e| format!("indicator `{}`: {e}", ind.id))?;
         let base = ind
             .base
             .as_ref()
             .map(|b| sheet::quantity(b, app))
             .transpose()?;
-        let value = sheet::with_base(scoring, ind, app, aggregation.value)?;
+        let based = sheet::based(scoring, ind, app, aggregation.value)?;
+        let (value, limit) = sheet::limit(based, ind.floor, ind.cap);
         values.push(Some(value));
         indicators.push(PanelIndicator {
             indicator: &ind.id,
             marks,
             aggregation: Some(aggregation),
             computed_by: None,
+            formula: None,
             base,
+            limit,
             value,
         });
     }
@@ -633,6 +710,7 @@ fn indicator_panel<'a>(
         .map(|c| PanelCriterion {
             criterion: c.criterion,
             score: c.score,
+            limit: c.limit,
         })
         .collect();
     Ok(Panel {

@@ -18,6 +18,8 @@ pub(crate) struct Candidate<'a> {
     pub app: &'a Application,
     pub score: Decimal,
     pub criteria: HashMap<&'a str, Decimal>,
+    /// The panel's value of each indicator (with `aggregate_at: indicator`).
+    pub indicators: Vec<(&'a str, Decimal)>,
 }
 
 /// A candidate's place.
@@ -172,9 +174,19 @@ fn plugin_order(
         .map(|&i| {
             // Every criterion's panel score too, in id order, so that a plugin can apply rules
             // such as "the better second run wins".
-            let criteria: std::collections::BTreeMap<&str, Decimal> =
-                candidates[i].criteria.iter().map(|(k, v)| (*k, *v)).collect();
-            json!({ "application": candidates[i].app, "score": candidates[i].score, "criteria": criteria })
+            let criteria: std::collections::BTreeMap<&str, Decimal> = candidates[i]
+                .criteria
+                .iter()
+                .map(|(k, v)| (*k, *v))
+                .collect();
+            let indicators: std::collections::BTreeMap<&str, Decimal> =
+                candidates[i].indicators.iter().copied().collect();
+            json!({
+                "application": candidates[i].app,
+                "score": candidates[i].score,
+                "criteria": criteria,
+                "indicators": indicators,
+            })
         })
         .collect();
     let output: hooks::TieBreakOutput = plugins

@@ -65,8 +65,12 @@ pub struct Placed<'a> {
     pub application: &'a ApplicationId,
     /// Its final score.
     pub score: Decimal,
-    /// Whether its rank is among the category's winners.
+    /// Whether it wins: its rank is among the category's winners, counting only applications
+    /// that reach every pass mark that excludes from winning.
     pub winner: bool,
+    /// The pass marks it did not reach: it is ranked, but cannot win (or advance).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub below_pass_marks: Vec<PassMarkFailure<'a>>,
     /// Whether it shares its rank.
     pub tied: bool,
     /// The tie-break step that separated it from an application with the same score.
@@ -77,6 +81,39 @@ pub struct Placed<'a> {
     /// Its breakdown (left out of the JSON after [`Results::without_traces`]).
     #[serde(skip_serializing_if = "Trace::is_hidden")]
     pub trace: Trace<'a>,
+}
+
+/// A pass mark an application did not reach.
+#[derive(Debug, Clone, Serialize)]
+pub struct PassMarkFailure<'a> {
+    /// The criterion.
+    pub criterion: &'a CriterionId,
+    /// Its score (`None` when it has none).
+    pub score: Option<Decimal>,
+    /// The pass mark.
+    pub min: Decimal,
+    /// What it cannot do: `winning`, or `advancing` (nor winning).
+    pub excludes: crate::definition::wire::PassMarkEffect,
+}
+
+impl PassMarkFailure<'_> {
+    /// The reason, in words.
+    pub fn reason(&self) -> String {
+        let what = match self.excludes {
+            crate::definition::wire::PassMarkEffect::Winning => "cannot win",
+            crate::definition::wire::PassMarkEffect::Advancing => "cannot advance or win",
+        };
+        match self.score {
+            Some(s) => format!(
+                "criterion `{}` scored {s}, under its pass mark {}: {what}",
+                self.criterion, self.min
+            ),
+            None => format!(
+                "criterion `{}` has no score, so it does not reach its pass mark {}: {what}",
+                self.criterion, self.min
+            ),
+        }
+    }
 }
 
 /// An admitted application that was not scored.
@@ -176,6 +213,9 @@ pub struct CriterionTrace<'a> {
     pub indicators: Vec<IndicatorTrace<'a>>,
     /// Before rounding.
     pub raw: Decimal,
+    /// `floor` or `cap`, when the criterion's floor or cap replaced its rounded score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<&'static str>,
     /// The criterion score.
     pub score: Decimal,
 }
@@ -248,6 +288,12 @@ pub struct PanelIndicator<'a> {
     /// The plugin that computed the value (its `indicator` hook), for one judges do not mark.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub computed_by: Option<&'a crate::ids::PluginId>,
+    /// The formula that computed the value, for one judges do not mark.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub formula: Option<&'a str>,
+    /// `floor` or `cap`, when the indicator's floor or cap replaced its value.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<&'static str>,
     /// The base value added, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base: Option<Decimal>,
@@ -273,6 +319,9 @@ pub struct PanelCriterion<'a> {
     pub criterion: &'a CriterionId,
     /// The score.
     pub score: Decimal,
+    /// `floor` or `cap`, when the criterion's floor or cap replaced its score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<&'static str>,
 }
 
 /// How a panel's values combined.

@@ -76,8 +76,21 @@ pub(crate) fn points(
     Ok(round(v, scoring.rounding.mark))
 }
 
-/// An indicator's value from its points: plus any base, rounded at the `indicator` step.
+/// An indicator's value from its points: plus any base, rounded at the `indicator` step, then
+/// held within its floor and cap.
 pub(crate) fn with_base(
+    scoring: &Scoring,
+    indicator: &Indicator,
+    app: &Application,
+    points: Decimal,
+) -> Result<Decimal, Unscorable> {
+    let v = based(scoring, indicator, app, points)?;
+    Ok(limit(v, indicator.floor, indicator.cap).0)
+}
+
+/// An indicator's value from its points, plus any base, rounded at the `indicator` step; before
+/// its floor and cap.
+pub(crate) fn based(
     scoring: &Scoring,
     indicator: &Indicator,
     app: &Application,
@@ -90,6 +103,83 @@ pub(crate) fn with_base(
     Ok(round(v, scoring.rounding.indicator))
 }
 
+/// Holds a value within a floor and a cap; says which one applied.
+pub(crate) fn limit(
+    v: Decimal,
+    floor: Option<Decimal>,
+    cap: Option<Decimal>,
+) -> (Decimal, Option<&'static str>) {
+    match (floor, cap) {
+        (Some(f), _) if v < f => (f, Some("floor")),
+        (_, Some(c)) if v > c => (c, Some("cap")),
+        _ => (v, None),
+    }
+}
+
+/// What a formula reads: the application's fields, and the values of the indicators before it.
+pub(crate) struct FormulaInputs<'x> {
+    pub app: &'x Application,
+    pub layout: &'x Layout<'x>,
+    pub values: &'x [Option<Decimal>],
+}
+
+impl crate::formula::Values for FormulaInputs<'_> {
+    fn read(&self, r: &crate::formula::Ref) -> Option<crate::formula::eval_value::Value> {
+        use crate::formula::eval_value::Value;
+        match r {
+            crate::formula::Ref::Field(path) => {
+                let v = lookup(&self.app.fields, path)?;
+                match v {
+                    serde_json::Value::Bool(b) => Some(Value::Bool(*b)),
+                    other => crate::eligibility::decimal(other).map(Value::Num),
+                }
+            }
+            crate::formula::Ref::Indicator(k) => {
+                self.values.get(*k).copied().flatten().map(Value::Num)
+            }
+        }
+    }
+
+    fn describe(&self, r: &crate::formula::Ref) -> String {
+        match r {
+            crate::formula::Ref::Field(path) => format!("field `{path}`"),
+            crate::formula::Ref::Indicator(k) => format!(
+                "indicator `{}`",
+                self.layout
+                    .indicators
+                    .get(*k)
+                    .map_or("?", |i| i.id.as_str())
+            ),
+        }
+    }
+}
+
+/// The value of a formula indicator, from the application and the values before it: rounded at
+/// the `indicator` step (before its floor and cap).
+pub(crate) fn formula_value(
+    scoring: &Scoring,
+    layout: &Layout<'_>,
+    k: usize,
+    app: &Application,
+    values: &[Option<Decimal>],
+) -> Result<Option<Decimal>, Unscorable> {
+    let Some(ind) = layout.indicators.get(k) else {
+        return Ok(None);
+    };
+    let Some(formula) = &ind.formula else {
+        return Ok(None);
+    };
+    let inputs = FormulaInputs {
+        app,
+        layout,
+        values,
+    };
+    let v = formula
+        .number(&inputs)
+        .map_err(|e| format!("indicator `{}`: its formula: {e}", ind.id))?;
+    Ok(Some(round(v, scoring.rounding.indicator)))
+}
+
 /// Combines weighted parts; `None` when nothing with a weight is present. Missing parts are
 /// skipped and, for a weighted sum, the present weights are scaled up to the full weight.
 pub(crate) fn combine(
@@ -98,6 +188,15 @@ pub(crate) fn combine(
     weighted_rounding: Option<crate::definition::wire::RoundingSpec>,
     scale_up: bool,
 ) -> Result<Option<Decimal>, Overflow> {
+    if let TotalMethod::Best | TotalMethod::Worst = method {
+        // The best (or worst) value among the parts that count; weights only say which count.
+        let counted = parts.filter(|(w, _)| !w.is_zero()).filter_map(|(_, v)| v);
+        return Ok(if method == TotalMethod::Best {
+            counted.max()
+        } else {
+            counted.min()
+        });
+    }
     let mut all = Decimal::ZERO;
     let mut present = Decimal::ZERO;
     let mut total = Decimal::ZERO;
@@ -112,10 +211,16 @@ pub(crate) fn combine(
         return Ok(None);
     }
     Ok(Some(match method {
+        TotalMethod::Best | TotalMethod::Worst => unreachable_best(),
         TotalMethod::WeightedMean => arith::div(total, present)?,
         TotalMethod::WeightedSum if present == all || !scale_up => total,
         TotalMethod::WeightedSum => arith::div(arith::mul(total, all)?, present)?,
     }))
+}
+
+/// `combine` returns before its weighted arithmetic for `best` and `worst`.
+fn unreachable_best() -> Decimal {
+    Decimal::ZERO
 }
 
 /// Criteria and total from indicator values (one judge's, or the panel's).
@@ -144,10 +249,13 @@ pub(crate) fn compute<'a>(
             .clone()
             .map(|i| (layout.indicators[i].weight, values[i]));
         let scale_up = scoring.missing_marks != crate::definition::wire::MissingMarks::Skip;
-        let score = match combine(scoring.criterion, inds, scoring.rounding.weighted, scale_up)? {
-            Some(raw) if !traced => Some(round(raw, scoring.rounding.criterion)),
+        let score = match combine(c.combine, inds, scoring.rounding.weighted, scale_up)? {
+            Some(raw) if !traced => {
+                Some(limit(round(raw, scoring.rounding.criterion), c.floor, c.cap).0)
+            }
             Some(raw) => {
-                let score = round(raw, scoring.rounding.criterion);
+                let (score, limited) =
+                    limit(round(raw, scoring.rounding.criterion), c.floor, c.cap);
                 criteria.push(CriterionTrace {
                     criterion: &c.id,
                     weight: c.weight,
@@ -161,6 +269,7 @@ pub(crate) fn compute<'a>(
                         })
                         .collect(),
                     raw,
+                    limit: limited,
                     score,
                 });
                 Some(score)
@@ -196,24 +305,31 @@ pub(crate) fn judge_values(
     sheet: &Sheet<'_>,
     computed: &[Option<Decimal>],
 ) -> Result<Vec<Option<Decimal>>, Unscorable> {
-    layout
+    let mut values = Vec::with_capacity(layout.indicators.len());
+    for (k, ((ind, mark), computed)) in layout
         .indicators
         .iter()
         .zip(&sheet.marks)
         .zip(computed)
-        .map(|((ind, mark), computed)| match (computed, mark) {
-            (Some(v), _) => Ok(Some(*v)),
+        .enumerate()
+    {
+        let v = match (computed, mark) {
+            (Some(v), _) => Some(limit(*v, ind.floor, ind.cap).0),
+            _ if ind.formula.is_some() => formula_value(scoring, layout, k, app, &values)?
+                .map(|v| limit(v, ind.floor, ind.cap).0),
             (None, Some((_, v))) => {
                 let p = points(scoring, ind, app, *v)?;
-                with_base(scoring, ind, app, p).map(Some)
+                Some(with_base(scoring, ind, app, p)?)
             }
-            (None, None) => Ok(None),
-        })
-        .collect()
+            (None, None) => None,
+        };
+        values.push(v);
+    }
+    Ok(values)
 }
 
 /// The values of the indicators a plugin computes for `app` (`None` for the others), rounded
-/// at the `indicator` step as marked indicators' values are.
+/// at the `indicator` step as marked indicators' values are (before their floor and cap).
 pub(crate) fn computed_values(
     scoring: &Scoring,
     layout: &Layout<'_>,
@@ -253,6 +369,14 @@ pub(crate) fn total_bounds(scoring: &Scoring, layout: &Layout<'_>) -> Option<(De
         let mut inds = Vec::new();
         for i in range.clone() {
             let ind = layout.indicators[i];
+            if ind.formula.is_some() {
+                // A formula's values have no scale: only its floor and cap bound them.
+                let (Some(lo), Some(hi)) = (ind.floor, ind.cap) else {
+                    return None;
+                };
+                inds.push((ind.weight, lo, hi));
+                continue;
+            }
             let (mut lo, mut hi) = ind.scale.bounds();
             if let Some(f) = &ind.mark_factor {
                 let Quantity::Number(f) = f else { return None };
@@ -262,9 +386,13 @@ pub(crate) fn total_bounds(scoring: &Scoring, layout: &Layout<'_>) -> Option<(De
                 let Quantity::Number(b) = b else { return None };
                 (lo, hi) = (lo.checked_add(*b)?, hi.checked_add(*b)?);
             }
+            let (lo, _) = limit(lo, ind.floor, ind.cap);
+            let (hi, _) = limit(hi, ind.floor, ind.cap);
             inds.push((ind.weight, lo, hi));
         }
-        let (lo, hi) = bounds_of(scoring.criterion, &inds)?;
+        let (lo, hi) = bounds_of(c.combine, &inds)?;
+        let (lo, _) = limit(lo, c.floor, c.cap);
+        let (hi, _) = limit(hi, c.floor, c.cap);
         crit.push((c.weight, lo, hi));
     }
     bounds_of(scoring.total, &crit)
@@ -279,7 +407,7 @@ fn bounds_of(
     parts: &[(Decimal, Decimal, Decimal)],
 ) -> Option<(Decimal, Decimal)> {
     match method {
-        TotalMethod::WeightedMean => {
+        TotalMethod::WeightedMean | TotalMethod::Best | TotalMethod::Worst => {
             let counted = parts.iter().filter(|(w, _, _)| !w.is_zero());
             let lo = counted.clone().map(|(_, lo, _)| *lo).min()?;
             let hi = counted.map(|(_, _, hi)| *hi).max()?;

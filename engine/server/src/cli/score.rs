@@ -323,6 +323,11 @@ fn table(award: &Award, results: &Results<'_>) -> String {
             if let Some(by) = &p.tie_broken_by {
                 note.push(format!("tie broken by {by}"));
             }
+            note.extend(
+                p.below_pass_marks
+                    .iter()
+                    .map(laurel::PassMarkFailure::reason),
+            );
             let _ = writeln!(
                 out,
                 "{rank:>5}  {:<24} {:>10}  {:>6}  {}",

@@ -1,15 +1,17 @@
 //! Scales, categories, criteria and indicators.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rust_decimal::Decimal;
 
 use super::Checker;
+use super::formulas::FormulaScope;
 use crate::definition::model::{
-    Band, Category, Criterion, Indicator, Level, Quantity, Scale, ScaleKind,
+    Band, Category, Criterion, Indicator, JudgePanel, Level, Quantity, Scale, ScaleKind,
 };
-use crate::definition::wire::{self, FieldType, ScaleSpec};
+use crate::definition::wire::{self, AggregateAt, FieldType, ScaleSpec};
 use crate::diagnostics::{Code, Diagnostic};
+use crate::formula::Type;
 use crate::ids::ScaleId;
 
 impl Checker<'_> {
@@ -150,7 +152,11 @@ impl Checker<'_> {
         })
     }
 
-    pub(super) fn categories(&mut self, scales: &HashMap<String, Scale>) -> Vec<Category> {
+    pub(super) fn categories(
+        &mut self,
+        scales: &HashMap<String, Scale>,
+        panels: &BTreeMap<String, JudgePanel>,
+    ) -> Vec<Category> {
         let def = self.def;
         self.unique(
             def.categories.iter().map(|c| c.id.as_str()).enumerate(),
@@ -176,8 +182,9 @@ impl Checker<'_> {
                 self.applicant_type_ref(t.as_str(), &format!("{pointer}/applicant_types/{j}"));
             }
             let fields = self.category_form(i);
-            let criteria = self.criteria(i, scales);
+            let criteria = self.criteria(i, scales, panels);
             let eligibility = self.category_rules(i);
+            self.prizes(c, &pointer);
             out.push(Category {
                 id: c.id.clone(),
                 name: c.name.clone(),
@@ -186,13 +193,19 @@ impl Checker<'_> {
                 eligibility,
                 fields,
                 criteria,
+                prizes: c.prizes.clone(),
                 winners: c.winners,
             });
         }
         out
     }
 
-    fn criteria(&mut self, index: usize, scales: &HashMap<String, Scale>) -> Vec<Criterion> {
+    fn criteria(
+        &mut self,
+        index: usize,
+        scales: &HashMap<String, Scale>,
+        panels: &BTreeMap<String, JudgePanel>,
+    ) -> Vec<Criterion> {
         let def = self.def;
         let Some(category) = def.categories.get(index) else {
             return Vec::new();
@@ -252,7 +265,17 @@ impl Checker<'_> {
             "criterion",
             &format!("category `{}`", category.id),
         );
+        let order: Vec<String> = listed.iter().flatten().map(|i| i.id.to_string()).collect();
+        let own_fields = self
+            .category_fields
+            .get(category.id.as_str())
+            .cloned()
+            .unwrap_or_default();
+        let award_fields = self.award_fields.clone();
         let mut out = Vec::new();
+        let mut position = 0;
+        // Indicators with a panel or an aggregation of their own, under `aggregate_at: total`.
+        let mut per_indicator: Vec<(String, String)> = Vec::new();
         for (i, (c, inds)) in category.criteria.iter().zip(&listed).enumerate() {
             let pointer = format!("{base}/{i}");
             self.text(&c.name, &format!("{pointer}/name"));
@@ -278,6 +301,17 @@ impl Checker<'_> {
                     ),
                 );
             }
+            if c.formula.is_some() && !one_level {
+                self.error(
+                    Code::Formula,
+                    format!("{pointer}/formula"),
+                    format!(
+                        "criterion `{}` has indicators: give the indicator its `formula` (a criterion's `formula` is for a one-level criterion)",
+                        c.id
+                    ),
+                );
+            }
+            self.bounds(c.floor, c.cap, &pointer);
             self.weights(
                 inds.iter().map(|ind| ind.weight),
                 &format!("{pointer}/indicators"),
@@ -295,6 +329,7 @@ impl Checker<'_> {
                 if !one_level {
                     self.text(&ind.name, &format!("{ip}/name"));
                     self.opt_text(ind.guidance.as_ref(), &format!("{ip}/guidance"));
+                    self.bounds(ind.floor, ind.cap, &ip);
                 }
                 let scale_id = ind.scale.as_ref().unwrap_or(&def.scoring.scale);
                 let scale = self.scale_ref(
@@ -316,6 +351,65 @@ impl Checker<'_> {
                         &format!("{ip}/plugin"),
                     );
                 }
+                let formula = ind.formula.as_ref().and_then(|text| {
+                    let scope = FormulaScope {
+                        fields: vec![&award_fields, &own_fields],
+                        indicators: &order,
+                        position: Some(position),
+                        constants: &def.scoring.constants,
+                    };
+                    self.formula(text, &scope, Type::Number, &format!("{ip}/formula"))
+                });
+                let computed = ind.formula.is_some() || ind.plugin.is_some();
+                if ind.formula.is_some() {
+                    for (what, given) in [
+                        ("plugin", ind.plugin.is_some()),
+                        ("mark_factor", ind.mark_factor.is_some()),
+                        ("base", ind.base.is_some()),
+                    ] {
+                        if given {
+                            self.error(
+                                Code::Formula,
+                                format!("{ip}/{what}"),
+                                format!("indicator `{}` has a `formula`, which gives its whole value: `{what}` does not apply (write it into the formula)", ind.id),
+                            );
+                        }
+                    }
+                }
+                let panel_name = ind.panel.as_ref().or(c.panel.as_ref());
+                let panel_at = if ind.panel.is_some() && !one_level {
+                    format!("{ip}/panel")
+                } else {
+                    format!("{pointer}/panel")
+                };
+                let panel = panel_name.and_then(|p| self.panel_ref(p, panels, &panel_at));
+                if computed && ind.panel.is_some() {
+                    self.error(
+                        Code::Scoring,
+                        &panel_at,
+                        format!(
+                            "indicator `{}` is computed, not marked: it has no panel",
+                            ind.id
+                        ),
+                    );
+                }
+                let aggregation = ind.aggregation.or(c.aggregation);
+                let needs_indicator_level = (aggregation.is_some() || panel_name.is_some())
+                    && def.scoring.aggregate_at != AggregateAt::Indicator
+                    && !computed;
+                if needs_indicator_level {
+                    let at = if aggregation.is_some() {
+                        if ind.aggregation.is_some() && !one_level {
+                            format!("{ip}/aggregation")
+                        } else {
+                            format!("{pointer}/aggregation")
+                        }
+                    } else {
+                        panel_at.clone()
+                    };
+                    per_indicator.push((at, ind.id.to_string()));
+                }
+                position += 1;
                 if let Some(scale) = scale {
                     indicators.push(Indicator {
                         id: ind.id.clone(),
@@ -326,8 +420,23 @@ impl Checker<'_> {
                         mark_factor,
                         base,
                         plugin: ind.plugin.clone(),
+                        formula,
+                        panel: if computed { None } else { panel },
+                        aggregation,
+                        floor: ind.floor,
+                        cap: ind.cap,
                     });
                 }
+            }
+            if let Some(pass) = &c.pass_mark
+                && let Some(floor) = c.floor
+                && pass.min <= floor
+            {
+                self.error(
+                    Code::Scoring,
+                    format!("{pointer}/pass_mark/min"),
+                    format!("the pass mark {} is below the criterion's floor {floor}: every score passes", pass.min),
+                );
             }
             out.push(Criterion {
                 id: c.id.clone(),
@@ -335,9 +444,96 @@ impl Checker<'_> {
                 guidance: c.guidance.clone(),
                 weight: c.weight,
                 indicators,
+                combine: c.combine.unwrap_or(def.scoring.criterion),
+                floor: c.floor,
+                cap: c.cap,
+                pass_mark: c.pass_mark.clone(),
             });
         }
+        if let Some((at, _)) = per_indicator.first() {
+            let ids: Vec<&str> = per_indicator.iter().map(|(_, id)| id.as_str()).collect();
+            self.push(
+                Diagnostic::error(
+                    Code::Scoring,
+                    at,
+                    format!(
+                        "{} {} {} a panel or an aggregation of {}, but the panel's marks combine per judge's total",
+                        if ids.len() == 1 { "indicator" } else { "indicators" },
+                        super::backticked(&ids),
+                        if ids.len() == 1 { "has" } else { "have" },
+                        if ids.len() == 1 { "its own" } else { "their own" }
+                    ),
+                )
+                .with_hint("set `\"aggregate_at\": \"indicator\"` in `scoring`: per-indicator panels and aggregations combine each indicator's marks first"),
+            );
+        }
         out
+    }
+
+    /// Prizes go to winning places, one each, with a currency for any amount.
+    fn prizes(&mut self, c: &crate::definition::wire::CategorySpec, pointer: &str) {
+        self.unique(
+            c.prizes
+                .iter()
+                .map(|p| p.place.to_string())
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str)
+                .enumerate(),
+            |i| format!("{pointer}/prizes/{i}/place"),
+            "prize place",
+        );
+        for (i, p) in c.prizes.iter().enumerate() {
+            let at = format!("{pointer}/prizes/{i}");
+            self.text(&p.name, &format!("{at}/name"));
+            if p.place > c.winners {
+                self.error(
+                    Code::Category,
+                    format!("{at}/place"),
+                    format!(
+                        "place {} is not a winning place: category `{}` has {} winners",
+                        p.place, c.id, c.winners
+                    ),
+                );
+            }
+            match (&p.amount, &p.currency) {
+                (Some(_), None) => self.error(
+                    Code::Category,
+                    format!("{at}/amount"),
+                    "an amount needs its `currency` (such as `USD` or `KRW`)",
+                ),
+                (Some(a), _) if a.is_sign_negative() => self.error(
+                    Code::Category,
+                    format!("{at}/amount"),
+                    format!("the amount {a} is negative"),
+                ),
+                _ => {}
+            }
+            if let Some(cur) = &p.currency
+                && !(cur.len() == 3 && cur.chars().all(|ch| ch.is_ascii_uppercase()))
+            {
+                self.error(
+                    Code::Category,
+                    format!("{at}/currency"),
+                    format!(
+                        "`{cur}` is not an ISO 4217 code (three capital letters, such as `USD`)"
+                    ),
+                );
+            }
+        }
+    }
+
+    /// A floor must not be above a cap.
+    fn bounds(&mut self, floor: Option<Decimal>, cap: Option<Decimal>, pointer: &str) {
+        if let (Some(f), Some(c)) = (floor, cap)
+            && f > c
+        {
+            self.error(
+                Code::Scoring,
+                format!("{pointer}/floor"),
+                format!("`floor` {f} is above `cap` {c}"),
+            );
+        }
     }
 
     /// Resolves a scale; an indicator without its own scale reports nothing here, since a

@@ -5,6 +5,7 @@
 
 mod criteria;
 mod form;
+mod formulas;
 mod plugins;
 mod rounds;
 mod rules;
@@ -36,6 +37,8 @@ pub(crate) struct Checker<'a> {
     category_fields: HashMap<String, BTreeMap<String, FieldInfo>>,
     /// Plugins some rule or setting calls.
     used_plugins: BTreeSet<String>,
+    /// The checked timeline, which relative dates count from.
+    timeline: Option<Timeline>,
 }
 
 /// Checks `def` (already schema-valid) and lowers it; `sha256` is the hash of its source.
@@ -51,18 +54,23 @@ pub(crate) fn check(
         award_fields: BTreeMap::new(),
         category_fields: HashMap::new(),
         used_plugins: BTreeSet::new(),
+        timeline: None,
     };
     c.format_version();
     c.languages();
     let timeline = c.timeline();
+    c.timeline.clone_from(&timeline);
     c.text(&def.name, "/name");
     c.opt_text(def.description.as_ref(), "/description");
     let plugins = c.plugins();
     let scales = c.scales();
     let fields = c.award_form();
-    let categories = c.categories(&scales);
+    c.constants();
+    let panels = c.panels();
+    let categories = c.categories(&scales, &panels);
     let applicant_types = c.applicant_types();
     let eligibility = c.award_rules();
+    c.limits();
     let special_mentions = c.special_mentions();
     let scoring = c.scoring(&scales, &categories);
     let rounds = c.rounds();
@@ -86,6 +94,7 @@ pub(crate) fn check(
         applicant_types,
         fields,
         eligibility,
+        limits: def.limits.clone(),
         categories,
         special_mentions,
         scoring,

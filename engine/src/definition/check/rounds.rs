@@ -87,6 +87,43 @@ impl Checker<'_> {
                         format!("the fraction must be above 0 and at most 1, not {fraction}"),
                     );
                 }
+                AdvanceSpec::TopPerGroup { field, take } => {
+                    let fields = self.award_fields.clone();
+                    let info = self.typed_ref(
+                        field.as_str(),
+                        &format!("{p}/advance/field"),
+                        &fields,
+                        "top_per_group",
+                        &[FieldType::SingleChoice, FieldType::ShortText],
+                    );
+                    if let Some(info) = info.filter(|i| i.field_type == FieldType::SingleChoice) {
+                        for g in take.keys() {
+                            if !info.options.iter().any(|o| o == g) {
+                                self.push(
+                                    Diagnostic::error(
+                                        Code::Scoring,
+                                        format!(
+                                            "{p}/advance/take/{}",
+                                            crate::diagnostics::escape_segment(g)
+                                        ),
+                                        format!("`{g}` is not an option of field `{field}`"),
+                                    )
+                                    .with_hint(format!(
+                                        "its options: {}",
+                                        super::backticked(&info.options)
+                                    )),
+                                );
+                            }
+                        }
+                    }
+                    if take.is_empty() {
+                        self.error(
+                            Code::Scoring,
+                            format!("{p}/advance/take"),
+                            "`take` names no group, so nothing would go on",
+                        );
+                    }
+                }
                 AdvanceSpec::Eligible if r.judges_per_application.is_some() => {
                     self.push(Diagnostic::warning(Code::Scoring, format!("{p}/advance"), "a round with judges advances every eligible application regardless of marks"));
                 }

@@ -161,7 +161,8 @@ impl Checker<'_> {
                 let p = format!("{pointer}/{op}/field");
                 self.typed_ref(e.field.as_str(), &p, fields, op, &[FieldType::Date]);
                 let field = e.field.as_str().to_owned();
-                let (date, inclusive) = (e.date, e.inclusive);
+                let date = self.condition_date(e, &format!("{pointer}/{op}"));
+                let inclusive = e.inclusive;
                 if before {
                     Condition::Before {
                         field,
@@ -257,6 +258,81 @@ impl Checker<'_> {
                 );
                 Condition::Plugin(call.plugin.clone())
             }
+            ConditionSpec::Formula(text) => {
+                let def = self.def;
+                let scope = super::formulas::FormulaScope {
+                    fields: vec![fields],
+                    indicators: &[],
+                    position: None,
+                    constants: &def.scoring.constants,
+                };
+                match self.formula(
+                    text,
+                    &scope,
+                    crate::formula::Type::Boolean,
+                    &format!("{pointer}/formula"),
+                ) {
+                    Some(f) => Condition::Formula(f),
+                    None => Condition::All(Vec::new()),
+                }
+            }
+        }
+    }
+
+    /// The date a `before`/`after` compares with: given, or counted from the timeline.
+    fn condition_date(
+        &mut self,
+        e: &crate::definition::wire::DateSpec,
+        pointer: &str,
+    ) -> chrono::NaiveDate {
+        use crate::definition::wire::TimelineDate;
+        match (&e.date, &e.relative) {
+            (Some(d), None) => *d,
+            (None, Some(r)) => {
+                let Some(t) = &self.timeline else {
+                    // The timeline's own error is reported; nothing to count from.
+                    return chrono::NaiveDate::MIN;
+                };
+                let at = match r.to {
+                    TimelineDate::Opens => t.opens,
+                    TimelineDate::Closes => t.closes,
+                    TimelineDate::Results => t.results,
+                };
+                let day = at.date_naive();
+                let months = i64::from(r.years) * 12 + i64::from(r.months);
+                let shifted = if months >= 0 {
+                    u32::try_from(months)
+                        .ok()
+                        .and_then(|m| day.checked_add_months(chrono::Months::new(m)))
+                } else {
+                    u32::try_from(-months)
+                        .ok()
+                        .and_then(|m| day.checked_sub_months(chrono::Months::new(m)))
+                }
+                .and_then(|d| d.checked_add_signed(chrono::TimeDelta::days(i64::from(r.days))));
+                shifted.unwrap_or_else(|| {
+                    self.error(
+                        Code::Condition,
+                        format!("{pointer}/relative"),
+                        "the relative date is out of the calendar's range",
+                    );
+                    day
+                })
+            }
+            (Some(_), Some(_)) => {
+                self.push(Diagnostic::error(
+                    Code::Condition,
+                    format!("{pointer}/relative"),
+                    "give `date` or `relative`, not both",
+                ));
+                chrono::NaiveDate::MIN
+            }
+            (None, None) => {
+                self.push(
+                    Diagnostic::error(Code::Condition, pointer, "the condition needs `date` (`YYYY-MM-DD`) or `relative` (such as `{\"to\": \"opens\", \"years\": -2}`)"),
+                );
+                chrono::NaiveDate::MIN
+            }
         }
     }
 
@@ -273,18 +349,65 @@ impl Checker<'_> {
         None
     }
 
-    fn typed_ref(
+    /// Rules across applications: each reads a known field and limits something.
+    pub(super) fn limits(&mut self) {
+        let def = self.def;
+        self.unique(
+            def.limits.iter().map(|l| l.id.as_str()).enumerate(),
+            |i| format!("/limits/{i}/id"),
+            "limit",
+        );
+        let mut all = self.award_fields.clone();
+        for f in self.category_fields.values() {
+            for (k, v) in f {
+                all.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        for (i, l) in def.limits.iter().enumerate() {
+            let p = format!("/limits/{i}");
+            self.text(&l.message, &format!("{p}/message"));
+            self.typed_ref(
+                l.field.as_str(),
+                &format!("{p}/field"),
+                &all,
+                "a limit",
+                &[
+                    FieldType::ShortText,
+                    FieldType::Email,
+                    FieldType::Url,
+                    FieldType::SingleChoice,
+                    FieldType::Integer,
+                    FieldType::Number,
+                    FieldType::Boolean,
+                    FieldType::Date,
+                ],
+            );
+            if l.max_applications.is_none() && l.max_categories.is_none() {
+                self.push(
+                    Diagnostic::error(
+                        Code::Condition,
+                        &p,
+                        format!("limit `{}` limits nothing", l.id),
+                    )
+                    .with_hint("give `max_applications`, `max_categories` or both"),
+                );
+            }
+        }
+    }
+
+    pub(super) fn typed_ref(
         &mut self,
         path: &str,
         pointer: &str,
         fields: &BTreeMap<String, FieldInfo>,
         op: &str,
         types: &[FieldType],
-    ) {
-        let Some(info) = self.field_ref(path, pointer, fields) else {
-            return;
-        };
-        if !types.contains(&info.field_type) {
+    ) -> Option<FieldInfo> {
+        let info = self.field_ref(path, pointer, fields)?;
+        if types.contains(&info.field_type) {
+            return Some(info);
+        }
+        {
             let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
             let hint = if op == "compare" && info.field_type == FieldType::Date {
                 format!(
@@ -305,6 +428,7 @@ impl Checker<'_> {
                 .with_hint(hint),
             );
         }
+        None
     }
 
     /// Checks that a literal in `equals` or `in` could be a value of the field.

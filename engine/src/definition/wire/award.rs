@@ -46,6 +46,11 @@ pub struct AwardDefinition {
     pub eligibility: Vec<RuleSpec>,
     /// The award's categories.
     pub categories: Vec<CategorySpec>,
+    /// Rules across applications: at most so many per city, applicant or any field's value,
+    /// in at most so many categories; checked when an application is submitted, and reported
+    /// in results.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub limits: Vec<LimitSpec>,
     /// Special mentions given beside the categories' winners.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub special_mentions: Option<SpecialMentionsSpec>,
@@ -145,6 +150,48 @@ pub struct CategorySpec {
     /// How many winners the category has.
     #[schemars(range(min = 1))]
     pub winners: u32,
+    /// What its winners receive, by place: `[{"place": 1, "name": "Grand prize", "amount":
+    /// 50000, "currency": "USD"}]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub prizes: Vec<PrizeSpec>,
+}
+
+/// A prize for a winning place.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrizeSpec {
+    /// The winning place it goes to (1 for the first), at most the category's `winners`.
+    #[schemars(range(min = 1))]
+    pub place: u32,
+    /// Its name.
+    pub name: Text,
+    /// The prize money, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<rust_decimal::Decimal>,
+    /// The money's currency (ISO 4217, such as `USD` or `KRW`); required with `amount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+}
+
+/// A rule across applications: how many one city (or applicant, or any field's value) may send,
+/// and into how many categories.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSpec {
+    /// The limit's identifier.
+    pub id: crate::ids::RuleId,
+    /// The field whose value groups applications (`city`, `contact.email`).
+    pub field: crate::ids::FieldId,
+    /// The most submitted applications one value may have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_applications: Option<u32>,
+    /// The most categories one value's applications may span (1: one category per city).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub max_categories: Option<u32>,
+    /// What the applicant reads when a submission would break it.
+    pub message: Text,
 }
 
 /// Special mentions: distinctions chosen by a committee beside the categories' winners.

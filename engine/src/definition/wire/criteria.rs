@@ -2,6 +2,7 @@ use rust_decimal::Decimal;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::scoring::{AggregationSpec, TotalMethod};
 use crate::ids::{CriterionId, FieldId, IndicatorId, PluginId, ScaleId};
 use crate::text::Text;
 
@@ -27,6 +28,56 @@ pub struct CriterionSpec {
     /// absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<ScaleId>,
+    /// How its indicators combine (`scoring.criterion` when absent): `best` of several runs,
+    /// say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combine: Option<TotalMethod>,
+    /// The panel (a name in `scoring.panels`) that marks its indicators, unless an indicator
+    /// names its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panel: Option<String>,
+    /// How the panel's marks of each of its indicators combine (`scoring.aggregation` when
+    /// absent), unless an indicator sets its own; needs `aggregate_at: indicator`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregation: Option<AggregationSpec>,
+    /// A formula that computes a one-level criterion's value instead of judges (see an
+    /// indicator's `formula`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formula: Option<String>,
+    /// The lowest score it counts with: a lower score counts as this (a jump's negative points
+    /// count as 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<Decimal>,
+    /// The highest score it counts with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap: Option<Decimal>,
+    /// A score it must reach: below it, the application is ranked but cannot win (or advance),
+    /// and its results say why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pass_mark: Option<PassMarkSpec>,
+}
+
+/// A score a criterion must reach.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PassMarkSpec {
+    /// The lowest passing score (the criterion's score as the panel gives it).
+    pub min: Decimal,
+    /// What an application under it cannot do: win (the default), or advance to the next
+    /// round (nor win).
+    #[serde(default)]
+    pub excludes: PassMarkEffect,
+}
+
+/// What an application under a pass mark cannot do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PassMarkEffect {
+    /// It is ranked but is not a winner.
+    #[default]
+    Winning,
+    /// It is ranked but neither advances from a round nor wins.
+    Advancing,
 }
 
 impl CriterionSpec {
@@ -44,6 +95,11 @@ impl CriterionSpec {
                 mark_factor: None,
                 base: None,
                 plugin: None,
+                formula: self.formula.clone(),
+                panel: None,
+                aggregation: None,
+                floor: None,
+                cap: None,
             }],
         }
     }
@@ -75,6 +131,26 @@ pub struct IndicatorSpec {
     /// objective metric); judges do not mark a computed indicator.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plugin: Option<PluginId>,
+    /// A formula that computes the value instead of judges, over the application's fields
+    /// (`fields.distance`), other indicators' values (`indicators.style`) and
+    /// `scoring.constants`: `60 + (fields.distance - k_point) * 1.8`. Checked when the rubric
+    /// is validated; evaluated exactly; rounded at the `indicator` step; shown in the trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub formula: Option<String>,
+    /// The panel (a name in `scoring.panels`) whose judges mark it; a mark from another judge
+    /// is an error. Every judge who marks the application when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub panel: Option<String>,
+    /// How the panel's marks of it combine (the criterion's, else `scoring.aggregation`);
+    /// needs `aggregate_at: indicator`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregation: Option<AggregationSpec>,
+    /// The lowest value it counts with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<Decimal>,
+    /// The highest value it counts with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap: Option<Decimal>,
 }
 
 /// A number given in the definition, or read from a number field of each application.

@@ -49,6 +49,9 @@ pub enum Outcome {
     /// Eligible, with the rule's message as a note (for example "the budget is above the usual
     /// range"): administrators and the results see it; nothing waits on it.
     Warning,
+    /// Eligible and may win, but receives no prize money (for example the host city's own
+    /// projects); the rule's message says why, in the results.
+    NoPrize,
 }
 
 /// A condition over an application's fields.
@@ -83,6 +86,9 @@ pub enum ConditionSpec {
     Not(Box<ConditionSpec>),
     /// A plugin's `eligibility` hook decides.
     Plugin(PluginCall),
+    /// A formula over the application's number and boolean fields and `scoring.constants`
+    /// holds: `fields.budget_usd / fields.population <= 10`.
+    Formula(String),
 }
 
 /// `equals`: a field and the value it must have.
@@ -141,12 +147,52 @@ pub struct CompareSpec {
 pub struct DateSpec {
     /// A date field.
     pub field: FieldId,
-    /// The date (`YYYY-MM-DD`).
-    pub date: NaiveDate,
+    /// The date (`YYYY-MM-DD`); or give `relative`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
+    /// A date relative to the call's timeline instead of `date`: "within the 2 years before
+    /// the call opens" is `after` `{"to": "opens", "years": -2}`, `inclusive`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relative: Option<RelativeDate>,
     /// Whether the date itself passes: `false` (the default) compares strictly ("before
     /// 2024-01-01" excludes 1 January), `true` includes it ("on or before").
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub inclusive: bool,
+}
+
+/// A date counted from one of the timeline's dates (its day in the award's time zone): years and
+/// months first (a day the month lacks becomes its last day: 31 March less one month is 28 or 29
+/// February), then days.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RelativeDate {
+    /// Which date of the timeline.
+    pub to: TimelineDate,
+    /// Years added (negative: before).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub years: i32,
+    /// Months added (negative: before).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub months: i32,
+    /// Days added (negative: before).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub days: i32,
+}
+
+fn is_zero(n: &i32) -> bool {
+    *n == 0
+}
+
+/// A date of the call's timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineDate {
+    /// When applications open.
+    Opens,
+    /// When applications close.
+    Closes,
+    /// When results are published.
+    Results,
 }
 
 /// `count`: bounds on the number of items of a list or multiple-choice field.

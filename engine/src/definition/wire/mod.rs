@@ -13,12 +13,15 @@ mod scoring;
 
 pub use award::{
     ApplicantTypeSpec, AwardDefinition, CategorySpec, FORMAT_VERSION, FeedbackSpec, LanguagesSpec,
-    SpecialMentionsSpec, TimelineSpec,
+    LimitSpec, PrizeSpec, SpecialMentionsSpec, TimelineSpec,
 };
-pub use criteria::{CriterionSpec, IndicatorSpec, LevelSpec, Quantity, ScaleBandSpec, ScaleSpec};
+pub use criteria::{
+    CriterionSpec, IndicatorSpec, LevelSpec, PassMarkEffect, PassMarkSpec, Quantity, ScaleBandSpec,
+    ScaleSpec,
+};
 pub use eligibility::{
     AppliesTo, CompareSpec, Comparison, ConditionSpec, CountSpec, DateSpec, EqualsSpec, InSpec,
-    Outcome, PluginCall, RuleSpec,
+    Outcome, PluginCall, RelativeDate, RuleSpec, TimelineDate,
 };
 pub use form::{ChoiceOption, FieldSpec, FieldType, FormSpec};
 pub use plugin::{Hook, LimitsSpec, PluginKind, PluginSpec};

@@ -90,6 +90,15 @@ pub enum AdvanceSpec {
     Decision,
     /// Each category's declared number of winners, best first (and any tied with the last).
     Winners,
+    /// Quotas by group: the best of each value of a field, per category ("2 American and 2
+    /// international"): `{"rule": "top_per_group", "field": "region", "take": {"americas": 2,
+    /// "international": 2}}`. Values without a quota do not go on.
+    TopPerGroup {
+        /// A single-choice (or short text) field whose value names the group.
+        field: crate::ids::FieldId,
+        /// How many of each group's best go on, per category (and any tied with the last).
+        take: std::collections::BTreeMap<String, u32>,
+    },
 }
 
 impl RoundSpec {

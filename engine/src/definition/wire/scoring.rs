@@ -46,6 +46,13 @@ pub struct ScoringSpec {
     /// (the default), or the whole batch fails.
     #[serde(default)]
     pub on_plugin_error: PluginErrorPolicy,
+    /// Named panels of judges (`{"execution": ["E1", "E2"], "synchronisation": ["S1", "S2",
+    /// "S3"]}`): an indicator or criterion with a `panel` is marked by its judges only.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub panels: std::collections::BTreeMap<String, Vec<crate::ids::JudgeId>>,
+    /// Named numbers that formulas read (`{"k_point": 120, "metre_value": 1.8}`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub constants: std::collections::BTreeMap<String, rust_decimal::Decimal>,
     /// Settings of the jury's diagnostics (`laurel diagnose`, a round's diagnostics): each
     /// optional, sensible by default.
     #[serde(default, skip_serializing_if = "DiagnosticsSpec::is_default")]
@@ -209,6 +216,11 @@ pub enum TotalMethod {
     WeightedMean,
     /// Σ wᵢxᵢ.
     WeightedSum,
+    /// The highest value among the parts with a weight (the best of several runs); weights
+    /// only say which parts count.
+    Best,
+    /// The lowest value among the parts with a weight.
+    Worst,
 }
 
 /// Per-judge normalisation, computed over that judge's own applications in the category.

@@ -251,7 +251,16 @@ pub async fn results(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Str
                 @if c.winners.is_empty() { p { (ctx.t("results.no_winner")) } }
                 ol {
                     @for w in &c.winners {
-                        li { (name_of(&w.application)) " " span.badge { (w.application) } }
+                        li {
+                            (name_of(&w.application)) " " span.badge { (w.application) }
+                            @if let Some(p) = &w.prize {
+                                " — " strong { (text(&ctx, &s.loaded, &p.name)) }
+                                @if let (Some(amount), Some(currency)) = (&p.amount, &p.currency) {
+                                    " (" (amount) " " (currency) ")"
+                                }
+                                @if p.withheld.is_some() { " (" (ctx.t("results.prize_withheld")) ")" }
+                            }
+                        }
                     }
                 }
                 @if !c.special_mentions.is_empty() {

@@ -127,6 +127,17 @@ struct RoundData {
     marks: laurel::Marks,
 }
 
+/// The message of the first `no_prize` rule a stored decision failed, in the default language.
+fn no_prize(eligibility: &Value, language: &str) -> Option<String> {
+    let failure = eligibility
+        .get("failures")?
+        .as_array()?
+        .iter()
+        .find(|f| f.get("outcome").and_then(Value::as_str) == Some("no_prize"))?;
+    let message: laurel::Text = serde_json::from_value(failure.get("message")?.clone()).ok()?;
+    Some(message.get(language, language).to_owned())
+}
+
 /// The final results of an award from what is stored: every round's results recomputed, then
 /// the winners, mentions and each application's path. Returns the document (sealed where it
 /// repeats what plugins said) and its SHA-256 (of the document as computed).
@@ -166,6 +177,7 @@ async fn compute_final(
                 _ => laurel::Status::Ineligible,
             },
             review: r.review.clone(),
+            no_prize: no_prize(&r.eligibility, &loaded.award.default_language),
         })
         .collect();
     let mut rounds = Vec::new();

@@ -58,7 +58,7 @@ fn evaluation(
         .get("category")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let mut diagnostics = laurel::check_marks(award, category, &marks);
+    let mut diagnostics = laurel::check_marks(award, category, judge, &marks);
     // A comment is on one of the category's criteria.
     let criteria = award.category(category).map(|c| &c.criteria);
     for id in criterion_comments.keys() {

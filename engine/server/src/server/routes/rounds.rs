@@ -879,7 +879,7 @@ pub async fn advance(
         state
             .engine(move || {
                 laurel::evaluate(&scoring_award, &apps, &marks, &l.plugins)
-                    .map(|results| laurel::advancing(&s, &results))
+                    .map(|results| laurel::advancing(&s, &results, &apps))
                     .map_err(|e| ApiError::Internal(e.to_string()))
             })
             .await??
