@@ -75,6 +75,21 @@ fn a_limit_across_applications_holds_at_submission_and_under_races() {
     );
     assert_eq!(status, 200, "{v}");
     let key = server.key("integrator", None);
+    // The application schema in the award's other language; a language it lacks is refused.
+    let (status, ko) = server.get(&format!("/v1/awards/{SEOUL}/schema?lang=ko"), &key);
+    assert_eq!(status, 200, "{ko}");
+    assert!(
+        ko["title"].as_str().unwrap().ends_with("신청서"),
+        "{}",
+        ko["title"]
+    );
+    assert_eq!(
+        ko["properties"]["category"]["description"],
+        "신청하는 부문."
+    );
+    let (status, v) = server.get(&format!("/v1/awards/{SEOUL}/schema?lang=fr"), &key);
+    assert_eq!(status, 400, "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("`ko`"), "{v}");
     let post = |a: &Value| server.post(&format!("/v1/awards/{SEOUL}/applications"), &key, a);
     assert_eq!(post(&app("t1", "Testville", "tech-innovacity")).0, 201);
     // Another category: one category per city.

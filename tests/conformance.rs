@@ -235,3 +235,116 @@ fn eurovision_2014_final_every_voter_and_total() {
     assert!(all.iter().all(|ok| *ok) && voters_identical == voters);
     assert_eq!(ranking[0].application.as_str(), "AT");
 }
+
+/// Every placed application's trace, by id.
+fn placed<'r>(results: &'r Results<'r>) -> BTreeMap<&'r str, &'r laurel::Placed<'r>> {
+    results
+        .categories
+        .iter()
+        .flat_map(|c| c.ranking.iter())
+        .map(|p| (p.application.as_str(), p))
+        .collect()
+}
+
+#[test]
+fn halfpipe_milano_cortina_2026_every_run_and_place() {
+    let (award, apps, marks, expected) = load("halfpipe");
+    let results = evaluate(&award, &apps, &marks, &PluginSet::none()).unwrap();
+    let placed = placed(&results);
+    let (mut runs, mut best, mut ranks) = (
+        Tally::new("halfpipe run score"),
+        Tally::new("halfpipe best run"),
+        Tally::new("halfpipe final rank"),
+    );
+    for (key, score) in expected["runs"].as_object().unwrap() {
+        let (id, run) = key.split_once('/').unwrap();
+        let computed = placed[id]
+            .trace
+            .criteria
+            .iter()
+            .find(|c| c.criterion.as_str() == run)
+            .map_or(Decimal::MIN, |c| c.score);
+        runs.check(|| key.clone(), d(score), computed);
+    }
+    for (id, score) in expected["best"].as_object().unwrap() {
+        best.check(|| id.clone(), d(score), placed[id.as_str()].score);
+    }
+    for (id, rank) in expected["rank"].as_object().unwrap() {
+        ranks.check(
+            || id.clone(),
+            d(rank),
+            Decimal::from(placed[id.as_str()].rank),
+        );
+    }
+    assert_eq!(results.categories[0].unscored.len(), 0);
+    let all = [runs.report(), best.report(), ranks.report()];
+    assert!(all.iter().all(|ok| *ok));
+}
+
+#[test]
+fn ski_jumping_every_jump_with_its_floor() {
+    let (award, apps, marks, expected) = load("ski-jumping");
+    let results = evaluate(&award, &apps, &marks, &PluginSet::none()).unwrap();
+    let placed = placed(&results);
+    let (mut distance, mut style, mut points, mut floored, mut totals, mut ranks) = (
+        Tally::new("ski jumping distance points"),
+        Tally::new("ski jumping style points"),
+        Tally::new("ski jumping jump points"),
+        Tally::new("ski jumping jumps floored at 0"),
+        Tally::new("ski jumping total"),
+        Tally::new("ski jumping place"),
+    );
+    for (key, jump) in expected["jumps"].as_object().unwrap() {
+        let (id, criterion) = key.split_once('/').unwrap();
+        let n = criterion.trim_start_matches("jump");
+        let p = placed[id];
+        let indicator = |what: &str| {
+            p.trace
+                .indicators
+                .iter()
+                .find(|i| i.indicator.as_str() == format!("{what}{n}"))
+                .map_or(Decimal::MIN, |i| i.value)
+        };
+        distance.check(|| key.clone(), d(&jump["distance"]), indicator("distance"));
+        style.check(|| key.clone(), d(&jump["style"]), indicator("style"));
+        let c = p
+            .trace
+            .criteria
+            .iter()
+            .find(|c| c.criterion.as_str() == criterion);
+        points.check(
+            || key.clone(),
+            d(&jump["points"]),
+            c.map_or(Decimal::MIN, |c| c.score),
+        );
+        // The official 0 of a jump whose parts add up below 0 is the floor's doing.
+        if c.is_some_and(|c| c.limit == Some("floor")) || d(&jump["points"]).is_zero() {
+            floored.check(
+                || key.clone(),
+                d(&jump["points"]),
+                c.filter(|c| c.limit == Some("floor"))
+                    .map_or(Decimal::MIN, |c| c.score),
+            );
+        }
+    }
+    for (id, total) in expected["totals"].as_object().unwrap() {
+        totals.check(|| id.clone(), d(total), placed[id.as_str()].score);
+    }
+    for (id, rank) in expected["ranks"].as_object().unwrap() {
+        ranks.check(
+            || id.clone(),
+            d(rank),
+            Decimal::from(placed[id.as_str()].rank),
+        );
+    }
+    let all = [
+        distance.report(),
+        style.report(),
+        points.report(),
+        floored.report(),
+        totals.report(),
+        ranks.report(),
+    ];
+    assert_eq!(floored.all, 3, "the three official jumps floored at 0");
+    assert!(all.iter().all(|ok| *ok));
+}

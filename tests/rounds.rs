@@ -554,6 +554,28 @@ fn the_seoul_prize_runs_through_three_rounds_to_published_results() {
     let (_, full) = p.server.get(&Prize::url("/results"), &p.admin);
     let rounds = full["results"]["rounds"].as_array().unwrap();
     assert_eq!(rounds.len(), 3);
+    // Each winner carries the prize of its winning place, by its rank among the winners.
+    for c in full["results"]["categories"].as_array().unwrap() {
+        let winners = c["winners"].as_array().unwrap();
+        let mut ranks: Vec<u64> = winners
+            .iter()
+            .map(|w| w["rank"].as_u64().unwrap())
+            .collect();
+        ranks.sort_unstable();
+        for w in winners {
+            let rank = w["rank"].as_u64().unwrap();
+            let place = 1 + ranks.iter().filter(|r| **r < rank).count() as u64;
+            assert_eq!(w["prize"]["place"], place, "{w}");
+            assert!(
+                w["prize"]["name"]["en"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("Prize"),
+                "{w}"
+            );
+            assert!(w["prize"].get("amount").is_none(), "{w}");
+        }
+    }
     assert_eq!(rounds[2]["results_sha256"], final_results["results_sha256"]);
     assert!(full["results"]["definition_sha256"].as_str().unwrap().len() == 64);
     let again = p.post("/results", json!({}));

@@ -669,3 +669,82 @@ fn top_per_group_takes_each_groups_best() {
     assert_eq!(go_on(serde_json::json!({"americas": 2})), vec!["A", "C"]);
     assert_eq!(go_on(serde_json::json!({"international": 5})), vec!["B"]);
 }
+
+/// An award in Korean gets Laurel's own words in Korean too: the built-in rule's message and
+/// the application schema's titles and descriptions; another language falls back to English.
+#[test]
+fn builtin_messages_and_the_application_schema_speak_the_awards_languages() {
+    let mut def: Value =
+        read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/valid/minimal.award.json"));
+    def["name"] = serde_json::json!({"en": "Minimal award", "ko": "최소 상", "fr": "Prix minimal"});
+    def["languages"] = serde_json::json!({"default": "en", "available": ["en", "ko", "fr"]});
+    def["categories"][0]["name"] =
+        serde_json::json!({"en": "Innovation", "ko": "혁신", "fr": "Innovation"});
+    def["categories"][0]["applicant_types"] = serde_json::json!(["company"]);
+    def["applicant_types"][1]["name"] =
+        serde_json::json!({"en": "Company", "ko": "기업", "fr": "Entreprise"});
+    def["form"]["fields"][0]["label"] =
+        serde_json::json!({"en": "Population", "ko": "인구", "fr": "Population"});
+    def["form"]["fields"][0]["help"] = serde_json::json!({"en": "Residents in 2025.", "ko": "2025년 주민 수.", "fr": "Habitants en 2025."});
+    let report = check_definition(&def.to_string(), &std::collections::BTreeMap::new());
+    let award = report
+        .award
+        .unwrap_or_else(|| panic!("{:#?}", report.diagnostics));
+    let d = decide_fields(&award, serde_json::json!({"population": 5000}));
+    let message = &d.failures[0].message;
+    assert_eq!(
+        message.get("ko", "en"),
+        "혁신 부문은 다음 신청자만 받습니다: 기업. 이 신청은 `city`의 신청입니다"
+    );
+    assert_eq!(
+        message.get("en", "en"),
+        "Innovation admits only these applicants: Company; this application is from `city`"
+    );
+    assert_eq!(
+        message.get("fr", "en"),
+        "Innovation admits only these applicants: Entreprise; this application is from `city`"
+    );
+    let ko = laurel::application_schema_in(&award, "ko");
+    assert_eq!(ko["title"], "최소 상 신청서");
+    assert_eq!(
+        ko["properties"]["category"]["description"],
+        "신청하는 부문."
+    );
+    let population = &ko["properties"]["fields"]["properties"]["population"];
+    assert_eq!(
+        (&population["title"], &population["description"]),
+        (&Value::from("인구"), &Value::from("2025년 주민 수."))
+    );
+    let en = laurel::application_schema(&award);
+    assert_eq!(en["title"], "Application to Minimal award");
+    assert_eq!(
+        en["properties"]["fields"]["properties"]["population"]["description"],
+        "Residents in 2025."
+    );
+}
+
+/// Knock-out pairs: the better of each pair goes on, then the best of the losers (lucky
+/// losers); an application without a pair competes as a loser.
+#[test]
+fn knockout_pairs_send_on_each_pairs_better_and_the_lucky_losers() {
+    let (award, mut apps, marks) = case("pass-marks");
+    let go_on = |apps: &[laurel::Application], lucky: u32| {
+        let results = case_results(&award, apps, &marks);
+        let round: laurel::wire::RoundSpec = serde_json::from_value(serde_json::json!({
+            "id": "ko", "name": "KO round",
+            "advance": {"rule": "knockout", "field": "pair", "lucky_losers": lucky}
+        }))
+        .unwrap();
+        laurel::advancing(&round, &results, apps).unwrap()
+    };
+    // Ranked A, B, C. Pairs {A, B}; C has none.
+    apps[0].fields.insert("pair".to_owned(), Value::from(1));
+    apps[1].fields.insert("pair".to_owned(), Value::from(1));
+    assert_eq!(go_on(&apps, 0), vec!["A"]);
+    assert_eq!(go_on(&apps, 1), vec!["A", "B"]);
+    // Pairs {A, C} and {B}: each pair's better, A and B; the lucky loser is C.
+    apps[1].fields.insert("pair".to_owned(), Value::from(2));
+    apps[2].fields.insert("pair".to_owned(), Value::from(1));
+    assert_eq!(go_on(&apps, 0), vec!["A", "B"]);
+    assert_eq!(go_on(&apps, 1), vec!["A", "B", "C"]);
+}

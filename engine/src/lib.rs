@@ -12,6 +12,7 @@ mod ids;
 mod json;
 mod judging;
 mod locate;
+mod messages;
 mod plugin;
 mod random;
 mod schema_check;
@@ -26,9 +27,9 @@ pub use application::{
 };
 pub use applications::{ApplicationChecker, check_applications};
 pub use definition::model::{
-    ApplicantType, Award, Band, Category, Condition, Criterion, Field, FieldKind, Indicator, Level,
-    PluginDecl, Rule, Scale, ScaleKind, Scope, Scoring, SpecialMentions, TextFormat, TieBreak,
-    Timeline,
+    ApplicantType, Award, Band, Category, Condition, Criterion, Field, FieldKind, Indicator,
+    JudgePanel, Level, PluginDecl, Rule, Scale, ScaleKind, Scope, Scoring, SpecialMentions,
+    TextFormat, TieBreak, Timeline,
 };
 pub use definition::wire;
 pub use definition::{DefinitionReport, PluginFiles, check_definition, parse_definition};
@@ -41,7 +42,8 @@ pub use diagnostics::{Code, Diagnostic, Diagnostics, Severity, SourceLocation};
 pub use eligibility::{
     CATEGORY_ADMITS_RULE, Decision, LimitBreach, RuleFailure, Status, check_limits, decide,
 };
-pub use form_schema::application_schema;
+pub use form_schema::{application_schema, application_schema_in};
+pub use formula::{Formula, Type as FormulaType};
 pub use ids::{
     ApplicantTypeId, ApplicationId, AwardId, CategoryId, CriterionId, FieldId, IndicatorId,
     JudgeId, PluginId, RuleId, ScaleId, is_id, is_slug,

@@ -322,6 +322,7 @@ await look(applicant, "outcome");
 await visitor.goto(BASE + `/awards/${AWARD}/results?lang=en`);
 const publicText = await visitor.locator("main").textContent();
 expect(publicText.includes(mine) && publicText.includes("app-001"), "the public page names the winners");
+expect(publicText.includes("Tech-InnovaCity Prize") && publicText.includes("Leadership Prize"), "each winner's prize is shown");
 await look(visitor, "public-results");
 
 // 10. The playground catches a broken rubric, located.

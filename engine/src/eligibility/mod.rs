@@ -101,7 +101,9 @@ pub fn decide(award: &Award, application: &Application, plugins: &PluginSet) -> 
     let mut failures = Vec::new();
     let mut checked = 0;
     let Some(cat) = award.category(category) else {
-        failures.push(builtin(format!("unknown category `{category}`")));
+        let text = crate::messages::UNKNOWN_CATEGORY
+            .text(award, &[("category", &|_| category.to_owned())]);
+        failures.push(builtin(text));
         return finish(application, failures, 1);
     };
     checked += 1;
@@ -110,27 +112,29 @@ pub fn decide(award: &Award, application: &Application, plugins: &PluginSet) -> 
         .iter()
         .any(|t| t.as_str() == applicant_type)
     {
-        let admitted: Vec<String> = cat
-            .applicant_types
-            .iter()
-            .map(|t| {
-                award.applicant_type(t.as_str()).map_or_else(
-                    || t.to_string(),
-                    |a| {
-                        a.name
-                            .get(&award.default_language, &award.default_language)
-                            .to_owned()
-                    },
-                )
-            })
-            .collect();
-        let name = cat
-            .name
-            .get(&award.default_language, &award.default_language);
-        failures.push(builtin(format!(
-            "{name} admits only these applicants: {}; this application is from `{applicant_type}`",
-            admitted.join(", ")
-        )));
+        let admitted = |l: &str| -> String {
+            cat.applicant_types
+                .iter()
+                .map(|t| {
+                    award.applicant_type(t.as_str()).map_or_else(
+                        || t.to_string(),
+                        |a| a.name.get(l, &award.default_language).to_owned(),
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let text = crate::messages::CATEGORY_ADMITS.text(
+            award,
+            &[
+                ("category", &|l: &str| {
+                    cat.name.get(l, &award.default_language).to_owned()
+                }),
+                ("admitted", &admitted),
+                ("applicant", &|_| applicant_type.to_owned()),
+            ],
+        );
+        failures.push(builtin(text));
     }
     let evaluator = Evaluator {
         application,
@@ -183,11 +187,11 @@ fn check_rule(evaluator: &Evaluator<'_>, rule: &Rule) -> Option<RuleFailure> {
     }
 }
 
-fn builtin(message: String) -> RuleFailure {
+fn builtin(message: Text) -> RuleFailure {
     RuleFailure {
         rule: CATEGORY_ADMITS_RULE.to_owned(),
         outcome: Outcome::Ineligible,
-        message: Text::Plain(message),
+        message,
         values: BTreeMap::new(),
         details: Vec::new(),
     }

@@ -5,6 +5,35 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::{Func, Node, Op, Ref};
 
+/// Why a formula has no value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Failure {
+    /// A field or indicator it reads has no value (a jump not made): like a missing mark.
+    Missing(String),
+    /// It cannot be computed (division by zero, overflow).
+    Failed(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Missing(s) | Failure::Failed(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(s: String) -> Self {
+        Failure::Failed(s)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(s: &str) -> Self {
+        Failure::Failed(s.to_owned())
+    }
+}
+
 /// A value while evaluating.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Value {
@@ -20,14 +49,14 @@ pub(crate) trait Values {
     fn describe(&self, r: &Ref) -> String;
 }
 
-fn num(v: Value) -> Result<Decimal, String> {
+fn num(v: Value) -> Result<Decimal, Failure> {
     match v {
         Value::Num(n) => Ok(n),
         Value::Bool(_) => Err("a number was expected".into()),
     }
 }
 
-fn boolean(v: Value) -> Result<bool, String> {
+fn boolean(v: Value) -> Result<bool, Failure> {
     match v {
         Value::Bool(b) => Ok(b),
         Value::Num(_) => Err("true or false was expected".into()),
@@ -36,13 +65,13 @@ fn boolean(v: Value) -> Result<bool, String> {
 
 const OVERFLOW: &str = "arithmetic overflow in the formula";
 
-pub(crate) fn eval(node: &Node, values: &dyn Values) -> Result<Value, String> {
+pub(crate) fn eval(node: &Node, values: &dyn Values) -> Result<Value, Failure> {
     Ok(match node {
         Node::Num(n) => Value::Num(*n),
         Node::Bool(b) => Value::Bool(*b),
         Node::Read(_, r, _) => values
             .read(r)
-            .ok_or_else(|| format!("{} has no value", values.describe(r)))?,
+            .ok_or_else(|| Failure::Missing(format!("{} has no value", values.describe(r))))?,
         Node::Neg(_, x) => Value::Num(-num(eval(x, values)?)?),
         Node::Not(x) => Value::Bool(!boolean(eval(x, values)?)?),
         Node::Binary(at, op, l, r) => {
@@ -66,7 +95,7 @@ pub(crate) fn eval(node: &Node, values: &dyn Values) -> Result<Value, String> {
                         Op::Sub => Value::Num(a.checked_sub(b).ok_or(OVERFLOW)?),
                         Op::Mul => Value::Num(a.checked_mul(b).ok_or(OVERFLOW)?),
                         Op::Div if b.is_zero() => {
-                            return Err(format!("division by zero (at column {at})"));
+                            return Err(format!("division by zero (at column {at})").into());
                         }
                         Op::Div => Value::Num(a.checked_div(b).ok_or(OVERFLOW)?.normalize()),
                         Op::Lt => Value::Bool(a < b),

@@ -12,7 +12,7 @@ mod parse;
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
-pub(crate) use eval::Values;
+pub(crate) use eval::{Failure, Values};
 
 /// A value a formula's name reads.
 pub(crate) mod eval_value {
@@ -160,7 +160,7 @@ impl Formula {
     }
 
     /// Evaluates it: a number, or why there is none (a missing field, a division by zero).
-    pub(crate) fn number(&self, values: &dyn Values) -> Result<Decimal, String> {
+    pub(crate) fn number(&self, values: &dyn Values) -> Result<Decimal, Failure> {
         match eval::eval(&self.node, values)? {
             eval::Value::Num(n) => Ok(n),
             eval::Value::Bool(_) => Err("the formula gives true or false, not a number".into()),
@@ -168,7 +168,7 @@ impl Formula {
     }
 
     /// Evaluates a condition.
-    pub(crate) fn truth(&self, values: &dyn Values) -> Result<bool, String> {
+    pub(crate) fn truth(&self, values: &dyn Values) -> Result<bool, Failure> {
         match eval::eval(&self.node, values)? {
             eval::Value::Bool(b) => Ok(b),
             eval::Value::Num(_) => Err("the formula gives a number, not true or false".into()),

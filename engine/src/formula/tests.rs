@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use rust_decimal::Decimal;
 
 use super::eval::{Value, Values};
-use super::{Ref, Scope, Type, check};
+use super::{Failure, Ref, Scope, Type, check};
 
 fn d(s: &str) -> Decimal {
     s.parse().unwrap()
@@ -199,18 +199,18 @@ fn evaluation_errors_say_why() {
     .unwrap();
     assert_eq!(
         f.number(&data()).unwrap_err(),
-        "division by zero (at column 17)"
+        Failure::Failed("division by zero (at column 17)".into())
     );
     let f = check("79228162514264337593543950335 * 2", &env(), Type::Number).unwrap();
     assert_eq!(
         f.number(&data()).unwrap_err(),
-        "arithmetic overflow in the formula"
+        Failure::Failed("arithmetic overflow in the formula".into())
     );
     let empty = Data(HashMap::new(), vec![None]);
     let f = check("fields.distance + 1", &env(), Type::Number).unwrap();
     assert_eq!(
         f.number(&empty).unwrap_err(),
-        "Field(\"distance\") has no value"
+        Failure::Missing("Field(\"distance\") has no value".into())
     );
     // `and` reads its right side only when it decides.
     let f = check("false and fields.distance > 1", &env(), Type::Boolean).unwrap();

@@ -63,15 +63,40 @@ pub fn advancing(
                 out.extend(c.unscored.iter().map(|u| u.application.to_string()));
                 continue;
             }
+            AdvanceSpec::Knockout {
+                field,
+                lucky_losers,
+            } => {
+                let group = |id: &str| group_of(applications, field.as_str(), id);
+                // The better of each pair (both, when tied), in the category's order.
+                let mut best_rank: std::collections::BTreeMap<String, u32> =
+                    std::collections::BTreeMap::new();
+                for p in &ranked {
+                    if let Some(g) = group(p.application.as_str()) {
+                        let r = best_rank.entry(g).or_insert(p.rank);
+                        *r = (*r).min(p.rank);
+                    }
+                }
+                let won = |p: &crate::scoring::Placed<'_>| {
+                    group(p.application.as_str())
+                        .and_then(|g| best_rank.get(&g).copied())
+                        .is_some_and(|r| r == p.rank)
+                };
+                let losers: Vec<&crate::scoring::Placed<'_>> =
+                    ranked.iter().copied().filter(|p| !won(p)).collect();
+                let lucky: std::collections::BTreeSet<&str> =
+                    best(&losers, *lucky_losers as usize).into_iter().collect();
+                out.extend(
+                    ranked
+                        .iter()
+                        .filter(|p| won(p) || lucky.contains(p.application.as_str()))
+                        .map(|p| p.application.to_string()),
+                );
+                continue;
+            }
             AdvanceSpec::TopPerGroup { field, take } => {
                 // Each group's best, in the category's order.
-                let group = |id: &str| -> Option<String> {
-                    let app = applications.iter().find(|a| a.id.as_str() == id)?;
-                    match crate::eligibility::lookup(&app.fields, field.as_str())? {
-                        serde_json::Value::String(s) => Some(s.clone()),
-                        other => Some(other.to_string()),
-                    }
-                };
+                let group = |id: &str| group_of(applications, field.as_str(), id);
                 let mut groups: std::collections::BTreeMap<
                     String,
                     Vec<&crate::scoring::Placed<'_>>,
@@ -106,6 +131,20 @@ pub fn advancing(
         out.extend(best(&ranked, take).into_iter().map(str::to_owned));
     }
     Some(out)
+}
+
+/// The value of `field` that names an application's group.
+fn group_of(
+    applications: &[crate::application::Application],
+    field: &str,
+    id: &str,
+) -> Option<String> {
+    let app = applications.iter().find(|a| a.id.as_str() == id)?;
+    match crate::eligibility::lookup(&app.fields, field)? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
 }
 
 /// The first `take` of a ranking, with everyone tied with the last place taken; all of them

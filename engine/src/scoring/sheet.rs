@@ -174,10 +174,17 @@ pub(crate) fn formula_value(
         layout,
         values,
     };
-    let v = formula
-        .number(&inputs)
-        .map_err(|e| format!("indicator `{}`: its formula: {e}", ind.id))?;
-    Ok(Some(round(v, scoring.rounding.indicator)))
+    match formula.number(&inputs) {
+        Ok(v) => Ok(Some(round(v, scoring.rounding.indicator))),
+        // What it reads is missing (a jump not made): like a missing mark, skipped where the
+        // award skips missing marks, an error where it requires every mark.
+        Err(crate::formula::Failure::Missing(_))
+            if scoring.missing_marks != crate::definition::wire::MissingMarks::Error =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(format!("indicator `{}`: its formula: {e}", ind.id).into()),
+    }
 }
 
 /// Combines weighted parts; `None` when nothing with a weight is present. Missing parts are

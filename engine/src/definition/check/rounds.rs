@@ -124,6 +124,20 @@ impl Checker<'_> {
                         );
                     }
                 }
+                AdvanceSpec::Knockout { field, .. } => {
+                    let fields = self.award_fields.clone();
+                    self.typed_ref(
+                        field.as_str(),
+                        &format!("{p}/advance/field"),
+                        &fields,
+                        "knockout",
+                        &[
+                            FieldType::ShortText,
+                            FieldType::Integer,
+                            FieldType::SingleChoice,
+                        ],
+                    );
+                }
                 AdvanceSpec::Eligible if r.judges_per_application.is_some() => {
                     self.push(Diagnostic::warning(Code::Scoring, format!("{p}/advance"), "a round with judges advances every eligible application regardless of marks"));
                 }

@@ -99,6 +99,16 @@ pub enum AdvanceSpec {
         /// How many of each group's best go on, per category (and any tied with the last).
         take: std::collections::BTreeMap<String, u32>,
     },
+    /// Knock-out pairs (or groups), as in ski jumping's KO round: the better of each pair goes
+    /// on, then the best `lucky_losers` of the others: `{"rule": "knockout", "field": "pair",
+    /// "lucky_losers": 5}`. Applications without a pair compete as losers.
+    Knockout {
+        /// The field whose value names an application's pair (or group).
+        field: crate::ids::FieldId,
+        /// How many of the best losers go on too, per category (and any tied with the last).
+        #[serde(default)]
+        lucky_losers: u32,
+    },
 }
 
 impl RoundSpec {

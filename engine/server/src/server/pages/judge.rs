@@ -278,11 +278,11 @@ async fn sheet_page(
             }
             form.stack method="post" action={ "/awards/" (award) "/rounds/" (round) "/sheets/" (app) } {
                 (csrf_field(ctx))
-                @for c in &category.criteria {
+                @for c in category.criteria.iter().filter(|c| c.indicators.iter().any(|i| marks_it(i, &judge))) {
                     fieldset {
                         legend { (text(ctx, &s.loaded, &c.name)) " " span.badge { (ctx.t("sheet.weight")) " " (c.weight.normalize()) } }
                         @if let Some(g) = &c.guidance { p.hint { (text(ctx, &s.loaded, g)) } }
-                        @for i in c.indicators.iter().filter(|i| i.plugin.is_none()) {
+                        @for i in c.indicators.iter().filter(|i| marks_it(i, &judge)) {
                             @let id = format!("m-{}", i.id.as_str());
                             @let name = format!("m.{}", i.id.as_str());
                             @let mine_problems = problems.get(i.id.as_str()).cloned().unwrap_or_default();
@@ -353,6 +353,15 @@ pub(super) fn files_or_value(v: &Value) -> Markup {
             li { a href=(f["download"].as_str().unwrap_or_default()) { (f["name"].as_str().unwrap_or("file")) } }
         } }
     }
+}
+
+/// Whether `judge` marks indicator `i`: judges do not mark a computed one, nor one of a panel
+/// they are not on.
+fn marks_it(i: &laurel::Indicator, judge: &str) -> bool {
+    !i.is_computed()
+        && i.panel
+            .as_ref()
+            .is_none_or(|p| p.judges.iter().any(|j| j.as_str() == judge))
 }
 
 /// The scales a category's indicators use, each once.

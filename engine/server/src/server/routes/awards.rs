@@ -558,6 +558,8 @@ pub async fn version(
 #[derive(Debug, Deserialize)]
 pub struct SchemaQuery {
     version: Option<u32>,
+    /// The language of titles and descriptions (one of the award's; its default when absent).
+    lang: Option<String>,
 }
 
 pub async fn schema(
@@ -572,7 +574,20 @@ pub async fn schema(
         .or(record.current())
         .ok_or_else(|| ApiError::Conflict(format!("award `{id}` has no published version")))?;
     let loaded = state.loaded(&id, version).await?;
-    Ok(Json(laurel::application_schema(&loaded.award)))
+    let award = &loaded.award;
+    let language = q.lang.as_deref().unwrap_or(&award.default_language);
+    if language != award.default_language && !award.languages.iter().any(|l| l == language) {
+        return Err(ApiError::BadRequest(format!(
+            "`lang`: award `{id}` is in {}, not `{}`",
+            std::iter::once(&award.default_language)
+                .chain(&award.languages)
+                .map(|l| format!("`{l}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            laurel::clean(language, 20)
+        )));
+    }
+    Ok(Json(laurel::application_schema_in(award, language)))
 }
 
 pub async fn mentions(
