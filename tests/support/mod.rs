@@ -11,6 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub mod contract;
+pub mod postgres;
 pub mod python;
 pub mod receiver;
 pub mod session;

@@ -42,15 +42,26 @@ pub fn db_path(data: &Path) -> std::path::PathBuf {
 }
 
 pub fn verify(data: &Path, head: Option<&str>) -> anyhow::Result<ExitCode> {
-    let db = db_path(data);
-    anyhow::ensure!(db.is_dir(), "no data folder at `{}`", data.display());
-    let (_copy, store) = open_copy(&db).map_err(|e| {
-        anyhow::anyhow!(
-            "{e} (if the folder is damaged, `laurel salvage` recovers what the audit chain \
-             vouches for)"
-        )
-    })?;
-    let (records, problems) = verify_store(&store, head).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (records, problems) = match data.to_str().filter(|d| super::store_args::is_url(d)) {
+        // A database is read as of one instant, while its servers go on writing.
+        Some(url) => {
+            let memory = crate::store::MemoryStore::default();
+            let entries = super::database::entries(url)?;
+            crate::store::Store::restore(&memory, entries).map_err(|e| anyhow::anyhow!("{e}"))?;
+            verify_store(&memory, head).map_err(|e| anyhow::anyhow!("{e}"))?
+        }
+        None => {
+            let db = db_path(data);
+            anyhow::ensure!(db.is_dir(), "no data folder at `{}`", data.display());
+            let (_copy, store) = open_copy(&db).map_err(|e| {
+                anyhow::anyhow!(
+                    "{e} (if the folder is damaged, `laurel salvage` recovers what the audit chain \
+                     vouches for)"
+                )
+            })?;
+            verify_store(&store, head).map_err(|e| anyhow::anyhow!("{e}"))?
+        }
+    };
     if problems.is_empty() {
         let last = records
             .last()

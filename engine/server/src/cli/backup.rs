@@ -48,7 +48,12 @@ pub fn backup(server: &str, key: &str, out: &Path) -> anyhow::Result<ExitCode> {
 
 /// Restores a backup into a new data folder: the MAC checked with the data key, then exactly
 /// the state the backup's audit head vouches for, every record checked against the chain.
-pub fn restore(file: &Path, data: &Path, key: &KeyArgs) -> anyhow::Result<ExitCode> {
+pub fn restore(
+    file: &Path,
+    data: &Path,
+    key: &KeyArgs,
+    target: &super::store_args::StoreArgs,
+) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(file)
         .with_context(|| format!("cannot read `{}`", file.display()))?;
     let b: Backup = serde_json::from_str(&text).context("not a Laurel backup")?;
@@ -59,7 +64,7 @@ pub fn restore(file: &Path, data: &Path, key: &KeyArgs) -> anyhow::Result<ExitCo
     );
     let db = data.join("db");
     anyhow::ensure!(
-        !db.exists(),
+        target.url.is_some() || !db.exists(),
         "`{}` already holds a database: restore into a new folder",
         data.display()
     );
@@ -102,9 +107,25 @@ pub fn restore(file: &Path, data: &Path, key: &KeyArgs) -> anyhow::Result<ExitCo
             _ => skipped += 1,
         }
     }
-    let store = SledStore::open(&db).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store: Box<dyn crate::store::Store> = match target.pg_options() {
+        Some(options) => {
+            let pg = super::store_args::open_pg(options, true)?;
+            for tree in Tree::ALL {
+                anyhow::ensure!(
+                    pg.scan(tree, b"")
+                        .map_err(|e| anyhow::anyhow!("{e}"))?
+                        .is_empty(),
+                    "the database is not empty (`{}` has records): restore into an empty one",
+                    tree.name()
+                );
+            }
+            Box::new(pg)
+        }
+        None => Box::new(SledStore::open(&db).map_err(|e| anyhow::anyhow!("{e}"))?),
+    };
     store.restore(kept).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let (records, problems) = verify_store(&store, None).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (records, problems) =
+        verify_store(store.as_ref(), None).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     for tree in Tree::ALL {
         counts.insert(tree.name(), store.scan(tree, b"")?.len());
@@ -113,7 +134,10 @@ pub fn restore(file: &Path, data: &Path, key: &KeyArgs) -> anyhow::Result<ExitCo
         "restored {} audit records and {:?} into {} ({skipped} entries written after the head left out)",
         records.len(),
         counts,
-        data.display()
+        target
+            .url
+            .as_deref()
+            .map_or_else(|| data.display().to_string(), crate::store::redact)
     );
     if problems.is_empty() {
         println!("the audit chain and every record verify");

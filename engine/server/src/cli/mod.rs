@@ -4,6 +4,7 @@ mod assign;
 mod audit;
 mod backup;
 pub mod data_key;
+mod database;
 mod diagnose;
 mod files;
 mod init;
@@ -17,6 +18,7 @@ mod salvage;
 mod schema;
 mod score;
 mod serve;
+pub mod store_args;
 mod validate;
 
 use std::path::PathBuf;
@@ -106,7 +108,7 @@ enum Command {
         seed: u64,
     },
     /// Serve the HTTP API, with embedded storage in a local folder and the shipped rubrics.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Drive a server's judging rounds: judges, open, recusals, close, corrections, advancement.
     Rounds {
         #[command(subcommand)]
@@ -134,11 +136,14 @@ enum Command {
     Restore {
         /// The backup file.
         file: PathBuf,
-        /// The new data folder.
+        /// The new data folder (with `--store`, the folder whose key file is used).
         #[arg(long)]
         data: PathBuf,
         #[command(flatten)]
         key: data_key::KeyArgs,
+        /// Restore into an empty PostgreSQL database instead of the data folder.
+        #[command(flatten)]
+        store: store_args::StoreArgs,
     },
     /// Recover what the audit chain vouches for from a damaged data folder into a new one.
     Salvage {
@@ -147,6 +152,24 @@ enum Command {
         /// The new data folder to write.
         #[arg(long)]
         to: PathBuf,
+    },
+    /// Apply a PostgreSQL database's pending schema migrations.
+    Migrate {
+        #[command(flatten)]
+        store: store_args::StoreArgs,
+    },
+    /// Copy an installation between a data folder and a PostgreSQL database (either way) into
+    /// an empty target; the audit chain is verified on both sides and every record compared.
+    Copy {
+        /// The source: a data folder, or `postgres://…`.
+        #[arg(long)]
+        from: String,
+        /// The target: a new data folder, or an empty `postgres://…` database.
+        #[arg(long)]
+        to: String,
+        /// Apply the target database's schema migrations first.
+        #[arg(long)]
+        migrate: bool,
     },
     /// Re-seal all personal data under a new data key (with the server stopped).
     Rekey {
@@ -170,7 +193,8 @@ enum AuditCommand {
     /// Verify every record's hash and link, and that every stored value is what the chain
     /// last wrote for it; exit 1 on any problem.
     Verify {
-        /// The data folder.
+        /// The data folder (with its server stopped), or a `postgres://…` database (while its
+        /// servers run: it is read as of one instant).
         data: PathBuf,
         /// A head noted earlier (printed with every result): fail if the chain no longer holds
         /// it, as after a rollback to an older copy.
@@ -226,8 +250,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: AuditCommand::Verify { data, head },
         } => audit::verify(&data, head.as_deref()),
         Command::Salvage { data, to } => salvage::run(&data, &to),
+        Command::Migrate { store } => database::migrate(&store),
+        Command::Copy { from, to, migrate } => database::copy(&from, &to, migrate),
         Command::Backup { server, key, out } => backup::backup(&server, &key, &out),
-        Command::Restore { file, data, key } => backup::restore(&file, &data, &key),
+        Command::Restore {
+            file,
+            data,
+            key,
+            store,
+        } => backup::restore(&file, &data, &key, &store),
         Command::Rekey {
             data,
             key,

@@ -9,7 +9,6 @@ use anyhow::Context;
 
 use super::EXIT_OK;
 use crate::server::{AppState, bootstrap_admin, install_rubrics, router};
-use crate::store::SledStore;
 
 /// `laurel serve`'s options.
 #[derive(Debug, clap::Args)]
@@ -85,6 +84,8 @@ pub struct ServeArgs {
     /// past it, 429 with `Retry-After`.
     #[arg(long, default_value_t = crate::server::DEFAULT_RATE_LIMIT)]
     rate_limit: u64,
+    #[command(flatten)]
+    store: super::store_args::StoreArgs,
 }
 
 pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
@@ -107,6 +108,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         admin_email,
         cors_origins,
         rate_limit,
+        store: store_args,
     } = args;
     let timing = crate::server::scheduler::Timing {
         reminder_lead: crate::server::outbox::parse_schedule(reminder_lead)
@@ -149,7 +151,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .with_writer(std::io::stderr)
         .init();
     std::fs::create_dir_all(data).with_context(|| format!("cannot create `{}`", data.display()))?;
-    let store = Arc::new(SledStore::open(&data.join("db")).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let store = store_args.open(data)?;
     let sealer = super::data_key::open(data, key, store.as_ref(), true)?;
     if let Some(secret) = bootstrap_admin(store.as_ref())? {
         println!("laurel: admin key (shown once; only its hash is stored): {secret}");
@@ -194,7 +196,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
                 Err(e) => anyhow::bail!("`--admin-email {email}`: {e:?}"),
             }
         }
-        println!("laurel: data in {}", data.display());
+        match &store_args.url {
+            Some(url) => println!("laurel: data in {}", crate::store::redact(url)),
+            None => println!("laurel: data in {}", data.display()),
+        }
         println!("laurel: listening on http://{local}");
         // The outbox worker: webhooks committed before a crash are sent after the restart.
         tokio::spawn(crate::server::outbox::run(state.clone(), delivery));

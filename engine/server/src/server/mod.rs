@@ -313,8 +313,12 @@ pub fn bootstrap_admin(store: &dyn Store) -> anyhow::Result<Option<String>> {
         }),
     };
     let mut batch = Batch::new();
-    batch.put(Tree::Keys, auth::digest(&secret), json(&record));
-    store.commit(
+    // Once per store: of several processes starting on one database, one makes the key.
+    batch
+        .expect(Tree::Meta, b"bootstrap-admin".to_vec(), None)
+        .put(Tree::Meta, b"bootstrap-admin".to_vec(), json(&id))
+        .put(Tree::Keys, auth::digest(&secret), json(&record));
+    match store.commit(
         batch,
         AuditEntry {
             actor: "system".into(),
@@ -322,8 +326,11 @@ pub fn bootstrap_admin(store: &dyn Store) -> anyhow::Result<Option<String>> {
             target: id,
             detail: serde_json::json!({ "role": "admin" }),
         },
-    )?;
-    Ok(Some(secret))
+    ) {
+        Ok(_) => Ok(Some(secret)),
+        Err(crate::store::StoreError::Conflict { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Publishes each shipped rubric found under `dir` (folders with an `award.json`) that the
@@ -396,13 +403,18 @@ pub fn install_rubrics(store: &dyn Store, dir: &Path) -> anyhow::Result<Vec<Stri
             version_key(award.id.as_str(), 1),
             json(&version),
         );
-        store.commit(batch, AuditEntry {
+        // Another process starting on the same database may install it first.
+        batch.expect(Tree::Awards, award.id.as_str().as_bytes().to_vec(), None);
+        match store.commit(batch, AuditEntry {
             actor: "system".into(),
             action: "award.install".into(),
             target: award.id.to_string(),
             detail: serde_json::json!({ "version": 1, "sha256": award.sha256, "from": folder.display().to_string() }),
-        })?;
-        installed.push(award.id.to_string());
+        }) {
+            Ok(_) => installed.push(award.id.to_string()),
+            Err(crate::store::StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(installed)
 }

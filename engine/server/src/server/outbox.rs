@@ -130,6 +130,19 @@ async fn deliver_one(
     let Some(current) = tx.read::<Message>(Tree::Outbox, message.id.as_bytes())? else {
         return Ok(());
     };
+    // Read again, now: another worker (another process on the same database) may have leased
+    // it since the list was read; the lease it holds is honoured, and the commit below fails
+    // if one is taken meanwhile.
+    let now = Utc::now();
+    let leased_by_another = current
+        .leased_until
+        .as_deref()
+        .and_then(parse)
+        .is_some_and(|t| t > now);
+    let not_due = parse(&current.next_attempt_at).is_some_and(|t| t > now);
+    if leased_by_another || not_due {
+        return Ok(());
+    }
     let mut leased = current.clone();
     let lease = delivery.timeout + Duration::from_secs(2);
     leased.leased_until = Some(stamp(

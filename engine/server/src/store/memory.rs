@@ -86,6 +86,10 @@ impl Store for MemoryStore {
         Ok(record)
     }
 
+    fn kind(&self) -> &'static str {
+        "memory"
+    }
+
     fn restore(&self, entries: super::TreeEntries) -> Result<(), StoreError> {
         let mut trees = self.trees.lock().map_err(poisoned)?;
         for (tree, key, value) in entries {

@@ -184,6 +184,10 @@ impl Store for SledStore {
         Ok(record)
     }
 
+    fn kind(&self) -> &'static str {
+        "sled"
+    }
+
     fn restore(&self, entries: super::TreeEntries) -> Result<(), StoreError> {
         let _guard = self.commit.lock().map_err(backend)?;
         for (tree, key, value) in entries {

@@ -68,7 +68,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/ready",
-            "Readiness: the storage answers",
+            "Readiness: the storage answers (its kind; for PostgreSQL its latency and schema version)",
             "none",
             NoBody,
             Some(any.clone()),

@@ -6,15 +6,18 @@ use serde_json::{Value, json};
 
 use crate::server::AppState;
 use crate::server::error::ApiError;
-use crate::store::Tree;
 
 pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
+/// Ready when the store answers: its kind, and for a database its latency and schema version.
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    state.store.scan(Tree::Keys, b"\xff")?;
-    Ok(Json(json!({ "status": "ready" })))
+    let store = state
+        .store
+        .status()
+        .map_err(|e| ApiError::Unavailable(format!("the store does not answer: {e}")))?;
+    Ok(Json(json!({ "status": "ready", "store": store })))
 }
 
 pub async fn version() -> Json<Value> {

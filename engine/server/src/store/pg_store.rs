@@ -1,0 +1,465 @@
+//! The PostgreSQL store: the same contract as sled's, for several `laurel` processes on one
+//! database.
+//!
+//! One table holds every tree (`laurel_kv`: tree, key, value; keys compare as bytes, as in
+//! sled). A commit is one transaction that first takes a transaction-scoped advisory lock, so
+//! that commits from every process are applied one at a time and the audit chain stays one gap-free
+//! sequence; it checks the batch's expectations, applies its writes, appends the next audit
+//! record and commits (`synchronous_commit` on: durable before the answer). A process killed
+//! mid-commit leaves nothing behind: the transaction rolls back and the lock goes with it.
+//!
+//! Connections come from a small pool; each sets a statement timeout, and a connection that
+//! broke is dropped and replaced on the next call (a restarted database is reconnected to).
+//! The sync client runs its own event loop, so calls made on a tokio worker are moved off it.
+
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
+
+use postgres::{Client, NoTls};
+
+use super::{
+    AuditEntry, AuditRecord, Batch, Entries, Store, StoreError, Tree, TreeEntries, escape_key,
+    json, next_record, writes_of,
+};
+
+/// The key of the advisory lock every commit takes ("laurel" in ASCII).
+const COMMIT_LOCK: i64 = 0x0000_6c61_7572_656c;
+
+/// The schema's migrations, in order; each is applied once, in a transaction, and recorded.
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
+    1,
+    "one table for every tree, keys compared as bytes",
+    "CREATE TABLE IF NOT EXISTS laurel_kv (
+         tree text NOT NULL,
+         key bytea NOT NULL,
+         value bytea NOT NULL,
+         PRIMARY KEY (tree, key)
+     )",
+)];
+
+/// How a PostgreSQL store connects.
+#[derive(Debug, Clone)]
+pub struct PgOptions {
+    /// The connection URL, `postgres://user:password@host:port/database`.
+    pub url: String,
+    /// The most connections this process keeps open.
+    pub pool_size: usize,
+    /// The longest one statement may run.
+    pub statement_timeout: Duration,
+    /// The longest a call waits for a free connection.
+    pub acquire_timeout: Duration,
+}
+
+impl PgOptions {
+    /// The defaults for `url`: 8 connections, 10 s per statement, 10 s to get a connection.
+    pub fn new(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            pool_size: 8,
+            statement_timeout: Duration::from_secs(10),
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A PostgreSQL database holding Laurel's trees.
+pub struct PgStore {
+    options: PgOptions,
+    config: postgres::Config,
+    idle: Mutex<Pool>,
+    freed: Condvar,
+}
+
+#[derive(Default)]
+struct Pool {
+    clients: Vec<Client>,
+    open: usize,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").finish_non_exhaustive()
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Runs `f` where the sync client may block: off a tokio worker, if called on one.
+fn blocking<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        Ok(_) => std::thread::scope(|s| {
+            s.spawn(f)
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        }),
+        Err(_) => f(),
+    }
+}
+
+/// The least key above every key that starts with `prefix` (`None`: no bound).
+fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
+impl PgStore {
+    /// Connects to the database; with `migrate`, brings its schema up to date first. Fails,
+    /// saying what to run, when the schema is not up to date.
+    pub fn open(options: PgOptions, migrate: bool) -> Result<Self, StoreError> {
+        let config: postgres::Config = options.url.parse().map_err(|e| {
+            StoreError::Backend(format!(
+                "`{}` is not a PostgreSQL URL: {e}",
+                redact(&options.url)
+            ))
+        })?;
+        let store = Self {
+            options,
+            config,
+            idle: Mutex::new(Pool::default()),
+            freed: Condvar::new(),
+        };
+        if migrate {
+            store.migrate()?;
+        }
+        let (current, latest) = store.schema_version()?;
+        if current < latest {
+            return Err(StoreError::Backend(format!(
+                "the database's schema is at version {current}, this laurel needs {latest}: run `laurel migrate --store <url>` (or serve with `--migrate`)"
+            )));
+        }
+        Ok(store)
+    }
+
+    /// Applies the migrations the database lacks, each once (several processes may race: the
+    /// advisory lock makes them take turns). Returns the versions applied.
+    pub fn migrate(&self) -> Result<Vec<i32>, StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(backend)?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])
+                .map_err(backend)?;
+            tx.batch_execute(
+                "CREATE TABLE IF NOT EXISTS laurel_migrations (
+                     version integer PRIMARY KEY,
+                     description text NOT NULL,
+                     applied_at timestamptz NOT NULL DEFAULT now()
+                 )",
+            )
+            .map_err(backend)?;
+            let mut applied = Vec::new();
+            for (version, description, sql) in MIGRATIONS {
+                let done = tx
+                    .query_opt(
+                        "SELECT 1 FROM laurel_migrations WHERE version = $1",
+                        &[version],
+                    )
+                    .map_err(backend)?
+                    .is_some();
+                if done {
+                    continue;
+                }
+                tx.batch_execute(sql).map_err(backend)?;
+                tx.execute(
+                    "INSERT INTO laurel_migrations (version, description) VALUES ($1, $2)",
+                    &[version, description],
+                )
+                .map_err(backend)?;
+                applied.push(*version);
+            }
+            tx.commit().map_err(backend)?;
+            Ok(applied)
+        })
+    }
+
+    /// The schema's version in the database, and the latest this build knows.
+    pub fn schema_version(&self) -> Result<(i32, i32), StoreError> {
+        let latest = MIGRATIONS.last().map_or(0, |m| m.0);
+        let current = self.with(|c| {
+            let exists: bool = c
+                .query_one("SELECT to_regclass('laurel_migrations') IS NOT NULL", &[])
+                .map_err(backend)?
+                .get(0);
+            if !exists {
+                return Ok(0);
+            }
+            let v: Option<i32> = c
+                .query_one("SELECT max(version) FROM laurel_migrations", &[])
+                .map_err(backend)?
+                .get(0);
+            Ok(v.unwrap_or(0))
+        })?;
+        Ok((current, latest))
+    }
+
+    /// Every entry of every tree, read in one snapshot (`REPEATABLE READ`): the audit chain and
+    /// the data it covers as of one instant, while servers keep writing.
+    pub fn snapshot(&self) -> Result<TreeEntries, StoreError> {
+        self.with(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .map_err(backend)?;
+            let rows = tx
+                .query(
+                    "SELECT tree, key, value FROM laurel_kv ORDER BY tree, key",
+                    &[],
+                )
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            rows.into_iter()
+                .map(|r| {
+                    let name: String = r.get(0);
+                    let tree = Tree::named(&name).ok_or_else(|| {
+                        StoreError::Corrupt("laurel_kv", format!("unknown tree `{name}`"))
+                    })?;
+                    Ok((tree, r.get(1), r.get(2)))
+                })
+                .collect()
+        })
+    }
+
+    /// Whether the database answers, and how long it took.
+    pub fn ping(&self) -> Result<Duration, StoreError> {
+        let started = std::time::Instant::now();
+        self.with(|c| c.simple_query("SELECT 1").map(|_| ()).map_err(backend))?;
+        Ok(started.elapsed())
+    }
+
+    fn connect(&self) -> Result<Client, StoreError> {
+        let mut client = self.config.connect(NoTls).map_err(|e| {
+            StoreError::Backend(format!(
+                "cannot connect to {}: {e}",
+                redact(&self.options.url)
+            ))
+        })?;
+        client
+            .batch_execute(&format!(
+                "SET statement_timeout = {}; SET synchronous_commit = on",
+                self.options.statement_timeout.as_millis()
+            ))
+            .map_err(backend)?;
+        Ok(client)
+    }
+
+    /// Runs `f` with a pooled connection: an idle one, a new one while the pool has room, or
+    /// the next one freed. A connection that broke is not returned to the pool.
+    fn with<R: Send>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<R, StoreError> + Send,
+    ) -> Result<R, StoreError> {
+        blocking(|| {
+            let mut client = self.acquire()?;
+            let out = f(&mut client);
+            self.release(client);
+            out
+        })
+    }
+
+    fn acquire(&self) -> Result<Client, StoreError> {
+        let deadline = std::time::Instant::now() + self.options.acquire_timeout;
+        let mut pool = self.idle.lock().map_err(backend)?;
+        loop {
+            if let Some(c) = pool.clients.pop() {
+                if !c.is_closed() {
+                    return Ok(c);
+                }
+                pool.open -= 1;
+                continue;
+            }
+            if pool.open < self.options.pool_size.max(1) {
+                pool.open += 1;
+                drop(pool);
+                return self.connect().inspect_err(|_| {
+                    if let Ok(mut p) = self.idle.lock() {
+                        p.open -= 1;
+                    }
+                });
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return Err(StoreError::Backend(format!(
+                    "no database connection free within {:?} (all {} in use)",
+                    self.options.acquire_timeout, self.options.pool_size
+                )));
+            }
+            pool = self.freed.wait_timeout(pool, left).map_err(backend)?.0;
+        }
+    }
+
+    fn release(&self, client: Client) {
+        if let Ok(mut pool) = self.idle.lock() {
+            if client.is_closed() {
+                pool.open -= 1;
+            } else {
+                pool.clients.push(client);
+            }
+        }
+        self.freed.notify_one();
+    }
+}
+
+/// A URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{}://{user}@{}", &url[..scheme], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Store for PgStore {
+    fn kind(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn status(&self) -> Result<serde_json::Value, StoreError> {
+        let latency = self.ping()?;
+        let (schema, latest) = self.schema_version()?;
+        Ok(serde_json::json!({
+            "store": "postgres",
+            "database": redact(&self.options.url),
+            "latency_ms": latency.as_secs_f64() * 1000.0,
+            "schema_version": schema,
+            "schema_latest": latest,
+        }))
+    }
+
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "SELECT value FROM laurel_kv WHERE tree = $1 AND key = $2",
+                &[&tree.name(), &key],
+            )
+            .map_err(backend)?
+            .map(|r| r.get(0)))
+        })
+    }
+
+    fn scan(&self, tree: Tree, prefix: &[u8]) -> Result<Entries, StoreError> {
+        let end = successor(prefix);
+        self.with(|c| {
+            let rows = c
+                .query(
+                    "SELECT key, value FROM laurel_kv WHERE tree = $1 AND key >= $2
+                     AND ($3::bytea IS NULL OR key < $3) ORDER BY key",
+                    &[&tree.name(), &prefix, &end],
+                )
+                .map_err(backend)?;
+            Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
+    }
+
+    fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
+        let writes = writes_of(&batch);
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(backend)?;
+            // One commit at a time across every process: one audit chain, in commit order.
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])
+                .map_err(backend)?;
+            for (tree, key, value) in &batch.expects {
+                let now: Option<Vec<u8>> = tx
+                    .query_opt(
+                        "SELECT value FROM laurel_kv WHERE tree = $1 AND key = $2",
+                        &[&tree.name(), key],
+                    )
+                    .map_err(backend)?
+                    .map(|r| r.get(0));
+                if now.as_deref() != value.as_deref() {
+                    // Dropping the transaction rolls it back: nothing is written.
+                    return Err(StoreError::Conflict {
+                        tree: tree.name(),
+                        key: escape_key(key),
+                    });
+                }
+            }
+            let upsert = tx
+                .prepare(
+                    "INSERT INTO laurel_kv (tree, key, value) VALUES ($1, $2, $3)
+                     ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value",
+                )
+                .map_err(backend)?;
+            let delete = tx
+                .prepare("DELETE FROM laurel_kv WHERE tree = $1 AND key = $2")
+                .map_err(backend)?;
+            for (tree, key, value) in &batch.writes {
+                match value {
+                    Some(v) => tx.execute(&upsert, &[&tree.name(), key, v]),
+                    None => tx.execute(&delete, &[&tree.name(), key]),
+                }
+                .map_err(backend)?;
+            }
+            let last = tx
+                .query_opt(
+                    "SELECT key, value FROM laurel_kv WHERE tree = 'audit' ORDER BY key DESC LIMIT 1",
+                    &[],
+                )
+                .map_err(backend)?
+                .map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1)));
+            let record = next_record(
+                last.as_ref().map(|(k, v)| (k.as_slice(), v.as_slice())),
+                audit,
+                writes,
+            )?;
+            tx.execute(&upsert, &[&Tree::Audit.name(), &record.seq.to_be_bytes().to_vec(), &json(&record)])
+                .map_err(backend)?;
+            tx.commit().map_err(backend)?;
+            Ok(record)
+        })
+    }
+
+    fn restore(&self, entries: TreeEntries) -> Result<(), StoreError> {
+        self.with(|c| {
+            let mut tx = c.transaction().map_err(backend)?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])
+                .map_err(backend)?;
+            let upsert = tx
+                .prepare(
+                    "INSERT INTO laurel_kv (tree, key, value) VALUES ($1, $2, $3)
+                     ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value",
+                )
+                .map_err(backend)?;
+            for (tree, key, value) in &entries {
+                tx.execute(&upsert, &[&tree.name(), key, value])
+                    .map_err(backend)?;
+            }
+            tx.commit().map_err(backend)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prefix_has_a_successor_unless_it_is_all_ff() {
+        assert_eq!(successor(b"a\0"), Some(b"a\x01".to_vec()));
+        assert_eq!(successor(b"a\xff"), Some(b"b".to_vec()));
+        assert_eq!(successor(b"\xff\xff"), None);
+        assert_eq!(successor(b""), None);
+    }
+
+    #[test]
+    fn urls_lose_their_password_in_messages() {
+        assert_eq!(
+            redact("postgres://laurel:s3cret@127.0.0.1:5432/laurel"),
+            "postgres://laurel@127.0.0.1:5432/laurel"
+        );
+        assert_eq!(redact("postgres://127.0.0.1/x"), "postgres://127.0.0.1/x");
+    }
+}

@@ -1,0 +1,326 @@
+//! Several `laurel` processes on one PostgreSQL database, over real HTTP: they give the same
+//! answers as one, no acknowledged write is lost when one is killed during concurrent writes,
+//! each outbox message is delivered once across two workers, `audit verify` reads the
+//! database while servers write, and `laurel copy` moves an installation both ways.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::postgres::Cluster;
+use support::receiver::Receiver;
+use support::{Server, root};
+
+const SEOUL: &str = "seoul-smart-city-prize-2023";
+
+fn seoul_apps() -> Vec<Value> {
+    let text = std::fs::read_to_string(
+        root().join("examples/seoul-smart-city-prize-2023/applications.json"),
+    )
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// A server on `url`, its own folder for mail, the shared key file.
+fn serve(url: &str, folder: &Path, key: &Path, extra: &[&str]) -> Server {
+    let mut args = vec![
+        "--store",
+        url,
+        "--key-file",
+        key.to_str().unwrap(),
+        "--key-in-data-for-tests",
+        "--webhooks-to-private-addresses",
+        "--webhook-retries",
+        "200ms,400ms,800ms",
+    ];
+    args.extend_from_slice(extra);
+    Server::start_full(folder, &root().join("rubrics"), &[], &args)
+}
+
+fn laurel(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_laurel"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// The ETag a server gives a resource.
+fn etag(base: &str, path: &str, key: &str) -> Option<String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let r = agent
+        .get(&format!("{base}{path}"))
+        .header("Authorization", &format!("Bearer {key}"))
+        .call()
+        .unwrap();
+    r.headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn ids(list: &Value) -> BTreeSet<String> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("{list}"))
+        .iter()
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn two_processes_on_one_database_are_one_server() {
+    let pg = Cluster::start();
+    let url = pg.database();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("laurel.key");
+    let (status, out) = laurel(&["migrate", "--store", &url]);
+    assert_eq!(status, Some(0), "{out}");
+    assert!(out.contains("schema at version 1"), "{out}");
+    let a = serve(&url, &dir.path().join("a"), &key, &[]);
+    let b = serve(&url, &dir.path().join("b"), &key, &[]);
+    // One admin key for the installation: the first process made it, the second did not.
+    let admin = a.admin.clone().or(b.admin.clone()).unwrap();
+    assert!(a.admin.is_none() || b.admin.is_none());
+    let (status, ready) = b.get("/v1/ready", &admin);
+    assert_eq!(
+        (status, &ready["store"]["store"]),
+        (200, &json!("postgres")),
+        "{ready}"
+    );
+    let (status, v) = a.post(&format!("/v1/awards/{SEOUL}/open"), &admin, &json!({}));
+    assert_eq!(status, 200, "{v}");
+    // A webhook endpoint, registered through B: both workers deliver, each message once.
+    let receiver = Receiver::start(0);
+    let (status, v) = b.post(
+        &format!("/v1/awards/{SEOUL}/webhooks"),
+        &admin,
+        &json!({ "url": receiver.url, "events": ["application.submitted"] }),
+    );
+    assert_eq!(status, 201, "{v}");
+    // Applications alternate between the two processes.
+    let integrator = a.key("integrator", None);
+    let apps: Vec<Value> = seoul_apps().into_iter().take(40).collect();
+    for (i, app) in apps.iter().enumerate() {
+        let server = if i % 2 == 0 { &a } else { &b };
+        let (status, v) = server.post(
+            &format!("/v1/awards/{SEOUL}/applications"),
+            &integrator,
+            app,
+        );
+        assert_eq!(status, 201, "{v}");
+    }
+    // Both answer the same, byte for byte, ETag included.
+    let path = format!("/v1/awards/{SEOUL}/applications?limit=1000");
+    let (_, from_a) = a.get(&path, &admin);
+    let (_, from_b) = b.get(&path, &admin);
+    assert_eq!(from_a, from_b);
+    assert_eq!(ids(&from_a).len(), 40);
+    let one = apps[7]["id"].as_str().unwrap();
+    let path = format!("/v1/awards/{SEOUL}/applications/{one}");
+    let (tag_a, tag_b) = (etag(&a.url, &path, &admin), etag(&b.url, &path, &admin));
+    assert!(tag_a.is_some() && tag_a == tag_b, "{tag_a:?} {tag_b:?}");
+    // Each submission's event is delivered once, whichever worker took it.
+    let got = receiver.wait_for(Duration::from_secs(30), |g| g.len() >= 40);
+    let mut by_id: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &got {
+        *by_id.entry(r.headers["webhook-id"].clone()).or_default() += 1;
+    }
+    std::thread::sleep(Duration::from_secs(2));
+    let got = receiver.got.lock().unwrap().len();
+    assert_eq!(by_id.len(), 40, "{by_id:?}");
+    assert!(by_id.values().all(|n| *n == 1), "{by_id:?}");
+    assert_eq!(got, 40, "no message was sent twice");
+    // The audit chain, read while both servers run: one sequence, intact.
+    let (status, out) = laurel(&["audit", "verify", &url]);
+    assert_eq!(status, Some(0), "{out}");
+    assert!(out.contains("chain intact"), "{out}");
+    a.stop();
+    b.stop();
+}
+
+#[test]
+fn a_process_killed_during_concurrent_writes_loses_no_acknowledged_write() {
+    let pg = Cluster::start();
+    let url = pg.database();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("laurel.key");
+    let a = serve(&url, &dir.path().join("a"), &key, &["--migrate"]);
+    let b = serve(&url, &dir.path().join("b"), &key, &["--migrate"]);
+    let admin = a.admin.clone().or(b.admin.clone()).unwrap();
+    let (status, _) = a.post(&format!("/v1/awards/{SEOUL}/open"), &admin, &json!({}));
+    assert_eq!(status, 200);
+    let integrator = a.key("integrator", None);
+    let template = seoul_apps()[0].clone();
+    let (url_a, url_b) = (a.url.clone(), b.url.clone());
+    // Eight writers, half on each process; A is killed while they write.
+    let acknowledged: Vec<String> = std::thread::scope(|s| {
+        let writers: Vec<_> = (0..8)
+            .map(|w| {
+                let base = if w % 2 == 0 {
+                    url_a.clone()
+                } else {
+                    url_b.clone()
+                };
+                let (template, integrator) = (template.clone(), integrator.clone());
+                s.spawn(move || {
+                    let agent: ureq::Agent = ureq::Agent::config_builder()
+                        .http_status_as_error(false)
+                        .timeout_global(Some(Duration::from_secs(10)))
+                        .build()
+                        .into();
+                    let mut ok = Vec::new();
+                    for i in 0..40 {
+                        let mut app = template.clone();
+                        let id = format!("w{w}-{i}");
+                        app["id"] = json!(id);
+                        let r = agent
+                            .post(&format!("{base}/v1/awards/{SEOUL}/applications"))
+                            .header("Authorization", &format!("Bearer {integrator}"))
+                            .send(app.to_string().as_bytes());
+                        if let Ok(r) = r
+                            && r.status().as_u16() == 201
+                        {
+                            ok.push(id);
+                        }
+                    }
+                    ok
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(600));
+        a.kill();
+        writers
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert!(acknowledged.len() > 100, "{}", acknowledged.len());
+    // Every acknowledged application is there, read through the survivor.
+    let (_, list) = b.get(
+        &format!("/v1/awards/{SEOUL}/applications?limit=1000"),
+        &admin,
+    );
+    let stored = ids(&list);
+    let lost: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !stored.contains(*id))
+        .collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    let (status, out) = laurel(&["audit", "verify", &url]);
+    assert_eq!(status, Some(0), "{out}");
+    // A restarted process takes up where the killed one was.
+    let a2 = serve(&url, &dir.path().join("a"), &key, &[]);
+    let (_, again) = a2.get(
+        &format!("/v1/awards/{SEOUL}/applications?limit=1000"),
+        &admin,
+    );
+    assert_eq!(ids(&again), stored);
+    a2.stop();
+    b.stop();
+}
+
+#[test]
+fn an_installation_moves_from_a_folder_to_a_database_and_back() {
+    let pg = Cluster::start();
+    let url = pg.database();
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("sled");
+    // A sled installation with some data.
+    let server = Server::start(&folder, &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    let (status, _) = server.post(&format!("/v1/awards/{SEOUL}/open"), &admin, &json!({}));
+    assert_eq!(status, 200);
+    let integrator = server.key("integrator", None);
+    for app in seoul_apps().into_iter().take(12) {
+        let (status, v) = server.post(
+            &format!("/v1/awards/{SEOUL}/applications"),
+            &integrator,
+            &app,
+        );
+        assert_eq!(status, 201, "{v}");
+    }
+    let (_, before) = server.get(
+        &format!("/v1/awards/{SEOUL}/applications?limit=1000"),
+        &admin,
+    );
+    server.stop();
+    let (status, out) = laurel(&[
+        "copy",
+        "--from",
+        folder.to_str().unwrap(),
+        "--to",
+        &url,
+        "--migrate",
+    ]);
+    assert_eq!(status, Some(0), "{out}");
+    assert!(out.contains("chain intact on both sides"), "{out}");
+    // Copying into a database that is not empty is refused.
+    let (status, out) = laurel(&["copy", "--from", folder.to_str().unwrap(), "--to", &url]);
+    assert_ne!(status, Some(0), "{out}");
+    assert!(out.contains("not empty"), "{out}");
+    // The database serves what the folder held, with the folder's key.
+    let key = folder.join("laurel.key");
+    let on_pg = serve(&url, &dir.path().join("pg"), &key, &[]);
+    let (_, after) = on_pg.get(
+        &format!("/v1/awards/{SEOUL}/applications?limit=1000"),
+        &admin,
+    );
+    assert_eq!(before, after);
+    let (status, v) = on_pg.post(
+        &format!("/v1/awards/{SEOUL}/applications"),
+        &integrator,
+        &seoul_apps()[20],
+    );
+    assert_eq!(status, 201, "{v}");
+    // A backup of the running database server, restored into another, empty database.
+    let file = dir.path().join("backup.json");
+    let (status, out) = laurel(&[
+        "backup",
+        "--server",
+        &on_pg.url,
+        "--key",
+        &admin,
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(status, Some(0), "{out}");
+    let second = pg.database();
+    let (status, out) = laurel(&[
+        "restore",
+        file.to_str().unwrap(),
+        "--data",
+        folder.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+        "--key-in-data-for-tests",
+        "--store",
+        &second,
+    ]);
+    assert_eq!(status, Some(0), "{out}");
+    assert!(out.contains("every record verify"), "{out}");
+    let (status, out) = laurel(&["audit", "verify", &second]);
+    assert_eq!(status, Some(0), "{out}");
+    on_pg.stop();
+    // And back to a new folder, verified on both sides.
+    let back = dir.path().join("back");
+    let (status, out) = laurel(&["copy", "--from", &url, "--to", back.to_str().unwrap()]);
+    assert_eq!(status, Some(0), "{out}");
+    let (status, out) = laurel(&["audit", "verify", back.to_str().unwrap()]);
+    assert_eq!(status, Some(0), "{out}");
+}
