@@ -60,7 +60,13 @@ fn run(bin: &Path, program: &str, args: &[&str]) {
 }
 
 impl Cluster {
+    /// A cluster for tests: `fsync` off (tests kill `laurel`, not the database).
     pub fn start() -> Cluster {
+        Self::start_with(false)
+    }
+
+    /// A cluster with `fsync` on or off (on for benchmarks of durable writes).
+    pub fn start_with(fsync: bool) -> Cluster {
         let bin = bin_dir();
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("pg");
@@ -95,8 +101,9 @@ impl Cluster {
             .unwrap()
             .port();
         let options = format!(
-            "-p {port} -c listen_addresses=127.0.0.1 -k {} -c max_connections=200 -c fsync=off",
-            dir.path().display()
+            "-p {port} -c listen_addresses=127.0.0.1 -k {} -c max_connections=200 -c fsync={}",
+            dir.path().display(),
+            if fsync { "on" } else { "off" }
         );
         run(
             &bin,

@@ -44,6 +44,8 @@ pub fn advancing(
     applications: &[crate::application::Application],
 ) -> Option<Vec<String>> {
     let mut out = Vec::new();
+    let by_id: std::collections::HashMap<&str, &crate::application::Application> =
+        applications.iter().map(|a| (a.id.as_str(), a)).collect();
     for c in &results.categories {
         // An application under a pass mark that excludes from advancing does not go on, and
         // does not take a place.
@@ -67,7 +69,7 @@ pub fn advancing(
                 field,
                 lucky_losers,
             } => {
-                let group = |id: &str| group_of(applications, field.as_str(), id);
+                let group = |id: &str| group_of(&by_id, field.as_str(), id);
                 // The better of each pair (both, when tied), in the category's order.
                 let mut best_rank: std::collections::BTreeMap<String, u32> =
                     std::collections::BTreeMap::new();
@@ -96,7 +98,7 @@ pub fn advancing(
             }
             AdvanceSpec::TopPerGroup { field, take } => {
                 // Each group's best, in the category's order.
-                let group = |id: &str| group_of(applications, field.as_str(), id);
+                let group = |id: &str| group_of(&by_id, field.as_str(), id);
                 let mut groups: std::collections::BTreeMap<
                     String,
                     Vec<&crate::scoring::Placed<'_>>,
@@ -109,7 +111,7 @@ pub fn advancing(
                 let mut chosen: std::collections::BTreeSet<&str> =
                     std::collections::BTreeSet::new();
                 for (g, members) in &groups {
-                    let n = take.get(g).copied().unwrap_or(0) as usize;
+                    let n = take.of(g) as usize;
                     chosen.extend(best(members, n));
                 }
                 out.extend(
@@ -135,11 +137,11 @@ pub fn advancing(
 
 /// The value of `field` that names an application's group.
 fn group_of(
-    applications: &[crate::application::Application],
+    applications: &std::collections::HashMap<&str, &crate::application::Application>,
     field: &str,
     id: &str,
 ) -> Option<String> {
-    let app = applications.iter().find(|a| a.id.as_str() == id)?;
+    let app = applications.get(id)?;
     match crate::eligibility::lookup(&app.fields, field)? {
         serde_json::Value::Null => None,
         serde_json::Value::String(s) => Some(s.clone()),

@@ -186,17 +186,25 @@ pub fn evaluate_with<'a>(
             .iter()
             .map(|c| pass_marks(category, &c.criteria))
             .collect();
-        // Winners are counted among those that may win: 1 + how many of those rank better.
-        let may_win: Vec<bool> = failures.iter().map(Vec::is_empty).collect();
-        let winning_rank = |rank: u32| {
-            1 + places
-                .iter()
-                .filter(|q| q.rank < rank && may_win.get(q.index).copied().unwrap_or(false))
-                .count() as u32
-        };
+        // Winners are counted among those that may win: 1 + how many of those rank better
+        // (places come in rank order, so one pass counts them).
+        let may_win = |index: usize| failures.get(index).is_some_and(Vec::is_empty);
+        let mut winning_ranks = Vec::with_capacity(places.len());
+        let (mut passed, mut group_start) = (0u32, 0usize);
+        for (k, p) in places.iter().enumerate() {
+            if k > 0 && places[k - 1].rank != p.rank {
+                passed += places[group_start..k]
+                    .iter()
+                    .filter(|q| may_win(q.index))
+                    .count() as u32;
+                group_start = k;
+            }
+            winning_ranks.push(passed + 1);
+        }
         let ranking = places
             .iter()
-            .filter_map(|p| {
+            .zip(winning_ranks)
+            .filter_map(|(p, winning_rank)| {
                 let (trace, judges) = slots.get_mut(p.index)?.take()?;
                 let c = candidates.get(p.index)?;
                 let below = failures.get(p.index).cloned().unwrap_or_default();
@@ -204,7 +212,7 @@ pub fn evaluate_with<'a>(
                     rank: p.rank,
                     application: &c.app.id,
                     score: c.score,
-                    winner: below.is_empty() && winning_rank(p.rank) <= category.winners,
+                    winner: below.is_empty() && winning_rank <= category.winners,
                     below_pass_marks: below,
                     tied: p.tied,
                     tie_broken_by: p.tie_broken_by.clone(),

@@ -428,6 +428,13 @@ impl Checker<'_> {
                     });
                 }
             }
+            if c.pass_mark.is_some() && def.scoring.ranking.is_some() {
+                self.error(
+                    Code::Scoring,
+                    format!("{pointer}/pass_mark"),
+                    format!("criterion `{}` has a pass mark, but judges rank applications instead of marking criteria (`scoring.ranking`)", c.id),
+                );
+            }
             if let Some(pass) = &c.pass_mark
                 && let Some(floor) = c.floor
                 && pass.min <= floor

@@ -97,7 +97,7 @@ impl Checker<'_> {
                         &[FieldType::SingleChoice, FieldType::ShortText],
                     );
                     if let Some(info) = info.filter(|i| i.field_type == FieldType::SingleChoice) {
-                        for g in take.keys() {
+                        for g in take.groups() {
                             if !info.options.iter().any(|o| o == g) {
                                 self.push(
                                     Diagnostic::error(
@@ -116,7 +116,7 @@ impl Checker<'_> {
                             }
                         }
                     }
-                    if take.is_empty() {
+                    if take.0.is_empty() {
                         self.error(
                             Code::Scoring,
                             format!("{p}/advance/take"),

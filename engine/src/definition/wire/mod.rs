@@ -25,7 +25,7 @@ pub use eligibility::{
 };
 pub use form::{ChoiceOption, FieldSpec, FieldType, FormSpec};
 pub use plugin::{Hook, LimitsSpec, PluginKind, PluginSpec};
-pub use rounds::{AdvanceSpec, ConflictRules, RoundSpec, SeeOtherMarks};
+pub use rounds::{AdvanceSpec, ConflictRules, GroupQuotas, RoundSpec, SeeOtherMarks};
 pub use scoring::{
     AdjustmentSpec, AggregateAt, AggregationSpec, CombineMethod, CombineSpec, DiagnosticsSpec,
     MissingMarks, NormalisationMethod, NormalisationSpec, PluginErrorPolicy, PointsSpec,

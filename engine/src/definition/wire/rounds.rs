@@ -97,7 +97,7 @@ pub enum AdvanceSpec {
         /// A single-choice (or short text) field whose value names the group.
         field: crate::ids::FieldId,
         /// How many of each group's best go on, per category (and any tied with the last).
-        take: std::collections::BTreeMap<String, u32>,
+        take: GroupQuotas,
     },
     /// Knock-out pairs (or groups), as in ski jumping's KO round: the better of each pair goes
     /// on, then the best `lucky_losers` of the others: `{"rule": "knockout", "field": "pair",
@@ -109,6 +109,23 @@ pub enum AdvanceSpec {
         #[serde(default)]
         lucky_losers: u32,
     },
+}
+
+/// How many of each group's best go on: the group's value, and how many.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct GroupQuotas(pub std::collections::BTreeMap<String, u32>);
+
+impl GroupQuotas {
+    /// The quota of a group (0 when it has none).
+    pub fn of(&self, group: &str) -> u32 {
+        self.0.get(group).copied().unwrap_or(0)
+    }
+
+    /// The groups named.
+    pub fn groups(&self) -> impl Iterator<Item = &str> {
+        self.0.keys().map(String::as_str)
+    }
 }
 
 impl RoundSpec {
