@@ -324,3 +324,33 @@ fn an_installation_moves_from_a_folder_to_a_database_and_back() {
     let (status, out) = laurel(&["audit", "verify", back.to_str().unwrap()]);
     assert_eq!(status, Some(0), "{out}");
 }
+
+#[test]
+fn a_database_that_goes_away_is_unavailable_then_reconnected() {
+    let pg = Cluster::start();
+    let url = pg.database();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("laurel.key");
+    let server = serve(&url, &dir.path().join("a"), &key, &["--migrate"]);
+    let admin = server.admin().to_owned();
+    assert_eq!(server.get("/v1/ready", &admin).0, 200);
+    pg.stop();
+    // Readiness says so, and a write is refused as unavailable (503), not as a server fault.
+    let (status, v) = server.get("/v1/ready", &admin);
+    assert_eq!(status, 503, "{v}");
+    let (status, v) = server.post(&format!("/v1/awards/{SEOUL}/open"), &admin, &json!({}));
+    assert_eq!(status, 503, "{v}");
+    assert_eq!(v["type"], "/problems/unavailable", "{v}");
+    pg.resume();
+    // The next requests find a new connection; nothing was half-written.
+    let ready = (0..20).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        server.get("/v1/ready", &admin).0 == 200
+    });
+    assert!(ready);
+    let (status, v) = server.post(&format!("/v1/awards/{SEOUL}/open"), &admin, &json!({}));
+    assert_eq!(status, 200, "{v}");
+    let (status, out) = laurel(&["audit", "verify", &url]);
+    assert_eq!(status, Some(0), "{out}");
+    server.stop();
+}

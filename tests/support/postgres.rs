@@ -13,6 +13,7 @@ pub struct Cluster {
     bin: PathBuf,
     pub port: u16,
     databases: AtomicUsize,
+    options: String,
 }
 
 fn bin_dir() -> PathBuf {
@@ -124,7 +125,30 @@ impl Cluster {
             bin,
             port,
             databases: AtomicUsize::new(0),
+            options,
         }
+    }
+
+    /// Stops the database server (fast: connections are cut), keeping its data.
+    pub fn stop(&self) {
+        let data = self.dir.path().join("pg");
+        run(
+            &self.bin,
+            "pg_ctl",
+            &["-D", data.to_str().unwrap(), "-m", "fast", "-w", "stop"],
+        );
+    }
+
+    /// Starts it again after [`Cluster::stop`].
+    pub fn resume(&self) {
+        let data = self.dir.path().join("pg");
+        let data_s = data.to_str().unwrap();
+        let log = format!("{data_s}/log");
+        run(
+            &self.bin,
+            "pg_ctl",
+            &["-D", data_s, "-o", &self.options, "-l", &log, "-w", "start"],
+        );
     }
 
     /// A new, empty database's URL.

@@ -92,6 +92,9 @@ impl From<StoreError> for ApiError {
                 "`{key}` ({tree}) changed while this request was handled: nothing was written; \
                  read it again and retry"
             )),
+            StoreError::Unavailable(why) => ApiError::Unavailable(format!(
+                "the database cannot be reached now ({why}): nothing was written; try again"
+            )),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -244,6 +244,10 @@ pub enum StoreError {
     /// A stored value does not decode.
     #[error("a stored value in `{0}` is corrupt: {1}")]
     Corrupt(&'static str, String),
+    /// The storage cannot be reached now (a database down or every connection busy): nothing
+    /// was written; try again.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
     /// A key the batch depends on changed since it was read: nothing was written.
     #[error("`{key}` in `{tree}` changed since it was read")]
     Conflict {

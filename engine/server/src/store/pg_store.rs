@@ -86,6 +86,20 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
+/// A database error: the database going away (its connection closed, an administrator's
+/// shutdown, a connection failure: SQLSTATE classes 08 and 57) is `Unavailable`, to retry;
+/// anything else a backend failure.
+fn pg(e: postgres::Error) -> StoreError {
+    let gone = e.is_closed()
+        || e.code()
+            .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57"));
+    if gone {
+        StoreError::Unavailable(e.to_string())
+    } else {
+        StoreError::Backend(e.to_string())
+    }
+}
+
 /// Runs `f` where the sync client may block: off a tokio worker, if called on one.
 fn blocking<R: Send>(f: impl FnOnce() -> R + Send) -> R {
     match tokio::runtime::Handle::try_current() {
@@ -145,9 +159,9 @@ impl PgStore {
     /// advisory lock makes them take turns). Returns the versions applied.
     pub fn migrate(&self) -> Result<Vec<i32>, StoreError> {
         self.with(|c| {
-            let mut tx = c.transaction().map_err(backend)?;
+            let mut tx = c.transaction().map_err(pg)?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])
-                .map_err(backend)?;
+                .map_err(pg)?;
             tx.batch_execute(
                 "CREATE TABLE IF NOT EXISTS laurel_migrations (
                      version integer PRIMARY KEY,
@@ -155,7 +169,7 @@ impl PgStore {
                      applied_at timestamptz NOT NULL DEFAULT now()
                  )",
             )
-            .map_err(backend)?;
+            .map_err(pg)?;
             let mut applied = Vec::new();
             for (version, description, sql) in MIGRATIONS {
                 let done = tx
@@ -163,20 +177,20 @@ impl PgStore {
                         "SELECT 1 FROM laurel_migrations WHERE version = $1",
                         &[version],
                     )
-                    .map_err(backend)?
+                    .map_err(pg)?
                     .is_some();
                 if done {
                     continue;
                 }
-                tx.batch_execute(sql).map_err(backend)?;
+                tx.batch_execute(sql).map_err(pg)?;
                 tx.execute(
                     "INSERT INTO laurel_migrations (version, description) VALUES ($1, $2)",
                     &[version, description],
                 )
-                .map_err(backend)?;
+                .map_err(pg)?;
                 applied.push(*version);
             }
-            tx.commit().map_err(backend)?;
+            tx.commit().map_err(pg)?;
             Ok(applied)
         })
     }
@@ -187,14 +201,14 @@ impl PgStore {
         let current = self.with(|c| {
             let exists: bool = c
                 .query_one("SELECT to_regclass('laurel_migrations') IS NOT NULL", &[])
-                .map_err(backend)?
+                .map_err(pg)?
                 .get(0);
             if !exists {
                 return Ok(0);
             }
             let v: Option<i32> = c
                 .query_one("SELECT max(version) FROM laurel_migrations", &[])
-                .map_err(backend)?
+                .map_err(pg)?
                 .get(0);
             Ok(v.unwrap_or(0))
         })?;
@@ -210,14 +224,14 @@ impl PgStore {
                 .isolation_level(postgres::IsolationLevel::RepeatableRead)
                 .read_only(true)
                 .start()
-                .map_err(backend)?;
+                .map_err(pg)?;
             let rows = tx
                 .query(
                     "SELECT tree, key, value FROM laurel_kv ORDER BY tree, key",
                     &[],
                 )
-                .map_err(backend)?;
-            tx.commit().map_err(backend)?;
+                .map_err(pg)?;
+            tx.commit().map_err(pg)?;
             rows.into_iter()
                 .map(|r| {
                     let name: String = r.get(0);
@@ -233,13 +247,13 @@ impl PgStore {
     /// Whether the database answers, and how long it took.
     pub fn ping(&self) -> Result<Duration, StoreError> {
         let started = std::time::Instant::now();
-        self.with(|c| c.simple_query("SELECT 1").map(|_| ()).map_err(backend))?;
+        self.with(|c| c.simple_query("SELECT 1").map(|_| ()).map_err(pg))?;
         Ok(started.elapsed())
     }
 
     fn connect(&self) -> Result<Client, StoreError> {
         let mut client = self.config.connect(NoTls).map_err(|e| {
-            StoreError::Backend(format!(
+            StoreError::Unavailable(format!(
                 "cannot connect to {}: {e}",
                 redact(&self.options.url)
             ))
@@ -249,7 +263,7 @@ impl PgStore {
                 "SET statement_timeout = {}; SET synchronous_commit = on",
                 self.options.statement_timeout.as_millis()
             ))
-            .map_err(backend)?;
+            .map_err(pg)?;
         Ok(client)
     }
 
@@ -262,6 +276,13 @@ impl PgStore {
         blocking(|| {
             let mut client = self.acquire()?;
             let out = f(&mut client);
+            // A connection lost mid-call: the database went away, not the request's fault.
+            let out = match out {
+                Err(StoreError::Backend(why)) if client.is_closed() => {
+                    Err(StoreError::Unavailable(why))
+                }
+                other => other,
+            };
             self.release(client);
             out
         })
@@ -289,7 +310,7 @@ impl PgStore {
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
-                return Err(StoreError::Backend(format!(
+                return Err(StoreError::Unavailable(format!(
                     "no database connection free within {:?} (all {} in use)",
                     self.options.acquire_timeout, self.options.pool_size
                 )));
@@ -345,7 +366,7 @@ impl Store for PgStore {
                 "SELECT value FROM laurel_kv WHERE tree = $1 AND key = $2",
                 &[&tree.name(), &key],
             )
-            .map_err(backend)?
+            .map_err(pg)?
             .map(|r| r.get(0)))
         })
     }
@@ -359,7 +380,7 @@ impl Store for PgStore {
                      AND ($3::bytea IS NULL OR key < $3) ORDER BY key",
                     &[&tree.name(), &prefix, &end],
                 )
-                .map_err(backend)?;
+                .map_err(pg)?;
             Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
         })
     }
@@ -367,17 +388,17 @@ impl Store for PgStore {
     fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
         let writes = writes_of(&batch);
         self.with(|c| {
-            let mut tx = c.transaction().map_err(backend)?;
+            let mut tx = c.transaction().map_err(pg)?;
             // One commit at a time across every process: one audit chain, in commit order.
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])
-                .map_err(backend)?;
+                .map_err(pg)?;
             for (tree, key, value) in &batch.expects {
                 let now: Option<Vec<u8>> = tx
                     .query_opt(
                         "SELECT value FROM laurel_kv WHERE tree = $1 AND key = $2",
                         &[&tree.name(), key],
                     )
-                    .map_err(backend)?
+                    .map_err(pg)?
                     .map(|r| r.get(0));
                 if now.as_deref() != value.as_deref() {
                     // Dropping the transaction rolls it back: nothing is written.
@@ -392,23 +413,23 @@ impl Store for PgStore {
                     "INSERT INTO laurel_kv (tree, key, value) VALUES ($1, $2, $3)
                      ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value",
                 )
-                .map_err(backend)?;
+                .map_err(pg)?;
             let delete = tx
                 .prepare("DELETE FROM laurel_kv WHERE tree = $1 AND key = $2")
-                .map_err(backend)?;
+                .map_err(pg)?;
             for (tree, key, value) in &batch.writes {
                 match value {
                     Some(v) => tx.execute(&upsert, &[&tree.name(), key, v]),
                     None => tx.execute(&delete, &[&tree.name(), key]),
                 }
-                .map_err(backend)?;
+                .map_err(pg)?;
             }
             let last = tx
                 .query_opt(
                     "SELECT key, value FROM laurel_kv WHERE tree = 'audit' ORDER BY key DESC LIMIT 1",
                     &[],
                 )
-                .map_err(backend)?
+                .map_err(pg)?
                 .map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1)));
             let record = next_record(
                 last.as_ref().map(|(k, v)| (k.as_slice(), v.as_slice())),
@@ -416,28 +437,28 @@ impl Store for PgStore {
                 writes,
             )?;
             tx.execute(&upsert, &[&Tree::Audit.name(), &record.seq.to_be_bytes().to_vec(), &json(&record)])
-                .map_err(backend)?;
-            tx.commit().map_err(backend)?;
+                .map_err(pg)?;
+            tx.commit().map_err(pg)?;
             Ok(record)
         })
     }
 
     fn restore(&self, entries: TreeEntries) -> Result<(), StoreError> {
         self.with(|c| {
-            let mut tx = c.transaction().map_err(backend)?;
+            let mut tx = c.transaction().map_err(pg)?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])
-                .map_err(backend)?;
+                .map_err(pg)?;
             let upsert = tx
                 .prepare(
                     "INSERT INTO laurel_kv (tree, key, value) VALUES ($1, $2, $3)
                      ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value",
                 )
-                .map_err(backend)?;
+                .map_err(pg)?;
             for (tree, key, value) in &entries {
                 tx.execute(&upsert, &[&tree.name(), key, value])
-                    .map_err(backend)?;
+                    .map_err(pg)?;
             }
-            tx.commit().map_err(backend)
+            tx.commit().map_err(pg)
         })
     }
 }
