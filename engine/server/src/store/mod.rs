@@ -8,6 +8,7 @@ mod memory;
 /// The tests' throwaway PostgreSQL cluster, shared with the integration tests.
 #[cfg(test)]
 #[path = "../../../../tests/support/postgres.rs"]
+#[allow(dead_code)]
 mod pg_cluster;
 mod pg_store;
 mod sled_store;
