@@ -77,8 +77,73 @@ fn conflicted(judge: &Value, app: &Value) -> bool {
             .any(|d| d["application"] == app["id"])
 }
 
+/// One server, or several processes on one database taking requests in turn.
+struct Servers {
+    all: Vec<Server>,
+    turn: std::cell::Cell<usize>,
+    /// The first one's address.
+    url: String,
+}
+
+impl Servers {
+    fn one(server: Server) -> Self {
+        Self::new(vec![server])
+    }
+
+    fn new(all: Vec<Server>) -> Self {
+        let url = all[0].url.clone();
+        Self {
+            all,
+            turn: std::cell::Cell::new(0),
+            url,
+        }
+    }
+
+    /// The next server in turn.
+    fn next(&self) -> &Server {
+        let k = self.turn.get();
+        self.turn.set(k + 1);
+        &self.all[k % self.all.len()]
+    }
+
+    fn get(&self, path: &str, key: &str) -> (u16, Value) {
+        self.next().get(path, key)
+    }
+
+    fn post(&self, path: &str, key: &str, body: &Value) -> (u16, Value) {
+        self.next().post(path, key, body)
+    }
+
+    fn put(&self, path: &str, key: &str, body: &Value) -> (u16, Value) {
+        self.next().put(path, key, body)
+    }
+
+    /// A new key, made through the process that printed the admin key (the test's support
+    /// makes keys with it).
+    fn key(&self, role: &str, subject: Option<&str>) -> String {
+        self.all
+            .iter()
+            .find(|s| s.admin.is_some())
+            .expect("one of the servers made the admin key")
+            .key(role, subject)
+    }
+
+    fn admin(&self) -> String {
+        self.all
+            .iter()
+            .find_map(|s| s.admin.clone())
+            .expect("one of the servers made the admin key")
+    }
+
+    fn stop(self) {
+        for s in self.all {
+            s.stop();
+        }
+    }
+}
+
 struct Prize {
-    server: Server,
+    server: Servers,
     admin: String,
     applicant: String,
     keys: BTreeMap<String, String>,
@@ -127,8 +192,12 @@ impl Prize {
 /// Submits every example application, decides the reviews, closes the call and registers the
 /// judges.
 fn start(data: &std::path::Path) -> Prize {
-    let server = Server::start(data, &root().join("rubrics"));
-    let admin = server.admin().to_owned();
+    start_on(Servers::one(Server::start(data, &root().join("rubrics"))))
+}
+
+/// As [`start`], on servers already running.
+fn start_on(server: Servers) -> Prize {
+    let admin = server.admin();
     // A portal's integrator key: the example applications keep their ids.
     let applicant = server.key("integrator", None);
     let apps = file("examples/seoul-smart-city-prize-2023/applications.json");
@@ -188,10 +257,9 @@ fn entrants(round: &Value) -> BTreeSet<String> {
         .collect()
 }
 
-#[test]
-fn the_seoul_prize_runs_through_three_rounds_to_published_results() {
-    let data = tempfile::tempdir().unwrap();
-    let p = start(data.path());
+/// The Seoul prize through its three rounds to published results, checked against the
+/// independent reference; returns the computed results.
+fn seoul_lifecycle(p: &Prize, data: &std::path::Path) -> Value {
     let indicators = indicators();
 
     // Round 1: screening. Every admitted application goes on.
@@ -519,7 +587,7 @@ fn the_seoul_prize_runs_through_three_rounds_to_published_results() {
         "decisions": decisions,
         "mentions": mentions,
     });
-    let input_file = data.path().join("rounds.json");
+    let input_file = data.join("rounds.json");
     std::fs::write(&input_file, input.to_string()).unwrap();
     let reference = Command::new("python3")
         .arg("reference_rounds.py")
@@ -606,6 +674,14 @@ fn the_seoul_prize_runs_through_three_rounds_to_published_results() {
         404,
         "as if it did not exist"
     );
+    computed
+}
+
+#[test]
+fn the_seoul_prize_runs_through_three_rounds_to_published_results() {
+    let data = tempfile::tempdir().unwrap();
+    let p = start(data.path());
+    let computed = seoul_lifecycle(&p, data.path());
 
     // Export, and import into a second server with the same key: the same results.
     let (status, export) = p.server.get(&Prize::url("/export"), &p.admin);
@@ -1011,4 +1087,44 @@ fn a_category_with_fewer_entrants_than_the_top_n_sends_them_all_on() {
     let mut expected: Vec<&str> = chosen.iter().map(|a| a["id"].as_str().unwrap()).collect();
     expected.sort_unstable();
     assert_eq!(went, expected);
+}
+
+/// The whole Seoul lifecycle on two `laurel` processes sharing one PostgreSQL database, every
+/// request going to the other process than the one before: the same results as the reference,
+/// and one audit chain.
+#[test]
+fn the_seoul_prize_runs_on_two_processes_of_one_database() {
+    let pg = support::postgres::Cluster::start();
+    let url = pg.database();
+    let data = tempfile::tempdir().unwrap();
+    let key = data.path().join("laurel.key");
+    let start = |name: &str| {
+        Server::start_full(
+            &data.path().join(name),
+            &root().join("rubrics"),
+            &[],
+            &[
+                "--store",
+                &url,
+                "--migrate",
+                "--key-file",
+                key.to_str().unwrap(),
+                "--key-in-data-for-tests",
+            ],
+        )
+    };
+    let (a, b) = (start("a"), start("b"));
+    let p = start_on(Servers::new(vec![a, b]));
+    let computed = seoul_lifecycle(&p, data.path());
+    assert_eq!(computed["results_sha256"].as_str().unwrap().len(), 64);
+    let out = Command::new(env!("CARGO_BIN_EXE_laurel"))
+        .args(["audit", "verify", &url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    p.server.stop();
 }
