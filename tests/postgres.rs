@@ -354,3 +354,48 @@ fn a_database_that_goes_away_is_unavailable_then_reconnected() {
     assert_eq!(status, Some(0), "{out}");
     server.stop();
 }
+
+#[test]
+fn a_tampered_database_is_found_and_salvaged() {
+    let pg = Cluster::start();
+    let url = pg.database();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("laurel.key");
+    let server = serve(&url, &dir.path().join("a"), &key, &["--migrate"]);
+    let admin = server.admin().to_owned();
+    let (status, _) = server.post(&format!("/v1/awards/{SEOUL}/open"), &admin, &json!({}));
+    assert_eq!(status, 200);
+    let integrator = server.key("integrator", None);
+    for app in seoul_apps().into_iter().take(5) {
+        let (status, v) = server.post(
+            &format!("/v1/awards/{SEOUL}/applications"),
+            &integrator,
+            &app,
+        );
+        assert_eq!(status, 201, "{v}");
+    }
+    server.stop();
+    // Someone with database access changes a stored application behind the chain's back.
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let changed = c
+        .execute(
+            "UPDATE laurel_kv SET value = convert_to('{\"forged\": true}', 'UTF8')
+             WHERE tree = 'applications' AND key = (SELECT key FROM laurel_kv WHERE tree = 'applications' ORDER BY key LIMIT 1)",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    let (status, out) = laurel(&["audit", "verify", &url]);
+    assert_eq!(status, Some(1), "{out}");
+    assert!(out.contains("altered"), "{out}");
+    // Salvage: everything the chain vouches for, into a new folder that verifies.
+    let to = dir.path().join("salvaged");
+    let (status, out) = laurel(&["salvage", &url, "--to", to.to_str().unwrap()]);
+    assert_eq!(status, Some(1), "{out}");
+    assert!(
+        out.contains("altered") && out.contains("1 records not recovered"),
+        "{out}"
+    );
+    let (status, out) = laurel(&["audit", "verify", to.to_str().unwrap()]);
+    assert_eq!(status, Some(0), "{out}");
+}

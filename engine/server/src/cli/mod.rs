@@ -145,11 +145,12 @@ enum Command {
         #[command(flatten)]
         store: store_args::StoreArgs,
     },
-    /// Recover what the audit chain vouches for from a damaged data folder into a new one.
+    /// Recover what the audit chain vouches for from a damaged data folder (or a tampered
+    /// `postgres://…` database) into a new folder (or an empty database).
     Salvage {
-        /// The damaged data folder.
+        /// The damaged data folder, or a database.
         data: PathBuf,
-        /// The new data folder to write.
+        /// The new data folder to write, or an empty `postgres://…` database.
         #[arg(long)]
         to: PathBuf,
     },

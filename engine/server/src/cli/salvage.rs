@@ -56,7 +56,7 @@ fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 /// Entries by tree and key, and the chain, from a database that opens.
 type Found = (BTreeMap<(Tree, Vec<u8>), Vec<u8>>, Vec<AuditRecord>);
 
-fn read_open(store: &SledStore) -> anyhow::Result<Found> {
+fn read_open(store: &dyn Store) -> anyhow::Result<Found> {
     let mut entries = BTreeMap::new();
     let mut chain = Vec::new();
     for tree in Tree::ALL {
@@ -96,31 +96,51 @@ fn longest_chain(records: Vec<AuditRecord>) -> Vec<AuditRecord> {
 }
 
 pub fn run(data: &Path, to: &Path) -> anyhow::Result<ExitCode> {
-    let db = db_path(data);
-    anyhow::ensure!(db.is_dir(), "no data folder at `{}`", data.display());
-    anyhow::ensure!(
-        !to.join("db").exists(),
-        "`{}` already holds a database: salvage writes into a new folder",
-        to.display()
-    );
-    // What the database gives when it opens (damage can make it open as if empty), and what
-    // its files hold raw: the longer chain wins, and values come from either.
-    let opened = super::audit::open_copy(&db);
-    let (mut found, open_chain) = match &opened {
-        Ok((_, store)) => read_open(store)?,
-        Err(e) => {
-            println!("the database does not open ({e})");
-            (BTreeMap::new(), Vec::new())
-        }
+    let url = |p: &Path| {
+        p.to_str()
+            .filter(|t| super::store_args::is_url(t))
+            .map(str::to_owned)
     };
-    let mut files = Vec::new();
-    files_under(&db, &mut files);
-    let mut candidates = HashMap::new();
-    for f in &files {
-        if let Ok(bytes) = std::fs::read(f) {
-            json_objects(&bytes, &mut candidates);
-        }
+    let (source_url, target_url) = (url(data), url(to));
+    if target_url.is_none() {
+        anyhow::ensure!(
+            !to.join("db").exists(),
+            "`{}` already holds a database: salvage writes into a new folder",
+            to.display()
+        );
     }
+    let mut candidates = HashMap::new();
+    let (mut found, open_chain, opened) = if let Some(source) = &source_url {
+        // A database: read as of one instant (its own storage is PostgreSQL's to repair); what
+        // the chain does not vouch for is left behind, as from a folder.
+        let memory = crate::store::MemoryStore::default();
+        memory
+            .restore(super::database::entries(source)?)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let (found, chain) = read_open(&memory)?;
+        (found, chain, None)
+    } else {
+        let db = db_path(data);
+        anyhow::ensure!(db.is_dir(), "no data folder at `{}`", data.display());
+        // What the database gives when it opens (damage can make it open as if empty), and
+        // what its files hold raw: the longer chain wins, and values come from either.
+        let opened = super::audit::open_copy(&db);
+        let (found, open_chain) = match &opened {
+            Ok((_, store)) => read_open(store)?,
+            Err(e) => {
+                println!("the database does not open ({e})");
+                (BTreeMap::new(), Vec::new())
+            }
+        };
+        let mut files = Vec::new();
+        files_under(&db, &mut files);
+        for f in &files {
+            if let Ok(bytes) = std::fs::read(f) {
+                json_objects(&bytes, &mut candidates);
+            }
+        }
+        (found, open_chain, Some(opened))
+    };
     let raw_chain = longest_chain(
         candidates
             .values()
@@ -196,8 +216,25 @@ pub fn run(data: &Path, to: &Path) -> anyhow::Result<ExitCode> {
         }
         true
     });
-    std::fs::create_dir_all(to)?;
-    let target = SledStore::open(&to.join("db")).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let target: Box<dyn Store> = match &target_url {
+        Some(url) => {
+            let pg = super::store_args::open_pg(crate::store::PgOptions::new(url), true)?;
+            for tree in Tree::ALL {
+                anyhow::ensure!(
+                    pg.scan(tree, b"")
+                        .map_err(|e| anyhow::anyhow!("{e}"))?
+                        .is_empty(),
+                    "the target database is not empty (`{}` has records): salvage into an empty one",
+                    tree.name()
+                );
+            }
+            Box::new(pg)
+        }
+        None => {
+            std::fs::create_dir_all(to)?;
+            Box::new(SledStore::open(&to.join("db")).map_err(|e| anyhow::anyhow!("{e}"))?)
+        }
+    };
     let mut entries: Vec<(Tree, Vec<u8>, Vec<u8>)> =
         keep.into_iter().map(|((t, k), v)| (t, k, v)).collect();
     let recovered = entries.len();
@@ -237,14 +274,16 @@ pub fn run(data: &Path, to: &Path) -> anyhow::Result<ExitCode> {
                     actor: "system".into(),
                     action: "store.salvage".into(),
                     target: "store".into(),
-                    detail: serde_json::json!({ "lost": gone_keys, "from": data.display().to_string() }),
+                    detail: serde_json::json!({ "lost": gone_keys, "from": source_url.as_deref().map_or_else(|| data.display().to_string(), crate::store::redact) }),
                 },
             )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     println!(
         "salvaged into {} ({how}): {} audit records, {recovered} records recovered and verified",
-        to.display(),
+        target_url
+            .as_deref()
+            .map_or_else(|| to.display().to_string(), crate::store::redact),
         chain.len()
     );
     for p in rejected.iter().chain(lost.iter().map(|l| &l.3)) {
