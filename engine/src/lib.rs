@@ -18,6 +18,7 @@ mod random;
 mod schema_check;
 pub mod schemas;
 mod scoring;
+mod suggest;
 mod text;
 mod time;
 

@@ -214,7 +214,7 @@ pub(crate) fn check(text: &str, scope: &dyn Scope, want: Type) -> Result<Formula
 
 fn unknown(at: usize, name: &str, scope: &dyn Scope) -> FormulaError {
     let names = scope.names();
-    let close = crate::definition::check::closest(name, names.iter().map(String::as_str));
+    let close = crate::suggest::closest(name, names.iter().map(String::as_str));
     let hint = match close {
         Some(c) => format!("; did you mean `{c}`?"),
         None if names.is_empty() => String::new(),

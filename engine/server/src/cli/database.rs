@@ -20,24 +20,6 @@ pub fn migrate(args: &StoreArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(EXIT_OK))
 }
 
-/// Every entry of a store, read as of one instant.
-pub fn entries(source: &str) -> anyhow::Result<TreeEntries> {
-    if is_url(source) {
-        let store = open_pg(PgOptions::new(source), false)?;
-        return store.snapshot().map_err(|e| anyhow::anyhow!("{e}"));
-    }
-    let db = super::audit::db_path(Path::new(source));
-    anyhow::ensure!(db.is_dir(), "no data folder at `{source}`");
-    let (_copy, store) = super::audit::open_copy(&db)?;
-    let mut out = Vec::new();
-    for tree in Tree::ALL {
-        for (k, v) in store.scan(tree, b"").map_err(|e| anyhow::anyhow!("{e}"))? {
-            out.push((tree, k, v));
-        }
-    }
-    Ok(out)
-}
-
 /// Checks a store's entries as `laurel audit verify` does: the chain, and every value as the
 /// chain last wrote it. Returns the number of records and the last hash.
 pub fn verified(entries: &TreeEntries, which: &str) -> anyhow::Result<(usize, String)> {
@@ -60,7 +42,7 @@ pub fn verified(entries: &TreeEntries, which: &str) -> anyhow::Result<(usize, St
 /// Copies everything from `from` to `to` (a data folder or a database URL, either way), into
 /// an empty target; verifies the chain on both sides and compares every record.
 pub fn copy(from: &str, to: &str, migrate: bool) -> anyhow::Result<ExitCode> {
-    let source = entries(from)?;
+    let source = super::source::entries(from)?;
     let (records, last) = verified(&source, "the source")?;
     let target: Box<dyn Store> = if is_url(to) {
         Box::new(open_pg(PgOptions::new(to), migrate)?)
@@ -87,7 +69,7 @@ pub fn copy(from: &str, to: &str, migrate: bool) -> anyhow::Result<ExitCode> {
         .restore(source.clone())
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     drop(target);
-    let copied = entries(to)?;
+    let copied = super::source::entries(to)?;
     let (records_after, last_after) = verified(&copied, "the copy")?;
     let mut a = source.clone();
     let mut b = copied;

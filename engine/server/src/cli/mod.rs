@@ -18,6 +18,7 @@ mod salvage;
 mod schema;
 mod score;
 mod serve;
+mod source;
 pub mod store_args;
 mod validate;
 

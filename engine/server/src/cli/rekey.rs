@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use serde_json::Value;
 
 use super::EXIT_OK;
-use super::audit::db_path;
 use super::data_key::{self, KeyArgs};
+use super::source::db_path;
 use crate::server::crypto::{self, Sealer};
 use crate::store::{AuditEntry, Batch, SledStore, Store, Tree, escape_key};
 

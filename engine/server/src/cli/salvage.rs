@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use base64::Engine as _;
 
-use super::audit::db_path;
+use super::source::db_path;
 use super::{EXIT_INVALID, EXIT_OK};
 use crate::server::records::VersionRecord;
 use crate::store::{
@@ -115,7 +115,7 @@ pub fn run(data: &Path, to: &Path) -> anyhow::Result<ExitCode> {
         // the chain does not vouch for is left behind, as from a folder.
         let memory = crate::store::MemoryStore::default();
         memory
-            .restore(super::database::entries(source)?)
+            .restore(super::source::entries(source)?)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let (found, chain) = read_open(&memory)?;
         (found, chain, None)
@@ -124,7 +124,7 @@ pub fn run(data: &Path, to: &Path) -> anyhow::Result<ExitCode> {
         anyhow::ensure!(db.is_dir(), "no data folder at `{}`", data.display());
         // What the database gives when it opens (damage can make it open as if empty), and
         // what its files hold raw: the longer chain wins, and values come from either.
-        let opened = super::audit::open_copy(&db);
+        let opened = super::source::open_copy(&db);
         let (found, open_chain) = match &opened {
             Ok((_, store)) => read_open(store)?,
             Err(e) => {

@@ -16,6 +16,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use super::model::{Award, SpecialMentions, Timeline};
 use super::wire::{AwardDefinition, FORMAT_VERSION, FieldType};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+pub(crate) use crate::suggest::closest;
 use crate::text::Text;
 
 pub use plugins::PluginFiles;
@@ -348,18 +349,6 @@ impl<'a> Checker<'a> {
         let known = self.def.applicant_types.iter().map(|t| t.id.as_str());
         self.reference(known, id, pointer, "applicant type")
     }
-}
-
-/// The candidate closest to `input`, if it is close enough to be a likely typo.
-pub(crate) fn closest<'x>(
-    input: &str,
-    candidates: impl Iterator<Item = &'x str>,
-) -> Option<&'x str> {
-    candidates
-        .map(|c| (strsim::damerau_levenshtein(input, c), c))
-        .filter(|(d, c)| *d <= 2.max(c.len() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, c)| c)
 }
 
 /// `a`, `b`, `c`.
