@@ -399,3 +399,52 @@ fn a_tampered_database_is_found_and_salvaged() {
     let (status, out) = laurel(&["audit", "verify", to.to_str().unwrap()]);
     assert_eq!(status, Some(0), "{out}");
 }
+
+/// A database that speaks TLS: with `sslmode=require` and the database's CA, every connection
+/// is encrypted; without the CA, the certificate is not trusted and nothing connects.
+#[test]
+fn a_database_reached_over_tls_with_its_ca() {
+    let pg = Cluster::start_tls();
+    let plain = pg.database();
+    let url = format!("{plain}?sslmode=require");
+    let ca = pg.ca_file();
+    let (status, out) = laurel(&["migrate", "--store", &url]);
+    assert_ne!(status, Some(0), "{out}");
+    assert!(out.contains("cannot connect"), "{out}");
+    let (status, out) = laurel(&[
+        "migrate",
+        "--store",
+        &url,
+        "--store-ca-file",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(status, Some(0), "{out}");
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("laurel.key");
+    let server = serve(
+        &url,
+        &dir.path().join("a"),
+        &key,
+        &["--store-ca-file", ca.to_str().unwrap()],
+    );
+    let admin = server.admin().to_owned();
+    let (status, v) = server.post(&format!("/v1/awards/{SEOUL}/open"), &admin, &json!({}));
+    assert_eq!(status, 200, "{v}");
+    // Every connection the server holds to its database is encrypted.
+    let mut c =
+        postgres::Client::connect(&plain.replace("/laurel_0", "/postgres"), postgres::NoTls)
+            .unwrap();
+    let row = c
+        .query_one(
+            "SELECT count(*) FILTER (WHERE s.ssl), count(*) FROM pg_stat_ssl s
+             JOIN pg_stat_activity a USING (pid) WHERE a.datname = 'laurel_0'",
+            &[],
+        )
+        .unwrap();
+    let (encrypted, all): (i64, i64) = (row.get(0), row.get(1));
+    assert!(
+        all > 0 && encrypted == all,
+        "{encrypted} of {all} connections encrypted"
+    );
+    server.stop();
+}

@@ -68,6 +68,21 @@ impl Cluster {
 
     /// A cluster with `fsync` on or off (on for benchmarks of durable writes).
     pub fn start_with(fsync: bool) -> Cluster {
+        Self::start_full(fsync, false)
+    }
+
+    /// A cluster that offers TLS with a certificate for 127.0.0.1 signed by a throwaway CA,
+    /// whose certificate is [`Cluster::ca_file`].
+    pub fn start_tls() -> Cluster {
+        Self::start_full(false, true)
+    }
+
+    /// The throwaway CA's certificate (PEM), with [`Cluster::start_tls`].
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    fn start_full(fsync: bool, tls: bool) -> Cluster {
         let bin = bin_dir();
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("pg");
@@ -96,6 +111,86 @@ impl Cluster {
                 "UTF8",
             ],
         );
+        let mut ssl = String::new();
+        if tls {
+            let d = dir.path();
+            let openssl = |args: &[&str]| {
+                let out = Command::new("openssl")
+                    .args(args)
+                    .current_dir(d)
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "openssl {args:?}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            };
+            openssl(&[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=laurel test CA",
+            ]);
+            openssl(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+                "-subj",
+                "/CN=127.0.0.1",
+            ]);
+            std::fs::write(d.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+            openssl(&[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                "server.pem",
+                "-days",
+                "2",
+                "-extfile",
+                "san.ext",
+            ]);
+            for f in ["server.key", "server.pem"] {
+                std::fs::copy(d.join(f), data.join(f)).unwrap();
+            }
+            if is_root() {
+                let status = Command::new("chown")
+                    .args(["postgres:postgres"])
+                    .arg(data.join("server.key"))
+                    .arg(data.join("server.pem"))
+                    .status()
+                    .unwrap();
+                assert!(status.success());
+            }
+            let status = Command::new("chmod")
+                .args(["600"])
+                .arg(data.join("server.key"))
+                .status()
+                .unwrap();
+            assert!(status.success());
+            ssl = " -c ssl=on -c ssl_cert_file=server.pem -c ssl_key_file=server.key".to_owned();
+        }
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -105,7 +200,7 @@ impl Cluster {
             "-p {port} -c listen_addresses=127.0.0.1 -k {} -c max_connections=200 -c fsync={}",
             dir.path().display(),
             if fsync { "on" } else { "off" }
-        );
+        ) + ssl.as_str();
         run(
             &bin,
             "pg_ctl",

@@ -24,6 +24,10 @@ pub struct StoreArgs {
     /// The longest one database statement may run, in milliseconds.
     #[arg(long, default_value_t = 10_000)]
     pub statement_timeout_ms: u64,
+    /// Certificate authorities (PEM) trusted for the database's TLS certificate besides the
+    /// public ones. TLS follows the URL's `sslmode` (`prefer` by default; `require` insists).
+    #[arg(long, env = "LAUREL_STORE_CA_FILE")]
+    pub store_ca_file: Option<std::path::PathBuf>,
 }
 
 impl StoreArgs {
@@ -32,6 +36,7 @@ impl StoreArgs {
         self.url.as_ref().map(|url| PgOptions {
             pool_size: self.pool_size,
             statement_timeout: Duration::from_millis(self.statement_timeout_ms),
+            ca_file: self.store_ca_file.clone(),
             ..PgOptions::new(url)
         })
     }

@@ -48,16 +48,21 @@ pub struct PgOptions {
     pub statement_timeout: Duration,
     /// The longest a call waits for a free connection.
     pub acquire_timeout: Duration,
+    /// A PEM file of certificate authorities trusted for the database's TLS certificate, besides
+    /// the public ones (a private CA, as managed databases and self-hosted ones use).
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 impl PgOptions {
-    /// The defaults for `url`: 8 connections, 10 s per statement, 10 s to get a connection.
+    /// The defaults for `url`: 8 connections, 10 s per statement, 10 s to get a connection,
+    /// the CA file named by `LAUREL_STORE_CA_FILE` if any.
     pub fn new(url: &str) -> Self {
         Self {
             url: url.to_owned(),
             pool_size: 8,
             statement_timeout: Duration::from_secs(10),
             acquire_timeout: Duration::from_secs(10),
+            ca_file: std::env::var_os("LAUREL_STORE_CA_FILE").map(std::path::PathBuf::from),
         }
     }
 }
@@ -66,6 +71,7 @@ impl PgOptions {
 pub struct PgStore {
     options: PgOptions,
     config: postgres::Config,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
     idle: Mutex<Pool>,
     freed: Condvar,
 }
@@ -137,9 +143,11 @@ impl PgStore {
                 redact(&options.url)
             ))
         })?;
+        let tls = tls(options.ca_file.as_deref())?;
         let store = Self {
             options,
             config,
+            tls,
             idle: Mutex::new(Pool::default()),
             freed: Condvar::new(),
         };
@@ -252,7 +260,14 @@ impl PgStore {
     }
 
     fn connect(&self) -> Result<Client, StoreError> {
-        let mut client = self.config.connect(NoTls).map_err(|e| {
+        // `sslmode` in the URL decides: `disable` (plain), `prefer` (the default: TLS when the
+        // server offers it) or `require` (TLS or nothing). The certificate is verified against
+        // the public roots and `ca_file`, and the host name of the URL.
+        let connected = match self.config.get_ssl_mode() {
+            postgres::config::SslMode::Disable => self.config.connect(NoTls),
+            _ => self.config.connect(self.tls.clone()),
+        };
+        let mut client = connected.map_err(|e| {
             StoreError::Unavailable(format!(
                 "cannot connect to {}: {e}",
                 redact(&self.options.url)
@@ -329,6 +344,46 @@ impl PgStore {
         }
         self.freed.notify_one();
     }
+}
+
+/// The TLS client: the public roots, plus the certificate authorities of `ca_file`.
+fn tls(
+    ca_file: Option<&std::path::Path>,
+) -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(path) = ca_file {
+        let certs = CertificateDer::pem_file_iter(path).map_err(|e| {
+            StoreError::Backend(format!("cannot read the CA file `{}`: {e}", path.display()))
+        })?;
+        let mut added = 0;
+        for cert in certs {
+            let cert = cert.map_err(|e| {
+                StoreError::Backend(format!(
+                    "the CA file `{}` holds no valid certificate: {e}",
+                    path.display()
+                ))
+            })?;
+            roots.add(cert).map_err(|e| {
+                StoreError::Backend(format!("a certificate in `{}`: {e}", path.display()))
+            })?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(StoreError::Backend(format!(
+                "the CA file `{}` holds no certificate",
+                path.display()
+            )));
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(backend)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 /// A URL without its password, for messages.
