@@ -88,8 +88,12 @@ fn a_limit_across_applications_holds_at_submission_and_under_races() {
         "신청하는 부문."
     );
     let (status, v) = server.get(&format!("/v1/awards/{SEOUL}/schema?lang=fr"), &key);
-    assert_eq!(status, 400, "{v}");
-    assert!(v["detail"].as_str().unwrap().contains("`ko`"), "{v}");
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(
+        v["errors"][0]["message"],
+        format!("`lang`: award `{SEOUL}` is in `en`, `ko`, not `fr`"),
+        "{v}"
+    );
     let post = |a: &Value| server.post(&format!("/v1/awards/{SEOUL}/applications"), &key, a);
     assert_eq!(post(&app("t1", "Testville", "tech-innovacity")).0, 201);
     // Another category: one category per city.

@@ -69,7 +69,7 @@ pub use scoring::{
     NormalisedTrace, PanelCriterion, PanelIndicator, PassMarkFailure, Placed, RankTrace, Results,
     Trace, Unscored, check_hook_output, check_marks, evaluate, evaluate_with,
 };
-pub use text::Text;
+pub use text::{LANGUAGE_PATTERN, Text};
 pub use time::{parse_instant, show_instant};
 
 /// The largest file a `file` field accepts when it sets no `max_bytes`: 10 MiB.

@@ -782,6 +782,12 @@ fn table() -> std::collections::BTreeMap<(String, &'static str), Meta> {
                                     json!({ "type": "integer", "minimum": 0, "maximum": 1000 })
                                 }
                                 ("seed", _) => json!({ "type": "integer", "minimum": 0, "maximum": 9_007_199_254_740_991_u64 }),
+                                ("version", _) => {
+                                    json!({ "type": "integer", "minimum": 1, "maximum": u32::MAX })
+                                }
+                                ("lang", _) => {
+                                    json!({ "type": "string", "pattern": laurel::LANGUAGE_PATTERN })
+                                }
                                 ("after", "string") => json!({ "type": "string" }),
                                 ("after", _) => json!({ "type": "integer", "minimum": 0 }),
                                 _ => json!({ "type": kind }),

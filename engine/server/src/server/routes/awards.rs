@@ -576,16 +576,27 @@ pub async fn schema(
     let loaded = state.loaded(&id, version).await?;
     let award = &loaded.award;
     let language = q.lang.as_deref().unwrap_or(&award.default_language);
-    if language != award.default_language && !award.languages.iter().any(|l| l == language) {
-        return Err(ApiError::BadRequest(format!(
-            "`lang`: award `{id}` is in {}, not `{}`",
-            std::iter::once(&award.default_language)
-                .chain(&award.languages)
-                .map(|l| format!("`{l}`"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            laurel::clean(language, 20)
-        )));
+    let mut languages: Vec<&str> = std::iter::once(award.default_language.as_str())
+        .chain(award.languages.iter().map(String::as_str))
+        .collect();
+    languages.dedup();
+    if !languages.contains(&language) {
+        return Err(ApiError::Invalid {
+            title: "The request is invalid".to_owned(),
+            diagnostics: vec![laurel::Diagnostic::error(
+                laurel::Code::UnknownLanguage,
+                "",
+                format!(
+                    "`lang`: award `{id}` is in {}, not `{}`",
+                    languages
+                        .iter()
+                        .map(|l| format!("`{l}`"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    laurel::clean(language, 20)
+                ),
+            )],
+        });
     }
     Ok(Json(laurel::application_schema_in(award, language)))
 }
