@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Server, root};
+use support::{Server, laurel, root};
 
 const SEOUL: &str = "seoul-smart-city-prize-2023";
 const CIVIC: &str = "civic-tech-fellowship-2025";
@@ -45,21 +45,6 @@ fn open(server: &Server, award: &str) {
         &json!({}),
     );
     assert_eq!(status, 200, "{v}");
-}
-
-fn laurel(args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_laurel"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
 }
 
 /// Runs `n` requests at once from as many threads; their statuses and bodies.

@@ -9,13 +9,12 @@ mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::postgres::Cluster;
 use support::receiver::Receiver;
-use support::{Server, root};
+use support::{Server, laurel, root};
 
 const SEOUL: &str = "seoul-smart-city-prize-2023";
 
@@ -43,21 +42,6 @@ fn serve(url: &str, folder: &Path, key: &Path, extra: &[&str]) -> Server {
     Server::start_full(folder, &root().join("rubrics"), &[], &args)
 }
 
-fn laurel(args: &[&str]) -> (Option<i32>, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_laurel"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ),
-    )
-}
-
 /// The ETag a server gives a resource.
 fn etag(base: &str, path: &str, key: &str) -> Option<String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -73,6 +57,23 @@ fn etag(base: &str, path: &str, key: &str) -> Option<String> {
         .get("etag")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
+}
+
+/// Opens the Seoul call and submits its first `n` example applications through `server`; the
+/// integrator key that submitted them.
+fn open_with_applications(server: &Server, admin: &str, n: usize) -> String {
+    let (status, v) = server.post(&format!("/v1/awards/{SEOUL}/open"), admin, &json!({}));
+    assert_eq!(status, 200, "{v}");
+    let integrator = server.key("integrator", None);
+    for app in seoul_apps().into_iter().take(n) {
+        let (status, v) = server.post(
+            &format!("/v1/awards/{SEOUL}/applications"),
+            &integrator,
+            &app,
+        );
+        assert_eq!(status, 201, "{v}");
+    }
+    integrator
 }
 
 fn ids(list: &Value) -> BTreeSet<String> {
@@ -244,17 +245,7 @@ fn an_installation_moves_from_a_folder_to_a_database_and_back() {
     // A sled installation with some data.
     let server = Server::start(&folder, &root().join("rubrics"));
     let admin = server.admin().to_owned();
-    let (status, _) = server.post(&format!("/v1/awards/{SEOUL}/open"), &admin, &json!({}));
-    assert_eq!(status, 200);
-    let integrator = server.key("integrator", None);
-    for app in seoul_apps().into_iter().take(12) {
-        let (status, v) = server.post(
-            &format!("/v1/awards/{SEOUL}/applications"),
-            &integrator,
-            &app,
-        );
-        assert_eq!(status, 201, "{v}");
-    }
+    let integrator = open_with_applications(&server, &admin, 12);
     let (_, before) = server.get(
         &format!("/v1/awards/{SEOUL}/applications?limit=1000"),
         &admin,
@@ -363,17 +354,7 @@ fn a_tampered_database_is_found_and_salvaged() {
     let key = dir.path().join("laurel.key");
     let server = serve(&url, &dir.path().join("a"), &key, &["--migrate"]);
     let admin = server.admin().to_owned();
-    let (status, _) = server.post(&format!("/v1/awards/{SEOUL}/open"), &admin, &json!({}));
-    assert_eq!(status, 200);
-    let integrator = server.key("integrator", None);
-    for app in seoul_apps().into_iter().take(5) {
-        let (status, v) = server.post(
-            &format!("/v1/awards/{SEOUL}/applications"),
-            &integrator,
-            &app,
-        );
-        assert_eq!(status, 201, "{v}");
-    }
+    open_with_applications(&server, &admin, 5);
     server.stop();
     // Someone with database access changes a stored application behind the chain's back.
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();

@@ -24,6 +24,22 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// Runs the `laurel` binary; its exit code, and what it printed (stdout, then stderr).
+pub fn laurel(args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_laurel"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
 /// Runs `laurel audit verify` on a data folder: its exit code and output.
 pub fn audit_verify(data: &Path) -> (Option<i32>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_laurel"))

@@ -158,11 +158,8 @@ impl Evaluator<'_> {
             }
             Condition::Formula(formula) => {
                 let fields = FieldValues(&self.application.fields);
-                if let Some((values, _)) = &mut record {
-                    for path in formula.fields() {
-                        let v = lookup(&self.application.fields, path);
-                        values.insert(path.to_owned(), v.cloned().unwrap_or(Value::Null));
-                    }
+                for path in formula.fields() {
+                    self.read(path, &mut record);
                 }
                 match formula.truth(&fields) {
                     Ok(b) => b,
@@ -181,17 +178,24 @@ impl Evaluator<'_> {
 }
 
 /// An application's fields, as a formula reads them.
-struct FieldValues<'v>(&'v serde_json::Map<String, Value>);
+pub(crate) struct FieldValues<'v>(pub &'v serde_json::Map<String, Value>);
 
-impl crate::formula::Values for FieldValues<'_> {
-    fn read(&self, r: &crate::formula::Ref) -> Option<crate::formula::eval_value::Value> {
+impl FieldValues<'_> {
+    /// A field's value as a formula reads it: true or false, or a number.
+    pub(crate) fn field(&self, path: &str) -> Option<crate::formula::eval_value::Value> {
         use crate::formula::eval_value::Value as F;
-        let crate::formula::Ref::Field(path) = r else {
-            return None;
-        };
         match lookup(self.0, path)? {
             Value::Bool(b) => Some(F::Bool(*b)),
             other => decimal(other).map(F::Num),
+        }
+    }
+}
+
+impl crate::formula::Values for FieldValues<'_> {
+    fn read(&self, r: &crate::formula::Ref) -> Option<crate::formula::eval_value::Value> {
+        match r {
+            crate::formula::Ref::Field(path) => self.field(path),
+            crate::formula::Ref::Indicator(_) => None,
         }
     }
 

@@ -17,8 +17,8 @@ use crate::definition::wire::Outcome;
 use crate::plugin::PluginSet;
 use crate::text::Text;
 
-pub(crate) use condition::lookup;
 use condition::{Evaluator, Failure};
+pub(crate) use condition::{FieldValues, lookup};
 pub use limits::{LimitBreach, check_limits};
 
 /// The id of the built-in rule that a category admits the application's applicant type.

@@ -128,11 +128,7 @@ impl crate::formula::Values for FormulaInputs<'_> {
         use crate::formula::eval_value::Value;
         match r {
             crate::formula::Ref::Field(path) => {
-                let v = lookup(&self.app.fields, path)?;
-                match v {
-                    serde_json::Value::Bool(b) => Some(Value::Bool(*b)),
-                    other => crate::eligibility::decimal(other).map(Value::Num),
-                }
+                crate::eligibility::FieldValues(&self.app.fields).field(path)
             }
             crate::formula::Ref::Indicator(k) => {
                 self.values.get(*k).copied().flatten().map(Value::Num)
@@ -189,21 +185,42 @@ pub(crate) fn formula_value(
 
 /// Combines weighted parts; `None` when nothing with a weight is present. Missing parts are
 /// skipped and, for a weighted sum, the present weights are scaled up to the full weight.
+/// `best` and `worst` take the highest or lowest part that counts; weights only say which count.
 pub(crate) fn combine(
     method: TotalMethod,
-    parts: impl Iterator<Item = (Decimal, Option<Decimal>)> + Clone,
+    parts: impl Iterator<Item = (Decimal, Option<Decimal>)>,
     weighted_rounding: Option<crate::definition::wire::RoundingSpec>,
     scale_up: bool,
 ) -> Result<Option<Decimal>, Overflow> {
-    if let TotalMethod::Best | TotalMethod::Worst = method {
-        // The best (or worst) value among the parts that count; weights only say which count.
-        let counted = parts.filter(|(w, _)| !w.is_zero()).filter_map(|(_, v)| v);
-        return Ok(if method == TotalMethod::Best {
-            counted.max()
-        } else {
-            counted.min()
-        });
+    match method {
+        TotalMethod::Best | TotalMethod::Worst => {
+            let counted = parts.filter(|(w, _)| !w.is_zero()).filter_map(|(_, v)| v);
+            Ok(if method == TotalMethod::Best {
+                counted.max()
+            } else {
+                counted.min()
+            })
+        }
+        TotalMethod::WeightedMean => weighted(parts, weighted_rounding, |total, _, present| {
+            arith::div(total, present)
+        }),
+        TotalMethod::WeightedSum => weighted(parts, weighted_rounding, |total, all, present| {
+            if present == all || !scale_up {
+                Ok(total)
+            } else {
+                arith::div(arith::mul(total, all)?, present)
+            }
+        }),
     }
+}
+
+/// Σ wᵢxᵢ over the present parts (each product rounded), finished by `finish(total, all
+/// weights, present weights)`; `None` when no part with a weight is present.
+fn weighted(
+    parts: impl Iterator<Item = (Decimal, Option<Decimal>)>,
+    rounding: Option<crate::definition::wire::RoundingSpec>,
+    finish: impl FnOnce(Decimal, Decimal, Decimal) -> arith::Num,
+) -> Result<Option<Decimal>, Overflow> {
     let mut all = Decimal::ZERO;
     let mut present = Decimal::ZERO;
     let mut total = Decimal::ZERO;
@@ -211,23 +228,13 @@ pub(crate) fn combine(
         all = arith::add(all, w)?;
         if let Some(v) = v {
             present = arith::add(present, w)?;
-            total = arith::add(total, round(arith::mul(w, v)?, weighted_rounding))?;
+            total = arith::add(total, round(arith::mul(w, v)?, rounding))?;
         }
     }
     if present.is_zero() {
         return Ok(None);
     }
-    Ok(Some(match method {
-        TotalMethod::Best | TotalMethod::Worst => unreachable_best(),
-        TotalMethod::WeightedMean => arith::div(total, present)?,
-        TotalMethod::WeightedSum if present == all || !scale_up => total,
-        TotalMethod::WeightedSum => arith::div(arith::mul(total, all)?, present)?,
-    }))
-}
-
-/// `combine` returns before its weighted arithmetic for `best` and `worst`.
-fn unreachable_best() -> Decimal {
-    Decimal::ZERO
+    finish(total, all, present).map(Some)
 }
 
 /// Criteria and total from indicator values (one judge's, or the panel's).

@@ -25,6 +25,10 @@ use super::{
 /// The key of the advisory lock every commit takes ("laurel" in ASCII).
 const COMMIT_LOCK: i64 = 0x0000_6c61_7572_656c;
 
+/// Writes a value, over any there was.
+const UPSERT: &str = "INSERT INTO laurel_kv (tree, key, value) VALUES ($1, $2, $3)
+     ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value";
+
 /// The schema's migrations, in order; each is applied once, in a transaction, and recorded.
 pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
     1,
@@ -464,10 +468,7 @@ impl Store for PgStore {
                 }
             }
             let upsert = tx
-                .prepare(
-                    "INSERT INTO laurel_kv (tree, key, value) VALUES ($1, $2, $3)
-                     ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value",
-                )
+                .prepare(UPSERT)
                 .map_err(pg)?;
             let delete = tx
                 .prepare("DELETE FROM laurel_kv WHERE tree = $1 AND key = $2")
@@ -503,12 +504,7 @@ impl Store for PgStore {
             let mut tx = c.transaction().map_err(pg)?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])
                 .map_err(pg)?;
-            let upsert = tx
-                .prepare(
-                    "INSERT INTO laurel_kv (tree, key, value) VALUES ($1, $2, $3)
-                     ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value",
-                )
-                .map_err(pg)?;
+            let upsert = tx.prepare(UPSERT).map_err(pg)?;
             for (tree, key, value) in &entries {
                 tx.execute(&upsert, &[&tree.name(), key, value])
                     .map_err(pg)?;
