@@ -99,7 +99,7 @@ fn hostile_plugins_cannot_kill_stall_or_exhaust_the_server() {
         data.path(),
         &root().join("rubrics"),
         &[],
-        &["--plugin-deadline-ms", "1500"],
+        &["--plugin-deadline-ms", "4000"],
     );
     let admin = server.admin().to_owned();
     let integrator = server.key("integrator", None);
@@ -204,10 +204,11 @@ fn hostile_plugins_cannot_kill_stall_or_exhaust_the_server() {
     for w in workers {
         let (status, v, done) = w.join().unwrap();
         assert_eq!(status, 200, "{v}");
-        // Six applications of one second each, but the request's plugin work has 1.5 s: it is
-        // answered at its deadline, every application carrying its plugin's error.
+        // Six applications of one second each, two such requests on one award's lane, but each
+        // request's plugin work has 4 s: each is answered by its deadline, every application
+        // carrying its plugin's error.
         assert!(
-            done - started < Duration::from_secs(5),
+            done - started < Duration::from_secs(10),
             "{:?}",
             done - started
         );
@@ -387,5 +388,457 @@ fn hostile_plugins_are_held_on_the_command_line() {
         out.matches("exceeded its memory limit").count(),
         3,
         "{out}{err}"
+    );
+}
+
+/// Evaluates a plugin-free award (the civic fellowship shipped with Laurel) and says how long
+/// it took: the latency of another award's work while attacks run.
+fn plain_evaluation(url: &str, key: &str) -> (u16, Duration) {
+    let body = json!({"award": {"id": "civic-tech-fellowship-2025"}, "applications": [], "marks": {"evaluations": []}});
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let t = Instant::now();
+    let status = agent
+        .post(&format!("{url}/v1/evaluate"))
+        .header("Authorization", &format!("Bearer {key}"))
+        .send(body.to_string())
+        .map(|r| r.status().as_u16())
+        .unwrap_or(0);
+    (status, t.elapsed())
+}
+
+#[test]
+fn attacks_on_the_interpreter_leave_the_server_serving_and_its_memory_comes_back() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_full(
+        data.path(),
+        &root().join("rubrics"),
+        &[],
+        &["--plugin-deadline-ms", "8000"],
+    );
+    let integrator = server.key("integrator", None);
+    let max = json!({"timeout_ms": 2000, "operations": 50_000_000, "memory_bytes": 268_435_456, "output_bytes": 1_048_576, "call_depth": 48});
+    // Warm: the interpreter loaded, an award served; then the resident memory to come back to.
+    let (status, v) = evaluate(
+        &server,
+        &integrator,
+        "weighted-score.rhai",
+        "score",
+        json!({}),
+        2,
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(plain_evaluation(&server.url, &integrator).0, 200);
+    let idle = server.rss_kib();
+
+    // Another award is served meanwhile, at its usual latency.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (url, key, stop) = (server.url.clone(), integrator.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut slowest = Duration::ZERO;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let (status, took) = plain_evaluation(&url, &key);
+                assert_eq!(status, 200);
+                slowest = slowest.max(took);
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            slowest
+        })
+    };
+    // Each attack ends as a typed error of each application; the server answers 200.
+    for (plugin, ends) in [
+        ("closure-cycle.rhai", &["the rhai interpreter stopped"][..]),
+        ("fn-chain.rhai", &["stack limit", "memory limit"][..]),
+        ("pad-fnptr.rhai", &["memory limit"][..]),
+        (
+            "closure-json.rhai",
+            &["memory limit", "size limit", "time limit"][..],
+        ),
+    ] {
+        let mut body = json!({"definition": award(plugin, "score", max.clone()),
+            "files": {plugin: base64::engine::general_purpose::STANDARD.encode(fixture(plugin))},
+            "applications": applications(2), "marks": marks(2)});
+        body["applications"][0]["fields"]["title"] = json!("t");
+        let (status, v) = server.post("/v1/evaluate", &integrator, &body);
+        assert_eq!(status, 200, "{plugin}: {v}");
+        let why = reasons(&v);
+        assert_eq!(why.len(), 2, "{plugin}: {v}");
+        assert!(
+            why.iter().all(|r| ends.iter().any(|e| r.contains(e))),
+            "{plugin}: {why:?}"
+        );
+    }
+    // A panic of the interpreter stays with its application: the others are scored.
+    let mut apps = applications(3);
+    apps[1]["id"] = json!("bad");
+    let mut m = marks(3);
+    m["evaluations"][1]["application"] = json!("bad");
+    let (status, v) = server.post(
+        "/v1/evaluate",
+        &integrator,
+        &json!({"definition": award("panic-one.rhai", "score", json!({})),
+            "files": {"panic-one.rhai": base64::engine::general_purpose::STANDARD.encode(fixture("panic-one.rhai"))},
+            "applications": apps, "marks": m}),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["categories"][0]["ranking"].as_array().unwrap().len(),
+        2,
+        "{v}"
+    );
+    let unscored = &v["categories"][0]["unscored"];
+    assert_eq!(unscored.as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(unscored[0]["application"], "bad");
+    assert!(
+        unscored[0]["reason"].as_str().unwrap().contains("panicked"),
+        "{v}"
+    );
+    // A script that leaks a reference cycle on every call, 2,000 times.
+    for _ in 0..20 {
+        let (status, v) = evaluate(
+            &server,
+            &integrator,
+            "cycle-leak.rhai",
+            "score",
+            json!({}),
+            100,
+        );
+        assert_eq!(status, 200, "{v}");
+        assert!(reasons(&v).is_empty(), "{v}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let slowest = watcher.join().unwrap();
+    eprintln!("the other award's slowest answer during the attacks: {slowest:?}");
+    assert!(slowest < Duration::from_secs(2), "{slowest:?}");
+    // Memory comes back: within 64 MiB of idle within 10 s.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut after = server.rss_kib();
+    while after > idle + 64 * 1024 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        after = server.rss_kib();
+    }
+    eprintln!("resident memory: {idle} KiB idle, {after} KiB after the attacks");
+    assert!(
+        after <= idle + 64 * 1024,
+        "{idle} KiB idle, {after} KiB after"
+    );
+}
+
+#[test]
+fn plugin_work_is_shared_by_lanes_and_a_full_lane_answers_503_at_once() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_full(
+        data.path(),
+        &root().join("rubrics"),
+        &[],
+        &["--plugin-deadline-ms", "6000"],
+    );
+    let integrator = server.key("integrator", None);
+    assert_eq!(plain_evaluation(&server.url, &integrator).0, 200);
+    // One award floods its lane with slow plugin work (each request 2 applications of ~1 s).
+    let slow = json!({"timeout_ms": 1000, "operations": 50_000_000});
+    let body = json!({"definition": award("slow-loop.rhai", "score", slow),
+        "files": {"slow-loop.rhai": base64::engine::general_purpose::STANDARD.encode(fixture("slow-loop.rhai"))},
+        "applications": applications(2), "marks": marks(2)})
+    .to_string();
+    let flood: Vec<_> = (0..80)
+        .map(|_| {
+            let (url, key, body) = (server.url.clone(), integrator.clone(), body.clone());
+            std::thread::spawn(move || {
+                let agent: ureq::Agent = ureq::Agent::config_builder()
+                    .http_status_as_error(false)
+                    .timeout_global(Some(Duration::from_secs(120)))
+                    .build()
+                    .into();
+                let t = Instant::now();
+                let r = agent
+                    .post(&format!("{url}/v1/evaluate"))
+                    .header("Authorization", &format!("Bearer {key}"))
+                    .send(body);
+                let (status, retry) = r
+                    .map(|r| {
+                        (
+                            r.status().as_u16(),
+                            r.headers().get("retry-after").is_some(),
+                        )
+                    })
+                    .unwrap_or((0, false));
+                (status, retry, t.elapsed())
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    // Meanwhile: a plugin-free award, and another award's plugin (its own lane), are served.
+    for _ in 0..5 {
+        let (status, took) = plain_evaluation(&server.url, &integrator);
+        assert_eq!(status, 200);
+        assert!(
+            took < Duration::from_secs(2),
+            "plugin-free work waited {took:?}"
+        );
+    }
+    let mut other = award("weighted-score.rhai", "score", json!({}));
+    other["id"] = json!("another-award");
+    let t = Instant::now();
+    let (status, v) = server.post(
+        "/v1/evaluate",
+        &integrator,
+        &json!({"definition": other,
+            "files": {"weighted-score.rhai": base64::engine::general_purpose::STANDARD.encode(fixture("weighted-score.rhai"))},
+            "applications": applications(2), "marks": marks(2)}),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert!(
+        t.elapsed() < Duration::from_secs(4),
+        "another award's plugin work waited {:?}",
+        t.elapsed()
+    );
+    let results: Vec<(u16, bool, Duration)> =
+        flood.into_iter().map(|h| h.join().unwrap()).collect();
+    // The flooding award's lane holds a bounded queue: beyond it, 503 with Retry-After, at once.
+    let refused: Vec<_> = results.iter().filter(|r| r.0 == 503).collect();
+    assert!(!refused.is_empty(), "{results:?}");
+    assert!(
+        refused.iter().all(|r| r.1 && r.2 < Duration::from_secs(5)),
+        "{refused:?}"
+    );
+    assert!(
+        results.iter().all(|r| r.0 == 200 || r.0 == 503),
+        "{results:?}"
+    );
+}
+
+#[test]
+fn anonymous_validation_is_budgeted_by_address_and_bounded() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_full(
+        data.path(),
+        &root().join("rubrics"),
+        &[],
+        &["--anonymous-rate-limit", "5"],
+    );
+    // A rubric of 3,000 fields and 3,000 rules each reading a misspelt field: every unknown
+    // name would be compared with every field for a suggestion (nine million comparisons);
+    // the suggestions have a budget, and every problem is still reported.
+    let mut def = award("slow-loop.rhai", "score", json!({}));
+    def.as_object_mut().unwrap().remove("plugins");
+    def["scoring"]
+        .as_object_mut()
+        .unwrap()
+        .remove("score_plugin");
+    def["form"]["fields"] = Value::Array(
+        (0..3_000)
+            .map(|i| json!({"id": format!("field_name_{i}"), "type": "number", "label": "x"}))
+            .collect(),
+    );
+    def["eligibility"] = Value::Array(
+        (0..3_000)
+            .map(|i| json!({"id": format!("r{i}"), "message": "m", "require": {"formula": format!("fields.field_nmae_{i} > 0")}}))
+            .collect(),
+    );
+    let text = def.to_string();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let send = |header: Option<(&str, String)>, body: &str| {
+        let mut r = agent.post(&format!("{}/v1/validate", server.url));
+        if let Some((name, value)) = header {
+            r = r.header(name, &value);
+        }
+        let mut r = r.send(body.to_owned()).unwrap();
+        let status = r.status().as_u16();
+        let v: Value = serde_json::from_str(&r.body_mut().read_to_string().unwrap_or_default())
+            .unwrap_or_default();
+        (status, v)
+    };
+    let t = Instant::now();
+    let (status, v) = send(None, &text);
+    assert_eq!(status, 200);
+    assert_eq!(v["valid"], false);
+    // Every unknown name is reported, whatever the suggestions' budget.
+    assert_eq!(v["errors"], 3_000, "{}", v["diagnostics"][0]);
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+    // Made-up credentials buy no fresh budget: the address has 5 a minute.
+    let mut statuses = Vec::new();
+    for i in 0..10 {
+        let header = match i % 3 {
+            0 => Some(("Authorization", format!("Bearer made-up-{i}"))),
+            1 => Some(("Cookie", format!("laurel_session=made-up-{i}"))),
+            _ => None,
+        };
+        statuses.push(send(header, "{}").0);
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        6,
+        "{statuses:?}"
+    );
+}
+
+/// A binary wasm module with the plugin ABI's exports and `bodies` as extra functions of type
+/// `() -> ()` (each body: its locals and code, without the size prefix).
+fn module_with(types: usize, bodies: &[Vec<u8>]) -> Vec<u8> {
+    fn leb(mut n: usize, out: &mut Vec<u8>) {
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(b);
+                return;
+            }
+            out.push(b | 0x80);
+        }
+    }
+    fn section(id: u8, body: &[u8], out: &mut Vec<u8>) {
+        out.push(id);
+        leb(body.len(), out);
+        out.extend_from_slice(body);
+    }
+    fn name(s: &str, out: &mut Vec<u8>) {
+        leb(s.len(), out);
+        out.extend_from_slice(s.as_bytes());
+    }
+    let mut out = b"\0asm\x01\0\0\0".to_vec();
+    // Types: the ABI's three, `() -> ()`, then `extra` distinct ones.
+    let mut t = Vec::new();
+    leb(4 + types, &mut t);
+    t.extend_from_slice(
+        b"\x60\x00\x01\x7f\x60\x01\x7f\x01\x7f\x60\x03\x7f\x7f\x7f\x01\x7e\x60\x00\x00",
+    );
+    for i in 0..types {
+        t.extend_from_slice(b"\x60");
+        leb(i % 8 + 1, &mut t);
+        t.extend(std::iter::repeat_n(0x7f, i % 8 + 1));
+        t.push(0);
+    }
+    section(1, &t, &mut out);
+    let mut f = Vec::new();
+    leb(3 + bodies.len(), &mut f);
+    f.extend_from_slice(&[0, 1, 2]);
+    f.extend(std::iter::repeat_n(3, bodies.len()));
+    section(3, &f, &mut out);
+    section(5, b"\x01\x00\x01", &mut out);
+    let mut e = Vec::new();
+    leb(4, &mut e);
+    for (n, kind, index) in [
+        ("memory", 2u8, 0u8),
+        ("laurel_abi_version", 0, 0),
+        ("laurel_alloc", 0, 1),
+        ("laurel_call", 0, 2),
+    ] {
+        name(n, &mut e);
+        e.push(kind);
+        e.push(index);
+    }
+    section(7, &e, &mut out);
+    let mut c = Vec::new();
+    leb(3 + bodies.len(), &mut c);
+    for abi in [
+        &b"\x00\x41\x01\x0b"[..],
+        b"\x00\x41\x00\x0b",
+        b"\x00\x42\x00\x0b",
+    ] {
+        leb(abi.len(), &mut c);
+        c.extend_from_slice(abi);
+    }
+    for body in bodies {
+        leb(body.len(), &mut c);
+        c.extend_from_slice(body);
+    }
+    section(10, &c, &mut out);
+    out
+}
+
+/// A function with `locals` i64 locals and as many blocks, each reading and writing them.
+fn tangled(locals: usize) -> Vec<u8> {
+    let mut b = vec![1];
+    let leb = |mut n: usize, out: &mut Vec<u8>| loop {
+        let x = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(x);
+            break;
+        }
+        out.push(x | 0x80);
+    };
+    leb(locals, &mut b);
+    b.push(0x7e);
+    for i in 0..locals {
+        b.extend_from_slice(b"\x02\x40\x20");
+        leb(i, &mut b);
+        b.extend_from_slice(b"\x50\x0d\x00\x20");
+        leb((i * 7) % locals, &mut b);
+        b.extend_from_slice(b"\x42\x01\x7c\x21");
+        leb((i * 13) % locals, &mut b);
+        b.push(0x0b);
+    }
+    b.push(0x0b);
+    b
+}
+
+#[test]
+fn compiling_hostile_modules_costs_the_server_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let server = Server::start_full(
+        data.path(),
+        &root().join("rubrics"),
+        &[("LAUREL_CACHE_DIR", cache.path().to_str().unwrap())],
+        &[],
+    );
+    let integrator = server.key("integrator", None);
+    let submit = |module: &[u8]| {
+        let mut def = award("slow-loop.rhai", "score", json!({}));
+        def["plugins"][0]["kind"] = json!("wasm");
+        def["plugins"][0]["path"] = json!("m.wasm");
+        def["plugins"][0]["sha256"] = json!(hex::encode(sha2::Sha256::digest(module)));
+        let t = Instant::now();
+        let answer = server.post(
+            "/v1/evaluate",
+            &integrator,
+            &json!({"definition": def, "files": {"m.wasm": base64::engine::general_purpose::STANDARD.encode(module)},
+                    "applications": applications(1), "marks": marks(1)}),
+        );
+        (answer, t.elapsed())
+    };
+    // Refused before compiling: what made compiling take tens of seconds and gigabytes.
+    for (module, limit) in [
+        (module_with(300_000, &[]), "types limit"),
+        (
+            module_with(0, &[tangled(5_000)]),
+            "function complexity limit",
+        ),
+    ] {
+        let ((status, v), took) = submit(&module);
+        assert_eq!(status, 422, "{v}");
+        assert!(v["errors"].to_string().contains(limit), "{limit}: {v}");
+        assert!(took < Duration::from_secs(5), "{limit}: {took:?}");
+    }
+    // What may be compiled is compiled in a child process: 4 MB of code, about 300 MB to
+    // compile, leaves the server's memory as it was.
+    let before = server.rss_kib();
+    let adds: Vec<Vec<u8>> = (0..15)
+        .map(|_| {
+            let mut b = vec![0, 0x41, 0x01];
+            for _ in 0..87_000 {
+                b.extend_from_slice(b"\x41\x01\x6a");
+            }
+            b.extend_from_slice(b"\x1a\x0b");
+            b
+        })
+        .collect();
+    let big = module_with(0, &adds);
+    assert!(big.len() > 3_900_000, "{}", big.len());
+    let ((status, v), _) = submit(&big);
+    assert_eq!(status, 200, "{v}");
+    let after = server.rss_kib();
+    eprintln!("compiling 4 MB of code: the server held {before} KiB before, {after} KiB after");
+    assert!(
+        after < before + 64 * 1024,
+        "{before} KiB before, {after} KiB after"
     );
 }

@@ -420,6 +420,49 @@ fn a_formula_condition_decides_with_fields_and_constants() {
     assert!(why.contains("field `employees` has no value"), "{why}");
 }
 
+/// A formula that cannot be computed (division by zero, a result too small for a decimal) never
+/// refuses anyone: the application goes to review with the reason, as when a plugin fails.
+#[test]
+fn a_formula_that_cannot_be_computed_sends_to_review_with_the_reason() {
+    let award = minimal_with(
+        serde_json::json!([{"id": "density", "message": "At most 2.5 employees per 1,000 inhabitants.",
+          "require": {"formula": "fields.employees * 1000 / fields.population <= 2.5"}},
+          {"id": "tiny", "message": "A share above zero.",
+          "require": {"formula": "fields.employees * 0.00000000000001 * 0.00000000000001 * 0.0001 > 0"}}]),
+        serde_json::json!({}),
+    );
+    let zero = decide_fields(&award, serde_json::json!({"population": 0, "employees": 1}));
+    assert_eq!(zero.status, laurel::Status::NeedsReview, "{zero:#?}");
+    let why = serde_json::to_string(&zero.failures).unwrap();
+    assert!(why.contains("division by zero"), "{why}");
+    // 1e-32 is 0 as a decimal: refused as underflow, never read as "not above zero".
+    let tiny = decide_fields(
+        &award,
+        serde_json::json!({"population": 1000, "employees": 1}),
+    );
+    assert_eq!(tiny.status, laurel::Status::NeedsReview, "{tiny:#?}");
+    let why = serde_json::to_string(&tiny.failures).unwrap();
+    assert!(why.contains("too small"), "{why}");
+}
+
+/// A literal a decimal cannot hold exactly is refused where it is written, never rounded.
+#[test]
+fn a_formula_literal_is_exact_or_refused() {
+    let mut def: Value =
+        read(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/valid/minimal.award.json"));
+    def["eligibility"] = serde_json::json!([{"id": "tiny", "message": "m",
+        "require": {"formula": "fields.x > 0.00000000000000000000000000001"}}]);
+    let report = check_definition(&def.to_string(), &std::collections::BTreeMap::new());
+    assert!(report.award.is_none());
+    let d = report.diagnostics.iter().find(|d| d.is_error()).unwrap();
+    assert_eq!(d.pointer, "/eligibility/0/require/formula", "{d:?}");
+    assert!(
+        d.message.contains("more digits than a decimal holds"),
+        "{}",
+        d.message
+    );
+}
+
 /// A date relative to the call: "started within the 2 years before the call opens" is counted
 /// from the day the call opens in the award's time zone (2026-01-05 in Paris): 2024-01-05 on.
 #[test]

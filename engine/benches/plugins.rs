@@ -1,7 +1,9 @@
 //! Plugin benchmark: `cargo bench --bench plugins`.
 //!
 //! Per-call cost of a 20-indicator weighted score, from the same JSON input: native Rust, a
-//! rhai script (compiled once), and a wasm module (a fresh instance per call, JSON in and out);
+//! rhai script run in process (the baseline: how rhai ran before it moved into the sandbox),
+//! the same script in the sandbox (Laurel's rhai interpreter as a wasm guest, kept loaded),
+//! and a wasm module (a fresh instance per call, JSON in and out);
 //! microseconds per call and the ratios to native, from one run. Then the time to load a
 //! rubric with 10 plugins (5 rhai, 5 wasm).
 
@@ -118,6 +120,118 @@ fn steps(wasm: &WasmPlugin, input: &Value) {
     }
 }
 
+/// The rhai hook as it ran in process before the interpreter moved into the sandbox (commit
+/// 29db913's `rhai_host.rs`): rhai with thread-safe values (`sync`), the input converted to
+/// rhai values, the compiled function called with the same watch on every operation (an atomic clock read against the deadline, the
+/// thread's allocation count against the memory limit, the stack's depth against its stop),
+/// the result converted back.
+struct InProcess {
+    engine: laurel_rhai_runtime::rhai::Engine,
+    ast: laurel_rhai_runtime::rhai::AST,
+}
+
+impl InProcess {
+    fn new(source: &str) -> Self {
+        let l = Limits::DEFAULT;
+        let limits = laurel_rhai_runtime::GuestLimits {
+            operations: l.operations,
+            call_depth: l.call_depth,
+            expr_depth: l.expr_depth,
+            string_bytes: l.string_bytes,
+            collection_items: l.collection_items,
+            output_bytes: l.output_bytes,
+            output_depth: l.output_depth,
+            message_bytes: l.message_bytes,
+        };
+        let mut engine = laurel_rhai_runtime::engine(&limits, |_| {});
+        engine.on_progress(|ops| watch(ops));
+        let ast = engine.compile(source).unwrap();
+        Self { engine, ast }
+    }
+
+    fn call(&self, input: &Value) -> Value {
+        use laurel_rhai_runtime::rhai::{CallFnOptions, Dynamic, Scope};
+        DEADLINE_MS.store(
+            CLOCK_MS.load(std::sync::atomic::Ordering::Relaxed) + 200,
+            std::sync::atomic::Ordering::Relaxed,
+        );
+        HELD.with(|h| h.set(0));
+        STACK_BASE.with(|b| b.set(stack_address()));
+        let argument = laurel_rhai_runtime::to_dynamic(input);
+        let out: Dynamic = self
+            .engine
+            .call_fn_with_options(
+                CallFnOptions::new().eval_ast(false),
+                &mut Scope::new(),
+                &self.ast,
+                "score",
+                (argument,),
+            )
+            .unwrap();
+        to_value(&out)
+    }
+}
+
+static CLOCK_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static DEADLINE_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+thread_local! {
+    static OPERATIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static HELD: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static STACK_BASE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[inline(never)]
+fn stack_address() -> usize {
+    let marker = 0u8;
+    black_box(&marker) as *const u8 as usize
+}
+
+/// The old host's per-operation watch.
+fn watch(ops: u64) -> Option<laurel_rhai_runtime::rhai::Dynamic> {
+    OPERATIONS.with(|o| o.set(ops));
+    let now = CLOCK_MS.load(std::sync::atomic::Ordering::Relaxed);
+    if now >= DEADLINE_MS.load(std::sync::atomic::Ordering::Relaxed) {
+        return Some("time".into());
+    }
+    if HELD.with(std::cell::Cell::get) > Limits::DEFAULT.memory_bytes {
+        return Some("memory".into());
+    }
+    let used = STACK_BASE
+        .with(std::cell::Cell::get)
+        .saturating_sub(stack_address());
+    if used > 128 << 20 {
+        return Some("stack".into());
+    }
+    None
+}
+
+fn to_value(value: &laurel_rhai_runtime::rhai::Dynamic) -> Value {
+    if let Ok(i) = value.as_int() {
+        return json!(i);
+    }
+    if let Ok(d) = value.as_decimal() {
+        return json!(d.normalize().to_string());
+    }
+    if let Ok(s) = value.as_immutable_string_ref() {
+        return json!(s.as_str());
+    }
+    if let Ok(b) = value.as_bool() {
+        return json!(b);
+    }
+    if let Ok(items) = value.as_array_ref() {
+        return Value::Array(items.iter().map(to_value).collect());
+    }
+    if let Ok(map) = value.as_map_ref() {
+        return Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.to_string(), to_value(v)))
+                .collect(),
+        );
+    }
+    Value::Null
+}
+
 /// Plugins run on plugin threads: the whole benchmark runs on one, so calls run in place.
 fn main() {
     laurel::run_sandboxed(None, bench).unwrap();
@@ -147,6 +261,18 @@ fn bench() {
         },
         20_000,
     );
+    let in_process =
+        InProcess::new(&std::fs::read_to_string(fixtures().join("weighted-score.rhai")).unwrap());
+    assert_eq!(
+        in_process.call(&input)["score"],
+        rhai.call(Hook::Score, &input).unwrap().value["score"]
+    );
+    let p = per_call(
+        || {
+            black_box(in_process.call(black_box(&input)));
+        },
+        2_000,
+    );
     let r = per_call(
         || {
             black_box(rhai.call(Hook::Score, black_box(&input)).unwrap());
@@ -168,8 +294,13 @@ fn bench() {
     println!("20-indicator weighted score, per call (median of 5 runs):");
     println!("  native Rust               {n:>8.2} us   1.0x");
     println!(
-        "  rhai, compiled AST        {r:>8.2} us  {:>5.1}x native",
-        r / n
+        "  rhai in process (before)  {p:>8.2} us  {:>5.1}x native  (its old per-operation watch)",
+        p / n
+    );
+    println!(
+        "  rhai in the wasm sandbox  {r:>8.2} us  {:>5.1}x native  {:>5.2}x in process",
+        r / n,
+        r / p
     );
     println!(
         "  wasm, fresh instance      {w:>8.2} us  {:>5.1}x native",

@@ -107,9 +107,9 @@ fn inputs(m: &[Vec<Vec<u8>>]) -> (Vec<Application>, Marks) {
 /// The allocator the `laurel` binary runs `laurel score` over, with a count of the bytes held
 /// (for the memory per application).
 #[global_allocator]
-static ALLOCATOR: Held = Held(laurel::CountingAllocator::new(mimalloc::MiMalloc));
+static ALLOCATOR: Held = Held(mimalloc::MiMalloc);
 
-struct Held(laurel::CountingAllocator<mimalloc::MiMalloc>);
+struct Held(mimalloc::MiMalloc);
 
 static LIVE: AtomicIsize = AtomicIsize::new(0);
 static PEAK: AtomicIsize = AtomicIsize::new(0);

@@ -58,10 +58,11 @@ pub use judging::{
 };
 pub use locate::SourceMap;
 pub use plugin::{
-    ABI_VERSION, Busy, CallSteps, CountingAllocator, Limits, Plugin, PluginError, PluginOutput,
-    PluginSet, QUEUE_CAPACITY, RELEASE_AFTER_BYTES, RhaiPlugin, STACK_BYTES, STACK_STOP_BYTES,
-    SandboxError, WasmPlugin, clean, load_plugins, memory_accounting, on_plugin_thread,
-    plugin_threads, run_sandboxed, set_memory_release, spawn_sandboxed,
+    ABI_VERSION, ArtefactCache, Busy, COMPILE_MEMORY_BYTES, CallSteps, CompileError, LANE_CAPACITY,
+    Lane, Limits, ModuleCompiler, Plugin, PluginError, PluginOutput, PluginSet, QUEUE_CAPACITY,
+    RhaiPlugin, STACK_BYTES, SandboxError, WasmPlugin, clean, compile_module_here, load_plugins,
+    on_plugin_thread, plugin_threads, run_sandboxed, set_artefact_cache, set_module_compiler,
+    spawn_in_lane, spawn_sandboxed,
 };
 pub use scoring::{
     AdjustmentTrace, AggregationTrace, CategoryResult, CriterionTrace, EligibilityEntry,

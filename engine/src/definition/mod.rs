@@ -34,6 +34,7 @@ pub struct DefinitionReport {
 /// typed form, then the semantic checks (ids, references, weights, scales, conditions, plugins,
 /// dates). Plugin files are read through `files`, relative to the definition's folder.
 pub fn check_definition(source: &str, files: &dyn PluginFiles) -> DefinitionReport {
+    let _suggestions = crate::suggest::Budget::start();
     let mut diagnostics = Diagnostics::new();
     let value: Value = match serde_json::from_str(source) {
         Ok(v) => v,

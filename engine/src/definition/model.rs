@@ -397,6 +397,9 @@ pub struct Indicator {
     pub plugin: Option<PluginId>,
     /// A formula that computes the value instead of judges.
     pub formula: Option<crate::formula::Formula>,
+    /// Where the formula's values must lie: the scale the indicator declares, when it declares
+    /// one (a formula's values otherwise have no scale; its floor and cap bound them).
+    pub formula_bounds: Option<(Decimal, Decimal)>,
     /// The panel whose judges mark it (every judge when absent).
     pub panel: Option<JudgePanel>,
     /// How the panel's marks combine, when it differs from `scoring.aggregation`.

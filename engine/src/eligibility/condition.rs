@@ -13,7 +13,11 @@ use crate::definition::wire::{Comparison, Hook};
 use crate::plugin::{PluginSet, hooks};
 
 pub(super) enum Failure {
+    /// A plugin failed.
     Plugin(String),
+    /// A formula could not be computed (division by zero, overflow): not the applicant's
+    /// doing, so it is never a reason to refuse them.
+    Formula(String),
 }
 
 type Record<'r> = Option<(&'r mut BTreeMap<String, Value>, &'r mut Vec<String>)>;
@@ -165,11 +169,15 @@ impl Evaluator<'_> {
                     Ok(b) => b,
                     // A value the formula needs is missing or not a number: it does not hold,
                     // and the reason is given.
-                    Err(why) => {
+                    Err(crate::formula::Failure::Missing(why)) => {
                         if let Some((_, details)) = &mut record {
                             details.push(format!("`{}`: {why}", formula.text()));
                         }
                         false
+                    }
+                    // It cannot be computed: an administrator decides, as for a plugin.
+                    Err(crate::formula::Failure::Failed(why)) => {
+                        return Err(Failure::Formula(format!("`{}`: {why}", formula.text())));
                     }
                 }
             }

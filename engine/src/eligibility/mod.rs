@@ -170,12 +170,13 @@ fn check_rule(evaluator: &Evaluator<'_>, rule: &Rule) -> Option<RuleFailure> {
                 details,
             })
         }
-        Err(Failure::Plugin(error)) => {
+        Err(Failure::Plugin(error) | Failure::Formula(error)) => {
             let mut values = BTreeMap::new();
             let mut details = Vec::new();
             let _ = evaluator.holds(&rule.require, Some((&mut values, &mut details)));
             details.push(error);
-            // A plugin that fails never makes anyone ineligible: an administrator decides.
+            // A plugin or a formula that fails never makes anyone ineligible: an
+            // administrator decides.
             Some(RuleFailure {
                 rule: rule.id.to_string(),
                 outcome: Outcome::Review,

@@ -64,6 +64,25 @@ fn boolean(v: Value) -> Result<bool, Failure> {
 }
 
 const OVERFLOW: &str = "arithmetic overflow in the formula";
+const UNDERFLOW: &str = "a result too small to hold as a decimal (below 1e-28) in the formula";
+
+/// `a × b`, refusing a product of two non-zero numbers that a decimal rounds to zero.
+fn product(a: Decimal, b: Decimal) -> Result<Decimal, Failure> {
+    let p = a.checked_mul(b).ok_or(OVERFLOW)?;
+    if p.is_zero() && !a.is_zero() && !b.is_zero() {
+        return Err(UNDERFLOW.into());
+    }
+    Ok(p)
+}
+
+/// `a ÷ b` (b not zero), refusing a non-zero quotient that a decimal rounds to zero.
+fn quotient(a: Decimal, b: Decimal) -> Result<Decimal, Failure> {
+    let q = a.checked_div(b).ok_or(OVERFLOW)?;
+    if q.is_zero() && !a.is_zero() {
+        return Err(UNDERFLOW.into());
+    }
+    Ok(q.normalize())
+}
 
 pub(crate) fn eval(node: &Node, values: &dyn Values) -> Result<Value, Failure> {
     Ok(match node {
@@ -93,11 +112,11 @@ pub(crate) fn eval(node: &Node, values: &dyn Values) -> Result<Value, Failure> {
                     match op {
                         Op::Add => Value::Num(a.checked_add(b).ok_or(OVERFLOW)?),
                         Op::Sub => Value::Num(a.checked_sub(b).ok_or(OVERFLOW)?),
-                        Op::Mul => Value::Num(a.checked_mul(b).ok_or(OVERFLOW)?),
+                        Op::Mul => Value::Num(product(a, b)?),
                         Op::Div if b.is_zero() => {
                             return Err(format!("division by zero (at column {at})").into());
                         }
-                        Op::Div => Value::Num(a.checked_div(b).ok_or(OVERFLOW)?.normalize()),
+                        Op::Div => Value::Num(quotient(a, b)?),
                         Op::Lt => Value::Bool(a < b),
                         Op::Le => Value::Bool(a <= b),
                         Op::Gt => Value::Bool(a > b),

@@ -213,6 +213,10 @@ pub(crate) fn check(text: &str, scope: &dyn Scope, want: Type) -> Result<Formula
 }
 
 fn unknown(at: usize, name: &str, scope: &dyn Scope) -> FormulaError {
+    // Listing the names costs as much as there are: not once the suggestions' budget is spent.
+    if !crate::suggest::budget_left() {
+        return FormulaError::at(at, format!("unknown name `{name}`"));
+    }
     let names = scope.names();
     let close = crate::suggest::closest(name, names.iter().map(String::as_str));
     let hint = match close {

@@ -32,9 +32,7 @@ fn tokens(src: &str) -> Result<Vec<(usize, Tok)>, FormulaError> {
                 i += 1;
             }
             let text: String = chars[start..i].iter().collect();
-            let n = text
-                .parse::<Decimal>()
-                .map_err(|_| FormulaError::at(at, format!("`{text}` is not a number")))?;
+            let n = exact_literal(&text).map_err(|why| FormulaError::at(at, why))?;
             out.push((at, Tok::Num(n)));
         } else if c.is_ascii_alphabetic() || c == '_' {
             let start = i;
@@ -317,6 +315,62 @@ impl Parser {
                 self.depth -= 1;
                 Ok(Expr::Call(at, name, args))
             }
+        }
+    }
+}
+
+/// A number written in a formula, exactly, or why not: a literal with more digits than a
+/// decimal holds (28 after the point, about 28 in all) is refused, never rounded (a 29th
+/// decimal place would have made `0.00…01` zero).
+fn exact_literal(text: &str) -> Result<Decimal, String> {
+    let n = text
+        .parse::<Decimal>()
+        .map_err(|_| format!("`{text}` is not a number"))?;
+    // The digits written, without leading zeros of the whole part or trailing zeros of the
+    // fraction, must be the digits held.
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let whole = whole.trim_start_matches('0');
+    let fraction = fraction.trim_end_matches('0');
+    let written = match (whole.is_empty(), fraction.is_empty()) {
+        (true, true) => "0".to_owned(),
+        (true, false) => format!("0.{fraction}"),
+        (false, true) => whole.to_owned(),
+        (false, false) => format!("{whole}.{fraction}"),
+    };
+    if n.normalize().to_string() != written {
+        return Err(format!(
+            "`{text}` has more digits than a decimal holds exactly (28 after the point, about 28 \
+             in all): write fewer"
+        ));
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod literal_tests {
+    use super::exact_literal;
+
+    #[test]
+    fn literals_are_exact_or_refused() {
+        for (text, held) in [
+            ("0.5", "0.5"),
+            ("007.250", "7.25"),
+            ("0", "0"),
+            ("10.", "10"),
+        ] {
+            assert_eq!(
+                exact_literal(text).map(|d| d.normalize().to_string()),
+                Ok(held.to_owned())
+            );
+        }
+        assert!(exact_literal("0.0000000000000000000000000001").is_ok());
+        for text in [
+            "0.00000000000000000000000000001",
+            "1.00000000000000000000000000001",
+            "79228162514264337593543950336",
+            "123456789012345678901234567890.5",
+        ] {
+            assert!(exact_literal(text).is_err(), "{text}");
         }
     }
 }

@@ -1,21 +1,16 @@
 //! Every limit a plugin runs under: one value, the manifest's requests capped by the host.
 //!
-//! The stack limits are derived from the plugin threads' stack ([`STACK_BYTES`]): the worst
-//! legal script (the deepest call nesting, each level at the deepest expression nesting) and
-//! the deepest legal value (nesting bounded by the collection limit, since every level counts
-//! as an item) must fit in half of it with a debug build's frames, measured by
-//! `tests/plugins.rs` (`the_worst_legal_script_fits_the_plugin_stack`). The progress callback
-//! also stops a script whose stack use passes [`STACK_STOP_BYTES`], whatever its shape.
+//! rhai scripts and wasm modules run in one sandbox (`sandbox.rs`): the same fuel, epoch
+//! deadline, linear-memory cap, wasm stack and output cap bound both. The rhai interpreter
+//! also counts operations and checks sizes and depths itself, so that scripts meet limits
+//! their authors can read about; the worst legal script (the deepest call nesting, each level
+//! at the deepest expression nesting) runs within the wasm stack (`tests/sandbox.rs`).
 
 use std::time::Duration;
 
 use serde::Serialize;
 
-use super::threads::STACK_BYTES;
 use crate::definition::wire::LimitsSpec;
-
-/// Stack use at which a script is stopped with the `stack` limit: half the plugin stack.
-pub const STACK_STOP_BYTES: usize = STACK_BYTES / 2;
 
 /// The limits of one plugin's calls and of loading it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -27,8 +22,8 @@ pub struct Limits {
     pub operations: u64,
     /// wasm: fuel per call.
     pub fuel: u64,
-    /// Memory one call may hold: wasm linear memory; for rhai, bytes allocated by the call
-    /// (counted when the program installs `CountingAllocator`).
+    /// Memory one call may hold: linear memory for wasm; for rhai, what the interpreter's
+    /// memory may grow by during the call.
     pub memory_bytes: u64,
     /// Largest output, in bytes of JSON.
     pub output_bytes: u64,

@@ -2,23 +2,25 @@
 //! calls through, and loading them from a checked award.
 
 mod cache;
-mod convert;
+mod compile;
 pub(crate) mod hooks;
 mod limits;
-mod memory;
-mod rhai_builtins;
 mod rhai_host;
+mod sandbox;
 pub(crate) mod threads;
 mod wasm_check;
 mod wasm_host;
 
+pub use compile::{
+    ArtefactCache, COMPILE_MEMORY_BYTES, CompileError, ModuleCompiler, compile_module_here,
+    set_artefact_cache, set_module_compiler,
+};
 pub use hooks::schemas as hook_schemas;
-pub use limits::{Limits, STACK_STOP_BYTES};
-pub use memory::{CountingAllocator, RELEASE_AFTER_BYTES, memory_accounting, set_memory_release};
+pub use limits::Limits;
 pub use rhai_host::RhaiPlugin;
 pub use threads::{
-    Busy, QUEUE_CAPACITY, STACK_BYTES, SandboxError, on_plugin_thread, plugin_threads,
-    run_sandboxed, spawn_sandboxed,
+    Busy, LANE_CAPACITY, Lane, QUEUE_CAPACITY, STACK_BYTES, SandboxError, on_plugin_thread,
+    plugin_threads, run_sandboxed, spawn_in_lane, spawn_sandboxed,
 };
 pub use wasm_host::{ABI_VERSION, CallSteps, WasmPlugin};
 

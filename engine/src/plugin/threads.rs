@@ -1,12 +1,17 @@
-//! The threads plugin code runs on: a bounded pool of threads with a known, large stack, and
-//! a coarse clock that plugin deadlines are read from.
+//! The threads plugin code runs on: a bounded pool of threads with a known, large stack, shared
+//! fairly between lanes, and a coarse clock that plugin deadlines are read from.
 //!
 //! A plugin call never runs on its caller's thread unless that thread is one of the pool's:
-//! the hosts hop onto the pool (see [`run_sandboxed`]), so a script's stack depth is measured
-//! against [`STACK_BYTES`] whoever calls it (an async runtime's 2 MiB workers, a CLI's main
+//! the hosts hop onto the pool (see [`run_sandboxed`]), so every call has the stack its wasm
+//! stack limit assumes, whoever calls it (an async runtime's 2 MiB workers, a CLI's main
 //! thread, an integrator's thread). A whole batch can be run on the pool with
 //! [`run_sandboxed`] or [`spawn_sandboxed`], so that its plugin calls run in place, without a
 //! hop each.
+//!
+//! **Lanes.** Jobs are queued by [`Lane`] (a server gives each award its own, and anonymous
+//! validation one for all): the threads take jobs from the lanes in turn, a lane never runs on
+//! more threads at once than its share, and never queues more than its bound, so one busy
+//! award cannot starve the others. A full lane or pool refuses at once with [`Busy`].
 //!
 //! A job may carry a deadline: every plugin call it makes stops at the earlier of its own
 //! timeout and the job's deadline, and once the deadline has passed every further call fails at
@@ -14,43 +19,130 @@
 //! passes.
 
 use std::cell::Cell;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// The stack of every plugin thread. Call and expression depth limits, and the nesting a value
-/// can reach under the collection limit, are sized against it (see `limits.rs`); pages are
-/// only committed when touched.
-pub const STACK_BYTES: usize = 256 << 20;
-/// Jobs that may wait for a thread; more are refused with [`Busy`].
+/// The stack of every plugin thread: room for the wasm stack of a call
+/// (`sandbox::WASM_STACK`) and the host's frames around it; pages are only committed when
+/// touched.
+pub const STACK_BYTES: usize = 64 << 20;
+/// Jobs that may wait for a thread, all lanes together; more are refused with [`Busy`].
 pub const QUEUE_CAPACITY: usize = 4_096;
-/// A thread whose stack use went past this is replaced after its job: the pages a deep
-/// script touched stay resident for as long as their thread lives.
-pub const RECYCLE_STACK_BYTES: usize = 16 << 20;
+/// Jobs that may wait in one bounded lane.
+pub const LANE_CAPACITY: usize = 64;
 /// How often the plugin clock advances.
 pub(crate) const TICK: Duration = Duration::from_millis(1);
 
-/// The pool is full: too many jobs wait for a plugin thread.
+/// The pool or the job's lane is full: refused at once rather than queued without end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("every plugin thread is busy and {QUEUE_CAPACITY} jobs are waiting")]
+#[error("every plugin thread is busy and too many jobs are waiting")]
 pub struct Busy;
+
+/// A queue of jobs sharing the plugin threads fairly with the others: those of one award, of
+/// anonymous callers, of a command-line batch.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Lane {
+    key: String,
+    bounded: bool,
+}
+
+impl Lane {
+    /// A lane with a bounded share: it runs on fewer threads than there are (one of two), and
+    /// at most [`LANE_CAPACITY`] of its jobs wait.
+    pub fn shared(key: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            bounded: true,
+        }
+    }
+
+    /// The lane of a program that is the pool's only user (a command-line batch, an
+    /// integrator's): every thread, and the pool's whole queue.
+    pub fn whole() -> Self {
+        Self {
+            key: String::new(),
+            bounded: false,
+        }
+    }
+
+    fn share(&self) -> usize {
+        if self.bounded {
+            (plugin_threads() - 1).max(1)
+        } else {
+            usize::MAX
+        }
+    }
+
+    fn capacity(&self) -> usize {
+        if self.bounded {
+            LANE_CAPACITY
+        } else {
+            QUEUE_CAPACITY
+        }
+    }
+}
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
+#[derive(Default)]
+struct LaneState {
+    queue: VecDeque<Job>,
+    running: usize,
+}
+
+#[derive(Default)]
+struct Queues {
+    lanes: HashMap<Lane, LaneState>,
+    /// Lanes with waiting jobs, in the order the threads serve them.
+    turn: VecDeque<Lane>,
+    waiting: usize,
+}
+
+impl Queues {
+    /// The next job any thread may run: from the first lane in turn below its share.
+    fn next(&mut self) -> Option<(Lane, Job)> {
+        let at = self.turn.iter().position(|lane| {
+            self.lanes
+                .get(lane)
+                .is_some_and(|s| s.running < lane.share())
+        })?;
+        let lane = self.turn.remove(at)?;
+        let state = self.lanes.get_mut(&lane)?;
+        let job = state.queue.pop_front()?;
+        state.running += 1;
+        self.waiting -= 1;
+        if !state.queue.is_empty() {
+            self.turn.push_back(lane.clone());
+        }
+        Some((lane, job))
+    }
+
+    fn finished(&mut self, lane: &Lane) {
+        if let Some(state) = self.lanes.get_mut(lane) {
+            state.running = state.running.saturating_sub(1);
+            if state.running == 0 && state.queue.is_empty() {
+                self.lanes.remove(lane);
+            }
+        }
+    }
+}
+
 struct Pool {
-    queue: Mutex<VecDeque<Job>>,
+    queues: Mutex<Queues>,
     ready: Condvar,
 }
 
 thread_local! {
-    /// Set on the pool's threads: the address near the bottom of the thread's stack.
-    static STACK_BASE: Cell<usize> = const { Cell::new(0) };
+    /// Set on the pool's threads.
+    static ON_POOL: Cell<bool> = const { Cell::new(false) };
     /// The deadline of the job running on this thread.
     static JOB_DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
-    /// The most stack this thread has used, as seen by [`stack_used`].
-    static STACK_HIGH: Cell<usize> = const { Cell::new(0) };
+    /// Set when a call on this thread ran out of wasm stack: its pages stay resident, so the
+    /// thread is replaced after its job.
+    static DEEP: Cell<bool> = const { Cell::new(false) };
 }
 
 /// How many plugin threads there are: one per core, at least two.
@@ -65,7 +157,7 @@ fn pool() -> &'static Pool {
     static POOL: OnceLock<&'static Pool> = OnceLock::new();
     POOL.get_or_init(|| {
         let pool: &'static Pool = Box::leak(Box::new(Pool {
-            queue: Mutex::new(VecDeque::new()),
+            queues: Mutex::new(Queues::default()),
             ready: Condvar::new(),
         }));
         for i in 0..plugin_threads() {
@@ -84,18 +176,17 @@ fn start_worker(pool: &'static Pool, i: usize) {
 }
 
 fn worker(pool: &'static Pool, i: usize) {
-    let base = stack_address();
-    STACK_BASE.with(|b| b.set(base));
+    ON_POOL.with(|b| b.set(true));
     loop {
-        let job = {
-            let Ok(mut queue) = pool.queue.lock() else {
+        let (lane, job) = {
+            let Ok(mut queues) = pool.queues.lock() else {
                 return;
             };
             loop {
-                if let Some(job) = queue.pop_front() {
-                    break job;
+                if let Some(next) = queues.next() {
+                    break next;
                 }
-                queue = match pool.ready.wait(queue) {
+                queues = match pool.ready.wait(queues) {
                     Ok(q) => q,
                     Err(_) => return,
                 };
@@ -103,13 +194,14 @@ fn worker(pool: &'static Pool, i: usize) {
         };
         // A job that panics loses its own answer (its caller sees the channel close); the
         // thread goes on with the next.
-        let meter = super::memory::Meter::job();
         let _ = std::panic::catch_unwind(AssertUnwindSafe(job));
         JOB_DEADLINE.with(|d| d.set(None));
-        if meter.job_peak() > super::memory::RELEASE_AFTER_BYTES {
-            super::memory::release();
+        if let Ok(mut queues) = pool.queues.lock() {
+            queues.finished(&lane);
         }
-        if STACK_HIGH.with(Cell::get) > RECYCLE_STACK_BYTES {
+        // A lane below its share again may have jobs another thread can take.
+        pool.ready.notify_all();
+        if DEEP.with(Cell::get) {
             // Its stack goes back to the system with it; a fresh thread takes its place.
             start_worker(pool, i);
             return;
@@ -117,32 +209,14 @@ fn worker(pool: &'static Pool, i: usize) {
     }
 }
 
-/// An address on the current thread's stack.
-#[inline(never)]
-fn stack_address() -> usize {
-    let marker = 0u8;
-    std::hint::black_box(&marker) as *const u8 as usize
+/// Notes that a call on this thread used its whole wasm stack.
+pub(crate) fn note_deep_stack() {
+    DEEP.with(|d| d.set(true));
 }
 
 /// Whether the current thread is a plugin thread.
 pub fn on_plugin_thread() -> bool {
-    STACK_BASE.with(Cell::get) != 0
-}
-
-/// Bytes of stack in use on this plugin thread (0 elsewhere); noted as the thread's high
-/// water.
-pub(crate) fn stack_used() -> usize {
-    let base = STACK_BASE.with(Cell::get);
-    if base == 0 {
-        return 0;
-    }
-    let used = base.saturating_sub(stack_address());
-    STACK_HIGH.with(|h| {
-        if used > h.get() {
-            h.set(used);
-        }
-    });
-    used
+    ON_POOL.with(Cell::get)
 }
 
 /// The deadline of the job running on this thread, if it has one.
@@ -150,16 +224,26 @@ pub(crate) fn job_deadline() -> Option<Instant> {
     JOB_DEADLINE.with(Cell::get)
 }
 
-fn enqueue(job: Job) -> Result<(), Busy> {
+fn enqueue(lane: Lane, job: Job) -> Result<(), Busy> {
     let pool = pool();
-    let Ok(mut queue) = pool.queue.lock() else {
+    let Ok(mut queues) = pool.queues.lock() else {
         return Err(Busy);
     };
-    if queue.len() >= QUEUE_CAPACITY {
+    if queues.waiting >= QUEUE_CAPACITY {
         return Err(Busy);
     }
-    queue.push_back(job);
-    drop(queue);
+    let capacity = lane.capacity();
+    let state = queues.lanes.entry(lane.clone()).or_default();
+    if state.queue.len() >= capacity {
+        return Err(Busy);
+    }
+    let first = state.queue.is_empty();
+    state.queue.push_back(job);
+    queues.waiting += 1;
+    if first {
+        queues.turn.push_back(lane);
+    }
+    drop(queues);
     pool.ready.notify_one();
     Ok(())
 }
@@ -175,21 +259,38 @@ fn with_deadline(deadline: Option<Instant>, f: impl FnOnce()) {
     JOB_DEADLINE.with(|d| d.set(outer));
 }
 
-/// Runs `job` on a plugin thread, with `deadline` for every plugin call it makes, and calls
-/// `done` there with its result. Returns at once; for callers that must not block (an async
-/// runtime's workers).
+/// Runs `job` on a plugin thread in `lane`, with `deadline` for every plugin call it makes,
+/// and calls `done` there with its result. Returns at once (for callers that must not block:
+/// an async runtime's workers); [`Busy`] when the lane or the pool is full.
+pub fn spawn_in_lane<R, F, D>(
+    lane: Lane,
+    deadline: Option<Instant>,
+    job: F,
+    done: D,
+) -> Result<(), Busy>
+where
+    F: FnOnce() -> R + Send + 'static,
+    D: FnOnce(R) + Send + 'static,
+{
+    enqueue(
+        lane,
+        Box::new(move || {
+            let mut out = None;
+            with_deadline(deadline, || out = Some(job()));
+            if let Some(r) = out {
+                done(r);
+            }
+        }),
+    )
+}
+
+/// [`spawn_in_lane`] in the whole pool's lane.
 pub fn spawn_sandboxed<R, F, D>(deadline: Option<Instant>, job: F, done: D) -> Result<(), Busy>
 where
     F: FnOnce() -> R + Send + 'static,
     D: FnOnce(R) + Send + 'static,
 {
-    enqueue(Box::new(move || {
-        let mut out = None;
-        with_deadline(deadline, || out = Some(job()));
-        if let Some(r) = out {
-            done(r);
-        }
-    }))
+    spawn_in_lane(Lane::whole(), deadline, job, done)
 }
 
 /// Why [`run_sandboxed`] has no answer.
@@ -228,9 +329,8 @@ where
 }
 
 /// The plugin clock: milliseconds since it started, advanced by its own thread every
-/// [`TICK`]. Reading it costs an atomic load, so a script's deadline can be checked on every
-/// operation; a late tick only delays the stop, since every call's elapsed time is checked
-/// again when it returns.
+/// [`TICK`]. Reading it costs an atomic load; every tick also advances the wasm engine's epoch
+/// (the deadline of running calls).
 pub(crate) fn clock_ms() -> u64 {
     static STARTED: OnceLock<()> = OnceLock::new();
     STARTED.get_or_init(|| {
@@ -242,30 +342,56 @@ pub(crate) fn clock_ms() -> u64 {
                     std::thread::sleep(TICK);
                     let ms = u64::try_from(origin.elapsed().as_millis()).unwrap_or(u64::MAX);
                     CLOCK_MS.store(ms, Ordering::Relaxed);
-                    for hook in TICK_HOOKS.get().into_iter().flatten() {
-                        hook();
+                    if let Ok(hooks) = TICK_HOOKS.lock() {
+                        for hook in hooks.iter() {
+                            hook();
+                        }
                     }
                 }
             });
-        let _ = CLOCK_ORIGIN.set(origin);
     });
     CLOCK_MS.load(Ordering::Relaxed)
 }
 
 static CLOCK_MS: AtomicU64 = AtomicU64::new(0);
-static CLOCK_ORIGIN: OnceLock<Instant> = OnceLock::new();
-/// Called on every tick (the wasm engine's epoch).
-pub(crate) static TICK_HOOKS: OnceLock<Vec<Box<dyn Fn() + Send + Sync>>> = OnceLock::new();
+type TickHook = Box<dyn Fn() + Send + Sync>;
+/// Called on every tick (the wasm engines' epochs).
+static TICK_HOOKS: Mutex<Vec<TickHook>> = Mutex::new(Vec::new());
 
-/// An instant as a reading of the plugin clock (rounded up).
-pub(crate) fn clock_reading(at: Instant) -> u64 {
-    clock_ms();
-    let Some(origin) = CLOCK_ORIGIN.get() else {
-        return u64::MAX;
-    };
-    let ms = at
-        .saturating_duration_since(*origin)
-        .as_micros()
-        .div_ceil(1_000);
-    u64::try_from(ms).unwrap_or(u64::MAX)
+/// Calls `hook` on every tick of the plugin clock, from now on.
+pub(crate) fn on_tick(hook: TickHook) {
+    if let Ok(mut hooks) = TICK_HOOKS.lock() {
+        hooks.push(hook);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bounded_lane_never_takes_every_thread_and_lanes_take_turns() {
+        let mut q = Queues::default();
+        let a = Lane::shared("a");
+        let b = Lane::shared("b");
+        for lane in [&a, &a, &a, &b] {
+            let state = q.lanes.entry(lane.clone()).or_default();
+            let first = state.queue.is_empty();
+            state.queue.push_back(Box::new(|| {}));
+            q.waiting += 1;
+            if first {
+                q.turn.push_back(lane.clone());
+            }
+        }
+        let share = (plugin_threads() - 1).max(1);
+        let mut taken = Vec::new();
+        while let Some((lane, _)) = q.next() {
+            taken.push(lane.key.clone());
+        }
+        // Lane `a` runs at most its share at once; `b` gets its turn after a's first job.
+        assert_eq!(taken.iter().filter(|k| *k == "a").count(), share.min(3));
+        assert_eq!(taken[1], "b");
+        q.finished(&a);
+        assert!(q.next().is_some_and(|(lane, _)| lane == a) || share >= 3);
+    }
 }

@@ -1,8 +1,10 @@
 //! What a wasm module declares, read before it is compiled: compiling costs time and memory
 //! in proportion to what the module declares, so a module that declares more than its limits
-//! allow is refused first, naming the limit.
+//! allow is refused first, naming the limit. Besides sizes and counts, each function's
+//! complexity is bounded: Cranelift's cost grows with locals times branches (every block can
+//! merge every local), which a few kilobytes can make enormous.
 
-use wasmparser::{Parser, Payload};
+use wasmparser::{Operator, Parser, Payload};
 
 use super::limits::Limits;
 
@@ -14,6 +16,16 @@ pub(crate) const TABLES: usize = 4;
 const GLOBALS: u32 = 1_000;
 /// The size of a wasm page.
 const PAGE: u64 = 64 << 10;
+/// The most types a module may declare.
+pub(crate) const TYPES: u32 = 10_000;
+/// The most locals a function may declare.
+pub(crate) const LOCALS: u32 = 10_000;
+/// The deepest nesting of blocks, loops and ifs in a function.
+pub(crate) const NESTING: u32 = 1_000;
+/// The most a function's locals times its blocks may be (compiling it costs about as much).
+pub(crate) const COMPLEXITY: u64 = 4_000_000;
+/// The most targets of all `br_table`s in a function.
+pub(crate) const TABLE_TARGETS: u64 = 100_000;
 
 /// A module that may not be compiled: which limit, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +70,15 @@ pub(crate) fn inspect(module: &[u8], limits: &Limits) -> Result<(), Refused> {
                     ),
                 ));
             }
+            Payload::TypeSection(reader) if reader.count() > TYPES => {
+                return Err(refuse(
+                    "types",
+                    format!(
+                        "the module declares {} types, at most {TYPES}",
+                        reader.count()
+                    ),
+                ));
+            }
             Payload::CodeSectionEntry(body) => {
                 let size = body.range().len();
                 if size as u64 > u64::from(limits.function_bytes) {
@@ -70,6 +91,7 @@ pub(crate) fn inspect(module: &[u8], limits: &Limits) -> Result<(), Refused> {
                         ),
                     ));
                 }
+                function(&body)?;
             }
             Payload::MemorySection(reader) => {
                 for memory in reader {
@@ -140,6 +162,74 @@ pub(crate) fn inspect(module: &[u8], limits: &Limits) -> Result<(), Refused> {
                 ));
             }
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn format_error(e: &wasmparser::BinaryReaderError) -> Refused {
+    refuse(
+        "module format",
+        format!("not a valid module at byte {}: {}", e.offset(), e.message()),
+    )
+}
+
+/// Refuses a function whose locals, nesting, branch tables or locals times blocks pass their
+/// bounds; reads its code once.
+fn function(body: &wasmparser::FunctionBody<'_>) -> Result<(), Refused> {
+    let at = body.range().start;
+    let mut locals: u64 = 0;
+    for group in body.get_locals_reader().map_err(|e| format_error(&e))? {
+        let (count, _) = group.map_err(|e| format_error(&e))?;
+        locals += u64::from(count);
+        if locals > u64::from(LOCALS) {
+            return Err(refuse(
+                "locals",
+                format!("a function at byte {at} declares more than {LOCALS} locals"),
+            ));
+        }
+    }
+    let (mut depth, mut blocks, mut targets) = (0u32, 0u64, 0u64);
+    let mut operators = body.get_operators_reader().map_err(|e| format_error(&e))?;
+    while !operators.eof() {
+        match operators.read().map_err(|e| format_error(&e))? {
+            Operator::Block { .. }
+            | Operator::Loop { .. }
+            | Operator::If { .. }
+            | Operator::TryTable { .. } => {
+                depth += 1;
+                blocks += 1;
+                if depth > NESTING {
+                    return Err(refuse(
+                        "nesting",
+                        format!("a function at byte {at} nests blocks deeper than {NESTING}"),
+                    ));
+                }
+            }
+            Operator::End => depth = depth.saturating_sub(1),
+            Operator::BrTable { targets: table } => {
+                targets += u64::from(table.len());
+                if targets > TABLE_TARGETS {
+                    return Err(refuse(
+                        "branch tables",
+                        format!(
+                            "a function at byte {at} has more than {TABLE_TARGETS} branch-table targets"
+                        ),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        // Every block can merge every local: compiling costs about their product.
+        if blocks.saturating_mul(locals.max(1)) > COMPLEXITY {
+            return Err(refuse(
+                "function complexity",
+                format!(
+                    "a function at byte {at} has {locals} locals and more than {} blocks; \
+                     their product may be at most {COMPLEXITY}",
+                    COMPLEXITY / locals.max(1)
+                ),
+            ));
         }
     }
     Ok(())

@@ -20,108 +20,25 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use wasmtime::{
-    Caller, Config, Engine, ExternType, InstanceAllocationStrategy, InstancePre, Linker, Module,
-    PoolingAllocationConfig, ResourceLimiter, Store, Trap, ValType,
-};
+use wasmtime::{ExternType, InstancePre, Module, Store, ValType};
 
 use super::cache::Lru;
+use super::compile::{self, CompileError};
 use super::limits::Limits;
-use super::threads::{self, TICK};
-use super::wasm_check::{self, TABLE_ELEMENTS, TABLES};
+use super::sandbox::{self, Errors, Framed, Guard};
+use super::threads;
+use super::wasm_check;
 use super::{Plugin, PluginError, PluginOutput, clean};
 use crate::definition::wire::Hook;
 
 /// The ABI version this host speaks.
 pub const ABI_VERSION: i32 = 1;
-/// Instances that can run at once (calls beyond that wait for none: they fail as plugin errors).
-const POOL_SLOTS: u32 = 128;
-/// The most a guest may log per call.
-const LOG_BYTES: usize = 16 << 10;
-
-/// The engine shared by every wasm plugin, its epoch advanced by the plugin clock.
-fn engine() -> Result<&'static Engine, String> {
-    static ENGINE: OnceLock<Result<Engine, String>> = OnceLock::new();
-    ENGINE
-        .get_or_init(|| {
-            let mut config = Config::new();
-            config.consume_fuel(true);
-            config.epoch_interruption(true);
-            config.max_wasm_stack(512 << 10);
-            // A pool of instance slots, reused from call to call: no mmap and munmap per
-            // instance, and memory reset in place (copy-on-write images for the data).
-            let mut pool = PoolingAllocationConfig::default();
-            pool.total_core_instances(POOL_SLOTS)
-                .total_memories(POOL_SLOTS)
-                .total_tables(POOL_SLOTS * TABLES as u32)
-                .max_tables_per_module(TABLES as u32)
-                .table_elements(TABLE_ELEMENTS as usize)
-                .max_memory_size(Limits::MAXIMA.memory_bytes as usize)
-                .linear_memory_keep_resident(4 << 20)
-                .table_keep_resident(TABLE_ELEMENTS as usize * 16)
-                .pagemap_scan(wasmtime::Enabled::Auto)
-                .max_unused_warm_slots(POOL_SLOTS / 2);
-            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-            let engine = Engine::new(&config).map_err(|e| e.to_string())?;
-            let ticker = engine.clone();
-            let _ = threads::TICK_HOOKS.set(vec![Box::new(move || ticker.increment_epoch())]);
-            threads::clock_ms();
-            Ok(engine)
-        })
-        .as_ref()
-        .map_err(Clone::clone)
-}
 
 /// Compiled modules by the SHA-256 of their bytes: a plugin shared by several awards, or a
 /// rubric loaded again, is not compiled again. At most 64 modules and 256 MiB of code.
 fn cache() -> &'static Mutex<Lru<[u8; 32], Module>> {
     static CACHE: OnceLock<Mutex<Lru<[u8; 32], Module>>> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(Lru::new(64, 256 << 20)))
-}
-
-/// What a store holds: the limits in force and the guest's log.
-struct Guard {
-    memory_bytes: usize,
-    denied: Option<usize>,
-    log: Vec<String>,
-    log_bytes: usize,
-    message_bytes: usize,
-}
-
-impl ResourceLimiter for Guard {
-    fn memory_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        if desired > self.memory_bytes {
-            self.denied = Some(desired);
-            return Ok(false);
-        }
-        Ok(true)
-    }
-
-    fn table_growing(
-        &mut self,
-        _current: usize,
-        desired: usize,
-        _maximum: Option<usize>,
-    ) -> wasmtime::Result<bool> {
-        Ok(desired as u64 <= TABLE_ELEMENTS)
-    }
-
-    fn instances(&self) -> usize {
-        1
-    }
-
-    fn tables(&self) -> usize {
-        TABLES
-    }
-
-    fn memories(&self) -> usize {
-        1
-    }
 }
 
 /// Where the time of one call went (`WasmPlugin::call_timed`, `laurel plugin run`).
@@ -162,35 +79,38 @@ impl std::fmt::Debug for WasmPlugin {
     }
 }
 
-fn hook_number(hook: Hook) -> i32 {
-    match hook {
-        Hook::Eligibility => 1,
-        Hook::Indicator => 2,
-        Hook::Score => 3,
-        Hook::TieBreak => 4,
-        Hook::Validate => 5,
-    }
-}
-
-/// Compiles `binary` on a plugin thread, or takes it from the cache.
+/// Compiles `binary` (on a plugin thread, or out of process when a compiler is installed), or
+/// takes it from the cache.
 fn compiled(id: &str, binary: Vec<u8>, limits: &Limits) -> Result<Module, PluginError> {
-    let invalid = |message: String| PluginError::Invalid {
-        plugin: id.to_owned(),
-        message,
-        line: None,
-        column: None,
-    };
-    let engine = engine().map_err(invalid)?;
     let key: [u8; 32] = Sha256::digest(&binary).into();
     if let Some(module) = cache().lock().ok().and_then(|mut c| c.get(&key)) {
         return Ok(module);
     }
     let started = Instant::now();
-    let module = threads::run_sandboxed(None, move || {
-        Module::new(engine, &binary).map_err(|e| format!("{e:#}"))
-    })
-    .map_err(|e| invalid(e.to_string()))?
-    .map_err(|e| invalid(format!("is not a valid module: {}", clean(&e, 2_000))))?;
+    let for_job = *limits;
+    let module = threads::run_sandboxed(None, move || compile::compile(&binary, &for_job))
+        .map_err(|e| PluginError::Failed {
+            plugin: id.to_owned(),
+            message: e.to_string(),
+        })?
+        .map_err(|e| match e {
+            CompileError::Time(ms) => PluginError::Limit {
+                plugin: id.to_owned(),
+                limit: "compile time".to_owned(),
+                detail: format!("{ms} ms"),
+            },
+            CompileError::Memory(bytes) => PluginError::Limit {
+                plugin: id.to_owned(),
+                limit: "compile memory".to_owned(),
+                detail: format!("more than {bytes} bytes"),
+            },
+            CompileError::Failed(message) => PluginError::Invalid {
+                plugin: id.to_owned(),
+                message: format!("is not a valid module: {}", clean(&message, 2_000)),
+                line: None,
+                column: None,
+            },
+        })?;
     super::compiled_in_time(id, started, limits)?;
     let range = module.image_range();
     let code = (range.end as usize).saturating_sub(range.start as usize) as u64;
@@ -220,7 +140,7 @@ impl WasmPlugin {
             detail: r.detail,
         })?;
         let module = compiled(id, binary, &limits)?;
-        let engine = engine().map_err(failed)?;
+        let engine = sandbox::engine().map_err(failed)?;
         for import in module.imports() {
             let allowed = import.module() == "laurel"
                 && import.name() == "log"
@@ -233,61 +153,10 @@ impl WasmPlugin {
                 )));
             }
         }
-        let want: [(&str, &[ValType], &[ValType]); 3] = [
-            ("laurel_abi_version", &[], &[ValType::I32]),
-            ("laurel_alloc", &[ValType::I32], &[ValType::I32]),
-            (
-                "laurel_call",
-                &[ValType::I32, ValType::I32, ValType::I32],
-                &[ValType::I64],
-            ),
-        ];
-        for (name, params, results) in want {
-            let ok = match module.get_export(name) {
-                Some(ExternType::Func(f)) => {
-                    f.params()
-                        .map(|p| p.to_string())
-                        .eq(params.iter().map(ToString::to_string))
-                        && f.results()
-                            .map(|p| p.to_string())
-                            .eq(results.iter().map(ToString::to_string))
-                }
-                _ => false,
-            };
-            if !ok {
-                return Err(failed(format!(
-                    "does not export `{name}` with the ABI's signature"
-                )));
-            }
-        }
-        if !matches!(module.get_export("memory"), Some(ExternType::Memory(_))) {
-            return Err(failed("does not export its `memory`".to_owned()));
-        }
-        let mut linker: Linker<Guard> = Linker::new(engine);
-        linker
-            .func_wrap(
-                "laurel",
-                "log",
-                |mut caller: Caller<'_, Guard>, ptr: i32, len: i32| {
-                    let Some(memory) = caller.get_export("memory").and_then(|e| e.into_memory())
-                    else {
-                        return;
-                    };
-                    let mut buf = vec![0u8; (len.max(0) as usize).min(LOG_BYTES)];
-                    if memory.read(&caller, ptr.max(0) as usize, &mut buf).is_ok() {
-                        let guard = caller.data_mut();
-                        if guard.log_bytes + buf.len() <= LOG_BYTES {
-                            guard.log_bytes += buf.len();
-                            let line = clean(&String::from_utf8_lossy(&buf), guard.message_bytes);
-                            guard.log.push(line);
-                        }
-                    }
-                },
-            )
-            .map_err(|e| failed(e.to_string()))?;
-        let pre = linker
-            .instantiate_pre(&module)
-            .map_err(|e| failed(e.to_string()))?;
+        check_exports(&module).map_err(failed)?;
+        let pre = sandbox::linker(engine)
+            .and_then(|l| l.instantiate_pre(&module).map_err(|e| e.to_string()))
+            .map_err(failed)?;
         let plugin = Self {
             inner: Arc::new(Inner {
                 id: id.to_owned(),
@@ -306,25 +175,27 @@ impl WasmPlugin {
         Ok(plugin)
     }
 
+    fn errors(&self) -> Errors<'_> {
+        Errors {
+            plugin: &self.inner.id,
+            limits: &self.inner.limits,
+        }
+    }
+
     fn store(&self, deadline: Instant) -> Result<Store<Guard>, PluginError> {
-        let engine = engine().map_err(|message| self.failed(message))?;
+        let engine = sandbox::engine().map_err(|message| self.errors().failed(message))?;
         let limits = &self.inner.limits;
-        let mut store = Store::new(
-            engine,
-            Guard {
-                memory_bytes: limits.memory_bytes as usize,
-                denied: None,
-                log: Vec::new(),
-                log_bytes: 0,
-                message_bytes: limits.message_bytes as usize,
-            },
-        );
+        let mut store = Store::new(engine, Guard::new(limits.memory_bytes, limits));
         store.limiter(|g| g);
-        store.set_fuel(limits.fuel).map_err(|e| self.failed(e))?;
-        let left = deadline.saturating_duration_since(Instant::now());
-        let ticks = (left.as_micros() / TICK.as_micros()) as u64 + 2;
-        store.set_epoch_deadline(ticks);
+        sandbox::arm(&mut store, Some(limits.fuel), deadline)
+            .map_err(|e| self.errors().failed(e))?;
         Ok(store)
+    }
+
+    fn trap(&self, store: &Store<Guard>, e: &wasmtime::Error, own_timeout: bool) -> PluginError {
+        let limits = &self.inner.limits;
+        self.errors()
+            .trap(store.data(), e, limits.fuel, limits.timeout, own_timeout)
     }
 
     fn abi_version(&self) -> Result<i32, PluginError> {
@@ -333,56 +204,12 @@ impl WasmPlugin {
             .inner
             .pre
             .instantiate(&mut store)
-            .map_err(|e| self.trap(&store, e))?;
+            .map_err(|e| self.trap(&store, &e, true))?;
         let f = instance
             .get_typed_func::<(), i32>(&mut store, "laurel_abi_version")
-            .map_err(|e| self.failed(e))?;
-        f.call(&mut store, ()).map_err(|e| self.trap(&store, e))
-    }
-
-    fn failed(&self, e: impl std::fmt::Display) -> PluginError {
-        PluginError::Failed {
-            plugin: self.inner.id.clone(),
-            message: clean(&e.to_string(), self.inner.limits.message_bytes as usize),
-        }
-    }
-
-    fn limit(&self, limit: &str, detail: String) -> PluginError {
-        PluginError::Limit {
-            plugin: self.inner.id.clone(),
-            limit: limit.to_owned(),
-            detail,
-        }
-    }
-
-    /// Names the limit a trap hit, or reports the trap.
-    fn trap(&self, store: &Store<Guard>, e: wasmtime::Error) -> PluginError {
-        let limits = &self.inner.limits;
-        if let Some(wanted) = store.data().denied {
-            return self.limit(
-                "memory",
-                format!("wanted {wanted} bytes, at most {}", limits.memory_bytes),
-            );
-        }
-        match e.downcast_ref::<Trap>() {
-            Some(Trap::OutOfFuel) => self.limit("fuel", format!("at most {}", limits.fuel)),
-            Some(Trap::Interrupt) => {
-                self.limit("time", format!("{} ms", limits.timeout.as_millis()))
-            }
-            Some(Trap::StackOverflow) => {
-                self.limit("stack", "the call stack is exhausted".to_owned())
-            }
-            Some(trap) => self.failed(format!("trapped: {trap}")),
-            None => self.failed(format!("{e:#}")),
-        }
-    }
-
-    fn malformed(&self, hook: Hook, message: String) -> PluginError {
-        PluginError::MalformedOutput {
-            plugin: self.inner.id.clone(),
-            hook: hook.as_str().to_owned(),
-            message,
-        }
+            .map_err(|e| self.errors().failed(e))?;
+        f.call(&mut store, ())
+            .map_err(|e| self.trap(&store, &e, true))
     }
 
     /// Calls `hook` as [`Plugin::call`] does, and says how long each step of the call took.
@@ -401,7 +228,8 @@ impl WasmPlugin {
         }
         let me = self.clone();
         let input = input.clone();
-        threads::run_sandboxed(None, move || timed(&me, &input)).map_err(|e| self.failed(e))?
+        threads::run_sandboxed(None, move || timed(&me, &input))
+            .map_err(|e| self.errors().failed(e))?
     }
 
     fn call_here(
@@ -419,108 +247,54 @@ impl WasmPlugin {
                 lap = now;
             }
         };
+        let errors = self.errors();
         let limits = &self.inner.limits;
         let deadline = super::deadline(start, limits.timeout).ok_or_else(|| {
-            self.limit(
+            errors.limit(
                 "deadline",
                 "the request's deadline passed before the call".to_owned(),
             )
         })?;
-        let bytes = serde_json::to_vec(input).map_err(|e| self.failed(e))?;
+        let own_timeout = deadline >= start + limits.timeout;
+        let bytes = serde_json::to_vec(input).map_err(|e| errors.failed(e))?;
         let len = i32::try_from(bytes.len())
-            .map_err(|_| self.limit("input", format!("{} bytes", bytes.len())))?;
+            .map_err(|_| errors.limit("input", format!("{} bytes", bytes.len())))?;
         mark(|s| &mut s.encode);
         let mut store = self.store(deadline)?;
         let instance = self
             .inner
             .pre
             .instantiate(&mut store)
-            .map_err(|e| self.trap(&store, e))?;
+            .map_err(|e| self.trap(&store, &e, own_timeout))?;
         mark(|s| &mut s.instantiate);
         let memory = instance
             .get_memory(&mut store, "memory")
-            .ok_or_else(|| self.failed("no memory"))?;
+            .ok_or_else(|| errors.failed("no memory"))?;
         let alloc = instance
             .get_typed_func::<i32, i32>(&mut store, "laurel_alloc")
-            .map_err(|e| self.failed(e))?;
+            .map_err(|e| errors.failed(e))?;
         let run = instance
             .get_typed_func::<(i32, i32, i32), i64>(&mut store, "laurel_call")
-            .map_err(|e| self.failed(e))?;
+            .map_err(|e| errors.failed(e))?;
         let ptr = alloc
             .call(&mut store, len)
-            .map_err(|e| self.trap(&store, e))?;
+            .map_err(|e| self.trap(&store, &e, own_timeout))?;
         memory
             .write(&mut store, ptr as u32 as usize, &bytes)
-            .map_err(|_| self.failed("laurel_alloc returned memory out of bounds"))?;
+            .map_err(|_| errors.failed("laurel_alloc returned memory out of bounds"))?;
         mark(|s| &mut s.input);
         let packed = run
             .call(&mut store, (hook_number(hook), ptr, len))
-            .map_err(|e| {
-                let error = self.trap(&store, e);
-                match error {
-                    PluginError::Limit { ref limit, .. }
-                        if limit == "time" && deadline < start + limits.timeout =>
-                    {
-                        self.limit(
-                            "deadline",
-                            "the request's deadline passed during the call".to_owned(),
-                        )
-                    }
-                    other => other,
-                }
-            })?;
+            .map_err(|e| self.trap(&store, &e, own_timeout))?;
         mark(|s| &mut s.guest);
-        let (out_ptr, out_len) = (
-            (packed >> 32) as u32 as usize,
-            (packed & 0xffff_ffff) as u32 as u64,
-        );
-        if out_len > limits.output_bytes {
-            return Err(self.limit(
-                "output",
-                format!("{out_len} bytes, at most {}", limits.output_bytes),
-            ));
-        }
-        let mut out = vec![0u8; out_len as usize];
-        memory
-            .read(&store, out_ptr, &mut out)
-            .map_err(|_| self.malformed(hook, "the output lies outside memory".to_owned()))?;
+        let out = read_output(&memory, &store, packed, hook, errors)?;
         let used = limits.fuel.saturating_sub(store.get_fuel().unwrap_or(0));
-        let framed = crate::json::strict_from_slice(&out).map_err(|e| {
-            if e.to_string().starts_with("recursion limit exceeded") {
-                self.limit(
-                    "output depth",
-                    format!("nested deeper than {}", limits.output_depth),
-                )
-            } else {
-                self.malformed(hook, clean(&format!("not JSON: {e}"), 500))
-            }
-        })?;
-        if super::depth(&framed) > limits.output_depth as usize + 1 {
-            return Err(self.limit(
-                "output depth",
-                format!("nested deeper than {}", limits.output_depth),
-            ));
-        }
-        let value = match framed {
-            Value::Object(mut m) if m.len() == 1 && m.contains_key("ok") => {
-                m.remove("ok").unwrap_or(Value::Null)
-            }
-            Value::Object(m) if m.len() == 1 && m.contains_key("error") => {
-                let message = m
-                    .get("error")
-                    .and_then(Value::as_str)
-                    .unwrap_or("an error without a message");
-                return Err(self.failed(message));
-            }
-            _ => {
-                return Err(self.malformed(
-                    hook,
-                    "expected `{\"ok\": ...}` or `{\"error\": \"...\"}`".to_owned(),
-                ));
-            }
+        let value = match sandbox::read_frame(&out, hook, errors, false)? {
+            Framed::Ok(value) => value,
+            Framed::Error { message, .. } => return Err(errors.failed(message)),
         };
         if Instant::now() > deadline {
-            return Err(self.limit(
+            return Err(errors.limit(
                 "time",
                 format!(
                     "{} ms, returned after {} ms",
@@ -542,6 +316,74 @@ impl WasmPlugin {
     }
 }
 
+/// The module exports the ABI's functions with their signatures, and its memory.
+fn check_exports(module: &Module) -> Result<(), String> {
+    let want: [(&str, &[ValType], &[ValType]); 3] = [
+        ("laurel_abi_version", &[], &[ValType::I32]),
+        ("laurel_alloc", &[ValType::I32], &[ValType::I32]),
+        (
+            "laurel_call",
+            &[ValType::I32, ValType::I32, ValType::I32],
+            &[ValType::I64],
+        ),
+    ];
+    for (name, params, results) in want {
+        let ok = match module.get_export(name) {
+            Some(ExternType::Func(f)) => {
+                f.params()
+                    .map(|p| p.to_string())
+                    .eq(params.iter().map(ToString::to_string))
+                    && f.results()
+                        .map(|p| p.to_string())
+                        .eq(results.iter().map(ToString::to_string))
+            }
+            _ => false,
+        };
+        if !ok {
+            return Err(format!("does not export `{name}` with the ABI's signature"));
+        }
+    }
+    if !matches!(module.get_export("memory"), Some(ExternType::Memory(_))) {
+        return Err("does not export its `memory`".to_owned());
+    }
+    Ok(())
+}
+
+/// Copies out the output a guest placed at `packed` (`ptr << 32 | len`), refusing one larger
+/// than the output limit before reading it.
+pub(crate) fn read_output(
+    memory: &wasmtime::Memory,
+    store: &Store<Guard>,
+    packed: i64,
+    hook: Hook,
+    errors: Errors<'_>,
+) -> Result<Vec<u8>, PluginError> {
+    let (out_ptr, out_len) = (
+        (packed >> 32) as u32 as usize,
+        (packed & 0xffff_ffff) as u32 as u64,
+    );
+    let max = errors.limits.output_bytes;
+    if out_len > max {
+        return Err(errors.limit("output", format!("{out_len} bytes, at most {max}")));
+    }
+    let mut out = vec![0u8; out_len as usize];
+    memory
+        .read(store, out_ptr, &mut out)
+        .map_err(|_| errors.malformed(hook, "the output lies outside memory".to_owned()))?;
+    Ok(out)
+}
+
+/// The number of a hook in the ABI.
+pub(crate) fn hook_number(hook: Hook) -> i32 {
+    match hook {
+        Hook::Eligibility => 1,
+        Hook::Indicator => 2,
+        Hook::Score => 3,
+        Hook::TieBreak => 4,
+        Hook::Validate => 5,
+    }
+}
+
 impl Plugin for WasmPlugin {
     fn call(&self, hook: Hook, input: &Value) -> Result<PluginOutput, PluginError> {
         if threads::on_plugin_thread() {
@@ -550,6 +392,6 @@ impl Plugin for WasmPlugin {
         let me = self.clone();
         let input = input.clone();
         threads::run_sandboxed(None, move || me.call_here(hook, &input, None))
-            .map_err(|e| self.failed(e))?
+            .map_err(|e| self.errors().failed(e))?
     }
 }

@@ -171,7 +171,18 @@ pub(crate) fn formula_value(
         values,
     };
     match formula.number(&inputs) {
-        Ok(v) => Ok(Some(round(v, scoring.rounding.indicator))),
+        Ok(v) => {
+            if let Some((lo, hi)) = ind.formula_bounds
+                && (v < lo || v > hi)
+            {
+                return Err(format!(
+                    "indicator `{}`: its formula gave {v}, outside its scale ({lo} to {hi})",
+                    ind.id
+                )
+                .into());
+            }
+            Ok(Some(round(v, scoring.rounding.indicator)))
+        }
         // What it reads is missing (a jump not made): like a missing mark, skipped where the
         // award skips missing marks, an error where it requires every mark.
         Err(crate::formula::Failure::Missing(_))
@@ -384,8 +395,12 @@ pub(crate) fn total_bounds(scoring: &Scoring, layout: &Layout<'_>) -> Option<(De
         for i in range.clone() {
             let ind = layout.indicators[i];
             if ind.formula.is_some() {
-                // A formula's values have no scale: only its floor and cap bound them.
-                let (Some(lo), Some(hi)) = (ind.floor, ind.cap) else {
+                // A formula's values lie within the scale it declares, if any, and count within
+                // its floor and cap.
+                let (declared_lo, declared_hi) = ind.formula_bounds.unzip();
+                let (Some(lo), Some(hi)) =
+                    (max_of(ind.floor, declared_lo), min_of(ind.cap, declared_hi))
+                else {
                     return None;
                 };
                 inds.push((ind.weight, lo, hi));
@@ -436,5 +451,21 @@ fn bounds_of(
             }
             Some((lo, hi))
         }
+    }
+}
+
+/// The larger of two optional bounds (either alone when the other is absent).
+fn max_of(a: Option<Decimal>, b: Option<Decimal>) -> Option<Decimal> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The smaller of two optional bounds (either alone when the other is absent).
+fn min_of(a: Option<Decimal>, b: Option<Decimal>) -> Option<Decimal> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }

@@ -1,8 +1,10 @@
 //! Command-line adapter: all file access happens here, never in the library.
 
+mod artefacts;
 mod assign;
 mod audit;
 mod backup;
+mod compile_child;
 pub mod data_key;
 mod database;
 mod diagnose;
@@ -188,6 +190,10 @@ enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+    /// Compiles one plugin module read on standard input (the child process `laurel` runs
+    /// to compile under limits).
+    #[command(name = compile_child::SUBCOMMAND, hide = true)]
+    CompileModule,
 }
 
 #[derive(Debug, Subcommand)]
@@ -232,7 +238,16 @@ pub enum Format {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if !matches!(cli.command, Command::CompileModule) {
+        if let Some(compiler) = compile_child::ChildCompiler::new() {
+            laurel::set_module_compiler(Box::new(compiler));
+        }
+        if let Some(folder) = artefacts::Folder::open() {
+            laurel::set_artefact_cache(Box::new(folder));
+        }
+    }
     match cli.command {
+        Command::CompileModule => compile_child::run(),
         Command::Rounds { command } => rounds::run(command),
         Command::Assign {
             rubric,

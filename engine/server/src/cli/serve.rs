@@ -84,6 +84,10 @@ pub struct ServeArgs {
     /// past it, 429 with `Retry-After`.
     #[arg(long, default_value_t = crate::server::DEFAULT_RATE_LIMIT)]
     rate_limit: u64,
+    /// Requests each client address may make a minute to what anyone may call without an
+    /// account and that costs real work (`/v1/validate`, the playground); past it, 429.
+    #[arg(long, default_value_t = crate::server::DEFAULT_ANONYMOUS_RATE_LIMIT)]
+    anonymous_rate_limit: u64,
     #[command(flatten)]
     store: super::store_args::StoreArgs,
 }
@@ -108,6 +112,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         admin_email,
         cors_origins,
         rate_limit,
+        anonymous_rate_limit,
         store: store_args,
     } = args;
     let timing = crate::server::scheduler::Timing {
@@ -166,6 +171,9 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     state.webhooks_to_private = *webhooks_to_private_addresses;
     state.cors_origins = cors_origins.clone();
     state.budgets = Arc::new(crate::server::ratelimit::Budgets::new(*rate_limit));
+    state.anonymous_budgets = Arc::new(crate::server::ratelimit::Budgets::new(
+        *anonymous_rate_limit,
+    ));
     if let Some(c) = clock {
         println!("laurel: award timelines read the clock as {c}");
     }

@@ -53,6 +53,9 @@ use records::{AwardRecord, AwardState, KeyRecord, VersionRecord, VersionSummary}
 /// enough for a portal's bursts and the scoring API's batch work, low enough to stop a runaway
 /// client.
 pub const DEFAULT_RATE_LIMIT: u64 = 600_000;
+/// Requests a client address may make a minute to `/v1/validate` and the playground, by
+/// default.
+pub const DEFAULT_ANONYMOUS_RATE_LIMIT: u64 = 120;
 
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 8 << 20;
@@ -81,6 +84,60 @@ pub const VERSIONS_CACHED: usize = 64;
 /// plugin calls fail at once and it is answered with their errors.
 pub const PLUGIN_DEADLINE: Duration = Duration::from_secs(10);
 
+/// Whose engine work a job is: plugin work is shared fairly between awards (and anonymous
+/// callers as one), and plugin-free work never queues behind it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Work {
+    /// Work on an award: in its lane when it has plugins, plugin-free otherwise.
+    Award {
+        /// The award's id.
+        id: String,
+        /// Whether it has plugins.
+        plugins: bool,
+    },
+    /// A definition checked or scored for callers without an account (validation, the
+    /// playground): one lane for all of them.
+    Anonymous,
+}
+
+impl Work {
+    /// Work on a checked award.
+    pub fn of(award: &Award) -> Self {
+        Work::Award {
+            id: award.id.to_string(),
+            plugins: !award.plugins.is_empty(),
+        }
+    }
+
+    /// Work on a definition not yet checked (its text): in the lane of the award it names
+    /// when it declares plugins (checking compiles them); plugin-free otherwise (unreadable
+    /// text declares nothing: checking it reports the syntax error and stops).
+    pub fn definition(text: &str) -> Self {
+        let value = serde_json::from_str::<serde_json::Value>(text).unwrap_or_default();
+        Work::Award {
+            id: value
+                .get("id")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .chars()
+                .take(200)
+                .collect(),
+            plugins: value
+                .get("plugins")
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|p| !p.is_empty()),
+        }
+    }
+
+    fn lane(self) -> Option<laurel::Lane> {
+        match self {
+            Work::Award { plugins: false, .. } => None,
+            Work::Award { id, .. } => Some(laurel::Lane::shared(format!("award:{id}"))),
+            Work::Anonymous => Some(laurel::Lane::shared("anonymous")),
+        }
+    }
+}
+
 /// What every route shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -100,6 +157,8 @@ pub struct AppState {
     pub link_throttle: Arc<throttle::Throttle>,
     /// Each credential's budget of requests per minute.
     pub budgets: Arc<ratelimit::Budgets>,
+    /// Each address's budget for anonymous work (validation, the playground) a minute.
+    pub anonymous_budgets: Arc<ratelimit::Budgets>,
     /// Idempotency keys whose first request is still running (in this process).
     pub in_flight: Arc<Mutex<std::collections::HashSet<Vec<u8>>>>,
     /// Whether webhook endpoints may be on loopback or private addresses.
@@ -131,6 +190,7 @@ impl AppState {
             link_throttle: Arc::new(throttle::Throttle::new(50)),
             in_flight: Arc::default(),
             budgets: Arc::new(ratelimit::Budgets::new(DEFAULT_RATE_LIMIT)),
+            anonymous_budgets: Arc::new(ratelimit::Budgets::new(DEFAULT_ANONYMOUS_RATE_LIMIT)),
             webhooks_to_private: false,
             public_url: "http://127.0.0.1:8080".to_owned(),
             secure_cookies: false,
@@ -143,20 +203,31 @@ impl AppState {
         self.clock.unwrap_or_else(chrono::Utc::now)
     }
 
-    /// Runs engine work (anything that may call or compile a plugin) on a plugin thread, with
-    /// the request's plugin deadline, and waits for it without holding a runtime worker: the
-    /// other routes answer meanwhile. 503 when too many jobs wait.
-    pub async fn engine<R, F>(&self, job: F) -> Result<R, ApiError>
+    /// Runs engine work without holding a runtime worker, so the other routes answer
+    /// meanwhile. Work that may call or compile a plugin runs on the plugin threads, in its
+    /// award's lane (a bounded share of the threads, a bounded queue), with the request's
+    /// plugin deadline; plugin-free work runs on the blocking pool and never waits behind
+    /// plugin jobs. A full lane answers 503 with `Retry-After` at once.
+    pub async fn engine<R, F>(&self, work: Work, job: F) -> Result<R, ApiError>
     where
         R: Send + 'static,
         F: FnOnce() -> R + Send + 'static,
     {
+        let Some(lane) = work.lane() else {
+            return tokio::task::spawn_blocking(job)
+                .await
+                .map_err(|_| ApiError::Internal("an engine job failed".to_owned()));
+        };
         let (tx, rx) = tokio::sync::oneshot::channel();
         let deadline = std::time::Instant::now() + self.plugin_deadline;
-        laurel::spawn_sandboxed(Some(deadline), job, move |r| {
+        laurel::spawn_in_lane(lane, Some(deadline), job, move |r| {
             let _ = tx.send(r);
         })
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        .map_err(|_| {
+            ApiError::Unavailable(
+                "too much plugin work is waiting for this award: try again shortly".to_owned(),
+            )
+        })?;
         rx.await
             .map_err(|_| ApiError::Internal("a job failed on its plugin thread".to_owned()))
     }
@@ -176,8 +247,12 @@ impl AppState {
         .ok_or_else(|| ApiError::NotFound(format!("award `{award}` has no version {version}")))?;
         let files = decode_files(&record.files)?;
         let id = award.to_owned();
+        let work = Work::Award {
+            id: award.to_owned(),
+            plugins: !record.files.is_empty(),
+        };
         let loaded = self
-            .engine(move || -> Result<Loaded, ApiError> {
+            .engine(work, move || -> Result<Loaded, ApiError> {
                 let report = laurel::check_definition(&record.definition, &files);
                 let checked = report.award.ok_or_else(|| {
                     ApiError::Internal(format!(

@@ -2,6 +2,10 @@
 //! without either, per address): every API answer says the policy and what is left
 //! (`RateLimit-Policy`, `RateLimit`, as the IETF draft writes them), and a caller over its
 //! budget is answered 429 with `Retry-After` until the window turns.
+//!
+//! What anyone may call without an account and that costs real work (`/v1/validate`, the
+//! playground) is budgeted by the client's address alone: a header the caller can invent
+//! (a made-up key or cookie) never buys a fresh budget there.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -60,28 +64,47 @@ impl Budgets {
     }
 }
 
-/// Whose budget a request spends: its API key, its session, or its address.
+/// Paths anyone may call, budgeted by address only.
+fn anonymous(path: &str) -> bool {
+    path == "/v1/validate" || path == "/playground"
+}
+
+/// Whose budget a request spends: its API key, its session, or its address; on anonymous
+/// paths, its address.
 fn who(request: &Request) -> Vec<u8> {
-    let credential = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .or_else(|| request.headers().get(header::COOKIE))
-        .map(|v| v.as_bytes().to_vec())
-        .unwrap_or_else(|| {
-            request
-                .extensions()
-                .get::<super::auth::ClientAddr>()
-                .map(|a| a.0.to_string().into_bytes())
-                .unwrap_or_default()
-        });
+    let address = || {
+        let mut who = b"address:".to_vec();
+        if let Some(a) = request.extensions().get::<super::auth::ClientAddr>() {
+            who.extend(a.0.to_string().into_bytes());
+        }
+        who
+    };
+    let credential = if anonymous(request.uri().path()) {
+        address()
+    } else {
+        request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .or_else(|| request.headers().get(header::COOKIE))
+            .map(|v| v.as_bytes().to_vec())
+            .unwrap_or_else(address)
+    };
     Sha256::digest(credential).to_vec()
 }
 
 pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    if !request.uri().path().starts_with("/v1/") {
+    let path = request.uri().path().to_owned();
+    let path = path.as_str();
+    // Pages answer people; of them only the playground does costly work for anyone.
+    let counted = path.starts_with("/v1/") || (path == "/playground" && request.method() == "POST");
+    if !counted {
         return next.run(request).await;
     }
-    let budgets = &state.budgets;
+    let budgets = if anonymous(path) {
+        &state.anonymous_budgets
+    } else {
+        &state.budgets
+    };
     let policy = format!(
         "\"default\";q={};w={}",
         budgets.per_window,

@@ -411,6 +411,8 @@ impl Checker<'_> {
                 }
                 position += 1;
                 if let Some(scale) = scale {
+                    let formula_bounds =
+                        (formula.is_some() && ind.scale.is_some()).then(|| scale.bounds());
                     indicators.push(Indicator {
                         id: ind.id.clone(),
                         name: ind.name.clone(),
@@ -421,6 +423,7 @@ impl Checker<'_> {
                         base,
                         plugin: ind.plugin.clone(),
                         formula,
+                        formula_bounds,
                         panel: if computed { None } else { panel },
                         aggregation,
                         floor: ind.floor,

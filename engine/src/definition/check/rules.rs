@@ -17,10 +17,20 @@ impl Checker<'_> {
             .iter()
             .enumerate()
             .map(|(i, r)| {
+                // A rule restricted to some categories may also read the fields all of them
+                // share; the others read the award's (borrowed, not copied: an award may have
+                // thousands of rules and fields).
+                let Some((first, rest)) = r
+                    .applies_to
+                    .as_ref()
+                    .and_then(|a| a.categories.split_first())
+                else {
+                    let fields = std::mem::take(&mut self.award_fields);
+                    let rule = self.rule(r, &format!("/eligibility/{i}"), &fields);
+                    self.award_fields = fields;
+                    return rule;
+                };
                 let mut fields = self.award_fields.clone();
-                // A rule restricted to some categories may also read the fields all of them share.
-                if let Some(a) = &r.applies_to
-                    && let Some((first, rest)) = a.categories.split_first()
                 {
                     let shared = self
                         .category_fields

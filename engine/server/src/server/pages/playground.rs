@@ -239,7 +239,9 @@ pub async fn check(State(state): State<AppState>, ctx: Ctx, mut multipart: Multi
         (Some(award), true) => {
             let (award, apps, marks) = (award.clone(), sample.0.to_owned(), sample.1.to_owned());
             state
-                .engine(move || score(&award, &apps, &marks))
+                .engine(super::super::Work::Anonymous, move || {
+                    score(&award, &apps, &marks)
+                })
                 .await
                 .ok()
         }

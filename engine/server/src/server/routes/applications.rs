@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::awards::load_award;
+use crate::server::Work;
 use crate::server::auth::Caller;
 use crate::server::crypto;
 use crate::server::error::ApiError;
@@ -64,7 +65,7 @@ async fn checked(
     let l = loaded.clone();
     // Checked and decided in one job: one hop to a plugin thread and back, not two.
     let (diagnostics, apps, decision) = state
-        .engine(move || {
+        .engine(Work::of(&loaded.award), move || {
             let (diagnostics, apps) =
                 l.checker
                     .check(&l.award, &Value::Array(vec![value]), &l.plugins);

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::server::Work;
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::records::{AwardRecord, AwardState, Role, VersionRecord, VersionSummary};
@@ -41,7 +42,9 @@ async fn check(state: &AppState, text: &str) -> Result<laurel::Award, ApiError> 
     let files = pinned_files(state, text)?;
     let source = text.to_owned();
     let report = state
-        .engine(move || laurel::check_definition(&source, &files))
+        .engine(Work::definition(text), move || {
+            laurel::check_definition(&source, &files)
+        })
         .await?;
     report.award.ok_or_else(|| ApiError::Invalid {
         title: "The award definition is invalid".to_owned(),

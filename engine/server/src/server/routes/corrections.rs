@@ -6,6 +6,7 @@
 use serde_json::{Map, Value, json};
 
 use super::awards::pinned_files;
+use crate::server::Work;
 use crate::server::crypto;
 use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, ApplicationStatus};
@@ -122,7 +123,7 @@ pub(crate) async fn impact(
         Result<laurel::Decision, Vec<String>>,
     )>;
     let checked: Checked = state
-        .engine(move || -> Result<Checked, ApiError> {
+        .engine(Work::of(new), move || -> Result<Checked, ApiError> {
             let plugins = laurel::load_plugins(&new_award, &files).map_err(|d| {
                 ApiError::Internal(format!(
                     "the new version's plugins do not load: {} problems",

@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::results::stored_applications;
 use super::rounds::{load_round, spec};
+use crate::server::Work;
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::records::{Role, RoundRecord};
@@ -60,7 +61,9 @@ pub(crate) async fn jury_warnings(
         ..laurel::DiagnoseOptions::for_award(&award)
     };
     let diagnosis = state
-        .engine(move || laurel::diagnose(&award, &apps, &marks, &l.plugins, &options))
+        .engine(Work::of(&loaded.award), move || {
+            laurel::diagnose(&award, &apps, &marks, &l.plugins, &options)
+        })
         .await?;
     // Inputs that cannot be scored are the results' own error, said there.
     Ok(diagnosis
@@ -134,7 +137,9 @@ pub async fn diagnostics(
     let r = load_round(&state, &award, &round)?;
     let (apps, marks) = inputs(&state, &loaded, &r)?;
     let diagnosis = state
-        .engine(move || laurel::diagnose(&scoring_award, &apps, &marks, &loaded.plugins, &options))
+        .engine(Work::of(&loaded.award), move || {
+            laurel::diagnose(&scoring_award, &apps, &marks, &loaded.plugins, &options)
+        })
         .await?
         .map_err(|e| ApiError::Conflict(format!("the round's marks cannot be scored: {e}")))?;
     Ok(Json(

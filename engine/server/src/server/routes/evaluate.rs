@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::awards::load_award;
+use crate::server::Work;
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::records::Role;
@@ -114,8 +115,9 @@ pub async fn evaluate(
                 })
                 .collect::<Result<BTreeMap<_, _>, _>>()?;
             // Checking compiles the definition's plugins: on a plugin thread.
+            let work = Work::definition(&definition.to_string());
             let checked = state
-                .engine(move || {
+                .engine(work, move || {
                     let report = laurel::check_definition(&definition.to_string(), &files);
                     let Some(award) = report.award else {
                         return Err(prefixed("/definition", report.diagnostics).collect::<Vec<_>>());
@@ -143,8 +145,12 @@ pub async fn evaluate(
     };
     let applications = request.applications;
     let marks = request.marks;
+    let work = match &scorer {
+        Scorer::Inline(pair) => Work::of(&pair.0),
+        Scorer::Published(l) => Work::of(&l.award),
+    };
     let scored = state
-        .engine(move || -> Result<Vec<u8>, Vec<laurel::Diagnostic>> {
+        .engine(work, move || -> Result<Vec<u8>, Vec<laurel::Diagnostic>> {
             let (award, plugins, checker) = match &scorer {
                 Scorer::Inline(pair) => (&pair.0, &pair.1, None),
                 Scorer::Published(l) => (&l.award, &l.plugins, Some(&l.checker)),

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use super::awards::load_award;
 use super::rounds::round_key;
+use crate::server::Work;
 use crate::server::auth::Caller;
 use crate::server::crypto;
 use crate::server::error::ApiError;
@@ -101,9 +102,10 @@ pub(crate) async fn score(
 ) -> Result<(Value, String, String), ApiError> {
     let sealing = loaded.clone();
     let sealed_with = narrowed.clone();
+    let work = Work::of(&loaded.award);
     let (mut value, inputs_sha256, sha) =
         state
-            .engine(move || {
+            .engine(work, move || {
                 let award = narrowed.as_ref().unwrap_or(&loaded.award);
                 let results = laurel::evaluate(award, &applications, &marks, &loaded.plugins)
                     .map_err(|e| ApiError::Invalid {
@@ -215,58 +217,61 @@ async fn compute_final(
     let mentions = record.special_mentions.clone();
     let l = loaded.clone();
     let (value, sha) = state
-        .engine(move || -> Result<(Value, String), ApiError> {
-            let mut results = Vec::new();
-            let mut hashes = Vec::new();
-            for d in &rounds {
-                if d.record.is_none() || !d.spec.is_marked() {
-                    results.push(None);
-                    hashes.push(None);
-                    continue;
+        .engine(
+            Work::of(&loaded.award),
+            move || -> Result<(Value, String), ApiError> {
+                let mut results = Vec::new();
+                let mut hashes = Vec::new();
+                for d in &rounds {
+                    if d.record.is_none() || !d.spec.is_marked() {
+                        results.push(None);
+                        hashes.push(None);
+                        continue;
+                    }
+                    let r = laurel::evaluate(&d.scoring, &d.applications, &d.marks, &l.plugins)
+                        .map_err(|e| ApiError::Invalid {
+                            title: "The stored marks cannot be scored".to_owned(),
+                            diagnostics: e.applications.into_iter().chain(e.marks).collect(),
+                        })?;
+                    hashes.push(Some(hashed(&r, &d.applications, &d.marks)?.2));
+                    results.push(Some(r));
                 }
-                let r = laurel::evaluate(&d.scoring, &d.applications, &d.marks, &l.plugins)
-                    .map_err(|e| ApiError::Invalid {
-                        title: "The stored marks cannot be scored".to_owned(),
-                        diagnostics: e.applications.into_iter().chain(e.marks).collect(),
-                    })?;
-                hashes.push(Some(hashed(&r, &d.applications, &d.marks)?.2));
-                results.push(Some(r));
-            }
-            let advanced: Vec<Option<Advanced>> = rounds
-                .iter()
-                .map(|d| {
-                    d.record.as_ref().and_then(|r| {
-                        r.advanced.as_ref().map(|a| {
-                            a.iter()
-                                .map(|x| (x.application.clone(), x.reason.clone()))
-                                .collect()
+                let advanced: Vec<Option<Advanced>> = rounds
+                    .iter()
+                    .map(|d| {
+                        d.record.as_ref().and_then(|r| {
+                            r.advanced.as_ref().map(|a| {
+                                a.iter()
+                                    .map(|x| (x.application.clone(), x.reason.clone()))
+                                    .collect()
+                            })
                         })
                     })
-                })
-                .collect();
-            let empty: Vec<String> = Vec::new();
-            let runs: Vec<laurel::RoundRun<'_>> = rounds
-                .iter()
-                .zip(&results)
-                .zip(&hashes)
-                .zip(&advanced)
-                .filter(|(((d, _), _), _)| d.record.is_some())
-                .map(|(((d, r), h), a)| laurel::RoundRun {
-                    spec: &d.spec,
-                    entrants: d.record.as_ref().map_or(&empty[..], |r| &r.entrants[..]),
-                    advanced: a.as_deref(),
-                    results: r.as_ref(),
-                    results_sha256: h.clone(),
-                    shortfalls: d.record.as_ref().map_or(&empty[..], |r| &r.shortfalls[..]),
-                })
-                .collect();
-            let fin = laurel::final_results(&l.award, &entrants, &runs, &mentions);
-            let value =
-                serde_json::to_value(&fin).map_err(|e| ApiError::Internal(e.to_string()))?;
-            let bytes =
-                serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
-            Ok((value, hex::encode(Sha256::digest(&bytes))))
-        })
+                    .collect();
+                let empty: Vec<String> = Vec::new();
+                let runs: Vec<laurel::RoundRun<'_>> = rounds
+                    .iter()
+                    .zip(&results)
+                    .zip(&hashes)
+                    .zip(&advanced)
+                    .filter(|(((d, _), _), _)| d.record.is_some())
+                    .map(|(((d, r), h), a)| laurel::RoundRun {
+                        spec: &d.spec,
+                        entrants: d.record.as_ref().map_or(&empty[..], |r| &r.entrants[..]),
+                        advanced: a.as_deref(),
+                        results: r.as_ref(),
+                        results_sha256: h.clone(),
+                        shortfalls: d.record.as_ref().map_or(&empty[..], |r| &r.shortfalls[..]),
+                    })
+                    .collect();
+                let fin = laurel::final_results(&l.award, &entrants, &runs, &mentions);
+                let value =
+                    serde_json::to_value(&fin).map_err(|e| ApiError::Internal(e.to_string()))?;
+                let bytes =
+                    serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
+                Ok((value, hex::encode(Sha256::digest(&bytes))))
+            },
+        )
         .await??;
     let mut value = value;
     crypto::seal_final(&loaded.award, &state.sealer, &mut value);

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::awards::load_award;
 use super::results::{score, stored_applications};
+use crate::server::Work;
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::records::{
@@ -877,7 +878,7 @@ pub async fn advance(
         let scoring_award = loaded.award.for_round(&spec);
         let (l, s) = (loaded.clone(), spec.clone());
         state
-            .engine(move || {
+            .engine(Work::of(&loaded.award), move || {
                 laurel::evaluate(&scoring_award, &apps, &marks, &l.plugins)
                     .map(|results| laurel::advancing(&s, &results, &apps))
                     .map_err(|e| ApiError::Internal(e.to_string()))

@@ -7,6 +7,7 @@ use axum::extract::State;
 use serde_json::{Value, json};
 
 use crate::server::AppState;
+use crate::server::Work;
 use crate::server::error::ApiError;
 
 /// No plugin files: a pasted rubric's plugins are reported missing, never run.
@@ -27,7 +28,9 @@ pub(crate) async fn check(
     source: String,
 ) -> Result<laurel::DefinitionReport, ApiError> {
     state
-        .engine(move || laurel::check_definition(&source, &NoFiles))
+        .engine(Work::Anonymous, move || {
+            laurel::check_definition(&source, &NoFiles)
+        })
         .await
 }
 

@@ -6,10 +6,10 @@
 //! of its inputs (replacing in a string, padding one, or formatting a value whose strings are
 //! shared), or that can loop without an operation being counted (padding with an empty
 //! string, sleeping), is replaced here by a version that computes the result's size first and
-//! refuses it before allocating. `tests/plugins.rs` lists every function scripts can call, and
-//! fails when a rhai upgrade adds one that has not been reviewed.
-
-use std::sync::{Arc, OnceLock};
+//! refuses it before allocating. Inside the sandbox the memory cap and the deadline would stop
+//! such a step too; refusing it first names the limit a script's author can act on (`size`).
+//! The review test below lists every function scripts can call, and fails when a rhai upgrade
+//! adds one that has not been reviewed.
 
 use rhai::{
     Array, Dynamic, EvalAltResult, FuncRegistration, INT, ImmutableString, Map, Module,
@@ -156,70 +156,65 @@ fn no_sleep(_seconds: INT) -> Checked<()> {
     Err("`sleep` is not available to plugins".into())
 }
 
-/// The module of checked builtins, built once.
-pub(crate) fn checked() -> Arc<Module> {
-    static MODULE: OnceLock<Arc<Module>> = OnceLock::new();
-    MODULE
-        .get_or_init(|| {
-            let mut m = Module::new();
-            let mutating = |name: &str| FuncRegistration::new(name).with_purity(false);
-            FuncRegistration::new("sleep").set_into_module(&mut m, no_sleep);
-            mutating("pad").set_into_module(&mut m, pad_char);
-            mutating("pad").set_into_module(&mut m, pad_string);
-            mutating("replace").set_into_module(
-                &mut m,
-                |ctx: NativeCallContext,
-                 s: &mut ImmutableString,
-                 f: ImmutableString,
-                 w: ImmutableString| { replace(&ctx, s, &f, &w) },
-            );
-            mutating("replace").set_into_module(
-                &mut m,
-                |ctx: NativeCallContext, s: &mut ImmutableString, f: char, w: ImmutableString| {
-                    replace(&ctx, s, &f.to_string(), &w)
-                },
-            );
-            mutating("replace").set_into_module(
-                &mut m,
-                |ctx: NativeCallContext, s: &mut ImmutableString, f: ImmutableString, w: char| {
-                    replace(&ctx, s, &f, &w.to_string())
-                },
-            );
-            mutating("replace").set_into_module(
-                &mut m,
-                |ctx: NativeCallContext, s: &mut ImmutableString, f: char, w: char| {
-                    replace(&ctx, s, &f.to_string(), &w.to_string())
-                },
-            );
-            for (name, debug) in [
-                ("to_string", false),
-                ("print", false),
-                ("to_debug", true),
-                ("debug", true),
-            ] {
-                FuncRegistration::new(name).set_into_module(
-                    &mut m,
-                    move |ctx: NativeCallContext, a: &mut Array| {
-                        formatted(&ctx, &Dynamic::from_array(a.clone()), debug)
-                    },
-                );
-                FuncRegistration::new(name).set_into_module(
-                    &mut m,
-                    move |ctx: NativeCallContext, map: &mut Map| {
-                        formatted(&ctx, &Dynamic::from_map(map.clone()), debug)
-                    },
-                );
-            }
-            FuncRegistration::new("to_json").set_into_module(
-                &mut m,
-                |ctx: NativeCallContext, map: &mut Map| -> Checked<String> {
-                    fits_as_text(&ctx, &Dynamic::from_map(map.clone()))?;
-                    Ok(rhai::format_map_as_json(map))
-                },
-            );
-            Arc::new(m)
-        })
-        .clone()
+/// The module of checked builtins.
+pub(crate) fn checked() -> rhai::Shared<Module> {
+    let mut m = Module::new();
+    let mutating = |name: &str| FuncRegistration::new(name).with_purity(false);
+    FuncRegistration::new("sleep").set_into_module(&mut m, no_sleep);
+    mutating("pad").set_into_module(&mut m, pad_char);
+    mutating("pad").set_into_module(&mut m, pad_string);
+    mutating("replace").set_into_module(
+        &mut m,
+        |ctx: NativeCallContext,
+         s: &mut ImmutableString,
+         f: ImmutableString,
+         w: ImmutableString| { replace(&ctx, s, &f, &w) },
+    );
+    mutating("replace").set_into_module(
+        &mut m,
+        |ctx: NativeCallContext, s: &mut ImmutableString, f: char, w: ImmutableString| {
+            replace(&ctx, s, &f.to_string(), &w)
+        },
+    );
+    mutating("replace").set_into_module(
+        &mut m,
+        |ctx: NativeCallContext, s: &mut ImmutableString, f: ImmutableString, w: char| {
+            replace(&ctx, s, &f, &w.to_string())
+        },
+    );
+    mutating("replace").set_into_module(
+        &mut m,
+        |ctx: NativeCallContext, s: &mut ImmutableString, f: char, w: char| {
+            replace(&ctx, s, &f.to_string(), &w.to_string())
+        },
+    );
+    for (name, debug) in [
+        ("to_string", false),
+        ("print", false),
+        ("to_debug", true),
+        ("debug", true),
+    ] {
+        FuncRegistration::new(name).set_into_module(
+            &mut m,
+            move |ctx: NativeCallContext, a: &mut Array| {
+                formatted(&ctx, &Dynamic::from_array(a.clone()), debug)
+            },
+        );
+        FuncRegistration::new(name).set_into_module(
+            &mut m,
+            move |ctx: NativeCallContext, map: &mut Map| {
+                formatted(&ctx, &Dynamic::from_map(map.clone()), debug)
+            },
+        );
+    }
+    FuncRegistration::new("to_json").set_into_module(
+        &mut m,
+        |ctx: NativeCallContext, map: &mut Map| -> Checked<String> {
+            fits_as_text(&ctx, &Dynamic::from_map(map.clone()))?;
+            Ok(rhai::format_map_as_json(map))
+        },
+    );
+    rhai::Shared::new(m)
 }
 
 #[cfg(test)]
@@ -230,18 +225,29 @@ mod tests {
     /// how long it can run without an operation being counted; the list is
     /// `plugins/rhai-functions.txt`. A rhai upgrade that adds or changes one fails here until
     /// it is reviewed (and, if needed, replaced above) and the list updated with
-    /// `LAUREL_UPDATE_RHAI_FUNCTIONS=1 cargo test -p laurel`.
+    /// `LAUREL_UPDATE_RHAI_FUNCTIONS=1 cargo test -p laurel-rhai-runtime` (in `plugins/`).
     #[test]
     fn every_function_scripts_can_call_was_reviewed() {
-        let engine = super::super::rhai_host::engine_for_review();
+        let engine = crate::engine(
+            &crate::GuestLimits {
+                operations: 1,
+                call_depth: 1,
+                expr_depth: 1,
+                string_bytes: 1,
+                collection_items: 1,
+                output_bytes: 1,
+                output_depth: 1,
+                message_bytes: 1,
+            },
+            |_| {},
+        );
         let mut now: Vec<String> = engine.gen_fn_signatures(true);
         now.sort();
         now.dedup();
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../plugins/rhai-functions.txt");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../rhai-functions.txt");
         let header = "# Every function a plugin script can call, reviewed: none allocates more than a small\n\
             # multiple of its inputs in one step, or runs without an operation being counted, except\n\
-            # those replaced by checked versions in engine/src/plugin/rhai_builtins.rs (listed as\n\
+            # those replaced by checked versions in plugins/rhai-runtime/src/builtins.rs (listed as\n\
             # `name(_, ...)`: pad, replace, sleep, to_string, to_debug, print, debug, to_json).\n";
         let text = format!("{header}{}\n", now.join("\n"));
         if std::env::var_os("LAUREL_UPDATE_RHAI_FUNCTIONS").is_some() {
