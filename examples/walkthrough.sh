@@ -47,20 +47,38 @@ step "reschedule the call to close in 30 days, for a rehearsal (the reason is au
 closes=$(date -u -d '+30 days' +%Y-%m-%dT18:00:00)
 curl -sf -X POST "${auth[@]}" -d "{\"closes\": \"$closes\", \"reason\": \"a rehearsal of the 2023 call\"}" "$a/timeline" | json 'd["schedule"]'
 
-step "an applicant's own application (the server names it), then a portal's (an integrator key, its own ids)"
-mine=$(curl -sf -X POST -H "Authorization: Bearer $applicant" --data-binary @"$data/app.json" "$a/applications" | json 'd["id"]')
+step "an applicant uploads a document (its type read from its content), then submits an application that refers to it (the server names it)"
+printf '%%PDF-1.4\n%% the walkthrough report\n' > "$data/report.pdf"
+doc=$(curl -sf -X POST -H "Authorization: Bearer $applicant" --data-binary @"$data/report.pdf" "$a/uploads?field=supporting_documents&name=report.pdf")
+echo "$doc"
+python3 -c "import json,sys; a=json.load(open('$data/app.json')); a['fields']['supporting_documents']=[json.loads(sys.argv[1])]; print(json.dumps(a))" "$doc" > "$data/app-with-document.json"
+mine=$(curl -sf -X POST -H "Authorization: Bearer $applicant" --data-binary @"$data/app-with-document.json" "$a/applications" | json 'd["id"]')
 echo "$mine"
 curl -sf -X POST -H "Authorization: Bearer $applicant" "$a/applications/$mine/withdraw" | json 'd["status"]'
+
+step "a portal's applications (an integrator key, its own ids)"
 portal=$(curl -sf -X POST "${auth[@]}" -d '{"role": "integrator", "label": "a partner portal"}' "$url/v1/keys" | json 'd["key"]')
 python3 - "$a" "$portal" "$example" <<'EOF'
-import collections, json, sys, urllib.request
+import collections, json, sys, urllib.error, urllib.request
 base, key, example = sys.argv[1:]
 seen = collections.Counter()
+uploaded = 0
 for app in json.load(open(f"{example}/applications.json")):
+    # A file the application refers to is uploaded first, by the portal's own key.
+    for field, ref in app["fields"].items():
+        if isinstance(ref, dict) and "sha256" in ref:
+            up = urllib.request.Request(f"{base}/uploads?field={field}&name={ref['name']}",
+                                        open(f"{example}/files/{ref['name']}", "rb").read(), method="POST",
+                                        headers={"Authorization": f"Bearer {key}"})
+            urllib.request.urlopen(up)
+            uploaded += 1
     req = urllib.request.Request(f"{base}/applications", json.dumps(app).encode(), method="POST",
                                  headers={"Authorization": f"Bearer {key}"})
-    seen[json.load(urllib.request.urlopen(req))["eligibility"]["status"]] += 1
-print(dict(seen))
+    try:
+        seen[json.load(urllib.request.urlopen(req))["eligibility"]["status"]] += 1
+    except urllib.error.HTTPError as e:
+        sys.exit(f"{app.get('id')}: {e.code} {e.read().decode()}")
+print(dict(seen), f"({uploaded} letters uploaded first)")
 EOF
 
 step "an invalid application: every problem located (422, problem+json)"
@@ -87,18 +105,21 @@ import json, sys, urllib.request
 url, key, example = sys.argv[1:]
 keys = {}
 for j in json.load(open(f"{example}/judges.json")):
-    req = urllib.request.Request(f"{url}/v1/keys", json.dumps({"role": "judge", "subject": j["id"]}).encode(),
+    req = urllib.request.Request(f"{url}/v1/keys", json.dumps({"role": "judge", "subject": j["id"], "award": "seoul-smart-city-prize-2023"}).encode(),
                                  method="POST", headers={"Authorization": f"Bearer {key}"})
     keys[j["id"]] = json.load(urllib.request.urlopen(req))["key"]
 print(json.dumps(keys))
 EOF
 
-step "people, not keys: invite a judge by e-mail (no SMTP given, so the mail is a file and its link is in the log)"
+step "people, not keys: invite a judge by e-mail (no SMTP given, so the mail is a file the log names)"
 curl -sf -X POST "${auth[@]}" -d '{"email": "kim@example.org", "name": "Kim Ji-won", "language": "ko", "role": "judge", "judge": "judge-kim"}' "$a/invitations" | json 'd'
 for _ in $(seq 1 50); do grep -q "laurel: mail to" "$log" && break; sleep 0.1; done
 grep "laurel: mail to" "$log"
-link=$(sed -n 's/^laurel: mail to .* — //p' "$log" | head -1)
-token=${link##*token=}
+mail=$(sed -n 's/^laurel: mail to .* (\(.*\.eml\))$/\1/p' "$log" | head -1)
+token=$(python3 -c "import email, re, sys
+m = email.message_from_binary_file(open(sys.argv[1], 'rb'))
+text = next(p.get_payload(decode=True).decode() for p in m.walk() if p.get_content_type() == 'text/plain')
+print(re.search(r'sign-in\?token=([A-Za-z0-9_-]+)', text).group(1))" "$mail")
 curl -s -c "$data/cookies" -o /dev/null -w '%{http_code} → %{redirect_url}\n' -d "token=$token" "$url/v1/sign-in/redeem"
 curl -sf -b "$data/cookies" "$url/v1/me" | json 'd["email"], d["grants"]'
 

@@ -465,8 +465,9 @@ fn guessed_keys_are_slowed_down_with_growing_delays() {
     let (status, retry) = attempt(&server, "lk_guess6");
     assert_eq!(status, 429, "blocked after the sixth failure");
     assert_eq!(retry, Some(1));
-    // While blocked, even a good key waits: nothing is checked.
-    assert_eq!(attempt(&server, &admin).0, 429);
+    // While blocked, a good key is still served (behind a proxy, many people share one
+    // address): keys are 256-bit secrets, and every failed guess is still refused.
+    assert_eq!(attempt(&server, &admin).0, 200);
     let (_, v) = server.call("GET", "/v1/awards", Some("lk_guess7"), None);
     assert_eq!(v["type"], "/problems/too-many-requests");
     std::thread::sleep(std::time::Duration::from_millis(1_100));

@@ -429,3 +429,32 @@ fn a_database_reached_over_tls_with_its_ca() {
     );
     server.stop();
 }
+
+#[test]
+fn a_stopped_server_on_a_database_exits_cleanly() {
+    // SIGTERM once ended in an abort: the synchronous client's connections were closed on the
+    // async runtime's thread.
+    let pg = Cluster::start();
+    let url = pg.database();
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(
+        &url,
+        &dir.path().join("data"),
+        &dir.path().join("key"),
+        &["--migrate"],
+    );
+    let admin = server.admin().to_owned();
+    assert!(!open_with_applications(&server, &admin, 3).is_empty());
+    let pid = server.pid();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exited = server.wait_exit(std::time::Duration::from_secs(20));
+    assert_eq!(
+        exited,
+        Some(0),
+        "the server ended with {exited:?}, not a clean exit"
+    );
+}

@@ -144,7 +144,7 @@ impl InProcess {
             message_bytes: l.message_bytes,
         };
         let mut engine = laurel_rhai_runtime::engine(&limits, |_| {});
-        engine.on_progress(|ops| watch(ops));
+        engine.on_progress(watch);
         let ast = engine.compile(source).unwrap();
         Self { engine, ast }
     }

@@ -6,6 +6,7 @@ some ineligible for stated reasons, marked by 7 judges of different severity, ea
 by 5 of them. Run from this folder: python3 generate.py
 """
 import hashlib
+import os
 import json
 import random
 
@@ -37,6 +38,18 @@ def sha(text):
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+# The files applications refer to (letters of recommendation): small real PDFs, written to
+# files/, which a portal uploads before it submits (the server accepts a reference only to a
+# file its submitter uploaded).
+FILES = {}
+
+
+def pdf(name, text):
+    content = f"%PDF-1.4\n% {text}\n".encode()
+    FILES[name] = content
+    return {"name": name, "media_type": "application/pdf", "sha256": hashlib.sha256(content).hexdigest()}
+
+
 def project_fields(n, category, city, country):
     f = {
         "country": country, "city": city,
@@ -50,7 +63,6 @@ def project_fields(n, category, city, country):
         "gdp_per_capita_usd": rng.randint(1_500, 65_000),
         "internet_penetration_pct": rng.randint(35, 99),
         "digital_maturity": rng.choice(["emerging", "developing", "advanced"]),
-        "supporting_documents": [{"name": f"report-{n}.pdf", "media_type": "application/pdf", "sha256": sha(f"report {n}"), "size": 120_000 + n}],
     }
     if category == "human-centricity":
         f["target_groups"] = sorted(rng.sample(GROUPS, rng.randint(1, 3)))
@@ -101,7 +113,7 @@ for i in range(12):
     kind = "self" if i % 3 == 0 else "nominated"
     extra = {"nomination_type": kind}
     if kind == "self":
-        extra["recommendation_letter"] = {"name": f"letter-{i}.pdf", "media_type": "application/pdf", "sha256": sha(f"letter {i}")}
+        extra["recommendation_letter"] = pdf(f"letter-{i}.pdf", f"letter {i}")
     else:
         extra["candidate_permission"] = True
         extra["nominator"] = {"name": f"Nominator {i}", "organisation": "WeGO member city", "email": f"nominator{i}@example.org"}
@@ -110,7 +122,7 @@ notes[add("leadership", "individual", {"nomination_type": "nominated", "candidat
                                         "nominator": {"name": "N. Nominator", "organisation": "City Hall", "email": "nn@example.org"}}, "Unconsenting Candidate")] = "nominated without permission: ineligible"
 notes[add("leadership", "individual", {"nomination_type": "self"}, "Letterless Candidate")] = "self-nominated without a letter: ineligible"
 notes[add("leadership", "city", {"government_level": "local", "targets_select_cities": True, "nomination_type": "self",
-                                  "recommendation_letter": {"name": "l.pdf", "media_type": "application/pdf", "sha256": sha("l")}})] = "a city cannot enter Leadership: ineligible"
+                                  "recommendation_letter": pdf("l.pdf", "l")})] = "a city cannot enter Leadership: ineligible"
 unmarked = add("human-centricity", "institution", {"institution_kind": "academic"}, "Late University")
 notes[unmarked] = "eligible, but no judge marked it: unscored"
 
@@ -145,6 +157,11 @@ review = [
 mentions = [{"application": "app-004", "reason": "An exemplary citizen data charter."},
             {"application": "app-031", "reason": "Outstanding outreach to elderly residents."}]
 marks = {"$schema": "../../schemas/marks.schema.json", "evaluations": evaluations, "review_decisions": review, "special_mentions": mentions}
+os.makedirs("files", exist_ok=True)
+for name, content in FILES.items():
+    with open(os.path.join("files", name), "wb") as f:
+        f.write(content)
+
 with open("applications.json", "w") as f:
     json.dump(apps, f, ensure_ascii=False, indent=1)
     f.write("\n")

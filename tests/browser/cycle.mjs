@@ -140,6 +140,18 @@ const examples = JSON.parse(readFileSync(join(EXAMPLES, "applications.json"), "u
 const chosen = ["app-001", "app-002", "app-053", "app-058", "app-060"];
 for (const id of chosen) {
   const app = examples.find((a) => a.id === id);
+  // A file the application refers to is uploaded first, with the same key (the server takes a
+  // reference only to a file its submitter uploaded).
+  for (const [field, ref] of Object.entries(app.fields)) {
+    if (ref && typeof ref === "object" && ref.sha256) {
+      const up = await fetch(BASE + `/v1/awards/${AWARD}/uploads?field=${field}&name=${ref.name}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${ADMIN_KEY}` },
+        body: readFileSync(join(EXAMPLES, "files", ref.name)),
+      });
+      expect(up.status === 201, `uploading ${ref.name}: ${up.status} ${await up.text()}`);
+    }
+  }
   const r = await api("POST", `/v1/awards/${AWARD}/applications`, app);
   expect(r.status === 201, `submitting ${id}: ${r.status} ${r.text}`);
 }

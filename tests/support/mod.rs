@@ -153,6 +153,24 @@ impl Server {
         }
     }
 
+    /// Waits up to `limit` for the server to exit on its own (after a signal): its exit code,
+    /// `None` if it was killed by a signal or is still running.
+    pub fn wait_exit(mut self, limit: Duration) -> Option<i32> {
+        let mut child = self.child.take()?;
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status.code();
+            }
+            if started.elapsed() > limit {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Kills with SIGKILL: no chance to flush anything.
     pub fn kill(mut self) {
         if let Some(mut child) = self.child.take() {
@@ -188,6 +206,9 @@ impl Server {
         key: Option<&str>,
         body: Option<&[u8]>,
     ) -> (u16, Value) {
+        if let (Some(key), Some(body)) = (key, body) {
+            self.upload_example_files(path, key, body);
+        }
         let url = format!("{}{path}", self.url);
         // A new agent, so a new connection, per request: nothing pooled can go stale.
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -233,6 +254,69 @@ impl Server {
         (status, value)
     }
 
+    /// Before an application is submitted or updated (`POST …/applications`, `PUT
+    /// …/applications/{id}`), uploads with the same key every file of the example data set it
+    /// refers to (`examples/*/files/{name}`), as a portal does: the server takes a reference
+    /// only to a file its submitter uploaded. A file not in the examples is left alone (so a
+    /// test can refer to one never uploaded).
+    pub fn upload_example_files(&self, path: &str, key: &str, body: &[u8]) {
+        let Some(award) = path
+            .strip_prefix("/v1/awards/")
+            .and_then(|rest| rest.split_once("/applications"))
+            .map(|(award, _)| award.to_owned())
+        else {
+            return;
+        };
+        let Ok(value) = serde_json::from_slice::<Value>(body) else {
+            return;
+        };
+        let mut files = Vec::new();
+        fn walk(v: &Value, field: Option<&str>, out: &mut Vec<(String, String)>) {
+            match v {
+                Value::Object(m) => {
+                    if let (Some(name), Some(_)) = (
+                        m.get("name").and_then(Value::as_str),
+                        m.get("sha256").and_then(Value::as_str),
+                    ) {
+                        out.push((field.unwrap_or_default().to_owned(), name.to_owned()));
+                        return;
+                    }
+                    for (k, x) in m {
+                        walk(x, Some(field.unwrap_or(k)), out);
+                    }
+                }
+                Value::Array(items) => items.iter().for_each(|x| walk(x, field, out)),
+                _ => {}
+            }
+        }
+        if let Some(fields) = value.get("fields").and_then(Value::as_object) {
+            for (k, v) in fields {
+                walk(v, Some(k), &mut files);
+            }
+        }
+        for (field, name) in files {
+            let example = root()
+                .join("examples")
+                .join(&award)
+                .join("files")
+                .join(&name);
+            let Ok(content) = std::fs::read(&example) else {
+                continue;
+            };
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                .build()
+                .into();
+            let _ = agent
+                .post(&format!(
+                    "{}/v1/awards/{award}/uploads?field={field}&name={name}",
+                    self.url
+                ))
+                .header("Authorization", &format!("Bearer {key}"))
+                .send(&content[..]);
+        }
+    }
+
     fn delete(&self, url: &str, auth: Option<&str>) -> (u16, Value) {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -263,12 +347,13 @@ impl Server {
         self.call("PUT", path, Some(key), Some(body.to_string().as_bytes()))
     }
 
-    /// Makes an API key.
+    /// Makes an API key (a judge's for the Seoul prize, the award the tests judge in).
     pub fn key(&self, role: &str, subject: Option<&str>) -> String {
+        let award = (role == "judge").then_some("seoul-smart-city-prize-2023");
         let (status, v) = self.post(
             "/v1/keys",
             self.admin(),
-            &serde_json::json!({ "role": role, "subject": subject }),
+            &serde_json::json!({ "role": role, "subject": subject, "award": award }),
         );
         assert_eq!(status, 201, "{v}");
         v["key"].as_str().unwrap().to_owned()

@@ -88,6 +88,23 @@ pub struct ServeArgs {
     /// account and that costs real work (`/v1/validate`, the playground); past it, 429.
     #[arg(long, default_value_t = crate::server::DEFAULT_ANONYMOUS_RATE_LIMIT)]
     anonymous_rate_limit: u64,
+    /// Files one person may upload to one award; past it, 429.
+    #[arg(long, default_value_t = crate::server::Quotas::default().upload_files)]
+    upload_files: u64,
+    /// Bytes one person may upload to one award; past it, 429.
+    #[arg(long, default_value_t = crate::server::Quotas::default().upload_bytes)]
+    upload_bytes: u64,
+    /// Invitations one award may have waiting; past it, 429.
+    #[arg(long, default_value_t = crate::server::Quotas::default().invitations)]
+    invitations: u64,
+    /// A reverse proxy (an address, or address/prefix) whose `X-Forwarded-For` names the
+    /// client: rate limits and blocks then apply to the real client, not the proxy. Repeat for
+    /// several. None by default (the connection's address is the client).
+    #[arg(long = "trusted-proxy")]
+    trusted_proxies: Vec<String>,
+    /// Webhook endpoints the installation may have; past it, 429.
+    #[arg(long, default_value_t = crate::server::Quotas::default().webhooks)]
+    webhooks: u64,
     #[command(flatten)]
     store: super::store_args::StoreArgs,
 }
@@ -113,8 +130,15 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         cors_origins,
         rate_limit,
         anonymous_rate_limit,
+        upload_files,
+        upload_bytes,
+        invitations,
+        webhooks,
+        trusted_proxies,
         store: store_args,
     } = args;
+    let trusted = crate::server::listen::TrustedProxies::parse(trusted_proxies)
+        .map_err(|e| anyhow::anyhow!("--trusted-proxy {e}"))?;
     let timing = crate::server::scheduler::Timing {
         reminder_lead: crate::server::outbox::parse_schedule(reminder_lead)
             .ok()
@@ -174,6 +198,12 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     state.anonymous_budgets = Arc::new(crate::server::ratelimit::Budgets::new(
         *anonymous_rate_limit,
     ));
+    state.quotas = crate::server::Quotas {
+        upload_files: *upload_files,
+        upload_bytes: *upload_bytes,
+        invitations: *invitations,
+        webhooks: *webhooks,
+    };
     if let Some(c) = clock {
         println!("laurel: award timelines read the clock as {c}");
     }
@@ -198,7 +228,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         if let Some(email) = admin_email {
             match crate::server::invite_administrator(&state, email) {
                 Ok(true) => println!(
-                    "laurel: invited {email} as an administrator: the sign-in link is mailed"
+                    "laurel: invited {} as an administrator: the sign-in link is mailed",
+                    crate::server::mail::masked(email)
                 ),
                 Ok(false) => {}
                 Err(e) => anyhow::bail!("`--admin-email {email}`: {e:?}"),
@@ -213,7 +244,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         tokio::spawn(crate::server::outbox::run(state.clone(), delivery));
         // The clock's work: reminders before rounds close, administrators' digests.
         tokio::spawn(crate::server::scheduler::run(state.clone(), timing));
-        crate::server::listen::serve(listener, router(state), shutdown()).await?;
+        crate::server::listen::serve(listener, router(state), trusted, shutdown()).await?;
         println!("laurel: stopped");
         Ok::<_, anyhow::Error>(())
     })?;

@@ -21,6 +21,8 @@ pub struct Caller {
     pub role: Role,
     /// For judges, the judge id.
     pub subject: Option<String>,
+    /// For a judge key, the award it judges in.
+    pub award: Option<String>,
     /// Who answers for the call: the signed-in person, or the key's owner.
     pub owner: Option<KeyOwner>,
 }
@@ -116,14 +118,17 @@ impl FromRequestParts<AppState> for Caller {
         }
         let client = client_of(parts);
         let started = std::time::Instant::now();
-        if let Some(wait) = state.throttle.blocked(&client, started) {
-            return Err(too_many(wait));
-        }
+        // A valid key is never refused for its address's failures (behind a proxy, an office
+        // or a mobile network, many people share one): keys are 256-bit secrets, so the block
+        // only slows guessing, and a guess that fails is still counted and blocked.
         let caller = from_key(parts, state);
-        if let Err(ApiError::Unauthorized(_)) = &caller
-            && let Some(wait) = state.throttle.failed(&client, started)
-        {
-            tracing::warn!(client = %client, "authentication failures: blocked for {wait:?}");
+        if let Err(ApiError::Unauthorized(_)) = &caller {
+            if let Some(wait) = state.throttle.blocked(&client, started) {
+                return Err(too_many(wait));
+            }
+            if let Some(wait) = state.throttle.failed(&client, started) {
+                tracing::warn!(client = %client, "authentication failures: blocked for {wait:?}");
+            }
         }
         caller
     }
@@ -149,6 +154,21 @@ fn too_many(wait: std::time::Duration) -> ApiError {
         ),
         retry_after: seconds,
     }
+}
+
+/// The API key an `Authorization` header names, if it is a valid (known, unrevoked) one.
+pub fn valid_key(state: &AppState, headers: &axum::http::HeaderMap) -> Option<KeyRecord> {
+    let secret = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))?
+        .1;
+    get_json::<KeyRecord>(state.store.as_ref(), Tree::Keys, &digest(secret.trim()))
+        .ok()
+        .flatten()
+        .filter(|r| !r.revoked)
 }
 
 fn from_key(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
@@ -179,10 +199,27 @@ fn from_key(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
                 "this API key was revoked".to_owned(),
             ));
         }
+        if record.role == Role::Judge {
+            // A judge id means something in one award only: the key acts there alone.
+            let Some(award) = &record.award else {
+                return Err(ApiError::Forbidden(
+                    "this judge key was made before judge keys named their award: make a new one"
+                        .to_owned(),
+                ));
+            };
+            if let Some(asked) = super::session::award_of(parts.uri.path())
+                && asked != award
+            {
+                return Err(ApiError::Forbidden(format!(
+                    "this judge key is for award `{award}`"
+                )));
+            }
+        }
         Ok(Caller {
             key: record.id,
             role: record.role,
             subject: record.subject,
+            award: record.award,
             owner: record.owner,
         })
     }

@@ -39,6 +39,8 @@ pub enum ApiError {
     },
     /// 503: the server is too busy now; try again after a second.
     Unavailable(String),
+    /// 429: a quota (uploads, drafts, invitations, webhooks) is used up; no wait frees it.
+    Quota(String),
     /// 412: the resource changed since the `ETag` the request's `If-Match` names.
     PreconditionFailed(String),
     /// 409 with a report: the change needs to be confirmed, knowing what it changes.
@@ -190,6 +192,13 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
                 r
             }
+            ApiError::Quota(d) => problem(
+                StatusCode::TOO_MANY_REQUESTS,
+                "quota",
+                "A quota is used up",
+                d,
+                None,
+            ),
             ApiError::PreconditionFailed(d) => problem(
                 StatusCode::PRECONDITION_FAILED,
                 "precondition-failed",

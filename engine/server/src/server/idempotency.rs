@@ -39,15 +39,21 @@ struct Kept {
     body: serde_json::Value,
 }
 
-/// Who is asking: the credential they sent (an API key or a session cookie), hashed.
-fn scope(request: &Request) -> Option<Vec<u8>> {
-    let credential = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .or_else(|| request.headers().get(header::COOKIE))?
-        .as_bytes()
-        .to_vec();
-    Some(Sha256::digest(credential).to_vec())
+/// Who is asking, once their credential is checked: the API key's id, or the signed-in
+/// person's. `None` for a request without a valid credential, which is passed on untouched
+/// (nothing of it read or kept: its route refuses it), so an unauthenticated request costs no
+/// buffering, and a caller's keys are theirs whatever other headers they send.
+fn scope(state: &AppState, request: &Request) -> Option<Vec<u8>> {
+    if request.headers().contains_key(header::AUTHORIZATION) {
+        let record = super::auth::valid_key(state, request.headers())?;
+        return Some(Sha256::digest(format!("key:{}", record.id)).to_vec());
+    }
+    match request.extensions().get::<super::session::SessionState>()? {
+        super::session::SessionState::Valid { person, .. } => {
+            Some(Sha256::digest(format!("person:{}", person.id)).to_vec())
+        }
+        super::session::SessionState::Invalid(_) => None,
+    }
 }
 
 /// Releases the in-flight mark when the first request ends, however it ends.
@@ -74,13 +80,18 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         return ApiError::BadRequest(format!("`Idempotency-Key` is 1 to {MAX_KEY} characters"))
             .into_response();
     }
-    let Some(scope) = scope(&request) else {
+    let Some(scope) = scope(&state, &request) else {
         return next.run(request).await;
     };
     let k = key(&[&scope, given.as_bytes()]);
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
-    let Ok(bytes) = axum::body::to_bytes(body, super::routes::IMPORT_LIMIT).await else {
+    let limit = if path.ends_with("/import") {
+        super::routes::IMPORT_LIMIT
+    } else {
+        super::BODY_LIMIT
+    };
+    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
         return ApiError::TooLarge("the body is too large".to_owned()).into_response();
     };
     let fingerprint = hex::encode(

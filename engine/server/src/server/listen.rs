@@ -19,13 +19,91 @@ pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// Connections served at once; more wait to be accepted.
 pub const MAX_CONNECTIONS: usize = 4_096;
 
+/// Addresses (single, or `address/prefix`) whose connections are proxies this server trusts
+/// to say who their client is (`X-Forwarded-For`).
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(Vec<(std::net::IpAddr, u8)>);
+
+impl TrustedProxies {
+    /// Reads `127.0.0.1`, `10.0.0.0/8`, `::1`, `fd00::/8`.
+    pub fn parse(items: &[String]) -> Result<Self, String> {
+        let mut out = Vec::new();
+        for item in items {
+            let (addr, bits) = match item.split_once('/') {
+                Some((a, b)) => (a, Some(b)),
+                None => (item.as_str(), None),
+            };
+            let ip: std::net::IpAddr = addr
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{item}` is not an address or address/prefix"))?;
+            let max = if ip.is_ipv4() { 32 } else { 128 };
+            let bits = match bits {
+                None => max,
+                Some(b) => b
+                    .trim()
+                    .parse::<u8>()
+                    .ok()
+                    .filter(|b| *b <= max)
+                    .ok_or_else(|| format!("`{item}`: the prefix is 0 to {max}"))?,
+            };
+            out.push((ip, bits));
+        }
+        Ok(Self(out))
+    }
+
+    fn trusts(&self, ip: std::net::IpAddr) -> bool {
+        self.0.iter().any(|(net, bits)| match (net, ip) {
+            (std::net::IpAddr::V4(n), std::net::IpAddr::V4(a)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(*bits)).unwrap_or(0);
+                u32::from(*n) & mask == u32::from(a) & mask
+            }
+            (std::net::IpAddr::V6(n), std::net::IpAddr::V6(a)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(*bits)).unwrap_or(0);
+                u128::from(*n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        })
+    }
+
+    /// The client a request came from: the connection's peer, or, when the peer is a trusted
+    /// proxy, the nearest address in `X-Forwarded-For` that is not one (a client cannot make
+    /// itself look like someone else by sending the header: only what trusted proxies added
+    /// is read, from the right).
+    pub fn client(&self, peer: std::net::IpAddr, headers: &hyper::HeaderMap) -> std::net::IpAddr {
+        if !self.trusts(peer) {
+            return peer;
+        }
+        let mut client = peer;
+        let forwarded: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        for hop in forwarded.iter().rev() {
+            let Ok(ip) = hop.parse::<std::net::IpAddr>() else {
+                break;
+            };
+            client = ip;
+            if !self.trusts(ip) {
+                break;
+            }
+        }
+        client
+    }
+}
+
 /// Serves `router` on `listener` until `shutdown` resolves, then waits for the requests in
 /// flight (at most 30 s).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    trusted: TrustedProxies,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
+    let trusted = Arc::new(trusted);
     let graceful = GracefulShutdown::new();
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     tokio::pin!(shutdown);
@@ -50,10 +128,12 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
-        let (router, ip) = (router.clone(), peer.ip());
+        let (router, ip, trusted) = (router.clone(), peer.ip(), trusted.clone());
         let service =
             hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(crate::server::ClientAddr(ip));
+                let client = trusted.client(ip, req.headers());
+                req.extensions_mut()
+                    .insert(crate::server::ClientAddr(client));
                 router.clone().oneshot(req)
             });
         let mut builder = hyper::server::conn::http1::Builder::new();
@@ -74,4 +154,29 @@ pub async fn serve(
         () = tokio::time::sleep(Duration::from_secs(30)) => {}
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_what_trusted_proxies_add_is_believed() {
+        let trusted =
+            TrustedProxies::parse(&["10.0.0.0/8".to_owned(), "::1".to_owned()]).unwrap_or_default();
+        let mut headers = hyper::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            hyper::header::HeaderValue::from_static("6.6.6.6, 203.0.113.7, 10.1.1.1"),
+        );
+        let peer: std::net::IpAddr = "10.9.9.9"
+            .parse()
+            .unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+        // The proxy at 10.1.1.1 saw 203.0.113.7; what the client itself wrote (6.6.6.6) is not read.
+        assert_eq!(trusted.client(peer, &headers).to_string(), "203.0.113.7");
+        // A peer that is no trusted proxy is the client, whatever it sends.
+        let stranger: std::net::IpAddr = "198.51.100.1".parse().unwrap_or(peer);
+        assert_eq!(trusted.client(stranger, &headers), stranger);
+        assert!(TrustedProxies::parse(&["10.0.0.0/33".to_owned()]).is_err());
+    }
 }

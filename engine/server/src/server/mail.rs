@@ -1,6 +1,7 @@
 //! E-mail: the texts (in the person's language: English or Korean), queued in the outbox with
 //! the change that causes them, and sent by SMTP (lettre) or, with no SMTP configured, written
-//! as `.eml` files to a folder with their links in the log.
+//! as `.eml` files to a folder: a development sink, readable by this user only (the folder
+//! 0700, each file 0600), whose files the log names; the log never shows a link or an address.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,7 +28,8 @@ pub enum MailConfig {
         /// The sender.
         from: String,
     },
-    /// A folder of `.eml` files; links are printed to the log.
+    /// A folder of `.eml` files (a development sink, private to this user); the log names each
+    /// file.
     Folder {
         /// The folder.
         dir: PathBuf,
@@ -231,7 +233,7 @@ pub fn queue(
 }
 
 /// An address shown in the log: `k***@example.org`.
-fn masked(to: &str) -> String {
+pub fn masked(to: &str) -> String {
     match to.split_once('@') {
         Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
         None => "***".to_owned(),
@@ -265,17 +267,28 @@ pub fn send(config: &MailConfig, id: &str, mail: &Mail, timeout: Duration) -> Re
             .map(|_| ())
             .map_err(|e| e.to_string()),
         MailConfig::Folder { dir, .. } => {
-            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-            std::fs::write(dir.join(format!("{id}.eml")), email.formatted())
+            use std::io::Write as _;
+            use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
                 .map_err(|e| e.to_string())?;
+            let file = dir.join(format!("{id}.eml"));
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&file)
+                .and_then(|mut f| f.write_all(&email.formatted()))
+                .map_err(|e| e.to_string())?;
+            // The address masked, the link (a credential) never: it is in the file.
             println!(
-                "laurel: mail to {}: {}{}",
+                "laurel: mail to {}: {} ({})",
                 masked(&mail.to),
                 mail.subject,
-                mail.link
-                    .as_deref()
-                    .map(|l| format!(" — {l}"))
-                    .unwrap_or_default()
+                file.display()
             );
             Ok(())
         }

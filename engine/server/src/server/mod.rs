@@ -15,6 +15,7 @@ pub mod listen;
 pub mod mail;
 mod notices;
 mod openapi;
+pub mod outbound;
 pub mod outbox;
 mod pages;
 mod people;
@@ -138,6 +139,30 @@ impl Work {
     }
 }
 
+/// How much one person or award may hold: each past its bound answers 429 (`quota`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quotas {
+    /// Files one person may upload to one award.
+    pub upload_files: u64,
+    /// Bytes one person may upload to one award.
+    pub upload_bytes: u64,
+    /// Invitations an award may have waiting.
+    pub invitations: u64,
+    /// Webhook endpoints an installation may have.
+    pub webhooks: u64,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self {
+            upload_files: 100,
+            upload_bytes: 200 << 20,
+            invitations: 1_000,
+            webhooks: 50,
+        }
+    }
+}
+
 /// What every route shares.
 #[derive(Clone)]
 pub struct AppState {
@@ -155,10 +180,14 @@ pub struct AppState {
     pub throttle: Arc<throttle::Throttle>,
     /// Requests for sign-in links by client address (a shared office address makes many).
     pub link_throttle: Arc<throttle::Throttle>,
+    /// Sign-in links mailed to each address (at most 10 an hour, silently).
+    pub mailbox_throttle: Arc<throttle::Throttle>,
     /// Each credential's budget of requests per minute.
     pub budgets: Arc<ratelimit::Budgets>,
     /// Each address's budget for anonymous work (validation, the playground) a minute.
     pub anonymous_budgets: Arc<ratelimit::Budgets>,
+    /// Quotas of uploads, invitations and webhooks.
+    pub quotas: Quotas,
     /// Idempotency keys whose first request is still running (in this process).
     pub in_flight: Arc<Mutex<std::collections::HashSet<Vec<u8>>>>,
     /// Whether webhook endpoints may be on loopback or private addresses.
@@ -188,9 +217,11 @@ impl AppState {
             clock: None,
             throttle: Arc::default(),
             link_throttle: Arc::new(throttle::Throttle::new(50)),
+            mailbox_throttle: Arc::new(throttle::Throttle::new(10)),
             in_flight: Arc::default(),
             budgets: Arc::new(ratelimit::Budgets::new(DEFAULT_RATE_LIMIT)),
             anonymous_budgets: Arc::new(ratelimit::Budgets::new(DEFAULT_ANONYMOUS_RATE_LIMIT)),
+            quotas: Quotas::default(),
             webhooks_to_private: false,
             public_url: "http://127.0.0.1:8080".to_owned(),
             secure_cookies: false,
@@ -379,6 +410,7 @@ pub fn bootstrap_admin(store: &dyn Store) -> anyhow::Result<Option<String>> {
         id: id.clone(),
         role: Role::Admin,
         subject: None,
+        award: None,
         label: "bootstrap admin".into(),
         created_at: now(),
         revoked: false,

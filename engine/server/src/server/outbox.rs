@@ -194,7 +194,8 @@ async fn deliver_one(
             Some(e) => {
                 let secret = state.sealer.open_text(&e.secret);
                 let (url, m, timeout) = (e.url.clone(), leased.clone(), delivery.timeout);
-                tokio::task::spawn_blocking(move || post(&url, &secret, &m, timeout))
+                let private = state.webhooks_to_private;
+                tokio::task::spawn_blocking(move || post(&url, &secret, &m, timeout, private))
                     .await
                     .unwrap_or_else(|e| Err((None, format!("the sender failed: {e}"))))
             }
@@ -263,16 +264,14 @@ fn post(
     secret: &str,
     m: &Message,
     timeout: Duration,
+    allow_private: bool,
 ) -> Result<u16, (Option<u16>, String)> {
     let timestamp = Utc::now().timestamp();
     let sig = signature(secret, &m.id, timestamp, &m.body)
         .ok_or_else(|| (None, "the endpoint's secret cannot be read".to_owned()))?;
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(timeout))
-        .max_redirects(0)
-        .build()
-        .into();
+    // Checked again on every connection: a name may resolve elsewhere now.
+    crate::server::outbound::check_url(url, allow_private).map_err(|why| (None, why))?;
+    let agent = crate::server::outbound::agent(timeout, allow_private);
     let response = agent
         .post(url)
         .header("content-type", "application/json")
@@ -281,7 +280,14 @@ fn post(
         .header("webhook-signature", &sig)
         .header("user-agent", concat!("laurel/", env!("CARGO_PKG_VERSION")))
         .send(m.body.as_bytes())
-        .map_err(|e| (None, e.to_string()))?;
+        .map_err(|e| match e {
+            ureq::Error::ConnectionFailed => (
+                None,
+                "the address is loopback, private, link-local or reserved: not delivered"
+                    .to_owned(),
+            ),
+            other => (None, other.to_string()),
+        })?;
     let status = response.status().as_u16();
     if (200..300).contains(&status) {
         Ok(status)

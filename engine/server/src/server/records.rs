@@ -196,6 +196,9 @@ pub struct KeyRecord {
     /// For judges, the judge id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// For judges, the award the key judges in (a judge id means nothing elsewhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub award: Option<String>,
     /// A note for people.
     #[serde(default)]
     pub label: String,

@@ -138,10 +138,14 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
         // registering carry their own proof (a mailed token), and a signed-in person follows
         // another link, for another award, with the session they have.
         let path = request.uri().path();
+        let registering = path
+            .strip_prefix("/v1/awards/")
+            .and_then(|rest| rest.strip_suffix("/register"))
+            .is_some_and(|award| !award.is_empty() && !award.contains('/'));
         let exempt = !path.starts_with("/v1/")
             || path == "/v1/sign-in"
             || path == "/v1/sign-in/redeem"
-            || (path.starts_with("/v1/awards/") && path.ends_with("/register"));
+            || registering;
         if changes && sent != csrf && !exempt {
             return ApiError::Forbidden(
                 "a change made with a session needs the `x-csrf-token` header of the session"
@@ -178,6 +182,7 @@ pub fn caller(person: &Person, path: &str) -> Result<Caller, ApiError> {
         key: person.id.clone(),
         role,
         subject,
+        award: award.map(str::to_owned),
         owner: Some(KeyOwner {
             kind: OwnerKind::Person,
             id: person.id.clone(),

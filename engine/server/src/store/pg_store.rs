@@ -86,6 +86,25 @@ struct Pool {
     open: usize,
 }
 
+impl Drop for PgStore {
+    /// The synchronous client closes its connection by blocking on its own runtime, which
+    /// panics (and aborts) on an async runtime's thread, where the last holder of the store
+    /// may be when the server stops: the connections are closed on a thread of their own.
+    fn drop(&mut self) {
+        let clients = match self.idle.get_mut() {
+            Ok(pool) => std::mem::take(&mut pool.clients),
+            Err(poisoned) => std::mem::take(&mut poisoned.into_inner().clients),
+        };
+        if clients.is_empty() {
+            return;
+        }
+        let _ = std::thread::Builder::new()
+            .name("laurel-pg-close".to_owned())
+            .spawn(move || drop(clients))
+            .map(std::thread::JoinHandle::join);
+    }
+}
+
 impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgStore").finish_non_exhaustive()

@@ -218,12 +218,12 @@ async fn store_application(
     if !loaded.award.limits.is_empty() {
         within_limits(state, &mut tx, loaded, app)?;
     }
-    // Submitted, the owner's draft is done with.
+    // Submitted, the owner's draft is done with: deleted as read, so that a draft saved
+    // meanwhile makes this commit fail (409) rather than outlive it.
     if action == "application.submit" {
-        tx.delete(
-            Tree::Drafts,
-            super::drafts::draft_key(loaded.award.id.as_str(), owner),
-        );
+        let draft = super::drafts::draft_key(loaded.award.id.as_str(), owner);
+        tx.read_raw(Tree::Drafts, &draft)?;
+        tx.delete(Tree::Drafts, draft);
     }
     tx.put(
         Tree::Applications,
@@ -294,9 +294,7 @@ pub async fn submit(
     if caller.role == Role::Applicant {
         name_by_server(&mut value, text)?;
     }
-    if caller.role == Role::Applicant {
-        super::files::check_references(&state, &loaded.award, &caller.key, &value, text)?;
-    }
+    super::files::check_references(&state, &loaded.award, &caller.key, &mut value, text)?;
     let (app, unchecked, decision) = checked(&state, &loaded, text, value).await?;
     // Creating what exists is a conflict, never a replacement, however many race.
     let mut tx = Tx::new(&state);
@@ -373,6 +371,8 @@ pub async fn update(
             .entry("id")
             .or_insert_with(|| Value::String(id.clone()));
     }
+    // Whoever writes, the files must be the owner's.
+    super::files::check_references(&state, &loaded.award, &record.owner, &mut value, text)?;
     let (app, unchecked, decision) = checked(&state, &loaded, text, value).await?;
     if app.id.as_str() != id {
         return Err(ApiError::located(

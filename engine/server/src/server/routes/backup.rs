@@ -159,8 +159,12 @@ fn award_entries(store: &dyn Store, award: &str) -> Result<TreeEntries, ApiError
             out.push((Tree::Files, sha.into_bytes(), v));
         }
     }
+    // The award's own keys only: its applicants' and its judges'. A key that acts across the
+    // installation (an administrator's, an auditor's, an integrator's) never travels with an
+    // award: importing it would grant its holder that power on the target.
     for (k, v) in store.scan(Tree::Keys, b"")? {
         if let Ok(key) = serde_json::from_slice::<KeyRecord>(&v)
+            && award_scoped(&key, award)
             && (owners.contains(&key.id)
                 || key.subject.as_ref().is_some_and(|s| judges.contains(s)))
         {
@@ -168,6 +172,15 @@ fn award_entries(store: &dyn Store, award: &str) -> Result<TreeEntries, ApiError
         }
     }
     Ok(out)
+}
+
+/// Whether a key belongs to `award` alone: an applicant's, or a judge's of this award.
+fn award_scoped(key: &KeyRecord, award: &str) -> bool {
+    match key.role {
+        Role::Applicant => true,
+        Role::Judge => key.award.as_deref().is_none_or(|a| a == award),
+        _ => false,
+    }
 }
 
 /// The export of `award` from `state`'s store, signed with its data key.
@@ -344,6 +357,21 @@ pub async fn import(
         if tree == Tree::Keys && tx.read::<Value>(tree, &key)?.is_some() {
             // The same API key, already here: kept as it is.
             continue;
+        }
+        if tree == Tree::Keys {
+            // Only the award's own keys come in (an export made elsewhere may carry others);
+            // a judge key judges in this award only.
+            let Ok(mut record) = serde_json::from_slice::<KeyRecord>(&value) else {
+                continue;
+            };
+            if !award_scoped(&record, &e.award) {
+                *counts.entry("keys_not_imported").or_default() += 1;
+                continue;
+            }
+            if record.role == Role::Judge {
+                record.award = Some(e.award.clone());
+                value = serde_json::to_vec(&record).unwrap_or(value);
+            }
         }
         if let Some(old) = &old
             && let Ok(mut v) = serde_json::from_slice::<Value>(&value)

@@ -83,6 +83,9 @@ pub async fn put(
     let value = serde_json::to_value(&draft).map_err(|e| ApiError::Internal(e.to_string()))?;
     let at = now();
     let mut tx = Tx::new(&state);
+    // The draft as it is now is a condition of the commit: a draft saved while its
+    // application is being submitted is refused (409) rather than outliving the submission.
+    tx.read_raw(Tree::Drafts, &draft_key(&award, &caller.key))?;
     tx.put(
         Tree::Drafts,
         draft_key(&award, &caller.key),

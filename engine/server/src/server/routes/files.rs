@@ -1,7 +1,13 @@
 //! Applicants' files: uploaded for a `file` field (its type sniffed from the content, its size
-//! bounded by the field, read as a stream up to that bound), stored content-addressed and
-//! sealed when the field is personal; downloaded by the owner, administrators and the judges
-//! assigned to the application, with safe headers.
+//! bounded by the field, read as a stream up to that bound), stored by award, owner and content
+//! hash, and sealed when the field is personal; downloaded by the owner, administrators and the
+//! judges assigned to the application, with safe headers.
+//!
+//! **Ownership is a property of the data**: an upload belongs to whoever uploaded it (the same
+//! bytes uploaded by two people are two uploads); an application may refer, at any depth of its
+//! form, only to its owner's uploads (checked on submit and on every update, whoever writes);
+//! and a download reads the application owner's upload, never anyone else's, whatever hash the
+//! application names. Each person's uploads to an award are bounded in number and bytes.
 
 use axum::Json;
 use axum::body::Body;
@@ -111,8 +117,70 @@ pub(crate) fn neutral_names(fields: &mut Value, award: &str, app: &str) {
     }
 }
 
-fn upload_key(award: &str, sha: &str) -> Vec<u8> {
+/// Where `owner`'s upload of content `sha` to `award` is kept.
+fn upload_key(award: &str, owner: &str, sha: &str) -> Vec<u8> {
+    key(&[award.as_bytes(), owner.as_bytes(), sha.as_bytes()])
+}
+
+/// Where uploads were kept before they were keyed by owner (read, never written).
+fn legacy_upload_key(award: &str, sha: &str) -> Vec<u8> {
     key(&[award.as_bytes(), sha.as_bytes()])
+}
+
+/// How much `owner` has uploaded to `award`: kept beside the uploads, under an empty hash.
+fn usage_key(award: &str, owner: &str) -> Vec<u8> {
+    key(&[award.as_bytes(), owner.as_bytes(), b""])
+}
+
+/// What one person has uploaded to one award.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+struct Usage {
+    files: u64,
+    bytes: u64,
+}
+
+/// `owner`'s upload of `sha` to `award`, if they uploaded it.
+fn find_upload(
+    state: &AppState,
+    award: &str,
+    owner: &str,
+    sha: &str,
+) -> Result<Option<Upload>, ApiError> {
+    let store = state.store.as_ref();
+    if let Some(u) = get_json::<Upload>(store, Tree::Uploads, &upload_key(award, owner, sha))? {
+        return Ok(Some(u));
+    }
+    Ok(
+        get_json::<Upload>(store, Tree::Uploads, &legacy_upload_key(award, sha))?
+            .filter(|u| u.owner == owner),
+    )
+}
+
+/// A file name as given, made safe to keep and show: no folders, no control characters or
+/// direction overrides, spaces collapsed, at most 120 characters; `fallback` when nothing is
+/// left.
+pub(crate) fn safe_file_name(name: &str, fallback: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last
+        .chars()
+        .map(|c| {
+            if c.is_control()
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+            {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    let collapsed = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    let trimmed = collapsed.trim_start_matches('.').trim();
+    let short: String = trimmed.chars().take(120).collect();
+    if short.is_empty() {
+        fallback.to_owned()
+    } else {
+        short
+    }
 }
 
 pub async fn upload(
@@ -184,9 +252,23 @@ pub async fn upload(
         created_at: now(),
     };
     let mut tx = Tx::new(&state);
-    let k = upload_key(&award, &sha);
-    // The same content again is the same file; someone else's same content stays theirs too.
+    let k = upload_key(&award, &caller.key, &sha);
+    // The same content again from the same person is the same file; another person's same
+    // content is their own upload.
     if tx.read::<Upload>(Tree::Uploads, &k)?.is_none() {
+        let usage_at = usage_key(&award, &caller.key);
+        let mut usage: Usage = tx.read(Tree::Uploads, &usage_at)?.unwrap_or_default();
+        let quota = state.quotas;
+        if usage.files >= quota.upload_files || usage.bytes + upload.size > quota.upload_bytes {
+            return Err(ApiError::Quota(format!(
+                "you have uploaded {} files ({} bytes) to `{award}`: at most {} files and {} \
+                 bytes per person (`laurel serve --upload-files`, `--upload-bytes`)",
+                usage.files, usage.bytes, quota.upload_files, quota.upload_bytes
+            )));
+        }
+        usage.files += 1;
+        usage.bytes += upload.size;
+        tx.put(Tree::Uploads, usage_at, &usage);
         tx.put(Tree::Uploads, k, &upload);
         tx.commit(caller.audit(
             "file.upload",
@@ -194,17 +276,15 @@ pub async fn upload(
             json!({ "field": field_id, "media_type": sniffed, "size": upload.size }),
         ))?;
     }
-    let name = query
-        .get("name")
-        .cloned()
-        .filter(|n| !n.trim().is_empty())
-        .unwrap_or_else(|| {
-            format!(
-                "{}.{}",
-                field_id,
-                sniffed.rsplit('/').next().unwrap_or("bin")
-            )
-        });
+    let fallback = format!(
+        "{}.{}",
+        field_id,
+        sniffed.rsplit('/').next().unwrap_or("bin")
+    );
+    let name = safe_file_name(
+        query.get("name").map(String::as_str).unwrap_or_default(),
+        &fallback,
+    );
     Ok((
         StatusCode::CREATED,
         Json(json!({ "name": name, "media_type": sniffed, "sha256": sha, "size": upload.size })),
@@ -262,12 +342,10 @@ pub async fn download(
     let sha = reference["sha256"]
         .as_str()
         .ok_or_else(|| ApiError::NotFound(format!("`{app}` has no file in `{field}`")))?;
-    let upload: Upload = get_json(
-        state.store.as_ref(),
-        Tree::Uploads,
-        &upload_key(&award, sha),
-    )?
-    .ok_or_else(|| ApiError::NotFound(format!("the file of `{field}` was never uploaded")))?;
+    // Only the application's owner's own upload: whatever hash an application names, nobody
+    // else's file is ever read through it.
+    let upload = find_upload(&state, &award, &record.owner, sha)?
+        .ok_or_else(|| ApiError::NotFound(format!("the file of `{field}` was never uploaded")))?;
     let content = if upload.content.is_string() {
         upload.content.clone()
     } else {
@@ -286,7 +364,7 @@ pub async fn download(
             upload.media_type.rsplit('/').next().unwrap_or("bin")
         )
     } else {
-        reference["name"].as_str().unwrap_or("file").to_owned()
+        safe_file_name(reference["name"].as_str().unwrap_or_default(), "file")
     };
     let safe: String = name
         .chars()
@@ -331,38 +409,56 @@ pub async fn download(
     Ok(r)
 }
 
-/// Every file an applicant's application refers to must be one they uploaded to this award,
-/// of the type the reference states: 422 at each reference that is not.
+/// Every file an application refers to, at any depth of its form (a list of documents, a
+/// group's file), must be one its owner uploaded to this award, of the type the reference
+/// states: 422 at each reference that is not. The names the references give are made safe.
 pub(crate) fn check_references(
     state: &AppState,
     award: &laurel::Award,
     owner: &str,
-    application: &Value,
+    application: &mut Value,
     text: &str,
 ) -> Result<(), ApiError> {
+    fn walk(value: &mut Value, pointer: String, found: &mut Vec<(String, String, Option<String>)>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(sha) = map.get("sha256").and_then(Value::as_str) {
+                    let sha = sha.to_owned();
+                    let media = map
+                        .get("media_type")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                    if let Some(Value::String(name)) = map.get_mut("name") {
+                        *name = safe_file_name(name, "file");
+                    }
+                    found.push((pointer, sha, media));
+                    return;
+                }
+                for (k, v) in map.iter_mut() {
+                    let escaped = k.replace('~', "~0").replace('/', "~1");
+                    walk(v, format!("{pointer}/{escaped}"), found);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter_mut().enumerate() {
+                    walk(v, format!("{pointer}/{i}"), found);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    if let Some(fields) = application.get_mut("fields") {
+        walk(fields, "/fields".to_owned(), &mut found);
+    }
     let mut problems = Vec::new();
-    let files = award
-        .fields
-        .iter()
-        .chain(award.categories.iter().flat_map(|c| c.fields.iter()))
-        .filter(|f| matches!(f.kind, laurel::FieldKind::File { .. }));
-    for f in files {
-        let reference = &application["fields"][f.id.as_str()];
-        let Some(sha) = reference.get("sha256").and_then(Value::as_str) else {
-            continue;
-        };
-        let upload: Option<Upload> = get_json(
-            state.store.as_ref(),
-            Tree::Uploads,
-            &upload_key(award.id.as_str(), sha),
-        )?;
-        let fits = upload.is_some_and(|u| {
-            u.owner == owner && Some(u.media_type.as_str()) == reference["media_type"].as_str()
-        });
+    for (pointer, sha, media) in found {
+        let upload = find_upload(state, award.id.as_str(), owner, &sha)?;
+        let fits = upload.is_some_and(|u| Some(u.media_type.as_str()) == media.as_deref());
         if !fits {
             problems.push(laurel::Diagnostic::error(
                 laurel::Code::Schema,
-                format!("/fields/{}", f.id),
+                pointer,
                 "no file of yours was uploaded with this sha256 and media type: upload it first (POST /v1/awards/{award}/uploads?field=...)",
             ));
         }

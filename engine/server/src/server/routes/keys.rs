@@ -26,6 +26,10 @@ pub struct NewKey {
     /// For a judge key, the judge's id.
     #[serde(default)]
     pub subject: Option<String>,
+    /// For a judge key, the award it judges in; may be left out when the judge is registered
+    /// in one award only.
+    #[serde(default)]
+    pub award: Option<String>,
     /// A note for people.
     #[serde(default)]
     pub label: String,
@@ -92,12 +96,17 @@ pub async fn create(
             "a judge key needs `subject`: the judge's id",
         ));
     }
+    let award = match (new.role, &new.subject) {
+        (Role::Judge, Some(judge)) => Some(judge_award(&state, judge, new.award.as_deref())?),
+        _ => None,
+    };
     let owner = owner_of(&state, &caller, new.owner)?;
     let (secret, id) = auth::generate()?;
     let record = KeyRecord {
         id: id.clone(),
         role: new.role,
         subject: new.subject,
+        award,
         label: new.label,
         created_at: now(),
         revoked: false,
@@ -109,14 +118,47 @@ pub async fn create(
     tx.commit(caller.audit(
         "key.create",
         id.clone(),
-        json!({ "role": auth::role_name(record.role), "subject": record.subject, "owner": record.owner }),
+        json!({ "role": auth::role_name(record.role), "subject": record.subject, "award": record.award, "owner": record.owner }),
     ))?;
     Ok((
         StatusCode::CREATED,
         Json(
-            json!({ "id": id, "key": secret, "role": record.role, "subject": record.subject, "owner": record.owner, "note": "the key is shown once; only its hash is stored" }),
+            json!({ "id": id, "key": secret, "role": record.role, "subject": record.subject, "award": record.award, "owner": record.owner, "note": "the key is shown once; only its hash is stored" }),
         ),
     ))
+}
+
+/// The award a judge key for `judge` judges in: the one asked (an award that exists), or the
+/// only award the judge is registered in.
+fn judge_award(state: &AppState, judge: &str, asked: Option<&str>) -> Result<String, ApiError> {
+    let mut registered: Vec<String> = state
+        .store
+        .scan(Tree::Judges, b"")?
+        .into_iter()
+        .filter_map(|(k, _)| {
+            let mut parts = k.split(|b| *b == 0);
+            let award = parts.next()?;
+            (parts.next()? == judge.as_bytes()).then(|| String::from_utf8_lossy(award).into_owned())
+        })
+        .collect();
+    registered.sort();
+    match (asked, registered.as_slice()) {
+        // A key may be made before its judge is registered, for an award that exists.
+        (Some(a), _) if state.store.get(Tree::Awards, a.as_bytes())?.is_some() => Ok(a.to_owned()),
+        (Some(a), _) => Err(ApiError::located("/award", format!("no award `{a}`"))),
+        (None, [one]) => Ok(one.clone()),
+        (None, []) => Err(ApiError::located(
+            "/subject",
+            format!("`{judge}` is not a registered judge of any award: register them first"),
+        )),
+        (None, many) => Err(ApiError::located(
+            "/award",
+            format!(
+                "`{judge}` judges in {}: name the award the key is for",
+                many.join(", ")
+            ),
+        )),
+    }
 }
 
 /// Every key (never its secret); the paging layer filters by `owner` and `role`.

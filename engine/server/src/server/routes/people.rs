@@ -147,11 +147,12 @@ fn find_or_create(
 ) -> Result<(Person, Vec<u8>), ApiError> {
     let (found, k) = find(state, email)?;
     tx.read_raw(Tree::PeopleByEmail, &k)?;
+    // The person as the commit will require them: what another request granted meanwhile is
+    // kept (or this commit is refused), never overwritten with an older copy.
     let person = match found {
-        Some(p) => {
-            tx.read::<Person>(Tree::People, p.id.as_bytes())?;
-            p
-        }
+        Some(p) => tx
+            .read::<Person>(Tree::People, p.id.as_bytes())?
+            .unwrap_or(p),
         None => new_person(state, email, name, language)?,
     };
     Ok((person, k))
@@ -237,6 +238,23 @@ pub async fn invite(
     };
     let (name, default_language) = award_texts(&state, &record).await?;
     let language = b.language.clone().unwrap_or(default_language);
+    // The quota: people invited to this award who have not signed in yet.
+    let waiting = scan_json::<Person>(state.store.as_ref(), Tree::People, b"")?
+        .into_iter()
+        .filter(|p| {
+            !p.verified
+                && p.grants
+                    .iter()
+                    .any(|g| g.award.as_deref() == Some(award.as_str()))
+        })
+        .count() as u64;
+    if waiting >= state.quotas.invitations {
+        return Err(ApiError::Quota(format!(
+            "{waiting} people invited to `{award}` have not signed in yet: at most {} \
+             (`laurel serve --invitations`)",
+            state.quotas.invitations
+        )));
+    }
     let mut tx = Tx::new(&state);
     let (mut person, k) = find_or_create(&state, &mut tx, &b.email, &b.name, &language)?;
     // Administrators and auditors hold their role on every award.
@@ -324,18 +342,19 @@ fn client(addr: &Addr) -> String {
         .map_or_else(|| "unknown".to_owned(), |a| a.0.0.to_string())
 }
 
-/// Counts a request for a link against the address (50 free: an office shares one) and the
-/// account (5 free, as failed authentications): past either, each blocks for a growing delay.
+/// Counts a request for a link against the address (50 free: an office shares one) and against
+/// the account from that address (5 free): past either, each blocks that address for a growing
+/// delay. Someone else's requests for an address never block its owner's own (they come from
+/// elsewhere); how many links one address receives is bounded separately, silently
+/// ([`mail_allowed`]).
 fn throttled(state: &AppState, addr: &Addr, email: &str) -> Result<(), ApiError> {
     let started = std::time::Instant::now();
+    let from = client(addr);
     let account = format!(
-        "account:{}",
+        "account:{}:{from}",
         String::from_utf8_lossy(&email_key(&state.sealer, email))
     );
-    for (throttle, client) in [
-        (&state.link_throttle, client(addr)),
-        (&state.throttle, account),
-    ] {
+    for (throttle, client) in [(&state.link_throttle, from), (&state.throttle, account)] {
         if let Some(wait) = throttle.failed(&client, started) {
             let seconds = crate::server::throttle_retry_after(wait);
             return Err(ApiError::TooManyRequests {
@@ -345,6 +364,30 @@ fn throttled(state: &AppState, addr: &Addr, email: &str) -> Result<(), ApiError>
         }
     }
     Ok(())
+}
+
+/// Whether another link may be mailed to `email` now, whoever asks: 10 without delay, then
+/// each further one only after a growing delay (forgotten after 15 quiet minutes), so that
+/// nobody can flood a mailbox; when not, the answer is the same, and no mail is sent.
+fn mail_allowed(state: &AppState, email: &str) -> bool {
+    let mailbox = format!(
+        "mailbox:{}",
+        String::from_utf8_lossy(&email_key(&state.sealer, email))
+    );
+    state
+        .mailbox_throttle
+        .failed(&mailbox, std::time::Instant::now())
+        .is_none()
+}
+
+/// The least time a request for a link takes, whatever happens: the answer's timing tells
+/// nobody whether the address has an account.
+const LINK_FLOOR: std::time::Duration = std::time::Duration::from_millis(400);
+
+/// Waits until `LINK_FLOOR` has passed since `started`.
+async fn floor(started: std::time::Instant) {
+    let left = LINK_FLOOR.saturating_sub(started.elapsed());
+    tokio::time::sleep(left).await;
 }
 
 pub async fn register(
@@ -376,7 +419,12 @@ pub async fn register(
         return Err(located("/name", "give your name".to_owned()));
     }
     throttled(&state, &addr, &b.email)?;
+    let started = std::time::Instant::now();
     let (award_name, default_language) = award_texts(&state, &record).await?;
+    if !mail_allowed(&state, &b.email) {
+        floor(started).await;
+        return Ok(accepted());
+    }
     let mut tx = Tx::new(&state);
     let language = b.language.clone().unwrap_or(default_language);
     let (mut person, k) = find_or_create(&state, &mut tx, &b.email, &name, &language)?;
@@ -401,6 +449,7 @@ pub async fn register(
         &person.id,
         json!({ "award": award }),
     ))?;
+    floor(started).await;
     Ok(accepted())
 }
 
@@ -417,20 +466,53 @@ pub async fn sign_in(
         ));
     }
     throttled(&state, &addr, &b.email)?;
-    let (Some(person), _) = find(&state, &b.email)? else {
-        return Ok(accepted());
+    let started = std::time::Instant::now();
+    let sent = send_sign_in_link(&state, &b.email);
+    floor(started).await;
+    sent.map(|()| accepted())
+}
+
+/// Mails a sign-in link to `email` if it has an account and the mailbox may receive another.
+fn send_sign_in_link(state: &AppState, email: &str) -> Result<(), ApiError> {
+    let (Some(person), _) = find(state, email)? else {
+        return Ok(());
     };
+    if !mail_allowed(state, email) {
+        return Ok(());
+    }
     let award = person
         .grants
         .iter()
         .find_map(|g| g.award.clone())
         .unwrap_or_default();
-    let mut tx = Tx::new(&state);
-    link_mail(&state, &mut tx, &person, &award, SIGN_IN_TTL, |link| {
+    let mut tx = Tx::new(state);
+    link_mail(state, &mut tx, &person, &award, SIGN_IN_TTL, |link| {
         Kind::SignIn { link }
     })?;
     tx.commit(system("person.sign_in_link", &person.id, json!({})))?;
-    Ok(accepted())
+    Ok(())
+}
+
+/// Whether a request that would start a session comes from this server's own pages (or a
+/// client that is no browser): a browser names the page's origin in `Origin` on every POST,
+/// and another site's form posting someone else's token (login CSRF) is refused.
+fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        None => true,
+        Some(origin) => {
+            let ours = state.public_url.trim_end_matches('/');
+            origin == ours
+                || headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .is_some_and(|host| {
+                        origin == format!("http://{host}") || origin == format!("https://{host}")
+                    })
+        }
+    }
 }
 
 pub async fn redeem(
@@ -448,20 +530,27 @@ pub async fn redeem(
     } else {
         body::json::<Redeem>(&bytes)?.token
     };
+    if !same_origin(&state, &headers) {
+        return Err(ApiError::Forbidden(
+            "a sign-in link is redeemed from this server's own sign-in page".to_owned(),
+        ));
+    }
     let client = client(&addr);
     let started = std::time::Instant::now();
-    if let Some(wait) = state.throttle.blocked(&client, started) {
-        let seconds = crate::server::throttle_retry_after(wait);
-        return Err(ApiError::TooManyRequests {
-            detail: format!(
-                "too many failed attempts from this address: try again in {seconds} seconds"
-            ),
-            retry_after: seconds,
-        });
-    }
     let mut tx = Tx::new(&state);
     let k = token_key(&token);
+    // A valid link is never refused for its address's failures; a guess is counted, and
+    // blocked past a few.
     let Some(t) = tx.read::<Token>(Tree::Tokens, &k)? else {
+        if let Some(wait) = state.throttle.blocked(&client, started) {
+            let seconds = crate::server::throttle_retry_after(wait);
+            return Err(ApiError::TooManyRequests {
+                detail: format!(
+                    "too many failed attempts from this address: try again in {seconds} seconds"
+                ),
+                retry_after: seconds,
+            });
+        }
         state.throttle.failed(&client, started);
         return Err(ApiError::Unauthorized(
             "this link was used already, or is not one of ours: ask for a new one".to_owned(),
@@ -590,6 +679,8 @@ pub async fn revoke_sessions(
     person.sessions_after = Some(now());
     tx.put(Tree::People, id.clone().into_bytes(), &person);
     let mut keys = Vec::new();
+    let mut admin_keys_left = 0;
+    let mut revokes_admin = false;
     for (hash, value) in state.store.scan(Tree::Keys, b"")? {
         let Ok(key) = serde_json::from_slice::<KeyRecord>(&value) else {
             continue;
@@ -603,9 +694,19 @@ pub async fn revoke_sessions(
                 .read(Tree::Keys, &hash)?
                 .ok_or_else(|| ApiError::Conflict("the keys changed: try again".to_owned()))?;
             key.revoked = true;
+            revokes_admin |= key.role == Role::Admin;
             keys.push(key.id.clone());
             tx.put(Tree::Keys, hash, &key);
+        } else if key.role == Role::Admin && !key.revoked {
+            // A condition of the commit: two revocations at once cannot both pass this check.
+            tx.read::<KeyRecord>(Tree::Keys, &hash)?;
+            admin_keys_left += 1;
         }
+    }
+    if revokes_admin && admin_keys_left == 0 {
+        return Err(ApiError::Conflict(format!(
+            "`{id}` holds the last administrator key: make another before ending their sessions"
+        )));
     }
     tx.commit(caller.audit(
         "session.revoke_all",

@@ -414,7 +414,10 @@ pub async fn publish(
         .ok_or_else(|| ApiError::NotFound(format!("no award `{award}`")))?;
     let latest = latest_record(&state, &award)?
         .ok_or_else(|| ApiError::Conflict(format!("no results computed for `{award}`")))?;
-    let fin = parse_final(&latest.results)?;
+    // Read as stored, sealed parts opened (an unscored reason may quote personal data).
+    let mut opened = latest.results.clone();
+    crypto::open_all(&state.sealer, &award, &mut opened);
+    let fin = parse_final(&opened)?;
     if fin.applications.iter().any(|a| {
         a.outcome == laurel::Outcome::InProgress || a.outcome == laurel::Outcome::PendingReview
     }) {

@@ -205,12 +205,132 @@ pub async fn remind(
     Ok(Json(json!({ "round": round, "reminded": reminded })))
 }
 
-pub(crate) fn judges(state: &AppState, award: &str) -> Result<Vec<laurel::Judge>, ApiError> {
+/// The judges of `award` as registered.
+pub(crate) fn registered_judges(
+    state: &AppState,
+    award: &str,
+) -> Result<Vec<laurel::Judge>, ApiError> {
     Ok(scan_json(
         state.store.as_ref(),
         Tree::Judges,
         &prefix(&[award.as_bytes()]),
     )?)
+}
+
+/// The judges of `award` as a draw sees them: with every conflict the installation knows.
+pub(crate) fn judges(state: &AppState, award: &str) -> Result<Vec<laurel::Judge>, ApiError> {
+    let mut judges = registered_judges(state, award)?;
+    let known = known_conflicts(state, award)?;
+    for j in &mut judges {
+        add_known(j, &known);
+    }
+    Ok(judges)
+}
+
+/// The conflicts the installation knows beyond what judges declared, by judge: a judge
+/// never judges an application their own person submitted, nor, in a later round, one they
+/// recused themselves from in an earlier round of the award.
+pub(crate) fn known_conflicts(
+    state: &AppState,
+    award: &str,
+) -> Result<BTreeMap<String, Vec<laurel::DeclaredConflict>>, ApiError> {
+    let mut known: BTreeMap<String, Vec<laurel::DeclaredConflict>> = BTreeMap::new();
+    let mut add = |judge: &str, application: &str, reason: String| {
+        known
+            .entry(judge.to_owned())
+            .or_default()
+            .push(laurel::DeclaredConflict {
+                application: laurel::ApplicationId::new(application),
+                reason,
+            });
+    };
+    let rounds: Vec<RoundRecord> = scan_json(
+        state.store.as_ref(),
+        Tree::Rounds,
+        &prefix(&[award.as_bytes()]),
+    )?;
+    for r in &rounds {
+        for recusal in &r.recusals {
+            add(
+                &recusal.judge,
+                &recusal.application,
+                format!("recused in round `{}`: {}", r.round, recusal.reason),
+            );
+        }
+    }
+    // Who stands behind each judge of this award: the people holding the judge's grant, and
+    // the owners of judge keys.
+    let mut people_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for p in scan_json::<crate::server::people::Person>(state.store.as_ref(), Tree::People, b"")? {
+        for g in &p.grants {
+            if g.role == Role::Judge
+                && g.award.as_deref() == Some(award)
+                && let Some(j) = &g.judge
+            {
+                people_of.entry(j.clone()).or_default().push(p.id.clone());
+            }
+        }
+    }
+    let mut key_owner: BTreeMap<String, String> = BTreeMap::new();
+    for k in scan_json::<crate::server::records::KeyRecord>(state.store.as_ref(), Tree::Keys, b"")?
+    {
+        if let Some(owner) = k
+            .owner
+            .filter(|o| o.kind == crate::server::records::OwnerKind::Person)
+        {
+            if k.role == Role::Judge
+                && let Some(j) = &k.subject
+            {
+                people_of
+                    .entry(j.clone())
+                    .or_default()
+                    .push(owner.id.clone());
+            }
+            key_owner.insert(k.id, owner.id);
+        }
+    }
+    if people_of.is_empty() {
+        return Ok(known);
+    }
+    let apps: Vec<ApplicationRecord> = scan_json(
+        state.store.as_ref(),
+        Tree::Applications,
+        &prefix(&[award.as_bytes()]),
+    )?;
+    for app in &apps {
+        // The person behind the application: its owner, or the person owning the key it was
+        // submitted with.
+        let person = key_owner.get(&app.owner).unwrap_or(&app.owner);
+        let id = app
+            .application
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        for (judge, people) in &people_of {
+            if people.contains(person) {
+                add(judge, id, "the judge submitted this application".to_owned());
+            }
+        }
+    }
+    Ok(known)
+}
+
+/// Adds what the installation knows to a judge's declared conflicts.
+pub(crate) fn add_known(
+    judge: &mut laurel::Judge,
+    known: &BTreeMap<String, Vec<laurel::DeclaredConflict>>,
+) {
+    if let Some(extra) = known.get(judge.id.as_str()) {
+        for c in extra {
+            if !judge
+                .declared_conflicts
+                .iter()
+                .any(|d| d.application == c.application)
+            {
+                judge.declared_conflicts.push(c.clone());
+            }
+        }
+    }
 }
 
 pub async fn put_judge(
@@ -251,7 +371,7 @@ pub async fn list_judges(
     Path(award): Path<String>,
 ) -> Result<Json<Vec<laurel::Judge>>, ApiError> {
     caller.require(&[Role::Admin, Role::Auditor])?;
-    Ok(Json(judges(&state, &award)?))
+    Ok(Json(registered_judges(&state, &award)?))
 }
 
 /// How to open a round.
@@ -446,7 +566,7 @@ pub(crate) fn conflict_of(
     judge: &str,
     application: &str,
 ) -> Result<Option<String>, ApiError> {
-    let Some(j): Option<laurel::Judge> = get_json(
+    let Some(mut j): Option<laurel::Judge> = get_json(
         state.store.as_ref(),
         Tree::Judges,
         &key(&[award.as_bytes(), judge.as_bytes()]),
@@ -454,6 +574,7 @@ pub(crate) fn conflict_of(
     else {
         return Ok(Some(format!("`{judge}` is not a registered judge")));
     };
+    add_known(&mut j, &known_conflicts(state, award)?);
     let (apps, _) = stored_applications(state, loaded, award, Some(&[application.to_owned()]))?;
     Ok(apps
         .first()

@@ -42,25 +42,17 @@ fn shown(e: &Endpoint) -> Value {
 
 fn check(b: &NewEndpoint, allow_private: bool) -> Result<(), ApiError> {
     let mut problems = Vec::new();
-    let host = b
-        .url
-        .strip_prefix("http://")
-        .or_else(|| b.url.strip_prefix("https://"))
-        .map(|rest| rest.split(['/', '?', '#']).next().unwrap_or_default());
-    match host {
-        None | Some("") => problems.push(laurel::Diagnostic::error(
+    if let Err(why) = crate::server::outbound::check_url(&b.url, allow_private) {
+        let hint = if allow_private {
+            String::new()
+        } else {
+            " (the server is started without `--webhooks-to-private-addresses`)".to_owned()
+        };
+        problems.push(laurel::Diagnostic::error(
             laurel::Code::Schema,
             "/url",
-            "the URL must start with http:// or https:// and name a host",
-        )),
-        Some(h) if !allow_private && is_private(h) => {
-            problems.push(laurel::Diagnostic::error(
-                laurel::Code::Schema,
-                "/url",
-                format!("`{h}` is a loopback or private address; the server is started without `--webhooks-to-private-addresses`"),
-            ));
-        }
-        Some(_) => {}
+            format!("{why}{hint}"),
+        ));
     }
     if b.events.is_empty() {
         problems.push(laurel::Diagnostic::error(
@@ -85,32 +77,6 @@ fn check(b: &NewEndpoint, allow_private: bool) -> Result<(), ApiError> {
             title: "The webhook endpoint is invalid".to_owned(),
             diagnostics: problems,
         })
-    }
-}
-
-/// Whether a URL's host is a name or address that reaches this machine or a private network.
-fn is_private(host: &str) -> bool {
-    let bare = host
-        .rsplit_once(':')
-        .filter(|(h, port)| !h.ends_with(']') || port.chars().all(|c| c.is_ascii_digit()))
-        .map_or(host, |(h, _)| h)
-        .trim_start_matches('[')
-        .trim_end_matches(']');
-    if bare.eq_ignore_ascii_case("localhost") || bare.ends_with(".localhost") {
-        return true;
-    }
-    match bare.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V4(ip)) => {
-            ip.is_loopback()
-                || ip.is_private()
-                || ip.is_link_local()
-                || ip.is_unspecified()
-                || ip.is_broadcast()
-        }
-        Ok(std::net::IpAddr::V6(ip)) => {
-            ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00
-        }
-        Err(_) => false,
     }
 }
 
@@ -140,6 +106,20 @@ pub async fn create(
         created_at: now(),
     };
     let mut tx = Tx::new(&state);
+    // The quota: endpoints that exist now, each a condition of the commit (two creations at
+    // once cannot both pass it).
+    let mut existing = 0u64;
+    for (k, _) in state.store.scan(Tree::Webhooks, b"")? {
+        tx.read_raw(Tree::Webhooks, &k)?;
+        existing += 1;
+    }
+    if existing >= state.quotas.webhooks {
+        return Err(ApiError::Quota(format!(
+            "the installation has {existing} webhook endpoints: at most {} \
+             (`laurel serve --webhooks`)",
+            state.quotas.webhooks
+        )));
+    }
     tx.absent(Tree::Webhooks, &endpoint_key(&award, &id))?;
     tx.put(Tree::Webhooks, endpoint_key(&award, &id), &endpoint);
     tx.commit(caller.audit(

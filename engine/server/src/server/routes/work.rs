@@ -9,7 +9,7 @@ use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::records::{Role, RoundRecord, RoundStatus};
-use crate::store::{Tree, prefix, scan_json};
+use crate::store::{Tree, get_json, prefix, scan_json};
 
 pub async fn work(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Judge])?;
@@ -17,9 +17,44 @@ pub async fn work(State(state): State<AppState>, caller: Caller) -> Result<Json<
         .subject
         .clone()
         .ok_or_else(|| ApiError::Forbidden("this judge key names no judge".to_owned()))?;
+    // Where the caller judges, and as whom: a judge id means something in one award only.
+    let judging: Vec<(String, String)> = match &caller.award {
+        Some(award) => vec![(award.clone(), judge.clone())],
+        None => {
+            let person = caller
+                .owner
+                .as_ref()
+                .filter(|o| o.kind == crate::server::records::OwnerKind::Person)
+                .and_then(|o| {
+                    get_json::<crate::server::people::Person>(
+                        state.store.as_ref(),
+                        Tree::People,
+                        o.id.as_bytes(),
+                    )
+                    .ok()
+                    .flatten()
+                });
+            person
+                .map(|p| {
+                    p.grants
+                        .into_iter()
+                        .filter(|g| g.role == Role::Judge)
+                        .filter_map(|g| Some((g.award?, g.judge?)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+    };
     let rounds: Vec<RoundRecord> = scan_json(state.store.as_ref(), Tree::Rounds, b"")?;
     let mut out = Vec::new();
     for r in rounds {
+        let Some(judge) = judging
+            .iter()
+            .find(|(award, _)| *award == r.award)
+            .map(|(_, j)| j.clone())
+        else {
+            continue;
+        };
         let Some(assigned) = r.assignments.get(&judge) else {
             continue;
         };
