@@ -97,6 +97,25 @@ pub struct ServeArgs {
     /// Invitations one award may have waiting; past it, 429.
     #[arg(long, default_value_t = crate::server::Quotas::default().invitations)]
     invitations: u64,
+    /// Sign in with an OpenID Connect provider (a city's single sign-on): its issuer URL. With
+    /// `--oidc-client-id` and the client secret; the sign-in page then offers it beside the
+    /// mailed link.
+    #[arg(long, env = "LAUREL_OIDC_ISSUER", requires = "oidc_client_id")]
+    oidc_issuer: Option<String>,
+    /// Laurel's client id at the OpenID Connect provider.
+    #[arg(long, env = "LAUREL_OIDC_CLIENT_ID")]
+    oidc_client_id: Option<String>,
+    /// Laurel's client secret at the OpenID Connect provider (better in the environment).
+    #[arg(
+        long,
+        env = "LAUREL_OIDC_CLIENT_SECRET",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    oidc_client_secret: String,
+    /// The words on the sign-in page's button for the provider.
+    #[arg(long, default_value = "Sign in with your organisation's account")]
+    oidc_label: String,
     /// A reverse proxy (an address, or address/prefix) whose `X-Forwarded-For` names the
     /// client: rate limits and blocks then apply to the real client, not the proxy. Repeat for
     /// several. None by default (the connection's address is the client).
@@ -135,6 +154,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         invitations,
         webhooks,
         trusted_proxies,
+        oidc_issuer,
+        oidc_client_id,
+        oidc_client_secret,
+        oidc_label,
         store: store_args,
     } = args;
     let trusted = crate::server::listen::TrustedProxies::parse(trusted_proxies)
@@ -198,6 +221,16 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     state.anonymous_budgets = Arc::new(crate::server::ratelimit::Budgets::new(
         *anonymous_rate_limit,
     ));
+    if let (Some(issuer), Some(client_id)) = (oidc_issuer, oidc_client_id) {
+        state.oidc = Some(Arc::new(crate::server::oidc::Oidc::new(
+            crate::server::oidc::OidcConfig {
+                issuer: issuer.clone(),
+                client_id: client_id.clone(),
+                client_secret: oidc_client_secret.clone(),
+                label: oidc_label.clone(),
+            },
+        )));
+    }
     state.quotas = crate::server::Quotas {
         upload_files: *upload_files,
         upload_bytes: *upload_bytes,

@@ -14,6 +14,7 @@ mod idempotency;
 pub mod listen;
 pub mod mail;
 mod notices;
+pub mod oidc;
 mod openapi;
 pub mod outbound;
 pub mod outbox;
@@ -188,6 +189,8 @@ pub struct AppState {
     pub anonymous_budgets: Arc<ratelimit::Budgets>,
     /// Quotas of uploads, invitations and webhooks.
     pub quotas: Quotas,
+    /// The installation's OpenID Connect provider, if sign-in through one is configured.
+    pub oidc: Option<Arc<oidc::Oidc>>,
     /// Idempotency keys whose first request is still running (in this process).
     pub in_flight: Arc<Mutex<std::collections::HashSet<Vec<u8>>>>,
     /// Whether webhook endpoints may be on loopback or private addresses.
@@ -222,6 +225,7 @@ impl AppState {
             budgets: Arc::new(ratelimit::Budgets::new(DEFAULT_RATE_LIMIT)),
             anonymous_budgets: Arc::new(ratelimit::Budgets::new(DEFAULT_ANONYMOUS_RATE_LIMIT)),
             quotas: Quotas::default(),
+            oidc: None,
             webhooks_to_private: false,
             public_url: "http://127.0.0.1:8080".to_owned(),
             secure_cookies: false,

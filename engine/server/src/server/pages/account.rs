@@ -3,8 +3,8 @@
 use axum::Extension;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, header};
-use axum::response::Response;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -84,6 +84,9 @@ pub async fn sign_in_page(ctx: Ctx, Query(q): Query<LinkQuery>) -> Response {
                     button type="submit" { (ctx.t("account.sign_in")) }
                 }
             } @else {
+                @if let Some(label) = &ctx.provider {
+                    p { a.button href="/sign-in/oidc" { (label) } }
+                }
                 p { (ctx.t("account.sign_in_intro")) }
                 form.stack method="post" action="/sign-in" {
                     div.field {
@@ -247,4 +250,158 @@ pub async fn me(
             }
         },
     )
+}
+
+#[derive(Deserialize)]
+pub struct ProviderAnswer {
+    #[serde(default)]
+    code: Option<String>,
+    #[serde(default)]
+    state: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// Where the provider sends the browser back.
+fn oidc_redirect_uri(state: &crate::server::AppState) -> String {
+    format!("{}/sign-in/oidc/callback", state.public_url)
+}
+
+/// Starts a sign-in with the installation's provider: keeps the sign-in's secrets (a
+/// one-time record under its `state`) and sends the browser there.
+pub async fn oidc_start(ctx: Ctx, State(state): State<AppState>) -> Response {
+    let Some(oidc) = state.oidc.clone() else {
+        return oidc_problem(
+            &ctx,
+            StatusCode::NOT_FOUND,
+            "no sign-in provider is configured",
+        );
+    };
+    let redirect_uri = oidc_redirect_uri(&state);
+    let started = tokio::task::spawn_blocking(move || oidc.start(&redirect_uri)).await;
+    let (url, key, pending) = match started {
+        Ok(Ok(x)) => x,
+        Ok(Err(why)) => return oidc_problem(&ctx, StatusCode::BAD_GATEWAY, &why),
+        Err(_) => return oidc_problem(&ctx, StatusCode::INTERNAL_SERVER_ERROR, "failed"),
+    };
+    let mut tx = crate::server::tx::Tx::new(&state);
+    tx.put(
+        crate::store::Tree::Tokens,
+        crate::server::oidc::pending_key(&key),
+        &pending,
+    );
+    if let Err(e) = tx.commit(crate::store::AuditEntry {
+        actor: "system (sign-in)".to_owned(),
+        action: "oidc.start".to_owned(),
+        target: "oidc".to_owned(),
+        detail: serde_json::json!({}),
+    }) {
+        return e.into_response();
+    }
+    let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response();
+    r.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    r
+}
+
+/// The provider's answer: the code exchanged, the ID token checked, a session for the account
+/// at the address it vouches for.
+pub async fn oidc_callback(
+    ctx: Ctx,
+    State(state): State<AppState>,
+    Query(answer): Query<ProviderAnswer>,
+) -> Response {
+    let Some(oidc) = state.oidc.clone() else {
+        return oidc_problem(
+            &ctx,
+            StatusCode::NOT_FOUND,
+            "no sign-in provider is configured",
+        );
+    };
+    if let Some(error) = answer.error {
+        let why = format!(
+            "the provider did not sign you in ({})",
+            laurel::clean(&error, 100)
+        );
+        return oidc_problem(&ctx, StatusCode::UNAUTHORIZED, &why);
+    }
+    let (Some(code), Some(key)) = (answer.code, answer.state) else {
+        return oidc_problem(
+            &ctx,
+            StatusCode::BAD_REQUEST,
+            "the provider's answer is incomplete",
+        );
+    };
+    // The sign-in's record is used once, whatever happens next.
+    let mut tx = crate::server::tx::Tx::new(&state);
+    let k = crate::server::oidc::pending_key(&key);
+    let pending = match tx.read::<crate::server::oidc::Pending>(crate::store::Tree::Tokens, &k) {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            return oidc_problem(
+                &ctx,
+                StatusCode::UNAUTHORIZED,
+                "this sign-in is not one this server started, or it was used already: start again",
+            );
+        }
+        Err(e) => return e.into_response(),
+    };
+    tx.delete(crate::store::Tree::Tokens, k);
+    let redirect_uri = oidc_redirect_uri(&state);
+    let finished =
+        tokio::task::spawn_blocking(move || oidc.finish(&code, &pending, &redirect_uri)).await;
+    let email = match finished {
+        Ok(Ok(email)) => email,
+        Ok(Err(why)) => {
+            let _ = tx.commit(crate::store::AuditEntry {
+                actor: "system (sign-in)".to_owned(),
+                action: "oidc.refused".to_owned(),
+                target: "oidc".to_owned(),
+                detail: serde_json::json!({ "why": why }),
+            });
+            return oidc_problem(&ctx, StatusCode::UNAUTHORIZED, &why);
+        }
+        Err(_) => return oidc_problem(&ctx, StatusCode::INTERNAL_SERVER_ERROR, "failed"),
+    };
+    let person = match crate::server::routes::person_at(&state, &email) {
+        Ok(Some(p)) => p,
+        Ok(None) => {
+            let _ = tx.commit(crate::store::AuditEntry {
+                actor: "system (sign-in)".to_owned(),
+                action: "oidc.no_account".to_owned(),
+                target: "oidc".to_owned(),
+                detail: serde_json::json!({}),
+            });
+            return oidc_problem(
+                &ctx,
+                StatusCode::FORBIDDEN,
+                ctx.t("account.oidc_no_account"),
+            );
+        }
+        Err(e) => return e.into_response(),
+    };
+    match crate::server::routes::begin_session(&state, tx, &person.id, "oidc") {
+        Ok((cookie, _, _)) => {
+            let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/me")]).into_response();
+            r.headers_mut().append(header::SET_COOKIE, cookie);
+            r
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+fn oidc_problem(ctx: &Ctx, status: StatusCode, why: &str) -> Response {
+    let mut r = page(
+        ctx,
+        ctx.t("account.sign_in"),
+        html! {
+            h1 { (ctx.t("account.sign_in")) }
+            p.problem role="alert" { (why) }
+            p { a href="/sign-in" { (ctx.t("account.try_again")) } }
+        },
+    );
+    *r.status_mut() = status;
+    r
 }

@@ -446,6 +446,7 @@ mod tests {
             session: None,
             client: None,
             path: "/".to_owned(),
+            provider: None,
         }
     }
 

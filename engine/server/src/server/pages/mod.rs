@@ -48,6 +48,8 @@ pub struct Ctx {
     pub client: Option<super::auth::ClientAddr>,
     /// The path asked for, for the language links.
     pub path: String,
+    /// The words of the installation's sign-in provider's button, when one is configured.
+    pub provider: Option<String>,
 }
 
 impl Ctx {
@@ -67,7 +69,7 @@ impl FromRequestParts<AppState> for Ctx {
 
     async fn from_request_parts(
         parts: &mut Parts,
-        _state: &AppState,
+        state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let session = parts.extensions.get::<SessionState>().cloned();
         let (person, csrf) = match &session {
@@ -108,6 +110,7 @@ impl FromRequestParts<AppState> for Ctx {
             session,
             client: parts.extensions.get::<super::auth::ClientAddr>().copied(),
             path: parts.uri.path().to_owned(),
+            provider: state.oidc.as_ref().map(|o| o.config.label.clone()),
         })
     }
 }
@@ -124,6 +127,8 @@ pub fn routes() -> Router<AppState> {
             "/sign-in",
             get(account::sign_in_page).post(account::sign_in),
         )
+        .route("/sign-in/oidc", get(account::oidc_start))
+        .route("/sign-in/oidc/callback", get(account::oidc_callback))
         .route("/sign-out", post(account::sign_out))
         .route("/me", get(account::me))
         .route(

@@ -566,8 +566,29 @@ pub async fn redeem(
             "this link has expired: ask for a new one".to_owned(),
         ));
     }
+    let (cookie, person, session) = begin_session(&state, tx, &t.person, "link")?;
+    let csrf = session.csrf.clone();
+    let mut response = if form {
+        (StatusCode::SEE_OTHER, [(header::LOCATION, "/me")]).into_response()
+    } else {
+        Json(json!({ "person": person.id, "csrf": csrf, "expires_at": session.expires_at }))
+            .into_response()
+    };
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
+/// Starts a session for `person` in `tx` (which may hold the sign-in's own changes): the
+/// address is now proven; `how` the person proved who they are (`link`, `oidc`), for the audit.
+/// The `Set-Cookie` value, the person and the session.
+pub(crate) fn begin_session(
+    state: &AppState,
+    mut tx: Tx<'_>,
+    person: &str,
+    how: &str,
+) -> Result<(HeaderValue, Person, Session), ApiError> {
     let mut person: Person = tx
-        .read(Tree::People, t.person.as_bytes())?
+        .read(Tree::People, person.as_bytes())?
         .ok_or_else(|| ApiError::Unauthorized("the account no longer exists".to_owned()))?;
     person.verified = true;
     let (session_token, session_key) = new_token()?;
@@ -577,25 +598,23 @@ pub async fn redeem(
         person: person.id.clone(),
         created_at: now(),
         expires_at: (at + ABSOLUTE).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        csrf: csrf.clone(),
+        csrf,
     };
     tx.put(Tree::People, person.id.clone().into_bytes(), &person);
     tx.put(Tree::Sessions, session_key, &session);
     tx.commit(system(
         "session.start",
         &person.id,
-        json!({ "expires_at": session.expires_at }),
+        json!({ "expires_at": session.expires_at, "by": how }),
     ))?;
-    let cookie = HeaderValue::from_str(&set_cookie(&state, &session_token, at.timestamp()))
+    let cookie = HeaderValue::from_str(&set_cookie(state, &session_token, at.timestamp()))
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut response = if form {
-        (StatusCode::SEE_OTHER, [(header::LOCATION, "/me")]).into_response()
-    } else {
-        Json(json!({ "person": person.id, "csrf": csrf, "expires_at": session.expires_at }))
-            .into_response()
-    };
-    response.headers_mut().append(header::SET_COOKIE, cookie);
-    Ok(response)
+    Ok((cookie, person, session))
+}
+
+/// The person an address belongs to, if any (for a sign-in by a provider that vouches for it).
+pub(crate) fn person_at(state: &AppState, email: &str) -> Result<Option<Person>, ApiError> {
+    Ok(find(state, email)?.0)
 }
 
 fn url_form_token(bytes: &[u8]) -> Option<String> {
