@@ -30,11 +30,24 @@ fn the_seoul_prize_runs_through_the_pages_in_chromium() {
     let data = tempfile::tempdir().unwrap();
     let mail = data.path().join("mail");
     let admin_email = "office@wego.example";
+    // Pages are visited at `localhost` (which Chromium resolves to 127.0.0.1): a passkey's
+    // relying party is a domain, never an IP address.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let public = format!("http://localhost:{port}");
     let server = Server::start_full(
         &data.path().join("data"),
         &root().join("rubrics"),
         &[],
         &[
+            "--listen",
+            &listen,
+            "--public-url",
+            &public,
             "--mail-dir",
             mail.to_str().unwrap(),
             "--admin-email",
@@ -44,7 +57,7 @@ fn the_seoul_prize_runs_through_the_pages_in_chromium() {
     let shots = root().join("target/browser");
     let out = Command::new("node")
         .arg(dir.join("cycle.mjs"))
-        .env("LAUREL_URL", &server.url)
+        .env("LAUREL_URL", &public)
         .env("MAIL_DIR", &mail)
         .env("SHOTS", &shots)
         .env("ADMIN_KEY", server.admin())

@@ -158,7 +158,7 @@ fn a_person_signs_in_through_the_citys_provider() {
     let (status, v) = server.post(
         "/v1/awards/seoul-smart-city-prize-2023/invitations",
         &admin,
-        &json!({"email": "Citizen@Example.org", "name": "A Citizen", "role": "admin"}),
+        &json!({"email": "Citizen@Example.org", "name": "A Citizen", "role": "auditor"}),
     );
     assert_eq!(status, 201, "{v}");
     let person = v["person"].as_str().unwrap().to_owned();

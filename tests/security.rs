@@ -590,3 +590,119 @@ fn concurrent_invitations_keep_every_grant_and_no_draft_outlives_its_submission(
         assert!(submitted == 201 || submitted == 409, "{submitted}");
     }
 }
+
+/// Redeems a mailed link as a browser's form does: the session cookie.
+fn redeem(server: &Server, link: &str) -> String {
+    let token = link.rsplit("token=").next().unwrap();
+    let r = agent()
+        .post(&format!("{}/v1/sign-in/redeem", server.url))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send(format!("token={token}"))
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 303);
+    r.headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn administrators_confirm_every_sign_in_with_a_passkey() {
+    use support::authenticator::SoftKey;
+    use support::session::Browser;
+    let data = tempfile::tempdir().unwrap();
+    let (server, sink) = Server::start_with_mail(data.path());
+    let admin = server.admin().to_owned();
+    let (status, v) = server.post(
+        &url("/invitations"),
+        &admin,
+        &json!({"email": "chief@example.org", "name": "Chief", "role": "admin"}),
+    );
+    assert_eq!(status, 201, "{v}");
+    let link = support::session::link_mailed_to(&sink, "chief@example.org");
+    let cookie = redeem(&server, &link);
+    let mut chief = Browser {
+        base: server.url.clone(),
+        cookie,
+        csrf: String::new(),
+        passkey: None,
+    };
+    let (status, me) = chief.call("GET", "/v1/me", None, false);
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["second_factor"], "enroll");
+    chief.csrf = me["csrf"].as_str().unwrap().to_owned();
+    // Until a passkey is registered, the session can do nothing else, on the API or the pages.
+    let (status, v) = chief.call("GET", "/v1/awards", None, false);
+    assert_eq!(status, 401, "{v}");
+    let page = agent()
+        .get(&format!("{}/awards/{AWARD}/admin", server.url))
+        .header("cookie", &chief.cookie)
+        .call()
+        .unwrap();
+    assert_eq!(page.status().as_u16(), 303);
+    assert_eq!(page.headers().get("location").unwrap(), "/me/passkeys");
+    // A registration for another site, or another challenge, is refused.
+    let (_, options) = chief.call("POST", "/v1/me/passkeys/options", Some(&json!({})), true);
+    let mut key = SoftKey::new();
+    let elsewhere = key.register(&options, "https://evil.example");
+    let (status, v) = chief.call(
+        "POST",
+        "/v1/me/passkeys",
+        Some(&json!({ "credential": elsewhere })),
+        true,
+    );
+    assert_eq!(status, 422, "{v}");
+    chief.second_factor(Some("enroll"));
+    assert_eq!(chief.call("GET", "/v1/awards", None, false).0, 200);
+
+    // The next sign-in owes the passkey: a key that is not theirs is refused, theirs is taken.
+    let r = agent()
+        .post(&format!("{}/v1/sign-in", server.url))
+        .send(json!({"email": "chief@example.org"}).to_string())
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let mails = sink.wait_for(2, std::time::Duration::from_secs(20));
+    let link = mails
+        .iter()
+        .rev()
+        .find_map(|m| {
+            let (_, text) = support::session::parsed(m);
+            text.contains("/sign-in?token=")
+                .then(|| support::session::link_in(&text))
+        })
+        .unwrap();
+    let mut again = Browser {
+        base: server.url.clone(),
+        cookie: redeem(&server, &link),
+        csrf: String::new(),
+        passkey: None,
+    };
+    let (_, me) = again.call("GET", "/v1/me", None, false);
+    assert_eq!(me["second_factor"], "passkey", "{me}");
+    again.csrf = me["csrf"].as_str().unwrap().to_owned();
+    assert_eq!(again.call("GET", "/v1/awards", None, false).0, 401);
+    let (_, options) = again.call(
+        "POST",
+        "/v1/sign-in/passkey/options",
+        Some(&json!({})),
+        true,
+    );
+    let mut stranger = SoftKey::new();
+    stranger.id = chief.passkey.as_ref().unwrap().id.clone();
+    let forged = stranger.assert(&options, &server.url);
+    let (status, v) = again.call(
+        "POST",
+        "/v1/sign-in/passkey",
+        Some(&json!({ "credential": forged })),
+        true,
+    );
+    assert_eq!(status, 401, "{v}");
+    again.passkey = chief.passkey.take();
+    again.second_factor(Some("passkey"));
+    assert_eq!(again.call("GET", "/v1/awards", None, false).0, 200);
+}

@@ -85,6 +85,12 @@ async function person(locale = "en-GB", width = 1100) {
   // bypassCSP lets the test inject axe-core; the pages themselves run under their CSP.
   const context = await browser.newContext({ locale, viewport: { width, height: 900 }, bypassCSP: true });
   const page = await context.newPage();
+  // A passkey authenticator in the device, as a laptop's fingerprint reader would be.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("WebAuthn.enable");
+  await cdp.send("WebAuthn.addVirtualAuthenticator", { options: {
+    protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true,
+    isUserVerified: true, automaticPresenceSimulation: true } });
   page.on("pageerror", (e) => fail(`a script error on ${page.url()}: ${e}`));
   return page;
 }
@@ -108,7 +114,17 @@ async function signIn(page, email) {
   const link = await linkFor(email);
   await page.goto(link);
   await page.getByRole("button", { name: /Sign in|로그인/ }).click();
-  await page.waitForURL(/\/me$/);
+  await page.waitForURL(/\/me(\/passkeys)?$|\/sign-in\/passkey$/);
+  // An administrator confirms with a passkey: registers one the first time, uses it after.
+  if (page.url().endsWith("/me/passkeys")) {
+    await look(page, "passkey-register");
+    await page.getByRole("button", { name: /Add a passkey|패스키 추가/ }).click();
+    await page.waitForURL(/\/me$/);
+  } else if (page.url().endsWith("/sign-in/passkey")) {
+    await look(page, "passkey-use");
+    await page.getByRole("button", { name: /Use my passkey|내 패스키 사용/ }).click();
+    await page.waitForURL(/\/me$/);
+  }
 }
 
 async function csp(page, path) {

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+pub mod authenticator;
 pub mod contract;
 pub mod postgres;
 pub mod python;
@@ -75,8 +76,11 @@ impl Server {
     /// Starts with extra environment and command-line arguments.
     pub fn start_full(data: &Path, rubrics: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_laurel"));
-        cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
-            .arg(data);
+        cmd.arg("serve");
+        if !args.contains(&"--listen") {
+            cmd.args(["--listen", "127.0.0.1:0"]);
+        }
+        cmd.arg("--data").arg(data);
         if !args.contains(&"--now") {
             // Inside the 2023 call of the Seoul prize, which the tests apply to.
             cmd.args(["--now", SEOUL_CALL_OPEN]);
@@ -347,9 +351,24 @@ impl Server {
         self.call("PUT", path, Some(key), Some(body.to_string().as_bytes()))
     }
 
-    /// Makes an API key (a judge's for the Seoul prize, the award the tests judge in).
+    /// Makes an API key (a judge's for the Seoul prize, the award the tests judge in, or the
+    /// one award installed).
     pub fn key(&self, role: &str, subject: Option<&str>) -> String {
-        let award = (role == "judge").then_some("seoul-smart-city-prize-2023");
+        let award = (role == "judge").then(|| {
+            let (_, awards) = self.get("/v1/awards", self.admin());
+            let ids: Vec<String> = awards
+                .as_array()
+                .or_else(|| awards["items"].as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|a| a["id"].as_str().map(str::to_owned))
+                .collect();
+            if ids.len() == 1 {
+                ids[0].clone()
+            } else {
+                "seoul-smart-city-prize-2023".to_owned()
+            }
+        });
         let (status, v) = self.post(
             "/v1/keys",
             self.admin(),

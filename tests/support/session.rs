@@ -52,11 +52,13 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
-/// A signed-in browser: its cookie and CSRF token.
+/// A signed-in browser: its cookie and CSRF token, and the passkey its person registered (an
+/// administrator must).
 pub struct Browser {
     pub base: String,
     pub cookie: String,
     pub csrf: String,
+    pub passkey: Option<super::authenticator::SoftKey>,
 }
 
 impl Browser {
@@ -104,11 +106,62 @@ impl Browser {
             base: base.to_owned(),
             cookie,
             csrf: String::new(),
+            passkey: None,
         };
         let (status, me) = b.call("GET", "/v1/me", None, true);
         assert_eq!(status, 200, "{me}");
         b.csrf = me["csrf"].as_str().unwrap().to_owned();
+        b.second_factor(me["second_factor"].as_str());
         b
+    }
+
+    /// Pays the session's second factor, if it owes one: registers a passkey (an
+    /// administrator's first sign-in) or uses the one registered.
+    pub fn second_factor(&mut self, owed: Option<&str>) {
+        match owed {
+            None => {}
+            Some("enroll") => {
+                let (status, options) = self.call(
+                    "POST",
+                    "/v1/me/passkeys/options",
+                    Some(&serde_json::json!({})),
+                    true,
+                );
+                assert_eq!(status, 200, "{options}");
+                let mut key = super::authenticator::SoftKey::new();
+                let credential = key.register(&options, &self.base);
+                let (status, v) = self.call(
+                    "POST",
+                    "/v1/me/passkeys",
+                    Some(&serde_json::json!({ "credential": credential, "label": "test" })),
+                    true,
+                );
+                assert_eq!(status, 201, "{v}");
+                self.passkey = Some(key);
+            }
+            Some(_) => {
+                let (status, options) = self.call(
+                    "POST",
+                    "/v1/sign-in/passkey/options",
+                    Some(&serde_json::json!({})),
+                    true,
+                );
+                assert_eq!(status, 200, "{options}");
+                let base = self.base.clone();
+                let key = self
+                    .passkey
+                    .as_mut()
+                    .expect("the passkey this person registered");
+                let credential = key.assert(&options, &base);
+                let (status, v) = self.call(
+                    "POST",
+                    "/v1/sign-in/passkey",
+                    Some(&serde_json::json!({ "credential": credential })),
+                    true,
+                );
+                assert_eq!(status, 200, "{v}");
+            }
+        }
     }
 
     pub fn call(&self, method: &str, path: &str, body: Option<&Value>, csrf: bool) -> (u16, Value) {

@@ -116,6 +116,10 @@ pub struct ServeArgs {
     /// The words on the sign-in page's button for the provider.
     #[arg(long, default_value = "Sign in with your organisation's account")]
     oidc_label: String,
+    /// Whether administrators confirm every sign-in in the pages with a passkey (WebAuthn):
+    /// `required` (registered at their first sign-in) or `optional` (as for everyone).
+    #[arg(long, value_parser = ["required", "optional"], default_value = "required")]
+    admin_passkeys: String,
     /// A reverse proxy (an address, or address/prefix) whose `X-Forwarded-For` names the
     /// client: rate limits and blocks then apply to the real client, not the proxy. Repeat for
     /// several. None by default (the connection's address is the client).
@@ -158,6 +162,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         oidc_client_id,
         oidc_client_secret,
         oidc_label,
+        admin_passkeys,
         store: store_args,
     } = args;
     let trusted = crate::server::listen::TrustedProxies::parse(trusted_proxies)
@@ -231,6 +236,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             },
         )));
     }
+    state.admin_passkeys = admin_passkeys == "required";
     state.quotas = crate::server::Quotas {
         upload_files: *upload_files,
         upload_bytes: *upload_bytes,

@@ -19,6 +19,7 @@ mod openapi;
 pub mod outbound;
 pub mod outbox;
 mod pages;
+pub mod passkeys;
 mod people;
 pub mod ratelimit;
 pub mod records;
@@ -191,6 +192,8 @@ pub struct AppState {
     pub quotas: Quotas,
     /// The installation's OpenID Connect provider, if sign-in through one is configured.
     pub oidc: Option<Arc<oidc::Oidc>>,
+    /// Whether administrators must use a passkey as a second factor in the pages.
+    pub admin_passkeys: bool,
     /// Idempotency keys whose first request is still running (in this process).
     pub in_flight: Arc<Mutex<std::collections::HashSet<Vec<u8>>>>,
     /// Whether webhook endpoints may be on loopback or private addresses.
@@ -226,6 +229,7 @@ impl AppState {
             anonymous_budgets: Arc::new(ratelimit::Budgets::new(DEFAULT_ANONYMOUS_RATE_LIMIT)),
             quotas: Quotas::default(),
             oidc: None,
+            admin_passkeys: true,
             webhooks_to_private: false,
             public_url: "http://127.0.0.1:8080".to_owned(),
             secure_cookies: false,

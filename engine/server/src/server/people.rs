@@ -62,6 +62,10 @@ pub struct Person {
     pub sessions_after: Option<String>,
     /// When they were added.
     pub created_at: String,
+    /// Passkeys registered as a second factor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(skip)]
+    pub passkeys: Vec<super::passkeys::Passkey>,
 }
 
 /// A one-time sign-in token, stored by its SHA-256.
@@ -84,6 +88,10 @@ pub struct Session {
     pub expires_at: String,
     /// The token forms and scripts send back in `x-csrf-token` (or `_csrf`).
     pub csrf: String,
+    /// The second factor still owed before the session may do anything else: `passkey` (the
+    /// person has one: use it) or `enroll` (an administrator without one: register one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub second_factor: Option<String>,
 }
 
 /// An address as compared: trimmed, lower case.
@@ -200,6 +208,7 @@ mod tests {
             verified: true,
             sessions_after: None,
             created_at: String::new(),
+            passkeys: Vec::new(),
         }
     }
 

@@ -30,6 +30,10 @@ pub enum SessionState {
         person: Box<Person>,
         /// The session's CSRF token.
         csrf: String,
+        /// The second factor still owed (`passkey`, `enroll`), if any.
+        owed: Option<String>,
+        /// Where the session is stored.
+        key: Vec<u8>,
     },
     /// A cookie was sent but does not hold.
     Invalid(String),
@@ -109,6 +113,8 @@ fn check(state: &AppState, value: &str) -> Result<(SessionState, Option<String>)
         SessionState::Valid {
             person: Box::new(person),
             csrf: session.csrf,
+            owed: session.second_factor,
+            key: token_key(&token),
         },
         refresh,
     ))
@@ -154,12 +160,54 @@ pub async fn layer(State(state): State<AppState>, mut request: Request, next: Ne
             .into_response();
         }
     }
+    // A session that owes its second factor may only pay it (or end).
+    if let SessionState::Valid {
+        owed: Some(step), ..
+    } = &found
+    {
+        let path = request.uri().path();
+        if !second_factor_path(path) {
+            if path.starts_with("/v1/") {
+                return ApiError::Unauthorized(format!(
+                    "finish signing in: {}",
+                    if step == "enroll" {
+                        "an administrator registers a passkey (POST /v1/me/passkeys)"
+                    } else {
+                        "use your passkey (POST /v1/sign-in/passkey)"
+                    }
+                ))
+                .into_response();
+            }
+            let to = if step == "enroll" {
+                "/me/passkeys"
+            } else {
+                "/sign-in/passkey"
+            };
+            return (axum::http::StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response();
+        }
+    }
     request.extensions_mut().insert(found);
     let mut response = next.run(request).await;
     if let Some(cookie) = refresh.and_then(|c| HeaderValue::from_str(&c).ok()) {
         response.headers_mut().append(header::SET_COOKIE, cookie);
     }
     response
+}
+
+/// What a session that owes its second factor may reach: paying it, ending, the assets.
+fn second_factor_path(path: &str) -> bool {
+    matches!(
+        path,
+        "/v1/me"
+            | "/v1/me/passkeys"
+            | "/v1/me/passkeys/options"
+            | "/v1/sign-in/passkey"
+            | "/v1/sign-in/passkey/options"
+            | "/v1/sign-out"
+            | "/sign-in/passkey"
+            | "/me/passkeys"
+            | "/sign-out"
+    ) || path.starts_with("/assets/")
 }
 
 /// The award a path is about (`/v1/awards/{award}/...`).

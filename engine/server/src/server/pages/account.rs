@@ -193,6 +193,7 @@ pub async fn me(
         ctx.t("me.title"),
         html! {
             h1 { (ctx.t("me.title")) }
+            p { a href="/me/passkeys" { (ctx.t("passkey.title")) } }
             p { (state.sealer.open_text(&person.name)) " · " (state.sealer.open_text(&person.email)) }
             h2 { (ctx.t("me.roles")) }
             ul {
@@ -404,4 +405,71 @@ fn oidc_problem(ctx: &Ctx, status: StatusCode, why: &str) -> Response {
     );
     *r.status_mut() = status;
     r
+}
+
+/// The second factor at sign-in: the person uses their passkey.
+pub async fn passkey_page(ctx: Ctx) -> Response {
+    if ctx.person.is_none() {
+        return redirect("/sign-in");
+    }
+    page(
+        &ctx,
+        ctx.t("passkey.use_title"),
+        html! {
+            h1 { (ctx.t("passkey.use_title")) }
+            p { (ctx.t("passkey.use_intro")) }
+            p #passkey-no-script { (ctx.t("passkey.needs_script")) }
+            p {
+                button type="button" hidden data-passkey="use" data-csrf=(ctx.csrf)
+                    data-next="/me" data-working=(ctx.t("passkey.working"))
+                    data-failed=(ctx.t("passkey.failed")) { (ctx.t("passkey.use")) }
+            }
+            p #passkey-status role="status" aria-live="polite" {}
+            form method="post" action="/sign-out" {
+                (csrf_field(&ctx))
+                button.secondary type="submit" { (ctx.t("nav.sign_out")) }
+            }
+        },
+    )
+}
+
+/// A person's passkeys: the ones registered, and a button that registers another (which an
+/// administrator must do before anything else).
+pub async fn passkeys_page(ctx: Ctx) -> Response {
+    let Some(person) = ctx.person.clone() else {
+        return redirect("/sign-in");
+    };
+    let owed = matches!(
+        &ctx.session,
+        Some(crate::server::session::SessionState::Valid { owed: Some(_), .. })
+    );
+    page(
+        &ctx,
+        ctx.t("passkey.title"),
+        html! {
+            h1 { (ctx.t("passkey.title")) }
+            @if owed {
+                p.notice role="status" { (ctx.t("passkey.enroll_required")) }
+            }
+            p { (ctx.t("passkey.intro")) }
+            @if person.passkeys.is_empty() {
+                p { (ctx.t("passkey.none")) }
+            } @else {
+                ul {
+                    @for p in &person.passkeys {
+                        li { (if p.label.is_empty() { ctx.t("passkey.unnamed") } else { p.label.as_str() }) " · " (p.created_at.get(..10).unwrap_or_default()) }
+                    }
+                }
+            }
+            p #passkey-no-script { (ctx.t("passkey.needs_script")) }
+            p {
+                button type="button" hidden data-passkey="register" data-csrf=(ctx.csrf)
+                    data-next="/me" data-label=(ctx.t("passkey.default_label"))
+                    data-working=(ctx.t("passkey.working")) data-failed=(ctx.t("passkey.failed")) {
+                    (ctx.t("passkey.add"))
+                }
+            }
+            p #passkey-status role="status" aria-live="polite" {}
+        },
+    )
 }

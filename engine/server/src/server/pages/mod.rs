@@ -73,7 +73,7 @@ impl FromRequestParts<AppState> for Ctx {
     ) -> Result<Self, Self::Rejection> {
         let session = parts.extensions.get::<SessionState>().cloned();
         let (person, csrf) = match &session {
-            Some(SessionState::Valid { person, csrf }) => (Some(person.clone()), csrf.clone()),
+            Some(SessionState::Valid { person, csrf, .. }) => (Some(person.clone()), csrf.clone()),
             _ => (None, String::new()),
         };
         let asked = parts.uri.query().and_then(|q| {
@@ -128,6 +128,8 @@ pub fn routes() -> Router<AppState> {
             get(account::sign_in_page).post(account::sign_in),
         )
         .route("/sign-in/oidc", get(account::oidc_start))
+        .route("/sign-in/passkey", get(account::passkey_page))
+        .route("/me/passkeys", get(account::passkeys_page))
         .route("/sign-in/oidc/callback", get(account::oidc_callback))
         .route("/sign-out", post(account::sign_out))
         .route("/me", get(account::me))

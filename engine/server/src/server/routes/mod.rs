@@ -15,6 +15,7 @@ mod evaluate;
 mod files;
 mod keys;
 pub(crate) mod paging;
+mod passkeys;
 mod people;
 mod results;
 mod round_marks;
@@ -35,6 +36,7 @@ pub use awards::{Registration, Reschedule};
 pub use drafts::Draft;
 pub use evaluate::EvaluateRequest;
 pub use keys::NewKey;
+pub use passkeys::{NewPasskey, PasskeyAnswer};
 pub use people::{Invitation, Redeem, SignUp};
 pub(crate) use people::{begin_session, invite_administrator, person_at};
 pub use round_marks::RoundMarks;
@@ -232,6 +234,10 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/me/work", get(work::work))
         .route("/v1/me", get(people::me))
         .route("/v1/people", list!(people::list, listings::PEOPLE))
+        .route("/v1/me/passkeys/options", post(passkeys::create_options))
+        .route("/v1/me/passkeys", post(passkeys::register))
+        .route("/v1/sign-in/passkey/options", post(passkeys::get_options))
+        .route("/v1/sign-in/passkey", post(passkeys::verify))
         .route(
             "/v1/people/{person}/sessions/revoke",
             post(people::revoke_sessions),

@@ -134,6 +134,7 @@ fn new_person(
         verified: false,
         sessions_after: None,
         created_at: now(),
+        passkeys: Vec::new(),
     })
 }
 
@@ -594,11 +595,21 @@ pub(crate) fn begin_session(
     let (session_token, session_key) = new_token()?;
     let csrf = random_id("", 16)?;
     let at = chrono::Utc::now();
+    // A person with a passkey uses it; an administrator without one registers one first.
+    let admin = person.grants.iter().any(|g| g.role == Role::Admin);
+    let second_factor = if !person.passkeys.is_empty() {
+        Some("passkey".to_owned())
+    } else if admin && state.admin_passkeys {
+        Some("enroll".to_owned())
+    } else {
+        None
+    };
     let session = Session {
         person: person.id.clone(),
         created_at: now(),
         expires_at: (at + ABSOLUTE).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         csrf,
+        second_factor,
     };
     tx.put(Tree::People, person.id.clone().into_bytes(), &person);
     tx.put(Tree::Sessions, session_key, &session);
@@ -661,9 +672,13 @@ pub async fn me(
     caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     match found.map(|f| f.0) {
-        Some(SessionState::Valid { person, csrf }) => Ok(Json(json!({
+        Some(SessionState::Valid {
+            person, csrf, owed, ..
+        }) => Ok(Json(json!({
             "person": person.id, "name": state.sealer.open_text(&person.name), "email": state.sealer.open_text(&person.email),
             "language": person.language, "grants": person.grants, "verified": person.verified, "csrf": csrf,
+            "second_factor": owed,
+            "passkeys": person.passkeys.iter().map(|p| json!({ "id": p.id, "label": p.label, "created_at": p.created_at })).collect::<Vec<_>>(),
         }))),
         _ => Ok(Json(
             json!({ "key": caller.key, "role": caller.role, "subject": caller.subject }),
