@@ -245,6 +245,28 @@ pub fn typed(id: &str) -> Option<Value> {
             &["person", "csrf", "expires_at"],
             json!({ "person": string, "csrf": { "type": "string", "description": "Send it back as `x-csrf-token` with every write made with the session's cookie" }, "expires_at": string }),
         ),
+        "getPasskeyChallenge" => object(
+            &["rpId", "challenge", "allowCredentials"],
+            json!({ "rpId": string, "challenge": { "type": "string", "description": "base64url" }, "timeout": { "type": "integer" },
+                "userVerification": string, "allowCredentials": list(object(&["type", "id"], json!({ "type": string, "id": string }))) }),
+        ),
+        "getPasskeyRegistrationOptions" => object(
+            &["rp", "user", "challenge", "pubKeyCredParams"],
+            json!({ "rp": object(&["id", "name"], json!({ "id": string, "name": string })),
+                "user": object(&["id", "name", "displayName"], json!({ "id": string, "name": string, "displayName": string })),
+                "challenge": { "type": "string", "description": "base64url" },
+                "pubKeyCredParams": list(object(&["type", "alg"], json!({ "type": string, "alg": { "type": "integer" } }))),
+                "timeout": { "type": "integer" }, "attestation": string, "authenticatorSelection": { "type": "object" },
+                "excludeCredentials": list(object(&["type", "id"], json!({ "type": string, "id": string }))) }),
+        ),
+        "registerPasskey" => object(
+            &["id", "label", "created_at"],
+            json!({ "id": string, "label": string, "created_at": string }),
+        ),
+        "usePasskey" => object(
+            &["signed_in", "passkey"],
+            json!({ "signed_in": boolean, "passkey": string }),
+        ),
         "revokeSessions" => object(
             &["person", "sessions_after", "keys_revoked"],
             json!({ "person": string, "sessions_after": string, "keys_revoked": list(string.clone()) }),
