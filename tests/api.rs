@@ -531,6 +531,28 @@ fn browsers_call_the_api_only_from_the_origins_configured() {
     assert_eq!(allowed.as_deref(), Some("https://portal.example.org"));
     let (_, refused) = preflight(&server, "https://elsewhere.example.com");
     assert_eq!(refused, None, "another origin gets no permission");
+    // A portal's script may read the next page's link and its rate budget.
+    let response = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+        .get(&format!("{}/v1/awards", server.url))
+        .header("authorization", &format!("Bearer {}", server.admin()))
+        .header("origin", "https://portal.example.org")
+        .call()
+        .unwrap();
+    let exposed = response
+        .headers()
+        .get("access-control-expose-headers")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    for header in ["link", "location", "etag", "retry-after", "ratelimit"] {
+        assert!(
+            exposed.split(',').any(|h| h.trim() == header),
+            "{header} in {exposed}"
+        );
+    }
     drop(server);
     // None configured: none allowed.
     let data = tempfile::tempdir().unwrap();

@@ -82,6 +82,32 @@ fn validate_json_is_machine_readable() {
     assert!(d["line"].as_u64().unwrap() > 1);
 }
 
+/// A rubric of an older format version keeps the defaults it was written under, and
+/// `validate` notes (without failing) each one that differs in the newest version, with what to
+/// write to keep the results.
+#[test]
+fn validate_notes_the_defaults_an_older_format_version_keeps() {
+    let old = "tests/scoring/normalisation-defaults-of-format-1.0/award.json";
+    let o = laurel(&["validate", old]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(
+        out.contains("valid (0 errors, 0 warnings, 1 note)"),
+        "{out}"
+    );
+    assert!(out.contains("normalisation.min_marks"), "{out}");
+    assert!(out.contains("\"min_marks\": 1"), "{out}");
+    let o = laurel(&["validate", "--format", "json", old]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["files"][0]["notes"], 1);
+    assert_eq!(report["files"][0]["diagnostics"][0]["severity"], "note");
+    // The same rubric in the newest version has nothing to note.
+    let new = "tests/scoring/normalisation-defaults-of-format-1.1/award.json";
+    let o = laurel(&["validate", "--format", "json", new]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report["files"][0]["diagnostics"], serde_json::json!([]));
+}
+
 #[test]
 fn usage_and_io_errors_exit_2() {
     assert_eq!(
@@ -485,5 +511,29 @@ fn test_runs_a_rubrics_own_cases_and_names_each_difference() {
     assert_eq!(
         laurel(&["test", bare.to_str().unwrap()]).status.code(),
         Some(2)
+    );
+    // Scores are numbers: the expected 1.725 written 1.7250, or as a JSON number, still holds.
+    let text = std::fs::read_to_string(civic.join("tests/open-data-tools/case.json")).unwrap();
+    assert!(text.contains("\"1.725\""), "{text}");
+    for spelling in ["\"1.7250\"", "1.725"] {
+        std::fs::write(case.join("case.json"), text.replace("\"1.725\"", spelling)).unwrap();
+        let o = laurel(&["test", copy.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{spelling}: {}", stdout(&o));
+    }
+    // A folder of rubrics runs each one's cases, rubric by rubric; one without cases is named.
+    let o = laurel(&["test", dir.path().to_str().unwrap()]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("bare: no cases"), "{out}");
+    assert!(
+        out.contains("1 case in 1 rubric, 1 passed, 0 failed"),
+        "{out}"
+    );
+    let o = laurel(&["test", "rubrics"]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("2 cases in 2 rubrics, 2 passed, 0 failed"),
+        "{out}"
     );
 }

@@ -72,4 +72,29 @@ fn the_document_type_checks_as_typescript() {
         "tsc --strict",
     );
     assert!(Path::new(&file).metadata().unwrap().len() > 10_000);
+    // The README's TypeScript example compiles against these types as it is written.
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let example = readme
+        .split("```ts\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README has a TypeScript example");
+    std::fs::write(types.path().join("example.ts"), example).unwrap();
+    run(
+        Command::new(dir.join("node_modules/.bin/tsc"))
+            .args([
+                "--noEmit",
+                "--strict",
+                "--target",
+                "es2022",
+                "--module",
+                "es2022",
+                "--moduleResolution",
+                "bundler",
+                "--lib",
+                "es2022,dom",
+            ])
+            .arg(types.path().join("example.ts")),
+        "tsc --strict on the README's example",
+    );
 }

@@ -100,6 +100,79 @@ fn the_expert_round_is_assigned_within_every_rule() {
     assert!(plan.coverage.expertise_matched * 2 > plan.coverage.assignments);
 }
 
+/// A judge's country is the same country whatever language or spelling it is written in, and
+/// an organisation or a city is the same name whatever its case, accents or punctuation: each
+/// keeps the judge away, and the coverage says which rule did.
+#[test]
+fn identity_facts_are_compared_as_codes_and_names_not_as_typed_text() {
+    let award = seoul();
+    let round = award.rounds.iter().find(|r| r.id == "expert").unwrap();
+    let apps = projects(&award);
+    let korean: BTreeSet<&str> = apps
+        .iter()
+        .filter(|a| a.fields["country"] == "KR")
+        .map(|a| a.id.as_str())
+        .collect();
+    assert!(!korean.is_empty());
+    let judge = |id: &str, country: &str, city: &str| -> Judge {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "name": id, "country": country, "city": city,
+        }))
+        .unwrap()
+    };
+    // The Korean judges write their country three ways; one writes a Colombian city in capitals
+    // without its accent. Six neutral judges complete the panel.
+    let mut judges = vec![
+        judge("judge-en", "Republic of Korea", "Incheon"),
+        judge("judge-ko", "대한민국", "Gwangju"),
+        judge("judge-lower", "south korea", "Daejeon"),
+        judge("judge-medellin", "Chile", "MEDELLIN"),
+    ];
+    for (i, c) in ["FR", "DE", "JP", "BR", "IN", "DK"].iter().enumerate() {
+        judges.push(judge(&format!("judge-{i}"), c, "Elsewhere"));
+    }
+    let plan = assign(&award, round, &apps, &judges, 11).unwrap();
+    for (app, assigned) in &plan.by_application {
+        if korean.contains(app.as_str()) {
+            for j in ["judge-en", "judge-ko", "judge-lower"] {
+                assert!(!assigned.contains(&j.to_owned()), "{j} drawn for {app}");
+            }
+        }
+    }
+    let medellin: BTreeSet<&str> = apps
+        .iter()
+        .filter(|a| a.fields["city"] == "Medellín")
+        .map(|a| a.id.as_str())
+        .collect();
+    assert!(!medellin.is_empty());
+    for app in &medellin {
+        assert!(!plan.by_application[*app].contains(&"judge-medellin".to_owned()));
+    }
+    let by_rule = &plan.coverage.conflicts_by_rule;
+    assert_eq!(
+        by_rule.get(&laurel::ConflictRule::SameCountry),
+        Some(&(3 * korean.len())),
+        "{by_rule:?}"
+    );
+    assert_eq!(
+        by_rule.get(&laurel::ConflictRule::SameCity),
+        Some(&medellin.len()),
+        "{by_rule:?}"
+    );
+    assert_eq!(
+        plan.coverage.conflicts_avoided,
+        plan.coverage.kept_apart.len()
+    );
+    let first = plan
+        .coverage
+        .kept_apart
+        .iter()
+        .find(|k| k.judge == "judge-ko")
+        .unwrap();
+    assert!(first.reason.contains("대한민국"), "{}", first.reason);
+    assert!(korean.contains(first.application.as_str()));
+}
+
 #[test]
 fn the_draw_depends_only_on_its_seed() {
     let award = seoul();
@@ -135,7 +208,7 @@ fn an_impossible_assignment_names_its_applications() {
     let error = assign(&award, round, &apps, &judges, 1).unwrap_err();
     let colombian: BTreeSet<String> = apps
         .iter()
-        .filter(|a| a.fields["country"] == "Colombia")
+        .filter(|a| a.fields["country"] == "CO")
         .map(|a| a.id.to_string())
         .collect();
     let named: BTreeSet<String> = error.problems.iter().map(|(a, _)| a.clone()).collect();

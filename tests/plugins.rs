@@ -194,7 +194,7 @@ fn the_host_survives_and_a_fresh_instance_serves_each_call() {
 
 fn batch_award(plugin: &str, policy: &str) -> String {
     json!({
-        "format_version": "1.0", "id": "batch", "name": "Batch", "edition": "1",
+        "format_version": "1.1", "id": "batch", "name": "Batch", "edition": "1",
         "languages": {"default": "en", "available": ["en"]},
         "timeline": {"time_zone": "UTC", "opens": "2026-01-01T00:00:00Z", "closes": "2026-02-01T00:00:00Z", "results": "2026-03-01T00:00:00Z"},
         "applicant_types": [{"id": "team", "name": "Team"}],

@@ -16,7 +16,7 @@ use serde_json::json;
 
 fn award(normalisation: &str, aggregation: serde_json::Value, zero_weight: bool) -> Award {
     let definition = json!({
-        "format_version": "1.0", "id": "property", "name": "Property", "edition": "1",
+        "format_version": "1.1", "id": "property", "name": "Property", "edition": "1",
         "languages": {"default": "en", "available": ["en"]},
         "timeline": {"time_zone": "UTC", "opens": "2026-01-01T00:00:00Z", "closes": "2026-02-01T00:00:00Z", "results": "2026-03-01T00:00:00Z"},
         "applicant_types": [{"id": "team", "name": "Team"}],

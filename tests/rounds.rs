@@ -308,7 +308,7 @@ fn seoul_lifecycle(p: &Prize, data: &std::path::Path) -> Value {
     // A conflicted judge may not mark.
     let colombian = admitted
         .iter()
-        .find(|a| p.by_id[*a]["fields"]["country"] == "Colombia")
+        .find(|a| p.by_id[*a]["fields"]["country"] == "CO")
         .unwrap();
     let (status, v) = p.server.put(
         &Prize::url(&format!("/rounds/expert/marks/{colombian}")),
@@ -1127,4 +1127,103 @@ fn the_seoul_prize_runs_on_two_processes_of_one_database() {
         String::from_utf8_lossy(&out.stdout)
     );
     p.server.stop();
+}
+
+/// A round that ranks by marks never lets an entrant without marks silently stay behind (nor,
+/// with nobody marked, silently send nobody or everybody on): advancing is refused, naming
+/// them, until an administrator gives a reason; then only the scored go on.
+#[test]
+fn a_ranked_round_with_unmarked_entrants_advances_only_with_a_reason() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    let url = |p: &str| format!("/v1/awards/seoul-smart-city-prize-2023{p}");
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let portal = server.key("integrator", None);
+    let apps = file("examples/seoul-smart-city-prize-2023/applications.json");
+    let chosen: Vec<&Value> = apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["category"] == "leadership" && a["applicant_type"] == "individual")
+        .take(3)
+        .collect();
+    for a in &chosen {
+        assert_eq!(server.post(&url("/applications"), &portal, a).0, 201);
+    }
+    support::seoul_through_screening(&server);
+    let (status, round) = server.post(&url("/rounds/expert/open"), &admin, &json!({ "seed": 2 }));
+    assert_eq!(status, 200, "{round}");
+    // Only the first application is marked, by every judge drawn for it.
+    let marked = chosen[0]["id"].as_str().unwrap();
+    let indicators = indicators();
+    for (judge, assigned) in round["assignments"].as_object().unwrap() {
+        if assigned.as_array().unwrap().iter().any(|a| a == marked) {
+            let key = server.key("judge", Some(judge));
+            let body = marks_for(marked, judge, "expert", &indicators["leadership"]);
+            let (status, v) =
+                server.put(&url(&format!("/rounds/expert/marks/{marked}")), &key, &body);
+            assert_eq!(status, 200, "{v}");
+        }
+    }
+    let (status, closed) = server.post(&url("/rounds/expert/close"), &admin, &json!({}));
+    assert_eq!(status, 200, "{closed}");
+    let (status, refused) = server.post(&url("/rounds/expert/advance"), &admin, &json!({}));
+    assert_eq!(status, 409, "{refused}");
+    let detail = refused["detail"].as_str().unwrap();
+    assert!(detail.contains("2 of the 3 entrants"), "{detail}");
+    for a in &chosen[1..] {
+        assert!(detail.contains(a["id"].as_str().unwrap()), "{detail}");
+    }
+    let (_, still) = server.get(&url("/rounds/expert"), &admin);
+    assert!(still["advanced"].is_null(), "nothing half-applied: {still}");
+    let (status, advanced) = server.post(
+        &url("/rounds/expert/advance"),
+        &admin,
+        &json!({ "override_reason": "the other two withdrew" }),
+    );
+    assert_eq!(status, 200, "{advanced}");
+    let went: Vec<&str> = advanced["advanced"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["application"].as_str().unwrap())
+        .collect();
+    assert_eq!(went, [marked]);
+    assert_eq!(advanced["override_reason"], "the other two withdrew");
+}
+
+/// A judge's country is kept as its code whatever it was written as; a misspelt one is refused
+/// at its place with the likely country, and nothing is stored.
+#[test]
+fn a_judges_country_is_kept_as_its_code() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    let url = |p: &str| format!("/v1/awards/{AWARD}{p}");
+    let (status, stored) = server.put(
+        &url("/judges/j4"),
+        &admin,
+        &json!({"id": "j4", "name": "j4", "country": "대한민국"}),
+    );
+    assert_eq!(status, 200, "{stored}");
+    assert_eq!(stored["country"], "KR");
+    let (status, refused) = server.put(
+        &url("/judges/j5"),
+        &admin,
+        &json!({"id": "j5", "name": "j5", "country": "Republic of Koera"}),
+    );
+    assert_eq!(status, 422, "{refused}");
+    assert!(refused.to_string().contains("/country"), "{refused}");
+    assert!(refused.to_string().contains("`KR`"), "{refused}");
+    let (status, list) = server.get(&url("/judges"), &admin);
+    assert_eq!(status, 200);
+    let ids: Vec<&str> = list["items"]
+        .as_array()
+        .or(list.as_array())
+        .unwrap()
+        .iter()
+        .filter_map(|j| j["id"].as_str())
+        .collect();
+    assert_eq!(ids, ["j4"], "nothing half-applied: {list}");
 }

@@ -320,7 +320,7 @@ impl Plugin for Counting {
 fn each_hook_runs_once_per_application_and_a_failure_stays_with_its_application() {
     let source = std::fs::read(fixtures().join("counted.rhai")).unwrap();
     let definition = json!({
-        "format_version": "1.0", "id": "once", "name": "Once", "edition": "1",
+        "format_version": "1.1", "id": "once", "name": "Once", "edition": "1",
         "languages": {"default": "en", "available": ["en"]},
         "timeline": {"time_zone": "UTC", "opens": "2026-01-01T00:00:00Z", "closes": "2026-02-01T00:00:00Z", "results": "2026-03-01T00:00:00Z"},
         "applicant_types": [{"id": "team", "name": "Team"}],

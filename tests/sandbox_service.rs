@@ -27,7 +27,7 @@ fn award(plugin: &str, hook: &str, limits: Value) -> Value {
         "rhai"
     };
     let mut def = json!({
-        "format_version": "1.0", "id": "attack", "name": "Attack", "edition": "1",
+        "format_version": "1.1", "id": "attack", "name": "Attack", "edition": "1",
         "languages": {"default": "en", "available": ["en"]},
         "timeline": {"time_zone": "UTC", "opens": "2026-01-01T00:00:00Z", "closes": "2026-02-01T00:00:00Z", "results": "2026-03-01T00:00:00Z"},
         "applicant_types": [{"id": "team", "name": "Team"}],

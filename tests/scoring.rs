@@ -4,7 +4,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use laurel::{Award, Marks, check_applications, check_definition, evaluate};
@@ -67,6 +67,14 @@ fn run_case(dir: &Path) {
         check_applications(&award, &read(&dir.join("applications.json")), &plugins);
     let apps = apps.unwrap_or_else(|| panic!("{name}: {app_diags:#?}"));
     let marks: Marks = serde_json::from_value(read(&dir.join("marks.json"))).unwrap();
+    // A case may score one of the award's rounds: only the criteria that round judges.
+    let award = match expected.get("round") {
+        Some(id) => {
+            let round = award.rounds.iter().find(|r| r.id == *id).unwrap();
+            award.for_round(round)
+        }
+        None => award,
+    };
     let outcome = evaluate(&award, &apps, &marks, &plugins);
     if let Some(errors) = expected.get("errors") {
         let e = outcome.expect_err(&name);
@@ -668,6 +676,68 @@ fn final_places_and_prizes_follow_the_rounds() {
             Some("USD"),
             Some("The host city's projects win no money.")
         )
+    );
+}
+
+/// Scored offline (`laurel score`, `POST /v1/evaluate`), each winner carries its place's prize,
+/// its money withheld where a `no_prize` rule says so: the same prizes the final results of
+/// rounds give.
+#[test]
+fn offline_results_carry_each_winners_prize_and_withheld_money() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/scoring/pass-marks");
+    let mut definition = read(&dir.join("award.json"));
+    definition["eligibility"] = serde_json::json!([{"id": "host", "outcome": "no_prize",
+        "message": "The host city's projects win no money.",
+        "require": {"compare": {"field": "population", "op": "<", "value": 2000}}}]);
+    definition["categories"][0]["winners"] = serde_json::json!(2);
+    definition["categories"][0]["prizes"] = serde_json::json!([
+        {"place": 1, "name": "Grand prize", "amount": 50000, "currency": "USD"},
+        {"place": 2, "name": "Second prize", "amount": 20000, "currency": "USD"}
+    ]);
+    let award = check_definition(&definition.to_string(), &BTreeMap::new())
+        .award
+        .unwrap();
+    let mut doc = read(&dir.join("applications.json"));
+    for a in doc.as_array_mut().unwrap() {
+        if a["id"] == "C" {
+            a["fields"]["population"] = serde_json::json!(5000);
+        }
+    }
+    let apps = check_applications(&award, &doc, &laurel::PluginSet::none())
+        .1
+        .unwrap();
+    let marks: Marks = serde_json::from_value(read(&dir.join("marks.json"))).unwrap();
+    let results = case_results(&award, &apps, &marks);
+    let prizes: Vec<(String, u32, Option<String>, Option<String>)> = results.categories[0]
+        .ranking
+        .iter()
+        .filter_map(|p| {
+            let prize = p.prize.as_ref()?;
+            Some((
+                p.application.to_string(),
+                prize.place,
+                prize.amount.map(|a| a.to_string()),
+                prize.withheld.clone(),
+            ))
+        })
+        .collect();
+    // A is under its pass mark and cannot win: B (2nd) and C (3rd) win places 1 and 2.
+    assert_eq!(
+        prizes,
+        [
+            ("B".to_owned(), 1, Some("50000".to_owned()), None),
+            (
+                "C".to_owned(),
+                2,
+                None,
+                Some("The host city's projects win no money.".to_owned())
+            ),
+        ]
+    );
+    let json = serde_json::to_value(&results).unwrap();
+    assert_eq!(
+        json["categories"][0]["ranking"][2]["prize"]["currency"], "USD",
+        "{json}"
     );
 }
 

@@ -156,14 +156,41 @@ fn run_prize(server: &Server) {
             assert_eq!(status, 200, "{v}");
         }
     }
-    for step in ["close", "advance"] {
-        let (status, v) = server.post(
-            &format!("/v1/awards/{AWARD}/rounds/judging/{step}"),
-            &admin,
-            &json!({}),
-        );
-        assert_eq!(status, 200, "{step}: {v}");
+    let (status, closed) = server.post(
+        &format!("/v1/awards/{AWARD}/rounds/judging/close"),
+        &admin,
+        &json!({}),
+    );
+    assert_eq!(status, 200, "close: {closed}");
+    // An entrant nobody marked cannot be ranked: the rule does not advance silently without
+    // it, but names it, and goes on only with the administrator's reason.
+    let marked: std::collections::BTreeSet<&str> = marks["evaluations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["application"].as_str())
+        .collect();
+    let unmarked: Vec<&str> = closed["entrants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|a| !marked.contains(a))
+        .collect();
+    let advance = format!("/v1/awards/{AWARD}/rounds/judging/advance");
+    if !unmarked.is_empty() {
+        let (status, v) = server.post(&advance, &admin, &json!({}));
+        assert_eq!(status, 409, "{v}");
+        for a in &unmarked {
+            assert!(v["detail"].as_str().unwrap().contains(a), "{a}: {v}");
+        }
     }
+    let (status, v) = server.post(
+        &advance,
+        &admin,
+        &json!({ "override_reason": "the example leaves these unmarked on purpose" }),
+    );
+    assert_eq!(status, 200, "advance: {v}");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use hmac::Mac;
 use serde_json::{Value, json};
-use support::receiver::{Received, Receiver};
+use support::receiver::{Received, Receiver, TestCa};
 use support::{Server, root};
 
 const AWARD: &str = "seoul-smart-city-prize-2023";
@@ -153,6 +153,75 @@ fn events_arrive_signed_and_a_failing_receiver_gets_them_after_it_recovers() {
     assert_eq!(status, 200);
     std::thread::sleep(Duration::from_millis(600));
     assert_eq!(receiver.got.lock().unwrap().len(), 4);
+}
+
+/// An `https://` endpoint gets its events over TLS, its certificate checked: one issued by an
+/// authority the installation trusts (`LAUREL_CA_FILE`, an organisation's own CA; the public
+/// Web PKI without it) is delivered to, one from another authority is not, and the delivery
+/// log says why.
+#[test]
+fn https_endpoints_get_their_events_over_checked_tls() {
+    let data = tempfile::tempdir().unwrap();
+    let trusted = TestCa::new(data.path(), "trusted");
+    let other = TestCa::new(data.path(), "other");
+    let server = Server::start_full(
+        data.path(),
+        &root().join("rubrics"),
+        &[("LAUREL_CA_FILE", trusted.ca_file.to_str().unwrap())],
+        &[
+            "--webhooks-to-private-addresses",
+            "--webhook-retries",
+            "100ms",
+            "--webhook-timeout-ms",
+            "2000",
+        ],
+    );
+    let admin = server.admin().to_owned();
+    let good = Receiver::https(&trusted, 0);
+    let forged = Receiver::https(&other, 0);
+    assert!(good.url.starts_with("https://127.0.0.1:"));
+    let (_, secret) = register(&server, &good.url, &["application.submitted"]);
+    let (forged_endpoint, _) = register(&server, &forged.url, &["application.submitted"]);
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let apps = applications(3);
+    for app in &apps {
+        assert_eq!(server.post(&url("/applications"), &admin, app).0, 201);
+    }
+    let got = good.wait_for(Duration::from_secs(20), |g| g.len() >= 3);
+    assert_eq!(got.len(), 3, "{got:?}");
+    for r in &got {
+        verify(&secret, r);
+    }
+    let delivered: BTreeSet<String> = got
+        .iter()
+        .map(|r| serde_json::from_str::<Value>(&r.body).unwrap()["data"]["application"].to_string())
+        .collect();
+    assert_eq!(delivered.len(), 3);
+    // The other authority's endpoint: the handshake fails, nothing reaches it, and the log
+    // names the certificate.
+    let log = good.wait_for(Duration::from_secs(20), |_| {
+        let (_, log) = server.get(
+            &url(&format!("/webhooks/{forged_endpoint}/deliveries")),
+            &admin,
+        );
+        log.as_array()
+            .is_some_and(|l| l.len() == 3 && l.iter().all(|m| m["state"] == "failed"))
+    });
+    assert_eq!(log.len(), 3);
+    let (_, log) = server.get(
+        &url(&format!("/webhooks/{forged_endpoint}/deliveries")),
+        &admin,
+    );
+    assert!(forged.got.lock().unwrap().is_empty());
+    let error = log[0]["attempts"][0]["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    assert!(
+        error.contains("certificate") || error.contains("issuer"),
+        "{log}"
+    );
+    assert!(!error.contains("unsecured"), "{log}");
 }
 
 #[test]

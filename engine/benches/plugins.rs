@@ -332,7 +332,7 @@ fn bench() {
         files.insert(path, bytes);
     }
     let def = json!({
-        "format_version": "1.0", "id": "ten-plugins", "name": "Ten plugins", "edition": "1",
+        "format_version": "1.1", "id": "ten-plugins", "name": "Ten plugins", "edition": "1",
         "languages": {"default": "en", "available": ["en"]},
         "timeline": {"time_zone": "UTC", "opens": "2026-01-01T00:00:00Z", "closes": "2026-02-01T00:00:00Z", "results": "2026-03-01T00:00:00Z"},
         "applicant_types": [{"id": "team", "name": "Team"}],

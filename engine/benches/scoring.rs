@@ -39,7 +39,7 @@ fn award() -> Award {
         .collect();
     let r2 = json!({"places": 2, "mode": "half_up"});
     let def = json!({
-        "format_version": "1.0", "id": "bench", "name": "Bench", "edition": "1",
+        "format_version": "1.1", "id": "bench", "name": "Bench", "edition": "1",
         "languages": {"default": "en", "available": ["en"]},
         "timeline": {"time_zone": "UTC", "opens": "2026-01-01T00:00:00Z", "closes": "2026-02-01T00:00:00Z", "results": "2026-03-01T00:00:00Z"},
         "applicant_types": [{"id": "team", "name": "Team"}],

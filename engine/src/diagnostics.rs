@@ -14,6 +14,9 @@ pub enum Severity {
     Error,
     /// The document can be used, but probably does not say what its author meant.
     Warning,
+    /// Nothing is wrong: something the author should know (a default their format version
+    /// keeps that a newer one changes).
+    Note,
 }
 
 /// What kind of problem a diagnostic reports; stable, for machines and documentation.
@@ -117,6 +120,14 @@ impl Diagnostic {
         }
     }
 
+    /// A note at `pointer`: nothing is wrong.
+    pub fn note(code: Code, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            severity: Severity::Note,
+            ..Self::error(code, pointer, message)
+        }
+    }
+
     /// Adds a hint.
     #[must_use]
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -159,6 +170,7 @@ impl fmt::Display for Diagnostic {
         let severity = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         };
         let pointer = if self.pointer.is_empty() {
             "/"
@@ -217,6 +229,14 @@ impl Diagnostics {
     /// How many errors there are.
     pub fn error_count(&self) -> usize {
         self.0.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// How many warnings there are.
+    pub fn warning_count(&self) -> usize {
+        self.0
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count()
     }
 
     /// Whether there are none.

@@ -135,6 +135,11 @@ fn field_schema(field: &Field, language: &str, default: &str) -> Value {
             s
         }
         FieldKind::Boolean => json!({ "type": "boolean" }),
+        FieldKind::Country => json!({
+            "type": "string",
+            "description": "an ISO 3166-1 alpha-2 country code, such as `KR`",
+            "enum": crate::identity::country_codes().collect::<Vec<_>>(),
+        }),
         // Date bounds are checked by `applications::check`, since JSON Schema has no keyword for them.
         FieldKind::Date { .. } => json!({ "type": "string", "format": "date" }),
         FieldKind::Choice {

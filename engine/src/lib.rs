@@ -8,12 +8,14 @@ mod diagnostics;
 mod eligibility;
 mod form_schema;
 mod formula;
+mod identity;
 mod ids;
 mod json;
 mod judging;
 mod locate;
 mod messages;
 mod plugin;
+mod prizes;
 mod random;
 mod schema_check;
 pub mod schemas;
@@ -27,6 +29,7 @@ pub use application::{
     ReviewDecision,
 };
 pub use applications::{ApplicationChecker, check_applications};
+pub use definition::defaults::FORMAT_VERSIONS;
 pub use definition::model::{
     ApplicantType, Award, Band, Category, Condition, Criterion, Field, FieldKind, Indicator,
     JudgePanel, Level, PluginDecl, Rule, Scale, ScaleKind, Scope, Scoring, SpecialMentions,
@@ -45,16 +48,20 @@ pub use eligibility::{
 };
 pub use form_schema::{application_schema, application_schema_in};
 pub use formula::{Formula, Type as FormulaType};
+pub use identity::{
+    countries_in, country_code, country_codes, country_name, country_suggestion, is_country_code,
+    normalised, same_country, same_name,
+};
 pub use ids::{
     ApplicantTypeId, ApplicationId, AwardId, CategoryId, CriterionId, FieldId, IndicatorId,
     JudgeId, PluginId, RuleId, ScaleId, is_id, is_slug,
 };
 pub use json::{exact_decimal, strict_from_slice, strict_from_str};
 pub use judging::{
-    ApplicationOutcome, AssignError, AssignmentPlan, AwardedPrize, CategoryOutcome, Coverage,
-    DeclaredConflict, Entrant, FinalResults, Judge, Mention, Outcome, RoundPlace, RoundRun,
-    RoundSummary, Winner, advancing, assign, check_decisions, conflict, final_csv, final_results,
-    replacement,
+    ApplicationOutcome, AssignError, AssignmentPlan, AwardedPrize, CategoryOutcome, Conflict,
+    ConflictRule, Coverage, DeclaredConflict, Entrant, FinalResults, Judge, KeptApart, Mention,
+    Outcome, RoundPlace, RoundRun, RoundSummary, Winner, advancing, assign, check_decisions,
+    conflict, final_csv, final_results, replacement,
 };
 pub use locate::SourceMap;
 pub use plugin::{

@@ -156,6 +156,23 @@ fn convert(
                 format!("expected {}, found {}", type_names(kind), describe(value)),
             ));
         }
+        ValidationErrorKind::Enum { options } if is_country_list(options) => {
+            let mut d = Diagnostic::error(
+                Code::Schema,
+                pointer,
+                format!(
+                    "{} is not a country code (ISO 3166-1 alpha-2, such as `KR`)",
+                    describe(value)
+                ),
+            );
+            if let Some(code) = value.as_str().and_then(crate::identity::country_code) {
+                d = d.with_hint(format!(
+                    "write `{code}` ({})",
+                    crate::identity::country_name(code, "en").unwrap_or(code)
+                ));
+            }
+            out.push(d);
+        }
         ValidationErrorKind::Enum { options } => {
             let names: Vec<String> = options
                 .as_array()
@@ -433,4 +450,14 @@ fn lower_first(s: &str) -> String {
         Some(c) => c.to_lowercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// Whether an `enum` is a country field's: every country code, in order.
+fn is_country_list(options: &Value) -> bool {
+    options.as_array().is_some_and(|a| {
+        a.len() == crate::identity::country_codes().count()
+            && a.iter()
+                .zip(crate::identity::country_codes())
+                .all(|(v, c)| v.as_str() == Some(c))
+    })
 }

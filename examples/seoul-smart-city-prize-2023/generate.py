@@ -24,11 +24,11 @@ HUMAN = ["addressing-digital-divide", "dei", "environmental-sustainability", "us
 LEAD = ["technological-novelty", "creative-application", "impact-on-quality-of-life", "impact-on-smart-city-field",
         "cross-sector-partnerships", "citizens-voices", "knowledge-sharing", "social-media"]
 INDICATORS = {"tech-innovacity": TECH, "human-centricity": HUMAN, "leadership": LEAD}
-CITIES = [("Seoul", "Republic of Korea"), ("Bogotá", "Colombia"), ("Tallinn", "Estonia"), ("Kigali", "Rwanda"),
-          ("Surabaya", "Indonesia"), ("Porto", "Portugal"), ("Montevideo", "Uruguay"), ("Ulaanbaatar", "Mongolia"),
-          ("Amman", "Jordan"), ("Da Nang", "Viet Nam"), ("Kazan", "Russian Federation"), ("Busan", "Republic of Korea"),
-          ("Makati", "Philippines"), ("Tunis", "Tunisia"), ("Quito", "Ecuador"), ("Tbilisi", "Georgia"),
-          ("Almaty", "Kazakhstan"), ("Nairobi", "Kenya"), ("Helsinki", "Finland"), ("Medellín", "Colombia")]
+CITIES = [("Seoul", "KR"), ("Bogotá", "CO"), ("Tallinn", "EE"), ("Kigali", "RW"),
+          ("Surabaya", "ID"), ("Porto", "PT"), ("Montevideo", "UY"), ("Ulaanbaatar", "MN"),
+          ("Amman", "JO"), ("Da Nang", "VN"), ("Kazan", "RU"), ("Busan", "KR"),
+          ("Makati", "PH"), ("Tunis", "TN"), ("Quito", "EC"), ("Tbilisi", "GE"),
+          ("Almaty", "KZ"), ("Nairobi", "KE"), ("Helsinki", "FI"), ("Medellín", "CO")]
 SECTORS = ["mobility", "safety", "welfare", "environment", "energy", "culture", "governance"]
 GROUPS = ["elderly", "youth", "disabled", "low_income", "migrants", "other"]
 INSTITUTIONS = ["governmental", "non_governmental", "association", "public_agency", "international_organization", "academic", "non_profit"]

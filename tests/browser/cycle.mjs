@@ -187,17 +187,18 @@ await applicant.getByLabel("Category").selectOption("leadership");
 await applicant.getByRole("button", { name: "Continue" }).click();
 await look(applicant, "apply-form");
 // Submitted half-filled: every problem comes back next to its field, nothing is lost.
-await applicant.getByLabel("Country").fill("Kenya");
+// The country is chosen from a list of names in the reader's language; its code is stored.
+await applicant.getByLabel("Country").selectOption({ label: "Kenya" });
 await applicant.getByRole("button", { name: "Submit my application" }).click();
 expect((await applicant.locator("#f-city-problems").count()) === 1, "the missing city is flagged next to its field");
-expect((await applicant.getByLabel("Country").inputValue()) === "Kenya", "what was typed is kept");
+expect((await applicant.getByLabel("Country").inputValue()) === "KE", "what was chosen is kept");
 await look(applicant, "apply-problems");
 // Saved as a draft, left, and resumed: the choice and what was typed come back.
 await applicant.getByRole("button", { name: "Save as draft" }).click();
 expect((await applicant.locator("p.notice").textContent()).includes("draft is saved"), "the draft is saved");
 await applicant.goto(BASE + "/me");
 await applicant.goto(BASE + `/awards/${AWARD}/apply`);
-expect((await applicant.getByLabel("Country").inputValue()) === "Kenya", "the draft comes back");
+expect((await applicant.getByLabel("Country").inputValue()) === "KE", "the draft comes back");
 await applicant.locator("#f-applicant_name").fill("Amina Odhiambo");
 await applicant.locator("#f-city").fill("Nairobi");
 await applicant.locator("#f-contact-name").fill("Amina Odhiambo");
@@ -218,11 +219,17 @@ await look(applicant, "application-status");
 // 5. The administrator reviews the application that needs it, then closes the call.
 await admin.goto(BASE + `/awards/${AWARD}/admin`);
 await admin.getByRole("link", { name: "app-053" }).first().click();
+expect((await admin.locator("dl.facts").textContent()).includes("Tunisia"), "the country is shown by its name, not its code");
 await admin.getByLabel("Admit").check();
 await admin.getByLabel("Reason").fill("A national programme aimed at three pilot cities: in line with the Prize's objective.");
 await look(admin, "admin-review");
 await admin.getByRole("button", { name: "Record the review" }).click();
 await admin.waitForURL(/done=review/);
+// Once admitted, it no longer reads as waiting for a review.
+await admin.goto(BASE + `/awards/${AWARD}/admin/applications/app-053`);
+const reviewed = await admin.locator("dl.facts").textContent();
+expect(reviewed.includes("Admitted after an administrator's review") && !reviewed.includes("Needs an administrator's review"), "the review decides the eligibility shown");
+await admin.goto(BASE + `/awards/${AWARD}/admin`);
 await admin.getByRole("button", { name: "Close the call" }).click();
 await admin.waitForURL(/done=close/);
 
@@ -340,8 +347,11 @@ await admin.locator("a[href*='/admin/results/']").first().click();
 expect((await admin.locator("pre").textContent()).length > 50, "a trace is shown");
 await look(admin, "trace");
 await admin.goto(BASE + `/awards/${AWARD}/admin`);
+expect((await admin.locator("#h-results").locator("xpath=..").textContent()).includes("Published: No"), "not published yet");
 await admin.getByRole("button", { name: "Publish the results" }).click();
 await admin.waitForURL(/done=results_publish/);
+expect((await admin.locator("#h-results").locator("xpath=..").textContent()).includes("Published: Yes, on "), "published, with its date");
+await look(admin, "admin-published");
 
 // 9. The applicant sees the outcome; the public page shows the winners.
 await applicant.goto(BASE + `/awards/${AWARD}/applications/${mine}`);

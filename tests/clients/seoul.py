@@ -13,9 +13,16 @@ from pathlib import Path
 from laurel_client import AuthenticatedClient
 from laurel_client.api.applications import list_applications, submit_application
 from laurel_client.api.awards import create_award, open_award, publish_award, upload_plugin_file
+from laurel_client.api.keys import create_key
 from laurel_client.api.results import compute_results, get_results
 from laurel_client.api.scoring import evaluate
-from laurel_client.models import EvaluateRequest, LaurelApplication, LaurelAwardDefinition
+from laurel_client.models import (
+    EvaluateRequest,
+    LaurelApplication,
+    LaurelApplicationFromAnApplicant,
+    LaurelAwardDefinition,
+    NewKey,
+)
 from laurel_client.types import File
 
 root = Path(os.environ["LAUREL_ROOT"])
@@ -50,6 +57,20 @@ applications = json.loads((root / "examples/seoul-smart-city-prize-2023/applicat
 for a in applications:
     r = submit_application.sync_detailed("seoul-client-rehearsal", client=client, body=LaurelApplication.from_dict(a))
     expect(r.status_code == 201, f"submit {a['id']}: {r.status_code} {r.content[:300]}")
+# An applicant submits their own, without an id: the server names it.
+r = create_key.sync_detailed(client=client, body=NewKey.from_dict({"role": "applicant", "label": "an applicant"}))
+expect(r.status_code == 201, f"applicant key: {r.status_code} {r.content[:300]}")
+applicant = AuthenticatedClient(base_url=os.environ["LAUREL_URL"], token=json.loads(r.content)["key"])
+everything = json.loads((root / "examples/seoul-smart-city-prize-2023/applications.json").read_text())
+own = next(a for a in everything[8:] if "sha256" not in json.dumps(a))
+own = {k: v for k, v in own.items() if k != "id"}
+r = submit_application.sync_detailed(
+    "seoul-client-rehearsal", client=applicant, body=LaurelApplicationFromAnApplicant.from_dict(own)
+)
+expect(r.status_code == 201, f"applicant's submission: {r.status_code} {r.content[:300]}")
+named = json.loads(r.content)["id"]
+expect(named.startswith("a-"), f"the server names it: {named}")
+expect(r.headers.get("location", "").endswith("/" + named), f"its location: {r.headers}")
 listed = list_applications.sync_detailed("seoul-client-rehearsal", client=client, limit=5)
 expect(listed.status_code == 200 and len(json.loads(listed.content)) == 5, "a page of 5")
 expect('rel="next"' in listed.headers.get("link", ""), "a next link")

@@ -1,6 +1,7 @@
 //! Award definitions: parse, check against the JSON Schema, check semantics, lower.
 
 pub(crate) mod check;
+pub(crate) mod defaults;
 pub mod model;
 pub mod wire;
 

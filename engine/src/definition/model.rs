@@ -172,6 +172,8 @@ pub enum FieldKind {
         /// Largest value.
         max: Option<Decimal>,
     },
+    /// A country: an ISO 3166-1 alpha-2 code.
+    Country,
     /// Yes or no.
     Boolean,
     /// A date.

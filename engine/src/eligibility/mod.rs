@@ -25,7 +25,9 @@ pub use limits::{LimitBreach, check_limits};
 pub const CATEGORY_ADMITS_RULE: &str = "category-admits-applicant-type";
 
 /// An application's eligibility.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     /// Every rule holds.

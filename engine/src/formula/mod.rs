@@ -98,8 +98,9 @@ enum Expr {
 pub(crate) enum Ref {
     /// An application's field, by dotted path.
     Field(String),
-    /// The value of another indicator of the category, by its position in the category.
-    Indicator(usize),
+    /// The value of another indicator of the category, by its id: read where it stands in
+    /// whatever the category judges (a round may judge only some of its criteria).
+    Indicator(String),
 }
 
 /// A checked formula's tree: names resolved, constants folded in, types known.
@@ -156,6 +157,14 @@ impl Formula {
         self.reads.iter().filter_map(|r| match r {
             Ref::Field(p) => Some(p.as_str()),
             Ref::Indicator(_) => None,
+        })
+    }
+
+    /// The ids of the other indicators it reads.
+    pub(crate) fn indicators(&self) -> impl Iterator<Item = &str> {
+        self.reads.iter().filter_map(|r| match r {
+            Ref::Indicator(id) => Some(id.as_str()),
+            Ref::Field(_) => None,
         })
     }
 
@@ -252,12 +261,13 @@ fn read_indicator(
     scope: &dyn Scope,
     reads: &mut Vec<Ref>,
 ) -> Result<(Node, Type), FormulaError> {
-    let k = scope
+    // The scope checks it exists and comes before this indicator.
+    scope
         .indicator(id)
         .map_err(|why| FormulaError::at(at, why))?;
-    reads.push(Ref::Indicator(k));
+    reads.push(Ref::Indicator(id.to_owned()));
     Ok((
-        Node::Read(at, Ref::Indicator(k), Type::Number),
+        Node::Read(at, Ref::Indicator(id.to_owned()), Type::Number),
         Type::Number,
     ))
 }

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::{Judge, conflict, expertise_matches};
+use super::{ConflictRule, Judge, conflict, expertise_matches};
 use crate::application::Application;
 use crate::definition::model::Award;
 use crate::definition::wire::RoundSpec;
@@ -41,9 +41,26 @@ pub struct Coverage {
     pub assignments: usize,
     /// Judge-application pairs excluded by a conflict of interest.
     pub conflicts_avoided: usize,
+    /// Those pairs by the rule that kept them apart.
+    pub conflicts_by_rule: BTreeMap<ConflictRule, usize>,
+    /// Every pair kept apart, and why (by application, then judge).
+    pub kept_apart: Vec<KeptApart>,
     /// Groups of judges linked by shared applications: 1 means every judge's marks can be
     /// compared with every other's through the applications they share (what normalisation needs).
     pub judge_groups: usize,
+}
+
+/// A judge kept away from an application by a conflict of interest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeptApart {
+    /// The judge.
+    pub judge: String,
+    /// The application.
+    pub application: String,
+    /// The rule.
+    pub rule: ConflictRule,
+    /// Why, in words.
+    pub reason: String,
 }
 
 /// Why no plan exists: each application that cannot get its judges, and why.
@@ -87,7 +104,7 @@ pub fn assign(
     let mut chosen: Vec<Vec<usize>> = vec![Vec::new(); applications.len()];
     let mut allowed: Vec<Vec<bool>> = vec![vec![true; judges.len()]; applications.len()];
     let mut problems = Vec::new();
-    let mut conflicts_avoided = 0;
+    let mut kept_apart = Vec::new();
     for &a in &order {
         let app = &applications[a];
         let mut excluded = Vec::new();
@@ -95,7 +112,12 @@ pub fn assign(
             if let Some(why) = conflict(award, judge, app) {
                 allowed[a][j] = false;
                 excluded.push(format!("{} ({why})", judge.id));
-                conflicts_avoided += 1;
+                kept_apart.push(KeptApart {
+                    judge: judge.id.to_string(),
+                    application: app.id.to_string(),
+                    rule: why.rule,
+                    reason: why.reason,
+                });
             }
         }
         let mut candidates: Vec<usize> = (0..judges.len()).filter(|&j| allowed[a][j]).collect();
@@ -157,13 +179,19 @@ pub fn assign(
     for apps in by_judge.values_mut() {
         apps.sort();
     }
+    kept_apart.sort_by(|x, y| (&x.application, &x.judge).cmp(&(&y.application, &y.judge)));
     let coverage = Coverage {
         judges_per_application: k as u32,
         min_load: load.iter().copied().min().unwrap_or(0),
         max_load: load.iter().copied().max().unwrap_or(0),
         expertise_matched,
         assignments: chosen.iter().map(Vec::len).sum(),
-        conflicts_avoided,
+        conflicts_avoided: kept_apart.len(),
+        conflicts_by_rule: kept_apart.iter().fold(BTreeMap::new(), |mut m, k| {
+            *m.entry(k.rule).or_default() += 1;
+            m
+        }),
+        kept_apart,
         judge_groups: groups(&chosen, judges.len(), &load),
     };
     Ok(AssignmentPlan {

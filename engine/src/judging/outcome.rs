@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::application::{MentionDecision, ReviewDecision};
@@ -58,7 +59,7 @@ pub struct RoundRun<'r> {
 }
 
 /// The final results of an award.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct FinalResults {
     /// The award.
     pub award: String,
@@ -75,7 +76,7 @@ pub struct FinalResults {
 }
 
 /// A round, in the final results.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RoundSummary {
     /// The round.
     pub round: String,
@@ -89,7 +90,7 @@ pub struct RoundSummary {
 }
 
 /// A category's outcome.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct CategoryOutcome {
     /// The category.
     pub category: String,
@@ -102,7 +103,7 @@ pub struct CategoryOutcome {
 }
 
 /// A winner.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Winner {
     /// The application.
     pub application: String,
@@ -120,26 +121,10 @@ pub struct Winner {
     pub prize: Option<AwardedPrize>,
 }
 
-/// A prize given to a winner.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AwardedPrize {
-    /// The winning place it is for.
-    pub place: u32,
-    /// Its name.
-    pub name: crate::text::Text,
-    /// The money it carries (`None` when it has none, or it is withheld).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub amount: Option<Decimal>,
-    /// The money's currency.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub currency: Option<String>,
-    /// Why the money is withheld (the winner is eligible without prize money).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub withheld: Option<String>,
-}
+pub use crate::prizes::AwardedPrize;
 
 /// A special mention.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct Mention {
     /// The application.
     pub application: String,
@@ -148,7 +133,7 @@ pub struct Mention {
 }
 
 /// What became of an application.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// It won its category.
@@ -168,7 +153,7 @@ pub enum Outcome {
 }
 
 /// One application's path.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct ApplicationOutcome {
     /// The application.
     pub application: String,
@@ -197,7 +182,7 @@ pub struct ApplicationOutcome {
 }
 
 /// An application in one round.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct RoundPlace {
     /// The round.
     pub round: String,
@@ -332,30 +317,21 @@ pub fn final_results(
         });
         // Prizes by winning place: the rank among the winners (tied winners share a place), or
         // the order of the committee's decisions when the round is not ranked.
-        for k in 0..winners.len() {
-            let place = match winners[k].rank {
-                Some(r) => {
-                    1 + winners
-                        .iter()
-                        .filter(|w| w.rank.is_some_and(|x| x < r))
-                        .count() as u32
-                }
-                None => k as u32 + 1,
-            };
-            let Some(p) = c.prizes.iter().find(|p| p.place == place) else {
-                continue;
-            };
-            let withheld = entrants
+        let given = crate::prizes::award(
+            &c.prizes,
+            &winners
                 .iter()
-                .find(|e| e.application == winners[k].application)
-                .and_then(|e| e.no_prize.clone());
-            winners[k].prize = Some(AwardedPrize {
-                place,
-                name: p.name.clone(),
-                amount: if withheld.is_some() { None } else { p.amount },
-                currency: p.currency.clone(),
-                withheld,
-            });
+                .map(|w| crate::prizes::PrizeWinner {
+                    rank: w.rank,
+                    no_prize: entrants
+                        .iter()
+                        .find(|e| e.application == w.application)
+                        .and_then(|e| e.no_prize.clone()),
+                })
+                .collect::<Vec<_>>(),
+        );
+        for (w, prize) in winners.iter_mut().zip(given) {
+            w.prize = prize;
         }
         if winners.len() > c.winners as usize && last.is_some_and(|r| r.advanced.is_some()) {
             warnings.push(format!(

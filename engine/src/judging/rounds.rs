@@ -128,7 +128,17 @@ pub fn advancing(
                 n.to_string().parse::<usize>().unwrap_or(0)
             }
             AdvanceSpec::Threshold { score } => ranked.iter().filter(|p| p.score >= *score).count(),
-            AdvanceSpec::Winners => c.winners as usize,
+            AdvanceSpec::Winners => {
+                // The ranking's winners: its places among those who may win (a pass mark that
+                // excludes from winning keeps an application from it, at any rank).
+                out.extend(
+                    c.ranking
+                        .iter()
+                        .filter(|p| p.winner)
+                        .map(|p| p.application.to_string()),
+                );
+                continue;
+            }
         };
         out.extend(best(&ranked, take).into_iter().map(str::to_owned));
     }

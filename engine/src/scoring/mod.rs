@@ -89,6 +89,14 @@ pub fn evaluate_with<'a>(
         .filter(|d| d.status == Status::NeedsReview)
         .map(|d| d.application.as_str())
         .collect();
+    // Whose prize money a `no_prize` rule withholds, and why.
+    let no_prize: std::collections::HashMap<&str, String> = decisions
+        .iter()
+        .filter_map(|d| {
+            crate::prizes::withheld_by(d, &award.default_language)
+                .map(|why| (d.application.as_str(), why))
+        })
+        .collect();
     let admitted: HashSet<&str> = applications
         .iter()
         .zip(&decisions)
@@ -201,7 +209,7 @@ pub fn evaluate_with<'a>(
             }
             winning_ranks.push(passed + 1);
         }
-        let ranking = places
+        let mut ranking: Vec<Placed<'a>> = places
             .iter()
             .zip(winning_ranks)
             .filter_map(|(p, winning_rank)| {
@@ -217,10 +225,30 @@ pub fn evaluate_with<'a>(
                     tied: p.tied,
                     tie_broken_by: p.tie_broken_by.clone(),
                     judges,
+                    prize: None,
                     trace,
                 })
             })
             .collect();
+        // Each winner's prize, by winning place.
+        let winners: Vec<usize> = (0..ranking.len()).filter(|&k| ranking[k].winner).collect();
+        let given = crate::prizes::award(
+            &category.prizes,
+            &winners
+                .iter()
+                .map(|&k| crate::prizes::PrizeWinner {
+                    rank: ranking.get(k).map(|p| p.rank),
+                    no_prize: no_prize.get(ranking[k].application.as_str()).cloned(),
+                })
+                .collect::<Vec<_>>(),
+        );
+        for (k, prize) in winners.into_iter().zip(given) {
+            if let Some(p) = ranking.get_mut(k) {
+                p.prize = prize;
+            }
+        }
+        // By id, as ties are: the results never depend on the order the inputs came in.
+        unscored.sort_by(|a, b| a.application.cmp(b.application));
         categories.push(CategoryResult {
             category: &category.id,
             winners: category.winners,

@@ -8,6 +8,11 @@ use crate::definition::wire::NormalisationMethod as NormalisationSpec;
 
 /// A judge's statistics over their totals.
 pub(crate) fn stats(totals: &[Decimal]) -> Result<JudgeStats, Overflow> {
+    // Summed in value order: the same totals in any order (as stores and requests give them)
+    // give the same statistics to the last of their 28 digits.
+    let mut sorted = totals.to_vec();
+    sorted.sort_by(|a, b| a.cmp(b).then(a.scale().cmp(&b.scale())));
+    let totals = &sorted[..];
     let n = Decimal::from(totals.len());
     let mean = arith::div(arith::sum(totals.iter().copied())?, n)?;
     let mut squares = Decimal::ZERO;

@@ -138,6 +138,8 @@ fn split_by(
     key: impl Fn(usize) -> Option<Key>,
     order: SortOrder,
 ) -> Vec<Vec<usize>> {
+    // Equal keys keep the group's order (applications by id), never the inputs' order.
+    let position: HashMap<usize, usize> = group.iter().enumerate().map(|(p, &i)| (i, p)).collect();
     let mut keyed: Vec<(Option<Key>, usize)> = group.iter().map(|&i| (key(i), i)).collect();
     keyed.sort_by(|(a, ia), (b, ib)| {
         let ord = match (a, b) {
@@ -149,7 +151,7 @@ fn split_by(
             (None, Some(_)) => Ordering::Greater,
             (None, None) => Ordering::Equal,
         };
-        ord.then(ia.cmp(ib))
+        ord.then(position.get(ia).cmp(&position.get(ib)))
     });
     let mut out: Vec<Vec<usize>> = Vec::new();
     let mut last: Option<Option<Key>> = None;

@@ -78,6 +78,10 @@ pub struct Placed<'a> {
     pub tie_broken_by: Option<String>,
     /// How many judges' marks or rankings it has.
     pub judges: usize,
+    /// The prize its winning place carries, if the category gives one (its money withheld
+    /// when a `no_prize` rule says so).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prize: Option<crate::prizes::AwardedPrize>,
     /// Its breakdown (left out of the JSON after [`Results::without_traces`]).
     #[serde(skip_serializing_if = "Trace::is_hidden")]
     pub trace: Trace<'a>,

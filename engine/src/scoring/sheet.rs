@@ -130,8 +130,13 @@ impl crate::formula::Values for FormulaInputs<'_> {
             crate::formula::Ref::Field(path) => {
                 crate::eligibility::FieldValues(&self.app.fields).field(path)
             }
-            crate::formula::Ref::Indicator(k) => {
-                self.values.get(*k).copied().flatten().map(Value::Num)
+            crate::formula::Ref::Indicator(id) => {
+                let k = self
+                    .layout
+                    .indicators
+                    .iter()
+                    .position(|i| i.id.as_str() == id)?;
+                self.values.get(k).copied().flatten().map(Value::Num)
             }
         }
     }
@@ -139,13 +144,7 @@ impl crate::formula::Values for FormulaInputs<'_> {
     fn describe(&self, r: &crate::formula::Ref) -> String {
         match r {
             crate::formula::Ref::Field(path) => format!("field `{path}`"),
-            crate::formula::Ref::Indicator(k) => format!(
-                "indicator `{}`",
-                self.layout
-                    .indicators
-                    .get(*k)
-                    .map_or("?", |i| i.id.as_str())
-            ),
+            crate::formula::Ref::Indicator(id) => format!("indicator `{id}`"),
         }
     }
 }

@@ -19,7 +19,7 @@ songs = sorted({s for v in voters.values() for s in v["jury_rank"]})
 
 award = {
     "$schema": "../../../schemas/award.schema.json",
-    "format_version": "1.0", "id": "eurovision-2014-final", "name": "Eurovision Song Contest 2014, grand final",
+    "format_version": "1.1", "id": "eurovision-2014-final", "name": "Eurovision Song Contest 2014, grand final",
     "edition": "2014",
     "description": "The 2013-2015 voting system, as configuration: a reproduction of the official results.",
     "languages": {"default": "en", "available": ["en"]},

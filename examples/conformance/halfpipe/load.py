@@ -30,7 +30,7 @@ ids = {name: slug(name) for name in athletes}
 
 award = {
     "$schema": "../../../schemas/award.schema.json",
-    "format_version": "1.0", "id": "halfpipe-milano-cortina-2026",
+    "format_version": "1.1", "id": "halfpipe-milano-cortina-2026",
     "name": "Milano Cortina 2026, men's snowboard halfpipe final", "edition": "2026",
     "description": "Three runs, six judges, the best run counts: a reproduction of the official results.",
     "languages": {"default": "en", "available": ["en"]},

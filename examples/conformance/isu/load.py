@@ -46,7 +46,7 @@ for (gender, segment), (cid, factor) in SEGMENTS.items():
                                     {"id": "pcs", "name": "Program components score", "weight": 1, "indicators": pcs}]})
 award = {
     "$schema": "../../../schemas/award.schema.json",
-    "format_version": "1.0", "id": "isu-grand-prix-2025", "name": "ISU Grand Prix of Figure Skating 2025-26 (singles)",
+    "format_version": "1.1", "id": "isu-grand-prix-2025", "name": "ISU Grand Prix of Figure Skating 2025-26 (singles)",
     "edition": "2025-26",
     "description": "The ISU Judging System for singles, as configuration: a reproduction of the official results.",
     "languages": {"default": "en", "available": ["en"]},

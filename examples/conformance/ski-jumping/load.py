@@ -37,7 +37,7 @@ def constant(cid, what):
 
 award = {
     "$schema": "../../../schemas/award.schema.json",
-    "format_version": "1.0", "id": "fis-ski-jumping-floors",
+    "format_version": "1.1", "id": "fis-ski-jumping-floors",
     "name": "FIS ski jumping: three competitions with a jump floored at 0", "edition": "2014-2019",
     "description": "Distance points by formula, style by the middle three of five judges, published wind and gate points, a floor of 0 per jump: a reproduction of the official results.",
     "languages": {"default": "en", "available": ["en"]},

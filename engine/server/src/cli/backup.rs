@@ -15,10 +15,8 @@ use crate::store::{AuditRecord, SledStore, Store, Tree, last_writes, value_diges
 /// Fetches a running server's backup (`GET /v1/backup`) into `out`.
 pub fn backup(server: &str, key: &str, out: &Path) -> anyhow::Result<ExitCode> {
     let url = format!("{}/v1/backup", server.trim_end_matches('/'));
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    crate::server::outbound::tls().map_err(anyhow::Error::msg)?;
+    let agent = crate::server::outbound::plain_agent(None);
     let mut response = agent
         .get(&url)
         .header("Authorization", &format!("Bearer {key}"))

@@ -46,7 +46,7 @@ fn slug(text: &str) -> String {
 fn award(id: &str, name: &str, time_zone: &str) -> serde_json::Value {
     json!({
         "$schema": "award.schema.json",
-        "format_version": "1.0",
+        "format_version": laurel::wire::FORMAT_VERSION,
         "id": id,
         "name": name,
         "edition": "2027",

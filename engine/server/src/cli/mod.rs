@@ -67,8 +67,10 @@ enum Command {
     /// Run a rubric's own cases (`<rubric>/tests/*/case.json`): applications, marks and the
     /// expected eligibility, places, scores and winners. Exits 1 when a case fails.
     Test {
-        /// The rubric: a folder with award.json, or the file.
-        rubric: PathBuf,
+        /// The rubrics: each a folder with award.json, or the file; a folder of rubric
+        /// folders (`rubrics/`) runs every one.
+        #[arg(required = true)]
+        rubric: Vec<PathBuf>,
     },
     /// Start a new rubric in a folder: an award with one-level criteria, its JSON Schema,
     /// example applications and marks, and a README.

@@ -64,6 +64,7 @@ pub fn render_text(file: &str, source: &str, d: &Diagnostic) -> String {
         severity: match d.severity {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
         },
         help: d.hint.as_deref().map(terminal_safe),
         snippet: NamedSource::new(file, same_length_safe(source)),

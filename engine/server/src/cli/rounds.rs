@@ -114,7 +114,8 @@ pub enum RoundCommand {
         to: Connection,
         /// The round.
         round: String,
-        /// `[{"application": ..., "reason": ...}]` for rounds decided by an administrator.
+        /// `[{"application": ..., "reason": ...}]` (or the API's body, `{"decisions": [...]}`)
+        /// for rounds decided by an administrator.
         #[arg(long)]
         decisions: Option<PathBuf>,
         /// Why the decisions stand although they break a check (more winners than declared).
@@ -163,16 +164,34 @@ pub enum ResultsFormat {
     Csv,
 }
 
+/// The body of `POST .../advance`: the decisions file is the API's body (`{"decisions":
+/// [...]}`, with its `override_reason` if it likes) or its list of decisions alone.
+fn advance_body(
+    decisions: Option<Value>,
+    override_reason: Option<String>,
+) -> anyhow::Result<Value> {
+    let mut body = match decisions {
+        Some(list @ Value::Array(_)) => json!({ "decisions": list }),
+        Some(whole @ Value::Object(_)) if whole.get("decisions").is_some() => whole,
+        Some(_) => anyhow::bail!(
+            "--decisions: write `[{{\"application\": ..., \"reason\": ...}}]` or `{{\"decisions\": [...]}}`"
+        ),
+        None => json!({}),
+    };
+    if let Some(r) = override_reason {
+        body["override_reason"] = json!(r);
+    }
+    Ok(body)
+}
+
 fn call(
     to: &Connection,
     method: &str,
     path: &str,
     body: Option<&Value>,
 ) -> anyhow::Result<(u16, Value)> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
+    crate::server::outbound::tls().map_err(anyhow::Error::msg)?;
+    let agent = crate::server::outbound::plain_agent(None);
     let url = format!(
         "{}/v1/awards/{}{path}",
         to.server.trim_end_matches('/'),
@@ -317,13 +336,7 @@ pub fn run(command: RoundCommand) -> anyhow::Result<ExitCode> {
             decisions,
             override_reason,
         } => {
-            let mut body = match decisions {
-                Some(path) => json!({ "decisions": read(&path)? }),
-                None => json!({}),
-            };
-            if let Some(r) = override_reason {
-                body["override_reason"] = json!(r);
-            }
+            let body = advance_body(decisions.map(|p| read(&p)).transpose()?, override_reason)?;
             let (s, v) = call(
                 &to,
                 "POST",
@@ -379,5 +392,23 @@ pub fn run(command: RoundCommand) -> anyhow::Result<ExitCode> {
             let (s, v) = call(&to, "POST", "/results/publish", None)?;
             print(s, &v)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_are_read_as_a_list_or_as_the_apis_body() {
+        let list = json!([{"application": "app-1", "reason": "the best"}]);
+        let want = json!({"decisions": list.clone()});
+        assert_eq!(advance_body(Some(list.clone()), None).unwrap(), want);
+        assert_eq!(advance_body(Some(want.clone()), None).unwrap(), want);
+        let with = advance_body(Some(want.clone()), Some("tied".to_owned())).unwrap();
+        assert_eq!(with["override_reason"], "tied");
+        assert_eq!(with["decisions"], list);
+        assert!(advance_body(Some(json!({"winners": []})), None).is_err());
+        assert_eq!(advance_body(None, None).unwrap(), json!({}));
     }
 }

@@ -2,6 +2,8 @@
 //! holds a `case.json`: the applications and marks (paths relative to the case), optionally a
 //! round, and what to expect: each application's eligibility, places and scores per category,
 //! the winners, the applications left unscored. Every difference is reported, case by case.
+//! Scores are compared as numbers (`83.6` is `83.60`). Given a folder of rubrics (or several
+//! paths), every rubric's cases run, rubric by rubric.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -37,8 +39,9 @@ struct Expect {
     #[serde(default)]
     eligibility: BTreeMap<String, String>,
     /// Category to `[application, rank, score]`, in order; the ranking must be exactly this.
+    /// The score is a number or a string of one, compared as a number.
     #[serde(default)]
-    ranking: BTreeMap<String, Vec<(String, u32, String)>>,
+    ranking: BTreeMap<String, Vec<(String, u32, Value)>>,
     /// Category to its winners.
     #[serde(default)]
     winners: BTreeMap<String, Vec<String>>,
@@ -108,28 +111,36 @@ fn compare(rubric: &Path, dir: &Path, case: &Case) -> anyhow::Result<Vec<String>
             out.push(format!("category `{category}`: not in the results"));
             continue;
         };
-        let have: Vec<(String, u32, String)> = c
+        let have: Vec<(String, u32, rust_decimal::Decimal)> = c
             .ranking
             .iter()
-            .map(|p| (p.application.to_string(), p.rank, p.score.to_string()))
+            .map(|p| (p.application.to_string(), p.rank, p.score))
             .collect();
-        for (i, w) in want.iter().enumerate() {
+        for (i, (app, rank, score)) in want.iter().enumerate() {
+            let shown = match score {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let Ok(expected) = shown.parse::<rust_decimal::Decimal>() else {
+                out.push(format!(
+                    "`{category}` place {}: the expected score `{shown}` is not a number",
+                    i + 1
+                ));
+                continue;
+            };
             match have.get(i) {
-                Some(h) if h == w => {}
+                // Numbers, not their spelling: 83.6 is 83.60.
+                Some(h) if h.0 == *app && h.1 == *rank && h.2 == expected => {}
                 Some(h) => out.push(format!(
-                    "`{category}` place {}: {} rank {} score {}, expected {} rank {} score {}",
+                    "`{category}` place {}: {} rank {} score {}, expected {app} rank {rank} score {shown}",
                     i + 1,
                     h.0,
                     h.1,
                     h.2,
-                    w.0,
-                    w.1,
-                    w.2
                 )),
                 None => out.push(format!(
-                    "`{category}` place {}: nobody, expected {}",
+                    "`{category}` place {}: nobody, expected {app}",
                     i + 1,
-                    w.0
                 )),
             }
         }
@@ -198,7 +209,34 @@ fn checks(dir: &Path) -> usize {
         })
 }
 
-pub fn run(rubric: &Path) -> anyhow::Result<ExitCode> {
+/// The rubrics `paths` name: a rubric (its folder or its `award.json`) is itself; a folder
+/// without an `award.json` stands for the rubrics in it, in name order.
+fn rubrics(paths: &[PathBuf]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_file() || path.join("award.json").is_file() || !path.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        let mut inside: Vec<PathBuf> = std::fs::read_dir(path)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.join("award.json").is_file())
+                    .collect()
+            })
+            .unwrap_or_default();
+        inside.sort();
+        if inside.is_empty() {
+            out.push(path.clone());
+        }
+        out.extend(inside);
+    }
+    out
+}
+
+/// The case folders of a rubric, in name order.
+fn cases_of(rubric: &Path) -> (PathBuf, Vec<PathBuf>) {
     let folder = if rubric.is_dir() {
         rubric.to_path_buf()
     } else {
@@ -213,39 +251,69 @@ pub fn run(rubric: &Path) -> anyhow::Result<ExitCode> {
         })
         .unwrap_or_default();
     cases.sort();
-    if cases.is_empty() {
-        eprintln!(
-            "no cases: add folders under `{}` each with a case.json",
-            folder.join("tests").display()
-        );
+    (folder, cases)
+}
+
+pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let rubrics = rubrics(paths);
+    let several = rubrics.len() > 1;
+    let mut plan = Vec::new();
+    for rubric in rubrics {
+        let (folder, cases) = cases_of(&rubric);
+        if cases.is_empty() {
+            if !several {
+                eprintln!(
+                    "no cases: add folders under `{}` each with a case.json",
+                    folder.join("tests").display()
+                );
+                return Ok(ExitCode::from(EXIT_USAGE));
+            }
+            println!("rubric {}: no cases", folder.display());
+            continue;
+        }
+        plan.push((rubric, folder, cases));
+    }
+    if plan.is_empty() {
+        eprintln!("no cases in any of the rubrics given");
         return Ok(ExitCode::from(EXIT_USAGE));
     }
-    let rubric = rubric.to_path_buf();
     laurel::run_sandboxed(None, move || -> anyhow::Result<ExitCode> {
-        let mut failed = 0;
-        for dir in &cases {
-            let name = dir
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let (problems, description) = run_case(&rubric, dir)?;
-            if problems.is_empty() {
-                println!("case {name}: ok ({} checks)", checks(dir));
-            } else {
-                failed += 1;
-                println!("case {name}: FAILED");
-                if let Some(d) = &description {
-                    println!("  ({})", super::render::terminal_safe(d));
-                }
-                for p in &problems {
-                    println!("  - {}", super::render::terminal_safe(p));
+        let (mut total, mut failed) = (0, 0);
+        for (rubric, folder, cases) in &plan {
+            if several {
+                println!("rubric {}:", folder.display());
+            }
+            for dir in cases {
+                total += 1;
+                let name = dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let (problems, description) = run_case(rubric, dir)?;
+                if problems.is_empty() {
+                    println!("case {name}: ok ({} checks)", checks(dir));
+                } else {
+                    failed += 1;
+                    println!("case {name}: FAILED");
+                    if let Some(d) = &description {
+                        println!("  ({})", super::render::terminal_safe(d));
+                    }
+                    for p in &problems {
+                        println!("  - {}", super::render::terminal_safe(p));
+                    }
                 }
             }
         }
+        let counted = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        let across = if several {
+            format!(" in {}", counted(plan.len(), "rubric"))
+        } else {
+            String::new()
+        };
         println!(
-            "{} cases, {} passed, {failed} failed",
-            cases.len(),
-            cases.len() - failed
+            "{}{across}, {} passed, {failed} failed",
+            counted(total, "case"),
+            total - failed
         );
         Ok(ExitCode::from(if failed == 0 {
             EXIT_OK

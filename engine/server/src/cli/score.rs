@@ -320,6 +320,17 @@ fn table(award: &Award, results: &Results<'_>) -> String {
             if p.winner {
                 note.push("winner".to_owned());
             }
+            if let Some(prize) = &p.prize {
+                let money = match (&prize.amount, &prize.currency) {
+                    (Some(a), Some(c)) => format!(" ({} {c})", a.normalize()),
+                    (Some(a), None) => format!(" ({})", a.normalize()),
+                    _ => String::new(),
+                };
+                note.push(format!("{}{money}", lang(award, &prize.name)));
+                if let Some(why) = &prize.withheld {
+                    note.push(format!("prize money withheld: {why}"));
+                }
+            }
             if let Some(by) = &p.tie_broken_by {
                 note.push(format!("tie broken by {by}"));
             }

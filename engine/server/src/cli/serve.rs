@@ -216,6 +216,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     for id in install_rubrics(store.as_ref(), rubrics)? {
         println!("laurel: installed rubric {id} (version 1, draft)");
     }
+    // The outbound TLS trust is checked now, not at the first webhook.
+    crate::server::outbound::tls().map_err(anyhow::Error::msg)?;
     let mut state = AppState::new(store, sealer);
     state.plugin_deadline = plugin_deadline;
     state.clock = clock;

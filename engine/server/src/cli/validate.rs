@@ -16,6 +16,7 @@ struct FileReport<'a> {
     valid: bool,
     errors: usize,
     warnings: usize,
+    notes: usize,
     diagnostics: &'a laurel::Diagnostics,
 }
 
@@ -42,7 +43,8 @@ pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<ExitCode> {
                     file: file.clone(),
                     valid: !d.has_errors(),
                     errors: d.error_count(),
-                    warnings: d.len() - d.error_count(),
+                    warnings: d.warning_count(),
+                    notes: d.len() - d.error_count() - d.warning_count(),
                     diagnostics: d,
                 })
                 .collect();
@@ -57,10 +59,16 @@ pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<ExitCode> {
                     out.push_str(&render_text(file, source, d));
                 }
                 let errors = diagnostics.error_count();
-                let warnings = diagnostics.len() - errors;
+                let warnings = diagnostics.warning_count();
+                let notes = diagnostics.len() - errors - warnings;
                 let verdict = if errors == 0 { "valid" } else { "invalid" };
+                let notes = match notes {
+                    0 => String::new(),
+                    1 => ", 1 note".to_owned(),
+                    n => format!(", {n} notes"),
+                };
                 out.push_str(&format!(
-                    "{file}: {verdict} ({errors} errors, {warnings} warnings)\n"
+                    "{file}: {verdict} ({errors} errors, {warnings} warnings{notes})\n"
                 ));
             }
         }

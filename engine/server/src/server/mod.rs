@@ -403,6 +403,11 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
             header::LOCATION,
             header::ETAG,
             header::RETRY_AFTER,
+            // The next page of a list, and the caller's rate budget.
+            header::LINK,
+            HeaderName::from_static("ratelimit"),
+            HeaderName::from_static("ratelimit-policy"),
+            HeaderName::from_static("idempotent-replayed"),
             HeaderName::from_static("x-request-id"),
         ])
         .max_age(std::time::Duration::from_secs(600))

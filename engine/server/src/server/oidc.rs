@@ -88,6 +88,7 @@ impl Oidc {
         ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(10)))
             .max_redirects(0)
+            .tls_config(crate::server::outbound::tls().unwrap_or_default())
             .build()
             .into()
     }

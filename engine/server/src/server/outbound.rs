@@ -152,14 +152,63 @@ impl Resolver for CheckedResolver {
     }
 }
 
+/// The environment variable naming a PEM file of certificate authorities that the server's
+/// own HTTPS requests trust instead of the public Web PKI roots (an organisation's own CA).
+pub const CA_FILE_VAR: &str = "LAUREL_CA_FILE";
+
+/// The TLS settings of every outbound request (webhooks, the sign-in provider, `laurel
+/// backup`, `laurel rounds`): the public Web PKI roots, or, with [`CA_FILE_VAR`] set, exactly
+/// the authorities of that file. Read once; an unreadable file or one without a certificate is
+/// an error that names it.
+pub fn tls() -> Result<ureq::tls::TlsConfig, String> {
+    static TLS: std::sync::OnceLock<Result<ureq::tls::TlsConfig, String>> =
+        std::sync::OnceLock::new();
+    TLS.get_or_init(|| {
+        let builder = ureq::tls::TlsConfig::builder();
+        let Some(path) = std::env::var_os(CA_FILE_VAR).filter(|p| !p.is_empty()) else {
+            return Ok(builder.build());
+        };
+        let shown = std::path::Path::new(&path).display().to_string();
+        let pem = std::fs::read(&path)
+            .map_err(|e| format!("{CA_FILE_VAR}: cannot read `{shown}`: {e}"))?;
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(&pem) {
+            match item {
+                Ok(ureq::tls::PemItem::Certificate(c)) => certs.push(c),
+                Ok(_) => {}
+                Err(e) => return Err(format!("{CA_FILE_VAR}: `{shown}` is not PEM: {e}")),
+            }
+        }
+        if certs.is_empty() {
+            return Err(format!("{CA_FILE_VAR}: `{shown}` holds no certificate"));
+        }
+        Ok(builder
+            .root_certs(ureq::tls::RootCerts::new_with_certs(&certs))
+            .build())
+    })
+    .clone()
+}
+
+/// An agent for the operator's own Laurel server (`laurel backup`, `laurel rounds`): the
+/// outbound TLS settings, `timeout` for everything, statuses as answers.
+pub fn plain_agent(timeout: Option<Duration>) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(timeout)
+        .tls_config(tls().unwrap_or_default())
+        .build()
+        .into()
+}
+
 /// An agent for requests on a caller's behalf: no redirects, `timeout` for everything, TLS
-/// with the Web PKI roots, and (unless `allow_private`) only to addresses that are not
-/// blocked, checked on every connection.
+/// as [`tls`] says, and (unless `allow_private`) only to addresses that are not blocked,
+/// checked on every connection.
 pub fn agent(timeout: Duration, allow_private: bool) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(timeout))
         .max_redirects(0)
+        .tls_config(tls().unwrap_or_default())
         .build();
     if allow_private {
         return ureq::Agent::new_with_config(config);

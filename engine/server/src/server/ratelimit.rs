@@ -113,14 +113,22 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let (left, reset) = budgets.take(who(&request), Instant::now());
     let mut response = match left {
         Some(_) => next.run(request).await,
-        None => ApiError::TooManyRequests {
-            detail: format!(
-                "this credential made its {} requests of the minute: try again in {reset} seconds",
-                budgets.per_window
-            ),
-            retry_after: reset,
+        None => {
+            // The body is not read: the connection cannot carry another request after it, so
+            // the answer says so rather than leaving a client to reuse a closed connection.
+            let mut refused = ApiError::TooManyRequests {
+                detail: format!(
+                    "this credential made its {} requests of the minute: try again in {reset} seconds",
+                    budgets.per_window
+                ),
+                retry_after: reset,
+            }
+            .into_response();
+            refused
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            refused
         }
-        .into_response(),
     };
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&policy) {

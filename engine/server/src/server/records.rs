@@ -167,6 +167,7 @@ pub struct ResultsRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_head: Option<crate::store::Head>,
     /// The results with their traces.
+    #[schemars(with = "laurel::FinalResults")]
     pub results: serde_json::Value,
 }
 

@@ -143,6 +143,7 @@ impl Checker<'_> {
                 }
             }
             FieldType::Boolean => FieldKind::Boolean,
+            FieldType::Country => FieldKind::Country,
             FieldType::Date => {
                 if let (Some(a), Some(b)) = (spec.not_before, spec.not_after)
                     && a > b

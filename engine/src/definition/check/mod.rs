@@ -13,6 +13,7 @@ mod scoring;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::defaults::{self, Defaults, FORMAT_VERSIONS};
 use super::model::{Award, SpecialMentions, Timeline};
 use super::wire::{AwardDefinition, FORMAT_VERSION, FieldType};
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
@@ -40,6 +41,8 @@ pub(crate) struct Checker<'a> {
     used_plugins: BTreeSet<String>,
     /// The checked timeline, which relative dates count from.
     timeline: Option<Timeline>,
+    /// The defaults the format version pins.
+    defaults: Defaults,
 }
 
 /// Checks `def` (already schema-valid) and lowers it; `sha256` is the hash of its source.
@@ -56,8 +59,9 @@ pub(crate) fn check(
         category_fields: HashMap::new(),
         used_plugins: BTreeSet::new(),
         timeline: None,
+        defaults: Defaults::NEWEST,
     };
-    c.format_version();
+    let defaults = c.format_version();
     c.languages();
     let timeline = c.timeline();
     c.timeline.clone_from(&timeline);
@@ -74,16 +78,25 @@ pub(crate) fn check(
     c.limits();
     let special_mentions = c.special_mentions();
     let scoring = c.scoring(&scales, &categories);
-    let rounds = c.rounds();
+    let rounds = c.rounds(&categories);
     let conflicts = c.conflicts();
     c.unused_plugins();
     let Checker { diags, .. } = c;
     if diags.has_errors() {
         return (diags, None);
     }
-    let (Some(timeline), Some(scoring)) = (timeline, scoring) else {
+    let (Some(timeline), Some(mut scoring)) = (timeline, scoring) else {
         return (diags, None);
     };
+    // What the rubric leaves out takes its format version's default.
+    let mut rounds = rounds;
+    let min_marks = defaults.normalisation_min_marks;
+    scoring.normalisation.min_marks.get_or_insert(min_marks);
+    for r in &mut rounds {
+        if let Some(n) = &mut r.normalisation {
+            n.min_marks.get_or_insert(min_marks);
+        }
+    }
     let award = Award {
         id: def.id.clone(),
         name: def.name.clone(),
@@ -117,9 +130,11 @@ impl<'a> Checker<'a> {
         self.diags.push(diagnostic);
     }
 
-    fn format_version(&mut self) {
+    /// Checks the format version and notes each default the rubric relies on that differs in
+    /// the newest version; returns the defaults it pins.
+    fn format_version(&mut self) -> Defaults {
         let v = &self.def.format_version;
-        if v != FORMAT_VERSION {
+        let Some(defaults) = Defaults::of(v) else {
             self.push(
                 Diagnostic::error(
                     Code::FormatVersion,
@@ -127,10 +142,30 @@ impl<'a> Checker<'a> {
                     format!("format version `{v}` is not supported"),
                 )
                 .with_hint(format!(
-                    "this build of laurel reads format version `{FORMAT_VERSION}`"
+                    "this build of laurel reads format versions {}",
+                    backticked(FORMAT_VERSIONS)
+                )),
+            );
+            return Defaults::NEWEST;
+        };
+        self.defaults = defaults;
+        for change in defaults::relied_on(self.def, v) {
+            self.push(
+                Diagnostic::note(
+                    Code::FormatVersion,
+                    "/format_version",
+                    format!(
+                        "format version `{v}` keeps `{}` at {}; from format version `{}` it is {} ({})",
+                        change.setting, change.before, change.since, change.after, change.why
+                    ),
+                )
+                .with_hint(format!(
+                    "results stay as format version `{v}` computes them; to move to `{FORMAT_VERSION}` with the same results, write {} in the rubric's normalisation",
+                    change.keep
                 )),
             );
         }
+        defaults
     }
 
     fn languages(&mut self) {

@@ -1,11 +1,12 @@
 //! Judging rounds and conflict rules.
 
 use super::Checker;
+use crate::definition::model::Category;
 use crate::definition::wire::{AdvanceSpec, ConflictRules, FieldType, RoundSpec};
 use crate::diagnostics::{Code, Diagnostic};
 
 impl Checker<'_> {
-    pub(super) fn rounds(&mut self) -> Vec<RoundSpec> {
+    pub(super) fn rounds(&mut self, categories: &[Category]) -> Vec<RoundSpec> {
         let def = self.def;
         self.unique(
             def.rounds.iter().map(|r| r.id.as_str()).enumerate(),
@@ -32,6 +33,7 @@ impl Checker<'_> {
                     }
                 }
             }
+            self.formulas_in_round(r, &p, categories);
             if let Some(f) = &r.expertise_field {
                 match self.award_fields.get(f.as_str()).map(|x| x.field_type) {
                     Some(
@@ -75,6 +77,21 @@ impl Checker<'_> {
                 );
             }
             self.thin_normalisation(i, r, &p);
+            if !r.is_marked() && !matches!(r.advance, AdvanceSpec::Eligible | AdvanceSpec::Decision)
+            {
+                self.push(
+                    Diagnostic::error(
+                        Code::Scoring,
+                        format!("{p}/advance"),
+                        format!(
+                            "round `{}` is not marked (it draws no judges and does not say `\"marked\": true`), so its rule `{}` has no scores to rank",
+                            r.id,
+                            r.advance.rule()
+                        ),
+                    )
+                    .with_hint("give the round `judges_per_application` (or `\"marked\": true`, judges assigned by an administrator), or let it advance by `eligible` or `decision`"),
+                );
+            }
             match &r.advance {
                 AdvanceSpec::TopFraction { fraction }
                     if fraction.is_sign_negative()
@@ -89,14 +106,21 @@ impl Checker<'_> {
                 }
                 AdvanceSpec::TopPerGroup { field, take } => {
                     let fields = self.award_fields.clone();
-                    let info = self.typed_ref(
+                    let info: Option<super::FieldInfo> = self.typed_ref(
                         field.as_str(),
                         &format!("{p}/advance/field"),
                         &fields,
                         "top_per_group",
-                        &[FieldType::SingleChoice, FieldType::ShortText],
+                        &[
+                            FieldType::SingleChoice,
+                            FieldType::ShortText,
+                            FieldType::Country,
+                        ],
                     );
-                    if let Some(info) = info.filter(|i| i.field_type == FieldType::SingleChoice) {
+                    if let Some(info) = info
+                        .as_ref()
+                        .filter(|i| i.field_type == FieldType::SingleChoice)
+                    {
                         for g in take.groups() {
                             if !info.options.iter().any(|o| o == g) {
                                 self.push(
@@ -112,6 +136,23 @@ impl Checker<'_> {
                                         "its options: {}",
                                         super::backticked(&info.options)
                                     )),
+                                );
+                            }
+                        }
+                    }
+                    if info
+                        .as_ref()
+                        .is_some_and(|i| i.field_type == FieldType::Country)
+                    {
+                        for g in take.groups() {
+                            if !crate::identity::is_country_code(g) {
+                                self.error(
+                                    Code::Scoring,
+                                    format!(
+                                        "{p}/advance/take/{}",
+                                        crate::diagnostics::escape_segment(g)
+                                    ),
+                                    format!("`{g}` is not a country code (ISO 3166-1 alpha-2, such as `KR`)"),
                                 );
                             }
                         }
@@ -147,6 +188,54 @@ impl Checker<'_> {
         def.rounds.clone()
     }
 
+    /// Refuses a round that judges a criterion whose formula reads an indicator of a
+    /// criterion the round leaves out: in that round the indicator has no value.
+    fn formulas_in_round(&mut self, r: &RoundSpec, p: &str, categories: &[Category]) {
+        if r.criteria.is_empty() {
+            return;
+        }
+        for cat in categories {
+            let judged: Vec<_> = cat
+                .criteria
+                .iter()
+                .filter(|c| r.criteria.iter().any(|x| x == &c.id))
+                .collect();
+            for c in &judged {
+                for ind in &c.indicators {
+                    let Some(f) = &ind.formula else { continue };
+                    for read in f.indicators() {
+                        let in_round = judged
+                            .iter()
+                            .any(|c| c.indicators.iter().any(|i| i.id.as_str() == read));
+                        if in_round {
+                            continue;
+                        }
+                        let owner = cat
+                            .criteria
+                            .iter()
+                            .find(|c| c.indicators.iter().any(|i| i.id.as_str() == read))
+                            .map_or_else(|| "?".to_owned(), |c| c.id.to_string());
+                        let j = r.criteria.iter().position(|x| x == &c.id).unwrap_or(0);
+                        self.push(
+                            Diagnostic::error(
+                                Code::Formula,
+                                format!("{p}/criteria/{j}"),
+                                format!(
+                                    "in round `{}`, category `{}`: indicator `{}` of criterion `{}` is computed from indicator `{read}` of criterion `{owner}`, which this round does not judge",
+                                    r.id, cat.id, ind.id, c.id
+                                ),
+                            )
+                            .with_hint(format!(
+                                "add `{owner}` to the round's criteria, or compute `{}` from indicators of the criteria the round judges",
+                                ind.id
+                            )),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     /// Warns when a round normalises judges' totals although no judge can mark enough
     /// applications of a category in it: at most `n` per category reach it (the previous
     /// round's `top_n`, or its winners), fewer than normalisation's `min_marks`.
@@ -161,7 +250,9 @@ impl Checker<'_> {
             AdvanceSpec::Winners => def.categories.iter().map(|c| c.winners).max().unwrap_or(0),
             _ => return,
         };
-        let min = normalisation.min_marks();
+        let min = normalisation
+            .min_marks
+            .unwrap_or(self.defaults.normalisation_min_marks);
         if most <= min {
             let at = if r.normalisation.is_some() {
                 format!("{p}/normalisation")
@@ -191,9 +282,33 @@ impl Checker<'_> {
             ("same_city", &c.same_city),
             ("same_country", &c.same_country),
         ] {
-            if let Some(f) = field
-                && !self.award_fields.contains_key(f.as_str())
-            {
+            let Some(f) = field else { continue };
+            let pointer = format!("/conflicts/{name}");
+            if let Some(info) = self.award_fields.get(f.as_str()) {
+                match (name, info.field_type) {
+                    ("same_country", FieldType::Country) => {}
+                    ("same_country", FieldType::ShortText | FieldType::SingleChoice) => {
+                        self.push(
+                            Diagnostic::warning(
+                                Code::Scoring,
+                                &pointer,
+                                format!("field `{f}` holds countries as text: conflicts compare the countries its names resolve to, and an application whose country Laurel cannot name is compared by its text"),
+                            )
+                            .with_hint(format!("give field `{f}` the type `country`: applicants then choose from a list and values are ISO 3166-1 codes")),
+                        );
+                    }
+                    (_, FieldType::ShortText | FieldType::SingleChoice | FieldType::Country) => {}
+                    (_, other) => self.error(
+                        Code::Scoring,
+                        &pointer,
+                        format!(
+                            "field `{f}` of type `{}` cannot name {}",
+                            other.as_str(),
+                            name.trim_start_matches("same_")
+                        ),
+                    ),
+                }
+            } else {
                 let known: Vec<String> = self.award_fields.keys().cloned().collect();
                 self.reference(
                     known.iter().map(String::as_str),

@@ -386,6 +386,7 @@ impl Checker<'_> {
                     FieldType::Email,
                     FieldType::Url,
                     FieldType::SingleChoice,
+                    FieldType::Country,
                     FieldType::Integer,
                     FieldType::Number,
                     FieldType::Boolean,
@@ -467,6 +468,28 @@ impl Checker<'_> {
                         Some(best) => d.with_hint(format!("did you mean `{best}`?")),
                         None => d.with_hint(format!("options: {}", backticked(&info.options))),
                     };
+                    self.push(d);
+                    return;
+                }
+                value.is_string()
+            }
+            FieldType::Country => {
+                if let Some(s) = value.as_str()
+                    && !crate::identity::is_country_code(s)
+                {
+                    let mut d = Diagnostic::error(
+                        Code::Condition,
+                        pointer,
+                        format!(
+                            "`{s}` is not a country code: field `{path}` holds ISO 3166-1 alpha-2 codes"
+                        ),
+                    );
+                    if let Some(code) = crate::identity::country_code(s) {
+                        d = d.with_hint(format!(
+                            "write `{code}` ({})",
+                            crate::identity::country_name(code, "en").unwrap_or(code)
+                        ));
+                    }
                     self.push(d);
                     return;
                 }

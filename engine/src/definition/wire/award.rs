@@ -8,8 +8,10 @@ use super::{
 use crate::ids::{ApplicantTypeId, AwardId, CategoryId, FieldId};
 use crate::text::Text;
 
-/// The version of the definition format that this build of Laurel reads.
-pub const FORMAT_VERSION: &str = "1.0";
+/// The newest version of the definition format, which `laurel init` writes. Every version in
+/// [`FORMAT_VERSIONS`](crate::FORMAT_VERSIONS) is read, each with the defaults it was written
+/// under.
+pub const FORMAT_VERSION: &str = "1.1";
 
 /// An award definition: one edition of a prize, with its applicant types, form, categories,
 /// eligibility rules, criteria, scoring settings and plugins.
@@ -20,7 +22,8 @@ pub struct AwardDefinition {
     /// The JSON Schema this file follows, for editors; ignored by Laurel.
     #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
-    /// The version of the definition format: `1.0`.
+    /// The version of the definition format (`1.1`, the newest, or `1.0`): it pins the
+    /// defaults of settings the rubric leaves out, so results never change under a rubric.
     pub format_version: String,
     /// The award's identifier: a lower-case slug, stable across editions' files.
     pub id: AwardId,

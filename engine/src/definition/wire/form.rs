@@ -44,6 +44,9 @@ pub enum FieldType {
     Group,
     /// A reference to an uploaded file.
     File,
+    /// A country, as its ISO 3166-1 alpha-2 code (`KR`); forms show the countries' names in
+    /// the reader's language. Conflicts of interest compare codes, never typed names.
+    Country,
 }
 
 impl FieldType {
@@ -63,6 +66,7 @@ impl FieldType {
             FieldType::List => "list",
             FieldType::Group => "group",
             FieldType::File => "file",
+            FieldType::Country => "country",
         }
     }
 

@@ -116,6 +116,22 @@ pub enum AdvanceSpec {
 #[serde(transparent)]
 pub struct GroupQuotas(pub std::collections::BTreeMap<String, u32>);
 
+impl AdvanceSpec {
+    /// The rule's name, as a rubric writes it.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            AdvanceSpec::Eligible => "eligible",
+            AdvanceSpec::TopN { .. } => "top_n",
+            AdvanceSpec::TopFraction { .. } => "top_fraction",
+            AdvanceSpec::Threshold { .. } => "threshold",
+            AdvanceSpec::Decision => "decision",
+            AdvanceSpec::Winners => "winners",
+            AdvanceSpec::TopPerGroup { .. } => "top_per_group",
+            AdvanceSpec::Knockout { .. } => "knockout",
+        }
+    }
+}
+
 impl GroupQuotas {
     /// The quota of a group (0 when it has none).
     pub fn of(&self, group: &str) -> u32 {

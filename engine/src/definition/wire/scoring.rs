@@ -230,7 +230,8 @@ pub struct NormalisationSpec {
     /// How a judge's totals are normalised.
     pub method: NormalisationMethod,
     /// The fewest applications a judge must have marked in a category for their totals to be
-    /// normalised (5 when absent): statistics of fewer marks say little about the judge.
+    /// normalised: statistics of fewer marks say little about the judge. When absent, the format
+    /// version's default: 5 (format version `1.0`: 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub min_marks: Option<u32>,
@@ -253,9 +254,11 @@ impl NormalisationSpec {
         self.method != NormalisationMethod::None
     }
 
-    /// The fewest marks per judge and category that are normalised.
+    /// The fewest marks per judge and category that are normalised (a checked award always
+    /// gives it; otherwise the newest format version's default).
     pub fn min_marks(&self) -> u32 {
-        self.min_marks.unwrap_or(5)
+        self.min_marks
+            .unwrap_or(crate::definition::defaults::Defaults::NEWEST.normalisation_min_marks)
     }
 }
 

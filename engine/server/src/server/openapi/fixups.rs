@@ -177,3 +177,37 @@ pub fn bounds_for_integer_formats(v: &mut Value) {
         _ => {}
     }
 }
+
+/// A `default` written into the schema's description instead (`Default: ...`): the server
+/// fills in what is left out, so a client must be free to leave it out, but some generators
+/// make a property with a `default` required (openapi-typescript's `defaultNonNullable`, on by
+/// default), which would make every request spell out every default.
+pub fn defaults_in_descriptions(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            if let Some(default) = map.remove("default") {
+                let shown = format!("Default: `{default}`.");
+                let description = match map.get("description").and_then(Value::as_str) {
+                    Some(d) => format!("{d} {shown}"),
+                    None => shown,
+                };
+                map.insert("description".to_owned(), Value::String(description));
+            }
+            for (k, child) in map.iter_mut() {
+                match k.as_str() {
+                    // Maps of names to schemas: each value is a schema, the map is not.
+                    "properties" | "patternProperties" | "$defs" | "dependentSchemas" => {
+                        if let Value::Object(named) = child {
+                            named.values_mut().for_each(defaults_in_descriptions);
+                        }
+                    }
+                    // Examples and constants are data, not schemas.
+                    "examples" | "example" | "const" | "enum" => {}
+                    _ => defaults_in_descriptions(child),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(defaults_in_descriptions),
+        _ => {}
+    }
+}

@@ -42,7 +42,12 @@ fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
 fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
     let any = json!({});
     let award = schema::<laurel::wire::AwardDefinition>(g);
-    let application = schema::<laurel::Application>(g);
+    // Applicants may not name their application (the server does): their own request type,
+    // so that a generated client can submit as either role.
+    let application = json!({
+        "oneOf": [schema::<laurel::Application>(g), schema::<super::routes::ApplicantApplication>(g)],
+        "description": "An application: with `id` from an administrator or an integrator, without it from an applicant (the server names it)",
+    });
     let award_record = schema::<AwardRecord>(g);
     let list = |v: &Value| json!({ "type": "array", "items": v });
     use Body::{Binary, Json, None as NoBody};
@@ -1175,6 +1180,7 @@ pub fn document() -> Value {
         fixups::loosen_self_references(schema, name);
         fixups::maps_for_pattern_properties(schema);
         fixups::bounds_for_integer_formats(schema);
+        fixups::defaults_in_descriptions(schema);
     }
     for (name, schema) in responses::components() {
         schemas.insert(name.to_owned(), schema);

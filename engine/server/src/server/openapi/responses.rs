@@ -36,7 +36,7 @@ pub fn components() -> Vec<(&'static str, Value)> {
             object(
                 &["severity", "code", "pointer", "message"],
                 json!({
-                    "severity": { "enum": ["error", "warning"] }, "code": string,
+                    "severity": { "enum": ["error", "warning", "note"] }, "code": string,
                     "pointer": { "type": "string", "description": "A JSON Pointer into the document checked" },
                     "line": int, "column": int, "message": string, "hint": string,
                     "source": { "type": "object", "description": "Where in a plugin's source, when the problem is there" },

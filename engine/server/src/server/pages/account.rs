@@ -178,10 +178,10 @@ pub async fn me(
     let mut mine: Vec<(String, Vec<Value>)> = Vec::new();
     for g in person.grants.iter().filter(|g| g.role == Role::Applicant) {
         let Some(award) = &g.award else { continue };
-        let reply = api
-            .get(&ctx, &format!("/v1/awards/{award}/applications?limit=1000"))
-            .await;
-        let apps = reply.json.as_array().cloned().unwrap_or_default();
+        let apps = api
+            .all(&ctx, &format!("/v1/awards/{award}/applications?limit=1000"))
+            .await
+            .unwrap_or_default();
         mine.push((award.clone(), apps));
     }
     let global_admin = person
@@ -237,7 +237,7 @@ pub async fn me(
                                     td { a href={ "/awards/" (award) "/applications/" (id) } { (id) } }
                                     td { (a["application"]["category"].as_str().unwrap_or_default()) }
                                     td { (super::apply::status_label(&ctx, a["status"].as_str().unwrap_or_default())) }
-                                    td { (super::apply::status_label(&ctx, a["eligibility"]["status"].as_str().unwrap_or_default())) }
+                                    td { (super::apply::eligibility_label(&ctx, a)) }
                                 }
                             }
                         }

@@ -58,24 +58,33 @@ pub async fn dashboard(
         return problem(&ctx, &record);
     };
     let a = &s.loaded.award;
-    let apps = api
-        .get(&ctx, &format!("/v1/awards/{award}/applications?limit=1000"))
-        .await;
-    let apps: Vec<Value> = apps.json.as_array().cloned().unwrap_or_default();
+    // Every page of each list: a count or a queue is never the first page of it.
+    let apps = match api
+        .all(&ctx, &format!("/v1/awards/{award}/applications?limit=1000"))
+        .await
+    {
+        Ok(apps) => apps,
+        Err(refused) => return problem(&ctx, &refused),
+    };
     let judges = api
-        .get(&ctx, &format!("/v1/awards/{award}/judges?limit=1000"))
-        .await;
-    let judges: Vec<Value> = judges.json.as_array().cloned().unwrap_or_default();
+        .all(&ctx, &format!("/v1/awards/{award}/judges?limit=1000"))
+        .await
+        .unwrap_or_default();
     let results = api.get(&ctx, &format!("/v1/awards/{award}/results")).await;
     let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
     for app in &apps {
         let key = if app["status"] == "withdrawn" {
             "withdrawn".to_owned()
         } else {
-            app["eligibility"]["status"]
-                .as_str()
-                .unwrap_or("unknown")
-                .to_owned()
+            match (
+                app["eligibility"]["status"].as_str().unwrap_or("unknown"),
+                app["review"]["eligible"].as_bool(),
+            ) {
+                // A review decides what needed one.
+                ("needs_review", Some(true)) => "admitted".to_owned(),
+                ("needs_review", Some(false)) => "not_admitted".to_owned(),
+                (status, _) => status.to_owned(),
+            }
         };
         *by_status.entry(key).or_default() += 1;
     }
@@ -94,12 +103,13 @@ pub async fn dashboard(
             .get(&ctx, &format!("/v1/awards/{award}/rounds/{id}"))
             .await;
         let marks = api
-            .get(
+            .all(
                 &ctx,
                 &format!("/v1/awards/{award}/rounds/{id}/marks?limit=1000"),
             )
-            .await;
-        round_blocks.push((r, detail.json, marks.json));
+            .await
+            .unwrap_or_default();
+        round_blocks.push((r, detail.json, Value::Array(marks)));
     }
     let award_state = record.json["state"].as_str().unwrap_or_default().to_owned();
     let name = text(&ctx, &s.loaded, &a.name);
@@ -145,7 +155,7 @@ pub async fn dashboard(
                                 td { a href={ "/awards/" (award) "/admin/applications/" (id) } { (id) } }
                                 td { (x["application"]["category"].as_str().unwrap_or_default()) }
                                 td { (status_label(&ctx, x["status"].as_str().unwrap_or_default())) }
-                                td { (status_label(&ctx, x["eligibility"]["status"].as_str().unwrap_or_default())) }
+                                td { (super::apply::eligibility_label(&ctx, x)) }
                             }
                         } }
                     } }
@@ -204,7 +214,7 @@ pub async fn dashboard(
                     a href={ "/v1/awards/" (award) "/export" } { (ctx.t("admin.export")) }
                     a href={ "/awards/" (award) "/admin/audit" } { (ctx.t("admin.audit")) }
                 }
-                @if results.ok() { (results_table(&ctx, &award, &results.json)) }
+                @if results.ok() { (results_table(&ctx, &award, &results.json, &record.json["published"], &a.timeline.time_zone)) }
             }
         },
     )
@@ -324,7 +334,12 @@ fn round_block(
     }
 }
 
-fn results_table(ctx: &Ctx, award: &str, results: &Value) -> Markup {
+/// The latest results, and whether they are the ones published (`published`: the award's
+/// publication, if any).
+fn results_table(ctx: &Ctx, award: &str, results: &Value, published: &Value, zone: &str) -> Markup {
+    let at = published["at"].as_str().unwrap_or_default();
+    let at = chrono::DateTime::parse_from_rfc3339(at)
+        .map_or_else(|_| at.to_owned(), |t| super::layout::when(&t, zone));
     let apps = results["results"]["applications"]
         .as_array()
         .cloned()
@@ -337,7 +352,15 @@ fn results_table(ctx: &Ctx, award: &str, results: &Value) -> Markup {
         @if !warnings.is_empty() {
             div.warning { ul { @for w in &warnings { li { (w.as_str().unwrap_or_default()) } } } }
         }
-        p { (ctx.t("admin.published")) ": " (if results["published"] == true { ctx.t("form.yes") } else { ctx.t("form.no") }) }
+        p { (ctx.t("admin.published")) ": " (
+            if published.is_object() && published["seq"] == results["seq"] {
+                ctx.tf("admin.published_on", &[("at", &at)])
+            } else if published.is_object() {
+                ctx.tf("admin.published_earlier", &[("seq", &published["seq"].to_string())])
+            } else {
+                ctx.t("form.no").to_owned()
+            }
+        ) }
         div.scroll tabindex="0" { table {
             thead { tr { th { (ctx.t("app.id")) } th { (ctx.t("app.category")) } th { (ctx.t("app.outcome")) } th { (ctx.t("admin.path")) } } }
             tbody { @for x in &apps {
@@ -480,10 +503,10 @@ pub async fn application(
             dl.facts {
                 dt { (ctx.t("app.status")) } dd { (status_label(&ctx, app["status"].as_str().unwrap_or_default())) }
                 dt { (ctx.t("app.category")) } dd { (loaded.as_ref().and_then(|l| l.loaded.award.category(&category).map(|c| text(&ctx, &l.loaded, &c.name))).unwrap_or_else(|| category.clone())) }
-                dt { (ctx.t("app.eligibility")) } dd { (status_label(&ctx, app["eligibility"]["status"].as_str().unwrap_or_default())) }
+                dt { (ctx.t("app.eligibility")) } dd { (super::apply::eligibility_label(&ctx, app)) }
                 @for (k, v) in &fields {
                     dt { (loaded.as_ref().map_or_else(|| k.clone(), |l| super::form::label_of(&ctx, &l.loaded.award, &category, k))) }
-                    dd { (super::judge::files_or_value(&with_downloads(v, &award, &id, k))) }
+                    dd { (super::judge::files_or_value(&loaded.as_ref().map_or_else(|| with_downloads(v, &award, &id, k), |l| super::form::shown_value(&ctx, &l.loaded.award, &category, k, &with_downloads(v, &award, &id, k))))) }
                 }
             }
             @if let Some(failures) = app["eligibility"]["failures"].as_array().filter(|f| !f.is_empty()) {

@@ -118,6 +118,27 @@ impl Api {
         self.call(ctx, Method::GET, path, None).await
     }
 
+    /// Every item of a paged list: `GET path`, then each page its `Link: rel="next"` names,
+    /// so that a page never shows the first page of a list as the whole of it. The first
+    /// refusal is returned as it came.
+    pub async fn all(&self, ctx: &Ctx, path: &str) -> Result<Vec<Value>, Reply> {
+        let mut items = Vec::new();
+        let mut next = Some(path.to_owned());
+        while let Some(at) = next.take() {
+            let reply = self.get(ctx, &at).await;
+            if !reply.ok() {
+                return Err(reply);
+            }
+            items.extend(reply.json.as_array().cloned().unwrap_or_default());
+            next = reply
+                .headers
+                .get(axum::http::header::LINK)
+                .and_then(|v| v.to_str().ok())
+                .and_then(next_link);
+        }
+        Ok(items)
+    }
+
     /// `method path` with a JSON body.
     pub async fn send(&self, ctx: &Ctx, method: Method, path: &str, body: &Value) -> Reply {
         let bytes = Bytes::from(body.to_string());
@@ -136,5 +157,35 @@ fn failed(why: &str) -> Reply {
         status: StatusCode::INTERNAL_SERVER_ERROR,
         json: serde_json::json!({ "detail": why }),
         headers: axum::http::HeaderMap::new(),
+    }
+}
+
+/// The target of a `Link` header's `rel="next"`, as a path.
+fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        params
+            .split(';')
+            .any(|p| p.trim().trim_start_matches("rel=").trim_matches('"') == "next")
+            .then(|| {
+                target
+                    .trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_next_link_is_read_from_its_header() {
+        assert_eq!(
+            super::next_link("</v1/awards/a/applications?limit=2&after=app-2>; rel=\"next\"")
+                .as_deref(),
+            Some("/v1/awards/a/applications?limit=2&after=app-2")
+        );
+        assert_eq!(super::next_link("</x>; rel=\"prev\""), None);
     }
 }

@@ -31,6 +31,17 @@ pub fn status_label(ctx: &Ctx, status: &str) -> String {
     }
 }
 
+/// An application's eligibility as its reader should know it: an administrator's review, when
+/// there is one, decides it (an application that needed review and was admitted is admitted).
+pub fn eligibility_label(ctx: &Ctx, app: &Value) -> String {
+    let status = app["eligibility"]["status"].as_str().unwrap_or_default();
+    match (status, app["review"]["eligible"].as_bool()) {
+        ("needs_review", Some(true)) => status_label(ctx, "admitted"),
+        ("needs_review", Some(false)) => status_label(ctx, "not_admitted"),
+        _ => status_label(ctx, status),
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct Choice {
     #[serde(default)]
@@ -436,7 +447,7 @@ pub async fn status(
             dl.facts {
                 dt { (ctx.t("app.status")) } dd { (status_label(&ctx, app["status"].as_str().unwrap_or_default())) }
                 dt { (ctx.t("app.category")) } dd { (category) }
-                dt { (ctx.t("app.eligibility")) } dd { (status_label(&ctx, eligibility["status"].as_str().unwrap_or_default())) }
+                dt { (ctx.t("app.eligibility")) } dd { (eligibility_label(&ctx, app)) }
             }
             @if let Some(failures) = eligibility["failures"].as_array().filter(|f| !f.is_empty()) {
                 // An eligible application's failed rules are warnings: notes, not reasons.

@@ -77,6 +77,11 @@ pub fn fields_in_scope<'a>(
 /// The label of a top-level field of an application of `category`, in the page's language (its
 /// id when the rubric has no such field).
 pub fn label_of(ctx: &Ctx, award: &Award, category: &str, id: &str) -> String {
+    field_of(award, category, id).map_or_else(|| id.to_owned(), |f| label(ctx, award, f))
+}
+
+/// The top-level field `id` of the award's form or of `category`'s.
+fn field_of<'a>(award: &'a Award, category: &str, id: &str) -> Option<&'a Field> {
     award
         .fields
         .iter()
@@ -88,7 +93,59 @@ pub fn label_of(ctx: &Ctx, award: &Award, category: &str, id: &str) -> String {
                 .flatten(),
         )
         .find(|f| f.id.as_str() == id)
-        .map_or_else(|| id.to_owned(), |f| label(ctx, award, f))
+}
+
+/// A stored field value as its reader knows it: a country's name in their language rather than
+/// its code, a choice's label rather than its value, through groups and lists.
+pub fn shown_value(ctx: &Ctx, award: &Award, category: &str, id: &str, v: &Value) -> Value {
+    match field_of(award, category, id) {
+        Some(f) => shown(ctx, award, f, v),
+        None => v.clone(),
+    }
+}
+
+fn shown(ctx: &Ctx, award: &Award, f: &Field, v: &Value) -> Value {
+    match (&f.kind, v) {
+        (FieldKind::Country, Value::String(code)) => Value::String(
+            laurel::country_name(code, &ctx.lang)
+                .unwrap_or(code)
+                .to_owned(),
+        ),
+        (FieldKind::Choice { options, .. }, Value::String(_) | Value::Array(_)) => {
+            let label = |x: &Value| {
+                options
+                    .iter()
+                    .find(|o| x.as_str() == Some(o.value.as_str()))
+                    .map_or_else(
+                        || x.clone(),
+                        |o| {
+                            Value::String(
+                                o.label.get(&ctx.lang, &award.default_language).to_owned(),
+                            )
+                        },
+                    )
+            };
+            match v {
+                Value::Array(items) => Value::Array(items.iter().map(label).collect()),
+                other => label(other),
+            }
+        }
+        (FieldKind::List { item, .. }, Value::Array(items)) => {
+            Value::Array(items.iter().map(|i| shown(ctx, award, item, i)).collect())
+        }
+        (FieldKind::Group { fields }, Value::Object(map)) => Value::Object(
+            map.iter()
+                .map(|(k, x)| {
+                    let shown = fields
+                        .iter()
+                        .find(|g| g.id.as_str() == k)
+                        .map_or_else(|| x.clone(), |g| shown(ctx, award, g, x));
+                    (k.clone(), shown)
+                })
+                .collect(),
+        ),
+        _ => v.clone(),
+    }
 }
 
 /// `prefix.id`, or `id` at the top.
@@ -322,6 +379,15 @@ fn input(
                 option value="" { "—" }
                 @for o in options {
                     option value=(o.value) selected[v == o.value] { (o.label.get(&ctx.lang, &award.default_language)) }
+                }
+            }
+        },
+        // Countries by name in the reader's language; the value sent is the code.
+        FieldKind::Country => html! {
+            select id=(id) name=(name) required[required] aria-describedby=(described) aria-invalid=[inv] autocomplete="country" {
+                option value="" { "—" }
+                @for (code, country) in laurel::countries_in(&ctx.lang) {
+                    option value=(code) selected[v == code] { (country) }
                 }
             }
         },

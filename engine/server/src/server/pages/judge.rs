@@ -262,7 +262,7 @@ async fn sheet_page(
             dl.facts {
                 @for (k, v) in &fields {
                     dt { (super::form::label_of(ctx, a, category_id, k)) }
-                    dd { (files_or_value(v)) }
+                    dd { (files_or_value(&super::form::shown_value(ctx, a, category_id, k, v))) }
                 }
             }
             h2 { (ctx.t("sheet.marks")) }

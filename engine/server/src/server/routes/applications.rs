@@ -122,10 +122,23 @@ fn name_by_server(value: &mut Value, text: &str) -> Result<(), ApiError> {
             diagnostics: d.into_iter().collect(),
         });
     }
-    fields.insert(
-        "id".to_owned(),
-        Value::String(crate::server::webhooks::random_id("a-", 8)?),
-    );
+    let id = crate::server::webhooks::random_id("a-", 8)?;
+    match serde_json::from_value::<ApplicantApplication>(Value::Object(fields.clone())) {
+        // The applicant's request type, named by the server.
+        Ok(a) => {
+            *value = serde_json::json!({
+                "id": id, "category": a.category, "applicant_type": a.applicant_type,
+                "fields": a.fields,
+            });
+            if let Some(s) = a.schema {
+                value["$schema"] = Value::String(s);
+            }
+        }
+        // Another shape: named, then checked as an application, every problem at its place.
+        Err(_) => {
+            fields.insert("id".to_owned(), Value::String(id));
+        }
+    }
     Ok(())
 }
 
@@ -537,6 +550,25 @@ pub async fn get(
 /// The answer about an application that does not exist, or that the caller may not see.
 fn unknown(award: &str, id: &str) -> ApiError {
     ApiError::NotFound(format!("no application `{id}` in award `{award}`"))
+}
+
+/// An application as an applicant sends it: without `id`, which the server gives (an
+/// administrator or an integrator names their applications: `laurel::Application`). A body
+/// of another shape is checked as an application, so that every problem is reported at its
+/// place.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "Laurel application from an applicant")]
+pub struct ApplicantApplication {
+    /// The JSON Schema this file follows, for editors; ignored by Laurel.
+    #[serde(rename = "$schema", default)]
+    pub schema: Option<String>,
+    /// The category applied to.
+    pub category: String,
+    /// The kind of applicant.
+    pub applicant_type: String,
+    /// The form's answers, by field id; groups are nested objects, lists are arrays.
+    pub fields: serde_json::Map<String, Value>,
 }
 
 /// An administrator's decision on an application that needs review.

@@ -59,6 +59,10 @@ pub struct EvaluateRequest {
     #[serde(default)]
     #[schemars(with = "Option<laurel::Marks>")]
     pub marks: Option<Value>,
+    /// Score as this marked round of the award does (its criteria, its aggregation and
+    /// normalisation), as the server scores the round; the whole award when absent.
+    #[serde(default)]
+    pub round: Option<String>,
 }
 
 fn prefixed(
@@ -145,6 +149,7 @@ pub async fn evaluate(
     };
     let applications = request.applications;
     let marks = request.marks;
+    let round = request.round;
     let work = match &scorer {
         Scorer::Inline(pair) => Work::of(&pair.0),
         Scorer::Published(l) => Work::of(&l.award),
@@ -154,6 +159,33 @@ pub async fn evaluate(
             let (award, plugins, checker) = match &scorer {
                 Scorer::Inline(pair) => (&pair.0, &pair.1, None),
                 Scorer::Published(l) => (&l.award, &l.plugins, Some(&l.checker)),
+            };
+            let in_round;
+            let award = match &round {
+                None => award,
+                Some(id) => {
+                    let rounds = award.judging_rounds();
+                    let Some(spec) = rounds.iter().find(|r| r.id == *id) else {
+                        let ids: Vec<&str> = rounds.iter().map(|r| r.id.as_str()).collect();
+                        return Err(vec![laurel::Diagnostic::error(
+                            laurel::Code::Schema,
+                            "/round",
+                            format!(
+                                "the award has no round `{id}` (its rounds: {})",
+                                ids.join(", ")
+                            ),
+                        )]);
+                    };
+                    if !spec.is_marked() {
+                        return Err(vec![laurel::Diagnostic::error(
+                            laurel::Code::Schema,
+                            "/round",
+                            format!("round `{id}` takes no marks: it has no scores"),
+                        )]);
+                    }
+                    in_round = award.for_round(spec);
+                    &in_round
+                }
             };
             let (diagnostics, apps) = match checker {
                 Some(c) => c.check(award, &applications, plugins),

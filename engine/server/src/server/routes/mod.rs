@@ -30,7 +30,7 @@ use axum::routing::{get, post, put};
 
 use super::AppState;
 
-pub use applications::Review;
+pub use applications::{ApplicantApplication, Review};
 pub(crate) use awards::window;
 pub use awards::{Registration, Reschedule};
 pub use drafts::Draft;

@@ -235,13 +235,14 @@ pub(crate) fn known_conflicts(
     award: &str,
 ) -> Result<BTreeMap<String, Vec<laurel::DeclaredConflict>>, ApiError> {
     let mut known: BTreeMap<String, Vec<laurel::DeclaredConflict>> = BTreeMap::new();
-    let mut add = |judge: &str, application: &str, reason: String| {
+    let mut add = |judge: &str, application: &str, rule: laurel::ConflictRule, reason: String| {
         known
             .entry(judge.to_owned())
             .or_default()
             .push(laurel::DeclaredConflict {
                 application: laurel::ApplicationId::new(application),
                 reason,
+                rule,
             });
     };
     let rounds: Vec<RoundRecord> = scan_json(
@@ -254,6 +255,7 @@ pub(crate) fn known_conflicts(
             add(
                 &recusal.judge,
                 &recusal.application,
+                laurel::ConflictRule::Recused,
                 format!("recused in round `{}`: {}", r.round, recusal.reason),
             );
         }
@@ -308,7 +310,12 @@ pub(crate) fn known_conflicts(
             .unwrap_or_default();
         for (judge, people) in &people_of {
             if people.contains(person) {
-                add(judge, id, "the judge submitted this application".to_owned());
+                add(
+                    judge,
+                    id,
+                    laurel::ConflictRule::OwnApplication,
+                    "the judge submitted this application".to_owned(),
+                );
             }
         }
     }
@@ -341,12 +348,28 @@ pub async fn put_judge(
 ) -> Result<Json<laurel::Judge>, ApiError> {
     caller.require(&[Role::Admin])?;
     load_award(&state, &award)?;
-    let judge: laurel::Judge = body::json(&bytes)?;
+    let mut judge: laurel::Judge = body::json(&bytes)?;
     if judge.id.as_str() != id {
         return Err(ApiError::located(
             "/id",
             format!("the body's id `{}` is not `{id}`", judge.id),
         ));
+    }
+    // A country is kept as its ISO 3166-1 code, whatever name it was written with, so that
+    // conflicts of interest compare codes.
+    if let Some(country) = judge.country.as_deref().filter(|c| !c.trim().is_empty()) {
+        let Some(code) = laurel::country_code(country) else {
+            let hint = laurel::country_suggestion(country)
+                .map(|(code, name)| format!(": did you mean `{code}` ({name})?"))
+                .unwrap_or_else(|| {
+                    ": write its two-letter ISO 3166-1 code, such as `KR`".to_owned()
+                });
+            return Err(ApiError::located(
+                "/country",
+                format!("`{country}` names no country{hint}"),
+            ));
+        };
+        judge.country = Some(code.to_owned());
     }
     let mut tx = Tx::new(&state);
     let k = key(&[award.as_bytes(), id.as_bytes()]);
@@ -578,7 +601,8 @@ pub(crate) fn conflict_of(
     let (apps, _) = stored_applications(state, loaded, award, Some(&[application.to_owned()]))?;
     Ok(apps
         .first()
-        .and_then(|a| laurel::conflict(&loaded.award, &j, a)))
+        .and_then(|a| laurel::conflict(&loaded.award, &j, a))
+        .map(|c| c.reason))
 }
 
 pub async fn set_assignment(
@@ -938,6 +962,21 @@ pub struct AdvanceDecision {
     pub reason: String,
 }
 
+/// The first twenty of a list, and how many more.
+fn listed(items: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut out = items
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
+    if items.len() > SHOWN {
+        out.push_str(&format!("; and {} more", items.len() - SHOWN));
+    }
+    out
+}
+
 /// The category of each of the round's entrants.
 fn entrant_categories(
     state: &AppState,
@@ -998,13 +1037,37 @@ pub async fn advance(
         };
         let scoring_award = loaded.award.for_round(&spec);
         let (l, s) = (loaded.clone(), spec.clone());
-        state
+        let (going, unscored) = state
             .engine(Work::of(&loaded.award), move || {
                 laurel::evaluate(&scoring_award, &apps, &marks, &l.plugins)
-                    .map(|results| laurel::advancing(&s, &results, &apps))
+                    .map(|results| {
+                        let unscored: Vec<String> = results
+                            .categories
+                            .iter()
+                            .flat_map(|c| c.unscored.iter())
+                            .map(|u| format!("`{}` ({})", u.application, u.reason))
+                            .collect();
+                        (laurel::advancing(&s, &results, &apps), unscored)
+                    })
                     .map_err(|e| ApiError::Internal(e.to_string()))
             })
-            .await??
+            .await??;
+        // A rule ranks the scored; an entrant without a score would silently stay behind
+        // (or, with nobody scored, nobody would go on): an administrator says so first.
+        if !unscored.is_empty() {
+            match b.override_reason.as_deref().map(str::trim) {
+                Some(why) if !why.is_empty() => r.override_reason = Some(why.to_owned()),
+                _ => {
+                    return Err(ApiError::Conflict(format!(
+                        "{} of the {} entrants of round `{round}` have no score, so its rule cannot rank them: {}. Collect their marks (or a review decision), or advance with an `override_reason`: they then do not go on",
+                        unscored.len(),
+                        r.entrants.len(),
+                        listed(&unscored)
+                    )));
+                }
+            }
+        }
+        going
     };
     let advanced: Vec<Advancement> = match by_rule {
         Some(ids) => ids
