@@ -78,3 +78,98 @@ fn every_json_example_of_the_guide_is_json() {
     }
     assert!(blocks >= 10, "{blocks}");
 }
+
+/// Every source file under `folder`, as paths relative to it.
+fn sources(folder: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(folder).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            sources(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// ARCHITECTURE.md's code map stays true: it names every source file and every folder of the
+/// library and the server, and no file that does not exist.
+#[test]
+fn the_code_map_names_every_source_file_and_no_other() {
+    let doc = std::fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    let start = doc.find("## Code map").unwrap();
+    let end = start + doc[start..].find("## Invariants").unwrap();
+    let map = &doc[start..end];
+    let words: BTreeSet<&str> = map
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '/'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let named = |w: &str| {
+        words.contains(w) || map.contains(&format!(" {w}")) || map.contains(&format!("{w} "))
+    };
+    let mut files = Vec::new();
+    for folder in ["engine/src", "engine/server/src"] {
+        sources(&root().join(folder), &mut files);
+    }
+    let mut missing = Vec::new();
+    for f in &files {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        let folder = f.parent().unwrap().file_name().unwrap().to_str().unwrap();
+        if !named(name) {
+            missing.push(f.strip_prefix(root()).unwrap().display().to_string());
+        }
+        if !["src"].contains(&folder) && !named(&format!("{folder}/")) {
+            missing.push(format!("{folder}/ (the folder of {name})"));
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "the code map does not name: {missing:?}"
+    );
+    let existing: BTreeSet<String> = files
+        .iter()
+        .map(|f| f.file_name().unwrap().to_string_lossy().into_owned())
+        .chain(["build.rs".to_owned()])
+        .collect();
+    let stale: Vec<&&str> = words
+        .iter()
+        .filter(|w| w.ends_with(".rs") && !w.contains('/') && !existing.contains(**w))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "the code map names files that do not exist: {stale:?}"
+    );
+}
+
+/// The server is built in floors: `mod.rs` composes the routes, the OpenAPI document and the
+/// pages; routes and pages are adapters over `domain/` and the modules below it, and nothing
+/// below imports a route or a page (a handler is never another's library).
+#[test]
+fn lower_floors_never_import_routes_or_pages() {
+    let server = root().join("engine/server/src/server");
+    let mut files = Vec::new();
+    sources(&server, &mut files);
+    let mut upward = Vec::new();
+    for f in &files {
+        let rel = f
+            .strip_prefix(&server)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let top = rel.starts_with("routes/")
+            || rel.starts_with("pages/")
+            || rel == "mod.rs"
+            // The document describes the routes' request types.
+            || rel.starts_with("openapi/");
+        if top {
+            continue;
+        }
+        let text = std::fs::read_to_string(f).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or_default();
+            if code.contains("routes::") || code.contains("pages::") {
+                upward.push(format!("{rel}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(upward.is_empty(), "imports from a floor above: {upward:#?}");
+}

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::locate::SourceMap;
+pub use crate::locate::escape_segment;
 
 /// How bad a problem is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -305,9 +306,4 @@ impl Extend<Diagnostic> for Diagnostics {
     fn extend<T: IntoIterator<Item = Diagnostic>>(&mut self, iter: T) {
         self.0.extend(iter);
     }
-}
-
-/// Escapes one JSON pointer segment (`~` → `~0`, `/` → `~1`).
-pub fn escape_segment(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
 }

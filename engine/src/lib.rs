@@ -18,6 +18,7 @@ mod plugin;
 mod prizes;
 mod random;
 mod schema_check;
+mod schema_gen;
 pub mod schemas;
 mod scoring;
 mod suggest;

@@ -5,8 +5,6 @@
 
 use std::collections::HashMap;
 
-use crate::diagnostics::escape_segment;
-
 /// Where each value (and each object member's key) of a JSON text starts.
 #[derive(Debug, Default)]
 pub struct SourceMap {
@@ -178,6 +176,11 @@ impl Scanner<'_> {
             }
         }
     }
+}
+
+/// Escapes one JSON pointer segment (`~` → `~0`, `/` → `~1`).
+pub fn escape_segment(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
 }
 
 #[cfg(test)]

@@ -1,11 +1,11 @@
 //! The JSON Schemas generated from the wire types, as committed in `schemas/`.
 
-use schemars::generate::SchemaSettings;
-use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::Value;
 
+use crate::schema_gen::generate;
+
 use crate::application::{Application, Evaluation, Marks};
-use crate::definition::wire::{AwardDefinition, PluginSpec};
+use crate::definition::wire::PluginSpec;
 
 /// Every schema Laurel publishes, with the file name it has in `schemas/`.
 pub fn all() -> Vec<(&'static str, Value)> {
@@ -38,20 +38,7 @@ pub fn marks_schema() -> Value {
 
 /// The schema of award definitions.
 pub fn award_schema() -> Value {
-    generate::<AwardDefinition>("award")
-}
-
-pub(crate) fn generate<T: JsonSchema>(name: &str) -> Value {
-    let settings = SchemaSettings::draft2020_12().for_deserialize();
-    let generator = SchemaGenerator::new(settings);
-    let mut value = generator.into_root_schema_for::<T>().to_value();
-    if let Value::Object(map) = &mut value {
-        map.insert(
-            "$id".to_owned(),
-            Value::String(format!("https://laurel.dev/schemas/{name}.schema.json")),
-        );
-    }
-    value
+    crate::definition::generated_schema()
 }
 
 /// A schema as committed: pretty JSON with a final newline.

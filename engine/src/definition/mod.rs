@@ -161,9 +161,14 @@ fn path_to_pointer(path: &str) -> String {
     out
 }
 
+/// The schema of award definitions, generated from the wire types.
+pub(crate) fn generated_schema() -> serde_json::Value {
+    crate::schema_gen::generate::<wire::AwardDefinition>("award")
+}
+
 fn award_schema() -> &'static Value {
     static SCHEMA: OnceLock<Value> = OnceLock::new();
-    SCHEMA.get_or_init(crate::schemas::award_schema)
+    SCHEMA.get_or_init(generated_schema)
 }
 
 fn award_validator() -> Result<&'static Validator, &'static String> {

@@ -163,7 +163,7 @@ pub(crate) fn parse<T: serde::de::DeserializeOwned>(
 
 /// The published schemas of every hook's input and output.
 pub fn schemas() -> Vec<(&'static str, Value)> {
-    use crate::schemas::generate;
+    use crate::schema_gen::generate;
     vec![
         (
             "hooks/eligibility.input.schema.json",

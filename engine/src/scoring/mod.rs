@@ -114,6 +114,7 @@ pub fn evaluate_with<'a>(
     if !errors.is_empty() {
         return Err(errors);
     }
+    let mut plugin_warnings: Vec<usize> = Vec::new();
     let mut warnings: Vec<String> = eligibility::check_limits(award, applications)
         .iter()
         .map(eligibility::LimitBreach::warning)
@@ -187,6 +188,8 @@ pub fn evaluate_with<'a>(
             }
         }
         let (places, tie_warnings) = order::rank(&candidates, &award.scoring.tie_break, plugins);
+        // A tie-break plugin's complaint quotes the plugin.
+        plugin_warnings.extend(warnings.len()..warnings.len() + tie_warnings.len());
         warnings.extend(tie_warnings);
         let mut slots: Vec<Option<(results::Trace<'a>, usize)>> =
             traces.into_iter().map(Some).collect();
@@ -293,6 +296,7 @@ pub fn evaluate_with<'a>(
         categories,
         special_mentions: marks.special_mentions.iter().collect(),
         warnings,
+        plugin_warnings,
     })
 }
 

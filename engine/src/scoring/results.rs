@@ -28,6 +28,10 @@ pub struct Results<'a> {
     pub special_mentions: Vec<&'a MentionDecision>,
     /// Things worth knowing that did not stop scoring.
     pub warnings: Vec<String>,
+    /// Which of `warnings` (by index) repeat what a plugin said, which may quote an
+    /// application's personal values: a store seals these by this mark, never by their wording.
+    #[serde(skip)]
+    pub plugin_warnings: Vec<usize>,
 }
 
 /// An application's eligibility and any review decision.

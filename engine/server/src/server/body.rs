@@ -70,6 +70,9 @@ pub fn json_or_default<T: DeserializeOwned + Default>(bytes: &Bytes) -> Result<T
     }
 }
 
+/// The largest export an import accepts (the one body larger than the usual bound).
+pub const IMPORT_LIMIT: usize = 256 << 20;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -391,9 +391,15 @@ pub fn seal_decision(award: &Award, sealer: &Sealer, application: &str, decision
 
 /// Seals what results (as JSON) carry that derives from personal data: each application's
 /// eligibility (as [`seal_decision`]), and, when the award has personal fields, what plugins
-/// said (score explanations, plugin errors of unscored applications, warnings naming a
-/// plugin) and adjustments read from personal fields.
-pub fn seal_results(award: &Award, sealer: &Sealer, results: &mut Value) {
+/// said (score explanations, plugin errors of unscored applications, and the warnings the
+/// engine marks as a plugin's, `plugin_warnings`, whatever their wording) and adjustments read
+/// from personal fields.
+pub fn seal_results(
+    award: &Award,
+    sealer: &Sealer,
+    results: &mut Value,
+    plugin_warnings: &[usize],
+) {
     let plugins_personal = has_personal(award);
     let id = award.id.to_string();
     for e in results
@@ -465,7 +471,7 @@ pub fn seal_results(award: &Award, sealer: &Sealer, results: &mut Value) {
             .flatten()
             .enumerate()
         {
-            if w.as_str().is_some_and(|t| t.contains("plugin `")) {
+            if plugin_warnings.contains(&i) {
                 *w = sealer.seal(&format!("{id}/warning/{i}"), w);
             }
         }
@@ -593,6 +599,40 @@ mod tests {
         assert!(moved["fields"]["contact"]["email"].get(SEALED).is_some());
         open(&award, &sealer, &mut v);
         assert_eq!(v, app());
+    }
+
+    /// What a plugin said is sealed because the engine marks it as a plugin's, in any wording:
+    /// the warnings below quote a personal address written every way a plugin might; those
+    /// marked are sealed, the engine's own are left readable.
+    #[test]
+    fn warnings_are_sealed_by_their_mark_not_their_wording() {
+        let (award, sealer) = (award(), Sealer::for_tests());
+        let wordings = [
+            "tie-break plugin `t` left a tie unbroken: ada@example.org",
+            "ADA@EXAMPLE.ORG could not be compared",
+            "the contact (ada@example.org) breaks the tie",
+            "plugin said: Ada L. <ada@example.org>",
+        ];
+        let engine_own =
+            "judge `j1` marked 2 applications in `main`, fewer than the 5 that normalisation needs";
+        let mut warnings: Vec<&str> = wordings.to_vec();
+        warnings.insert(2, engine_own);
+        let mut results =
+            serde_json::json!({ "eligibility": [], "categories": [], "warnings": warnings });
+        let marked: Vec<usize> = (0..warnings.len()).filter(|&i| i != 2).collect();
+        seal_results(&award, &sealer, &mut results, &marked);
+        let text = results.to_string().to_lowercase();
+        assert!(
+            !text.contains("ada@example.org") && !text.contains("ada l."),
+            "{text}"
+        );
+        assert_eq!(results["warnings"][2], engine_own);
+        for i in marked {
+            assert!(
+                results["warnings"][i].get(SEALED).is_some(),
+                "{i}: {results}"
+            );
+        }
     }
 
     #[test]

@@ -181,9 +181,9 @@ async fn with_instance(response: Response, path: &str) -> Response {
 /// The largest body a route accepts.
 fn body_limit(path: &str) -> usize {
     if path == "/v1/import" {
-        super::routes::IMPORT_LIMIT
+        super::body::IMPORT_LIMIT
     } else {
-        super::BODY_LIMIT
+        crate::server::state::BODY_LIMIT
     }
 }
 

@@ -13,8 +13,8 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::AppState;
 use super::error::ApiError;
+use crate::server::state::AppState;
 use crate::store::{AuditEntry, Batch, Tree, get_json, json, key};
 
 /// How long a first answer is kept.
@@ -87,9 +87,9 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let (parts, body) = request.into_parts();
     let path = parts.uri.path().to_owned();
     let limit = if path.ends_with("/import") {
-        super::routes::IMPORT_LIMIT
+        super::body::IMPORT_LIMIT
     } else {
-        super::BODY_LIMIT
+        crate::server::state::BODY_LIMIT
     };
     let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
         return ApiError::TooLarge("the body is too large".to_owned()).into_response();
@@ -143,7 +143,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         return response;
     }
     let (mut parts, body) = response.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, super::routes::IMPORT_LIMIT).await else {
+    let Ok(bytes) = axum::body::to_bytes(body, super::body::IMPORT_LIMIT).await else {
         return Response::from_parts(parts, Body::empty());
     };
     let text_header = |name| {

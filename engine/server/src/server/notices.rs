@@ -6,12 +6,12 @@
 
 use std::collections::BTreeMap;
 
-use super::AppState;
 use super::error::ApiError;
 use super::mail::{Mail, queue, render};
 use super::people::Person;
 use super::records::Role;
 use super::tx::Tx;
+use crate::server::state::AppState;
 use crate::store::{Tree, now, scan_json};
 
 /// The notifications an award can switch off, by name.
@@ -263,7 +263,7 @@ pub fn send(
     state: &AppState,
     tx: &mut Tx<'_>,
     switches: &BTreeMap<String, bool>,
-    (award, loaded): (&str, Option<&super::Loaded>),
+    (award, loaded): (&str, Option<&crate::server::state::Loaded>),
     person: &Person,
     notice: &Notice<'_>,
 ) -> Result<bool, ApiError> {

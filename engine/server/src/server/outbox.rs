@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::AppState;
 use super::error::ApiError;
 use super::tx::Tx;
 use super::webhooks::{Attempt, Endpoint, Message, MessageState, endpoint_key, signature};
+use crate::server::state::AppState;
 use crate::store::{AuditEntry, Tree, get_json, json as to_json, key, scan_json};
 
 /// How deliveries are paced.

@@ -11,13 +11,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::AppState;
+use super::domain::rounds::{Notify, notify_judges};
 use super::error::ApiError;
 use super::notices::{Digest, Notice, administrators_of, people, send};
 use super::records::{ApplicationRecord, ApplicationStatus, AwardRecord, RoundRecord, RoundStatus};
-use super::routes::{Notify, notify_judges};
 use super::tx::Tx;
 use super::webhooks::{Message, MessageState};
+use crate::server::state::AppState;
 use crate::store::{AuditEntry, Tree, key, prefix, scan_json};
 
 /// How the clock's work is paced.
@@ -260,7 +260,10 @@ async fn digests(state: &AppState) -> Result<(), ApiError> {
 }
 
 /// The award's current version, loaded, while it has one.
-async fn current(state: &AppState, award: &AwardRecord) -> Option<std::sync::Arc<super::Loaded>> {
+async fn current(
+    state: &AppState,
+    award: &AwardRecord,
+) -> Option<std::sync::Arc<crate::server::state::Loaded>> {
     state.loaded(&award.id, award.current()?).await.ok()
 }
 

@@ -8,13 +8,13 @@ use axum::http::{HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
-use super::auth::Caller;
+use super::caller::Caller;
 use super::error::ApiError;
 use super::people::{
     ABSOLUTE, COOKIE, IDLE, Person, Session, cookie_value, read_cookie, role_on, token_key,
 };
 use super::records::{KeyOwner, OwnerKind};
+use crate::server::state::AppState;
 use crate::store::{Tree, get_json};
 
 /// The cookie's last-seen time is refreshed when older than this.

@@ -5,8 +5,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::AppState;
 use super::error::ApiError;
+use crate::server::state::AppState;
 use crate::store::{AuditEntry, AuditRecord, Batch, Store, StoreError, Tree, json};
 
 /// A batch being prepared, with the values it depends on.

@@ -36,6 +36,14 @@ impl Store for MemoryStore {
         Ok(trees.get(&tree).and_then(|t| t.get(key).cloned()))
     }
 
+    fn last(&self, tree: Tree) -> Result<Option<super::Entry>, StoreError> {
+        let trees = self.trees.lock().map_err(poisoned)?;
+        Ok(trees
+            .get(&tree)
+            .and_then(|t| t.last_key_value())
+            .map(|(k, v)| (k.clone(), v.clone())))
+    }
+
     fn scan(&self, tree: Tree, prefix: &[u8]) -> Result<Entries, StoreError> {
         let trees = self.trees.lock().map_err(poisoned)?;
         Ok(trees

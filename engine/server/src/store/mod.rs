@@ -260,6 +260,8 @@ pub enum StoreError {
 }
 
 /// Keys and values, in key order.
+/// One entry: its key and value.
+pub type Entry = (Vec<u8>, Vec<u8>);
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
 /// Entries of several trees.
@@ -271,6 +273,9 @@ pub trait Store: Send + Sync {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every entry whose key starts with `prefix`, in key order.
     fn scan(&self, tree: Tree, prefix: &[u8]) -> Result<Entries, StoreError>;
+    /// The entry with the greatest key of `tree`, read without scanning the tree (the audit
+    /// chain's head at any length).
+    fn last(&self, tree: Tree) -> Result<Option<Entry>, StoreError>;
     /// Checks every expectation of `batch`, applies its writes and appends `audit` to the
     /// chain (with the digest of every value written) atomically, and makes all of it durable
     /// before returning. Fails with [`StoreError::Conflict`], writing nothing, when an
@@ -292,9 +297,8 @@ pub trait Store: Send + Sync {
 /// The last record of the audit chain, if any.
 pub fn head(store: &dyn Store) -> Result<Option<AuditRecord>, StoreError> {
     store
-        .scan(Tree::Audit, b"")?
-        .last()
-        .map(|(_, v)| serde_json::from_slice(v))
+        .last(Tree::Audit)?
+        .map(|(_, v)| serde_json::from_slice(&v))
         .transpose()
         .map_err(|e| StoreError::Corrupt("audit", e.to_string()))
 }
@@ -410,6 +414,13 @@ mod tests {
             .map(|(_, v)| v)
             .collect();
         assert_eq!(scanned, vec![b"2".to_vec(), b"3".to_vec()]);
+        // The greatest key of a tree, read without a scan; nothing in an empty tree.
+        assert_eq!(
+            store.last(Tree::Applications).unwrap().map(|(_, v)| v),
+            Some(b"4".to_vec())
+        );
+        assert_eq!(store.last(Tree::Webhooks).unwrap(), None);
+        assert_eq!(head(store).unwrap().map(|r| r.seq), Some(2));
         let mut b = Batch::new();
         b.delete_if_present(Tree::Applications, key(&[b"a", b"x"]));
         store.commit(b, entry(3)).unwrap();

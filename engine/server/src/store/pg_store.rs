@@ -463,6 +463,17 @@ impl Store for PgStore {
         })
     }
 
+    fn last(&self, tree: Tree) -> Result<Option<super::Entry>, StoreError> {
+        self.with(|c| {
+            Ok(c.query_opt(
+                "SELECT key, value FROM laurel_kv WHERE tree = $1 ORDER BY key DESC LIMIT 1",
+                &[&tree.name()],
+            )
+            .map_err(pg)?
+            .map(|r| (r.get(0), r.get(1))))
+        })
+    }
+
     fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
         let writes = writes_of(&batch);
         self.with(|c| {

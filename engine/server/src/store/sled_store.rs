@@ -118,6 +118,14 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn last(&self, tree: Tree) -> Result<Option<super::Entry>, StoreError> {
+        Ok(self
+            .tree(tree)
+            .last()
+            .map_err(backend)?
+            .map(|(k, v)| (k.to_vec(), v.to_vec())))
+    }
+
     fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
         let mut applied = self.commit.lock().map_err(backend)?;
         let last = self.tree(Tree::Audit).last().map_err(backend)?;

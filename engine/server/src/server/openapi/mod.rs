@@ -18,6 +18,11 @@ use super::routes::{
     RemovalBody, Reschedule, Review, RoundMarks,
 };
 
+/// `GET /v1/openapi.json`: this document.
+pub async fn serve() -> axum::Json<Value> {
+    axum::Json(document())
+}
+
 struct Op {
     method: &'static str,
     path: &'static str,

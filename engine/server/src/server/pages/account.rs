@@ -13,8 +13,8 @@ use super::Ctx;
 use super::api::Api;
 use super::layout::{check_csrf, csrf_field, page, problem, redirect};
 use super::public::{awards, text};
-use crate::server::AppState;
 use crate::server::records::Role;
+use crate::server::state::AppState;
 
 #[derive(Deserialize)]
 pub struct RegisterForm {
@@ -264,7 +264,7 @@ pub struct ProviderAnswer {
 }
 
 /// Where the provider sends the browser back.
-fn oidc_redirect_uri(state: &crate::server::AppState) -> String {
+fn oidc_redirect_uri(state: &crate::server::state::AppState) -> String {
     format!("{}/sign-in/oidc/callback", state.public_url)
 }
 

@@ -19,7 +19,7 @@ use super::api::Api;
 use super::apply::status_label;
 use super::layout::{check_csrf, csrf_field, page, problem, readable, redirect};
 use super::public::{shown, text};
-use crate::server::AppState;
+use crate::server::state::AppState;
 
 /// A one-button form that posts `action` (with hidden `extra` values) to the dashboard.
 fn button(ctx: &Ctx, award: &str, action: &str, label: &str, extra: &[(&str, &str)]) -> Markup {

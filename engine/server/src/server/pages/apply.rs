@@ -18,7 +18,7 @@ use super::api::Api;
 use super::form::{Filled, Posted, fields_in_scope, file_inputs, path_of, read, render};
 use super::layout::{check_csrf, csrf_field, page, page_with, problem, readable, redirect};
 use super::public::{shown, text};
-use crate::server::AppState;
+use crate::server::state::AppState;
 
 /// A status or outcome, in the page's language.
 pub fn status_label(ctx: &Ctx, status: &str) -> String {

@@ -19,7 +19,7 @@ use super::Ctx;
 use super::api::Api;
 use super::layout::{check_csrf, csrf_field, page, page_with, problem, readable, redirect};
 use super::public::{shown, text};
-use crate::server::AppState;
+use crate::server::state::AppState;
 
 pub async fn queue(
     State(state): State<AppState>,
@@ -104,7 +104,7 @@ pub struct Saved {
 
 fn scale_input(
     ctx: &Ctx,
-    loaded: &crate::server::Loaded,
+    loaded: &crate::server::state::Loaded,
     scale: &ScaleKind,
     id: &str,
     name: &str,

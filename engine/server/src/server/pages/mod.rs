@@ -24,9 +24,9 @@ use axum::http::header;
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 
-use super::AppState;
 use super::people::Person;
 use super::session::SessionState;
+use crate::server::state::AppState;
 
 pub use api::Api;
 

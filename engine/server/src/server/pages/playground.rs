@@ -13,8 +13,8 @@ use serde_json::json;
 use super::Ctx;
 use super::form::{Filled, fields_in_scope, render};
 use super::layout::page_with;
-use crate::server::AppState;
 use crate::server::routes::check_rubric;
+use crate::server::state::AppState;
 
 const EXAMPLE: &str = include_str!("../../../../../tests/valid/minimal.award.json");
 
@@ -239,7 +239,7 @@ pub async fn check(State(state): State<AppState>, ctx: Ctx, mut multipart: Multi
         (Some(award), true) => {
             let (award, apps, marks) = (award.clone(), sample.0.to_owned(), sample.1.to_owned());
             state
-                .engine(super::super::Work::Anonymous, move || {
+                .engine(crate::server::state::Work::Anonymous, move || {
                     score(&award, &apps, &marks)
                 })
                 .await

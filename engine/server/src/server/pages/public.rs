@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::Ctx;
 use super::layout::{csrf_field, page, page_with, when};
 use crate::server::records::{AwardRecord, AwardState, ResultsRecord};
-use crate::server::{AppState, Loaded};
+use crate::server::state::{AppState, Loaded};
 use crate::store::{Tree, get_json, key, scan_json};
 
 /// An award with its current version, loaded.

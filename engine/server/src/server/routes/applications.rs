@@ -10,14 +10,16 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::awards::load_award;
-use crate::server::Work;
 use crate::server::auth::Caller;
+use crate::server::body;
 use crate::server::crypto;
+use crate::server::domain::awards::load_award;
+use crate::server::domain::rounds::assigned;
 use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, ApplicationStatus, AwardRecord, AwardState, Role};
+use crate::server::state::Work;
+use crate::server::state::{AppState, Loaded};
 use crate::server::tx::Tx;
-use crate::server::{AppState, Loaded, body};
 use crate::store::{Tree, get_json, key, now, prefix, scan_json};
 
 const SUBMITTERS: &[Role] = &[Role::Admin, Role::Applicant, Role::Integrator];
@@ -161,7 +163,8 @@ fn within_limits(
     let guard = key(&[b"limits", award.as_bytes()]);
     let n: u64 = tx.read(Tree::Meta, &guard)?.unwrap_or(0);
     tx.put(Tree::Meta, guard, &(n + 1));
-    let (mut apps, _) = super::results::stored_applications(state, loaded, award, None)?;
+    let (mut apps, _) =
+        crate::server::domain::results::stored_applications(state, loaded, award, None)?;
     apps.retain(|a| a.id != app.id);
     apps.push(app.clone());
     let lang = &loaded.award.default_language;
@@ -307,7 +310,13 @@ pub async fn submit(
     if caller.role == Role::Applicant {
         name_by_server(&mut value, text)?;
     }
-    super::files::check_references(&state, &loaded.award, &caller.key, &mut value, text)?;
+    crate::server::domain::files::check_references(
+        &state,
+        &loaded.award,
+        &caller.key,
+        &mut value,
+        text,
+    )?;
     let (app, unchecked, decision) = checked(&state, &loaded, text, value).await?;
     // Creating what exists is a conflict, never a replacement, however many race.
     let mut tx = Tx::new(&state);
@@ -385,7 +394,13 @@ pub async fn update(
             .or_insert_with(|| Value::String(id.clone()));
     }
     // Whoever writes, the files must be the owner's.
-    super::files::check_references(&state, &loaded.award, &record.owner, &mut value, text)?;
+    crate::server::domain::files::check_references(
+        &state,
+        &loaded.award,
+        &record.owner,
+        &mut value,
+        text,
+    )?;
     let (app, unchecked, decision) = checked(&state, &loaded, text, value).await?;
     if app.id.as_str() != id {
         return Err(ApiError::located(
@@ -429,27 +444,6 @@ pub async fn withdraw(
     tx.put(Tree::Applications, app_key(&award, &id), &record);
     tx.commit(caller.audit("application.withdraw", format!("{award}/{id}"), json!({})))?;
     Ok(Json(json!({ "id": id, "status": "withdrawn" })))
-}
-
-/// The applications assigned to a judge in any round of the award.
-pub(crate) fn assigned(
-    state: &AppState,
-    award: &str,
-    judge: &str,
-) -> Result<Vec<String>, ApiError> {
-    let rounds: Vec<crate::server::records::RoundRecord> = scan_json(
-        state.store.as_ref(),
-        Tree::Rounds,
-        &prefix(&[award.as_bytes()]),
-    )?;
-    let mut out: Vec<String> = rounds
-        .into_iter()
-        .filter_map(|mut r| r.assignments.remove(judge))
-        .flatten()
-        .collect();
-    out.sort();
-    out.dedup();
-    Ok(out)
 }
 
 /// What the caller may see of a stored application, or `None`.

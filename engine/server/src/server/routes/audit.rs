@@ -4,10 +4,10 @@ use axum::Json;
 use axum::extract::{Query, State};
 use serde::Deserialize;
 
-use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::records::Role;
+use crate::server::state::AppState;
 use crate::store::{AuditRecord, Tree};
 
 #[derive(Debug, Deserialize)]

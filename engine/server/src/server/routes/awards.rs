@@ -12,29 +12,15 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::server::Work;
 use crate::server::auth::Caller;
+use crate::server::body;
+use crate::server::domain::awards::{load_award, pinned_files};
 use crate::server::error::ApiError;
 use crate::server::records::{AwardRecord, AwardState, Role, VersionRecord, VersionSummary};
+use crate::server::state::Work;
+use crate::server::state::{AppState, version_key};
 use crate::server::tx::Tx;
-use crate::server::{AppState, body, version_key};
 use crate::store::{Tree, get_json, now, scan_json};
-
-/// The plugin files a definition pins, from the content-addressed file store.
-pub(crate) fn pinned_files(
-    state: &AppState,
-    text: &str,
-) -> Result<BTreeMap<String, Vec<u8>>, ApiError> {
-    let mut files = BTreeMap::new();
-    if let Ok(def) = laurel::parse_definition(text) {
-        for p in &def.plugins {
-            if let Some(bytes) = state.store.get(Tree::Files, p.sha256.as_bytes())? {
-                files.insert(p.path.clone(), bytes);
-            }
-        }
-    }
-    Ok(files)
-}
 
 /// Checks a definition as the CLI does (compiling its plugins, on a plugin thread); 422 with
 /// every located problem when invalid.
@@ -50,11 +36,6 @@ async fn check(state: &AppState, text: &str) -> Result<laurel::Award, ApiError> 
         title: "The award definition is invalid".to_owned(),
         diagnostics: report.diagnostics.into_iter().collect(),
     })
-}
-
-pub(crate) fn load_award(state: &AppState, id: &str) -> Result<AwardRecord, ApiError> {
-    get_json(state.store.as_ref(), Tree::Awards, id.as_bytes())?
-        .ok_or_else(|| ApiError::NotFound(format!("no award `{id}`")))
 }
 
 /// The award record, read for update: the commit requires it unchanged.
@@ -281,9 +262,10 @@ pub async fn publish(
             &version_key(&id, current),
         )?
         .ok_or_else(|| ApiError::Internal("the current version is missing".to_owned()))?;
-        if !super::corrections::cannot_change_outcomes(&old_text.definition, &text) {
+        if !crate::server::domain::corrections::cannot_change_outcomes(&old_text.definition, &text)
+        {
             let (impact, changed) =
-                super::corrections::impact(&state, &before, &text, &award).await?;
+                crate::server::domain::corrections::impact(&state, &before, &text, &award).await?;
             if q.confirm.as_deref() != Some(award.sha256.as_str()) {
                 return Err(ApiError::NeedsConfirmation {
                     detail: format!(

@@ -15,13 +15,14 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::awards::load_award;
 use crate::server::auth::Caller;
+use crate::server::body;
 use crate::server::crypto::{self, Sealer};
+use crate::server::domain::awards::load_award;
 use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, KeyRecord, Role, VersionRecord};
+use crate::server::state::AppState;
 use crate::server::tx::Tx;
-use crate::server::{AppState, body};
 use crate::store::{
     AuditRecord, Head, Store, Tree, TreeEntries, escape_key, last_writes, prefix, unescape_key,
     value_digest,

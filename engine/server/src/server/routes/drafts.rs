@@ -10,12 +10,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::awards::load_award;
 use crate::server::auth::Caller;
+use crate::server::body;
+use crate::server::domain::awards::load_award;
 use crate::server::error::ApiError;
 use crate::server::records::Role;
+use crate::server::state::AppState;
 use crate::server::tx::Tx;
-use crate::server::{AppState, body};
 use crate::store::{Tree, get_json, key, now};
 
 /// Who may keep drafts: whoever may submit.

@@ -13,12 +13,13 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::awards::load_award;
-use crate::server::Work;
 use crate::server::auth::Caller;
+use crate::server::body;
+use crate::server::domain::awards::load_award;
 use crate::server::error::ApiError;
 use crate::server::records::Role;
-use crate::server::{AppState, Loaded, body};
+use crate::server::state::Work;
+use crate::server::state::{AppState, Loaded};
 
 /// Which award to score with.
 #[derive(Debug, Deserialize, JsonSchema)]

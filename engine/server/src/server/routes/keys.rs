@@ -10,11 +10,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::server::auth::{self, Caller};
+use crate::server::body;
 use crate::server::error::ApiError;
 use crate::server::records::{KeyOwner, OwnerKind};
 use crate::server::records::{KeyRecord, Role};
+use crate::server::state::AppState;
 use crate::server::tx::Tx;
-use crate::server::{AppState, body};
 use crate::store::{Tree, get_json, now, scan_json};
 
 /// A key to make.

@@ -8,7 +8,6 @@ mod backup;
 pub mod backup_types {
     pub use super::backup::{BACKUP_FORMAT, Backup};
 }
-mod corrections;
 mod diagnostics;
 mod drafts;
 mod evaluate;
@@ -28,7 +27,7 @@ mod work;
 use axum::Router;
 use axum::routing::{get, post, put};
 
-use super::AppState;
+use crate::server::state::AppState;
 
 pub use applications::{ApplicantApplication, Review};
 pub(crate) use awards::window;
@@ -41,7 +40,6 @@ pub use people::{Invitation, Redeem, SignUp};
 pub(crate) use people::{begin_session, invite_administrator, person_at};
 pub use round_marks::RoundMarks;
 pub use rounds::{AdvanceBody, ManualAssignment, OpenRound, RecusalBody, RemovalBody};
-pub(crate) use rounds::{Notify, notify_judges};
 pub(crate) use validate::check as check_rubric;
 pub use webhooks::NewEndpoint;
 
@@ -53,8 +51,7 @@ pub(crate) fn location(path: String) -> Located {
     [(axum::http::header::LOCATION, path)]
 }
 
-/// The largest export an import accepts.
-pub const IMPORT_LIMIT: usize = 256 << 20;
+pub use crate::server::body::IMPORT_LIMIT;
 
 /// How each list pages and filters.
 mod listings {
@@ -117,7 +114,6 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/health", get(system::health))
         .route("/v1/ready", get(system::ready))
         .route("/v1/version", get(system::version))
-        .route("/v1/openapi.json", get(system::openapi))
         .route(
             "/v1/keys",
             list!(keys::list, listings::KEYS).post(keys::create),

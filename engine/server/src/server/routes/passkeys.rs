@@ -10,12 +10,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::server::body;
 use crate::server::error::ApiError;
 use crate::server::passkeys::{self, Party};
 use crate::server::people::{Person, Session};
 use crate::server::session::SessionState;
+use crate::server::state::AppState;
 use crate::server::tx::Tx;
-use crate::server::{AppState, body};
 use crate::store::{AuditEntry, Tree, now};
 
 /// A challenge issued, kept once until answered.

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::server::auth::{Caller, ClientAddr};
+use crate::server::body;
 use crate::server::error::ApiError;
 use crate::server::mail::{self, Kind};
 use crate::server::people::{
@@ -18,12 +19,12 @@ use crate::server::people::{
 };
 use crate::server::records::{AwardRecord, AwardState, KeyRecord, OwnerKind, Role};
 use crate::server::session::{SessionState, clear_cookie, cookie_of, set_cookie};
+use crate::server::state::AppState;
 use crate::server::tx::Tx;
 use crate::server::webhooks::random_id;
-use crate::server::{AppState, body};
 use crate::store::{AuditEntry, Tree, get_json, now, scan_json};
 
-use super::awards::load_award;
+use crate::server::domain::awards::load_award;
 
 /// An invitation.
 #[derive(Debug, Deserialize, JsonSchema)]

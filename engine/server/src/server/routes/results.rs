@@ -8,117 +8,25 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::awards::load_award;
-use super::rounds::round_key;
-use crate::server::Work;
 use crate::server::auth::Caller;
 use crate::server::crypto;
+use crate::server::domain::awards::load_award;
+use crate::server::domain::results::{hashed, stored_applications};
+use crate::server::domain::rounds::round_key;
 use crate::server::error::ApiError;
 use crate::server::records::{
     ApplicationRecord, ApplicationStatus, AwardRecord, ResultsRecord, Role, RoundRecord,
 };
+use crate::server::state::Work;
+use crate::server::state::{AppState, Loaded};
 use crate::server::tx::Tx;
-use crate::server::{AppState, Loaded};
 use crate::store::{Tree, get_json, key, now, prefix, scan_json};
 
 /// Who a round advanced, with the reason given for each override.
 type Advanced = Vec<(String, Option<String>)>;
-
-/// Whether a stored application is admitted: eligible, or admitted on review.
-pub(crate) fn admits(r: &ApplicationRecord) -> bool {
-    match r.eligibility.get("status").and_then(Value::as_str) {
-        Some("eligible") => true,
-        Some("needs_review") => r.review.as_ref().is_some_and(|x| x.eligible),
-        _ => false,
-    }
-}
-
-/// The stored, submitted applications of an award (opened), restricted to `only` when given,
-/// with their review decisions.
-pub(crate) fn stored_applications(
-    state: &AppState,
-    loaded: &Loaded,
-    award: &str,
-    only: Option<&[String]>,
-) -> Result<(Vec<laurel::Application>, Vec<laurel::ReviewDecision>), ApiError> {
-    let stored: Vec<ApplicationRecord> = scan_json(
-        state.store.as_ref(),
-        Tree::Applications,
-        &prefix(&[award.as_bytes()]),
-    )?;
-    let mut applications = Vec::new();
-    let mut reviews = Vec::new();
-    for r in stored
-        .into_iter()
-        .filter(|r| r.status == ApplicationStatus::Submitted)
-    {
-        let mut value = r.application;
-        crypto::open(&loaded.award, &state.sealer, &mut value);
-        let app: laurel::Application = serde_json::from_value(value).map_err(|e| {
-            ApiError::Internal(format!(
-                "a stored application does not decode ({})",
-                e.classify() as u8
-            ))
-        })?;
-        if only.is_some_and(|o| !o.iter().any(|x| x == app.id.as_str())) {
-            continue;
-        }
-        reviews.extend(r.review);
-        applications.push(app);
-    }
-    Ok((applications, reviews))
-}
-
-/// Results as JSON with the inputs' SHA-256 in them, and the SHA-256 of those bytes: the same
-/// inputs always give the same hash.
-fn hashed<T: Serialize>(
-    results: &T,
-    applications: &[laurel::Application],
-    marks: &laurel::Marks,
-) -> Result<(Value, String, String), ApiError> {
-    let inputs = serde_json::to_vec(&(applications, marks))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut value = serde_json::to_value(results).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let inputs_sha256 = hex::encode(Sha256::digest(&inputs));
-    value["inputs_sha256"] = json!(inputs_sha256);
-    let bytes = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((value, inputs_sha256, hex::encode(Sha256::digest(&bytes))))
-}
-
-/// Scores applications and marks with the loaded version (or `narrowed`, the award as one
-/// round sees it) on a plugin thread; returns the results as stored (what derives from
-/// personal data sealed), the inputs' SHA-256 and the results' SHA-256 (of the results as
-/// computed, so that computing them again gives the same hash).
-pub(crate) async fn score(
-    state: &AppState,
-    loaded: std::sync::Arc<Loaded>,
-    narrowed: Option<laurel::Award>,
-    applications: Vec<laurel::Application>,
-    marks: laurel::Marks,
-) -> Result<(Value, String, String), ApiError> {
-    let sealing = loaded.clone();
-    let sealed_with = narrowed.clone();
-    let work = Work::of(&loaded.award);
-    let (mut value, inputs_sha256, sha) =
-        state
-            .engine(work, move || {
-                let award = narrowed.as_ref().unwrap_or(&loaded.award);
-                let results = laurel::evaluate(award, &applications, &marks, &loaded.plugins)
-                    .map_err(|e| ApiError::Invalid {
-                        title: "The stored marks cannot be scored".to_owned(),
-                        diagnostics: e.applications.into_iter().chain(e.marks).collect(),
-                    })?;
-                hashed(&results, &applications, &marks)
-            })
-            .await??;
-    let award = sealed_with.as_ref().unwrap_or(&sealing.award);
-    crypto::seal_results(award, &state.sealer, &mut value);
-    Ok((value, inputs_sha256, sha))
-}
 
 /// One round's inputs, gathered from the store.
 struct RoundData {

@@ -14,13 +14,19 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::rounds::{conflict_of, load_round, mark_key, round_key, round_results, spec};
+use super::rounds::round_results;
 use crate::server::auth::Caller;
+use crate::server::body;
 use crate::server::crypto;
+use crate::server::domain::rounds::conflict_of;
+use crate::server::domain::rounds::load_round;
+use crate::server::domain::rounds::mark_key;
+use crate::server::domain::rounds::round_key;
+use crate::server::domain::rounds::spec;
 use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, Role, RoundRecord, RoundStatus};
+use crate::server::state::{AppState, Loaded};
 use crate::server::tx::Tx;
-use crate::server::{AppState, Loaded, body};
 use crate::store::{Tree, get_json, key, prefix, scan_json};
 
 /// Marks of one application in a round.

@@ -14,71 +14,23 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::awards::load_award;
-use super::results::{score, stored_applications};
-use crate::server::Work;
 use crate::server::auth::Caller;
+use crate::server::body;
+use crate::server::domain::awards::load_award;
+use crate::server::domain::results::{score, stored_applications};
+use crate::server::domain::rounds::{
+    Notify, add_known, conflict_of, known_conflicts, load_round, mark_key, notify_judges,
+    round_key, spec,
+};
 use crate::server::error::ApiError;
 use crate::server::records::{
     Advancement, ApplicationRecord, ApplicationStatus, AwardState, Recusal, Role, RoundRecord,
     RoundStatus,
 };
+use crate::server::state::Work;
+use crate::server::state::{AppState, Loaded};
 use crate::server::tx::Tx;
-use crate::server::{AppState, Loaded, body};
 use crate::store::{Tree, get_json, key, now, prefix, scan_json};
-
-pub(crate) fn round_key(award: &str, round: &str) -> Vec<u8> {
-    key(&[award.as_bytes(), round.as_bytes()])
-}
-
-pub(crate) fn mark_key(award: &str, round: &str, app: &str, judge: &str) -> Vec<u8> {
-    key(&[
-        award.as_bytes(),
-        round.as_bytes(),
-        app.as_bytes(),
-        judge.as_bytes(),
-    ])
-}
-
-/// The award's current version, the round's definition, its place and the round count.
-pub(crate) async fn spec(
-    state: &AppState,
-    award: &str,
-    round: &str,
-) -> Result<
-    (
-        std::sync::Arc<Loaded>,
-        laurel::wire::RoundSpec,
-        usize,
-        usize,
-    ),
-    ApiError,
-> {
-    let record = load_award(state, award)?;
-    let version = record
-        .current()
-        .ok_or_else(|| ApiError::Conflict(format!("award `{award}` has no published version")))?;
-    let loaded = state.loaded(award, version).await?;
-    let rounds = loaded.award.judging_rounds();
-    let index = rounds.iter().position(|r| r.id == round).ok_or_else(|| {
-        let ids: Vec<&str> = rounds.iter().map(|r| r.id.as_str()).collect();
-        ApiError::NotFound(format!(
-            "award `{award}` has no round `{round}` (its rounds: {})",
-            ids.join(", ")
-        ))
-    })?;
-    let r = rounds[index].clone();
-    Ok((loaded, r, index, rounds.len()))
-}
-
-pub(crate) fn load_round(
-    state: &AppState,
-    award: &str,
-    round: &str,
-) -> Result<RoundRecord, ApiError> {
-    get_json(state.store.as_ref(), Tree::Rounds, &round_key(award, round))?
-        .ok_or_else(|| ApiError::Conflict(format!("round `{round}` is not open yet")))
-}
 
 /// A round, read for update: the commit requires it unchanged.
 fn round_for_update(tx: &mut Tx<'_>, award: &str, round: &str) -> Result<RoundRecord, ApiError> {
@@ -112,76 +64,6 @@ fn save_round(
     Ok(())
 }
 
-/// Which mail judges get.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Notify {
-    /// What they are assigned, as the round opens.
-    Assigned,
-    /// What they have not marked yet.
-    Reminder,
-}
-
-/// Mails each judge of round `r` who has an account: their assignments, or what is still due.
-/// Returns how many were written to.
-pub(crate) fn notify_judges(
-    state: &AppState,
-    tx: &mut Tx<'_>,
-    record: &crate::server::records::AwardRecord,
-    loaded: &Loaded,
-    r: &RoundRecord,
-    which: Notify,
-) -> Result<usize, ApiError> {
-    use crate::server::notices::{Notice, judges_of, people, send};
-    let people = people(state)?;
-    let marked: BTreeSet<(String, String)> = if which == Notify::Reminder {
-        state
-            .store
-            .scan(
-                Tree::RoundMarks,
-                &prefix(&[r.award.as_bytes(), r.round.as_bytes()]),
-            )?
-            .into_iter()
-            .filter_map(|(_, v)| serde_json::from_slice::<laurel::Evaluation>(&v).ok())
-            .map(|e| (e.judge.to_string(), e.application.to_string()))
-            .collect()
-    } else {
-        BTreeSet::new()
-    };
-    let mut written = 0;
-    for (judge, apps) in &r.assignments {
-        let due = apps
-            .iter()
-            .filter(|a| !marked.contains(&(judge.clone(), (*a).clone())))
-            .count();
-        let notice = match which {
-            Notify::Assigned => Notice::Assigned {
-                round: &r.round,
-                count: apps.len(),
-            },
-            Notify::Reminder => Notice::Reminder {
-                round: &r.round,
-                due,
-            },
-        };
-        if due == 0 {
-            continue;
-        }
-        for person in judges_of(&people, &r.award, judge) {
-            if send(
-                state,
-                tx,
-                &record.notifications,
-                (&r.award, Some(loaded)),
-                person,
-                &notice,
-            )? {
-                written += 1;
-            }
-        }
-    }
-    Ok(written)
-}
-
 /// Reminds the judges of an open round of what they have not marked (an administrator's act).
 pub async fn remind(
     State(state): State<AppState>,
@@ -190,7 +72,7 @@ pub async fn remind(
 ) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Admin])?;
     let (loaded, _, _, _) = spec(&state, &award, &round).await?;
-    let record = super::awards::load_award(&state, &award)?;
+    let record = crate::server::domain::awards::load_award(&state, &award)?;
     let r = load_round(&state, &award, &round)?;
     if r.status != RoundStatus::Open {
         return Err(ApiError::Conflict(format!("round `{round}` is not open")));
@@ -225,119 +107,6 @@ pub(crate) fn judges(state: &AppState, award: &str) -> Result<Vec<laurel::Judge>
         add_known(j, &known);
     }
     Ok(judges)
-}
-
-/// The conflicts the installation knows beyond what judges declared, by judge: a judge
-/// never judges an application their own person submitted, nor, in a later round, one they
-/// recused themselves from in an earlier round of the award.
-pub(crate) fn known_conflicts(
-    state: &AppState,
-    award: &str,
-) -> Result<BTreeMap<String, Vec<laurel::DeclaredConflict>>, ApiError> {
-    let mut known: BTreeMap<String, Vec<laurel::DeclaredConflict>> = BTreeMap::new();
-    let mut add = |judge: &str, application: &str, rule: laurel::ConflictRule, reason: String| {
-        known
-            .entry(judge.to_owned())
-            .or_default()
-            .push(laurel::DeclaredConflict {
-                application: laurel::ApplicationId::new(application),
-                reason,
-                rule,
-            });
-    };
-    let rounds: Vec<RoundRecord> = scan_json(
-        state.store.as_ref(),
-        Tree::Rounds,
-        &prefix(&[award.as_bytes()]),
-    )?;
-    for r in &rounds {
-        for recusal in &r.recusals {
-            add(
-                &recusal.judge,
-                &recusal.application,
-                laurel::ConflictRule::Recused,
-                format!("recused in round `{}`: {}", r.round, recusal.reason),
-            );
-        }
-    }
-    // Who stands behind each judge of this award: the people holding the judge's grant, and
-    // the owners of judge keys.
-    let mut people_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for p in scan_json::<crate::server::people::Person>(state.store.as_ref(), Tree::People, b"")? {
-        for g in &p.grants {
-            if g.role == Role::Judge
-                && g.award.as_deref() == Some(award)
-                && let Some(j) = &g.judge
-            {
-                people_of.entry(j.clone()).or_default().push(p.id.clone());
-            }
-        }
-    }
-    let mut key_owner: BTreeMap<String, String> = BTreeMap::new();
-    for k in scan_json::<crate::server::records::KeyRecord>(state.store.as_ref(), Tree::Keys, b"")?
-    {
-        if let Some(owner) = k
-            .owner
-            .filter(|o| o.kind == crate::server::records::OwnerKind::Person)
-        {
-            if k.role == Role::Judge
-                && let Some(j) = &k.subject
-            {
-                people_of
-                    .entry(j.clone())
-                    .or_default()
-                    .push(owner.id.clone());
-            }
-            key_owner.insert(k.id, owner.id);
-        }
-    }
-    if people_of.is_empty() {
-        return Ok(known);
-    }
-    let apps: Vec<ApplicationRecord> = scan_json(
-        state.store.as_ref(),
-        Tree::Applications,
-        &prefix(&[award.as_bytes()]),
-    )?;
-    for app in &apps {
-        // The person behind the application: its owner, or the person owning the key it was
-        // submitted with.
-        let person = key_owner.get(&app.owner).unwrap_or(&app.owner);
-        let id = app
-            .application
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        for (judge, people) in &people_of {
-            if people.contains(person) {
-                add(
-                    judge,
-                    id,
-                    laurel::ConflictRule::OwnApplication,
-                    "the judge submitted this application".to_owned(),
-                );
-            }
-        }
-    }
-    Ok(known)
-}
-
-/// Adds what the installation knows to a judge's declared conflicts.
-pub(crate) fn add_known(
-    judge: &mut laurel::Judge,
-    known: &BTreeMap<String, Vec<laurel::DeclaredConflict>>,
-) {
-    if let Some(extra) = known.get(judge.id.as_str()) {
-        for c in extra {
-            if !judge
-                .declared_conflicts
-                .iter()
-                .any(|d| d.application == c.application)
-            {
-                judge.declared_conflicts.push(c.clone());
-            }
-        }
-    }
 }
 
 pub async fn put_judge(
@@ -415,7 +184,9 @@ fn admitted(state: &AppState, award: &str) -> Result<Vec<String>, ApiError> {
     )?;
     Ok(stored
         .iter()
-        .filter(|r| r.status == ApplicationStatus::Submitted && super::results::admits(r))
+        .filter(|r| {
+            r.status == ApplicationStatus::Submitted && crate::server::domain::results::admits(r)
+        })
         .filter_map(|r| r.application.get("id").and_then(Value::as_str))
         .map(str::to_owned)
         .collect())
@@ -578,31 +349,6 @@ pub struct ManualAssignment {
     /// Why, for the record.
     #[serde(default)]
     pub reason: Option<String>,
-}
-
-/// Why `judge` may not judge `application` (declared or derived), if so; an unregistered
-/// judge may judge nothing.
-pub(crate) fn conflict_of(
-    state: &AppState,
-    loaded: &Loaded,
-    award: &str,
-    judge: &str,
-    application: &str,
-) -> Result<Option<String>, ApiError> {
-    let Some(mut j): Option<laurel::Judge> = get_json(
-        state.store.as_ref(),
-        Tree::Judges,
-        &key(&[award.as_bytes(), judge.as_bytes()]),
-    )?
-    else {
-        return Ok(Some(format!("`{judge}` is not a registered judge")));
-    };
-    add_known(&mut j, &known_conflicts(state, award)?);
-    let (apps, _) = stored_applications(state, loaded, award, Some(&[application.to_owned()]))?;
-    Ok(apps
-        .first()
-        .and_then(|a| laurel::conflict(&loaded.award, &j, a))
-        .map(|c| c.reason))
 }
 
 pub async fn set_assignment(
@@ -881,7 +627,7 @@ pub(crate) async fn round_results(
     spec: &laurel::wire::RoundSpec,
     r: &RoundRecord,
 ) -> Result<(Value, String, String), ApiError> {
-    let (apps, marks) = super::diagnostics::inputs(state, loaded, r)?;
+    let (apps, marks) = crate::server::domain::diagnostics::inputs(state, loaded, r)?;
     let (mut results, inputs, sha) = score(
         state,
         loaded.clone(),
@@ -890,7 +636,7 @@ pub(crate) async fn round_results(
         marks,
     )
     .await?;
-    let jury = super::diagnostics::jury_warnings(state, loaded, spec, r).await?;
+    let jury = crate::server::domain::diagnostics::jury_warnings(state, loaded, spec, r).await?;
     if let Some(w) = results.get_mut("warnings").and_then(Value::as_array_mut) {
         w.extend(r.shortfalls.iter().map(|s| json!(format!("coverage: {s}"))));
         w.extend(jury.into_iter().map(Value::String));

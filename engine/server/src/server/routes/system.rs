@@ -1,11 +1,12 @@
-//! Health, readiness, version and the OpenAPI document.
+//! Health, readiness and version. (The OpenAPI document is served by `openapi`, above the
+//! routes it describes.)
 
 use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use crate::server::AppState;
 use crate::server::error::ApiError;
+use crate::server::state::AppState;
 
 pub async fn health() -> Json<Value> {
     Json(json!({ "status": "ok" }))
@@ -27,8 +28,4 @@ pub async fn version() -> Json<Value> {
         "definition_format": laurel::wire::FORMAT_VERSION,
         "wasm_abi": laurel::ABI_VERSION,
     }))
-}
-
-pub async fn openapi() -> Json<Value> {
-    Json(crate::server::openapi::document())
 }

@@ -6,9 +6,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use crate::server::AppState;
-use crate::server::Work;
 use crate::server::error::ApiError;
+use crate::server::state::AppState;
+use crate::server::state::Work;
 
 /// No plugin files: a pasted rubric's plugins are reported missing, never run.
 struct NoFiles;

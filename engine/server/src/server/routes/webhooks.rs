@@ -9,16 +9,17 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::server::auth::Caller;
+use crate::server::body;
 use crate::server::error::ApiError;
 use crate::server::records::Role;
+use crate::server::state::AppState;
 use crate::server::tx::Tx;
 use crate::server::webhooks::{
     EVENTS, Endpoint, Message, MessageState, endpoint_key, new_secret, random_id,
 };
-use crate::server::{AppState, body};
 use crate::store::{Tree, key, now, prefix, scan_json};
 
-use super::awards::load_award;
+use crate::server::domain::awards::load_award;
 
 /// A new endpoint.
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -5,10 +5,10 @@ use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};
 
-use crate::server::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::records::{Role, RoundRecord, RoundStatus};
+use crate::server::state::AppState;
 use crate::store::{Tree, get_json, prefix, scan_json};
 
 pub async fn work(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {

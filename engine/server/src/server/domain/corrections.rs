@@ -3,72 +3,14 @@
 //! application (eligibility, form errors), and applies only when confirmed, every application
 //! then decided again under it.
 
-use serde_json::{Map, Value, json};
-
-use super::awards::pinned_files;
-use crate::server::Work;
 use crate::server::crypto;
+use crate::server::domain::awards::pinned_files;
 use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, ApplicationStatus};
-use crate::server::{AppState, Loaded};
+use crate::server::state::Work;
+use crate::server::state::{AppState, Loaded};
 use crate::store::{Tree, prefix};
-
-/// Keys whose values are texts for people: changing them changes no outcome.
-const TEXT_KEYS: [&str; 9] = [
-    "name",
-    "description",
-    "label",
-    "help",
-    "guidance",
-    "message",
-    "placeholder",
-    "$schema",
-    "edition",
-];
-
-/// A definition without its texts for people.
-fn without_texts(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .filter(|(k, _)| !TEXT_KEYS.contains(&k.as_str()))
-                .map(|(k, v)| (k.clone(), without_texts(v)))
-                .collect::<Map<String, Value>>(),
-        ),
-        Value::Array(items) => Value::Array(items.iter().map(without_texts).collect()),
-        other => other.clone(),
-    }
-}
-
-/// Drops from `new`'s field lists the optional fields `old` does not have.
-fn without_added_optional_fields(old: &Value, new: &mut Value) {
-    let ids = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|f| f.get("id").and_then(Value::as_str).map(str::to_owned))
-            .collect()
-    };
-    let prune = |old_fields: &Value, new_fields: Option<&mut Value>| {
-        let known = ids(old_fields);
-        if let Some(Value::Array(fields)) = new_fields {
-            fields.retain(|f| {
-                let id = f.get("id").and_then(Value::as_str).unwrap_or_default();
-                known.iter().any(|k| k == id) || f.get("required") == Some(&json!(true))
-            });
-        }
-    };
-    prune(&old["form"]["fields"], new.pointer_mut("/form/fields"));
-    let old_categories = old["categories"].as_array().cloned().unwrap_or_default();
-    if let Some(Value::Array(categories)) = new.get_mut("categories") {
-        for c in categories {
-            let id = c.get("id").cloned();
-            if let Some(o) = old_categories.iter().find(|o| o.get("id") == id.as_ref()) {
-                prune(&o["fields"], c.get_mut("fields"));
-            }
-        }
-    }
-}
+use serde_json::{Map, Value, json};
 
 /// Whether going from `old` to `new` (definitions' texts) can change no outcome: they differ
 /// only in texts for people and in optional form fields added.
@@ -84,9 +26,6 @@ pub(crate) fn cannot_change_outcomes(old: &str, new: &str) -> bool {
     without_added_optional_fields(&old, &mut new);
     old == new
 }
-
-/// A stored application, read again under a new version.
-type Redecided = (Vec<u8>, ApplicationRecord, ApplicationRecord);
 
 /// What `new` (checked, from `text`) would change for each stored application of the award
 /// whose current version is `before`: the report of those that change, and every
@@ -202,3 +141,63 @@ pub(crate) async fn impact(
     }
     Ok((Value::Array(report), records))
 }
+
+/// A stored application, read again under a new version.
+pub(crate) type Redecided = (Vec<u8>, ApplicationRecord, ApplicationRecord);
+
+/// A definition without its texts for people.
+fn without_texts(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !TEXT_KEYS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), without_texts(v)))
+                .collect::<Map<String, Value>>(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_texts).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Drops from `new`'s field lists the optional fields `old` does not have.
+fn without_added_optional_fields(old: &Value, new: &mut Value) {
+    let ids = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.get("id").and_then(Value::as_str).map(str::to_owned))
+            .collect()
+    };
+    let prune = |old_fields: &Value, new_fields: Option<&mut Value>| {
+        let known = ids(old_fields);
+        if let Some(Value::Array(fields)) = new_fields {
+            fields.retain(|f| {
+                let id = f.get("id").and_then(Value::as_str).unwrap_or_default();
+                known.iter().any(|k| k == id) || f.get("required") == Some(&json!(true))
+            });
+        }
+    };
+    prune(&old["form"]["fields"], new.pointer_mut("/form/fields"));
+    let old_categories = old["categories"].as_array().cloned().unwrap_or_default();
+    if let Some(Value::Array(categories)) = new.get_mut("categories") {
+        for c in categories {
+            let id = c.get("id").cloned();
+            if let Some(o) = old_categories.iter().find(|o| o.get("id") == id.as_ref()) {
+                prune(&o["fields"], c.get_mut("fields"));
+            }
+        }
+    }
+}
+
+/// Keys whose values are texts for people: changing them changes no outcome.
+pub(crate) const TEXT_KEYS: [&str; 9] = [
+    "name",
+    "description",
+    "label",
+    "help",
+    "guidance",
+    "message",
+    "placeholder",
+    "$schema",
+    "edition",
+];

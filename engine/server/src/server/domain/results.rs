@@ -1,0 +1,108 @@
+//! Scoring what is stored: the submitted applications, who is admitted, and results with
+//! their hashes.
+
+use crate::server::crypto;
+use crate::server::error::ApiError;
+use crate::server::records::{ApplicationRecord, ApplicationStatus};
+use crate::server::state::Work;
+use crate::server::state::{AppState, Loaded};
+use crate::store::{Tree, prefix, scan_json};
+use serde::Serialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+/// Whether a stored application is admitted: eligible, or admitted on review.
+pub(crate) fn admits(r: &ApplicationRecord) -> bool {
+    match r.eligibility.get("status").and_then(Value::as_str) {
+        Some("eligible") => true,
+        Some("needs_review") => r.review.as_ref().is_some_and(|x| x.eligible),
+        _ => false,
+    }
+}
+
+/// The stored, submitted applications of an award (opened), restricted to `only` when given,
+/// with their review decisions.
+pub(crate) fn stored_applications(
+    state: &AppState,
+    loaded: &Loaded,
+    award: &str,
+    only: Option<&[String]>,
+) -> Result<(Vec<laurel::Application>, Vec<laurel::ReviewDecision>), ApiError> {
+    let stored: Vec<ApplicationRecord> = scan_json(
+        state.store.as_ref(),
+        Tree::Applications,
+        &prefix(&[award.as_bytes()]),
+    )?;
+    let mut applications = Vec::new();
+    let mut reviews = Vec::new();
+    for r in stored
+        .into_iter()
+        .filter(|r| r.status == ApplicationStatus::Submitted)
+    {
+        let mut value = r.application;
+        crypto::open(&loaded.award, &state.sealer, &mut value);
+        let app: laurel::Application = serde_json::from_value(value).map_err(|e| {
+            ApiError::Internal(format!(
+                "a stored application does not decode ({})",
+                e.classify() as u8
+            ))
+        })?;
+        if only.is_some_and(|o| !o.iter().any(|x| x == app.id.as_str())) {
+            continue;
+        }
+        reviews.extend(r.review);
+        applications.push(app);
+    }
+    Ok((applications, reviews))
+}
+
+/// Results as JSON with the inputs' SHA-256 in them, and the SHA-256 of those bytes: the same
+/// inputs always give the same hash.
+pub(crate) fn hashed<T: Serialize>(
+    results: &T,
+    applications: &[laurel::Application],
+    marks: &laurel::Marks,
+) -> Result<(Value, String, String), ApiError> {
+    let inputs = serde_json::to_vec(&(applications, marks))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut value = serde_json::to_value(results).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let inputs_sha256 = hex::encode(Sha256::digest(&inputs));
+    value["inputs_sha256"] = json!(inputs_sha256);
+    let bytes = serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok((value, inputs_sha256, hex::encode(Sha256::digest(&bytes))))
+}
+
+/// Scores applications and marks with the loaded version (or `narrowed`, the award as one
+/// round sees it) on a plugin thread; returns the results as stored (what derives from
+/// personal data sealed), the inputs' SHA-256 and the results' SHA-256 (of the results as
+/// computed, so that computing them again gives the same hash).
+pub(crate) async fn score(
+    state: &AppState,
+    loaded: std::sync::Arc<Loaded>,
+    narrowed: Option<laurel::Award>,
+    applications: Vec<laurel::Application>,
+    marks: laurel::Marks,
+) -> Result<(Value, String, String), ApiError> {
+    let sealing = loaded.clone();
+    let sealed_with = narrowed.clone();
+    let work = Work::of(&loaded.award);
+    let ((mut value, inputs_sha256, sha), plugin_warnings) =
+        state
+            .engine(work, move || {
+                let award = narrowed.as_ref().unwrap_or(&loaded.award);
+                let results = laurel::evaluate(award, &applications, &marks, &loaded.plugins)
+                    .map_err(|e| ApiError::Invalid {
+                        title: "The stored marks cannot be scored".to_owned(),
+                        diagnostics: e.applications.into_iter().chain(e.marks).collect(),
+                    })?;
+                Ok::<_, ApiError>((
+                    hashed(&results, &applications, &marks)?,
+                    results.plugin_warnings.clone(),
+                ))
+            })
+            .await??;
+    let award = sealed_with.as_ref().unwrap_or(&sealing.award);
+    // Sealed by what the engine says each part is, never by its wording.
+    crypto::seal_results(award, &state.sealer, &mut value, &plugin_warnings);
+    Ok((value, inputs_sha256, sha))
+}
