@@ -47,10 +47,21 @@ pub fn check(method: &str, path: &str, request: Option<&[u8]>, status: u16, body
     let c = contract();
     let path = path.split('?').next().unwrap_or(path);
     let Some(t) = template(&c.doc, path) else {
-        return; // not an API path (pages, problems' pages)
+        // Pages and problems' pages are not the API; an API path the document lacks may only
+        // be one nothing serves.
+        assert!(
+            !path.starts_with("/v1/") || matches!(status, 404 | 405),
+            "{method} {path} answered {status}, but the document has no such path: {body}"
+        );
+        return;
     };
     let Some(op) = c.doc["paths"][t].get(method.to_lowercase()) else {
-        return; // a method the API does not serve: 405, tested elsewhere
+        // A method the document does not list must be one the API does not serve.
+        assert!(
+            matches!(status, 404 | 405),
+            "{method} {t} answered {status}, but the document has no such operation: {body}"
+        );
+        return;
     };
     let code = status.to_string();
     let class = format!("{}XX", &code[..1]);

@@ -22,6 +22,7 @@ mod openapi;
 pub mod outbound;
 pub mod outbox;
 mod pages;
+pub(crate) mod paging;
 pub mod passkeys;
 mod people;
 pub mod ratelimit;

@@ -2,13 +2,14 @@
 //! installation knows, and what each judge is assigned.
 
 use crate::server::domain::awards::load_award;
+use crate::server::domain::results::score;
 use crate::server::domain::results::stored_applications;
 use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, Role, RoundRecord};
 use crate::server::state::{AppState, Loaded};
 use crate::server::tx::Tx;
 use crate::store::{Tree, get_json, key, prefix, scan_json};
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub(crate) fn round_key(award: &str, round: &str) -> Vec<u8> {
@@ -291,4 +292,29 @@ pub(crate) fn assigned(
     out.sort();
     out.dedup();
     Ok(out)
+}
+
+/// The round's results from its stored marks: the results as stored (sealed), the inputs'
+/// SHA-256 and the results' SHA-256.
+pub(crate) async fn round_results(
+    state: &AppState,
+    loaded: &std::sync::Arc<Loaded>,
+    spec: &laurel::wire::RoundSpec,
+    r: &RoundRecord,
+) -> Result<(Value, String, String), ApiError> {
+    let (apps, marks) = crate::server::domain::diagnostics::inputs(state, loaded, r)?;
+    let (mut results, inputs, sha) = score(
+        state,
+        loaded.clone(),
+        Some(loaded.award.for_round(spec)),
+        apps,
+        marks,
+    )
+    .await?;
+    let jury = crate::server::domain::diagnostics::jury_warnings(state, loaded, spec, r).await?;
+    if let Some(w) = results.get_mut("warnings").and_then(Value::as_array_mut) {
+        w.extend(r.shortfalls.iter().map(|s| json!(format!("coverage: {s}"))));
+        w.extend(jury.into_iter().map(Value::String));
+    }
+    Ok((results, inputs, sha))
 }

@@ -366,7 +366,7 @@ pub async fn oidc_callback(
         }
         Err(_) => return oidc_problem(&ctx, StatusCode::INTERNAL_SERVER_ERROR, "failed"),
     };
-    let person = match crate::server::routes::person_at(&state, &email) {
+    let person = match crate::server::domain::people::person_at(&state, &email) {
         Ok(Some(p)) => p,
         Ok(None) => {
             let _ = tx.commit(crate::store::AuditEntry {
@@ -383,7 +383,7 @@ pub async fn oidc_callback(
         }
         Err(e) => return e.into_response(),
     };
-    match crate::server::routes::begin_session(&state, tx, &person.id, "oidc") {
+    match crate::server::domain::people::begin_session(&state, tx, &person.id, "oidc") {
         Ok((cookie, _, _)) => {
             let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, "/me")]).into_response();
             r.headers_mut().append(header::SET_COOKIE, cookie);

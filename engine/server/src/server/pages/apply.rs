@@ -268,8 +268,8 @@ pub async fn submit(
         };
         let url = format!(
             "/v1/awards/{award}/uploads?field={}&name={}",
-            crate::server::routes::paging::encode(&top),
-            crate::server::routes::paging::encode(&file_name)
+            crate::server::paging::encode(&top),
+            crate::server::paging::encode(&file_name)
         );
         let reply = api
             .call(

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::Ctx;
 use super::form::{Filled, fields_in_scope, render};
 use super::layout::page_with;
-use crate::server::routes::check_rubric;
+use crate::server::domain::awards::check_pasted as check_rubric;
 use crate::server::state::AppState;
 
 const EXAMPLE: &str = include_str!("../../../../../tests/valid/minimal.award.json");

@@ -37,7 +37,7 @@ async fn open_award(state: &AppState, id: &str) -> Result<std::sync::Arc<Loaded>
         .current()
         .ok_or_else(|| ApiError::Conflict(format!("award `{id}` has no published version")))?;
     let loaded = state.loaded(id, version).await?;
-    let (opens, closes) = super::awards::window(&record, &loaded.award);
+    let (opens, closes) = crate::server::domain::awards::window(&record, &loaded.award);
     let zone = &loaded.award.timeline.time_zone;
     let now = state.now();
     if now < opens {
@@ -237,7 +237,7 @@ async fn store_application(
     // Submitted, the owner's draft is done with: deleted as read, so that a draft saved
     // meanwhile makes this commit fail (409) rather than outlive it.
     if action == "application.submit" {
-        let draft = super::drafts::draft_key(loaded.award.id.as_str(), owner);
+        let draft = crate::server::domain::applications::draft_key(loaded.award.id.as_str(), owner);
         tx.read_raw(Tree::Drafts, &draft)?;
         tx.delete(Tree::Drafts, draft);
     }

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::server::auth::Caller;
 use crate::server::body;
+use crate::server::domain::awards::window;
 use crate::server::domain::awards::{load_award, pinned_files};
 use crate::server::error::ApiError;
 use crate::server::records::{AwardRecord, AwardState, Role, VersionRecord, VersionSummary};
@@ -329,28 +330,6 @@ pub async fn publish(
     )?;
     let at = super::location(format!("/v1/awards/{id}/versions/{}", summary.version));
     Ok((StatusCode::CREATED, at, Json(summary)))
-}
-
-/// The call's window: the definition's dates, or those an administrator set.
-pub(crate) fn window(
-    record: &AwardRecord,
-    award: &laurel::Award,
-) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
-    let parse = |s: &str| {
-        chrono::DateTime::parse_from_rfc3339(s)
-            .ok()
-            .map(|t| t.to_utc())
-    };
-    match &record.schedule {
-        Some(s) => (
-            parse(&s.opens).unwrap_or(award.timeline.opens.to_utc()),
-            parse(&s.closes).unwrap_or(award.timeline.closes.to_utc()),
-        ),
-        None => (
-            award.timeline.opens.to_utc(),
-            award.timeline.closes.to_utc(),
-        ),
-    }
 }
 
 /// New dates for the call.

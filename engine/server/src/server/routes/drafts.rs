@@ -12,12 +12,13 @@ use serde_json::{Value, json};
 
 use crate::server::auth::Caller;
 use crate::server::body;
+use crate::server::domain::applications::draft_key;
 use crate::server::domain::awards::load_award;
 use crate::server::error::ApiError;
 use crate::server::records::Role;
 use crate::server::state::AppState;
 use crate::server::tx::Tx;
-use crate::store::{Tree, get_json, key, now};
+use crate::store::{Tree, get_json, now};
 
 /// Who may keep drafts: whoever may submit.
 const WRITERS: &[Role] = &[Role::Admin, Role::Applicant, Role::Integrator];
@@ -35,10 +36,6 @@ pub struct Draft {
     /// The fields so far.
     #[serde(default)]
     pub fields: Value,
-}
-
-pub(crate) fn draft_key(award: &str, owner: &str) -> Vec<u8> {
-    key(&[award.as_bytes(), owner.as_bytes()])
 }
 
 fn aad(award: &str, owner: &str) -> String {

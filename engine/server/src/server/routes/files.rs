@@ -68,43 +68,6 @@ fn file_field<'a>(
         })
 }
 
-/// Gives every file reference in an application a neutral name (`{field}.{ext}`), and where to
-/// download it, for a judge: the name an applicant gave a file may identify them.
-pub(crate) fn neutral_names(fields: &mut Value, award: &str, app: &str) {
-    fn neutral(value: &mut Value, name: String, download: String) {
-        if let Some(map) = value
-            .as_object_mut()
-            .filter(|m| m.get("sha256").is_some_and(Value::is_string))
-        {
-            let ext = map
-                .get("media_type")
-                .and_then(Value::as_str)
-                .and_then(|t| t.rsplit('/').next())
-                .unwrap_or("bin")
-                .to_owned();
-            map.insert("name".to_owned(), Value::String(format!("{name}.{ext}")));
-            map.insert("download".to_owned(), Value::String(download));
-        }
-    }
-    let url = format!("/v1/awards/{award}/applications/{app}/files");
-    if let Some(map) = fields.get_mut("fields").and_then(Value::as_object_mut) {
-        for (field, value) in map.iter_mut() {
-            match value {
-                Value::Array(items) => {
-                    for (i, item) in items.iter_mut().enumerate() {
-                        neutral(
-                            item,
-                            format!("{field}-{}", i + 1),
-                            format!("{url}/{field}?item={i}"),
-                        );
-                    }
-                }
-                other => neutral(other, field.clone(), format!("{url}/{field}")),
-            }
-        }
-    }
-}
-
 /// How much `owner` has uploaded to `award`: kept beside the uploads, under an empty hash.
 fn usage_key(award: &str, owner: &str) -> Vec<u8> {
     key(&[award.as_bytes(), owner.as_bytes(), b""])

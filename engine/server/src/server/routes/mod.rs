@@ -13,7 +13,7 @@ mod drafts;
 mod evaluate;
 mod files;
 mod keys;
-pub(crate) mod paging;
+pub(crate) use crate::server::paging;
 mod passkeys;
 mod people;
 mod results;
@@ -30,17 +30,15 @@ use axum::routing::{get, post, put};
 use crate::server::state::AppState;
 
 pub use applications::{ApplicantApplication, Review};
-pub(crate) use awards::window;
 pub use awards::{Registration, Reschedule};
 pub use drafts::Draft;
 pub use evaluate::EvaluateRequest;
 pub use keys::NewKey;
 pub use passkeys::{NewPasskey, PasskeyAnswer};
+pub(crate) use people::invite_administrator;
 pub use people::{Invitation, Redeem, SignUp};
-pub(crate) use people::{begin_session, invite_administrator, person_at};
 pub use round_marks::RoundMarks;
 pub use rounds::{AdvanceBody, ManualAssignment, OpenRound, RecusalBody, RemovalBody};
-pub(crate) use validate::check as check_rubric;
 pub use webhooks::NewEndpoint;
 
 /// A `Location` header naming what a 201 made.

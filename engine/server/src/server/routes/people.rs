@@ -14,17 +14,18 @@ use crate::server::body;
 use crate::server::error::ApiError;
 use crate::server::mail::{self, Kind};
 use crate::server::people::{
-    ABSOLUTE, Grant, INVITATION_TTL, Person, SIGN_IN_TTL, Session, Token, email_key, new_token,
-    normalise_email, plausible_email, token_key,
+    Grant, INVITATION_TTL, Person, SIGN_IN_TTL, Token, email_key, new_token, normalise_email,
+    plausible_email, token_key,
 };
 use crate::server::records::{AwardRecord, AwardState, KeyRecord, OwnerKind, Role};
-use crate::server::session::{SessionState, clear_cookie, cookie_of, set_cookie};
+use crate::server::session::{SessionState, clear_cookie, cookie_of};
 use crate::server::state::AppState;
 use crate::server::tx::Tx;
 use crate::server::webhooks::random_id;
-use crate::store::{AuditEntry, Tree, get_json, now, scan_json};
+use crate::store::{Tree, now, scan_json};
 
 use crate::server::domain::awards::load_award;
+use crate::server::domain::people::{begin_session, find, system};
 
 /// An invitation.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -90,28 +91,6 @@ async fn award_texts(state: &AppState, record: &AwardRecord) -> Result<(String, 
     let loaded = state.loaded(&record.id, v.version).await?;
     let d = loaded.award.default_language.clone();
     Ok((loaded.award.name.get(&d, &d).to_owned(), d))
-}
-
-fn system(action: &str, target: &str, detail: Value) -> AuditEntry {
-    AuditEntry {
-        actor: "system (sign-in)".into(),
-        action: action.into(),
-        target: target.into(),
-        detail,
-    }
-}
-
-/// The person at `email`, and the key they are found under.
-fn find(state: &AppState, email: &str) -> Result<(Option<Person>, Vec<u8>), ApiError> {
-    let k = email_key(&state.sealer, email);
-    let Some(id) = state.store.get(Tree::PeopleByEmail, &k)? else {
-        return Ok((None, k));
-    };
-    let id = String::from_utf8_lossy(&id).into_owned();
-    Ok((
-        get_json(state.store.as_ref(), Tree::People, id.as_bytes())?,
-        k,
-    ))
 }
 
 fn new_person(
@@ -578,55 +557,6 @@ pub async fn redeem(
     };
     response.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(response)
-}
-
-/// Starts a session for `person` in `tx` (which may hold the sign-in's own changes): the
-/// address is now proven; `how` the person proved who they are (`link`, `oidc`), for the audit.
-/// The `Set-Cookie` value, the person and the session.
-pub(crate) fn begin_session(
-    state: &AppState,
-    mut tx: Tx<'_>,
-    person: &str,
-    how: &str,
-) -> Result<(HeaderValue, Person, Session), ApiError> {
-    let mut person: Person = tx
-        .read(Tree::People, person.as_bytes())?
-        .ok_or_else(|| ApiError::Unauthorized("the account no longer exists".to_owned()))?;
-    person.verified = true;
-    let (session_token, session_key) = new_token()?;
-    let csrf = random_id("", 16)?;
-    let at = chrono::Utc::now();
-    // A person with a passkey uses it; an administrator without one registers one first.
-    let admin = person.grants.iter().any(|g| g.role == Role::Admin);
-    let second_factor = if !person.passkeys.is_empty() {
-        Some("passkey".to_owned())
-    } else if admin && state.admin_passkeys {
-        Some("enroll".to_owned())
-    } else {
-        None
-    };
-    let session = Session {
-        person: person.id.clone(),
-        created_at: now(),
-        expires_at: (at + ABSOLUTE).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        csrf,
-        second_factor,
-    };
-    tx.put(Tree::People, person.id.clone().into_bytes(), &person);
-    tx.put(Tree::Sessions, session_key, &session);
-    tx.commit(system(
-        "session.start",
-        &person.id,
-        json!({ "expires_at": session.expires_at, "by": how }),
-    ))?;
-    let cookie = HeaderValue::from_str(&set_cookie(state, &session_token, at.timestamp()))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok((cookie, person, session))
-}
-
-/// The person an address belongs to, if any (for a sign-in by a provider that vouches for it).
-pub(crate) fn person_at(state: &AppState, email: &str) -> Result<Option<Person>, ApiError> {
-    Ok(find(state, email)?.0)
 }
 
 fn url_form_token(bytes: &[u8]) -> Option<String> {

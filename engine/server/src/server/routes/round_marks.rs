@@ -14,7 +14,6 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::rounds::round_results;
 use crate::server::auth::Caller;
 use crate::server::body;
 use crate::server::crypto;
@@ -22,6 +21,7 @@ use crate::server::domain::rounds::conflict_of;
 use crate::server::domain::rounds::load_round;
 use crate::server::domain::rounds::mark_key;
 use crate::server::domain::rounds::round_key;
+use crate::server::domain::rounds::round_results;
 use crate::server::domain::rounds::spec;
 use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, Role, RoundRecord, RoundStatus};
@@ -325,7 +325,7 @@ pub async fn view(
     let mut value = record.application;
     // Personal data never reaches a judge; in a blind round, neither do hidden fields.
     crypto::redact(&loaded.award, &mut value, spec.blind);
-    super::files::neutral_names(&mut value, &award, &app);
+    crate::server::domain::files::neutral_names(&mut value, &award, &app);
     Ok(Json(
         json!({ "award": award, "round": round, "blind": spec.blind, "application": value }),
     ))

@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 use crate::server::auth::Caller;
 use crate::server::body;
 use crate::server::domain::awards::load_award;
-use crate::server::domain::results::{score, stored_applications};
+use crate::server::domain::results::stored_applications;
+use crate::server::domain::rounds::round_results;
 use crate::server::domain::rounds::{
     Notify, add_known, conflict_of, known_conflicts, load_round, mark_key, notify_judges,
     round_key, spec,
@@ -617,31 +618,6 @@ pub async fn remove_judge(
         json!({ "judge": judge, "reason": b.reason, "replaced": replaced }),
     )?;
     Ok(Json(r))
-}
-
-/// The round's results from its stored marks: the results as stored (sealed), the inputs'
-/// SHA-256 and the results' SHA-256.
-pub(crate) async fn round_results(
-    state: &AppState,
-    loaded: &std::sync::Arc<Loaded>,
-    spec: &laurel::wire::RoundSpec,
-    r: &RoundRecord,
-) -> Result<(Value, String, String), ApiError> {
-    let (apps, marks) = crate::server::domain::diagnostics::inputs(state, loaded, r)?;
-    let (mut results, inputs, sha) = score(
-        state,
-        loaded.clone(),
-        Some(loaded.award.for_round(spec)),
-        apps,
-        marks,
-    )
-    .await?;
-    let jury = crate::server::domain::diagnostics::jury_warnings(state, loaded, spec, r).await?;
-    if let Some(w) = results.get_mut("warnings").and_then(Value::as_array_mut) {
-        w.extend(r.shortfalls.iter().map(|s| json!(format!("coverage: {s}"))));
-        w.extend(jury.into_iter().map(Value::String));
-    }
-    Ok((results, inputs, sha))
 }
 
 pub async fn close(

@@ -6,33 +6,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use serde_json::{Value, json};
 
+use crate::server::domain::awards::check_pasted as check;
 use crate::server::error::ApiError;
 use crate::server::state::AppState;
-use crate::server::state::Work;
-
-/// No plugin files: a pasted rubric's plugins are reported missing, never run.
-struct NoFiles;
-
-impl laurel::PluginFiles for NoFiles {
-    fn read(&self, _path: &str) -> std::io::Result<Vec<u8>> {
-        Err(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "plugin files are not sent to the validator",
-        ))
-    }
-}
-
-/// Checks `source` on a plugin thread (checking compiles plugins): its diagnostics, located.
-pub(crate) async fn check(
-    state: &AppState,
-    source: String,
-) -> Result<laurel::DefinitionReport, ApiError> {
-    state
-        .engine(Work::Anonymous, move || {
-            laurel::check_definition(&source, &NoFiles)
-        })
-        .await
-}
 
 pub async fn validate(
     State(state): State<AppState>,
