@@ -110,14 +110,6 @@ pub enum Kind {
     Welcome { award_name: String, link: String },
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
 /// The mail's subject, paragraphs and link, in `language` (Korean for `ko`, else English).
 pub fn compose(to: &str, name: &str, language: &str, kind: &Kind) -> Mail {
     let ko = language.starts_with("ko");
@@ -195,16 +187,17 @@ pub fn compose(to: &str, name: &str, language: &str, kind: &Kind) -> Mail {
 /// A mail of paragraphs and a link, as plain text and escaped HTML.
 pub fn render(to: &str, ko: bool, subject: String, lines: &[String], link: &str) -> Mail {
     let text = format!("{}\n\n{link}\n", lines.join("\n\n"));
-    let html = format!(
-        "<!doctype html><html lang=\"{}\"><body>{}<p><a href=\"{}\">{}</a></p></body></html>",
-        if ko { "ko" } else { "en" },
-        lines
-            .iter()
-            .map(|l| format!("<p>{}</p>", escape(l)))
-            .collect::<String>(),
-        escape(link),
-        escape(link),
-    );
+    // Escaped by the template engine, as every page is.
+    let html = maud::html! {
+        (maud::DOCTYPE)
+        html lang=(if ko { "ko" } else { "en" }) {
+            body {
+                @for l in lines { p { (l) } }
+                p { a href=(link) { (link) } }
+            }
+        }
+    }
+    .into_string();
     Mail {
         to: to.to_owned(),
         subject,
@@ -315,6 +308,36 @@ mod tests {
             let err = MailConfig::from_args(Some(bad), "a@b.c", PathBuf::new()).unwrap_err();
             assert!(err.contains("smtps://"), "{err}");
         }
+    }
+
+    /// What a person wrote (a name, an award's name) reaches the HTML escaped, never as markup.
+    #[test]
+    fn the_html_part_escapes_what_people_wrote() {
+        let mail = render(
+            "a@b.c",
+            false,
+            "s".to_owned(),
+            &["Dear <script>alert(1)</script> & \"friends\"".to_owned()],
+            "http://localhost/x?a=1&b=\"2\"",
+        );
+        assert!(!mail.html.contains("<script>"), "{}", mail.html);
+        assert!(
+            mail.html
+                .contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;friends&quot;"),
+            "{}",
+            mail.html
+        );
+        assert!(
+            mail.html
+                .contains("href=\"http://localhost/x?a=1&amp;b=&quot;2&quot;\""),
+            "{}",
+            mail.html
+        );
+        assert!(
+            mail.html.starts_with("<!DOCTYPE html><html lang=\"en\">"),
+            "{}",
+            mail.html
+        );
     }
 
     #[test]
