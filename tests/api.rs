@@ -920,6 +920,59 @@ fn lists_come_in_pages_with_a_next_link_and_their_declared_filters() {
         (422, Some("/after")),
         "{v}"
     );
+    // Pages read from the store past its read chunk, with a filter, follow their links to
+    // exactly the filtered list; and a list of every application counts them all.
+    let source: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(
+            root().join("examples/seoul-smart-city-prize-2023/applications.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for a in source.iter().skip(12) {
+        assert_eq!(
+            server
+                .post(&format!("/v1/awards/{AWARD}/applications"), &portal, a)
+                .0,
+            201
+        );
+    }
+    assert!(source.len() > 65, "more than one read chunk");
+    let mut want: Vec<String> = source
+        .iter()
+        .filter(|a| a["category"] == category)
+        .map(|a| a["id"].as_str().unwrap().to_owned())
+        .collect();
+    want.sort();
+    let mut seen = Vec::new();
+    let mut next = Some(format!(
+        "/v1/awards/{AWARD}/applications?category={category}&limit=7"
+    ));
+    while let Some(path) = next {
+        let (status, link, page) = get_linked(&server, &path, &admin);
+        assert_eq!(status, 200, "{page}");
+        seen.extend(
+            page.as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["id"].as_str().unwrap().to_owned()),
+        );
+        next = link.map(|l| {
+            l.trim_start_matches('<')
+                .split('>')
+                .next()
+                .unwrap()
+                .to_owned()
+        });
+    }
+    assert_eq!(seen, want);
+    let (_, link, every) = get_linked(
+        &server,
+        &format!("/v1/awards/{AWARD}/applications?limit=1000"),
+        &admin,
+    );
+    assert_eq!(every.as_array().unwrap().len(), source.len());
+    assert!(link.is_none());
 }
 
 #[test]

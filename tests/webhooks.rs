@@ -224,6 +224,37 @@ fn https_endpoints_get_their_events_over_checked_tls() {
     assert!(!error.contains("unsecured"), "{log}");
 }
 
+/// `laurel backup --server https://…` speaks checked TLS too: with the authority trusted
+/// (`LAUREL_CA_FILE`), the handshake holds and the answer is read (a receiver's empty answer is
+/// no backup); without it, the certificate is refused and nothing is written.
+#[test]
+fn laurel_backup_speaks_tls_and_checks_the_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = TestCa::new(dir.path(), "backup");
+    let server = Receiver::https(&ca, 0);
+    let base = server.url.trim_end_matches("/hooks").to_owned();
+    let out = dir.path().join("backup.json");
+    let backup = |ca_file: Option<&std::path::Path>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_laurel"));
+        cmd.args(["backup", "--server", &base, "--key", "lk_x", "--out"])
+            .arg(&out)
+            .env_remove("LAUREL_CA_FILE");
+        if let Some(f) = ca_file {
+            cmd.env("LAUREL_CA_FILE", f);
+        }
+        let o = cmd.output().unwrap();
+        (o.status.success(), String::from_utf8_lossy(&o.stderr).to_lowercase())
+    };
+    let (ok, trusted) = backup(Some(&ca.ca_file));
+    assert!(!ok && trusted.contains("not a backup"), "{trusted}");
+    assert_eq!(server.got.lock().unwrap().len(), 1, "the request arrived over TLS");
+    let (ok, refused) = backup(None);
+    assert!(!ok, "{refused}");
+    assert!(refused.contains("certificate") || refused.contains("issuer"), "{refused}");
+    assert!(!refused.contains("unsecured"), "{refused}");
+    assert!(!out.exists(), "nothing written");
+}
+
 #[test]
 fn endpoints_are_checked_and_private_addresses_refused_by_default() {
     let data = tempfile::tempdir().unwrap();

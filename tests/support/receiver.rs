@@ -106,7 +106,11 @@ fn serve(mut stream: impl Read + Write, status: u16) -> Option<Received> {
         let (k, v) = h.split_once(':')?;
         headers.insert(k.trim().to_lowercase(), v.trim().to_owned());
     }
-    let length: usize = headers.get("content-length")?.parse().ok()?;
+    // A request without a body (a GET) has none to read.
+    let length: usize = match headers.get("content-length") {
+        Some(l) => l.parse().ok()?,
+        None => 0,
+    };
     let mut body = vec![0u8; length];
     reader.read_exact(&mut body).ok()?;
     drop(reader);

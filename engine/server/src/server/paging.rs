@@ -86,11 +86,9 @@ pub(crate) fn encode(s: &str) -> String {
         .collect()
 }
 
-pub async fn layer(State(listing): State<Listing>, request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_owned();
-    let query: Vec<(String, String)> = request
-        .uri()
-        .query()
+/// A query string's names and values, decoded.
+fn pairs(query: Option<&str>) -> Vec<(String, String)> {
+    query
         .unwrap_or_default()
         .split('&')
         .filter(|kv| !kv.is_empty())
@@ -98,7 +96,58 @@ pub async fn layer(State(listing): State<Listing>, request: Request, next: Next)
             let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
             (decode(k), decode(v))
         })
-        .collect();
+        .collect()
+}
+
+/// What a request asks of a list, for a handler that reads only one page from the store
+/// (keyset: from the key after `after`): the layer still pages, filters and links what it
+/// answers, so the answer is the same as over the whole list.
+pub(crate) struct Wanted {
+    /// The page's size.
+    pub limit: usize,
+    /// The id the page comes after.
+    pub after: Option<String>,
+    /// (JSON pointer, wanted value) of each filter asked.
+    filters: Vec<(&'static str, String)>,
+}
+
+impl Wanted {
+    /// The request's page, or `None` when its `limit` is not one (the layer answers that).
+    pub fn of(query: Option<&str>, listing: Listing) -> Option<Wanted> {
+        let query = pairs(query);
+        let get = |name: &str| {
+            query
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        };
+        let limit = match get("limit").map(|l| l.parse::<usize>()) {
+            None => DEFAULT_LIMIT,
+            Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
+            Some(_) => return None,
+        };
+        Some(Wanted {
+            limit,
+            after: get("after").filter(|a| !a.is_empty()),
+            filters: listing
+                .filters
+                .iter()
+                .filter_map(|(name, pointer)| get(name).map(|v| (*pointer, v)))
+                .collect(),
+        })
+    }
+
+    /// Whether an item passes the filters asked.
+    pub fn matches(&self, item: &Value) -> bool {
+        self.filters
+            .iter()
+            .all(|(pointer, wanted)| item.pointer(pointer).is_some_and(|v| text(v) == *wanted))
+    }
+}
+
+pub async fn layer(State(listing): State<Listing>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let query = pairs(request.uri().query());
     let get = |name: &str| {
         query
             .iter()

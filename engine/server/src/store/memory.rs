@@ -36,6 +36,30 @@ impl Store for MemoryStore {
         Ok(trees.get(&tree).and_then(|t| t.get(key).cloned()))
     }
 
+    fn scan_from(
+        &self,
+        tree: Tree,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, StoreError> {
+        let trees = self.trees.lock().map_err(poisoned)?;
+        let start = match after {
+            Some(a) => std::ops::Bound::Excluded(a.to_vec()),
+            None => std::ops::Bound::Included(prefix.to_vec()),
+        };
+        Ok(trees
+            .get(&tree)
+            .map(|t| {
+                t.range::<Vec<u8>, _>((start, std::ops::Bound::Unbounded))
+                    .take_while(|(k, _)| k.starts_with(prefix))
+                    .take(limit)
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
     fn last(&self, tree: Tree) -> Result<Option<super::Entry>, StoreError> {
         let trees = self.trees.lock().map_err(poisoned)?;
         Ok(trees

@@ -273,6 +273,15 @@ pub trait Store: Send + Sync {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every entry whose key starts with `prefix`, in key order.
     fn scan(&self, tree: Tree, prefix: &[u8]) -> Result<Entries, StoreError>;
+    /// At most `limit` entries whose key starts with `prefix` and comes after `after` (all of
+    /// them without), in key order: one page of a list read from the store, whatever its size.
+    fn scan_from(
+        &self,
+        tree: Tree,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, StoreError>;
     /// The entry with the greatest key of `tree`, read without scanning the tree (the audit
     /// chain's head at any length).
     fn last(&self, tree: Tree) -> Result<Option<Entry>, StoreError>;
@@ -420,6 +429,18 @@ mod tests {
             Some(b"4".to_vec())
         );
         assert_eq!(store.last(Tree::Webhooks).unwrap(), None);
+        // A page after a key, within the prefix, at most `limit`.
+        let page = |after: Option<&[u8]>, limit| -> Vec<Vec<u8>> {
+            store
+                .scan_from(Tree::Applications, &prefix(&[b"a"]), after, limit)
+                .unwrap()
+                .into_iter()
+                .map(|(_, v)| v)
+                .collect()
+        };
+        assert_eq!(page(None, 1), vec![b"2".to_vec()]);
+        assert_eq!(page(Some(&key(&[b"a", b"x"])), 5), vec![b"3".to_vec()]);
+        assert_eq!(page(Some(&key(&[b"a", b"y"])), 5), Vec::<Vec<u8>>::new());
         assert_eq!(head(store).unwrap().map(|r| r.seq), Some(2));
         let mut b = Batch::new();
         b.delete_if_present(Tree::Applications, key(&[b"a", b"x"]));

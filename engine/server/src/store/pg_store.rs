@@ -463,6 +463,28 @@ impl Store for PgStore {
         })
     }
 
+    fn scan_from(
+        &self,
+        tree: Tree,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, StoreError> {
+        let end = successor(prefix);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.with(|c| {
+            let rows = c
+                .query(
+                    "SELECT key, value FROM laurel_kv WHERE tree = $1 AND key >= $2
+                     AND ($3::bytea IS NULL OR key < $3) AND ($4::bytea IS NULL OR key > $4)
+                     ORDER BY key LIMIT $5",
+                    &[&tree.name(), &prefix, &end, &after, &limit],
+                )
+                .map_err(pg)?;
+            Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
+        })
+    }
+
     fn last(&self, tree: Tree) -> Result<Option<super::Entry>, StoreError> {
         self.with(|c| {
             Ok(c.query_opt(

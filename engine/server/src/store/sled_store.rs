@@ -118,6 +118,25 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn scan_from(
+        &self,
+        tree: Tree,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Entries, StoreError> {
+        let start = match after {
+            Some(a) => std::ops::Bound::Excluded(a.to_vec()),
+            None => std::ops::Bound::Included(prefix.to_vec()),
+        };
+        self.tree(tree)
+            .range::<Vec<u8>, _>((start, std::ops::Bound::Unbounded))
+            .take_while(|r| r.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
+            .take(limit)
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(backend))
+            .collect()
+    }
+
     fn last(&self, tree: Tree) -> Result<Option<super::Entry>, StoreError> {
         Ok(self
             .tree(tree)

@@ -20,7 +20,7 @@ use crate::server::records::{ApplicationRecord, ApplicationStatus, AwardRecord, 
 use crate::server::state::Work;
 use crate::server::state::{AppState, Loaded};
 use crate::server::tx::Tx;
-use crate::store::{Tree, get_json, key, now, prefix, scan_json};
+use crate::store::{Tree, get_json, key, now, prefix};
 
 const SUBMITTERS: &[Role] = &[Role::Admin, Role::Applicant, Role::Integrator];
 
@@ -507,22 +507,51 @@ fn judge_assignment(
     }
 }
 
+/// The applications the caller may see, one page of them read from the store (keyset, from
+/// `after`): a page costs the same whatever the award holds. The paging layer then pages,
+/// filters and links this as it does every list.
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(award): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Json<Vec<Value>>, ApiError> {
     load_award(&state, &award)?;
     let assignment = judge_assignment(&state, &caller, &award)?;
-    let records: Vec<ApplicationRecord> = scan_json(
-        state.store.as_ref(),
-        Tree::Applications,
-        &prefix(&[award.as_bytes()]),
-    )?;
+    let Some(wanted) =
+        crate::server::paging::Wanted::of(query.as_deref(), super::listings::APPLICATIONS)
+    else {
+        // A `limit` that is none: the layer says so.
+        return Ok(Json(Vec::new()));
+    };
+    let from = prefix(&[award.as_bytes()]);
+    let mut cursor: Option<Vec<u8>> = wanted
+        .after
+        .as_ref()
+        .map(|a| key(&[award.as_bytes(), a.as_bytes()]));
+    // One more than the page, so that the layer knows whether a next page exists.
+    let chunk = (wanted.limit + 1).max(64);
     let mut out = Vec::new();
-    for r in &records {
-        if let Some(v) = view(&state, &caller, r, &assignment).await? {
-            out.push(v);
+    'pages: loop {
+        let entries = state
+            .store
+            .scan_from(Tree::Applications, &from, cursor.as_deref(), chunk)?;
+        let read = entries.len();
+        for (k, v) in entries {
+            cursor = Some(k);
+            let r: ApplicationRecord = serde_json::from_slice(&v)
+                .map_err(|e| ApiError::Internal(format!("a stored application: {e}")))?;
+            if let Some(v) = view(&state, &caller, &r, &assignment).await?
+                && wanted.matches(&v)
+            {
+                out.push(v);
+                if out.len() > wanted.limit {
+                    break 'pages;
+                }
+            }
+        }
+        if read < chunk {
+            break;
         }
     }
     Ok(Json(out))

@@ -1,0 +1,206 @@
+//! A page of a list costs the same however much the award holds: `GET …/applications?limit=50`
+//! (the first page, and a page from the middle with `after`) timed on one server holding two
+//! awards, one with 1,000 applications and one with `LAUREL_PAGING_LARGE` (100,000 by
+//! default), in one run; the figure is the ratio of the large award's page to the small one's.
+//!
+//! `cargo bench --bench paging` (`LAUREL_PAGING_LARGE=20000` for a shorter run)
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+struct Kill(std::process::Child);
+
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn call(
+    agent: &ureq::Agent,
+    method: &str,
+    url: &str,
+    key: &str,
+    body: Option<&Value>,
+) -> (u16, String) {
+    let auth = format!("Bearer {key}");
+    let mut r = match (method, body) {
+        ("GET", _) => agent.get(url).header("Authorization", &auth).call(),
+        (_, b) => agent
+            .post(url)
+            .header("Authorization", &auth)
+            .send(b.map(Value::to_string).unwrap_or_default().as_bytes()),
+    }
+    .unwrap();
+    let status = r.status().as_u16();
+    (status, r.body_mut().read_to_string().unwrap_or_default())
+}
+
+/// An award of one text field, published and open.
+fn award(base: &str, admin: &str, id: &str) {
+    let a = agent();
+    let definition = json!({
+        "format_version": "1.1", "id": id, "name": id, "edition": "1",
+        "languages": {"default": "en", "available": ["en"]},
+        "timeline": {"time_zone": "UTC", "opens": "2020-01-01T00:00", "closes": "2099-01-01T00:00", "results": "2099-02-01T00:00"},
+        "applicant_types": [{"id": "team", "name": "Team"}],
+        "form": {"fields": [{"id": "title", "type": "short_text", "label": "Title"}]},
+        "scales": [{"id": "ten", "min": 0, "max": 10}],
+        "categories": [{"id": "main", "name": "Main", "applicant_types": ["team"], "winners": 1,
+            "criteria": [{"id": "k", "name": "K", "weight": 1}]}],
+        "scoring": {"scale": "ten"}
+    });
+    assert_eq!(
+        call(
+            &a,
+            "POST",
+            &format!("{base}/v1/awards"),
+            admin,
+            Some(&definition)
+        )
+        .0,
+        201
+    );
+    for step in ["publish", "open"] {
+        let (s, v) = call(
+            &a,
+            "POST",
+            &format!("{base}/v1/awards/{id}/{step}"),
+            admin,
+            Some(&json!({})),
+        );
+        assert!(s == 200 || s == 201, "{step}: {v}");
+    }
+}
+
+/// `n` applications, from 8 clients at once.
+fn fill(base: &str, admin: &str, id: &str, n: usize) {
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            s.spawn(move || {
+                let a = agent();
+                for i in (t..n).step_by(8) {
+                    let app = json!({"id": format!("app-{i:07}"), "category": "main", "applicant_type": "team", "fields": {"title": "x"}});
+                    let (status, v) = call(&a, "POST", &format!("{base}/v1/awards/{id}/applications"), admin, Some(&app));
+                    assert_eq!(status, 201, "{v}");
+                }
+            });
+        }
+    });
+}
+
+/// The median time of `GET path` over `rounds` calls, in milliseconds.
+fn page(base: &str, admin: &str, path: &str, rounds: usize) -> f64 {
+    let a = agent();
+    let mut times: Vec<f64> = (0..rounds)
+        .map(|_| {
+            let t = Instant::now();
+            let (status, body) = call(&a, "GET", &format!("{base}{path}"), admin, None);
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(
+                serde_json::from_str::<Value>(&body)
+                    .unwrap()
+                    .as_array()
+                    .unwrap()
+                    .len(),
+                50
+            );
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+fn main() {
+    let large: usize = std::env::var("LAUREL_PAGING_LARGE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let data = tempfile::tempdir().unwrap();
+    let rubrics = data.path().join("none");
+    std::fs::create_dir_all(&rubrics).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_laurel"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data.path().join("data"))
+        .arg("--key-file")
+        .arg(data.path().join("key"))
+        .arg("--rubrics")
+        .arg(&rubrics)
+        .args(["--rate-limit", "100000000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _child = Kill(child);
+    let (mut admin, mut base) = (String::new(), String::new());
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(k) =
+            line.strip_prefix("laurel: admin key (shown once; only its hash is stored): ")
+        {
+            admin = k.to_owned();
+        }
+        if let Some(u) = line.strip_prefix("laurel: listening on ") {
+            base = u.to_owned();
+            break;
+        }
+    }
+    for (id, n) in [("small", 1_000), ("large", large)] {
+        award(&base, &admin, id);
+        let t = Instant::now();
+        fill(&base, &admin, id, n);
+        println!(
+            "{id}: {n} applications stored in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    let mut first = Vec::new();
+    let mut middle = Vec::new();
+    for (id, n) in [("small", 1_000), ("large", large)] {
+        let f = page(
+            &base,
+            &admin,
+            &format!("/v1/awards/{id}/applications?limit=50"),
+            200,
+        );
+        let m = page(
+            &base,
+            &admin,
+            &format!(
+                "/v1/awards/{id}/applications?limit=50&after=app-{:07}",
+                n / 2
+            ),
+            200,
+        );
+        println!(
+            "{id} ({n} applications): first page of 50 {f:.2} ms, a page from the middle {m:.2} ms (medians of 200)"
+        );
+        first.push(f);
+        middle.push(m);
+    }
+    println!(
+        "ratio large/small: first page {:.2}x, middle page {:.2}x",
+        first[1] / first[0],
+        middle[1] / middle[0]
+    );
+}
