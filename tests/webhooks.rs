@@ -243,14 +243,24 @@ fn laurel_backup_speaks_tls_and_checks_the_certificate() {
             cmd.env("LAUREL_CA_FILE", f);
         }
         let o = cmd.output().unwrap();
-        (o.status.success(), String::from_utf8_lossy(&o.stderr).to_lowercase())
+        (
+            o.status.success(),
+            String::from_utf8_lossy(&o.stderr).to_lowercase(),
+        )
     };
     let (ok, trusted) = backup(Some(&ca.ca_file));
     assert!(!ok && trusted.contains("not a backup"), "{trusted}");
-    assert_eq!(server.got.lock().unwrap().len(), 1, "the request arrived over TLS");
+    assert_eq!(
+        server.got.lock().unwrap().len(),
+        1,
+        "the request arrived over TLS"
+    );
     let (ok, refused) = backup(None);
     assert!(!ok, "{refused}");
-    assert!(refused.contains("certificate") || refused.contains("issuer"), "{refused}");
+    assert!(
+        refused.contains("certificate") || refused.contains("issuer"),
+        "{refused}"
+    );
     assert!(!refused.contains("unsecured"), "{refused}");
     assert!(!out.exists(), "nothing written");
 }

@@ -148,21 +148,11 @@ impl Wanted {
 pub async fn layer(State(listing): State<Listing>, request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let query = pairs(request.uri().query());
-    let get = |name: &str| {
-        query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+    let Some(wanted) = Wanted::of(request.uri().query(), listing) else {
+        return ApiError::BadRequest(format!("`limit` is a number from 1 to {MAX_LIMIT}"))
+            .into_response();
     };
-    let limit = match get("limit").map(|l| l.parse::<usize>()) {
-        None => DEFAULT_LIMIT,
-        Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => n,
-        Some(_) => {
-            return ApiError::BadRequest(format!("`limit` is a number from 1 to {MAX_LIMIT}"))
-                .into_response();
-        }
-    };
-    let after = get("after").filter(|a| !a.is_empty());
+    let (limit, after) = (wanted.limit, wanted.after.clone());
     let response = next.run(request).await;
     if response.status() != StatusCode::OK {
         return response;
@@ -176,12 +166,7 @@ pub async fn layer(State(listing): State<Listing>, request: Request, next: Next)
     };
     let filtered: Vec<Value> = items
         .into_iter()
-        .filter(|item| {
-            listing.filters.iter().all(|(name, pointer)| {
-                get(name)
-                    .is_none_or(|wanted| item.pointer(pointer).is_some_and(|v| text(v) == wanted))
-            })
-        })
+        .filter(|item| wanted.matches(item))
         .collect();
     let start = match &after {
         None => 0,
