@@ -351,6 +351,8 @@ expect((await admin.locator("#h-results").locator("xpath=..").textContent()).inc
 await admin.getByRole("button", { name: "Publish the results" }).click();
 await admin.waitForURL(/done=results_publish/);
 expect((await admin.locator("#h-results").locator("xpath=..").textContent()).includes("Published: Yes, on "), "published, with its date");
+const notice = await admin.locator("p.notice").first().textContent();
+expect(notice.includes("The results are published") && !notice.includes("results_publish"), `the action is said in words: ${notice}`);
 await look(admin, "admin-published");
 
 // 9. The applicant sees the outcome; the public page shows the winners.

@@ -118,7 +118,7 @@ pub async fn dashboard(
         &format!("{name} — {}", ctx.t("admin.title")),
         html! {
             h1 { (name) " — " (ctx.t("admin.title")) }
-            @if let Some(d) = &done.done { p.notice role="status" { (ctx.t("admin.done")) " " code { (d) } } }
+            @if let Some(d) = &done.done { p.notice role="status" { (done_text(&ctx, d)) } }
             section aria-labelledby="h-call" {
                 h2 #h-call { (ctx.t("admin.call")) }
                 p { (ctx.t("admin.state")) ": " span.badge { (award_state) }
@@ -218,6 +218,18 @@ pub async fn dashboard(
             }
         },
     )
+}
+
+/// What an action did, in words: the action's own sentence, or a plain "Done." for a name the
+/// page does not know (the query is the browser's to change), never the action's id.
+fn done_text(ctx: &Ctx, action: &str) -> String {
+    let key = format!("done.{action}");
+    let text = ctx.t(&key);
+    if text == key {
+        ctx.t("done.other").to_owned()
+    } else {
+        text.to_owned()
+    }
 }
 
 fn round_block(
