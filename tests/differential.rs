@@ -61,6 +61,8 @@ struct Case {
     may_miss: bool,
     /// The criteria of the first round of a two-round award.
     first_round: Vec<String>,
+    /// The definition, checked once.
+    award: laurel::Award,
 }
 
 const SCALES: [(&str, i64, i64, i64); 2] = [("ten", 0, 100, 5), ("five", 10, 50, 10)];
@@ -209,6 +211,15 @@ fn generate(seed: u64, rounds: usize) -> Case {
         "scoring": scoring,
         "rounds": rounds,
     });
+    let report =
+        laurel::check_definition(&definition.to_string(), &BTreeMap::<String, Vec<u8>>::new());
+    let award = report.award.unwrap_or_else(|| {
+        panic!(
+            "{}: the generated rubric is invalid: {:#?}",
+            replay(seed),
+            report.diagnostics
+        )
+    });
     Case {
         seed,
         definition,
@@ -217,6 +228,7 @@ fn generate(seed: u64, rounds: usize) -> Case {
         marked,
         may_miss,
         first_round,
+        award,
     }
 }
 
@@ -297,29 +309,21 @@ fn all_criteria(case: &Case) -> Vec<String> {
 
 /// The library's results, as JSON: the award scored as `round` does (the whole award without).
 fn library(case: &Case, round: Option<&str>, apps: &[Value], marks: &Value) -> Value {
-    let report = laurel::check_definition(
-        &case.definition.to_string(),
-        &BTreeMap::<String, Vec<u8>>::new(),
-    );
-    let award = report.award.unwrap_or_else(|| {
-        panic!(
-            "{}: the generated rubric is invalid: {:#?}",
-            replay(case.seed),
-            report.diagnostics
-        )
-    });
+    let whole = &case.award;
+    let narrowed;
     let award = match round {
         Some(id) => {
-            let spec = award.rounds.iter().find(|r| r.id == id).unwrap().clone();
-            award.for_round(&spec)
+            let spec = whole.rounds.iter().find(|r| r.id == id).unwrap();
+            narrowed = whole.for_round(spec);
+            &narrowed
         }
-        None => award,
+        None => whole,
     };
     let plugins = laurel::PluginSet::none();
-    let (d, checked) = laurel::check_applications(&award, &Value::Array(apps.to_vec()), &plugins);
+    let (d, checked) = laurel::check_applications(award, &Value::Array(apps.to_vec()), &plugins);
     let checked = checked.unwrap_or_else(|| panic!("{}: {d:#?}", replay(case.seed)));
     let marks: laurel::Marks = serde_json::from_value(marks.clone()).unwrap();
-    let results = laurel::evaluate(&award, &checked, &marks, &plugins)
+    let results = laurel::evaluate(award, &checked, &marks, &plugins)
         .unwrap_or_else(|e| panic!("{}: {e:#?}", replay(case.seed)));
     serde_json::to_value(&results).unwrap()
 }
@@ -523,35 +527,20 @@ fn count_features(case: &Case, seen: &mut BTreeMap<&'static str, usize>) {
     add("pass_mark", text.contains("\"pass_mark\""));
     add("renormalise", case.may_miss);
     for m in ["z_score", "min_max", "ratio_to_mean"] {
-        add(
-            match m {
-                "z_score" => "z_score",
-                "min_max" => "min_max",
-                _ => "ratio_to_mean",
-            },
-            d["scoring"]["normalisation"]["method"] == m,
-        );
+        add(m, d["scoring"]["normalisation"]["method"] == m);
     }
     for m in ["median", "trimmed_mean", "sum"] {
-        add(
-            match m {
-                "median" => "median",
-                "trimmed_mean" => "trimmed_mean",
-                _ => "sum",
-            },
-            d["scoring"]["aggregation"]["method"] == m,
-        );
+        add(m, d["scoring"]["aggregation"]["method"] == m);
     }
     add("tie_break", d["scoring"].get("tie_break").is_some());
     add("prizes", text.contains("\"prizes\""));
     add(
         "one_level",
-        text.contains("\"scale\":\"ten\",\"weight\"")
-            || d["categories"][0]["criteria"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|c| c.get("indicators").is_none()),
+        d["categories"][0]["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c.get("indicators").is_none()),
     );
     add(
         "two_categories",
@@ -566,14 +555,7 @@ fn count_features(case: &Case, seen: &mut BTreeMap<&'static str, usize>) {
             .any(|c| c["weight"] == 0),
     );
     for rule in ["top_n", "top_fraction", "threshold"] {
-        add(
-            match rule {
-                "top_n" => "top_n",
-                "top_fraction" => "top_fraction",
-                _ => "threshold",
-            },
-            d["rounds"][0]["advance"]["rule"] == rule,
-        );
+        add(rule, d["rounds"][0]["advance"]["rule"] == rule);
     }
 }
 
@@ -779,7 +761,7 @@ fn through_the_rounds(server: &Server, case: &Case) {
         let rule = &case.definition["rounds"][n]["advance"];
         assert_eq!(
             went,
-            goes_on(rule, &want, &case.definition),
+            goes_on(rule, &want),
             "{}: who left round `{round}` by {rule}; the ranking: {}",
             replay(case.seed),
             summary(&want)
@@ -856,7 +838,7 @@ fn summary(results: &Value) -> String {
 
 /// Who a round's rule sends on, computed from the library's ranking here, independently of
 /// the server: pass marks that exclude from advancing keep an application back.
-fn goes_on(rule: &Value, results: &Value, definition: &Value) -> BTreeSet<String> {
+fn goes_on(rule: &Value, results: &Value) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for c in results["categories"].as_array().unwrap() {
         let ranking: Vec<&Value> = c["ranking"]
@@ -914,7 +896,6 @@ fn goes_on(rule: &Value, results: &Value, definition: &Value) -> BTreeSet<String
                 .map(|p| p["application"].as_str().unwrap().to_owned()),
         );
     }
-    let _ = definition;
     out
 }
 

@@ -25,6 +25,23 @@ impl Award {
         award
     }
 
+    /// The award as its marked round `id` judges it, or why it cannot be scored so (no such
+    /// round, naming the rounds it has; a round that takes no marks).
+    pub fn for_round_id(&self, id: &str) -> Result<Award, String> {
+        let rounds = self.judging_rounds();
+        let Some(spec) = rounds.iter().find(|r| r.id == id) else {
+            let ids: Vec<&str> = rounds.iter().map(|r| r.id.as_str()).collect();
+            return Err(format!(
+                "the award has no round `{id}` (its rounds: {})",
+                ids.join(", ")
+            ));
+        };
+        if !spec.is_marked() {
+            return Err(format!("round `{id}` takes no marks: it has no scores"));
+        }
+        Ok(self.for_round(spec))
+    }
+
     /// The rounds the award judges in: those it declares, or one implicit round.
     pub fn judging_rounds(&self) -> Vec<RoundSpec> {
         if self.rounds.is_empty() {

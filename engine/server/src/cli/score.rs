@@ -54,18 +54,7 @@ pub fn run(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
 
 /// The award as `round` judges it, or an error naming the award's rounds.
 pub(super) fn as_round(award: &Award, round: &str) -> anyhow::Result<Award> {
-    let rounds = award.judging_rounds();
-    let spec = rounds.iter().find(|r| r.id == round).ok_or_else(|| {
-        let ids: Vec<&str> = rounds.iter().map(|r| r.id.as_str()).collect();
-        anyhow::anyhow!(
-            "the award has no round `{round}` (its rounds: {})",
-            ids.join(", ")
-        )
-    })?;
-    if !spec.is_marked() {
-        anyhow::bail!("round `{round}` takes no marks: it has no scores");
-    }
-    Ok(award.for_round(spec))
+    award.for_round_id(round).map_err(anyhow::Error::msg)
 }
 
 /// Names the admitted applications left unscored, on stderr; whether there was any.

@@ -68,19 +68,6 @@ impl Store for MemoryStore {
             .map(|(k, v)| (k.clone(), v.clone())))
     }
 
-    fn scan(&self, tree: Tree, prefix: &[u8]) -> Result<Entries, StoreError> {
-        let trees = self.trees.lock().map_err(poisoned)?;
-        Ok(trees
-            .get(&tree)
-            .map(|t| {
-                t.range(prefix.to_vec()..)
-                    .take_while(|(k, _)| k.starts_with(prefix))
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default())
-    }
-
     fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
         let mut trees = self.trees.lock().map_err(poisoned)?;
         for (tree, key, value) in &batch.expects {

@@ -259,10 +259,10 @@ pub enum StoreError {
     },
 }
 
-/// Keys and values, in key order.
 /// One entry: its key and value.
 pub type Entry = (Vec<u8>, Vec<u8>);
-pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+/// Keys and values, in key order.
+pub type Entries = Vec<Entry>;
 
 /// Entries of several trees.
 pub type TreeEntries = Vec<(Tree, Vec<u8>, Vec<u8>)>;
@@ -272,7 +272,9 @@ pub trait Store: Send + Sync {
     /// The value at `key`.
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// Every entry whose key starts with `prefix`, in key order.
-    fn scan(&self, tree: Tree, prefix: &[u8]) -> Result<Entries, StoreError>;
+    fn scan(&self, tree: Tree, prefix: &[u8]) -> Result<Entries, StoreError> {
+        self.scan_from(tree, prefix, None, usize::MAX)
+    }
     /// At most `limit` entries whose key starts with `prefix` and comes after `after` (all of
     /// them without), in key order: one page of a list read from the store, whatever its size.
     fn scan_from(

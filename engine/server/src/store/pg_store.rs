@@ -449,20 +449,6 @@ impl Store for PgStore {
         })
     }
 
-    fn scan(&self, tree: Tree, prefix: &[u8]) -> Result<Entries, StoreError> {
-        let end = successor(prefix);
-        self.with(|c| {
-            let rows = c
-                .query(
-                    "SELECT key, value FROM laurel_kv WHERE tree = $1 AND key >= $2
-                     AND ($3::bytea IS NULL OR key < $3) ORDER BY key",
-                    &[&tree.name(), &prefix, &end],
-                )
-                .map_err(pg)?;
-            Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
-        })
-    }
-
     fn scan_from(
         &self,
         tree: Tree,

@@ -111,13 +111,6 @@ impl Store for SledStore {
             .map(|v| v.to_vec()))
     }
 
-    fn scan(&self, tree: Tree, prefix: &[u8]) -> Result<Entries, StoreError> {
-        self.tree(tree)
-            .scan_prefix(prefix)
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(backend))
-            .collect()
-    }
-
     fn scan_from(
         &self,
         tree: Tree,

@@ -96,7 +96,8 @@ fn field_of<'a>(award: &'a Award, category: &str, id: &str) -> Option<&'a Field>
 }
 
 /// A stored field value as its reader knows it: a country's name in their language rather than
-/// its code, a choice's label rather than its value, through groups and lists.
+/// its code, a choice's label rather than its value, yes or no rather than `true`, through groups
+/// and lists.
 pub fn shown_value(ctx: &Ctx, award: &Award, category: &str, id: &str, v: &Value) -> Value {
     match field_of(award, category, id) {
         Some(f) => shown(ctx, award, f, v),
@@ -106,6 +107,9 @@ pub fn shown_value(ctx: &Ctx, award: &Award, category: &str, id: &str, v: &Value
 
 fn shown(ctx: &Ctx, award: &Award, f: &Field, v: &Value) -> Value {
     match (&f.kind, v) {
+        (FieldKind::Boolean, Value::Bool(yes)) => {
+            Value::String(ctx.t(if *yes { "form.yes" } else { "form.no" }).to_owned())
+        }
         (FieldKind::Country, Value::String(code)) => Value::String(
             laurel::country_name(code, &ctx.lang)
                 .unwrap_or(code)

@@ -165,26 +165,13 @@ pub async fn evaluate(
             let award = match &round {
                 None => award,
                 Some(id) => {
-                    let rounds = award.judging_rounds();
-                    let Some(spec) = rounds.iter().find(|r| r.id == *id) else {
-                        let ids: Vec<&str> = rounds.iter().map(|r| r.id.as_str()).collect();
-                        return Err(vec![laurel::Diagnostic::error(
+                    in_round = award.for_round_id(id).map_err(|why| {
+                        vec![laurel::Diagnostic::error(
                             laurel::Code::Schema,
                             "/round",
-                            format!(
-                                "the award has no round `{id}` (its rounds: {})",
-                                ids.join(", ")
-                            ),
-                        )]);
-                    };
-                    if !spec.is_marked() {
-                        return Err(vec![laurel::Diagnostic::error(
-                            laurel::Code::Schema,
-                            "/round",
-                            format!("round `{id}` takes no marks: it has no scores"),
-                        )]);
-                    }
-                    in_round = award.for_round(spec);
+                            why,
+                        )]
+                    })?;
                     &in_round
                 }
             };
