@@ -345,3 +345,141 @@ fn each_applicant_hears_their_own_outcome_in_their_language_when_results_are_pub
         "one mail per applicant with an account; none for the portal's"
     );
 }
+
+/// Registers `email` on the small award and signs them in.
+fn applicant(server: &Server, sink: &Sink, email: &str, language: &str) -> Browser {
+    let (status, v) = server.call(
+        "POST",
+        "/v1/awards/small-award/register",
+        None,
+        Some(
+            json!({ "email": email, "name": format!("Name of {email}"), "language": language })
+                .to_string()
+                .as_bytes(),
+        ),
+    );
+    assert_eq!(status, 202, "{v}");
+    let mails = wait_to(sink, email, 1);
+    let (_, text) = parsed(&mails[0]);
+    Browser::follow(&server.url, &link_in(&text))
+}
+
+#[test]
+fn an_awards_own_mail_texts_and_its_messages_reach_the_people_they_name() {
+    let sink = Sink::start();
+    let data = tempfile::tempdir().unwrap();
+    let no_rubrics = tempfile::tempdir().unwrap();
+    let server = Server::start_full(data.path(), no_rubrics.path(), &[], &["--smtp", &sink.url]);
+    let admin = server.admin().to_owned();
+    let url = |p: &str| format!("/v1/awards/small-award{p}");
+    create_award(&server, small_award().path());
+    assert_eq!(server.post(&url("/publish"), &admin, &json!({})).0, 201);
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+
+    // A text with a field the mail does not fill is refused, located, and nothing changes.
+    let (status, v) = server.put(
+        &url("/templates/application_received"),
+        &admin,
+        &json!({ "language": "en", "subject": "{award}", "body": "Dear {nme}, {round}" }),
+    );
+    assert_eq!(status, 422, "{v}");
+    let said: Vec<(&str, &str)> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["pointer"].as_str().unwrap(),
+                e["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(said.len(), 2, "{v}");
+    assert!(
+        said.iter().all(|(p, _)| *p == "/body") && said[0].1.contains("`{nme}`"),
+        "{v}"
+    );
+    // The English text of the award; Korean stays Laurel's.
+    let (status, v) = server.put(
+        &url("/templates/application_received"),
+        &admin,
+        &json!({ "language": "en", "subject": "{award}: we have {entry}",
+                 "body": "Dear {name},\n\nthank you for {entry} ({status}). The call closes on {closes}." }),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        v["templates"]["application_received"]["en"]["subject"],
+        "{award}: we have {entry}"
+    );
+
+    let application = json!({ "category": "innovation", "applicant_type": "city", "fields": { "population": 5000 } });
+    let ana = applicant(&server, &sink, "ana@example.org", "en");
+    let (status, v) = ana.call("POST", &url("/applications"), Some(&application), true);
+    assert_eq!(status, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let mails = wait_to(&sink, "ana@example.org", 2);
+    let (subject, text) = find(&mails, |s| s.contains("we have"));
+    assert_eq!(subject, format!("Small award: we have {id}"));
+    assert!(
+        text.contains("Dear Name of ana@example.org,")
+            && text.contains(&format!("thank you for {id} (eligible)"))
+            && text.contains("The call closes on 2023-05-31 18:00 (Asia/Seoul)."),
+        "{text}"
+    );
+    let seo = applicant(&server, &sink, "seo@example.org", "ko");
+    assert_eq!(
+        seo.call("POST", &url("/applications"), Some(&application), true)
+            .0,
+        201
+    );
+    let mails = wait_to(&sink, "seo@example.org", 2);
+    let (subject, _) = find(&mails, |s| s.contains("접수"));
+    assert!(
+        subject.starts_with("작은 상: 신청서"),
+        "Laurel's Korean: {subject}"
+    );
+
+    // A third saves a draft and does not submit it: a reminder reaches them alone.
+    let dee = applicant(&server, &sink, "dee@example.org", "en");
+    let (status, v) = dee.call("PUT", &url("/drafts/mine"), Some(&application), true);
+    assert!(status == 200 || status == 201, "{status} {v}");
+    let reminder = |dry: bool| {
+        json!({ "to": "drafts", "subject": "{award}: your draft", "dry_run": dry,
+                "body": "Hello {name},\n\nsubmit before {closes}: {link}" })
+    };
+    let (status, v) = server.post(&url("/messages"), &admin, &reminder(true));
+    assert_eq!(
+        (status, v["recipients"].clone(), v["sent"].clone()),
+        (200, json!(1), json!(false))
+    );
+    let before = to(&sink, "dee@example.org").len();
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        to(&sink, "dee@example.org").len(),
+        before,
+        "a dry run sends nothing"
+    );
+    let (status, v) = server.post(&url("/messages"), &admin, &reminder(false));
+    assert_eq!((status, v["recipients"].clone()), (200, json!(1)), "{v}");
+    let mails = wait_to(&sink, "dee@example.org", before + 1);
+    let (_, text) = find(&mails, |s| s == "Small award: your draft");
+    assert!(
+        text.contains("submit before 2023-05-31 18:00 (Asia/Seoul)"),
+        "{text}"
+    );
+    // Applicants by eligibility: both are eligible, none is ineligible.
+    for (eligibility, n) in [("eligible", 2), ("ineligible", 0)] {
+        let (_, v) = server.post(
+            &url("/messages"),
+            &admin,
+            &json!({ "to": "applicants", "eligibility": eligibility, "subject": "s", "body": "b", "dry_run": true }),
+        );
+        assert_eq!(v["recipients"], json!(n), "{eligibility}: {v}");
+    }
+    // Only administrators write.
+    let judge = server.key("judge", Some("j1"));
+    assert_eq!(
+        server.post(&url("/messages"), &judge, &reminder(true)).0,
+        403
+    );
+}

@@ -168,3 +168,194 @@ fn pages_keep_the_apis_rules_their_tokens_and_their_headers() {
         "the page's act is audited as the person's: {closed}"
     );
 }
+
+/// A `multipart/form-data` body of text fields: (content type, body).
+fn multipart(fields: &[(&str, &str)]) -> (String, String) {
+    let boundary = "laurel-test-boundary-7d3f";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn post_multipart(url: &str, cookie: &str, fields: &[(&str, &str)]) -> (u16, String) {
+    let (content_type, body) = multipart(fields);
+    let mut response = agent()
+        .post(url)
+        .header("cookie", cookie)
+        .header("content-type", &content_type)
+        .send(body)
+        .unwrap();
+    let status = response.status().as_u16();
+    (
+        status,
+        response.body_mut().read_to_string().unwrap_or_default(),
+    )
+}
+
+/// A programme manager runs the call's dates and the jury in the pages: a call opened after
+/// its closing date says so and its dates move there; judges come from a typed form and a CSV
+/// file, a file with any problem adds nobody; entries are named by their title.
+#[test]
+fn the_dates_and_the_jury_are_run_in_the_pages() {
+    let data = tempfile::tempdir().unwrap();
+    let sink = support::smtp::Sink::start();
+    // After the Seoul call's closing date (2023-05-31 18:00 in Seoul).
+    let server = Server::start_full(
+        data.path(),
+        &support::root().join("rubrics"),
+        &[],
+        &["--smtp", &sink.url, "--now", "2023-07-01T12:00:00+09:00"],
+    );
+    let admin = server.admin().to_owned();
+    let base = server.url.clone();
+    let (status, v) = server.post(
+        &format!("/v1/awards/{AWARD}/invitations"),
+        &admin,
+        &json!({ "email": "office@wego.example", "name": "Office", "role": "admin" }),
+    );
+    assert_eq!(status, 201, "{v}");
+    let office = Browser::follow(&base, &link_mailed_to(&sink, "office@wego.example"));
+    let dashboard = format!("{base}/awards/{AWARD}/admin");
+    let act = format!("{dashboard}/do");
+    assert_eq!(
+        form(
+            &act,
+            &office.cookie,
+            &format!("do=open&csrf={}", office.csrf)
+        )
+        .0,
+        303
+    );
+
+    // Open, but past its closing date: the dashboard says so and offers to move the dates.
+    let (_, html, _) = page(&dashboard, Some(&office.cookie), Some("en"));
+    assert!(
+        html.contains("The closing date has passed (2023-05-31 18:00 (Asia/Seoul))"),
+        "{html}"
+    );
+    let (status, _) = form(
+        &format!("{dashboard}/timeline"),
+        &office.cookie,
+        &format!(
+            "opens=2023-06-30T09%3A00&closes=2023-07-31T18%3A00&reason=Extended&csrf={}",
+            office.csrf
+        ),
+    );
+    assert_eq!(status, 303);
+    let (_, record) = server.get(&format!("/v1/awards/{AWARD}"), &admin);
+    assert_eq!(
+        record["schedule"]["closes"], "2023-07-31T09:00:00+00:00",
+        "{record}"
+    );
+    let (_, html, _) = page(&dashboard, Some(&office.cookie), Some("en"));
+    assert!(!html.contains("The closing date has passed"), "{html}");
+    assert!(html.contains("2023-07-31 18:00 (Asia/Seoul)"));
+
+    // A jury file with two problems adds nobody and names both, by line.
+    let jury = format!("{dashboard}/jury");
+    let header = "name,email,organisation,city,country,expertise";
+    let bad = format!(
+        "{header}\nKim Ji-won,kim@jury.example,KRIHS,Sejong,Koera,governance\n,x@jury.example,,,,\n"
+    );
+    let (status, html) = post_multipart(
+        &format!("{jury}/import"),
+        &office.cookie,
+        &[("csrf", &office.csrf), ("text", &bad)],
+    );
+    assert_eq!(status, 422, "{html}");
+    assert!(
+        html.contains("Line 2: “Koera” names no country: did you mean South Korea (KR)?")
+            && html.contains("Line 3: give the judge’s name"),
+        "{html}"
+    );
+    let (_, judges) = server.get(&format!("/v1/awards/{AWARD}/judges"), &admin);
+    assert_eq!(judges.as_array().unwrap().len(), 0, "nothing half-applied");
+    // Fixed, both are added; the one with an address is invited.
+    let good = format!(
+        "{header}\nKim Ji-won,kim@jury.example,KRIHS,Sejong,South Korea,governance;mobility\nLucía García,,Uniandes,Bogotá,CO,welfare\n"
+    );
+    let (status, html) = post_multipart(
+        &format!("{jury}/import"),
+        &office.cookie,
+        &[("csrf", &office.csrf), ("text", &good)],
+    );
+    assert_eq!(status, 303, "{html}");
+    let (_, judges) = server.get(&format!("/v1/awards/{AWARD}/judges"), &admin);
+    let judges = judges.as_array().unwrap().clone();
+    assert_eq!(judges.len(), 2, "{judges:?}");
+    let kim = judges.iter().find(|j| j["name"] == "Kim Ji-won").unwrap();
+    assert_eq!(
+        (kim["country"].as_str(), kim["expertise"].clone()),
+        (Some("KR"), json!(["governance", "mobility"]))
+    );
+    let _ = link_mailed_to(&sink, "kim@jury.example");
+    // A judge typed in with two declared conflicts (the field repeats).
+    let (status, _) = form(
+        &jury,
+        &office.cookie,
+        &format!(
+            "name=Ingrid+Larsen&country=DK&conflicts=app-001&conflicts=app-002&conflict_reason=Advised+both&csrf={}",
+            office.csrf
+        ),
+    );
+    assert_eq!(status, 303);
+    let (_, judges) = server.get(&format!("/v1/awards/{AWARD}/judges"), &admin);
+    let ingrid = judges
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["name"] == "Ingrid Larsen")
+        .unwrap()
+        .clone();
+    assert_eq!(ingrid["id"], "judge-ingrid-larsen");
+    assert_eq!(
+        ingrid["declared_conflicts"],
+        json!([{ "application": "app-001", "reason": "Advised both" }, { "application": "app-002", "reason": "Advised both" }])
+    );
+    // An entry is named by its title, as the application gave it.
+    let examples: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            support::root().join("examples/seoul-smart-city-prize-2023/applications.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let app = examples
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "app-001")
+        .unwrap();
+    let (status, v) = server.call(
+        "POST",
+        &format!("/v1/awards/{AWARD}/applications"),
+        Some(&admin),
+        Some(app.to_string().as_bytes()),
+    );
+    assert_eq!(status, 201, "{v}");
+    let (_, listed) = server.get(&format!("/v1/awards/{AWARD}/applications"), &admin);
+    assert_eq!(
+        listed[0]["title"], app["fields"]["project_title"],
+        "{listed}"
+    );
+    let (_, html, _) = page(
+        &format!("{base}/awards/{AWARD}/admin/entries?q=bogot"),
+        Some(&office.cookie),
+        Some("en"),
+    );
+    assert!(
+        html.contains("Project 1: Green Data for Bogotá") && html.contains("1 of 1 entries shown"),
+        "{html}"
+    );
+    // The jury page names every judge, their country by name.
+    let (_, html, _) = page(&jury, Some(&office.cookie), Some("en"));
+    assert!(
+        html.contains("Lucía García") && html.contains("Colombia") && html.contains("Invited"),
+        "{html}"
+    );
+}

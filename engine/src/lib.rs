@@ -6,6 +6,7 @@ mod definition;
 mod diagnose;
 mod diagnostics;
 mod eligibility;
+mod entries;
 mod form_schema;
 mod formula;
 mod identity;
@@ -47,6 +48,7 @@ pub use diagnostics::{Code, Diagnostic, Diagnostics, Severity, SourceLocation};
 pub use eligibility::{
     CATEGORY_ADMITS_RULE, Decision, LimitBreach, RuleFailure, Status, check_limits, decide,
 };
+pub use entries::{TITLE_TAG, entry_title};
 pub use form_schema::{application_schema, application_schema_in};
 pub use formula::{Formula, Type as FormulaType};
 pub use identity::{

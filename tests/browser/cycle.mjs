@@ -36,7 +36,10 @@ function expect(condition, message) {
 // ---- mail, as the server's folder holds it --------------------------------------------------
 const used = new Set();
 function decode(eml) {
-  return eml.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+  // Parts in base64 (a mail in Korean, say) are decoded and added; quoted-printable is undone.
+  const parts = [...eml.matchAll(/Content-Transfer-Encoding: base64\r?\n(?:[^\r\n]+\r?\n)*\r?\n([A-Za-z0-9+\/=\r\n]+)/g)]
+    .map((m) => Buffer.from(m[1].replace(/\s/g, ""), "base64").toString("utf8"));
+  return [eml.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))), ...parts].join("\n");
 }
 async function linkFor(email) {
   const started = Date.now();
@@ -149,6 +152,16 @@ await look(admin, "admin-me");
 await admin.goto(BASE + `/awards/${AWARD}/admin`);
 await admin.getByRole("button", { name: "Open the call" }).click();
 await admin.waitForURL(/done=open/);
+// The call's dates, in the award's time zone, and how long is left.
+const callText = await admin.locator("#h-call").locator("xpath=..").textContent();
+expect(callText.includes("2023-05-31 18:00 (Asia/Seoul)") && /\d+ days left/.test(callText), "the closing date and the time left: " + callText.slice(0, 300));
+// The programme manager moves the closing date by a week, with a reason, in the pages.
+await admin.locator("#h-call").locator("xpath=..").locator("summary").click();
+await admin.locator("#t-closes").fill("2023-06-07T18:00");
+await admin.locator("#t-reason").fill("Extended at the partner cities' request.");
+await admin.getByRole("button", { name: "Move the dates" }).click();
+await admin.waitForURL(/done=timeline/);
+expect((await admin.locator("#h-call").locator("xpath=..").textContent()).includes("2023-06-07 18:00 (Asia/Seoul)"), "the new closing date is shown");
 await look(admin, "admin-dashboard-open");
 
 // 3. Integrators' portals send some applications over the API.
@@ -234,23 +247,70 @@ await admin.goto(BASE + `/awards/${AWARD}/admin`);
 await admin.getByRole("button", { name: "Close the call" }).click();
 await admin.waitForURL(/done=close/);
 
-// Operators register the jury (organisations, expertise, declared conflicts) over the API.
+// 6. The jury, in the pages: one judge typed in (and invited at once), the others from a CSV
+// file; a file with a mistake adds nobody and says every problem.
 const judges = JSON.parse(readFileSync(join(EXAMPLES, "judges.json"), "utf8"));
-for (const j of judges) {
-  const r = await api("PUT", `/v1/awards/${AWARD}/judges/${j.id}`, j);
-  expect(r.status === 200, `registering ${j.id}: ${r.text}`);
-}
-
-// 6. Invitations from the dashboard: each judge gets a mailed link.
 await admin.goto(BASE + `/awards/${AWARD}/admin`);
-for (const j of judges) {
-  await admin.locator("#inv-email").fill(`${j.id}@jury.example`);
-  await admin.locator("#inv-name").fill(j.name);
-  await admin.locator("#inv-role").selectOption("judge");
-  await admin.locator("#inv-judge").selectOption(j.id);
-  await admin.getByRole("button", { name: "Send the invitation" }).click();
-  await admin.waitForURL(/done=invite/);
-}
+await admin.getByRole("link", { name: /The jury/ }).click();
+await look(admin, "jury-empty");
+const kim = judges.find((j) => j.id === "judge-kim");
+await admin.locator("#j-name").fill(kim.name);
+await admin.locator("#j-email").fill("judge-kim@jury.example");
+await admin.locator("#j-organisation").fill(kim.organisation);
+await admin.locator("#j-city").fill(kim.city);
+await admin.locator("#j-country").selectOption({ label: "South Korea" });
+await admin.locator("#j-expertise").fill(kim.expertise.join(", "));
+await admin.locator("#j-conflicts").selectOption("app-002");
+await admin.locator("#j-conflict_reason").fill("Advised the project in 2021.");
+await admin.locator("#j-language").selectOption("ko");
+await admin.getByRole("button", { name: "Add the judge" }).click();
+await admin.waitForURL(/done=judge_invited/);
+const others = judges.filter((j) => j.id !== "judge-kim");
+const row = (j, country, email) => [j.name, email || `${j.id}@jury.example`, j.organisation, j.city, country, j.expertise.join(";")].map((c) => `"${c}"`).join(",");
+const header = "name,email,organisation,city,country,expertise";
+await admin.locator("#csv-text").fill([header, row(others[0], "Koera"), row(others[1], others[1].country, "not-an-address")].join("\n"));
+await admin.getByRole("button", { name: "Add these judges" }).click();
+const refusal = await admin.locator("#problems").textContent();
+expect(refusal.includes("Line 2") && refusal.includes("South Korea") && refusal.includes("Line 3") && refusal.includes("not-an-address"), "every problem of the file, by line: " + refusal);
+expect((await admin.locator("main table tbody tr").count()) === 1, "a file with a problem adds nobody");
+await look(admin, "jury-file-problems");
+await admin.locator("#csv-text").fill([header, ...others.map((j) => row(j, j.country))].join("\n"));
+await admin.getByRole("button", { name: "Add these judges" }).click();
+await admin.waitForURL(/done=judges_imported/);
+const juryText = await admin.locator("main table").first().textContent();
+expect(others.every((j) => juryText.includes(j.name)) && juryText.includes("Colombia") && juryText.includes("Invited"), "the jury by name, country by name, invited: " + juryText.slice(0, 400));
+expect(juryText.includes("Project 2: Smart Mobility for Tallinn"), "a declared conflict names the entry");
+await look(admin, "jury");
+// A message to the jury, previewed (with its recipients counted), then sent; the award's own
+// text for the outcome mail, previewed with sample values.
+await admin.goto(BASE + `/awards/${AWARD}/admin`);
+await admin.getByRole("link", { name: /^Messages/ }).click();
+await admin.locator("#m-to").selectOption("judges");
+await admin.locator("#m-subject").fill("{award}: the jury meets on 20 June");
+await admin.locator("#m-body").fill("Dear {name},\n\nthe jury meets online on 20 June at 10:00 (Seoul).");
+await admin.getByRole("button", { name: "Preview" }).first().click();
+const previewed = await admin.locator("main").textContent();
+expect(previewed.includes(`this goes to ${judges.length} people`) && previewed.includes("Seoul Smart City Prize 2023: the jury meets on 20 June"), "the preview counts and fills: " + previewed.slice(0, 600));
+await look(admin, "messages-preview");
+await admin.getByRole("button", { name: "Send" }).click();
+await admin.waitForURL(/done=message_sent/);
+await admin.locator("summary", { hasText: "Outcome to an applicant · English" }).click();
+await admin.locator("#t-subject-outcome-en").fill("{award}: your result");
+await admin.locator("#t-body-outcome-en").fill("Dear {name},\n\n{entry}: {outcome}.");
+await admin.locator("#t-body-outcome-en").locator("xpath=ancestor::form").getByRole("button", { name: "Preview" }).click();
+expect((await admin.locator("div.preview").first().textContent()).includes("“Smart Mobility for Tallinn” (app-002): Winner."), "the text previewed with sample values");
+await admin.locator("#t-body-outcome-en").locator("xpath=ancestor::form").getByRole("button", { name: "Save" }).click();
+await admin.waitForURL(/done=text_saved/);
+await look(admin, "messages");
+
+// Every entry by name: searched, filtered, sorted.
+await admin.goto(BASE + `/awards/${AWARD}/admin/entries`);
+await admin.locator("#e-q").fill("tallinn");
+await admin.getByRole("button", { name: "Show" }).click();
+expect((await admin.locator("main table tbody tr").count()) === 1, "one entry matches Tallinn");
+expect((await admin.locator("main table tbody").textContent()).includes("Project 2: Smart Mobility for Tallinn"), "found by its name");
+await admin.goto(BASE + `/awards/${AWARD}/admin/entries?sort=title`);
+await look(admin, "entries");
 const jury = {};
 for (const j of judges) {
   jury[j.id] = await person(j.id === "judge-kim" ? "ko-KR" : "en-GB", 420);
@@ -340,15 +400,29 @@ await look(admin, "admin-decision");
 await admin.getByRole("button", { name: "Record the decisions" }).click();
 await admin.waitForURL(/done=round_decide/);
 
+// The committee's special mention, with its reason, confirmed.
+await admin.locator("#h-mentions").locator("xpath=..").locator("summary").filter({ hasText: "Choose the entries" }).click();
+await admin.locator("#mention-app-002").check();
+await admin.locator("#mention-why-app-002").fill("For opening its mobility data to neighbouring cities.");
+await admin.locator("#mentions-confirm").check();
+await admin.getByRole("button", { name: "Record the special mentions" }).click();
+await admin.waitForURL(/done=mentions/);
+expect((await admin.locator("#h-mentions").locator("xpath=..").textContent()).includes("1 given so far"), "the mention is recorded");
+
 // 8. Results: computed, each number linked to its trace, published.
 await admin.getByRole("button", { name: "Compute the results" }).click();
 await admin.waitForURL(/done=results_compute/);
 await look(admin, "admin-results");
 await admin.locator("a[href*='/admin/results/']").first().click();
 expect((await admin.locator("pre").textContent()).length > 50, "a trace is shown");
+expect((await admin.locator("main table").count()) >= 1 && (await admin.locator("main dl.facts").textContent()).includes("Score"), "the trace reads as tables");
 await look(admin, "trace");
+await admin.goto(BASE + `/awards/${AWARD}/admin/charts`);
+expect((await admin.locator("svg.chart").count()) >= 3, "entries and each round's scores are drawn");
+await look(admin, "charts");
 await admin.goto(BASE + `/awards/${AWARD}/admin`);
 expect((await admin.locator("#h-results").locator("xpath=..").textContent()).includes("Published: No"), "not published yet");
+await admin.locator("#publish-confirm").check();
 await admin.getByRole("button", { name: "Publish the results" }).click();
 await admin.waitForURL(/done=results_publish/);
 expect((await admin.locator("#h-results").locator("xpath=..").textContent()).includes("Published: Yes, on "), "published, with its date");
@@ -392,6 +466,22 @@ expect(firstRow.includes("lyon") && firstRow.trim().startsWith("1") && firstRow.
 expect((await author.locator("main").textContent()).includes("fewer than the 5 that normalisation needs"), "the skipped normalisation is said");
 expect((await author.locator("main").textContent()).includes("sete: ineligible"), "Sète is not eligible");
 await look(author, "playground-scored");
+
+// 11. The Seoul rubric with its two plugin files is valid in the playground; an administrator
+// turns a rubric written there into a new award, not yet open, and lands on its dashboard.
+const RUBRIC = join(EXAMPLES, "..", "..", "rubrics", AWARD);
+await admin.goto(BASE + "/playground");
+await admin.locator("#rubric-source").fill(readFileSync(join(RUBRIC, "award.json"), "utf8"));
+await admin.locator("#plugin-files").setInputFiles([join(RUBRIC, "plugins", "context-adjusted-score.wasm"), join(RUBRIC, "plugins", "leadership-nomination.rhai")]);
+await admin.getByRole("button", { name: "Check the rubric" }).click();
+expect((await admin.locator("main").textContent()).includes("No problem found"), "the shipped rubric is valid with its plugin files: " + (await admin.locator("main ol").first().textContent().catch(() => "")));
+const pilot = readFileSync(join(EXAMPLES, "..", "..", "tests", "valid", "minimal.award.json"), "utf8").replace(/"id": "[^"]+"/, '"id": "civic-pilot-2027"');
+await admin.locator("#rubric-source").fill(pilot);
+await admin.getByRole("button", { name: "Check the rubric" }).click();
+await admin.getByRole("button", { name: "Create the award from this rubric" }).click();
+await admin.waitForURL(/civic-pilot-2027\/admin\?done=created/);
+expect((await admin.locator("#h-call").locator("xpath=..").textContent()).includes("Not open yet"), "the new award waits to be opened");
+await look(admin, "created-from-playground");
 
 await browser.close();
 console.log(`browser cycle: ok (${checked.length} pages checked by axe-core and photographed in ${SHOTS})`);

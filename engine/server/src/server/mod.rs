@@ -36,6 +36,7 @@ pub use routes::backup_types as routes_backup;
 pub(crate) use routes::invite_administrator;
 pub use throttle::{Throttle, retry_after as throttle_retry_after};
 pub mod state;
+pub mod templates;
 pub mod tx;
 pub use state::{
     AppState, BODY_LIMIT, DEFAULT_ANONYMOUS_RATE_LIMIT, DEFAULT_RATE_LIMIT, Quotas,
@@ -221,6 +222,7 @@ pub fn install_rubrics(store: &dyn Store, dir: &Path) -> anyhow::Result<Vec<Stri
             schedule: None,
             notifications: Default::default(),
             registration_closed: false,
+            templates: Default::default(),
             created_at: at,
         };
         batch.put(

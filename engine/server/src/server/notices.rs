@@ -27,6 +27,7 @@ pub const NOTICES: &[&str] = &[
 pub enum Notice<'a> {
     /// An application was received; its eligibility.
     Received {
+        /// The application as people name it ([`entry_words`]).
         application: &'a str,
         status: &'a str,
     },
@@ -36,6 +37,7 @@ pub enum Notice<'a> {
     Reminder { round: &'a str, due: usize },
     /// Results are published: the application's outcome.
     Outcome {
+        /// The application as people name it ([`entry_words`]).
         application: &'a str,
         outcome: &'a str,
     },
@@ -111,6 +113,18 @@ fn outcome_ko(outcome: &str) -> &str {
         "in_progress" => "심사 중",
         other => other,
     }
+}
+
+/// An entry as a mail names it: its title and its id (“Smart poles” (app-001)), or its id
+/// when the award names none.
+pub fn entry_words(
+    award: &laurel::Award,
+    id: &str,
+    category: &str,
+    fields: &serde_json::Value,
+) -> String {
+    laurel::entry_title(award, category, fields)
+        .map_or_else(|| id.to_owned(), |t| format!("“{t}” ({id})"))
 }
 
 fn texts(notice: &Notice<'_>, award: &str, name: &str, ko: bool) -> (String, Vec<String>) {
@@ -284,19 +298,134 @@ pub fn send(
             .name
             .get(&person.language, &l.award.default_language)
     });
-    let (subject, lines) = texts(
-        notice,
-        award_name,
-        &state.sealer.open_text(&person.name),
-        ko,
-    );
+    let record: Option<crate::server::records::AwardRecord> =
+        crate::store::get_json(state.store.as_ref(), Tree::Awards, award.as_bytes())?;
+    // The award's own text for this mail in the person's language, else Laurel's words.
+    let written = record
+        .as_ref()
+        .and_then(|r| r.templates.get(which)?.get(&person.language).cloned());
+    let (subject, lines) = match written {
+        Some(t) => {
+            let mut values = common_values(state, person, award_name, record.as_ref(), loaded);
+            match notice {
+                Notice::Received {
+                    application,
+                    status,
+                } => {
+                    values.insert("entry", (*application).to_owned());
+                    values.insert("status", status.replace('_', " "));
+                }
+                Notice::Assigned { round, count } | Notice::Reminder { round, due: count } => {
+                    values.insert("round", (*round).to_owned());
+                    values.insert("count", count.to_string());
+                }
+                Notice::Outcome {
+                    application,
+                    outcome,
+                } => {
+                    values.insert("entry", (*application).to_owned());
+                    values.insert(
+                        "outcome",
+                        if ko {
+                            outcome_ko(outcome).to_owned()
+                        } else {
+                            outcome.replace('_', " ")
+                        },
+                    );
+                }
+                Notice::Digest(_) => {}
+            }
+            filled(&t, &values)
+        }
+        None => texts(
+            notice,
+            award_name,
+            &state.sealer.open_text(&person.name),
+            ko,
+        ),
+    };
     let mail: Mail = render(
         &state.sealer.open_text(&person.email),
         ko,
         subject,
         &lines,
-        &format!("{}/v1/me", state.public_url),
+        &format!("{}/me", state.public_url),
     );
     queue(tx, &state.sealer, award, &now(), &mail)?;
     Ok(true)
+}
+
+/// The merge fields every mail fills: the person's name, the award's, their page, the call's
+/// closing date in the award's time zone.
+pub fn common_values<'v>(
+    state: &AppState,
+    person: &Person,
+    award_name: &str,
+    record: Option<&crate::server::records::AwardRecord>,
+    loaded: Option<&crate::server::state::Loaded>,
+) -> BTreeMap<&'v str, String> {
+    let mut values = BTreeMap::from([
+        ("name", state.sealer.open_text(&person.name)),
+        ("award", award_name.to_owned()),
+        ("link", format!("{}/me", state.public_url)),
+    ]);
+    if let (Some(r), Some(l)) = (record, loaded) {
+        let (_, closes) = crate::server::domain::awards::window(r, &l.award);
+        values.insert(
+            "closes",
+            laurel::show_instant(closes.fixed_offset(), &l.award.timeline.time_zone),
+        );
+    }
+    values
+}
+
+/// A written text filled in: its subject, and its paragraphs (separated by blank lines).
+pub fn filled(
+    t: &crate::server::templates::MailTemplate,
+    values: &BTreeMap<&str, String>,
+) -> (String, Vec<String>) {
+    use crate::server::templates::fill;
+    let body = fill(&t.body, values).replace("\r\n", "\n");
+    (
+        fill(&t.subject, values).replace(['\r', '\n'], " "),
+        body.split("\n\n")
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+/// Queues a message an administrator wrote to `person` (not subject to the award's switches:
+/// it was written to be sent).
+pub fn send_written(
+    state: &AppState,
+    tx: &mut Tx<'_>,
+    (award, loaded, record): (
+        &str,
+        Option<&crate::server::state::Loaded>,
+        &crate::server::records::AwardRecord,
+    ),
+    person: &Person,
+    text: &crate::server::templates::MailTemplate,
+    entry: Option<&str>,
+) -> Result<(), ApiError> {
+    let award_name = loaded.map_or(award, |l| {
+        l.award
+            .name
+            .get(&person.language, &l.award.default_language)
+    });
+    let mut values = common_values(state, person, award_name, Some(record), loaded);
+    if let Some(e) = entry {
+        values.insert("entry", e.to_owned());
+    }
+    let (subject, lines) = filled(text, &values);
+    let mail: Mail = render(
+        &state.sealer.open_text(&person.email),
+        person.language.starts_with("ko"),
+        subject,
+        &lines,
+        &format!("{}/me", state.public_url),
+    );
+    queue(tx, &state.sealer, award, &now(), &mail)
 }

@@ -48,6 +48,13 @@ pub struct AwardRecord {
     /// Whether applicants may no longer register themselves (invitations still work).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub registration_closed: bool,
+    /// The award's own mail texts: by kind of mail, then language; Laurel's own words where
+    /// there is none.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub templates: std::collections::BTreeMap<
+        String,
+        std::collections::BTreeMap<String, crate::server::templates::MailTemplate>,
+    >,
     /// When it was created.
     pub created_at: String,
 }

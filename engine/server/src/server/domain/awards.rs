@@ -50,15 +50,27 @@ pub(crate) fn window(
     }
 }
 
-/// No plugin files: a pasted rubric's plugins are reported missing, never run.
-struct NoFiles;
+/// The plugin files sent with a pasted rubric, by name: a rubric's `plugins/score.wasm` is
+/// the file sent as `score.wasm` (or as its whole path). A plugin whose file was not sent is
+/// reported missing, never run.
+pub(crate) struct SentFiles(pub BTreeMap<String, Vec<u8>>);
 
-impl laurel::PluginFiles for NoFiles {
-    fn read(&self, _path: &str) -> std::io::Result<Vec<u8>> {
-        Err(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "plugin files are not sent to the validator",
-        ))
+impl SentFiles {
+    /// The file a rubric names at `path`.
+    pub(crate) fn find(&self, path: &str) -> Option<&Vec<u8>> {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        self.0.get(path).or_else(|| self.0.get(base))
+    }
+}
+
+impl laurel::PluginFiles for SentFiles {
+    fn read(&self, path: &str) -> std::io::Result<Vec<u8>> {
+        self.find(path).cloned().ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "the plugin's file was not sent with the rubric",
+            )
+        })
     }
 }
 
@@ -67,9 +79,18 @@ pub(crate) async fn check_pasted(
     state: &AppState,
     source: String,
 ) -> Result<laurel::DefinitionReport, ApiError> {
+    check_with_files(state, source, SentFiles(BTreeMap::new())).await
+}
+
+/// Checks `source` with the plugin files sent beside it.
+pub(crate) async fn check_with_files(
+    state: &AppState,
+    source: String,
+    files: SentFiles,
+) -> Result<laurel::DefinitionReport, ApiError> {
     state
         .engine(Work::Anonymous, move || {
-            laurel::check_definition(&source, &NoFiles)
+            laurel::check_definition(&source, &files)
         })
         .await
 }

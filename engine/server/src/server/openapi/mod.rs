@@ -14,8 +14,8 @@ use serde_json::{Map, Value, json};
 
 use super::records::{AwardRecord, KeyRecord, ResultsRecord, VersionSummary};
 use super::routes::{
-    AdvanceBody, Draft, EvaluateRequest, ManualAssignment, NewKey, OpenRound, RecusalBody,
-    RemovalBody, Reschedule, Review, RoundMarks,
+    AdvanceBody, Draft, EvaluateRequest, ManualAssignment, MessageBody, MessageSent, NewKey,
+    OpenRound, RecusalBody, RemovalBody, Reschedule, Review, RoundMarks, TemplateBody,
 };
 
 /// `GET /v1/openapi.json`: this document.
@@ -519,6 +519,24 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             200,
         ),
         op(
+            "put",
+            "/v1/awards/{award}/templates/{kind}",
+            "Write the award's own text for a kind of mail in one language, with merge fields (an empty subject and body put Laurel's words back)",
+            "admin",
+            Json(schema::<TemplateBody>(g)),
+            Some(schema::<AwardRecord>(g)),
+            200,
+        ),
+        op(
+            "post",
+            "/v1/awards/{award}/messages",
+            "Write to applicants (filtered), applicants with a draft, or judges; each mail is queued in the outbox",
+            "admin",
+            Json(schema::<MessageBody>(g)),
+            Some(schema::<MessageSent>(g)),
+            200,
+        ),
+        op(
             "post",
             "/v1/awards/{award}/results/publish",
             "Publish the latest results: applicants see their outcome",
@@ -1014,6 +1032,10 @@ const TAGS: &[(&str, &str)] = &[
     ("scoring", "Scoring without storing anything"),
     ("people", "People, invitations, sign-in and sessions"),
     ("keys", "API keys"),
+    (
+        "messages",
+        "The award's mail texts and messages to applicants and judges",
+    ),
     ("webhooks", "Webhook endpoints and their deliveries"),
     ("backup", "Export, import and backup"),
     ("audit", "The audit chain"),

@@ -140,6 +140,7 @@ pub fn typed(id: &str) -> Option<Value> {
         &["id", "award", "version", "status", "application"],
         json!({
             "id": string, "award": string, "version": int,
+            "title": { "type": "string", "description": "The entry's name, from the form's field tagged `title` (absent when the caller sees none)" },
             "status": { "enum": ["submitted", "withdrawn"] },
             "application": { "type": "object", "description": "The application as the caller may see it" },
             "eligibility": { "type": "object", "description": "The rules' decision: status, failures, rules checked" },
@@ -229,12 +230,14 @@ pub fn typed(id: &str) -> Option<Value> {
             &["judge", "rounds"],
             json!({ "judge": string, "rounds": list(json!({ "type": "object", "properties": {
                 "award": string, "round": string, "status": string, "closes": { "type": ["string", "null"] },
+                "titles": { "type": "object", "additionalProperties": string, "description": "Each assigned entry's name as a judge may see it (an entry without one is left out)" },
                 "assigned": list(string.clone()), "marked": list(string.clone()), "due": list(string.clone()) } })) }),
         ),
         "listPeople" => list(object(
             &["person", "grants"],
             json!({ "person": string, "name": string, "email": string, "language": string,
-                "grants": grants, "verified": boolean }),
+                "grants": grants, "verified": boolean,
+                "link_expires_at": { "type": "string", "description": "Until when the person's newest sign-in link works (an invitation not yet followed expires then)" } }),
         )),
         "invite" => object(
             &["person", "grants"],

@@ -225,24 +225,36 @@ pub async fn me(
             }
             @for (award, apps) in &mine {
                 h2 { (ctx.t("me.applications")) " — " (name_of(award)) }
+                @let shown_award = all.iter().find(|s| s.record.id == *award);
+                @if let Some(s) = shown_award {
+                    @let (_, closes) = crate::server::domain::awards::window(&s.record, &s.loaded.award);
+                    @let open = super::public::call_open(&state, s);
+                    p { @if open {
+                        (ctx.tf("me.call_closes", &[("at", &super::layout::when(&closes.fixed_offset(), &s.loaded.award.timeline.time_zone)), ("left", &super::layout::time_left(&ctx, closes - state.now()))]))
+                    } @else { (ctx.t("me.call_closed")) } }
+                }
+                @let titles = super::entries::titles_of(apps);
                 @if apps.is_empty() {
                     p { (ctx.t("me.no_applications")) " " a href={ "/awards/" (award) "/apply" } { (ctx.t("award.apply_now")) } }
                 } @else {
                     table {
-                        thead { tr { th { (ctx.t("app.id")) } th { (ctx.t("app.category")) } th { (ctx.t("app.status")) } th { (ctx.t("app.eligibility")) } } }
+                        thead { tr { th { (ctx.t("app.entry")) } th { (ctx.t("app.category")) } th { (ctx.t("app.status")) } th { (ctx.t("app.eligibility")) } } }
                         tbody {
                             @for a in apps {
                                 @let id = a["id"].as_str().unwrap_or_default();
+                                @let category = a["application"]["category"].as_str().unwrap_or_default();
                                 tr {
-                                    td { a href={ "/awards/" (award) "/applications/" (id) } { (id) } }
-                                    td { (a["application"]["category"].as_str().unwrap_or_default()) }
+                                    td { (super::entries::link(&format!("/awards/{award}/applications/{id}"), id, &titles)) }
+                                    td { (shown_award.and_then(|s| s.loaded.award.category(category).map(|c| text(&ctx, &s.loaded, &c.name))).unwrap_or_else(|| category.to_owned())) }
                                     td { (super::apply::status_label(&ctx, a["status"].as_str().unwrap_or_default())) }
                                     td { (super::apply::eligibility_label(&ctx, a)) }
                                 }
                             }
                         }
                     }
-                    p { a href={ "/awards/" (award) "/apply" } { (ctx.t("me.another")) } }
+                    @if shown_award.is_some_and(|s| super::public::call_open(&state, s)) {
+                        p { a href={ "/awards/" (award) "/apply" } { (ctx.t("me.another")) } }
+                    }
                 }
             }
             form method="post" action="/sign-out" {

@@ -59,10 +59,7 @@ pub async fn dashboard(
     };
     let a = &s.loaded.award;
     // Every page of each list: a count or a queue is never the first page of it.
-    let apps = match api
-        .all(&ctx, &format!("/v1/awards/{award}/applications?limit=1000"))
-        .await
-    {
+    let apps = match api.applications(&ctx, &award).await {
         Ok(apps) => apps,
         Err(refused) => return problem(&ctx, &refused),
     };
@@ -111,6 +108,11 @@ pub async fn dashboard(
             .unwrap_or_default();
         round_blocks.push((r, detail.json, Value::Array(marks)));
     }
+    let titles = super::entries::titles_of(&apps);
+    let judge_names: BTreeMap<String, String> = judges
+        .iter()
+        .filter_map(|j| Some((j["id"].as_str()?.to_owned(), j["name"].as_str()?.to_owned())))
+        .collect();
     let award_state = record.json["state"].as_str().unwrap_or_default().to_owned();
     let name = text(&ctx, &s.loaded, &a.name);
     page(
@@ -118,11 +120,12 @@ pub async fn dashboard(
         &format!("{name} — {}", ctx.t("admin.title")),
         html! {
             h1 { (name) " — " (ctx.t("admin.title")) }
-            @if let Some(d) = &done.done { p.notice role="status" { (done_text(&ctx, d)) } }
+            @if let Some(d) = &done.done { p.notice role="status" { (super::layout::done_text(&ctx, d)) } }
             section aria-labelledby="h-call" {
                 h2 #h-call { (ctx.t("admin.call")) }
-                p { (ctx.t("admin.state")) ": " span.badge { (award_state) }
+                p { (ctx.t("admin.state")) ": " span.badge { (status_label(&ctx, &format!("award_{award_state}"))) }
                     @if s.record.registration_closed { " · " (ctx.t("award.invitation_only")) } }
+                (super::timeline::section(&ctx, &award, &s, state.now()))
                 div.actions {
                     @if award_state == "draft" { (button(&ctx, &award, "open", ctx.t("admin.open_call"), &[])) }
                     @if award_state == "open" { (button(&ctx, &award, "close", ctx.t("admin.close_call"), &[])) }
@@ -136,24 +139,28 @@ pub async fn dashboard(
             }
             section aria-labelledby="h-apps" {
                 h2 #h-apps { (ctx.t("admin.applications")) " (" (apps.len()) ")" }
+                p { a href={ "/awards/" (award) "/admin/entries" } { (ctx.t("entries.link")) } " · "
+                    a href={ "/awards/" (award) "/admin/charts" } { (ctx.t("charts.link")) } " · "
+                    a href={ "/awards/" (award) "/admin/messages" } { (ctx.t("messages.link")) } " · "
+                    a href={ "/awards/" (award) "/admin/messages?to=drafts" } { (ctx.t("messages.remind_drafts")) } }
                 ul { @for (k, n) in &by_status { li { (status_label(&ctx, k)) ": " (n) } } }
                 h3 { (ctx.t("admin.review_queue")) " (" (review.len()) ")" }
                 @if review.is_empty() { p { (ctx.t("admin.review_none")) } }
                 ul {
                     @for x in &review {
                         @let id = x["id"].as_str().unwrap_or_default();
-                        li { a href={ "/awards/" (award) "/admin/applications/" (id) } { (id) } }
+                        li { (super::entries::link(&format!("/awards/{award}/admin/applications/{id}"), id, &titles)) }
                     }
                 }
                 details {
                     summary { (ctx.t("admin.all_applications")) }
                     div.scroll tabindex="0" { table {
-                        thead { tr { th { (ctx.t("app.id")) } th { (ctx.t("app.category")) } th { (ctx.t("app.status")) } th { (ctx.t("app.eligibility")) } } }
+                        thead { tr { th { (ctx.t("app.entry")) } th { (ctx.t("app.category")) } th { (ctx.t("app.status")) } th { (ctx.t("app.eligibility")) } } }
                         tbody { @for x in &apps {
                             @let id = x["id"].as_str().unwrap_or_default();
                             tr {
-                                td { a href={ "/awards/" (award) "/admin/applications/" (id) } { (id) } }
-                                td { (x["application"]["category"].as_str().unwrap_or_default()) }
+                                td { (super::entries::link(&format!("/awards/{award}/admin/applications/{id}"), id, &titles)) }
+                                td { (category_name(&ctx, &s.loaded, x["application"]["category"].as_str().unwrap_or_default())) }
                                 td { (status_label(&ctx, x["status"].as_str().unwrap_or_default())) }
                                 td { (super::apply::eligibility_label(&ctx, x)) }
                             }
@@ -163,17 +170,11 @@ pub async fn dashboard(
             }
             section aria-labelledby="h-judges" {
                 h2 #h-judges { (ctx.t("admin.judges")) " (" (judges.len()) ")" }
-                div.scroll tabindex="0" { table {
-                    thead { tr { th { (ctx.t("admin.judge")) } th { (ctx.t("admin.organisation")) } th { (ctx.t("admin.conflicts")) } } }
-                    tbody { @for j in &judges {
-                        tr {
-                            td { (j["name"].as_str().unwrap_or_default()) " " span.badge { (j["id"].as_str().unwrap_or_default()) } }
-                            td { (j["organisation"].as_str().unwrap_or("—")) }
-                            td { (readable(&j["conflicts"])) }
-                        }
-                    } }
-                } }
-                h3 { (ctx.t("admin.invite")) }
+                p { a href={ "/awards/" (award) "/admin/jury" } { (ctx.t("admin.jury_link")) } }
+                @if !judges.is_empty() {
+                    p { (judges.iter().filter_map(|j| j["name"].as_str()).collect::<Vec<_>>().join(", ")) }
+                }
+                h3 { (ctx.t("admin.invite_colleague")) }
                 form.stack method="post" action={ "/awards/" (award) "/admin/do" } {
                     (csrf_field(&ctx))
                     input type="hidden" name="do" value="invite";
@@ -181,17 +182,11 @@ pub async fn dashboard(
                     div.field { label for="inv-name" { (ctx.t("account.name")) } input #inv-name type="text" name="name" required; }
                     div.field { label for="inv-role" { (ctx.t("admin.role")) }
                         select #inv-role name="role" {
-                            option value="judge" { (ctx.t("role.judge")) }
                             option value="admin" { (ctx.t("role.admin")) }
                             option value="auditor" { (ctx.t("role.auditor")) }
                         } }
-                    div.field { label for="inv-judge" { (ctx.t("admin.as_judge")) }
-                        select #inv-judge name="judge" {
-                            option value="" { "—" }
-                            @for j in &judges { option value=(j["id"].as_str().unwrap_or_default()) { (j["name"].as_str().unwrap_or_default()) } }
-                        } }
                     div.field { label for="inv-lang" { (ctx.t("account.language")) }
-                        select #inv-lang name="language" { @for l in &a.languages { option value=(l) { (l) } } } }
+                        select #inv-lang name="language" { @for l in &a.languages { option value=(l) { (super::i18n::language_name(&ctx, l)) } } } }
                     div.actions { button type="submit" { (ctx.t("admin.send_invitation")) } }
                 }
             }
@@ -202,43 +197,54 @@ pub async fn dashboard(
                         Some(spec.id.as_str()) == r["round"].as_str()
                             && serde_json::to_value(&spec.advance).is_ok_and(|v| v["rule"] == "decision")
                     });
-                    (round_block(&ctx, &award, r, detail, marks, decided))
+                    @let spec = a.judging_rounds().into_iter().find(|spec| Some(spec.id.as_str()) == r["round"].as_str());
+                    @let round_name = spec.as_ref().map(|spec| text(&ctx, &s.loaded, &spec.name));
+                    @let due = spec.as_ref().and_then(|spec| spec.closes.clone()).map(|t| laurel::parse_instant(&t, &a.timeline.time_zone).map_or(t, |x| super::layout::when(&x, &a.timeline.time_zone)));
+                    (round_block(&ctx, &award, r, (round_name.as_deref(), due.as_deref()), (detail, marks), decided, &super::entries::Names { entries: &titles, judges: &judge_names }))
                 }
             }
             section aria-labelledby="h-results" {
                 h2 #h-results { (ctx.t("admin.results")) }
                 div.actions {
                     (button(&ctx, &award, "results_compute", ctx.t("admin.compute"), &[]))
-                    @if results.ok() { (button(&ctx, &award, "results_publish", ctx.t("admin.publish"), &[])) }
                     a href={ "/v1/awards/" (award) "/results.csv" } { (ctx.t("admin.csv")) }
                     a href={ "/v1/awards/" (award) "/export" } { (ctx.t("admin.export")) }
                     a href={ "/awards/" (award) "/admin/audit" } { (ctx.t("admin.audit")) }
                 }
-                @if results.ok() { (results_table(&ctx, &award, &results.json, &record.json["published"], &a.timeline.time_zone)) }
+                @if results.ok() {
+                    form.stack method="post" action={ "/awards/" (award) "/admin/do" } {
+                        (csrf_field(&ctx))
+                        input type="hidden" name="do" value="results_publish";
+                        label.choice for="publish-confirm" {
+                            input #publish-confirm type="checkbox" name="confirm" value="1" required;
+                            (ctx.t("admin.publish_confirm"))
+                        }
+                        div.actions { button type="submit" { (ctx.t("admin.publish")) } }
+                    }
+                }
+                (super::mentions::section(&ctx, &award, &s, &apps, &titles, &record.json["special_mentions"]))
+                @if results.ok() { (results_table(&ctx, &award, &results.json, &record.json["published"], &a.timeline.time_zone, &super::entries::Names { entries: &titles, judges: &judge_names }, &s.loaded)) }
             }
         },
     )
 }
 
-/// What an action did, in words: the action's own sentence, or a plain "Done." for a name the
-/// page does not know (the query is the browser's to change), never the action's id.
-fn done_text(ctx: &Ctx, action: &str) -> String {
-    let key = format!("done.{action}");
-    let text = ctx.t(&key);
-    if text == key {
-        ctx.t("done.other").to_owned()
-    } else {
-        text.to_owned()
-    }
+/// A category's name in the page's language, or its id when the award has none by it.
+fn category_name(ctx: &Ctx, loaded: &crate::server::state::Loaded, id: &str) -> String {
+    loaded
+        .award
+        .category(id)
+        .map_or_else(|| id.to_owned(), |c| text(ctx, loaded, &c.name))
 }
 
 fn round_block(
     ctx: &Ctx,
     award: &str,
     r: &Value,
-    detail: &Value,
-    marks: &Value,
+    (name, due): (Option<&str>, Option<&str>),
+    (detail, marks): (&Value, &Value),
     decided_by_admin: bool,
+    names: &super::entries::Names<'_>,
 ) -> Markup {
     let id = r["round"].as_str().unwrap_or_default();
     let status = r["status"].as_str().unwrap_or_default();
@@ -257,13 +263,6 @@ fn round_block(
             )
         })
         .collect();
-    let mut apps: Vec<String> = assignments
-        .values()
-        .flat_map(|a| a.as_array().cloned().unwrap_or_default())
-        .filter_map(|a| a.as_str().map(str::to_owned))
-        .collect();
-    apps.sort();
-    apps.dedup();
     let entrants: Vec<String> = detail["entrants"]
         .as_array()
         .into_iter()
@@ -271,7 +270,8 @@ fn round_block(
         .filter_map(|x| x.as_str().map(str::to_owned))
         .collect();
     html! {
-        h3 { (id) " " span.badge { (status_label(ctx, status)) } }
+        h3 { (name.unwrap_or(id)) " " span.badge { (status_label(ctx, status)) } }
+        @if let Some(due) = due { p { (ctx.tf("admin.round_due", &[("at", due)])) } }
         div.actions {
             @if status == "not_open" {
                 form.inline method="post" action={ "/awards/" (award) "/admin/do" } {
@@ -295,7 +295,7 @@ fn round_block(
             }
         }
         @if let Some(coverage) = detail.get("coverage").filter(|c| !c.is_null()) {
-            details { summary { (ctx.t("admin.coverage")) } pre.source tabindex="0" { (serde_json::to_string_pretty(coverage).unwrap_or_default()) } }
+            details { summary { (ctx.t("admin.coverage")) } (super::draw::coverage(ctx, coverage, names)) }
         }
         @if let Some(shortfalls) = detail["shortfalls"].as_array().filter(|s| !s.is_empty()) {
             p.warning { (ctx.t("admin.shortfalls")) " " (readable(&Value::Array(shortfalls.clone()))) }
@@ -303,21 +303,17 @@ fn round_block(
         @if !assignments.is_empty() {
             h4 { (ctx.t("admin.progress")) }
             div.scroll tabindex="0" { table {
-                thead { tr { th { (ctx.t("admin.judge")) } @for a in &apps { th { (a) } } th { (ctx.t("admin.done_count")) } } }
+                thead { tr { th { (ctx.t("admin.judge")) } th { (ctx.t("admin.done_count")) } th { (ctx.t("admin.still_due")) } } }
                 tbody {
                     @for (judge, theirs) in &assignments {
                         @let theirs: Vec<String> = theirs.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_owned)).collect();
-                        @let done = theirs.iter().filter(|a| marked.contains(&(judge.clone(), (*a).clone()))).count();
+                        @let due: Vec<&String> = theirs.iter().filter(|a| !marked.contains(&(judge.clone(), (*a).clone()))).collect();
                         tr {
-                            th scope="row" { (judge) }
-                            @for a in &apps {
-                                td {
-                                    @if !theirs.contains(a) { "" }
-                                    @else if marked.contains(&(judge.clone(), a.clone())) { span.marked { "✓" span.skip { (ctx.t("work.marked")) } } }
-                                    @else { span.due { "…" span.skip { (ctx.t("work.due")) } } }
-                                }
-                            }
-                            td { (done) "/" (theirs.len()) }
+                            th scope="row" { (names.judge(judge)) }
+                            td { (theirs.len() - due.len()) " / " (theirs.len()) " "
+                                progress max=(theirs.len().max(1)) value=(theirs.len() - due.len()) aria-label=(ctx.tf("admin.progress_of", &[("judge", &names.judge(judge))])) {} }
+                            td { @if due.is_empty() { span.marked { "✓ " (ctx.t("admin.all_marked")) } }
+                                @else { ul.compact { @for a in &due { li { (super::entries::name(a, names.entries)) } } } } }
                         }
                     }
                 }
@@ -331,7 +327,7 @@ fn round_block(
                 input type="hidden" name="round" value=(id);
                 @for e in &entrants {
                     fieldset {
-                        legend { (e) }
+                        legend { (super::entries::name(e, names.entries)) }
                         label.choice for={ "win-" (e) } { input type="checkbox" id={ "win-" (e) } name={ "win." (e) } value="1"; (ctx.t("admin.goes_on")) }
                         label for={ "why-" (e) } { (ctx.t("admin.reason")) }
                         input type="text" id={ "why-" (e) } name={ "why." (e) };
@@ -341,14 +337,22 @@ fn round_block(
             }
         }
         @if let Some(advanced) = detail["advanced"].as_array() {
-            p { (ctx.t("admin.went_on")) ": " (advanced.iter().filter_map(|a| a["application"].as_str()).collect::<Vec<_>>().join(", ")) }
+            p { (ctx.t("admin.went_on")) ": " (advanced.iter().filter_map(|a| a["application"].as_str()).map(|a| super::entries::plain(a, names.entries)).collect::<Vec<_>>().join(", ")) }
         }
     }
 }
 
 /// The latest results, and whether they are the ones published (`published`: the award's
 /// publication, if any).
-fn results_table(ctx: &Ctx, award: &str, results: &Value, published: &Value, zone: &str) -> Markup {
+fn results_table(
+    ctx: &Ctx,
+    award: &str,
+    results: &Value,
+    published: &Value,
+    zone: &str,
+    names: &super::entries::Names<'_>,
+    loaded: &crate::server::state::Loaded,
+) -> Markup {
     let at = published["at"].as_str().unwrap_or_default();
     let at = chrono::DateTime::parse_from_rfc3339(at)
         .map_or_else(|_| at.to_owned(), |t| super::layout::when(&t, zone));
@@ -374,12 +378,12 @@ fn results_table(ctx: &Ctx, award: &str, results: &Value, published: &Value, zon
             }
         ) }
         div.scroll tabindex="0" { table {
-            thead { tr { th { (ctx.t("app.id")) } th { (ctx.t("app.category")) } th { (ctx.t("app.outcome")) } th { (ctx.t("admin.path")) } } }
+            thead { tr { th { (ctx.t("app.entry")) } th { (ctx.t("app.category")) } th { (ctx.t("app.outcome")) } th { (ctx.t("admin.path")) } } }
             tbody { @for x in &apps {
                 @let id = x["application"].as_str().unwrap_or_default();
                 tr {
-                    td { (id) }
-                    td { (x["category"].as_str().unwrap_or_default()) }
+                    td { (super::entries::name(id, names.entries)) }
+                    td { (category_name(ctx, loaded, x["category"].as_str().unwrap_or_default())) }
                     td { (status_label(ctx, x["outcome"].as_str().unwrap_or_default())) }
                     td {
                         @for r in x["rounds"].as_array().into_iter().flatten() {
@@ -472,6 +476,9 @@ pub async fn act(
                 .await
         }
         "results_compute" => api.post(&ctx, &format!("{base}/results"), &json!({})).await,
+        "results_publish" if !form.contains_key("confirm") => {
+            super::api::Reply::bad_request(ctx.t("admin.publish_unconfirmed"))
+        }
         "results_publish" => {
             api.post(&ctx, &format!("{base}/results/publish"), &json!({}))
                 .await
@@ -507,11 +514,12 @@ pub async fn application(
         .unwrap_or_default()
         .to_owned();
     let loaded = shown(&state, &award).await;
+    let titles = super::entries::titles_of(std::slice::from_ref(app));
     page(
         &ctx,
-        &format!("{} {id}", ctx.t("app.title")),
+        &super::entries::plain(&id, &titles),
         html! {
-            h1 { (ctx.t("app.title")) " " (id) }
+            h1 { (super::entries::name(&id, &titles)) }
             dl.facts {
                 dt { (ctx.t("app.status")) } dd { (status_label(&ctx, app["status"].as_str().unwrap_or_default())) }
                 dt { (ctx.t("app.category")) } dd { (loaded.as_ref().and_then(|l| l.loaded.award.category(&category).map(|c| text(&ctx, &l.loaded, &c.name))).unwrap_or_else(|| category.clone())) }
@@ -609,92 +617,4 @@ pub async fn review(
         return problem(&ctx, &reply);
     }
     redirect(&format!("/awards/{award}/admin?done=review"))
-}
-
-pub async fn audit(
-    Extension(api): Extension<Api>,
-    ctx: Ctx,
-    Path(award): Path<String>,
-) -> Response {
-    let reply = api.get(&ctx, "/v1/audit?limit=1000").await;
-    if !reply.ok() {
-        return problem(&ctx, &reply);
-    }
-    let records: Vec<Value> = reply
-        .json
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|r| {
-            r["target"]
-                .as_str()
-                .is_some_and(|t| t == award || t.starts_with(&format!("{award}/")))
-        })
-        .cloned()
-        .collect();
-    page(
-        &ctx,
-        ctx.t("admin.audit"),
-        html! {
-            h1 { (ctx.t("admin.audit")) }
-            div.scroll tabindex="0" { table {
-                thead { tr { th { "#" } th { (ctx.t("admin.when")) } th { (ctx.t("admin.actor")) } th { (ctx.t("admin.action")) } th { (ctx.t("admin.target")) } } }
-                tbody { @for r in &records {
-                    tr { td { (readable(&r["seq"])) } td { (readable(&r["at"])) } td { (readable(&r["actor"])) } td { (readable(&r["action"])) } td { (readable(&r["target"])) } }
-                } }
-            } }
-            p { a href={ "/awards/" (award) "/admin" } { (ctx.t("admin.back")) } }
-        },
-    )
-}
-
-#[derive(Deserialize)]
-pub struct TraceQuery {
-    #[serde(default)]
-    round: String,
-}
-
-/// One application's number in one round, with the trace it rests on.
-pub async fn trace(
-    Extension(api): Extension<Api>,
-    ctx: Ctx,
-    Path((award, id)): Path<(String, String)>,
-    Query(q): Query<TraceQuery>,
-) -> Response {
-    let reply = api
-        .get(
-            &ctx,
-            &format!("/v1/awards/{award}/rounds/{}/results", q.round),
-        )
-        .await;
-    if !reply.ok() {
-        return problem(&ctx, &reply);
-    }
-    let found = find_application(&reply.json, &id);
-    page(
-        &ctx,
-        &format!("{} {id}", ctx.t("admin.trace")),
-        html! {
-            h1 { (ctx.t("admin.trace")) " " (id) " · " (q.round) }
-            @match found {
-                Some(v) => { pre.source tabindex="0" { (serde_json::to_string_pretty(&v).unwrap_or_default()) } }
-                None => { p { (ctx.t("admin.no_trace")) } }
-            }
-            p { a href={ "/awards/" (award) "/admin" } { (ctx.t("admin.back")) } }
-        },
-    )
-}
-
-/// The first object in `v` whose `application` (or `id`) is `id`, with its trace.
-fn find_application(v: &Value, id: &str) -> Option<Value> {
-    match v {
-        Value::Object(m)
-            if m.get("application").and_then(Value::as_str) == Some(id) && m.len() > 2 =>
-        {
-            Some(v.clone())
-        }
-        Value::Object(m) => m.values().find_map(|x| find_application(x, id)),
-        Value::Array(a) => a.iter().find_map(|x| find_application(x, id)),
-        _ => None,
-    }
 }

@@ -139,6 +139,12 @@ impl Api {
         Ok(items)
     }
 
+    /// Every application of `award` the visitor may see (every page of the list).
+    pub async fn applications(&self, ctx: &Ctx, award: &str) -> Result<Vec<Value>, Reply> {
+        self.all(ctx, &format!("/v1/awards/{award}/applications?limit=1000"))
+            .await
+    }
+
     /// `method path` with a JSON body.
     pub async fn send(&self, ctx: &Ctx, method: Method, path: &str, body: &Value) -> Reply {
         let bytes = Bytes::from(body.to_string());

@@ -81,6 +81,21 @@ pub async fn page_(
     };
     let a = &s.loaded.award;
     let name = text(ctx, &s.loaded, &a.name);
+    // The deadline, with the time left, on every step of the form.
+    let deadline = {
+        let (_, closes) = crate::server::domain::awards::window(&s.record, a);
+        let now = state.now();
+        html! {
+            @if super::public::call_open(state, &s) {
+                p.deadline { (ctx.tf("me.call_closes", &[
+                    ("at", &super::layout::when(&closes.fixed_offset(), &a.timeline.time_zone)),
+                    ("left", &super::layout::time_left(ctx, closes - now)),
+                ])) }
+            } @else {
+                p.warning role="status" { (ctx.t("me.call_closed")) }
+            }
+        }
+    };
     let chosen = a.category(&choice.category).filter(|c| {
         c.applicant_types
             .iter()
@@ -110,6 +125,7 @@ pub async fn page_(
     let body: Markup = match chosen {
         None => html! {
             h1 { (name) " — " (ctx.t("apply.title")) }
+            (deadline)
             @if !choice.category.is_empty() {
                 p.problem role="alert" { (ctx.t("apply.mismatch")) }
             }
@@ -131,6 +147,7 @@ pub async fn page_(
                 .unwrap_or_default();
             html! {
                 h1 { (name) " — " (ctx.t("apply.title")) }
+                (deadline)
                 p { (text(ctx, &s.loaded, &category.name)) " · " (type_name) " · "
                     a href={ "/awards/" (award) "/apply" } { (ctx.t("apply.change")) } }
                 @if let Some(n) = notice { p.notice role="status" { (n) } }
@@ -438,9 +455,9 @@ pub async fn status(
     let eligibility = &app["eligibility"];
     page(
         &ctx,
-        &format!("{} {id}", ctx.t("app.title")),
+        &super::entries::plain(&id, &super::entries::titles_of(std::slice::from_ref(app))),
         html! {
-            h1 { (ctx.t("app.title")) " " (id) }
+            h1 { (super::entries::name(&id, &super::entries::titles_of(std::slice::from_ref(app)))) }
             @if q.submitted.is_some() {
                 p.notice role="status" { (ctx.t("app.submitted")) }
             }

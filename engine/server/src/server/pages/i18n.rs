@@ -50,6 +50,18 @@ pub fn tf(lang: &str, key: &str, args: &[(&str, &str)]) -> String {
     text
 }
 
+/// A language's name in the page's language ("Korean", "한국어"), or its tag when the
+/// catalogue has no name for it.
+pub fn language_name(ctx: &super::Ctx, tag: &str) -> String {
+    let key = format!("language.{tag}");
+    let name = ctx.t(&key);
+    if name == key {
+        tag.to_owned()
+    } else {
+        name.to_owned()
+    }
+}
+
 /// The best of the interface's languages for an `Accept-Language` header.
 pub fn from_accept(header: &str) -> Option<String> {
     let mut ranked: Vec<(u32, String)> = header

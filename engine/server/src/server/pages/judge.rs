@@ -17,7 +17,9 @@ use serde_json::{Map, Value, json};
 
 use super::Ctx;
 use super::api::Api;
-use super::layout::{check_csrf, csrf_field, page, page_with, problem, readable, redirect};
+use super::layout::{
+    check_csrf, csrf_field, page, page_with, problem, readable, redirect, when_in,
+};
 use super::public::{shown, text};
 use crate::server::state::AppState;
 
@@ -36,6 +38,7 @@ pub async fn queue(
     let rounds = reply.json["rounds"].as_array().cloned().unwrap_or_default();
     // Each award's and round's name in the page's language.
     let mut names: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+    let mut zones: BTreeMap<String, String> = BTreeMap::new();
     for r in &rounds {
         let (award, round) = (
             r["award"].as_str().unwrap_or_default().to_owned(),
@@ -43,6 +46,7 @@ pub async fn queue(
         );
         let shown_names = shown(&state, &award).await.map(|s| {
             let a = &s.loaded.award;
+            zones.insert(award.clone(), a.timeline.time_zone.clone());
             let round_name = a
                 .judging_rounds()
                 .into_iter()
@@ -69,20 +73,21 @@ pub async fn queue(
                 @let marked = r["marked"].as_array().cloned().unwrap_or_default();
                 @let open = r["status"] == "open";
                 @let (award_name, round_name) = names.get(&(award.to_owned(), round.to_owned())).cloned().unwrap_or_default();
+                @let titles: BTreeMap<String, String> = serde_json::from_value(r["titles"].clone()).unwrap_or_default();
                 h2 { (award_name) " · " (round_name) }
                 p {
                     (ctx.tf("work.progress", &[("marked", &marked.len().to_string()), ("assigned", &assigned.len().to_string())]))
-                    @if let Some(closes) = r["closes"].as_str() { " · " (ctx.t("work.closes")) " " (closes) }
+                    @if let Some(closes) = r["closes"].as_str() { " · " (ctx.t("work.closes")) " " (when_in(closes, zones.get(award).map_or("UTC", String::as_str))) }
                     @if !open { " · " span.badge { (ctx.t("work.closed")) } }
                 }
                 progress max=(assigned.len().max(1)) value=(marked.len()) aria-label=(ctx.t("work.progress_label")) {}
                 table {
-                    thead { tr { th { (ctx.t("app.id")) } th { (ctx.t("work.state")) } } }
+                    thead { tr { th { (ctx.t("app.entry")) } th { (ctx.t("work.state")) } } }
                     tbody {
                         @for a in &assigned {
                             @let id = a.as_str().unwrap_or_default();
                             tr {
-                                td { a href={ "/awards/" (award) "/rounds/" (round) "/sheets/" (id) } { (id) } }
+                                td { (super::entries::link(&format!("/awards/{award}/rounds/{round}/sheets/{id}"), id, &titles)) }
                                 td {
                                     @if marked.contains(a) { span.marked { (ctx.t("work.marked")) } }
                                     @else { span.due { (ctx.t("work.due")) } }
@@ -247,13 +252,21 @@ async fn sheet_page(
         .as_object()
         .cloned()
         .unwrap_or_default();
-    let title = format!("{} · {round} · {app}", text(ctx, &s.loaded, &a.name));
+    // The entry's name as this judge may see it (nothing hidden from judges names it).
+    let entry = laurel::entry_title(a, category_id, &application["fields"]);
+    let shown_entry = entry
+        .as_ref()
+        .map_or_else(|| app.to_owned(), |t| format!("{t} ({app})"));
+    let title = format!(
+        "{} · {round_name} · {shown_entry}",
+        text(ctx, &s.loaded, &a.name)
+    );
     page_with(
         ctx,
         status,
         &title,
         html! {
-            h1 { (ctx.t("sheet.title")) " " (app) }
+            h1 { (ctx.t("sheet.title")) " " @if let Some(t) = &entry { (t) span.entry-id { (app) } } @else { (app) } }
             p { (text(ctx, &s.loaded, &a.name)) " · " (round_name) " · " (text(ctx, &s.loaded, &category.name))
                 @if blind { " · " span.badge { (ctx.t("sheet.blind")) } } }
             @if saved { p.notice role="status" { (ctx.t("sheet.saved")) } }

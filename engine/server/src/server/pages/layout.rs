@@ -162,6 +162,24 @@ pub fn when(instant: &chrono::DateTime<chrono::FixedOffset>, zone: &str) -> Stri
     laurel::show_instant(*instant, zone)
 }
 
+/// How long is left until a moment, in words ("3 days", "5 hours", "20 minutes").
+pub fn time_left(ctx: &super::Ctx, left: chrono::TimeDelta) -> String {
+    let minutes = left.num_minutes().max(0);
+    let (n, unit) = if minutes >= 2 * 24 * 60 {
+        (minutes / (24 * 60), "time.days")
+    } else if minutes >= 2 * 60 {
+        (minutes / 60, "time.hours")
+    } else {
+        (minutes, "time.minutes")
+    };
+    ctx.tf(unit, &[("n", &n.to_string())])
+}
+
+/// An RFC 3339 instant as written by the API, shown in `zone`; any other text as it is.
+pub fn when_in(text: &str, zone: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(text).map_or_else(|_| text.to_owned(), |t| when(&t, zone))
+}
+
 /// A stored value as a person reads it: text as is, lists joined, objects as `key: value`,
 /// nothing as a dash.
 pub fn readable(v: &serde_json::Value) -> String {
@@ -178,4 +196,25 @@ pub fn readable(v: &serde_json::Value) -> String {
             .join("; "),
         other => other.to_string(),
     }
+}
+
+/// What an action did, in words: the action's own sentence, or a plain "Done." for a name the
+/// page does not know (the query is the browser's to change), never the action's id.
+pub fn done_text(ctx: &super::Ctx, action: &str) -> String {
+    let key = format!("done.{action}");
+    let text = ctx.t(&key);
+    if text == key {
+        ctx.t("done.other").to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// The first value of `name` in a form read as pairs (a form whose fields may repeat).
+pub fn first(pairs: &[(String, String)], name: &str) -> String {
+    pairs
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
 }

@@ -9,14 +9,25 @@ mod admin;
 mod api;
 mod apply;
 mod assets;
+mod audit;
+mod charts;
 mod diagnostics;
+mod draw;
+mod entries;
+mod entry_list;
 mod form;
 mod i18n;
 mod judge;
+mod jury;
+mod jury_file;
 mod layout;
+mod mentions;
+mod messages;
 mod playground;
 mod problems;
 mod public;
+mod timeline;
+mod trace;
 
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -156,16 +167,41 @@ pub fn routes() -> Router<AppState> {
             "/awards/{award}/admin/applications/{application}",
             get(admin::application).post(admin::review),
         )
-        .route("/awards/{award}/admin/audit", get(admin::audit))
+        .route("/awards/{award}/admin/audit", get(audit::page_for))
+        .route(
+            "/awards/{award}/admin/jury",
+            get(jury::page).post(jury::add),
+        )
+        .route("/awards/{award}/admin/jury/import", post(jury_file::import))
+        .route("/awards/{award}/admin/mentions", post(mentions::record))
+        .route("/awards/{award}/admin/charts", get(charts::page_for))
+        .route(
+            "/awards/{award}/admin/messages",
+            get(messages::page_for).post(messages::send),
+        )
+        .route(
+            "/awards/{award}/admin/messages/texts",
+            post(messages::save_text),
+        )
+        .route(
+            "/awards/{award}/admin/entries",
+            get(entry_list::page_for).post(entry_list::bulk),
+        )
+        .route("/awards/{award}/admin/timeline", post(timeline::reschedule))
+        .route(
+            "/awards/{award}/admin/jury/invite",
+            post(jury::resend_invitation),
+        )
         .route(
             "/awards/{award}/admin/rounds/{round}/diagnostics",
             get(diagnostics::page_for_round),
         )
         .route(
             "/awards/{award}/admin/results/{application}",
-            get(admin::trace),
+            get(trace::page_for),
         )
         .route("/playground", get(playground::page).post(playground::check))
+        .route("/playground/call", post(playground::create_call))
         .route("/problems", get(problems::index))
         .route("/problems/{name}", get(problems::page))
 }

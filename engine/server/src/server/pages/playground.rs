@@ -4,16 +4,18 @@
 
 use std::collections::BTreeMap;
 
+use axum::Extension;
 use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::json;
 
 use super::Ctx;
+use super::api::Api;
 use super::form::{Filled, fields_in_scope, render};
-use super::layout::page_with;
-use crate::server::domain::awards::check_pasted as check_rubric;
+use super::layout::{check_csrf, page_with, problem, redirect};
+use crate::server::domain::awards::{SentFiles, check_with_files};
 use crate::server::state::AppState;
 
 const EXAMPLE: &str = include_str!("../../../../../tests/valid/minimal.award.json");
@@ -37,7 +39,7 @@ const SAMPLE_MARKS: &str = r#"{ "evaluations": [
 type Scored = Result<serde_json::Value, Vec<laurel::Diagnostic>>;
 
 /// Scores `applications` and `marks` (JSON texts) with a checked award: nothing is stored.
-fn score(award: &laurel::Award, applications: &str, marks: &str) -> Scored {
+fn score(award: &laurel::Award, files: &SentFiles, applications: &str, marks: &str) -> Scored {
     let problem = |pointer: &str, e: &dyn std::fmt::Display| {
         vec![laurel::Diagnostic::error(
             laurel::Code::Schema,
@@ -48,9 +50,13 @@ fn score(award: &laurel::Award, applications: &str, marks: &str) -> Scored {
     let apps: serde_json::Value =
         serde_json::from_str(applications).map_err(|e| problem("/applications", &e))?;
     let marks: laurel::Marks = serde_json::from_str(marks).map_err(|e| problem("/marks", &e))?;
+    let by_path: BTreeMap<String, Vec<u8>> = award
+        .plugins
+        .iter()
+        .filter_map(|p| Some((p.path.clone(), files.find(&p.path)?.clone())))
+        .collect();
     let plugins =
-        laurel::load_plugins(award, &std::collections::BTreeMap::<String, Vec<u8>>::new())
-            .map_err(|d| d.into_iter().collect::<Vec<_>>())?;
+        laurel::load_plugins(award, &by_path).map_err(|d| d.into_iter().collect::<Vec<_>>())?;
     let (diagnostics, checked) = laurel::check_applications(award, &apps, &plugins);
     let Some(checked) = checked else {
         return Err(diagnostics.into_iter().collect());
@@ -101,6 +107,18 @@ struct Checked<'a> {
     choice: (&'a str, &'a str),
     sample: (&'a str, &'a str),
     scored: Option<&'a Scored>,
+    /// The plugin files sent, carried from form to form.
+    files: &'a SentFiles,
+}
+
+/// The plugin files sent so far, as hidden fields every form of the page sends again.
+fn carried(files: &SentFiles) -> Markup {
+    use base64::Engine as _;
+    html! {
+        @for (name, bytes) in &files.0 {
+            input type="hidden" name={ "carried." (name) } value=(base64::engine::general_purpose::STANDARD.encode(bytes));
+        }
+    }
 }
 
 fn view(ctx: &Ctx, source: &str, checked: Option<&Checked<'_>>) -> Markup {
@@ -117,6 +135,15 @@ fn view(ctx: &Ctx, source: &str, checked: Option<&Checked<'_>>) -> Markup {
             div.field {
                 label for="rubric-file" { (ctx.t("play.upload")) }
                 input #rubric-file type="file" name="file" accept="application/json,.json";
+            }
+            div.field {
+                label for="plugin-files" { (ctx.t("play.plugins")) }
+                p.help id="plugin-files-help" { (ctx.t("play.plugins_help")) }
+                input #plugin-files type="file" name="plugins" multiple aria-describedby="plugin-files-help";
+                @if let Some(c) = checked.filter(|c| !c.files.0.is_empty()) {
+                    p { (ctx.t("play.plugins_sent")) " " (c.files.0.keys().cloned().collect::<Vec<_>>().join(", ")) }
+                    (carried(c.files))
+                }
             }
             div.actions { button type="submit" { (ctx.t("play.check")) } }
             div #live-problems aria-live="polite" data-none=(ctx.t("play.valid")) data-some=(ctx.t("play.problems")) {}
@@ -144,6 +171,7 @@ fn view(ctx: &Ctx, source: &str, checked: Option<&Checked<'_>>) -> Markup {
                 h2 { (ctx.t("play.preview")) }
                 form.stack method="post" action="/playground" enctype="multipart/form-data" {
                     input type="hidden" name="source" value=(source);
+                    @if let Some(c) = checked { (carried(c.files)) }
                     div.field {
                         label for="pv-type" { (ctx.t("apply.applicant_type")) }
                         select #pv-type name="applicant_type" {
@@ -172,6 +200,7 @@ fn view(ctx: &Ctx, source: &str, checked: Option<&Checked<'_>>) -> Markup {
                     p { (ctx.t("play.try_intro")) }
                     form.stack method="post" action="/playground" enctype="multipart/form-data" {
                         input type="hidden" name="source" value=(source);
+                        (carried(c.files))
                         div.field {
                             label for="try-apps" { (ctx.t("play.applications")) }
                             textarea #try-apps name="applications" rows="8" spellcheck="false" { (c.sample.0) }
@@ -183,6 +212,16 @@ fn view(ctx: &Ctx, source: &str, checked: Option<&Checked<'_>>) -> Markup {
                         div.actions { button type="submit" { (ctx.t("play.score")) } }
                     }
                     @if let Some(scored) = c.scored { (scored_view(ctx, scored)) }
+                    @if may_create_calls(ctx) {
+                        h2 { (ctx.t("play.to_call")) }
+                        p { (ctx.t("play.to_call_help")) }
+                        form.stack method="post" action="/playground/call" enctype="multipart/form-data" {
+                            input type="hidden" name="csrf" value=(ctx.csrf);
+                            input type="hidden" name="source" value=(source);
+                            (carried(c.files))
+                            div.actions { button type="submit" { (ctx.t("play.create_call")) } }
+                        }
+                    }
                 }
             }
         }
@@ -198,21 +237,52 @@ pub async fn page(ctx: Ctx) -> Response {
     )
 }
 
-pub async fn check(State(state): State<AppState>, ctx: Ctx, mut multipart: Multipart) -> Response {
+/// Whether the visitor may turn a rubric into a call: an administrator of every award.
+fn may_create_calls(ctx: &Ctx) -> bool {
+    ctx.person.as_ref().is_some_and(|p| {
+        p.grants
+            .iter()
+            .any(|g| g.role == crate::server::records::Role::Admin && g.award.is_none())
+    })
+}
+
+/// A playground form as sent: its text fields and its plugin files (sent now, or carried).
+async fn read_form(multipart: &mut Multipart) -> (BTreeMap<String, String>, SentFiles) {
+    use base64::Engine as _;
     let mut parts: BTreeMap<String, String> = BTreeMap::new();
+    let mut files = BTreeMap::new();
     while let Ok(Some(field)) = multipart.next_field().await {
         let name = field.name().unwrap_or_default().to_owned();
-        let text = field.text().await.unwrap_or_default();
-        if !text.is_empty() {
-            parts.insert(name, text);
+        let file_name = field
+            .file_name()
+            .map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f).to_owned());
+        let bytes = field.bytes().await.unwrap_or_default();
+        if bytes.is_empty() {
+            continue;
+        }
+        if name == "plugins" {
+            if let Some(f) = file_name.filter(|f| !f.is_empty()) {
+                files.insert(f, bytes.to_vec());
+            }
+        } else if let Some(f) = name.strip_prefix("carried.") {
+            if let Ok(b) = base64::engine::general_purpose::STANDARD.decode(&bytes) {
+                files.entry(f.to_owned()).or_insert(b);
+            }
+        } else {
+            parts.insert(name, String::from_utf8_lossy(&bytes).into_owned());
         }
     }
+    (parts, SentFiles(files))
+}
+
+pub async fn check(State(state): State<AppState>, ctx: Ctx, mut multipart: Multipart) -> Response {
+    let (parts, files) = read_form(&mut multipart).await;
     let source = parts
         .get("file")
         .or_else(|| parts.get("source"))
         .cloned()
         .unwrap_or_default();
-    let report = match check_rubric(&state, source.clone()).await {
+    let report = match check_with_files(&state, source.clone(), SentFiles(files.0.clone())).await {
         Ok(r) => r,
         Err(_) => {
             return page_with(
@@ -238,9 +308,10 @@ pub async fn check(State(state): State<AppState>, ctx: Ctx, mut multipart: Multi
     let scored = match (&report.award, parts.contains_key("applications")) {
         (Some(award), true) => {
             let (award, apps, marks) = (award.clone(), sample.0.to_owned(), sample.1.to_owned());
+            let sent = SentFiles(files.0.clone());
             state
                 .engine(crate::server::state::Work::Anonymous, move || {
-                    score(&award, &apps, &marks)
+                    score(&award, &sent, &apps, &marks)
                 })
                 .await
                 .ok()
@@ -252,6 +323,7 @@ pub async fn check(State(state): State<AppState>, ctx: Ctx, mut multipart: Multi
         choice: (get("category"), get("applicant_type")),
         sample,
         scored: scored.as_ref(),
+        files: &files,
     };
     page_with(
         &ctx,
@@ -259,4 +331,71 @@ pub async fn check(State(state): State<AppState>, ctx: Ctx, mut multipart: Multi
         ctx.t("play.title"),
         view(&ctx, &source, Some(&checked)),
     )
+}
+
+/// Turns a checked rubric into a new award: its plugin files stored, the definition created
+/// and published as version 1, not yet open; the administrator lands on its dashboard.
+pub async fn create_call(
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    mut multipart: Multipart,
+) -> Response {
+    let (parts, files) = read_form(&mut multipart).await;
+    if let Err(r) = check_csrf(&ctx, parts.get("csrf").map_or("", String::as_str)) {
+        return *r;
+    }
+    let source = parts.get("source").cloned().unwrap_or_default();
+    let Ok(definition) = laurel::parse_definition(&source) else {
+        return problem(
+            &ctx,
+            &super::api::Reply::bad_request(ctx.t("play.fix_first")),
+        );
+    };
+    for plugin in &definition.plugins {
+        let Some(bytes) = files.find(&plugin.path) else {
+            return problem(
+                &ctx,
+                &super::api::Reply::bad_request(
+                    &ctx.tf("play.plugin_missing", &[("path", &plugin.path)]),
+                ),
+            );
+        };
+        let sha = {
+            use sha2::Digest as _;
+            hex::encode(sha2::Sha256::digest(bytes))
+        };
+        let stored = api
+            .call(
+                &ctx,
+                Method::PUT,
+                &format!("/v1/files/{sha}"),
+                Some((
+                    axum::body::Bytes::from(bytes.clone()),
+                    "application/octet-stream",
+                )),
+            )
+            .await;
+        if !stored.ok() {
+            return problem(&ctx, &stored);
+        }
+    }
+    let created = api
+        .call(
+            &ctx,
+            Method::POST,
+            "/v1/awards",
+            Some((axum::body::Bytes::from(source), "application/json")),
+        )
+        .await;
+    if !created.ok() {
+        return problem(&ctx, &created);
+    }
+    let id = created.json["id"].as_str().unwrap_or_default().to_owned();
+    let published = api
+        .post(&ctx, &format!("/v1/awards/{id}/publish"), &json!({}))
+        .await;
+    if !published.ok() {
+        return problem(&ctx, &published);
+    }
+    redirect(&format!("/awards/{id}/admin?done=created"))
 }

@@ -259,6 +259,13 @@ async fn store_application(
                 .map(|r| r.notifications)
                 .unwrap_or_default();
         let status = serde_json::to_value(decision.status).unwrap_or(Value::Null);
+        let fields = serde_json::to_value(&app.fields).unwrap_or(Value::Null);
+        let named = crate::server::notices::entry_words(
+            &loaded.award,
+            app.id.as_str(),
+            app.category.as_str(),
+            &fields,
+        );
         crate::server::notices::send(
             state,
             &mut tx,
@@ -266,7 +273,7 @@ async fn store_application(
             (award_id, Some(loaded)),
             &person,
             &crate::server::notices::Notice::Received {
-                application: app.id.as_str(),
+                application: &named,
                 status: status.as_str().unwrap_or_default(),
             },
         )?;
@@ -481,7 +488,19 @@ async fn view(
     if redact {
         crypto::redact(&loaded.award, &mut app, judge);
     }
+    // Its name, from what this caller may see of it (a judge of a blind round sees no
+    // hidden field, so no name from one).
+    let title = laurel::entry_title(
+        &loaded.award,
+        app.get("category")
+            .and_then(Value::as_str)
+            .unwrap_or_default(),
+        &app["fields"],
+    );
     let mut out = json!({ "id": id, "award": record.award, "version": record.version, "status": record.status, "application": app });
+    if let Some(title) = title {
+        out["title"] = json!(title);
+    }
     if !judge {
         let mut eligibility = record.eligibility.clone();
         if open {

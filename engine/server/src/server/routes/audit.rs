@@ -32,12 +32,13 @@ pub async fn list(
             "`limit` is a number from 1 to 1000".to_owned(),
         ));
     }
+    // Keyset: records are keyed by their sequence number, big-endian; one page is read.
+    let after = page.after.to_be_bytes();
     let records = state
         .store
-        .scan(Tree::Audit, b"")?
+        .scan_from(Tree::Audit, b"", Some(after.as_slice()), limit)?
         .into_iter()
-        .filter(|(k, _)| k.as_slice() > page.after.to_be_bytes().as_slice())
-        .take(limit)
+        .filter(|(k, _)| k.as_slice() > after.as_slice())
         .map(|(_, v)| serde_json::from_slice(&v).map_err(|e| ApiError::Internal(e.to_string())))
         .collect::<Result<Vec<AuditRecord>, _>>()?;
     Ok(Json(records))

@@ -157,6 +157,7 @@ pub async fn create(
         schedule: None,
         notifications: Default::default(),
         registration_closed: false,
+        templates: Default::default(),
         created_at: now(),
     };
     save(

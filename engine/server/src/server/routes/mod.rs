@@ -13,6 +13,7 @@ mod drafts;
 mod evaluate;
 mod files;
 mod keys;
+mod messages;
 pub(crate) use crate::server::paging;
 mod passkeys;
 mod people;
@@ -34,6 +35,7 @@ pub use awards::{Registration, Reschedule};
 pub use drafts::Draft;
 pub use evaluate::EvaluateRequest;
 pub use keys::NewKey;
+pub use messages::{MessageBody, MessageSent, TemplateBody};
 pub use passkeys::{NewPasskey, PasskeyAnswer};
 pub(crate) use people::invite_administrator;
 pub use people::{Invitation, Redeem, SignUp};
@@ -150,6 +152,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/awards/{award}/special-mentions", put(awards::mentions))
         .route("/v1/awards/{award}/timeline", post(awards::reschedule))
+        .route(
+            "/v1/awards/{award}/templates/{kind}",
+            put(messages::put_template),
+        )
+        .route("/v1/awards/{award}/messages", post(messages::send))
         .route(
             "/v1/awards/{award}/results",
             post(results::compute).get(results::latest),

@@ -621,11 +621,25 @@ pub async fn me(
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Admin])?;
     let people: Vec<Person> = scan_json(state.store.as_ref(), Tree::People, b"")?;
+    // Until when each person's newest sign-in link works: an invitation's state.
+    let mut links: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for t in scan_json::<Token>(state.store.as_ref(), Tree::Tokens, b"")? {
+        let newest = links.entry(t.person).or_default();
+        if t.expires_at > *newest {
+            *newest = t.expires_at;
+        }
+    }
     Ok(Json(Value::Array(
         people
             .iter()
-            .map(|p| json!({ "person": p.id, "name": state.sealer.open_text(&p.name), "email": state.sealer.open_text(&p.email),
-                             "language": p.language, "grants": p.grants, "verified": p.verified }))
+            .map(|p| {
+                let mut v = json!({ "person": p.id, "name": state.sealer.open_text(&p.name), "email": state.sealer.open_text(&p.email),
+                                    "language": p.language, "grants": p.grants, "verified": p.verified });
+                if let Some(at) = links.get(&p.id) {
+                    v["link_expires_at"] = json!(at);
+                }
+                v
+            })
             .collect(),
     )))
 }

@@ -365,10 +365,23 @@ pub async fn publish(
         &prefix(&[award.as_bytes()]),
     )?;
     for a in &fin.applications {
-        let owner = apps
+        let stored = apps
             .iter()
-            .find(|r| r.application.get("id").and_then(Value::as_str) == Some(&a.application))
-            .map(|r| r.owner.as_str());
+            .find(|r| r.application.get("id").and_then(Value::as_str) == Some(&a.application));
+        let owner = stored.map(|r| r.owner.as_str());
+        let named = stored.map_or_else(
+            || a.application.clone(),
+            |r| {
+                let mut opened = r.application.clone();
+                crate::server::crypto::open(&loaded.award, &state.sealer, &mut opened);
+                crate::server::notices::entry_words(
+                    &loaded.award,
+                    &a.application,
+                    opened["category"].as_str().unwrap_or_default(),
+                    &opened["fields"],
+                )
+            },
+        );
         let outcome = serde_json::to_value(a.outcome).unwrap_or(Value::Null);
         if let Some(person) = people.iter().find(|p| Some(p.id.as_str()) == owner) {
             crate::server::notices::send(
@@ -378,7 +391,7 @@ pub async fn publish(
                 (&award, Some(&loaded)),
                 person,
                 &crate::server::notices::Notice::Outcome {
-                    application: &a.application,
+                    application: &named,
                     outcome: outcome.as_str().unwrap_or_default(),
                 },
             )?;

@@ -79,9 +79,11 @@ pub async fn work(State(state): State<AppState>, caller: Caller) -> Result<Json<
             .into_iter()
             .find(|s| s.id == r.round)
             .and_then(|s| s.closes);
+        let titles =
+            crate::server::domain::applications::titles(&state, &r.award, assigned, true).await?;
         out.push(json!({
             "award": r.award, "round": r.round, "status": r.status,
-            "closes": closes,
+            "closes": closes, "titles": titles,
             "assigned": assigned, "marked": marked, "due": if r.status == RoundStatus::Open { json!(due) } else { json!([]) },
         }));
     }
