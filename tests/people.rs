@@ -235,9 +235,11 @@ fn an_applicant_registers_confirms_and_submits_and_sign_in_tells_nothing() {
     // The applicant hears that it arrived, and its eligibility.
     let mails = sink.wait_for(2, Duration::from_secs(20));
     let (subject, text) = parsed(&mails[1]);
+    // The entry is named by its title, its id beside it.
+    let title = app["fields"]["project_title"].as_str().unwrap();
     assert_eq!(
         subject,
-        format!("Seoul Smart City Prize 2023: application {id} received")
+        format!("Seoul Smart City Prize 2023: application “{title}” ({id}) received")
     );
     assert!(
         text.contains("Its eligibility, as the rules decide it: eligible."),

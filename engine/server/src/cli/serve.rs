@@ -183,12 +183,20 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     });
     let mail = crate::server::mail::MailConfig::from_args(smtp.as_deref(), mail_from, mail_dir)
         .map_err(|e| anyhow::anyhow!("`--smtp`: {e}"))?;
+    let schedule = crate::server::outbox::parse_schedule(webhook_retries)
+        .map_err(|e| anyhow::anyhow!("`--webhook-retries`: {e}"))?;
+    let defaults = crate::server::outbox::Delivery::default();
+    // Commits wake the worker; it also looks as often as the shortest retry wait needs.
+    let tick = schedule
+        .iter()
+        .min()
+        .map_or(defaults.tick, |m| (*m).min(defaults.tick));
     let delivery = std::sync::Arc::new(crate::server::outbox::Delivery {
-        schedule: crate::server::outbox::parse_schedule(webhook_retries)
-            .map_err(|e| anyhow::anyhow!("`--webhook-retries`: {e}"))?,
+        schedule,
         timeout: std::time::Duration::from_millis(*webhook_timeout_ms),
         mail,
-        ..Default::default()
+        tick,
+        ..defaults
     });
     let (data, rubrics) = (data.as_path(), rubrics.as_path());
     let plugin_deadline = std::time::Duration::from_millis(*plugin_deadline_ms);

@@ -22,7 +22,8 @@ pub struct Delivery {
     pub schedule: Vec<Duration>,
     /// How long one attempt may take.
     pub timeout: Duration,
-    /// How often the worker looks for due messages.
+    /// How often the worker looks for due messages when no commit wakes it (retries that
+    /// fall due, messages another process queued).
     pub tick: Duration,
     /// Where mail goes.
     pub mail: super::mail::MailConfig,
@@ -37,7 +38,7 @@ impl Default for Delivery {
                 .map(Duration::from_secs)
                 .collect(),
             timeout: Duration::from_secs(10),
-            tick: Duration::from_millis(250),
+            tick: Duration::from_secs(2),
             mail: super::mail::MailConfig::Folder {
                 dir: "laurel-mail".into(),
                 from: "Laurel <laurel@localhost>".to_owned(),
@@ -80,7 +81,11 @@ fn parse(t: &str) -> Option<DateTime<Utc>> {
 /// Runs the worker until the process ends.
 pub async fn run(state: AppState, delivery: Arc<Delivery>) {
     loop {
-        tokio::time::sleep(delivery.tick).await;
+        // A commit that queues a message wakes the worker at once; else it looks every tick.
+        tokio::select! {
+            () = tokio::time::sleep(delivery.tick) => {}
+            () = state.outbox_wake.notified() => {}
+        }
         let due = match due_messages(&state) {
             Ok(d) => d,
             Err(e) => {

@@ -167,6 +167,9 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The origins whose pages may call the API from a browser (CORS); none by default.
     pub cors_origins: Vec<String>,
+    /// Woken by every commit that queues a message: the outbox worker delivers at once rather
+    /// than at its next look (which stays, for retries and for other processes' messages).
+    pub outbox_wake: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -197,6 +200,7 @@ impl AppState {
             public_url: "http://127.0.0.1:8080".to_owned(),
             secure_cookies: false,
             cors_origins: Vec::new(),
+            outbox_wake: Arc::default(),
         }
     }
 

@@ -13,6 +13,7 @@ use crate::store::{AuditEntry, AuditRecord, Batch, Store, StoreError, Tree, json
 pub struct Tx<'a> {
     store: &'a dyn Store,
     batch: Batch,
+    outbox_wake: &'a tokio::sync::Notify,
 }
 
 impl<'a> Tx<'a> {
@@ -21,6 +22,7 @@ impl<'a> Tx<'a> {
         Self {
             store: state.store.as_ref(),
             batch: Batch::new(),
+            outbox_wake: state.outbox_wake.as_ref(),
         }
     }
 
@@ -81,7 +83,16 @@ impl<'a> Tx<'a> {
 
     /// Commits, if nothing read changed meanwhile; 409 otherwise, with nothing written.
     pub fn commit(self, audit: AuditEntry) -> Result<AuditRecord, ApiError> {
-        Ok(self.store.commit(self.batch, audit)?)
+        let queues = self
+            .batch
+            .writes
+            .iter()
+            .any(|(tree, _, _)| *tree == Tree::Outbox);
+        let record = self.store.commit(self.batch, audit)?;
+        if queues {
+            self.outbox_wake.notify_one();
+        }
+        Ok(record)
     }
 }
 
