@@ -196,7 +196,6 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         timeout: std::time::Duration::from_millis(*webhook_timeout_ms),
         mail,
         tick,
-        ..defaults
     });
     let (data, rubrics) = (data.as_path(), rubrics.as_path());
     let plugin_deadline = std::time::Duration::from_millis(*plugin_deadline_ms);
