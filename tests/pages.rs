@@ -359,3 +359,201 @@ fn the_dates_and_the_jury_are_run_in_the_pages() {
         "{html}"
     );
 }
+
+/// A file as large as its field allows is taken, by the API and by the application form,
+/// whatever the limit of other bodies; one byte more than the field allows is refused, by
+/// the field's own limit.
+#[test]
+fn a_file_as_large_as_its_field_allows_is_taken() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &support::root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    assert_eq!(
+        server
+            .post(&format!("/v1/awards/{AWARD}/open"), &admin, &json!({}))
+            .0,
+        200
+    );
+    let field_limit = 10 << 20; // the Seoul letter's limit: Laurel's default
+    let pdf = |size: usize| {
+        let mut b = b"%PDF-1.4\n".to_vec();
+        b.resize(size, b' ');
+        b
+    };
+    let upload = |bytes: Vec<u8>| {
+        let mut r = agent()
+            .post(&format!(
+                "{}/v1/awards/{AWARD}/uploads?field=recommendation_letter&name=letter.pdf",
+                server.url
+            ))
+            .header("authorization", &format!("Bearer {admin}"))
+            .send(bytes)
+            .unwrap();
+        (
+            r.status().as_u16(),
+            r.body_mut().read_to_string().unwrap_or_default(),
+        )
+    };
+    let (status, body) = upload(pdf(field_limit - 1024));
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = upload(pdf(field_limit + 1));
+    assert_eq!(status, 413, "{body}");
+    assert!(
+        body.contains("recommendation_letter"),
+        "the field's limit is named: {body}"
+    );
+}
+
+/// An applicant in the pages: a refused file does not hide the form's other problems (all
+/// are listed at once, each linked to its field); a submitted application shows what was sent,
+/// can be changed while the call is open, and withdrawn with a reason once confirmed.
+#[test]
+fn an_applicant_sees_every_problem_at_once_and_changes_or_withdraws_in_the_pages() {
+    let data = tempfile::tempdir().unwrap();
+    let (server, sink) = Server::start_with_mail(data.path());
+    let admin = server.admin().to_owned();
+    let base = server.url.clone();
+    assert_eq!(
+        server
+            .post(&format!("/v1/awards/{AWARD}/open"), &admin, &json!({}))
+            .0,
+        200
+    );
+    let (status, _) = server.call(
+        "POST",
+        &format!("/v1/awards/{AWARD}/register"),
+        None,
+        Some(
+            json!({ "email": "amina@example.org", "name": "Amina", "language": "en" })
+                .to_string()
+                .as_bytes(),
+        ),
+    );
+    assert_eq!(status, 202);
+    let amina = Browser::follow(&base, &link_mailed_to(&sink, "amina@example.org"));
+
+    // A text file where a PDF is asked for, and the city left out: both said at once.
+    let boundary = "b-7d3f";
+    let mut body = String::new();
+    for (name, value) in [
+        ("csrf", amina.csrf.as_str()),
+        ("category", "leadership"),
+        ("applicant_type", "individual"),
+        ("action", "submit"),
+        ("f.country", "KE"),
+    ] {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file.recommendation_letter\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\njust some words\r\n--{boundary}--\r\n"
+    ));
+    let mut r = agent()
+        .post(&format!("{base}/awards/{AWARD}/apply"))
+        .header("cookie", &amina.cookie)
+        .header(
+            "content-type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )
+        .send(body)
+        .unwrap();
+    let html = r.body_mut().read_to_string().unwrap();
+    assert_eq!(r.status().as_u16(), 422, "{html}");
+    assert!(
+        html.contains("id=\"problems\"") && html.contains("data-focus-on-load"),
+        "{html}"
+    );
+    assert!(
+        html.contains("href=\"#f-recommendation_letter\""),
+        "the file's problem: {html}"
+    );
+    assert!(
+        html.contains("href=\"#f-city\""),
+        "and the missing city, at once: {html}"
+    );
+
+    // Submitted (through the API, as the form would), it shows what was sent.
+    let examples: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            support::root().join("examples/seoul-smart-city-prize-2023/applications.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut app = examples
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "app-002")
+        .unwrap()
+        .clone();
+    app.as_object_mut().unwrap().remove("id");
+    let (status, v) = amina.call(
+        "POST",
+        &format!("/v1/awards/{AWARD}/applications"),
+        Some(&app),
+        true,
+    );
+    assert_eq!(status, 201, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let status_page = format!("{base}/awards/{AWARD}/applications/{id}");
+    let (_, html, _) = page(&status_page, Some(&amina.cookie), Some("en"));
+    let title = app["fields"]["project_title"].as_str().unwrap();
+    assert!(
+        html.contains("What you sent") && html.contains(title),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("/apply?edit={id}")),
+        "it can be changed while the call is open"
+    );
+    let (status, html, _) = page(
+        &format!("{base}/awards/{AWARD}/apply?edit={id}"),
+        Some(&amina.cookie),
+        Some("en"),
+    );
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("value=\"{title}\"")) && html.contains("Save my changes"),
+        "{html}"
+    );
+
+    // Withdrawn only once confirmed, with the reason kept in the audit log.
+    let withdraw = format!("{status_page}/withdraw");
+    let (status, _) = form(
+        &withdraw,
+        &amina.cookie,
+        &format!("reason=Moved+on&csrf={}", amina.csrf),
+    );
+    assert_eq!(status, 400, "not confirmed: nothing happens");
+    let (_, v) = amina.call(
+        "GET",
+        &format!("/v1/awards/{AWARD}/applications/{id}"),
+        None,
+        false,
+    );
+    assert_eq!(v["status"], "submitted");
+    let (status, _) = form(
+        &withdraw,
+        &amina.cookie,
+        &format!("reason=Moved+on&confirm=1&csrf={}", amina.csrf),
+    );
+    assert_eq!(status, 303);
+    let (_, v) = amina.call(
+        "GET",
+        &format!("/v1/awards/{AWARD}/applications/{id}"),
+        None,
+        false,
+    );
+    assert_eq!(v["status"], "withdrawn");
+    let (_, audit) = server.get("/v1/audit", &admin);
+    let last = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|r| r["action"] == "application.withdraw")
+        .unwrap();
+    assert_eq!(last["detail"]["reason"], "Moved on", "{last}");
+}

@@ -93,3 +93,11 @@
       .catch(function (e) { say(button.getAttribute("data-failed") + " " + (e && e.message ? e.message : "")); });
   });
 })();
+
+// A page that refused a form moves focus to its list of problems, so that a screen reader
+// reads it first and the keyboard starts there (each problem links to its field).
+(function () {
+  "use strict";
+  var summary = document.querySelector("[data-focus-on-load]");
+  if (summary) { summary.focus(); }
+})();

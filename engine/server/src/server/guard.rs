@@ -180,8 +180,15 @@ async fn with_instance(response: Response, path: &str) -> Response {
 
 /// The largest body a route accepts.
 fn body_limit(path: &str) -> usize {
+    let segments: Vec<&str> = path.split('/').collect();
     if path == "/v1/import" {
         super::body::IMPORT_LIMIT
+    } else if matches!(segments[..], ["", "v1", "awards", _, "uploads"]) {
+        // A file on its own: its field's `max_bytes` bounds it while it streams.
+        crate::server::state::UPLOAD_LIMIT
+    } else if matches!(segments[..], ["", "awards", _, "apply"]) {
+        // The application form with its files, each bounded by its field when uploaded.
+        crate::server::state::FORM_WITH_FILES_LIMIT
     } else {
         crate::server::state::BODY_LIMIT
     }

@@ -25,6 +25,13 @@ pub const DEFAULT_ANONYMOUS_RATE_LIMIT: u64 = 120;
 
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 8 << 20;
+
+/// The largest file one upload may send (a field's `max_bytes` bounds it further while it
+/// streams).
+pub const UPLOAD_LIMIT: usize = 64 << 20;
+
+/// The largest application form posted from the pages with its files.
+pub const FORM_WITH_FILES_LIMIT: usize = 160 << 20;
 /// The longest a request may take.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -296,9 +296,9 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/applications/{application}/withdraw",
-            "Withdraw an application",
+            "Withdraw an application, with an optional reason",
             "owner, admin",
-            NoBody,
+            Json(schema::<super::routes::Withdrawal>(g)),
             Some(any.clone()),
             200,
         ),
@@ -1134,6 +1134,10 @@ pub fn document() -> Value {
                 op["requestBody"] = json!({ "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary", "contentMediaType": "application/octet-stream" } } } })
             }
             Body::None => {}
+        }
+        if meta.is_some_and(|m| m.id == "withdrawApplication") {
+            // The reason is optional, and so is the body.
+            op["requestBody"]["required"] = json!(false);
         }
         if meta.is_some_and(|m| m.id == "redeemSignInLink") {
             // The link's page posts a form; a browser then goes on to the account page.

@@ -48,6 +48,9 @@ pub struct Choice {
     category: String,
     #[serde(default)]
     applicant_type: String,
+    /// The submitted application being changed, if any.
+    #[serde(default)]
+    edit: String,
 }
 
 /// A form as filled so far: the choice, the values, what is wrong, how many items each list shows.
@@ -134,10 +137,12 @@ pub async fn page_(
         },
         Some(category) => {
             let fields = fields_in_scope(a, &choice.category, &choice.applicant_type);
+            let required = super::form::required_by(a, &choice.applicant_type);
             let filled = Filled {
                 values,
                 problems,
                 items,
+                required: &required,
             };
             let type_name = a
                 .applicant_types
@@ -152,20 +157,35 @@ pub async fn page_(
                     a href={ "/awards/" (award) "/apply" } { (ctx.t("apply.change")) } }
                 @if let Some(n) = notice { p.notice role="status" { (n) } }
                 @if !general.is_empty() || !problems.is_empty() {
-                    div.warning role="alert" {
+                    // Every problem at once, each a link to its field; focus comes here.
+                    div.warning #problems role="alert" tabindex="-1" data-focus-on-load {
                         p { strong { (ctx.tf("apply.problems", &[("n", &(general.len() + problems.values().map(Vec::len).sum::<usize>()).to_string())])) } }
-                        ul { @for g in general { li { (g) } } }
+                        ul {
+                            @for g in general { li { (g) } }
+                            @for (path, messages) in problems.iter() {
+                                li { a href={ "#f-" (path.replace('.', "-")) } { (super::form::label_of(ctx, a, &choice.category, path)) } ": "
+                                    (messages.iter().map(|m| super::form::localized(ctx, m)).collect::<Vec<_>>().join(" ")) }
+                            }
+                        }
                     }
                 }
                 p.hint { (ctx.t("form.required_note")) }
                 form.stack method="post" enctype="multipart/form-data" novalidate action={ "/awards/" (award) "/apply" } {
                     (csrf_field(ctx))
+                    // Enter in a text field presses the form's first button: it saves a draft,
+                    // never adds an item or submits.
+                    button.skip type="submit" name="action" value="draft" tabindex="-1" aria-hidden="true" { (ctx.t("apply.save_draft")) }
                     input type="hidden" name="category" value=(choice.category);
                     input type="hidden" name="applicant_type" value=(choice.applicant_type);
+                    @if !choice.edit.is_empty() { input type="hidden" name="edit" value=(choice.edit); }
                     (render(ctx, a, &fields, "", &filled))
                     div.actions {
-                        button type="submit" name="action" value="submit" { (ctx.t("apply.submit")) }
-                        button.secondary type="submit" name="action" value="draft" formnovalidate { (ctx.t("apply.save_draft")) }
+                        @if choice.edit.is_empty() {
+                            button type="submit" name="action" value="submit" { (ctx.t("apply.submit")) }
+                            button.secondary type="submit" name="action" value="draft" formnovalidate { (ctx.t("apply.save_draft")) }
+                        } @else {
+                            button type="submit" name="action" value="submit" { (ctx.t("apply.save_changes")) }
+                        }
                     }
                 }
             }
@@ -184,6 +204,33 @@ pub async fn form_page(
     if ctx.person.is_none() {
         return redirect("/sign-in");
     }
+    // A submitted application being changed comes back as it was sent.
+    if !choice.edit.is_empty() {
+        let app = api
+            .get(
+                &ctx,
+                &format!("/v1/awards/{award}/applications/{}", choice.edit),
+            )
+            .await;
+        if !app.ok() {
+            return problem(&ctx, &app);
+        }
+        let sent = &app.json["application"];
+        let filling = Filling {
+            choice: Choice {
+                edit: choice.edit.clone(),
+                category: sent["category"].as_str().unwrap_or_default().to_owned(),
+                applicant_type: sent["applicant_type"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            },
+            values: sent["fields"].clone(),
+            notice: Some(ctx.t("apply.editing").to_owned()),
+            ..Filling::default()
+        };
+        return page_(&state, &ctx, &award, &filling, StatusCode::OK).await;
+    }
     // A draft saved earlier comes back, with its choice unless another is asked for.
     let draft = api
         .get(&ctx, &format!("/v1/awards/{award}/drafts/mine"))
@@ -196,6 +243,7 @@ pub async fn form_page(
     if draft.ok() {
         if filling.choice.category.is_empty() {
             filling.choice = Choice {
+                edit: String::new(),
                 category: draft.json["category"]
                     .as_str()
                     .unwrap_or_default()
@@ -207,9 +255,16 @@ pub async fn form_page(
             };
         }
         filling.values = draft.json["fields"].clone();
+        let zone = shown(&state, &award).await.map_or_else(
+            || "UTC".to_owned(),
+            |s| s.loaded.award.timeline.time_zone.clone(),
+        );
         filling.notice = Some(ctx.tf(
             "apply.draft_back",
-            &[("at", draft.json["saved_at"].as_str().unwrap_or_default())],
+            &[(
+                "at",
+                &super::layout::when_in(draft.json["saved_at"].as_str().unwrap_or_default(), &zone),
+            )],
         ));
     }
     page_(&state, &ctx, &award, &filling, StatusCode::OK).await
@@ -225,6 +280,10 @@ pub async fn submit(
     Path(award): Path<String>,
     mut multipart: Multipart,
 ) -> Response {
+    // Nothing of the body is read for a visitor who is not signed in.
+    if ctx.person.is_none() {
+        return redirect("/sign-in");
+    }
     let mut posted: Posted = BTreeMap::new();
     let mut files: BTreeMap<String, (String, Bytes)> = BTreeMap::new();
     loop {
@@ -257,6 +316,7 @@ pub async fn submit(
     };
     let (csrf, more, action) = (one("csrf"), one("more"), one("action"));
     let choice = Choice {
+        edit: one("edit"),
         category: one("category"),
         applicant_type: one("applicant_type"),
     };
@@ -325,6 +385,11 @@ pub async fn submit(
         "applicant_type": filling.choice.applicant_type,
         "fields": filling.values,
     });
+    if action == "draft" && !filling.choice.edit.is_empty() {
+        // Enter in a field of a submitted application being changed: nothing to save as a
+        // draft; the page comes back as typed.
+        return page_(&state, &ctx, &award, &filling, StatusCode::OK).await;
+    }
     if action == "draft" {
         let reply = api
             .send(
@@ -341,6 +406,31 @@ pub async fn submit(
         return page_(&state, &ctx, &award, &filling, StatusCode::OK).await;
     }
     if !filling.problems.is_empty() {
+        // A file was refused: the rest of the form is checked as submitting would check it
+        // (nothing stored), so that every problem shows at once, not one kind at a time.
+        let loaded = s.loaded.clone();
+        let mut document = application.clone();
+        document["id"] = json!("a-form-check");
+        let work = crate::server::state::Work::Award {
+            id: award.clone(),
+            plugins: !loaded.award.plugins.is_empty(),
+        };
+        let checked = state
+            .engine(work, move || {
+                laurel::check_applications(&loaded.award, &json!([document]), &loaded.plugins).0
+            })
+            .await;
+        // A refused file keeps its own problem alone (not also "required").
+        let refused_files = filling.problems.clone();
+        for d in checked
+            .into_iter()
+            .flatten()
+            .filter(|d| d.severity == laurel::Severity::Error)
+        {
+            let pointer = d.pointer.trim_start_matches("/0").to_owned();
+            add_problem(&ctx, &mut filling, &pointer, d.message.clone());
+        }
+        filling.problems.extend(refused_files);
         return page_(
             &state,
             &ctx,
@@ -350,41 +440,36 @@ pub async fn submit(
         )
         .await;
     }
-    let reply = api
-        .post(
+    let reply = if filling.choice.edit.is_empty() {
+        api.post(
             &ctx,
             &format!("/v1/awards/{award}/applications"),
             &application,
         )
-        .await;
+        .await
+    } else {
+        api.send(
+            &ctx,
+            axum::http::Method::PUT,
+            &format!("/v1/awards/{award}/applications/{}", filling.choice.edit),
+            &application,
+        )
+        .await
+    };
     if reply.ok() {
         let id = reply.json["id"].as_str().unwrap_or_default();
-        return redirect(&format!("/awards/{award}/applications/{id}?submitted=1"));
+        let done = if filling.choice.edit.is_empty() {
+            "submitted"
+        } else {
+            "changed"
+        };
+        return redirect(&format!("/awards/{award}/applications/{id}?{done}=1"));
     }
     if reply.status != StatusCode::UNPROCESSABLE_ENTITY {
         return problem(&ctx, &reply);
     }
     for (pointer, message) in reply.problems() {
-        // A missing property is the parent's problem in JSON Schema; on a form, it belongs
-        // next to the empty field, said in the page's language.
-        let (pointer, message) = match message
-            .strip_prefix("missing required property `")
-            .and_then(|rest| rest.strip_suffix('`'))
-        {
-            Some(property) => (
-                format!("{pointer}/{property}"),
-                ctx.t("form.missing").to_owned(),
-            ),
-            None => (pointer, message),
-        };
-        match path_of(&pointer).filter(|p| !p.is_empty()) {
-            Some(path) => filling.problems.entry(path).or_default().push(message),
-            None => filling.general.push(if pointer.is_empty() {
-                message
-            } else {
-                format!("{pointer}: {message}")
-            }),
-        }
+        add_problem(&ctx, &mut filling, &pointer, message);
     }
     page_(
         &state,
@@ -394,6 +479,74 @@ pub async fn submit(
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await
+}
+
+#[derive(Deserialize)]
+pub struct WithdrawForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// Withdraws one's application, with the reason given, once confirmed.
+pub async fn withdraw(
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Path((award, id)): Path<(String, String)>,
+    axum::Form(form): axum::Form<WithdrawForm>,
+) -> Response {
+    if let Err(r) = check_csrf(&ctx, &form.csrf) {
+        return *r;
+    }
+    if form.confirm.is_none() {
+        return problem(
+            &ctx,
+            &super::api::Reply::bad_request(ctx.t("app.withdraw_unconfirmed")),
+        );
+    }
+    let reply = api
+        .post(
+            &ctx,
+            &format!("/v1/awards/{award}/applications/{id}/withdraw"),
+            &json!({ "reason": Some(form.reason.trim()).filter(|r| !r.is_empty()) }),
+        )
+        .await;
+    if !reply.ok() {
+        return problem(&ctx, &reply);
+    }
+    redirect(&format!("/awards/{award}/applications/{id}?withdrawn=1"))
+}
+
+/// A located problem of the application, put next to its field (or above the form).
+fn add_problem(ctx: &Ctx, filling: &mut Filling, pointer: &str, message: String) {
+    // A missing property is the parent's problem in JSON Schema; on a form, it belongs next
+    // to the empty field, said in the page's language.
+    let (pointer, message) = match message
+        .strip_prefix("missing required property `")
+        .and_then(|rest| rest.strip_suffix('`'))
+    {
+        Some(property) => (
+            format!("{pointer}/{property}"),
+            ctx.t("form.missing").to_owned(),
+        ),
+        None => (pointer.to_owned(), message),
+    };
+    match path_of(&pointer).filter(|p| !p.is_empty()) {
+        Some(path) => {
+            let said = filling.problems.entry(path).or_default();
+            if !said.contains(&message) {
+                said.push(message);
+            }
+        }
+        None => filling.general.push(if pointer.is_empty() {
+            message
+        } else {
+            format!("{pointer}: {message}")
+        }),
+    }
 }
 
 /// A text of a rule's message: plain, or by language.
@@ -415,6 +568,10 @@ pub(super) fn message(ctx: &Ctx, default: &str, m: &Value) -> String {
 pub struct Submitted {
     #[serde(default)]
     submitted: Option<String>,
+    #[serde(default)]
+    changed: Option<String>,
+    #[serde(default)]
+    withdrawn: Option<String>,
 }
 
 pub async fn status(
@@ -461,6 +618,8 @@ pub async fn status(
             @if q.submitted.is_some() {
                 p.notice role="status" { (ctx.t("app.submitted")) }
             }
+            @if q.changed.is_some() { p.notice role="status" { (ctx.t("app.changed")) } }
+            @if q.withdrawn.is_some() { p.notice role="status" { (ctx.t("app.withdrawn_notice")) } }
             dl.facts {
                 dt { (ctx.t("app.status")) } dd { (status_label(&ctx, app["status"].as_str().unwrap_or_default())) }
                 dt { (ctx.t("app.category")) } dd { (category) }
@@ -518,6 +677,31 @@ pub async fn status(
                 }
             } @else {
                 p { (ctx.t("app.not_yet")) }
+            }
+            // What was sent, as the applicant gave it (the page prints as a record of it).
+            @if let Some(s) = &award_shown {
+                h2 { (ctx.t("app.what_sent")) }
+                @let fields = app["application"]["fields"].as_object().cloned().unwrap_or_default();
+                dl.facts {
+                    @for (k, v) in &fields {
+                        dt { (super::form::label_of(&ctx, &s.loaded.award, category_id, k)) }
+                        dd { (super::judge::files_or_value(&super::form::shown_value(&ctx, &s.loaded.award, category_id, k, v))) }
+                    }
+                }
+                @if app["status"] == "submitted" && outcome.json["published"] != true {
+                    @if super::public::call_open(&state, s) {
+                        p { a href={ "/awards/" (award) "/apply?edit=" (id) } { (ctx.t("app.change")) } }
+                    }
+                    details {
+                        summary { (ctx.t("app.withdraw")) }
+                        form.stack method="post" action={ "/awards/" (award) "/applications/" (id) "/withdraw" } {
+                            (super::layout::csrf_field(&ctx))
+                            div.field { label for="w-reason" { (ctx.t("app.withdraw_reason")) } textarea #w-reason name="reason" maxlength="500" {} }
+                            label.choice for="w-confirm" { input #w-confirm type="checkbox" name="confirm" value="1" required; (ctx.t("app.withdraw_confirm")) }
+                            div.actions { button type="submit" { (ctx.t("app.withdraw_button")) } }
+                        }
+                    }
+                }
             }
         },
     )

@@ -19,6 +19,16 @@ pub struct Filled<'a> {
     pub problems: &'a BTreeMap<String, Vec<String>>,
     /// How many items each list shows, by dotted path.
     pub items: &'a BTreeMap<String, usize>,
+    /// Paths the chosen applicant type must fill in (starred, as required fields are).
+    pub required: &'a [String],
+}
+
+/// The paths an applicant type must fill in besides the fields marked required.
+pub fn required_by(award: &Award, applicant_type: &str) -> Vec<String> {
+    award
+        .applicant_type(applicant_type)
+        .map(|t| t.requires.iter().map(|f| f.as_str().to_owned()).collect())
+        .unwrap_or_default()
 }
 
 /// A checker's message in the page's language: the kinds of problem a form shows most, by
@@ -217,9 +227,10 @@ fn one(ctx: &Ctx, award: &Award, f: &Field, path: &str, filled: &Filled<'_>) -> 
         .as_ref()
         .map(|h| h.get(&ctx.lang, &award.default_language).to_owned());
     let label_text = label(ctx, award, f);
+    let required = f.required || filled.required.iter().any(|p| p == path);
     let head = html! {
         (label_text)
-        @if f.required { " " span aria-hidden="true" { "*" } span.skip { (ctx.t("form.required")) } }
+        @if required { " " span aria-hidden="true" { "*" } span.skip { (ctx.t("form.required")) } }
     };
     let notes = html! {
         @if let Some(h) = &help { span.hint id={ (id) "-help" } { (h) } }
@@ -321,7 +332,7 @@ fn one(ctx: &Ctx, award: &Award, f: &Field, path: &str, filled: &Filled<'_>) -> 
                 div.field {
                     label for=(id) { (head) }
                     (notes)
-                    (input(ctx, award, kind, &id, &name, &v, f.required, invalid, &described))
+                    (input(ctx, award, kind, &id, &name, &v, required, invalid, &described))
                 }
             }
         }

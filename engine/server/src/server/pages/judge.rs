@@ -243,6 +243,20 @@ async fn sheet_page(
         .or_else(|| mine.and_then(|e| e["comment"].as_str().map(str::to_owned)))
         .unwrap_or_default();
     let blind = view.json["blind"] == true;
+    // Marks change only while the round is open.
+    let round_open = api
+        .get(ctx, &format!("/v1/awards/{award}/rounds/{round}"))
+        .await
+        .json["status"]
+        == "open";
+    // Co-judges' marks as a table: one row a judge, one column an indicator.
+    let shown_indicators: Vec<(String, String)> = category
+        .criteria
+        .iter()
+        .flat_map(|c| c.indicators.iter())
+        .map(|i| (i.id.as_str().to_owned(), text(ctx, &s.loaded, &i.name)))
+        .filter(|(id, _)| others.iter().any(|e| !e["marks"][id.as_str()].is_null()))
+        .collect();
     let round_name = a
         .judging_rounds()
         .into_iter()
@@ -289,8 +303,10 @@ async fn sheet_page(
                     }
                 }
             }
+            @if !round_open { p.warning role="status" { (ctx.t("sheet.closed")) } }
             form.stack method="post" action={ "/awards/" (award) "/rounds/" (round) "/sheets/" (app) } {
                 (csrf_field(ctx))
+                fieldset.plain disabled[!round_open] {
                 @for c in category.criteria.iter().filter(|c| c.indicators.iter().any(|i| marks_it(i, &judge))) {
                     fieldset {
                         legend { (text(ctx, &s.loaded, &c.name)) " " span.badge { (ctx.t("sheet.weight")) " " (c.weight.normalize()) } }
@@ -317,17 +333,26 @@ async fn sheet_page(
                     label for="comment" { (ctx.t("sheet.comment")) }
                     textarea #comment name="comment" { (comment) }
                 }
-                div.actions { button type="submit" { (ctx.t("sheet.save")) } }
-                p.hint { (ctx.t("sheet.change_until_close")) }
+                }
+                @if round_open {
+                    div.actions {
+                        button type="submit" name="next" value="1" { (ctx.t("sheet.save_next")) }
+                        button.secondary type="submit" { (ctx.t("sheet.save")) }
+                    }
+                    p.hint { (ctx.t("sheet.change_until_close")) }
+                }
             }
             @if !others.is_empty() {
                 h2 { (ctx.t("sheet.others")) }
                 div.scroll tabindex="0" {
                     table {
-                        thead { tr { th { (ctx.t("sheet.judge")) } th { (ctx.t("sheet.marks")) } } }
+                        thead { tr { th { (ctx.t("sheet.judge")) } @for (_, name) in &shown_indicators { th { (name) } } } }
                         tbody {
-                            @for e in &others {
-                                tr { td { (e["judge"].as_str().unwrap_or_default()) } td { (readable(&e["marks"])) } }
+                            @for (n, e) in others.iter().enumerate() {
+                                tr {
+                                    th scope="row" { (ctx.tf("sheet.co_judge", &[("n", &(n + 1).to_string())])) }
+                                    @for (id, _) in &shown_indicators { td { (readable(&e["marks"][id.as_str()])) } }
+                                }
                             }
                         }
                     }
@@ -452,6 +477,22 @@ pub async fn save(
         )
         .await;
     if reply.ok() {
+        if posted.contains_key("next") {
+            // The next entry this judge still has to mark in the round, else the queue.
+            let work = api.get(&ctx, "/v1/me/work").await;
+            let next = work.json["rounds"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|r| r["award"] == award.as_str() && r["round"] == round.as_str())
+                .flat_map(|r| r["due"].as_array().cloned().unwrap_or_default())
+                .filter_map(|a| a.as_str().map(str::to_owned))
+                .find(|a| *a != app);
+            return redirect(&match next {
+                Some(next) => format!("/awards/{award}/rounds/{round}/sheets/{next}?saved=1"),
+                None => "/work?all_marked=1".to_owned(),
+            });
+        }
         return redirect(&format!(
             "/awards/{award}/rounds/{round}/sheets/{app}?saved=1"
         ));

@@ -146,11 +146,19 @@ pub fn routes() -> Router<AppState> {
         .route("/me", get(account::me))
         .route(
             "/awards/{award}/apply",
-            get(apply::form_page).post(apply::submit),
+            get(apply::form_page)
+                .post(apply::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::server::state::FORM_WITH_FILES_LIMIT,
+                )),
         )
         .route(
             "/awards/{award}/applications/{application}",
             get(apply::status),
+        )
+        .route(
+            "/awards/{award}/applications/{application}/withdraw",
+            post(apply::withdraw),
         )
         .route("/work", get(judge::queue))
         .route(

@@ -193,7 +193,7 @@ fn view(ctx: &Ctx, source: &str, checked: Option<&Checked<'_>>) -> Markup {
                 @let category = if category.is_empty() { award.categories.first().map(|c| c.id.as_str()).unwrap_or_default() } else { category };
                 @let applicant_type = if applicant_type.is_empty() { award.applicant_types.first().map(|t| t.id.as_str()).unwrap_or_default() } else { applicant_type };
                 section.preview aria-label=(ctx.t("play.preview")) {
-                    (render(ctx, award, &fields_in_scope(award, category, applicant_type), "", &Filled { values: &json!({}), problems: &BTreeMap::new(), items: &BTreeMap::new() }))
+                    (render(ctx, award, &fields_in_scope(award, category, applicant_type), "", &Filled { values: &json!({}), problems: &BTreeMap::new(), items: &BTreeMap::new(), required: &super::form::required_by(award, applicant_type) }))
                 }
                 @if let Some(c) = checked {
                     h2 { (ctx.t("play.try")) }

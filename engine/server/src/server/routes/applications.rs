@@ -429,12 +429,37 @@ pub async fn update(
     Ok(Json(out))
 }
 
+/// Why an application is withdrawn (optional).
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Withdrawal {
+    /// Why, in the applicant's words (kept in the audit log, at most 500 characters).
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
 pub async fn withdraw(
     State(state): State<AppState>,
     caller: Caller,
     Path((award, id)): Path<(String, String)>,
+    bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
     caller.require(SUBMITTERS)?;
+    let why: Withdrawal = if bytes.iter().all(u8::is_ascii_whitespace) {
+        Withdrawal::default()
+    } else {
+        crate::server::body::json(&bytes)?
+    };
+    let reason = why
+        .reason
+        .map(|r| r.trim().to_owned())
+        .filter(|r| !r.is_empty());
+    if reason.as_ref().is_some_and(|r| r.chars().count() > 500) {
+        return Err(ApiError::located(
+            "/reason",
+            "a reason of at most 500 characters",
+        ));
+    }
     let mut tx = Tx::new(&state);
     let mut record = load_for_update(&mut tx, &award, &id)?;
     if !owns(&caller, &record) {
@@ -449,7 +474,11 @@ pub async fn withdraw(
     record.status = ApplicationStatus::Withdrawn;
     record.updated_at = now();
     tx.put(Tree::Applications, app_key(&award, &id), &record);
-    tx.commit(caller.audit("application.withdraw", format!("{award}/{id}"), json!({})))?;
+    tx.commit(caller.audit(
+        "application.withdraw",
+        format!("{award}/{id}"),
+        json!({ "reason": reason }),
+    ))?;
     Ok(Json(json!({ "id": id, "status": "withdrawn" })))
 }
 

@@ -30,7 +30,7 @@ use axum::routing::{get, post, put};
 
 use crate::server::state::AppState;
 
-pub use applications::{ApplicantApplication, Review};
+pub use applications::{ApplicantApplication, Review, Withdrawal};
 pub use awards::{Registration, Reschedule};
 pub use drafts::Draft;
 pub use evaluate::EvaluateRequest;
