@@ -146,6 +146,7 @@ fn fill(path: &str, s: &Setup) -> String {
         .replace("{person}", "p-0000000000000000")
         .replace("{field}", "recommendation_letter")
         .replace("{message}", "msg_000000000000000000000000")
+        .replace("{kind}", "outcome")
 }
 
 #[test]

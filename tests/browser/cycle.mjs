@@ -392,6 +392,8 @@ await markAll("final");
 await roundButton("Close the round", "final");
 // The committee decides the winners: our applicant wins leadership, app-001 tech-innovacity.
 await admin.goto(BASE + `/awards/${AWARD}/admin`);
+const legend = await admin.locator("fieldset", { has: admin.locator("#win-app-001") }).locator("legend").textContent();
+expect(legend.includes("Project 1: Green Data for Bogotá") && legend.includes("Tech-InnovaCity") && /Score \d/.test(legend), "the committee decides from names, categories and scores: " + legend);
 for (const app of [mine, "app-001"]) {
   await admin.locator(`#win-${app}`).check();
   await admin.locator(`#why-${app}`).fill("The committee's choice, for the evidence of results.");

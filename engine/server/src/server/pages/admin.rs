@@ -106,7 +106,33 @@ pub async fn dashboard(
             )
             .await
             .unwrap_or_default();
-        round_blocks.push((r, detail.json, Value::Array(marks)));
+        // A closed round waiting for the committee: each entrant's category, score and rank.
+        let mut scores: Scores = BTreeMap::new();
+        if r["status"] == "closed" && detail.json["advanced"].is_null() {
+            let results = api
+                .get(&ctx, &format!("/v1/awards/{award}/rounds/{id}/results"))
+                .await;
+            for c in results.json["results"]["categories"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                let category = c["category"].as_str().unwrap_or_default();
+                for x in c["ranking"].as_array().into_iter().flatten() {
+                    if let Some(app) = x["application"].as_str() {
+                        scores.insert(
+                            app.to_owned(),
+                            (
+                                category_name(&ctx, &s.loaded, category),
+                                readable(&x["score"]),
+                                x["rank"].as_u64(),
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+        round_blocks.push((r, detail.json, Value::Array(marks), scores));
     }
     let titles = super::entries::titles_of(&apps);
     let judge_names: BTreeMap<String, String> = judges
@@ -192,7 +218,7 @@ pub async fn dashboard(
             }
             section aria-labelledby="h-rounds" {
                 h2 #h-rounds { (ctx.t("admin.rounds")) }
-                @for (r, detail, marks) in &round_blocks {
+                @for (r, detail, marks, scores) in &round_blocks {
                     @let decided = a.judging_rounds().iter().any(|spec| {
                         Some(spec.id.as_str()) == r["round"].as_str()
                             && serde_json::to_value(&spec.advance).is_ok_and(|v| v["rule"] == "decision")
@@ -200,7 +226,7 @@ pub async fn dashboard(
                     @let spec = a.judging_rounds().into_iter().find(|spec| Some(spec.id.as_str()) == r["round"].as_str());
                     @let round_name = spec.as_ref().map(|spec| text(&ctx, &s.loaded, &spec.name));
                     @let due = spec.as_ref().and_then(|spec| spec.closes.clone()).map(|t| laurel::parse_instant(&t, &a.timeline.time_zone).map_or(t, |x| super::layout::when(&x, &a.timeline.time_zone)));
-                    (round_block(&ctx, &award, r, (round_name.as_deref(), due.as_deref()), (detail, marks), decided, &super::entries::Names { entries: &titles, judges: &judge_names }))
+                    (round_block(&ctx, &award, r, (round_name.as_deref(), due.as_deref()), (detail, marks, scores), decided, &super::entries::Names { entries: &titles, judges: &judge_names }))
                 }
             }
             section aria-labelledby="h-results" {
@@ -229,6 +255,9 @@ pub async fn dashboard(
     )
 }
 
+/// A closed round's entrants: category name, score and rank, by application.
+type Scores = BTreeMap<String, (String, String, Option<u64>)>;
+
 /// A category's name in the page's language, or its id when the award has none by it.
 fn category_name(ctx: &Ctx, loaded: &crate::server::state::Loaded, id: &str) -> String {
     loaded
@@ -242,7 +271,7 @@ fn round_block(
     award: &str,
     r: &Value,
     (name, due): (Option<&str>, Option<&str>),
-    (detail, marks): (&Value, &Value),
+    (detail, marks, scores): (&Value, &Value, &Scores),
     decided_by_admin: bool,
     names: &super::entries::Names<'_>,
 ) -> Markup {
@@ -269,6 +298,15 @@ fn round_block(
         .flatten()
         .filter_map(|x| x.as_str().map(str::to_owned))
         .collect();
+    // The committee reads them by category, best first.
+    let mut entrants = entrants;
+    entrants.sort_by_key(|e| {
+        scores
+            .get(e)
+            .map_or((String::new(), u64::MAX), |(c, _, r)| {
+                (c.clone(), r.unwrap_or(u64::MAX))
+            })
+    });
     html! {
         h3 { (name.unwrap_or(id)) " " span.badge { (status_label(ctx, status)) } }
         @if let Some(due) = due { p { (ctx.tf("admin.round_due", &[("at", due)])) } }
@@ -327,7 +365,11 @@ fn round_block(
                 input type="hidden" name="round" value=(id);
                 @for e in &entrants {
                     fieldset {
-                        legend { (super::entries::name(e, names.entries)) }
+                        legend { (super::entries::name(e, names.entries))
+                            @if let Some((category, score, rank)) = scores.get(e) {
+                                " · " (category) " · " (ctx.t("trace.score")) " " (score)
+                                @if let Some(rank) = rank { " (#" (rank) ")" }
+                            } }
                         label.choice for={ "win-" (e) } { input type="checkbox" id={ "win-" (e) } name={ "win." (e) } value="1"; (ctx.t("admin.goes_on")) }
                         label for={ "why-" (e) } { (ctx.t("admin.reason")) }
                         input type="text" id={ "why-" (e) } name={ "why." (e) };
