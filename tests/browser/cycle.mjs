@@ -210,6 +210,8 @@ await look(applicant, "apply-problems");
 await applicant.getByRole("button", { name: "Save as draft" }).click();
 expect((await applicant.locator("p.notice").textContent()).includes("draft is saved"), "the draft is saved");
 await applicant.goto(BASE + "/me");
+expect((await applicant.locator("main").textContent()).includes("A draft, not submitted"), "the draft is on the applicant's page, with its completion");
+await look(applicant, "me-draft");
 await applicant.goto(BASE + `/awards/${AWARD}/apply`);
 expect((await applicant.getByLabel("Country").inputValue()) === "KE", "the draft comes back");
 await applicant.locator("#f-applicant_name").fill("Amina Odhiambo");
@@ -220,6 +222,10 @@ await applicant.locator("#f-nomination_type").selectOption("self");
 await applicant.locator("#f-achievements").fill(
   "Led Nairobi's open data programme and a regional network of smart city practitioners, sharing tools and methods with peer cities across East Africa.",
 );
+{
+  const counter = (await applicant.locator("#f-achievements-counter").textContent()) || "";
+  expect(/^\d+ characters \(at least \d+/.test(counter), "a long answer counts its characters as typed: " + counter);
+}
 const letter = join(SHOTS, "letter.pdf");
 writeFileSync(letter, "%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n");
 await applicant.locator("#f-recommendation_letter").setInputFiles(letter);
@@ -441,6 +447,17 @@ const publicText = await visitor.locator("main").textContent();
 expect(publicText.includes(mine) && publicText.includes("app-001"), "the public page names the winners");
 expect(publicText.includes("Tech-InnovaCity Prize") && publicText.includes("Leadership Prize"), "each winner's prize is shown");
 await look(visitor, "public-results");
+
+// A closed round's marks are corrected from a number's trace, with a reason.
+await admin.goto(BASE + `/awards/${AWARD}/admin`);
+await admin.locator("a[href*='/admin/results/'][href*='round=expert']").first().click();
+await admin.locator("summary", { hasText: ": total" }).first().click();
+await admin.locator("summary", { hasText: "Correct this judge’s marks" }).first().click();
+await admin.locator("form[action*='/correct'] input[name=reason]").first().fill("The judge's mark was entered on the wrong line.");
+await admin.getByRole("button", { name: "Record the correction" }).first().click();
+await admin.waitForURL(/corrected=1/);
+expect((await admin.locator("p.notice").textContent()).includes("The correction is recorded"), "the correction is recorded");
+await look(admin, "trace-corrected");
 
 // 10. The playground catches a broken rubric, located.
 const author = await person();

@@ -101,3 +101,27 @@
   var summary = document.querySelector("[data-focus-on-load]");
   if (summary) { summary.focus(); }
 })();
+
+// Long answers with a length limit count their characters as they are typed ("120 of at least
+// 100, at most 2000"); the server checks them either way.
+(function () {
+  "use strict";
+  var fields = document.querySelectorAll("textarea[data-counter]");
+  Array.prototype.forEach.call(fields, function (field) {
+    if (!field.getAttribute("data-min") && !field.getAttribute("data-max")) { return; }
+    var out = document.createElement("span");
+    out.className = "hint counter";
+    out.id = field.id + "-counter";
+    out.setAttribute("aria-live", "polite");
+    field.parentNode.insertBefore(out, field.nextSibling);
+    field.setAttribute("aria-describedby", (field.getAttribute("aria-describedby") || "") + " " + out.id);
+    var show = function () {
+      out.textContent = field.getAttribute("data-counter")
+        .replace("{n}", String(Array.from(field.value).length))
+        .replace("{min}", field.getAttribute("data-min") || "0")
+        .replace("{max}", field.getAttribute("data-max") || "—");
+    };
+    field.addEventListener("input", show);
+    show();
+  });
+})();

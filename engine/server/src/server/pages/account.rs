@@ -176,12 +176,19 @@ pub async fn me(
         )
     };
     let mut mine: Vec<(String, Vec<Value>)> = Vec::new();
+    let mut drafts: std::collections::BTreeMap<String, Value> = std::collections::BTreeMap::new();
     for g in person.grants.iter().filter(|g| g.role == Role::Applicant) {
         let Some(award) = &g.award else { continue };
         let apps = api
             .all(&ctx, &format!("/v1/awards/{award}/applications?limit=1000"))
             .await
             .unwrap_or_default();
+        let draft = api
+            .get(&ctx, &format!("/v1/awards/{award}/drafts/mine"))
+            .await;
+        if draft.ok() {
+            drafts.insert(award.clone(), draft.json);
+        }
         mine.push((award.clone(), apps));
     }
     let global_admin = person
@@ -234,10 +241,22 @@ pub async fn me(
                     } @else { (ctx.t("me.call_closed")) } }
                 }
                 @let titles = super::entries::titles_of(apps);
+                @if let (Some(d), Some(s)) = (drafts.get(award), shown_award) {
+                    @let (done, of) = completion(&s.loaded.award, d);
+                    div.notice {
+                        p { strong { (ctx.t("me.draft")) } " · "
+                            (ctx.tf("me.draft_saved", &[("at", &super::layout::when_in(d["saved_at"].as_str().unwrap_or_default(), &s.loaded.award.timeline.time_zone))]))
+                            " · " (ctx.tf("me.completion", &[("done", &done.to_string()), ("of", &of.to_string())])) }
+                        progress max=(of.max(1)) value=(done) aria-label=(ctx.t("me.draft")) {}
+                        @if super::public::call_open(&state, s) {
+                            p { a href={ "/awards/" (award) "/apply" } { (ctx.t("me.continue_draft")) } }
+                        }
+                    }
+                }
                 @if apps.is_empty() {
                     p { (ctx.t("me.no_applications")) " " a href={ "/awards/" (award) "/apply" } { (ctx.t("award.apply_now")) } }
                 } @else {
-                    table {
+                    div.scroll tabindex="0" { table {
                         thead { tr { th { (ctx.t("app.entry")) } th { (ctx.t("app.category")) } th { (ctx.t("app.status")) } th { (ctx.t("app.eligibility")) } } }
                         tbody {
                             @for a in apps {
@@ -251,7 +270,7 @@ pub async fn me(
                                 }
                             }
                         }
-                    }
+                    } }
                     @if shown_award.is_some_and(|s| super::public::call_open(&state, s)) {
                         p { a href={ "/awards/" (award) "/apply" } { (ctx.t("me.another")) } }
                     }
@@ -484,4 +503,28 @@ pub async fn passkeys_page(ctx: Ctx) -> Response {
             p #passkey-status role="status" aria-live="polite" {}
         },
     )
+}
+
+/// How many of the required answers a draft gives: (given, required), counting the top-level
+/// fields its category and applicant type must fill in.
+fn completion(award: &laurel::Award, draft: &Value) -> (usize, usize) {
+    let category = draft["category"].as_str().unwrap_or_default();
+    let applicant_type = draft["applicant_type"].as_str().unwrap_or_default();
+    let by_type = super::form::required_by(award, applicant_type);
+    let required: Vec<&str> = super::form::fields_in_scope(award, category, applicant_type)
+        .into_iter()
+        .filter(|f| f.required || by_type.iter().any(|p| p == f.id.as_str()))
+        .map(|f| f.id.as_str())
+        .collect();
+    let given = required
+        .iter()
+        .filter(|id| match &draft["fields"][**id] {
+            Value::Null => false,
+            Value::String(s) => !s.trim().is_empty(),
+            Value::Array(a) => !a.is_empty(),
+            Value::Object(o) => !o.is_empty(),
+            _ => true,
+        })
+        .count();
+    (given, required.len())
 }

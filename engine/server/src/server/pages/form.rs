@@ -356,9 +356,12 @@ fn input(
         FieldKind::Text {
             format: TextFormat::Long,
             max_length,
+            min_length,
             ..
         } => html! {
-            textarea id=(id) name=(name) required[required] maxlength=[max_length] aria-describedby=(described) aria-invalid=[inv] { (v) }
+            // The script counts characters against these as the applicant types.
+            textarea id=(id) name=(name) required[required] maxlength=[max_length] aria-describedby=(described) aria-invalid=[inv]
+                data-min=[min_length] data-max=[max_length] data-counter=(ctx.t("form.counter")) { (v) }
         },
         FieldKind::Text {
             format, max_length, ..

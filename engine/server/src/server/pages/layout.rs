@@ -127,13 +127,29 @@ pub fn problem(ctx: &Ctx, reply: &Reply) -> Response {
         title,
         html! {
             h1 { (title) }
-            p.problem role="alert" { (reply.detail()) }
+            // People read words, not the API's: a refusal says what it means for them; other
+            // details lose the API's code marks, and a located problem names its field.
+            p.problem role="alert" { (match reply.status.as_u16() {
+                403 => ctx.t("problem.403_detail").to_owned(),
+                401 => ctx.t("problem.401_detail").to_owned(),
+                _ => plain_words(&reply.detail()),
+            }) }
             @for (pointer, message) in reply.problems() {
-                p.problem { code { (pointer) } " " (message) }
+                p.problem {
+                    @if let Some(field) = pointer.rsplit('/').find(|p| !p.is_empty() && p.parse::<usize>().is_err()) {
+                        strong { (field.replace('_', " ")) } ": "
+                    }
+                    (plain_words(&message))
+                }
             }
             p { a href="/" { (ctx.t("problem.home")) } }
         },
     )
+}
+
+/// A message of the API as people read it: without its code marks.
+fn plain_words(message: &str) -> String {
+    message.replace('`', "")
 }
 
 /// A page for a form whose token does not match the session's (or no session).

@@ -208,6 +208,10 @@ pub fn routes() -> Router<AppState> {
             "/awards/{award}/admin/results/{application}",
             get(trace::page_for),
         )
+        .route(
+            "/awards/{award}/admin/results/{application}/correct",
+            post(trace::correct),
+        )
         .route("/playground", get(playground::page).post(playground::check))
         .route("/playground/call", post(playground::create_call))
         .route("/problems", get(problems::index))

@@ -21,6 +21,8 @@ use crate::server::state::AppState;
 pub struct TraceQuery {
     #[serde(default)]
     round: String,
+    #[serde(default)]
+    corrected: Option<String>,
 }
 
 /// The trace page.
@@ -57,11 +59,23 @@ pub async fn page_for(
         .as_str()
         .unwrap_or_default()
         .to_owned();
+    // A closed round's marks are corrected here, by an administrator, with a reason.
+    let closed = api
+        .get(&ctx, &format!("/v1/awards/{award}/rounds/{}", q.round))
+        .await
+        .json["status"]
+        == "closed";
     let names = Words {
         ctx: &ctx,
         shown: s.as_ref(),
         category: &category,
         judges: &judges,
+        correct: closed.then(|| {
+            format!(
+                "/awards/{award}/admin/results/{id}/correct?round={}",
+                q.round
+            )
+        }),
     };
     let round_name = s
         .as_ref()
@@ -83,6 +97,7 @@ pub async fn page_for(
         ),
         html! {
             h1 { (ctx.t("admin.trace")) " " (super::entries::name(&id, &titles)) " · " (round_name) }
+            @if q.corrected.is_some() { p.notice role="status" { (ctx.t("trace.corrected")) } }
             @match &found {
                 Some(v) => { (readable(&names, v)) }
                 None => { p { (ctx.t("admin.no_trace")) } }
@@ -98,6 +113,8 @@ struct Words<'a> {
     shown: Option<&'a Shown>,
     category: &'a str,
     judges: &'a BTreeMap<String, String>,
+    /// Where a correction of a judge's marks posts, when the round is closed.
+    correct: Option<String>,
 }
 
 impl Words<'_> {
@@ -197,6 +214,9 @@ fn readable(w: &Words<'_>, v: &Value) -> Markup {
                         }
                     }
                 }
+                @if let Some(action) = &w.correct {
+                    (correction(w, action, j))
+                }
                 @if j["normalised"].is_object() {
                     @let n = &j["normalised"];
                     p { (ctx.tf("trace.normalised", &[("method", &s(&n["method"])), ("raw", &s(&j["total"])), ("value", &s(&n["value"])),
@@ -209,6 +229,73 @@ fn readable(w: &Words<'_>, v: &Value) -> Markup {
             pre.source tabindex="0" { (serde_json::to_string_pretty(v).unwrap_or_default()) }
         }
     }
+}
+
+/// A form that corrects one judge's locked marks, each prefilled, with a reason.
+fn correction(w: &Words<'_>, action: &str, j: &Value) -> Markup {
+    let ctx = w.ctx;
+    let judge = j["judge"].as_str().unwrap_or_default();
+    html! {
+        details {
+            summary { (ctx.t("trace.correct")) }
+            form.stack method="post" action=(action) {
+                input type="hidden" name="csrf" value=(ctx.csrf);
+                input type="hidden" name="judge" value=(judge);
+                @for c in j["criteria"].as_array().into_iter().flatten() {
+                    @for ind in c["indicators"].as_array().into_iter().flatten() {
+                        @let id = ind["indicator"].as_str().unwrap_or_default();
+                        @let field = format!("c-{judge}-{id}");
+                        div.field {
+                            label for=(field) { (w.indicator(id)) }
+                            input id=(field) type="text" inputmode="decimal" name={ "m." (id) } value=(s(&ind["mark"]));
+                        }
+                    }
+                }
+                div.field { label for={ "c-" (judge) "-reason" } { (ctx.t("admin.reason")) }
+                    input id={ "c-" (judge) "-reason" } type="text" name="reason" required; }
+                div.actions { button type="submit" { (ctx.t("trace.correct_button")) } }
+            }
+        }
+    }
+}
+
+/// Corrects one judge's locked marks in a closed round (`PUT …/marks/{application}/{judge}`).
+pub async fn correct(
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Path((award, id)): Path<(String, String)>,
+    Query(q): Query<TraceQuery>,
+    axum::Form(posted): axum::Form<BTreeMap<String, String>>,
+) -> Response {
+    if let Err(r) = super::layout::check_csrf(&ctx, posted.get("csrf").map_or("", String::as_str)) {
+        return *r;
+    }
+    let judge = posted.get("judge").cloned().unwrap_or_default();
+    let marks: serde_json::Map<String, Value> = posted
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("m.")?.to_owned(), v.trim())))
+        .filter(|(_, v)| !v.is_empty() && *v != "—")
+        .map(|(k, v)| {
+            let mark = serde_json::from_str::<serde_json::Number>(v)
+                .map_or_else(|_| Value::String(v.to_owned()), Value::Number);
+            (k, mark)
+        })
+        .collect();
+    let reply = api
+        .send(
+            &ctx,
+            axum::http::Method::PUT,
+            &format!("/v1/awards/{award}/rounds/{}/marks/{id}/{judge}", q.round),
+            &serde_json::json!({ "marks": marks, "reason": posted.get("reason").cloned().unwrap_or_default() }),
+        )
+        .await;
+    if !reply.ok() {
+        return problem(&ctx, &reply);
+    }
+    super::layout::redirect(&format!(
+        "/awards/{award}/admin/results/{id}?round={}&corrected=1",
+        q.round
+    ))
 }
 
 /// A long exact decimal shown to four places (the exact value stays in the data below).
