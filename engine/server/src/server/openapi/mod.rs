@@ -14,8 +14,9 @@ use serde_json::{Map, Value, json};
 
 use super::records::{AwardRecord, KeyRecord, ResultsRecord, VersionSummary};
 use super::routes::{
-    AdvanceBody, Draft, EvaluateRequest, ManualAssignment, MessageBody, MessageSent, NewKey,
-    OpenRound, RecusalBody, RemovalBody, Reschedule, Review, RoundMarks, TemplateBody,
+    AdvanceBody, Draft, EvaluateRequest, GrantRevocation, ManualAssignment, MessageBody,
+    MessageSent, NewKey, OpenRound, RecusalBody, RemovalBody, Reschedule, Review, RoundMarks,
+    TemplateBody,
 };
 
 /// `GET /v1/openapi.json`: this document.
@@ -525,6 +526,15 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "admin",
             Json(schema::<TemplateBody>(g)),
             Some(schema::<AwardRecord>(g)),
+            200,
+        ),
+        op(
+            "post",
+            "/v1/awards/{award}/people/{person}/revoke",
+            "Take back a person's role on the award (their links and sessions no longer give it)",
+            "admin",
+            Json(schema::<GrantRevocation>(g)),
+            Some(any.clone()),
             200,
         ),
         op(

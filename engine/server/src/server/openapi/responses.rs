@@ -239,6 +239,10 @@ pub fn typed(id: &str) -> Option<Value> {
                 "grants": grants, "verified": boolean,
                 "link_expires_at": { "type": "string", "description": "Until when the person's newest sign-in link works (an invitation not yet followed expires then)" } }),
         )),
+        "revokeGrant" => object(
+            &["person", "grants"],
+            json!({ "person": string, "grants": grants.clone() }),
+        ),
         "invite" => object(
             &["person", "grants"],
             json!({ "person": string, "grants": grants }),

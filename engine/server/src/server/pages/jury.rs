@@ -109,6 +109,18 @@ pub(super) async fn render(
     let now = state
         .now()
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let person_of = |judge: &str| -> Option<String> {
+        people
+            .iter()
+            .find(|p| {
+                p["grants"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|g| g["award"] == award && g["role"] == "judge" && g["judge"] == judge)
+            })
+            .and_then(|p| p["person"].as_str().map(str::to_owned))
+    };
     let invitation = |judge: &str| -> (Invitation, String) {
         let person = people.iter().find(|p| {
             p["grants"]
@@ -221,6 +233,13 @@ pub(super) async fn render(
                                 }
                                 @if !matches!(inv, Invitation::Accepted) && !email.is_empty() {
                                     (resend(ctx, award, id, &email, j["name"].as_str().unwrap_or(id)))
+                                }
+                                @if let Some(person) = person_of(id) {
+                                    form.inline method="post" action={ "/awards/" (award) "/admin/jury/revoke" } {
+                                        (csrf_field(ctx))
+                                        input type="hidden" name="person" value=(person);
+                                        button.secondary type="submit" aria-label=(ctx.tf("jury.revoke_for", &[("name", j["name"].as_str().unwrap_or(id))])) { (ctx.t("jury.revoke")) }
+                                    }
                                 }
                             }
                             @for (_, load) in &loads {
@@ -538,6 +557,37 @@ pub(super) async fn invite(
         &json!({ "email": email, "name": name, "role": "judge", "judge": judge, "language": language }),
     )
     .await
+}
+
+#[derive(Deserialize)]
+pub struct Revoke {
+    #[serde(default)]
+    csrf: String,
+    person: String,
+}
+
+/// Takes back a judge's invitation (or their access, once they signed in): their links and
+/// sessions no longer make them a judge of the award; their marks stay.
+pub async fn revoke(
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Path(award): Path<String>,
+    axum::Form(form): axum::Form<Revoke>,
+) -> Response {
+    if let Err(r) = check_csrf(&ctx, &form.csrf) {
+        return *r;
+    }
+    let reply = api
+        .post(
+            &ctx,
+            &format!("/v1/awards/{award}/people/{}/revoke", form.person),
+            &json!({ "role": "judge", "reason": "taken back on the jury page" }),
+        )
+        .await;
+    if !reply.ok() {
+        return problem(&ctx, &reply);
+    }
+    redirect(&format!("/awards/{award}/admin/jury?done=judge_revoked"))
 }
 
 #[derive(Deserialize)]

@@ -200,6 +200,7 @@ pub fn routes() -> Router<AppState> {
             "/awards/{award}/admin/jury/invite",
             post(jury::resend_invitation),
         )
+        .route("/awards/{award}/admin/jury/revoke", post(jury::revoke))
         .route(
             "/awards/{award}/admin/rounds/{round}/diagnostics",
             get(diagnostics::page_for_round),

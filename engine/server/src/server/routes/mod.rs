@@ -38,7 +38,7 @@ pub use keys::NewKey;
 pub use messages::{MessageBody, MessageSent, TemplateBody};
 pub use passkeys::{NewPasskey, PasskeyAnswer};
 pub(crate) use people::invite_administrator;
-pub use people::{Invitation, Redeem, SignUp};
+pub use people::{GrantRevocation, Invitation, Redeem, SignUp};
 pub use round_marks::RoundMarks;
 pub use rounds::{AdvanceBody, ManualAssignment, OpenRound, RecusalBody, RemovalBody};
 pub use webhooks::NewEndpoint;
@@ -157,6 +157,10 @@ pub fn routes() -> Router<AppState> {
             put(messages::put_template),
         )
         .route("/v1/awards/{award}/messages", post(messages::send))
+        .route(
+            "/v1/awards/{award}/people/{person}/revoke",
+            post(people::revoke_grant),
+        )
         .route(
             "/v1/awards/{award}/results",
             post(results::compute).get(results::latest),

@@ -696,3 +696,47 @@ pub async fn revoke_sessions(
         json!({ "person": id, "sessions_after": person.sessions_after, "keys_revoked": keys }),
     ))
 }
+
+/// Which of a person's roles on an award ends.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantRevocation {
+    /// The role to take back (`judge`, `admin`, `auditor`, `applicant`).
+    pub role: Role,
+    /// Why, for the record.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// Takes back a person's role on an award (an invitation sent by mistake, a judge who left):
+/// their sign-in links and sessions no longer give it; what they did stays recorded.
+pub async fn revoke_grant(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, id)): Path<(String, String)>,
+    bytes: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    load_award(&state, &award)?;
+    let b: GrantRevocation = body::json(&bytes)?;
+    let mut tx = Tx::new(&state);
+    let mut person: Person = tx
+        .read(Tree::People, id.as_bytes())?
+        .ok_or_else(|| ApiError::NotFound(format!("no person `{id}`")))?;
+    let before = person.grants.len();
+    person
+        .grants
+        .retain(|g| !(g.role == b.role && g.award.as_deref() == Some(award.as_str())));
+    if person.grants.len() == before {
+        return Err(ApiError::NotFound(format!(
+            "`{id}` has no such role on award `{award}`"
+        )));
+    }
+    tx.put(Tree::People, id.clone().into_bytes(), &person);
+    tx.commit(caller.audit(
+        "person.revoke_grant",
+        format!("{award}/{id}"),
+        json!({ "role": b.role, "reason": b.reason }),
+    ))?;
+    Ok(Json(json!({ "person": id, "grants": person.grants })))
+}
