@@ -415,3 +415,78 @@ fn the_rubric_sets_the_diagnostics_and_a_share_out_of_bounds_is_located() {
             .is_none()
     );
 }
+
+/// A plugin that fails in some of the simulation's scenarios (here: whenever a judge is left
+/// out or the panel resampled) never leaves an application silently out of a draw: such draws
+/// are counted as failed, said in the warnings with how many remain, and the choices it could
+/// not measure are named; the published ranking itself is unchanged.
+#[test]
+fn draws_a_plugin_could_not_score_are_counted_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let complete = root().join("tests/diagnose/complete");
+    let plugin = "fn score(input) {\n    if input.judges < 4 { throw \"a judge is missing\"; }\n    #{ score: input.total }\n}\n";
+    std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
+    std::fs::write(dir.path().join("plugins/strict.rhai"), plugin).unwrap();
+    let sha = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(plugin.as_bytes()))
+    };
+    let mut def: Value =
+        serde_json::from_str(&std::fs::read_to_string(complete.join("award.json")).unwrap())
+            .unwrap();
+    def["plugins"] = serde_json::json!([{ "id": "strict", "kind": "rhai", "path": "plugins/strict.rhai",
+        "sha256": sha, "hooks": ["score"] }]);
+    def["scoring"]["score_plugin"] = serde_json::json!("strict");
+    std::fs::write(dir.path().join("award.json"), def.to_string()).unwrap();
+    let c = case(
+        dir.path(),
+        &complete.join("applications.json"),
+        &complete.join("marks.json"),
+    );
+    let draws = 120;
+    let d = diagnose(
+        &c,
+        &DiagnoseOptions {
+            bootstrap: 0,
+            robustness: Some(RobustnessOptions {
+                draws,
+                ..RobustnessOptions::default()
+            }),
+            ..DiagnoseOptions::default()
+        },
+    );
+    let r = d.categories[0].robustness.as_ref().unwrap();
+    let failed = draws - r.draws;
+    assert!(
+        failed > 0 && r.draws > 0,
+        "some draws keep the panel, others do not: {}",
+        r.draws
+    );
+    // Every application counted in every draw that counts: none silently missing from one.
+    assert!(
+        r.applications.iter().all(|a| a.scored_in == r.draws),
+        "{r:#?}"
+    );
+    let said = d
+        .warnings
+        .iter()
+        .find(|w| w.contains("could not be scored"))
+        .unwrap_or_else(|| panic!("{:?}", d.warnings));
+    assert!(
+        said.starts_with(&format!("{failed} of the simulation's {draws} draws"))
+            && said.ends_with(&format!("the {} others", r.draws)),
+        "{said}"
+    );
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.contains("could not be measured") && w.contains("without judge")),
+        "{:?}",
+        d.warnings
+    );
+    assert!(
+        r.sensitivity
+            .iter()
+            .all(|s| !s.factor.starts_with("without judge"))
+    );
+}

@@ -256,7 +256,7 @@ pub fn diagnose(
         );
     }
     let mut warnings = Vec::new();
-    let (mut robust, failed) = match &options.robustness {
+    let (mut robust, failed, unmeasured) = match &options.robustness {
         Some(r) => robustness::robustness(
             award,
             applications,
@@ -266,11 +266,25 @@ pub fn diagnose(
             r,
             options.seed,
         ),
-        None => (HashMap::new(), 0),
+        None => (HashMap::new(), 0, Vec::new()),
     };
     if failed > 0 {
+        let asked = options.robustness.as_ref().map_or(0, |r| r.draws);
         warnings.push(format!(
-            "{failed} of the simulation's draws could not be scored and are not counted"
+            "{failed} of the simulation's {asked} draws could not be scored (a plugin failed or passed its deadline) and are not counted: its figures rest on the {} others",
+            asked.saturating_sub(failed)
+        ));
+        if failed.saturating_mul(2) > asked {
+            warnings.push(
+                "fewer than half of the simulation's draws could be scored: its figures are thin and may change from run to run"
+                    .to_owned(),
+            );
+        }
+    }
+    if !unmeasured.is_empty() {
+        warnings.push(format!(
+            "the effect of {} could not be measured (a plugin failed or passed its deadline) and is not listed",
+            unmeasured.join(", ")
         ));
     }
     let (lo, hi) = award.scoring.scale.bounds();

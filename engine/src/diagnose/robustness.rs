@@ -212,6 +212,16 @@ fn ranks(
         EvaluateOptions { traces: false },
     )
     .ok()?;
+    // A plugin that failed (an error, a deadline passed) leaves an application unscored for
+    // a reason outside the data: the whole scenario failed, and is counted so, never read as
+    // a ranking without that application.
+    if results
+        .categories
+        .iter()
+        .any(|c| c.unscored.iter().any(|u| u.plugin_error.is_some()))
+    {
+        return None;
+    }
     Some(
         results
             .categories
@@ -234,7 +244,8 @@ fn factor(f: f64) -> Decimal {
 }
 
 /// Simulates, then measures one choice at a time. `baseline` is each category's published
-/// ranking: (application, rank, winner). Returns per category, and the draws that failed.
+/// ranking: (application, rank, winner). Returns per category, the draws that failed, and the
+/// one-at-a-time choices that could not be measured.
 pub(crate) fn robustness(
     award: &Award,
     applications: &[Application],
@@ -243,7 +254,7 @@ pub(crate) fn robustness(
     baseline: &HashMap<String, Vec<(String, u32, bool)>>,
     options: &RobustnessOptions,
     seed: u64,
-) -> (HashMap<String, CategoryRobustness>, u32) {
+) -> (HashMap<String, CategoryRobustness>, u32, Vec<String>) {
     let mut judges: Vec<String> = marks
         .evaluations
         .iter()
@@ -385,8 +396,10 @@ pub(crate) fn robustness(
         ));
     }
     let mut shifts: HashMap<String, Vec<Sensitivity>> = HashMap::new();
+    let mut unmeasured = Vec::new();
     for (label, s) in &factors {
         let Some(r) = ranks(award, applications, marks, plugins, s) else {
+            unmeasured.push(label.clone());
             continue;
         };
         for (category, published) in baseline {
@@ -480,5 +493,5 @@ pub(crate) fn robustness(
             },
         );
     }
-    (out, failed)
+    (out, failed, unmeasured)
 }
