@@ -118,6 +118,24 @@ fn agreement_matches_the_reference_packages() {
                 w["overall"].as_f64().unwrap(),
                 &format!("{at} overall alpha"),
             );
+            // What the rubric ranks by (normalised totals): the reference standardises
+            // unrounded marks, Laurel the rubric's rounded totals: they agree to 1e-3.
+            match (
+                cat.ranked_by.as_ref().and_then(|r| r.alpha),
+                w["ranked_by"].as_f64(),
+            ) {
+                (Some(got), Some(want)) => {
+                    assert!(
+                        (got - want).abs() < 1e-3,
+                        "{at} alpha on normalised totals: laurel {got}, reference {want}"
+                    );
+                    compared += 1;
+                }
+                (None, None) => {}
+                (mine, theirs) => {
+                    panic!("{at}: normalised alpha laurel {mine:?}, reference {theirs:?}")
+                }
+            }
             for k in &cat.criteria {
                 close(
                     k.agreement.alpha.unwrap(),

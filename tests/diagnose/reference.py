@@ -8,6 +8,10 @@ module's documentation, not from Laurel's code:
 - only admitted applications count (from the case's eligibility file when it has one);
 - alpha: krippendorff.alpha(level_of_measurement="interval") over judges x applications, with
   NaN where a judge did not mark an application;
+- ranked_by: where the rubric normalises by z-score, alpha on each judge's overall marks
+  standardised among their own marks in the category (judges with fewer than `min_marks`
+  marks left out); Laurel rounds criterion scores and totals as the rubric says, so the two
+  agree to about 1e-3, not to the last digit;
 - ICC: pingouin.intraclass_corr on the overall marks, when every application has the same
   number of judges: raters are the judges when every judge marked every application (two-way),
   otherwise the first, second, ... judge of each application, by judge id (one-way).
@@ -84,6 +88,22 @@ def case(award_path, apps_path, marks_path, eligibility):
         result = {"overall": alpha(lambda s: s[1]),
                   "criteria": {c["id"]: alpha(lambda s, k=k: s[0][k])
                                for k, c in enumerate(category["criteria"])}}
+        # What the rubric ranks by when it normalises by z-score: each judge's overall mark as a
+        # z-score among that judge's marks in the category (population SD), for judges with at
+        # least `min_marks` of them (5 by default in format 1.1); alpha on those.
+        norm = award.get("scoring", {}).get("normalisation", {})
+        if norm.get("method") == "z_score":
+            least = norm.get("min_marks", 5)
+            z = {}
+            for j in judges:
+                theirs = [(a, sheets[(j, a)][1]) for a in units if (j, a) in sheets]
+                values = np.array([v for _, v in theirs], dtype=float)
+                if len(values) < least or values.std() == 0:
+                    continue
+                for a, v in theirs:
+                    z[(j, a)] = (v - values.mean()) / values.std()
+            data = np.array([[z.get((j, a), np.nan) for a in units] for j in judges], dtype=float)
+            result["ranked_by"] = float(krippendorff.alpha(reliability_data=data, level_of_measurement="interval"))
         per_app = {a: [j for j in judges if (j, a) in sheets] for a in units}
         sizes = {len(v) for v in per_app.values()}
         if len(sizes) == 1 and sizes.pop() >= 2:

@@ -148,6 +148,9 @@ pub struct CategoryDiagnosis {
     pub complete: bool,
     /// Agreement on the overall mark (the weighted mean of a judge's marks).
     pub overall: Agreement,
+    /// Agreement on the values the rubric combines and ranks by: each judge's total after
+    /// normalisation; `None` when the rubric does not normalise (then it is `overall`'s scale).
+    pub ranked_by: Option<Agreement>,
     /// Agreement per criterion.
     pub criteria: Vec<CriterionAgreement>,
     /// ICC, when the design allows it; otherwise `None` (alpha applies to any design).
@@ -187,10 +190,15 @@ fn agreement_of(units: &[Vec<f64>], options: &DiagnoseOptions, salt: u64) -> Agr
     Agreement {
         alpha,
         interval,
-        reading: alpha.map_or_else(
-            || "not measurable: no application has two judges, or no mark differs".to_owned(),
-            |a| agreement::read_alpha(a).to_owned(),
-        ),
+        // No verbal reading on thin data: a word would claim more than a few applications show.
+        reading: match alpha {
+            None => "not measurable: no application has two judges, or no mark differs".to_owned(),
+            Some(_) if pairable.len() < agreement::MIN_BOOTSTRAP_UNITS => format!(
+                "not read: fewer than {} applications marked by two judges or more",
+                agreement::MIN_BOOTSTRAP_UNITS
+            ),
+            Some(a) => agreement::read_alpha(a).to_owned(),
+        },
         units: units.iter().filter(|u| u.len() >= 2).count(),
     }
 }
@@ -218,7 +226,14 @@ fn icc_of(panel: &data::Panel<'_>, options: &DiagnoseOptions) -> Option<IccRepor
         values,
         panel: panel_value,
         interval,
-        reading: agreement::read_icc(panel_value).to_owned(),
+        reading: if table.len() < agreement::MIN_BOOTSTRAP_UNITS {
+            format!(
+                "not read: fewer than {} applications",
+                agreement::MIN_BOOTSTRAP_UNITS
+            )
+        } else {
+            agreement::read_icc(panel_value).to_owned()
+        },
     })
 }
 
@@ -237,8 +252,27 @@ pub fn diagnose(
         applications,
         marks,
         plugins,
-        EvaluateOptions { traces: false },
+        EvaluateOptions { traces: true },
     )?;
+    // Each judge's value as the rubric combines it (the normalised total), per application.
+    let mut combined: HashMap<String, Vec<Vec<f64>>> = HashMap::new();
+    for c in &results.categories {
+        let units: Vec<Vec<f64>> = c
+            .ranking
+            .iter()
+            .map(|p| {
+                p.trace
+                    .judges
+                    .iter()
+                    .filter_map(|j| j.normalised.as_ref().map(|n| n.value))
+                    .filter_map(|v| v.to_f64())
+                    .collect()
+            })
+            .collect();
+        if units.iter().any(|u| !u.is_empty()) {
+            combined.insert(c.category.to_string(), units);
+        }
+    }
     let admitted: Vec<&str> = results
         .eligibility
         .iter()
@@ -326,6 +360,9 @@ pub fn diagnose(
         }
         let salt = (n as u64) << 32;
         let overall = agreement_of(&panel.units(|s| s.overall), options, salt);
+        let ranked_by = combined
+            .get(id)
+            .map(|units| agreement_of(units, options, salt | 0xff));
         let criteria: Vec<CriterionAgreement> = category
             .criteria
             .iter()
@@ -357,15 +394,25 @@ pub fn diagnose(
         }
         if let Some(a) = overall.alpha
             && a < options.poor_alpha
+            && overall.units >= agreement::MIN_BOOTSTRAP_UNITS
         {
-            warnings.push(format!(
-                "category `{id}`: {} among the judges (alpha {a:.3} on the overall mark)",
-                overall.reading
-            ));
+            // An award that normalises ranks by the normalised totals: say agreement on those
+            // beside the raw marks', so that raw severity differences do not read as disagreement.
+            match ranked_by.as_ref().and_then(|r| r.alpha.map(|b| (b, &r.reading))) {
+                Some((b, reading)) => warnings.push(format!(
+                    "category `{id}`: on raw marks, {} among the judges (alpha {a:.3} on the overall mark); on the normalised totals the rubric ranks by, {reading} (alpha {b:.3})",
+                    overall.reading
+                )),
+                None => warnings.push(format!(
+                    "category `{id}`: {} among the judges (alpha {a:.3} on the overall mark)",
+                    overall.reading
+                )),
+            }
         }
         for c in &criteria {
             if let Some(a) = c.agreement.alpha
                 && a < options.poor_alpha
+                && c.agreement.units >= agreement::MIN_BOOTSTRAP_UNITS
             {
                 warnings.push(format!(
                     "category `{id}`, criterion `{}`: {} (alpha {a:.3})",
@@ -399,6 +446,7 @@ pub fn diagnose(
             complete: panel.complete(),
             icc: icc_of(&panel, options),
             overall,
+            ranked_by,
             criteria,
             judge_reports: found.judges,
             outlying_marks: found.outlying,

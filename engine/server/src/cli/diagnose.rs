@@ -149,6 +149,16 @@ fn table(d: &Diagnosis) -> String {
                 interval(c.overall.interval),
                 c.overall.reading
             );
+            if let Some(r) = &c.ranked_by {
+                let _ = writeln!(
+                    out,
+                    "  {:<32} {:>7}{:<18}  {}",
+                    "normalised totals (ranked by)",
+                    num(r.alpha),
+                    interval(r.interval),
+                    r.reading
+                );
+            }
             for k in &c.criteria {
                 let _ = writeln!(
                     out,

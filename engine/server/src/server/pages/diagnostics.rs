@@ -120,6 +120,9 @@ fn category(ctx: &Ctx, c: &Value, winners: u64) -> Markup {
             thead { tr { th { (ctx.t("diag.what")) } th { "α" } th { (ctx.t("diag.interval")) } th { (ctx.t("diag.reading")) } } }
             tbody {
                 tr { th scope="row" { (ctx.t("diag.overall")) } td { (shown(&c["overall"]["alpha"])) } td { (interval(&c["overall"]["interval"])) } td { (c["overall"]["reading"].as_str().unwrap_or_default()) } }
+                @if c["ranked_by"].is_object() {
+                    tr { th scope="row" { (ctx.t("diag.ranked_by")) } td { (shown(&c["ranked_by"]["alpha"])) } td { (interval(&c["ranked_by"]["interval"])) } td { (c["ranked_by"]["reading"].as_str().unwrap_or_default()) } }
+                }
                 @for k in c["criteria"].as_array().into_iter().flatten() {
                     tr { th scope="row" { (k["criterion"].as_str().unwrap_or_default()) } td { (shown(&k["alpha"])) } td { (interval(&k["interval"])) } td { (k["reading"].as_str().unwrap_or_default()) } }
                 }
