@@ -148,16 +148,23 @@ fn agreement_matches_the_reference_packages() {
                 (Some(icc), Some(r)) => {
                     assert_eq!(icc.model, r["model"], "{at}");
                     let v = &r["values"];
+                    let two_way = icc.model == "two-way";
                     for (got, key) in [
-                        (icc.values.icc1, "ICC(1,1)"),
+                        (Some(icc.values.icc1), "ICC(1,1)"),
                         (icc.values.icc2, "ICC(A,1)"),
                         (icc.values.icc3, "ICC(C,1)"),
-                        (icc.values.icc1k, "ICC(1,k)"),
+                        (Some(icc.values.icc1k), "ICC(1,k)"),
                         (icc.values.icc2k, "ICC(A,k)"),
                         (icc.values.icc3k, "ICC(C,k)"),
                     ] {
-                        close(got, v[key].as_f64().unwrap(), &format!("{at} {key}"));
-                        compared += 1;
+                        // A one-way design reports only the one-way types.
+                        match got {
+                            Some(got) => {
+                                close(got, v[key].as_f64().unwrap(), &format!("{at} {key}"));
+                                compared += 1;
+                            }
+                            None => assert!(!two_way && !key.starts_with("ICC(1"), "{at} {key}"),
+                        }
                     }
                 }
                 (None, None) => {}
@@ -165,7 +172,7 @@ fn agreement_matches_the_reference_packages() {
             }
         }
     }
-    assert!(compared > 40, "{compared} values compared");
+    assert!(compared > 30, "{compared} values compared");
 }
 
 #[test]

@@ -42,16 +42,17 @@ pub(crate) fn alpha_interval(units: &[Vec<f64>]) -> Option<f64> {
 pub struct Icc {
     /// One-way random, single rater.
     pub icc1: f64,
-    /// Two-way random, absolute agreement, single rater.
-    pub icc2: f64,
-    /// Two-way mixed, consistency, single rater.
-    pub icc3: f64,
+    /// Two-way random, absolute agreement, single rater; `None` where judges are not crossed
+    /// with applications (a one-way design: the "raters" are not the same people throughout).
+    pub icc2: Option<f64>,
+    /// Two-way mixed, consistency, single rater; `None` in a one-way design.
+    pub icc3: Option<f64>,
     /// One-way random, the mean of k raters.
     pub icc1k: f64,
-    /// Two-way random, absolute agreement, the mean of k raters.
-    pub icc2k: f64,
-    /// Two-way mixed, consistency, the mean of k raters.
-    pub icc3k: f64,
+    /// Two-way random, absolute agreement, the mean of k raters; `None` in a one-way design.
+    pub icc2k: Option<f64>,
+    /// Two-way mixed, consistency, the mean of k raters; `None` in a one-way design.
+    pub icc3k: Option<f64>,
 }
 
 /// ICCs of `table[target][rater]`; `None` below 2 × 2 or without variation between targets.
@@ -85,11 +86,11 @@ pub(crate) fn icc(table: &[Vec<f64>]) -> Option<Icc> {
     }
     Some(Icc {
         icc1: (msr - msw) / (msr + (kf - 1.0) * msw),
-        icc2: (msr - mse) / (msr + (kf - 1.0) * mse + kf * (msc - mse) / nf),
-        icc3: (msr - mse) / (msr + (kf - 1.0) * mse),
+        icc2: Some((msr - mse) / (msr + (kf - 1.0) * mse + kf * (msc - mse) / nf)),
+        icc3: Some((msr - mse) / (msr + (kf - 1.0) * mse)),
         icc1k: (msr - msw) / msr,
-        icc2k: (msr - mse) / (msr + (msc - mse) / nf),
-        icc3k: (msr - mse) / msr,
+        icc2k: Some((msr - mse) / (msr + (msc - mse) / nf)),
+        icc3k: Some((msr - mse) / msr),
     })
 }
 

@@ -214,11 +214,19 @@ fn icc_of(panel: &data::Panel<'_>, options: &DiagnoseOptions) -> Option<IccRepor
         .iter()
         .map(|s| s.iter().map(|x| x.overall).collect::<Option<Vec<f64>>>())
         .collect::<Option<_>>()?;
-    let values = agreement::icc(&table)?;
-    let pick = move |i: &Icc| if two_way { i.icc2k } else { i.icc1k };
-    let panel_value = pick(&values);
+    let mut values = agreement::icc(&table)?;
+    if !two_way {
+        // Judges differ from application to application: the two-way types have no meaning
+        // (they would change with the order the judges are listed in).
+        values.icc2 = None;
+        values.icc3 = None;
+        values.icc2k = None;
+        values.icc3k = None;
+    }
+    let pick = move |i: &Icc| if two_way { i.icc2k } else { Some(i.icc1k) };
+    let panel_value = pick(&values)?;
     let interval = agreement::bootstrap(&table, options.bootstrap, options.seed ^ 0x1cc, |s| {
-        agreement::icc(s).map(|i| pick(&i))
+        agreement::icc(s).and_then(|i| pick(&i))
     })
     .map(|(lo, hi)| [lo, hi]);
     Some(IccReport {
