@@ -430,6 +430,49 @@ fn a_database_reached_over_tls_with_its_ca() {
     server.stop();
 }
 
+/// The default `sslmode` (`prefer`) against a database whose certificate nobody here vouches
+/// for (as a stock Debian cluster's self-signed one): it connects encrypted, as libpq's
+/// `prefer` does, where it once failed the TLS handshake; `require` still refuses it.
+#[test]
+fn the_default_sslmode_connects_encrypted_to_an_untrusted_certificate() {
+    let pg = Cluster::start_tls();
+    let plain = pg.database();
+    let (status, out) = laurel(&["migrate", "--store", &plain]);
+    assert_eq!(status, Some(0), "the default connects: {out}");
+    let (status, out) = laurel(&["migrate", "--store", &format!("{plain}?sslmode=require")]);
+    assert_ne!(
+        status,
+        Some(0),
+        "require still checks the certificate: {out}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve(
+        &plain,
+        &dir.path().join("a"),
+        &dir.path().join("laurel.key"),
+        &[],
+    );
+    let admin = server.admin().to_owned();
+    let (status, v) = server.post(&format!("/v1/awards/{SEOUL}/open"), &admin, &json!({}));
+    assert_eq!(status, 200, "{v}");
+    let mut c =
+        postgres::Client::connect(&plain.replace("/laurel_0", "/postgres"), postgres::NoTls)
+            .unwrap();
+    let row = c
+        .query_one(
+            "SELECT count(*) FILTER (WHERE s.ssl), count(*) FROM pg_stat_ssl s
+             JOIN pg_stat_activity a USING (pid) WHERE a.datname = 'laurel_0'",
+            &[],
+        )
+        .unwrap();
+    let (encrypted, all): (i64, i64) = (row.get(0), row.get(1));
+    assert!(
+        all > 0 && encrypted == all,
+        "{encrypted} of {all} connections encrypted"
+    );
+    server.stop();
+}
+
 #[test]
 fn a_stopped_server_on_a_database_exits_cleanly() {
     // SIGTERM once ended in an abort: the synchronous client's connections were closed on the

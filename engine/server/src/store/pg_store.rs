@@ -76,6 +76,11 @@ pub struct PgStore {
     options: PgOptions,
     config: postgres::Config,
     tls: tokio_postgres_rustls::MakeRustlsConnect,
+    /// `sslmode=prefer` as libpq means it: TLS that does not authenticate the server, used
+    /// only when the database's certificate is not trusted (a stock self-signed one).
+    unverified: tokio_postgres_rustls::MakeRustlsConnect,
+    /// Whether the log has said once that the connection is encrypted but unauthenticated.
+    warned: std::sync::atomic::AtomicBool,
     idle: Mutex<Pool>,
     freed: Condvar,
 }
@@ -171,6 +176,8 @@ impl PgStore {
             options,
             config,
             tls,
+            unverified: unverified_tls()?,
+            warned: std::sync::atomic::AtomicBool::new(false),
             idle: Mutex::new(Pool::default()),
             freed: Condvar::new(),
         };
@@ -288,6 +295,23 @@ impl PgStore {
         // the public roots and `ca_file`, and the host name of the URL.
         let connected = match self.config.get_ssl_mode() {
             postgres::config::SslMode::Disable => self.config.connect(NoTls),
+            postgres::config::SslMode::Prefer => {
+                // The default: a trusted certificate is checked; an untrusted one (a stock
+                // Debian cluster's self-signed certificate) still gives an encrypted, if
+                // unauthenticated, connection, as libpq's `prefer` does, and the log says so.
+                self.config.connect(self.tls.clone()).or_else(|e| {
+                    if !untrusted_certificate(&e) {
+                        return Err(e);
+                    }
+                    let c = self.config.connect(self.unverified.clone())?;
+                    if !self.warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                        tracing::warn!(
+                            "the database's certificate is not trusted: connections are encrypted but do not authenticate it (sslmode=prefer); give its CA with --store-ca-file and sslmode=require to check it"
+                        );
+                    }
+                    Ok(c)
+                })
+            }
             _ => self.config.connect(self.tls.clone()),
         };
         let mut client = connected.map_err(|e| {
@@ -405,6 +429,82 @@ fn tls(
         .with_safe_default_protocol_versions()
         .map_err(backend)?
         .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+/// Whether a connection failed because the server's certificate is not trusted.
+fn untrusted_certificate(e: &postgres::Error) -> bool {
+    use std::error::Error as _;
+    let mut source: Option<&dyn std::error::Error> = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if text.contains("certificate") || text.contains("UnknownIssuer") {
+            return true;
+        }
+        source = s.source();
+    }
+    e.to_string().contains("certificate")
+}
+
+/// Accepts any server certificate while still checking the handshake's signatures: the TLS of
+/// `sslmode=prefer` against a server whose certificate nobody vouches for.
+#[derive(Debug)]
+struct AnyCertificate(std::sync::Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// The TLS client of `sslmode=prefer` for an untrusted certificate: encrypted, unauthenticated.
+fn unverified_tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(backend)?
+        .dangerous()
+        .with_custom_certificate_verifier(std::sync::Arc::new(AnyCertificate(provider)))
         .with_no_client_auth();
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
