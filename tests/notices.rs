@@ -483,3 +483,54 @@ fn an_awards_own_mail_texts_and_its_messages_reach_the_people_they_name() {
         403
     );
 }
+
+/// When an open call closes within two days, each applicant whose application is still a
+/// draft is reminded once, in their language; one who submitted is not.
+#[test]
+fn applicants_with_a_draft_are_reminded_once_before_the_call_closes() {
+    let sink = Sink::start();
+    let data = tempfile::tempdir().unwrap();
+    let no_rubrics = tempfile::tempdir().unwrap();
+    // A day before the small award's call closes (2023-05-31 18:00 in Seoul).
+    let server = Server::start_full(
+        data.path(),
+        no_rubrics.path(),
+        &[],
+        &["--smtp", &sink.url, "--now", "2023-05-30T18:00:00+09:00"],
+    );
+    let admin = server.admin().to_owned();
+    let url = |p: &str| format!("/v1/awards/small-award{p}");
+    create_award(&server, small_award().path());
+    assert_eq!(server.post(&url("/publish"), &admin, &json!({})).0, 201);
+    // The call closes later at first: nothing is due yet.
+    let later = json!({ "closes": "2023-07-31T18:00:00", "reason": "extended" });
+    assert_eq!(server.post(&url("/timeline"), &admin, &later).0, 200);
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let application = json!({ "category": "innovation", "applicant_type": "city", "fields": { "population": 5000 } });
+    let dee = applicant(&server, &sink, "dee@example.org", "ko");
+    let (status, v) = dee.call("PUT", &url("/drafts/mine"), Some(&application), true);
+    assert!(status == 200 || status == 201, "{status} {v}");
+    let ana = applicant(&server, &sink, "ana@example.org", "en");
+    assert_eq!(
+        ana.call("PUT", &url("/drafts/mine"), Some(&application), true)
+            .0
+            / 100,
+        2
+    );
+    assert_eq!(
+        ana.call("POST", &url("/applications"), Some(&application), true)
+            .0,
+        201
+    );
+    let ana_before = wait_to(&sink, "ana@example.org", 2).len();
+    // The call is brought back to its closing date, a day away: the draft's owner is reminded.
+    let back = json!({ "closes": "2023-05-31T18:00:00", "reason": "as announced" });
+    assert_eq!(server.post(&url("/timeline"), &admin, &back).0, 200);
+    let mails = wait_to(&sink, "dee@example.org", 2);
+    let (_, text) = find(&mails, |s| s.contains("아직 제출되지 않았습니다"));
+    assert!(text.contains("2023-05-31 18:00 (Asia/Seoul)"), "{text}");
+    // Once: later ticks send nothing more, and the one who submitted hears nothing of it.
+    std::thread::sleep(Duration::from_millis(2_500));
+    assert_eq!(to(&sink, "dee@example.org").len(), 2);
+    assert_eq!(to(&sink, "ana@example.org").len(), ana_before);
+}

@@ -21,6 +21,7 @@ pub const NOTICES: &[&str] = &[
     "reminder",
     "outcome",
     "digest",
+    "draft_reminder",
 ];
 
 /// What a notification tells.
@@ -35,6 +36,11 @@ pub enum Notice<'a> {
     Assigned { round: &'a str, count: usize },
     /// Applications still unmarked in a round.
     Reminder { round: &'a str, due: usize },
+    /// An application saved as a draft and not submitted, before the call closes.
+    DraftReminder {
+        /// When the call closes, in the award's time zone.
+        closes: &'a str,
+    },
     /// Results are published: the application's outcome.
     Outcome {
         /// The application as people name it ([`entry_words`]).
@@ -178,6 +184,24 @@ fn texts(notice: &Notice<'_>, award: &str, name: &str, ko: bool) -> (String, Vec
                 ),
             ],
         ),
+        (Notice::DraftReminder { closes }, false) => (
+            format!("{award}: your application is not submitted yet"),
+            vec![
+                format!("Hello {name},"),
+                format!(
+                    "Your application to {award} is saved as a draft and has not been submitted. The call closes on {closes}: submit it before then to take part."
+                ),
+            ],
+        ),
+        (Notice::DraftReminder { closes }, true) => (
+            format!("{award}: 신청서가 아직 제출되지 않았습니다"),
+            vec![
+                format!("{name}님, 안녕하세요."),
+                format!(
+                    "{award} 신청서가 초안으로 저장되어 있고 아직 제출되지 않았습니다. 공모는 {closes}에 마감됩니다. 참여하시려면 그 전에 제출하세요."
+                ),
+            ],
+        ),
         (Notice::Reminder { round, due }, false) => (
             format!("{award}: {due} applications still to mark in {round}"),
             vec![
@@ -285,6 +309,7 @@ pub fn send(
         Notice::Received { .. } => "application_received",
         Notice::Assigned { .. } => "assignment",
         Notice::Reminder { .. } => "reminder",
+        Notice::DraftReminder { .. } => "draft_reminder",
         Notice::Outcome { .. } => "outcome",
         Notice::Digest(_) => "digest",
     };
@@ -333,7 +358,7 @@ pub fn send(
                         },
                     );
                 }
-                Notice::Digest(_) => {}
+                Notice::Digest(_) | Notice::DraftReminder { .. } => {}
             }
             filled(&t, &values)
         }

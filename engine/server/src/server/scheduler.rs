@@ -45,6 +45,9 @@ pub async fn run(state: AppState, timing: Timing) {
         if let Err(e) = remind_before_close(&state, timing.reminder_lead).await {
             tracing::warn!("scheduler (reminders): {e:?}");
         }
+        if let Err(e) = remind_drafts_before_close(&state, timing.reminder_lead).await {
+            tracing::warn!("scheduler (draft reminders): {e:?}");
+        }
         if let Err(e) = digests(&state).await {
             tracing::warn!("scheduler (digests): {e:?}");
         }
@@ -123,6 +126,89 @@ async fn remind_before_close(state: &AppState, lead: Duration) -> Result<(), Api
             "round.remind_before_close",
             format!("{}/{}", r.award, r.round),
             json!({ "closes": at.to_rfc3339(), "reminded": reminded }),
+        )) {
+            Err(e) if lost_race(&e) => {}
+            other => {
+                other?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reminds each applicant whose application is still a draft, once, when an open call closes
+/// within `lead` of now (switchable as `draft_reminder`, written in the award's words where
+/// it wrote them).
+async fn remind_drafts_before_close(state: &AppState, lead: Duration) -> Result<(), ApiError> {
+    let now: DateTime<Utc> = state.now();
+    let lead = chrono::Duration::from_std(lead).unwrap_or(chrono::Duration::MAX);
+    let awards: Vec<AwardRecord> = scan_json(state.store.as_ref(), Tree::Awards, b"")?;
+    for record in awards
+        .into_iter()
+        .filter(|a| a.state == crate::server::records::AwardState::Open)
+    {
+        let Some(version) = record.current() else {
+            continue;
+        };
+        let loaded = state.loaded(&record.id, version).await?;
+        let (_, closes) = crate::server::domain::awards::window(&record, &loaded.award);
+        if !(closes - lead <= now && now < closes) {
+            continue;
+        }
+        let marker = key(&[
+            b"drafts",
+            record.id.as_bytes(),
+            closes.to_rfc3339().as_bytes(),
+        ]);
+        if state.store.get(Tree::Timers, &marker)?.is_some() {
+            continue;
+        }
+        let submitted: Vec<String> = scan_json::<crate::server::records::ApplicationRecord>(
+            state.store.as_ref(),
+            Tree::Applications,
+            &prefix(&[record.id.as_bytes()]),
+        )?
+        .into_iter()
+        .filter(|a| a.status == crate::server::records::ApplicationStatus::Submitted)
+        .map(|a| a.owner)
+        .collect();
+        let owners: Vec<String> = state
+            .store
+            .scan(Tree::Drafts, &prefix(&[record.id.as_bytes()]))?
+            .into_iter()
+            .filter_map(|(k, _)| {
+                let owner = k.rsplit(|b| *b == 0).next()?;
+                Some(String::from_utf8_lossy(owner).into_owned())
+            })
+            .filter(|o| !submitted.contains(o))
+            .collect();
+        let people = crate::server::notices::people(state)?;
+        let shown = laurel::show_instant(closes.fixed_offset(), &loaded.award.timeline.time_zone);
+        let mut tx = Tx::new(state);
+        tx.absent(Tree::Timers, &marker)?;
+        tx.read::<AwardRecord>(Tree::Awards, record.id.as_bytes())?;
+        let mut reminded = 0;
+        for person in people.iter().filter(|p| owners.contains(&p.id)) {
+            if crate::server::notices::send(
+                state,
+                &mut tx,
+                &record.notifications,
+                (&record.id, Some(&loaded)),
+                person,
+                &crate::server::notices::Notice::DraftReminder { closes: &shown },
+            )? {
+                reminded += 1;
+            }
+        }
+        tx.put(
+            Tree::Timers,
+            marker,
+            &json!({ "at": now.to_rfc3339(), "reminded": reminded }),
+        );
+        match tx.commit(system(
+            "award.remind_drafts_before_close",
+            record.id.clone(),
+            json!({ "closes": closes.to_rfc3339(), "reminded": reminded }),
         )) {
             Err(e) if lost_race(&e) => {}
             other => {

@@ -29,12 +29,19 @@ pub fn fields_of(kind: &str) -> &'static [&'static str] {
         "reminder" => &["round", "count"],
         "outcome" => &["entry", "outcome"],
         "message" => &["entry"],
+        "draft_reminder" => &[],
         _ => &[],
     }
 }
 
 /// The kinds of mail whose text an award may write.
-pub const KINDS: &[&str] = &["application_received", "assignment", "reminder", "outcome"];
+pub const KINDS: &[&str] = &[
+    "application_received",
+    "assignment",
+    "reminder",
+    "outcome",
+    "draft_reminder",
+];
 
 /// The merge fields `text` names, in order, each once.
 pub fn named_fields(text: &str) -> Vec<String> {
