@@ -92,7 +92,7 @@ fn rank_chart(ctx: &Ctx, applications: &[Value], winners: u64) -> Markup {
                 @let rank = a["rank"].as_u64().unwrap_or(0);
                 @let colour = if rank <= winners { "#1b5e20" } else { "#7a9cc6" };
                 text x=(label_w - 8.0) y=(y + 4.0) text-anchor="end" font-size="12" {
-                    (rank) ". " (a["application"].as_str().unwrap_or_default())
+                    (rank) ". " (a["label"].as_str().or(a["application"].as_str()).unwrap_or_default())
                 }
                 @if let (Some(lo), Some(hi)) = (f(&a["rank_p05"]), f(&a["rank_p95"])) {
                     line x1=(x(lo)) x2=(x(hi).max(x(lo) + 2.0)) y1=(y) y2=(y) stroke=(colour) stroke-width="4" stroke-linecap="round" {}
@@ -193,7 +193,40 @@ pub async fn page_for_round(
     if !reply.ok() {
         return problem(&ctx, &reply);
     }
-    let d = &reply.json;
+    // Judges by name and entries by title, in the tables and the charts alike.
+    let judges: std::collections::BTreeMap<String, String> = api
+        .all(&ctx, &format!("/v1/awards/{award}/judges?limit=1000"))
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|j| Some((j["id"].as_str()?.to_owned(), j["name"].as_str()?.to_owned())))
+        .collect();
+    let titles =
+        super::entries::titles_of(&api.applications(&ctx, &award).await.unwrap_or_default());
+    let mut named = reply.json.clone();
+    for c in named["categories"].as_array_mut().into_iter().flatten() {
+        for j in c["judge_reports"].as_array_mut().into_iter().flatten() {
+            if let Some(name) = j["judge"].as_str().and_then(|id| judges.get(id)) {
+                j["judge"] = Value::String(name.clone());
+            }
+        }
+        for a in c["robustness"]["applications"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(title) = a["application"].as_str().and_then(|id| titles.get(id)) {
+                let short: String = title.chars().take(18).collect();
+                a["label"] = Value::String(if short.len() < title.len() {
+                    format!("{}…", short.trim_end())
+                } else {
+                    short
+                });
+                a["application"] = Value::String(title.clone());
+            }
+        }
+    }
+    let d = &named;
     page(
         &ctx,
         &format!("{} · {round}", ctx.t("admin.diagnostics")),
