@@ -381,6 +381,21 @@ fn a_tampered_database_is_found_and_salvaged() {
     assert_eq!(status, Some(0), "{out}");
 }
 
+/// The server's connections to database `laurel_0`: (encrypted, all), from `pg_stat_ssl`.
+fn encrypted_connections(plain: &str) -> (i64, i64) {
+    let mut c =
+        postgres::Client::connect(&plain.replace("/laurel_0", "/postgres"), postgres::NoTls)
+            .unwrap();
+    let row = c
+        .query_one(
+            "SELECT count(*) FILTER (WHERE s.ssl), count(*) FROM pg_stat_ssl s
+             JOIN pg_stat_activity a USING (pid) WHERE a.datname = 'laurel_0'",
+            &[],
+        )
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
 /// A database that speaks TLS: with `sslmode=require` and the database's CA, every connection
 /// is encrypted; without the CA, the certificate is not trusted and nothing connects.
 #[test]
@@ -412,17 +427,7 @@ fn a_database_reached_over_tls_with_its_ca() {
     let (status, v) = server.post(&format!("/v1/awards/{SEOUL}/open"), &admin, &json!({}));
     assert_eq!(status, 200, "{v}");
     // Every connection the server holds to its database is encrypted.
-    let mut c =
-        postgres::Client::connect(&plain.replace("/laurel_0", "/postgres"), postgres::NoTls)
-            .unwrap();
-    let row = c
-        .query_one(
-            "SELECT count(*) FILTER (WHERE s.ssl), count(*) FROM pg_stat_ssl s
-             JOIN pg_stat_activity a USING (pid) WHERE a.datname = 'laurel_0'",
-            &[],
-        )
-        .unwrap();
-    let (encrypted, all): (i64, i64) = (row.get(0), row.get(1));
+    let (encrypted, all) = encrypted_connections(&plain);
     assert!(
         all > 0 && encrypted == all,
         "{encrypted} of {all} connections encrypted"
@@ -455,17 +460,7 @@ fn the_default_sslmode_connects_encrypted_to_an_untrusted_certificate() {
     let admin = server.admin().to_owned();
     let (status, v) = server.post(&format!("/v1/awards/{SEOUL}/open"), &admin, &json!({}));
     assert_eq!(status, 200, "{v}");
-    let mut c =
-        postgres::Client::connect(&plain.replace("/laurel_0", "/postgres"), postgres::NoTls)
-            .unwrap();
-    let row = c
-        .query_one(
-            "SELECT count(*) FILTER (WHERE s.ssl), count(*) FROM pg_stat_ssl s
-             JOIN pg_stat_activity a USING (pid) WHERE a.datname = 'laurel_0'",
-            &[],
-        )
-        .unwrap();
-    let (encrypted, all): (i64, i64) = (row.get(0), row.get(1));
+    let (encrypted, all) = encrypted_connections(&plain);
     assert!(
         all > 0 && encrypted == all,
         "{encrypted} of {all} connections encrypted"
