@@ -13,8 +13,8 @@ use rust_decimal::Decimal;
 use super::Ctx;
 use super::api::Api;
 use super::apply::status_label;
-use super::layout::{page, problem, redirect};
-use super::public::{shown, text};
+use super::layout::page;
+use super::public::text;
 use crate::server::state::AppState;
 
 /// A score distribution's bins: `[lo, hi)` (the last closed) and how many scores fall in each.
@@ -111,15 +111,9 @@ pub async fn page_for(
     ctx: Ctx,
     Path(award): Path<String>,
 ) -> Response {
-    if ctx.person.is_none() {
-        return redirect("/sign-in");
-    }
-    let apps = match api.applications(&ctx, &award).await {
-        Ok(a) => a,
-        Err(refused) => return problem(&ctx, &refused),
-    };
-    let Some(s) = shown(&state, &award).await else {
-        return redirect("/");
+    let (apps, s) = match super::public::with_entries(&state, &api, &ctx, &award).await {
+        Ok(found) => found,
+        Err(page) => return *page,
     };
     let a = &s.loaded.award;
     let mut outcomes: BTreeMap<String, usize> = BTreeMap::new();

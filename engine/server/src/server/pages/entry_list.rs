@@ -15,7 +15,7 @@ use super::Ctx;
 use super::api::Api;
 use super::apply::{eligibility_label, status_label};
 use super::layout::{check_csrf, csrf_field, page, problem, redirect, when_in};
-use super::public::{shown, text};
+use super::public::text;
 use crate::server::state::AppState;
 
 #[derive(Deserialize, Default)]
@@ -57,15 +57,9 @@ pub async fn page_for(
     Path(award): Path<String>,
     Query(f): Query<Filter>,
 ) -> Response {
-    if ctx.person.is_none() {
-        return redirect("/sign-in");
-    }
-    let apps = match api.applications(&ctx, &award).await {
-        Ok(a) => a,
-        Err(refused) => return problem(&ctx, &refused),
-    };
-    let Some(s) = shown(&state, &award).await else {
-        return redirect("/");
+    let (apps, s) = match super::public::with_entries(&state, &api, &ctx, &award).await {
+        Ok(found) => found,
+        Err(page) => return *page,
     };
     let a = &s.loaded.award;
     let zone = a.timeline.time_zone.clone();

@@ -44,6 +44,27 @@ pub(super) async fn shown(state: &AppState, id: &str) -> Option<Shown> {
     Some(Shown { record, loaded })
 }
 
+/// What an administrator's page of an award starts from: every application the visitor may
+/// see, and the award; else the page to show instead (sign in, the API's refusal, home).
+pub(super) async fn with_entries(
+    state: &AppState,
+    api: &super::api::Api,
+    ctx: &Ctx,
+    award: &str,
+) -> Result<(Vec<serde_json::Value>, Shown), Box<axum::response::Response>> {
+    if ctx.person.is_none() {
+        return Err(Box::new(super::layout::redirect("/sign-in")));
+    }
+    let apps = api
+        .applications(ctx, award)
+        .await
+        .map_err(|refused| Box::new(super::layout::problem(ctx, &refused)))?;
+    let s = shown(state, award)
+        .await
+        .ok_or_else(|| Box::new(super::layout::redirect("/")))?;
+    Ok((apps, s))
+}
+
 /// A text of the award in the page's language.
 pub(super) fn text(ctx: &Ctx, loaded: &Loaded, t: &laurel::Text) -> String {
     t.get(&ctx.lang, &loaded.award.default_language).to_owned()
