@@ -6,14 +6,13 @@ pub(crate) fn draft_key(award: &str, owner: &str) -> Vec<u8> {
     key(&[award.as_bytes(), owner.as_bytes()])
 }
 
-/// The names of an award's entries `ids` as a reader sees them: opened for whoever may read
-/// the application whole, with what judges may not see removed for a judge. An entry without
-/// a name (or not stored) is left out: callers show its id.
-pub(crate) async fn titles(
+/// The names of an award's entries `ids` as a judge may see them: from what judges may read
+/// (nothing personal or hidden from judges names an entry for them). An entry without a name
+/// (or not stored) is left out: callers show its id.
+pub(crate) async fn titles_for_judges(
     state: &crate::server::state::AppState,
     award: &str,
     ids: &[String],
-    for_judge: bool,
 ) -> Result<std::collections::BTreeMap<String, String>, crate::server::error::ApiError> {
     use crate::server::crypto;
     use crate::server::records::ApplicationRecord;
@@ -29,15 +28,25 @@ pub(crate) async fn titles(
         };
         let loaded = state.loaded(award, record.version).await?;
         let mut app = record.application;
-        if for_judge {
-            crypto::redact(&loaded.award, &mut app, true);
-        } else {
-            crypto::open(&loaded.award, &state.sealer, &mut app);
-        }
+        crypto::redact(&loaded.award, &mut app, true);
         let category = app["category"].as_str().unwrap_or_default().to_owned();
         if let Some(title) = laurel::entry_title(&loaded.award, &category, &app["fields"]) {
             out.insert(id.clone(), title);
         }
     }
     Ok(out)
+}
+
+/// An application's eligibility as people read it: an administrator's review decides what
+/// needed one (`admitted`, `not_admitted`); otherwise the rules' `eligible`, `ineligible` or
+/// `needs_review`.
+pub(crate) fn decided(status: Option<&str>, reviewed: Option<bool>) -> &'static str {
+    match (status, reviewed) {
+        (Some("needs_review"), Some(true)) => "admitted",
+        (Some("needs_review"), Some(false)) => "not_admitted",
+        (Some("needs_review"), None) => "needs_review",
+        (Some("eligible"), _) => "eligible",
+        (Some("ineligible"), _) => "ineligible",
+        _ => "unknown",
+    }
 }

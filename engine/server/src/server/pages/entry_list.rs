@@ -37,17 +37,10 @@ fn decided(x: &Value) -> &'static str {
     if x["status"] == "withdrawn" {
         return "withdrawn";
     }
-    match (
-        x["eligibility"]["status"].as_str().unwrap_or_default(),
+    crate::server::domain::applications::decided(
+        x["eligibility"]["status"].as_str(),
         x["review"]["eligible"].as_bool(),
-    ) {
-        ("needs_review", Some(true)) => "admitted",
-        ("needs_review", Some(false)) => "not_admitted",
-        ("needs_review", None) => "needs_review",
-        ("eligible", _) => "eligible",
-        ("ineligible", _) => "ineligible",
-        _ => "unknown",
-    }
+    )
 }
 
 pub async fn page_for(

@@ -204,19 +204,12 @@ pub struct MessageSent {
 
 /// An application's eligibility as a filter reads it: a review decides.
 fn decided(r: &ApplicationRecord) -> &'static str {
-    match (
+    crate::server::domain::applications::decided(
         r.eligibility
             .get("status")
             .and_then(serde_json::Value::as_str),
         r.review.as_ref().map(|x| x.eligible),
-    ) {
-        (Some("needs_review"), Some(true)) => "admitted",
-        (Some("needs_review"), Some(false)) => "not_admitted",
-        (Some("needs_review"), None) => "needs_review",
-        (Some("eligible"), _) => "eligible",
-        (Some("ineligible"), _) => "ineligible",
-        _ => "unknown",
-    }
+    )
 }
 
 /// Writes to every person the message names; each mail is queued in the message's commit.

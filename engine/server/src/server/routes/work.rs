@@ -80,7 +80,8 @@ pub async fn work(State(state): State<AppState>, caller: Caller) -> Result<Json<
             .find(|s| s.id == r.round)
             .and_then(|s| s.closes);
         let titles =
-            crate::server::domain::applications::titles(&state, &r.award, assigned, true).await?;
+            crate::server::domain::applications::titles_for_judges(&state, &r.award, assigned)
+                .await?;
         out.push(json!({
             "award": r.award, "round": r.round, "status": r.status,
             "closes": closes, "titles": titles,
