@@ -184,6 +184,14 @@ curl -sf "${auth[@]}" -D "$data/headers" -o "$data/results.csv" "$a/results.csv"
 head -8 "$data/results.csv"
 grep -i '^laurel-' "$data/headers"
 
+step "anyone verifies the published results offline: the signed certificate and its public bundle"
+curl -sf "$a/certificates" | json '[(c["number"], c["statement"]["bundle_sha256"], c["recomputes"]) for c in d["certificates"]]'
+curl -sf -o "$data/results.laurel.json" "$a/certificates/1"
+curl -sf -o "$data/results-keys.json" "$url/v1/keys/results"
+"$laurel" verify "$data/results.laurel.json" --key "$data/results-keys.json"
+curl -sf -H "Authorization: Bearer $portal" -o "$data/receipt.json" "$a/applications/app-001/receipt"
+"$laurel" verify "$data/results.laurel.json" --server "$url" --receipt "$data/receipt.json" | tail -2
+
 step "the portal reads an applicant's outcome"
 curl -sf -H "Authorization: Bearer $portal" "$a/applications/app-001/outcome" | json 'd'
 
@@ -191,7 +199,7 @@ step "the audit chain, and a backup restored into a new data folder"
 curl -sf "${auth[@]}" "$url/v1/audit/verify" | json 'd'
 "$laurel" backup --server "$url" --out "$data/backup.json"
 kill -TERM $pid; wait $pid || true; pid=
-"$laurel" audit verify "$data/laurel-data"
+"$laurel" audit verify "$data/laurel-data" --witness "$data/laurel.witness"
 "$laurel" restore "$data/backup.json" --data "$data/restored" --key-file "$data/laurel.key"
 "$laurel" audit verify "$data/restored"
 echo "walkthrough: ok"

@@ -147,6 +147,7 @@ fn fill(path: &str, s: &Setup) -> String {
         .replace("{field}", "recommendation_letter")
         .replace("{message}", "msg_000000000000000000000000")
         .replace("{kind}", "outcome")
+        .replace("{number}", "1")
 }
 
 #[test]

@@ -896,3 +896,80 @@ fn the_small_holes_are_closed() {
     assert_eq!(server.call("GET", "/v1/health", None, None).0, 200);
     let _ = BTreeMap::<u8, u8>::new();
 }
+
+/// Copies the contents of folder `from` over an emptied `to`.
+fn replace_folder(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::remove_dir_all(to).unwrap();
+    std::fs::create_dir_all(to).unwrap();
+    let status = Command::new("cp")
+        .args(["-a", &format!("{}/.", from.display()), to.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn a_rollback_or_a_cut_chain_is_found_by_the_witness_beside_the_key_without_a_head() {
+    // As in production: the data key, and the witness beside it, outside the data folder.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("laurel-data");
+    let key_file = dir.path().join("laurel-data.key");
+    let witness = dir.path().join("laurel-data.witness");
+    let start = || {
+        Server::start_full(
+            &data,
+            &root().join("rubrics"),
+            &[],
+            &["--key-file", key_file.to_str().unwrap()],
+        )
+    };
+    let server = start();
+    let admin = server.admin().to_owned();
+    open(&server, SEOUL);
+    let applicant = server.key("integrator", None);
+    submit(&server, &applicant, &seoul_apps()[..3]);
+    server.stop();
+    let older = dir.path().join("older");
+    std::fs::create_dir_all(&older).unwrap();
+    replace_folder(&data, &older);
+    let server = start();
+    submit(&server, &applicant, &seoul_apps()[3..5]);
+    let (_, health) = server.get("/v1/audit/verify", &admin);
+    let newest = health["head"]["seq"].as_u64().unwrap();
+    server.stop();
+    let seen: Value = serde_json::from_slice(&std::fs::read(&witness).unwrap()).unwrap();
+    // The newest head (the scheduler may have written after the request).
+    assert!(seen["seq"].as_u64().unwrap() >= newest, "{seen}");
+    let newest = seen["seq"].as_u64().unwrap();
+    let (code, out) = laurel(&["audit", "verify", data.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("witnessed: the chain holds record"), "{out}");
+    let whole = dir.path().join("whole");
+    std::fs::create_dir_all(&whole).unwrap();
+    replace_folder(&data, &whole);
+
+    // The whole folder rolled back to the older copy: a valid, shorter chain.
+    replace_folder(&older, &data);
+    let (code, out) = laurel(&["audit", "verify", data.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains(&format!(
+            "the witness file `{}` saw record {newest}",
+            witness.display()
+        )),
+        "{out}"
+    );
+    assert!(out.contains("rolled back"), "{out}");
+
+    // The newest record cut off (a torn last write): the chain is one record shorter.
+    replace_folder(&whole, &data);
+    let db = sled::open(data.join("db")).unwrap();
+    let audit = db.open_tree("audit").unwrap();
+    let (k, _) = audit.last().unwrap().unwrap();
+    audit.remove(k).unwrap();
+    db.flush().unwrap();
+    drop(db);
+    let (code, out) = laurel(&["audit", "verify", data.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains(&format!("saw record {newest}")), "{out}");
+}

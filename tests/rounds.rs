@@ -8,6 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod support;
+#[path = "verification/seoul.rs"]
+mod verification;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -682,6 +684,16 @@ fn the_seoul_prize_runs_through_three_rounds_to_published_results() {
     let data = tempfile::tempdir().unwrap();
     let p = start(data.path());
     let computed = seoul_lifecycle(&p, data.path());
+    let applications = file("examples/seoul-smart-city-prize-2023/applications.json");
+    let judges = file("examples/seoul-smart-city-prize-2023/judges.json");
+    verification::published_results_verify(
+        &p.server.all[0],
+        AWARD,
+        &p.admin,
+        &p.applicant,
+        applications.as_array().unwrap(),
+        judges.as_array().unwrap(),
+    );
 
     // Export, and import into a second server with the same key: the same results.
     let (status, export) = p.server.get(&Prize::url("/export"), &p.admin);

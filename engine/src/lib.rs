@@ -25,6 +25,7 @@ mod scoring;
 mod suggest;
 mod text;
 mod time;
+mod verify;
 
 pub use application::{
     Application, Evaluation, FileRef, Mark, Marks, MentionDecision, RankingSubmission,
@@ -78,10 +79,15 @@ pub use scoring::{
     AdjustmentTrace, AggregationTrace, CategoryResult, CriterionTrace, EligibilityEntry,
     EvaluateOptions, IndicatorTrace, InputErrors, JudgeMark, JudgeStats, JudgeTrace,
     NormalisedTrace, PanelCriterion, PanelIndicator, PassMarkFailure, Placed, RankTrace, Results,
-    Trace, Unscored, check_hook_output, check_marks, evaluate, evaluate_with,
+    Trace, Unscored, check_hook_output, check_marks, evaluate, evaluate_decided, evaluate_with,
 };
 pub use text::{LANGUAGE_PATTERN, Text};
 pub use time::{parse_instant, show_instant};
+pub use verify::{
+    BUNDLE_FORMAT, Bundle, BundleAdvance, BundleApplication, BundleDecision, BundleFailure,
+    BundleInputs, BundleRound, Mismatch, Party, RoundInputs, Verification, make_bundle,
+    verify_bundle, withheld_fields,
+};
 
 /// The largest file a `file` field accepts when it sets no `max_bytes`: 10 MiB.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 10 << 20;

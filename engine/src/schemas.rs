@@ -25,6 +25,10 @@ pub fn all() -> Vec<(&'static str, Value)> {
             generate::<Vec<crate::judging::Judge>>("judges"),
         ),
         ("plugin.schema.json", generate::<PluginSpec>("plugin")),
+        (
+            "bundle.schema.json",
+            generate::<crate::verify::Bundle>("bundle"),
+        ),
     ]
     .into_iter()
     .chain(crate::plugin::hook_schemas())

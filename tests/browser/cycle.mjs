@@ -441,11 +441,21 @@ await look(admin, "admin-published");
 // 9. The applicant sees the outcome; the public page shows the winners.
 await applicant.goto(BASE + `/awards/${AWARD}/applications/${mine}`);
 expect((await applicant.locator("body").textContent()).includes("Winner"), "the applicant sees they won");
+// The signed receipt of what they sent, to download.
+const receiptLink = applicant.locator(`a[href='/awards/${AWARD}/applications/${mine}/receipt']`);
+expect(await receiptLink.count() === 1, "the applicant is offered their receipt");
+const receiptAnswer = await applicant.request.get(BASE + `/awards/${AWARD}/applications/${mine}/receipt`);
+const receipt = await receiptAnswer.json();
+expect(receiptAnswer.ok() && JSON.parse(receipt.statement).application === mine && receipt.signature.length > 40, `the receipt is signed and names the application: ${JSON.stringify(receipt).slice(0, 200)}`);
 await look(applicant, "outcome");
 await visitor.goto(BASE + `/awards/${AWARD}/results?lang=en`);
 const publicText = await visitor.locator("main").textContent();
 expect(publicText.includes(mine) && publicText.includes("app-001"), "the public page names the winners");
 expect(publicText.includes("Tech-InnovaCity Prize") && publicText.includes("Leadership Prize"), "each winner's prize is shown");
+expect(publicText.includes("Check these results yourself") && publicText.includes("Certificate 1") && publicText.includes("laurel verify"), `the public page says how to verify: ${publicText.slice(-600)}`);
+const certificateFile = await visitor.request.get(BASE + await visitor.locator("a", { hasText: "Download the verification file" }).getAttribute("href"));
+const verification = await certificateFile.json();
+expect(certificateFile.ok() && verification.format === "laurel-verification/1" && !verification.bundle.includes('"app-001"'), "anyone downloads the verification file, under pseudonyms");
 await look(visitor, "public-results");
 
 // A closed round's marks are corrected from a number's trace, with a reason.

@@ -79,11 +79,26 @@ pub fn evaluate_with<'a>(
     plugins: &PluginSet,
     options: EvaluateOptions,
 ) -> Result<Results<'a>, InputErrors> {
-    let (inputs, mut errors) = input::index(award, applications, marks);
     let decisions: Vec<eligibility::Decision> = applications
         .iter()
         .map(|a| eligibility::decide(award, a, plugins))
         .collect();
+    evaluate_decided(award, applications, marks, plugins, decisions, options)
+}
+
+/// [`evaluate_with`], with each application's eligibility decided already (`decisions`, one
+/// per application, in the same order) rather than by its rules: how a verifier recomputes
+/// published results from a bundle that carries the outcomes but not the personal answers the
+/// rules read.
+pub fn evaluate_decided<'a>(
+    award: &'a Award,
+    applications: &'a [Application],
+    marks: &'a Marks,
+    plugins: &PluginSet,
+    decisions: Vec<eligibility::Decision>,
+    options: EvaluateOptions,
+) -> Result<Results<'a>, InputErrors> {
+    let (inputs, mut errors) = input::index(award, applications, marks);
     let needs_review: HashSet<&str> = decisions
         .iter()
         .filter(|d| d.status == Status::NeedsReview)

@@ -23,6 +23,7 @@ mod serve;
 mod source;
 pub mod store_args;
 mod validate;
+mod verify;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -119,6 +120,28 @@ enum Command {
         #[command(subcommand)]
         command: rounds::RoundCommand,
     },
+    /// Verify a published result from its verification file, offline: the certificate's
+    /// signature, the bundle it certifies, and every score, rank, advancement and winner
+    /// recomputed from the bundle; exit 1 naming each mismatch.
+    Verify {
+        /// The verification file (from the results page, or
+        /// `GET /v1/awards/{award}/certificates/{n}`).
+        file: PathBuf,
+        /// The server's public key (base64), or a file holding it or the server's key list
+        /// (`GET /v1/keys/results`).
+        #[arg(long, conflicts_with = "server", required_unless_present = "server")]
+        key: Option<String>,
+        /// A Laurel server to take the key list from, and to check that the certificate is the
+        /// one in force.
+        #[arg(long)]
+        server: Option<String>,
+        /// Your receipt (given when you submitted): checks your application was counted.
+        #[arg(long)]
+        receipt: Option<PathBuf>,
+        /// Print the checks as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check the audit chain of a data folder (with the server stopped).
     Audit {
         #[command(subcommand)]
@@ -210,6 +233,10 @@ enum AuditCommand {
         /// it, as after a rollback to an older copy.
         #[arg(long)]
         head: Option<String>,
+        /// The witness file of the chain's head. Default: `<data folder>.witness` beside the
+        /// data folder (where the server writes it, beside the data key).
+        #[arg(long)]
+        witness: Option<PathBuf>,
     },
 }
 
@@ -266,8 +293,29 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Serve(args) => serve::run(&args),
         Command::Audit {
-            command: AuditCommand::Verify { data, head },
-        } => audit::verify(&data, head.as_deref()),
+            command:
+                AuditCommand::Verify {
+                    data,
+                    head,
+                    witness,
+                },
+        } => audit::verify(&data, head.as_deref(), witness.as_deref()),
+        Command::Verify {
+            file,
+            key,
+            server,
+            receipt,
+            json,
+        } => {
+            let source = match (&key, &server) {
+                (Some(k), _) => verify::KeySource::Given(k),
+                (None, Some(s)) => verify::KeySource::Server(s),
+                (None, None) => {
+                    anyhow::bail!("give the server's public key (--key) or its address (--server)")
+                }
+            };
+            verify::run(&file, &source, receipt.as_deref(), json)
+        }
         Command::Salvage { data, to } => salvage::run(&data, &to),
         Command::Migrate { store } => database::migrate(&store),
         Command::Copy { from, to, migrate } => database::copy(&from, &to, migrate),

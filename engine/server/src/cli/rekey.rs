@@ -40,7 +40,7 @@ pub fn run(data: &Path, key: &KeyArgs, new_key_file: &Path) -> anyhow::Result<Ex
     let mut records = 0;
     let result = (|| -> anyhow::Result<()> {
         for tree in Tree::ALL {
-            if matches!(tree, Tree::Audit | Tree::History | Tree::Meta | Tree::Files) {
+            if matches!(tree, Tree::Audit | Tree::History | Tree::Files) {
                 continue;
             }
             for (k, v) in store.scan(tree, b"").map_err(|e| anyhow::anyhow!("{e}"))? {

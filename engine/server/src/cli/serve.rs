@@ -225,7 +225,16 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     }
     // The outbound TLS trust is checked now, not at the first webhook.
     crate::server::outbound::tls().map_err(anyhow::Error::msg)?;
+    let now_text = crate::store::now();
+    crate::server::signing::ensure(store.as_ref(), &sealer, false, &now_text)
+        .context("cannot make the results-signing key")?;
     let mut state = AppState::new(store, sealer);
+    let witness = crate::server::witness::path_beside(&super::data_key::key_path(data, key));
+    println!(
+        "laurel: the audit chain's head is witnessed in {} (`laurel audit verify` reads it)",
+        witness.display()
+    );
+    state.witness = Some(Arc::new(crate::server::witness::Witness::new(witness)));
     state.plugin_deadline = plugin_deadline;
     state.clock = clock;
     state.throttle = Arc::new(crate::server::Throttle::new(*auth_failures_allowed));

@@ -64,6 +64,10 @@ pub struct Digest {
     pub rounds: Vec<(String, usize, usize)>,
     /// Messages the outbox gave up on (mail or webhooks), in all.
     pub failed_deliveries: usize,
+    /// The audit chain's head when the digest was made (number, hash): a witness kept outside
+    /// the data, in the administrators' mailboxes.
+    #[serde(default)]
+    pub audit_head: Option<(u64, String)>,
 }
 
 fn digest_lines(d: &Digest, ko: bool) -> Vec<String> {
@@ -87,6 +91,11 @@ fn digest_lines(d: &Digest, ko: bool) -> Vec<String> {
         if d.failed_deliveries > 0 {
             lines.push(format!("전달되지 못한 메시지: {}건.", d.failed_deliveries));
         }
+        if let Some((seq, hash)) = &d.audit_head {
+            lines.push(format!(
+                "감사 기록의 최신 항목: {seq}번, 해시 {hash} (이 메일을 보관하세요: `laurel audit verify --head {hash}`로 이 시점 이전으로의 되돌림을 찾습니다)."
+            ));
+        }
     } else {
         lines.push(format!(
             "Applications in the running: {total} ({}); withdrawn: {}; new since the last digest: {}.",
@@ -101,6 +110,11 @@ fn digest_lines(d: &Digest, ko: bool) -> Vec<String> {
             lines.push(format!(
                 "Messages that could not be delivered: {} (see the webhooks' delivery log).",
                 d.failed_deliveries
+            ));
+        }
+        if let Some((seq, hash)) = &d.audit_head {
+            lines.push(format!(
+                "The audit chain's newest record: {seq}, hash {hash} (keep this mail: `laurel audit verify --head {hash}` finds a rollback past it)."
             ));
         }
     }

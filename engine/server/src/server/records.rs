@@ -148,6 +148,26 @@ pub struct ApplicationRecord {
     pub submitted_at: String,
     /// When it last changed.
     pub updated_at: String,
+    /// The receipt its applicant was given for what it holds now (signed by the server).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<super::signing::Signed>,
+}
+
+/// A results certificate as stored, with the public bundle it certifies.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CertificateRecord {
+    /// The award.
+    pub award: String,
+    /// 1, 2, 3, ... per award: one per publication.
+    pub number: u64,
+    /// The signed statement.
+    pub certificate: super::signing::Signed,
+    /// The bundle's JSON text, exactly as its SHA-256 was taken.
+    pub bundle: String,
+    /// What the server's own recomputation of the bundle found different (none, normally: a
+    /// score that rests on a withheld answer cannot be recomputed from the bundle).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mismatches: Vec<laurel::Mismatch>,
 }
 
 /// Results as computed and stored.

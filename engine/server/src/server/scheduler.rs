@@ -300,9 +300,11 @@ async fn digests(state: &AppState) -> Result<(), ApiError> {
         if last.as_ref().is_some_and(|l| {
             Digest {
                 new: 0,
+                audit_head: None,
                 ..l.digest.clone()
             } == Digest {
                 new: 0,
+                audit_head: None,
                 ..digest.clone()
             }
         }) {
@@ -403,6 +405,7 @@ fn summary(
             new: 0,
             rounds,
             failed_deliveries,
+            audit_head: crate::store::head(state.store.as_ref())?.map(|r| (r.seq, r.hash)),
         },
         apps.len(),
     ))

@@ -14,6 +14,7 @@ pub struct Tx<'a> {
     store: &'a dyn Store,
     batch: Batch,
     outbox_wake: &'a tokio::sync::Notify,
+    witness: Option<&'a super::witness::Witness>,
 }
 
 impl<'a> Tx<'a> {
@@ -23,6 +24,7 @@ impl<'a> Tx<'a> {
             store: state.store.as_ref(),
             batch: Batch::new(),
             outbox_wake: state.outbox_wake.as_ref(),
+            witness: state.witness.as_deref(),
         }
     }
 
@@ -91,6 +93,9 @@ impl<'a> Tx<'a> {
         let record = self.store.commit(self.batch, audit)?;
         if queues {
             self.outbox_wake.notify_one();
+        }
+        if let Some(w) = self.witness {
+            w.note(&record.head());
         }
         Ok(record)
     }

@@ -74,11 +74,13 @@ pub enum Tree {
     Drafts,
     /// `SHA-256 of the caller's credential \0 Idempotency-Key` -> the first answer, sealed.
     Idempotency,
+    /// `award \0 number (u64 BE)` -> a signed results certificate with its public bundle.
+    Certificates,
 }
 
 impl Tree {
     /// Every tree.
-    pub const ALL: [Tree; 23] = [
+    pub const ALL: [Tree; 24] = [
         Tree::Awards,
         Tree::Versions,
         Tree::Applications,
@@ -102,6 +104,7 @@ impl Tree {
         Tree::Timers,
         Tree::Drafts,
         Tree::Idempotency,
+        Tree::Certificates,
     ];
 
     /// The tree's name on disk and in audit records.
@@ -130,6 +133,7 @@ impl Tree {
             Tree::Timers => "timers",
             Tree::Drafts => "drafts",
             Tree::Idempotency => "idempotency",
+            Tree::Certificates => "certificates",
         }
     }
 

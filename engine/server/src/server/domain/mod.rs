@@ -3,6 +3,7 @@
 
 pub(crate) mod applications;
 pub(crate) mod awards;
+pub(crate) mod certificates;
 pub(crate) mod corrections;
 pub(crate) mod diagnostics;
 pub(crate) mod files;

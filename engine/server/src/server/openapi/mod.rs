@@ -14,10 +14,11 @@ use serde_json::{Map, Value, json};
 
 use super::records::{AwardRecord, KeyRecord, ResultsRecord, VersionSummary};
 use super::routes::{
-    AdvanceBody, Draft, EvaluateRequest, GrantRevocation, ManualAssignment, MessageBody,
-    MessageSent, NewKey, OpenRound, RecusalBody, RemovalBody, Reschedule, Review, RoundMarks,
-    TemplateBody,
+    AdvanceBody, Certificates, Draft, EvaluateRequest, GrantRevocation, ManualAssignment,
+    MessageBody, MessageSent, NewKey, OpenRound, RecusalBody, RemovalBody, Reschedule, ResultsKeys,
+    Review, RoundMarks, TemplateBody,
 };
+use super::signing::Signed;
 
 /// `GET /v1/openapi.json`: this document.
 pub async fn serve() -> axum::Json<Value> {
@@ -553,6 +554,51 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "admin",
             NoBody,
             Some(any.clone()),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/keys/results",
+            "The public keys that sign results certificates and receipts, with their validity (old keys stay listed)",
+            "none",
+            NoBody,
+            Some(schema::<ResultsKeys>(g)),
+            200,
+        ),
+        op(
+            "post",
+            "/v1/keys/results/rotate",
+            "Retire the results-signing key in use and make a new one",
+            "admin",
+            NoBody,
+            Some(schema::<ResultsKeys>(g)),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/certificates",
+            "The award's signed results certificates, oldest first (the last is in force)",
+            "none",
+            NoBody,
+            Some(schema::<Certificates>(g)),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/certificates/{number}",
+            "A certificate's verification file: the certificate and the public bundle it certifies, for `laurel verify`",
+            "none",
+            NoBody,
+            Some(any.clone()),
+            200,
+        ),
+        op(
+            "get",
+            "/v1/awards/{award}/applications/{application}/receipt",
+            "The signed receipt of what an application holds now",
+            "owner, admin",
+            NoBody,
+            Some(schema::<Signed>(g)),
             200,
         ),
         op(

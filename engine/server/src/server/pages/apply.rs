@@ -8,7 +8,7 @@ use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -648,7 +648,7 @@ pub async fn status(
                         tbody {
                             @for r in rounds {
                                 tr {
-                                    td { (r["round"].as_str().unwrap_or_default()) }
+                                    td { (round_name(&ctx, award_shown.as_ref(), r["round"].as_str().unwrap_or_default())) }
                                     td { (if r["advanced"] == true { ctx.t("form.yes") } else { ctx.t("form.no") }) }
                                     @if scored { td { (readable(&r["rank"])) } td { (readable(&r["score"])) } }
                                 }
@@ -688,6 +688,11 @@ pub async fn status(
                         dd { (super::judge::files_or_value(&super::form::shown_value(&ctx, &s.loaded.award, category_id, k, v))) }
                     }
                 }
+                @if app["status"] == "submitted" {
+                    h2 { (ctx.t("apply.receipt")) }
+                    p { a href={ "/awards/" (award) "/applications/" (id) "/receipt" } download { (ctx.t("apply.receipt")) } }
+                    p.hint { (ctx.t("apply.receipt_hint")) }
+                }
                 @if app["status"] == "submitted" && outcome.json["published"] != true {
                     @if super::public::call_open(&state, s) {
                         p { a href={ "/awards/" (award) "/apply?edit=" (id) } { (ctx.t("app.change")) } }
@@ -705,4 +710,50 @@ pub async fn status(
             }
         },
     )
+}
+
+/// The applicant's signed receipt, to download (the API's, through the page's session).
+pub async fn receipt(
+    Extension(api): Extension<Api>,
+    ctx: Ctx,
+    Path((award, id)): Path<(String, String)>,
+) -> Response {
+    let reply = api
+        .get(
+            &ctx,
+            &format!("/v1/awards/{award}/applications/{id}/receipt"),
+        )
+        .await;
+    if !reply.ok() {
+        return problem(&ctx, &reply);
+    }
+    let body = serde_json::to_vec_pretty(&reply.json).unwrap_or_default();
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/json".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{award}-{id}-receipt.json\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A round's name in the reader's language, its id when the award is not at hand.
+fn round_name(ctx: &Ctx, shown: Option<&super::public::Shown>, id: &str) -> String {
+    shown
+        .and_then(|s| {
+            s.loaded
+                .award
+                .judging_rounds()
+                .into_iter()
+                .find(|r| r.id.as_str() == id)
+                .map(|r| text(ctx, &s.loaded, &r.name))
+        })
+        .unwrap_or_else(|| id.to_owned())
 }

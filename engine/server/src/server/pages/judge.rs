@@ -373,6 +373,10 @@ async fn sheet_page(
 }
 
 /// A field's value, with its files as links.
+fn is_file_ref(v: &Value) -> bool {
+    v.get("sha256").is_some() && v.get("media_type").is_some() && v.get("name").is_some()
+}
+
 pub(super) fn files_or_value(v: &Value) -> Markup {
     let files: Vec<&Value> = match v {
         Value::Array(items)
@@ -384,7 +388,20 @@ pub(super) fn files_or_value(v: &Value) -> Markup {
         _ => Vec::new(),
     };
     if files.is_empty() {
-        return html! { (readable(v)) };
+        // A file reference without a download link (its owner's own record): its name.
+        let refs: Vec<&Value> = match v {
+            Value::Array(items) if !items.is_empty() && items.iter().all(is_file_ref) => {
+                items.iter().collect()
+            }
+            Value::Object(_) if is_file_ref(v) => vec![v],
+            _ => return html! { (readable(v)) },
+        };
+        return html! {
+            @for (i, f) in refs.iter().enumerate() {
+                @if i > 0 { ", " }
+                (f["name"].as_str().unwrap_or("file"))
+            }
+        };
     }
     html! {
         ul { @for f in files {

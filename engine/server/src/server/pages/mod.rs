@@ -160,6 +160,10 @@ pub fn routes() -> Router<AppState> {
             "/awards/{award}/applications/{application}/withdraw",
             post(apply::withdraw),
         )
+        .route(
+            "/awards/{award}/applications/{application}/receipt",
+            get(apply::receipt),
+        )
         .route("/work", get(judge::queue))
         .route(
             "/awards/{award}/rounds/{round}/sheets/{application}",

@@ -206,16 +206,23 @@ pub async fn award(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
 }
 
 /// The values of an application's fields that the rubric tags `public` (never personal).
-pub(super) fn public_name(loaded: &Loaded, application: &Value) -> String {
+pub(super) fn public_name(ctx: &Ctx, loaded: &Loaded, application: &Value) -> String {
     let parts: Vec<String> = loaded
         .award
         .fields
         .iter()
         .filter(|f| f.tags.iter().any(|t| t == "public") && !f.personal)
         .filter_map(|f| {
-            application["fields"][f.id.as_str()]
-                .as_str()
-                .map(str::to_owned)
+            // Values by name: a country's, a choice's label.
+            super::form::shown_value(
+                ctx,
+                &loaded.award,
+                "",
+                f.id.as_str(),
+                &application["fields"][f.id.as_str()],
+            )
+            .as_str()
+            .map(str::to_owned)
         })
         .collect();
     parts.join(", ")
@@ -250,7 +257,7 @@ pub async fn results(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Str
         )
         .ok()
         .flatten();
-        stored.map_or_else(String::new, |r| public_name(loaded, &r.application))
+        stored.map_or_else(String::new, |r| public_name(&ctx, loaded, &r.application))
     };
     let a = &s.loaded.award;
     let title = format!(
@@ -294,6 +301,54 @@ pub async fn results(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Str
                 }
             }
             p.hint { (ctx.t("results.names_note")) }
+            (verification(&ctx, &state, &id, &a.timeline.time_zone))
         },
     )
+}
+
+/// How anyone checks the published results: the certificate in force, the key that signed it,
+/// the verification file, and the command.
+fn verification(ctx: &Ctx, state: &AppState, award: &str, zone: &str) -> Markup {
+    let Ok(all) = crate::server::domain::certificates::certificates(state, award) else {
+        return html! {};
+    };
+    let Some(c) = all.last() else {
+        return html! {};
+    };
+    let statement: Value = serde_json::from_str(&c.certificate.statement).unwrap_or(Value::Null);
+    let at = statement["published_at"].as_str().unwrap_or_default();
+    let at =
+        chrono::DateTime::parse_from_rfc3339(at).map_or_else(|_| at.to_owned(), |t| when(&t, zone));
+    let file = format!("/v1/awards/{award}/certificates/{}", c.number);
+    let command = format!(
+        "laurel verify {award}-results-{}.laurel.json --server {}",
+        c.number, state.public_url
+    );
+    let number = c.number.to_string();
+    let what: Vec<String> = c
+        .mismatches
+        .iter()
+        .take(5)
+        .map(|m| m.what.clone())
+        .collect();
+    html! {
+        section.verification aria-labelledby="verify-title" {
+            h2 #verify-title { (ctx.t("results.verify_title")) }
+            p { (ctx.t("results.verify_intro")) }
+            p { (ctx.tf("results.verify_certificate", &[("number", &number), ("at", &at), ("key", &c.certificate.key)])) }
+            @if let Some(n) = statement["replaces"]["certificate"].as_u64() {
+                p { (ctx.tf("results.verify_replaces", &[("number", &n.to_string())])) }
+            }
+            @if !what.is_empty() {
+                p.warning role="status" { (ctx.tf("results.verify_mismatch", &[("what", &what.join("; "))])) }
+            }
+            p {
+                a href=(file) download { (ctx.t("results.verify_download")) }
+                " · "
+                a href="/v1/keys/results" { (ctx.t("results.verify_keys")) }
+            }
+            p { (ctx.tf("results.verify_how", &[("command", "")])) code { (command) } }
+            p.hint { (ctx.t("results.verify_receipt")) }
+        }
+    }
 }

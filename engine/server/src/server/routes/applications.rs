@@ -228,6 +228,12 @@ async fn store_application(
         review: None,
         submitted_at: submitted_at.unwrap_or_else(|| at.clone()),
         updated_at: at,
+        receipt: Some(crate::server::domain::certificates::receipt(
+            state,
+            loaded.award.id.as_str(),
+            loaded.version,
+            app,
+        )?),
     };
     // The award must still be open as it was read.
     tx.read::<AwardRecord>(Tree::Awards, loaded.award.id.as_str().as_bytes())?;
@@ -300,7 +306,7 @@ async fn store_application(
         json!({ "version": loaded.version, "category": app.category, "eligibility": decision.status }),
     ))?;
     Ok(
-        json!({ "id": app.id, "status": "submitted", "version": loaded.version, "eligibility": decision }),
+        json!({ "id": app.id, "status": "submitted", "version": loaded.version, "eligibility": decision, "receipt": record.receipt }),
     )
 }
 

@@ -4,6 +4,7 @@ mod applications;
 mod audit;
 mod awards;
 mod backup;
+mod certificates;
 /// The export and backup documents, for the CLI.
 pub mod backup_types {
     pub use super::backup::{BACKUP_FORMAT, Backup};
@@ -32,6 +33,7 @@ use crate::server::state::AppState;
 
 pub use applications::{ApplicantApplication, Review, Withdrawal};
 pub use awards::{Registration, Reschedule};
+pub use certificates::{Certificates, ResultsKeys};
 pub use drafts::Draft;
 pub use evaluate::EvaluateRequest;
 pub use keys::NewKey;
@@ -119,6 +121,8 @@ pub fn routes() -> Router<AppState> {
             list!(keys::list, listings::KEYS).post(keys::create),
         )
         .route("/v1/keys/{key}/revoke", post(keys::revoke))
+        .route("/v1/keys/results", get(certificates::keys))
+        .route("/v1/keys/results/rotate", post(certificates::rotate))
         .route("/v1/files/{sha256}", put(awards::upload_file))
         .route(
             "/v1/awards",
@@ -167,6 +171,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/v1/awards/{award}/results.csv", get(results::csv))
         .route("/v1/awards/{award}/results/publish", post(results::publish))
+        .route("/v1/awards/{award}/certificates", get(certificates::list))
+        .route(
+            "/v1/awards/{award}/certificates/{number}",
+            get(certificates::file),
+        )
+        .route(
+            "/v1/awards/{award}/applications/{application}/receipt",
+            get(certificates::receipt),
+        )
         .route(
             "/v1/awards/{award}/applications/{application}/outcome",
             get(results::outcome),

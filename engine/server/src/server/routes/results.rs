@@ -356,6 +356,16 @@ pub async fn publish(
     };
     record.published = Some(published.clone());
     tx.put(Tree::Awards, award.as_bytes().to_vec(), &record);
+    // Signed, with the public bundle anyone recomputes the results from.
+    let certificate = crate::server::domain::certificates::certify(
+        &state,
+        &mut tx,
+        &record,
+        &latest,
+        &fin,
+        &published.at,
+    )
+    .await?;
     // Each applicant with an account hears of their own outcome.
     let people = crate::server::notices::people(&state)?;
     let loaded = state.loaded(&award, latest.version).await?;
@@ -402,14 +412,21 @@ pub async fn publish(
         &award,
         "results.published",
         &published.at,
-        json!({ "results_sha256": published.results_sha256, "seq": published.seq }),
+        json!({ "results_sha256": published.results_sha256, "seq": published.seq, "certificate": certificate.number }),
     )?;
     tx.commit(caller.audit(
         "results.publish",
         award.clone(),
-        json!({ "seq": published.seq, "results_sha256": published.results_sha256 }),
+        json!({ "seq": published.seq, "results_sha256": published.results_sha256, "certificate": certificate.number, "bundle_recomputes": certificate.mismatches.is_empty() }),
     ))?;
-    Ok(Json(json!({ "award": award, "published": published })))
+    Ok(Json(json!({
+        "award": award, "published": published,
+        "certificate": {
+            "number": certificate.number,
+            "recomputes": certificate.mismatches.is_empty(),
+            "file": format!("/v1/awards/{award}/certificates/{}", certificate.number),
+        },
+    })))
 }
 
 /// What an applicant sees of their application: before publication its status; after, its
