@@ -433,3 +433,75 @@ fn audit_verify_detects_an_altered_record() {
     let (_, out) = support::audit_verify(data.path());
     assert!(out.contains("record 3 is missing"), "{out}");
 }
+
+#[test]
+fn metrics_count_requests_by_route_and_commits_for_prometheus() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    let (status, v) = server.post(&format!("/v1/awards/{AWARD}/open"), &admin, &json!({}));
+    assert_eq!(status, 200, "{v}");
+    let integrator = server.key("integrator", None);
+    let apps = example("applications.json");
+    for a in &apps.as_array().unwrap()[..3] {
+        let (status, v) = server.post(&format!("/v1/awards/{AWARD}/applications"), &integrator, a);
+        assert_eq!(status, 201, "{v}");
+    }
+    let get = |key: Option<&str>| -> (u16, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut r = agent.get(format!("{}/metrics", server.url));
+        if let Some(k) = key {
+            r = r.header("Authorization", &format!("Bearer {k}"));
+        }
+        let mut response = r.call().unwrap();
+        (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap(),
+        )
+    };
+    assert_eq!(get(None).0, 401);
+    assert_eq!(get(Some(&integrator)).0, 403);
+    let (status, text) = get(Some(&admin));
+    assert_eq!(status, 200, "{text}");
+    let value = |series: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("no `{series}` in:\n{text}"))
+    };
+    // By the route's template, never its filled path.
+    assert_eq!(
+        value(
+            "laurel_http_request_duration_seconds_count{method=\"POST\",route=\"/v1/awards/{award}/applications\",status=\"2xx\"}"
+        ),
+        3.0
+    );
+    assert!(
+        !text.contains(AWARD),
+        "no series per award or application id"
+    );
+    // Each submission committed (the open and the keys too).
+    assert!(value("laurel_store_commit_duration_seconds_count") >= 5.0);
+    // Every histogram's buckets grow to its count.
+    let mut last: Option<(String, f64)> = None;
+    for l in text.lines().filter(|l| l.contains("_bucket{")) {
+        let (series, v) = l.rsplit_once(' ').unwrap();
+        let name = series
+            .split(",le=")
+            .next()
+            .unwrap()
+            .split("{le=")
+            .next()
+            .unwrap();
+        let v: f64 = v.parse().unwrap();
+        if let Some((prev_name, prev)) = &last
+            && prev_name == name
+        {
+            assert!(v >= *prev, "{l}");
+        }
+        last = Some((name.to_owned(), v));
+    }
+    assert!(value("laurel_uptime_seconds") >= 0.0);
+}

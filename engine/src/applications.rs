@@ -79,6 +79,7 @@ impl ApplicationChecker {
             }
             match serde_json::from_value::<Application>(item.clone()) {
                 Ok(app) => {
+                    conditional_answers(award, &app, i, &mut diagnostics);
                     validate_with_plugins(award, &app, i, plugins, &mut diagnostics);
                     applications.push(app);
                 }
@@ -103,6 +104,52 @@ pub fn check_applications(
     plugins: &PluginSet,
 ) -> (Diagnostics, Option<Vec<Application>>) {
     ApplicationChecker::new(award).check(award, document, plugins)
+}
+
+/// Conditional questions (`show_if`): an answer to one that is not asked is refused; one that
+/// is asked and required must be answered (the schema cannot say so: it leaves them out of its
+/// `required` lists).
+fn conditional_answers(award: &Award, app: &Application, index: usize, out: &mut Diagnostics) {
+    let not_asked = crate::eligibility::not_asked(award, app);
+    for id in &not_asked {
+        if app.fields.get(id).is_some_and(|v| !v.is_null()) {
+            out.push(Diagnostic::error(
+                Code::Condition,
+                format!("/{index}/fields/{id}"),
+                format!(
+                    "`{id}` is asked only when its condition (`show_if`) holds, and it does not for these answers: leave it out"
+                ),
+            ));
+        }
+    }
+    let (category, ty) = (app.category.as_str(), app.applicant_type.as_str());
+    let requires = award
+        .applicant_type(ty)
+        .map(|t| t.requires.clone())
+        .unwrap_or_default();
+    let own = award
+        .category(category)
+        .map(|c| c.fields.as_slice())
+        .unwrap_or_default();
+    for f in award.fields.iter().chain(own) {
+        let id = f.id.as_str();
+        let required = f.required
+            || requires
+                .iter()
+                .any(|r| r.as_str().split('.').next() == Some(id));
+        if f.show_if.is_some()
+            && required
+            && f.scope.includes(category, ty)
+            && !not_asked.iter().any(|n| n == id)
+            && app.fields.get(id).is_none_or(Value::is_null)
+        {
+            out.push(Diagnostic::error(
+                Code::Schema,
+                format!("/{index}/fields"),
+                format!("`{id}` is required: its condition (`show_if`) holds for these answers"),
+            ));
+        }
+    }
 }
 
 /// The most problems one `validate` call reports.

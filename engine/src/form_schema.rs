@@ -49,7 +49,9 @@ pub fn application_schema_in(award: &Award, language: &str) -> Value {
                 .filter(|f| !category.fields.iter().any(|g| g.id == f.id));
             for f in award.fields.iter().chain(own) {
                 let applies = f.scope.includes(c, ty);
+                // A conditional question's requirement is checked with its condition.
                 if applies
+                    && f.show_if.is_none()
                     && (f.required
                         || t.requires
                             .iter()

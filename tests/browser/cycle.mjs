@@ -216,9 +216,18 @@ await applicant.goto(BASE + `/awards/${AWARD}/apply`);
 expect((await applicant.getByLabel("Country").inputValue()) === "KE", "the draft comes back");
 await applicant.locator("#f-applicant_name").fill("Amina Odhiambo");
 await applicant.locator("#f-city").fill("Nairobi");
+// Autosave: what is typed is kept as a draft without pressing anything.
+await applicant.locator("#autosave-status").filter({ hasText: "Draft saved automatically" }).waitFor({ timeout: 10000 });
+await applicant.reload();
+expect((await applicant.locator("#f-city").inputValue()) === "Nairobi" && (await applicant.locator("#f-applicant_name").inputValue()) === "Amina Odhiambo", "the autosaved draft comes back");
 await applicant.locator("#f-contact-name").fill("Amina Odhiambo");
 await applicant.locator("#f-contact-email").fill("amina@example.org");
+// Conditional questions: the nominator is asked of a nomination, the letter of a self-nomination.
+await applicant.locator("#f-nomination_type").selectOption("nominated");
+expect(await applicant.locator("#f-nominator-name").isVisible() && !(await applicant.locator("#f-recommendation_letter").isVisible()), "a nomination asks for its nominator, not a letter");
 await applicant.locator("#f-nomination_type").selectOption("self");
+expect(!(await applicant.locator("#f-nominator-name").isVisible()) && await applicant.locator("#f-recommendation_letter").isVisible(), "a self-nomination asks for a letter, not a nominator");
+expect((await applicant.locator("main").textContent()).includes("Answer this only if “Nomination” is “Self-nomination with a letter of recommendation”"), "the condition is said in words");
 await applicant.locator("#f-achievements").fill(
   "Led Nairobi's open data programme and a regional network of smart city practitioners, sharing tools and methods with peer cities across East Africa.",
 );

@@ -125,3 +125,123 @@
     show();
   });
 })();
+
+// Conditional questions: a question wrapped in `data-show-if` (its rubric condition as JSON) is
+// shown only while the condition holds for the answers given; hidden, its inputs are disabled,
+// so nothing of it is sent (the server drops and refuses it too). Conditions this script does
+// not read (dates, counts, formulas) leave the question shown, with its condition in words.
+(function () {
+  "use strict";
+  var wrapped = document.querySelectorAll("[data-show-if]");
+  if (wrapped.length === 0) { return; }
+  var form = wrapped[0].closest("form");
+  if (!form) { return; }
+  function answer(path) {
+    var top = "f." + path;
+    var inputs = form.querySelectorAll("[name='" + top.replace(/'/g, "") + "']");
+    var values = [];
+    inputs.forEach(function (i) {
+      if (i.disabled) { return; }
+      if ((i.type === "checkbox" || i.type === "radio") && !i.checked) { return; }
+      if (i.value !== "") { values.push(i.value); }
+    });
+    if (values.length === 0) {
+      // A group or list: any input below it answered.
+      form.querySelectorAll("[name^='" + top.replace(/'/g, "") + ".']").forEach(function (i) {
+        if (!i.disabled && i.value !== "" && !((i.type === "checkbox" || i.type === "radio") && !i.checked)) { values.push(i.value); }
+      });
+    }
+    return values;
+  }
+  function same(a, b) { return String(a) === String(b); }
+  function chosen(name) {
+    var i = form.querySelector("[name='" + name + "']");
+    return i ? i.value : "";
+  }
+  function holds(c) {
+    if (c === null || typeof c !== "object") { return true; }
+    var k = Object.keys(c)[0];
+    var v = c[k];
+    switch (k) {
+      case "equals": return answer(v.field).some(function (x) { return same(x, v.value); });
+      case "in": return answer(v.field).some(function (x) { return v.values.some(function (y) { return same(x, y); }); });
+      case "present": return answer(v).length > 0;
+      case "absent": return answer(v).length === 0;
+      case "not": return !holds(v);
+      case "all": return v.every(holds);
+      case "any": return v.some(holds);
+      case "applicant_type": return v.indexOf(chosen("applicant_type")) >= 0;
+      case "category": return v.indexOf(chosen("category")) >= 0;
+      default: return true;
+    }
+  }
+  function update() {
+    wrapped.forEach(function (el) {
+      var on = holds(JSON.parse(el.getAttribute("data-show-if")));
+      el.hidden = !on;
+      el.querySelectorAll("input, select, textarea").forEach(function (i) { i.disabled = !on; });
+    });
+  }
+  form.addEventListener("change", update);
+  form.addEventListener("input", update);
+  update();
+})();
+
+// Autosave: a new application's answers are saved as a draft two seconds after the applicant
+// stops typing, and when the page is left (the form posts its draft button's action; files
+// are left for the next save or the submission). The status line says when it was saved.
+(function () {
+  "use strict";
+  var form = document.querySelector("form[data-autosave]");
+  var status = document.getElementById("autosave-status");
+  if (!form || !status) { return; }
+  var timer = null;
+  var dirty = false;
+  var saving = false;
+  var inflight = null;
+  function save() {
+    if (!dirty || saving) { return; }
+    var data = new FormData(form);
+    Array.from(data.keys()).forEach(function (k) { if (k.indexOf("file.") === 0) { data.delete(k); } });
+    data.set("action", "draft");
+    saving = true;
+    dirty = false;
+    inflight = new AbortController();
+    // The attribute, not `form.action`: the form's buttons are named `action`.
+    fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin", signal: inflight.signal })
+      .then(function (r) {
+        saving = false;
+        if (r.ok) {
+          var now = new Date();
+          var hh = String(now.getHours()).padStart(2, "0");
+          var mm = String(now.getMinutes()).padStart(2, "0");
+          status.textContent = status.getAttribute("data-saved") + " " + hh + ":" + mm;
+        } else {
+          dirty = true;
+          status.textContent = status.getAttribute("data-failed");
+        }
+      })
+      .catch(function () {
+        saving = false;
+        dirty = true;
+        status.textContent = status.getAttribute("data-failed");
+      });
+  }
+  function changed(e) {
+    if (e.target && e.target.type === "file") { return; }
+    dirty = true;
+    clearTimeout(timer);
+    timer = setTimeout(save, 2000);
+  }
+  form.addEventListener("input", changed);
+  form.addEventListener("change", changed);
+  // Submitting (or saving by hand) is the last word: a pending autosave is dropped.
+  form.addEventListener("submit", function () {
+    clearTimeout(timer);
+    dirty = false;
+    if (inflight) { inflight.abort(); }
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") { save(); }
+  });
+})();

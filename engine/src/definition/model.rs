@@ -146,6 +146,8 @@ pub struct Field {
     pub scope: Scope,
     /// Its type and constraints.
     pub kind: FieldKind,
+    /// Asked only when this holds (a top-level field's `show_if`).
+    pub show_if: Option<Condition>,
 }
 
 /// A field's type with the constraints that fit it.

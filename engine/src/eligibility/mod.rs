@@ -97,6 +97,36 @@ impl Decision {
 }
 
 /// Decides an application's eligibility under `award`.
+/// The form's top-level questions `application` is not asked: in scope for its category and
+/// applicant type, but their `show_if` does not hold for its answers. Their answers are to be
+/// left out, and they are not required.
+pub fn not_asked(award: &Award, application: &Application) -> Vec<String> {
+    let category = application.category.as_str();
+    let applicant_type = application.applicant_type.as_str();
+    let none = PluginSet::none();
+    let evaluator = Evaluator {
+        application,
+        plugins: &none,
+        verdicts: Default::default(),
+    };
+    let own = award
+        .category(category)
+        .map(|c| c.fields.as_slice())
+        .unwrap_or_default();
+    award
+        .fields
+        .iter()
+        .chain(own)
+        .filter(|f| f.scope.includes(category, applicant_type))
+        .filter(|f| {
+            f.show_if
+                .as_ref()
+                .is_some_and(|c| !matches!(evaluator.holds(c, None), Ok(true)))
+        })
+        .map(|f| f.id.to_string())
+        .collect()
+}
+
 pub fn decide(award: &Award, application: &Application, plugins: &PluginSet) -> Decision {
     let category = application.category.as_str();
     let applicant_type = application.applicant_type.as_str();

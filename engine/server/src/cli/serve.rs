@@ -207,13 +207,25 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("`--now {t}` is not an RFC 3339 instant"))
         })
         .transpose()?;
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("LAUREL_LOG")
                 .unwrap_or_else(|_| "laurel=info".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    // A person at a terminal reads text; a file or a log collector gets one JSON object a
+    // line, without terminal escapes. `LAUREL_LOG_FORMAT=text|json` chooses.
+    let json = match std::env::var("LAUREL_LOG_FORMAT").as_deref() {
+        Ok("json") => true,
+        Ok("text") => false,
+        _ => !std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    if json {
+        logs.json().with_current_span(false).init();
+    } else {
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     std::fs::create_dir_all(data).with_context(|| format!("cannot create `{}`", data.display()))?;
     let store = store_args.open(data)?;
     let sealer = super::data_key::open(data, key, store.as_ref(), true)?;

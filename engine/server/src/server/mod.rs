@@ -16,6 +16,7 @@ mod guard;
 mod idempotency;
 pub mod listen;
 pub mod mail;
+pub mod metrics;
 mod notices;
 pub mod oidc;
 mod openapi;
@@ -69,6 +70,8 @@ pub fn router(state: AppState) -> Router {
     // The document describing the routes is served beside them, not by them.
     routes::routes()
         .route("/v1/openapi.json", axum::routing::get(openapi::serve))
+        // Prometheus reads it where it looks by default, beside the API.
+        .route("/metrics", axum::routing::get(metrics::serve))
         .layer(cors)
         .merge(pages::routes().layer(axum::Extension(api)))
         .layer(axum::middleware::from_fn_with_state(
@@ -82,6 +85,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::layer,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::layer,
         ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

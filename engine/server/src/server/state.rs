@@ -179,6 +179,8 @@ pub struct AppState {
     pub outbox_wake: Arc<tokio::sync::Notify>,
     /// The audit head's witness beside the data key, when the server has one.
     pub witness: Option<Arc<super::witness::Witness>>,
+    /// What the process counts for `/metrics`.
+    pub metrics: Arc<super::metrics::Metrics>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -211,6 +213,7 @@ impl AppState {
             cors_origins: Vec::new(),
             outbox_wake: Arc::default(),
             witness: None,
+            metrics: Arc::default(),
         }
     }
 

@@ -15,6 +15,7 @@ pub struct Tx<'a> {
     batch: Batch,
     outbox_wake: &'a tokio::sync::Notify,
     witness: Option<&'a super::witness::Witness>,
+    metrics: &'a super::metrics::Metrics,
 }
 
 impl<'a> Tx<'a> {
@@ -25,6 +26,7 @@ impl<'a> Tx<'a> {
             batch: Batch::new(),
             outbox_wake: state.outbox_wake.as_ref(),
             witness: state.witness.as_deref(),
+            metrics: state.metrics.as_ref(),
         }
     }
 
@@ -90,7 +92,13 @@ impl<'a> Tx<'a> {
             .writes
             .iter()
             .any(|(tree, _, _)| *tree == Tree::Outbox);
-        let record = self.store.commit(self.batch, audit)?;
+        let started = std::time::Instant::now();
+        let (store, batch) = (self.store, self.batch);
+        // The commit and its flush hold this thread: off the async runtime's workers, so that
+        // other requests are served meanwhile.
+        let committed = off_the_runtime(|| store.commit(batch, audit));
+        self.metrics.commit(started.elapsed(), committed.is_ok());
+        let record = committed?;
         if queues {
             self.outbox_wake.notify_one();
         }
@@ -98,6 +106,18 @@ impl<'a> Tx<'a> {
             w.note(&record.head());
         }
         Ok(record)
+    }
+}
+
+/// Runs `f`, which blocks, telling a multi-threaded runtime to move its other tasks off this
+/// worker meanwhile; elsewhere (a blocking thread, a current-thread runtime, no runtime) it just
+/// runs.
+fn off_the_runtime<R>(f: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 

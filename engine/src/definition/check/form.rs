@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{Checker, FieldInfo};
-use crate::definition::model::{ApplicantType, Field, FieldKind, Scope, TextFormat};
-use crate::definition::wire::{AppliesTo, FieldSpec, FieldType};
+use crate::definition::model::{ApplicantType, Category, Field, FieldKind, Scope, TextFormat};
+use crate::definition::wire::{AppliesTo, ConditionSpec, FieldSpec, FieldType};
 use crate::diagnostics::{Code, Diagnostic};
 
 impl Checker<'_> {
@@ -223,6 +223,7 @@ impl Checker<'_> {
             tags: spec.tags.clone(),
             scope,
             kind,
+            show_if: None,
         }
     }
 
@@ -395,5 +396,125 @@ fn placeholder(spec: &FieldSpec) -> Field {
         tags: Vec::new(),
         scope: Scope::default(),
         kind: FieldKind::Boolean,
+        show_if: None,
+    }
+}
+
+/// The field ids a condition reads, and whether it calls a plugin.
+fn reads(c: &ConditionSpec, out: &mut Vec<String>) -> bool {
+    match c {
+        ConditionSpec::Equals(e) => out.push(e.field.to_string()),
+        ConditionSpec::In(e) => out.push(e.field.to_string()),
+        ConditionSpec::Compare(e) => out.push(e.field.to_string()),
+        ConditionSpec::Before(e) | ConditionSpec::After(e) => out.push(e.field.to_string()),
+        ConditionSpec::Present(f) | ConditionSpec::Absent(f) => out.push(f.to_string()),
+        ConditionSpec::Count(e) => out.push(e.field.to_string()),
+        ConditionSpec::ApplicantType(_) | ConditionSpec::Category(_) => {}
+        ConditionSpec::All(cs) | ConditionSpec::Any(cs) => {
+            let mut plugin = false;
+            for c in cs {
+                plugin |= reads(c, out);
+            }
+            return plugin;
+        }
+        ConditionSpec::Not(c) => return reads(c, out),
+        ConditionSpec::Plugin(_) => return true,
+        ConditionSpec::Formula(text) => {
+            // `fields.a.b`: the top-level ids it names.
+            for (i, _) in text.match_indices("fields.") {
+                let rest = &text[i + "fields.".len()..];
+                let id: String = rest
+                    .chars()
+                    .take_while(|ch| ch.is_ascii_alphanumeric() || *ch == '_' || *ch == '-')
+                    .collect();
+                out.push(id);
+            }
+        }
+    }
+    false
+}
+
+impl Checker<'_> {
+    /// Lowers the `show_if` of the form's top-level questions, each against the fields its
+    /// application has (the award's, and its category's own), once every field is known.
+    pub(super) fn conditional_questions(
+        &mut self,
+        award: &mut [Field],
+        categories: &mut [Category],
+    ) {
+        let def = self.def;
+        let award_fields = self.award_fields.clone();
+        for (i, spec) in def.form.fields.iter().enumerate() {
+            let Some(c) = &spec.show_if else { continue };
+            let lowered =
+                self.show_if(c, &format!("/form/fields/{i}/show_if"), spec, &award_fields);
+            if let Some(f) = award.iter_mut().find(|f| f.id == spec.id) {
+                f.show_if = Some(lowered);
+            }
+        }
+        for (ci, cat) in def.categories.iter().enumerate() {
+            let mut fields = award_fields.clone();
+            if let Some(own) = self.category_fields.get(cat.id.as_str()) {
+                fields.extend(own.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            for (i, spec) in cat.fields.iter().enumerate() {
+                let Some(c) = &spec.show_if else { continue };
+                let pointer = format!("/categories/{ci}/fields/{i}/show_if");
+                let lowered = self.show_if(c, &pointer, spec, &fields);
+                if let Some(f) = categories
+                    .iter_mut()
+                    .find(|x| x.id == cat.id)
+                    .and_then(|x| x.fields.iter_mut().find(|f| f.id == spec.id))
+                {
+                    f.show_if = Some(lowered);
+                }
+            }
+        }
+        self.nested_conditions(&def.form.fields, "/form/fields");
+        for (ci, cat) in def.categories.iter().enumerate() {
+            self.nested_conditions(&cat.fields, &format!("/categories/{ci}/fields"));
+        }
+    }
+
+    /// A condition on a nested field is refused: questions are shown or not as a whole.
+    fn nested_conditions(&mut self, specs: &[FieldSpec], base: &str) {
+        for (i, spec) in specs.iter().enumerate() {
+            let inner = spec.fields.iter().chain(spec.item.as_deref());
+            for (j, f) in inner.enumerate() {
+                if f.show_if.is_some() {
+                    self.error(
+                        Code::Condition,
+                        format!("{base}/{i}/fields/{j}/show_if"),
+                        "`show_if` is for the form's top-level questions: put it on the group or list that holds this field",
+                    );
+                }
+            }
+        }
+    }
+
+    fn show_if(
+        &mut self,
+        c: &ConditionSpec,
+        pointer: &str,
+        spec: &FieldSpec,
+        fields: &BTreeMap<String, FieldInfo>,
+    ) -> crate::definition::model::Condition {
+        let mut read = Vec::new();
+        if reads(c, &mut read) {
+            self.error(
+                Code::Condition,
+                pointer,
+                "a question's `show_if` is decided as the applicant types: it cannot call a plugin",
+            );
+        }
+        let own = spec.id.as_str();
+        if read.iter().any(|r| r.split('.').next() == Some(own)) {
+            self.error(
+                Code::Condition,
+                pointer,
+                format!("`show_if` of `{own}` reads `{own}` itself: a question cannot depend on its own answer"),
+            );
+        }
+        self.condition(c, pointer, fields)
     }
 }

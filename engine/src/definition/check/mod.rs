@@ -72,7 +72,9 @@ pub(crate) fn check(
     let fields = c.award_form();
     c.constants();
     let panels = c.panels();
-    let categories = c.categories(&scales, &panels);
+    let mut categories = c.categories(&scales, &panels);
+    let mut fields = fields;
+    c.conditional_questions(&mut fields, &mut categories);
     let applicant_types = c.applicant_types();
     let eligibility = c.award_rules();
     c.limits();

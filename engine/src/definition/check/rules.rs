@@ -107,7 +107,7 @@ impl Checker<'_> {
         }
     }
 
-    fn condition(
+    pub(super) fn condition(
         &mut self,
         c: &ConditionSpec,
         pointer: &str,

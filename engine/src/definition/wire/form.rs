@@ -114,6 +114,12 @@ pub struct FieldSpec {
     /// Restricts the field to some categories or applicant types.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applies_to: Option<AppliesTo>,
+    /// A conditional question (on the form's top level): asked only when this condition on
+    /// other answers holds (the eligibility rules' condition language, without plugins). When
+    /// it does not hold, the question is not shown, not required, and an answer to it is
+    /// refused (the form drops it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub show_if: Option<super::ConditionSpec>,
     /// Number fields: the smallest value.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<Decimal>,

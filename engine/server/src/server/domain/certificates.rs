@@ -15,7 +15,7 @@ use crate::server::records::{
     ApplicationRecord, ApplicationStatus, AwardRecord, CertificateRecord, ResultsRecord,
     RoundRecord, VersionRecord,
 };
-use crate::server::signing::{self, CERTIFICATE_TYPE, FILE_FORMAT, RECEIPT_TYPE, Signed};
+use crate::server::signing::{self, CERTIFICATE_TYPE, RECEIPT_TYPE, Signed};
 use crate::server::state::{AppState, Work, version_key};
 use crate::server::tx::Tx;
 use crate::store::{AuditEntry, Batch, StoreError, Tree, get_json, key, now, prefix, scan_json};
@@ -149,11 +149,6 @@ pub(crate) fn certificate(
         Tree::Certificates,
         &key(&[award.as_bytes(), &number.to_be_bytes()]),
     )?)
-}
-
-/// The downloadable verification file of a certificate.
-pub fn verification_file(c: &CertificateRecord) -> Value {
-    json!({ "format": FILE_FORMAT, "certificate": c.certificate, "bundle": c.bundle })
 }
 
 /// The public bundle of `results` (the award's results as published, opened) and its signed

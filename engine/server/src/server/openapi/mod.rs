@@ -16,7 +16,7 @@ use super::records::{AwardRecord, KeyRecord, ResultsRecord, VersionSummary};
 use super::routes::{
     AdvanceBody, Certificates, Draft, EvaluateRequest, GrantRevocation, ManualAssignment,
     MessageBody, MessageSent, NewKey, OpenRound, RecusalBody, RemovalBody, Reschedule, ResultsKeys,
-    Review, RoundMarks, TemplateBody,
+    Review, RoundMarks, TemplateBody, VerificationFile,
 };
 use super::signing::Signed;
 
@@ -589,7 +589,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "A certificate's verification file: the certificate and the public bundle it certifies, for `laurel verify`",
             "none",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<VerificationFile>(g)),
             200,
         ),
         op(
@@ -1245,7 +1245,7 @@ pub fn document() -> Value {
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": if name == "version" {
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": if name == "version" || name == "number" {
                 json!({ "type": "integer", "minimum": 1 })
             } else {
                 // Every path segment the guard lets through (`guard.rs`).

@@ -150,7 +150,8 @@ pub fn typed(id: &str) -> Option<Value> {
     );
     let stored = object(
         &["id", "status", "version", "eligibility"],
-        json!({ "id": string, "status": { "const": "submitted" }, "version": int, "eligibility": r("EligibilityDecision") }),
+        json!({ "id": string, "status": { "const": "submitted" }, "version": int, "eligibility": r("EligibilityDecision"),
+            "receipt": { "description": "The signed receipt of what was stored (keep it: `laurel verify … --receipt`)", "allOf": [r("Signed")] } }),
     );
     let export_entry = closed(
         &["tree", "key"],
@@ -322,7 +323,11 @@ pub fn typed(id: &str) -> Option<Value> {
         "publishResults" => object(
             &["award", "published"],
             json!({ "award": string, "published": object(&["at", "results_sha256", "seq"], json!({
-                "at": string, "results_sha256": string, "seq": int })) }),
+                "at": string, "results_sha256": string, "seq": int })),
+                "certificate": object(&["number", "recomputes", "file"], json!({
+                    "number": int,
+                    "recomputes": { "type": "boolean", "description": "Whether the server's recomputation of the public bundle gave the published results" },
+                    "file": { "type": "string", "description": "Where the verification file is" } })) }),
         ),
         "submitMarks" | "correctMarks" => r("StoredMarks"),
         "setSpecialMentions" => r("AwardRecord"),

@@ -170,8 +170,13 @@ pub async fn page_(
                     }
                 }
                 p.hint { (ctx.t("form.required_note")) }
-                form.stack method="post" enctype="multipart/form-data" novalidate action={ "/awards/" (award) "/apply" } {
+                // A new application's answers are saved as a draft as they are typed
+                // (laurel.js; files go with the next save or submission).
+                form.stack method="post" enctype="multipart/form-data" novalidate action={ "/awards/" (award) "/apply" } data-autosave[choice.edit.is_empty()] {
                     (csrf_field(ctx))
+                    @if choice.edit.is_empty() {
+                        p.hint #autosave-status role="status" aria-live="polite" data-saved=(ctx.t("apply.autosaved")) data-failed=(ctx.t("apply.autosave_failed")) {}
+                    }
                     // Enter in a text field presses the form's first button: it saves a draft,
                     // never adds an item or submits.
                     button.skip type="submit" name="action" value="draft" tabindex="-1" aria-hidden="true" { (ctx.t("apply.save_draft")) }
@@ -367,7 +372,13 @@ pub async fn submit(
             problems.entry(path).or_default().push(reply.detail());
         }
     }
-    let values = read(&fields, &posted, "");
+    // What a question not asked (its condition does not hold) held is not kept.
+    let values = super::conditions::without_unasked(
+        a,
+        &choice.category,
+        &choice.applicant_type,
+        read(&fields, &posted, ""),
+    );
     let mut filling = Filling {
         choice,
         values,

@@ -190,7 +190,7 @@ pub fn render(
     html! {
         @for f in fields {
             @let path = joined(prefix, f.id.as_str());
-            (one(ctx, award, f, &path, filled))
+            (super::conditions::wrap(ctx, award, f, one(ctx, award, f, &path, filled)))
         }
     }
 }

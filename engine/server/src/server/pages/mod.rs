@@ -11,6 +11,7 @@ mod apply;
 mod assets;
 mod audit;
 mod charts;
+mod conditions;
 mod diagnostics;
 mod draw;
 mod entries;

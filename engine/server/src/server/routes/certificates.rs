@@ -10,10 +10,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::server::auth::Caller;
-use crate::server::domain::certificates::{self, verification_file};
+use crate::server::domain::certificates;
 use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, Role};
-use crate::server::signing::{self, PublicKey, Signed};
+use crate::server::signing::{self, FILE_FORMAT, PublicKey, Signed};
 use crate::server::state::AppState;
 use crate::store::{Tree, get_json, key, now};
 
@@ -58,6 +58,18 @@ fn listed(state: &AppState) -> Result<ResultsKeys, ApiError> {
             .map(PublicKey::from)
             .collect(),
     })
+}
+
+/// A verification file: a certificate and the bundle it certifies (docs/verification.md).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VerificationFile {
+    /// Always `laurel-verification/1`.
+    pub format: String,
+    /// The signed certificate.
+    pub certificate: Signed,
+    /// The bundle, as a JSON text: its exact bytes are what the certificate's
+    /// `bundle_sha256` covers.
+    pub bundle: String,
 }
 
 /// `GET /v1/keys/results`: public.
@@ -107,8 +119,12 @@ pub async fn file(
     let c = certificates::certificate(&state, &award, number)?.ok_or_else(|| {
         ApiError::NotFound(format!("award `{award}` has no certificate {number}"))
     })?;
-    let body = serde_json::to_vec_pretty(&verification_file(&c))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = serde_json::to_vec_pretty(&VerificationFile {
+        format: FILE_FORMAT.to_owned(),
+        certificate: c.certificate,
+        bundle: c.bundle,
+    })
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json".to_owned()),

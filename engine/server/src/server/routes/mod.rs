@@ -33,7 +33,7 @@ use crate::server::state::AppState;
 
 pub use applications::{ApplicantApplication, Review, Withdrawal};
 pub use awards::{Registration, Reschedule};
-pub use certificates::{Certificates, ResultsKeys};
+pub use certificates::{Certificates, ResultsKeys, VerificationFile};
 pub use drafts::Draft;
 pub use evaluate::EvaluateRequest;
 pub use keys::NewKey;
