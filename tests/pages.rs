@@ -593,3 +593,99 @@ fn an_applicant_sees_every_problem_at_once_and_changes_or_withdraws_in_the_pages
         .unwrap();
     assert_eq!(last["detail"]["reason"], "Moved on", "{last}");
 }
+
+/// A kept file is removed by its box and replaced by choosing another; a question not asked
+/// (its condition does not hold) keeps nothing, whatever the form posted.
+#[test]
+fn a_kept_file_is_removed_or_replaced_and_an_unasked_answer_is_dropped() {
+    let data = tempfile::tempdir().unwrap();
+    let (server, sink) = Server::start_with_mail(data.path());
+    let admin = server.admin().to_owned();
+    let base = server.url.clone();
+    assert_eq!(
+        server
+            .post(&format!("/v1/awards/{AWARD}/open"), &admin, &json!({}))
+            .0,
+        200
+    );
+    let (status, _) = server.call(
+        "POST",
+        &format!("/v1/awards/{AWARD}/register"),
+        None,
+        Some(
+            json!({ "email": "amina@example.org", "name": "Amina", "language": "en" })
+                .to_string()
+                .as_bytes(),
+        ),
+    );
+    assert_eq!(status, 202);
+    let amina = Browser::follow(&base, &link_mailed_to(&sink, "amina@example.org"));
+    // Saves a draft with `fields` and, when given, a PDF as the letter.
+    let save = |fields: &[(&str, &str)], pdf: Option<&str>| {
+        let boundary = "b-9e1a";
+        let mut body = String::new();
+        let common = [
+            ("csrf", amina.csrf.as_str()),
+            ("category", "leadership"),
+            ("applicant_type", "individual"),
+            ("action", "draft"),
+        ];
+        for (name, value) in common.iter().chain(fields) {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            ));
+        }
+        if let Some(name) = pdf {
+            body.push_str(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file.recommendation_letter\"; filename=\"{name}\"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 {name}\n%%EOF\n\r\n"
+            ));
+        }
+        body.push_str(&format!("--{boundary}--\r\n"));
+        let mut r = agent()
+            .post(&format!("{base}/awards/{AWARD}/apply"))
+            .header("cookie", &amina.cookie)
+            .header(
+                "content-type",
+                &format!("multipart/form-data; boundary={boundary}"),
+            )
+            .send(body)
+            .unwrap();
+        let html = r.body_mut().read_to_string().unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{html}");
+        let (status, draft) = amina.call(
+            "GET",
+            &format!("/v1/awards/{AWARD}/drafts/mine"),
+            None,
+            false,
+        );
+        assert_eq!(status, 200, "{draft}");
+        draft
+    };
+    let letter = |draft: &serde_json::Value| draft["fields"]["recommendation_letter"].clone();
+    let draft = save(&[("f.nomination_type", "self")], Some("first.pdf"));
+    let kept = letter(&draft);
+    assert_eq!(kept["name"], "first.pdf", "{draft}");
+    let sha = kept["sha256"].as_str().unwrap().to_owned();
+    let refs = [
+        ("f.nomination_type", "self"),
+        ("f.recommendation_letter.name", "first.pdf"),
+        ("f.recommendation_letter.media_type", "application/pdf"),
+        ("f.recommendation_letter.sha256", sha.as_str()),
+    ];
+    // Kept as it was when nothing changes.
+    assert_eq!(letter(&save(&refs, None))["sha256"], sha.as_str());
+    // Replaced by another file, even with the box ticked.
+    let mut ticked = refs.to_vec();
+    ticked.push(("f.recommendation_letter.remove", "1"));
+    let replaced = letter(&save(&ticked, Some("second.pdf")));
+    assert_eq!(replaced["name"], "second.pdf");
+    assert_ne!(replaced["sha256"], sha.as_str());
+    // Removed by the box.
+    assert!(letter(&save(&ticked, None)).is_null());
+    // A nomination is not asked for a letter: what the form posted for it is dropped.
+    let mut nominated = refs.to_vec();
+    nominated[0] = ("f.nomination_type", "nominated");
+    let draft = save(&nominated, None);
+    assert!(letter(&draft).is_null(), "{draft}");
+    assert_eq!(draft["fields"]["nomination_type"], "nominated");
+}

@@ -283,13 +283,43 @@ fn main() {
     println!(
         "durable application writes (checked, eligibility decided, sealed, audited, flushed), against a raw sled insert + flush ({raw_rate:.0} per second) in this run:"
     );
+    // `GET /v1/health` on one keep-alive connection: idle, then while the writers run.
+    let health = |stop: Option<&std::sync::atomic::AtomicBool>| -> Vec<Duration> {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut took = Vec::new();
+        loop {
+            let t = Instant::now();
+            let r = agent
+                .get(&format!("http://{url}/v1/health"))
+                .call()
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            took.push(t.elapsed());
+            match stop {
+                None if took.len() >= 500 => break,
+                Some(s) if s.load(std::sync::atomic::Ordering::Relaxed) => break,
+                _ => std::thread::sleep(Duration::from_millis(2)),
+            }
+        }
+        took.sort_unstable();
+        took
+    };
+    let quantile = |v: &[Duration], q: f64| v[((v.len() - 1) as f64 * q) as usize];
+    let idle = health(None);
     for clients in [1usize, 8, 16] {
         let n = if clients == 1 { 600 } else { 2400 };
         let t = Instant::now();
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let mut busy = Vec::new();
         std::thread::scope(|s| {
+            let probe = (clients == 16).then(|| s.spawn(|| health(Some(&done))));
+            let mut writers = Vec::new();
             for w in 0..clients {
                 let (url, admin, apps) = (&url, &admin, &apps);
-                s.spawn(move || {
+                writers.push(s.spawn(move || {
                     let agent: ureq::Agent = ureq::Agent::config_builder()
                         .http_status_as_error(false)
                         .build()
@@ -306,7 +336,14 @@ fn main() {
                             .unwrap();
                         assert_eq!(r.status().as_u16(), 201);
                     }
-                });
+                }));
+            }
+            for w in writers {
+                w.join().unwrap();
+            }
+            done.store(true, std::sync::atomic::Ordering::Relaxed);
+            if let Some(p) = probe {
+                busy = p.join().unwrap();
             }
         });
         let rate = (n / clients * clients) as f64 / t.elapsed().as_secs_f64();
@@ -314,6 +351,17 @@ fn main() {
             "  {clients:>2} client(s)  {rate:>8.0} per second   ratio {:.2} of raw sled",
             rate / raw_rate
         );
+        if !busy.is_empty() {
+            println!(
+                "  GET /v1/health while {clients} clients write: p50 {:?} (idle {:?}, ratio {:.1}), p99 {:?} (idle {:?}, ratio {:.1})",
+                quantile(&busy, 0.5),
+                quantile(&idle, 0.5),
+                quantile(&busy, 0.5).as_secs_f64() / quantile(&idle, 0.5).as_secs_f64(),
+                quantile(&busy, 0.99),
+                quantile(&idle, 0.99),
+                quantile(&busy, 0.99).as_secs_f64() / quantile(&idle, 0.99).as_secs_f64(),
+            );
+        }
     }
 }
 

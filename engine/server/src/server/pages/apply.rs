@@ -362,6 +362,8 @@ pub async fn submit(
             )
             .await;
         if reply.ok() {
+            // A new file replaces the one kept, whatever its box said.
+            posted.remove(&format!("f.{path}.remove"));
             for part in ["name", "media_type", "sha256"] {
                 posted.insert(
                     format!("f.{path}.{part}"),

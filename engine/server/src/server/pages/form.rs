@@ -320,6 +320,11 @@ fn one(ctx: &Ctx, award: &Award, f: &Field, path: &str, filled: &Filled<'_>) -> 
                         input type="hidden" name={ (name) ".name" } value=(text_of(&value["name"]));
                         input type="hidden" name={ (name) ".media_type" } value=(text_of(&value["media_type"]));
                         input type="hidden" name={ (name) ".sha256" } value=(sha);
+                        // Removed by this box, replaced by choosing another file below.
+                        label.choice for={ (id) "-remove" } {
+                            input #{ (id) "-remove" } type="checkbox" name={ (name) ".remove" } value="1";
+                            (ctx.t("form.file_remove"))
+                        }
                     }
                     input type="file" id=(id) name={ "file." (path) } accept=(accept.join(","))
                         aria-describedby=(described) aria-invalid=[invalid.then_some("true")];
@@ -468,6 +473,9 @@ fn read_one(f: &Field, posted: &Posted, path: &str) -> Option<Value> {
             (!chosen.is_empty()).then_some(Value::Array(chosen))
         }
         FieldKind::File { .. } => {
+            if first(posted, &format!("{name}.remove")).is_some() {
+                return None;
+            }
             let sha = first(posted, &format!("{name}.sha256"))?;
             Some(serde_json::json!({
                 "name": first(posted, &format!("{name}.name")).unwrap_or("file"),
