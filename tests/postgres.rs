@@ -496,3 +496,68 @@ fn a_stopped_server_on_a_database_exits_cleanly() {
         "the server ended with {exited:?}, not a clean exit"
     );
 }
+
+/// A retry with the same `Idempotency-Key` that reaches the other process while the first
+/// request runs does not run again: the key is claimed in the database, not per process.
+#[test]
+fn an_idempotency_key_holds_across_processes() {
+    let pg = Cluster::start();
+    let url = pg.database();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("laurel.key");
+    assert_eq!(laurel(&["migrate", "--store", &url]).0, Some(0));
+    let a = serve(&url, &dir.path().join("a"), &key, &[]);
+    let b = serve(&url, &dir.path().join("b"), &key, &[]);
+    let admin = a.admin.clone().or(b.admin.clone()).unwrap();
+    let (status, v) = a.post(&format!("/v1/awards/{SEOUL}/open"), &admin, &json!({}));
+    assert_eq!(status, 200, "{v}");
+    // An applicant's submissions are named by the server: a request that ran twice would make
+    // two applications.
+    let applicant = a.key("applicant", None);
+    let mut app = seoul_apps()[0].clone();
+    app.as_object_mut().unwrap().remove("id");
+    let post = |server: &Server, idem: &str| -> (u16, Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut r = agent
+            .post(&format!("{}/v1/awards/{SEOUL}/applications", server.url))
+            .header("authorization", &format!("Bearer {applicant}"))
+            .header("content-type", "application/json")
+            .header("idempotency-key", idem)
+            .send(app.to_string())
+            .unwrap();
+        (
+            r.status().as_u16(),
+            serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap_or(Value::Null),
+        )
+    };
+    let keys = 12;
+    for n in 0..keys {
+        let idem = format!("retry-{n}");
+        let (first, second) = std::thread::scope(|s| {
+            let x = s.spawn(|| post(&a, &idem));
+            let y = s.spawn(|| post(&b, &idem));
+            (x.join().unwrap(), y.join().unwrap())
+        });
+        for (status, v) in [&first, &second] {
+            assert!(
+                *status == 201
+                    || (*status == 409 && v["detail"].as_str().unwrap().contains("still running")),
+                "{status} {v}"
+            );
+        }
+        assert!(first.0 == 201 || second.0 == 201, "{first:?} {second:?}");
+        if first.0 == 201 && second.0 == 201 {
+            assert_eq!(first.1["id"], second.1["id"], "a replay answers the same");
+        }
+    }
+    let (_, list) = a.get(
+        &format!("/v1/awards/{SEOUL}/applications?limit=1000"),
+        &admin,
+    );
+    assert_eq!(ids(&list).len(), keys, "one application per key: {list}");
+    a.stop();
+    b.stop();
+}

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use crate::server::state::AppState;
-use crate::store::{AuditEntry, Batch, Tree, get_json, json, key};
+use crate::store::{AuditEntry, Batch, Tree, json, key};
 
 /// How long a first answer is kept.
 const KEPT: chrono::Duration = chrono::Duration::hours(24);
@@ -37,7 +37,16 @@ struct Kept {
     content_type: Option<String>,
     /// Its body, sealed.
     body: serde_json::Value,
+    /// A claim, not an answer: the first request is still running (in this process or
+    /// another on the same database).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    running: bool,
 }
+
+/// How long a claim holds before it is taken for the claim of a request that died with its
+/// process: longer than any request may run.
+const CLAIM: chrono::Duration = chrono::Duration::seconds(REQUEST_TIMEOUT_SECS + 30);
+const REQUEST_TIMEOUT_SECS: i64 = crate::server::state::REQUEST_TIMEOUT.as_secs() as i64;
 
 /// Who is asking, once their credential is checked: the API key's id, or the signed-in
 /// person's. `None` for a request without a valid credential, which is passed on untouched
@@ -104,12 +113,23 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
             .finalize(),
     );
     let now = chrono::Utc::now();
-    let kept: Option<Kept> = get_json(state.store.as_ref(), Tree::Idempotency, &k)
-        .ok()
-        .flatten()
+    let stored = state.store.get(Tree::Idempotency, &k).ok().flatten();
+    let kept: Option<Kept> = stored
+        .as_deref()
+        .and_then(|b| serde_json::from_slice(b).ok())
         .filter(|kept: &Kept| {
-            chrono::DateTime::parse_from_rfc3339(&kept.at).is_ok_and(|at| now - at.to_utc() < KEPT)
+            let age = chrono::DateTime::parse_from_rfc3339(&kept.at).map(|at| now - at.to_utc());
+            age.is_ok_and(|a| a < if kept.running { CLAIM } else { KEPT })
         });
+    let still_running = || {
+        ApiError::Conflict(format!(
+            "a request with `Idempotency-Key: {given}` is still running: wait for its answer"
+        ))
+        .into_response()
+    };
+    if kept.as_ref().is_some_and(|k| k.running) {
+        return still_running();
+    }
     if let Some(kept) = kept {
         if kept.request != fingerprint {
             return ApiError::Invalid {
@@ -136,14 +156,64 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         }
     }
     let _mark = InFlight(&state, k.clone());
+    // Claimed in the store, so that a retry reaching another process on the same database
+    // waits too: the claim's commit requires the key as it was read (absent, expired, or the
+    // claim of a request that died).
+    let claim = Kept {
+        request: fingerprint.clone(),
+        at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        status: 0,
+        location: None,
+        content_type: None,
+        body: serde_json::Value::Null,
+        running: true,
+    };
+    let claimed = json(&claim);
+    let mut batch = Batch::new();
+    batch.expect(Tree::Idempotency, k.clone(), stored).put(
+        Tree::Idempotency,
+        k.clone(),
+        claimed.clone(),
+    );
+    let claim_entry = AuditEntry {
+        actor: "system (idempotency)".into(),
+        action: "idempotency.claim".into(),
+        target: path.clone(),
+        detail: serde_json::json!({}),
+    };
+    match super::tx::off_the_runtime(|| state.store.commit(batch, claim_entry)) {
+        Ok(_) => {}
+        Err(crate::store::StoreError::Conflict { .. }) => return still_running(),
+        Err(e) => return ApiError::from(e).into_response(),
+    }
+    let release = |state: &AppState| {
+        let mut batch = Batch::new();
+        batch
+            .expect(Tree::Idempotency, k.clone(), Some(claimed.clone()))
+            .delete_if_present(Tree::Idempotency, k.clone());
+        if let Err(e) = state.store.commit(
+            batch,
+            AuditEntry {
+                actor: "system (idempotency)".into(),
+                action: "idempotency.release".into(),
+                target: path.clone(),
+                detail: serde_json::json!({}),
+            },
+        ) {
+            tracing::warn!("idempotency: a claim was not released: {e}");
+        }
+    };
     let response = next
         .run(Request::from_parts(parts, Body::from(bytes)))
         .await;
     if response.status().is_server_error() {
+        // Not an answer to keep: a retry runs again.
+        release(&state);
         return response;
     }
     let (mut parts, body) = response.into_parts();
     let Ok(bytes) = axum::body::to_bytes(body, super::body::IMPORT_LIMIT).await else {
+        release(&state);
         return Response::from_parts(parts, Body::empty());
     };
     let text_header = |name| {
@@ -163,6 +233,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
             &format!("idempotency/{}", hex::encode(&k)),
             &serde_json::Value::String(STANDARD.encode(&bytes)),
         ),
+        running: false,
     };
     let mut batch = Batch::new();
     batch.put(Tree::Idempotency, k, json(&kept));

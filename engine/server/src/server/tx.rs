@@ -112,7 +112,7 @@ impl<'a> Tx<'a> {
 /// Runs `f`, which blocks, telling a multi-threaded runtime to move its other tasks off this
 /// worker meanwhile; elsewhere (a blocking thread, a current-thread runtime, no runtime) it just
 /// runs.
-fn off_the_runtime<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) fn off_the_runtime<R>(f: impl FnOnce() -> R) -> R {
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(f)
