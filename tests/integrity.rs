@@ -675,16 +675,13 @@ fn the_data_key_is_kept_apart_from_the_data_and_can_be_rotated() {
     server.admin = Some(admin.clone());
     open(&server, SEOUL);
     let applicant = server.key("integrator", None);
-    assert_eq!(
-        server
-            .post(
-                &format!("/v1/awards/{SEOUL}/applications"),
-                &applicant,
-                &seoul_apps()[0]
-            )
-            .0,
-        201
+    let (status, first) = server.post(
+        &format!("/v1/awards/{SEOUL}/applications"),
+        &applicant,
+        &seoul_apps()[0],
     );
+    assert_eq!(status, 201, "{first}");
+    let (_, signing_keys) = server.call("GET", "/v1/keys/results", None, None);
     server.stop();
     let new_key = dir.path().join("new.key");
     let (code, out) = laurel(&[
@@ -721,6 +718,23 @@ fn the_data_key_is_kept_apart_from_the_data_and_can_be_rotated() {
         server.get("/v1/audit/verify", server.admin()).1["intact"],
         true
     );
+    // The results-signing key and the award's pseudonym key were re-sealed with the rest: the
+    // same key signs the next receipt, under the same pseudonyms.
+    let (_, after) = server.call("GET", "/v1/keys/results", None, None);
+    assert_eq!(after, signing_keys);
+    let (status, second) = server.post(
+        &format!("/v1/awards/{SEOUL}/applications"),
+        &applicant,
+        &seoul_apps()[1],
+    );
+    assert_eq!(status, 201, "{second}");
+    assert_eq!(second["receipt"]["key"], first["receipt"]["key"]);
+    let (status, again) = server.get(
+        &format!("/v1/awards/{SEOUL}/applications/{id}/receipt"),
+        server.admin(),
+    );
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again, first["receipt"]);
 }
 
 #[test]
