@@ -368,6 +368,10 @@ async function markAll(round) {
           const v = ((id.length * 7 + href.length * 3 + i * 5) % 11) + 5; // 5..15 half points: 2.5..7.5
           await selects.nth(i).selectOption(String(v / 2));
         }
+        if (id !== "judge-kim") {
+          const progress = (await page.locator("#sheet-progress").textContent()) || "";
+          expect(progress.trim() === `${n} of ${n} marks given`, `the sheet counts its marks: ${progress}`);
+        }
         const criterionNote = page.locator("textarea[name^='cc.']").first();
         if (id === "judge-kim") await criterionNote.fill("근거가 명확합니다");
         await page.getByRole("button", { name: /Save my marks|점수 저장/ }).click();

@@ -245,3 +245,21 @@
     if (document.visibilityState === "hidden") { save(); }
   });
 })();
+
+// A judge's sheet counts its marks as they are chosen ("12 of 18 marks given").
+(function () {
+  "use strict";
+  var line = document.getElementById("sheet-progress");
+  if (!line) { return; }
+  var form = line.closest("form");
+  var template = line.getAttribute("data-template");
+  if (!form || !template) { return; }
+  function update() {
+    var marks = form.querySelectorAll("[name^='m.']");
+    var given = 0;
+    marks.forEach(function (m) { if (m.value !== "") { given += 1; } });
+    line.textContent = template.replace("{given}", String(given)).replace("{total}", String(marks.length));
+  }
+  form.addEventListener("change", update);
+  form.addEventListener("input", update);
+})();

@@ -304,8 +304,19 @@ async fn sheet_page(
                 }
             }
             @if !round_open { p.warning role="status" { (ctx.t("sheet.closed")) } }
+            @let marked: Vec<&laurel::Indicator> = category
+                .criteria
+                .iter()
+                .flat_map(|c| c.indicators.iter())
+                .filter(|i| marks_it(i, &judge))
+                .collect();
+            @let given = marked.iter().filter(|i| !current(i.id.as_str()).is_empty()).count();
             form.stack method="post" action={ "/awards/" (award) "/rounds/" (round) "/sheets/" (app) } {
                 (csrf_field(ctx))
+                // How far the sheet is, counted again as marks are chosen (laurel.js).
+                p.hint #sheet-progress role="status" aria-live="polite" data-template=(ctx.t("sheet.progress")) {
+                    (ctx.tf("sheet.progress", &[("given", &given.to_string()), ("total", &marked.len().to_string())]))
+                }
                 fieldset.plain disabled[!round_open] {
                 @for c in category.criteria.iter().filter(|c| c.indicators.iter().any(|i| marks_it(i, &judge))) {
                     fieldset {
