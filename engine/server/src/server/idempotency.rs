@@ -181,7 +181,7 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         target: path.clone(),
         detail: serde_json::json!({}),
     };
-    match super::tx::off_the_runtime(|| state.store.commit(batch, claim_entry)) {
+    match state.store.commit(batch, claim_entry) {
         Ok(_) => {}
         Err(crate::store::StoreError::Conflict { .. }) => return still_running(),
         Err(e) => return ApiError::from(e).into_response(),

@@ -177,6 +177,27 @@ pub fn sign(
         .rev()
         .find(|k| k.retired_at.is_none())
         .ok_or_else(|| StoreError::Backend("no signing key in use".to_owned()))?;
+    let signing = opened(sealer, key)?;
+    let text = serde_json::to_string(statement).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let signature = signing.sign(text.as_bytes());
+    Ok(Signed {
+        statement: text,
+        signature: STANDARD.encode(signature.to_bytes()),
+        key: key.id.clone(),
+    })
+}
+
+/// The signing key `key` holds, opened once per process (opening and expanding it costs more
+/// than a signature): cached by the sealed secret's text, which is unique to the key and to the
+/// data key it is sealed with.
+fn opened(sealer: &Sealer, key: &StoredKey) -> Result<SigningKey, StoreError> {
+    type Opened = std::sync::Mutex<std::collections::HashMap<String, SigningKey>>;
+    static OPENED: std::sync::OnceLock<Opened> = std::sync::OnceLock::new();
+    let cache = OPENED.get_or_init(Default::default);
+    let id = key.secret.to_string();
+    if let Some(k) = cache.lock().ok().and_then(|c| c.get(&id).cloned()) {
+        return Ok(k);
+    }
     let seed = sealer
         .open_value(&key.secret)
         .and_then(|v| v.as_str().and_then(|s| STANDARD.decode(s).ok()))
@@ -187,13 +208,10 @@ pub fn sign(
             )
         })?;
     let signing = SigningKey::from_bytes(&seed);
-    let text = serde_json::to_string(statement).map_err(|e| StoreError::Backend(e.to_string()))?;
-    let signature = signing.sign(text.as_bytes());
-    Ok(Signed {
-        statement: text,
-        signature: STANDARD.encode(signature.to_bytes()),
-        key: key.id.clone(),
-    })
+    if let Ok(mut c) = cache.lock() {
+        c.insert(id, signing.clone());
+    }
+    Ok(signing)
 }
 
 /// Whether `signed` carries a valid signature by `public` (32 bytes, base64).
