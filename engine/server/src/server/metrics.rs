@@ -67,12 +67,19 @@ impl Histogram {
     }
 }
 
+/// Latency by route template, then by method and status class: a lookup by the template's
+/// text, so that a request allocates nothing once its series exists.
+type Requests = std::collections::HashMap<
+    String,
+    std::collections::HashMap<(axum::http::Method, &'static str), Histogram>,
+>;
+
 /// What the process counts.
 #[derive(Debug)]
 pub struct Metrics {
     started: Instant,
-    /// (method, route, status class) -> latency.
-    requests: Mutex<BTreeMap<(String, String, &'static str), Histogram>>,
+    /// (method, route template, status class) -> latency; keys shared, not copied, per request.
+    requests: Mutex<Requests>,
     commits: Mutex<Histogram>,
     commit_failures: Mutex<u64>,
 }
@@ -113,18 +120,21 @@ fn class(status: u16) -> &'static str {
 /// The layer that times every request by its route's template (never its filled path, so that
 /// ids do not multiply the series).
 pub async fn layer(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = request.method().clone();
     let started = Instant::now();
     let response = next.run(request).await;
     let took = started.elapsed();
-    if let Ok(mut all) = state.metrics.requests.lock() {
-        all.entry((method, route, class(response.status().as_u16())))
-            .or_default()
-            .observe(took);
+    if let (Some(route), Ok(mut all)) = (route, state.metrics.requests.lock()) {
+        if !all.contains_key(route.as_str()) {
+            all.insert(route.as_str().to_owned(), Default::default());
+        }
+        if let Some(series) = all.get_mut(route.as_str()) {
+            series
+                .entry((method, class(response.status().as_u16())))
+                .or_default()
+                .observe(took);
+        }
     }
     response
 }
@@ -143,7 +153,19 @@ pub async fn serve(State(state): State<AppState>, caller: Caller) -> Result<Resp
     let mut out = String::new();
     out.push_str("# HELP laurel_http_request_duration_seconds Requests by route template, method and status class.\n");
     out.push_str("# TYPE laurel_http_request_duration_seconds histogram\n");
-    let requests = m.requests.lock().map(|r| r.clone()).unwrap_or_default();
+    let requests: BTreeMap<(String, String, &'static str), Histogram> = m
+        .requests
+        .lock()
+        .map(|r| {
+            r.iter()
+                .flat_map(|(route, series)| {
+                    series.iter().map(move |((method, status), h)| {
+                        ((method.to_string(), route.clone(), *status), h.clone())
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
     for ((method, route, status), h) in &requests {
         h.write(
             &mut out,
