@@ -17,6 +17,7 @@ mod idempotency;
 pub mod listen;
 pub mod mail;
 pub mod metrics;
+mod metrics_http;
 mod notices;
 pub mod oidc;
 mod openapi;
@@ -71,7 +72,7 @@ pub fn router(state: AppState) -> Router {
     routes::routes()
         .route("/v1/openapi.json", axum::routing::get(openapi::serve))
         // Prometheus reads it where it looks by default, beside the API.
-        .route("/metrics", axum::routing::get(metrics::serve))
+        .route("/metrics", axum::routing::get(metrics_http::serve))
         .layer(cors)
         .merge(pages::routes().layer(axum::Extension(api)))
         .layer(axum::middleware::from_fn_with_state(
@@ -88,7 +89,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            metrics::layer,
+            metrics_http::layer,
         ))
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

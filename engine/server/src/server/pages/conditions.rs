@@ -26,34 +26,19 @@ fn label(ctx: &Ctx, award: &Award, path: &str) -> String {
     )
 }
 
-fn value(ctx: &Ctx, award: &Award, path: &str, v: &Value) -> String {
-    let shown = super::form::shown_value(ctx, award, "", path, v);
-    let shown = if shown == *v {
-        // A category's own field: its options are there.
-        award
-            .categories
-            .iter()
-            .map(|c| super::form::shown_value(ctx, award, c.id.as_str(), path, v))
-            .find(|s| s != v)
-            .unwrap_or(shown)
-    } else {
-        shown
-    };
-    match shown {
-        Value::String(s) => s,
-        other => other.to_string(),
-    }
-}
+/// How a value of a field is shown: a choice's label, a country's name (the form's, passed in
+/// so that this module stands below the form).
+pub type Show<'a> = &'a dyn Fn(&str, &Value) -> String;
 
 /// A condition in the reader's words.
-pub fn describe(ctx: &Ctx, award: &Award, c: &Condition) -> String {
+pub fn describe(ctx: &Ctx, award: &Award, c: &Condition, value: Show<'_>) -> String {
     let quoted = |s: String| format!("“{s}”");
     match c {
         Condition::Equals { field, value: v } => ctx.tf(
             "form.cond_is",
             &[
                 ("field", &quoted(label(ctx, award, field))),
-                ("value", &quoted(value(ctx, award, field, v))),
+                ("value", &quoted(value(field, v))),
             ],
         ),
         Condition::In { field, values } => ctx.tf(
@@ -64,7 +49,7 @@ pub fn describe(ctx: &Ctx, award: &Award, c: &Condition) -> String {
                     "values",
                     &values
                         .iter()
-                        .map(|v| quoted(value(ctx, award, field, v)))
+                        .map(|v| quoted(value(field, v)))
                         .collect::<Vec<_>>()
                         .join(", "),
                 ),
@@ -80,16 +65,16 @@ pub fn describe(ctx: &Ctx, award: &Award, c: &Condition) -> String {
         ),
         Condition::Not(inner) => ctx.tf(
             "form.cond_not",
-            &[("condition", &describe(ctx, award, inner))],
+            &[("condition", &describe(ctx, award, inner, value))],
         ),
         Condition::All(all) => all
             .iter()
-            .map(|x| describe(ctx, award, x))
+            .map(|x| describe(ctx, award, x, value))
             .collect::<Vec<_>>()
             .join(ctx.t("form.cond_and")),
         Condition::Any(any) => any
             .iter()
-            .map(|x| describe(ctx, award, x))
+            .map(|x| describe(ctx, award, x, value))
             .collect::<Vec<_>>()
             .join(ctx.t("form.cond_or")),
         _ => ctx.t("form.cond_other").to_owned(),
@@ -97,14 +82,14 @@ pub fn describe(ctx: &Ctx, award: &Award, c: &Condition) -> String {
 }
 
 /// `inner`, the question's markup, wrapped with its condition when it has one.
-pub fn wrap(ctx: &Ctx, award: &Award, f: &Field, inner: Markup) -> Markup {
+pub fn wrap(ctx: &Ctx, award: &Award, f: &Field, inner: Markup, value: Show<'_>) -> Markup {
     let Some(c) = &f.show_if else {
         return inner;
     };
     let json = serde_json::to_string(c).unwrap_or_default();
     html! {
         div.conditional data-show-if=(json) {
-            p.hint.asked-if { (ctx.tf("form.asked_if", &[("condition", &describe(ctx, award, c))])) }
+            p.hint.asked-if { (ctx.tf("form.asked_if", &[("condition", &describe(ctx, award, c, value))])) }
             (inner)
         }
     }

@@ -162,6 +162,19 @@ fn shown(ctx: &Ctx, award: &Award, f: &Field, v: &Value) -> Value {
     }
 }
 
+/// A value as [`shown_value`] shows it, for a field of the form or of any category's.
+fn shown_anywhere(ctx: &Ctx, award: &Award, path: &str, v: &Value) -> String {
+    let shown = std::iter::once("")
+        .chain(award.categories.iter().map(|c| c.id.as_str()))
+        .map(|c| shown_value(ctx, award, c, path, v))
+        .find(|s| s != v)
+        .unwrap_or_else(|| v.clone());
+    match shown {
+        Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
 /// `prefix.id`, or `id` at the top.
 fn joined(prefix: &str, id: &str) -> String {
     if prefix.is_empty() {
@@ -190,7 +203,7 @@ pub fn render(
     html! {
         @for f in fields {
             @let path = joined(prefix, f.id.as_str());
-            (super::conditions::wrap(ctx, award, f, one(ctx, award, f, &path, filled)))
+            (super::conditions::wrap(ctx, award, f, one(ctx, award, f, &path, filled), &|p, v| shown_anywhere(ctx, award, p, v)))
         }
     }
 }
