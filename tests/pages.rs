@@ -440,15 +440,10 @@ fn a_file_as_large_as_its_field_allows_is_taken() {
     );
 }
 
-/// An applicant in the pages: a refused file does not hide the form's other problems (all
-/// are listed at once, each linked to its field); a submitted application shows what was sent,
-/// can be changed while the call is open, and withdrawn with a reason once confirmed.
-#[test]
-fn an_applicant_sees_every_problem_at_once_and_changes_or_withdraws_in_the_pages() {
-    let data = tempfile::tempdir().unwrap();
-    let (server, sink) = Server::start_with_mail(data.path());
+/// A server with the Seoul call open and Amina registered and signed in from her mailed link.
+fn open_with_applicant_signed_in(data: &std::path::Path) -> (Server, support::smtp::Sink, Browser) {
+    let (server, sink) = Server::start_with_mail(data);
     let admin = server.admin().to_owned();
-    let base = server.url.clone();
     assert_eq!(
         server
             .post(&format!("/v1/awards/{AWARD}/open"), &admin, &json!({}))
@@ -466,7 +461,19 @@ fn an_applicant_sees_every_problem_at_once_and_changes_or_withdraws_in_the_pages
         ),
     );
     assert_eq!(status, 202);
-    let amina = Browser::follow(&base, &link_mailed_to(&sink, "amina@example.org"));
+    let amina = Browser::follow(&server.url, &link_mailed_to(&sink, "amina@example.org"));
+    (server, sink, amina)
+}
+
+/// An applicant in the pages: a refused file does not hide the form's other problems (all
+/// are listed at once, each linked to its field); a submitted application shows what was sent,
+/// can be changed while the call is open, and withdrawn with a reason once confirmed.
+#[test]
+fn an_applicant_sees_every_problem_at_once_and_changes_or_withdraws_in_the_pages() {
+    let data = tempfile::tempdir().unwrap();
+    let (server, _sink, amina) = open_with_applicant_signed_in(data.path());
+    let admin = server.admin().to_owned();
+    let base = server.url.clone();
 
     // A text file where a PDF is asked for, and the city left out: both said at once.
     let boundary = "b-7d3f";
@@ -599,27 +606,8 @@ fn an_applicant_sees_every_problem_at_once_and_changes_or_withdraws_in_the_pages
 #[test]
 fn a_kept_file_is_removed_or_replaced_and_an_unasked_answer_is_dropped() {
     let data = tempfile::tempdir().unwrap();
-    let (server, sink) = Server::start_with_mail(data.path());
-    let admin = server.admin().to_owned();
+    let (server, _sink, amina) = open_with_applicant_signed_in(data.path());
     let base = server.url.clone();
-    assert_eq!(
-        server
-            .post(&format!("/v1/awards/{AWARD}/open"), &admin, &json!({}))
-            .0,
-        200
-    );
-    let (status, _) = server.call(
-        "POST",
-        &format!("/v1/awards/{AWARD}/register"),
-        None,
-        Some(
-            json!({ "email": "amina@example.org", "name": "Amina", "language": "en" })
-                .to_string()
-                .as_bytes(),
-        ),
-    );
-    assert_eq!(status, 202);
-    let amina = Browser::follow(&base, &link_mailed_to(&sink, "amina@example.org"));
     // Saves a draft with `fields` and, when given, a PDF as the letter.
     let save = |fields: &[(&str, &str)], pdf: Option<&str>| {
         let boundary = "b-9e1a";

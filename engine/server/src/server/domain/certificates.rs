@@ -9,11 +9,9 @@ use hmac::Mac;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::server::crypto;
 use crate::server::error::ApiError;
 use crate::server::records::{
-    ApplicationRecord, ApplicationStatus, AwardRecord, CertificateRecord, ResultsRecord,
-    RoundRecord, VersionRecord,
+    AwardRecord, CertificateRecord, ResultsRecord, RoundRecord, VersionRecord,
 };
 use crate::server::signing::{self, CERTIFICATE_TYPE, RECEIPT_TYPE, Signed};
 use crate::server::state::{AppState, Work, version_key};
@@ -228,21 +226,9 @@ async fn bundle(
     )?
     .ok_or_else(|| ApiError::Internal(format!("version {} is missing", results.version)))?;
     let loaded = state.loaded(award, results.version).await?;
-    let stored: Vec<ApplicationRecord> = scan_json(
-        state.store.as_ref(),
-        Tree::Applications,
-        &prefix(&[award.as_bytes()]),
-    )?;
     let mut applications = Vec::new();
     let mut receipts = BTreeMap::new();
-    for r in stored
-        .into_iter()
-        .filter(|r| r.status == ApplicationStatus::Submitted)
-    {
-        let mut value = r.application;
-        crypto::open(&loaded.award, &state.sealer, &mut value);
-        let app: laurel::Application = serde_json::from_value(value)
-            .map_err(|e| ApiError::Internal(format!("a stored application: {e}")))?;
+    for (r, app) in crate::server::domain::results::submitted(state, &loaded, award)? {
         if let Some(receipt) = &r.receipt {
             receipts.insert(app.id.to_string(), statement_sha256(receipt));
         }

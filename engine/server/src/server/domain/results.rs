@@ -20,6 +20,36 @@ pub(crate) fn admits(r: &ApplicationRecord) -> bool {
     }
 }
 
+/// The stored, submitted applications of an award, each record beside its application opened
+/// (the record's own `application` left empty).
+pub(crate) fn submitted(
+    state: &AppState,
+    loaded: &Loaded,
+    award: &str,
+) -> Result<Vec<(ApplicationRecord, laurel::Application)>, ApiError> {
+    let stored: Vec<ApplicationRecord> = scan_json(
+        state.store.as_ref(),
+        Tree::Applications,
+        &prefix(&[award.as_bytes()]),
+    )?;
+    stored
+        .into_iter()
+        .filter(|r| r.status == ApplicationStatus::Submitted)
+        .map(|mut r| {
+            let mut value = std::mem::take(&mut r.application);
+            crypto::open(&loaded.award, &state.sealer, &mut value);
+            // The error's class only: its text may quote an opened value.
+            let app: laurel::Application = serde_json::from_value(value).map_err(|e| {
+                ApiError::Internal(format!(
+                    "a stored application does not decode ({})",
+                    e.classify() as u8
+                ))
+            })?;
+            Ok((r, app))
+        })
+        .collect()
+}
+
 /// The stored, submitted applications of an award (opened), restricted to `only` when given,
 /// with their review decisions.
 pub(crate) fn stored_applications(
@@ -28,25 +58,9 @@ pub(crate) fn stored_applications(
     award: &str,
     only: Option<&[String]>,
 ) -> Result<(Vec<laurel::Application>, Vec<laurel::ReviewDecision>), ApiError> {
-    let stored: Vec<ApplicationRecord> = scan_json(
-        state.store.as_ref(),
-        Tree::Applications,
-        &prefix(&[award.as_bytes()]),
-    )?;
     let mut applications = Vec::new();
     let mut reviews = Vec::new();
-    for r in stored
-        .into_iter()
-        .filter(|r| r.status == ApplicationStatus::Submitted)
-    {
-        let mut value = r.application;
-        crypto::open(&loaded.award, &state.sealer, &mut value);
-        let app: laurel::Application = serde_json::from_value(value).map_err(|e| {
-            ApiError::Internal(format!(
-                "a stored application does not decode ({})",
-                e.classify() as u8
-            ))
-        })?;
+    for (r, app) in submitted(state, loaded, award)? {
         if only.is_some_and(|o| !o.iter().any(|x| x == app.id.as_str())) {
             continue;
         }
