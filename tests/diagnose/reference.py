@@ -14,7 +14,10 @@ module's documentation, not from Laurel's code:
   agree to about 1e-3, not to the last digit;
 - ICC: pingouin.intraclass_corr on the overall marks, when every application has the same
   number of judges: raters are the judges when every judge marked every application (two-way),
-  otherwise the first, second, ... judge of each application, by judge id (one-way).
+  otherwise the first, second, ... judge of each application, by judge id (one-way);
+- severity: statsmodels OLS of the overall marks on application and judge (deviation coding,
+  `C(judge, Sum)`), each judge's coefficient (the last one's is minus the others' sum) and
+  its standard error (from the coefficients' covariance), with the residual degrees of freedom.
 
     python3 tests/diagnose/reference.py > tests/diagnose/expected.json
 
@@ -31,6 +34,7 @@ import krippendorff
 import numpy as np
 import pandas as pd
 import pingouin
+import statsmodels.formula.api as smf
 
 warnings.filterwarnings("ignore")
 root = Path(__file__).resolve().parents[2]
@@ -114,6 +118,19 @@ def case(award_path, apps_path, marks_path, eligibility):
                                            raters="rater", ratings="rating")
             values = {row["Type"]: float(row["ICC"]) for _, row in icc.iterrows()}
             result["icc"] = {"model": "two-way" if complete else "one-way", "values": values}
+        rows = [{"app": a, "judge": j, "y": sheets[(j, a)][1]} for (j, a) in sheets
+                if sheets[(j, a)][1] is not None]
+        if len(judges) >= 2:
+            fit = smf.ols("y ~ C(app) + C(judge, Sum)", data=pd.DataFrame(rows)).fit()
+            names = [n for n in fit.params.index if n.startswith("C(judge, Sum)")]
+            cov = fit.cov_params().loc[names, names].to_numpy()
+            coef = fit.params[names].to_numpy()
+            # The last judge's effect is minus the others' sum: its variance is 1' Σ 1.
+            effects = list(coef) + [-coef.sum()]
+            variances = list(np.diag(cov)) + [cov.sum()]
+            result["severity"] = {"df": float(fit.df_resid), "judges": {
+                j: {"effect": float(e), "se": float(np.sqrt(v))}
+                for j, e, v in zip(judges, effects, variances)}}
         out[category["id"]] = result
     return out
 

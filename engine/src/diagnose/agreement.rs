@@ -1,13 +1,12 @@
 //! Agreement between judges: Krippendorff's alpha (interval metric, missing marks allowed) and
-//! intraclass correlation, with seeded bootstrap intervals and a reading in plain words.
+//! intraclass correlation, with a reading in plain words (their intervals come from the
+//! variance-components model).
 //!
 //! Statistics about judges are not scores: they are computed in binary floating point and shown
 //! to three places, and no score depends on them.
 
 use schemars::JsonSchema;
 use serde::Serialize;
-
-use crate::random::Draw;
 
 /// Krippendorff's alpha, interval metric, over units (applications) that each hold the values
 /// their judges gave; units with fewer than two values are not pairable and are left out.
@@ -94,40 +93,9 @@ pub(crate) fn icc(table: &[Vec<f64>]) -> Option<Icc> {
     })
 }
 
-/// The fewest units (applications) a bootstrap interval is drawn from: with fewer, resamples
-/// repeat the same few units and the interval says nothing.
-pub(crate) const MIN_BOOTSTRAP_UNITS: usize = 5;
-
-/// A 95% percentile bootstrap interval of `statistic` over `units` resampled with replacement,
-/// `draws` times from `seed`; `None` with fewer than [`MIN_BOOTSTRAP_UNITS`] units, or when
-/// fewer than half the draws give a value.
-pub(crate) fn bootstrap<T: Clone>(
-    units: &[T],
-    draws: u32,
-    seed: u64,
-    statistic: impl Fn(&[T]) -> Option<f64>,
-) -> Option<(f64, f64)> {
-    if units.len() < MIN_BOOTSTRAP_UNITS || draws == 0 {
-        return None;
-    }
-    let mut draw = Draw::new(seed);
-    let mut sample = Vec::with_capacity(units.len());
-    let mut values = Vec::with_capacity(draws as usize);
-    for _ in 0..draws {
-        sample.clear();
-        for _ in 0..units.len() {
-            sample.push(units[draw.below(units.len())].clone());
-        }
-        if let Some(v) = statistic(&sample) {
-            values.push(v);
-        }
-    }
-    if values.len() * 2 < draws as usize {
-        return None;
-    }
-    values.sort_by(f64::total_cmp);
-    Some((percentile(&values, 0.025), percentile(&values, 0.975)))
-}
+/// The fewest units (applications marked by two judges or more) an interval or a verbal
+/// reading rests on: with fewer, they would claim more than the data show.
+pub(crate) const MIN_UNITS: usize = 5;
 
 /// The `q` quantile of sorted `values`, by linear interpolation between closest ranks.
 pub(crate) fn percentile(sorted: &[f64], q: f64) -> f64 {

@@ -5,6 +5,7 @@
 
 use rust_decimal::prelude::ToPrimitive;
 
+use super::components::Cell;
 use crate::application::{Mark, Marks};
 use crate::definition::model::{Category, Indicator, ScaleKind};
 
@@ -137,11 +138,22 @@ impl<'a> Panel<'a> {
         }
     }
 
-    /// Per application, the values `pick` takes from each sheet (those it has).
-    pub(crate) fn units(&self, pick: impl Fn(&Sheet) -> Option<f64>) -> Vec<Vec<f64>> {
+    /// The values `pick` takes from each sheet (those it has), as cells of the
+    /// variance-components model: application by position, judge by position.
+    pub(crate) fn cells(&self, pick: impl Fn(&Sheet) -> Option<f64>) -> Vec<Cell> {
+        let pick = &pick;
         self.sheets
             .iter()
-            .map(|s| s.iter().filter_map(&pick).collect())
+            .enumerate()
+            .flat_map(|(app, sheets)| {
+                sheets.iter().filter_map(move |s| {
+                    pick(s).map(|value| Cell {
+                        app,
+                        judge: s.judge,
+                        value,
+                    })
+                })
+            })
             .collect()
     }
 

@@ -4,7 +4,9 @@
 //! before publishing. Pure: values in, data out.
 
 mod agreement;
+mod components;
 mod data;
+mod distributions;
 mod judges;
 mod robustness;
 
@@ -18,6 +20,7 @@ use crate::application::{Application, Marks};
 use crate::definition::model::Award;
 use crate::plugin::PluginSet;
 use crate::scoring::{EvaluateOptions, InputErrors, evaluate_with};
+use components::Cell;
 
 pub use agreement::Icc;
 pub use judges::{Halo, JudgeReport, OutlyingMark};
@@ -26,20 +29,25 @@ pub use robustness::{CategoryRobustness, RankInterval, RobustnessOptions, Sensit
 /// What [`diagnose`] computes, and from which seed.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct DiagnoseOptions {
-    /// The seed of every bootstrap and of the simulation: the same seed gives the same
+    /// The seed of every interval and of the simulation: the same seed gives the same
     /// numbers, bit for bit.
     pub seed: u64,
-    /// Bootstrap resamples for each confidence interval (1,000 by default; 0 for none).
+    /// Draws for each interval (1,000 by default; 0 for none).
     pub bootstrap: u32,
-    /// A judge whose mean offset from their co-judges is at least this share of the scale's
-    /// range is flagged (0.1 by default: one mark on a 0-10 scale).
+    /// A judge whose effect in the additive model is at least this share of the scale's range,
+    /// with a 95% interval that excludes zero, over at least five shared applications, is
+    /// flagged (0.1 by default: one mark on a 0-10 scale).
     pub severity: f64,
     /// A judge whose marks correlate with their co-judges' mean below this (over at least
     /// five shared applications) is flagged (0.3 by default).
     pub consistency: f64,
-    /// A mark at least this share of the indicator scale's range from the other judges' mean
-    /// is outlying (0.3 by default).
+    /// A mark whose residual (after its application's level and its judge's severity) is at
+    /// least this share of the scale's range, and unlikely by chance given the judge's own
+    /// spread, is outlying (0.3 by default).
     pub outlier: f64,
+    /// The false discovery rate outlying marks are held to (Benjamini–Hochberg; 0.05 by
+    /// default): of the marks flagged, about this share are expected to be chance.
+    pub outlier_fdr: f64,
     /// Agreement below this alpha is a warning (0.667 by default, Krippendorff's bound for
     /// tentative conclusions).
     pub poor_alpha: f64,
@@ -55,6 +63,7 @@ impl Default for DiagnoseOptions {
             severity: 0.1,
             consistency: 0.3,
             outlier: 0.3,
+            outlier_fdr: 0.05,
             poor_alpha: 0.667,
             robustness: Some(RobustnessOptions::default()),
         }
@@ -77,6 +86,7 @@ impl DiagnoseOptions {
             severity: share(d.severity, base.severity),
             consistency: share(d.consistency, base.consistency),
             outlier: share(d.outlier, base.outlier),
+            outlier_fdr: share(d.outlier_fdr, base.outlier_fdr),
             poor_alpha: share(d.poor_alpha, base.poor_alpha),
             robustness: (draws > 0).then(|| RobustnessOptions {
                 draws,
@@ -97,8 +107,10 @@ pub struct Agreement {
     /// Krippendorff's alpha, interval metric (missing marks allowed); `None` when there is
     /// nothing to compare (fewer than two judges on any application, or no variation).
     pub alpha: Option<f64>,
-    /// Its 95% bootstrap interval (applications resampled); `None` with fewer than five
-    /// applications marked by two judges or more.
+    /// Its 95% interval: the agreement a single judge drawn from the same population of judges
+    /// would reach, from a variance-components model (application, judge, residual; both
+    /// applications and judges sampled) by generalized pivotal quantities. `None` with fewer
+    /// than five applications marked by two judges or more.
     pub interval: Option<[f64; 2]>,
     /// In words.
     pub reading: String,
@@ -117,7 +129,7 @@ pub struct IccReport {
     pub values: Icc,
     /// The reliability of the panel's mean (ICC2k or ICC1k).
     pub panel: f64,
-    /// Its 95% bootstrap interval.
+    /// Its 95% interval, from the same variance-components model as alpha's.
     pub interval: Option<[f64; 2]>,
     /// In words.
     pub reading: String,
@@ -177,29 +189,57 @@ pub struct Diagnosis {
     pub warnings: Vec<String>,
 }
 
-fn agreement_of(units: &[Vec<f64>], options: &DiagnoseOptions, salt: u64) -> Agreement {
-    let alpha = agreement::alpha_interval(units);
-    // Only applications with two judges or more say anything about agreement: resample those.
-    let pairable: Vec<Vec<f64>> = units.iter().filter(|u| u.len() >= 2).cloned().collect();
-    let interval = alpha.and_then(|_| {
-        agreement::bootstrap(&pairable, options.bootstrap, options.seed ^ salt, |s| {
-            agreement::alpha_interval(s)
+/// The values of `cells` grouped by application (in order of first appearance).
+fn units_of(cells: &[Cell]) -> Vec<Vec<f64>> {
+    let mut apps: Vec<usize> = cells.iter().map(|c| c.app).collect();
+    apps.sort_unstable();
+    apps.dedup();
+    let mut units = vec![Vec::new(); apps.len()];
+    for c in cells {
+        if let Ok(a) = apps.binary_search(&c.app) {
+            units[a].push(c.value);
+        }
+    }
+    units
+}
+
+fn agreement_of(cells: &[Cell], options: &DiagnoseOptions, salt: u64) -> Agreement {
+    let units = units_of(cells);
+    let alpha = agreement::alpha_interval(&units);
+    let pairable = units.iter().filter(|u| u.len() >= 2).count();
+    // The interval comes from the variance-components model over the applications with two
+    // judges or more: both applications and judges sampled.
+    let interval = alpha
+        .filter(|_| pairable >= agreement::MIN_UNITS)
+        .and_then(|_| {
+            let keep: Vec<usize> = (0..units.len()).filter(|a| units[*a].len() >= 2).collect();
+            let mut apps: Vec<usize> = cells.iter().map(|c| c.app).collect();
+            apps.sort_unstable();
+            apps.dedup();
+            let paired: Vec<Cell> = cells
+                .iter()
+                .filter(|c| {
+                    apps.binary_search(&c.app)
+                        .is_ok_and(|a| keep.binary_search(&a).is_ok())
+                })
+                .copied()
+                .collect();
+            components::fit(&paired)?.intervals(options.bootstrap, options.seed ^ salt)
         })
-        .map(|(lo, hi)| [lo, hi])
-    });
+        .map(|i| i.single);
     Agreement {
         alpha,
         interval,
         // No verbal reading on thin data: a word would claim more than a few applications show.
         reading: match alpha {
             None => "not measurable: no application has two judges, or no mark differs".to_owned(),
-            Some(_) if pairable.len() < agreement::MIN_BOOTSTRAP_UNITS => format!(
+            Some(_) if pairable < agreement::MIN_UNITS => format!(
                 "not read: fewer than {} applications marked by two judges or more",
-                agreement::MIN_BOOTSTRAP_UNITS
+                agreement::MIN_UNITS
             ),
             Some(a) => agreement::read_alpha(a).to_owned(),
         },
-        units: units.iter().filter(|u| u.len() >= 2).count(),
+        units: pairable,
     }
 }
 
@@ -225,20 +265,22 @@ fn icc_of(panel: &data::Panel<'_>, options: &DiagnoseOptions) -> Option<IccRepor
     }
     let pick = move |i: &Icc| if two_way { i.icc2k } else { Some(i.icc1k) };
     let panel_value = pick(&values)?;
-    let interval = agreement::bootstrap(&table, options.bootstrap, options.seed ^ 0x1cc, |s| {
-        agreement::icc(s).and_then(|i| pick(&i))
-    })
-    .map(|(lo, hi)| [lo, hi]);
+    // ICC(A,k) and ICC(1,k) both estimate σa² / (σa² + (σj² + σe²) / k): the model's panel
+    // interval.
+    let interval = (table.len() >= agreement::MIN_UNITS)
+        .then(|| {
+            components::fit(&panel.cells(|s| s.overall))?
+                .intervals(options.bootstrap, options.seed ^ 0x1cc)
+        })
+        .flatten()
+        .map(|i| i.panel);
     Some(IccReport {
         model: if two_way { "two-way" } else { "one-way" }.to_owned(),
         values,
         panel: panel_value,
         interval,
-        reading: if table.len() < agreement::MIN_BOOTSTRAP_UNITS {
-            format!(
-                "not read: fewer than {} applications",
-                agreement::MIN_BOOTSTRAP_UNITS
-            )
+        reading: if table.len() < agreement::MIN_UNITS {
+            format!("not read: fewer than {} applications", agreement::MIN_UNITS)
         } else {
             agreement::read_icc(panel_value).to_owned()
         },
@@ -263,22 +305,30 @@ pub fn diagnose(
         EvaluateOptions { traces: true },
     )?;
     // Each judge's value as the rubric combines it (the normalised total), per application.
-    let mut combined: HashMap<String, Vec<Vec<f64>>> = HashMap::new();
+    let mut combined: HashMap<String, Vec<Cell>> = HashMap::new();
     for c in &results.categories {
-        let units: Vec<Vec<f64>> = c
+        let mut judges: Vec<&str> = c
             .ranking
             .iter()
-            .map(|p| {
-                p.trace
-                    .judges
-                    .iter()
-                    .filter_map(|j| j.normalised.as_ref().map(|n| n.value))
-                    .filter_map(|v| v.to_f64())
-                    .collect()
+            .flat_map(|p| p.trace.judges.iter().map(|j| j.judge.as_str()))
+            .collect();
+        judges.sort_unstable();
+        judges.dedup();
+        let cells: Vec<Cell> = c
+            .ranking
+            .iter()
+            .enumerate()
+            .flat_map(|(app, p)| {
+                let judges = &judges;
+                p.trace.judges.iter().filter_map(move |j| {
+                    let value = j.normalised.as_ref()?.value.to_f64()?;
+                    let judge = judges.binary_search(&j.judge.as_str()).ok()?;
+                    Some(Cell { app, judge, value })
+                })
             })
             .collect();
-        if units.iter().any(|u| !u.is_empty()) {
-            combined.insert(c.category.to_string(), units);
+        if !cells.is_empty() {
+            combined.insert(c.category.to_string(), cells);
         }
     }
     let admitted: Vec<&str> = results
@@ -367,7 +417,7 @@ pub fn diagnose(
             ));
         }
         let salt = (n as u64) << 32;
-        let overall = agreement_of(&panel.units(|s| s.overall), options, salt);
+        let overall = agreement_of(&panel.cells(|s| s.overall), options, salt);
         let ranked_by = combined
             .get(id)
             .map(|units| agreement_of(units, options, salt | 0xff));
@@ -378,7 +428,7 @@ pub fn diagnose(
             .map(|(k, c)| CriterionAgreement {
                 criterion: c.id.to_string(),
                 agreement: agreement_of(
-                    &panel.units(|s| s.criteria[k]),
+                    &panel.cells(|s| s.criteria[k]),
                     options,
                     salt | (k as u64 + 1),
                 ),
@@ -390,11 +440,13 @@ pub fn diagnose(
                 severity: options.severity * range,
                 consistency: options.consistency,
                 outlier: options.outlier * range,
+                outlier_fdr: options.outlier_fdr,
+                min_shared: agreement::MIN_UNITS,
             },
         );
         if panel.applications.is_empty() {
             // Rank-based judging: no marks, only the simulation.
-        } else if overall.units < agreement::MIN_BOOTSTRAP_UNITS {
+        } else if overall.units < agreement::MIN_UNITS {
             warnings.push(format!(
                 "category `{id}`: agreement rests on {} applications marked by two judges or more: too few to rely on",
                 overall.units
@@ -402,7 +454,7 @@ pub fn diagnose(
         }
         if let Some(a) = overall.alpha
             && a < options.poor_alpha
-            && overall.units >= agreement::MIN_BOOTSTRAP_UNITS
+            && overall.units >= agreement::MIN_UNITS
         {
             // An award that normalises ranks by the normalised totals: say agreement on those
             // beside the raw marks', so that raw severity differences do not read as disagreement.
@@ -420,7 +472,7 @@ pub fn diagnose(
         for c in &criteria {
             if let Some(a) = c.agreement.alpha
                 && a < options.poor_alpha
-                && c.agreement.units >= agreement::MIN_BOOTSTRAP_UNITS
+                && c.agreement.units >= agreement::MIN_UNITS
             {
                 warnings.push(format!(
                     "category `{id}`, criterion `{}`: {} (alpha {a:.3})",

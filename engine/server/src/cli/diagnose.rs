@@ -42,7 +42,7 @@ pub struct DiagnoseArgs {
     /// Draws of the ranking's simulation; 0 to skip it (1,000 by default).
     #[arg(long)]
     draws: Option<u32>,
-    /// Bootstrap resamples per confidence interval; 0 for none (1,000 by default).
+    /// Draws per confidence interval; 0 for none (1,000 by default).
     #[arg(long)]
     bootstrap: Option<u32>,
     /// Each criterion's weight is drawn within ± this share of it (0.2 by default).
@@ -139,7 +139,7 @@ fn table(d: &Diagnosis) -> String {
         if c.evaluations > 0 {
             let _ = writeln!(
                 out,
-                "agreement (Krippendorff's alpha, interval; 95% bootstrap interval):"
+                "agreement (Krippendorff's alpha, interval; 95% interval, judges and applications sampled):"
             );
             let _ = writeln!(
                 out,
@@ -189,20 +189,23 @@ fn table(d: &Diagnosis) -> String {
             }
             let _ = writeln!(
                 out,
-                "judges (severity: mean offset from co-judges, in marks; consistency: correlation with them):"
+                "judges (severity: effect in marks against the average judge, allowing for the applications marked, ± its standard error; consistency: correlation with co-judges):"
             );
             let _ = writeln!(
                 out,
-                "  {:<24} {:>5} {:>9} {:>11} {:>5} {:>8}  flags",
+                "  {:<24} {:>5} {:>15} {:>11} {:>5} {:>8}  flags",
                 "judge", "apps", "severity", "consistency", "halo", "outlying"
             );
             for j in &c.judge_reports {
                 let _ = writeln!(
                     out,
-                    "  {:<24} {:>5} {:>9} {:>11} {:>5} {:>8}  {}",
+                    "  {:<24} {:>5} {:>15} {:>11} {:>5} {:>8}  {}",
                     j.judge,
                     j.applications,
-                    num(j.severity),
+                    match (j.severity, j.severity_se) {
+                        (Some(s), Some(se)) => format!("{s:.3} ± {se:.3}"),
+                        _ => "-".to_owned(),
+                    },
                     num(j.consistency),
                     j.halo,
                     j.outlying_marks,
@@ -325,7 +328,14 @@ fn csv_rows(d: &Diagnosis) -> anyhow::Result<String> {
         }
         for j in &c.judge_reports {
             let flags = j.flags.join("; ");
-            row("judge", &j.judge, "severity", j.severity, None, &flags)?;
+            row(
+                "judge",
+                &j.judge,
+                "severity",
+                j.severity,
+                j.severity_interval,
+                &flags,
+            )?;
             row("judge", &j.judge, "consistency", j.consistency, None, "")?;
             row("judge", &j.judge, "halo", Some(j.halo as f64), None, "")?;
             row(

@@ -187,7 +187,7 @@ impl Checker<'_> {
     /// Shares within their bounds.
     fn diagnostics(&mut self, d: &crate::definition::wire::DiagnosticsSpec) {
         use rust_decimal::Decimal;
-        let checks: [(&str, Option<Decimal>, Decimal, Decimal, bool); 5] = [
+        let checks: [(&str, Option<Decimal>, Decimal, Decimal, bool); 6] = [
             (
                 "weight_range",
                 d.weight_range,
@@ -197,6 +197,13 @@ impl Checker<'_> {
             ),
             ("severity", d.severity, Decimal::ZERO, Decimal::ONE, true),
             ("outlier", d.outlier, Decimal::ZERO, Decimal::ONE, true),
+            (
+                "outlier_fdr",
+                d.outlier_fdr,
+                Decimal::ZERO,
+                Decimal::ONE,
+                false,
+            ),
             (
                 "consistency",
                 d.consistency,

@@ -63,11 +63,11 @@ pub struct ScoringSpec {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiagnosticsSpec {
-    /// The seed of the bootstraps and the simulation: the same seed, the same numbers (2023).
+    /// The seed of the intervals and the simulation: the same seed, the same numbers (2023).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 9_007_199_254_740_991_u64))]
     pub seed: Option<u64>,
-    /// Bootstrap resamples per confidence interval (1,000; 0 for none; at most 100,000).
+    /// Draws per confidence interval (1,000; 0 for none; at most 100,000).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 100_000))]
     pub bootstrap: Option<u32>,
@@ -94,16 +94,20 @@ pub struct DiagnosticsSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1))]
     pub top_k: Option<u32>,
-    /// A judge whose mean offset from their co-judges reaches this share of the scale's range
-    /// is flagged (0.1).
+    /// A judge whose effect in the additive model of the marks reaches this share of the scale's
+    /// range, with a 95% interval that excludes zero, is flagged (0.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub severity: Option<rust_decimal::Decimal>,
     /// A judge whose marks correlate with their co-judges' mean below this is flagged (0.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consistency: Option<rust_decimal::Decimal>,
-    /// A mark this share of its scale's range from the other judges' mean is outlying (0.3).
+    /// A mark whose residual (after its application's level and its judge's severity) is this
+    /// share of its scale's range, and unlikely by chance, is outlying (0.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outlier: Option<rust_decimal::Decimal>,
+    /// The false discovery rate outlying marks are held to (Benjamini–Hochberg; 0.05).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outlier_fdr: Option<rust_decimal::Decimal>,
     /// Agreement (alpha) below this is a warning (0.667).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub poor_alpha: Option<rust_decimal::Decimal>,

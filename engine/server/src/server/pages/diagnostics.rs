@@ -36,19 +36,34 @@ fn interval(v: &Value) -> String {
     }
 }
 
-/// Each judge's severity as a bar from zero: left severe, right lenient; flagged judges dark.
+/// A judge's severity, its 95% interval when there is one.
+fn severity_interval(j: &Value) -> Option<(f64, f64)> {
+    let i = j["severity_interval"].as_array()?;
+    Some((f(i.first()?)?, f(i.get(1)?)?))
+}
+
+/// A judge's row in the severity chart: name, severity, flagged, interval.
+type SeverityRow<'a> = (&'a str, f64, bool, Option<(f64, f64)>);
+
+/// Each judge's severity as a bar from zero with its 95% interval as a whisker: left severe,
+/// right lenient; flagged judges dark.
 fn severity_chart(ctx: &Ctx, judges: &[Value]) -> Markup {
-    let rows: Vec<(&str, f64, bool)> = judges
+    let rows: Vec<SeverityRow<'_>> = judges
         .iter()
         .filter_map(|j| {
             Some((
                 j["judge"].as_str()?,
                 f(&j["severity"])?,
                 j["flags"].as_array().is_some_and(|a| !a.is_empty()),
+                severity_interval(j),
             ))
         })
         .collect();
-    let reach = rows.iter().map(|r| r.1.abs()).fold(0.5f64, f64::max) * 1.1;
+    let reach = rows
+        .iter()
+        .map(|r| r.3.map_or(r.1.abs(), |(lo, hi)| lo.abs().max(hi.abs())))
+        .fold(0.5f64, f64::max)
+        * 1.1;
     let (label_w, plot_w, row_h) = (170.0, 320.0, 22.0);
     let mid = label_w + plot_w / 2.0;
     let x = |v: f64| mid + v / reach * plot_w / 2.0;
@@ -58,12 +73,15 @@ fn severity_chart(ctx: &Ctx, judges: &[Value]) -> Markup {
             aria-label=(ctx.t("diag.severity_chart")) {
             title { (ctx.t("diag.severity_chart")) }
             line x1=(mid) x2=(mid) y1="0" y2=(height - 18.0) stroke="#555" stroke-width="1" {}
-            @for (i, (judge, s, flagged)) in rows.iter().enumerate() {
+            @for (i, (judge, s, flagged, whisker)) in rows.iter().enumerate() {
                 @let y = i as f64 * row_h + 4.0;
                 text x=(label_w - 8.0) y=(y + 14.0) text-anchor="end" font-size="12" { (judge) }
                 rect x=(x(s.min(0.0))) y=(y) width=((x(s.abs()) - mid).max(1.0)) height=(row_h - 6.0)
                     fill=(if *flagged { "#b3261e" } else { "#7a9cc6" }) {}
-                text x=(x(*s) + if *s < 0.0 { -4.0 } else { 4.0 }) y=(y + 14.0)
+                @if let Some((lo, hi)) = whisker {
+                    line x1=(x(*lo)) x2=(x(*hi)) y1=(y + (row_h - 6.0) / 2.0) y2=(y + (row_h - 6.0) / 2.0) stroke="#222" stroke-width="1.5" {}
+                }
+                text x=(x(whisker.map_or(*s, |(lo, hi)| if *s < 0.0 { lo } else { hi })) + if *s < 0.0 { -4.0 } else { 4.0 }) y=(y + 14.0)
                     text-anchor=(if *s < 0.0 { "end" } else { "start" }) font-size="11" { (format!("{s:+.2}")) }
             }
             text x=(label_w) y=(height - 4.0) font-size="11" { (ctx.t("diag.severe")) }
@@ -140,7 +158,9 @@ fn category(ctx: &Ctx, c: &Value, winners: u64) -> Markup {
             thead { tr { th { (ctx.t("admin.judge")) } th { (ctx.t("diag.severity")) } th { (ctx.t("diag.consistency")) } th { (ctx.t("diag.outlying")) } th { (ctx.t("diag.halo")) } th { (ctx.t("diag.flags")) } } }
             tbody {
                 @for j in &judges {
-                    tr { th scope="row" { (j["judge"].as_str().unwrap_or_default()) } td { (shown(&j["severity"])) } td { (shown(&j["consistency"])) }
+                    tr { th scope="row" { (j["judge"].as_str().unwrap_or_default()) } td { (shown(&j["severity"]))
+                            @if let Some((lo, hi)) = severity_interval(j) { br; small { (format!("{lo:+.2} … {hi:+.2}")) } } }
+                         td { (shown(&j["consistency"])) }
                          td { (j["outlying_marks"]) } td { (j["halo"]) }
                          td { (j["flags"].as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join("; ")) } }
                 }
