@@ -144,6 +144,20 @@ fn agreement_matches_the_reference_packages() {
                 );
                 compared += 1;
             }
+            for i in &cat.indicators {
+                let want = &w["indicators"][&i.indicator];
+                close(
+                    i.agreement.alpha.unwrap(),
+                    want["interval"].as_f64().unwrap(),
+                    &format!("{at} alpha of indicator {}", i.indicator),
+                );
+                close(
+                    i.ordinal_alpha.unwrap(),
+                    want["ordinal"].as_f64().unwrap(),
+                    &format!("{at} ordinal alpha of indicator {}", i.indicator),
+                );
+                compared += 2;
+            }
             match (&cat.icc, w.get("icc")) {
                 (Some(icc), Some(r)) => {
                     assert_eq!(icc.model, r["model"], "{at}");

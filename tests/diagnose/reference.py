@@ -7,7 +7,8 @@ module's documentation, not from Laurel's code:
   overall mark is the weighted mean of their criterion marks (weights from the rubric);
 - only admitted applications count (from the case's eligibility file when it has one);
 - alpha: krippendorff.alpha(level_of_measurement="interval") over judges x applications, with
-  NaN where a judge did not mark an application;
+  NaN where a judge did not mark an application; per indicator also "ordinal" (the values
+  given as the ordered categories);
 - ranked_by: where the rubric normalises by z-score, alpha on each judge's overall marks
   standardised among their own marks in the category (judges with fewer than `min_marks`
   marks left out); Laurel rounds criterion scores and totals as the rubric says, so the two
@@ -78,7 +79,9 @@ def case(award_path, apps_path, marks_path, eligibility):
             crit = [weighted([(float(i["weight"]), float(e["marks"][i["id"]]) if i["id"] in e["marks"] else None)
                               for i in c["indicators"]]) for c in category["criteria"]]
             overall = weighted([(float(c["weight"]), v) for c, v in zip(category["criteria"], crit)])
-            sheets[(e["judge"], e["application"])] = (crit, overall)
+            marks_of = {i["id"]: (float(e["marks"][i["id"]]) if i["id"] in e["marks"] else None)
+                        for c in category["criteria"] for i in c["indicators"]}
+            sheets[(e["judge"], e["application"])] = (crit, overall, marks_of)
         if not sheets:
             continue
         judges = sorted({j for j, _ in sheets})
@@ -89,9 +92,17 @@ def case(award_path, apps_path, marks_path, eligibility):
                               else pick(sheets[(j, a)]) for a in units] for j in judges], dtype=float)
             return float(krippendorff.alpha(reliability_data=data, level_of_measurement="interval"))
 
+        def ordinal(pick):
+            data = np.array([[np.nan if (j, a) not in sheets or pick(sheets[(j, a)]) is None
+                              else pick(sheets[(j, a)]) for a in units] for j in judges], dtype=float)
+            return float(krippendorff.alpha(reliability_data=data, level_of_measurement="ordinal"))
+
         result = {"overall": alpha(lambda s: s[1]),
                   "criteria": {c["id"]: alpha(lambda s, k=k: s[0][k])
-                               for k, c in enumerate(category["criteria"])}}
+                               for k, c in enumerate(category["criteria"])},
+                  "indicators": {i["id"]: {"interval": alpha(lambda s, i=i: s[2][i["id"]]),
+                                           "ordinal": ordinal(lambda s, i=i: s[2][i["id"]])}
+                                 for c in category["criteria"] for i in c["indicators"]}}
         # What the rubric ranks by when it normalises by z-score: each judge's overall mark as a
         # z-score among that judge's marks in the category (population SD), for judges with at
         # least `min_marks` of them (5 by default in format 1.1); alpha on those.

@@ -1,4 +1,5 @@
-//! Agreement between judges: Krippendorff's alpha (interval metric, missing marks allowed) and
+//! Agreement between judges: Krippendorff's alpha (interval and ordinal metrics, missing marks
+//! allowed) and
 //! intraclass correlation, with a reading in plain words (their intervals come from the
 //! variance-components model).
 //!
@@ -33,6 +34,57 @@ pub(crate) fn alpha_interval(units: &[Vec<f64>]) -> Option<f64> {
         return None;
     }
     Some(1.0 - observed / expected)
+}
+
+/// Krippendorff's alpha with the ordinal metric: marks are ordered steps, and the distance
+/// between two is the number of marks given between them (their ranks among all pairable
+/// marks), not their numeric difference. The categories are the values given. `None` as
+/// [`alpha_interval`].
+pub(crate) fn alpha_ordinal(units: &[Vec<f64>]) -> Option<f64> {
+    let pairable: Vec<&Vec<f64>> = units.iter().filter(|u| u.len() >= 2).collect();
+    let mut values: Vec<f64> = pairable.iter().flat_map(|u| u.iter().copied()).collect();
+    values.sort_by(f64::total_cmp);
+    values.dedup();
+    let v = values.len();
+    if v < 2 {
+        return None;
+    }
+    let at = |x: f64| values.partition_point(|y| *y < x);
+    // The coincidence matrix: each ordered pair within a unit, weighted 1 / (m - 1).
+    let mut o = vec![vec![0.0; v]; v];
+    for u in &pairable {
+        let w = 1.0 / (u.len() as f64 - 1.0);
+        for (i, x) in u.iter().enumerate() {
+            for (j, y) in u.iter().enumerate() {
+                if i != j {
+                    o[at(*x)][at(*y)] += w;
+                }
+            }
+        }
+    }
+    let n_c: Vec<f64> = o.iter().map(|row| row.iter().sum()).collect();
+    let n: f64 = n_c.iter().sum();
+    // Cumulative counts: δ²(c, k) = (Σ_{g=c..k} n_g − (n_c + n_k) / 2)².
+    let mut cumulative = vec![0.0; v + 1];
+    for c in 0..v {
+        cumulative[c + 1] = cumulative[c] + n_c[c];
+    }
+    let delta = |c: usize, k: usize| {
+        let (lo, hi) = (c.min(k), c.max(k));
+        (cumulative[hi + 1] - cumulative[lo] - (n_c[lo] + n_c[hi]) / 2.0).powi(2)
+    };
+    let (mut observed, mut expected) = (0.0, 0.0);
+    for c in 0..v {
+        for k in 0..v {
+            let d = delta(c, k);
+            observed += o[c][k] * d;
+            expected += n_c[c] * n_c[k] * d;
+        }
+    }
+    if expected <= 0.0 {
+        return None;
+    }
+    Some(1.0 - (n - 1.0) * observed / expected)
 }
 
 /// The six intraclass correlations of a complete table (`rows` targets × `k` raters), as

@@ -145,6 +145,20 @@ pub struct CriterionAgreement {
     pub agreement: Agreement,
 }
 
+/// An indicator's agreement: on its marks as numbers, and as ordered steps.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct IndicatorAgreement {
+    /// The indicator.
+    pub indicator: String,
+    /// Its agreement, interval metric.
+    #[serde(flatten)]
+    pub agreement: Agreement,
+    /// Krippendorff's alpha, ordinal metric: the marks as ordered steps (a judge's "7" and
+    /// another's "8" are as far apart as the marks given between them make them); `None` as
+    /// `alpha`.
+    pub ordinal_alpha: Option<f64>,
+}
+
 /// One category's diagnostics.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CategoryDiagnosis {
@@ -165,6 +179,8 @@ pub struct CategoryDiagnosis {
     pub ranked_by: Option<Agreement>,
     /// Agreement per criterion.
     pub criteria: Vec<CriterionAgreement>,
+    /// Agreement per indicator, on its marks as given (numbers and ordered steps).
+    pub indicators: Vec<IndicatorAgreement>,
     /// ICC, when the design allows it; otherwise `None` (alpha applies to any design).
     pub icc: Option<IccReport>,
     /// Each judge.
@@ -434,6 +450,19 @@ pub fn diagnose(
                 ),
             })
             .collect();
+        let indicators: Vec<IndicatorAgreement> = panel
+            .indicators
+            .iter()
+            .enumerate()
+            .map(|(k, (_, indicator))| {
+                let cells = panel.cells(|s| s.indicators[k]);
+                IndicatorAgreement {
+                    indicator: indicator.id.to_string(),
+                    ordinal_alpha: agreement::alpha_ordinal(&units_of(&cells)),
+                    agreement: agreement_of(&cells, options, salt | (0x100 + k as u64)),
+                }
+            })
+            .collect();
         let found = judges::judges(
             &panel,
             judges::Thresholds {
@@ -508,6 +537,7 @@ pub fn diagnose(
             overall,
             ranked_by,
             criteria,
+            indicators,
             judge_reports: found.judges,
             outlying_marks: found.outlying,
             halo: found.halo,

@@ -169,6 +169,16 @@ fn table(d: &Diagnosis) -> String {
                     k.agreement.reading
                 );
             }
+            for k in &c.indicators {
+                let _ = writeln!(
+                    out,
+                    "  {:<32} {:>7}{:<18}  ordinal {}",
+                    format!("· {}", k.indicator),
+                    num(k.agreement.alpha),
+                    interval(k.agreement.interval),
+                    num(k.ordinal_alpha),
+                );
+            }
             match &c.icc {
                 Some(i) => {
                     let _ = writeln!(
@@ -314,6 +324,24 @@ fn csv_rows(d: &Diagnosis) -> anyhow::Result<String> {
                 k.agreement.alpha,
                 k.agreement.interval,
                 &k.agreement.reading,
+            )?;
+        }
+        for k in &c.indicators {
+            row(
+                "agreement",
+                &k.indicator,
+                "alpha",
+                k.agreement.alpha,
+                k.agreement.interval,
+                &k.agreement.reading,
+            )?;
+            row(
+                "agreement",
+                &k.indicator,
+                "ordinal_alpha",
+                k.ordinal_alpha,
+                None,
+                "",
             )?;
         }
         if let Some(i) = &c.icc {

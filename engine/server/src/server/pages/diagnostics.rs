@@ -144,6 +144,10 @@ fn category(ctx: &Ctx, c: &Value, winners: u64) -> Markup {
                 @for k in c["criteria"].as_array().into_iter().flatten() {
                     tr { th scope="row" { (k["criterion"].as_str().unwrap_or_default()) } td { (shown(&k["alpha"])) } td { (interval(&k["interval"])) } td { (k["reading"].as_str().unwrap_or_default()) } }
                 }
+                @for k in c["indicators"].as_array().into_iter().flatten() {
+                    tr { th scope="row" { small { (k["indicator"].as_str().unwrap_or_default()) } } td { (shown(&k["alpha"])) } td { (interval(&k["interval"])) }
+                         td { (ctx.t("diag.ordinal")) " " (shown(&k["ordinal_alpha"])) } }
+                }
             }
         } }
         @match c.get("icc").filter(|i| !i.is_null()) {
