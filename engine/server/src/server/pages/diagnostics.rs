@@ -146,7 +146,8 @@ fn category(ctx: &Ctx, c: &Value, winners: u64) -> Markup {
                 }
                 @for k in c["indicators"].as_array().into_iter().flatten() {
                     tr { th scope="row" { small { (k["indicator"].as_str().unwrap_or_default()) } } td { (shown(&k["alpha"])) } td { (interval(&k["interval"])) }
-                         td { (ctx.t("diag.ordinal")) " " (shown(&k["ordinal_alpha"])) } }
+                         td { (k["reading"].as_str().unwrap_or_default())
+                              @if !k["ordinal_alpha"].is_null() { br; small { (ctx.t("diag.ordinal")) " " (shown(&k["ordinal_alpha"])) } } } }
                 }
             }
         } }
@@ -157,7 +158,11 @@ fn category(ctx: &Ctx, c: &Value, winners: u64) -> Markup {
             None => p { (ctx.t("diag.icc_na")) }
         }
         h3 { (ctx.t("diag.judges")) }
-        (severity_chart(ctx, &judges))
+        @if judges.iter().any(|j| f(&j["severity"]).is_some()) {
+            (severity_chart(ctx, &judges))
+        } @else {
+            p { (ctx.t("diag.severity_na")) }
+        }
         div.scroll tabindex="0" { table {
             thead { tr { th { (ctx.t("admin.judge")) } th { (ctx.t("diag.severity")) } th { (ctx.t("diag.consistency")) } th { (ctx.t("diag.outlying")) } th { (ctx.t("diag.halo")) } th { (ctx.t("diag.flags")) } } }
             tbody {
