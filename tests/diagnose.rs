@@ -393,7 +393,9 @@ fn an_overwhelming_winner_is_robust_and_a_close_race_is_not_hidden() {
     assert_eq!(r.winners_robust, r.fragile_winners.is_empty());
     assert_eq!(
         r.winners_robust,
-        d.warnings.iter().all(|w| !w.contains("not robust")),
+        d.warnings
+            .iter()
+            .all(|w| !w.contains("the winners depend on the jury")),
         "{:?}",
         d.warnings
     );
@@ -474,9 +476,10 @@ fn the_rubric_sets_the_diagnostics_and_a_share_out_of_bounds_is_located() {
 }
 
 /// A plugin that fails in some of the simulation's scenarios (here: whenever a judge is left
-/// out or the panel resampled) never leaves an application silently out of a draw: such draws
-/// are counted as failed, said in the warnings with how many remain, and the choices it could
-/// not measure are named; the published ranking itself is unchanged.
+/// out, which is every draw of the sampling part when judges are left out rather than
+/// resampled) never leaves an application silently out of a draw: such draws are counted as
+/// failed, said in the warnings with how many remain, and the choices it could not measure are
+/// named; the published ranking itself is unchanged.
 #[test]
 fn draws_a_plugin_could_not_score_are_counted_and_said() {
     let dir = tempfile::tempdir().unwrap();
@@ -507,22 +510,23 @@ fn draws_a_plugin_could_not_score_are_counted_and_said() {
             bootstrap: 0,
             robustness: Some(RobustnessOptions {
                 draws,
+                resample_judges: false,
                 ..RobustnessOptions::default()
             }),
             ..DiagnoseOptions::default()
         },
     );
     let r = d.categories[0].robustness.as_ref().unwrap();
-    let failed = draws - r.draws;
+    assert_eq!(r.sampling, "one judge left out");
+    // Every sampling draw leaves a judge out: all failed, none counted, no chance invented.
+    assert_eq!(r.draws, 0);
+    assert!(r.applications.is_empty() && r.winners_robust, "{r:#?}");
+    // The method part keeps the panel: every draw scored, every application in every one.
+    let m = r.methods.as_ref().unwrap();
+    assert_eq!(m.draws, draws);
     assert!(
-        failed > 0 && r.draws > 0,
-        "some draws keep the panel, others do not: {}",
-        r.draws
-    );
-    // Every application counted in every draw that counts: none silently missing from one.
-    assert!(
-        r.applications.iter().all(|a| a.scored_in == r.draws),
-        "{r:#?}"
+        m.applications.iter().all(|a| a.scored_in == m.draws),
+        "{m:#?}"
     );
     let said = d
         .warnings
@@ -530,8 +534,8 @@ fn draws_a_plugin_could_not_score_are_counted_and_said() {
         .find(|w| w.contains("could not be scored"))
         .unwrap_or_else(|| panic!("{:?}", d.warnings));
     assert!(
-        said.starts_with(&format!("{failed} of the simulation's {draws} draws"))
-            && said.ends_with(&format!("the {} others", r.draws)),
+        said.starts_with(&format!("{draws} of the simulation's {} draws", 2 * draws))
+            && said.ends_with(&format!("the {} others", m.draws)),
         "{said}"
     );
     assert!(
@@ -751,4 +755,98 @@ fn severity_comes_from_the_additive_model_and_carries_its_interval() {
         offset_error > 1.1 * model_error,
         "{offset_error} vs {model_error}"
     );
+}
+
+/// Twins: an application marked exactly as a clear winner is (every judge, every indicator)
+/// ties with it in every draw, so with one winner each has a chance of one half, not of one
+/// each. In every category and part, the chances of winning sum to the number of winners; on
+/// the Seoul example too.
+#[test]
+fn twins_share_their_chances_and_chances_sum_to_the_winners() {
+    let dir = root().join("tests/diagnose/complete");
+    let mut c = case(
+        &dir,
+        &dir.join("applications.json"),
+        &dir.join("marks.json"),
+    );
+    c.award.categories[0].winners = 1;
+    // app-01 gets every judge's 10s (it wins whatever the jury or the methods), then a twin.
+    for e in &mut c.marks.evaluations {
+        if e.application.as_str() == "app-01" {
+            for m in e.marks.values_mut() {
+                *m = laurel::Mark::Number(10.into());
+            }
+        }
+    }
+    let mut apps = serde_json::to_value(&c.apps).unwrap();
+    let mut twin = apps[0].clone();
+    twin["id"] = Value::String("app-twin".into());
+    apps.as_array_mut().unwrap().push(twin);
+    c.apps = serde_json::from_value(apps).unwrap();
+    let copies: Vec<laurel::Evaluation> = c
+        .marks
+        .evaluations
+        .iter()
+        .filter(|e| e.application.as_str() == "app-01")
+        .map(|e| {
+            let mut e = e.clone();
+            e.application = laurel::ApplicationId::new("app-twin".to_owned());
+            e
+        })
+        .collect();
+    c.marks.evaluations.extend(copies);
+    let options = DiagnoseOptions {
+        bootstrap: 0,
+        robustness: Some(RobustnessOptions {
+            draws: 200,
+            normalisations: true,
+            aggregations: true,
+            ..RobustnessOptions::default()
+        }),
+        ..DiagnoseOptions::default()
+    };
+    let d = diagnose(&c, &options);
+    let r = d.categories[0].robustness.as_ref().unwrap();
+    let m = r.methods.as_ref().unwrap();
+    for applications in [&r.applications, &m.applications] {
+        let chance = |id: &str| {
+            applications
+                .iter()
+                .find(|a| a.application == id)
+                .unwrap()
+                .p_winner
+        };
+        assert_eq!(chance("app-01"), chance("app-twin"));
+        assert!((chance("app-01") - 0.5).abs() < 1e-12, "{applications:#?}");
+        let total: f64 = applications.iter().map(|a| a.p_winner).sum();
+        assert!((total - 1.0).abs() < 1e-9, "{total}");
+    }
+    let seoul = cases().remove("seoul-example").unwrap();
+    let d = diagnose(
+        &seoul,
+        &DiagnoseOptions {
+            bootstrap: 0,
+            robustness: Some(RobustnessOptions {
+                draws: 60,
+                ..RobustnessOptions::default()
+            }),
+            ..DiagnoseOptions::default()
+        },
+    );
+    for cat in &d.categories {
+        let r = cat.robustness.as_ref().unwrap();
+        let parts = [
+            Some(&r.applications),
+            r.methods.as_ref().map(|m| &m.applications),
+        ];
+        for applications in parts.into_iter().flatten() {
+            let total: f64 = applications.iter().map(|a| a.p_winner).sum();
+            assert!(
+                (total - f64::from(r.winners)).abs() < 1e-9,
+                "{}: chances sum to {total}, winners {}",
+                cat.category,
+                r.winners
+            );
+        }
+    }
 }

@@ -42,8 +42,8 @@ pub use definition::wire;
 pub use definition::{DefinitionReport, PluginFiles, check_definition, parse_definition};
 pub use diagnose::{
     Agreement, CategoryDiagnosis, CategoryRobustness, CriterionAgreement, DiagnoseOptions,
-    Diagnosis, Halo, Icc, IccReport, IndicatorAgreement, JudgeReport, OutlyingMark, RankInterval,
-    RobustnessOptions, Sensitivity, diagnose,
+    Diagnosis, Halo, Icc, IccReport, IndicatorAgreement, JudgeReport, MethodRobustness,
+    OutlyingMark, RankInterval, RobustnessOptions, Sensitivity, diagnose,
 };
 pub use diagnostics::{Code, Diagnostic, Diagnostics, Severity, SourceLocation};
 pub use eligibility::{

@@ -24,7 +24,9 @@ use components::Cell;
 
 pub use agreement::Icc;
 pub use judges::{Halo, JudgeReport, OutlyingMark};
-pub use robustness::{CategoryRobustness, RankInterval, RobustnessOptions, Sensitivity};
+pub use robustness::{
+    CategoryRobustness, MethodRobustness, RankInterval, RobustnessOptions, Sensitivity,
+};
 
 /// What [`diagnose`] computes, and from which seed.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
@@ -364,7 +366,12 @@ pub fn diagnose(
         );
     }
     let mut warnings = Vec::new();
-    let (mut robust, failed, unmeasured) = match &options.robustness {
+    let robustness::Found {
+        categories: mut robust,
+        asked,
+        failed,
+        unmeasured,
+    } = match &options.robustness {
         Some(r) => robustness::robustness(
             award,
             applications,
@@ -374,10 +381,14 @@ pub fn diagnose(
             r,
             options.seed,
         ),
-        None => (HashMap::new(), 0, Vec::new()),
+        None => robustness::Found {
+            categories: HashMap::new(),
+            asked: 0,
+            failed: 0,
+            unmeasured: Vec::new(),
+        },
     };
     if failed > 0 {
-        let asked = options.robustness.as_ref().map_or(0, |r| r.draws);
         warnings.push(format!(
             "{failed} of the simulation's {asked} draws could not be scored (a plugin failed or passed its deadline) and are not counted: its figures rest on the {} others",
             asked.saturating_sub(failed)
@@ -514,18 +525,33 @@ pub fn diagnose(
                 warnings.push(format!("category `{id}`: judge `{}` is {f}", j.judge));
             }
         }
-        if let Some(r) = &robustness
-            && !r.winners_robust
-        {
-            warnings.push(format!(
-                "category `{id}`: the winners are not robust: {} win in fewer than 90% of {} draws",
-                r.fragile_winners
-                    .iter()
-                    .map(|a| format!("`{a}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                r.draws
-            ));
+        let names = |apps: &[String]| {
+            apps.iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        if let Some(r) = &robustness {
+            if r.draws > 0 && !r.winners_robust {
+                warnings.push(format!(
+                    "category `{id}`: the winners depend on the jury: {} win with fewer than 90% of {} juries drawn from the same judges ({})",
+                    names(&r.fragile_winners),
+                    r.draws,
+                    r.sampling
+                ));
+            }
+            if let Some(m) = r
+                .methods
+                .as_ref()
+                .filter(|m| m.draws > 0 && !m.winners_robust)
+            {
+                warnings.push(format!(
+                    "category `{id}`: the winners depend on choices the rubric allows ({}): {} win in fewer than 90% of {} draws with the same jury",
+                    m.varied.join("; "),
+                    names(&m.fragile_winners),
+                    m.draws
+                ));
+            }
         }
         categories.push(CategoryDiagnosis {
             category: id.to_owned(),

@@ -1,8 +1,15 @@
-//! How robust the ranking is: a seeded Monte Carlo over declared uncertainties (each
-//! criterion's weight drawn within ± a range, the normalisation and the panel's aggregation
-//! drawn among alternatives, one judge left out or the judges resampled), giving every
-//! application its rank interval and its chances of winning and of reaching the top k; and a
-//! one-at-a-time sensitivity view: which single choice moves the ranking most.
+//! How robust the ranking is, in two parts kept apart:
+//!
+//! - **sampling**: what another jury drawn from the same judges would have decided (the judges
+//!   resampled with replacement, or one left out), with the rubric's own methods and weights:
+//!   every application's rank interval and its chance of winning and of reaching the top k;
+//! - **method**: what the choices the rubric's authors allow (`scoring.diagnostics`: each
+//!   criterion's weight within ± a range; the normalisation and the aggregation among the
+//!   alternatives only where the rubric says so) would have decided, with the jury as it was;
+//!
+//! and a one-at-a-time sensitivity view: which single allowed choice moves the ranking most.
+//! Tied applications share the places they occupy, so a category's chances of winning sum to
+//! its number of winners in every draw.
 
 use std::collections::HashMap;
 
@@ -28,16 +35,17 @@ pub struct RobustnessOptions {
     /// Each criterion's weight is multiplied by a factor drawn uniformly in
     /// `1 ± weight_range` (0.2 by default: ±20%).
     pub weight_range: f64,
-    /// Draw the normalisation among none, z-score, min-max and ratio to mean (on by default).
+    /// In the method part, draw the normalisation among none, z-score, min-max and ratio to
+    /// mean: only when the rubric's authors accept them all (off by default).
     pub normalisations: bool,
-    /// Draw the panel's aggregation among the award's, the mean, the median and (with three
-    /// judges or more) the trimmed mean (on by default).
+    /// In the method part, draw the panel's aggregation among the award's, the mean, the
+    /// median and (with three judges or more) the trimmed mean (off by default).
     pub aggregations: bool,
-    /// Leave one judge out, drawn uniformly (on by default).
+    /// Leave one judge out, in the one-at-a-time view, and in the sampling part when judges
+    /// are not resampled (on by default).
     pub leave_one_judge_out: bool,
-    /// Resample the judges: as many as there are, drawn with replacement, a judge drawn twice
-    /// counting twice (on by default). With both, a third of the draws keeps the panel, a
-    /// third leaves one judge out and a third resamples; with one, half the draws use it.
+    /// The sampling part: the judges resampled, as many as there are, drawn with replacement,
+    /// a judge drawn twice counting twice (on by default).
     pub resample_judges: bool,
     /// The k of "reaching the top k" (twice the category's winners by default).
     pub top_k: Option<u32>,
@@ -48,8 +56,8 @@ impl Default for RobustnessOptions {
         Self {
             draws: 1_000,
             weight_range: 0.2,
-            normalisations: true,
-            aggregations: true,
+            normalisations: false,
+            aggregations: false,
             leave_one_judge_out: true,
             resample_judges: true,
             top_k: None,
@@ -71,9 +79,11 @@ pub struct RankInterval {
     pub rank_median: Option<f64>,
     /// The 95th percentile (its worst plausible rank).
     pub rank_p95: Option<f64>,
-    /// The share of draws in which it is a winner.
+    /// Its chance of winning over the draws (with the sampling part's draws: the chance it wins
+    /// with another jury drawn from the same judges). Applications tied in a draw share the
+    /// places they occupy, so a category's chances sum to its winners.
     pub p_winner: f64,
-    /// The share of draws in which it is in the top k.
+    /// Its chance of reaching the top k, ties shared alike.
     pub p_top_k: f64,
     /// Draws in which it was scored (an application marked by one judge only is not, when
     /// that judge is left out).
@@ -91,21 +101,41 @@ pub struct Sensitivity {
     pub winners_lost: u32,
 }
 
-/// A category's robustness.
+/// The method part: the ranking under the choices the rubric allows, the jury as it was.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct CategoryRobustness {
-    /// Draws that scored (a draw whose inputs fail is not counted, and said).
+pub struct MethodRobustness {
+    /// Draws that scored.
     pub draws: u32,
-    /// How many win (the category's winners, or those who advance from the round).
-    pub winners: u32,
-    /// The k of `p_top_k`.
-    pub top_k: u32,
+    /// What was varied, in words.
+    pub varied: Vec<String>,
     /// Whether every published winner wins in at least 90% of the draws.
     pub winners_robust: bool,
     /// Published winners who win in fewer than 90% of the draws.
     pub fragile_winners: Vec<String>,
     /// Every ranked application, in published order.
     pub applications: Vec<RankInterval>,
+}
+
+/// A category's robustness.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct CategoryRobustness {
+    /// What the sampling part drew: `judges resampled`, `one judge left out`, or `none`.
+    pub sampling: String,
+    /// Draws of the sampling part that scored (a draw whose inputs fail is not counted, and
+    /// said).
+    pub draws: u32,
+    /// How many win (the category's winners, or those who advance from the round).
+    pub winners: u32,
+    /// The k of `p_top_k`.
+    pub top_k: u32,
+    /// Whether every published winner wins with at least 90% of the juries drawn.
+    pub winners_robust: bool,
+    /// Published winners who win with fewer than 90% of the juries drawn.
+    pub fragile_winners: Vec<String>,
+    /// Every ranked application, in published order, over the sampling part's draws.
+    pub applications: Vec<RankInterval>,
+    /// The method part, when the rubric allows any choice to vary.
+    pub methods: Option<MethodRobustness>,
     /// One choice at a time, the most moving first.
     pub sensitivity: Vec<Sensitivity>,
 }
@@ -163,6 +193,9 @@ fn recounted(marks: &Marks, times: &dyn Fn(&str) -> usize) -> Marks {
     }
 }
 
+/// Per category and application: its rank and how many share it.
+type Ranks = HashMap<String, HashMap<String, (u32, u32)>>;
+
 /// Ranks per category and application under `scenario`; `None` when its inputs fail.
 fn ranks(
     award: &Award,
@@ -170,7 +203,7 @@ fn ranks(
     marks: &Marks,
     plugins: &PluginSet,
     scenario: &Scenario,
-) -> Option<HashMap<String, HashMap<String, u32>>> {
+) -> Option<Ranks> {
     let mut changed = award.clone();
     for category in &mut changed.categories {
         for criterion in &mut category.criteria {
@@ -227,11 +260,15 @@ fn ranks(
             .categories
             .iter()
             .map(|c| {
+                let mut tied: HashMap<u32, u32> = HashMap::new();
+                for p in &c.ranking {
+                    *tied.entry(p.rank).or_default() += 1;
+                }
                 (
                     c.category.to_string(),
                     c.ranking
                         .iter()
-                        .map(|p| (p.application.to_string(), p.rank))
+                        .map(|p| (p.application.to_string(), (p.rank, tied[&p.rank])))
                         .collect(),
                 )
             })
@@ -239,13 +276,76 @@ fn ranks(
     )
 }
 
+/// The share of the first `places` places held by an application at `rank` tied with
+/// `tied - 1` others: they occupy places rank .. rank + tied - 1 and share them equally.
+fn share(rank: u32, tied: u32, places: u32) -> f64 {
+    let held = places.saturating_sub(rank.saturating_sub(1)).min(tied);
+    f64::from(held) / f64::from(tied.max(1))
+}
+
+/// Each application's ranks over a part's draws: (rank, tied) per draw.
+type Seen = HashMap<(String, String), Vec<(u32, u32)>>;
+
+/// The rank intervals and chances of `published`, from `seen`.
+fn intervals(
+    category: &str,
+    published: &[(String, u32, bool)],
+    seen: &Seen,
+    winners: u32,
+    top_k: u32,
+    draws: u32,
+) -> (Vec<RankInterval>, Vec<String>) {
+    if draws == 0 {
+        return (Vec::new(), Vec::new());
+    }
+    let applications: Vec<RankInterval> = published
+        .iter()
+        .map(|(app, rank, _)| {
+            let got = seen
+                .get(&(category.to_owned(), app.clone()))
+                .cloned()
+                .unwrap_or_default();
+            let mut r: Vec<f64> = got.iter().map(|(x, _)| f64::from(*x)).collect();
+            r.sort_by(f64::total_cmp);
+            // Chances over every draw that scored: a draw that left it unscored (its only
+            // judges not drawn) is a draw it did not win.
+            let n = f64::from(draws.max(1));
+            RankInterval {
+                application: app.clone(),
+                rank: *rank,
+                rank_p05: (!r.is_empty()).then(|| percentile(&r, 0.05)),
+                rank_median: (!r.is_empty()).then(|| percentile(&r, 0.5)),
+                rank_p95: (!r.is_empty()).then(|| percentile(&r, 0.95)),
+                p_winner: got.iter().map(|(r, t)| share(*r, *t, winners)).sum::<f64>() / n,
+                p_top_k: got.iter().map(|(r, t)| share(*r, *t, top_k)).sum::<f64>() / n,
+                scored_in: r.len() as u32,
+            }
+        })
+        .collect();
+    let fragile = published
+        .iter()
+        .zip(&applications)
+        .filter(|((_, _, won), a)| *won && a.p_winner < 0.9)
+        .map(|((app, _, _), _)| app.clone())
+        .collect();
+    (applications, fragile)
+}
+
 fn factor(f: f64) -> Decimal {
     Decimal::from_f64(f).unwrap_or(Decimal::ONE).round_dp(4)
 }
 
-/// Simulates, then measures one choice at a time. `baseline` is each category's published
-/// ranking: (application, rank, winner). Returns per category, the draws that failed, and the
-/// one-at-a-time choices that could not be measured.
+/// What [`robustness`] found: per category, the draws asked for and those that failed (both
+/// parts), and the one-at-a-time choices that could not be measured.
+pub(crate) struct Found {
+    pub categories: HashMap<String, CategoryRobustness>,
+    pub asked: u32,
+    pub failed: u32,
+    pub unmeasured: Vec<String>,
+}
+
+/// Simulates both parts, then measures one choice at a time. `baseline` is each category's
+/// published ranking: (application, rank, winner).
 pub(crate) fn robustness(
     award: &Award,
     applications: &[Application],
@@ -254,7 +354,7 @@ pub(crate) fn robustness(
     baseline: &HashMap<String, Vec<(String, u32, bool)>>,
     options: &RobustnessOptions,
     seed: u64,
-) -> (HashMap<String, CategoryRobustness>, u32, Vec<String>) {
+) -> Found {
     let mut judges: Vec<String> = marks
         .evaluations
         .iter()
@@ -295,51 +395,93 @@ pub(crate) fn robustness(
     }
     aggregations.dedup();
     let ranking_based = award.scoring.ranking.is_some();
-    // The simulation.
+    // The sampling part: other juries from the same judges, the rubric's own methods.
+    let sampling = if judges.len() < 2 {
+        "none"
+    } else if options.resample_judges {
+        "judges resampled"
+    } else if options.leave_one_judge_out {
+        "one judge left out"
+    } else {
+        "none"
+    };
     let mut draw = Draw::new(seed);
-    let mut seen: HashMap<(String, String), Vec<u32>> = HashMap::new();
-    let (mut scored, mut failed) = (0u32, 0u32);
-    for _ in 0..options.draws {
-        let mut s = Scenario::default();
-        for c in &criteria {
-            let f = 1.0 + options.weight_range * (2.0 * draw.unit() - 1.0);
-            s.weights.insert(c.clone(), factor(f));
-        }
-        if options.normalisations && !ranking_based {
-            s.normalisation = Some(normalisations[draw.below(normalisations.len())]);
-        }
-        if options.aggregations {
-            s.aggregation = Some(aggregations[draw.below(aggregations.len())]);
-        }
-        let ways = [options.leave_one_judge_out, options.resample_judges];
-        let choices = 1 + ways.iter().filter(|w| **w).count();
-        if choices > 1 && judges.len() > 1 {
-            // 0 keeps the panel; k > 0 takes the k-th way that is on.
-            let pick = draw.below(choices);
-            let way = (pick > 0)
-                .then(|| ways.iter().enumerate().filter(|(_, on)| **on).nth(pick - 1))
-                .flatten()
-                .map(|(i, _)| i);
-            match way {
-                Some(0) => s.panel = Panel::Without(judges[draw.below(judges.len())].clone()),
-                Some(_) => {
-                    s.panel = Panel::Resampled(
-                        (0..judges.len())
-                            .map(|_| judges[draw.below(judges.len())].clone())
-                            .collect(),
-                    );
+    let (mut seen, mut scored, mut failed) = (Seen::new(), 0u32, 0u32);
+    if sampling != "none" {
+        for _ in 0..options.draws {
+            let panel = if options.resample_judges {
+                Panel::Resampled(
+                    (0..judges.len())
+                        .map(|_| judges[draw.below(judges.len())].clone())
+                        .collect(),
+                )
+            } else {
+                Panel::Without(judges[draw.below(judges.len())].clone())
+            };
+            let s = Scenario {
+                panel,
+                ..Scenario::default()
+            };
+            let Some(r) = ranks(award, applications, marks, plugins, &s) else {
+                failed += 1;
+                continue;
+            };
+            scored += 1;
+            for (category, apps) in r {
+                for (app, rank) in apps {
+                    seen.entry((category.clone(), app)).or_default().push(rank);
                 }
-                None => {}
             }
         }
-        let Some(r) = ranks(award, applications, marks, plugins, &s) else {
-            failed += 1;
-            continue;
-        };
-        scored += 1;
-        for (category, apps) in r {
-            for (app, rank) in apps {
-                seen.entry((category.clone(), app)).or_default().push(rank);
+    }
+    // The method part: the choices the rubric allows, the jury as it was.
+    let mut varied = Vec::new();
+    if options.weight_range > 0.0 {
+        varied.push(format!(
+            "each criterion's weight within ±{:.0}%",
+            options.weight_range * 100.0
+        ));
+    }
+    if options.normalisations && !ranking_based {
+        varied.push("the normalisation among none, z-score, min-max and ratio to mean".to_owned());
+    }
+    if options.aggregations && aggregations.len() > 1 {
+        varied.push(format!(
+            "the aggregation among {}",
+            aggregations
+                .iter()
+                .map(|a| crate::scoring::aggregation_name(*a))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let mut method_draw = Draw::new(seed ^ 0x6d65_7468_6f64);
+    let (mut method_seen, mut method_scored) = (Seen::new(), 0u32);
+    if !varied.is_empty() {
+        for _ in 0..options.draws {
+            let mut s = Scenario::default();
+            for c in &criteria {
+                let f = 1.0 + options.weight_range * (2.0 * method_draw.unit() - 1.0);
+                s.weights.insert(c.clone(), factor(f));
+            }
+            if options.normalisations && !ranking_based {
+                s.normalisation = Some(normalisations[method_draw.below(normalisations.len())]);
+            }
+            if options.aggregations {
+                s.aggregation = Some(aggregations[method_draw.below(aggregations.len())]);
+            }
+            let Some(r) = ranks(award, applications, marks, plugins, &s) else {
+                failed += 1;
+                continue;
+            };
+            method_scored += 1;
+            for (category, apps) in r {
+                for (app, rank) in apps {
+                    method_seen
+                        .entry((category.clone(), app))
+                        .or_default()
+                        .push(rank);
+                }
             }
         }
     }
@@ -362,7 +504,7 @@ pub(crate) fn robustness(
             ));
         }
     }
-    if !ranking_based {
+    if options.normalisations && !ranking_based {
         for m in normalisations {
             if m != award.scoring.normalisation.method {
                 factors.push((
@@ -375,7 +517,7 @@ pub(crate) fn robustness(
             }
         }
     }
-    for a in &aggregations {
+    for a in aggregations.iter().filter(|_| options.aggregations) {
         if *a != award.scoring.aggregation {
             factors.push((
                 format!("aggregation {}", crate::scoring::aggregation_name(*a)),
@@ -386,7 +528,7 @@ pub(crate) fn robustness(
             ));
         }
     }
-    for j in &judges {
+    for j in judges.iter().filter(|_| options.leave_one_judge_out) {
         factors.push((
             format!("without judge `{j}`"),
             Scenario {
@@ -412,7 +554,7 @@ pub(crate) fn robustness(
                 .iter()
                 .filter_map(|(app, rank, _)| {
                     now.get(app)
-                        .map(|r| (f64::from(*r) - f64::from(*rank)).abs())
+                        .map(|(r, _)| (f64::from(*r) - f64::from(*rank)).abs())
                 })
                 .collect();
             let winners = award
@@ -422,7 +564,7 @@ pub(crate) fn robustness(
                 .map_or(0, |c| c.winners);
             let lost = published
                 .iter()
-                .filter(|(app, _, won)| *won && now.get(app).is_none_or(|r| *r > winners))
+                .filter(|(app, _, won)| *won && now.get(app).is_none_or(|(r, _)| *r > winners))
                 .count() as u32;
             shifts
                 .entry(category.clone())
@@ -446,33 +588,24 @@ pub(crate) fn robustness(
             .find(|c| c.id.as_str() == category)
             .map_or(0, |c| c.winners);
         let top_k = options.top_k.unwrap_or(winners.saturating_mul(2).max(1));
-        let applications: Vec<RankInterval> = published
-            .iter()
-            .map(|(app, rank, _)| {
-                let mut r: Vec<f64> = seen
-                    .get(&(category.clone(), app.clone()))
-                    .map(|v| v.iter().map(|x| f64::from(*x)).collect())
-                    .unwrap_or_default();
-                r.sort_by(f64::total_cmp);
-                let n = r.len().max(1) as f64;
-                RankInterval {
-                    application: app.clone(),
-                    rank: *rank,
-                    rank_p05: (!r.is_empty()).then(|| percentile(&r, 0.05)),
-                    rank_median: (!r.is_empty()).then(|| percentile(&r, 0.5)),
-                    rank_p95: (!r.is_empty()).then(|| percentile(&r, 0.95)),
-                    p_winner: r.iter().filter(|x| **x <= f64::from(winners)).count() as f64 / n,
-                    p_top_k: r.iter().filter(|x| **x <= f64::from(top_k)).count() as f64 / n,
-                    scored_in: r.len() as u32,
-                }
-            })
-            .collect();
-        let fragile: Vec<String> = published
-            .iter()
-            .zip(&applications)
-            .filter(|((_, _, won), a)| *won && a.p_winner < 0.9)
-            .map(|((app, _, _), _)| app.clone())
-            .collect();
+        let (applications, fragile) = intervals(category, published, &seen, winners, top_k, scored);
+        let methods = (!varied.is_empty()).then(|| {
+            let (applications, fragile) = intervals(
+                category,
+                published,
+                &method_seen,
+                winners,
+                top_k,
+                method_scored,
+            );
+            MethodRobustness {
+                draws: method_scored,
+                varied: varied.clone(),
+                winners_robust: fragile.is_empty(),
+                fragile_winners: fragile,
+                applications,
+            }
+        });
         let mut sensitivity = shifts.remove(category).unwrap_or_default();
         sensitivity.sort_by(|a, b| {
             b.mean_rank_shift
@@ -483,15 +616,23 @@ pub(crate) fn robustness(
         out.insert(
             category.clone(),
             CategoryRobustness {
+                sampling: sampling.to_owned(),
                 draws: scored,
                 winners,
                 top_k,
                 winners_robust: fragile.is_empty(),
                 fragile_winners: fragile,
                 applications,
+                methods,
                 sensitivity,
             },
         );
     }
-    (out, failed, unmeasured)
+    let parts = u32::from(sampling != "none") + u32::from(!varied.is_empty());
+    Found {
+        categories: out,
+        asked: options.draws.saturating_mul(parts),
+        failed,
+        unmeasured,
+    }
 }

@@ -224,42 +224,26 @@ fn table(d: &Diagnosis) -> String {
             }
         }
         if let Some(r) = &c.robustness {
-            let _ = writeln!(
-                out,
-                "ranking under uncertainty ({} draws; winners {}):",
-                r.draws,
-                if r.winners_robust {
-                    "robust"
-                } else {
-                    "NOT robust"
-                }
-            );
-            let _ = writeln!(
-                out,
-                "  {:>4}  {:<28} {:>13} {:>8} {:>8}",
-                "rank",
-                "application",
-                "5th-95th",
-                "P(win)",
-                format!("P(top {})", r.top_k)
-            );
-            for a in r.applications.iter().take(20) {
-                let span = match (a.rank_p05, a.rank_p95) {
-                    (Some(lo), Some(hi)) => format!("{lo:>6.0}-{hi:<6.0}"),
-                    _ => format!("{:^13}", "never scored"),
-                };
+            let verdict = |robust: bool| if robust { "robust" } else { "NOT robust" };
+            if r.draws > 0 {
                 let _ = writeln!(
                     out,
-                    "  {:>4}  {:<28} {span} {:>8.3} {:>8.3}",
-                    a.rank, a.application, a.p_winner, a.p_top_k
+                    "with another jury from the same judges ({}, {} draws; winners {}):",
+                    r.sampling,
+                    r.draws,
+                    verdict(r.winners_robust)
                 );
+                rank_table(&mut out, &r.applications, r.top_k);
             }
-            if r.applications.len() > 20 {
+            if let Some(m) = &r.methods {
                 let _ = writeln!(
                     out,
-                    "  ... {} more (--format json)",
-                    r.applications.len() - 20
+                    "under the choices the rubric allows, the same jury ({}; {} draws; winners {}):",
+                    m.varied.join("; "),
+                    m.draws,
+                    verdict(m.winners_robust)
                 );
+                rank_table(&mut out, &m.applications, r.top_k);
             }
             let _ = writeln!(out, "what moves the ranking most (one choice at a time):");
             for s in r.sensitivity.iter().take(5) {
@@ -281,6 +265,37 @@ fn table(d: &Diagnosis) -> String {
         }
     }
     out
+}
+
+/// Ranks with their 5th-95th percentiles and chances, the first 20.
+fn rank_table(out: &mut String, applications: &[laurel::RankInterval], top_k: u32) {
+    let _ = writeln!(
+        out,
+        "  {:>4}  {:<28} {:>13} {:>8} {:>8}",
+        "rank",
+        "application",
+        "5th-95th",
+        "P(win)",
+        format!("P(top {top_k})")
+    );
+    for a in applications.iter().take(20) {
+        let span = match (a.rank_p05, a.rank_p95) {
+            (Some(lo), Some(hi)) => format!("{lo:>6.0}-{hi:<6.0}"),
+            _ => format!("{:^13}", "never scored"),
+        };
+        let _ = writeln!(
+            out,
+            "  {:>4}  {:<28} {span} {:>8.3} {:>8.3}",
+            a.rank, a.application, a.p_winner, a.p_top_k
+        );
+    }
+    if applications.len() > 20 {
+        let _ = writeln!(
+            out,
+            "  ... {} more (--format json)",
+            applications.len() - 20
+        );
+    }
 }
 
 fn csv_rows(d: &Diagnosis) -> anyhow::Result<String> {
@@ -376,31 +391,29 @@ fn csv_rows(d: &Diagnosis) -> anyhow::Result<String> {
             )?;
         }
         if let Some(r) = &c.robustness {
-            for a in &r.applications {
-                row(
-                    "rank",
-                    &a.application,
-                    "rank",
-                    Some(f64::from(a.rank)),
-                    a.rank_p05.zip(a.rank_p95).map(|(lo, hi)| [lo, hi]),
-                    "",
-                )?;
-                row(
-                    "rank",
-                    &a.application,
-                    "p_winner",
-                    Some(a.p_winner),
-                    None,
-                    "",
-                )?;
-                row(
-                    "rank",
-                    &a.application,
-                    "p_top_k",
-                    Some(a.p_top_k),
-                    None,
-                    &format!("k = {}", r.top_k),
-                )?;
+            let parts = [("rank", &r.applications)]
+                .into_iter()
+                .chain(r.methods.iter().map(|m| ("rank_method", &m.applications)));
+            for (kind, applications) in parts {
+                for a in applications {
+                    row(
+                        kind,
+                        &a.application,
+                        "rank",
+                        Some(f64::from(a.rank)),
+                        a.rank_p05.zip(a.rank_p95).map(|(lo, hi)| [lo, hi]),
+                        "",
+                    )?;
+                    row(kind, &a.application, "p_winner", Some(a.p_winner), None, "")?;
+                    row(
+                        kind,
+                        &a.application,
+                        "p_top_k",
+                        Some(a.p_top_k),
+                        None,
+                        &format!("k = {}", r.top_k),
+                    )?;
+                }
             }
             for s in &r.sensitivity {
                 row(

@@ -75,19 +75,23 @@ pub struct DiagnosticsSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(max = 100_000))]
     pub draws: Option<u32>,
-    /// Each criterion's weight is drawn within ± this share of it (0.2).
+    /// In the method part, each criterion's weight is drawn within ± this share of it (0.2;
+    /// 0 for none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight_range: Option<rust_decimal::Decimal>,
-    /// Draw the normalisation among none, z-score, min-max and ratio to mean (true).
+    /// In the method part, draw the normalisation among none, z-score, min-max and ratio to
+    /// mean: set it when the rubric's authors accept them all (false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normalisations: Option<bool>,
-    /// Draw the panel's aggregation among the award's, mean, median and trimmed mean (true).
+    /// In the method part, draw the panel's aggregation among the award's, mean, median and
+    /// trimmed mean (false).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregations: Option<bool>,
-    /// Leave one judge out in some draws (true).
+    /// Name each judge's effect in the one-at-a-time view by leaving them out; the sampling
+    /// part leaves one judge out when judges are not resampled (true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub leave_one_judge_out: Option<bool>,
-    /// Resample the judges with replacement in some draws (true).
+    /// The sampling part: other juries drawn from the same judges, with replacement (true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resample_judges: Option<bool>,
     /// The k of "reaching the top k" (twice the winners).

@@ -126,6 +126,22 @@ fn rank_chart(ctx: &Ctx, applications: &[Value], winners: u64) -> Markup {
     }
 }
 
+/// Ranks, their 5th-95th percentiles and chances, the first 25.
+fn rank_table(ctx: &Ctx, applications: &Value, top_k: &Value) -> Markup {
+    html! {
+        div.scroll tabindex="0" { table {
+            thead { tr { th { (ctx.t("diag.rank")) } th { (ctx.t("diag.application")) } th { "5–95%" } th { (ctx.t("diag.p_win")) } th { (ctx.t("diag.p_top").replace("{k}", &top_k.to_string())) } } }
+            tbody {
+                @for a in applications.as_array().into_iter().flatten().take(25) {
+                    tr { td { (a["rank"]) } th scope="row" { (a["application"].as_str().unwrap_or_default()) }
+                         td { (rank(&a["rank_p05"])) " – " (rank(&a["rank_p95"])) }
+                         td { (shown(&a["p_winner"])) } td { (shown(&a["p_top_k"])) } }
+                }
+            }
+        } }
+    }
+}
+
 fn category(ctx: &Ctx, c: &Value, winners: u64) -> Markup {
     let judges = c["judge_reports"].as_array().cloned().unwrap_or_default();
     html! {
@@ -178,19 +194,19 @@ fn category(ctx: &Ctx, c: &Value, winners: u64) -> Markup {
         }
         @if let Some(r) = c.get("robustness").filter(|r| !r.is_null()) {
             h3 { (ctx.t("diag.robustness")) }
-            p { (r["draws"]) " " (ctx.t("diag.draws")) ": "
-                @if r["winners_robust"].as_bool() == Some(true) { (ctx.t("diag.robust")) } @else { strong { (ctx.t("diag.not_robust")) } } }
-            (rank_chart(ctx, r["applications"].as_array().map_or(&[][..], Vec::as_slice), winners))
-            div.scroll tabindex="0" { table {
-                thead { tr { th { (ctx.t("diag.rank")) } th { (ctx.t("diag.application")) } th { "5–95%" } th { (ctx.t("diag.p_win")) } th { (ctx.t("diag.p_top").replace("{k}", &r["top_k"].to_string())) } } }
-                tbody {
-                    @for a in r["applications"].as_array().into_iter().flatten().take(25) {
-                        tr { td { (a["rank"]) } th scope="row" { (a["application"].as_str().unwrap_or_default()) }
-                             td { (rank(&a["rank_p05"])) " – " (rank(&a["rank_p95"])) }
-                             td { (shown(&a["p_winner"])) } td { (shown(&a["p_top_k"])) } }
-                    }
-                }
-            } }
+            @if r["draws"].as_u64().unwrap_or(0) > 0 {
+                p { (ctx.t("diag.sampling").replace("{draws}", &r["draws"].to_string())) " "
+                    @if r["winners_robust"].as_bool() == Some(true) { (ctx.t("diag.robust")) } @else { strong { (ctx.t("diag.not_robust")) } } }
+                (rank_chart(ctx, r["applications"].as_array().map_or(&[][..], Vec::as_slice), winners))
+                (rank_table(ctx, &r["applications"], &r["top_k"]))
+            }
+            @if let Some(m) = r.get("methods").filter(|m| !m.is_null()) {
+                h3 { (ctx.t("diag.methods")) }
+                p { (ctx.t("diag.methods_intro").replace("{draws}", &m["draws"].to_string())) " "
+                    (m["varied"].as_array().into_iter().flatten().filter_map(Value::as_str).collect::<Vec<_>>().join("; ")) ". "
+                    @if m["winners_robust"].as_bool() == Some(true) { (ctx.t("diag.robust")) } @else { strong { (ctx.t("diag.not_robust")) } } }
+                (rank_table(ctx, &m["applications"], &r["top_k"]))
+            }
             h3 { (ctx.t("diag.sensitivity")) }
             ol {
                 @for s in r["sensitivity"].as_array().into_iter().flatten().take(6) {
@@ -239,11 +255,10 @@ pub async fn page_for_round(
                 j["judge"] = Value::String(name.clone());
             }
         }
-        for a in c["robustness"]["applications"]
-            .as_array_mut()
-            .into_iter()
-            .flatten()
-        {
+        let robustness = &mut c["robustness"];
+        let mut lists = vec![robustness["applications"].take()];
+        lists.push(robustness["methods"]["applications"].take());
+        for a in lists.iter_mut().filter_map(Value::as_array_mut).flatten() {
             if let Some(title) = a["application"].as_str().and_then(|id| titles.get(id)) {
                 let short: String = title.chars().take(18).collect();
                 a["label"] = Value::String(if short.len() < title.len() {
@@ -253,6 +268,13 @@ pub async fn page_for_round(
                 });
                 a["application"] = Value::String(title.clone());
             }
+        }
+        let [sampled, methods] = [lists.remove(0), lists.remove(0)];
+        if !robustness.is_null() {
+            robustness["applications"] = sampled;
+        }
+        if robustness["methods"].is_object() {
+            robustness["methods"]["applications"] = methods;
         }
     }
     let d = &named;
