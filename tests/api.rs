@@ -148,6 +148,7 @@ fn fill(path: &str, s: &Setup) -> String {
         .replace("{message}", "msg_000000000000000000000000")
         .replace("{kind}", "outcome")
         .replace("{number}", "1")
+        .replace("{job}", "diag-0000000000000000")
 }
 
 #[test]

@@ -43,7 +43,7 @@ pub use definition::{DefinitionReport, PluginFiles, check_definition, parse_defi
 pub use diagnose::{
     Agreement, CategoryDiagnosis, CategoryRobustness, CriterionAgreement, DiagnoseOptions,
     Diagnosis, Halo, Icc, IccReport, IndicatorAgreement, JudgeReport, MethodRobustness,
-    OutlyingMark, RankInterval, RobustnessOptions, Sensitivity, diagnose,
+    OutlyingMark, RankInterval, RobustnessOptions, Sensitivity, diagnose, diagnose_with_progress,
 };
 pub use diagnostics::{Code, Diagnostic, Diagnostics, Severity, SourceLocation};
 pub use eligibility::{

@@ -401,6 +401,9 @@ await roundButton("Close the round", "expert");
 await admin.goto(BASE + `/awards/${AWARD}/admin`);
 expect((await admin.getByRole("link", { name: "Jury diagnostics" }).count()) >= 1, "the dashboard links the jury's diagnostics");
 await admin.goto(BASE + `/awards/${AWARD}/admin/rounds/expert/diagnostics?draws=200`);
+// The diagnosis runs as a job: the page shows how far it has come and looks again each second.
+expect(admin.url().includes("?job=diag-"), "the page follows a job: " + admin.url());
+await admin.getByRole("heading", { name: "Agreement" }).first().waitFor({ timeout: 180000 });
 const diagnosis = await admin.locator("main").textContent();
 expect(diagnosis.includes("Agreement") && diagnosis.includes("Would the winners change?"), "the diagnostics are shown: " + diagnosis.slice(0, 300));
 expect((await admin.locator("svg.chart").count()) >= 2, "severity and rank intervals are drawn");

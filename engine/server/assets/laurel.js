@@ -263,3 +263,12 @@
   form.addEventListener("change", update);
   form.addEventListener("input", update);
 })();
+
+// A page following a running job looks again every second until the job is done (without
+// script, its "Look again" link does the same).
+(function () {
+  "use strict";
+  var waiting = document.querySelector("[data-poll]");
+  if (!waiting) { return; }
+  window.setTimeout(function () { window.location.reload(); }, 1000);
+})();

@@ -315,6 +315,20 @@ pub fn diagnose(
     plugins: &PluginSet,
     options: &DiagnoseOptions,
 ) -> Result<Diagnosis, InputErrors> {
+    diagnose_with_progress(award, applications, marks, plugins, options, &|_, _| {})
+}
+
+/// [`diagnose`], calling `progress(done, total)` after each scenario the robustness
+/// simulation scores (both parts and the one-at-a-time view), for a caller that shows how far
+/// a long diagnosis has come. The numbers are the same as [`diagnose`]'s.
+pub fn diagnose_with_progress(
+    award: &Award,
+    applications: &[Application],
+    marks: &Marks,
+    plugins: &PluginSet,
+    options: &DiagnoseOptions,
+    progress: &dyn Fn(u32, u32),
+) -> Result<Diagnosis, InputErrors> {
     let results = evaluate_with(
         award,
         applications,
@@ -378,8 +392,11 @@ pub fn diagnose(
             marks,
             plugins,
             &baseline,
-            r,
-            options.seed,
+            robustness::Run {
+                options: r,
+                seed: options.seed,
+                progress,
+            },
         ),
         None => robustness::Found {
             categories: HashMap::new(),

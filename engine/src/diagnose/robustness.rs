@@ -344,6 +344,13 @@ pub(crate) struct Found {
     pub unmeasured: Vec<String>,
 }
 
+/// How to run the simulation: its options, its seed, and whom to tell how far it has come.
+pub(crate) struct Run<'a> {
+    pub options: &'a RobustnessOptions,
+    pub seed: u64,
+    pub progress: &'a dyn Fn(u32, u32),
+}
+
 /// Simulates both parts, then measures one choice at a time. `baseline` is each category's
 /// published ranking: (application, rank, winner).
 pub(crate) fn robustness(
@@ -352,9 +359,13 @@ pub(crate) fn robustness(
     marks: &Marks,
     plugins: &PluginSet,
     baseline: &HashMap<String, Vec<(String, u32, bool)>>,
-    options: &RobustnessOptions,
-    seed: u64,
+    run: Run<'_>,
 ) -> Found {
+    let Run {
+        options,
+        seed,
+        progress,
+    } = run;
     let mut judges: Vec<String> = marks
         .evaluations
         .iter()
@@ -395,96 +406,6 @@ pub(crate) fn robustness(
     }
     aggregations.dedup();
     let ranking_based = award.scoring.ranking.is_some();
-    // The sampling part: other juries from the same judges, the rubric's own methods.
-    let sampling = if judges.len() < 2 {
-        "none"
-    } else if options.resample_judges {
-        "judges resampled"
-    } else if options.leave_one_judge_out {
-        "one judge left out"
-    } else {
-        "none"
-    };
-    let mut draw = Draw::new(seed);
-    let (mut seen, mut scored, mut failed) = (Seen::new(), 0u32, 0u32);
-    if sampling != "none" {
-        for _ in 0..options.draws {
-            let panel = if options.resample_judges {
-                Panel::Resampled(
-                    (0..judges.len())
-                        .map(|_| judges[draw.below(judges.len())].clone())
-                        .collect(),
-                )
-            } else {
-                Panel::Without(judges[draw.below(judges.len())].clone())
-            };
-            let s = Scenario {
-                panel,
-                ..Scenario::default()
-            };
-            let Some(r) = ranks(award, applications, marks, plugins, &s) else {
-                failed += 1;
-                continue;
-            };
-            scored += 1;
-            for (category, apps) in r {
-                for (app, rank) in apps {
-                    seen.entry((category.clone(), app)).or_default().push(rank);
-                }
-            }
-        }
-    }
-    // The method part: the choices the rubric allows, the jury as it was.
-    let mut varied = Vec::new();
-    if options.weight_range > 0.0 {
-        varied.push(format!(
-            "each criterion's weight within ±{:.0}%",
-            options.weight_range * 100.0
-        ));
-    }
-    if options.normalisations && !ranking_based {
-        varied.push("the normalisation among none, z-score, min-max and ratio to mean".to_owned());
-    }
-    if options.aggregations && aggregations.len() > 1 {
-        varied.push(format!(
-            "the aggregation among {}",
-            aggregations
-                .iter()
-                .map(|a| crate::scoring::aggregation_name(*a))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    let mut method_draw = Draw::new(seed ^ 0x6d65_7468_6f64);
-    let (mut method_seen, mut method_scored) = (Seen::new(), 0u32);
-    if !varied.is_empty() {
-        for _ in 0..options.draws {
-            let mut s = Scenario::default();
-            for c in &criteria {
-                let f = 1.0 + options.weight_range * (2.0 * method_draw.unit() - 1.0);
-                s.weights.insert(c.clone(), factor(f));
-            }
-            if options.normalisations && !ranking_based {
-                s.normalisation = Some(normalisations[method_draw.below(normalisations.len())]);
-            }
-            if options.aggregations {
-                s.aggregation = Some(aggregations[method_draw.below(aggregations.len())]);
-            }
-            let Some(r) = ranks(award, applications, marks, plugins, &s) else {
-                failed += 1;
-                continue;
-            };
-            method_scored += 1;
-            for (category, apps) in r {
-                for (app, rank) in apps {
-                    method_seen
-                        .entry((category.clone(), app))
-                        .or_default()
-                        .push(rank);
-                }
-            }
-        }
-    }
     // One choice at a time.
     let mut factors: Vec<(String, Scenario)> = Vec::new();
     for c in &criteria {
@@ -537,10 +458,118 @@ pub(crate) fn robustness(
             },
         ));
     }
+    // The sampling part: other juries from the same judges, the rubric's own methods.
+    let sampling = if judges.len() < 2 {
+        "none"
+    } else if options.resample_judges {
+        "judges resampled"
+    } else if options.leave_one_judge_out {
+        "one judge left out"
+    } else {
+        "none"
+    };
+    let mut draw = Draw::new(seed);
+    let (mut seen, mut scored, mut failed) = (Seen::new(), 0u32, 0u32);
+    let methods_vary = options.weight_range > 0.0
+        || (options.normalisations && !ranking_based)
+        || (options.aggregations && aggregations.len() > 1);
+    let total = options
+        .draws
+        .saturating_mul(u32::from(sampling != "none") + u32::from(methods_vary))
+        .saturating_add(factors.len() as u32);
+    let mut done = 0u32;
+    let mut tick = || {
+        done += 1;
+        progress(done, total);
+    };
+    if sampling != "none" {
+        for _ in 0..options.draws {
+            let panel = if options.resample_judges {
+                Panel::Resampled(
+                    (0..judges.len())
+                        .map(|_| judges[draw.below(judges.len())].clone())
+                        .collect(),
+                )
+            } else {
+                Panel::Without(judges[draw.below(judges.len())].clone())
+            };
+            let s = Scenario {
+                panel,
+                ..Scenario::default()
+            };
+            let r = ranks(award, applications, marks, plugins, &s);
+            tick();
+            let Some(r) = r else {
+                failed += 1;
+                continue;
+            };
+            scored += 1;
+            for (category, apps) in r {
+                for (app, rank) in apps {
+                    seen.entry((category.clone(), app)).or_default().push(rank);
+                }
+            }
+        }
+    }
+    // The method part: the choices the rubric allows, the jury as it was.
+    let mut varied = Vec::new();
+    if options.weight_range > 0.0 {
+        varied.push(format!(
+            "each criterion's weight within ±{:.0}%",
+            options.weight_range * 100.0
+        ));
+    }
+    if options.normalisations && !ranking_based {
+        varied.push("the normalisation among none, z-score, min-max and ratio to mean".to_owned());
+    }
+    if options.aggregations && aggregations.len() > 1 {
+        varied.push(format!(
+            "the aggregation among {}",
+            aggregations
+                .iter()
+                .map(|a| crate::scoring::aggregation_name(*a))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let mut method_draw = Draw::new(seed ^ 0x6d65_7468_6f64);
+    let (mut method_seen, mut method_scored) = (Seen::new(), 0u32);
+    if !varied.is_empty() {
+        for _ in 0..options.draws {
+            let mut s = Scenario::default();
+            for c in &criteria {
+                let f = 1.0 + options.weight_range * (2.0 * method_draw.unit() - 1.0);
+                s.weights.insert(c.clone(), factor(f));
+            }
+            if options.normalisations && !ranking_based {
+                s.normalisation = Some(normalisations[method_draw.below(normalisations.len())]);
+            }
+            if options.aggregations {
+                s.aggregation = Some(aggregations[method_draw.below(aggregations.len())]);
+            }
+            let r = ranks(award, applications, marks, plugins, &s);
+            tick();
+            let Some(r) = r else {
+                failed += 1;
+                continue;
+            };
+            method_scored += 1;
+            for (category, apps) in r {
+                for (app, rank) in apps {
+                    method_seen
+                        .entry((category.clone(), app))
+                        .or_default()
+                        .push(rank);
+                }
+            }
+        }
+    }
     let mut shifts: HashMap<String, Vec<Sensitivity>> = HashMap::new();
     let mut unmeasured = Vec::new();
     for (label, s) in &factors {
-        let Some(r) = ranks(award, applications, marks, plugins, s) else {
+        let r = ranks(award, applications, marks, plugins, s);
+        tick();
+        let Some(r) = r else {
             unmeasured.push(label.clone());
             continue;
         };

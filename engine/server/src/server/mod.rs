@@ -14,6 +14,7 @@ mod domain;
 mod error;
 mod guard;
 mod idempotency;
+pub mod jobs;
 pub mod listen;
 pub mod mail;
 pub mod metrics;

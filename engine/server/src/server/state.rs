@@ -181,6 +181,8 @@ pub struct AppState {
     pub witness: Option<Arc<super::witness::Witness>>,
     /// What the process counts for `/metrics`.
     pub metrics: Arc<super::metrics::Metrics>,
+    /// Long computations started by a request and followed by others.
+    pub jobs: Arc<super::jobs::Jobs>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -214,6 +216,7 @@ impl AppState {
             outbox_wake: Arc::default(),
             witness: None,
             metrics: Arc::default(),
+            jobs: Arc::default(),
         }
     }
 
@@ -232,13 +235,28 @@ impl AppState {
         R: Send + 'static,
         F: FnOnce() -> R + Send + 'static,
     {
+        self.engine_within(work, self.plugin_deadline, job).await
+    }
+
+    /// [`AppState::engine`] with its own plugin deadline (a job that runs on its own, not
+    /// within one request's time).
+    pub async fn engine_within<R, F>(
+        &self,
+        work: Work,
+        plugin_deadline: Duration,
+        job: F,
+    ) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: FnOnce() -> R + Send + 'static,
+    {
         let Some(lane) = work.lane() else {
             return tokio::task::spawn_blocking(job)
                 .await
                 .map_err(|_| ApiError::Internal("an engine job failed".to_owned()));
         };
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let deadline = std::time::Instant::now() + self.plugin_deadline;
+        let deadline = std::time::Instant::now() + plugin_deadline;
         laurel::spawn_in_lane(lane, Some(deadline), job, move |r| {
             let _ = tx.send(r);
         })

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::Ctx;
 use super::api::Api;
-use super::layout::{page, problem};
+use super::layout::{page, problem, redirect};
 
 fn f(v: &Value) -> Option<f64> {
     v.as_f64()
@@ -223,21 +223,72 @@ pub async fn page_for_round(
     Path((award, round)): Path<(String, String)>,
     Query(query): Query<std::collections::BTreeMap<String, String>>,
 ) -> Response {
+    // The diagnosis runs as a job: this page starts it, then follows it to its end.
     // `?draws=` passes through (a quicker look with fewer draws); the API checks it.
-    let draws = query
-        .get("draws")
-        .filter(|d| d.bytes().all(|b| b.is_ascii_digit()) && !d.is_empty())
-        .map(|d| format!("?draws={d}"))
-        .unwrap_or_default();
-    let reply = api
-        .get(
-            &ctx,
-            &format!("/v1/awards/{award}/rounds/{round}/diagnostics{draws}"),
-        )
-        .await;
-    if !reply.ok() {
-        return problem(&ctx, &reply);
+    let base = format!("/v1/awards/{award}/rounds/{round}/diagnostics/jobs");
+    let Some(job) = query
+        .get("job")
+        .filter(|j| j.len() <= 64 && j.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    else {
+        let draws = query
+            .get("draws")
+            .filter(|d| d.bytes().all(|b| b.is_ascii_digit()) && !d.is_empty())
+            .map(|d| format!("?draws={d}"))
+            .unwrap_or_default();
+        let started = api
+            .post(&ctx, &format!("{base}{draws}"), &Value::Null)
+            .await;
+        if !started.ok() {
+            return problem(&ctx, &started);
+        }
+        let id = started.json["id"].as_str().unwrap_or_default();
+        return redirect(&format!(
+            "/awards/{award}/admin/rounds/{round}/diagnostics?job={id}"
+        ));
+    };
+    let status = api.get(&ctx, &format!("{base}/{job}")).await;
+    if !status.ok() {
+        return problem(&ctx, &status);
     }
+    match status.json["state"].as_str() {
+        Some("done") => {}
+        Some("running") => {
+            let (done, total) = (
+                status.json["done"].as_u64().unwrap_or(0),
+                status.json["total"].as_u64().unwrap_or(0),
+            );
+            return page(
+                &ctx,
+                &format!("{} · {round}", ctx.t("admin.diagnostics")),
+                html! {
+                    h1 { (ctx.t("admin.diagnostics")) " · " (round) }
+                    div data-poll="1" role="status" {
+                        p { (ctx.t("diag.running")
+                            .replace("{done}", &done.to_string())
+                            .replace("{total}", &total.to_string())) }
+                        progress value=(done) max=(total.max(1)) aria-label=(ctx.t("diag.running_label")) {}
+                    }
+                    p { a href={ "/awards/" (award) "/admin/rounds/" (round) "/diagnostics?job=" (job) } { (ctx.t("diag.look_again")) } }
+                },
+            );
+        }
+        _ => {
+            let why = status.json["problem"].as_str().unwrap_or_default();
+            return page(
+                &ctx,
+                &format!("{} · {round}", ctx.t("admin.diagnostics")),
+                html! {
+                    h1 { (ctx.t("admin.diagnostics")) " · " (round) }
+                    div.warning role="alert" { p { (ctx.t("diag.failed")) " " (why) } }
+                    p { a href={ "/awards/" (award) "/admin/rounds/" (round) "/diagnostics" } { (ctx.t("diag.run_again")) } }
+                },
+            );
+        }
+    }
+    let reply = super::api::Reply {
+        json: status.json["result"].clone(),
+        ..status
+    };
     // Judges by name and entries by title, in the tables and the charts alike.
     let judges: std::collections::BTreeMap<String, String> = api
         .all(&ctx, &format!("/v1/awards/{award}/judges?limit=1000"))

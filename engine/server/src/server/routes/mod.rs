@@ -222,6 +222,14 @@ pub fn routes() -> Router<AppState> {
             get(diagnostics::diagnostics),
         )
         .route(
+            "/v1/awards/{award}/rounds/{round}/diagnostics/jobs",
+            post(diagnostics::start_job),
+        )
+        .route(
+            "/v1/awards/{award}/rounds/{round}/diagnostics/jobs/{job}",
+            get(diagnostics::job_status),
+        )
+        .route(
             "/v1/awards/{award}/rounds/{round}/recusals",
             post(rounds::recuse),
         )
