@@ -1,21 +1,18 @@
 //! Long computations run as jobs: started by one request (`202 Accepted` and where to look),
-//! followed by others (how far it has come), their answer kept for an hour. A job lives in the
-//! process that started it; a server restart forgets it (its caller starts it again: the same
-//! seed gives the same numbers).
+//! followed by others (how far it has come). A job's state and answer are records in the store
+//! (`domain::jobs`), so any process answers for it; its progress is counted here, in the
+//! process that runs it.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
-/// How long a finished job's answer is kept.
-const KEPT: Duration = Duration::from_secs(3600);
-/// The most jobs kept at once (running or finished); the oldest finished go first.
-const MOST: usize = 200;
+/// The most jobs one process runs at once.
+const MOST_RUNNING: usize = 8;
 
 /// Where a job stands, as `GET …/jobs/{job}` answers.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -24,9 +21,10 @@ pub struct JobStatus {
     pub id: String,
     /// `running`, `done` or `failed`.
     pub state: String,
-    /// Steps done (for a diagnosis: scenarios scored).
+    /// Steps done (for a diagnosis: scenarios scored); counted by the process that runs it
+    /// (another process answers 0 until the job is done).
     pub done: u32,
-    /// Steps in all (0 until the work has counted them).
+    /// Steps in all (0 until counted).
     pub total: u32,
     /// Its answer, once done.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,97 +47,49 @@ impl Progress {
         self.total.store(total, Ordering::Relaxed);
         self.done.store(done, Ordering::Relaxed);
     }
+
+    /// (done, total).
+    pub fn get(&self) -> (u32, u32) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
 }
 
-#[derive(Debug)]
-struct Job {
-    /// Whose it is: the award (a caller reads only its award's jobs).
-    scope: String,
-    progress: Arc<Progress>,
-    outcome: Option<Result<Value, String>>,
-    finished: Option<Instant>,
-}
-
-/// The process's jobs.
+/// The jobs running in this process, with their progress (their state and answers are in the
+/// store, for every process to read).
 #[derive(Debug, Default)]
 pub struct Jobs {
-    jobs: Mutex<HashMap<String, Job>>,
+    running: Mutex<HashMap<String, Arc<Progress>>>,
 }
 
 impl Jobs {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Job>> {
-        self.jobs
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Progress>>> {
+        self.running
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Registers a running job under `id` for `scope`; `None` when too many are running.
-    pub fn start(&self, id: &str, scope: &str) -> Option<Arc<Progress>> {
-        let mut jobs = self.lock();
-        let now = Instant::now();
-        jobs.retain(|_, j| j.finished.is_none_or(|t| now.duration_since(t) < KEPT));
-        while jobs.len() >= MOST {
-            let oldest = jobs
-                .iter()
-                .filter_map(|(k, j)| j.finished.map(|t| (t, k.clone())))
-                .min()?;
-            jobs.remove(&oldest.1);
+    /// Registers job `id` as running here; `None` when too many already are.
+    pub fn start(&self, id: &str) -> Option<Arc<Progress>> {
+        let mut running = self.lock();
+        if running.len() >= MOST_RUNNING {
+            return None;
         }
         let progress = Arc::new(Progress::default());
-        jobs.insert(
-            id.to_owned(),
-            Job {
-                scope: scope.to_owned(),
-                progress: progress.clone(),
-                outcome: None,
-                finished: None,
-            },
-        );
+        running.insert(id.to_owned(), progress.clone());
         Some(progress)
     }
 
-    /// Records the job's answer or failure.
-    pub fn finish(&self, id: &str, outcome: Result<Value, String>) {
-        if let Some(job) = self.lock().get_mut(id) {
-            job.outcome = Some(outcome);
-            job.finished = Some(Instant::now());
-        }
+    /// Job `id`'s progress, when it runs here.
+    pub fn progress(&self, id: &str) -> Option<(u32, u32)> {
+        self.lock().get(id).map(|p| p.get())
     }
 
-    /// Where job `id` of `scope` stands; `None` when this process has no such job.
-    pub fn status(&self, id: &str, scope: &str) -> Option<JobStatus> {
-        let jobs = self.lock();
-        let job = jobs.get(id).filter(|j| j.scope == scope)?;
-        let (done, total) = (
-            job.progress.done.load(Ordering::Relaxed),
-            job.progress.total.load(Ordering::Relaxed),
-        );
-        Some(match &job.outcome {
-            None => JobStatus {
-                id: id.to_owned(),
-                state: "running".to_owned(),
-                done,
-                total,
-                result: None,
-                problem: None,
-            },
-            Some(Ok(v)) => JobStatus {
-                id: id.to_owned(),
-                state: "done".to_owned(),
-                done: total.max(done),
-                total,
-                result: Some(v.clone()),
-                problem: None,
-            },
-            Some(Err(e)) => JobStatus {
-                id: id.to_owned(),
-                state: "failed".to_owned(),
-                done,
-                total,
-                result: None,
-                problem: Some(e.clone()),
-            },
-        })
+    /// Job `id` no longer runs here.
+    pub fn end(&self, id: &str) {
+        self.lock().remove(id);
     }
 }
 
@@ -148,16 +98,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_job_runs_then_answers_only_in_its_scope() {
+    fn a_job_counts_while_it_runs_here() {
         let jobs = Jobs::default();
-        let p = jobs.start("j1", "award-a").unwrap();
+        let p = jobs.start("j1").unwrap();
         p.set(3, 10);
-        let s = jobs.status("j1", "award-a").unwrap();
-        assert_eq!((s.state.as_str(), s.done, s.total), ("running", 3, 10));
-        assert!(jobs.status("j1", "award-b").is_none());
-        jobs.finish("j1", Ok(serde_json::json!({ "x": 1 })));
-        let s = jobs.status("j1", "award-a").unwrap();
-        assert_eq!(s.state, "done");
-        assert_eq!(s.result, Some(serde_json::json!({ "x": 1 })));
+        assert_eq!(jobs.progress("j1"), Some((3, 10)));
+        jobs.end("j1");
+        assert_eq!(jobs.progress("j1"), None);
     }
 }

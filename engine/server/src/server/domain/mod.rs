@@ -7,6 +7,7 @@ pub(crate) mod certificates;
 pub(crate) mod corrections;
 pub(crate) mod diagnostics;
 pub(crate) mod files;
+pub(crate) mod jobs;
 pub(crate) mod people;
 pub(crate) mod results;
 pub(crate) mod rounds;

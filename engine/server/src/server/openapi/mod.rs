@@ -451,7 +451,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/rounds/{round}/diagnostics/jobs/{job}",
-            "How far a diagnosis job has come (`done` of `total` scenarios); its diagnosis in `result` once `state` is `done` (kept an hour, in the server process that started it)",
+            "How far a diagnosis job has come (`done` of `total` scenarios); its diagnosis in `result` once `state` is `done`; any process of the installation answers (the progress is counted by the one running it); kept an hour",
             "admin, auditor",
             NoBody,
             Some(schema::<super::jobs::JobStatus>(g)),

@@ -9,6 +9,7 @@ use axum::extract::{Path, Query, State};
 
 use crate::server::auth::Caller;
 use crate::server::domain::diagnostics::inputs;
+use crate::server::domain::jobs;
 use crate::server::domain::rounds::load_round;
 use crate::server::domain::rounds::spec;
 use crate::server::error::ApiError;
@@ -144,12 +145,28 @@ pub async fn start_job(
     let mut random = [0u8; 8];
     getrandom::fill(&mut random).map_err(|e| ApiError::Internal(format!("no randomness: {e}")))?;
     let id = format!("diag-{}", hex::encode(random));
-    let progress = state.jobs.start(&id, &award).ok_or_else(|| {
+    let progress = state.jobs.start(&id).ok_or_else(|| {
         ApiError::Unavailable("too many jobs are running: try again shortly".to_owned())
     })?;
-    let (jobs, job, runner) = (state.jobs.clone(), id.clone(), state.clone());
+    let target = format!("{award}/{round}");
+    let detail = serde_json::json!({
+        "job": id,
+        "seed": p.options.seed,
+        "draws": p.options.robustness.as_ref().map_or(0, |r| r.draws),
+    });
+    if let Err(e) = jobs::started(
+        &state,
+        &id,
+        &award,
+        caller.audit("diagnosis.start", target.clone(), detail),
+    ) {
+        state.jobs.end(&id);
+        return Err(e);
+    }
+    let (job, runner, actor) = (id.clone(), state.clone(), caller.actor());
     let work = Work::of(&p.loaded.award);
     tokio::spawn(async move {
+        let counter = progress.clone();
         let outcome = runner
             .engine_within(work, JOB_PLUGIN_DEADLINE, move || {
                 laurel::diagnose_with_progress(
@@ -158,7 +175,7 @@ pub async fn start_job(
                     &p.marks,
                     &p.loaded.plugins,
                     &p.options,
-                    &|done, total| progress.set(done, total),
+                    &|done, total| counter.set(done, total),
                 )
             })
             .await;
@@ -168,11 +185,12 @@ pub async fn start_job(
             Err(ApiError::Unavailable(e)) => Err(e),
             Err(_) => Err("the diagnosis stopped on the server's side".to_owned()),
         };
-        jobs.finish(&job, outcome);
+        if let Err(e) = jobs::finished(&runner, &job, actor, target, outcome, progress.get()) {
+            tracing::error!(job, error = ?e, "a diagnosis job's end could not be recorded");
+        }
+        runner.jobs.end(&job);
     });
-    let status = state
-        .jobs
-        .status(&id, &award)
+    let status = jobs::status(&state, &id, &award)?
         .ok_or_else(|| ApiError::Internal("a job vanished as it started".to_owned()))?;
     Ok((
         axum::http::StatusCode::ACCEPTED,
@@ -192,9 +210,11 @@ pub async fn job_status(
     Path((award, _round, job)): Path<(String, String, String)>,
 ) -> Result<Json<JobStatus>, ApiError> {
     caller.require(&[Role::Admin, Role::Auditor])?;
-    state.jobs.status(&job, &award).map(Json).ok_or_else(|| {
-        ApiError::NotFound(format!(
-            "no job `{job}` here: jobs are kept an hour, in the server process that started them"
-        ))
-    })
+    jobs::status(&state, &job, &award)?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no job `{job}` for this award: a job's record is kept an hour after it started"
+            ))
+        })
 }
