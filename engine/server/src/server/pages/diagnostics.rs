@@ -3,7 +3,7 @@
 //! inline SVG made on the server (no script, no library in the browser).
 
 use axum::Extension;
-use axum::extract::{Path, Query};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use maud::{Markup, html};
 use serde_json::Value;
@@ -90,6 +90,57 @@ fn severity_chart(ctx: &Ctx, judges: &[Value]) -> Markup {
     }
 }
 
+/// A category's agreement rows: overall, what the rubric ranks by, each criterion.
+fn agreement_rows<'a>(ctx: &Ctx, c: &'a Value) -> Vec<(String, &'a Value)> {
+    let mut rows = vec![(ctx.t("diag.overall").to_owned(), &c["overall"])];
+    if c["ranked_by"].is_object() {
+        rows.push((ctx.t("diag.ranked_by").to_owned(), &c["ranked_by"]));
+    }
+    for k in c["criteria"].as_array().into_iter().flatten() {
+        rows.push((k["criterion"].as_str().unwrap_or_default().to_owned(), k));
+    }
+    rows
+}
+
+/// A row of the agreement chart: label, alpha, interval.
+type AgreementRow<'a> = (&'a str, f64, Option<(f64, f64)>);
+
+/// Agreement per row (overall, what the rubric ranks by, each criterion): alpha as a dot, its
+/// 95% interval as a line, on a scale from −0.2 to 1 with Krippendorff's 0.667 and 0.800 marked.
+fn agreement_chart(ctx: &Ctx, rows: &[(String, &Value)]) -> Markup {
+    let rows: Vec<AgreementRow<'_>> = rows
+        .iter()
+        .filter_map(|(label, a)| {
+            let whisker = a["interval"]
+                .as_array()
+                .and_then(|i| Some((f(i.first()?)?, f(i.get(1)?)?)));
+            Some((label.as_str(), f(&a["alpha"])?, whisker))
+        })
+        .collect();
+    let (label_w, plot_w, row_h) = (190.0, 300.0, 20.0);
+    let (lo, hi) = (-0.2f64, 1.0f64);
+    let x = |v: f64| label_w + (v.clamp(lo, hi) - lo) / (hi - lo) * plot_w;
+    let height = row_h * rows.len() as f64 + 26.0;
+    html! {
+        svg.chart role="img" viewBox={ "0 0 " (label_w + plot_w + 20.0) " " (height) }
+            aria-label=(ctx.t("diag.agreement_chart")) {
+            title { (ctx.t("diag.agreement_chart")) }
+            @for (mark, colour) in [(0.0, "#999"), (0.667, "#b07d00"), (0.8, "#1b5e20")] {
+                line x1=(x(mark)) x2=(x(mark)) y1="0" y2=(height - 18.0) stroke=(colour) stroke-width="1" stroke-dasharray="3 3" {}
+                text x=(x(mark)) y=(height - 4.0) font-size="10" text-anchor="middle" { (format!("{mark}")) }
+            }
+            @for (i, (label, alpha, whisker)) in rows.iter().enumerate() {
+                @let y = i as f64 * row_h + 10.0;
+                text x=(label_w - 8.0) y=(y + 4.0) text-anchor="end" font-size="11" { (label) }
+                @if let Some((a, b)) = whisker {
+                    line x1=(x(*a)) x2=(x(*b)) y1=(y) y2=(y) stroke="#7a9cc6" stroke-width="3" stroke-linecap="round" {}
+                }
+                circle cx=(x(*alpha)) cy=(y) r="4" fill="#222" {}
+            }
+        }
+    }
+}
+
 /// Each application's 5th-95th percentile of rank as a line, its median a dot, its published
 /// rank a tick; winners dark.
 fn rank_chart(ctx: &Ctx, applications: &[Value], winners: u64) -> Markup {
@@ -150,6 +201,7 @@ fn category(ctx: &Ctx, c: &Value, winners: u64) -> Markup {
         p { (c["judges"]) " " (ctx.t("diag.judges_on")) " " (c["applications"]) " " (ctx.t("diag.applications")) ", "
             (c["evaluations"]) " " (ctx.t("diag.evaluations")) }
         h3 { (ctx.t("diag.agreement")) }
+        (agreement_chart(ctx, &agreement_rows(ctx, c)))
         div.scroll tabindex="0" { table {
             thead { tr { th { (ctx.t("diag.what")) } th { "α" } th { (ctx.t("diag.interval")) } th { (ctx.t("diag.reading")) } } }
             tbody {
@@ -218,6 +270,7 @@ fn category(ctx: &Ctx, c: &Value, winners: u64) -> Markup {
 }
 
 pub async fn page_for_round(
+    State(state): State<crate::server::state::AppState>,
     Extension(api): Extension<Api>,
     ctx: Ctx,
     Path((award, round)): Path<(String, String)>,
@@ -299,8 +352,42 @@ pub async fn page_for_round(
         .collect();
     let titles =
         super::entries::titles_of(&api.applications(&ctx, &award).await.unwrap_or_default());
+    // Categories, criteria and indicators by name in the page's language.
+    let mut names: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    if let Some(s) = super::public::shown(&state, &award).await {
+        for c in &s.loaded.award.categories {
+            names.insert(
+                c.id.to_string(),
+                super::public::text(&ctx, &s.loaded, &c.name),
+            );
+            for k in &c.criteria {
+                names.insert(
+                    k.id.to_string(),
+                    super::public::text(&ctx, &s.loaded, &k.name),
+                );
+                for i in &k.indicators {
+                    names.insert(
+                        i.id.to_string(),
+                        super::public::text(&ctx, &s.loaded, &i.name),
+                    );
+                }
+            }
+        }
+    }
+    let rename = |v: &mut Value| {
+        if let Some(name) = v.as_str().and_then(|id| names.get(id)) {
+            *v = Value::String(name.clone());
+        }
+    };
     let mut named = reply.json.clone();
     for c in named["categories"].as_array_mut().into_iter().flatten() {
+        rename(&mut c["category"]);
+        for k in c["criteria"].as_array_mut().into_iter().flatten() {
+            rename(&mut k["criterion"]);
+        }
+        for k in c["indicators"].as_array_mut().into_iter().flatten() {
+            rename(&mut k["indicator"]);
+        }
         for j in c["judge_reports"].as_array_mut().into_iter().flatten() {
             if let Some(name) = j["judge"].as_str().and_then(|id| judges.get(id)) {
                 j["judge"] = Value::String(name.clone());
