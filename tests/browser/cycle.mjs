@@ -406,7 +406,8 @@ expect(admin.url().includes("?job=diag-"), "the page follows a job: " + admin.ur
 await admin.getByRole("heading", { name: "Agreement" }).first().waitFor({ timeout: 180000 });
 const diagnosis = await admin.locator("main").textContent();
 expect(diagnosis.includes("Agreement") && diagnosis.includes("Would the winners change?"), "the diagnostics are shown: " + diagnosis.slice(0, 300));
-expect((await admin.locator("svg.chart").count()) >= 2, "severity and rank intervals are drawn");
+expect((await admin.locator("svg.chart").count()) >= 3, "agreement, severity and rank intervals are drawn");
+expect(!diagnosis.includes("`"), "warnings name judges, entries and categories instead of quoting ids");
 await look(admin, "jury-diagnostics");
 await roundButton("Decide who goes on", "expert");
 await roundButton("Open the round", "final");

@@ -90,6 +90,21 @@ fn severity_chart(ctx: &Ctx, judges: &[Value]) -> Markup {
     }
 }
 
+/// `text` with each id it quotes (`` `id` ``) replaced by its name here (a judge's, an
+/// entry's title, a category's, a criterion's or an indicator's); an id without a name stays,
+/// its quotes dropped.
+fn with_names(text: &str, names: &std::collections::BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, part) in text.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push_str(names.get(part).map_or(part, String::as_str));
+        } else {
+            out.push_str(part);
+        }
+    }
+    out
+}
+
 /// A category's agreement rows: overall, what the rubric ranks by, each criterion.
 fn agreement_rows<'a>(ctx: &Ctx, c: &'a Value) -> Vec<(String, &'a Value)> {
     let mut rows = vec![(ctx.t("diag.overall").to_owned(), &c["overall"])];
@@ -103,18 +118,27 @@ fn agreement_rows<'a>(ctx: &Ctx, c: &'a Value) -> Vec<(String, &'a Value)> {
 }
 
 /// A row of the agreement chart: label, alpha, interval.
-type AgreementRow<'a> = (&'a str, f64, Option<(f64, f64)>);
+type AgreementRow = (String, f64, Option<(f64, f64)>);
 
 /// Agreement per row (overall, what the rubric ranks by, each criterion): alpha as a dot, its
 /// 95% interval as a line, on a scale from −0.2 to 1 with Krippendorff's 0.667 and 0.800 marked.
 fn agreement_chart(ctx: &Ctx, rows: &[(String, &Value)]) -> Markup {
-    let rows: Vec<AgreementRow<'_>> = rows
+    let rows: Vec<AgreementRow> = rows
         .iter()
         .filter_map(|(label, a)| {
             let whisker = a["interval"]
                 .as_array()
                 .and_then(|i| Some((f(i.first()?)?, f(i.get(1)?)?)));
             Some((label.as_str(), f(&a["alpha"])?, whisker))
+        })
+        .map(|(label, alpha, whisker)| {
+            let short: String = label.chars().take(26).collect();
+            let label = if short.len() < label.len() {
+                format!("{}…", short.trim_end())
+            } else {
+                short
+            };
+            (label, alpha, whisker)
         })
         .collect();
     let (label_w, plot_w, row_h) = (190.0, 300.0, 20.0);
@@ -415,6 +439,26 @@ pub async fn page_for_round(
             robustness["methods"]["applications"] = methods;
         }
     }
+    // The warnings and the choices that move the ranking quote ids: names in their place.
+    let mut every_name = names.clone();
+    every_name.extend(judges.iter().map(|(k, v)| (k.clone(), v.clone())));
+    every_name.extend(titles.iter().map(|(k, v)| (k.clone(), v.clone())));
+    for w in named["warnings"].as_array_mut().into_iter().flatten() {
+        if let Some(text) = w.as_str() {
+            *w = Value::String(with_names(text, &every_name));
+        }
+    }
+    for c in named["categories"].as_array_mut().into_iter().flatten() {
+        for s in c["robustness"]["sensitivity"]
+            .as_array_mut()
+            .into_iter()
+            .flatten()
+        {
+            if let Some(text) = s["factor"].as_str() {
+                s["factor"] = Value::String(with_names(text, &every_name));
+            }
+        }
+    }
     let d = &named;
     page(
         &ctx,
@@ -433,4 +477,26 @@ pub async fn page_for_round(
             p { a href={ "/awards/" (award) "/admin" } { (ctx.t("admin.back")) } }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_names;
+
+    #[test]
+    fn quoted_ids_become_names_and_unknown_ones_lose_their_quotes() {
+        let names = [
+            ("leadership".to_owned(), "Leadership".to_owned()),
+            ("app-060".to_owned(), "Candidate 4".to_owned()),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            with_names(
+                "category `leadership`: the winners depend on the jury: `app-060`, `app-9` win",
+                &names
+            ),
+            "category Leadership: the winners depend on the jury: Candidate 4, app-9 win"
+        );
+    }
 }
