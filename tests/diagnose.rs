@@ -136,6 +136,22 @@ fn agreement_matches_the_reference_packages() {
                     panic!("{at}: normalised alpha laurel {mine:?}, reference {theirs:?}")
                 }
             }
+            match (&cat.ranked_by_icc, w.get("ranked_by_icc")) {
+                (Some(got), Some(want)) => {
+                    assert_eq!(got.model, want["model"], "{at}");
+                    let want = want["panel"].as_f64().unwrap();
+                    assert!(
+                        (got.panel - want).abs() < 1e-3,
+                        "{at} ICC on normalised totals: laurel {}, reference {want}",
+                        got.panel
+                    );
+                    compared += 1;
+                }
+                (None, None) => {}
+                (mine, theirs) => {
+                    panic!("{at}: normalised ICC laurel {mine:?}, reference {theirs:?}")
+                }
+            }
             for k in &cat.criteria {
                 close(
                     k.agreement.alpha.unwrap(),

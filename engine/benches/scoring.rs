@@ -380,7 +380,7 @@ fn bench() {
     let d = laurel::diagnose(&seoul, &seoul_apps, &marks, &plugins, &options).unwrap();
     let took = t.elapsed();
     println!(
-        "diagnose the Seoul example ({} draws, {} bootstrap resamples per interval): {:.2} s, {:.0}x one evaluation ({:.2} ms); {} warnings",
+        "diagnose the Seoul example ({} draws in each of its two parts, {} draws per interval): {:.2} s, {:.0}x one evaluation ({:.2} ms); {} warnings",
         options.robustness.as_ref().map_or(0, |r| r.draws),
         options.bootstrap,
         took.as_secs_f64(),

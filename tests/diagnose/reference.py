@@ -12,7 +12,8 @@ module's documentation, not from Laurel's code:
 - ranked_by: where the rubric normalises by z-score, alpha on each judge's overall marks
   standardised among their own marks in the category (judges with fewer than `min_marks`
   marks left out); Laurel rounds criterion scores and totals as the rubric says, so the two
-  agree to about 1e-3, not to the last digit;
+  agree to about 1e-3, not to the last digit; the ICC of those z-scores too, when every
+  application has as many;
 - ICC: pingouin.intraclass_corr on the overall marks, when every application has the same
   number of judges: raters are the judges when every judge marked every application (two-way),
   otherwise the first, second, ... judge of each application, by judge id (one-way);
@@ -119,6 +120,18 @@ def case(award_path, apps_path, marks_path, eligibility):
                     z[(j, a)] = (v - values.mean()) / values.std()
             data = np.array([[z.get((j, a), np.nan) for a in units] for j in judges], dtype=float)
             result["ranked_by"] = float(krippendorff.alpha(reliability_data=data, level_of_measurement="interval"))
+            zs = {a: [j for j in judges if (j, a) in z] for a in units}
+            zs = {a: js for a, js in zs.items() if js}
+            sizes = {len(v) for v in zs.values()}
+            if len(sizes) == 1 and min(sizes) >= 2:
+                complete = all(len(v) == len(judges) for v in zs.values())
+                rows = [{"target": a, "rater": (j if complete else f"r{n}"), "rating": z[(j, a)]}
+                        for a, js in zs.items() for n, j in enumerate(js)]
+                icc = pingouin.intraclass_corr(data=pd.DataFrame(rows), targets="target",
+                                               raters="rater", ratings="rating")
+                values = {row["Type"]: float(row["ICC"]) for _, row in icc.iterrows()}
+                result["ranked_by_icc"] = {"model": "two-way" if complete else "one-way",
+                                           "panel": values["ICC(A,k)" if complete else "ICC(1,k)"]}
         per_app = {a: [j for j in judges if (j, a) in sheets] for a in units}
         sizes = {len(v) for v in per_app.values()}
         if len(sizes) == 1 and sizes.pop() >= 2:

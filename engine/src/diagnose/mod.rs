@@ -185,6 +185,9 @@ pub struct CategoryDiagnosis {
     pub indicators: Vec<IndicatorAgreement>,
     /// ICC, when the design allows it; otherwise `None` (alpha applies to any design).
     pub icc: Option<IccReport>,
+    /// ICC on the values the rubric ranks by (each judge's normalised total), when it
+    /// normalises and the design allows it.
+    pub ranked_by_icc: Option<IccReport>,
     /// Each judge.
     pub judge_reports: Vec<JudgeReport>,
     /// Marks far from the other judges' marks.
@@ -261,17 +264,33 @@ fn agreement_of(cells: &[Cell], options: &DiagnoseOptions, salt: u64) -> Agreeme
     }
 }
 
-fn icc_of(panel: &data::Panel<'_>, options: &DiagnoseOptions) -> Option<IccReport> {
-    let k = panel.sheets.first()?.len();
-    if k < 2 || panel.sheets.iter().any(|s| s.len() != k) {
+fn icc_of(cells: &[Cell], options: &DiagnoseOptions, salt: u64) -> Option<IccReport> {
+    // Per application its values in judge order; the same number on each, two or more.
+    let mut apps: Vec<usize> = cells.iter().map(|c| c.app).collect();
+    apps.sort_unstable();
+    apps.dedup();
+    let mut rows: Vec<Vec<(usize, f64)>> = vec![Vec::new(); apps.len()];
+    for c in cells {
+        if let Ok(a) = apps.binary_search(&c.app) {
+            rows[a].push((c.judge, c.value));
+        }
+    }
+    let k = rows.first()?.len();
+    if k < 2 || rows.iter().any(|r| r.len() != k) {
         return None;
     }
-    let two_way = panel.complete();
-    let table: Vec<Vec<f64>> = panel
-        .sheets
-        .iter()
-        .map(|s| s.iter().map(|x| x.overall).collect::<Option<Vec<f64>>>())
-        .collect::<Option<_>>()?;
+    let mut judges: Vec<usize> = cells.iter().map(|c| c.judge).collect();
+    judges.sort_unstable();
+    judges.dedup();
+    // Two-way when every judge marked every application.
+    let two_way = judges.len() == k;
+    let table: Vec<Vec<f64>> = rows
+        .into_iter()
+        .map(|mut r| {
+            r.sort_by_key(|x| x.0);
+            r.into_iter().map(|x| x.1).collect()
+        })
+        .collect();
     let mut values = agreement::icc(&table)?;
     if !two_way {
         // Judges differ from application to application: the two-way types have no meaning
@@ -286,10 +305,7 @@ fn icc_of(panel: &data::Panel<'_>, options: &DiagnoseOptions) -> Option<IccRepor
     // ICC(A,k) and ICC(1,k) both estimate σa² / (σa² + (σj² + σe²) / k): the model's panel
     // interval.
     let interval = (table.len() >= agreement::MIN_UNITS)
-        .then(|| {
-            components::fit(&panel.cells(|s| s.overall))?
-                .intervals(options.bootstrap, options.seed ^ 0x1cc)
-        })
+        .then(|| components::fit(cells)?.intervals(options.bootstrap, options.seed ^ salt))
         .flatten()
         .map(|i| i.panel);
     Some(IccReport {
@@ -576,7 +592,10 @@ pub fn diagnose_with_progress(
             applications: panel.applications.len(),
             evaluations: panel.marks(),
             complete: panel.complete(),
-            icc: icc_of(&panel, options),
+            icc: icc_of(&panel.cells(|s| s.overall), options, 0x1cc),
+            ranked_by_icc: combined
+                .get(id)
+                .and_then(|cells| icc_of(cells, options, 0x1cc ^ salt ^ 0xff)),
             overall,
             ranked_by,
             criteria,

@@ -197,6 +197,16 @@ fn table(d: &Diagnosis) -> String {
                     );
                 }
             }
+            if let Some(i) = &c.ranked_by_icc {
+                let _ = writeln!(
+                    out,
+                    "ICC on the normalised totals (ranked by; {}, the panel's mean): {:.3}{}  {}",
+                    i.model,
+                    i.panel,
+                    interval(i.interval),
+                    i.reading
+                );
+            }
             let _ = writeln!(
                 out,
                 "judges (severity: effect in marks against the average judge, allowing for the applications marked, ± its standard error; consistency: correlation with co-judges):"
@@ -362,6 +372,16 @@ fn csv_rows(d: &Diagnosis) -> anyhow::Result<String> {
         if let Some(i) = &c.icc {
             row(
                 "icc",
+                &i.model,
+                "panel",
+                Some(i.panel),
+                i.interval,
+                &i.reading,
+            )?;
+        }
+        if let Some(i) = &c.ranked_by_icc {
+            row(
+                "icc_ranked_by",
                 &i.model,
                 "panel",
                 Some(i.panel),

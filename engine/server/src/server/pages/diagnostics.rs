@@ -249,6 +249,11 @@ fn category(ctx: &Ctx, c: &Value, winners: u64) -> Markup {
                 " " (i["reading"].as_str().unwrap_or_default()) }
             None => p { (ctx.t("diag.icc_na")) }
         }
+        @if let Some(i) = c.get("ranked_by_icc").filter(|i| !i.is_null()) {
+            p { (ctx.t("diag.ranked_by")) ", ICC (" (i["model"].as_str().unwrap_or_default()) "): " (shown(&i["panel"]))
+                @if !i["interval"].is_null() { " [" (interval(&i["interval"])) "]" }
+                " " (i["reading"].as_str().unwrap_or_default()) }
+        }
         h3 { (ctx.t("diag.judges")) }
         @if judges.iter().any(|j| f(&j["severity"]).is_some()) {
             (severity_chart(ctx, &judges))
