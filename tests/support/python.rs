@@ -7,7 +7,7 @@ use std::process::Command;
 /// The commands the tests run, from the packages pinned in `tests/python-tools.txt`.
 const TOOLS: &[&str] = &["openapi-python-client", "st"];
 /// The modules the tests import.
-const MODULES: &str = "import krippendorff, pingouin";
+const MODULES: &str = "import krippendorff, pingouin, statsmodels";
 
 /// Runs `cmd`; panics with its output when it fails; its output otherwise.
 pub fn run(cmd: &mut Command, what: &str) -> String {
