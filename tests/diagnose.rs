@@ -866,3 +866,69 @@ fn twins_share_their_chances_and_chances_sum_to_the_winners() {
         }
     }
 }
+
+/// Determinism under load with an artificially slow plugin: a score plugin that spins through
+/// a long loop on every call gives, with the same seed, the same diagnosis alone and in three
+/// runs at once beside two threads that keep every core busy (its limits count operations,
+/// not time).
+#[test]
+fn a_slow_plugin_gives_the_same_diagnosis_alone_and_under_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let complete = root().join("tests/diagnose/complete");
+    let plugin = "fn score(input) {\n    let spin = 0;\n    for i in 0..3000 { spin += i % 7; }\n    if spin < 0 { throw \"never\"; }\n    #{ score: input.total }\n}\n";
+    std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
+    std::fs::write(dir.path().join("plugins/slow.rhai"), plugin).unwrap();
+    let sha = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(plugin.as_bytes()))
+    };
+    let mut def: Value =
+        serde_json::from_str(&std::fs::read_to_string(complete.join("award.json")).unwrap())
+            .unwrap();
+    def["plugins"] = serde_json::json!([{ "id": "slow", "kind": "rhai", "path": "plugins/slow.rhai",
+        "sha256": sha, "hooks": ["score"] }]);
+    def["scoring"]["score_plugin"] = serde_json::json!("slow");
+    std::fs::write(dir.path().join("award.json"), def.to_string()).unwrap();
+    let c = case(
+        dir.path(),
+        &complete.join("applications.json"),
+        &complete.join("marks.json"),
+    );
+    let options = DiagnoseOptions {
+        bootstrap: 200,
+        robustness: Some(RobustnessOptions {
+            draws: 30,
+            ..RobustnessOptions::default()
+        }),
+        ..DiagnoseOptions::default()
+    };
+    let alone = serde_json::to_string(&diagnose(&c, &options)).unwrap();
+    assert!(!alone.contains("could not be scored"), "{alone}");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let spinners: Vec<_> = (0..2)
+        .map(|_| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut x = 0u64;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+                }
+            })
+        })
+        .collect();
+    let c = std::sync::Arc::new(c);
+    let runs: Vec<_> = (0..3)
+        .map(|_| {
+            let (c, options) = (c.clone(), options.clone());
+            std::thread::spawn(move || serde_json::to_string(&diagnose(&c, &options)).unwrap())
+        })
+        .collect();
+    let loaded: Vec<String> = runs.into_iter().map(|r| r.join().unwrap()).collect();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for s in spinners {
+        s.join().unwrap();
+    }
+    for run in &loaded {
+        assert_eq!(run, &alone, "the same seed, the same diagnosis, under load");
+    }
+}
