@@ -491,6 +491,33 @@ fn the_rubric_sets_the_diagnostics_and_a_share_out_of_bounds_is_located() {
     );
 }
 
+/// The complete design scored through a rhai score plugin `id` of `source` (its rubric in a
+/// temporary folder, kept alive by the returned guard).
+fn with_score_plugin(id: &str, source: &str) -> (tempfile::TempDir, Case) {
+    let dir = tempfile::tempdir().unwrap();
+    let complete = root().join("tests/diagnose/complete");
+    let path = format!("plugins/{id}.rhai");
+    std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
+    std::fs::write(dir.path().join(&path), source).unwrap();
+    let sha = {
+        use sha2::Digest as _;
+        hex::encode(sha2::Sha256::digest(source.as_bytes()))
+    };
+    let mut def: Value =
+        serde_json::from_str(&std::fs::read_to_string(complete.join("award.json")).unwrap())
+            .unwrap();
+    def["plugins"] = serde_json::json!([{ "id": id, "kind": "rhai", "path": path,
+        "sha256": sha, "hooks": ["score"] }]);
+    def["scoring"]["score_plugin"] = serde_json::json!(id);
+    std::fs::write(dir.path().join("award.json"), def.to_string()).unwrap();
+    let c = case(
+        dir.path(),
+        &complete.join("applications.json"),
+        &complete.join("marks.json"),
+    );
+    (dir, c)
+}
+
 /// A plugin that fails in some of the simulation's scenarios (here: whenever a judge is left
 /// out, which is every draw of the sampling part when judges are left out rather than
 /// resampled) never leaves an application silently out of a draw: such draws are counted as
@@ -498,27 +525,8 @@ fn the_rubric_sets_the_diagnostics_and_a_share_out_of_bounds_is_located() {
 /// named; the published ranking itself is unchanged.
 #[test]
 fn draws_a_plugin_could_not_score_are_counted_and_said() {
-    let dir = tempfile::tempdir().unwrap();
-    let complete = root().join("tests/diagnose/complete");
     let plugin = "fn score(input) {\n    if input.judges < 4 { throw \"a judge is missing\"; }\n    #{ score: input.total }\n}\n";
-    std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
-    std::fs::write(dir.path().join("plugins/strict.rhai"), plugin).unwrap();
-    let sha = {
-        use sha2::Digest as _;
-        hex::encode(sha2::Sha256::digest(plugin.as_bytes()))
-    };
-    let mut def: Value =
-        serde_json::from_str(&std::fs::read_to_string(complete.join("award.json")).unwrap())
-            .unwrap();
-    def["plugins"] = serde_json::json!([{ "id": "strict", "kind": "rhai", "path": "plugins/strict.rhai",
-        "sha256": sha, "hooks": ["score"] }]);
-    def["scoring"]["score_plugin"] = serde_json::json!("strict");
-    std::fs::write(dir.path().join("award.json"), def.to_string()).unwrap();
-    let c = case(
-        dir.path(),
-        &complete.join("applications.json"),
-        &complete.join("marks.json"),
-    );
+    let (_dir, c) = with_score_plugin("strict", plugin);
     let draws = 120;
     let d = diagnose(
         &c,
@@ -873,27 +881,8 @@ fn twins_share_their_chances_and_chances_sum_to_the_winners() {
 /// not time).
 #[test]
 fn a_slow_plugin_gives_the_same_diagnosis_alone_and_under_load() {
-    let dir = tempfile::tempdir().unwrap();
-    let complete = root().join("tests/diagnose/complete");
     let plugin = "fn score(input) {\n    let spin = 0;\n    for i in 0..3000 { spin += i % 7; }\n    if spin < 0 { throw \"never\"; }\n    #{ score: input.total }\n}\n";
-    std::fs::create_dir_all(dir.path().join("plugins")).unwrap();
-    std::fs::write(dir.path().join("plugins/slow.rhai"), plugin).unwrap();
-    let sha = {
-        use sha2::Digest as _;
-        hex::encode(sha2::Sha256::digest(plugin.as_bytes()))
-    };
-    let mut def: Value =
-        serde_json::from_str(&std::fs::read_to_string(complete.join("award.json")).unwrap())
-            .unwrap();
-    def["plugins"] = serde_json::json!([{ "id": "slow", "kind": "rhai", "path": "plugins/slow.rhai",
-        "sha256": sha, "hooks": ["score"] }]);
-    def["scoring"]["score_plugin"] = serde_json::json!("slow");
-    std::fs::write(dir.path().join("award.json"), def.to_string()).unwrap();
-    let c = case(
-        dir.path(),
-        &complete.join("applications.json"),
-        &complete.join("marks.json"),
-    );
+    let (_dir, c) = with_score_plugin("slow", plugin);
     let options = DiagnoseOptions {
         bootstrap: 200,
         robustness: Some(RobustnessOptions {
