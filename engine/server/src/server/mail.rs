@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::error::ApiError;
 use super::tx::Tx;
 use super::webhooks::{Message, random_id};
+use super::words::{t, tf};
 use crate::store::Tree;
 
 /// Where mail goes.
@@ -110,87 +111,60 @@ pub enum Kind {
     Welcome { award_name: String, link: String },
 }
 
-/// The mail's subject, paragraphs and link, in `language` (Korean for `ko`, else English).
+/// The mail's subject, paragraphs and link, in `language` (the catalogue of words; English
+/// where it has no word in that language).
 pub fn compose(to: &str, name: &str, language: &str, kind: &Kind) -> Mail {
-    let ko = language.starts_with("ko");
-    let (subject, lines, link): (String, Vec<String>, &String) = match (kind, ko) {
-        (Kind::SignIn { link }, false) => (
-            "Your Laurel sign-in link".into(),
+    let hello = tf(language, "mail.hello", &[("name", name)]);
+    let (subject, lines, link): (String, Vec<String>, &String) = match kind {
+        Kind::SignIn { link } => (
+            t(language, "mail.sign_in.subject").to_owned(),
             vec![
-                format!("Hello {name},"),
-                "Follow this link to sign in. It works once, for 30 minutes.".into(),
-                "If you did not ask for it, ignore this message.".into(),
+                hello,
+                t(language, "mail.sign_in.body").to_owned(),
+                t(language, "mail.sign_in.ignore").to_owned(),
             ],
             link,
         ),
-        (Kind::SignIn { link }, true) => (
-            "Laurel 로그인 링크".into(),
+        Kind::Invitation {
+            award_name,
+            role,
+            link,
+        } => (
+            tf(
+                language,
+                "mail.invitation.subject",
+                &[("award", award_name)],
+            ),
             vec![
-                format!("{name}님, 안녕하세요."),
-                "아래 링크로 로그인하십시오. 30분 동안 한 번만 사용할 수 있습니다.".into(),
-                "요청하지 않으셨다면 이 메일을 무시하십시오.".into(),
+                hello,
+                tf(
+                    language,
+                    "mail.invitation.role",
+                    &[("award", award_name), ("role", role)],
+                ),
+                t(language, "mail.invitation.link").to_owned(),
             ],
             link,
         ),
-        (
-            Kind::Invitation {
-                award_name,
-                role,
-                link,
-            },
-            false,
-        ) => (
-            format!("You are invited to {award_name}"),
+        Kind::Welcome { award_name, link } => (
+            tf(language, "mail.welcome.subject", &[("award", award_name)]),
             vec![
-                format!("Hello {name},"),
-                format!("You are invited to {award_name} as {role}."),
-                "Follow this link to sign in. It works once, for 7 days; afterwards, ask for a new link on the sign-in page.".into(),
-            ],
-            link,
-        ),
-        (
-            Kind::Invitation {
-                award_name,
-                role,
-                link,
-            },
-            true,
-        ) => (
-            format!("{award_name}에 초대합니다"),
-            vec![
-                format!("{name}님, 안녕하세요."),
-                format!("{award_name}의 {role}(으)로 초대합니다."),
-                "아래 링크로 로그인하십시오. 7일 동안 한 번만 사용할 수 있으며, 이후에는 로그인 페이지에서 새 링크를 요청하십시오.".into(),
-            ],
-            link,
-        ),
-        (Kind::Welcome { award_name, link }, false) => (
-            format!("Confirm your address for {award_name}"),
-            vec![
-                format!("Hello {name},"),
-                format!("Follow this link to confirm your address and start your application to {award_name}. It works once, for 30 minutes."),
-            ],
-            link,
-        ),
-        (Kind::Welcome { award_name, link }, true) => (
-            format!("{award_name} 신청: 이메일 주소 확인"),
-            vec![
-                format!("{name}님, 안녕하세요."),
-                format!("아래 링크로 이메일 주소를 확인하고 {award_name} 신청을 시작하십시오. 30분 동안 한 번만 사용할 수 있습니다."),
+                hello,
+                tf(language, "mail.welcome.body", &[("award", award_name)]),
             ],
             link,
         ),
     };
-    render(to, ko, subject, &lines, link)
+    render(to, language, subject, &lines, link)
 }
 
 /// A mail of paragraphs and a link, as plain text and escaped HTML.
-pub fn render(to: &str, ko: bool, subject: String, lines: &[String], link: &str) -> Mail {
+pub fn render(to: &str, language: &str, subject: String, lines: &[String], link: &str) -> Mail {
     let text = format!("{}\n\n{link}\n", lines.join("\n\n"));
     // Escaped by the template engine, as every page is.
     let html = maud::html! {
         (maud::DOCTYPE)
-        html lang=(if ko { "ko" } else { "en" }) {
+        html lang=(language) {
             body {
                 @for l in lines { p { (l) } }
                 p { a href=(link) { (link) } }
@@ -315,7 +289,7 @@ mod tests {
     fn the_html_part_escapes_what_people_wrote() {
         let mail = render(
             "a@b.c",
-            false,
+            "en",
             "s".to_owned(),
             &["Dear <script>alert(1)</script> & \"friends\"".to_owned()],
             "http://localhost/x?a=1&b=\"2\"",

@@ -37,6 +37,7 @@ pub mod signing;
 mod throttle;
 mod webhooks;
 pub mod witness;
+pub mod words;
 pub use routes::backup_types as routes_backup;
 pub(crate) use routes::invite_administrator;
 pub use throttle::{Throttle, retry_after as throttle_retry_after};

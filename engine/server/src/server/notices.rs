@@ -11,6 +11,7 @@ use super::mail::{Mail, queue, render};
 use super::people::Person;
 use super::records::Role;
 use super::tx::Tx;
+use super::words::{mail_word, t, tf};
 use crate::server::state::AppState;
 use crate::store::{Tree, now, scan_json};
 
@@ -70,69 +71,54 @@ pub struct Digest {
     pub audit_head: Option<(u64, String)>,
 }
 
-fn digest_lines(d: &Digest, ko: bool) -> Vec<String> {
-    let mut lines = Vec::new();
+fn digest_lines(d: &Digest, lang: &str) -> Vec<String> {
     let by: Vec<String> = d
         .applications
         .iter()
-        .map(|(status, n)| format!("{} {n}", status.replace('_', " ")))
+        .map(|(status, n)| format!("{} {n}", mail_word(lang, status)))
         .collect();
     let total: usize = d.applications.values().sum();
-    if ko {
-        lines.push(format!(
-            "신청서 {total}건 ({}), 철회 {}건, 지난 요약 이후 새 신청서 {}건.",
-            by.join(", "),
-            d.withdrawn,
-            d.new
-        ));
-        for (round, marked, assigned) in &d.rounds {
-            lines.push(format!("{round} 심사: {assigned}건 중 {marked}건 채점."));
-        }
-        if d.failed_deliveries > 0 {
-            lines.push(format!("전달되지 못한 메시지: {}건.", d.failed_deliveries));
-        }
-        if let Some((seq, hash)) = &d.audit_head {
-            lines.push(format!(
-                "감사 기록의 최신 항목: {seq}번, 해시 {hash} (이 메일을 보관하세요: `laurel audit verify --head {hash}`로 이 시점 이전으로의 되돌림을 찾습니다)."
-            ));
-        }
+    let by = if by.is_empty() {
+        t(lang, "mail.digest.none").to_owned()
     } else {
-        lines.push(format!(
-            "Applications in the running: {total} ({}); withdrawn: {}; new since the last digest: {}.",
-            if by.is_empty() { "none".to_owned() } else { by.join(", ") },
-            d.withdrawn,
-            d.new
+        by.join(", ")
+    };
+    let mut lines = vec![tf(
+        lang,
+        "mail.digest.applications",
+        &[
+            ("total", &total.to_string()),
+            ("by", &by),
+            ("withdrawn", &d.withdrawn.to_string()),
+            ("new", &d.new.to_string()),
+        ],
+    )];
+    for (round, marked, assigned) in &d.rounds {
+        lines.push(tf(
+            lang,
+            "mail.digest.round",
+            &[
+                ("round", round),
+                ("marked", &marked.to_string()),
+                ("assigned", &assigned.to_string()),
+            ],
         ));
-        for (round, marked, assigned) in &d.rounds {
-            lines.push(format!("Round {round}: {marked} of {assigned} marks made."));
-        }
-        if d.failed_deliveries > 0 {
-            lines.push(format!(
-                "Messages that could not be delivered: {} (see the webhooks' delivery log).",
-                d.failed_deliveries
-            ));
-        }
-        if let Some((seq, hash)) = &d.audit_head {
-            lines.push(format!(
-                "The audit chain's newest record: {seq}, hash {hash} (keep this mail: `laurel audit verify --head {hash}` finds a rollback past it)."
-            ));
-        }
+    }
+    if d.failed_deliveries > 0 {
+        lines.push(tf(
+            lang,
+            "mail.digest.failed",
+            &[("count", &d.failed_deliveries.to_string())],
+        ));
+    }
+    if let Some((seq, hash)) = &d.audit_head {
+        lines.push(tf(
+            lang,
+            "mail.digest.audit",
+            &[("seq", &seq.to_string()), ("hash", hash)],
+        ));
     }
     lines
-}
-
-/// An outcome's name in Korean.
-fn outcome_ko(outcome: &str) -> &str {
-    match outcome {
-        "winner" => "수상",
-        "special_mention" => "특별 언급",
-        "not_awarded" => "미수상",
-        "ineligible" => "자격 미달",
-        "not_admitted" => "심사 제외",
-        "pending_review" => "자격 검토 중",
-        "in_progress" => "심사 중",
-        other => other,
-    }
 }
 
 /// An entry as a mail names it: its title and its id (“Smart poles” (app-001)), or its id
@@ -147,134 +133,68 @@ pub fn entry_words(
         .map_or_else(|| id.to_owned(), |t| format!("“{t}” ({id})"))
 }
 
-fn texts(notice: &Notice<'_>, award: &str, name: &str, ko: bool) -> (String, Vec<String>) {
-    match (notice, ko) {
-        (
-            Notice::Received {
-                application,
-                status,
-            },
-            false,
-        ) => (
-            format!("{award}: application {application} received"),
+/// Laurel's own subject and paragraphs for `notice`, in `lang` (the catalogue of words).
+fn texts(notice: &Notice<'_>, award: &str, name: &str, lang: &str) -> (String, Vec<String>) {
+    let hello = tf(lang, "mail.hello", &[("name", name)]);
+    let say = |key: &str, args: &[(&str, &str)]| {
+        let mut all = vec![("award", award)];
+        all.extend_from_slice(args);
+        tf(lang, key, &all)
+    };
+    match notice {
+        Notice::Received {
+            application,
+            status,
+        } => (
+            say("mail.received.subject", &[("entry", application)]),
             vec![
-                format!("Hello {name},"),
-                format!("Your application {application} to {award} was received."),
-                format!(
-                    "Its eligibility, as the rules decide it: {}.",
-                    status.replace('_', " ")
+                hello,
+                say("mail.received.body", &[("entry", application)]),
+                say(
+                    "mail.received.status",
+                    &[("status", &mail_word(lang, status))],
                 ),
             ],
         ),
-        (
-            Notice::Received {
-                application,
-                status,
-            },
-            true,
-        ) => (
-            format!("{award}: 신청서 {application} 접수"),
-            vec![
-                format!("{name}님, 안녕하세요."),
-                format!("{award}에 제출하신 신청서 {application}이(가) 접수되었습니다."),
-                format!("규정에 따른 자격 판정: {status}."),
-            ],
+        Notice::Assigned { round, count } => {
+            let count = count.to_string();
+            let args = [("round", *round), ("count", count.as_str())];
+            (
+                say("mail.assigned.subject", &args),
+                vec![hello, say("mail.assigned.body", &args)],
+            )
+        }
+        Notice::DraftReminder { closes } => (
+            say("mail.draft.subject", &[]),
+            vec![hello, say("mail.draft.body", &[("closes", closes)])],
         ),
-        (Notice::Assigned { round, count }, false) => (
-            format!("{award}: {count} applications to mark in {round}"),
+        Notice::Reminder { round, due } => {
+            let due = due.to_string();
+            let args = [("round", *round), ("count", due.as_str())];
+            (
+                say("mail.reminder.subject", &args),
+                vec![hello, say("mail.reminder.body", &args)],
+            )
+        }
+        Notice::Outcome {
+            application,
+            outcome,
+        } => (
+            say("mail.outcome.subject", &[]),
             vec![
-                format!("Hello {name},"),
-                format!(
-                    "The round {round} of {award} is open: {count} applications are assigned to you."
+                hello,
+                say(
+                    "mail.outcome.body",
+                    &[
+                        ("entry", application),
+                        ("outcome", &mail_word(lang, outcome)),
+                    ],
                 ),
             ],
         ),
-        (Notice::Assigned { round, count }, true) => (
-            format!("{award}: {round} 심사 {count}건 배정"),
-            vec![
-                format!("{name}님, 안녕하세요."),
-                format!(
-                    "{award}의 {round} 심사가 시작되었습니다. {count}건의 신청서가 배정되었습니다."
-                ),
-            ],
-        ),
-        (Notice::DraftReminder { closes }, false) => (
-            format!("{award}: your application is not submitted yet"),
-            vec![
-                format!("Hello {name},"),
-                format!(
-                    "Your application to {award} is saved as a draft and has not been submitted. The call closes on {closes}: submit it before then to take part."
-                ),
-            ],
-        ),
-        (Notice::DraftReminder { closes }, true) => (
-            format!("{award}: 신청서가 아직 제출되지 않았습니다"),
-            vec![
-                format!("{name}님, 안녕하세요."),
-                format!(
-                    "{award} 신청서가 초안으로 저장되어 있고 아직 제출되지 않았습니다. 공모는 {closes}에 마감됩니다. 참여하시려면 그 전에 제출하세요."
-                ),
-            ],
-        ),
-        (Notice::Reminder { round, due }, false) => (
-            format!("{award}: {due} applications still to mark in {round}"),
-            vec![
-                format!("Hello {name},"),
-                format!(
-                    "In the round {round} of {award}, {due} of your applications are not marked yet."
-                ),
-            ],
-        ),
-        (Notice::Reminder { round, due }, true) => (
-            format!("{award}: {round} 미완료 심사 {due}건"),
-            vec![
-                format!("{name}님, 안녕하세요."),
-                format!("{award}의 {round} 심사에서 아직 채점하지 않은 신청서가 {due}건 있습니다."),
-            ],
-        ),
-        (
-            Notice::Outcome {
-                application,
-                outcome,
-            },
-            false,
-        ) => (
-            format!("{award}: the results are published"),
-            vec![
-                format!("Hello {name},"),
-                format!(
-                    "The results of {award} are published. Your application {application}: {}.",
-                    outcome.replace('_', " ")
-                ),
-            ],
-        ),
-        (Notice::Digest(d), false) => (
-            format!("{award}: today's digest"),
-            [vec![format!("Hello {name},")], digest_lines(d, false)].concat(),
-        ),
-        (Notice::Digest(d), true) => (
-            format!("{award}: 오늘의 요약"),
-            [
-                vec![format!("{name}님, 안녕하세요.")],
-                digest_lines(d, true),
-            ]
-            .concat(),
-        ),
-        (
-            Notice::Outcome {
-                application,
-                outcome,
-            },
-            true,
-        ) => (
-            format!("{award}: 결과 발표"),
-            vec![
-                format!("{name}님, 안녕하세요."),
-                format!(
-                    "{award}의 결과가 발표되었습니다. 신청서 {application}: {}.",
-                    outcome_ko(outcome)
-                ),
-            ],
+        Notice::Digest(d) => (
+            say("mail.digest.subject", &[]),
+            [vec![hello], digest_lines(d, lang)].concat(),
         ),
     }
 }
@@ -330,7 +250,7 @@ pub fn send(
     if switches.get(which) == Some(&false) {
         return Ok(false);
     }
-    let ko = person.language.starts_with("ko");
+    let lang = person.language.as_str();
     // The award's name in the person's language, where the award has it.
     let award_name = loaded.map_or(award, |l| {
         l.award
@@ -352,7 +272,7 @@ pub fn send(
                     status,
                 } => {
                     values.insert("entry", (*application).to_owned());
-                    values.insert("status", status.replace('_', " "));
+                    values.insert("status", mail_word(lang, status));
                 }
                 Notice::Assigned { round, count } | Notice::Reminder { round, due: count } => {
                     values.insert("round", (*round).to_owned());
@@ -363,14 +283,7 @@ pub fn send(
                     outcome,
                 } => {
                     values.insert("entry", (*application).to_owned());
-                    values.insert(
-                        "outcome",
-                        if ko {
-                            outcome_ko(outcome).to_owned()
-                        } else {
-                            outcome.replace('_', " ")
-                        },
-                    );
+                    values.insert("outcome", mail_word(lang, outcome));
                 }
                 Notice::Digest(_) | Notice::DraftReminder { .. } => {}
             }
@@ -380,12 +293,12 @@ pub fn send(
             notice,
             award_name,
             &state.sealer.open_text(&person.name),
-            ko,
+            lang,
         ),
     };
     let mail: Mail = render(
         &state.sealer.open_text(&person.email),
-        ko,
+        lang,
         subject,
         &lines,
         &format!("{}/me", state.public_url),
@@ -461,7 +374,7 @@ pub fn send_written(
     let (subject, lines) = filled(text, &values);
     let mail: Mail = render(
         &state.sealer.open_text(&person.email),
-        person.language.starts_with("ko"),
+        &person.language,
         subject,
         &lines,
         &format!("{}/me", state.public_url),

@@ -70,17 +70,15 @@ fn located(pointer: &str, message: String) -> ApiError {
     ApiError::located(pointer, message)
 }
 
-fn role_name(role: Role, ko: bool) -> &'static str {
-    match (role, ko) {
-        (Role::Judge, false) => "a judge",
-        (Role::Judge, true) => "심사위원",
-        (Role::Admin, false) => "an administrator",
-        (Role::Admin, true) => "관리자",
-        (Role::Auditor, false) => "an auditor",
-        (Role::Auditor, true) => "감사인",
-        (Role::Applicant | Role::Integrator, false) => "an applicant",
-        (Role::Applicant | Role::Integrator, true) => "신청자",
-    }
+/// A role as an invitation names it, in `language` (`mail.role.*`).
+fn role_name(role: Role, language: &str) -> String {
+    let key = match role {
+        Role::Judge => "mail.role.judge",
+        Role::Admin => "mail.role.admin",
+        Role::Auditor => "mail.role.auditor",
+        Role::Applicant | Role::Integrator => "mail.role.applicant",
+    };
+    crate::server::words::t(language, key).to_owned()
 }
 
 /// The award's name in `language`, and its default language.
@@ -249,12 +247,11 @@ pub async fn invite(
     }
     tx.put(Tree::People, person.id.clone().into_bytes(), &person);
     tx.put_raw(Tree::PeopleByEmail, k, person.id.clone().into_bytes());
-    let ko = person.language.starts_with("ko");
-    let role = role_name(b.role, ko);
+    let role = role_name(b.role, &person.language);
     link_mail(&state, &mut tx, &person, &award, INVITATION_TTL, |link| {
         Kind::Invitation {
             award_name: name.clone(),
-            role: role.to_owned(),
+            role: role.clone(),
             link,
         }
     })?;
@@ -295,7 +292,7 @@ pub(crate) fn invite_administrator(state: &AppState, email: &str) -> Result<bool
     link_mail(state, &mut tx, &person, "laurel", INVITATION_TTL, |link| {
         Kind::Invitation {
             award_name: "Laurel".to_owned(),
-            role: role_name(Role::Admin, false).to_owned(),
+            role: role_name(Role::Admin, &person.language),
             link,
         }
     })?;
