@@ -211,21 +211,34 @@ pub struct Diagnosis {
 }
 
 /// The values of `cells` grouped by application (in order of first appearance).
-fn units_of(cells: &[Cell]) -> Vec<Vec<f64>> {
+/// The cells grouped by application, in application order.
+fn by_app(cells: &[Cell]) -> Vec<Vec<Cell>> {
     let mut apps: Vec<usize> = cells.iter().map(|c| c.app).collect();
     apps.sort_unstable();
     apps.dedup();
-    let mut units = vec![Vec::new(); apps.len()];
+    let mut groups = vec![Vec::new(); apps.len()];
     for c in cells {
         if let Ok(a) = apps.binary_search(&c.app) {
-            units[a].push(c.value);
+            groups[a].push(*c);
         }
     }
-    units
+    groups
+}
+
+/// Each application's values, in application order.
+fn units_of(cells: &[Cell]) -> Vec<Vec<f64>> {
+    by_app(cells)
+        .iter()
+        .map(|g| g.iter().map(|c| c.value).collect())
+        .collect()
 }
 
 fn agreement_of(cells: &[Cell], options: &DiagnoseOptions, salt: u64) -> Agreement {
-    let units = units_of(cells);
+    let groups = by_app(cells);
+    let units: Vec<Vec<f64>> = groups
+        .iter()
+        .map(|g| g.iter().map(|c| c.value).collect())
+        .collect();
     let alpha = agreement::alpha_interval(&units);
     let pairable = units.iter().filter(|u| u.len() >= 2).count();
     // The interval comes from the variance-components model over the applications with two
@@ -233,16 +246,10 @@ fn agreement_of(cells: &[Cell], options: &DiagnoseOptions, salt: u64) -> Agreeme
     let interval = alpha
         .filter(|_| pairable >= agreement::MIN_UNITS)
         .and_then(|_| {
-            let keep: Vec<usize> = (0..units.len()).filter(|a| units[*a].len() >= 2).collect();
-            let mut apps: Vec<usize> = cells.iter().map(|c| c.app).collect();
-            apps.sort_unstable();
-            apps.dedup();
-            let paired: Vec<Cell> = cells
+            let paired: Vec<Cell> = groups
                 .iter()
-                .filter(|c| {
-                    apps.binary_search(&c.app)
-                        .is_ok_and(|a| keep.binary_search(&a).is_ok())
-                })
+                .filter(|g| g.len() >= 2)
+                .flatten()
                 .copied()
                 .collect();
             components::fit(&paired)?.intervals(options.bootstrap, options.seed ^ salt)
@@ -266,15 +273,10 @@ fn agreement_of(cells: &[Cell], options: &DiagnoseOptions, salt: u64) -> Agreeme
 
 fn icc_of(cells: &[Cell], options: &DiagnoseOptions, salt: u64) -> Option<IccReport> {
     // Per application its values in judge order; the same number on each, two or more.
-    let mut apps: Vec<usize> = cells.iter().map(|c| c.app).collect();
-    apps.sort_unstable();
-    apps.dedup();
-    let mut rows: Vec<Vec<(usize, f64)>> = vec![Vec::new(); apps.len()];
-    for c in cells {
-        if let Ok(a) = apps.binary_search(&c.app) {
-            rows[a].push((c.judge, c.value));
-        }
-    }
+    let rows: Vec<Vec<(usize, f64)>> = by_app(cells)
+        .into_iter()
+        .map(|g| g.into_iter().map(|c| (c.judge, c.value)).collect())
+        .collect();
     let k = rows.first()?.len();
     if k < 2 || rows.iter().any(|r| r.len() != k) {
         return None;

@@ -286,6 +286,19 @@ fn share(rank: u32, tied: u32, places: u32) -> f64 {
 /// Each application's ranks over a part's draws: (rank, tied) per draw.
 type Seen = HashMap<(String, String), Vec<(u32, u32)>>;
 
+/// Adds a scenario's ranks to `seen`; whether the scenario scored.
+fn score_into(seen: &mut Seen, ranks: Option<Ranks>) -> bool {
+    let Some(ranks) = ranks else {
+        return false;
+    };
+    for (category, apps) in ranks {
+        for (app, rank) in apps {
+            seen.entry((category.clone(), app)).or_default().push(rank);
+        }
+    }
+    true
+}
+
 /// The rank intervals and chances of `published`, from `seen`.
 fn intervals(
     category: &str,
@@ -470,12 +483,30 @@ pub(crate) fn robustness(
     };
     let mut draw = Draw::new(seed);
     let (mut seen, mut scored, mut failed) = (Seen::new(), 0u32, 0u32);
-    let methods_vary = options.weight_range > 0.0
-        || (options.normalisations && !ranking_based)
-        || (options.aggregations && aggregations.len() > 1);
+    // What the method part varies, in words (nothing: no method part).
+    let mut varied = Vec::new();
+    if options.weight_range > 0.0 {
+        varied.push(format!(
+            "each criterion's weight within ±{:.0}%",
+            options.weight_range * 100.0
+        ));
+    }
+    if options.normalisations && !ranking_based {
+        varied.push("the normalisation among none, z-score, min-max and ratio to mean".to_owned());
+    }
+    if options.aggregations && aggregations.len() > 1 {
+        varied.push(format!(
+            "the aggregation among {}",
+            aggregations
+                .iter()
+                .map(|a| crate::scoring::aggregation_name(*a))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     let total = options
         .draws
-        .saturating_mul(u32::from(sampling != "none") + u32::from(methods_vary))
+        .saturating_mul(u32::from(sampling != "none") + u32::from(!varied.is_empty()))
         .saturating_add(factors.len() as u32);
     let mut done = 0u32;
     let mut tick = || {
@@ -497,41 +528,16 @@ pub(crate) fn robustness(
                 panel,
                 ..Scenario::default()
             };
-            let r = ranks(award, applications, marks, plugins, &s);
+            let ok = score_into(&mut seen, ranks(award, applications, marks, plugins, &s));
             tick();
-            let Some(r) = r else {
+            if ok {
+                scored += 1;
+            } else {
                 failed += 1;
-                continue;
-            };
-            scored += 1;
-            for (category, apps) in r {
-                for (app, rank) in apps {
-                    seen.entry((category.clone(), app)).or_default().push(rank);
-                }
             }
         }
     }
     // The method part: the choices the rubric allows, the jury as it was.
-    let mut varied = Vec::new();
-    if options.weight_range > 0.0 {
-        varied.push(format!(
-            "each criterion's weight within ±{:.0}%",
-            options.weight_range * 100.0
-        ));
-    }
-    if options.normalisations && !ranking_based {
-        varied.push("the normalisation among none, z-score, min-max and ratio to mean".to_owned());
-    }
-    if options.aggregations && aggregations.len() > 1 {
-        varied.push(format!(
-            "the aggregation among {}",
-            aggregations
-                .iter()
-                .map(|a| crate::scoring::aggregation_name(*a))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
     let mut method_draw = Draw::new(seed ^ 0x6d65_7468_6f64);
     let (mut method_seen, mut method_scored) = (Seen::new(), 0u32);
     if !varied.is_empty() {
@@ -547,20 +553,15 @@ pub(crate) fn robustness(
             if options.aggregations {
                 s.aggregation = Some(aggregations[method_draw.below(aggregations.len())]);
             }
-            let r = ranks(award, applications, marks, plugins, &s);
+            let ok = score_into(
+                &mut method_seen,
+                ranks(award, applications, marks, plugins, &s),
+            );
             tick();
-            let Some(r) = r else {
+            if ok {
+                method_scored += 1;
+            } else {
                 failed += 1;
-                continue;
-            };
-            method_scored += 1;
-            for (category, apps) in r {
-                for (app, rank) in apps {
-                    method_seen
-                        .entry((category.clone(), app))
-                        .or_default()
-                        .push(rank);
-                }
             }
         }
     }

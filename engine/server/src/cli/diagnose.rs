@@ -369,25 +369,17 @@ fn csv_rows(d: &Diagnosis) -> anyhow::Result<String> {
                 "",
             )?;
         }
-        if let Some(i) = &c.icc {
-            row(
-                "icc",
-                &i.model,
-                "panel",
-                Some(i.panel),
-                i.interval,
-                &i.reading,
-            )?;
-        }
-        if let Some(i) = &c.ranked_by_icc {
-            row(
-                "icc_ranked_by",
-                &i.model,
-                "panel",
-                Some(i.panel),
-                i.interval,
-                &i.reading,
-            )?;
+        for (kind, icc) in [("icc", &c.icc), ("icc_ranked_by", &c.ranked_by_icc)] {
+            if let Some(i) = icc {
+                row(
+                    kind,
+                    &i.model,
+                    "panel",
+                    Some(i.panel),
+                    i.interval,
+                    &i.reading,
+                )?;
+            }
         }
         for j in &c.judge_reports {
             let flags = j.flags.join("; ");

@@ -26,8 +26,9 @@ pub struct JobStatus {
     pub done: u32,
     /// Steps in all (0 until counted).
     pub total: u32,
-    /// Its answer, once done.
+    /// Its answer, once done (a diagnosis job's: the diagnosis).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<laurel::Diagnosis>")]
     pub result: Option<Value>,
     /// Why it failed, when it did.
     #[serde(skip_serializing_if = "Option::is_none")]
