@@ -26,6 +26,7 @@ mod suggest;
 mod text;
 mod time;
 mod verify;
+pub mod words;
 
 pub use application::{
     Application, Evaluation, FileRef, Mark, Marks, MentionDecision, RankingSubmission,

@@ -39,7 +39,7 @@ pub enum Status {
 }
 
 /// A rule that an application failed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RuleFailure {
     /// The rule's id (or a built-in rule's).
     pub rule: String,
@@ -55,7 +55,8 @@ pub struct RuleFailure {
 }
 
 /// The decision for one application.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "EligibilityDecision")]
 pub struct Decision {
     /// The application.
     pub application: String,
@@ -70,13 +71,11 @@ pub struct Decision {
 impl Decision {
     /// Sends an application to review for a reason outside its rules (a `validate` plugin that
     /// failed on it): an eligible application then needs review; an ineligible one stays so.
-    pub fn require_review(&mut self, rule: &str, details: Vec<String>) {
+    pub fn require_review(&mut self, award: &Award, rule: &str, details: Vec<String>) {
         self.failures.push(RuleFailure {
             rule: rule.to_owned(),
             outcome: Outcome::Review,
-            message: Text::Plain(
-                "a plugin could not check this application; an administrator decides".to_owned(),
-            ),
+            message: crate::messages::PLUGIN_UNCHECKED.text(award, &[]),
             values: BTreeMap::new(),
             details,
         });

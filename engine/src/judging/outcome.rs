@@ -135,6 +135,7 @@ pub struct Mention {
 /// What became of an application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
+#[schemars(rename = "FinalOutcome")]
 pub enum Outcome {
     /// It won its category.
     Winner,

@@ -1,6 +1,7 @@
 //! What scoring returns: ranked results per category, every number with its breakdown.
 
 use rust_decimal::Decimal;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::application::{Mark, MentionDecision, ReviewDecision};
@@ -8,7 +9,7 @@ use crate::eligibility::Decision;
 use crate::ids::{ApplicationId, AwardId, CategoryId, CriterionId, IndicatorId, JudgeId};
 
 /// The results of one award.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Results<'a> {
     /// The award.
     pub award: &'a AwardId,
@@ -35,7 +36,7 @@ pub struct Results<'a> {
 }
 
 /// An application's eligibility and any review decision.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct EligibilityEntry<'a> {
     /// The decision from the rules.
     #[serde(flatten)]
@@ -48,7 +49,7 @@ pub struct EligibilityEntry<'a> {
 }
 
 /// One category's results.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CategoryResult<'a> {
     /// The category.
     pub category: &'a CategoryId,
@@ -61,7 +62,7 @@ pub struct CategoryResult<'a> {
 }
 
 /// A scored application's place.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Placed<'a> {
     /// 1-based; tied applications share a rank (1, 2, 2, 4).
     pub rank: u32,
@@ -92,7 +93,7 @@ pub struct Placed<'a> {
 }
 
 /// A pass mark an application did not reach.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PassMarkFailure<'a> {
     /// The criterion.
     pub criterion: &'a CriterionId,
@@ -125,7 +126,7 @@ impl PassMarkFailure<'_> {
 }
 
 /// An admitted application that was not scored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Unscored<'a> {
     /// The application.
     pub application: &'a ApplicationId,
@@ -137,7 +138,7 @@ pub struct Unscored<'a> {
 }
 
 /// Every number behind a score.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
 pub struct Trace<'a> {
     /// Each judge's marks and total (marks judged per total), or ranking and points.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -188,7 +189,7 @@ impl Results<'_> {
 }
 
 /// One judge's part.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct JudgeTrace<'a> {
     /// The judge.
     pub judge: &'a JudgeId,
@@ -211,7 +212,7 @@ pub struct JudgeTrace<'a> {
 }
 
 /// A criterion of one judge.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct CriterionTrace<'a> {
     /// The criterion.
     pub criterion: &'a CriterionId,
@@ -229,7 +230,7 @@ pub struct CriterionTrace<'a> {
 }
 
 /// One mark.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct IndicatorTrace<'a> {
     /// The indicator.
     pub indicator: &'a IndicatorId,
@@ -242,7 +243,7 @@ pub struct IndicatorTrace<'a> {
 }
 
 /// A judge's normalised total.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct NormalisedTrace {
     /// `z_score`, `ratio_to_mean` or `min_max`.
     pub method: &'static str,
@@ -255,7 +256,7 @@ pub struct NormalisedTrace {
 }
 
 /// A judge's totals in a category.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct JudgeStats {
     /// How many applications.
     pub n: usize,
@@ -270,7 +271,7 @@ pub struct JudgeStats {
 }
 
 /// A judge's rankings of the application and the points they give.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct RankTrace<'a> {
     /// Rank in each source.
     pub ranks: Vec<(&'a str, u32)>,
@@ -283,7 +284,7 @@ pub struct RankTrace<'a> {
 }
 
 /// The panel's value of one indicator.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PanelIndicator<'a> {
     /// The indicator.
     pub indicator: &'a IndicatorId,
@@ -310,7 +311,7 @@ pub struct PanelIndicator<'a> {
 }
 
 /// One judge's mark of an indicator.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct JudgeMark<'a> {
     /// The judge.
     pub judge: &'a JudgeId,
@@ -321,7 +322,7 @@ pub struct JudgeMark<'a> {
 }
 
 /// The panel's score on a criterion.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PanelCriterion<'a> {
     /// The criterion.
     pub criterion: &'a CriterionId,
@@ -333,7 +334,7 @@ pub struct PanelCriterion<'a> {
 }
 
 /// How a panel's values combined.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct AggregationTrace<'a> {
     /// The method.
     pub method: &'static str,
@@ -349,7 +350,7 @@ pub struct AggregationTrace<'a> {
 }
 
 /// A value added to the total.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct AdjustmentTrace<'a> {
     /// The field.
     pub field: &'a str,
@@ -358,7 +359,7 @@ pub struct AdjustmentTrace<'a> {
 }
 
 /// What the score plugin did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct PluginTrace {
     /// The plugin.
     pub plugin: String,

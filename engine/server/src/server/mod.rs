@@ -4,6 +4,7 @@
 //! the real binary. Every write goes through `Store::commit`, which applies it atomically with
 //! its audit record and makes it durable before the response.
 
+mod answers;
 mod auth;
 pub use auth::ClientAddr;
 mod body;

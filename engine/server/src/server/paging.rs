@@ -210,6 +210,47 @@ pub async fn layer(State(listing): State<Listing>, request: Request, next: Next)
     Response::from_parts(parts, Body::from(body))
 }
 
+/// Reads one page of a list straight from `tree`, in key order under `from`, starting after
+/// the key `after` names: a page costs the same whatever the tree holds. `show` turns an
+/// entry into the item the caller sees (none: one they may not see); items then pass the
+/// request's filters. One item more than the page is read, so that the paging layer knows
+/// whether a next page exists and links it.
+pub(crate) async fn keyset<T, F, Fut>(
+    store: &dyn crate::store::Store,
+    (tree, from): (crate::store::Tree, &[u8]),
+    after: Option<Vec<u8>>,
+    wanted: &Wanted,
+    mut show: F,
+) -> Result<Vec<T>, ApiError>
+where
+    T: serde::Serialize,
+    F: FnMut(Vec<u8>) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, ApiError>>,
+{
+    let mut cursor = after;
+    let chunk = (wanted.limit + 1).max(64);
+    let mut out = Vec::new();
+    loop {
+        let entries = store.scan_from(tree, from, cursor.as_deref(), chunk)?;
+        let read = entries.len();
+        for (k, v) in entries {
+            cursor = Some(k);
+            if let Some(item) = show(v).await?
+                && (wanted.filters.is_empty()
+                    || wanted.matches(&serde_json::to_value(&item).unwrap_or(Value::Null)))
+            {
+                out.push(item);
+                if out.len() > wanted.limit {
+                    return Ok(out);
+                }
+            }
+        }
+        if read < chunk {
+            return Ok(out);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

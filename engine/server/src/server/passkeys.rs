@@ -10,7 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ciborium::Value as Cbor;
 use p256::ecdsa::signature::Verifier as _;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 /// A person's registered passkey.
@@ -97,8 +97,90 @@ fn unb64(text: &str) -> Result<Vec<u8>, String> {
         .map_err(|_| "not base64url".to_owned())
 }
 
-/// What `navigator.credentials.create` is asked, by a page at `origin`: an ES256 passkey for
-/// `person`, none of `existing` again.
+/// What `navigator.credentials.create` is asked (WebAuthn's `PublicKeyCredentialCreationOptions`).
+#[derive(Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreationOptions {
+    pub rp: RelyingParty,
+    pub user: UserEntity,
+    /// base64url
+    pub challenge: String,
+    pub pub_key_cred_params: Vec<CredentialParameters>,
+    /// Milliseconds.
+    pub timeout: u32,
+    pub attestation: &'static str,
+    pub authenticator_selection: AuthenticatorSelection,
+    /// The person's passkeys already registered (not to register twice).
+    pub exclude_credentials: Vec<CredentialDescriptor>,
+}
+
+/// The relying party: this server.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct RelyingParty {
+    pub id: String,
+    pub name: &'static str,
+}
+
+/// The person a passkey is made for.
+#[derive(Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserEntity {
+    /// base64url of the person's id.
+    pub id: String,
+    pub name: String,
+    pub display_name: String,
+}
+
+/// A key algorithm the server takes.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct CredentialParameters {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// A COSE algorithm (-7: ES256).
+    pub alg: i32,
+}
+
+/// What kind of authenticator is wanted.
+#[derive(Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticatorSelection {
+    pub resident_key: &'static str,
+    pub user_verification: &'static str,
+}
+
+/// A registered credential, by id.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct CredentialDescriptor {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// base64url
+    pub id: String,
+}
+
+/// What `navigator.credentials.get` is asked (WebAuthn's `PublicKeyCredentialRequestOptions`).
+#[derive(Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RequestOptions {
+    pub rp_id: String,
+    /// base64url
+    pub challenge: String,
+    /// Milliseconds.
+    pub timeout: u32,
+    pub user_verification: &'static str,
+    pub allow_credentials: Vec<CredentialDescriptor>,
+}
+
+fn descriptors(existing: &[Passkey]) -> Vec<CredentialDescriptor> {
+    existing
+        .iter()
+        .map(|p| CredentialDescriptor {
+            kind: "public-key",
+            id: p.id.clone(),
+        })
+        .collect()
+}
+
+/// What `navigator.credentials.create` is asked, by a page at `origin`, for `person`.
 pub fn creation_options(
     party: &Party,
     origin: Option<&str>,
@@ -106,17 +188,30 @@ pub fn creation_options(
     name: &str,
     challenge: &[u8],
     existing: &[Passkey],
-) -> Value {
-    json!({
-        "rp": { "id": party.pick(origin).0, "name": "Laurel" },
-        "user": { "id": b64(person.as_bytes()), "name": name, "displayName": name },
-        "challenge": b64(challenge),
-        "pubKeyCredParams": [{ "type": "public-key", "alg": -7 }],
-        "timeout": 120_000,
-        "attestation": "none",
-        "authenticatorSelection": { "residentKey": "preferred", "userVerification": "preferred" },
-        "excludeCredentials": existing.iter().map(|p| json!({ "type": "public-key", "id": p.id })).collect::<Vec<_>>(),
-    })
+) -> CreationOptions {
+    CreationOptions {
+        rp: RelyingParty {
+            id: party.pick(origin).0.to_owned(),
+            name: "Laurel",
+        },
+        user: UserEntity {
+            id: b64(person.as_bytes()),
+            name: name.to_owned(),
+            display_name: name.to_owned(),
+        },
+        challenge: b64(challenge),
+        pub_key_cred_params: vec![CredentialParameters {
+            kind: "public-key",
+            alg: -7,
+        }],
+        timeout: 120_000,
+        attestation: "none",
+        authenticator_selection: AuthenticatorSelection {
+            resident_key: "preferred",
+            user_verification: "preferred",
+        },
+        exclude_credentials: descriptors(existing),
+    }
 }
 
 /// What `navigator.credentials.get` is asked, by a page at `origin`: one of `existing`.
@@ -125,14 +220,14 @@ pub fn request_options(
     origin: Option<&str>,
     challenge: &[u8],
     existing: &[Passkey],
-) -> Value {
-    json!({
-        "rpId": party.pick(origin).0,
-        "challenge": b64(challenge),
-        "timeout": 120_000,
-        "userVerification": "preferred",
-        "allowCredentials": existing.iter().map(|p| json!({ "type": "public-key", "id": p.id })).collect::<Vec<_>>(),
-    })
+) -> RequestOptions {
+    RequestOptions {
+        rp_id: party.pick(origin).0.to_owned(),
+        challenge: b64(challenge),
+        timeout: 120_000,
+        user_verification: "preferred",
+        allow_credentials: descriptors(existing),
+    }
 }
 
 /// The client data, checked: its type, the challenge issued, one of this server's origins.

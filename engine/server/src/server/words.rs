@@ -1,54 +1,8 @@
-//! Laurel's words, by language: one JSON catalogue per language in `locales/` for pages, mails
-//! and notices alike, embedded at build time (`build.rs`); a language is added by adding its
-//! file. A string missing from a catalogue falls back to English, then to its key.
+//! Laurel's words, by language, for pages, mails and notices: the library's catalogue
+//! (`laurel::words`, one JSON file per language in `engine/locales/`), with what only the
+//! server needs (a browser's preferred language, a status word as a mail says it).
 
-use std::collections::BTreeMap;
-use std::sync::OnceLock;
-
-include!(concat!(env!("OUT_DIR"), "/locales.rs"));
-
-type Catalogue = BTreeMap<String, String>;
-
-fn all() -> &'static BTreeMap<&'static str, Catalogue> {
-    static ALL: OnceLock<BTreeMap<&'static str, Catalogue>> = OnceLock::new();
-    ALL.get_or_init(|| {
-        CATALOGUES
-            .iter()
-            .map(|(lang, text)| (*lang, serde_json::from_str(text).unwrap_or_default()))
-            .collect()
-    })
-}
-
-/// The languages the interface speaks.
-pub fn languages() -> Vec<&'static str> {
-    all().keys().copied().collect()
-}
-
-/// Whether the interface speaks `lang`.
-pub fn speaks(lang: &str) -> bool {
-    all().contains_key(lang)
-}
-
-/// The string `key` in `lang`.
-pub fn t<'a>(lang: &str, key: &'a str) -> &'a str
-where
-    'static: 'a,
-{
-    all()
-        .get(lang)
-        .and_then(|c| c.get(key))
-        .or_else(|| all().get("en").and_then(|c| c.get(key)))
-        .map_or(key, String::as_str)
-}
-
-/// The string `key` in `lang` with `{name}` placeholders filled.
-pub fn tf(lang: &str, key: &str, args: &[(&str, &str)]) -> String {
-    let mut text = t(lang, key).to_owned();
-    for (name, value) in args {
-        text = text.replace(&format!("{{{name}}}"), value);
-    }
-    text
-}
+pub use laurel::words::{languages, speaks, t, tf};
 
 /// The best of the interface's languages for an `Accept-Language` header.
 pub fn from_accept(header: &str) -> Option<String> {
@@ -88,21 +42,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_catalogue_has_every_english_string_and_no_other() {
-        let en = &all()["en"];
-        assert!(en.len() > 50, "{}", en.len());
-        for (lang, catalogue) in all() {
-            let missing: Vec<&String> = en.keys().filter(|k| !catalogue.contains_key(*k)).collect();
-            let extra: Vec<&String> = catalogue.keys().filter(|k| !en.contains_key(*k)).collect();
-            assert!(
-                missing.is_empty() && extra.is_empty(),
-                "{lang}: missing {missing:?}, extra {extra:?}"
-            );
-        }
-        assert!(speaks("ko"));
-    }
-
-    #[test]
     fn accept_language_picks_the_best_spoken() {
         assert_eq!(
             from_accept("ko-KR,ko;q=0.9,en;q=0.8").as_deref(),
@@ -118,10 +57,5 @@ mod tests {
         assert_eq!(mail_word("en", "not_awarded"), "not awarded");
         assert_eq!(mail_word("ko", "winner"), "수상");
         assert_eq!(mail_word("ko", "some_new_state"), "some new state");
-    }
-
-    #[test]
-    fn placeholders_are_filled() {
-        assert_eq!(tf("en", "missing.key {x}", &[("x", "1")]), "missing.key 1");
     }
 }

@@ -301,12 +301,34 @@ pub trait Store: Send + Sync {
     fn restore(&self, entries: TreeEntries) -> Result<(), StoreError>;
     /// What the store is and whether it answers now, for readiness checks (`{"store": "sled"}`,
     /// or the database's latency and schema version).
-    fn status(&self) -> Result<serde_json::Value, StoreError> {
+    fn status(&self) -> Result<StoreStatus, StoreError> {
         self.scan(Tree::Keys, b"\xff")?;
-        Ok(serde_json::json!({ "store": self.kind() }))
+        Ok(StoreStatus {
+            store: self.kind(),
+            ..StoreStatus::default()
+        })
     }
     /// The kind of store: `sled`, `postgres` or `memory`.
     fn kind(&self) -> &'static str;
+}
+
+/// What a store says of itself when asked whether it answers.
+#[derive(Debug, Clone, Default, Serialize, schemars::JsonSchema)]
+pub struct StoreStatus {
+    /// `sled`, `postgres` or `memory`.
+    pub store: &'static str,
+    /// The database, its password left out (PostgreSQL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    /// How long one round trip took, in milliseconds (PostgreSQL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+    /// The schema version the database is at (PostgreSQL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_version: Option<i32>,
+    /// The newest schema version this build knows (PostgreSQL).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub schema_latest: Option<i32>,
 }
 
 /// The last record of the audit chain, if any.

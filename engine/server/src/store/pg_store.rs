@@ -526,16 +526,16 @@ impl Store for PgStore {
         "postgres"
     }
 
-    fn status(&self) -> Result<serde_json::Value, StoreError> {
+    fn status(&self) -> Result<super::StoreStatus, StoreError> {
         let latency = self.ping()?;
         let (schema, latest) = self.schema_version()?;
-        Ok(serde_json::json!({
-            "store": "postgres",
-            "database": redact(&self.options.url),
-            "latency_ms": latency.as_secs_f64() * 1000.0,
-            "schema_version": schema,
-            "schema_latest": latest,
-        }))
+        Ok(super::StoreStatus {
+            store: "postgres",
+            database: Some(redact(&self.options.url)),
+            latency_ms: Some(latency.as_secs_f64() * 1000.0),
+            schema_version: Some(schema),
+            schema_latest: Some(latest),
+        })
     }
 
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {

@@ -81,3 +81,9 @@ pub(crate) fn begin_session(
 pub(crate) fn person_at(state: &AppState, email: &str) -> Result<Option<Person>, ApiError> {
     Ok(find(state, email)?.0)
 }
+
+/// Where the expiry of a person's newest sign-in link is kept (`Tree::Meta`), so that the
+/// list of people shows an invitation's state without reading every token.
+pub(crate) fn link_index(person: &str) -> Vec<u8> {
+    crate::store::key(&[b"link", person.as_bytes()])
+}

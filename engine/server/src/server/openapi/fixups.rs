@@ -211,3 +211,35 @@ pub fn defaults_in_descriptions(v: &mut Value) {
         _ => {}
     }
 }
+
+/// Points every `$ref` to a renamed schema at its new name.
+pub fn rename_refs(value: &mut Value, renamed: &std::collections::BTreeMap<String, String>) {
+    const PREFIX: &str = "#/components/schemas/";
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get_mut("$ref")
+                && let Some(new) = target
+                    .strip_prefix(PREFIX)
+                    .and_then(|name| renamed.get(name))
+            {
+                *target = format!("{PREFIX}{new}");
+            }
+            map.values_mut().for_each(|v| rename_refs(v, renamed));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| rename_refs(v, renamed)),
+        _ => {}
+    }
+}
+
+/// Whether `value` has a `$ref` to the named schema.
+pub fn refers_to(value: &Value, name: &str) -> bool {
+    match value {
+        Value::Object(map) => {
+            map.get("$ref").and_then(Value::as_str)
+                == Some(format!("#/components/schemas/{name}").as_str())
+                || map.values().any(|v| refers_to(v, name))
+        }
+        Value::Array(items) => items.iter().any(|v| refers_to(v, name)),
+        _ => false,
+    }
+}

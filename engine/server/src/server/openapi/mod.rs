@@ -3,9 +3,7 @@
 //! document; a test fails when it is stale, and the end-to-end tests call every path it lists.
 
 mod fixups;
-mod responses;
 
-use responses::typed;
 use schemars::generate::SchemaSettings;
 
 use super::records::RoundRecord;
@@ -46,8 +44,9 @@ fn schema<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
 }
 
 /// Every operation, with who may call it.
-fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
-    let any = json!({});
+/// Request bodies are described by `g` (as they are read), answers by `r` (as they are
+/// written: a field left out when empty is not required).
+fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
     let award = schema::<laurel::wire::AwardDefinition>(g);
     // Applicants may not name their application (the server does): their own request type,
     // so that a generated client can submit as either role.
@@ -55,7 +54,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
         "oneOf": [schema::<laurel::Application>(g), schema::<super::routes::ApplicantApplication>(g)],
         "description": "An application: with `id` from an administrator or an integrator, without it from an applicant (the server names it)",
     });
-    let award_record = schema::<AwardRecord>(g);
+    let award_out = schema::<AwardRecord>(r);
     let list = |v: &Value| json!({ "type": "array", "items": v });
     use Body::{Binary, Json, None as NoBody};
     let op = |method, path, summary, roles, body, response: Option<Value>, status| Op {
@@ -74,7 +73,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Liveness",
             "none",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::Health>(r)),
             200,
         ),
         op(
@@ -83,7 +82,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Readiness: the storage answers (its kind; for PostgreSQL its latency and schema version)",
             "none",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::Readiness>(r)),
             200,
         ),
         op(
@@ -92,7 +91,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Versions of laurel, the API, the definition format and the wasm ABI",
             "none",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::Versions>(r)),
             200,
         ),
         op(
@@ -101,7 +100,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "This document",
             "none",
             NoBody,
-            Some(any.clone()),
+            Some(json!({ "type": "object", "description": "This OpenAPI 3.1 document" })),
             200,
         ),
         op(
@@ -110,7 +109,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Make an API key (shown once)",
             "admin",
             Json(schema::<NewKey>(g)),
-            Some(any.clone()),
+            Some(schema::<super::answers::KeyMade>(r)),
             201,
         ),
         op(
@@ -119,7 +118,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "List API keys (never their secrets); `?owner=` keeps one owner's",
             "admin, auditor",
             NoBody,
-            Some(list(&schema::<KeyRecord>(g))),
+            Some(list(&schema::<KeyRecord>(r))),
             200,
         ),
         op(
@@ -128,7 +127,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Revoke an API key",
             "admin",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::KeyRevoked>(r)),
             200,
         ),
         op(
@@ -137,7 +136,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "The caller's draft application of the award (404 when none)",
             "admin, applicant, integrator",
             NoBody,
-            Some(schema::<Draft>(g)),
+            Some(schema::<super::answers::SavedDraft>(r)),
             200,
         ),
         op(
@@ -146,7 +145,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Save the caller's draft application (sealed, not checked; deleted on submission)",
             "admin, applicant, integrator",
             Json(schema::<Draft>(g)),
-            Some(any.clone()),
+            Some(schema::<super::answers::DraftSaved>(r)),
             200,
         ),
         op(
@@ -166,7 +165,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             Json(
                 json!({ "description": "A rubric to check (see AwardDefinition): any JSON document is read, and what is wrong with it is reported in the answer, not refused" }),
             ),
-            Some(any.clone()),
+            Some(schema::<super::answers::Checked>(r)),
             200,
         ),
         op(
@@ -175,7 +174,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Upload a plugin file, addressed by its SHA-256",
             "admin",
             Binary,
-            Some(any.clone()),
+            Some(schema::<super::answers::FileStored>(r)),
             201,
         ),
         op(
@@ -184,7 +183,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Create an award from a definition (422 with located diagnostics when invalid)",
             "admin",
             Json(award.clone()),
-            Some(award_record.clone()),
+            Some(award_out.clone()),
             201,
         ),
         op(
@@ -193,7 +192,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "List awards",
             "any key",
             NoBody,
-            Some(list(&award_record)),
+            Some(list(&award_out)),
             200,
         ),
         op(
@@ -202,7 +201,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "An award: state, versions",
             "any key",
             NoBody,
-            Some(award_record.clone()),
+            Some(award_out.clone()),
             200,
         ),
         op(
@@ -211,7 +210,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Replace the draft definition",
             "admin",
             Json(award),
-            Some(award_record.clone()),
+            Some(award_out.clone()),
             200,
         ),
         op(
@@ -220,7 +219,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Publish the draft as an immutable version",
             "admin",
             NoBody,
-            Some(schema::<VersionSummary>(g)),
+            Some(schema::<VersionSummary>(r)),
             201,
         ),
         op(
@@ -229,7 +228,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Open for applications",
             "admin",
             NoBody,
-            Some(award_record.clone()),
+            Some(award_out.clone()),
             200,
         ),
         op(
@@ -238,7 +237,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Close",
             "admin",
             NoBody,
-            Some(award_record),
+            Some(award_out.clone()),
             200,
         ),
         op(
@@ -247,7 +246,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "A published version with its content hash",
             "any key",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::AwardVersion>(r)),
             200,
         ),
         op(
@@ -256,7 +255,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "The JSON Schema of applications to the award",
             "any key",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::ApplicationSchema>(r)),
             200,
         ),
         op(
@@ -265,7 +264,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Submit an application; eligibility is decided and stored",
             "admin, applicant, integrator",
             Json(application.clone()),
-            Some(any.clone()),
+            Some(schema::<super::answers::Stored>(r)),
             201,
         ),
         op(
@@ -274,7 +273,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Applications the key may see (judges: assigned, without hidden fields)",
             "any key",
             NoBody,
-            Some(list(&any)),
+            Some(list(&schema::<super::answers::ApplicationView>(r))),
             200,
         ),
         op(
@@ -283,7 +282,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "One application, as the key may see it",
             "any key",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::ApplicationView>(r)),
             200,
         ),
         op(
@@ -292,7 +291,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Update an application while the award is open",
             "owner, admin",
             Json(application),
-            Some(any.clone()),
+            Some(schema::<super::answers::Stored>(r)),
             200,
         ),
         op(
@@ -301,7 +300,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Withdraw an application, with an optional reason",
             "owner, admin",
             Json(schema::<super::routes::Withdrawal>(g)),
-            Some(any.clone()),
+            Some(schema::<super::answers::Withdrawn>(r)),
             200,
         ),
         op(
@@ -310,7 +309,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Decide an application that needs review",
             "admin",
             Json(schema::<Review>(g)),
-            Some(any.clone()),
+            Some(schema::<super::answers::Reviewed>(r)),
             200,
         ),
         op(
@@ -319,7 +318,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Give the committee's special mentions",
             "admin",
             Json(list(&schema::<laurel::MentionDecision>(g))),
-            Some(any.clone()),
+            Some(award_out.clone()),
             200,
         ),
         op(
@@ -328,7 +327,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Compute results from the stored data and store them with their hashes",
             "admin",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::ResultsComputed>(r)),
             201,
         ),
         op(
@@ -337,7 +336,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "The latest results, with traces and hashes",
             "admin, auditor",
             NoBody,
-            Some(schema::<ResultsRecord>(g)),
+            Some(schema::<ResultsRecord>(r)),
             200,
         ),
         op(
@@ -355,7 +354,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Everything about an award as one document (backup)",
             "admin",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::routes::backup_types::Export>(r)),
             200,
         ),
         op(
@@ -363,8 +362,8 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "/v1/import",
             "Restore an exported award into a server without it",
             "admin",
-            Json(typed("exportAward").unwrap_or_default()),
-            Some(any.clone()),
+            Json(schema::<super::routes::backup_types::Export>(g)),
+            Some(schema::<super::answers::Imported>(r)),
             201,
         ),
         op(
@@ -373,7 +372,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "The award's judges",
             "admin, auditor",
             NoBody,
-            Some(list(&schema::<laurel::Judge>(g))),
+            Some(list(&schema::<laurel::Judge>(r))),
             200,
         ),
         op(
@@ -382,7 +381,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Register a judge: organisation, city, country, expertise, declared conflicts",
             "admin",
             Json(schema::<laurel::Judge>(g)),
-            Some(schema::<laurel::Judge>(g)),
+            Some(schema::<laurel::Judge>(r)),
             200,
         ),
         op(
@@ -391,7 +390,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "A round: entrants, assignments, coverage, recusals, who goes on (judges: their applications)",
             "admin, auditor, judge",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::RoundShown>(r)),
             200,
         ),
         op(
@@ -400,7 +399,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Open a round: entrants from the previous round, judges drawn from the seed without conflicts",
             "admin",
             Json(schema::<OpenRound>(g)),
-            Some(schema::<RoundRecord>(g)),
+            Some(schema::<RoundRecord>(r)),
             200,
         ),
         op(
@@ -409,7 +408,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Close a round: its marks are locked and its results stored by hash",
             "admin",
             NoBody,
-            Some(schema::<RoundRecord>(g)),
+            Some(schema::<super::answers::RoundClosed>(r)),
             200,
         ),
         op(
@@ -418,7 +417,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Decide who goes on, by the round's rule or an administrator's decisions with reasons",
             "admin",
             Json(schema::<AdvanceBody>(g)),
-            Some(schema::<RoundRecord>(g)),
+            Some(schema::<RoundRecord>(r)),
             200,
         ),
         op(
@@ -427,7 +426,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "A round's results, recomputed from its stored marks, with the stored hash",
             "admin, auditor",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::RoundResults>(r)),
             200,
         ),
         op(
@@ -436,7 +435,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "The jury's diagnostics from the round's marks: agreement (Krippendorff's alpha, ICC), each judge's severity and consistency, outlying marks, halo, and the ranking's robustness (a seeded simulation)",
             "admin, auditor",
             NoBody,
-            Some(schema::<laurel::Diagnosis>(g)),
+            Some(schema::<laurel::Diagnosis>(r)),
             200,
         ),
         op(
@@ -445,7 +444,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "The same diagnosis run as a job (202, `Location` says where to follow it): for a long simulation, whose draws are then not cut short by one request's time",
             "admin, auditor",
             NoBody,
-            Some(schema::<super::jobs::JobStatus>(g)),
+            Some(schema::<super::jobs::JobStatus>(r)),
             202,
         ),
         op(
@@ -454,7 +453,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "How far a diagnosis job has come (`done` of `total` scenarios); its diagnosis in `result` once `state` is `done`; any process of the installation answers (the progress is counted by the one running it); kept an hour",
             "admin, auditor",
             NoBody,
-            Some(schema::<super::jobs::JobStatus>(g)),
+            Some(schema::<super::jobs::JobStatus>(r)),
             200,
         ),
         op(
@@ -463,7 +462,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "A judge recuses from an application, with a reason",
             "admin, judge",
             Json(schema::<RecusalBody>(g)),
-            Some(schema::<RoundRecord>(g)),
+            Some(schema::<RoundRecord>(r)),
             200,
         ),
         op(
@@ -472,7 +471,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Change a judge's applications by hand, with a reason (conflicts refused)",
             "admin",
             Json(schema::<ManualAssignment>(g)),
-            Some(schema::<RoundRecord>(g)),
+            Some(schema::<RoundRecord>(r)),
             200,
         ),
         op(
@@ -481,7 +480,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "A round's marks (judges: their own, and others' when the round allows)",
             "admin, auditor, judge",
             NoBody,
-            Some(list(&schema::<laurel::Evaluation>(g))),
+            Some(list(&schema::<laurel::Evaluation>(r))),
             200,
         ),
         op(
@@ -490,7 +489,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "A judge's marks of an assigned application in an open round",
             "judge",
             Json(schema::<RoundMarks>(g)),
-            Some(any.clone()),
+            Some(schema::<super::answers::StoredMarks>(r)),
             200,
         ),
         op(
@@ -499,7 +498,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Correct locked marks after the round closed, with a reason",
             "admin",
             Json(schema::<RoundMarks>(g)),
-            Some(any.clone()),
+            Some(schema::<super::answers::StoredMarks>(r)),
             200,
         ),
         op(
@@ -508,7 +507,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "An assigned application as the judge may see it in this round (blind rounds hide names)",
             "judge",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::JudgeView>(r)),
             200,
         ),
         op(
@@ -517,7 +516,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Score applications with an inline definition or a published award; nothing is stored",
             "admin, integrator",
             Json(schema::<EvaluateRequest>(g)),
-            Some(any.clone()),
+            Some(schema::<laurel::Results<'static>>(r)),
             200,
         ),
         op(
@@ -526,7 +525,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "The audit chain (`after`, `limit`)",
             "admin, auditor",
             NoBody,
-            Some(list(&schema::<crate::store::AuditRecord>(g))),
+            Some(list(&schema::<crate::store::AuditRecord>(r))),
             200,
         ),
         op(
@@ -535,7 +534,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Move the call's dates, with a reason",
             "admin",
             Json(schema::<Reschedule>(g)),
-            Some(schema::<AwardRecord>(g)),
+            Some(schema::<AwardRecord>(r)),
             200,
         ),
         op(
@@ -544,7 +543,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Write the award's own text for a kind of mail in one language, with merge fields (an empty subject and body put Laurel's words back)",
             "admin",
             Json(schema::<TemplateBody>(g)),
-            Some(schema::<AwardRecord>(g)),
+            Some(schema::<AwardRecord>(r)),
             200,
         ),
         op(
@@ -553,7 +552,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Take back a person's role on the award (their links and sessions no longer give it)",
             "admin",
             Json(schema::<GrantRevocation>(g)),
-            Some(any.clone()),
+            Some(schema::<super::answers::GrantsNow>(r)),
             200,
         ),
         op(
@@ -562,7 +561,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Write to applicants (filtered), applicants with a draft, or judges; each mail is queued in the outbox",
             "admin",
             Json(schema::<MessageBody>(g)),
-            Some(schema::<MessageSent>(g)),
+            Some(schema::<MessageSent>(r)),
             200,
         ),
         op(
@@ -571,7 +570,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Publish the latest results: applicants see their outcome",
             "admin",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::Published>(r)),
             200,
         ),
         op(
@@ -580,7 +579,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "The public keys that sign results certificates and receipts, with their validity (old keys stay listed)",
             "none",
             NoBody,
-            Some(schema::<ResultsKeys>(g)),
+            Some(schema::<ResultsKeys>(r)),
             200,
         ),
         op(
@@ -589,7 +588,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Retire the results-signing key in use and make a new one",
             "admin",
             NoBody,
-            Some(schema::<ResultsKeys>(g)),
+            Some(schema::<ResultsKeys>(r)),
             200,
         ),
         op(
@@ -598,7 +597,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "The award's signed results certificates, oldest first (the last is in force)",
             "none",
             NoBody,
-            Some(schema::<Certificates>(g)),
+            Some(schema::<Certificates>(r)),
             200,
         ),
         op(
@@ -607,7 +606,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "A certificate's verification file: the certificate and the public bundle it certifies, for `laurel verify`",
             "none",
             NoBody,
-            Some(schema::<VerificationFile>(g)),
+            Some(schema::<VerificationFile>(r)),
             200,
         ),
         op(
@@ -616,7 +615,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "The signed receipt of what an application holds now",
             "owner, admin",
             NoBody,
-            Some(schema::<Signed>(g)),
+            Some(schema::<Signed>(r)),
             200,
         ),
         op(
@@ -625,7 +624,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "An application's path through the rounds and its outcome, once published",
             "owner, admin",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::ApplicantOutcome>(r)),
             200,
         ),
         op(
@@ -634,7 +633,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Every record of the server, with its audit chain, signed with the data key",
             "admin",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::routes::backup_types::Backup>(r)),
             200,
         ),
         op(
@@ -643,7 +642,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "The award's rounds and their state",
             "admin, auditor",
             NoBody,
-            Some(any.clone()),
+            Some(list(&schema::<super::answers::RoundListed>(r))),
             200,
         ),
         op(
@@ -661,7 +660,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Remove a judge from a round; replacements are drawn",
             "admin",
             Json(schema::<RemovalBody>(g)),
-            Some(schema::<RoundRecord>(g)),
+            Some(schema::<RoundRecord>(r)),
             200,
         ),
         op(
@@ -670,7 +669,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "A judge's work across awards and rounds: assigned, marked, due",
             "judge",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::MyWork>(r)),
             200,
         ),
         op(
@@ -679,7 +678,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Register a webhook endpoint for events; the answer shows its signing secret, once",
             "admin",
             Json(schema::<crate::server::routes::NewEndpoint>(g)),
-            Some(any.clone()),
+            Some(schema::<super::answers::WebhookEndpoint>(r)),
             201,
         ),
         op(
@@ -688,7 +687,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "The award's webhook endpoints (without secrets)",
             "admin, auditor",
             NoBody,
-            Some(any.clone()),
+            Some(list(&schema::<super::answers::WebhookEndpoint>(r))),
             200,
         ),
         op(
@@ -697,7 +696,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Stop sending events to an endpoint",
             "admin",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::WebhookEndpoint>(r)),
             200,
         ),
         op(
@@ -706,7 +705,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "An endpoint's messages, pending and done, with every attempt",
             "admin, auditor",
             NoBody,
-            Some(list(&schema::<crate::server::webhooks::Message>(g))),
+            Some(list(&schema::<crate::server::webhooks::Message>(r))),
             200,
         ),
         op(
@@ -715,7 +714,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Send a message again now, with the same webhook-id",
             "admin",
             NoBody,
-            Some(schema::<crate::server::webhooks::Message>(g)),
+            Some(schema::<crate::server::webhooks::Message>(r)),
             202,
         ),
         op(
@@ -724,7 +723,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Who is calling: the signed-in person (name, address, roles, CSRF token) or the key",
             "any key",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::Me>(r)),
             200,
         ),
         op(
@@ -733,7 +732,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Open or close applicants' self-registration (invitations still work)",
             "admin",
             Json(schema::<crate::server::routes::Registration>(g)),
-            Some(any.clone()),
+            Some(schema::<super::answers::RegistrationNow>(r)),
             200,
         ),
         op(
@@ -745,7 +744,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
                 json!({ "type": "object", "description": "Each notice to switch, on (`true`) or off",
                 "propertyNames": { "enum": crate::server::notices::NOTICES }, "additionalProperties": { "type": "boolean" } }),
             ),
-            Some(any.clone()),
+            Some(schema::<super::answers::Notifications>(r)),
             200,
         ),
         op(
@@ -754,7 +753,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Mail each judge with an account what they have not marked yet",
             "admin",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::Reminded>(r)),
             200,
         ),
         op(
@@ -763,7 +762,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Upload a file for a `file` field (`?field=`, `&name=`): its type is read from the content; answers the reference to put in the application",
             "admin, applicant, integrator",
             Binary,
-            Some(any.clone()),
+            Some(schema::<super::answers::Uploaded>(r)),
             201,
         ),
         op(
@@ -781,7 +780,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Everyone with an account, with their roles",
             "admin",
             NoBody,
-            Some(any.clone()),
+            Some(list(&schema::<super::answers::PersonShown>(r))),
             200,
         ),
         op(
@@ -790,7 +789,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "End every session of a person",
             "admin",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::answers::SessionsRevoked>(r)),
             200,
         ),
         op(
@@ -799,7 +798,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Invite a judge, administrator or auditor by e-mail (a sign-in link valid 7 days)",
             "admin",
             Json(schema::<crate::server::routes::Invitation>(g)),
-            Some(any.clone()),
+            Some(schema::<super::answers::GrantsNow>(r)),
             201,
         ),
         op(
@@ -808,7 +807,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Register as an applicant of an open award: a link to confirm the address is mailed",
             "none",
             Json(schema::<crate::server::routes::SignUp>(g)),
-            Some(any.clone()),
+            Some(schema::<super::answers::Accepted>(r)),
             202,
         ),
         op(
@@ -817,7 +816,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Ask for a one-time sign-in link by e-mail (the same answer whether or not the address has an account)",
             "none",
             Json(schema::<crate::server::routes::SignUp>(g)),
-            Some(any.clone()),
+            Some(schema::<super::answers::Accepted>(r)),
             202,
         ),
         op(
@@ -826,7 +825,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Use a link's token (JSON, or the link page's form): starts a session (an HttpOnly cookie) and returns its CSRF token",
             "none",
             Json(schema::<crate::server::routes::Redeem>(g)),
-            Some(any.clone()),
+            Some(schema::<super::answers::SignedIn>(r)),
             200,
         ),
         op(
@@ -835,7 +834,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "The challenge for the passkey a session owes (`navigator.credentials.get`'s options)",
             "a session",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::passkeys::RequestOptions>(r)),
             200,
         ),
         op(
@@ -844,7 +843,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Answer the challenge with a passkey: the session's second factor is paid",
             "a session",
             Json(schema::<crate::server::routes::PasskeyAnswer>(g)),
-            Some(any.clone()),
+            Some(schema::<super::answers::PasskeyUsed>(r)),
             200,
         ),
         op(
@@ -853,7 +852,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "The options to register a passkey (`navigator.credentials.create`'s)",
             "a session",
             NoBody,
-            Some(any.clone()),
+            Some(schema::<super::passkeys::CreationOptions>(r)),
             200,
         ),
         op(
@@ -862,7 +861,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Register a passkey (an administrator must, at their first sign-in)",
             "a session",
             Json(schema::<crate::server::routes::NewPasskey>(g)),
-            Some(any.clone()),
+            Some(schema::<super::answers::PasskeyShown>(r)),
             201,
         ),
         op(
@@ -880,7 +879,7 @@ fn operations(g: &mut SchemaGenerator) -> Vec<Op> {
             "Checks the audit chain and every stored record against it (`head`: a head noted earlier that the chain must still hold)",
             "admin, auditor",
             NoBody,
-            None,
+            Some(schema::<super::answers::ChainChecked>(r)),
             200,
         ),
     ]
@@ -1121,10 +1120,73 @@ fn generator() -> SchemaGenerator {
     SchemaGenerator::new(settings)
 }
 
+/// The generator of answers: types as the server writes them.
+fn answer_generator() -> SchemaGenerator {
+    let mut settings = SchemaSettings::draft2020_12().for_serialize();
+    settings.definitions_path = "/components/schemas".into();
+    SchemaGenerator::new(settings)
+}
+
+/// Adds the answers' named schemas to the requests'. A type that reads differently from how
+/// it is written (a field optional when read, always written), or that refers to one that
+/// does, keeps its name for the request and is named `<Name>Answer` as written; the map says
+/// which names moved.
+fn merge_answers(
+    schemas: &mut Map<String, Value>,
+    answers: Map<String, Value>,
+) -> std::collections::BTreeMap<String, String> {
+    let mut renamed: std::collections::BTreeMap<String, String> = answers
+        .iter()
+        .filter(|(name, schema)| schemas.get(*name).is_some_and(|s| s != *schema))
+        .map(|(name, _)| (name.clone(), format!("{name}Answer")))
+        .collect();
+    // A shared name whose schema refers to a moved one moves too, until nothing more does.
+    loop {
+        let more: Vec<String> = answers
+            .iter()
+            .filter(|(name, schema)| {
+                schemas.contains_key(*name)
+                    && !renamed.contains_key(*name)
+                    && renamed.keys().any(|r| fixups::refers_to(schema, r))
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        for name in more {
+            renamed.insert(name.clone(), format!("{name}Answer"));
+        }
+    }
+    // A new name never takes one a type already has.
+    for new in renamed.values_mut() {
+        while schemas.contains_key(new.as_str()) || answers.contains_key(new.as_str()) {
+            new.push('_');
+        }
+    }
+    for (name, mut schema) in answers {
+        if schemas.contains_key(&name) && !renamed.contains_key(&name) {
+            continue; // read and written alike
+        }
+        fixups::rename_refs(&mut schema, &renamed);
+        let name = renamed.get(&name).cloned().unwrap_or(name);
+        schemas.insert(name, schema);
+    }
+    renamed
+}
+
 /// The OpenAPI 3.1 document.
 pub fn document() -> Value {
     let mut g = generator();
-    let ops = operations(&mut g);
+    let mut r = answer_generator();
+    let mut ops = operations(&mut g, &mut r);
+    let mut schemas = g.take_definitions(true);
+    let renamed = merge_answers(&mut schemas, r.take_definitions(true));
+    for o in &mut ops {
+        if let Some(response) = &mut o.response {
+            fixups::rename_refs(response, &renamed);
+        }
+    }
     let table = table();
     let examples: Map<String, Value> =
         serde_json::from_str(include_str!("examples.json")).unwrap_or_default();
@@ -1141,10 +1203,8 @@ pub fn document() -> Value {
                 "5XX": { "description": "An internal error, with an id to find in the server's log", "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } }
             }
         });
-        // Described in `responses.rs` (handlers that build their JSON), else the handler's type.
-        let declared = meta
-            .and_then(|m| typed(m.id))
-            .or_else(|| o.response.clone());
+        // The handler's answer type, as schemars writes it.
+        let declared = o.response.clone();
         let response = match (&declared, o.path.ends_with(".csv")) {
             (_, true) => {
                 json!({ "description": "OK", "content": { "text/csv": { "schema": { "type": "string" } } } })
@@ -1263,8 +1323,10 @@ pub fn document() -> Value {
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": if name == "version" || name == "number" {
-                json!({ "type": "integer", "minimum": 1 })
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": if name == "version" {
+                json!({ "type": "integer", "minimum": 1, "maximum": u32::MAX })
+            } else if name == "number" {
+                json!({ "type": "integer", "minimum": 1, "maximum": u64::MAX })
             } else {
                 // Every path segment the guard lets through (`guard.rs`).
                 json!({ "type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$" })
@@ -1278,7 +1340,6 @@ pub fn document() -> Value {
         let entry = paths.entry(o.path.to_owned()).or_insert_with(|| json!({}));
         entry[o.method] = op;
     }
-    let mut schemas = g.take_definitions(true);
     for (name, schema) in schemas.iter_mut() {
         fixups::objects_for_booleans(schema);
         fixups::enums_for_const_unions(schema);
@@ -1286,9 +1347,6 @@ pub fn document() -> Value {
         fixups::maps_for_pattern_properties(schema);
         fixups::bounds_for_integer_formats(schema);
         fixups::defaults_in_descriptions(schema);
-    }
-    for (name, schema) in responses::components() {
-        schemas.insert(name.to_owned(), schema);
     }
     schemas.insert(
         "Problem".to_owned(),
@@ -1299,7 +1357,8 @@ pub fn document() -> Value {
                 "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
                 "detail": { "type": "string" },
                 "instance": { "type": "string", "description": "The path of the request this problem answers" },
-                "errors": { "type": "array", "items": { "type": "object", "description": "A located diagnostic: code, pointer, line, column, message, hint" } }
+                "errors": { "type": "array", "items": { "$ref": "#/components/schemas/Diagnostic" }, "description": "Every located problem of the request, at once" },
+                "impact": { "type": "array", "items": { "type": "object" }, "description": "What a change would alter, when the problem is that it needs confirming: each application whose eligibility or failed rules would change" }
             },
             "required": ["type", "title", "status", "detail"]
         }),
@@ -1403,6 +1462,27 @@ mod tests {
         }
         assert!(missing.is_empty(), "no example: {missing:#?}");
         assert!(invalid.is_empty(), "{invalid:#?}");
+    }
+
+    /// Every handler answers with a type (whose schema the document gives), never with JSON
+    /// built by hand: `Json<Value>` appears in no route.
+    #[test]
+    fn no_handler_answers_untyped_json() {
+        let routes = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/server/routes");
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(&routes).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (n, line) in text.lines().enumerate() {
+                if line.contains("Json<Value>")
+                    || line.contains("Json<serde_json::Value>")
+                    || line.contains("Json<Vec<Value>>")
+                {
+                    found.push(format!("{}:{}: {line}", path.display(), n + 1));
+                }
+            }
+        }
+        assert!(found.is_empty(), "untyped answers:\n{}", found.join("\n"));
     }
 
     #[test]

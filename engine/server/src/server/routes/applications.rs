@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::server::answers::{ApplicationView, Reviewed, Stored, Withdrawn};
 use crate::server::auth::Caller;
 use crate::server::body;
 use crate::server::crypto;
@@ -204,9 +205,9 @@ async fn store_application(
     owner: &str,
     submitted_at: Option<String>,
     action: &str,
-) -> Result<Value, ApiError> {
+) -> Result<Stored, ApiError> {
     if !unchecked.is_empty() {
-        decision.require_review("validate-plugins", unchecked);
+        decision.require_review(&loaded.award, "validate-plugins", unchecked);
     }
     let mut sealed = serde_json::to_value(app).map_err(|e| ApiError::Internal(e.to_string()))?;
     crypto::seal(&loaded.award, &state.sealer, &mut sealed);
@@ -305,9 +306,13 @@ async fn store_application(
         format!("{}/{}", loaded.award.id, app.id),
         json!({ "version": loaded.version, "category": app.category, "eligibility": decision.status }),
     ))?;
-    Ok(
-        json!({ "id": app.id, "status": "submitted", "version": loaded.version, "eligibility": decision, "receipt": record.receipt }),
-    )
+    Ok(Stored {
+        id: app.id.to_string(),
+        status: ApplicationStatus::Submitted,
+        version: loaded.version,
+        eligibility: decision,
+        receipt: record.receipt,
+    })
 }
 
 pub async fn submit(
@@ -315,7 +320,7 @@ pub async fn submit(
     caller: Caller,
     Path(award): Path<String>,
     bytes: Bytes,
-) -> Result<(StatusCode, super::Located, Json<Value>), ApiError> {
+) -> Result<(StatusCode, super::Located, Json<Stored>), ApiError> {
     caller.require(SUBMITTERS)?;
     let loaded = open_award(&state, &award).await?;
     let text = body::text(&bytes)?;
@@ -350,10 +355,7 @@ pub async fn submit(
         "application.submit",
     )
     .await?;
-    let at = super::location(format!(
-        "/v1/awards/{award}/applications/{}",
-        out["id"].as_str().unwrap_or_default()
-    ));
+    let at = super::location(format!("/v1/awards/{award}/applications/{}", out.id));
     Ok((StatusCode::CREATED, at, Json(out)))
 }
 
@@ -385,7 +387,7 @@ pub async fn update(
     caller: Caller,
     Path((award, id)): Path<(String, String)>,
     bytes: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Stored>, ApiError> {
     caller.require(SUBMITTERS)?;
     let mut tx = Tx::new(&state);
     let record = load_for_update(&mut tx, &award, &id)?;
@@ -449,7 +451,7 @@ pub async fn withdraw(
     caller: Caller,
     Path((award, id)): Path<(String, String)>,
     bytes: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Withdrawn>, ApiError> {
     caller.require(SUBMITTERS)?;
     let why: Withdrawal = if bytes.iter().all(u8::is_ascii_whitespace) {
         Withdrawal::default()
@@ -485,7 +487,10 @@ pub async fn withdraw(
         format!("{award}/{id}"),
         json!({ "reason": reason }),
     ))?;
-    Ok(Json(json!({ "id": id, "status": "withdrawn" })))
+    Ok(Json(Withdrawn {
+        id,
+        status: ApplicationStatus::Withdrawn,
+    }))
 }
 
 /// What the caller may see of a stored application, or `None`.
@@ -494,7 +499,7 @@ async fn view(
     caller: &Caller,
     record: &ApplicationRecord,
     assignment: &[String],
-) -> Result<Option<Value>, ApiError> {
+) -> Result<Option<ApplicationView>, ApiError> {
     let id = record
         .application
         .get("id")
@@ -532,20 +537,28 @@ async fn view(
             .unwrap_or_default(),
         &app["fields"],
     );
-    let mut out = json!({ "id": id, "award": record.award, "version": record.version, "status": record.status, "application": app });
-    if let Some(title) = title {
-        out["title"] = json!(title);
-    }
+    let mut out = ApplicationView {
+        id,
+        award: record.award.clone(),
+        version: record.version,
+        title,
+        status: record.status,
+        application: app,
+        eligibility: None,
+        review: None,
+        submitted_at: None,
+        updated_at: None,
+    };
     if !judge {
         let mut eligibility = record.eligibility.clone();
         if open {
             crypto::open_all(&state.sealer, &record.award, &mut eligibility);
         }
         crypto::redact_all(&mut eligibility);
-        out["eligibility"] = eligibility;
-        out["review"] = json!(record.review);
-        out["submitted_at"] = json!(record.submitted_at);
-        out["updated_at"] = json!(record.updated_at);
+        out.eligibility = Some(eligibility);
+        out.review = Some(record.review.clone());
+        out.submitted_at = Some(record.submitted_at.clone());
+        out.updated_at = Some(record.updated_at.clone());
     }
     Ok(Some(out))
 }
@@ -569,7 +582,7 @@ pub async fn list(
     caller: Caller,
     Path(award): Path<String>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
-) -> Result<Json<Vec<Value>>, ApiError> {
+) -> Result<Json<Vec<ApplicationView>>, ApiError> {
     load_award(&state, &award)?;
     let assignment = judge_assignment(&state, &caller, &award)?;
     let Some(wanted) =
@@ -578,36 +591,25 @@ pub async fn list(
         // A `limit` that is none: the layer says so.
         return Ok(Json(Vec::new()));
     };
-    let from = prefix(&[award.as_bytes()]);
-    let mut cursor: Option<Vec<u8>> = wanted
+    let after = wanted
         .after
         .as_ref()
         .map(|a| key(&[award.as_bytes(), a.as_bytes()]));
-    // One more than the page, so that the layer knows whether a next page exists.
-    let chunk = (wanted.limit + 1).max(64);
-    let mut out = Vec::new();
-    'pages: loop {
-        let entries = state
-            .store
-            .scan_from(Tree::Applications, &from, cursor.as_deref(), chunk)?;
-        let read = entries.len();
-        for (k, v) in entries {
-            cursor = Some(k);
-            let r: ApplicationRecord = serde_json::from_slice(&v)
-                .map_err(|e| ApiError::Internal(format!("a stored application: {e}")))?;
-            if let Some(v) = view(&state, &caller, &r, &assignment).await?
-                && wanted.matches(&v)
-            {
-                out.push(v);
-                if out.len() > wanted.limit {
-                    break 'pages;
-                }
+    let out = crate::server::paging::keyset(
+        state.store.as_ref(),
+        (Tree::Applications, &prefix(&[award.as_bytes()])),
+        after,
+        &wanted,
+        |v| {
+            let (state, caller, assignment) = (&state, &caller, &assignment);
+            async move {
+                let r: ApplicationRecord = serde_json::from_slice(&v)
+                    .map_err(|e| ApiError::Internal(format!("a stored application: {e}")))?;
+                view(state, caller, &r, assignment).await
             }
-        }
-        if read < chunk {
-            break;
-        }
-    }
+        },
+    )
+    .await?;
     Ok(Json(out))
 }
 
@@ -615,7 +617,7 @@ pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path((award, id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ApplicationView>, ApiError> {
     let record = load_application(&state, &award, &id)?;
     let assignment = judge_assignment(&state, &caller, &award)?;
     view(&state, &caller, &record, &assignment)
@@ -663,7 +665,7 @@ pub async fn review(
     caller: Caller,
     Path((award, id)): Path<(String, String)>,
     bytes: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Reviewed>, ApiError> {
     caller.require(&[Role::Admin])?;
     let mut tx = Tx::new(&state);
     let mut record = load_for_update(&mut tx, &award, &id)?;
@@ -692,5 +694,8 @@ pub async fn review(
         format!("{award}/{id}"),
         json!({ "eligible": r.eligible, "reason": r.reason }),
     ))?;
-    Ok(Json(json!({ "id": id, "review": record.review })))
+    Ok(Json(Reviewed {
+        id,
+        review: record.review,
+    }))
 }

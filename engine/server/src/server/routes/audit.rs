@@ -56,13 +56,13 @@ pub async fn verify(
     State(state): State<AppState>,
     caller: Caller,
     Query(q): Query<VerifyQuery>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<crate::server::answers::ChainChecked>, ApiError> {
     caller.require(&[Role::Admin, Role::Auditor])?;
     let (records, problems) = crate::store::verify_store(state.store.as_ref(), q.head.as_deref())?;
-    Ok(Json(serde_json::json!({
-        "intact": problems.is_empty(),
-        "records": records.len(),
-        "head": records.last().map(AuditRecord::head),
-        "problems": problems,
-    })))
+    Ok(Json(crate::server::answers::ChainChecked {
+        intact: problems.is_empty(),
+        records: records.len(),
+        head: records.last().map(AuditRecord::head),
+        problems,
+    }))
 }

@@ -12,6 +12,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::server::answers::{
+    ApplicationSchema, AwardVersion, FileStored, Notifications, RegistrationNow,
+};
 use crate::server::auth::Caller;
 use crate::server::body;
 use crate::server::domain::awards::window;
@@ -104,7 +107,7 @@ pub async fn upload_file(
     caller: Caller,
     Path(sha256): Path<String>,
     bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<FileStored>), ApiError> {
     caller.require(&[Role::Admin])?;
     let actual = hex::encode(Sha256::digest(&bytes));
     if actual != sha256 {
@@ -127,7 +130,10 @@ pub async fn upload_file(
     ))?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "sha256": sha256, "bytes": bytes.len() })),
+        Json(FileStored {
+            sha256,
+            bytes: bytes.len(),
+        }),
     ))
 }
 
@@ -506,7 +512,7 @@ pub async fn version(
     State(state): State<AppState>,
     _caller: Caller,
     Path((id, version)): Path<(String, u32)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AwardVersion>, ApiError> {
     let v: VersionRecord = get_json(
         state.store.as_ref(),
         Tree::Versions,
@@ -514,10 +520,14 @@ pub async fn version(
     )?
     .ok_or_else(|| ApiError::NotFound(format!("award `{id}` has no version {version}")))?;
     let definition: Value = serde_json::from_str(&v.definition).unwrap_or(Value::Null);
-    Ok(Json(json!({
-        "award": v.award, "version": v.version, "sha256": v.sha256, "published_at": v.published_at,
-        "files": v.files.keys().collect::<Vec<_>>(), "definition": definition,
-    })))
+    Ok(Json(AwardVersion {
+        files: v.files.keys().cloned().collect(),
+        award: v.award,
+        version: v.version,
+        sha256: v.sha256,
+        published_at: v.published_at,
+        definition,
+    }))
 }
 
 #[derive(Debug, Deserialize)]
@@ -532,7 +542,7 @@ pub async fn schema(
     _caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<SchemaQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ApplicationSchema>, ApiError> {
     let record = load_award(&state, &id)?;
     let version = q
         .version
@@ -563,7 +573,12 @@ pub async fn schema(
             )],
         });
     }
-    Ok(Json(laurel::application_schema_in(award, language)))
+    match laurel::application_schema_in(award, language) {
+        Value::Object(schema) => Ok(Json(ApplicationSchema(schema))),
+        _ => Err(ApiError::Internal(
+            "the form's schema is not an object".to_owned(),
+        )),
+    }
 }
 
 pub async fn mentions(
@@ -608,7 +623,7 @@ pub async fn notifications(
     caller: Caller,
     Path(id): Path<String>,
     bytes: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Notifications>, ApiError> {
     caller.require(&[Role::Admin])?;
     let b: BTreeMap<String, bool> = body::json(&bytes)?;
     let unknown: Vec<laurel::Diagnostic> = b
@@ -634,7 +649,10 @@ pub async fn notifications(
     let mut tx = Tx::new(&state);
     let mut record = load_for_update(&mut tx, &id)?;
     record.notifications.extend(b.clone());
-    let shown = json!({ "award": id, "notifications": record.notifications });
+    let shown = Notifications {
+        award: id,
+        notifications: record.notifications.clone(),
+    };
     save(tx, &caller, &record, "award.notifications", json!(b))?;
     Ok(Json(shown))
 }
@@ -653,7 +671,7 @@ pub async fn registration(
     caller: Caller,
     Path(id): Path<String>,
     bytes: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RegistrationNow>, ApiError> {
     caller.require(&[Role::Admin])?;
     let b: Registration = body::json(&bytes)?;
     let mut tx = Tx::new(&state);
@@ -666,5 +684,8 @@ pub async fn registration(
         "award.registration",
         json!({ "open": b.open }),
     )?;
-    Ok(Json(json!({ "award": id, "registration_open": b.open })))
+    Ok(Json(RegistrationNow {
+        award: id,
+        registration_open: b.open,
+    }))
 }

@@ -35,7 +35,7 @@ pub const FORMAT: &str = "laurel-award-export/2";
 pub const EXPORT_KEY_HEADER: &str = "laurel-export-key";
 
 /// One stored entry, exactly as stored: UTF-8 values as `text`, others as `base64`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {
     /// The tree's name.
@@ -79,10 +79,11 @@ impl Entry {
 }
 
 /// Everything about one award.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Export {
     /// `laurel-award-export/2`.
+    #[schemars(extend("const" = "laurel-award-export/2"))]
     pub format: String,
     /// The award.
     pub award: String,
@@ -323,7 +324,7 @@ pub async fn import(
     caller: Caller,
     headers: HeaderMap,
     bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<crate::server::answers::Imported>), ApiError> {
     caller.require(&[Role::Admin])?;
     let e: Export = body::json(&bytes)?;
     // Sealed with another key: its holder must give it, to check the export and re-seal.
@@ -412,9 +413,12 @@ pub async fn import(
     ))?;
     Ok((
         StatusCode::CREATED,
-        Json(
-            json!({ "award": e.award, "imported": counts, "resealed": resealed, "source_head": e.head }),
-        ),
+        Json(crate::server::answers::Imported {
+            award: e.award,
+            imported: counts,
+            resealed,
+            source_head: e.head,
+        }),
     ))
 }
 
@@ -422,10 +426,11 @@ pub async fn import(
 pub const BACKUP_FORMAT: &str = "laurel-backup/1";
 
 /// Every record of a server, its audit chain included, signed with the data key.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Backup {
     /// `laurel-backup/1`.
+    #[schemars(extend("const" = "laurel-backup/1"))]
     pub format: String,
     /// When it was made.
     pub made_at: String,

@@ -6,10 +6,10 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+
 use serde_json::{Value, json};
 
+use crate::server::answers::{Draft, DraftSaved, SavedDraft};
 use crate::server::auth::Caller;
 use crate::server::body;
 use crate::server::domain::applications::draft_key;
@@ -23,45 +23,33 @@ use crate::store::{Tree, get_json, now};
 /// Who may keep drafts: whoever may submit.
 const WRITERS: &[Role] = &[Role::Admin, Role::Applicant, Role::Integrator];
 
-/// An application being written.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Draft {
-    /// The category chosen, if any.
-    #[serde(default)]
-    pub category: String,
-    /// The applicant type chosen, if any.
-    #[serde(default)]
-    pub applicant_type: String,
-    /// The fields so far.
-    #[serde(default)]
-    pub fields: Value,
-}
-
 fn aad(award: &str, owner: &str) -> String {
     format!("drafts/{award}/{owner}")
 }
 
 /// The caller's draft of `award`, opened.
-pub(crate) fn read(state: &AppState, award: &str, owner: &str) -> Result<Option<Value>, ApiError> {
+fn read(state: &AppState, award: &str, owner: &str) -> Result<Option<SavedDraft>, ApiError> {
     let Some(stored) =
         get_json::<Value>(state.store.as_ref(), Tree::Drafts, &draft_key(award, owner))?
     else {
         return Ok(None);
     };
-    let mut draft = state
+    let draft = state
         .sealer
         .open_value(&stored["draft"])
+        .and_then(|d| serde_json::from_value::<Draft>(d).ok())
         .ok_or_else(|| ApiError::Internal("a draft cannot be opened".to_owned()))?;
-    draft["saved_at"] = stored["saved_at"].clone();
-    Ok(Some(draft))
+    Ok(Some(SavedDraft {
+        draft,
+        saved_at: stored["saved_at"].as_str().unwrap_or_default().to_owned(),
+    }))
 }
 
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path(award): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SavedDraft>, ApiError> {
     caller.require(WRITERS)?;
     load_award(&state, &award)?;
     read(&state, &award, &caller.key)?
@@ -74,7 +62,7 @@ pub async fn put(
     caller: Caller,
     Path(award): Path<String>,
     bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<DraftSaved>), ApiError> {
     caller.require(WRITERS)?;
     load_award(&state, &award)?;
     let draft: Draft = body::json(&bytes)?;
@@ -92,7 +80,10 @@ pub async fn put(
     tx.commit(caller.audit("draft.save", format!("{award}/{}", caller.key), json!({})))?;
     Ok((
         StatusCode::OK,
-        Json(json!({ "award": award, "saved_at": at })),
+        Json(DraftSaved {
+            award,
+            saved_at: at,
+        }),
     ))
 }
 

@@ -86,7 +86,7 @@ pub async fn upload(
     Path(award): Path<String>,
     Query(query): Query<std::collections::HashMap<String, String>>,
     body: Body,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<crate::server::answers::Uploaded>), ApiError> {
     caller.require(&[Role::Admin, Role::Applicant, Role::Integrator])?;
     let field_id = query
         .get("field")
@@ -184,7 +184,12 @@ pub async fn upload(
     );
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "name": name, "media_type": sniffed, "sha256": sha, "size": upload.size })),
+        Json(crate::server::answers::Uploaded {
+            name,
+            media_type: sniffed.to_owned(),
+            sha256: sha,
+            size: upload.size,
+        }),
     ))
 }
 

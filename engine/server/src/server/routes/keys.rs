@@ -7,8 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::server::answers::{KeyMade, KeyRevoked};
 use crate::server::auth::{self, Caller};
 use crate::server::body;
 use crate::server::error::ApiError;
@@ -88,7 +89,7 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<KeyMade>), ApiError> {
     caller.require(&[Role::Admin])?;
     let new: NewKey = body::json(&bytes)?;
     if new.role == Role::Judge && new.subject.as_deref().is_none_or(str::is_empty) {
@@ -111,7 +112,7 @@ pub async fn create(
         label: new.label,
         created_at: now(),
         revoked: false,
-        owner: Some(owner),
+        owner: Some(owner.clone()),
     };
     let mut tx = Tx::new(&state);
     tx.absent(Tree::Keys, &auth::digest(&secret))?;
@@ -123,9 +124,15 @@ pub async fn create(
     ))?;
     Ok((
         StatusCode::CREATED,
-        Json(
-            json!({ "id": id, "key": secret, "role": record.role, "subject": record.subject, "award": record.award, "owner": record.owner, "note": "the key is shown once; only its hash is stored" }),
-        ),
+        Json(KeyMade {
+            id,
+            key: secret,
+            role: record.role,
+            subject: record.subject,
+            award: record.award,
+            owner,
+            note: "the key is shown once; only its hash is stored",
+        }),
     ))
 }
 
@@ -175,7 +182,7 @@ pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<KeyRevoked>, ApiError> {
     caller.require(&[Role::Admin])?;
     let found = state
         .store
@@ -218,5 +225,5 @@ pub async fn revoke(
     record.revoked = true;
     tx.put(Tree::Keys, hash, &record);
     tx.commit(caller.audit("key.revoke", id.clone(), json!({})))?;
-    Ok(Json(json!({ "id": id, "revoked": true })))
+    Ok(Json(KeyRevoked { id, revoked: true }))
 }

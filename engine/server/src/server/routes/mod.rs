@@ -7,7 +7,7 @@ mod backup;
 mod certificates;
 /// The export and backup documents, for the CLI.
 pub mod backup_types {
-    pub use super::backup::{BACKUP_FORMAT, Backup};
+    pub use super::backup::{BACKUP_FORMAT, Backup, Export};
 }
 mod diagnostics;
 mod drafts;
@@ -31,10 +31,10 @@ use axum::routing::{get, post, put};
 
 use crate::server::state::AppState;
 
+pub use crate::server::answers::Draft;
 pub use applications::{ApplicantApplication, Review, Withdrawal};
 pub use awards::{Registration, Reschedule};
 pub use certificates::{Certificates, ResultsKeys, VerificationFile};
-pub use drafts::Draft;
 pub use evaluate::EvaluateRequest;
 pub use keys::NewKey;
 pub use messages::{MessageBody, MessageSent, TemplateBody};
@@ -86,8 +86,10 @@ mod listings {
         id: &["/round"],
         filters: &[("status", "/status")],
     };
+    /// A mark's id is `application/judge`: the order marks are stored in, so that a page is
+    /// read from the store.
     pub const MARKS: Listing = Listing {
-        id: &["/judge", "/application"],
+        id: &["/application", "/judge"],
         filters: &[("application", "/application"), ("judge", "/judge")],
     };
     pub const WEBHOOKS: Listing = Listing {

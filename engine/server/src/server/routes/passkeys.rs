@@ -10,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::server::answers::{PasskeyShown, PasskeyUsed};
 use crate::server::body;
 use crate::server::error::ApiError;
 use crate::server::passkeys::{self, Party};
@@ -136,7 +137,7 @@ pub async fn create_options(
     State(state): State<AppState>,
     found: Option<Extension<SessionState>>,
     headers: axum::http::HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<passkeys::CreationOptions>, ApiError> {
     let (person, _, _) = signed_in(&state, found, &headers)?;
     let challenge = issue(&state, "create", &person.id)?;
     let name = state.sealer.open_text(&person.email);
@@ -155,7 +156,7 @@ pub async fn register(
     found: Option<Extension<SessionState>>,
     headers: axum::http::HeaderMap,
     bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<PasskeyShown>), ApiError> {
     let (person, owed, session_key) = signed_in(&state, found, &headers)?;
     let b: NewPasskey = body::json(&bytes)?;
     let mut tx = Tx::new(&state);
@@ -185,7 +186,11 @@ pub async fn register(
     tx.commit(system("passkey.register", &person.id))?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "id": passkey.id, "label": passkey.label, "created_at": passkey.created_at })),
+        Json(PasskeyShown {
+            id: passkey.id,
+            label: passkey.label,
+            created_at: passkey.created_at,
+        }),
     ))
 }
 
@@ -193,7 +198,7 @@ pub async fn get_options(
     State(state): State<AppState>,
     found: Option<Extension<SessionState>>,
     headers: axum::http::HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<passkeys::RequestOptions>, ApiError> {
     let (person, _, _) = signed_in(&state, found, &headers)?;
     if person.passkeys.is_empty() {
         return Err(ApiError::Conflict("you have no passkey yet".to_owned()));
@@ -212,7 +217,7 @@ pub async fn verify(
     found: Option<Extension<SessionState>>,
     headers: axum::http::HeaderMap,
     bytes: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<PasskeyUsed>, ApiError> {
     let (person, _, session_key) = signed_in(&state, found, &headers)?;
     let b: PasskeyAnswer = body::json(&bytes)?;
     let mut tx = Tx::new(&state);
@@ -240,7 +245,8 @@ pub async fn verify(
     tx.put(Tree::People, stored.id.clone().into_bytes(), &stored);
     settle(&mut tx, &session_key)?;
     tx.commit(system("passkey.use", &person.id))?;
-    Ok(Json(
-        json!({ "signed_in": true, "passkey": stored.passkeys[index].id }),
-    ))
+    Ok(Json(PasskeyUsed {
+        signed_in: true,
+        passkey: stored.passkeys[index].id.clone(),
+    }))
 }

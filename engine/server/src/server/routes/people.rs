@@ -7,8 +7,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use schemars::JsonSchema;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::server::answers::{
+    Accepted, GrantsNow, KeyCaller, Me, PasskeyShown, PersonCaller, PersonShown, SessionsRevoked,
+    SignedIn,
+};
 use crate::server::auth::{Caller, ClientAddr};
 use crate::server::body;
 use crate::server::error::ApiError;
@@ -25,7 +29,7 @@ use crate::server::webhooks::random_id;
 use crate::store::{Tree, now, scan_json};
 
 use crate::server::domain::awards::load_award;
-use crate::server::domain::people::{begin_session, find, system};
+use crate::server::domain::people::{begin_session, find, link_index, system};
 
 /// An invitation.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -147,13 +151,14 @@ fn link_mail(
     kind: impl FnOnce(String) -> Kind,
 ) -> Result<(), ApiError> {
     let (token, k) = new_token()?;
-    let expires = chrono::Utc::now() + ttl;
+    let expires = (chrono::Utc::now() + ttl).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    tx.put(Tree::Meta, link_index(&person.id), &expires);
     tx.put(
         Tree::Tokens,
         k,
         &Token {
             person: person.id.clone(),
-            expires_at: expires.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            expires_at: expires,
         },
     );
     let link = format!("{}/sign-in?token={token}", state.public_url);
@@ -171,7 +176,7 @@ pub async fn invite(
     caller: Caller,
     Path(award): Path<String>,
     bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<GrantsNow>), ApiError> {
     caller.require(&[Role::Admin])?;
     let record = load_award(&state, &award)?;
     let b: Invitation = body::json(&bytes)?;
@@ -262,7 +267,10 @@ pub async fn invite(
     ))?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "person": person.id, "grants": person.grants })),
+        Json(GrantsNow {
+            person: person.id,
+            grants: person.grants,
+        }),
     ))
 }
 
@@ -305,11 +313,8 @@ pub(crate) fn invite_administrator(state: &AppState, email: &str) -> Result<bool
 }
 
 /// The same answer whatever happened, so that it tells nobody who has an account.
-fn accepted() -> (StatusCode, Json<Value>) {
-    (
-        StatusCode::ACCEPTED,
-        Json(json!({ "detail": "if the address can receive mail, a link is on its way" })),
-    )
+fn accepted() -> (StatusCode, Json<Accepted>) {
+    (StatusCode::ACCEPTED, Json(Accepted::new()))
 }
 
 /// The client's address, as the connection gave it.
@@ -373,7 +378,7 @@ pub async fn register(
     addr: Addr,
     Path(award): Path<String>,
     bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let record = load_award(&state, &award)?;
     if record.registration_closed {
         return Err(ApiError::Conflict(format!(
@@ -435,7 +440,7 @@ pub async fn sign_in(
     State(state): State<AppState>,
     addr: Addr,
     bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let b: SignUp = body::json(&bytes)?;
     if !plausible_email(&b.email) {
         return Err(located(
@@ -535,6 +540,7 @@ pub async fn redeem(
         ));
     };
     tx.delete(Tree::Tokens, k);
+    tx.delete(Tree::Meta, link_index(&t.person));
     let expired = chrono::DateTime::parse_from_rfc3339(&t.expires_at)
         .map(|e| e.to_utc() <= chrono::Utc::now())
         .unwrap_or(true);
@@ -549,8 +555,12 @@ pub async fn redeem(
     let mut response = if form {
         (StatusCode::SEE_OTHER, [(header::LOCATION, "/me")]).into_response()
     } else {
-        Json(json!({ "person": person.id, "csrf": csrf, "expires_at": session.expires_at }))
-            .into_response()
+        Json(SignedIn {
+            person: person.id,
+            csrf,
+            expires_at: session.expires_at,
+        })
+        .into_response()
     };
     response.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(response)
@@ -598,47 +608,74 @@ pub async fn me(
     State(state): State<AppState>,
     found: Option<axum::Extension<SessionState>>,
     caller: Caller,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Me>, ApiError> {
     match found.map(|f| f.0) {
         Some(SessionState::Valid {
             person, csrf, owed, ..
-        }) => Ok(Json(json!({
-            "person": person.id, "name": state.sealer.open_text(&person.name), "email": state.sealer.open_text(&person.email),
-            "language": person.language, "grants": person.grants, "verified": person.verified, "csrf": csrf,
-            "second_factor": owed,
-            "passkeys": person.passkeys.iter().map(|p| json!({ "id": p.id, "label": p.label, "created_at": p.created_at })).collect::<Vec<_>>(),
+        }) => Ok(Json(Me::Person(Box::new(PersonCaller {
+            passkeys: person
+                .passkeys
+                .iter()
+                .map(|p| PasskeyShown {
+                    id: p.id.clone(),
+                    label: p.label.clone(),
+                    created_at: p.created_at.clone(),
+                })
+                .collect(),
+            who: shown(&state, *person, None),
+            csrf,
+            second_factor: owed,
+        })))),
+        _ => Ok(Json(Me::Key(KeyCaller {
+            key: caller.key,
+            role: caller.role,
+            subject: caller.subject,
         }))),
-        _ => Ok(Json(
-            json!({ "key": caller.key, "role": caller.role, "subject": caller.subject }),
-        )),
     }
 }
 
-/// Everyone with an account (administrators).
-pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let people: Vec<Person> = scan_json(state.store.as_ref(), Tree::People, b"")?;
-    // Until when each person's newest sign-in link works: an invitation's state.
-    let mut links: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
-    for t in scan_json::<Token>(state.store.as_ref(), Tree::Tokens, b"")? {
-        let newest = links.entry(t.person).or_default();
-        if t.expires_at > *newest {
-            *newest = t.expires_at;
-        }
+/// A person as shown to themselves and to administrators.
+fn shown(state: &AppState, p: Person, link_expires_at: Option<String>) -> PersonShown {
+    PersonShown {
+        name: state.sealer.open_text(&p.name),
+        email: state.sealer.open_text(&p.email),
+        link_expires_at,
+        person: p.id,
+        language: p.language,
+        grants: p.grants,
+        verified: p.verified,
     }
-    Ok(Json(Value::Array(
-        people
-            .iter()
-            .map(|p| {
-                let mut v = json!({ "person": p.id, "name": state.sealer.open_text(&p.name), "email": state.sealer.open_text(&p.email),
-                                    "language": p.language, "grants": p.grants, "verified": p.verified });
-                if let Some(at) = links.get(&p.id) {
-                    v["link_expires_at"] = json!(at);
-                }
-                v
-            })
-            .collect(),
-    )))
+}
+
+/// Everyone with an account (administrators), one page read from the store (keyset).
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Json<Vec<PersonShown>>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let Some(wanted) = crate::server::paging::Wanted::of(query.as_deref(), super::listings::PEOPLE)
+    else {
+        return Ok(Json(Vec::new())); // a `limit` that is none: the layer says so
+    };
+    let store = state.store.as_ref();
+    let after = wanted.after.as_ref().map(|a| a.as_bytes().to_vec());
+    let people = crate::server::paging::keyset(store, (Tree::People, b""), after, &wanted, |v| {
+        let state = &state;
+        async move {
+            let p: Person = serde_json::from_slice(&v)
+                .map_err(|e| ApiError::Internal(format!("a stored person: {e}")))?;
+            // Until when the person's newest sign-in link works: an invitation's state.
+            let link_expires_at = crate::store::get_json::<String>(
+                state.store.as_ref(),
+                Tree::Meta,
+                &link_index(&p.id),
+            )?;
+            Ok(Some(shown(state, p, link_expires_at)))
+        }
+    })
+    .await?;
+    Ok(Json(people))
 }
 
 /// Ends every session a person has and revokes every API key they own (an administrator's act).
@@ -646,7 +683,7 @@ pub async fn revoke_sessions(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SessionsRevoked>, ApiError> {
     caller.require(&[Role::Admin])?;
     let mut tx = Tx::new(&state);
     let mut person: Person = tx
@@ -689,9 +726,11 @@ pub async fn revoke_sessions(
         id.clone(),
         json!({ "keys_revoked": keys }),
     ))?;
-    Ok(Json(
-        json!({ "person": id, "sessions_after": person.sessions_after, "keys_revoked": keys }),
-    ))
+    Ok(Json(SessionsRevoked {
+        person: id,
+        sessions_after: person.sessions_after,
+        keys_revoked: keys,
+    }))
 }
 
 /// Which of a person's roles on an award ends.
@@ -712,7 +751,7 @@ pub async fn revoke_grant(
     caller: Caller,
     Path((award, id)): Path<(String, String)>,
     bytes: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<GrantsNow>, ApiError> {
     caller.require(&[Role::Admin])?;
     load_award(&state, &award)?;
     let b: GrantRevocation = body::json(&bytes)?;
@@ -735,5 +774,8 @@ pub async fn revoke_grant(
         format!("{award}/{id}"),
         json!({ "role": b.role, "reason": b.reason }),
     ))?;
-    Ok(Json(json!({ "person": id, "grants": person.grants })))
+    Ok(Json(GrantsNow {
+        person: id,
+        grants: person.grants,
+    }))
 }

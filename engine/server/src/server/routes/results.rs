@@ -11,6 +11,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::server::answers::{
+    ApplicantOutcome, CertificateIssued, OutcomePending, OutcomePublished, OutcomeRound, Published,
+    ResultsComputed, ReviewShown,
+};
 use crate::server::auth::Caller;
 use crate::server::crypto;
 use crate::server::domain::awards::load_award;
@@ -213,7 +217,7 @@ pub async fn compute(
     State(state): State<AppState>,
     caller: Caller,
     Path(award): Path<String>,
-) -> Result<(StatusCode, super::Located, Json<Value>), ApiError> {
+) -> Result<(StatusCode, super::Located, Json<ResultsComputed>), ApiError> {
     caller.require(&[Role::Admin])?;
     // One computation, one stored record: concurrent computations each take their own
     // number (a taken number is a conflict, retried with the next).
@@ -252,14 +256,19 @@ pub async fn compute(
     }
 }
 
-fn summary(r: &ResultsRecord) -> Value {
-    json!({
-        "award": r.award, "version": r.version, "seq": r.seq, "computed_at": r.computed_at,
-        "definition_sha256": r.definition_sha256, "results_sha256": r.results_sha256,
-        "audit_head": r.audit_head,
-        "rounds": r.results["rounds"], "categories": r.results["categories"],
-        "warnings": r.results["warnings"],
-    })
+fn summary(r: &ResultsRecord) -> ResultsComputed {
+    ResultsComputed {
+        award: r.award.clone(),
+        version: r.version,
+        seq: r.seq,
+        computed_at: r.computed_at.clone(),
+        definition_sha256: r.definition_sha256.clone(),
+        results_sha256: r.results_sha256.clone(),
+        audit_head: r.audit_head.clone(),
+        rounds: r.results["rounds"].clone(),
+        categories: r.results["categories"].clone(),
+        warnings: r.results["warnings"].clone(),
+    }
 }
 
 pub async fn latest(
@@ -314,7 +323,7 @@ pub async fn publish(
     State(state): State<AppState>,
     caller: Caller,
     Path(award): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Published>, ApiError> {
     caller.require(&[Role::Admin])?;
     let mut tx = Tx::new(&state);
     let mut record: AwardRecord = tx
@@ -419,14 +428,15 @@ pub async fn publish(
         award.clone(),
         json!({ "seq": published.seq, "results_sha256": published.results_sha256, "certificate": certificate.number, "bundle_recomputes": certificate.mismatches.is_empty() }),
     ))?;
-    Ok(Json(json!({
-        "award": award, "published": published,
-        "certificate": {
-            "number": certificate.number,
-            "recomputes": certificate.mismatches.is_empty(),
-            "file": format!("/v1/awards/{award}/certificates/{}", certificate.number),
+    Ok(Json(Published {
+        certificate: CertificateIssued {
+            number: certificate.number,
+            recomputes: certificate.mismatches.is_empty(),
+            file: format!("/v1/awards/{award}/certificates/{}", certificate.number),
         },
-    })))
+        award,
+        published,
+    }))
 }
 
 /// What an applicant sees of their application: before publication its status; after, its
@@ -435,7 +445,7 @@ pub async fn outcome(
     State(state): State<AppState>,
     caller: Caller,
     Path((award, id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ApplicantOutcome>, ApiError> {
     caller.require(&[Role::Admin, Role::Applicant, Role::Integrator])?;
     let app: ApplicationRecord = get_json(
         state.store.as_ref(),
@@ -451,9 +461,14 @@ pub async fn outcome(
     }
     let record = load_award(&state, &award)?;
     let Some(publication) = record.published else {
-        return Ok(Json(json!({
-            "application": id, "status": app.status, "published": false,
-            "eligibility": app.eligibility.get("status"),
+        return Ok(Json(ApplicantOutcome::Pending(OutcomePending {
+            application: id,
+            status: app.status,
+            published: false,
+            eligibility: app
+                .eligibility
+                .get("status")
+                .and_then(|s| serde_json::from_value(s.clone()).ok()),
         })));
     };
     let results = record_at(&state, &award, publication.seq)?
@@ -468,23 +483,31 @@ pub async fn outcome(
         .ok_or_else(|| ApiError::NotFound(format!("`{id}` is not in the published results")))?;
     let loaded = state.loaded(&award, results.version).await?;
     let feedback = loaded.award.feedback;
-    let rounds: Vec<Value> = mine
+    let rounds: Vec<OutcomeRound> = mine
         .rounds
         .iter()
-        .map(|p| {
-            let mut r = json!({ "round": p.round, "advanced": p.advanced });
-            if feedback.scores {
-                r["score"] = json!(p.score);
-                r["rank"] = json!(p.rank);
-            }
-            r
+        .map(|p| OutcomeRound {
+            round: p.round.clone(),
+            advanced: p.advanced,
+            score: feedback.scores.then_some(p.score),
+            rank: feedback.scores.then_some(p.rank),
         })
         .collect();
-    let mut out = json!({
-        "application": id, "published": true, "published_at": publication.at,
-        "eligibility": mine.eligibility, "review": mine.review.as_ref().map(|r| json!({"admitted": r.eligible, "reason": r.reason})),
-        "rounds": rounds, "outcome": mine.outcome, "special_mention": mine.special_mention || mine.outcome == laurel::Outcome::SpecialMention,
-    });
+    let mut out = OutcomePublished {
+        application: id.clone(),
+        published: true,
+        published_at: publication.at,
+        eligibility: mine.eligibility,
+        review: mine.review.as_ref().map(|r| ReviewShown {
+            admitted: r.eligible,
+            reason: r.reason.clone(),
+        }),
+        rounds,
+        outcome: mine.outcome,
+        special_mention: mine.special_mention || mine.outcome == laurel::Outcome::SpecialMention,
+        comments: None,
+        criterion_comments: None,
+    };
     if feedback.comments {
         let mut comments: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut by_criterion: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
@@ -509,8 +532,8 @@ pub async fn outcome(
                 comments.insert(p.round.clone(), texts);
             }
         }
-        out["comments"] = json!(comments);
-        out["criterion_comments"] = json!(by_criterion);
+        out.comments = Some(comments);
+        out.criterion_comments = Some(by_criterion);
     }
-    Ok(Json(out))
+    Ok(Json(ApplicantOutcome::Published(Box::new(out))))
 }

@@ -14,6 +14,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::server::answers::{JudgeView, RoundResults, StoredMarks};
 use crate::server::auth::Caller;
 use crate::server::body;
 use crate::server::crypto;
@@ -27,7 +28,7 @@ use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, Role, RoundRecord, RoundStatus};
 use crate::server::state::{AppState, Loaded};
 use crate::server::tx::Tx;
-use crate::store::{Tree, get_json, key, prefix, scan_json};
+use crate::store::{Tree, get_json, key, prefix};
 
 /// Marks of one application in a round.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -118,7 +119,7 @@ fn check_and_store(
     bytes: &Bytes,
     action: &str,
     reason: Option<String>,
-) -> Result<Value, ApiError> {
+) -> Result<StoredMarks, ApiError> {
     let b: RoundMarks = body::json(bytes)?;
     let record: ApplicationRecord = get_json(
         state.store.as_ref(),
@@ -152,9 +153,15 @@ fn check_and_store(
         format!("{award}/{round}/{app}/{judge}"),
         json!({ "before": before.map(|e| e.marks), "after": evaluation.marks, "reason": reason }),
     ))?;
-    Ok(
-        json!({ "award": award, "round": round, "application": app, "judge": judge, "marks": evaluation.marks, "comment": evaluation.comment, "criterion_comments": evaluation.criterion_comments }),
-    )
+    Ok(StoredMarks {
+        award: award.to_owned(),
+        round: round.to_owned(),
+        application: app.to_owned(),
+        judge: judge.to_owned(),
+        marks: evaluation.marks,
+        comment: evaluation.comment,
+        criterion_comments: evaluation.criterion_comments,
+    })
 }
 
 pub async fn submit_marks(
@@ -162,7 +169,7 @@ pub async fn submit_marks(
     caller: Caller,
     Path((award, round, app)): Path<(String, String, String)>,
     bytes: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StoredMarks>, ApiError> {
     caller.require(&[Role::Judge])?;
     let judge = caller
         .subject
@@ -207,7 +214,7 @@ pub async fn correct_marks(
     caller: Caller,
     Path((award, round, app, judge)): Path<(String, String, String, String)>,
     bytes: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StoredMarks>, ApiError> {
     caller.require(&[Role::Admin])?;
     let (loaded, spec, _, _) = spec(&state, &award, &round).await?;
     let r = load_round(&state, &award, &round)?;
@@ -261,52 +268,85 @@ pub async fn list_marks(
     State(state): State<AppState>,
     caller: Caller,
     Path((award, round)): Path<(String, String)>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Json<Vec<laurel::Evaluation>>, ApiError> {
     caller.require(&[Role::Admin, Role::Auditor, Role::Judge])?;
     let (_, spec, _, _) = spec(&state, &award, &round).await?;
     let r = load_round(&state, &award, &round)?;
-    let all: Vec<laurel::Evaluation> = scan_json(
-        state.store.as_ref(),
-        Tree::RoundMarks,
-        &prefix(&[award.as_bytes(), round.as_bytes()]),
-    )?;
-    match (caller.role, caller.subject.as_deref()) {
-        (Role::Admin | Role::Auditor, _) => Ok(Json(all)),
-        (Role::Judge, Some(judge)) => {
-            use laurel::wire::SeeOtherMarks;
-            let mine: Vec<String> = all
-                .iter()
-                .filter(|e| e.judge.as_str() == judge)
-                .map(|e| e.application.to_string())
-                .collect();
-            let assigned = |app: &str| {
-                r.assignments
-                    .get(judge)
-                    .is_some_and(|a| a.iter().any(|x| x == app))
-            };
-            let visible = |e: &laurel::Evaluation| {
-                e.judge.as_str() == judge
-                    || match spec.see_other_marks {
-                        SeeOtherMarks::Always => assigned(e.application.as_str()),
-                        SeeOtherMarks::AfterMarking => mine.contains(&e.application.to_string()),
-                        SeeOtherMarks::AfterClose => {
-                            r.status == RoundStatus::Closed && assigned(e.application.as_str())
-                        }
-                    }
-            };
-            Ok(Json(all.iter().filter(|e| visible(e)).cloned().collect()))
+    let judge = match (caller.role, caller.subject.as_deref()) {
+        (Role::Admin | Role::Auditor, _) => None,
+        (Role::Judge, Some(judge)) => Some(judge),
+        _ => {
+            return Err(ApiError::Forbidden(
+                "only administrators, auditors and judges see marks".to_owned(),
+            ));
         }
-        _ => Err(ApiError::Forbidden(
-            "only administrators, auditors and judges see marks".to_owned(),
-        )),
-    }
+    };
+    let Some(wanted) = crate::server::paging::Wanted::of(query.as_deref(), super::listings::MARKS)
+    else {
+        return Ok(Json(Vec::new())); // a `limit` that is none: the layer says so
+    };
+    // `after` is `application/judge`, the order marks are stored in.
+    let after = wanted.after.as_ref().map(|a| {
+        let (app, judge) = a.split_once('/').unwrap_or((a, ""));
+        mark_key(&award, &round, app, judge)
+    });
+    let store = state.store.as_ref();
+    // Whether the judge has marked an application (asked once per application).
+    let mut marked: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+    let mut has_marked = |app: &str, judge: &str| -> Result<bool, ApiError> {
+        if let Some(&m) = marked.get(app) {
+            return Ok(m);
+        }
+        let m = store
+            .get(Tree::RoundMarks, &mark_key(&award, &round, app, judge))?
+            .is_some();
+        marked.insert(app.to_owned(), m);
+        Ok(m)
+    };
+    let marks = crate::server::paging::keyset(
+        store,
+        (
+            Tree::RoundMarks,
+            &prefix(&[award.as_bytes(), round.as_bytes()]),
+        ),
+        after,
+        &wanted,
+        |v| {
+            let e = serde_json::from_slice::<laurel::Evaluation>(&v)
+                .map_err(|e| ApiError::Internal(format!("stored marks: {e}")));
+            let shown = e.and_then(|e| match judge {
+                None => Ok(Some(e)),
+                Some(judge) => {
+                    use laurel::wire::SeeOtherMarks;
+                    let app = e.application.as_str();
+                    let assigned = r
+                        .assignments
+                        .get(judge)
+                        .is_some_and(|a| a.iter().any(|x| x == app));
+                    let visible = e.judge.as_str() == judge
+                        || match spec.see_other_marks {
+                            SeeOtherMarks::Always => assigned,
+                            SeeOtherMarks::AfterMarking => has_marked(app, judge)?,
+                            SeeOtherMarks::AfterClose => {
+                                r.status == RoundStatus::Closed && assigned
+                            }
+                        };
+                    Ok(visible.then_some(e))
+                }
+            });
+            std::future::ready(shown)
+        },
+    )
+    .await?;
+    Ok(Json(marks))
 }
 
 pub async fn view(
     State(state): State<AppState>,
     caller: Caller,
     Path((award, round, app)): Path<(String, String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<JudgeView>, ApiError> {
     caller.require(&[Role::Judge])?;
     let judge = caller.subject.clone().unwrap_or_default();
     let (loaded, spec, _, _) = spec(&state, &award, &round).await?;
@@ -326,9 +366,12 @@ pub async fn view(
     // Personal data never reaches a judge; in a blind round, neither do hidden fields.
     crypto::redact(&loaded.award, &mut value, spec.blind);
     crate::server::domain::files::neutral_names(&mut value, &award, &app);
-    Ok(Json(
-        json!({ "award": award, "round": round, "blind": spec.blind, "application": value }),
-    ))
+    Ok(Json(JudgeView {
+        award,
+        round,
+        blind: spec.blind,
+        application: value,
+    }))
 }
 
 /// The round's results (JSON), computed again from its stored marks.
@@ -356,12 +399,18 @@ pub async fn results(
     State(state): State<AppState>,
     caller: Caller,
     Path((award, round)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RoundResults>, ApiError> {
     let (r, results, inputs_sha256, results_sha256) =
         computed(&state, &caller, &award, &round).await?;
-    Ok(Json(
-        json!({ "round": round, "status": r.status, "stored_results_sha256": r.results_sha256, "results_sha256": results_sha256, "inputs_sha256": inputs_sha256, "shortfalls": r.shortfalls, "results": results }),
-    ))
+    Ok(Json(RoundResults {
+        round,
+        status: r.status,
+        stored_results_sha256: r.results_sha256,
+        results_sha256,
+        inputs_sha256,
+        shortfalls: r.shortfalls,
+        results,
+    }))
 }
 
 pub async fn results_csv(

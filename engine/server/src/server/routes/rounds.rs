@@ -14,6 +14,9 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::server::answers::{
+    JudgesRound, Reminded, RoundClosed, RoundListed, RoundPhase, RoundShown,
+};
 use crate::server::auth::Caller;
 use crate::server::body;
 use crate::server::domain::awards::load_award;
@@ -70,7 +73,7 @@ pub async fn remind(
     State(state): State<AppState>,
     caller: Caller,
     Path((award, round)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Reminded>, ApiError> {
     caller.require(&[Role::Admin])?;
     let (loaded, _, _, _) = spec(&state, &award, &round).await?;
     let record = crate::server::domain::awards::load_award(&state, &award)?;
@@ -85,7 +88,7 @@ pub async fn remind(
         format!("{award}/{round}"),
         json!({ "reminded": reminded }),
     ))?;
-    Ok(Json(json!({ "round": round, "reminded": reminded })))
+    Ok(Json(Reminded { round, reminded }))
 }
 
 /// The judges of `award` as registered.
@@ -295,7 +298,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(award): Path<String>,
-) -> Result<Json<Vec<Value>>, ApiError> {
+) -> Result<Json<Vec<RoundListed>>, ApiError> {
     caller.require(&[Role::Admin, Role::Auditor])?;
     let record = load_award(&state, &award)?;
     let version = record
@@ -309,14 +312,20 @@ pub async fn list(
             Tree::Rounds,
             &round_key(&award, &spec.id),
         )?;
-        out.push(json!({
-            "round": spec.id, "name": spec.name, "marked": spec.is_marked(),
-            "judges_per_application": spec.judges_per_application,
-            "status": r.as_ref().map_or(json!("not_open"), |r| json!(r.status)),
-            "entrants": r.as_ref().map(|r| r.entrants.len()),
-            "advanced": r.as_ref().and_then(|r| r.advanced.as_ref().map(Vec::len)),
-            "shortfalls": r.as_ref().map(|r| r.shortfalls.clone()).unwrap_or_default(),
-        }));
+        out.push(RoundListed {
+            marked: spec.is_marked(),
+            judges_per_application: spec.judges_per_application,
+            status: match r.as_ref().map(|r| r.status) {
+                None => RoundPhase::NotOpen,
+                Some(RoundStatus::Open) => RoundPhase::Open,
+                Some(RoundStatus::Closed) => RoundPhase::Closed,
+            },
+            entrants: r.as_ref().map(|r| r.entrants.len()),
+            advanced: r.as_ref().and_then(|r| r.advanced.as_ref().map(Vec::len)),
+            shortfalls: r.as_ref().map(|r| r.shortfalls.clone()).unwrap_or_default(),
+            round: spec.id,
+            name: spec.name,
+        });
     }
     Ok(Json(out))
 }
@@ -325,16 +334,17 @@ pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     Path((award, round)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RoundShown>, ApiError> {
     caller.require(&[Role::Admin, Role::Auditor, Role::Judge])?;
     let r = load_round(&state, &award, &round)?;
     match (caller.role, &caller.subject) {
-        (Role::Admin | Role::Auditor, _) => {
-            Ok(Json(serde_json::to_value(&r).unwrap_or(Value::Null)))
-        }
-        (Role::Judge, Some(judge)) => Ok(Json(
-            json!({ "award": award, "round": round, "status": r.status, "applications": r.assignments.get(judge).cloned().unwrap_or_default() }),
-        )),
+        (Role::Admin | Role::Auditor, _) => Ok(Json(RoundShown::Whole(Box::new(r)))),
+        (Role::Judge, Some(judge)) => Ok(Json(RoundShown::ForJudge(JudgesRound {
+            applications: r.assignments.get(judge).cloned().unwrap_or_default(),
+            award,
+            round,
+            status: r.status,
+        }))),
         _ => Err(ApiError::Forbidden(
             "only administrators, auditors and judges see rounds".to_owned(),
         )),
@@ -624,7 +634,7 @@ pub async fn close(
     State(state): State<AppState>,
     caller: Caller,
     Path((award, round)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<RoundClosed>, ApiError> {
     caller.require(&[Role::Admin])?;
     let (loaded, spec, _, _) = spec(&state, &award, &round).await?;
     let mut tx = Tx::new(&state);
@@ -655,9 +665,7 @@ pub async fn close(
         "round.close",
         json!({ "results_sha256": r.results_sha256, "shortfalls": r.shortfalls }),
     )?;
-    let mut out = serde_json::to_value(&r).unwrap_or(Value::Null);
-    out["warnings"] = json!(warnings);
-    Ok(Json(out))
+    Ok(Json(RoundClosed { round: r, warnings }))
 }
 
 /// An administrator's advancement decisions.

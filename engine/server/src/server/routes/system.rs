@@ -3,29 +3,32 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Value, json};
 
+use crate::server::answers::{Health, Readiness, Versions};
 use crate::server::error::ApiError;
 use crate::server::state::AppState;
 
-pub async fn health() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
 }
 
 /// Ready when the store answers: its kind, and for a database its latency and schema version.
-pub async fn ready(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn ready(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
     let store = state
         .store
         .status()
         .map_err(|e| ApiError::Unavailable(format!("the store does not answer: {e}")))?;
-    Ok(Json(json!({ "status": "ready", "store": store })))
+    Ok(Json(Readiness {
+        status: "ready",
+        store,
+    }))
 }
 
-pub async fn version() -> Json<Value> {
-    Json(json!({
-        "laurel": env!("CARGO_PKG_VERSION"),
-        "api": "v1",
-        "definition_format": laurel::wire::FORMAT_VERSION,
-        "wasm_abi": laurel::ABI_VERSION,
-    }))
+pub async fn version() -> Json<Versions> {
+    Json(Versions {
+        laurel: env!("CARGO_PKG_VERSION"),
+        api: "v1",
+        definition_format: laurel::wire::FORMAT_VERSION,
+        wasm_abi: laurel::ABI_VERSION,
+    })
 }

@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::server::answers::WebhookEndpoint;
 use crate::server::auth::Caller;
 use crate::server::body;
 use crate::server::error::ApiError;
@@ -35,10 +36,18 @@ pub struct NewEndpoint {
     pub description: String,
 }
 
-/// An endpoint as shown: never its secret, which is shown once, when it is registered.
-fn shown(e: &Endpoint) -> Value {
-    json!({ "id": e.id, "award": e.award, "url": e.url, "events": e.events,
-            "description": e.description, "enabled": e.enabled, "created_at": e.created_at })
+/// An endpoint as shown, without its secret.
+fn shown(e: &Endpoint) -> WebhookEndpoint {
+    WebhookEndpoint {
+        id: e.id.clone(),
+        award: e.award.clone(),
+        url: e.url.clone(),
+        events: e.events.clone(),
+        description: e.description.clone(),
+        enabled: e.enabled,
+        created_at: e.created_at.clone(),
+        secret: None,
+    }
 }
 
 fn check(b: &NewEndpoint, allow_private: bool) -> Result<(), ApiError> {
@@ -86,7 +95,7 @@ pub async fn create(
     caller: Caller,
     Path(award): Path<String>,
     bytes: Bytes,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<WebhookEndpoint>), ApiError> {
     caller.require(&[Role::Admin])?;
     load_award(&state, &award)?;
     let b: NewEndpoint = body::json(&bytes)?;
@@ -128,8 +137,10 @@ pub async fn create(
         format!("{award}/{id}"),
         json!({ "url": endpoint.url, "events": endpoint.events }),
     ))?;
-    let mut out = shown(&endpoint);
-    out["secret"] = Value::String(secret);
+    let out = WebhookEndpoint {
+        secret: Some(secret),
+        ..shown(&endpoint)
+    };
     Ok((StatusCode::CREATED, Json(out)))
 }
 
@@ -137,21 +148,21 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(award): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Vec<WebhookEndpoint>>, ApiError> {
     caller.require(&[Role::Admin, Role::Auditor])?;
     let all: Vec<Endpoint> = scan_json(
         state.store.as_ref(),
         Tree::Webhooks,
         &prefix(&[award.as_bytes()]),
     )?;
-    Ok(Json(Value::Array(all.iter().map(shown).collect())))
+    Ok(Json(all.iter().map(shown).collect()))
 }
 
 pub async fn disable(
     State(state): State<AppState>,
     caller: Caller,
     Path((award, id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<WebhookEndpoint>, ApiError> {
     caller.require(&[Role::Admin])?;
     let mut tx = Tx::new(&state);
     let mut e: Endpoint = tx

@@ -3,15 +3,15 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Value, json};
 
+use crate::server::answers::{MyWork, WorkRound};
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::records::{Role, RoundRecord, RoundStatus};
 use crate::server::state::AppState;
 use crate::store::{Tree, get_json, prefix, scan_json};
 
-pub async fn work(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+pub async fn work(State(state): State<AppState>, caller: Caller) -> Result<Json<MyWork>, ApiError> {
     caller.require(&[Role::Judge])?;
     let judge = caller
         .subject
@@ -71,7 +71,15 @@ pub async fn work(State(state): State<AppState>, caller: Caller) -> Result<Json<
                     .then(|| String::from_utf8_lossy(parts[2]).into_owned())
             })
             .collect();
-        let due: Vec<&String> = assigned.iter().filter(|a| !marked.contains(a)).collect();
+        let due: Vec<String> = if r.status == RoundStatus::Open {
+            assigned
+                .iter()
+                .filter(|a| !marked.contains(a))
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
         let loaded = state.loaded(&r.award, r.version).await?;
         let closes = loaded
             .award
@@ -82,11 +90,16 @@ pub async fn work(State(state): State<AppState>, caller: Caller) -> Result<Json<
         let titles =
             crate::server::domain::applications::titles_for_judges(&state, &r.award, assigned)
                 .await?;
-        out.push(json!({
-            "award": r.award, "round": r.round, "status": r.status,
-            "closes": closes, "titles": titles,
-            "assigned": assigned, "marked": marked, "due": if r.status == RoundStatus::Open { json!(due) } else { json!([]) },
-        }));
+        out.push(WorkRound {
+            assigned: assigned.clone(),
+            award: r.award,
+            round: r.round,
+            status: r.status,
+            closes,
+            titles,
+            marked,
+            due,
+        });
     }
-    Ok(Json(json!({ "judge": judge, "rounds": out })))
+    Ok(Json(MyWork { judge, rounds: out }))
 }

@@ -1,0 +1,116 @@
+//! Answers about rounds: marks stored, what a judge sees of an entry, a round's results.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::server::records::{RoundRecord, RoundStatus};
+
+/// A judge's marks of one application in one round, as stored.
+#[derive(Serialize, JsonSchema)]
+pub struct StoredMarks {
+    pub award: String,
+    pub round: String,
+    pub application: String,
+    pub judge: String,
+    /// Each indicator's mark.
+    pub marks: BTreeMap<laurel::IndicatorId, laurel::Mark>,
+    pub comment: Option<String>,
+    pub criterion_comments: BTreeMap<laurel::CriterionId, String>,
+}
+
+/// An application as a judge sees it in a round.
+#[derive(Serialize, JsonSchema)]
+pub struct JudgeView {
+    pub award: String,
+    pub round: String,
+    /// Whether the round hides the fields the award marks hidden from judges.
+    pub blind: bool,
+    /// The application, without personal answers (nor hidden ones in a blind round); file
+    /// answers carry neutral names.
+    pub application: Value,
+}
+
+/// A round's results, computed again from its stored marks.
+#[derive(Serialize, JsonSchema)]
+pub struct RoundResults {
+    pub round: String,
+    pub status: RoundStatus,
+    /// The results' hash stored when the round closed.
+    pub stored_results_sha256: Option<String>,
+    /// The hash of the results computed now.
+    pub results_sha256: String,
+    /// The hash of the inputs scored.
+    pub inputs_sha256: String,
+    /// What the round lacked (judges short of their quota, applications short of judges).
+    pub shortfalls: Vec<String>,
+    /// The results, as the caller may see them.
+    #[schemars(with = "laurel::Results<'static>")]
+    pub results: Value,
+}
+
+/// Where a round is.
+#[derive(Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoundPhase {
+    /// Not opened yet.
+    NotOpen,
+    /// Taking marks (or decisions).
+    Open,
+    Closed,
+}
+
+/// One of an award's rounds, as its list shows it.
+#[derive(Serialize, JsonSchema)]
+pub struct RoundListed {
+    pub round: String,
+    pub name: laurel::Text,
+    /// Whether judges mark in it.
+    pub marked: bool,
+    pub judges_per_application: Option<u32>,
+    pub status: RoundPhase,
+    /// How many applications entered it (once open).
+    pub entrants: Option<usize>,
+    /// How many went on (once decided).
+    pub advanced: Option<usize>,
+    /// What the round lacked.
+    pub shortfalls: Vec<String>,
+}
+
+/// A round: the whole record for administrators and auditors, a judge's own applications
+/// for a judge.
+#[derive(Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum RoundShown {
+    Whole(Box<RoundRecord>),
+    ForJudge(JudgesRound),
+}
+
+/// A round as a judge sees it.
+#[derive(Serialize, JsonSchema)]
+pub struct JudgesRound {
+    pub award: String,
+    pub round: String,
+    pub status: RoundStatus,
+    /// The applications assigned to the judge.
+    pub applications: Vec<String>,
+}
+
+/// A round closed, with what its results warn of.
+#[derive(Serialize, JsonSchema)]
+pub struct RoundClosed {
+    #[serde(flatten)]
+    pub round: RoundRecord,
+    /// Things worth knowing about its results.
+    pub warnings: Vec<String>,
+}
+
+/// Judges reminded of what they have not marked.
+#[derive(Serialize, JsonSchema)]
+pub struct Reminded {
+    pub round: String,
+    /// How many judges were reminded.
+    pub reminded: usize,
+}
