@@ -133,7 +133,7 @@ pub async fn serve(
             hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 let client = trusted.client(ip, req.headers());
                 req.extensions_mut()
-                    .insert(crate::server::ClientAddr(client));
+                    .insert(crate::server::auth::ClientAddr(client));
                 router.clone().oneshot(req)
             });
         let mut builder = hyper::server::conn::http1::Builder::new();

@@ -6,7 +6,6 @@
 
 mod answers;
 mod auth;
-pub use auth::ClientAddr;
 mod body;
 mod budgets;
 mod caller;
@@ -41,7 +40,7 @@ pub mod witness;
 pub mod words;
 pub use routes::backup_types as routes_backup;
 pub(crate) use routes::invite_administrator;
-pub use throttle::{Throttle, retry_after as throttle_retry_after};
+pub use throttle::Throttle;
 pub mod state;
 pub mod templates;
 pub mod tx;

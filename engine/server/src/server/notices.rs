@@ -322,7 +322,7 @@ pub fn common_values<'v>(
         ("link", format!("{}/me", state.public_url)),
     ]);
     if let (Some(r), Some(l)) = (record, loaded) {
-        let (_, closes) = crate::server::domain::awards::window(r, &l.award);
+        let (_, closes) = r.window(&l.award);
         values.insert(
             "closes",
             laurel::show_instant(closes.fixed_offset(), &l.award.timeline.time_zone),

@@ -82,6 +82,28 @@ pub struct Schedule {
 }
 
 impl AwardRecord {
+    /// The call's window: the definition's dates, or those an administrator set.
+    pub fn window(
+        &self,
+        award: &laurel::Award,
+    ) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+        let parse = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .ok()
+                .map(|t| t.to_utc())
+        };
+        match &self.schedule {
+            Some(s) => (
+                parse(&s.opens).unwrap_or(award.timeline.opens.to_utc()),
+                parse(&s.closes).unwrap_or(award.timeline.closes.to_utc()),
+            ),
+            None => (
+                award.timeline.opens.to_utc(),
+                award.timeline.closes.to_utc(),
+            ),
+        }
+    }
+
     /// The latest published version's number.
     pub fn current(&self) -> Option<u32> {
         self.versions.last().map(|v| v.version)

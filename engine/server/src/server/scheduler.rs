@@ -151,7 +151,7 @@ async fn remind_drafts_before_close(state: &AppState, lead: Duration) -> Result<
             continue;
         };
         let loaded = state.loaded(&record.id, version).await?;
-        let (_, closes) = crate::server::domain::awards::window(&record, &loaded.award);
+        let (_, closes) = record.window(&loaded.award);
         if !(closes - lead <= now && now < closes) {
             continue;
         }

@@ -28,28 +28,6 @@ pub(crate) fn load_award(state: &AppState, id: &str) -> Result<AwardRecord, ApiE
         .ok_or_else(|| ApiError::NotFound(format!("no award `{id}`")))
 }
 
-/// The call's window: the definition's dates, or those an administrator set.
-pub(crate) fn window(
-    record: &AwardRecord,
-    award: &laurel::Award,
-) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
-    let parse = |s: &str| {
-        chrono::DateTime::parse_from_rfc3339(s)
-            .ok()
-            .map(|t| t.to_utc())
-    };
-    match &record.schedule {
-        Some(s) => (
-            parse(&s.opens).unwrap_or(award.timeline.opens.to_utc()),
-            parse(&s.closes).unwrap_or(award.timeline.closes.to_utc()),
-        ),
-        None => (
-            award.timeline.opens.to_utc(),
-            award.timeline.closes.to_utc(),
-        ),
-    }
-}
-
 /// The plugin files sent with a pasted rubric, by name: a rubric's `plugins/score.wasm` is
 /// the file sent as `score.wasm` (or as its whole path). A plugin whose file was not sent is
 /// reported missing, never run.

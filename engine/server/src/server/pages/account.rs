@@ -234,7 +234,7 @@ pub async fn me(
                 h2 { (ctx.t("me.applications")) " — " (name_of(award)) }
                 @let shown_award = all.iter().find(|s| s.record.id == *award);
                 @if let Some(s) = shown_award {
-                    @let (_, closes) = crate::server::domain::awards::window(&s.record, &s.loaded.award);
+                    @let (_, closes) = s.record.window(&s.loaded.award);
                     @let open = super::public::call_open(&state, s);
                     p { @if open {
                         (ctx.tf("me.call_closes", &[("at", &super::layout::when(&closes.fixed_offset(), &s.loaded.award.timeline.time_zone)), ("left", &super::layout::time_left(&ctx, closes - state.now()))]))

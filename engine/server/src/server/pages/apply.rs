@@ -86,7 +86,7 @@ pub async fn page_(
     let name = text(ctx, &s.loaded, &a.name);
     // The deadline, with the time left, on every step of the form.
     let deadline = {
-        let (_, closes) = crate::server::domain::awards::window(&s.record, a);
+        let (_, closes) = s.record.window(a);
         let now = state.now();
         html! {
             @if super::public::call_open(state, &s) {

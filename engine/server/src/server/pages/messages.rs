@@ -57,7 +57,7 @@ fn merge_help(ctx: &Ctx, kind: &str) -> String {
 
 /// Sample values for a preview, in the reader's words.
 fn samples(ctx: &Ctx, s: &Shown, person: &str) -> BTreeMap<&'static str, String> {
-    let (_, closes) = crate::server::domain::awards::window(&s.record, &s.loaded.award);
+    let (_, closes) = s.record.window(&s.loaded.award);
     BTreeMap::from([
         ("name", person.to_owned()),
         ("award", text(ctx, &s.loaded, &s.loaded.award.name)),

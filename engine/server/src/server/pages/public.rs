@@ -72,7 +72,7 @@ pub(super) fn text(ctx: &Ctx, loaded: &Loaded, t: &laurel::Text) -> String {
 
 /// Whether the call takes applications now.
 pub(super) fn call_open(state: &AppState, s: &Shown) -> bool {
-    let (opens, closes) = crate::server::domain::awards::window(&s.record, &s.loaded.award);
+    let (opens, closes) = s.record.window(&s.loaded.award);
     let now = state.now();
     s.record.state == AwardState::Open && opens <= now && now < closes
 }
@@ -133,7 +133,7 @@ pub async fn award(State(state): State<AppState>, ctx: Ctx, Path(id): Path<Strin
     let a = &s.loaded.award;
     let tz = &a.timeline.time_zone;
     let open = call_open(&state, &s);
-    let (opens, closes) = crate::server::domain::awards::window(&s.record, a);
+    let (opens, closes) = s.record.window(a);
     let name = text(&ctx, &s.loaded, &a.name);
     page(
         &ctx,

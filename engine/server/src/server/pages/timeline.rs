@@ -49,7 +49,7 @@ fn local(at: DateTime<Utc>, zone: &str) -> String {
 /// The call's dates and the form that moves them.
 pub fn section(ctx: &Ctx, award: &str, s: &Shown, now: DateTime<Utc>) -> Markup {
     let zone = s.loaded.award.timeline.time_zone.as_str();
-    let (opens, closes) = crate::server::domain::awards::window(&s.record, &s.loaded.award);
+    let (opens, closes) = s.record.window(&s.loaded.award);
     let standing = standing(opens, closes, now);
     let show = |t: DateTime<Utc>| when(&t.fixed_offset(), zone);
     // Dates that passed are offered again from the next hour, as long as the call was.

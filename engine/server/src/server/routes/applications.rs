@@ -38,7 +38,7 @@ async fn open_award(state: &AppState, id: &str) -> Result<std::sync::Arc<Loaded>
         .current()
         .ok_or_else(|| ApiError::Conflict(format!("award `{id}` has no published version")))?;
     let loaded = state.loaded(id, version).await?;
-    let (opens, closes) = crate::server::domain::awards::window(&record, &loaded.award);
+    let (opens, closes) = record.window(&loaded.award);
     let zone = &loaded.award.timeline.time_zone;
     let now = state.now();
     if now < opens {

@@ -17,7 +17,6 @@ use crate::server::answers::{
 };
 use crate::server::auth::Caller;
 use crate::server::body;
-use crate::server::domain::awards::window;
 use crate::server::domain::awards::{load_award, pinned_files};
 use crate::server::error::ApiError;
 use crate::server::records::{AwardRecord, AwardState, Role, VersionRecord, VersionSummary};
@@ -375,7 +374,7 @@ pub async fn reschedule(
         .ok_or_else(|| ApiError::Conflict(format!("award `{id}` has no published version")))?;
     let loaded = state.loaded(&id, version).await?;
     let zone = loaded.award.timeline.time_zone.clone();
-    let (opens, closes) = window(&record, &loaded.award);
+    let (opens, closes) = record.window(&loaded.award);
     let read = |text: &Option<String>, field: &str, default| match text {
         Some(t) => laurel::parse_instant(t, &zone)
             .map(|x| x.to_utc())

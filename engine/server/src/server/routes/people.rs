@@ -339,7 +339,7 @@ fn throttled(state: &AppState, addr: &Addr, email: &str) -> Result<(), ApiError>
     );
     for (throttle, client) in [(&state.link_throttle, from), (&state.throttle, account)] {
         if let Some(wait) = throttle.failed(&client, started) {
-            let seconds = crate::server::throttle_retry_after(wait);
+            let seconds = crate::server::throttle::retry_after(wait);
             return Err(ApiError::TooManyRequests {
                 detail: format!("too many sign-in requests: try again in {seconds} seconds"),
                 retry_after: seconds,
@@ -526,7 +526,7 @@ pub async fn redeem(
     // blocked past a few.
     let Some(t) = tx.read::<Token>(Tree::Tokens, &k)? else {
         if let Some(wait) = state.throttle.blocked(&client, started) {
-            let seconds = crate::server::throttle_retry_after(wait);
+            let seconds = crate::server::throttle::retry_after(wait);
             return Err(ApiError::TooManyRequests {
                 detail: format!(
                     "too many failed attempts from this address: try again in {seconds} seconds"
