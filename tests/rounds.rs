@@ -390,7 +390,66 @@ fn seoul_lifecycle(p: &Prize, data: &std::path::Path) -> Value {
         work["rounds"][0]["due"].as_array().unwrap().len(),
         apps.as_array().unwrap().len()
     );
+    // A sheet kept for later: half the marks, each checked on its scale; it does not count
+    // (the entry stays due, no marks are listed) and says what is missing, until the whole
+    // sheet is submitted, which removes it.
+    let first_indicators = &indicators[p.by_id[&first]["category"].as_str().unwrap()];
+    let complete = marks_for(&first, judge, "expert", first_indicators);
+    let half = first_indicators.len() / 2;
+    let mut partial = json!({ "marks": {}, "comment": "first impressions" });
+    for id in &first_indicators[..half] {
+        partial["marks"][id] = complete["marks"][id].clone();
+    }
+    let sheet_url = Prize::url(&format!("/rounds/expert/sheets/{first}"));
+    let mut off_scale = partial.clone();
+    off_scale["marks"][&first_indicators[0]] = json!(11);
+    let (status, v) = p.server.put(&sheet_url, &p.keys[judge], &off_scale);
+    assert_eq!(
+        status, 422,
+        "a mark off its scale is refused even kept for later: {v}"
+    );
+    assert_eq!(
+        v["errors"][0]["pointer"],
+        format!("/marks/{}", first_indicators[0])
+    );
+    let (status, kept) = p.server.put(&sheet_url, &p.keys[judge], &partial);
+    assert_eq!(status, 200, "{kept}");
+    let missing: Vec<&str> = kept["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
+    let expected: Vec<&str> = first_indicators[half..]
+        .iter()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        missing, expected,
+        "the kept sheet says what is still to mark"
+    );
+    assert_eq!(p.server.get(&sheet_url, &p.keys[judge]).1, kept);
+    let (_, listed) = p.server.get(
+        &Prize::url(&format!(
+            "/rounds/expert/marks?application={first}&judge={judge}"
+        )),
+        &p.admin,
+    );
+    assert_eq!(listed, json!([]), "a kept sheet is not marks");
+    let (_, work) = p.server.get("/v1/me/work", &p.keys[judge]);
+    assert!(
+        work["rounds"][0]["due"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(first)),
+        "a kept sheet leaves the entry due"
+    );
     p.mark_all("expert", &assignments, &indicators);
+    assert_eq!(
+        p.server.get(&sheet_url, &p.keys[judge]).0,
+        404,
+        "submitting the whole sheet removes what was kept"
+    );
     let (_, work) = p.server.get("/v1/me/work", &p.keys[judge]);
     assert!(
         work["rounds"][0]["due"].as_array().unwrap().is_empty(),

@@ -343,6 +343,8 @@ async function roundButton(label, round) {
 
 // Every judge marks what is due; marks vary by judge and application.
 let recused = false;
+let keyboardCounted = 0;
+let keptShown = false;
 async function markAll(round) {
   for (let pass = 0; pass < 4; pass++) {
     let due = 0;
@@ -351,7 +353,7 @@ async function markAll(round) {
       const links = await page.locator(`tr:has(span.due) a[href*="/rounds/${round}/sheets/"]`).evaluateAll((as) => as.map((a) => a.getAttribute("href")));
       for (const href of links) {
         await page.goto(BASE + href);
-        const row = await page.locator("select[name^='m.']").count();
+        const row = await page.locator("input[name^='m.']").count();
         if (row === 0) continue;
         due += 1;
         if (round === "expert" && !recused && id !== "judge-kim") {
@@ -362,11 +364,58 @@ async function markAll(round) {
           await page.waitForURL(/\/work$/);
           continue;
         }
-        const selects = page.locator("select[name^='m.']");
-        const n = await selects.count();
+        // Half a sheet kept for later: it says what is still to mark, and counts only once whole.
+        if (!keptShown && id !== "judge-kim" && id !== "judge-silva") {
+          keptShown = true;
+          const groupsNow = page.locator("fieldset.indicator");
+          await groupsNow.nth(0).locator("label.step").nth(10).click();
+          await page.getByRole("button", { name: /Keep for later/ }).click();
+          await page.waitForLoadState();
+          const note = (await page.locator("div.warning").first().textContent()) || "";
+          expect(note.includes("kept for later") && note.includes("Still to mark"), `the kept sheet says so: ${note}`);
+          expect((await groupsNow.nth(0).locator("input:checked").getAttribute("value")) === "5", "the kept mark is shown again");
+          await look(page, "score-sheet-kept");
+        }
+        // Each indicator is a row of step buttons (a radio group). One judge marks with the
+        // keyboard alone: Tab to a group, type the mark; the presses are counted.
+        const groups = page.locator("fieldset.indicator");
+        const n = await groups.count();
+        const byKeyboard = id === "judge-silva" && !keyboardCounted;
+        let presses = 0;
+        if (byKeyboard) {
+          await page.locator("fieldset.indicator input").first().focus();
+        }
         for (let i = 0; i < n; i++) {
           const v = ((id.length * 7 + href.length * 3 + i * 5) % 11) + 5; // 5..15 half points: 2.5..7.5
-          await selects.nth(i).selectOption(String(v / 2));
+          const mark = String(v / 2);
+          if (byKeyboard) {
+            // Tab to the group (past a criterion's comment box between criteria).
+            while (i > 0 && !(await groups.nth(i).evaluate((g) => g.contains(document.activeElement)))) {
+              await page.keyboard.press("Tab");
+              presses += 1;
+              if (presses > 400) break;
+            }
+            await page.keyboard.type(mark);
+            presses += mark.length;
+            const chosen = await groups.nth(i).locator("input:checked").getAttribute("value");
+            expect(chosen === mark, `typing ${mark} chose ${chosen}`);
+            await page.waitForTimeout(950); // the next group's typing starts afresh
+          } else {
+            await groups.nth(i).locator("label.step").filter({ has: page.locator(`input[value='${mark}']`) }).click();
+          }
+        }
+        if (byKeyboard) {
+          // To the save button: past the criterion comments and the panel comment.
+          while (!(await page.evaluate(() => document.activeElement && document.activeElement.matches("button[name=next]")))) {
+            await page.keyboard.press("Tab");
+            presses += 1;
+            if (presses > 200) break;
+          }
+          keyboardCounted = presses;
+          // Enter saves and opens the next entry: the presses for one whole entry.
+          console.log(`keyboard: ${n} marks given and the sheet saved in ${presses + 1} key presses`);
+          expect(presses + 1 <= 4 * n + 12, `a sheet of ${n} marks takes ${presses + 1} key presses`);
+          await look(page, "score-sheet-keyboard");
         }
         if (id !== "judge-kim") {
           const progress = (await page.locator("#sheet-progress").textContent()) || "";
@@ -377,7 +426,16 @@ async function markAll(round) {
         await page.getByRole("button", { name: /Save my marks|점수 저장/ }).click();
         await page.waitForURL(/saved=1/);
         if (id === "judge-kim") expect((await criterionNote.inputValue()) === "근거가 명확합니다", "the criterion's comment is kept");
-        if (id === "judge-kim" && round === "expert") await look(page, "score-sheet-ko");
+        if (id === "judge-kim" && round === "expert") {
+          await look(page, "score-sheet-ko");
+          expect(((await page.locator(".sheet-total").textContent()) || "").includes("총점"), "the saved sheet shows the judge's total");
+          // On a wide screen the entry sits beside the sheet.
+          await page.setViewportSize({ width: 1440, height: 900 });
+          const [left, right] = await Promise.all([page.locator(".sheet-entry").boundingBox(), page.locator(".sheet-marks").boundingBox()]);
+          expect(left && right && right.x > left.x + left.width - 1, "the entry and the sheet side by side");
+          await look(page, "score-sheet-wide");
+          await page.setViewportSize({ width: 420, height: 900 });
+        }
       }
     }
     if (due === 0) return;

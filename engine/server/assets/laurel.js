@@ -254,11 +254,17 @@
   var form = line.closest("form");
   var template = line.getAttribute("data-template");
   if (!form || !template) { return; }
+  // One mark per indicator: a group of step buttons counts once, when one is chosen.
   function update() {
-    var marks = form.querySelectorAll("[name^='m.']");
-    var given = 0;
-    marks.forEach(function (m) { if (m.value !== "") { given += 1; } });
-    line.textContent = template.replace("{given}", String(given)).replace("{total}", String(marks.length));
+    var names = {};
+    form.querySelectorAll("[name^='m.']").forEach(function (m) {
+      if (!(m.name in names)) { names[m.name] = false; }
+      var given = m.type === "radio" ? m.checked : m.value !== "";
+      if (given) { names[m.name] = true; }
+    });
+    var all = Object.keys(names);
+    var given = all.filter(function (n) { return names[n]; }).length;
+    line.textContent = template.replace("{given}", String(given)).replace("{total}", String(all.length));
   }
   form.addEventListener("change", update);
   form.addEventListener("input", update);
@@ -271,4 +277,34 @@
   var waiting = document.querySelector("[data-poll]");
   if (!waiting) { return; }
   window.setTimeout(function () { window.location.reload(); }, 1000);
+})();
+
+// A score sheet's step buttons answer typing, as a list does: in a group, "7", "7.5" or a
+// level's first letters choose that step (the arrow keys and a tap work without this).
+(function () {
+  "use strict";
+  var typed = "";
+  var timer = null;
+  document.addEventListener("keydown", function (e) {
+    var input = e.target;
+    if (!input || input.type !== "radio" || !input.closest || !input.closest(".steps")) { return; }
+    if (e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1 || e.key === " ") { return; }
+    var group = input.closest(".steps");
+    typed += e.key.toLowerCase();
+    clearTimeout(timer);
+    timer = setTimeout(function () { typed = ""; }, 900);
+    var radios = Array.prototype.slice.call(group.querySelectorAll("input[type=radio]"));
+    var exact = radios.filter(function (r) { return r.value.toLowerCase() === typed; });
+    var starts = radios.filter(function (r) {
+      var shown = (r.nextElementSibling && r.nextElementSibling.textContent || "").toLowerCase();
+      return r.value.toLowerCase().indexOf(typed) === 0 || shown.indexOf(typed) === 0;
+    });
+    var pick = exact[0] || starts[0];
+    if (pick) {
+      e.preventDefault();
+      pick.checked = true;
+      pick.focus();
+      pick.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  });
 })();

@@ -26,7 +26,7 @@ pub use results::{
 };
 pub use rounds::{
     JudgeView, JudgesRound, Reminded, RoundClosed, RoundListed, RoundPhase, RoundResults,
-    RoundShown, StoredMarks,
+    RoundShown, SheetKept, StoredMarks,
 };
 pub use system::{
     Health, KeyMade, KeyRevoked, MyWork, Readiness, Versions, WebhookEndpoint, WorkRound,

@@ -114,3 +114,20 @@ pub struct Reminded {
     /// How many judges were reminded.
     pub reminded: usize,
 }
+
+/// A judge's score sheet saved for later: the marks given so far, which do not count until
+/// every mark is given and the sheet is submitted (`PUT …/marks/{application}`).
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
+pub struct SheetKept {
+    pub award: String,
+    pub round: String,
+    pub application: String,
+    pub judge: String,
+    /// The marks given so far, each on its scale.
+    pub marks: BTreeMap<laurel::IndicatorId, laurel::Mark>,
+    pub comment: Option<String>,
+    pub criterion_comments: BTreeMap<laurel::CriterionId, String>,
+    /// The indicators still to mark before the sheet can count.
+    pub missing: Vec<laurel::IndicatorId>,
+    pub saved_at: String,
+}

@@ -16,6 +16,18 @@ pub(crate) fn round_key(award: &str, round: &str) -> Vec<u8> {
     key(&[award.as_bytes(), round.as_bytes()])
 }
 
+/// Where a judge's score sheet saved for later is kept (`Tree::Meta`): apart from the marks
+/// that count, which scoring reads.
+pub(crate) fn sheet_key(award: &str, round: &str, app: &str, judge: &str) -> Vec<u8> {
+    key(&[
+        b"sheet",
+        award.as_bytes(),
+        round.as_bytes(),
+        app.as_bytes(),
+        judge.as_bytes(),
+    ])
+}
+
 pub(crate) fn mark_key(award: &str, round: &str, app: &str, judge: &str) -> Vec<u8> {
     key(&[
         award.as_bytes(),
@@ -317,4 +329,62 @@ pub(crate) async fn round_results(
         w.extend(jury.into_iter().map(Value::String));
     }
     Ok((results, inputs, sha))
+}
+
+/// One judge's total for one entry in a round, as the rubric computes it (weights, formulas,
+/// floors and caps, a score plugin's part), before the panel combines judges: none until the
+/// judge's marks are complete, or when the entry cannot be scored from what the judge sees.
+pub(crate) struct JudgeTotal {
+    /// The total.
+    pub total: rust_decimal::Decimal,
+    /// Each criterion's score, in the rubric's order.
+    pub criteria: Vec<(laurel::CriterionId, rust_decimal::Decimal)>,
+}
+
+/// [`JudgeTotal`] of `evaluation` (stored marks) for `application` (as the judge sees it).
+pub(crate) fn judge_total(
+    loaded: &crate::server::state::Loaded,
+    round: &str,
+    application: &serde_json::Value,
+    evaluation: &serde_json::Value,
+) -> Option<JudgeTotal> {
+    let award = loaded.award.for_round_id(round).ok()?;
+    let app: laurel::Application = serde_json::from_value(application.clone()).ok()?;
+    let evaluation: laurel::Evaluation = serde_json::from_value(evaluation.clone()).ok()?;
+    let judge = evaluation.judge.clone();
+    let marks = laurel::Marks {
+        evaluations: vec![evaluation],
+        ..laurel::Marks::default()
+    };
+    // Scored as admitted: the judge scores what they were given to mark.
+    let decided = vec![laurel::Decision {
+        application: app.id.to_string(),
+        status: laurel::Status::Eligible,
+        failures: Vec::new(),
+        rules_checked: 0,
+    }];
+    let apps = [app];
+    let results = laurel::evaluate_decided(
+        &award,
+        &apps,
+        &marks,
+        &loaded.plugins,
+        decided,
+        laurel::EvaluateOptions::default(),
+    )
+    .ok()?;
+    let trace = results
+        .categories
+        .iter()
+        .flat_map(|c| c.ranking.iter())
+        .flat_map(|p| p.trace.judges.iter())
+        .find(|j| *j.judge == judge)?;
+    Some(JudgeTotal {
+        total: trace.total,
+        criteria: trace
+            .criteria
+            .iter()
+            .map(|c| (c.criterion.clone(), c.score))
+            .collect(),
+    })
 }

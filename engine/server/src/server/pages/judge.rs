@@ -107,52 +107,93 @@ pub struct Saved {
     saved: Option<String>,
 }
 
-fn scale_input(
+/// The values a scale offers as steps, with how each is shown: a level's name and value, or
+/// the number; none when the scale is continuous or has too many steps to show as buttons.
+fn steps(
     ctx: &Ctx,
     loaded: &crate::server::state::Loaded,
     scale: &ScaleKind,
-    id: &str,
-    name: &str,
-    current: &str,
-    invalid: bool,
-) -> Markup {
-    let inv = invalid.then_some("true");
+) -> Option<Vec<(String, String)>> {
     match scale {
-        ScaleKind::Levels(levels) => html! {
-            select id=(id) name=(name) required aria-invalid=[inv] {
-                option value="" { "—" }
-                @for l in levels {
-                    option value=(l.id) selected[current == l.id] { (text(ctx, loaded, &l.label)) " (" (l.value) ")" }
+        ScaleKind::Levels(levels) => Some(
+            levels
+                .iter()
+                .map(|l| {
+                    (
+                        l.id.to_string(),
+                        format!("{} ({})", text(ctx, loaded, &l.label), l.value),
+                    )
+                })
+                .collect(),
+        ),
+        ScaleKind::Numeric { min, max, step } => {
+            let s = step.filter(|s| *s > Decimal::ZERO)?;
+            if ((*max - *min) / s).floor() > Decimal::from(MAX_STEPS) {
+                return None;
+            }
+            let mut v = Vec::new();
+            let mut x = *min;
+            while x <= *max {
+                let shown = x.normalize().to_string();
+                v.push((shown.clone(), shown));
+                x += s;
+            }
+            Some(v)
+        }
+    }
+}
+
+/// The most intervals a numeric scale may have to be shown as buttons (0 to 10 by halves).
+const MAX_STEPS: u32 = 20;
+
+/// One indicator's input: a row of buttons, one per step (a radio group: Tab reaches it, the
+/// arrow keys move along it, a tap chooses), or a number for a continuous scale.
+#[allow(clippy::too_many_arguments)]
+fn indicator_input(
+    ctx: &Ctx,
+    loaded: &crate::server::state::Loaded,
+    indicator: &laurel::Indicator,
+    current: &str,
+    problems: &[String],
+) -> Markup {
+    let id = format!("m-{}", indicator.id.as_str());
+    let name = format!("m.{}", indicator.id.as_str());
+    let inv = (!problems.is_empty()).then_some("true");
+    let guidance =
+        html! { @if let Some(g) = &indicator.guidance { span.hint { (text(ctx, loaded, g)) } } };
+    let errors = html! { @for p in problems { span.error role="alert" { (p) } } };
+    match steps(ctx, loaded, &indicator.scale.kind) {
+        Some(values) => html! {
+            fieldset.indicator id=(id) aria-invalid=[inv] {
+                legend { (text(ctx, loaded, &indicator.name)) }
+                (guidance)
+                (errors)
+                div.steps {
+                    @for (n, (value, shown)) in values.iter().enumerate() {
+                        label.step {
+                            input type="radio" name=(name) value=(value) required[n == 0] checked[current == value];
+                            span { (shown) }
+                        }
+                    }
                 }
             }
         },
-        ScaleKind::Numeric { min, max, step } => {
-            let steps: Option<Vec<Decimal>> = step.filter(|s| *s > Decimal::ZERO).and_then(|s| {
-                let n = ((*max - *min) / s).floor();
-                (n <= Decimal::from(20)).then(|| {
-                    let mut v = Vec::new();
-                    let mut x = *min;
-                    while x <= *max {
-                        v.push(x);
-                        x += s;
-                    }
-                    v
-                })
-            });
-            match steps {
-                Some(values) => html! {
-                    select id=(id) name=(name) required aria-invalid=[inv] {
-                        option value="" { "—" }
-                        @for v in values {
-                            @let s = v.normalize().to_string();
-                            option value=(s) selected[current == s] { (s) }
-                        }
-                    }
-                },
-                None => html! {
-                    input type="number" id=(id) name=(name) value=(current) min=(min.to_string()) max=(max.to_string())
-                        step=(step.map_or("any".to_owned(), |s| s.to_string())) required aria-invalid=[inv];
-                },
+        None => {
+            let (min, max, step) = match &indicator.scale.kind {
+                ScaleKind::Numeric { min, max, step } => (
+                    min.to_string(),
+                    max.to_string(),
+                    step.map_or("any".to_owned(), |s| s.to_string()),
+                ),
+                ScaleKind::Levels(_) => (String::new(), String::new(), "any".to_owned()),
+            };
+            html! {
+                div.field {
+                    label for=(id) { (text(ctx, loaded, &indicator.name)) }
+                    (guidance)
+                    (errors)
+                    input type="number" id=(id) name=(name) value=(current) min=(min) max=(max) step=(step) required aria-invalid=[inv];
+                }
             }
         }
     }
@@ -203,9 +244,21 @@ async fn sheet_page(
         })
         .and_then(|g| g.judge.clone())
         .unwrap_or_default();
+    // A sheet kept for later is newer than any marks saved (submitting removes it).
+    let kept = api
+        .get(
+            ctx,
+            &format!("/v1/awards/{award}/rounds/{round}/sheets/{app}"),
+        )
+        .await;
+    let kept = kept.ok().then_some(kept.json);
     let all: Vec<Value> = marks.json.as_array().cloned().unwrap_or_default();
     let for_app: Vec<&Value> = all.iter().filter(|e| e["application"] == app).collect();
-    let mine = for_app.iter().find(|e| e["judge"] == judge.as_str());
+    let saved_marks = for_app
+        .iter()
+        .find(|e| e["judge"] == judge.as_str())
+        .copied();
+    let mine = kept.as_ref().or(saved_marks);
     let others: Vec<&&Value> = for_app
         .iter()
         .filter(|e| e["judge"] != judge.as_str())
@@ -243,6 +296,11 @@ async fn sheet_page(
         .or_else(|| mine.and_then(|e| e["comment"].as_str().map(str::to_owned)))
         .unwrap_or_default();
     let blind = view.json["blind"] == true;
+    // The judge's total as the rubric computes it, from the marks saved (none while some
+    // are missing).
+    let total = saved_marks
+        .filter(|_| posted.is_none() && kept.is_none())
+        .and_then(|e| crate::server::domain::rounds::judge_total(&s.loaded, round, application, e));
     // Marks change only while the round is open.
     let round_open = api
         .get(ctx, &format!("/v1/awards/{award}/rounds/{round}"))
@@ -284,15 +342,30 @@ async fn sheet_page(
             p { (text(ctx, &s.loaded, &a.name)) " · " (round_name) " · " (text(ctx, &s.loaded, &category.name))
                 @if blind { " · " span.badge { (ctx.t("sheet.blind")) } } }
             @if saved { p.notice role="status" { (ctx.t("sheet.saved")) } }
+            @if let Some(k) = &kept {
+                @let missing: Vec<String> = k["missing"].as_array().into_iter().flatten()
+                    .filter_map(Value::as_str)
+                    .map(|i| category.criteria.iter().flat_map(|c| c.indicators.iter()).find(|x| x.id.as_str() == i)
+                        .map_or_else(|| i.to_owned(), |x| text(ctx, &s.loaded, &x.name)))
+                    .collect();
+                div.warning role="status" {
+                    p { (ctx.t("sheet.kept")) }
+                    @if !missing.is_empty() { p { (ctx.t("sheet.missing")) " " (missing.join(", ")) } }
+                }
+            }
             @if !problems.is_empty() { p.warning role="alert" { (ctx.t("sheet.problems")) } }
-            h2 { (ctx.t("sheet.application")) }
+            div.sheet-layout {
+            section.sheet-entry aria-labelledby="h-entry" {
+            h2 #h-entry { (ctx.t("sheet.application")) }
             dl.facts {
                 @for (k, v) in &fields {
                     dt { (super::form::label_of(ctx, a, category_id, k)) }
                     dd { (files_or_value(&super::form::shown_value(ctx, a, category_id, k, v))) }
                 }
             }
-            h2 { (ctx.t("sheet.marks")) }
+            }
+            section.sheet-marks aria-labelledby="h-marks" {
+            h2 #h-marks { (ctx.t("sheet.marks")) }
             @for scale in scales(category) {
                 @if !scale.bands.is_empty() {
                     details open {
@@ -323,15 +396,8 @@ async fn sheet_page(
                         legend { (text(ctx, &s.loaded, &c.name)) " " span.badge { (ctx.t("sheet.weight")) " " (c.weight.normalize()) } }
                         @if let Some(g) = &c.guidance { p.hint { (text(ctx, &s.loaded, g)) } }
                         @for i in c.indicators.iter().filter(|i| marks_it(i, &judge)) {
-                            @let id = format!("m-{}", i.id.as_str());
-                            @let name = format!("m.{}", i.id.as_str());
                             @let mine_problems = problems.get(i.id.as_str()).cloned().unwrap_or_default();
-                            div.field {
-                                label for=(id) { (text(ctx, &s.loaded, &i.name)) }
-                                @if let Some(g) = &i.guidance { span.hint { (text(ctx, &s.loaded, g)) } }
-                                @for p in &mine_problems { span.error role="alert" { (p) } }
-                                (scale_input(ctx, &s.loaded, &i.scale.kind, &id, &name, &current(i.id.as_str()), !mine_problems.is_empty()))
-                            }
+                            (indicator_input(ctx, &s.loaded, i, &current(i.id.as_str()), &mine_problems))
                         }
                         @let cid = format!("cc-{}", c.id.as_str());
                         div.field {
@@ -345,13 +411,26 @@ async fn sheet_page(
                     textarea #comment name="comment" { (comment) }
                 }
                 }
+                @if let Some(t) = &total {
+                    div.sheet-total role="status" {
+                        p { strong { (ctx.tf("sheet.total", &[("total", &t.total.normalize().to_string())])) } }
+                        @if t.criteria.len() > 1 {
+                            ul { @for (c, score) in &t.criteria {
+                                li { (category.criteria.iter().find(|x| x.id == *c).map_or_else(|| c.to_string(), |x| text(ctx, &s.loaded, &x.name))) ": " (score.normalize()) }
+                            } }
+                        }
+                    }
+                }
                 @if round_open {
                     div.actions {
                         button type="submit" name="next" value="1" { (ctx.t("sheet.save_next")) }
                         button.secondary type="submit" { (ctx.t("sheet.save")) }
+                        button.secondary type="submit" name="later" value="1" formnovalidate { (ctx.t("sheet.keep")) }
                     }
                     p.hint { (ctx.t("sheet.change_until_close")) }
                 }
+            }
+            }
             }
             @if !others.is_empty() {
                 h2 { (ctx.t("sheet.others")) }
@@ -496,14 +575,19 @@ pub async fn save(
         .collect();
     let body =
         json!({ "marks": marks, "comment": comment, "criterion_comments": criterion_comments });
+    let later = posted.contains_key("later");
+    let target = if later { "sheets" } else { "marks" };
     let reply = api
         .send(
             &ctx,
             Method::PUT,
-            &format!("/v1/awards/{award}/rounds/{round}/marks/{app}"),
+            &format!("/v1/awards/{award}/rounds/{round}/{target}/{app}"),
             &body,
         )
         .await;
+    if reply.ok() && later {
+        return redirect(&format!("/awards/{award}/rounds/{round}/sheets/{app}"));
+    }
     if reply.ok() {
         if posted.contains_key("next") {
             // The next entry this judge still has to mark in the round, else the queue.

@@ -21,6 +21,7 @@ mod people;
 mod results;
 mod round_marks;
 mod rounds;
+mod sheets;
 mod system;
 mod validate;
 mod webhooks;
@@ -254,6 +255,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v1/awards/{award}/rounds/{round}/marks/{application}/{judge}",
             put(round_marks::correct_marks),
+        )
+        .route(
+            "/v1/awards/{award}/rounds/{round}/sheets/{application}",
+            get(sheets::get).put(sheets::keep),
         )
         .route(
             "/v1/awards/{award}/rounds/{round}/applications/{application}",

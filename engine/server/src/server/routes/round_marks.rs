@@ -141,6 +141,11 @@ fn check_and_store(
     tx.read::<laurel::Judge>(Tree::Judges, &key(&[award.as_bytes(), judge.as_bytes()]))?;
     let before: Option<laurel::Evaluation> = tx.read(Tree::RoundMarks, &k)?;
     tx.put(Tree::RoundMarks, k, &evaluation);
+    // The sheet saved for later, if any, is done with.
+    tx.delete(
+        Tree::Meta,
+        crate::server::domain::rounds::sheet_key(award, round, app, judge),
+    );
     crate::server::webhooks::emit(
         &mut tx,
         award,
@@ -164,34 +169,49 @@ fn check_and_store(
     })
 }
 
+/// Whether the caller, a judge, may mark `app` in `round` now: the round open, the entry
+/// assigned to them, no conflict of interest. Their judge id, the award and the round.
+pub(super) async fn may_mark(
+    state: &AppState,
+    caller: &Caller,
+    (award, round, app): (&str, &str, &str),
+) -> Result<(String, std::sync::Arc<Loaded>, laurel::wire::RoundSpec), ApiError> {
+    caller.require(&[Role::Judge])?;
+    let judge = caller
+        .subject
+        .clone()
+        .ok_or_else(|| ApiError::Forbidden("this judge key names no judge".into()))?;
+    let (loaded, spec, _, _) = spec(state, award, round).await?;
+    let r = load_round(state, award, round)?;
+    if r.status == RoundStatus::Closed {
+        return Err(ApiError::Conflict(format!(
+            "round `{round}` is closed: its marks are locked; an administrator corrects them with a reason"
+        )));
+    }
+    if !r
+        .assignments
+        .get(&judge)
+        .is_some_and(|a| a.iter().any(|a| a == app))
+    {
+        return Err(ApiError::Forbidden(format!(
+            "`{app}` is not assigned to judge `{judge}` in round `{round}`"
+        )));
+    }
+    if let Some(why) = conflict_of(state, &loaded, award, &judge, app)? {
+        return Err(ApiError::Forbidden(format!(
+            "judge `{judge}` has a conflict of interest with `{app}`: {why}"
+        )));
+    }
+    Ok((judge, loaded, spec))
+}
+
 pub async fn submit_marks(
     State(state): State<AppState>,
     caller: Caller,
     Path((award, round, app)): Path<(String, String, String)>,
     bytes: Bytes,
 ) -> Result<Json<StoredMarks>, ApiError> {
-    caller.require(&[Role::Judge])?;
-    let judge = caller
-        .subject
-        .clone()
-        .ok_or_else(|| ApiError::Forbidden("this judge key names no judge".into()))?;
-    let (loaded, spec, _, _) = spec(&state, &award, &round).await?;
-    let r = load_round(&state, &award, &round)?;
-    if r.status == RoundStatus::Closed {
-        return Err(ApiError::Conflict(format!(
-            "round `{round}` is closed: its marks are locked; an administrator corrects them with a reason"
-        )));
-    }
-    if !r.assignments.get(&judge).is_some_and(|a| a.contains(&app)) {
-        return Err(ApiError::Forbidden(format!(
-            "`{app}` is not assigned to judge `{judge}` in round `{round}`"
-        )));
-    }
-    if let Some(why) = conflict_of(&state, &loaded, &award, &judge, &app)? {
-        return Err(ApiError::Forbidden(format!(
-            "judge `{judge}` has a conflict of interest with `{app}`: {why}"
-        )));
-    }
+    let (judge, loaded, spec) = may_mark(&state, &caller, (&award, &round, &app)).await?;
     let sheet = Sheet {
         award: &award,
         round: &round,

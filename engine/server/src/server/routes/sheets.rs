@@ -1,0 +1,135 @@
+//! A judge's score sheet saved for later: the marks given so far, each checked on its scale,
+//! kept apart from the marks that count. It counts only when every mark is given and the
+//! sheet is submitted (`PUT …/marks/{application}`), which removes it; the answer says what is
+//! still missing.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use serde_json::{Value, json};
+
+use super::round_marks::{RoundMarks, may_mark};
+use crate::server::answers::SheetKept;
+use crate::server::auth::Caller;
+use crate::server::body;
+use crate::server::domain::rounds::sheet_key;
+use crate::server::error::ApiError;
+use crate::server::records::{ApplicationRecord, Role};
+use crate::server::state::AppState;
+use crate::server::tx::Tx;
+use crate::store::{Tree, get_json, key, now};
+
+/// `PUT /v1/awards/{award}/rounds/{round}/sheets/{application}`: keeps the judge's sheet.
+pub async fn keep(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, round, app)): Path<(String, String, String)>,
+    bytes: Bytes,
+) -> Result<Json<SheetKept>, ApiError> {
+    let (judge, loaded, spec) = may_mark(&state, &caller, (&award, &round, &app)).await?;
+    let b: RoundMarks = body::json(&bytes)?;
+    if b.reason.is_some() {
+        return Err(ApiError::located(
+            "/reason",
+            "a sheet kept for later has no reason (corrections do)",
+        ));
+    }
+    let record: ApplicationRecord = get_json(
+        state.store.as_ref(),
+        Tree::Applications,
+        &key(&[award.as_bytes(), app.as_bytes()]),
+    )?
+    .ok_or_else(|| ApiError::NotFound(format!("no application `{app}`")))?;
+    let category = record
+        .application
+        .get("category")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let award_in_round = loaded.award.for_round(&spec);
+    // Each mark given is checked as scoring will; a mark not given yet is no problem here
+    // (checked as if the award let marks be missing).
+    let mut lenient = award_in_round.clone();
+    lenient.scoring.missing_marks = laurel::wire::MissingMarks::Skip;
+    let mut problems: Vec<laurel::Diagnostic> =
+        laurel::check_marks(&lenient, &category, &judge, &b.marks)
+            .into_iter()
+            .collect();
+    let criteria = award_in_round.category(&category).map(|c| &c.criteria);
+    for id in b.criterion_comments.keys() {
+        if !criteria.is_some_and(|cs| cs.iter().any(|c| c.id == *id)) {
+            problems.push(laurel::Diagnostic::error(
+                laurel::Code::Schema,
+                format!("/criterion_comments/{id}"),
+                format!("`{id}` is not a criterion of category `{category}`"),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ApiError::Invalid {
+            title: "The marks are invalid".to_owned(),
+            diagnostics: problems,
+        });
+    }
+    let missing = criteria
+        .into_iter()
+        .flatten()
+        .flat_map(|c| c.indicators.iter())
+        .filter(|i| {
+            !i.is_computed()
+                && i.panel
+                    .as_ref()
+                    .is_none_or(|p| p.judges.iter().any(|j| j.as_str() == judge))
+        })
+        .filter(|i| !b.marks.contains_key(&i.id))
+        .map(|i| i.id.clone())
+        .collect();
+    let kept = SheetKept {
+        award: award.clone(),
+        round: round.clone(),
+        application: app.clone(),
+        judge: judge.clone(),
+        marks: b.marks,
+        comment: b.comment.filter(|c| !c.trim().is_empty()),
+        criterion_comments: b
+            .criterion_comments
+            .into_iter()
+            .filter(|(_, t)| !t.trim().is_empty())
+            .collect(),
+        missing,
+        saved_at: now(),
+    };
+    let mut tx = Tx::new(&state);
+    tx.put(Tree::Meta, sheet_key(&award, &round, &app, &judge), &kept);
+    tx.commit(caller.audit(
+        "round.sheet_kept",
+        format!("{award}/{round}/{app}/{judge}"),
+        json!({ "given": kept.marks.len(), "missing": kept.missing.len() }),
+    ))?;
+    Ok(Json(kept))
+}
+
+/// `GET /v1/awards/{award}/rounds/{round}/sheets/{application}`: the judge's sheet kept for
+/// later, if any.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, round, app)): Path<(String, String, String)>,
+) -> Result<Json<SheetKept>, ApiError> {
+    caller.require(&[Role::Judge])?;
+    let judge = caller
+        .subject
+        .clone()
+        .ok_or_else(|| ApiError::Forbidden("this judge key names no judge".into()))?;
+    get_json(
+        state.store.as_ref(),
+        Tree::Meta,
+        &sheet_key(&award, &round, &app, &judge),
+    )?
+    .map(Json)
+    .ok_or_else(|| {
+        ApiError::NotFound(format!(
+            "no sheet of yours kept for `{app}` in round `{round}`"
+        ))
+    })
+}
