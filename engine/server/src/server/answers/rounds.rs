@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::server::records::{RoundRecord, RoundStatus};
 
 /// A judge's marks of one application in one round, as stored.
-#[derive(Serialize, JsonSchema)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct StoredMarks {
     pub award: String,
     pub round: String,
@@ -119,14 +119,9 @@ pub struct Reminded {
 /// every mark is given and the sheet is submitted (`PUT …/marks/{application}`).
 #[derive(Debug, Clone, Serialize, serde::Deserialize, JsonSchema)]
 pub struct SheetKept {
-    pub award: String,
-    pub round: String,
-    pub application: String,
-    pub judge: String,
-    /// The marks given so far, each on its scale.
-    pub marks: BTreeMap<laurel::IndicatorId, laurel::Mark>,
-    pub comment: Option<String>,
-    pub criterion_comments: BTreeMap<laurel::CriterionId, String>,
+    /// Whose marks of what, so far.
+    #[serde(flatten)]
+    pub sheet: StoredMarks,
     /// The indicators still to mark before the sheet can count.
     pub missing: Vec<laurel::IndicatorId>,
     pub saved_at: String,

@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
 use super::round_marks::{RoundMarks, may_mark};
-use crate::server::answers::SheetKept;
+use crate::server::answers::{SheetKept, StoredMarks};
 use crate::server::auth::Caller;
 use crate::server::body;
 use crate::server::domain::rounds::sheet_key;
@@ -85,17 +85,19 @@ pub async fn keep(
         .map(|i| i.id.clone())
         .collect();
     let kept = SheetKept {
-        award: award.clone(),
-        round: round.clone(),
-        application: app.clone(),
-        judge: judge.clone(),
-        marks: b.marks,
-        comment: b.comment.filter(|c| !c.trim().is_empty()),
-        criterion_comments: b
-            .criterion_comments
-            .into_iter()
-            .filter(|(_, t)| !t.trim().is_empty())
-            .collect(),
+        sheet: StoredMarks {
+            award: award.clone(),
+            round: round.clone(),
+            application: app.clone(),
+            judge: judge.clone(),
+            marks: b.marks,
+            comment: b.comment.filter(|c| !c.trim().is_empty()),
+            criterion_comments: b
+                .criterion_comments
+                .into_iter()
+                .filter(|(_, t)| !t.trim().is_empty())
+                .collect(),
+        },
         missing,
         saved_at: now(),
     };
@@ -104,7 +106,7 @@ pub async fn keep(
     tx.commit(caller.audit(
         "round.sheet_kept",
         format!("{award}/{round}/{app}/{judge}"),
-        json!({ "given": kept.marks.len(), "missing": kept.missing.len() }),
+        json!({ "given": kept.sheet.marks.len(), "missing": kept.missing.len() }),
     ))?;
     Ok(Json(kept))
 }
