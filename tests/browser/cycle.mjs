@@ -237,7 +237,19 @@ await applicant.locator("#f-achievements").fill(
 }
 const letter = join(SHOTS, "letter.pdf");
 writeFileSync(letter, "%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n");
+// With script, a chosen file uploads on its own at once (with its progress), bounded by its
+// field's limit, not the form's: a 9 MiB letter goes through; choosing another replaces it.
+const big = join(SHOTS, "big-letter.pdf");
+writeFileSync(big, "%PDF-1.4\n" + "0".repeat(9 * 1024 * 1024) + "\n%%EOF\n");
+const uploadStatus = applicant.locator("#f-recommendation_letter-upload");
+await applicant.locator("#f-recommendation_letter").setInputFiles(big);
+await applicant.waitForFunction(() => (document.getElementById("f-recommendation_letter-upload")?.textContent || "").startsWith("Uploaded"));
+expect(((await uploadStatus.textContent()) || "").includes("big-letter.pdf (9.0 MB)"), "the 9 MiB letter uploaded: " + (await uploadStatus.textContent()));
+await look(applicant, "apply-uploaded");
 await applicant.locator("#f-recommendation_letter").setInputFiles(letter);
+await applicant.waitForFunction(() => (document.getElementById("f-recommendation_letter-upload")?.textContent || "").includes("Uploaded: letter.pdf"));
+const kept = await applicant.locator("input[type=hidden][name='f.recommendation_letter.name']").inputValue();
+expect(kept === "letter.pdf", `the second file replaces the first: ${kept}`);
 await applicant.getByRole("button", { name: "Submit my application" }).click();
 await applicant.waitForURL(/applications\/a-[0-9a-f]+\?submitted=1/);
 const mine = /applications\/(a-[0-9a-f]+)/.exec(applicant.url())[1];

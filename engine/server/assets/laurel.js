@@ -308,3 +308,72 @@
     }
   });
 })();
+
+// A file chosen in an application form uploads on its own at once, with its progress: the
+// form then carries only the file's reference (its name, type and hash), so a large file
+// never rides on the form's post. A refused file says why next to its field. Without
+// script, the file travels with the form.
+(function () {
+  "use strict";
+  function size(bytes) {
+    if (bytes >= 1048576) { return (bytes / 1048576).toFixed(1) + " MB"; }
+    if (bytes >= 1024) { return Math.round(bytes / 1024) + " KB"; }
+    return bytes + " B";
+  }
+  function hidden(form, name, value) {
+    var input = form.querySelector("input[type=hidden][name='" + name + "']");
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      form.appendChild(input);
+    }
+    input.value = value;
+  }
+  document.querySelectorAll("input[type=file][data-upload]").forEach(function (input) {
+    var form = input.closest("form");
+    var status = document.getElementById(input.id + "-upload");
+    if (!form || !status) { return; }
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      if (!file) { return; }
+      var csrf = form.querySelector("input[name=csrf]");
+      var bar = document.createElement("progress");
+      bar.max = file.size || 1;
+      bar.value = 0;
+      status.textContent = (status.getAttribute("data-sending") || "").replace("{name}", file.name);
+      status.appendChild(bar);
+      status.classList.remove("error");
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", input.getAttribute("data-upload") + "&name=" + encodeURIComponent(file.name));
+      xhr.setRequestHeader("content-type", "application/octet-stream");
+      if (csrf) { xhr.setRequestHeader("x-csrf-token", csrf.value); }
+      xhr.upload.addEventListener("progress", function (e) { if (e.lengthComputable) { bar.value = e.loaded; } });
+      xhr.addEventListener("load", function () {
+        var answer = {};
+        try { answer = JSON.parse(xhr.responseText); } catch (e) { answer = {}; }
+        if (xhr.status === 201 && answer.sha256) {
+          var ref = input.getAttribute("data-ref");
+          hidden(form, ref + ".name", answer.name);
+          hidden(form, ref + ".media_type", answer.media_type);
+          hidden(form, ref + ".sha256", answer.sha256);
+          var remove = form.querySelector("input[name='" + ref + ".remove']");
+          if (remove) { remove.checked = false; }
+          input.value = "";
+          input.setAttribute("aria-invalid", "false");
+          status.textContent = (status.getAttribute("data-sent") || "")
+            .replace("{name}", answer.name).replace("{size}", size(answer.size || file.size));
+        } else {
+          // The form's own post will try again and show the same problem with every other.
+          status.textContent = answer.detail || ("HTTP " + xhr.status);
+          status.classList.add("error");
+          input.setAttribute("aria-invalid", "true");
+        }
+      });
+      xhr.addEventListener("error", function () {
+        status.textContent = "";
+      });
+      xhr.send(file);
+    });
+  });
+})();
