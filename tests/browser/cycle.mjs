@@ -250,6 +250,9 @@ await applicant.locator("#f-recommendation_letter").setInputFiles(letter);
 await applicant.waitForFunction(() => (document.getElementById("f-recommendation_letter-upload")?.textContent || "").includes("Uploaded: letter.pdf"));
 const kept = await applicant.locator("input[type=hidden][name='f.recommendation_letter.name']").inputValue();
 expect(kept === "letter.pdf", `the second file replaces the first: ${kept}`);
+const progress = (await applicant.locator("#form-progress").textContent()) || "";
+console.log(`form: ${progress}`);
+expect(/^(\d+) of \1 required answers given \(100%\)$/.test(progress.trim()), `every required answer is counted as given: ${progress}`);
 await applicant.getByRole("button", { name: "Submit my application" }).click();
 await applicant.waitForURL(/applications\/a-[0-9a-f]+\?submitted=1/);
 const mine = /applications\/(a-[0-9a-f]+)/.exec(applicant.url())[1];
@@ -440,6 +443,11 @@ async function markAll(round) {
         if (id === "judge-kim") expect((await criterionNote.inputValue()) === "근거가 명확합니다", "the criterion's comment is kept");
         if (id === "judge-kim" && round === "expert") {
           await look(page, "score-sheet-ko");
+          // On the phone, each criterion's group of marks fits in at most three screens.
+          const heights = await page.locator("fieldset.plain > fieldset").evaluateAll((fs) => fs.map((f) => f.getBoundingClientRect().height));
+          const screens = Math.max(...heights) / 900;
+          console.log(`phone: the tallest criterion group is ${screens.toFixed(2)} screens (420 x 900)`);
+          expect(heights.length > 0 && screens <= 3, `a criterion group takes ${screens.toFixed(2)} screens on a phone`);
           expect(((await page.locator(".sheet-total").textContent()) || "").includes("총점"), "the saved sheet shows the judge's total");
           // On a wide screen the entry sits beside the sheet.
           await page.setViewportSize({ width: 1440, height: 900 });

@@ -377,3 +377,40 @@
     });
   });
 })();
+
+// An application form says how far it is: the required answers of the questions shown
+// (a question hidden by its condition does not count), given or not, as they are typed.
+(function () {
+  "use strict";
+  var line = document.getElementById("form-progress");
+  if (!line) { return; }
+  var form = line.closest("form");
+  var template = line.getAttribute("data-template");
+  if (!form || !template) { return; }
+  function update() {
+    var asked = {};
+    form.querySelectorAll("[required]").forEach(function (c) {
+      if (c.closest("[hidden]") || c.disabled || !c.name) { return; }
+      var key = c.name;
+      var given;
+      if (c.type === "radio" || c.type === "checkbox") {
+        given = c.checked;
+      } else if (c.type === "file") {
+        key = c.getAttribute("data-ref") || c.name;
+        given = c.value !== "" || !!form.querySelector("input[type=hidden][name='" + key + ".sha256']");
+      } else {
+        given = c.value.trim() !== "";
+      }
+      asked[key] = asked[key] || given;
+    });
+    var names = Object.keys(asked);
+    var given = names.filter(function (n) { return asked[n]; }).length;
+    var percent = names.length ? Math.round((100 * given) / names.length) : 100;
+    line.textContent = template.replace("{given}", String(given)).replace("{total}", String(names.length))
+      .replace("{percent}", String(percent));
+    line.hidden = false;
+  }
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  update();
+})();

@@ -174,6 +174,9 @@ pub async fn page_(
                 // (laurel.js; files go with the next save or submission).
                 form.stack method="post" enctype="multipart/form-data" novalidate action={ "/awards/" (award) "/apply" } data-autosave[choice.edit.is_empty()] {
                     (csrf_field(ctx))
+                    // How far the form is: required answers given, counted as they are typed
+                    // (laurel.js; hidden without script).
+                    p.progress-line #form-progress role="status" aria-live="polite" hidden data-template=(ctx.t("apply.progress")) {}
                     @if choice.edit.is_empty() {
                         p.hint #autosave-status role="status" aria-live="polite" data-saved=(ctx.t("apply.autosaved")) data-failed=(ctx.t("apply.autosave_failed")) {}
                     }

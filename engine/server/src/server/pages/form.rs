@@ -344,7 +344,7 @@ fn one(ctx: &Ctx, award: &Award, f: &Field, path: &str, filled: &Filled<'_>) -> 
                     // script, it travels with the form.
                     input type="file" id=(id) name={ "file." (path) } accept=(accept.join(","))
                         data-upload={ "/v1/awards/" (award.id) "/uploads?field=" (path.split('.').next().unwrap_or_default()) }
-                        data-ref=(name)
+                        data-ref=(name) required[required]
                         aria-describedby=(described) aria-invalid=[invalid.then_some("true")];
                     span.upload-status id={ (id) "-upload" } role="status" aria-live="polite" data-sending=(ctx.t("form.upload_sending")) data-sent=(ctx.t("form.upload_sent")) {}
                 }
