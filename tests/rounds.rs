@@ -444,11 +444,47 @@ fn seoul_lifecycle(p: &Prize, data: &std::path::Path) -> Value {
             .contains(&json!(first)),
         "a kept sheet leaves the entry due"
     );
+    // The running total of half a sheet says what is missing; of the whole sheet, it is the
+    // judge's total the round's results show for that entry.
+    let total_url = Prize::url(&format!("/rounds/expert/sheets/{first}/total"));
+    let (status, so_far) = p.server.post(&total_url, &p.keys[judge], &partial);
+    assert_eq!(status, 200, "{so_far}");
+    assert_eq!(so_far["complete"], false);
+    assert_eq!(
+        so_far["missing"].as_array().unwrap().len(),
+        first_indicators.len() - half
+    );
+    let (status, whole) = p.server.post(&total_url, &p.keys[judge], &complete);
+    assert_eq!(status, 200, "{whole}");
+    assert_eq!(whole["complete"], true);
+    assert_eq!(whole["missing"], json!([]));
     p.mark_all("expert", &assignments, &indicators);
     assert_eq!(
         p.server.get(&sheet_url, &p.keys[judge]).0,
         404,
         "submitting the whole sheet removes what was kept"
+    );
+    let (status, scored) = p
+        .server
+        .get(&Prize::url("/rounds/expert/results"), &p.admin);
+    assert_eq!(status, 200, "{scored}");
+    let in_results = scored["results"]["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["ranking"].as_array().unwrap().iter())
+        .find(|r| r["application"] == json!(first))
+        .and_then(|r| {
+            r["trace"]["judges"]
+                .as_array()?
+                .iter()
+                .find(|j| j["judge"] == json!(judge))
+                .cloned()
+        })
+        .expect("the judge's part of the entry's score");
+    assert_eq!(
+        whole["total"], in_results["total"],
+        "the sheet's running total is the judge's total in the round's results"
     );
     let (_, work) = p.server.get("/v1/me/work", &p.keys[judge]);
     assert!(

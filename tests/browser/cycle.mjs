@@ -435,6 +435,8 @@ async function markAll(round) {
         if (id !== "judge-kim") {
           const progress = (await page.locator("#sheet-progress").textContent()) || "";
           expect(progress.trim() === `${n} of ${n} marks given`, `the sheet counts its marks: ${progress}`);
+          // The running total, computed by the server as the rubric does, before saving.
+          await page.waitForFunction(() => (document.querySelector("#sheet-total .total-line")?.textContent || "").startsWith("Your total"));
         }
         const criterionNote = page.locator("textarea[name^='cc.']").first();
         if (id === "judge-kim") await criterionNote.fill("근거가 명확합니다");

@@ -414,3 +414,54 @@
   form.addEventListener("change", update);
   update();
 })();
+
+// The score sheet's running total: as marks are chosen, the server computes the judge's total
+// as the rubric does (`…/sheets/{application}/total`, stored nowhere) and the box shows it,
+// with each criterion's score; while marks are missing, what the marks given add up to.
+(function () {
+  "use strict";
+  var box = document.getElementById("sheet-total");
+  if (!box) { return; }
+  var form = box.closest("form");
+  var url = box.getAttribute("data-url");
+  if (!form || !url) { return; }
+  var timer = null;
+  function marks() {
+    var out = {};
+    form.querySelectorAll("[name^='m.']").forEach(function (m) {
+      if ((m.type === "radio" && !m.checked) || m.value === "") { return; }
+      // A number as a number (JSON keeps it exact), a level's id as text.
+      var v = m.value.trim();
+      out[m.name.slice(2)] = /^-?[0-9]+(\.[0-9]+)?$/.test(v) ? Number(v) : v;
+    });
+    return out;
+  }
+  function ask() {
+    var csrf = form.querySelector("input[name=csrf]");
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", url);
+    xhr.setRequestHeader("content-type", "application/json");
+    if (csrf) { xhr.setRequestHeader("x-csrf-token", csrf.value); }
+    xhr.addEventListener("load", function () {
+      if (xhr.status !== 200) { return; }
+      var t;
+      try { t = JSON.parse(xhr.responseText); } catch (e) { return; }
+      var line = box.querySelector(".total-line");
+      var template = t.complete ? box.getAttribute("data-complete") : box.getAttribute("data-so-far");
+      if (line && template) {
+        line.textContent = template.replace("{total}", t.total).replace("{n}", String(t.missing.length));
+      }
+      (t.criteria || []).forEach(function (c) {
+        var span = box.querySelector("[data-criterion='" + c.criterion + "']");
+        if (span) { span.textContent = c.score; }
+      });
+      box.hidden = false;
+    });
+    xhr.send(JSON.stringify({ marks: marks() }));
+  }
+  form.addEventListener("change", function (e) {
+    if (!e.target || !e.target.name || e.target.name.indexOf("m.") !== 0) { return; }
+    clearTimeout(timer);
+    timer = setTimeout(ask, 250);
+  });
+})();

@@ -126,3 +126,24 @@ pub struct SheetKept {
     pub missing: Vec<laurel::IndicatorId>,
     pub saved_at: String,
 }
+
+/// A judge's total for one entry, as the rubric computes it from their marks alone (before
+/// the panel combines judges).
+#[derive(Serialize, JsonSchema)]
+pub struct SheetTotal {
+    /// The total; while marks are missing, what the marks given add up to.
+    pub total: rust_decimal::Decimal,
+    /// Whether every mark is given (the total is then the sheet's).
+    pub complete: bool,
+    /// Each criterion's score, in the rubric's order.
+    pub criteria: Vec<CriterionScore>,
+    /// The indicators still to mark.
+    pub missing: Vec<laurel::IndicatorId>,
+}
+
+/// A criterion's score on one judge's sheet.
+#[derive(Serialize, JsonSchema)]
+pub struct CriterionScore {
+    pub criterion: laurel::CriterionId,
+    pub score: rust_decimal::Decimal,
+}

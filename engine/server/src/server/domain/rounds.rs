@@ -331,27 +331,51 @@ pub(crate) async fn round_results(
     Ok((results, inputs, sha))
 }
 
-/// One judge's total for one entry in a round, as the rubric computes it (weights, formulas,
-/// floors and caps, a score plugin's part), before the panel combines judges: none until the
-/// judge's marks are complete, or when the entry cannot be scored from what the judge sees.
-pub(crate) struct JudgeTotal {
-    /// The total.
-    pub total: rust_decimal::Decimal,
-    /// Each criterion's score, in the rubric's order.
-    pub criteria: Vec<(laurel::CriterionId, rust_decimal::Decimal)>,
+/// The indicators of `category` that `judge` marks and has not marked in `marks`.
+pub(crate) fn still_to_mark(
+    award: &laurel::Award,
+    category: &str,
+    judge: &str,
+    marks: &std::collections::BTreeMap<laurel::IndicatorId, laurel::Mark>,
+) -> Vec<laurel::IndicatorId> {
+    award
+        .category(category)
+        .into_iter()
+        .flat_map(|c| c.criteria.iter())
+        .flat_map(|c| c.indicators.iter())
+        .filter(|i| {
+            !i.is_computed()
+                && i.panel
+                    .as_ref()
+                    .is_none_or(|p| p.judges.iter().any(|j| j.as_str() == judge))
+        })
+        .filter(|i| !marks.contains_key(&i.id))
+        .map(|i| i.id.clone())
+        .collect()
 }
 
-/// [`JudgeTotal`] of `evaluation` (stored marks) for `application` (as the judge sees it).
+/// One judge's total for one entry in a round, as the rubric computes it (weights, formulas,
+/// floors and caps, a score plugin's part), before the panel combines judges. While marks are
+/// missing, the total so far: what the marks given add up to, each missing one counting
+/// nothing. None when the entry cannot be scored from what the judge sees.
 pub(crate) fn judge_total(
     loaded: &crate::server::state::Loaded,
     round: &str,
     application: &serde_json::Value,
-    evaluation: &serde_json::Value,
-) -> Option<JudgeTotal> {
-    let award = loaded.award.for_round_id(round).ok()?;
+    evaluation: laurel::Evaluation,
+) -> Option<crate::server::answers::SheetTotal> {
+    let mut award = loaded.award.for_round_id(round).ok()?;
     let app: laurel::Application = serde_json::from_value(application.clone()).ok()?;
-    let evaluation: laurel::Evaluation = serde_json::from_value(evaluation.clone()).ok()?;
     let judge = evaluation.judge.clone();
+    let missing = still_to_mark(
+        &award,
+        app.category.as_str(),
+        judge.as_str(),
+        &evaluation.marks,
+    );
+    if !missing.is_empty() {
+        award.scoring.missing_marks = laurel::wire::MissingMarks::Skip;
+    }
     let marks = laurel::Marks {
         evaluations: vec![evaluation],
         ..laurel::Marks::default()
@@ -379,12 +403,17 @@ pub(crate) fn judge_total(
         .flat_map(|c| c.ranking.iter())
         .flat_map(|p| p.trace.judges.iter())
         .find(|j| *j.judge == judge)?;
-    Some(JudgeTotal {
+    Some(crate::server::answers::SheetTotal {
         total: trace.total,
+        complete: missing.is_empty(),
         criteria: trace
             .criteria
             .iter()
-            .map(|c| (c.criterion.clone(), c.score))
+            .map(|c| crate::server::answers::CriterionScore {
+                criterion: c.criterion.clone(),
+                score: c.score,
+            })
             .collect(),
+        missing,
     })
 }

@@ -511,6 +511,15 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
             200,
         ),
         op(
+            "post",
+            "/v1/awards/{award}/rounds/{round}/sheets/{application}/total",
+            "A judge's total for the marks given so far, as the rubric computes it (stored nowhere): the score sheet's running total",
+            "judge",
+            Json(schema::<RoundMarks>(g)),
+            Some(schema::<super::answers::SheetTotal>(r)),
+            200,
+        ),
+        op(
             "get",
             "/v1/awards/{award}/rounds/{round}/sheets/{application}",
             "The judge's score sheet kept for later, if any",

@@ -298,8 +298,11 @@ async fn sheet_page(
     let blind = view.json["blind"] == true;
     // The judge's total as the rubric computes it, from the marks saved (none while some
     // are missing).
-    let total = saved_marks
-        .filter(|_| posted.is_none() && kept.is_none())
+    // The total of the marks shown: saved, kept for later, or as posted back; counted again
+    // as marks are chosen (laurel.js asks `…/total`).
+    let total = mine
+        .filter(|_| posted.is_none())
+        .and_then(|e| serde_json::from_value::<laurel::Evaluation>(strip_extras(e)).ok())
         .and_then(|e| crate::server::domain::rounds::judge_total(&s.loaded, round, application, e));
     // Marks change only while the round is open.
     let round_open = api
@@ -411,14 +414,20 @@ async fn sheet_page(
                     textarea #comment name="comment" { (comment) }
                 }
                 }
-                @if let Some(t) = &total {
-                    div.sheet-total role="status" {
-                        p { strong { (ctx.tf("sheet.total", &[("total", &t.total.normalize().to_string())])) } }
-                        @if t.criteria.len() > 1 {
-                            ul { @for (c, score) in &t.criteria {
-                                li { (category.criteria.iter().find(|x| x.id == *c).map_or_else(|| c.to_string(), |x| text(ctx, &s.loaded, &x.name))) ": " (score.normalize()) }
-                            } }
-                        }
+                @let shown_criteria: Vec<&laurel::Criterion> = category.criteria.iter().filter(|c| c.indicators.iter().any(|i| marks_it(i, &judge))).collect();
+                div.sheet-total #sheet-total role="status" aria-live="polite" hidden[total.is_none() && !round_open]
+                    data-url={ "/v1/awards/" (award) "/rounds/" (round) "/sheets/" (app) "/total" }
+                    data-complete=(ctx.t("sheet.total")) data-so-far=(ctx.t("sheet.total_so_far")) {
+                    p { strong.total-line { @match &total {
+                        Some(t) if t.complete => (ctx.tf("sheet.total", &[("total", &t.total.normalize().to_string())])),
+                        Some(t) => (ctx.tf("sheet.total_so_far", &[("total", &t.total.normalize().to_string()), ("n", &t.missing.len().to_string())])),
+                        None => (ctx.t("sheet.total_none")),
+                    } } }
+                    @if shown_criteria.len() > 1 {
+                        ul { @for c in &shown_criteria {
+                            @let score = total.as_ref().and_then(|t| t.criteria.iter().find(|x| x.criterion == c.id)).map(|x| x.score.normalize().to_string());
+                            li { (text(ctx, &s.loaded, &c.name)) ": " span data-criterion=(c.id.as_str()) { (score.unwrap_or_else(|| "—".to_owned())) } }
+                        } }
                     }
                 }
                 @if round_open {
@@ -460,6 +469,20 @@ async fn sheet_page(
             p { a href="/work" { (ctx.t("sheet.back")) } }
         },
     )
+}
+
+/// A stored evaluation or a kept sheet as an evaluation: the fields an evaluation has.
+fn strip_extras(e: &Value) -> Value {
+    let mut v = e.clone();
+    if let Some(o) = v.as_object_mut() {
+        o.retain(|k, _| {
+            matches!(
+                k.as_str(),
+                "judge" | "application" | "marks" | "comment" | "criterion_comments"
+            )
+        });
+    }
+    v
 }
 
 /// A field's value, with its files as links.

@@ -261,6 +261,10 @@ pub fn routes() -> Router<AppState> {
             get(sheets::get).put(sheets::keep),
         )
         .route(
+            "/v1/awards/{award}/rounds/{round}/sheets/{application}/total",
+            post(sheets::total),
+        )
+        .route(
             "/v1/awards/{award}/rounds/{round}/applications/{application}",
             get(round_marks::view),
         )

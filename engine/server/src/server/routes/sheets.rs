@@ -9,15 +9,36 @@ use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
 use super::round_marks::{RoundMarks, may_mark};
-use crate::server::answers::{SheetKept, StoredMarks};
+use crate::server::answers::{SheetKept, SheetTotal, StoredMarks};
 use crate::server::auth::Caller;
 use crate::server::body;
-use crate::server::domain::rounds::sheet_key;
+use crate::server::domain::rounds::{judge_total, sheet_key, still_to_mark};
 use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, Role};
 use crate::server::state::AppState;
 use crate::server::tx::Tx;
 use crate::store::{Tree, get_json, key, now};
+
+/// The stored application and its category.
+fn stored(
+    state: &AppState,
+    award: &str,
+    app: &str,
+) -> Result<(ApplicationRecord, String), ApiError> {
+    let record: ApplicationRecord = get_json(
+        state.store.as_ref(),
+        Tree::Applications,
+        &key(&[award.as_bytes(), app.as_bytes()]),
+    )?
+    .ok_or_else(|| ApiError::NotFound(format!("no application `{app}`")))?;
+    let category = record
+        .application
+        .get("category")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    Ok((record, category))
+}
 
 /// `PUT /v1/awards/{award}/rounds/{round}/sheets/{application}`: keeps the judge's sheet.
 pub async fn keep(
@@ -34,18 +55,7 @@ pub async fn keep(
             "a sheet kept for later has no reason (corrections do)",
         ));
     }
-    let record: ApplicationRecord = get_json(
-        state.store.as_ref(),
-        Tree::Applications,
-        &key(&[award.as_bytes(), app.as_bytes()]),
-    )?
-    .ok_or_else(|| ApiError::NotFound(format!("no application `{app}`")))?;
-    let category = record
-        .application
-        .get("category")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let (_, category) = stored(&state, &award, &app)?;
     let award_in_round = loaded.award.for_round(&spec);
     // Each mark given is checked as scoring will; a mark not given yet is no problem here
     // (checked as if the award let marks be missing).
@@ -71,19 +81,7 @@ pub async fn keep(
             diagnostics: problems,
         });
     }
-    let missing = criteria
-        .into_iter()
-        .flatten()
-        .flat_map(|c| c.indicators.iter())
-        .filter(|i| {
-            !i.is_computed()
-                && i.panel
-                    .as_ref()
-                    .is_none_or(|p| p.judges.iter().any(|j| j.as_str() == judge))
-        })
-        .filter(|i| !b.marks.contains_key(&i.id))
-        .map(|i| i.id.clone())
-        .collect();
+    let missing = still_to_mark(&award_in_round, &category, &judge, &b.marks);
     let kept = SheetKept {
         sheet: StoredMarks {
             award: award.clone(),
@@ -134,4 +132,45 @@ pub async fn get(
             "no sheet of yours kept for `{app}` in round `{round}`"
         ))
     })
+}
+
+/// `POST /v1/awards/{award}/rounds/{round}/sheets/{application}/total`: the judge's total
+/// for the marks given so far, as the rubric computes it, stored nowhere (the sheet's running
+/// total as marks are chosen).
+pub async fn total(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((award, round, app)): Path<(String, String, String)>,
+    bytes: Bytes,
+) -> Result<Json<SheetTotal>, ApiError> {
+    let (judge, loaded, spec) = may_mark(&state, &caller, (&award, &round, &app)).await?;
+    let b: RoundMarks = body::json(&bytes)?;
+    let (record, category) = stored(&state, &award, &app)?;
+    let mut lenient = loaded.award.for_round(&spec);
+    lenient.scoring.missing_marks = laurel::wire::MissingMarks::Skip;
+    let problems = laurel::check_marks(&lenient, &category, &judge, &b.marks);
+    if problems.has_errors() {
+        return Err(ApiError::Invalid {
+            title: "The marks are invalid".to_owned(),
+            diagnostics: problems.into_iter().collect(),
+        });
+    }
+    // The entry as the judge sees it: nothing personal, nothing hidden in a blind round.
+    let mut seen = record.application;
+    crate::server::crypto::redact(&loaded.award, &mut seen, spec.blind);
+    let evaluation = laurel::Evaluation {
+        schema: None,
+        judge: laurel::JudgeId::new(&judge),
+        application: laurel::ApplicationId::new(&app),
+        marks: b.marks,
+        comment: None,
+        criterion_comments: std::collections::BTreeMap::new(),
+    };
+    judge_total(&loaded, &round, &seen, evaluation)
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::Conflict(format!(
+                "`{app}` cannot be scored from what a judge sees of it: its total is computed when the round's results are"
+            ))
+        })
 }
