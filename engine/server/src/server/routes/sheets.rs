@@ -40,6 +40,22 @@ fn stored(
     Ok((record, category))
 }
 
+/// The marks given so far, checked as scoring will check them (each on its scale, the judge on
+/// each indicator's panel): a mark not given yet is no problem here.
+fn check_given(
+    award_in_round: &laurel::Award,
+    category: &str,
+    judge: &str,
+    marks: &std::collections::BTreeMap<laurel::IndicatorId, laurel::Mark>,
+) -> Vec<laurel::Diagnostic> {
+    let mut lenient = award_in_round.clone();
+    lenient.scoring.missing_marks = laurel::wire::MissingMarks::Skip;
+    laurel::check_marks(&lenient, category, judge, marks)
+        .into_iter()
+        .filter(|d| d.severity == laurel::Severity::Error)
+        .collect()
+}
+
 /// `PUT /v1/awards/{award}/rounds/{round}/sheets/{application}`: keeps the judge's sheet.
 pub async fn keep(
     State(state): State<AppState>,
@@ -57,14 +73,7 @@ pub async fn keep(
     }
     let (_, category) = stored(&state, &award, &app)?;
     let award_in_round = loaded.award.for_round(&spec);
-    // Each mark given is checked as scoring will; a mark not given yet is no problem here
-    // (checked as if the award let marks be missing).
-    let mut lenient = award_in_round.clone();
-    lenient.scoring.missing_marks = laurel::wire::MissingMarks::Skip;
-    let mut problems: Vec<laurel::Diagnostic> =
-        laurel::check_marks(&lenient, &category, &judge, &b.marks)
-            .into_iter()
-            .collect();
+    let mut problems = check_given(&award_in_round, &category, &judge, &b.marks);
     let criteria = award_in_round.category(&category).map(|c| &c.criteria);
     for id in b.criterion_comments.keys() {
         if !criteria.is_some_and(|cs| cs.iter().any(|c| c.id == *id)) {
@@ -146,13 +155,11 @@ pub async fn total(
     let (judge, loaded, spec) = may_mark(&state, &caller, (&award, &round, &app)).await?;
     let b: RoundMarks = body::json(&bytes)?;
     let (record, category) = stored(&state, &award, &app)?;
-    let mut lenient = loaded.award.for_round(&spec);
-    lenient.scoring.missing_marks = laurel::wire::MissingMarks::Skip;
-    let problems = laurel::check_marks(&lenient, &category, &judge, &b.marks);
-    if problems.has_errors() {
+    let problems = check_given(&loaded.award.for_round(&spec), &category, &judge, &b.marks);
+    if !problems.is_empty() {
         return Err(ApiError::Invalid {
             title: "The marks are invalid".to_owned(),
-            diagnostics: problems.into_iter().collect(),
+            diagnostics: problems,
         });
     }
     // The entry as the judge sees it: nothing personal, nothing hidden in a blind round.
