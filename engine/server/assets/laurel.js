@@ -285,11 +285,14 @@
   "use strict";
   var typed = "";
   var timer = null;
+  var last = null;
   document.addEventListener("keydown", function (e) {
     var input = e.target;
     if (!input || input.type !== "radio" || !input.closest || !input.closest(".steps")) { return; }
     if (e.ctrlKey || e.metaKey || e.altKey || e.key.length !== 1 || e.key === " ") { return; }
     var group = input.closest(".steps");
+    // Typing in another group starts afresh.
+    if (group !== last) { typed = ""; last = group; }
     typed += e.key.toLowerCase();
     clearTimeout(timer);
     timer = setTimeout(function () { typed = ""; }, 900);
