@@ -66,16 +66,8 @@ fn evaluation(
         .and_then(Value::as_str)
         .unwrap_or_default();
     let mut diagnostics = laurel::check_marks(award, category, judge, &marks);
-    // A comment is on one of the category's criteria.
-    let criteria = award.category(category).map(|c| &c.criteria);
-    for id in criterion_comments.keys() {
-        if !criteria.is_some_and(|cs| cs.iter().any(|c| c.id == *id)) {
-            diagnostics.push(laurel::Diagnostic::error(
-                laurel::Code::Schema,
-                format!("/criterion_comments/{id}"),
-                format!("`{id}` is not a criterion of category `{category}`"),
-            ));
-        }
+    for d in unknown_criteria(award, category, &criterion_comments) {
+        diagnostics.push(d);
     }
     let criterion_comments: BTreeMap<laurel::CriterionId, String> = criterion_comments
         .into_iter()
@@ -96,6 +88,26 @@ fn evaluation(
         comment,
         criterion_comments,
     })
+}
+
+/// A comment is on one of the category's criteria: one problem per comment that is not.
+pub(super) fn unknown_criteria(
+    award: &laurel::Award,
+    category: &str,
+    comments: &BTreeMap<laurel::CriterionId, String>,
+) -> Vec<laurel::Diagnostic> {
+    let criteria = award.category(category).map(|c| &c.criteria);
+    comments
+        .keys()
+        .filter(|id| !criteria.is_some_and(|cs| cs.iter().any(|c| c.id == **id)))
+        .map(|id| {
+            laurel::Diagnostic::error(
+                laurel::Code::Schema,
+                format!("/criterion_comments/{id}"),
+                format!("`{id}` is not a criterion of category `{category}`"),
+            )
+        })
+        .collect()
 }
 
 /// Whose marks of what, in which round.

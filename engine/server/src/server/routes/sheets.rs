@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
-use super::round_marks::{RoundMarks, may_mark};
+use super::round_marks::{RoundMarks, may_mark, unknown_criteria};
 use crate::server::answers::{SheetKept, SheetTotal, StoredMarks};
 use crate::server::auth::Caller;
 use crate::server::body;
@@ -74,16 +74,11 @@ pub async fn keep(
     let (_, category) = stored(&state, &award, &app)?;
     let award_in_round = loaded.award.for_round(&spec);
     let mut problems = check_given(&award_in_round, &category, &judge, &b.marks);
-    let criteria = award_in_round.category(&category).map(|c| &c.criteria);
-    for id in b.criterion_comments.keys() {
-        if !criteria.is_some_and(|cs| cs.iter().any(|c| c.id == *id)) {
-            problems.push(laurel::Diagnostic::error(
-                laurel::Code::Schema,
-                format!("/criterion_comments/{id}"),
-                format!("`{id}` is not a criterion of category `{category}`"),
-            ));
-        }
-    }
+    problems.extend(unknown_criteria(
+        &award_in_round,
+        &category,
+        &b.criterion_comments,
+    ));
     if !problems.is_empty() {
         return Err(ApiError::Invalid {
             title: "The marks are invalid".to_owned(),
