@@ -788,28 +788,6 @@ fn a_retried_post_with_its_idempotency_key_makes_one_thing_and_answers_the_same(
     assert_ne!(theirs["id"], first["id"]);
 }
 
-/// A GET's status, `Link` header and body.
-fn get_linked(server: &Server, path: &str, key: &str) -> (u16, Option<String>, Value) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let mut response = agent
-        .get(&format!("{}{path}", server.url))
-        .header("authorization", &format!("Bearer {key}"))
-        .call()
-        .unwrap();
-    let link = response
-        .headers()
-        .get("link")
-        .map(|v| v.to_str().unwrap().to_owned());
-    (
-        response.status().as_u16(),
-        link,
-        serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap(),
-    )
-}
-
 #[test]
 fn lists_come_in_pages_with_a_next_link_and_their_declared_filters() {
     let data = tempfile::tempdir().unwrap();
@@ -842,7 +820,7 @@ fn lists_come_in_pages_with_a_next_link_and_their_declared_filters() {
     let mut next = Some(format!("/v1/awards/{AWARD}/applications?limit=5"));
     let mut pages = 0;
     while let Some(path) = next {
-        let (status, link, page) = get_linked(&server, &path, &admin);
+        let (status, link, page) = server.get_linked(&path, &admin);
         assert_eq!(status, 200, "{page}");
         assert!(page.as_array().unwrap().len() <= 5);
         seen.extend(
@@ -871,8 +849,7 @@ fn lists_come_in_pages_with_a_next_link_and_their_declared_filters() {
     assert_eq!(pages, 3);
     // A declared filter: the applications of one category, as the examples have them.
     let category = all[0]["category"].as_str().unwrap();
-    let (_, _, page) = get_linked(
-        &server,
+    let (_, _, page) = server.get_linked(
         &format!("/v1/awards/{AWARD}/applications?category={category}"),
         &admin,
     );
@@ -889,15 +866,12 @@ fn lists_come_in_pages_with_a_next_link_and_their_declared_filters() {
             .all(|a| a["application"]["category"] == category)
     );
     // Bounds said, not guessed.
-    let (status, _, v) = get_linked(
-        &server,
-        &format!("/v1/awards/{AWARD}/applications?limit=0"),
-        &admin,
-    );
+    let (status, _, v) =
+        server.get_linked(&format!("/v1/awards/{AWARD}/applications?limit=0"), &admin);
     assert_eq!(status, 400, "{v}");
     // A cursor whose item is gone still marks the place in a list in id order (keyset
     // paging); in a list in another order (rounds, in the award's order) it cannot: 422.
-    let (_, _, all) = get_linked(&server, &format!("/v1/awards/{AWARD}/applications"), &admin);
+    let (_, _, all) = server.get_linked(&format!("/v1/awards/{AWARD}/applications"), &admin);
     let ids: Vec<&str> = all
         .as_array()
         .unwrap()
@@ -906,18 +880,14 @@ fn lists_come_in_pages_with_a_next_link_and_their_declared_filters() {
         .collect();
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "in id order: {ids:?}");
     let gone = format!("{}0", ids[0]); // after ids[0], before ids[1]
-    let (status, _, page) = get_linked(
-        &server,
+    let (status, _, page) = server.get_linked(
         &format!("/v1/awards/{AWARD}/applications?limit=2&after={gone}"),
         &admin,
     );
     assert_eq!(status, 200, "{page}");
     assert_eq!(page[0]["id"], ids[1], "{page}");
-    let (status, _, v) = get_linked(
-        &server,
-        &format!("/v1/awards/{AWARD}/rounds?after=nope"),
-        &admin,
-    );
+    let (status, _, v) =
+        server.get_linked(&format!("/v1/awards/{AWARD}/rounds?after=nope"), &admin);
     assert_eq!(
         (status, v["errors"][0]["pointer"].as_str()),
         (422, Some("/after")),
@@ -952,7 +922,7 @@ fn lists_come_in_pages_with_a_next_link_and_their_declared_filters() {
         "/v1/awards/{AWARD}/applications?category={category}&limit=7"
     ));
     while let Some(path) = next {
-        let (status, link, page) = get_linked(&server, &path, &admin);
+        let (status, link, page) = server.get_linked(&path, &admin);
         assert_eq!(status, 200, "{page}");
         seen.extend(
             page.as_array()
@@ -969,8 +939,7 @@ fn lists_come_in_pages_with_a_next_link_and_their_declared_filters() {
         });
     }
     assert_eq!(seen, want);
-    let (_, link, every) = get_linked(
-        &server,
+    let (_, link, every) = server.get_linked(
         &format!("/v1/awards/{AWARD}/applications?limit=1000"),
         &admin,
     );

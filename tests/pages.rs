@@ -677,3 +677,330 @@ fn a_kept_file_is_removed_or_replaced_and_an_unasked_answer_is_dropped() {
     assert!(letter(&draft).is_null(), "{draft}");
     assert_eq!(draft["fields"]["nomination_type"], "nominated");
 }
+
+/// The dashboard of an award larger than it lists: its counts are every application's, by
+/// standing (counted here from what was sent), its review queue and its table show one page
+/// and say how many there are, and a review or a withdrawal moves the counts at once; the API
+/// answers the same counts and lists those that stand one way, page by page.
+#[test]
+fn the_dashboard_counts_every_application_and_lists_one_page() {
+    let data = tempfile::tempdir().unwrap();
+    let sink = support::smtp::Sink::start();
+    let server = Server::start_full(
+        data.path(),
+        &support::root().join("none"),
+        &[],
+        &["--smtp", &sink.url],
+    );
+    let admin = server.admin().to_owned();
+    let definition = json!({
+        "format_version": "1.1", "id": "big", "name": "Big award", "edition": "1",
+        "languages": {"default": "en", "available": ["en"]},
+        "timeline": {"time_zone": "UTC", "opens": "2020-01-01T00:00", "closes": "2099-01-01T00:00", "results": "2099-02-01T00:00"},
+        "applicant_types": [{"id": "team", "name": "Team"}],
+        "form": {"fields": [
+            {"id": "title", "type": "short_text", "label": "Title", "tags": ["title"]},
+            {"id": "local", "type": "boolean", "label": "Local"},
+            {"id": "budget", "type": "number", "label": "Budget"}
+        ]},
+        "eligibility": [
+            {"id": "local", "require": {"equals": {"field": "local", "value": true}}, "outcome": "review", "message": {"en": "Not local: the office decides."}},
+            {"id": "budget", "require": {"compare": {"field": "budget", "op": "<=", "value": 100}}, "message": {"en": "Over budget."}}
+        ],
+        "scales": [{"id": "ten", "min": 0, "max": 10}],
+        "categories": [{"id": "main", "name": "Main", "applicant_types": ["team"], "winners": 1,
+            "criteria": [{"id": "k", "name": "K", "weight": 1}]}],
+        "scoring": {"scale": "ten"}
+    });
+    let (status, v) = server.post("/v1/awards", &admin, &definition);
+    assert_eq!(status, 201, "{v}");
+    for step in ["publish", "open"] {
+        let (status, v) = server.post(&format!("/v1/awards/big/{step}"), &admin, &json!({}));
+        assert!(status == 200 || status == 201, "{step}: {v}");
+    }
+    // 140 applications: every second not local (to review), every fifth over budget.
+    let mut expected: std::collections::BTreeMap<&str, u64> = Default::default();
+    for i in 0..140 {
+        let (local, budget) = (i % 2 != 0, if i % 5 == 0 { 500 } else { 50 });
+        let app = json!({"id": format!("app-{i:03}"), "category": "main", "applicant_type": "team",
+            "fields": {"title": format!("Project {i}"), "local": local, "budget": budget}});
+        let (status, v) = server.post("/v1/awards/big/applications", &admin, &app);
+        assert_eq!(status, 201, "{v}");
+        let standing = if budget > 100 {
+            "ineligible"
+        } else if !local {
+            "needs_review"
+        } else {
+            "eligible"
+        };
+        assert_eq!(v["eligibility"]["status"], standing, "{v}");
+        *expected.entry(standing).or_default() += 1;
+    }
+    // One admitted, one refused, one withdrawn.
+    for (id, ok) in [("app-002", true), ("app-004", false)] {
+        let (status, v) = server.post(
+            &format!("/v1/awards/big/applications/{id}/review"),
+            &admin,
+            &json!({ "eligible": ok, "reason": "Checked by the office." }),
+        );
+        assert_eq!(status, 200, "{v}");
+    }
+    let (status, v) = server.post(
+        "/v1/awards/big/applications/app-001/withdraw",
+        &admin,
+        &json!({}),
+    );
+    assert_eq!(status, 200, "{v}");
+    *expected.get_mut("needs_review").unwrap() -= 2;
+    *expected.entry("admitted").or_default() += 1;
+    *expected.entry("not_admitted").or_default() += 1;
+    *expected.get_mut("eligible").unwrap() -= 1;
+    *expected.entry("withdrawn").or_default() += 1;
+    let (status, counts) = server.get("/v1/awards/big/counts", &admin);
+    assert_eq!(status, 200, "{counts}");
+    assert_eq!(counts["total"], 140);
+    assert_eq!(counts["withdrawn"], 1);
+    assert_eq!(
+        serde_json::from_value::<std::collections::BTreeMap<String, u64>>(
+            counts["standing"].clone()
+        )
+        .unwrap(),
+        expected
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), *v))
+            .collect(),
+    );
+    // Those waiting for a review, page by page from the index, are exactly those counted.
+    let waiting = expected["needs_review"];
+    let mut seen = Vec::new();
+    let mut next = Some("/v1/awards/big/applications?standing=needs_review&limit=7".to_owned());
+    while let Some(path) = next {
+        let (status, link, items) = server.get_linked(&path, &admin);
+        assert_eq!(status, 200, "{items}");
+        assert!(items.as_array().unwrap().len() <= 7);
+        for x in items.as_array().unwrap() {
+            assert_eq!(x["standing"], "needs_review", "{x}");
+            seen.push(x["id"].as_str().unwrap().to_owned());
+        }
+        next = link.map(|l| {
+            l.trim_start_matches('<')
+                .split('>')
+                .next()
+                .unwrap()
+                .to_owned()
+        });
+    }
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!((seen.len() as u64, sorted), (waiting, seen.clone()));
+    assert!(!seen.contains(&"app-002".to_owned()) && !seen.contains(&"app-004".to_owned()));
+
+    // The dashboard, as the office reads it.
+    let (status, v) = server.post(
+        "/v1/awards/big/invitations",
+        &admin,
+        &json!({ "email": "office@big.example", "name": "Office", "role": "admin" }),
+    );
+    assert_eq!(status, 201, "{v}");
+    let office = Browser::follow(&server.url, &link_mailed_to(&sink, "office@big.example"));
+    let (status, html, _) = page(
+        &format!("{}/awards/big/admin", server.url),
+        Some(&office.cookie),
+        Some("en"),
+    );
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("Applications (140)"), "{html}");
+    for (label, n) in [
+        ("Eligible", expected["eligible"]),
+        ("Needs an administrator's review", waiting),
+        ("Admitted after an administrator's review", 1),
+        ("Not admitted", 1),
+        ("Not eligible", expected["ineligible"]),
+        ("Withdrawn", 1),
+    ] {
+        assert!(
+            html.contains(&format!("<li>{label}: {n}</li>")),
+            "{label}: {n} in {html}"
+        );
+    }
+    assert!(waiting > 50, "the queue is longer than the dashboard lists");
+    assert!(html.contains(&format!("To review ({waiting})")), "{html}");
+    assert!(html.contains("the first 50 of 140"), "{html}");
+    assert!(html.contains("All 140 in the entries list"), "{html}");
+    // One page of the queue, by name, and the way to the rest.
+    assert!(html.contains("Project 6"), "{html}");
+    assert!(
+        html.contains(&format!("All {waiting} waiting for a review")),
+        "{html}"
+    );
+    assert!(
+        html.contains("/awards/big/admin/entries?eligibility=needs_review"),
+        "{html}"
+    );
+
+    // The entries list in id order, a page at a time, every entry once; by standing from the
+    // index; searched, over every entry.
+    let entries = format!("{}/awards/big/admin/entries", server.url);
+    let picks = |html: &str| -> Vec<String> {
+        html.split("name=\"pick\" value=\"")
+            .skip(1)
+            .map(|x| x.split('"').next().unwrap().to_owned())
+            .collect()
+    };
+    let (status, html, _) = page(&entries, Some(&office.cookie), Some("en"));
+    assert_eq!(status, 200, "{html}");
+    let first = picks(&html);
+    assert_eq!(first.len(), 100);
+    assert!(html.contains("100 of 140 entries shown."), "{html}");
+    let next = html
+        .split("rel=\"next\"")
+        .next()
+        .unwrap()
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let (_, html, _) = page(
+        &format!("{}{next}", server.url),
+        Some(&office.cookie),
+        Some("en"),
+    );
+    let second = picks(&html);
+    assert_eq!(second.len(), 40, "{html}");
+    assert!(
+        !html.contains("rel=\"next\""),
+        "the last page links no further"
+    );
+    let all: Vec<String> = first.into_iter().chain(second).collect();
+    assert_eq!(
+        all,
+        (0..140).map(|i| format!("app-{i:03}")).collect::<Vec<_>>()
+    );
+    let (_, html, _) = page(
+        &format!("{entries}?eligibility=needs_review"),
+        Some(&office.cookie),
+        Some("en"),
+    );
+    assert_eq!(picks(&html), seen);
+    assert!(
+        html.contains(&format!("{waiting} of {waiting} entries shown.")),
+        "{html}"
+    );
+    let (_, html, _) = page(
+        &format!("{entries}?q=project+13"),
+        Some(&office.cookie),
+        Some("en"),
+    );
+    assert_eq!(
+        picks(&html),
+        [
+            "app-013", "app-130", "app-131", "app-132", "app-133", "app-134", "app-135", "app-136",
+            "app-137", "app-138", "app-139"
+        ]
+    );
+}
+
+/// The application form in the rubric's sections: a list of the parts first, each part titled
+/// with its fields in the rubric's order, a category's fields in the part that names them and
+/// only for that category (read here from the rubric itself).
+#[test]
+fn the_form_comes_in_the_rubrics_sections() {
+    let data = tempfile::tempdir().unwrap();
+    let (server, _sink, amina) = open_with_applicant_signed_in(data.path());
+    let rubric: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(support::root().join(format!("rubrics/{AWARD}/award.json")))
+            .unwrap(),
+    )
+    .unwrap();
+    let sections = rubric["form"]["sections"].as_array().unwrap();
+    assert!(sections.len() >= 3);
+    for (category, applicant_type) in [("leadership", "individual"), ("tech-innovacity", "city")] {
+        let (status, html, _) = page(
+            &format!(
+                "{}/awards/{AWARD}/apply?category={category}&applicant_type={applicant_type}",
+                server.url
+            ),
+            Some(&amina.cookie),
+            Some("en"),
+        );
+        assert_eq!(status, 200, "{html}");
+        let fields_of_category: Vec<&str> = rubric["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| {
+                c["fields"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(move |f| (c["id"].as_str().unwrap(), f["id"].as_str().unwrap()))
+            })
+            .filter(|(c, _)| *c != category)
+            .map(|(_, f)| f)
+            .collect();
+        // The parts listed in order, then each part after the one before.
+        let mut at = html
+            .find("id=\"h-sections\"")
+            .expect("a list of the form's parts");
+        let (mut shown, mut placed) = (0, 0);
+        for s in sections {
+            let id = s["id"].as_str().unwrap();
+            let own: Vec<&str> = s["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap())
+                .filter(|f| !fields_of_category.contains(f))
+                .collect();
+            let start = html.find(&format!("id=\"section-{id}\""));
+            let Some(start) = start else {
+                // A part with nothing for this applicant is left out.
+                assert!(
+                    own.iter()
+                        .all(|f| !html.contains(&format!("name=\"f.{f}\""))),
+                    "{id} for {category}"
+                );
+                continue;
+            };
+            shown += 1;
+            assert!(start > at, "part {id} comes after the one before it");
+            assert!(
+                html.contains(&format!("href=\"#section-{id}\"")),
+                "part {id} is in the list"
+            );
+            assert!(html[start..].contains(s["title"]["en"].as_str().unwrap()));
+            let end = html[start..]
+                .find("</section>")
+                .map_or(html.len(), |e| start + e);
+            for f in s["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap())
+            {
+                let inside = html[start..end].contains(&format!("id=\"f-{f}\""))
+                    || html[start..end].contains(&format!("id=\"f-{f}-"));
+                if fields_of_category.contains(&f) {
+                    assert!(
+                        !html.contains(&format!("id=\"f-{f}\"")),
+                        "{f} is not asked of {category}"
+                    );
+                } else if html.contains(&format!("id=\"f-{f}\"")) {
+                    assert!(inside, "{f} is in part {id}");
+                    placed += 1;
+                }
+            }
+            at = start;
+        }
+        assert!(shown >= 3, "{category}: {shown} parts");
+        assert!(
+            placed >= 5,
+            "{category}: {placed} fields found in their parts"
+        );
+        assert!(html.contains(&format!("Part 1 of {shown}:")), "{category}");
+    }
+}

@@ -1090,16 +1090,7 @@ fn an_open_award_is_corrected_at_once_for_texts_and_after_confirmation_otherwise
     assert_eq!(impact[0]["application"], "app-051");
     assert_eq!(impact[0]["eligibility"]["before"], "ineligible");
     assert_eq!(impact[0]["eligibility"]["after"], "needs_review");
-    let sha = v["detail"]
-        .as_str()
-        .unwrap()
-        .rsplit("confirm=")
-        .next()
-        .unwrap()
-        .split('`')
-        .next()
-        .unwrap()
-        .to_owned();
+    let sha = confirmation(&v);
     let (status, v) = server.post(&url(&format!("/publish?confirm={sha}")), &admin, &json!({}));
     assert_eq!(status, 201, "{v}");
     let (_, audit) = server.get("/v1/audit?limit=1000", &admin);
@@ -1376,4 +1367,234 @@ fn a_judges_country_is_kept_as_its_code() {
         .filter_map(|j| j["id"].as_str())
         .collect();
     assert_eq!(ids, ["j4"], "nothing half-applied: {list}");
+}
+
+/// A criterion the rubric lets judges abstain on: a judge names it in `abstained` and gives
+/// none of its marks; their total is over the other criteria (computed here from the marks:
+/// the leadership criteria weigh the same), the round's results name the abstention, a kept
+/// sheet counts it done, and what the rubric does not allow is refused where it is.
+#[test]
+fn a_judge_abstains_on_a_criterion_the_rubric_allows() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    let url = |p: &str| format!("/v1/awards/{AWARD}{p}");
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let portal = server.key("integrator", None);
+    let apps = file("examples/seoul-smart-city-prize-2023/applications.json");
+    for a in apps
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["category"] == "leadership" && a["applicant_type"] == "individual")
+        .take(3)
+    {
+        assert_eq!(server.post(&url("/applications"), &portal, a).0, 201);
+    }
+    // The leadership category's `communication` may be abstained on.
+    let mut def = file("rubrics/seoul-smart-city-prize-2023/award.json");
+    let leadership = def["categories"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|c| c["id"] == "leadership")
+        .unwrap();
+    let criteria = leadership["criteria"].as_array_mut().unwrap();
+    let ids: Vec<String> = criteria
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        ids,
+        ["relevance", "impact", "collaboration", "communication"]
+    );
+    assert!(criteria.iter().all(|c| c["weight"] == 1));
+    criteria[3]["abstain"] = json!(true);
+    let indicators_of = |c: usize| -> Vec<String> { criteria_ids(&def, c) };
+    fn criteria_ids(def: &Value, c: usize) -> Vec<String> {
+        def["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == "leadership")
+            .unwrap()["criteria"][c]["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+    let (status, v) = server.call(
+        "PUT",
+        &url("/draft"),
+        Some(&admin),
+        Some(serde_json::to_string(&def).unwrap().as_bytes()),
+    );
+    assert_eq!(status, 200, "{v}");
+    // A change to how judges mark is confirmed first (it changes no application's standing).
+    let (status, v) = server.post(&url("/publish"), &admin, &json!({}));
+    assert_eq!(status, 409, "{v}");
+    assert_eq!(v["impact"], json!([]), "{v}");
+    let sha = confirmation(&v);
+    let (status, v) = server.post(&url(&format!("/publish?confirm={sha}")), &admin, &json!({}));
+    assert_eq!(status, 201, "{v}");
+    support::seoul_through_screening(&server);
+    let (status, round) = server.post(&url("/rounds/expert/open"), &admin, &json!({ "seed": 2 }));
+    assert_eq!(status, 200, "{round}");
+    let (judge, assigned) = round["assignments"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .find(|(_, a)| !a.as_array().unwrap().is_empty())
+        .unwrap();
+    let app = assigned[0].as_str().unwrap().to_owned();
+    let key = server.key("judge", Some(judge));
+    // Each criterion's indicators marked alike, so each criterion's score is that mark.
+    let mut marks = serde_json::Map::new();
+    for (c, mark) in [(0, 8), (1, 6), (2, 7)] {
+        for i in indicators_of(c) {
+            marks.insert(i, json!(mark));
+        }
+    }
+    let communication = indicators_of(3);
+    // Refused: abstaining where the rubric does not allow it, and marks of a criterion
+    // abstained on.
+    let (status, v) = server.put(
+        &url(&format!("/rounds/expert/marks/{app}")),
+        &key,
+        &json!({ "marks": marks, "abstained": ["impact", "communication"] }),
+    );
+    assert_eq!(status, 422, "{v}");
+    let pointers: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["severity"] == "error")
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert!(pointers.contains(&"/abstained/0"), "{v}");
+    let mut with_communication = marks.clone();
+    with_communication.insert(communication[0].clone(), json!(5));
+    let (status, v) = server.put(
+        &url(&format!("/rounds/expert/marks/{app}")),
+        &key,
+        &json!({ "marks": with_communication, "abstained": ["communication"] }),
+    );
+    assert_eq!(status, 422, "{v}");
+    assert_eq!(
+        v["errors"][0]["pointer"],
+        format!("/marks/{}", communication[0]),
+        "{v}"
+    );
+    // Without abstaining, the missing marks are refused as ever.
+    let (status, _) = server.put(
+        &url(&format!("/rounds/expert/marks/{app}")),
+        &key,
+        &json!({ "marks": marks }),
+    );
+    assert_eq!(status, 422);
+    // A sheet kept for later with the abstention has nothing left to mark.
+    let (status, kept) = server.put(
+        &url(&format!("/rounds/expert/sheets/{app}")),
+        &key,
+        &json!({ "marks": marks, "abstained": ["communication"] }),
+    );
+    assert_eq!(status, 200, "{kept}");
+    assert_eq!(kept["missing"], json!([]), "{kept}");
+    assert_eq!(kept["abstained"], json!(["communication"]), "{kept}");
+    let (status, total) = server.post(
+        &url(&format!("/rounds/expert/sheets/{app}/total")),
+        &key,
+        &json!({ "marks": marks, "abstained": ["communication"] }),
+    );
+    assert_eq!(status, 200, "{total}");
+    assert_eq!(
+        decimal(&total["total"]),
+        rust_decimal::Decimal::from(7),
+        "{total}"
+    );
+    assert_eq!(total["complete"], true, "{total}");
+    let (status, v) = server.put(
+        &url(&format!("/rounds/expert/marks/{app}")),
+        &key,
+        &json!({ "marks": marks, "abstained": ["communication"] }),
+    );
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["abstained"], json!(["communication"]));
+    // Every other entry marked in full, by every judge.
+    let indicators = indicators();
+    for (j, assigned) in round["assignments"].as_object().unwrap() {
+        let k = server.key("judge", Some(j));
+        for a in assigned.as_array().unwrap() {
+            let a = a.as_str().unwrap();
+            if (j.as_str(), a) == (judge.as_str(), app.as_str()) {
+                continue;
+            }
+            let body = marks_for(a, j, "expert", &indicators["leadership"]);
+            let (status, v) = server.put(&url(&format!("/rounds/expert/marks/{a}")), &k, &body);
+            assert_eq!(status, 200, "{v}");
+        }
+    }
+    assert_eq!(
+        server
+            .post(&url("/rounds/expert/close"), &admin, &json!({}))
+            .0,
+        200
+    );
+    let (status, results) = server.get(&url("/rounds/expert/results"), &admin);
+    assert_eq!(status, 200, "{results}");
+    let results = &results["results"];
+    let trace = results["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["ranking"].as_array().unwrap())
+        .find(|p| p["application"] == app.as_str())
+        .unwrap();
+    let mine = trace["trace"]["judges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["judge"] == judge.as_str())
+        .unwrap();
+    // (8 + 6 + 7) / 3 = 7: the three criteria marked, weighing the same.
+    assert_eq!(
+        decimal(&mine["total"]),
+        rust_decimal::Decimal::from(7),
+        "{mine}"
+    );
+    assert_eq!(mine["abstained"], json!(["communication"]), "{mine}");
+    let warning = format!(
+        "judge `{judge}` abstained on `communication` of application `{app}`: their total is over the criteria they marked"
+    );
+    assert!(
+        results["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| *w == warning.as_str()),
+        "{}",
+        results["warnings"]
+    );
+}
+
+/// A decimal as the API writes it (a string, or a number).
+fn decimal(v: &Value) -> rust_decimal::Decimal {
+    let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    text.parse()
+        .unwrap_or_else(|_| panic!("not a decimal: {v}"))
+}
+
+/// The `confirm` a 409 of a change that needs confirming names.
+fn confirmation(v: &Value) -> String {
+    v["detail"]
+        .as_str()
+        .unwrap()
+        .rsplit("confirm=")
+        .next()
+        .unwrap()
+        .split('`')
+        .next()
+        .unwrap()
+        .to_owned()
 }

@@ -47,6 +47,10 @@ pub struct Evaluation {
     /// The judge's comment on each criterion, by criterion id.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub criterion_comments: BTreeMap<CriterionId, String>,
+    /// The criteria the judge abstains on (each one the award lets judges abstain on): they
+    /// give none of its marks, and their total is over the criteria they marked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub abstained: Vec<CriterionId>,
 }
 
 /// A mark: a number on a numeric scale, or the id of a level of a labelled scale.

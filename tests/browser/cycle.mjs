@@ -514,13 +514,15 @@ await admin.getByRole("button", { name: "Record the decisions" }).click();
 await admin.waitForURL(/done=round_decide/);
 
 // The committee's special mention, with its reason, confirmed.
-await admin.locator("#h-mentions").locator("xpath=..").locator("summary").filter({ hasText: "Choose the entries" }).click();
+await admin.locator("#h-mentions").locator("xpath=..").getByRole("link", { name: "Choose the entries" }).click();
+await admin.waitForURL(/admin\/mentions/);
 await admin.locator("#mention-app-002").check();
 await admin.locator("#mention-why-app-002").fill("For opening its mobility data to neighbouring cities.");
 await admin.locator("#mentions-confirm").check();
 await admin.getByRole("button", { name: "Record the special mentions" }).click();
 await admin.waitForURL(/done=mentions/);
-expect((await admin.locator("#h-mentions").locator("xpath=..").textContent()).includes("1 given so far"), "the mention is recorded");
+const mentioned = await admin.locator("#h-mentions").locator("xpath=..").textContent();
+expect(mentioned.includes("1 given so far") && mentioned.includes("For opening its mobility data"), "the mention is recorded, with its reason: " + mentioned);
 
 // 8. Results: computed, each number linked to its trace, published.
 await admin.getByRole("button", { name: "Compute the results" }).click();

@@ -202,6 +202,28 @@ impl Server {
         self.admin.as_deref().unwrap()
     }
 
+    /// A GET's status, `Link` header (the next page's, when there is one) and body.
+    pub fn get_linked(&self, path: &str, key: &str) -> (u16, Option<String>, Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut response = agent
+            .get(&format!("{}{path}", self.url))
+            .header("authorization", &format!("Bearer {key}"))
+            .call()
+            .unwrap();
+        let link = response
+            .headers()
+            .get("link")
+            .map(|v| v.to_str().unwrap().to_owned());
+        (
+            response.status().as_u16(),
+            link,
+            serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap(),
+        )
+    }
+
     /// Sends a request; returns the status and the body as JSON (or as a JSON string).
     pub fn call(
         &self,

@@ -390,9 +390,10 @@
   var form = line.closest("form");
   var template = line.getAttribute("data-template");
   if (!form || !template) { return; }
-  function update() {
+  // Required answers under `root`: how many are asked, and how many given.
+  function count(root) {
     var asked = {};
-    form.querySelectorAll("[required]").forEach(function (c) {
+    root.querySelectorAll("[required]").forEach(function (c) {
       if (c.closest("[hidden]") || c.disabled || !c.name) { return; }
       var key = c.name;
       var given;
@@ -407,11 +408,26 @@
       asked[key] = asked[key] || given;
     });
     var names = Object.keys(asked);
-    var given = names.filter(function (n) { return asked[n]; }).length;
-    var percent = names.length ? Math.round((100 * given) / names.length) : 100;
-    line.textContent = template.replace("{given}", String(given)).replace("{total}", String(names.length))
+    return { total: names.length, given: names.filter(function (n) { return asked[n]; }).length };
+  }
+  var sections = form.querySelector("nav.form-sections");
+  function update() {
+    var all = count(form);
+    var percent = all.total ? Math.round((100 * all.given) / all.total) : 100;
+    line.textContent = template.replace("{given}", String(all.given)).replace("{total}", String(all.total))
       .replace("{percent}", String(percent));
     line.hidden = false;
+    // Each section's own count, beside its name in the list of sections.
+    if (sections) {
+      var words = sections.getAttribute("data-template") || "{given}/{total}";
+      sections.querySelectorAll("[data-section-progress]").forEach(function (span) {
+        var part = form.querySelector("[data-section='" + span.getAttribute("data-section-progress") + "']");
+        if (!part) { return; }
+        var c = count(part);
+        span.textContent = c.total ? words.replace("{given}", String(c.given)).replace("{total}", String(c.total)) : "";
+        span.classList.toggle("done", c.total > 0 && c.given === c.total);
+      });
+    }
   }
   form.addEventListener("input", update);
   form.addEventListener("change", update);

@@ -39,6 +39,8 @@ pub struct Award {
     pub applicant_types: Vec<ApplicantType>,
     /// The form's fields that every category asks for.
     pub fields: Vec<Field>,
+    /// The form's named parts, in order (checked: every field in exactly one), or none.
+    pub sections: Vec<super::wire::SectionSpec>,
     /// Eligibility rules of every category.
     pub eligibility: Vec<Rule>,
     /// Rules across applications.
@@ -378,6 +380,8 @@ pub struct Criterion {
     pub cap: Option<Decimal>,
     /// A score it must reach to win (or advance).
     pub pass_mark: Option<super::wire::PassMarkSpec>,
+    /// Whether a judge may abstain on it.
+    pub abstain: bool,
 }
 
 /// An indicator.

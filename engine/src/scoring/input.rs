@@ -110,6 +110,8 @@ pub(crate) struct Sheet<'a> {
     pub evaluation: usize,
     /// Per indicator: the mark as given and its value (a level's value, or the number).
     pub marks: Vec<Option<(&'a Mark, Decimal)>>,
+    /// The criteria the judge abstained on, in the category's order.
+    pub abstained: Vec<&'a crate::ids::CriterionId>,
 }
 
 /// The checked, indexed inputs.
@@ -217,7 +219,7 @@ pub(crate) fn index<'a>(
             award,
             layout,
             app.category.as_str(),
-            Some(e.judge.as_str()),
+            (Some(e.judge.as_str()), &e.abstained),
             &e.marks,
             &at,
             &mut errors.marks,
@@ -227,6 +229,13 @@ pub(crate) fn index<'a>(
             judge_index: judge,
             evaluation: k,
             marks: values,
+            abstained: layout
+                .category
+                .criteria
+                .iter()
+                .filter(|c| e.abstained.contains(&c.id))
+                .map(|c| &c.id)
+                .collect(),
         });
     }
     // Judges in a fixed order (by id), so that results and traces do not depend on the input's.
@@ -608,20 +617,60 @@ pub(crate) fn check_decisions(
 }
 
 /// Reads one judge's marks against a category's layout: each indicator's mark and value, and
-/// every problem (unknown indicator, computed indicator, off the scale, missing), with pointers
-/// `{at}/marks/<indicator>`. A mark given but wrong is reported once, as wrong, not as missing.
+/// every problem (unknown indicator, computed indicator, off the scale, missing, an abstention
+/// the award does not allow or a mark of a criterion abstained on), with pointers
+/// `{at}/marks/<indicator>` and `{at}/abstained/<n>`. A mark given but wrong is reported once,
+/// as wrong, not as missing.
 #[allow(clippy::too_many_arguments)]
 fn read_sheet<'m>(
     award: &Award,
     layout: &Layout<'_>,
     category: &str,
-    judge: Option<&str>,
+    (judge, abstained): (Option<&str>, &[crate::ids::CriterionId]),
     marks: &'m std::collections::BTreeMap<crate::ids::IndicatorId, Mark>,
     at: &dyn Fn() -> String,
     out: &mut Diagnostics,
 ) -> Vec<Option<(&'m Mark, Decimal)>> {
     let mut values = vec![None; layout.indicators.len()];
     let mut given = vec![false; layout.indicators.len()];
+    // Per indicator: whether the judge abstained on its criterion.
+    let mut abstains = vec![false; layout.indicators.len()];
+    for (n, id) in abstained.iter().enumerate() {
+        let pointer = format!("{}/abstained/{n}", at());
+        if abstained[..n].contains(id) {
+            out.push(Diagnostic::error(
+                Code::DuplicateId,
+                pointer,
+                format!("criterion `{id}` is named twice"),
+            ));
+            continue;
+        }
+        let Some(k) = layout.category.criteria.iter().position(|c| c.id == *id) else {
+            out.push(unknown(
+                &pointer,
+                &format!("criterion of category `{category}`"),
+                id.as_str(),
+                layout.category.criteria.iter().map(|c| c.id.as_str()),
+            ));
+            continue;
+        };
+        if !layout.category.criteria[k].abstain {
+            out.push(
+                Diagnostic::error(
+                    Code::Scoring,
+                    pointer,
+                    format!(
+                        "judges may not abstain on criterion `{id}`: it needs every judge's marks"
+                    ),
+                )
+                .with_hint("the award lets judges abstain on a criterion with `\"abstain\": true`"),
+            );
+            continue;
+        }
+        for i in layout.criteria[k].clone() {
+            abstains[i] = true;
+        }
+    }
     let mut from = 0;
     for (indicator, mark) in marks {
         let pointer = || format!("{}/marks/{}", at(), escape_segment(indicator.as_str()));
@@ -635,6 +684,14 @@ fn read_sheet<'m>(
             continue;
         };
         given[i] = true;
+        if abstains[i] {
+            out.push(Diagnostic::error(
+                Code::Scoring,
+                pointer(),
+                format!("indicator `{indicator}` belongs to a criterion the judge abstains on: give no mark for it, or do not abstain"),
+            ));
+            continue;
+        }
         if let Some(plugin) = &layout.indicators[i].plugin {
             out.push(Diagnostic::error(Code::Scoring, pointer(), format!("indicator `{indicator}` is computed by plugin `{plugin}`; judges do not mark it")));
             continue;
@@ -682,7 +739,11 @@ fn read_sheet<'m>(
             .indicators
             .iter()
             .zip(&given)
-            .filter(|(i, g)| !**g && !i.is_computed() && on_panel(i, judge))
+            .zip(&abstains)
+            .filter(|((i, g), abstains)| {
+                !**g && !**abstains && !i.is_computed() && on_panel(i, judge)
+            })
+            .map(|((i, g), _)| (i, g))
             .map(|(i, _)| i.id.as_str())
             .collect();
         if !missing.is_empty() {
@@ -706,13 +767,15 @@ pub(crate) fn on_panel(indicator: &Indicator, judge: Option<&str>) -> bool {
 
 /// Checks one judge's marks of an application of `category`, as scoring will: every indicator
 /// known, the judge on the panel of each indicator they mark, every mark on its scale, none
-/// missing (when the award says missing marks are an error). Pointers are
-/// `/marks/<indicator>`.
+/// missing (when the award says missing marks are an error) but those of the criteria the
+/// judge abstains on (`abstained`, each one the award allows abstaining on, with no mark).
+/// Pointers are `/marks/<indicator>` and `/abstained/<n>`.
 pub fn check_marks(
     award: &Award,
     category: &str,
     judge: &str,
     marks: &std::collections::BTreeMap<crate::ids::IndicatorId, Mark>,
+    abstained: &[crate::ids::CriterionId],
 ) -> Diagnostics {
     let mut out = Diagnostics::new();
     let Some(c) = award.category(category) else {
@@ -727,7 +790,7 @@ pub fn check_marks(
         award,
         &Layout::new(c),
         category,
-        Some(judge),
+        (Some(judge), abstained),
         marks,
         &String::new,
         &mut out,

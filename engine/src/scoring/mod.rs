@@ -341,6 +341,24 @@ fn score_category<'a>(
     } else {
         HashMap::new()
     };
+    // Every abstention is said: a judge's total, or the panel's marks of a criterion, rest on
+    // fewer marks than the rubric asks of a judge who does not abstain.
+    for &i in members {
+        for sheet in inputs.sheets[i].iter().filter(|s| !s.abstained.is_empty()) {
+            let on: Vec<String> = sheet.abstained.iter().map(|c| format!("`{c}`")).collect();
+            warnings.push(format!(
+                "judge `{}` abstained on {} of application `{}`: {}",
+                sheet.judge,
+                on.join(", "),
+                applications[i].id,
+                if scoring.aggregate_at == AggregateAt::Indicator {
+                    "the panel's marks of it are the other judges'"
+                } else {
+                    "their total is over the criteria they marked"
+                }
+            ));
+        }
+    }
     let panels: Vec<(usize, Result<Panel<'a>, Unscorable>)> = if let Some(spec) = &scoring.ranking {
         let rankings = inputs
             .rankings
@@ -518,6 +536,7 @@ fn total_panels<'a>(
                         normalised: None,
                         not_normalised: None,
                         ranking: None,
+                        abstained: sheet.abstained.clone(),
                     },
                     criteria: c.criterion_scores,
                 }),
@@ -805,6 +824,7 @@ fn ranked_panel<'a>(
                     normalised: None,
                     not_normalised: None,
                     ranking: Some(j.trace),
+                    abstained: Vec::new(),
                 })
                 .collect(),
             aggregation: Some(aggregation),

@@ -209,6 +209,9 @@ pub struct JudgeTrace<'a> {
     /// Rank-based judging: the judge's ranks and points.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ranking: Option<RankTrace<'a>>,
+    /// The criteria the judge abstained on: their total is over the others.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub abstained: Vec<&'a CriterionId>,
 }
 
 /// A criterion of one judge.

@@ -151,6 +151,7 @@ pub fn make_bundle(inputs: &BundleInputs<'_>, pseudonym: &dyn Fn(Party, &str) ->
                     marks: e.marks.clone(),
                     comment: None,
                     criterion_comments: BTreeMap::new(),
+                    abstained: e.abstained.clone(),
                 })
                 .collect(),
             rankings: r

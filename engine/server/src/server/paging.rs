@@ -137,6 +137,14 @@ impl Wanted {
         })
     }
 
+    /// The value asked of the filter at `pointer`, if one was.
+    pub fn wants(&self, pointer: &str) -> Option<&str> {
+        self.filters
+            .iter()
+            .find(|(p, _)| *p == pointer)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// Whether an item passes the filters asked.
     pub fn matches(&self, item: &Value) -> bool {
         self.filters

@@ -38,8 +38,23 @@ impl Default for Timing {
     }
 }
 
-/// Runs the scheduled work until the process ends.
+/// How often the work that does not wait on the clock's minute is done: forgetting old
+/// idempotency answers, and looking again for the administrators of an award that had none.
+const SELDOM: Duration = Duration::from_secs(600);
+
+/// What the scheduler remembers between ticks, so that a tick reads little: when it last
+/// forgot idempotency answers, and when it last found no administrator for an award's digest.
+#[derive(Default)]
+struct Memory {
+    forgot: Option<std::time::Instant>,
+    no_admins: BTreeMap<String, std::time::Instant>,
+}
+
+/// Runs the scheduled work until the process ends. A tick reads the awards and the rounds
+/// (few) and a timer per award; what scans more (an award's applications, drafts, deliveries,
+/// people) runs only when a reminder or a digest is due, once per award and day.
 pub async fn run(state: AppState, timing: Timing) {
+    let mut memory = Memory::default();
     loop {
         tokio::time::sleep(timing.every).await;
         if let Err(e) = remind_before_close(&state, timing.reminder_lead).await {
@@ -48,11 +63,14 @@ pub async fn run(state: AppState, timing: Timing) {
         if let Err(e) = remind_drafts_before_close(&state, timing.reminder_lead).await {
             tracing::warn!("scheduler (draft reminders): {e:?}");
         }
-        if let Err(e) = digests(&state).await {
+        if let Err(e) = digests(&state, &mut memory.no_admins).await {
             tracing::warn!("scheduler (digests): {e:?}");
         }
-        if let Err(e) = forget_idempotency(&state) {
-            tracing::warn!("scheduler (idempotency keys): {e:?}");
+        if memory.forgot.is_none_or(|t| t.elapsed() >= SELDOM) {
+            memory.forgot = Some(std::time::Instant::now());
+            if let Err(e) = forget_idempotency(&state) {
+                tracing::warn!("scheduler (idempotency keys): {e:?}");
+            }
         }
     }
 }
@@ -260,38 +278,64 @@ struct LastDigest {
     digest: Digest,
 }
 
-/// Sends each award's administrators a digest, once a day, when something changed.
-async fn digests(state: &AppState) -> Result<(), ApiError> {
+/// Sends each award's administrators a digest, once a day, when something changed. Only the
+/// awards whose digest of the day is still to send are read further (an award without
+/// administrators is looked at again after [`SELDOM`]).
+async fn digests(
+    state: &AppState,
+    no_admins: &mut BTreeMap<String, std::time::Instant>,
+) -> Result<(), ApiError> {
     let today = state.now().date_naive().to_string();
+    let mut due = Vec::new();
+    for award in scan_json::<AwardRecord>(state.store.as_ref(), Tree::Awards, b"")? {
+        if award.notifications.get("digest") == Some(&false)
+            || no_admins
+                .get(&award.id)
+                .is_some_and(|t| t.elapsed() < SELDOM)
+        {
+            continue;
+        }
+        let marker = key(&[b"digest", award.id.as_bytes()]);
+        let last: Option<LastDigest> =
+            crate::store::get_json(state.store.as_ref(), Tree::Timers, &marker)?;
+        if last.as_ref().is_none_or(|l| l.day != today) {
+            due.push(award);
+        }
+    }
+    if due.is_empty() {
+        return Ok(());
+    }
     let everyone = people(state)?;
-    let awards: Vec<AwardRecord> = scan_json(state.store.as_ref(), Tree::Awards, b"")?;
-    let mut failed: BTreeMap<String, usize> = BTreeMap::new();
-    for m in scan_json::<Message>(state.store.as_ref(), Tree::Deliveries, b"")?
+    // Messages waiting in the outbox that were given up on (they leave it when delivered).
+    let mut failed_waiting: BTreeMap<String, usize> = BTreeMap::new();
+    for m in scan_json::<Message>(state.store.as_ref(), Tree::Outbox, b"")?
         .into_iter()
-        .chain(scan_json::<Message>(
-            state.store.as_ref(),
-            Tree::Outbox,
-            b"",
-        )?)
         .filter(|m| m.state == MessageState::Failed)
     {
-        *failed.entry(m.award).or_insert(0) += 1;
+        *failed_waiting.entry(m.award).or_insert(0) += 1;
     }
-    for award in awards {
-        if award.notifications.get("digest") == Some(&false) {
-            continue;
-        }
+    for award in due {
         let admins = administrators_of(&everyone, &award.id);
         if admins.is_empty() {
+            no_admins.insert(award.id.clone(), std::time::Instant::now());
             continue;
         }
+        no_admins.remove(&award.id);
         let marker = key(&[b"digest", award.id.as_bytes()]);
         let mut tx = Tx::new(state);
         let last: Option<LastDigest> = tx.read(Tree::Timers, &marker)?;
         if last.as_ref().is_some_and(|l| l.day == today) {
             continue;
         }
-        let failed_deliveries = failed.get(&award.id).copied().unwrap_or(0);
+        let failed_deliveries = failed_waiting.get(&award.id).copied().unwrap_or(0)
+            + scan_json::<Message>(
+                state.store.as_ref(),
+                Tree::Deliveries,
+                &prefix(&[award.id.as_bytes()]),
+            )?
+            .into_iter()
+            .filter(|m| m.state == MessageState::Failed)
+            .count();
         let (digest, received) = summary(state, &award.id, failed_deliveries)?;
         let digest = Digest {
             new: received.saturating_sub(last.as_ref().map_or(0, |l| l.received)),

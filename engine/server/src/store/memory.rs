@@ -68,7 +68,7 @@ impl Store for MemoryStore {
             .map(|(k, v)| (k.clone(), v.clone())))
     }
 
-    fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
+    fn commit(&self, mut batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
         let mut trees = self.trees.lock().map_err(poisoned)?;
         for (tree, key, value) in &batch.expects {
             let now = trees.get(tree).and_then(|t| t.get(key));
@@ -79,6 +79,7 @@ impl Store for MemoryStore {
                 });
             }
         }
+        super::tally::keep(&mut batch, &mut Locked(&trees))?;
         let record = next_record(
             trees
                 .get(&Tree::Audit)
@@ -115,5 +116,24 @@ impl Store for MemoryStore {
             trees.entry(tree).or_default().insert(key, value);
         }
         Ok(())
+    }
+}
+
+/// The trees read under the store's lock.
+struct Locked<'a>(&'a Trees);
+
+impl super::tally::Reads for Locked<'_> {
+    fn get(&mut self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.0.get(&tree).and_then(|t| t.get(key).cloned()))
+    }
+    fn scan(&mut self, tree: Tree, prefix: &[u8]) -> Result<Entries, StoreError> {
+        Ok(self
+            .0
+            .get(&tree)
+            .into_iter()
+            .flat_map(|t| t.range(prefix.to_vec()..))
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
     }
 }

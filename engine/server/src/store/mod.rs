@@ -12,6 +12,7 @@ mod memory;
 mod pg_cluster;
 mod pg_store;
 mod sled_store;
+pub mod tally;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -430,7 +431,7 @@ mod tests {
     fn contract(store: &dyn Store) {
         let mut b = Batch::new();
         b.put(Tree::Awards, key(&[b"a"]), b"1".to_vec()).put(
-            Tree::Applications,
+            Tree::Versions,
             key(&[b"a", b"x"]),
             b"2".to_vec(),
         );
@@ -439,13 +440,13 @@ mod tests {
         assert_eq!(r1.writes.len(), 2);
         assert_eq!(r1.writes[1].key, "a/x");
         let mut b = Batch::new();
-        b.put(Tree::Applications, key(&[b"a", b"y"]), b"3".to_vec())
-            .put(Tree::Applications, key(&[b"ab", b"z"]), b"4".to_vec());
+        b.put(Tree::Versions, key(&[b"a", b"y"]), b"3".to_vec())
+            .put(Tree::Versions, key(&[b"ab", b"z"]), b"4".to_vec());
         let r2 = store.commit(b, entry(2)).unwrap();
         assert_eq!((r2.seq, r2.prev.clone()), (2, r1.hash.clone()));
         // A prefix scan stays within its award: `a\0` does not match `ab\0`.
         let scanned: Vec<Vec<u8>> = store
-            .scan(Tree::Applications, &prefix(&[b"a"]))
+            .scan(Tree::Versions, &prefix(&[b"a"]))
             .unwrap()
             .into_iter()
             .map(|(_, v)| v)
@@ -453,14 +454,14 @@ mod tests {
         assert_eq!(scanned, vec![b"2".to_vec(), b"3".to_vec()]);
         // The greatest key of a tree, read without a scan; nothing in an empty tree.
         assert_eq!(
-            store.last(Tree::Applications).unwrap().map(|(_, v)| v),
+            store.last(Tree::Versions).unwrap().map(|(_, v)| v),
             Some(b"4".to_vec())
         );
         assert_eq!(store.last(Tree::Webhooks).unwrap(), None);
         // A page after a key, within the prefix, at most `limit`.
         let page = |after: Option<&[u8]>, limit| -> Vec<Vec<u8>> {
             store
-                .scan_from(Tree::Applications, &prefix(&[b"a"]), after, limit)
+                .scan_from(Tree::Versions, &prefix(&[b"a"]), after, limit)
                 .unwrap()
                 .into_iter()
                 .map(|(_, v)| v)
@@ -471,10 +472,10 @@ mod tests {
         assert_eq!(page(Some(&key(&[b"a", b"y"])), 5), Vec::<Vec<u8>>::new());
         assert_eq!(head(store).unwrap().map(|r| r.seq), Some(2));
         let mut b = Batch::new();
-        b.delete_if_present(Tree::Applications, key(&[b"a", b"x"]));
+        b.delete_if_present(Tree::Versions, key(&[b"a", b"x"]));
         store.commit(b, entry(3)).unwrap();
         assert_eq!(
-            store.get(Tree::Applications, &key(&[b"a", b"x"])).unwrap(),
+            store.get(Tree::Versions, &key(&[b"a", b"x"])).unwrap(),
             None
         );
         // Conditional commits: a stale expectation writes nothing, not even an audit record.

@@ -583,8 +583,8 @@ impl Store for PgStore {
     }
 
     fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
-        let writes = writes_of(&batch);
         self.with(|c| {
+            let mut batch = batch;
             let mut tx = c.transaction().map_err(pg)?;
             // One commit at a time across every process: one audit chain, in commit order.
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])
@@ -605,6 +605,8 @@ impl Store for PgStore {
                     });
                 }
             }
+            super::tally::keep(&mut batch, &mut InTransaction(&mut tx))?;
+            let writes = writes_of(&batch);
             let upsert = tx
                 .prepare(UPSERT)
                 .map_err(pg)?;
@@ -649,6 +651,34 @@ impl Store for PgStore {
             }
             tx.commit().map_err(pg)
         })
+    }
+}
+
+/// Reads inside a commit's transaction, after its lock.
+struct InTransaction<'a, 'b>(&'a mut postgres::Transaction<'b>);
+
+impl super::tally::Reads for InTransaction<'_, '_> {
+    fn get(&mut self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self
+            .0
+            .query_opt(
+                "SELECT value FROM laurel_kv WHERE tree = $1 AND key = $2",
+                &[&tree.name(), &key],
+            )
+            .map_err(pg)?
+            .map(|r| r.get(0)))
+    }
+    fn scan(&mut self, tree: Tree, prefix: &[u8]) -> Result<Entries, StoreError> {
+        let end = successor(prefix);
+        let rows = self
+            .0
+            .query(
+                "SELECT key, value FROM laurel_kv WHERE tree = $1 AND key >= $2
+                 AND ($3::bytea IS NULL OR key < $3) ORDER BY key",
+                &[&tree.name(), &prefix, &end],
+            )
+            .map_err(pg)?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 }
 

@@ -138,8 +138,10 @@ impl Store for SledStore {
             .map(|(k, v)| (k.to_vec(), v.to_vec())))
     }
 
-    fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
+    fn commit(&self, mut batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
         let mut applied = self.commit.lock().map_err(backend)?;
+        // Every commit holds the lock: what the tally reads is what the batch changes.
+        super::tally::keep(&mut batch, &mut Reader(self))?;
         let last = self.tree(Tree::Audit).last().map_err(backend)?;
         let record = next_record(
             last.as_ref().map(|(k, v)| (k.as_ref(), v.as_ref())),
@@ -215,5 +217,17 @@ impl Store for SledStore {
         }
         self.db.flush().map_err(backend)?;
         Ok(())
+    }
+}
+
+/// The store read under its commit lock.
+struct Reader<'a>(&'a SledStore);
+
+impl super::tally::Reads for Reader<'_> {
+    fn get(&mut self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Store::get(self.0, tree, key)
+    }
+    fn scan(&mut self, tree: Tree, prefix: &[u8]) -> Result<super::Entries, StoreError> {
+        Store::scan(self.0, tree, prefix)
     }
 }

@@ -448,6 +448,24 @@ impl Checker<'_> {
                     format!("the pass mark {} is below the criterion's floor {floor}: every score passes", pass.min),
                 );
             }
+            if c.abstain && def.scoring.missing_marks == crate::definition::wire::MissingMarks::Skip
+            {
+                self.push(
+                    Diagnostic::error(
+                        Code::Scoring,
+                        format!("{pointer}/abstain"),
+                        format!("judges may abstain on criterion `{}`, but the award skips missing marks (`missing_marks: skip`): an abstention would count as nothing rather than leave the judge's total to the criteria they marked", c.id),
+                    )
+                    .with_hint("set `\"missing_marks\": \"error\"` or `\"renormalise\"` in `scoring`, or remove `abstain`"),
+                );
+            }
+            if c.abstain && def.scoring.ranking.is_some() {
+                self.error(
+                    Code::Scoring,
+                    format!("{pointer}/abstain"),
+                    format!("judges may abstain on criterion `{}`, but they rank applications instead of marking criteria (`scoring.ranking`)", c.id),
+                );
+            }
             out.push(Criterion {
                 id: c.id.clone(),
                 name: c.name.clone(),
@@ -458,6 +476,7 @@ impl Checker<'_> {
                 floor: c.floor,
                 cap: c.cap,
                 pass_mark: c.pass_mark.clone(),
+                abstain: c.abstain,
             });
         }
         if let Some((at, _)) = per_indicator.first() {

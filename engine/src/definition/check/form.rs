@@ -44,6 +44,95 @@ impl Checker<'_> {
         fields
     }
 
+    /// The form's sections: ids unique, titles in every language, each field named known and
+    /// in one section only, and, once there are sections, every field in one.
+    pub(super) fn sections(&mut self) {
+        let def = self.def;
+        let sections = &def.form.sections;
+        if sections.is_empty() {
+            return;
+        }
+        self.unique(
+            sections.iter().map(|s| s.id.as_str()).enumerate(),
+            |i| format!("/form/sections/{i}/id"),
+            "section id",
+        );
+        // Every field a section may hold: (id, where it is declared).
+        let mut declared: Vec<(&str, String)> = def
+            .form
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.id.as_str(), format!("/form/fields/{i}")))
+            .collect();
+        for (c, category) in def.categories.iter().enumerate() {
+            for (i, f) in category.fields.iter().enumerate() {
+                declared.push((f.id.as_str(), format!("/categories/{c}/fields/{i}")));
+            }
+        }
+        let mut placed: BTreeMap<&str, String> = BTreeMap::new();
+        for (n, section) in sections.iter().enumerate() {
+            let at = format!("/form/sections/{n}");
+            self.text(&section.title, &format!("{at}/title"));
+            self.opt_text(section.description.as_ref(), &format!("{at}/description"));
+            if section.fields.is_empty() {
+                self.error(
+                    Code::Field,
+                    format!("{at}/fields"),
+                    format!("section `{}` holds no field", section.id),
+                );
+            }
+            for (k, id) in section.fields.iter().enumerate() {
+                let pointer = format!("{at}/fields/{k}");
+                if !declared.iter().any(|(d, _)| *d == id.as_str()) {
+                    let mut d = Diagnostic::error(
+                        Code::UnknownReference,
+                        &pointer,
+                        format!(
+                            "unknown field `{id}`: a section holds the form's fields and categories' fields, by id"
+                        ),
+                    );
+                    if let Some(best) = crate::suggest::closest(
+                        id.as_str(),
+                        declared
+                            .iter()
+                            .map(|(d, _)| *d)
+                            .collect::<Vec<_>>()
+                            .into_iter(),
+                    ) {
+                        d = d.with_hint(format!("did you mean `{best}`?"));
+                    }
+                    self.push(d);
+                    continue;
+                }
+                if let Some(first) = placed.get(id.as_str()) {
+                    self.push(
+                        Diagnostic::error(
+                            Code::DuplicateId,
+                            &pointer,
+                            format!("field `{id}` is already in a section"),
+                        )
+                        .with_hint(format!("first placed at {first}")),
+                    );
+                    continue;
+                }
+                placed.insert(id.as_str(), pointer);
+            }
+        }
+        for (id, at) in &declared {
+            if !placed.contains_key(id) {
+                self.push(
+                    Diagnostic::error(
+                        Code::Field,
+                        format!("{at}/id"),
+                        format!("field `{id}` is in no section: once the form has sections, every field is in one"),
+                    )
+                    .with_hint("add its id to the `fields` of a section in `form.sections`"),
+                );
+            }
+        }
+    }
+
     fn fields(
         &mut self,
         specs: &[FieldSpec],

@@ -75,6 +75,7 @@ pub(crate) fn check(
     let mut categories = c.categories(&scales, &panels);
     let mut fields = fields;
     c.conditional_questions(&mut fields, &mut categories);
+    c.sections();
     let applicant_types = c.applicant_types();
     let eligibility = c.award_rules();
     c.limits();
@@ -109,6 +110,7 @@ pub(crate) fn check(
         timeline,
         applicant_types,
         fields,
+        sections: def.form.sections.clone(),
         eligibility,
         limits: def.limits.clone(),
         categories,

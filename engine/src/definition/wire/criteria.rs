@@ -55,6 +55,13 @@ pub struct CriterionSpec {
     /// and its results say why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pass_mark: Option<PassMarkSpec>,
+    /// Whether a judge may abstain on it (a question outside their expertise): an abstaining
+    /// judge gives it no mark, their total is over the criteria they marked (its weight shared
+    /// among them), and the panel's score of it is from the judges who marked it. The results
+    /// name every abstention. Not with `missing_marks: skip`, where a criterion left out
+    /// counts nothing.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub abstain: bool,
 }
 
 /// A score a criterion must reach.

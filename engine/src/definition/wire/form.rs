@@ -12,6 +12,27 @@ use crate::text::Text;
 pub struct FormSpec {
     /// The form's fields, in display order.
     pub fields: Vec<FieldSpec>,
+    /// Named parts of the form, in order: applicants see each with its title, and how far
+    /// they are in it. With sections, every field (the form's and each category's) is in
+    /// exactly one; without, the form is one part.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sections: Vec<SectionSpec>,
+}
+
+/// A named part of the application form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SectionSpec {
+    /// Its identifier, unique within the form (it names the section in the page's address).
+    pub id: String,
+    /// Its title.
+    pub title: Text,
+    /// What it asks about, shown under its title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+    /// Its fields, by id, in the order shown: the form's own fields and categories' fields
+    /// (a category's appear only to its applicants).
+    pub fields: Vec<FieldId>,
 }
 
 /// The type of a form field's value.

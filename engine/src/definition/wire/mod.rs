@@ -23,7 +23,7 @@ pub use eligibility::{
     AppliesTo, CompareSpec, Comparison, ConditionSpec, CountSpec, DateSpec, EqualsSpec, InSpec,
     Outcome, PluginCall, RelativeDate, RuleSpec, TimelineDate,
 };
-pub use form::{ChoiceOption, FieldSpec, FieldType, FormSpec};
+pub use form::{ChoiceOption, FieldSpec, FieldType, FormSpec, SectionSpec};
 pub use plugin::{Hook, LimitsSpec, PluginKind, PluginSpec};
 pub use rounds::{AdvanceSpec, ConflictRules, GroupQuotas, RoundSpec, SeeOtherMarks};
 pub use scoring::{

@@ -39,6 +39,11 @@ pub struct ApplicationView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(with = "Option<laurel::Decision>")]
     pub eligibility: Option<Value>,
+    /// Where it stands, in one word: `eligible`, `admitted`, `needs_review`, `not_admitted`,
+    /// `ineligible`, `unknown` or `withdrawn` (not shown to judges). `?standing=` lists those
+    /// that stand so, from the store's index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub standing: Option<String>,
     /// An administrator's review, when there was one (not shown to judges).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub review: Option<Option<laurel::ReviewDecision>>,
@@ -93,4 +98,17 @@ pub struct Draft {
     /// The fields so far.
     #[serde(default)]
     pub fields: Value,
+}
+
+/// How many of an award's applications stand where, kept by the store as they change.
+#[derive(Serialize, JsonSchema)]
+pub struct ApplicationCounts {
+    /// Every application stored, withdrawn ones included.
+    pub total: u64,
+    /// Those withdrawn.
+    pub withdrawn: u64,
+    /// By standing: `eligible`, `admitted` (a review admitted it), `needs_review`,
+    /// `not_admitted` (a review did not admit it), `ineligible`, `unknown`, `withdrawn`; a
+    /// standing with none is left out.
+    pub standing: std::collections::BTreeMap<String, u64>,
 }

@@ -10,7 +10,7 @@ mod rounds;
 mod system;
 
 pub use applications::{
-    ApplicationView, Draft, DraftSaved, Reviewed, SavedDraft, Stored, Withdrawn,
+    ApplicationCounts, ApplicationView, Draft, DraftSaved, Reviewed, SavedDraft, Stored, Withdrawn,
 };
 pub use awards::{
     ApplicationSchema, AwardVersion, ChainChecked, Checked, FileStored, Imported, Notifications,

@@ -19,6 +19,9 @@ pub struct StoredMarks {
     pub marks: BTreeMap<laurel::IndicatorId, laurel::Mark>,
     pub comment: Option<String>,
     pub criterion_comments: BTreeMap<laurel::CriterionId, String>,
+    /// The criteria the judge abstains on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub abstained: Vec<laurel::CriterionId>,
 }
 
 /// An application as a judge sees it in a round.

@@ -37,16 +37,32 @@ pub(crate) async fn titles_for_judges(
     Ok(out)
 }
 
-/// An application's eligibility as people read it: an administrator's review decides what
-/// needed one (`admitted`, `not_admitted`); otherwise the rules' `eligible`, `ineligible` or
-/// `needs_review`.
-pub(crate) fn decided(status: Option<&str>, reviewed: Option<bool>) -> &'static str {
-    match (status, reviewed) {
-        (Some("needs_review"), Some(true)) => "admitted",
-        (Some("needs_review"), Some(false)) => "not_admitted",
-        (Some("needs_review"), None) => "needs_review",
-        (Some("eligible"), _) => "eligible",
-        (Some("ineligible"), _) => "ineligible",
-        _ => "unknown",
-    }
+pub(crate) use crate::store::tally::decided;
+
+/// How many of `award`'s applications stand where, as the store keeps them counted (no scan,
+/// however many there are).
+pub(crate) fn counts(
+    state: &crate::server::state::AppState,
+    award: &str,
+) -> Result<crate::server::answers::ApplicationCounts, crate::server::error::ApiError> {
+    let (counts, _) = crate::store::tally::read(state.store.as_ref(), award)?;
+    Ok(crate::server::answers::ApplicationCounts {
+        total: counts.values().sum(),
+        withdrawn: counts.get("withdrawn").copied().unwrap_or(0),
+        standing: counts,
+    })
+}
+
+/// Where the store's index lists `award`'s applications that stand at `standing` (each
+/// entry's value is an application's id, in id order), or `None` when it keeps no index for
+/// the award yet (stored before the index was kept, and nothing written since).
+pub(crate) fn standing_index(
+    store: &dyn crate::store::Store,
+    award: &str,
+    standing: &str,
+) -> Result<Option<Vec<u8>>, crate::store::StoreError> {
+    use crate::store::{Tree, tally};
+    Ok(store
+        .get(Tree::Meta, &tally::counts_key(award))?
+        .map(|_| tally::members_prefix(award, standing)))
 }

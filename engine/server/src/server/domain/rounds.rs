@@ -336,12 +336,17 @@ pub(crate) fn still_to_mark(
     award: &laurel::Award,
     category: &str,
     judge: &str,
-    marks: &std::collections::BTreeMap<laurel::IndicatorId, laurel::Mark>,
+    (marks, abstained): (
+        &std::collections::BTreeMap<laurel::IndicatorId, laurel::Mark>,
+        &[laurel::CriterionId],
+    ),
 ) -> Vec<laurel::IndicatorId> {
     award
         .category(category)
         .into_iter()
         .flat_map(|c| c.criteria.iter())
+        // A criterion abstained on is done with (where the award allows it).
+        .filter(|c| !(c.abstain && abstained.contains(&c.id)))
         .flat_map(|c| c.indicators.iter())
         .filter(|i| {
             !i.is_computed()
@@ -371,7 +376,7 @@ pub(crate) fn judge_total(
         &award,
         app.category.as_str(),
         judge.as_str(),
-        &evaluation.marks,
+        (&evaluation.marks, &evaluation.abstained),
     );
     if !missing.is_empty() {
         award.scoring.missing_marks = laurel::wire::MissingMarks::Skip;

@@ -313,6 +313,15 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
             200,
         ),
         op(
+            "get",
+            "/v1/awards/{award}/counts",
+            "How many applications stand where (eligible, needing review, withdrawn, ...), as the store keeps them counted",
+            "admin, auditor",
+            NoBody,
+            Some(schema::<crate::server::answers::ApplicationCounts>(r)),
+            200,
+        ),
+        op(
             "put",
             "/v1/awards/{award}/special-mentions",
             "Give the committee's special mentions",

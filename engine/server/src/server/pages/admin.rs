@@ -58,41 +58,39 @@ pub async fn dashboard(
         return problem(&ctx, &record);
     };
     let a = &s.loaded.award;
-    // Every page of each list: a count or a queue is never the first page of it.
-    let apps = match api.applications(&ctx, &award).await {
-        Ok(apps) => apps,
-        Err(refused) => return problem(&ctx, &refused),
-    };
+    // Counts kept by the store, and one page of each list: the dashboard costs the same
+    // whatever the award holds; the entries list has them all.
+    let counts = api.get(&ctx, &format!("/v1/awards/{award}/counts")).await;
+    if !counts.ok() {
+        return problem(&ctx, &counts);
+    }
+    let by_status: Vec<(&str, u64)> = crate::store::tally::STANDINGS
+        .into_iter()
+        .filter_map(|k| Some((k, counts.json["standing"][k].as_u64().filter(|n| *n > 0)?)))
+        .collect();
+    let total = counts.json["total"].as_u64().unwrap_or(0);
+    let waiting = counts.json["standing"]["needs_review"]
+        .as_u64()
+        .unwrap_or(0);
+    let review = api
+        .get(
+            &ctx,
+            &format!("/v1/awards/{award}/applications?standing=needs_review&limit={SHOWN}"),
+        )
+        .await;
+    let review: Vec<Value> = review.json.as_array().cloned().unwrap_or_default();
+    let first = api
+        .get(
+            &ctx,
+            &format!("/v1/awards/{award}/applications?limit={SHOWN}"),
+        )
+        .await;
+    let apps: Vec<Value> = first.json.as_array().cloned().unwrap_or_default();
     let judges = api
         .all(&ctx, &format!("/v1/awards/{award}/judges?limit=1000"))
         .await
         .unwrap_or_default();
     let results = api.get(&ctx, &format!("/v1/awards/{award}/results")).await;
-    let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
-    for app in &apps {
-        let key = if app["status"] == "withdrawn" {
-            "withdrawn".to_owned()
-        } else {
-            match (
-                app["eligibility"]["status"].as_str().unwrap_or("unknown"),
-                app["review"]["eligible"].as_bool(),
-            ) {
-                // A review decides what needed one.
-                ("needs_review", Some(true)) => "admitted".to_owned(),
-                ("needs_review", Some(false)) => "not_admitted".to_owned(),
-                (status, _) => status.to_owned(),
-            }
-        };
-        *by_status.entry(key).or_default() += 1;
-    }
-    let review: Vec<&Value> = apps
-        .iter()
-        .filter(|x| {
-            x["eligibility"]["status"] == "needs_review"
-                && x["review"].is_null()
-                && x["status"] != "withdrawn"
-        })
-        .collect();
     let mut round_blocks = Vec::new();
     for r in rounds.json.as_array().cloned().unwrap_or_default() {
         let id = r["round"].as_str().unwrap_or_default().to_owned();
@@ -134,7 +132,17 @@ pub async fn dashboard(
         }
         round_blocks.push((r, detail.json, Value::Array(marks), scores));
     }
-    let titles = super::entries::titles_of(&apps);
+    let mut titles = super::entries::titles_of(&apps);
+    titles.extend(super::entries::titles_of(&review));
+    let mut named: Vec<String> = Vec::new();
+    for (_, detail, _, _) in &round_blocks {
+        named.extend(super::entries::ids_in(detail));
+    }
+    named.extend(super::entries::ids_in(
+        &results.json["results"]["applications"],
+    ));
+    named.extend(super::entries::ids_in(&record.json["special_mentions"]));
+    super::entries::add_titles(&api, &ctx, &award, &mut titles, named).await;
     let judge_names: BTreeMap<String, String> = judges
         .iter()
         .filter_map(|j| Some((j["id"].as_str()?.to_owned(), j["name"].as_str()?.to_owned())))
@@ -164,13 +172,13 @@ pub async fn dashboard(
                 }
             }
             section aria-labelledby="h-apps" {
-                h2 #h-apps { (ctx.t("admin.applications")) " (" (apps.len()) ")" }
+                h2 #h-apps { (ctx.t("admin.applications")) " (" (total) ")" }
                 p { a href={ "/awards/" (award) "/admin/entries" } { (ctx.t("entries.link")) } " · "
                     a href={ "/awards/" (award) "/admin/charts" } { (ctx.t("charts.link")) } " · "
                     a href={ "/awards/" (award) "/admin/messages" } { (ctx.t("messages.link")) } " · "
                     a href={ "/awards/" (award) "/admin/messages?to=drafts" } { (ctx.t("messages.remind_drafts")) } }
                 ul { @for (k, n) in &by_status { li { (status_label(&ctx, k)) ": " (n) } } }
-                h3 { (ctx.t("admin.review_queue")) " (" (review.len()) ")" }
+                h3 { (ctx.t("admin.review_queue")) " (" (waiting) ")" }
                 @if review.is_empty() { p { (ctx.t("admin.review_none")) } }
                 ul {
                     @for x in &review {
@@ -178,8 +186,13 @@ pub async fn dashboard(
                         li { (super::entries::link(&format!("/awards/{award}/admin/applications/{id}"), id, &titles)) }
                     }
                 }
+                @if waiting > review.len() as u64 {
+                    p { a href={ "/awards/" (award) "/admin/entries?eligibility=needs_review" } {
+                        (ctx.tf("admin.review_all", &[("count", &waiting.to_string())])) } }
+                }
                 details {
-                    summary { (ctx.t("admin.all_applications")) }
+                    summary { (ctx.t("admin.all_applications"))
+                        @if total > apps.len() as u64 { " (" (ctx.tf("admin.first_of", &[("shown", &apps.len().to_string()), ("count", &total.to_string())])) ")" } }
                     div.scroll tabindex="0" { table {
                         thead { tr { th { (ctx.t("app.entry")) } th { (ctx.t("app.category")) } th { (ctx.t("app.status")) } th { (ctx.t("app.eligibility")) } } }
                         tbody { @for x in &apps {
@@ -192,6 +205,9 @@ pub async fn dashboard(
                             }
                         } }
                     } }
+                    @if total > apps.len() as u64 {
+                        p { a href={ "/awards/" (award) "/admin/entries" } { (ctx.tf("admin.see_all", &[("count", &total.to_string())])) } }
+                    }
                 }
             }
             section aria-labelledby="h-judges" {
@@ -248,15 +264,50 @@ pub async fn dashboard(
                         div.actions { button type="submit" { (ctx.t("admin.publish")) } }
                     }
                 }
-                (super::mentions::section(&ctx, &award, &s, &apps, &titles, &record.json["special_mentions"]))
+                (super::mentions::section(&ctx, &award, &s, &titles, &record.json["special_mentions"]))
                 @if results.ok() { (results_table(&ctx, &award, &results.json, &record.json["published"], &a.timeline.time_zone, &super::entries::Names { entries: &titles, judges: &judge_names }, &s.loaded)) }
             }
         },
     )
 }
 
+/// How many entries of a list the dashboard shows; the entries list has the rest.
+const SHOWN: usize = 50;
+
 /// A closed round's entrants: category name, score and rank, by application.
 type Scores = BTreeMap<String, (String, String, Option<u64>)>;
+
+/// Every name the page can put for an id: judges', entries' (with their id), categories',
+/// criteria's and indicators'.
+fn names_here(
+    ctx: &Ctx,
+    loaded: &crate::server::state::Loaded,
+    names: &super::entries::Names<'_>,
+) -> BTreeMap<String, String> {
+    let mut out: BTreeMap<String, String> = names.judges.clone();
+    out.extend(
+        names
+            .entries
+            .keys()
+            .map(|id| (id.clone(), super::entries::plain(id, names.entries))),
+    );
+    for r in loaded.award.judging_rounds() {
+        out.entry(r.id.clone())
+            .or_insert_with(|| text(ctx, loaded, &r.name));
+    }
+    for c in &loaded.award.categories {
+        out.insert(c.id.as_str().to_owned(), text(ctx, loaded, &c.name));
+        for k in &c.criteria {
+            out.entry(k.id.as_str().to_owned())
+                .or_insert_with(|| text(ctx, loaded, &k.name));
+            for i in &k.indicators {
+                out.entry(i.id.as_str().to_owned())
+                    .or_insert_with(|| text(ctx, loaded, &i.name));
+            }
+        }
+    }
+    out
+}
 
 /// A category's name in the page's language, or its id when the award has none by it.
 fn category_name(ctx: &Ctx, loaded: &crate::server::state::Loaded, id: &str) -> String {
@@ -408,7 +459,9 @@ fn results_table(
         .unwrap_or_default();
     html! {
         @if !warnings.is_empty() {
-            div.warning { ul { @for w in &warnings { li { (w.as_str().unwrap_or_default()) } } } }
+            // The warnings quote ids: names in their place.
+            @let every_name = names_here(ctx, loaded, names);
+            div.warning { ul { @for w in &warnings { li { (super::entries::with_names(w.as_str().unwrap_or_default(), &every_name)) } } } }
         }
         p { (ctx.t("admin.published")) ": " (
             if published.is_object() && published["seq"] == results["seq"] {

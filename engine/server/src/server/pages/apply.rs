@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use super::api::Api;
-use super::form::{Filled, Posted, fields_in_scope, file_inputs, path_of, read, render};
+use super::form::{Filled, Posted, fields_in_scope, file_inputs, path_of, read};
 use super::layout::{check_csrf, csrf_field, page, page_with, problem, readable, redirect};
 use super::public::{shown, text};
 use crate::server::state::AppState;
@@ -186,7 +186,7 @@ pub async fn page_(
                     input type="hidden" name="category" value=(choice.category);
                     input type="hidden" name="applicant_type" value=(choice.applicant_type);
                     @if !choice.edit.is_empty() { input type="hidden" name="edit" value=(choice.edit); }
-                    (render(ctx, a, &fields, "", &filled))
+                    (super::form::render_sections(ctx, a, &fields, &filled))
                     div.actions {
                         @if choice.edit.is_empty() {
                             button type="submit" name="action" value="submit" { (ctx.t("apply.submit")) }

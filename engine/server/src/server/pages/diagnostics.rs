@@ -90,21 +90,6 @@ fn severity_chart(ctx: &Ctx, judges: &[Value]) -> Markup {
     }
 }
 
-/// `text` with each id it quotes (`` `id` ``) replaced by its name here (a judge's, an
-/// entry's title, a category's, a criterion's or an indicator's); an id without a name stays,
-/// its quotes dropped.
-fn with_names(text: &str, names: &std::collections::BTreeMap<String, String>) -> String {
-    let mut out = String::with_capacity(text.len());
-    for (i, part) in text.split('`').enumerate() {
-        if i % 2 == 1 {
-            out.push_str(names.get(part).map_or(part, String::as_str));
-        } else {
-            out.push_str(part);
-        }
-    }
-    out
-}
-
 /// A category's agreement rows: overall, what the rubric ranks by, each criterion.
 fn agreement_rows<'a>(ctx: &Ctx, c: &'a Value) -> Vec<(String, &'a Value)> {
     let mut rows = vec![(ctx.t("diag.overall").to_owned(), &c["overall"])];
@@ -450,7 +435,7 @@ pub async fn page_for_round(
     every_name.extend(titles.iter().map(|(k, v)| (k.clone(), v.clone())));
     for w in named["warnings"].as_array_mut().into_iter().flatten() {
         if let Some(text) = w.as_str() {
-            *w = Value::String(with_names(text, &every_name));
+            *w = Value::String(super::entries::with_names(text, &every_name));
         }
     }
     for c in named["categories"].as_array_mut().into_iter().flatten() {
@@ -460,7 +445,7 @@ pub async fn page_for_round(
             .flatten()
         {
             if let Some(text) = s["factor"].as_str() {
-                s["factor"] = Value::String(with_names(text, &every_name));
+                s["factor"] = Value::String(super::entries::with_names(text, &every_name));
             }
         }
     }
@@ -482,26 +467,4 @@ pub async fn page_for_round(
             p { a href={ "/awards/" (award) "/admin" } { (ctx.t("admin.back")) } }
         },
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_names;
-
-    #[test]
-    fn quoted_ids_become_names_and_unknown_ones_lose_their_quotes() {
-        let names = [
-            ("leadership".to_owned(), "Leadership".to_owned()),
-            ("app-060".to_owned(), "Candidate 4".to_owned()),
-        ]
-        .into_iter()
-        .collect();
-        assert_eq!(
-            with_names(
-                "category `leadership`: the winners depend on the jury: `app-060`, `app-9` win",
-                &names
-            ),
-            "category Leadership: the winners depend on the jury: Candidate 4, app-9 win"
-        );
-    }
 }

@@ -30,6 +30,85 @@ pub struct Filter {
     sort: String,
     #[serde(default)]
     done: Option<String>,
+    /// The id after which the page starts (id order, no search: one page at a time).
+    #[serde(default)]
+    after: String,
+}
+
+/// How many entries a page lists in id order.
+const PAGE: usize = 100;
+
+/// The entries the filter asks for, and the whole list's size: in id order without a search,
+/// one page read through the API's paging (and the count kept by the store); with a search or
+/// another order, every entry, searched and sorted here. The link to the next page, if any.
+async fn entries_for(
+    api: &Api,
+    ctx: &Ctx,
+    award: &str,
+    f: &Filter,
+) -> Result<(Vec<Value>, u64, Option<String>), super::api::Reply> {
+    if !f.q.trim().is_empty() || !f.sort.is_empty() {
+        let apps = api.applications(ctx, award).await?;
+        let n = apps.len() as u64;
+        return Ok((apps, n, None));
+    }
+    let counts = api.get(ctx, &format!("/v1/awards/{award}/counts")).await;
+    if !counts.ok() {
+        return Err(counts);
+    }
+    let mut query = vec![format!("limit={PAGE}")];
+    if !f.eligibility.is_empty() {
+        query.push(format!(
+            "standing={}",
+            crate::server::paging::encode(&f.eligibility)
+        ));
+    }
+    if !f.category.is_empty() {
+        query.push(format!(
+            "category={}",
+            crate::server::paging::encode(&f.category)
+        ));
+    }
+    if !f.after.is_empty() {
+        query.push(format!("after={}", crate::server::paging::encode(&f.after)));
+    }
+    let reply = api
+        .get(
+            ctx,
+            &format!("/v1/awards/{award}/applications?{}", query.join("&")),
+        )
+        .await;
+    if !reply.ok() {
+        return Err(reply);
+    }
+    let items = reply.json.as_array().cloned().unwrap_or_default();
+    let next = reply
+        .headers
+        .contains_key(axum::http::header::LINK)
+        .then(|| {
+            items
+                .last()
+                .and_then(|x| x["id"].as_str())
+                .map(str::to_owned)
+        })
+        .flatten()
+        .map(|last| {
+            let mut q = Vec::new();
+            for (k, v) in [("category", &f.category), ("eligibility", &f.eligibility)] {
+                if !v.is_empty() {
+                    q.push(format!("{k}={}", crate::server::paging::encode(v)));
+                }
+            }
+            q.push(format!("after={}", crate::server::paging::encode(&last)));
+            format!("/awards/{award}/admin/entries?{}", q.join("&"))
+        });
+    let total = if f.eligibility.is_empty() {
+        counts.json["total"].as_u64()
+    } else {
+        counts.json["standing"][f.eligibility.as_str()].as_u64()
+    }
+    .unwrap_or(0);
+    Ok((items, total, next))
 }
 
 /// The eligibility a filter matches: what the list shows (a review decides).
@@ -50,9 +129,15 @@ pub async fn page_for(
     Path(award): Path<String>,
     Query(f): Query<Filter>,
 ) -> Response {
-    let (apps, s) = match super::public::with_entries(&state, &api, &ctx, &award).await {
+    if ctx.person.is_none() {
+        return redirect("/sign-in");
+    }
+    let (apps, of, next) = match entries_for(&api, &ctx, &award, &f).await {
         Ok(found) => found,
-        Err(page) => return *page,
+        Err(refused) => return problem(&ctx, &refused),
+    };
+    let Some(s) = super::public::shown(&state, &award).await else {
+        return redirect("/");
     };
     let a = &s.loaded.award;
     let zone = a.timeline.time_zone.clone();
@@ -128,7 +213,14 @@ pub async fn page_for(
                     } }
                 div.actions { button type="submit" { (ctx.t("entries.apply")) } }
             }
-            p role="status" { (ctx.tf("entries.shown", &[("n", &rows.len().to_string()), ("of", &apps.len().to_string())])) }
+            p role="status" {
+                @if f.q.trim().is_empty() && f.sort.is_empty() && !f.category.is_empty() {
+                    (ctx.tf("entries.page_shown", &[("n", &rows.len().to_string())]))
+                } @else {
+                    (ctx.tf("entries.shown", &[("n", &rows.len().to_string()), ("of", &of.to_string())]))
+                }
+                @if let Some(next) = &next { " " a href=(next) rel="next" { (ctx.tf("entries.next", &[("n", &PAGE.to_string())])) } }
+            }
             form.stack method="post" action={ "/awards/" (award) "/admin/entries" } {
                 (csrf_field(&ctx))
                 div.scroll tabindex="0" { table {

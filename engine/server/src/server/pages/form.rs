@@ -208,6 +208,55 @@ pub fn render(
     }
 }
 
+/// The form's fields as its sections hold them: each section a titled part with its
+/// description and fields (those in `fields`: the chosen category's and applicant type's),
+/// after a list of the sections where the page counts, as answers are given, how far each is
+/// (laurel.js). Without sections, the fields as they come.
+pub fn render_sections(ctx: &Ctx, award: &Award, fields: &[&Field], filled: &Filled<'_>) -> Markup {
+    if award.sections.is_empty() {
+        return render(ctx, award, fields, "", filled);
+    }
+    let words = |t: &laurel::Text| t.get(&ctx.lang, &award.default_language).to_owned();
+    let parts: Vec<(&laurel::wire::SectionSpec, Vec<&Field>)> = award
+        .sections
+        .iter()
+        .map(|section| {
+            let held: Vec<&Field> = section
+                .fields
+                .iter()
+                .filter_map(|id| fields.iter().find(|f| f.id == *id).copied())
+                .collect();
+            (section, held)
+        })
+        .filter(|(_, held)| !held.is_empty())
+        .collect();
+    // A field no section holds (none, in a checked award) still shows, last.
+    let rest: Vec<&Field> = fields
+        .iter()
+        .filter(|f| !award.sections.iter().any(|s| s.fields.contains(&f.id)))
+        .copied()
+        .collect();
+    html! {
+        nav.form-sections aria-labelledby="h-sections" data-template=(ctx.t("form.section_progress")) {
+            h2 #h-sections { (ctx.t("form.sections")) }
+            ul {
+                @for (n, (section, _)) in parts.iter().enumerate() {
+                    li { a href={ "#section-" (section.id) } { (ctx.tf("form.section_n", &[("n", &(n + 1).to_string()), ("of", &parts.len().to_string())])) " " (words(&section.title)) }
+                        " " span.section-progress data-section-progress=(section.id) {} }
+                }
+            }
+        }
+        @for (section, held) in &parts {
+            section.form-section id={ "section-" (section.id) } data-section=(section.id) aria-labelledby={ "h-section-" (section.id) } {
+                h2 id={ "h-section-" (section.id) } { (words(&section.title)) }
+                @if let Some(d) = &section.description { p.hint { (words(d)) } }
+                (render(ctx, award, held, "", filled))
+            }
+        }
+        @if !rest.is_empty() { (render(ctx, award, &rest, "", filled)) }
+    }
+}
+
 fn value_at<'v>(values: &'v Value, path: &str) -> &'v Value {
     path.split('.')
         .fold(values, |v, part| match part.parse::<usize>() {

@@ -291,6 +291,16 @@ async fn sheet_page(
         })
         .unwrap_or_default()
     };
+    let abstains = |criterion: &str| -> bool {
+        match posted {
+            Some(p) => p.contains_key(&format!("abstain.{criterion}")),
+            None => mine.is_some_and(|e| {
+                e["abstained"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == criterion))
+            }),
+        }
+    };
     let comment = posted
         .and_then(|p| p.get("comment").cloned())
         .or_else(|| mine.and_then(|e| e["comment"].as_str().map(str::to_owned)))
@@ -386,7 +396,11 @@ async fn sheet_page(
                 .flat_map(|c| c.indicators.iter())
                 .filter(|i| marks_it(i, &judge))
                 .collect();
-            @let given = marked.iter().filter(|i| !current(i.id.as_str()).is_empty()).count();
+            @let abstained_on: Vec<&laurel::IndicatorId> = category.criteria.iter()
+                .filter(|c| c.abstain && abstains(c.id.as_str()))
+                .flat_map(|c| c.indicators.iter().map(|i| &i.id))
+                .collect();
+            @let given = marked.iter().filter(|i| !current(i.id.as_str()).is_empty() || abstained_on.contains(&&i.id)).count();
             form.stack method="post" action={ "/awards/" (award) "/rounds/" (round) "/sheets/" (app) } {
                 (csrf_field(ctx))
                 // How far the sheet is, counted again as marks are chosen (laurel.js).
@@ -398,6 +412,13 @@ async fn sheet_page(
                     fieldset {
                         legend { (text(ctx, &s.loaded, &c.name)) " " span.badge { (ctx.t("sheet.weight")) " " (c.weight.normalize()) } }
                         @if let Some(g) = &c.guidance { p.hint { (text(ctx, &s.loaded, g)) } }
+                        @if c.abstain {
+                            @let aid = format!("abstain-{}", c.id.as_str());
+                            label.choice for=(aid) {
+                                input id=(aid) type="checkbox" name={ "abstain." (c.id.as_str()) } value="1" checked[abstains(c.id.as_str())];
+                                (ctx.t("sheet.abstain"))
+                            }
+                        }
                         @for i in c.indicators.iter().filter(|i| marks_it(i, &judge)) {
                             @let mine_problems = problems.get(i.id.as_str()).cloned().unwrap_or_default();
                             (indicator_input(ctx, &s.loaded, i, &current(i.id.as_str()), &mine_problems))
@@ -450,7 +471,12 @@ async fn sheet_page(
                             @for (n, e) in others.iter().enumerate() {
                                 tr {
                                     th scope="row" { (ctx.tf("sheet.co_judge", &[("n", &(n + 1).to_string())])) }
-                                    @for (id, _) in &shown_indicators { td { (readable(&e["marks"][id.as_str()])) } }
+                                    @for (id, _) in &shown_indicators {
+                                        @let abstained = e["marks"][id.as_str()].is_null() && category.criteria.iter()
+                                            .find(|c| c.indicators.iter().any(|i| i.id.as_str() == id.as_str()))
+                                            .is_some_and(|c| e["abstained"].as_array().is_some_and(|a| a.iter().any(|x| x == c.id.as_str())));
+                                        td { @if abstained { (ctx.t("sheet.abstained")) } @else { (readable(&e["marks"][id.as_str()])) } }
+                                    }
                                 }
                             }
                         }
@@ -478,7 +504,7 @@ fn strip_extras(e: &Value) -> Value {
         o.retain(|k, _| {
             matches!(
                 k.as_str(),
-                "judge" | "application" | "marks" | "comment" | "criterion_comments"
+                "judge" | "application" | "marks" | "comment" | "criterion_comments" | "abstained"
             )
         });
     }
@@ -576,12 +602,26 @@ pub async fn save(
     if let Err(r) = check_csrf(&ctx, posted.get("csrf").map_or("", String::as_str)) {
         return *r;
     }
+    // The criteria the judge abstains on: their marks, if any were chosen, are not sent.
+    let abstained: Vec<String> = posted
+        .keys()
+        .filter_map(|k| k.strip_prefix("abstain."))
+        .map(str::to_owned)
+        .collect();
+    let shown_award = shown(&state, &award).await;
+    let dropped: Vec<String> = shown_award
+        .iter()
+        .flat_map(|s| s.loaded.award.categories.iter())
+        .flat_map(|c| c.criteria.iter())
+        .filter(|c| abstained.iter().any(|a| a == c.id.as_str()))
+        .flat_map(|c| c.indicators.iter().map(|i| i.id.as_str().to_owned()))
+        .collect();
     let mut marks = Map::new();
     for (k, v) in &posted {
         let Some(indicator) = k.strip_prefix("m.") else {
             continue;
         };
-        if v.trim().is_empty() {
+        if v.trim().is_empty() || dropped.iter().any(|d| d == indicator) {
             continue;
         }
         // A number as written (exact), or a level's id.
@@ -596,8 +636,12 @@ pub async fn save(
         .filter(|(_, v)| !v.trim().is_empty())
         .map(|(k, v)| (k, Value::String(v.clone())))
         .collect();
-    let body =
-        json!({ "marks": marks, "comment": comment, "criterion_comments": criterion_comments });
+    let body = json!({
+        "marks": marks,
+        "comment": comment,
+        "criterion_comments": criterion_comments,
+        "abstained": abstained,
+    });
     let later = posted.contains_key("later");
     let target = if later { "sheets" } else { "marks" };
     let reply = api
@@ -642,6 +686,7 @@ pub async fn save(
             .or_else(|| pointer.strip_prefix("/criterion_comments/"))
             .unwrap_or("")
             .to_owned();
+        // An abstention refused: shown with the sheet's problems.
         problems.entry(at).or_default().push(message);
     }
     sheet_page(

@@ -186,7 +186,10 @@ pub fn routes() -> Router<AppState> {
             get(jury::page).post(jury::add),
         )
         .route("/awards/{award}/admin/jury/import", post(jury_file::import))
-        .route("/awards/{award}/admin/mentions", post(mentions::record))
+        .route(
+            "/awards/{award}/admin/mentions",
+            get(mentions::page_for).post(mentions::record),
+        )
         .route("/awards/{award}/admin/charts", get(charts::page_for))
         .route(
             "/awards/{award}/admin/messages",

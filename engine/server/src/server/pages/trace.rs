@@ -212,6 +212,9 @@ fn readable(w: &Words<'_>, v: &Value) -> Markup {
                             }
                             tr { th scope="row" colspan="4" { (ctx.tf("trace.criterion_score", &[("criterion", &w.criterion(c["criterion"].as_str().unwrap_or_default()))])) } td { strong { (s(&c["score"])) } } }
                         }
+                        @for c in j["abstained"].as_array().into_iter().flatten() {
+                            tr { td { (w.criterion(c.as_str().unwrap_or_default())) } td colspan="4" { (ctx.t("trace.abstained")) } }
+                        }
                     }
                 }
                 @if let Some(action) = &w.correct {

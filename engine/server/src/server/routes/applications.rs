@@ -545,6 +545,7 @@ async fn view(
         status: record.status,
         application: app,
         eligibility: None,
+        standing: None,
         review: None,
         submitted_at: None,
         updated_at: None,
@@ -556,6 +557,16 @@ async fn view(
         }
         crypto::redact_all(&mut eligibility);
         out.eligibility = Some(eligibility);
+        out.standing = Some(
+            match record.status {
+                ApplicationStatus::Withdrawn => "withdrawn",
+                ApplicationStatus::Submitted => crate::server::domain::applications::decided(
+                    record.eligibility.get("status").and_then(Value::as_str),
+                    record.review.as_ref().map(|r| r.eligible),
+                ),
+            }
+            .to_owned(),
+        );
         out.review = Some(record.review.clone());
         out.submitted_at = Some(record.submitted_at.clone());
         out.updated_at = Some(record.updated_at.clone());
@@ -591,25 +602,59 @@ pub async fn list(
         // A `limit` that is none: the layer says so.
         return Ok(Json(Vec::new()));
     };
-    let after = wanted
-        .after
-        .as_ref()
-        .map(|a| key(&[award.as_bytes(), a.as_bytes()]));
-    let out = crate::server::paging::keyset(
-        state.store.as_ref(),
-        (Tree::Applications, &prefix(&[award.as_bytes()])),
-        after,
-        &wanted,
-        |v| {
-            let (state, caller, assignment) = (&state, &caller, &assignment);
+    // Those that stand one way are read from the store's index of standings (whose entries
+    // hold an application's id), any others from the applications themselves.
+    let indexed = match wanted.wants("/standing") {
+        Some(standing) if caller.role != Role::Judge => {
+            crate::server::domain::applications::standing_index(
+                state.store.as_ref(),
+                &award,
+                standing,
+            )?
+        }
+        _ => None,
+    };
+    let (from, after) = match &indexed {
+        Some(from) => (
+            from.clone(),
+            wanted
+                .after
+                .as_ref()
+                .map(|a| [from.as_slice(), a.as_bytes()].concat()),
+        ),
+        None => (
+            prefix(&[award.as_bytes()]),
+            wanted
+                .after
+                .as_ref()
+                .map(|a| key(&[award.as_bytes(), a.as_bytes()])),
+        ),
+    };
+    let tree = if indexed.is_some() {
+        Tree::Meta
+    } else {
+        Tree::Applications
+    };
+    let out =
+        crate::server::paging::keyset(state.store.as_ref(), (tree, &from), after, &wanted, |v| {
+            let (state, caller, assignment, award) = (&state, &caller, &assignment, &award);
+            let by_id = indexed.is_some();
             async move {
-                let r: ApplicationRecord = serde_json::from_slice(&v)
+                let bytes = if by_id {
+                    let id = String::from_utf8_lossy(&v).into_owned();
+                    match state.store.get(Tree::Applications, &app_key(award, &id))? {
+                        Some(bytes) => bytes,
+                        None => return Ok(None),
+                    }
+                } else {
+                    v
+                };
+                let r: ApplicationRecord = serde_json::from_slice(&bytes)
                     .map_err(|e| ApiError::Internal(format!("a stored application: {e}")))?;
                 view(state, caller, &r, assignment).await
             }
-        },
-    )
-    .await?;
+        })
+        .await?;
     Ok(Json(out))
 }
 
@@ -698,4 +743,17 @@ pub async fn review(
         id,
         review: record.review,
     }))
+}
+
+/// How many of the award's applications stand where, as the store keeps them counted.
+pub async fn counts(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(award): Path<String>,
+) -> Result<Json<crate::server::answers::ApplicationCounts>, ApiError> {
+    caller.require(&[Role::Admin, Role::Auditor])?;
+    load_award(&state, &award)?;
+    Ok(Json(crate::server::domain::applications::counts(
+        &state, &award,
+    )?))
 }

@@ -68,6 +68,7 @@ mod listings {
         filters: &[
             ("status", "/status"),
             ("eligibility", "/eligibility/status"),
+            ("standing", "/standing"),
             ("category", "/application/category"),
         ],
     };
@@ -157,6 +158,7 @@ pub fn routes() -> Router<AppState> {
             "/v1/awards/{award}/applications/{application}/review",
             post(applications::review),
         )
+        .route("/v1/awards/{award}/counts", get(applications::counts))
         .route("/v1/awards/{award}/special-mentions", put(awards::mentions))
         .route("/v1/awards/{award}/timeline", post(awards::reschedule))
         .route(

@@ -42,6 +42,10 @@ pub struct RoundMarks {
     /// A comment on each criterion, by criterion id (shared like `comment`).
     #[serde(default)]
     pub criterion_comments: BTreeMap<laurel::CriterionId, String>,
+    /// The criteria the judge abstains on (each one the award lets judges abstain on, with
+    /// no mark given for it).
+    #[serde(default)]
+    pub abstained: Vec<laurel::CriterionId>,
     /// Administrators correcting marks after the round closed: why.
     #[serde(default)]
     pub reason: Option<String>,
@@ -53,19 +57,22 @@ fn evaluation(
     award: &laurel::Award,
     app: &ApplicationRecord,
     (application, judge): (&str, &str),
-    (marks, comment, criterion_comments): (
-        BTreeMap<laurel::IndicatorId, laurel::Mark>,
-        Option<String>,
-        BTreeMap<laurel::CriterionId, String>,
-    ),
+    b: RoundMarks,
     text: &str,
 ) -> Result<laurel::Evaluation, ApiError> {
+    let RoundMarks {
+        marks,
+        comment,
+        criterion_comments,
+        abstained,
+        reason: _,
+    } = b;
     let category = app
         .application
         .get("category")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let mut diagnostics = laurel::check_marks(award, category, judge, &marks);
+    let mut diagnostics = laurel::check_marks(award, category, judge, &marks, &abstained);
     for d in unknown_criteria(award, category, &criterion_comments) {
         diagnostics.push(d);
     }
@@ -87,6 +94,7 @@ fn evaluation(
         marks,
         comment,
         criterion_comments,
+        abstained,
     })
 }
 
@@ -143,7 +151,7 @@ fn check_and_store(
         &loaded.award.for_round(spec),
         &record,
         (app, judge),
-        (b.marks, b.comment, b.criterion_comments),
+        b,
         body::text(bytes)?,
     )?;
     let k = mark_key(award, round, app, judge);
@@ -168,7 +176,13 @@ fn check_and_store(
     tx.commit(caller.audit(
         action,
         format!("{award}/{round}/{app}/{judge}"),
-        json!({ "before": before.map(|e| e.marks), "after": evaluation.marks, "reason": reason }),
+        json!({
+            "before": before.as_ref().map(|e| &e.marks),
+            "after": evaluation.marks,
+            "abstained": evaluation.abstained,
+            "abstained_before": before.map(|e| e.abstained).filter(|a| !a.is_empty()),
+            "reason": reason,
+        }),
     ))?;
     Ok(StoredMarks {
         award: award.to_owned(),
@@ -178,6 +192,7 @@ fn check_and_store(
         marks: evaluation.marks,
         comment: evaluation.comment,
         criterion_comments: evaluation.criterion_comments,
+        abstained: evaluation.abstained,
     })
 }
 

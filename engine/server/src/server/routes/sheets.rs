@@ -46,11 +46,14 @@ fn check_given(
     award_in_round: &laurel::Award,
     category: &str,
     judge: &str,
-    marks: &std::collections::BTreeMap<laurel::IndicatorId, laurel::Mark>,
+    (marks, abstained): (
+        &std::collections::BTreeMap<laurel::IndicatorId, laurel::Mark>,
+        &[laurel::CriterionId],
+    ),
 ) -> Vec<laurel::Diagnostic> {
     let mut lenient = award_in_round.clone();
     lenient.scoring.missing_marks = laurel::wire::MissingMarks::Skip;
-    laurel::check_marks(&lenient, category, judge, marks)
+    laurel::check_marks(&lenient, category, judge, marks, abstained)
         .into_iter()
         .filter(|d| d.severity == laurel::Severity::Error)
         .collect()
@@ -73,7 +76,7 @@ pub async fn keep(
     }
     let (_, category) = stored(&state, &award, &app)?;
     let award_in_round = loaded.award.for_round(&spec);
-    let mut problems = check_given(&award_in_round, &category, &judge, &b.marks);
+    let mut problems = check_given(&award_in_round, &category, &judge, (&b.marks, &b.abstained));
     problems.extend(unknown_criteria(
         &award_in_round,
         &category,
@@ -85,7 +88,7 @@ pub async fn keep(
             diagnostics: problems,
         });
     }
-    let missing = still_to_mark(&award_in_round, &category, &judge, &b.marks);
+    let missing = still_to_mark(&award_in_round, &category, &judge, (&b.marks, &b.abstained));
     let kept = SheetKept {
         sheet: StoredMarks {
             award: award.clone(),
@@ -99,6 +102,7 @@ pub async fn keep(
                 .into_iter()
                 .filter(|(_, t)| !t.trim().is_empty())
                 .collect(),
+            abstained: b.abstained,
         },
         missing,
         saved_at: now(),
@@ -150,7 +154,12 @@ pub async fn total(
     let (judge, loaded, spec) = may_mark(&state, &caller, (&award, &round, &app)).await?;
     let b: RoundMarks = body::json(&bytes)?;
     let (record, category) = stored(&state, &award, &app)?;
-    let problems = check_given(&loaded.award.for_round(&spec), &category, &judge, &b.marks);
+    let problems = check_given(
+        &loaded.award.for_round(&spec),
+        &category,
+        &judge,
+        (&b.marks, &b.abstained),
+    );
     if !problems.is_empty() {
         return Err(ApiError::Invalid {
             title: "The marks are invalid".to_owned(),
@@ -167,6 +176,7 @@ pub async fn total(
         marks: b.marks,
         comment: None,
         criterion_comments: std::collections::BTreeMap::new(),
+        abstained: b.abstained,
     };
     judge_total(&loaded, &round, &seen, evaluation)
         .map(Json)
