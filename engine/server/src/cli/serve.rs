@@ -88,6 +88,11 @@ pub struct ServeArgs {
     /// account and that costs real work (`/v1/validate`, the playground); past it, 429.
     #[arg(long, default_value_t = crate::server::DEFAULT_ANONYMOUS_RATE_LIMIT)]
     anonymous_rate_limit: u64,
+    /// Threads that answer requests. A request waits on the store while its commit is made
+    /// durable; with more threads than cores, other requests (a health check, a page) are
+    /// answered meanwhile, and more commits share one flush. 4 per core (at least 8) by default.
+    #[arg(long, env = "LAUREL_WORKERS")]
+    workers: Option<usize>,
     /// Files one person may upload to one award; past it, 429.
     #[arg(long, default_value_t = crate::server::Quotas::default().upload_files)]
     upload_files: u64,
@@ -153,6 +158,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         cors_origins,
         rate_limit,
         anonymous_rate_limit,
+        workers,
         upload_files,
         upload_bytes,
         invitations,
@@ -276,7 +282,9 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     if let Some(c) = clock {
         println!("laurel: award timelines read the clock as {c}");
     }
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers.unwrap_or((4 * cores).max(8)).clamp(1, 512))
         .enable_all()
         .build()?;
     runtime.block_on(async move {
