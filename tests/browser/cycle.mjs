@@ -3,8 +3,9 @@
 // missing, next to its field); the administrator opens the call, reviews an application,
 // invites the judges and runs the rounds; judges sign in with their mailed links, mark in the
 // expert and final rounds, one recuses; results are published; the applicant sees the outcome;
-// the public page shows the winners; the playground catches a broken rubric. Every page is
-// checked by axe-core (no serious or critical violation) and photographed.
+// the public page shows the winners; the playground catches a broken rubric; a judge marks
+// fifty entries of another award with the keyboard alone, abstaining on a criterion on every
+// tenth. Every page is checked by axe-core (no serious or critical violation) and photographed.
 //
 // Env: LAUREL_URL, MAIL_DIR (the server's mail folder), SHOTS (where screenshots go),
 // ADMIN_KEY (the bootstrap key: only for what integrators and operators do over the API),
@@ -618,6 +619,109 @@ await admin.getByRole("button", { name: "Create the award from this rubric" }).c
 await admin.waitForURL(/civic-pilot-2027\/admin\?done=created/);
 expect((await admin.locator("#h-call").locator("xpath=..").textContent()).includes("Not open yet"), "the new award waits to be opened");
 await look(admin, "created-from-playground");
+
+// 12. A judge's night of fifty entries, with the keyboard alone: an award of 50 entries, one
+// judge, four marks a sheet (one criterion the judge may abstain on, and does on every tenth
+// entry: Space on its box). Tab to a group, type the mark, Tab on to "Save and go to the next
+// entry", Enter; the presses are counted per entry.
+{
+  const V = "volume-2023";
+  const definition = {
+    format_version: "1.1", id: V, name: { en: "Volume test prize" }, edition: "2023",
+    languages: { default: "en", available: ["en"] },
+    timeline: { time_zone: "UTC", opens: "2023-01-01T00:00", closes: "2023-12-31T00:00", results: "2024-01-31T00:00" },
+    applicant_types: [{ id: "team", name: "Team" }],
+    form: { fields: [{ id: "title", type: "short_text", label: "Title", tags: ["title"] }] },
+    scales: [{ id: "ten", min: 0, max: 9, step: 1 }],
+    categories: [{ id: "main", name: "Main", applicant_types: ["team"], winners: 3, criteria: [
+      { id: "idea", name: "Idea", weight: 2, indicators: [{ id: "novelty", name: "Novelty", weight: 1 }, { id: "clarity", name: "Clarity", weight: 1 }] },
+      { id: "impact", name: "Impact", weight: 2, abstain: true, indicators: [{ id: "reach", name: "Reach", weight: 1 }] },
+      { id: "team", name: "Team", weight: 1, indicators: [{ id: "skills", name: "Skills", weight: 1 }] },
+    ] }],
+    scoring: { scale: "ten", normalisation: { method: "none" } },
+    rounds: [{ id: "review", name: { en: "Review" }, judges_per_application: 1, advance: { rule: "winners" } }],
+  };
+  let r = await api("POST", "/v1/awards", definition);
+  expect(r.status === 201, "the volume award: " + r.text);
+  for (const step of ["publish", "open"]) {
+    r = await api("POST", `/v1/awards/${V}/${step}`, {});
+    expect(r.status === 200 || r.status === 201, `${step}: ${r.text}`);
+  }
+  for (let i = 1; i <= 50; i++) {
+    const id = `entry-${String(i).padStart(2, "0")}`;
+    r = await api("POST", `/v1/awards/${V}/applications`, { id, category: "main", applicant_type: "team", fields: { title: `Entry ${i}` } });
+    expect(r.status === 201, `entry ${i}: ${r.text}`);
+  }
+  expect((await api("POST", `/v1/awards/${V}/close`, {})).status === 200, "the call closes");
+  r = await api("PUT", `/v1/awards/${V}/judges/judge-night`, { id: "judge-night", name: "Noor Haddad" });
+  expect(r.status === 200, "the judge: " + r.text);
+  r = await api("POST", `/v1/awards/${V}/invitations`, { email: "noor@jury.example", name: "Noor Haddad", role: "judge", judge: "judge-night" });
+  expect(r.status === 201, "the invitation: " + r.text);
+  r = await api("POST", `/v1/awards/${V}/rounds/review/open`, { seed: 1 });
+  expect(r.status === 200 && r.json.assignments["judge-night"].length === 50, "fifty entries for one judge: " + r.text.slice(0, 300));
+  const noor = await person();
+  await signIn(noor, "noor@jury.example");
+  await noor.goto(BASE + "/work");
+  await noor.locator(`a[href*='/awards/${V}/rounds/review/sheets/']`).first().click();
+  await noor.waitForURL(/\/sheets\//);
+  const perEntry = [];
+  for (let e = 0; e < 50; e++) {
+    await noor.waitForLoadState();
+    const groups = noor.locator("fieldset.indicator");
+    const n = await groups.count();
+    const abstains = e % 10 === 9;
+    let presses = 0;
+    await noor.locator("fieldset.indicator input").first().focus();
+    for (let i = 0; i < n; i++) {
+      const inImpact = (await groups.nth(i).locator("input[name='m.reach']").count()) > 0;
+      if (abstains && inImpact) {
+        // Tab back to the box before the group: its criterion's "I abstain".
+        while (!(await noor.evaluate(() => document.activeElement && document.activeElement.name === "abstain.impact"))) {
+          await noor.keyboard.press("Tab");
+          presses += 1;
+          if (presses > 200) break;
+        }
+        await noor.keyboard.press("Space");
+        presses += 1;
+        continue;
+      }
+      while (i > 0 && !(await groups.nth(i).evaluate((g) => g.contains(document.activeElement)))) {
+        await noor.keyboard.press("Tab");
+        presses += 1;
+        if (presses > 200) break;
+      }
+      const mark = String((e * 3 + i * 5) % 10);
+      await noor.keyboard.type(mark);
+      presses += 1;
+      const chosen = await groups.nth(i).locator("input:checked").getAttribute("value");
+      expect(chosen === mark, `entry ${e + 1}: typing ${mark} chose ${chosen}`);
+    }
+    while (!(await noor.evaluate(() => document.activeElement && document.activeElement.matches("button[name=next]")))) {
+      await noor.keyboard.press("Tab");
+      presses += 1;
+      if (presses > 200) break;
+    }
+    if (e === 9) await look(noor, "score-sheet-abstain");
+    const before = noor.url();
+    await noor.keyboard.press("Enter");
+    presses += 1;
+    try {
+      await noor.waitForURL((u) => u.href !== before && /saved=1|all_marked=1/.test(u.href), { timeout: 10000 });
+    } catch (err) {
+      const said = await noor.locator("main").textContent().catch(() => "");
+      fail(`entry ${e + 1} (${presses} presses, focus ${await noor.evaluate(() => document.activeElement && document.activeElement.outerHTML.slice(0, 120))}) did not save: ${noor.url()} ${said.slice(0, 600)}`);
+    }
+    perEntry.push(presses);
+  }
+  expect(noor.url().includes("all_marked=1"), "after the fiftieth entry, the queue says all is marked: " + noor.url());
+  const marked = await api("GET", `/v1/awards/${V}/rounds/review/marks?limit=1000`);
+  expect(marked.json.length === 50, `fifty sheets saved: ${marked.json.length}`);
+  const abstained = marked.json.filter((m) => (m.abstained || []).includes("impact"));
+  expect(abstained.length === 5 && abstained.every((m) => m.marks.reach === undefined), `five abstentions, without their marks: ${abstained.length}`);
+  const total = perEntry.reduce((a, b) => a + b, 0);
+  console.log(`volume: one judge marked 50 entries with the keyboard alone, ${total} key presses (${(total / 50).toFixed(1)} per entry, at most ${Math.max(...perEntry)}; 4 marks a sheet, an abstention on every tenth)`);
+  expect(Math.max(...perEntry) <= 4 * 4 + 12, `at most ${4 * 4 + 12} presses an entry: ${perEntry}`);
+}
 
 await browser.close();
 console.log(`browser cycle: ok (${checked.length} pages checked by axe-core and photographed in ${SHOTS})`);

@@ -255,11 +255,14 @@
   var template = line.getAttribute("data-template");
   if (!form || !template) { return; }
   // One mark per indicator: a group of step buttons counts once, when one is chosen.
+  // A criterion abstained on counts as done.
   function update() {
     var names = {};
     form.querySelectorAll("[name^='m.']").forEach(function (m) {
       if (!(m.name in names)) { names[m.name] = false; }
-      var given = m.type === "radio" ? m.checked : m.value !== "";
+      var part = m.closest("[data-criterion-id]");
+      var box = part && part.querySelector("input[name^='abstain.']");
+      var given = (box && box.checked) || (m.type === "radio" ? m.checked : m.value !== "");
       if (given) { names[m.name] = true; }
     });
     var all = Object.keys(names);
@@ -445,10 +448,33 @@
   var url = box.getAttribute("data-url");
   if (!form || !url) { return; }
   var timer = null;
+  // A decimal as the page shows it (as the server does): as it is up to four places, past them
+  // rounded to two (half away from zero, on its digits) with "≈" before it.
+  function shown(text) {
+    var s = String(text);
+    var m = /^(-?)([0-9]+)(?:\.([0-9]*?)0*)?$/.exec(s);
+    if (!m) { return s; }
+    if (!m[3] || m[3].length <= 4) { return m[1] + m[2] + (m[3] ? "." + m[3] : ""); }
+    var hundredths = BigInt(m[2] + m[3].slice(0, 2)) + (m[3].charAt(2) >= "5" ? 1n : 0n);
+    var whole = hundredths / 100n;
+    var part = String(hundredths % 100n).padStart(2, "0").replace(/0+$/, "");
+    return "≈" + m[1] + String(whole) + (part ? "." + part : "");
+  }
+  // The criteria abstained on: their marks are not counted (the server drops them on save).
+  function abstained() {
+    var out = [];
+    form.querySelectorAll("input[name^='abstain.']").forEach(function (a) {
+      if (a.checked) { out.push(a.name.slice(8)); }
+    });
+    return out;
+  }
   function marks() {
     var out = {};
+    var skipped = abstained();
     form.querySelectorAll("[name^='m.']").forEach(function (m) {
       if ((m.type === "radio" && !m.checked) || m.value === "") { return; }
+      var part = m.closest("[data-criterion-id]");
+      if (part && skipped.indexOf(part.getAttribute("data-criterion-id")) >= 0) { return; }
       // A number as a number (JSON keeps it exact), a level's id as text.
       var v = m.value.trim();
       out[m.name.slice(2)] = /^-?[0-9]+(\.[0-9]+)?$/.test(v) ? Number(v) : v;
@@ -468,18 +494,18 @@
       var line = box.querySelector(".total-line");
       var template = t.complete ? box.getAttribute("data-complete") : box.getAttribute("data-so-far");
       if (line && template) {
-        line.textContent = template.replace("{total}", t.total).replace("{n}", String(t.missing.length));
+        line.textContent = template.replace("{total}", shown(t.total)).replace("{n}", String(t.missing.length));
       }
       (t.criteria || []).forEach(function (c) {
         var span = box.querySelector("[data-criterion='" + c.criterion + "']");
-        if (span) { span.textContent = c.score; }
+        if (span) { span.textContent = shown(c.score); }
       });
       box.hidden = false;
     });
-    xhr.send(JSON.stringify({ marks: marks() }));
+    xhr.send(JSON.stringify({ marks: marks(), abstained: abstained() }));
   }
   form.addEventListener("change", function (e) {
-    if (!e.target || !e.target.name || e.target.name.indexOf("m.") !== 0) { return; }
+    if (!e.target || !e.target.name || (e.target.name.indexOf("m.") !== 0 && e.target.name.indexOf("abstain.") !== 0)) { return; }
     clearTimeout(timer);
     timer = setTimeout(ask, 250);
   });

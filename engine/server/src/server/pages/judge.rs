@@ -152,7 +152,7 @@ const MAX_STEPS: u32 = 20;
 fn indicator_input(
     ctx: &Ctx,
     loaded: &crate::server::state::Loaded,
-    indicator: &laurel::Indicator,
+    (indicator, required): (&laurel::Indicator, bool),
     current: &str,
     problems: &[String],
 ) -> Markup {
@@ -171,7 +171,7 @@ fn indicator_input(
                 div.steps {
                     @for (n, (value, shown)) in values.iter().enumerate() {
                         label.step {
-                            input type="radio" name=(name) value=(value) required[n == 0] checked[current == value];
+                            input type="radio" name=(name) value=(value) required[required && n == 0] checked[current == value];
                             span { (shown) }
                         }
                     }
@@ -192,7 +192,7 @@ fn indicator_input(
                     label for=(id) { (text(ctx, loaded, &indicator.name)) }
                     (guidance)
                     (errors)
-                    input type="number" id=(id) name=(name) value=(current) min=(min) max=(max) step=(step) required aria-invalid=[inv];
+                    input type="number" id=(id) name=(name) value=(current) min=(min) max=(max) step=(step) required[required] aria-invalid=[inv];
                 }
             }
         }
@@ -409,7 +409,7 @@ async fn sheet_page(
                 }
                 fieldset.plain disabled[!round_open] {
                 @for c in category.criteria.iter().filter(|c| c.indicators.iter().any(|i| marks_it(i, &judge))) {
-                    fieldset {
+                    fieldset data-criterion-id=(c.id.as_str()) {
                         legend { (text(ctx, &s.loaded, &c.name)) " " span.badge { (ctx.t("sheet.weight")) " " (c.weight.normalize()) } }
                         @if let Some(g) = &c.guidance { p.hint { (text(ctx, &s.loaded, g)) } }
                         @if c.abstain {
@@ -421,7 +421,9 @@ async fn sheet_page(
                         }
                         @for i in c.indicators.iter().filter(|i| marks_it(i, &judge)) {
                             @let mine_problems = problems.get(i.id.as_str()).cloned().unwrap_or_default();
-                            (indicator_input(ctx, &s.loaded, i, &current(i.id.as_str()), &mine_problems))
+                            // A criterion a judge may abstain on asks for no mark before saving
+                            // (the server says what is missing when they neither mark nor abstain).
+                            (indicator_input(ctx, &s.loaded, (i, !c.abstain), &current(i.id.as_str()), &mine_problems))
                         }
                         @let cid = format!("cc-{}", c.id.as_str());
                         div.field {
@@ -440,13 +442,13 @@ async fn sheet_page(
                     data-url={ "/v1/awards/" (award) "/rounds/" (round) "/sheets/" (app) "/total" }
                     data-complete=(ctx.t("sheet.total")) data-so-far=(ctx.t("sheet.total_so_far")) {
                     p { strong.total-line { @match &total {
-                        Some(t) if t.complete => (ctx.tf("sheet.total", &[("total", &t.total.normalize().to_string())])),
-                        Some(t) => (ctx.tf("sheet.total_so_far", &[("total", &t.total.normalize().to_string()), ("n", &t.missing.len().to_string())])),
+                        Some(t) if t.complete => (ctx.tf("sheet.total", &[("total", &super::layout::shown_decimal(t.total))])),
+                        Some(t) => (ctx.tf("sheet.total_so_far", &[("total", &super::layout::shown_decimal(t.total)), ("n", &t.missing.len().to_string())])),
                         None => (ctx.t("sheet.total_none")),
                     } } }
                     @if shown_criteria.len() > 1 {
                         ul { @for c in &shown_criteria {
-                            @let score = total.as_ref().and_then(|t| t.criteria.iter().find(|x| x.criterion == c.id)).map(|x| x.score.normalize().to_string());
+                            @let score = total.as_ref().and_then(|t| t.criteria.iter().find(|x| x.criterion == c.id)).map(|x| super::layout::shown_decimal(x.score));
                             li { (text(ctx, &s.loaded, &c.name)) ": " span data-criterion=(c.id.as_str()) { (score.unwrap_or_else(|| "—".to_owned())) } }
                         } }
                     }

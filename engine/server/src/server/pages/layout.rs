@@ -198,6 +198,18 @@ pub fn when_in(text: &str, zone: &str) -> String {
 
 /// A stored value as a person reads it: text as is, lists joined, objects as `key: value`,
 /// nothing as a dash.
+/// A decimal as people read it: as it is up to four places; past them (a rubric that does not
+/// round, 3.6666…), rounded to two with "≈" before it, so that the number shown never passes
+/// for exact.
+pub fn shown_decimal(d: rust_decimal::Decimal) -> String {
+    let d = d.normalize();
+    if d.scale() <= 4 {
+        return d.to_string();
+    }
+    let rounded = d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    format!("≈{}", rounded.normalize())
+}
+
 pub fn readable(v: &serde_json::Value) -> String {
     use serde_json::Value;
     match v {
@@ -233,4 +245,22 @@ pub fn first(pairs: &[(String, String)], name: &str) -> String {
         .find(|(n, _)| n == name)
         .map(|(_, v)| v.clone())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+
+    #[test]
+    fn a_long_decimal_is_shown_rounded_and_marked_as_such() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(super::shown_decimal(d("7.50")), "7.5");
+        assert_eq!(super::shown_decimal(d("12.3456")), "12.3456");
+        assert_eq!(
+            super::shown_decimal(d("3.6666666666666666666666666667")),
+            "≈3.67"
+        );
+        assert_eq!(super::shown_decimal(d("-1.23456")), "≈-1.23");
+        assert_eq!(super::shown_decimal(d("0.999999")), "≈1");
+    }
 }
