@@ -359,3 +359,79 @@ fn messages_pending_when_the_server_is_killed_are_delivered_after_the_restart() 
         "every acknowledged submission's event arrives"
     );
 }
+
+/// An endpoint's delivery log in pages: those delivered read from the store a page at a time,
+/// those still waiting (a receiver that failed, retried in an hour) merged in, every message
+/// once, in the order they were made, through the `Link` of each page.
+#[test]
+fn the_delivery_log_comes_in_pages_in_the_order_messages_were_made() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path(), "1h");
+    let admin = server.admin().to_owned();
+    // Three failures, then deliveries: three messages wait, four are delivered.
+    let receiver = Receiver::start(3);
+    let (endpoint, _) = register(&server, &receiver.url, &["application.submitted"]);
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let integrator = server.key("integrator", None);
+    for app in applications(7) {
+        assert_eq!(server.post(&url("/applications"), &integrator, &app).0, 201);
+    }
+    receiver.wait_for(Duration::from_secs(20), |g| g.len() >= 7);
+    let path = url(&format!("/webhooks/{endpoint}/deliveries"));
+    let all = receiver.wait_for(Duration::from_secs(10), |_| {
+        let (_, log) = server.get(&format!("{path}?limit=1000"), &admin);
+        log.as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["state"] == "delivered")
+            .count()
+            == 4
+    });
+    assert!(all.len() >= 7);
+    let (_, log) = server.get(&format!("{path}?limit=1000"), &admin);
+    let log = log.as_array().unwrap().clone();
+    assert_eq!(log.len(), 7, "{log:?}");
+    let states: Vec<&str> = log.iter().map(|m| m["state"].as_str().unwrap()).collect();
+    assert_eq!(
+        states.iter().filter(|s| **s == "pending").count(),
+        3,
+        "{states:?}"
+    );
+    // In the order they were made: times never go back, ids ascend.
+    let times: Vec<&str> = log
+        .iter()
+        .map(|m| m["created_at"].as_str().unwrap())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    let ids: Vec<String> = log
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    // Pages of two, followed by their links: the same messages, once each.
+    let mut paged = Vec::new();
+    let mut next = Some(format!("{path}?limit=2"));
+    while let Some(p) = next {
+        let (status, link, page) = server.get_linked(&p, &admin);
+        assert_eq!(status, 200, "{page}");
+        assert!(page.as_array().unwrap().len() <= 2);
+        paged.extend(
+            page.as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["id"].as_str().unwrap().to_owned()),
+        );
+        next = link.map(|l| {
+            l.trim_start_matches('<')
+                .split('>')
+                .next()
+                .unwrap()
+                .to_owned()
+        });
+    }
+    assert_eq!(paged, ids);
+    // A state filter pages alike.
+    let (_, waiting) = server.get(&format!("{path}?state=pending&limit=1"), &admin);
+    assert_eq!(waiting.as_array().unwrap().len(), 1);
+    assert_eq!(waiting[0]["state"], "pending");
+}

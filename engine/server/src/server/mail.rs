@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
 use super::tx::Tx;
-use super::webhooks::{Message, random_id};
+use super::webhooks::{Message, message_id};
 use super::words::{t, tf};
 use crate::store::Tree;
 
@@ -189,7 +189,7 @@ pub fn queue(
     at: &str,
     mail: &Mail,
 ) -> Result<(), ApiError> {
-    let id = random_id("mail_", 12)?;
+    let id = message_id("mail_", at)?;
     let payload = serde_json::to_value(mail).map_err(|e| ApiError::Internal(e.to_string()))?;
     let message = Message {
         mail: Some(sealer.seal_value(&format!("outbox/{id}"), &payload)),

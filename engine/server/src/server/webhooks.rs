@@ -135,6 +135,19 @@ pub fn random_id(prefix: &str, bytes: usize) -> Result<String, ApiError> {
     Ok(format!("{prefix}{}", hex::encode(b)))
 }
 
+/// A new message id: `prefix`, the milliseconds of `at` (RFC 3339; now if it does not read)
+/// in 12 hex digits, then 16 random ones. Ids sort as messages were made, so that an
+/// endpoint's delivery log is read a page at a time from the store in that order.
+pub fn message_id(prefix: &str, at: &str) -> Result<String, ApiError> {
+    let millis = chrono::DateTime::parse_from_rfc3339(at)
+        .map_or_else(
+            |_| chrono::Utc::now().timestamp_millis(),
+            |t| t.timestamp_millis(),
+        )
+        .max(0);
+    random_id(&format!("{prefix}{millis:012x}"), 8)
+}
+
 /// A new signing secret.
 pub fn new_secret() -> Result<String, ApiError> {
     let mut b = [0u8; 24];
@@ -176,7 +189,7 @@ pub fn emit(
         .into_iter()
         .filter(|e| e.enabled && e.events.iter().any(|x| x == event))
     {
-        let id = random_id("msg_", 12)?;
+        let id = message_id("msg_", at)?;
         let body = json!({ "type": event, "timestamp": at, "data": data }).to_string();
         let message = Message {
             body,

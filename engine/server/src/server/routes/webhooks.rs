@@ -175,24 +175,48 @@ pub async fn disable(
 }
 
 /// Every message of an endpoint, pending or done, oldest first, with its attempts.
+/// An endpoint's messages in the order they were made (ids sort so): one page of its delivery
+/// log read from the store (keyset, after `after`), merged with those still waiting in the
+/// outbox (few: they leave it when delivered or given up on).
 pub async fn deliveries(
     State(state): State<AppState>,
     caller: Caller,
     Path((award, id)): Path<(String, String)>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Json<Vec<Message>>, ApiError> {
     caller.require(&[Role::Admin, Role::Auditor])?;
-    let mut out: Vec<Message> = scan_json(
-        state.store.as_ref(),
-        Tree::Deliveries,
-        &prefix(&[award.as_bytes(), id.as_bytes()]),
-    )?;
-    let pending: Vec<Message> = scan_json(state.store.as_ref(), Tree::Outbox, b"")?;
+    let Some(wanted) =
+        crate::server::paging::Wanted::of(query.as_deref(), super::listings::DELIVERIES)
+    else {
+        // A `limit` that is none: the layer says so.
+        return Ok(Json(Vec::new()));
+    };
+    let after = wanted.after.clone();
+    let later = |m: &Message| after.as_ref().is_none_or(|a| m.id.as_str() > a.as_str());
+    let mut out: Vec<Message> = scan_json::<Message>(state.store.as_ref(), Tree::Outbox, b"")?
+        .into_iter()
+        .filter(|m| m.award == award && m.endpoint == id && later(m))
+        .filter(|m| wanted.matches(&serde_json::to_value(m).unwrap_or_default()))
+        .collect();
     out.extend(
-        pending
-            .into_iter()
-            .filter(|m| m.award == award && m.endpoint == id),
+        crate::server::paging::keyset(
+            state.store.as_ref(),
+            (
+                Tree::Deliveries,
+                &prefix(&[award.as_bytes(), id.as_bytes()]),
+            ),
+            after.map(|a| key(&[award.as_bytes(), id.as_bytes(), a.as_bytes()])),
+            &wanted,
+            |v| async move {
+                serde_json::from_slice::<Message>(&v)
+                    .map(Some)
+                    .map_err(|e| ApiError::Internal(format!("a stored delivery: {e}")))
+            },
+        )
+        .await?,
     );
-    out.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.cmp(&b.id)));
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out.truncate(wanted.limit + 1);
     Ok(Json(out))
 }
 
