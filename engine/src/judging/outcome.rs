@@ -73,6 +73,10 @@ pub struct FinalResults {
     pub applications: Vec<ApplicationOutcome>,
     /// What an administrator should know before publishing.
     pub warnings: Vec<String>,
+    /// Which of `warnings` (by index) repeat what a plugin said in a round, which may quote an
+    /// application's personal values: a store seals these by this mark, never by their wording.
+    #[serde(skip)]
+    pub plugin_warnings: Vec<usize>,
 }
 
 /// A round, in the final results.
@@ -418,9 +422,13 @@ pub fn final_results(
     final_ranks(&mut applications, rounds, &winners_of);
     applications.sort_by(|a, b| (&a.category, &a.application).cmp(&(&b.category, &b.application)));
     let mut summaries = Vec::new();
+    let mut plugin_warnings = Vec::new();
     for r in rounds {
         if let Some(results) = r.results {
-            for w in &results.warnings {
+            for (k, w) in results.warnings.iter().enumerate() {
+                if results.plugin_warnings.contains(&k) {
+                    plugin_warnings.push(warnings.len());
+                }
                 warnings.push(format!("round `{}`: {w}", r.spec.id));
             }
         }
@@ -441,6 +449,7 @@ pub fn final_results(
         categories,
         applications,
         warnings,
+        plugin_warnings,
     }
 }
 

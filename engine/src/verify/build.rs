@@ -224,5 +224,6 @@ fn renamed_results(results: &FinalResults, app: &dyn Fn(&str) -> String) -> Fina
         }
     }
     r.warnings = Vec::new();
+    r.plugin_warnings = Vec::new();
     r
 }

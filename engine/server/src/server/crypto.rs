@@ -479,8 +479,9 @@ pub fn seal_results(
 }
 
 /// Seals what final results (as JSON) repeat of what plugins said (why an application was not
-/// scored in a round), when the award has personal fields.
-pub fn seal_final(award: &Award, sealer: &Sealer, results: &mut Value) {
+/// scored in a round, and the warnings the final results mark as a plugin's,
+/// `plugin_warnings`, whatever their wording), when the award has personal fields.
+pub fn seal_final(award: &Award, sealer: &Sealer, results: &mut Value, plugin_warnings: &[usize]) {
     if !has_personal(award) {
         return;
     }
@@ -511,7 +512,7 @@ pub fn seal_final(award: &Award, sealer: &Sealer, results: &mut Value) {
         .flatten()
         .enumerate()
     {
-        if w.as_str().is_some_and(|t| t.contains("plugin `")) {
+        if plugin_warnings.contains(&i) {
             *w = sealer.seal(&format!("{id}/final-warning/{i}"), w);
         }
     }
@@ -627,6 +628,34 @@ mod tests {
             "{text}"
         );
         assert_eq!(results["warnings"][2], engine_own);
+        for i in marked {
+            assert!(
+                results["warnings"][i].get(SEALED).is_some(),
+                "{i}: {results}"
+            );
+        }
+    }
+
+    /// The final results repeat the rounds' warnings: those a round marked as a plugin's are
+    /// sealed by that mark in any wording, the engine's own left readable.
+    #[test]
+    fn final_warnings_are_sealed_by_their_mark_not_their_wording() {
+        let (award, sealer) = (award(), Sealer::for_tests());
+        let warnings = [
+            "round `expert`: ADA@EXAMPLE.ORG could not be compared",
+            "round `expert`: judge `j1` marked 2 applications in `main`",
+            "round `final`: the contact (ada@example.org) breaks the tie",
+            "round `final`: plugin said: Ada L. <ada@example.org>",
+        ];
+        let mut results = serde_json::json!({ "applications": [], "warnings": warnings });
+        let marked = [0, 2, 3];
+        seal_final(&award, &sealer, &mut results, &marked);
+        let text = results.to_string().to_lowercase();
+        assert!(
+            !text.contains("ada@example.org") && !text.contains("ada l."),
+            "{text}"
+        );
+        assert_eq!(results["warnings"][1], warnings[1]);
         for i in marked {
             assert!(
                 results["warnings"][i].get(SEALED).is_some(),

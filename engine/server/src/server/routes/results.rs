@@ -128,10 +128,10 @@ async fn compute_final(
     }
     let mentions = record.special_mentions.clone();
     let l = loaded.clone();
-    let (value, sha) = state
+    let (value, sha, plugin_warnings) = state
         .engine(
             Work::of(&loaded.award),
-            move || -> Result<(Value, String), ApiError> {
+            move || -> Result<(Value, String, Vec<usize>), ApiError> {
                 let mut results = Vec::new();
                 let mut hashes = Vec::new();
                 for d in &rounds {
@@ -181,12 +181,16 @@ async fn compute_final(
                     serde_json::to_value(&fin).map_err(|e| ApiError::Internal(e.to_string()))?;
                 let bytes =
                     serde_json::to_vec(&value).map_err(|e| ApiError::Internal(e.to_string()))?;
-                Ok((value, hex::encode(Sha256::digest(&bytes))))
+                Ok((
+                    value,
+                    hex::encode(Sha256::digest(&bytes)),
+                    fin.plugin_warnings,
+                ))
             },
         )
         .await??;
     let mut value = value;
-    crypto::seal_final(&loaded.award, &state.sealer, &mut value);
+    crypto::seal_final(&loaded.award, &state.sealer, &mut value, &plugin_warnings);
     Ok((record, loaded, value, sha))
 }
 
