@@ -200,6 +200,27 @@ await applicant.getByLabel("I apply as").selectOption("individual");
 await applicant.getByLabel("Category").selectOption("leadership");
 await applicant.getByRole("button", { name: "Continue" }).click();
 await look(applicant, "apply-form");
+// The same form in Korean on a phone: its parts listed first, each with how many of its
+// required answers are given (counted again as the applicant types), nothing wider than the
+// screen.
+{
+  const context = await browser.newContext({ locale: "ko-KR", viewport: { width: 390, height: 844 }, bypassCSP: true });
+  await context.addCookies(await applicant.context().cookies());
+  const phone = await context.newPage();
+  phone.on("pageerror", (e) => fail(`a script error on ${phone.url()}: ${e}`));
+  await phone.goto(BASE + `/awards/${AWARD}/apply?category=leadership&applicant_type=individual&lang=ko`);
+  await phone.waitForFunction(() => (document.querySelector("[data-section-progress='applicant']")?.textContent || "").includes("필수 답변"));
+  const parts = await phone.locator("nav.form-sections").textContent();
+  expect(parts.includes("신청서 구성") && parts.includes("4부 중 1부") && parts.includes("신청자 정보"), "the form's parts in Korean: " + parts);
+  const before = await phone.locator("[data-section-progress='applicant']").textContent();
+  await phone.locator("#f-city").fill("나이로비");
+  const after = await phone.locator("[data-section-progress='applicant']").textContent();
+  expect(before !== after && /개 중 1개/.test(after), `the part's count moves as the applicant types: ${before} -> ${after}`);
+  const wide = await phone.evaluate(() => document.documentElement.scrollWidth);
+  expect(wide <= 390, `the form fits the phone's width: ${wide}px`);
+  await look(phone, "apply-form-ko-phone");
+  await context.close();
+}
 // Submitted half-filled: every problem comes back next to its field, nothing is lost.
 // The country is chosen from a list of names in the reader's language; its code is stored.
 await applicant.getByLabel("Country").selectOption({ label: "Kenya" });
