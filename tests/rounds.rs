@@ -1521,6 +1521,25 @@ fn a_judge_abstains_on_a_criterion_the_rubric_allows() {
     );
     assert_eq!(status, 200, "{v}");
     assert_eq!(v["abstained"], json!(["communication"]));
+    // The round's progress counts the sheet, from the marks' keys: one marked, the rest due.
+    let (_, shown) = server.get(&url("/rounds/expert"), &admin);
+    let progress = &shown["progress"][judge.as_str()];
+    let given = assigned.as_array().unwrap();
+    assert_eq!(progress["assigned"], given.len(), "{shown}");
+    assert_eq!(progress["marked"], 1, "{shown}");
+    let due: Vec<&Value> = given
+        .iter()
+        .filter(|a| a.as_str() != Some(app.as_str()))
+        .collect();
+    assert_eq!(
+        progress["due"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .collect::<Vec<_>>(),
+        due,
+        "{shown}"
+    );
     // Every other entry marked in full, by every judge.
     let indicators = indicators();
     for (j, assigned) in round["assignments"].as_object().unwrap() {

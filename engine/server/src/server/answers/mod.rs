@@ -25,8 +25,8 @@ pub use results::{
     ResultsComputed, ReviewShown,
 };
 pub use rounds::{
-    CriterionScore, JudgeView, JudgesRound, Reminded, RoundClosed, RoundListed, RoundPhase,
-    RoundResults, RoundShown, SheetKept, SheetTotal, StoredMarks,
+    CriterionScore, JudgeProgress, JudgeView, JudgesRound, Reminded, RoundClosed, RoundListed,
+    RoundPhase, RoundResults, RoundShown, RoundWhole, SheetKept, SheetTotal, StoredMarks,
 };
 pub use system::{
     Health, KeyMade, KeyRevoked, MyWork, Readiness, Versions, WebhookEndpoint, WorkRound,

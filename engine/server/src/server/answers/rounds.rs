@@ -87,8 +87,29 @@ pub struct RoundListed {
 #[derive(Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum RoundShown {
-    Whole(Box<RoundRecord>),
+    Whole(Box<RoundWhole>),
     ForJudge(JudgesRound),
+}
+
+/// A round as administrators and auditors see it: its record, and each judge's progress.
+#[derive(Serialize, JsonSchema)]
+pub struct RoundWhole {
+    #[serde(flatten)]
+    pub record: RoundRecord,
+    /// By judge: how many entries they were given, how many they marked, and those still to
+    /// mark (read from the marks' keys, not the marks).
+    pub progress: BTreeMap<String, JudgeProgress>,
+}
+
+/// One judge's progress in a round.
+#[derive(Serialize, JsonSchema)]
+pub struct JudgeProgress {
+    /// Entries given to them.
+    pub assigned: usize,
+    /// Entries they marked.
+    pub marked: usize,
+    /// The entries they still have to mark, in the order they were given.
+    pub due: Vec<String>,
 }
 
 /// A round as a judge sees it.

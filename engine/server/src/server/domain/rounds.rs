@@ -422,3 +422,39 @@ pub(crate) fn judge_total(
         missing,
     })
 }
+
+/// Each judge's progress in round `r`: what they were given, what they marked, what is still
+/// due; one point read of a mark's key per assignment, no mark read whole.
+pub(crate) fn progress(
+    store: &dyn crate::store::Store,
+    award: &str,
+    r: &crate::server::records::RoundRecord,
+) -> Result<
+    std::collections::BTreeMap<String, crate::server::answers::JudgeProgress>,
+    crate::store::StoreError,
+> {
+    let mut out = std::collections::BTreeMap::new();
+    for (judge, apps) in &r.assignments {
+        let mut due = Vec::new();
+        for app in apps {
+            if store
+                .get(
+                    crate::store::Tree::RoundMarks,
+                    &mark_key(award, &r.round, app, judge),
+                )?
+                .is_none()
+            {
+                due.push(app.clone());
+            }
+        }
+        out.insert(
+            judge.clone(),
+            crate::server::answers::JudgeProgress {
+                assigned: apps.len(),
+                marked: apps.len() - due.len(),
+                due,
+            },
+        );
+    }
+    Ok(out)
+}

@@ -97,13 +97,6 @@ pub async fn dashboard(
         let detail = api
             .get(&ctx, &format!("/v1/awards/{award}/rounds/{id}"))
             .await;
-        let marks = api
-            .all(
-                &ctx,
-                &format!("/v1/awards/{award}/rounds/{id}/marks?limit=1000"),
-            )
-            .await
-            .unwrap_or_default();
         // A closed round waiting for the committee: each entrant's category, score and rank.
         let mut scores: Scores = BTreeMap::new();
         if r["status"] == "closed" && detail.json["advanced"].is_null() {
@@ -130,13 +123,13 @@ pub async fn dashboard(
                 }
             }
         }
-        round_blocks.push((r, detail.json, Value::Array(marks), scores));
+        round_blocks.push((r, detail.json, scores));
     }
     let mut titles = super::entries::titles_of(&apps);
     titles.extend(super::entries::titles_of(&review));
     let mut named: Vec<String> = Vec::new();
-    for (_, detail, _, _) in &round_blocks {
-        named.extend(super::entries::ids_in(detail));
+    for (r, detail, _) in &round_blocks {
+        named.extend(shown_in_round(r, detail));
     }
     named.extend(super::entries::ids_in(
         &results.json["results"]["applications"],
@@ -234,7 +227,7 @@ pub async fn dashboard(
             }
             section aria-labelledby="h-rounds" {
                 h2 #h-rounds { (ctx.t("admin.rounds")) }
-                @for (r, detail, marks, scores) in &round_blocks {
+                @for (r, detail, scores) in &round_blocks {
                     @let decided = a.judging_rounds().iter().any(|spec| {
                         Some(spec.id.as_str()) == r["round"].as_str()
                             && serde_json::to_value(&spec.advance).is_ok_and(|v| v["rule"] == "decision")
@@ -242,7 +235,7 @@ pub async fn dashboard(
                     @let spec = a.judging_rounds().into_iter().find(|spec| Some(spec.id.as_str()) == r["round"].as_str());
                     @let round_name = spec.as_ref().map(|spec| text(&ctx, &s.loaded, &spec.name));
                     @let due = spec.as_ref().and_then(|spec| spec.closes.clone()).map(|t| laurel::parse_instant(&t, &a.timeline.time_zone).map_or(t, |x| super::layout::when(&x, &a.timeline.time_zone)));
-                    (round_block(&ctx, &award, r, (round_name.as_deref(), due.as_deref()), (detail, marks, scores), decided, &super::entries::Names { entries: &titles, judges: &judge_names }))
+                    (round_block(&ctx, &award, r, (round_name.as_deref(), due.as_deref()), (detail, scores), decided, &super::entries::Names { entries: &titles, judges: &judge_names }))
                 }
             }
             section aria-labelledby="h-results" {
@@ -273,6 +266,33 @@ pub async fn dashboard(
 
 /// How many entries of a list the dashboard shows; the entries list has the rest.
 const SHOWN: usize = 50;
+
+/// How many of a judge's entries still to mark the dashboard names.
+const DUE_SHOWN: usize = 10;
+
+/// The entries a round's block names: each judge's first entries still to mark, those who
+/// went on, and, when the committee decides a closed round, its entrants.
+fn shown_in_round(r: &Value, detail: &Value) -> Vec<String> {
+    let mut out: Vec<String> = detail["progress"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values())
+        .flat_map(|p| {
+            p["due"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .take(DUE_SHOWN)
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect();
+    out.extend(super::entries::ids_in(&detail["advanced"]));
+    if r["status"] == "closed" && detail["advanced"].is_null() {
+        out.extend(super::entries::ids_in(&detail["entrants"]));
+    }
+    out
+}
 
 /// A closed round's entrants: category name, score and rank, by application.
 type Scores = BTreeMap<String, (String, String, Option<u64>)>;
@@ -322,27 +342,17 @@ fn round_block(
     award: &str,
     r: &Value,
     (name, due): (Option<&str>, Option<&str>),
-    (detail, marks, scores): (&Value, &Value, &Scores),
+    (detail, scores): (&Value, &Scores),
     decided_by_admin: bool,
     names: &super::entries::Names<'_>,
 ) -> Markup {
     let id = r["round"].as_str().unwrap_or_default();
     let status = r["status"].as_str().unwrap_or_default();
-    let assignments = detail["assignments"]
-        .as_object()
-        .cloned()
-        .unwrap_or_default();
-    let marked: Vec<(String, String)> = marks
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|e| {
-            (
-                e["judge"].as_str().unwrap_or_default().to_owned(),
-                e["application"].as_str().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
+    // Each judge's progress, as the round's answer counts it from the marks' keys.
+    let progress = detail["progress"].as_object().cloned().unwrap_or_default();
+    let any_marked = progress
+        .values()
+        .any(|p| p["marked"].as_u64().unwrap_or(0) > 0);
     let entrants: Vec<String> = detail["entrants"]
         .as_array()
         .into_iter()
@@ -379,7 +389,7 @@ fn round_block(
             @if status == "closed" && detail["advanced"].is_null() && !decided_by_admin {
                 (button(ctx, award, "round_advance", ctx.t("admin.advance"), &[("round", id)]))
             }
-            @if status != "not_open" && !marked.is_empty() {
+            @if status != "not_open" && any_marked {
                 a href={ "/awards/" (award) "/admin/rounds/" (id) "/diagnostics" } { (ctx.t("admin.diagnostics")) }
             }
         }
@@ -389,20 +399,24 @@ fn round_block(
         @if let Some(shortfalls) = detail["shortfalls"].as_array().filter(|s| !s.is_empty()) {
             p.warning { (ctx.t("admin.shortfalls")) " " (readable(&Value::Array(shortfalls.clone()))) }
         }
-        @if !assignments.is_empty() {
+        @if !progress.is_empty() {
             h4 { (ctx.t("admin.progress")) }
             div.scroll tabindex="0" { table {
                 thead { tr { th { (ctx.t("admin.judge")) } th { (ctx.t("admin.done_count")) } th { (ctx.t("admin.still_due")) } } }
                 tbody {
-                    @for (judge, theirs) in &assignments {
-                        @let theirs: Vec<String> = theirs.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_owned)).collect();
-                        @let due: Vec<&String> = theirs.iter().filter(|a| !marked.contains(&(judge.clone(), (*a).clone()))).collect();
+                    @for (judge, p) in &progress {
+                        @let assigned = p["assigned"].as_u64().unwrap_or(0);
+                        @let done = p["marked"].as_u64().unwrap_or(0);
+                        @let due: Vec<&str> = p["due"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
                         tr {
                             th scope="row" { (names.judge(judge)) }
-                            td { (theirs.len() - due.len()) " / " (theirs.len()) " "
-                                progress max=(theirs.len().max(1)) value=(theirs.len() - due.len()) aria-label=(ctx.tf("admin.progress_of", &[("judge", &names.judge(judge))])) {} }
+                            td { (done) " / " (assigned) " "
+                                progress max=(assigned.max(1)) value=(done) aria-label=(ctx.tf("admin.progress_of", &[("judge", &names.judge(judge))])) {} }
                             td { @if due.is_empty() { span.marked { "✓ " (ctx.t("admin.all_marked")) } }
-                                @else { ul.compact { @for a in &due { li { (super::entries::name(a, names.entries)) } } } } }
+                                @else {
+                                    ul.compact { @for a in due.iter().take(DUE_SHOWN) { li { (super::entries::name(a, names.entries)) } } }
+                                    @if due.len() > DUE_SHOWN { p.hint { (ctx.tf("admin.due_more", &[("n", &(due.len() - DUE_SHOWN).to_string())])) } }
+                                } }
                         }
                     }
                 }

@@ -338,7 +338,16 @@ pub async fn get(
     caller.require(&[Role::Admin, Role::Auditor, Role::Judge])?;
     let r = load_round(&state, &award, &round)?;
     match (caller.role, &caller.subject) {
-        (Role::Admin | Role::Auditor, _) => Ok(Json(RoundShown::Whole(Box::new(r)))),
+        (Role::Admin | Role::Auditor, _) => Ok(Json(RoundShown::Whole(Box::new(
+            crate::server::answers::RoundWhole {
+                progress: crate::server::domain::rounds::progress(
+                    state.store.as_ref(),
+                    &award,
+                    &r,
+                )?,
+                record: r,
+            },
+        )))),
         (Role::Judge, Some(judge)) => Ok(Json(RoundShown::ForJudge(JudgesRound {
             applications: r.assignments.get(judge).cloned().unwrap_or_default(),
             award,
