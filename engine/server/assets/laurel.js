@@ -496,9 +496,12 @@
       if (line && template) {
         line.textContent = template.replace("{total}", shown(t.total)).replace("{n}", String(t.missing.length));
       }
-      (t.criteria || []).forEach(function (c) {
-        var span = box.querySelector("[data-criterion='" + c.criterion + "']");
-        if (span) { span.textContent = shown(c.score); }
+      var skipped = abstained();
+      box.querySelectorAll("[data-criterion]").forEach(function (span) {
+        var id = span.getAttribute("data-criterion");
+        var scored = (t.criteria || []).filter(function (c) { return c.criterion === id; })[0];
+        span.textContent = skipped.indexOf(id) >= 0 ? (box.getAttribute("data-abstained") || "—")
+          : scored ? shown(scored.score) : "—";
       });
       box.hidden = false;
     });

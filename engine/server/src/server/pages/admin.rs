@@ -412,7 +412,8 @@ fn round_block(
                             th scope="row" { (names.judge(judge)) }
                             td { (done) " / " (assigned) " "
                                 progress max=(assigned.max(1)) value=(done) aria-label=(ctx.tf("admin.progress_of", &[("judge", &names.judge(judge))])) {} }
-                            td { @if due.is_empty() { span.marked { "✓ " (ctx.t("admin.all_marked")) } }
+                            td { @if assigned == 0 { (ctx.t("admin.nothing_given")) }
+                                @else if due.is_empty() { span.marked { "✓ " (ctx.t("admin.all_marked")) } }
                                 @else {
                                     ul.compact { @for a in due.iter().take(DUE_SHOWN) { li { (super::entries::name(a, names.entries)) } } }
                                     @if due.len() > DUE_SHOWN { p.hint { (ctx.tf("admin.due_more", &[("n", &(due.len() - DUE_SHOWN).to_string())])) } }

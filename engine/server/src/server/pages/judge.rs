@@ -440,7 +440,7 @@ async fn sheet_page(
                 @let shown_criteria: Vec<&laurel::Criterion> = category.criteria.iter().filter(|c| c.indicators.iter().any(|i| marks_it(i, &judge))).collect();
                 div.sheet-total #sheet-total role="status" aria-live="polite" hidden[total.is_none() && !round_open]
                     data-url={ "/v1/awards/" (award) "/rounds/" (round) "/sheets/" (app) "/total" }
-                    data-complete=(ctx.t("sheet.total")) data-so-far=(ctx.t("sheet.total_so_far")) {
+                    data-complete=(ctx.t("sheet.total")) data-so-far=(ctx.t("sheet.total_so_far")) data-abstained=(ctx.t("sheet.abstained")) {
                     p { strong.total-line { @match &total {
                         Some(t) if t.complete => (ctx.tf("sheet.total", &[("total", &super::layout::shown_decimal(t.total))])),
                         Some(t) => (ctx.tf("sheet.total_so_far", &[("total", &super::layout::shown_decimal(t.total)), ("n", &t.missing.len().to_string())])),
@@ -449,7 +449,8 @@ async fn sheet_page(
                     @if shown_criteria.len() > 1 {
                         ul { @for c in &shown_criteria {
                             @let score = total.as_ref().and_then(|t| t.criteria.iter().find(|x| x.criterion == c.id)).map(|x| super::layout::shown_decimal(x.score));
-                            li { (text(ctx, &s.loaded, &c.name)) ": " span data-criterion=(c.id.as_str()) { (score.unwrap_or_else(|| "—".to_owned())) } }
+                            @let shown = if c.abstain && abstains(c.id.as_str()) { ctx.t("sheet.abstained").to_owned() } else { score.unwrap_or_else(|| "—".to_owned()) };
+                            li { (text(ctx, &s.loaded, &c.name)) ": " span data-criterion=(c.id.as_str()) { (shown) } }
                         } }
                     }
                 }
