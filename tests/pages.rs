@@ -782,13 +782,7 @@ fn the_dashboard_counts_every_application_and_lists_one_page() {
             assert_eq!(x["standing"], "needs_review", "{x}");
             seen.push(x["id"].as_str().unwrap().to_owned());
         }
-        next = link.map(|l| {
-            l.trim_start_matches('<')
-                .split('>')
-                .next()
-                .unwrap()
-                .to_owned()
-        });
+        next = link.as_deref().map(support::next_path);
     }
     let mut sorted = seen.clone();
     sorted.sort();

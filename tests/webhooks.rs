@@ -421,13 +421,7 @@ fn the_delivery_log_comes_in_pages_in_the_order_messages_were_made() {
                 .iter()
                 .map(|m| m["id"].as_str().unwrap().to_owned()),
         );
-        next = link.map(|l| {
-            l.trim_start_matches('<')
-                .split('>')
-                .next()
-                .unwrap()
-                .to_owned()
-        });
+        next = link.as_deref().map(support::next_path);
     }
     assert_eq!(paged, ids);
     // A state filter pages alike.

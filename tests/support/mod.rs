@@ -462,3 +462,13 @@ pub fn seoul_through_screening(server: &Server) -> Vec<serde_json::Value> {
     }
     judges
 }
+
+/// The path a `Link: <path>; rel="next"` header leads to.
+pub fn next_path(link: &str) -> String {
+    assert!(link.ends_with("; rel=\"next\""), "{link}");
+    link.trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_owned()
+}
