@@ -1200,16 +1200,7 @@ fn a_category_with_fewer_entrants_than_the_top_n_sends_them_all_on() {
     support::seoul_through_screening(&server);
     let (status, round) = server.post(&url("/rounds/expert/open"), &admin, &json!({ "seed": 2 }));
     assert_eq!(status, 200, "{round}");
-    let indicators = indicators();
-    for (judge, assigned) in round["assignments"].as_object().unwrap() {
-        let key = server.key("judge", Some(judge));
-        for app in assigned.as_array().unwrap() {
-            let app = app.as_str().unwrap();
-            let body = marks_for(app, judge, "expert", &indicators["leadership"]);
-            let (status, v) = server.put(&url(&format!("/rounds/expert/marks/{app}")), &key, &body);
-            assert_eq!(status, 200, "{v}");
-        }
-    }
+    mark_expert_leadership(&server, &round, None);
     assert_eq!(
         server
             .post(&url("/rounds/expert/close"), &admin, &json!({}))
@@ -1541,19 +1532,7 @@ fn a_judge_abstains_on_a_criterion_the_rubric_allows() {
         "{shown}"
     );
     // Every other entry marked in full, by every judge.
-    let indicators = indicators();
-    for (j, assigned) in round["assignments"].as_object().unwrap() {
-        let k = server.key("judge", Some(j));
-        for a in assigned.as_array().unwrap() {
-            let a = a.as_str().unwrap();
-            if (j.as_str(), a) == (judge.as_str(), app.as_str()) {
-                continue;
-            }
-            let body = marks_for(a, j, "expert", &indicators["leadership"]);
-            let (status, v) = server.put(&url(&format!("/rounds/expert/marks/{a}")), &k, &body);
-            assert_eq!(status, 200, "{v}");
-        }
-    }
+    mark_expert_leadership(&server, &round, Some((judge, &app)));
     assert_eq!(
         server
             .post(&url("/rounds/expert/close"), &admin, &json!({}))
@@ -1616,4 +1595,26 @@ fn confirmation(v: &Value) -> String {
         .next()
         .unwrap()
         .to_owned()
+}
+
+/// Every leadership entry of the open expert round marked by each judge it went to (but the
+/// pair `skip`, judge and entry), with marks that differ by entry and judge.
+fn mark_expert_leadership(server: &Server, round: &Value, skip: Option<(&str, &str)>) {
+    let indicators = indicators();
+    for (judge, assigned) in round["assignments"].as_object().unwrap() {
+        let key = server.key("judge", Some(judge));
+        for app in assigned.as_array().unwrap() {
+            let app = app.as_str().unwrap();
+            if skip == Some((judge.as_str(), app)) {
+                continue;
+            }
+            let body = marks_for(app, judge, "expert", &indicators["leadership"]);
+            let (status, v) = server.put(
+                &format!("/v1/awards/{AWARD}/rounds/expert/marks/{app}"),
+                &key,
+                &body,
+            );
+            assert_eq!(status, 200, "{v}");
+        }
+    }
 }
