@@ -1,7 +1,8 @@
 //! Durable application writes per second on each store, in one run: sled in one process,
-//! PostgreSQL from one process and from two processes on one database (a throwaway cluster
-//! on 127.0.0.1 with `fsync` on), each as a ratio to its raw baseline measured in the same run
-//! (a sled insert + flush; a one-row PostgreSQL insert + commit).
+//! PostgreSQL from one, two and three processes on one database (a throwaway cluster on
+//! 127.0.0.1 with `fsync` on), to one award and spread over eight, each as a ratio to its raw
+//! baseline measured in the same run (a sled insert + flush; a one-row PostgreSQL insert +
+//! commit, from one connection and from eight).
 //!
 //! `cargo bench --bench stores`
 
@@ -88,9 +89,12 @@ fn post(base: &str, path: &str, key: &str, body: &Value) -> (u16, Value) {
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
-/// Opens the Seoul call for a month from now, as a rehearsal would.
-fn open_call(base: &str, admin: &str) {
-    let award = "/v1/awards/seoul-smart-city-prize-2023";
+/// The Seoul prize's id.
+const SEOUL: &str = "seoul-smart-city-prize-2023";
+
+/// Opens a published call for a month from now, as a rehearsal would.
+fn open_call(base: &str, admin: &str, id: &str) {
+    let award = format!("/v1/awards/{id}");
     assert_eq!(
         post(base, &format!("{award}/open"), admin, &json!({})).0,
         200
@@ -105,8 +109,36 @@ fn open_call(base: &str, admin: &str) {
     assert_eq!(status, 200, "{v}");
 }
 
-/// Application writes per second from `clients` clients spread over `bases`.
-fn writes(bases: &[String], admin: &str, clients: usize, n: usize, tag: &str) -> f64 {
+/// `n` copies of the Seoul prize under other ids, published and open: awards whose commits
+/// share no key.
+fn copies(base: &str, admin: &str, n: usize) -> Vec<String> {
+    let text =
+        std::fs::read_to_string(root().join("rubrics").join(SEOUL).join("award.json")).unwrap();
+    (0..n)
+        .map(|i| {
+            let id = format!("bench-award-{i}");
+            let mut def: Value = serde_json::from_str(&text).unwrap();
+            def["id"] = json!(id);
+            let (status, v) = post(base, "/v1/awards", admin, &def);
+            assert_eq!(status, 201, "{v}");
+            let (status, v) = post(base, &format!("/v1/awards/{id}/publish"), admin, &json!({}));
+            assert!(status == 200 || status == 201, "{v}");
+            open_call(base, admin, &id);
+            id
+        })
+        .collect()
+}
+
+/// Application writes per second from `clients` clients spread over `bases` (client `w` on
+/// `bases[w % len]`) and `awards` (client `w` writes to `awards[w % len]`).
+fn writes(
+    bases: &[String],
+    awards: &[String],
+    admin: &str,
+    clients: usize,
+    n: usize,
+    tag: &str,
+) -> f64 {
     let apps: Vec<Value> = serde_json::from_str(
         &std::fs::read_to_string(
             root().join("examples/seoul-smart-city-prize-2023/applications.json"),
@@ -118,6 +150,7 @@ fn writes(bases: &[String], admin: &str, clients: usize, n: usize, tag: &str) ->
     std::thread::scope(|s| {
         for w in 0..clients {
             let (base, app) = (&bases[w % bases.len()], apps[0].clone());
+            let award = &awards[w % awards.len()];
             s.spawn(move || {
                 let agent: ureq::Agent = ureq::Agent::config_builder()
                     .http_status_as_error(false)
@@ -127,9 +160,7 @@ fn writes(bases: &[String], admin: &str, clients: usize, n: usize, tag: &str) ->
                     let mut a = app.clone();
                     a["id"] = json!(format!("{tag}-{clients}-{w}-{i}"));
                     let r = agent
-                        .post(&format!(
-                            "{base}/v1/awards/seoul-smart-city-prize-2023/applications"
-                        ))
+                        .post(&format!("{base}/v1/awards/{award}/applications"))
                         .header("Authorization", &format!("Bearer {admin}"))
                         .send(a.to_string().as_bytes())
                         .unwrap();
@@ -164,61 +195,97 @@ fn main() {
             .unwrap();
     }
     let raw_pg = 1000.0 / t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    std::thread::scope(|s| {
+        for w in 0..8i32 {
+            let (url, record) = (&raw_url, &record);
+            s.spawn(move || {
+                let mut c = postgres::Client::connect(url, postgres::NoTls).unwrap();
+                for i in 0..250i32 {
+                    c.execute(
+                        "INSERT INTO raw VALUES ($1, $2)",
+                        &[&(10_000 + w * 1000 + i), record],
+                    )
+                    .unwrap();
+                }
+            });
+        }
+    });
+    let raw_pg8 = 2000.0 / t.elapsed().as_secs_f64();
     println!(
-        "baselines in this run: sled insert + flush {raw_sled:.0}/s; PostgreSQL one-row insert + commit {raw_pg:.0}/s"
+        "baselines in this run: sled insert + flush {raw_sled:.0}/s; PostgreSQL one-row insert + commit {raw_pg:.0}/s (8 connections: {raw_pg8:.0}/s)"
     );
     println!(
         "durable application writes (checked, eligibility decided, sealed, audited, durable):"
     );
 
+    let seoul = [SEOUL.to_owned()];
     let (_sled, url, admin) = serve(&dir.path().join("sled"), &key, None);
     let admin = admin.unwrap();
     let sled_base = url.clone();
-    open_call(&sled_base, &admin);
+    open_call(&sled_base, &admin, SEOUL);
     for clients in [1usize, 8] {
         let rate = writes(
             std::slice::from_ref(&sled_base),
+            &seoul,
             &admin,
             clients,
             if clients == 1 { 400 } else { 1600 },
             "sled",
         );
         println!(
-            "  sled, 1 process,        {clients:>2} client(s)  {rate:>7.0}/s   ratio {:.2} of raw sled",
+            "  sled, 1 process,  1 award,   {clients:>2} client(s)  {rate:>7.0}/s   ratio {:.2} of raw sled",
             rate / raw_sled
         );
     }
     drop(_sled);
 
+    // PostgreSQL: one award, then eight (commits that share no key), from one, two and three
+    // processes on one database.
     let db = pg.database();
-    let (_a, url_a, admin_a) = serve(&dir.path().join("pg-a"), &key, Some(&db));
-    let admin_pg = admin_a.unwrap();
-    open_call(&url_a, &admin_pg);
-    for clients in [1usize, 8] {
+    let mut servers = Vec::new();
+    let mut bases = Vec::new();
+    let mut admin_pg = String::new();
+    for p in 0..3 {
+        let (server, base, admin) = serve(&dir.path().join(format!("pg-{p}")), &key, Some(&db));
+        if let Some(a) = admin {
+            admin_pg = a;
+        }
+        servers.push(server);
+        bases.push(base);
+    }
+    open_call(&bases[0], &admin_pg, SEOUL);
+    let eight = copies(&bases[0], &admin_pg, 8);
+    let mut one_process = 0.0;
+    for (processes, awards, clients) in [
+        (1usize, &seoul[..], 1usize),
+        (1, &seoul[..], 8),
+        (1, &eight[..], 8),
+        (2, &eight[..], 8),
+        (3, &eight[..], 8),
+        (3, &eight[..], 24),
+    ] {
         let rate = writes(
-            std::slice::from_ref(&url_a),
+            &bases[..processes],
+            awards,
             &admin_pg,
             clients,
-            if clients == 1 { 400 } else { 1600 },
-            "pg1",
+            if clients == 1 { 400 } else { 2400 },
+            &format!("pg{processes}-{}", awards.len()),
         );
+        if processes == 1 && awards.len() == 8 {
+            one_process = rate;
+        }
+        let scale = if awards.len() == 8 && processes > 1 {
+            format!("   {:.2}x one process", rate / one_process)
+        } else {
+            String::new()
+        };
         println!(
-            "  postgres, 1 process,    {clients:>2} client(s)  {rate:>7.0}/s   ratio {:.2} of raw PostgreSQL",
+            "  postgres, {processes} process(es), {} award(s), {clients:>2} client(s)  {rate:>7.0}/s   ratio {:.2} of raw PostgreSQL{scale}",
+            awards.len(),
             rate / raw_pg
         );
     }
-    let (_b, url_b, _) = serve(&dir.path().join("pg-b"), &key, Some(&db));
-    for clients in [2usize, 8] {
-        let rate = writes(
-            &[url_a.clone(), url_b.clone()],
-            &admin_pg,
-            clients,
-            1600,
-            "pg2",
-        );
-        println!(
-            "  postgres, 2 processes,  {clients:>2} client(s)  {rate:>7.0}/s   ratio {:.2} of raw PostgreSQL",
-            rate / raw_pg
-        );
-    }
+    drop(servers);
 }

@@ -592,6 +592,98 @@ mod tests {
         );
     }
 
+    /// Commits racing from two stores over a few shared keys (conditional updates, blind
+    /// writes, removals) and on keys of their own: commits that share a key take turns in
+    /// chain order, so the chain stays gap-free and every stored value is what the chain last
+    /// wrote for its key; of eight simultaneous creations of one key exactly one succeeds,
+    /// twenty times.
+    #[test]
+    fn postgres_commits_on_shared_and_separate_keys_keep_the_chain_true() {
+        let pg = cluster::Cluster::start();
+        let url = pg.database();
+        let a = PgStore::open(PgOptions::new(&url), true).unwrap();
+        let b = PgStore::open(PgOptions::new(&url), false).unwrap();
+        let created: Vec<std::sync::atomic::AtomicUsize> = (0..20)
+            .map(|_| std::sync::atomic::AtomicUsize::new(0))
+            .collect();
+        let committed = std::sync::atomic::AtomicUsize::new(0);
+        let start = std::sync::Barrier::new(8);
+        std::thread::scope(|s| {
+            for t in 0..8u64 {
+                let store: &PgStore = if t % 2 == 0 { &a } else { &b };
+                let (created, committed, start) = (&created[..], &committed, &start);
+                s.spawn(move || {
+                    let ok = |r: Result<AuditRecord, StoreError>| match r {
+                        Ok(_) => {
+                            committed.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            true
+                        }
+                        Err(StoreError::Conflict { .. }) => false,
+                        Err(e) => panic!("{e}"),
+                    };
+                    // Twenty rounds of eight simultaneous creations of one key, each thread
+                    // on a connection it already holds open.
+                    store.get(Tree::Meta, b"warm").unwrap();
+                    for (round, created) in created.iter().enumerate() {
+                        let once = format!("once{round}").into_bytes();
+                        let mut batch = Batch::new();
+                        batch.expect(Tree::Meta, once.clone(), None).put(
+                            Tree::Meta,
+                            once,
+                            t.to_string().into_bytes(),
+                        );
+                        start.wait();
+                        if ok(store.commit(batch, entry(0))) {
+                            created.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
+                    }
+                    let mut rng = t.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+                    for i in 0..60u64 {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        let shared = format!("shared{}", rng % 4).into_bytes();
+                        let own = format!("own{t}-{}", rng % 3).into_bytes();
+                        let value = format!("{t}-{i}").into_bytes();
+                        let mut batch = Batch::new();
+                        match (rng >> 8) % 4 {
+                            0 => {
+                                let now = store.get(Tree::RoundMarks, &shared).unwrap();
+                                batch.expect(Tree::RoundMarks, shared.clone(), now).put(
+                                    Tree::RoundMarks,
+                                    shared,
+                                    value.clone(),
+                                );
+                            }
+                            1 => {
+                                batch.put(Tree::RoundMarks, shared, value.clone());
+                            }
+                            2 => {
+                                batch.delete_if_present(Tree::RoundMarks, shared);
+                            }
+                            _ => {}
+                        }
+                        batch.put(Tree::Judges, own, value);
+                        ok(store.commit(batch, entry(1)));
+                    }
+                });
+            }
+        });
+        let winners: Vec<usize> = created.into_iter().map(|c| c.into_inner()).collect();
+        assert_eq!(winners, vec![1; 20], "one creation of each key wins");
+        let memory = MemoryStore::default();
+        memory.restore(a.snapshot().unwrap()).unwrap();
+        let (records, problems) = verify_store(&memory, None).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(records.len(), committed.into_inner());
+        assert!(
+            records
+                .iter()
+                .enumerate()
+                .all(|(i, r)| r.seq == i as u64 + 1)
+        );
+    }
+
     #[test]
     fn keys_escape_and_come_back() {
         for k in [

@@ -2,20 +2,25 @@
 //! database.
 //!
 //! One table holds every tree (`laurel_kv`: tree, key, value; keys compare as bytes, as in
-//! sled). A commit is one transaction that first takes a transaction-scoped advisory lock, so
-//! that commits from every process are applied one at a time and the audit chain stays one gap-free
-//! sequence; it checks the batch's expectations, applies its writes, appends the next audit
-//! record and commits (`synchronous_commit` on: durable before the answer). A process killed
-//! mid-commit leaves nothing behind: the transaction rolls back and the lock goes with it.
+//! sled). A commit is one transaction that first takes a transaction-scoped advisory lock for
+//! every key it reads or writes (in ascending order, in one statement), so that commits sharing
+//! a key take turns while others run side by side; it checks the batch's expectations, applies
+//! its writes, and then, under the chain's own lock held only for the append, reads the last
+//! audit record, appends the next and commits (`synchronous_commit` on: durable before the
+//! answer). A commit that waited for a key runs after the one holding it has committed and
+//! appended, so each key's writes follow the chain's order. A process killed mid-commit leaves
+//! nothing behind: the transaction rolls back and the locks go with it.
 //!
 //! Connections come from a small pool; each sets a statement timeout, and a connection that
 //! broke is dropped and replaced on the next call (a restarted database is reconnected to).
 //! The sync client runs its own event loop, so calls made on a tokio worker are moved off it.
 
+use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use postgres::{Client, NoTls};
+use postgres::{Client, NoTls, Statement};
+use sha2::{Digest, Sha256};
 
 use super::{
     AuditEntry, AuditRecord, Batch, Entries, Store, StoreError, Tree, TreeEntries, escape_key,
@@ -28,6 +33,43 @@ const COMMIT_LOCK: i64 = 0x0000_6c61_7572_656c;
 /// Writes a value, over any there was.
 const UPSERT: &str = "INSERT INTO laurel_kv (tree, key, value) VALUES ($1, $2, $3)
      ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value";
+
+/// Takes the advisory locks of a commit's keys, in ascending order.
+const LOCK_KEYS: &str = "SELECT count(pg_advisory_xact_lock(k))
+     FROM (SELECT DISTINCT k FROM unnest($1::int8[]) AS u(k) ORDER BY k) AS l";
+
+/// The values of keys, in the order asked (`NULL`: absent).
+const EXPECTS: &str =
+    "SELECT v.value FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS e(tree, key, i)
+     LEFT JOIN laurel_kv v ON v.tree = e.tree AND v.key = e.key ORDER BY e.i";
+
+/// Writes values, over any there were (each key once).
+const UPSERT_MANY: &str = "INSERT INTO laurel_kv (tree, key, value)
+     SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])
+     ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value";
+
+/// Removes keys.
+const DELETE_MANY: &str = "DELETE FROM laurel_kv
+     WHERE (tree, key) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))";
+
+/// The audit chain's last record.
+const LAST_AUDIT: &str =
+    "SELECT key, value FROM laurel_kv WHERE tree = 'audit' ORDER BY key DESC LIMIT 1";
+
+/// A page of a tree from a key (`>=`) or after one (`>`), below an end or to the tree's end.
+fn scan_sql(from: &str, bounded: bool) -> String {
+    let (end, limit) = if bounded {
+        (" AND key < $3", "$4")
+    } else {
+        ("", "$3")
+    };
+    format!(
+        "SELECT key, value FROM laurel_kv WHERE tree = $1 AND key {from} $2{end} ORDER BY key LIMIT {limit}"
+    )
+}
+
+/// One value.
+const GET: &str = "SELECT value FROM laurel_kv WHERE tree = $1 AND key = $2";
 
 /// The schema's migrations, in order; each is applied once, in a transaction, and recorded.
 pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
@@ -87,7 +129,7 @@ pub struct PgStore {
 
 #[derive(Default)]
 struct Pool {
-    clients: Vec<Client>,
+    clients: Vec<Conn>,
     open: usize,
 }
 
@@ -159,6 +201,105 @@ fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
+}
+
+/// A pooled connection, with the statements commits use prepared once on it.
+struct Conn {
+    client: Client,
+    statements: Option<Statements>,
+}
+
+impl std::ops::Deref for Conn {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
+/// The statements of a commit, prepared on a connection the first time it commits.
+#[derive(Clone)]
+struct Statements {
+    lock_keys: Statement,
+    expects: Statement,
+    upsert_many: Statement,
+    delete_many: Statement,
+    chain_lock: Statement,
+    last_audit: Statement,
+    upsert: Statement,
+    get: Statement,
+    last: Statement,
+    scan_from: Statement,
+    scan_after: Statement,
+    scan_from_open: Statement,
+    scan_after_open: Statement,
+}
+
+impl Conn {
+    fn statements(&mut self) -> Result<Statements, StoreError> {
+        if let Some(s) = &self.statements {
+            return Ok(s.clone());
+        }
+        let c = &mut self.client;
+        let s = Statements {
+            lock_keys: c.prepare(LOCK_KEYS).map_err(pg)?,
+            expects: c.prepare(EXPECTS).map_err(pg)?,
+            upsert_many: c.prepare(UPSERT_MANY).map_err(pg)?,
+            delete_many: c.prepare(DELETE_MANY).map_err(pg)?,
+            chain_lock: c.prepare("SELECT pg_advisory_xact_lock($1)").map_err(pg)?,
+            last_audit: c.prepare(LAST_AUDIT).map_err(pg)?,
+            upsert: c.prepare(UPSERT).map_err(pg)?,
+            get: c.prepare(GET).map_err(pg)?,
+            last: c
+                .prepare(
+                    "SELECT key, value FROM laurel_kv WHERE tree = $1 ORDER BY key DESC LIMIT 1",
+                )
+                .map_err(pg)?,
+            scan_from: c.prepare(&scan_sql(">=", true)).map_err(pg)?,
+            scan_after: c.prepare(&scan_sql(">", true)).map_err(pg)?,
+            scan_from_open: c.prepare(&scan_sql(">=", false)).map_err(pg)?,
+            scan_after_open: c.prepare(&scan_sql(">", false)).map_err(pg)?,
+        };
+        self.statements = Some(s.clone());
+        Ok(s)
+    }
+}
+
+/// The advisory lock of one key: the first 8 bytes of the SHA-256 of its tree and key, kept
+/// apart from the chain's lock. Two keys that share one only take turns.
+fn lock_of(tree: Tree, key: &[u8]) -> i64 {
+    let digest = Sha256::new()
+        .chain_update(tree.name().as_bytes())
+        .chain_update([0u8])
+        .chain_update(key)
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    let lock = i64::from_be_bytes(first);
+    if lock == COMMIT_LOCK { lock ^ 1 } else { lock }
+}
+
+/// Columns of rows, for statements that take arrays.
+#[derive(Default)]
+struct Columns<'a> {
+    trees: Vec<&'a str>,
+    keys: Vec<&'a [u8]>,
+    values: Vec<&'a [u8]>,
+}
+
+impl<'a> Columns<'a> {
+    fn push(&mut self, tree: &'a str, key: &'a [u8], value: Option<&'a [u8]>) {
+        self.trees.push(tree);
+        self.keys.push(key);
+        if let Some(v) = value {
+            self.values.push(v);
+        }
+    }
 }
 
 impl PgStore {
@@ -289,7 +430,7 @@ impl PgStore {
         Ok(started.elapsed())
     }
 
-    fn connect(&self) -> Result<Client, StoreError> {
+    fn connect(&self) -> Result<Conn, StoreError> {
         // `sslmode` in the URL decides: `disable` (plain), `prefer` (the default: TLS when the
         // server offers it) or `require` (TLS or nothing). The certificate is verified against
         // the public roots and `ca_file`, and the host name of the URL.
@@ -326,14 +467,17 @@ impl PgStore {
                 self.options.statement_timeout.as_millis()
             ))
             .map_err(pg)?;
-        Ok(client)
+        Ok(Conn {
+            client,
+            statements: None,
+        })
     }
 
     /// Runs `f` with a pooled connection: an idle one, a new one while the pool has room, or
     /// the next one freed. A connection that broke is not returned to the pool.
     fn with<R: Send>(
         &self,
-        f: impl FnOnce(&mut Client) -> Result<R, StoreError> + Send,
+        f: impl FnOnce(&mut Conn) -> Result<R, StoreError> + Send,
     ) -> Result<R, StoreError> {
         blocking(|| {
             let mut client = self.acquire()?;
@@ -350,7 +494,7 @@ impl PgStore {
         })
     }
 
-    fn acquire(&self) -> Result<Client, StoreError> {
+    fn acquire(&self) -> Result<Conn, StoreError> {
         let deadline = std::time::Instant::now() + self.options.acquire_timeout;
         let mut pool = self.idle.lock().map_err(backend)?;
         loop {
@@ -381,7 +525,7 @@ impl PgStore {
         }
     }
 
-    fn release(&self, client: Client) {
+    fn release(&self, client: Conn) {
         if let Ok(mut pool) = self.idle.lock() {
             if client.is_closed() {
                 pool.open -= 1;
@@ -540,12 +684,10 @@ impl Store for PgStore {
 
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.with(|c| {
-            Ok(c.query_opt(
-                "SELECT value FROM laurel_kv WHERE tree = $1 AND key = $2",
-                &[&tree.name(), &key],
-            )
-            .map_err(pg)?
-            .map(|r| r.get(0)))
+            let s = c.statements()?;
+            Ok(c.query_opt(&s.get, &[&tree.name(), &key])
+                .map_err(pg)?
+                .map(|r| r.get(0)))
         })
     }
 
@@ -558,73 +700,98 @@ impl Store for PgStore {
     ) -> Result<Entries, StoreError> {
         let end = successor(prefix);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Every bound is an index condition (a prepared statement's generic plan cannot drop
+        // a bound that is `NULL`): one statement per shape.
+        let (from, inclusive) = match after {
+            Some(a) if a >= prefix => (a, false),
+            _ => (prefix, true),
+        };
         self.with(|c| {
-            let rows = c
-                .query(
-                    "SELECT key, value FROM laurel_kv WHERE tree = $1 AND key >= $2
-                     AND ($3::bytea IS NULL OR key < $3) AND ($4::bytea IS NULL OR key > $4)
-                     ORDER BY key LIMIT $5",
-                    &[&tree.name(), &prefix, &end, &after, &limit],
-                )
-                .map_err(pg)?;
+            let s = c.statements()?;
+            let rows = match (inclusive, &end) {
+                (true, Some(end)) => c.query(&s.scan_from, &[&tree.name(), &from, end, &limit]),
+                (false, Some(end)) => c.query(&s.scan_after, &[&tree.name(), &from, end, &limit]),
+                (true, None) => c.query(&s.scan_from_open, &[&tree.name(), &from, &limit]),
+                (false, None) => c.query(&s.scan_after_open, &[&tree.name(), &from, &limit]),
+            }
+            .map_err(pg)?;
             Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
         })
     }
 
     fn last(&self, tree: Tree) -> Result<Option<super::Entry>, StoreError> {
         self.with(|c| {
-            Ok(c.query_opt(
-                "SELECT key, value FROM laurel_kv WHERE tree = $1 ORDER BY key DESC LIMIT 1",
-                &[&tree.name()],
-            )
-            .map_err(pg)?
-            .map(|r| (r.get(0), r.get(1))))
+            let s = c.statements()?;
+            Ok(c.query_opt(&s.last, &[&tree.name()])
+                .map_err(pg)?
+                .map(|r| (r.get(0), r.get(1))))
         })
     }
 
     fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
+        let mut batch = batch;
+        // Every key the batch reads or writes, and the counts of every award whose
+        // applications it writes, locked in one order: commits that share no key run side by
+        // side; commits that share one take turns, so each key's writes follow the chain.
+        let mut locks: Vec<i64> = batch
+            .expects
+            .iter()
+            .chain(batch.writes.iter())
+            .map(|(tree, key, _)| lock_of(*tree, key))
+            .chain(
+                super::tally::guards(&batch)
+                    .iter()
+                    .map(|(tree, key)| lock_of(*tree, key)),
+            )
+            .collect();
+        locks.sort_unstable();
+        locks.dedup();
         self.with(|c| {
-            let mut batch = batch;
-            let mut tx = c.transaction().map_err(pg)?;
-            // One commit at a time across every process: one audit chain, in commit order.
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])
-                .map_err(pg)?;
-            for (tree, key, value) in &batch.expects {
-                let now: Option<Vec<u8>> = tx
-                    .query_opt(
-                        "SELECT value FROM laurel_kv WHERE tree = $1 AND key = $2",
-                        &[&tree.name(), key],
-                    )
-                    .map_err(pg)?
-                    .map(|r| r.get(0));
-                if now.as_deref() != value.as_deref() {
-                    // Dropping the transaction rolls it back: nothing is written.
-                    return Err(StoreError::Conflict {
-                        tree: tree.name(),
-                        key: escape_key(key),
-                    });
+            let s = c.statements()?;
+            let mut tx = c.client.transaction().map_err(pg)?;
+            tx.execute(&s.lock_keys, &[&locks]).map_err(pg)?;
+            if !batch.expects.is_empty() {
+                let trees: Vec<&str> = batch.expects.iter().map(|(t, _, _)| t.name()).collect();
+                let keys: Vec<&[u8]> = batch.expects.iter().map(|(_, k, _)| k.as_slice()).collect();
+                let rows = tx.query(&s.expects, &[&trees, &keys]).map_err(pg)?;
+                for ((tree, key, value), row) in batch.expects.iter().zip(&rows) {
+                    let now: Option<Vec<u8>> = row.get(0);
+                    if now.as_deref() != value.as_deref() {
+                        // Dropping the transaction rolls it back: nothing is written.
+                        return Err(StoreError::Conflict {
+                            tree: tree.name(),
+                            key: escape_key(key),
+                        });
+                    }
                 }
             }
-            super::tally::keep(&mut batch, &mut InTransaction(&mut tx))?;
+            super::tally::keep(&mut batch, &mut InTransaction(&mut tx, &s))?;
             let writes = writes_of(&batch);
-            let upsert = tx
-                .prepare(UPSERT)
-                .map_err(pg)?;
-            let delete = tx
-                .prepare("DELETE FROM laurel_kv WHERE tree = $1 AND key = $2")
-                .map_err(pg)?;
+            // Each key's last word in the batch, written in one statement per kind.
+            let mut last: BTreeMap<(&str, &[u8]), Option<&[u8]>> = BTreeMap::new();
             for (tree, key, value) in &batch.writes {
-                match value {
-                    Some(v) => tx.execute(&upsert, &[&tree.name(), key, v]),
-                    None => tx.execute(&delete, &[&tree.name(), key]),
-                }
-                .map_err(pg)?;
+                last.insert((tree.name(), key.as_slice()), value.as_deref());
             }
+            let (mut put, mut gone) = (Columns::default(), Columns::default());
+            for ((tree, key), value) in last {
+                match value {
+                    Some(v) => put.push(tree, key, Some(v)),
+                    None => gone.push(tree, key, None),
+                }
+            }
+            if !put.trees.is_empty() {
+                tx.execute(&s.upsert_many, &[&put.trees, &put.keys, &put.values])
+                    .map_err(pg)?;
+            }
+            if !gone.trees.is_empty() {
+                tx.execute(&s.delete_many, &[&gone.trees, &gone.keys])
+                    .map_err(pg)?;
+            }
+            // The chain: one record at a time across every process, held only for the
+            // append and the commit.
+            tx.execute(&s.chain_lock, &[&COMMIT_LOCK]).map_err(pg)?;
             let last = tx
-                .query_opt(
-                    "SELECT key, value FROM laurel_kv WHERE tree = 'audit' ORDER BY key DESC LIMIT 1",
-                    &[],
-                )
+                .query_opt(&s.last_audit, &[])
                 .map_err(pg)?
                 .map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1)));
             let record = next_record(
@@ -632,8 +799,15 @@ impl Store for PgStore {
                 audit,
                 writes,
             )?;
-            tx.execute(&upsert, &[&Tree::Audit.name(), &record.seq.to_be_bytes().to_vec(), &json(&record)])
-                .map_err(pg)?;
+            tx.execute(
+                &s.upsert,
+                &[
+                    &Tree::Audit.name(),
+                    &record.seq.to_be_bytes().to_vec(),
+                    &json(&record),
+                ],
+            )
+            .map_err(pg)?;
             tx.commit().map_err(pg)?;
             Ok(record)
         })
@@ -654,17 +828,14 @@ impl Store for PgStore {
     }
 }
 
-/// Reads inside a commit's transaction, after its lock.
-struct InTransaction<'a, 'b>(&'a mut postgres::Transaction<'b>);
+/// Reads inside a commit's transaction, under its keys' locks.
+struct InTransaction<'a, 'b>(&'a mut postgres::Transaction<'b>, &'a Statements);
 
 impl super::tally::Reads for InTransaction<'_, '_> {
     fn get(&mut self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self
             .0
-            .query_opt(
-                "SELECT value FROM laurel_kv WHERE tree = $1 AND key = $2",
-                &[&tree.name(), &key],
-            )
+            .query_opt(&self.1.get, &[&tree.name(), &key])
             .map_err(pg)?
             .map(|r| r.get(0)))
     }

@@ -107,6 +107,25 @@ fn corrupt(e: serde_json::Error) -> StoreError {
     StoreError::Corrupt("meta", format!("an award's counts: {e}"))
 }
 
+/// The keys a store must hold for [`keep`] besides the batch's own: the counts of every award
+/// whose applications the batch writes (every writer of an award's applications takes its
+/// counts' key, so counts and index entries change one commit at a time per award, and a
+/// first count sees every application).
+pub(crate) fn guards(batch: &Batch) -> Vec<(Tree, Vec<u8>)> {
+    let mut awards: Vec<&[u8]> = batch
+        .writes
+        .iter()
+        .filter(|(tree, _, _)| *tree == Tree::Applications)
+        .filter_map(|(_, k, _)| k.split(|b| *b == 0).next())
+        .collect();
+    awards.sort_unstable();
+    awards.dedup();
+    awards
+        .into_iter()
+        .map(|a| (Tree::Meta, key(&[b"tally", a])))
+        .collect()
+}
+
 /// Adds to `batch` the counts and index entries its application writes change: called by
 /// each store under its commit lock, before the audit record is made, so that the audit
 /// covers them. The old value of an application is the one the batch expects (the commit
