@@ -534,3 +534,69 @@ fn applicants_with_a_draft_are_reminded_once_before_the_call_closes() {
     assert_eq!(to(&sink, "dee@example.org").len(), 2);
     assert_eq!(to(&sink, "ana@example.org").len(), ana_before);
 }
+
+/// Passes of the clock's work and of the outbox worker so far, from `/metrics`.
+fn passes(server: &Server) -> (u64, u64) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let text = agent
+        .get(format!("{}/metrics", server.url))
+        .header("Authorization", &format!("Bearer {}", server.admin()))
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_to_string()
+        .unwrap();
+    let series = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+            .parse()
+            .unwrap()
+    };
+    (
+        series("laurel_scheduler_passes_total"),
+        series("laurel_outbox_passes_total"),
+    )
+}
+
+/// The clock's work and the outbox worker do not run on a fixed tick: with nothing due and
+/// nothing changed, an idle server looks at neither; a commit that changes what the clock's
+/// work depends on (an administrator invited) wakes it, and the digest that became due goes
+/// out through the outbox.
+#[test]
+fn the_clock_sleeps_until_a_commit_or_a_due_time_wakes_it() {
+    let sink = Sink::start();
+    let data = tempfile::tempdir().unwrap();
+    let rubrics = seoul_due("2023-04-16T18:00:00");
+    let server = Server::start_full(data.path(), rubrics.path(), &[], &["--smtp", &sink.url]);
+    let admin = server.admin().to_owned();
+    let started = Instant::now();
+    while passes(&server).0 == 0 {
+        assert!(started.elapsed() < Duration::from_secs(10), "no first pass");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let idle = passes(&server);
+    std::thread::sleep(Duration::from_secs(4));
+    assert_eq!(
+        passes(&server),
+        idle,
+        "a pass while nothing changed or fell due"
+    );
+    let url = |p: &str| format!("/v1/awards/{SEOUL}{p}");
+    assert_eq!(server.post(&url("/open"), &admin, &json!({})).0, 200);
+    let (status, v) = server.post(
+        &url("/invitations"),
+        &admin,
+        &json!({ "email": "office@wego.example", "name": "WeGO office", "role": "admin" }),
+    );
+    assert_eq!(status, 201, "{v}");
+    let mails = wait_to(&sink, "office@wego.example", 2);
+    find(&mails, |s| {
+        s == "Seoul Smart City Prize 2023: today's digest"
+    });
+    let now = passes(&server);
+    assert!(now.0 > idle.0 && now.1 > idle.1, "{idle:?} then {now:?}");
+}

@@ -192,11 +192,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let schedule = crate::server::outbox::parse_schedule(webhook_retries)
         .map_err(|e| anyhow::anyhow!("`--webhook-retries`: {e}"))?;
     let defaults = crate::server::outbox::Delivery::default();
-    // Commits wake the worker; it also looks as often as the shortest retry wait needs.
-    let tick = schedule
-        .iter()
-        .min()
-        .map_or(defaults.tick, |m| (*m).min(defaults.tick));
+    // Commits wake the worker, and it sleeps until the soonest retry or lease falls due.
+    let tick = defaults.tick;
     let delivery = std::sync::Arc::new(crate::server::outbox::Delivery {
         schedule,
         timeout: std::time::Duration::from_millis(*webhook_timeout_ms),

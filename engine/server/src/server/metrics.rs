@@ -70,6 +70,10 @@ pub struct Metrics {
     pub(crate) requests: Mutex<Requests>,
     pub(crate) commits: Mutex<Histogram>,
     pub(crate) commit_failures: Mutex<u64>,
+    /// Passes of the clock's work (reminders, digests) since the process started.
+    pub(crate) scheduler_passes: std::sync::atomic::AtomicU64,
+    /// Looks of the outbox worker at the outbox since the process started.
+    pub(crate) outbox_passes: std::sync::atomic::AtomicU64,
 }
 
 impl Default for Metrics {
@@ -79,6 +83,8 @@ impl Default for Metrics {
             requests: Mutex::default(),
             commits: Mutex::default(),
             commit_failures: Mutex::default(),
+            scheduler_passes: std::sync::atomic::AtomicU64::default(),
+            outbox_passes: std::sync::atomic::AtomicU64::default(),
         }
     }
 }

@@ -95,6 +95,21 @@ pub async fn serve(State(state): State<AppState>, caller: Caller) -> Result<Resp
         "laurel_store_commit_failures_total {}",
         m.commit_failures.lock().map_or(0, |n| *n)
     );
+    out.push_str("# HELP laurel_scheduler_passes_total Passes of the clock's work (reminders, digests): when a task falls due or a commit changes what they depend on, at least once a minute.\n");
+    out.push_str("# TYPE laurel_scheduler_passes_total counter\n");
+    let _ = writeln!(
+        out,
+        "laurel_scheduler_passes_total {}",
+        m.scheduler_passes
+            .load(std::sync::atomic::Ordering::Relaxed)
+    );
+    out.push_str("# HELP laurel_outbox_passes_total Looks of the outbox worker at the outbox: when a commit queues a message, when a retry or lease falls due, at least every 30 s.\n");
+    out.push_str("# TYPE laurel_outbox_passes_total counter\n");
+    let _ = writeln!(
+        out,
+        "laurel_outbox_passes_total {}",
+        m.outbox_passes.load(std::sync::atomic::Ordering::Relaxed)
+    );
     let queued = state.store.scan(Tree::Outbox, b"").map_or(0, |q| q.len());
     out.push_str(
         "# HELP laurel_outbox_messages Messages (mail, webhooks) waiting in the outbox.\n",

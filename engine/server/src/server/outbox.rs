@@ -22,8 +22,9 @@ pub struct Delivery {
     pub schedule: Vec<Duration>,
     /// How long one attempt may take.
     pub timeout: Duration,
-    /// How often the worker looks for due messages when no commit wakes it (retries that
-    /// fall due, messages another process queued).
+    /// The longest the worker sleeps when no commit wakes it and nothing it knows of falls due
+    /// sooner (a retry or a lease running out wakes it when due): what another process queued
+    /// and did not deliver is sent within this.
     pub tick: Duration,
     /// Where mail goes.
     pub mail: super::mail::MailConfig,
@@ -38,7 +39,7 @@ impl Default for Delivery {
                 .map(Duration::from_secs)
                 .collect(),
             timeout: Duration::from_secs(10),
-            tick: Duration::from_secs(2),
+            tick: Duration::from_secs(30),
             mail: super::mail::MailConfig::Folder {
                 dir: "laurel-mail".into(),
                 from: "Laurel <laurel@localhost>".to_owned(),
@@ -78,21 +79,35 @@ fn parse(t: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(t).ok().map(|t| t.to_utc())
 }
 
-/// Runs the worker until the process ends.
+/// The shortest sleep between two looks at the outbox.
+const FLOOR: Duration = Duration::from_millis(50);
+
+/// Runs the worker until the process ends. It looks at the outbox when a commit queues a
+/// message, when the soonest retry or lease it knows of falls due, and after `tick` at the
+/// latest; never on a fixed beat.
 pub async fn run(state: AppState, delivery: Arc<Delivery>) {
+    let mut wait = FLOOR;
     loop {
-        // A commit that queues a message wakes the worker at once; else it looks every tick.
         tokio::select! {
-            () = tokio::time::sleep(delivery.tick) => {}
+            () = tokio::time::sleep(wait) => {}
             () = state.outbox_wake.notified() => {}
         }
-        let due = match due_messages(&state) {
+        state
+            .metrics
+            .outbox_passes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (due, soonest) = match due_messages(&state) {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!("outbox: {e:?}");
+                wait = delivery.tick;
                 continue;
             }
         };
+        wait = soonest
+            .and_then(|s| (s - Utc::now()).to_std().ok())
+            .unwrap_or(delivery.tick)
+            .clamp(FLOOR, delivery.tick.max(FLOOR));
         for m in due {
             if let Err(e) = deliver_one(&state, &delivery, m).await {
                 tracing::warn!("outbox: {e:?}");
@@ -101,19 +116,29 @@ pub async fn run(state: AppState, delivery: Arc<Delivery>) {
     }
 }
 
-fn due_messages(state: &AppState) -> Result<Vec<Message>, ApiError> {
+/// The messages due now, and the soonest instant another one falls due (its next attempt,
+/// or its lease running out).
+fn due_messages(state: &AppState) -> Result<(Vec<Message>, Option<DateTime<Utc>>), ApiError> {
     let now = Utc::now();
     let all: Vec<Message> = scan_json(state.store.as_ref(), Tree::Outbox, b"")?;
-    Ok(all
-        .into_iter()
-        .filter(|m| parse(&m.next_attempt_at).is_none_or(|t| t <= now))
-        .filter(|m| {
-            m.leased_until
-                .as_deref()
-                .and_then(parse)
-                .is_none_or(|t| t <= now)
-        })
-        .collect())
+    let mut soonest: Option<DateTime<Utc>> = None;
+    let mut due = Vec::new();
+    for m in all {
+        let next = parse(&m.next_attempt_at).filter(|t| *t > now);
+        let leased = m
+            .leased_until
+            .as_deref()
+            .and_then(parse)
+            .filter(|t| *t > now);
+        match next.max(leased) {
+            None => due.push(m),
+            Some(t) if m.state != MessageState::Failed => {
+                soonest = Some(soonest.map_or(t, |s| s.min(t)));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok((due, soonest))
 }
 
 fn system(action: &str, m: &Message, detail: serde_json::Value) -> AuditEntry {

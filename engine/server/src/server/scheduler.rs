@@ -50,20 +50,75 @@ struct Memory {
     no_admins: BTreeMap<String, std::time::Instant>,
 }
 
-/// Runs the scheduled work until the process ends. A tick reads the awards and the rounds
+/// The longest the clock's work sleeps with nothing due and no commit waking it: what other
+/// processes commit on a shared database does not wake this one, and what a pass finds
+/// unchanged (a daily digest with nothing new yet) is looked at again this often.
+const IDLE: Duration = Duration::from_secs(60);
+
+/// The soonest instant a pass found something due later.
+struct Next {
+    now: DateTime<Utc>,
+    soonest: Option<DateTime<Utc>>,
+}
+
+impl Next {
+    fn new(now: DateTime<Utc>) -> Self {
+        Self { now, soonest: None }
+    }
+
+    /// Something becomes due at `at` (ignored if not in the future).
+    fn at(&mut self, at: DateTime<Utc>) {
+        if at > self.now && self.soonest.is_none_or(|s| at < s) {
+            self.soonest = Some(at);
+        }
+    }
+
+    /// Something becomes due `after` from now.
+    fn after(&mut self, after: Duration) {
+        if let Ok(d) = chrono::Duration::from_std(after) {
+            self.at(self.now + d);
+        }
+    }
+
+    /// How long to sleep: until the soonest, at least `every`, at most [`IDLE`].
+    fn wait(&self, every: Duration) -> Duration {
+        self.soonest
+            .and_then(|s| (s - self.now).to_std().ok())
+            .unwrap_or(IDLE)
+            .clamp(every, IDLE.max(every))
+    }
+}
+
+/// Runs the scheduled work until the process ends. A pass reads the awards and the rounds
 /// (few) and a timer per award; what scans more (an award's applications, drafts, deliveries,
-/// people) runs only when a reminder or a digest is due, once per award and day.
+/// people) runs only when a reminder or a digest is due, once per award and day. Passes do not
+/// run on a fixed tick: the next one comes when the soonest task falls due, when a commit
+/// changes what tasks depend on (awards, their versions, rounds, people: `schedule_wake`), a
+/// second after it so that a burst is looked at once, or after [`IDLE`] at the latest.
 pub async fn run(state: AppState, timing: Timing) {
     let mut memory = Memory::default();
+    let mut wait = timing.every;
     loop {
-        tokio::time::sleep(timing.every).await;
-        if let Err(e) = remind_before_close(&state, timing.reminder_lead).await {
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = state.schedule_wake.notified() => {
+                tokio::time::sleep(timing.every).await;
+                // Someone may have been given an award to administer.
+                memory.no_admins.clear();
+            }
+        }
+        state
+            .metrics
+            .scheduler_passes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut next = Next::new(state.now());
+        if let Err(e) = remind_before_close(&state, timing.reminder_lead, &mut next).await {
             tracing::warn!("scheduler (reminders): {e:?}");
         }
-        if let Err(e) = remind_drafts_before_close(&state, timing.reminder_lead).await {
+        if let Err(e) = remind_drafts_before_close(&state, timing.reminder_lead, &mut next).await {
             tracing::warn!("scheduler (draft reminders): {e:?}");
         }
-        if let Err(e) = digests(&state, &mut memory.no_admins).await {
+        if let Err(e) = digests(&state, &mut memory.no_admins, &mut next).await {
             tracing::warn!("scheduler (digests): {e:?}");
         }
         if memory.forgot.is_none_or(|t| t.elapsed() >= SELDOM) {
@@ -72,6 +127,10 @@ pub async fn run(state: AppState, timing: Timing) {
                 tracing::warn!("scheduler (idempotency keys): {e:?}");
             }
         }
+        if let Some(t) = memory.forgot {
+            next.after(SELDOM.saturating_sub(t.elapsed()));
+        }
+        wait = next.wait(timing.every);
     }
 }
 
@@ -90,7 +149,11 @@ fn lost_race(e: &ApiError) -> bool {
 }
 
 /// Reminds the judges of each open round whose `closes` is within `lead` of now, once.
-async fn remind_before_close(state: &AppState, lead: Duration) -> Result<(), ApiError> {
+async fn remind_before_close(
+    state: &AppState,
+    lead: Duration,
+    next: &mut Next,
+) -> Result<(), ApiError> {
     let now: DateTime<Utc> = state.now();
     let lead = chrono::Duration::from_std(lead).unwrap_or(chrono::Duration::MAX);
     let rounds: Vec<RoundRecord> = scan_json(state.store.as_ref(), Tree::Rounds, b"")?;
@@ -109,6 +172,7 @@ async fn remind_before_close(state: &AppState, lead: Duration) -> Result<(), Api
             continue;
         };
         let at = at.to_utc();
+        next.at(at - lead);
         if !(at - lead <= now && now < at) {
             continue;
         }
@@ -157,7 +221,11 @@ async fn remind_before_close(state: &AppState, lead: Duration) -> Result<(), Api
 /// Reminds each applicant whose application is still a draft, once, when an open call closes
 /// within `lead` of now (switchable as `draft_reminder`, written in the award's words where
 /// it wrote them).
-async fn remind_drafts_before_close(state: &AppState, lead: Duration) -> Result<(), ApiError> {
+async fn remind_drafts_before_close(
+    state: &AppState,
+    lead: Duration,
+    next: &mut Next,
+) -> Result<(), ApiError> {
     let now: DateTime<Utc> = state.now();
     let lead = chrono::Duration::from_std(lead).unwrap_or(chrono::Duration::MAX);
     let awards: Vec<AwardRecord> = scan_json(state.store.as_ref(), Tree::Awards, b"")?;
@@ -170,6 +238,7 @@ async fn remind_drafts_before_close(state: &AppState, lead: Duration) -> Result<
         };
         let loaded = state.loaded(&record.id, version).await?;
         let (_, closes) = record.window(&loaded.award);
+        next.at(closes - lead);
         if !(closes - lead <= now && now < closes) {
             continue;
         }
@@ -284,8 +353,16 @@ struct LastDigest {
 async fn digests(
     state: &AppState,
     no_admins: &mut BTreeMap<String, std::time::Instant>,
+    next: &mut Next,
 ) -> Result<(), ApiError> {
     let today = state.now().date_naive().to_string();
+    // Tomorrow's digests, and awards without administrators looked at again.
+    if let Some(midnight) = (state.now().date_naive() + chrono::Days::new(1)).and_hms_opt(0, 0, 0) {
+        next.at(midnight.and_utc());
+    }
+    for t in no_admins.values() {
+        next.after(SELDOM.saturating_sub(t.elapsed()));
+    }
     let mut due = Vec::new();
     for award in scan_json::<AwardRecord>(state.store.as_ref(), Tree::Awards, b"")? {
         if award.notifications.get("digest") == Some(&false)

@@ -177,6 +177,8 @@ pub struct AppState {
     /// Woken by every commit that queues a message: the outbox worker delivers at once rather
     /// than at its next look (which stays, for retries and for other processes' messages).
     pub outbox_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the clock's work: a commit changed awards, versions, rounds or people.
+    pub schedule_wake: Arc<tokio::sync::Notify>,
     /// The audit head's witness beside the data key, when the server has one.
     pub witness: Option<Arc<super::witness::Witness>>,
     /// What the process counts for `/metrics`.
@@ -214,6 +216,7 @@ impl AppState {
             secure_cookies: false,
             cors_origins: Vec::new(),
             outbox_wake: Arc::default(),
+            schedule_wake: Arc::default(),
             witness: None,
             metrics: Arc::default(),
             jobs: Arc::default(),

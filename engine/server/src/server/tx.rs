@@ -14,6 +14,7 @@ pub struct Tx<'a> {
     store: &'a dyn Store,
     batch: Batch,
     outbox_wake: &'a tokio::sync::Notify,
+    schedule_wake: &'a tokio::sync::Notify,
     witness: Option<&'a super::witness::Witness>,
     metrics: &'a super::metrics::Metrics,
 }
@@ -25,6 +26,7 @@ impl<'a> Tx<'a> {
             store: state.store.as_ref(),
             batch: Batch::new(),
             outbox_wake: state.outbox_wake.as_ref(),
+            schedule_wake: state.schedule_wake.as_ref(),
             witness: state.witness.as_deref(),
             metrics: state.metrics.as_ref(),
         }
@@ -92,6 +94,12 @@ impl<'a> Tx<'a> {
             .writes
             .iter()
             .any(|(tree, _, _)| *tree == Tree::Outbox);
+        let reschedules = self.batch.writes.iter().any(|(tree, _, _)| {
+            matches!(
+                tree,
+                Tree::Awards | Tree::Versions | Tree::Rounds | Tree::People
+            )
+        });
         let started = std::time::Instant::now();
         // On the calling thread: moving the commit and its flush off the async worker
         // (`block_in_place`) cost a third of the write throughput on two cores and did not bring
@@ -101,6 +109,9 @@ impl<'a> Tx<'a> {
         let record = committed?;
         if queues {
             self.outbox_wake.notify_one();
+        }
+        if reschedules {
+            self.schedule_wake.notify_one();
         }
         if let Some(w) = self.witness {
             w.note(&record.head());
