@@ -134,3 +134,93 @@ fn trial(count: usize) {
     let (code, out) = support::audit_verify(data.path());
     assert_eq!(code, Some(0), "{out}");
 }
+
+/// Durable means through `fdatasync`, not only sled's `sync_file_range` (which flushes neither
+/// the drive's cache nor the file's size): the server's system calls are traced while one
+/// client writes, and between each write's request and its answer the server called
+/// `fdatasync` on its log, and it returned.
+#[test]
+fn each_acknowledged_write_went_through_fdatasync_of_the_log() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    assert_eq!(
+        server
+            .post(&format!("/v1/awards/{AWARD}/open"), &admin, &json!({}))
+            .0,
+        200
+    );
+    let applicant = server.key("integrator", None);
+    let template: serde_json::Value = serde_json::from_str::<serde_json::Value>(
+        &std::fs::read_to_string(
+            root().join("examples/seoul-smart-city-prize-2023/applications.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap()[0]
+        .clone();
+    let trace = data.path().join("syscalls.txt");
+    let mut strace = std::process::Command::new("strace")
+        .args([
+            "-f",
+            "-ttt",
+            "-T",
+            "-y",
+            "-e",
+            "trace=fdatasync,fsync,sync_file_range",
+        ])
+        .arg("-o")
+        .arg(&trace)
+        .args(["-p", &server.pid().to_string()])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("strace (tests/run installs it)");
+    // Attached once it says so for the process's threads.
+    std::thread::sleep(Duration::from_secs(2));
+    let seconds = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
+    let mut windows = Vec::new();
+    for i in 0..20 {
+        let mut app = template.clone();
+        app["id"] = json!(format!("traced-{i}"));
+        let sent = seconds();
+        let (status, v) = server.post(
+            &format!("/v1/awards/{AWARD}/applications"),
+            &applicant,
+            &app,
+        );
+        let answered = seconds();
+        assert_eq!(status, 201, "{v}");
+        windows.push((sent, answered));
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &strace.id().to_string()])
+        .status();
+    let _ = strace.wait();
+    let text = std::fs::read_to_string(&trace).unwrap();
+    // `1733400000.123456 fdatasync(9</…/db>) = 0 <0.000420>` (after the thread's id).
+    let syncs: Vec<(f64, f64)> = text
+        .lines()
+        .filter(|l| l.contains(" fdatasync(") && l.contains("/db>)") && l.contains(") = 0 <"))
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            let _thread = parts.next()?;
+            let at: f64 = parts.next()?.parse().ok()?;
+            let took: f64 = l.rsplit('<').next()?.trim_end_matches('>').parse().ok()?;
+            Some((at, at + took))
+        })
+        .collect();
+    assert!(!syncs.is_empty(), "no fdatasync of the log traced:\n{text}");
+    for (i, (sent, answered)) in windows.iter().enumerate() {
+        assert!(
+            syncs
+                .iter()
+                .any(|(start, end)| start >= sent && end <= answered),
+            "write {i} ({sent:.6} to {answered:.6}) was answered without an fdatasync of the log in between; traced:\n{text}"
+        );
+    }
+}

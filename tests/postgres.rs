@@ -561,3 +561,45 @@ fn an_idempotency_key_holds_across_processes() {
     a.stop();
     b.stop();
 }
+
+/// A rate limit is the installation's, not each process's: a key that spent six of its ten
+/// requests a minute on one process has four left on the other, and then none on either
+/// (each process adds its requests to counts in the database four times a second, and reads
+/// a key's count on its first request of the minute and on each once near its budget).
+#[test]
+fn a_rate_limit_is_one_budget_across_processes() {
+    let pg = Cluster::start();
+    let url = pg.database();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("laurel.key");
+    assert_eq!(laurel(&["migrate", "--store", &url]).0, Some(0));
+    let a = serve(&url, &dir.path().join("a"), &key, &["--rate-limit", "10"]);
+    let b = serve(&url, &dir.path().join("b"), &key, &["--rate-limit", "10"]);
+    let admin = a.admin.clone().or(b.admin.clone()).unwrap();
+    // A minute of its own: not one about to turn.
+    let second = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            % 60
+    };
+    while second() > 45 {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let integrator = a.key("integrator", None);
+    let status = |server: &Server| server.get("/v1/awards", &integrator).0;
+    for _ in 0..6 {
+        assert_eq!(status(&a), 200);
+    }
+    // A adds its requests to the shared count within a quarter of a second.
+    std::thread::sleep(Duration::from_millis(600));
+    let on_b: Vec<u16> = (0..6).map(|_| status(&b)).collect();
+    assert_eq!(on_b, [200, 200, 200, 200, 429, 429], "B after six on A");
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(status(&a), 429, "A, once it has read B's four");
+    // Another key has its own budget.
+    assert_eq!(a.get("/v1/awards", &admin).0, 200);
+    a.stop();
+    b.stop();
+}

@@ -318,6 +318,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         tokio::spawn(crate::server::outbox::run(state.clone(), delivery));
         // The clock's work: reminders before rounds close, administrators' digests.
         tokio::spawn(crate::server::scheduler::run(state.clone(), timing));
+        // Rate limits counted across the processes on one database.
+        tokio::spawn(crate::server::ratelimit::share_counts(state.clone()));
         crate::server::listen::serve(listener, router(state), trusted, shutdown()).await?;
         println!("laurel: stopped");
         Ok::<_, anyhow::Error>(())

@@ -1,19 +1,58 @@
 //! Requests counted per credential in a window: the state behind `ratelimit`'s answers.
+//!
+//! Windows are the clock's minutes (the same for every process). One process counts alone;
+//! several on one database share each credential's count through the store
+//! ([`crate::store::Store::add_requests`]): each process counts its own requests and adds
+//! them to the shared count a few times a second (`share`); before answering a credential's
+//! first request of a window, and any once it nears its budget, it adds them at once and reads
+//! the installation's total, so that a budget is the installation's, not each process's.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The window budgets are counted in.
 pub const WINDOW: Duration = Duration::from_secs(60);
+
+/// How often a process adds its requests to the shared counts.
+pub const SHARE_EVERY: Duration = Duration::from_millis(250);
+
+/// One credential's count in the current window.
+#[derive(Debug, Default, Clone, Copy)]
+struct Count {
+    window: u64,
+    /// This process's requests not yet added to the shared count.
+    local: u64,
+    /// Requests being added now.
+    pending: u64,
+    /// The installation's count as last read (this process's added requests included).
+    shared: u64,
+    /// Whether the installation's count was read in this window.
+    read: bool,
+}
+
+impl Count {
+    fn used(&self) -> u64 {
+        self.shared + self.pending + self.local
+    }
+}
 
 /// Requests counted per credential in the current window.
 #[derive(Debug)]
 pub struct Budgets {
     /// Requests a credential may make per window.
     pub per_window: u64,
-    counts: Mutex<HashMap<Vec<u8>, (Instant, u64)>>,
+    counts: Mutex<HashMap<Vec<u8>, Count>>,
 }
+
+/// The window of the instant `unix` (seconds since 1970), and the seconds until it turns.
+pub fn window_of(unix: u64) -> (u64, u64) {
+    let w = WINDOW.as_secs();
+    (unix / w, w - unix % w)
+}
+
+/// Requests to add to the shared counts: the window, and each credential's count.
+pub type Unshared = (u64, Vec<(Vec<u8>, u64)>);
 
 impl Budgets {
     /// `per_window` requests a minute for each credential.
@@ -24,26 +63,156 @@ impl Budgets {
         }
     }
 
-    /// Counts a request of `who` at `now`: what is left, and seconds until the window turns.
-    pub fn take(&self, who: Vec<u8>, now: Instant) -> (Option<u64>, u64) {
+    /// Counts a request of `who` at `unix` (seconds since 1970): what is left (`None`: over
+    /// budget, not counted), and seconds until the window turns.
+    pub fn take(&self, who: Vec<u8>, unix: u64) -> (Option<u64>, u64) {
+        let (window, reset) = window_of(unix);
         let Ok(mut counts) = self.counts.lock() else {
-            return (Some(self.per_window), WINDOW.as_secs());
+            return (Some(self.per_window), reset);
         };
         if counts.len() > 100_000 {
-            counts.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+            counts.retain(|_, c| c.window == window);
         }
-        let entry = counts.entry(who).or_insert((now, 0));
-        if now.duration_since(entry.0) >= WINDOW {
-            *entry = (now, 0);
+        let count = counts.entry(who).or_default();
+        if count.window != window {
+            *count = Count {
+                window,
+                ..Count::default()
+            };
         }
-        let reset = WINDOW
-            .saturating_sub(now.duration_since(entry.0))
-            .as_secs()
-            .max(1);
-        if entry.1 >= self.per_window {
+        if count.used() >= self.per_window {
             return (None, reset);
         }
-        entry.1 += 1;
-        (Some(self.per_window - entry.1), reset)
+        count.local += 1;
+        (Some(self.per_window - count.used()), reset)
+    }
+
+    /// Whether the installation's count of `who` is to be read before answering it: on its
+    /// first request of the window here, and once it has used three quarters of its budget.
+    pub fn to_read(&self, who: &[u8], unix: u64) -> bool {
+        let (window, _) = window_of(unix);
+        self.counts.lock().is_ok_and(|counts| {
+            counts.get(who).is_none_or(|c| {
+                c.window != window || !c.read || c.used() * 4 >= self.per_window * 3
+            })
+        })
+    }
+
+    /// This process's requests not yet shared, of the window of `unix`, for every credential
+    /// counted in it (or `who` alone), now marked as being added.
+    pub fn unshared(&self, who: Option<&[u8]>, unix: u64) -> Unshared {
+        let (window, _) = window_of(unix);
+        let mut out = Vec::new();
+        if let Ok(mut counts) = self.counts.lock() {
+            counts.retain(|_, c| c.window == window);
+            if let Some(w) = who {
+                counts.entry(w.to_vec()).or_insert(Count {
+                    window,
+                    ..Count::default()
+                });
+            }
+            // Every credential of the window (to read what the other processes added), or
+            // `who` alone.
+            for (k, c) in counts.iter_mut() {
+                if who.is_none_or(|w| w == k.as_slice()) {
+                    c.pending += c.local;
+                    out.push((k.clone(), c.local));
+                    c.local = 0;
+                }
+            }
+        }
+        (window, out)
+    }
+
+    /// The installation's counts after adding `added` (from [`Budgets::unshared`]): `totals`
+    /// in the same order, or `None` when adding failed (the requests count locally again).
+    pub fn shared(&self, (window, added): &Unshared, totals: Option<&[u64]>) {
+        let Ok(mut counts) = self.counts.lock() else {
+            return;
+        };
+        for (i, (k, n)) in added.iter().enumerate() {
+            let Some(c) = counts.get_mut(k).filter(|c| c.window == *window) else {
+                continue;
+            };
+            c.pending = c.pending.saturating_sub(*n);
+            match totals.and_then(|t| t.get(i)) {
+                Some(total) => {
+                    c.shared = c.shared.max(*total);
+                    c.read = true;
+                }
+                None => c.local += n,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_runs_out_and_comes_back_with_the_window() {
+        let b = Budgets::new(2);
+        let t0 = 120;
+        assert_eq!(b.take(b"k".to_vec(), t0), (Some(1), 60));
+        assert_eq!(b.take(b"k".to_vec(), t0 + 1), (Some(0), 59));
+        assert_eq!(b.take(b"k".to_vec(), t0).0, None, "over budget");
+        assert_eq!(
+            b.take(b"other".to_vec(), t0).0,
+            Some(1),
+            "budgets are per credential"
+        );
+        assert_eq!(b.take(b"k".to_vec(), t0 + 60).0, Some(1), "a new window");
+    }
+
+    /// Two processes' budgets over one shared count (what the store adds up): together they
+    /// admit no more than the budget once each has read the other's requests.
+    #[test]
+    fn processes_sharing_counts_spend_one_budget() {
+        let (a, b) = (Budgets::new(10), Budgets::new(10));
+        let mut shared = 0u64;
+        let mut share = |p: &Budgets, who: Option<&[u8]>| {
+            let unshared = p.unshared(who, 0);
+            let totals: Vec<u64> = unshared
+                .1
+                .iter()
+                .map(|(_, n)| {
+                    shared += n;
+                    shared
+                })
+                .collect();
+            p.shared(&unshared, Some(&totals));
+        };
+        for _ in 0..6 {
+            assert!(a.take(b"k".to_vec(), 0).0.is_some());
+        }
+        share(&a, None);
+        // B has not heard of A's six yet: it reads the shared count on the credential's first
+        // request, and again near its budget.
+        let mut admitted = 0;
+        for _ in 0..10 {
+            if b.to_read(b"k", 0) {
+                share(&b, Some(b"k"));
+            }
+            if b.take(b"k".to_vec(), 0).0.is_some() {
+                admitted += 1;
+            }
+            share(&b, None);
+        }
+        assert_eq!(admitted, 4, "B admits what A left of the budget");
+        share(&a, None);
+        assert_eq!(
+            a.take(b"k".to_vec(), 0).0,
+            None,
+            "A now knows the budget is spent"
+        );
+        // A failed addition counts locally again, never lost.
+        let c = Budgets::new(10);
+        c.take(b"k".to_vec(), 0);
+        let unshared = c.unshared(None, 0);
+        c.shared(&unshared, None);
+        assert_eq!(c.unshared(None, 0).1, vec![(b"k".to_vec(), 1)]);
+        // A budget of another minute starts afresh.
+        assert_eq!(c.take(b"k".to_vec(), 60).0, Some(9));
     }
 }

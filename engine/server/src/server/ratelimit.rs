@@ -7,8 +7,6 @@
 //! playground) is budgeted by the client's address alone: a header the caller can invent
 //! (a made-up key or cookie) never buys a fresh budget there.
 
-use std::time::Instant;
-
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
@@ -66,7 +64,14 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         budgets.per_window,
         WINDOW.as_secs()
     );
-    let (left, reset) = budgets.take(who(&request), Instant::now());
+    let who = who(&request);
+    let unix = unix_now();
+    // Several processes on one database: a credential's count is the installation's, read
+    // before its first request of the minute here and before each once near its budget.
+    if state.store.shares_budgets() && budgets.to_read(&who, unix) {
+        share(&state, budgets, Some(&who), unix).await;
+    }
+    let (left, reset) = budgets.take(who, unix);
     let mut response = match left {
         Some(_) => next.run(request).await,
         None => {
@@ -97,26 +102,43 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     response
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Seconds since 1970.
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
 
-    #[test]
-    fn a_budget_runs_out_and_comes_back_with_the_window() {
-        let b = Budgets::new(2);
-        let t0 = Instant::now();
-        assert_eq!(b.take(b"k".to_vec(), t0).0, Some(1));
-        assert_eq!(b.take(b"k".to_vec(), t0).0, Some(0));
-        assert_eq!(b.take(b"k".to_vec(), t0).0, None, "over budget");
-        assert_eq!(
-            b.take(b"other".to_vec(), t0).0,
-            Some(1),
-            "budgets are per credential"
-        );
-        assert_eq!(
-            b.take(b"k".to_vec(), t0 + WINDOW).0,
-            Some(1),
-            "a new window"
-        );
+/// Adds this process's requests (of `who` alone, if given) to the installation's counts and
+/// reads them back. A store that cannot be reached leaves them counted here.
+async fn share(state: &AppState, budgets: &Budgets, who: Option<&[u8]>, unix: u64) {
+    let unshared = budgets.unshared(who, unix);
+    if unshared.1.is_empty() {
+        return;
+    }
+    let (window, counts) = (unshared.0, unshared.1.clone());
+    let store = state.store.clone();
+    let totals = tokio::task::spawn_blocking(move || store.add_requests(window, &counts))
+        .await
+        .ok()
+        .and_then(|r| {
+            r.inspect_err(|e| tracing::warn!("rate limits: the shared counts: {e}"))
+                .ok()
+        })
+        .flatten();
+    budgets.shared(&unshared, totals.as_deref());
+}
+
+/// Shares this process's counts with the other processes on the store, a few times a second,
+/// for as long as the process runs (only when the store is shared).
+pub async fn share_counts(state: AppState) {
+    if !state.store.shares_budgets() {
+        return;
+    }
+    loop {
+        tokio::time::sleep(super::budgets::SHARE_EVERY).await;
+        let unix = unix_now();
+        share(&state, &state.budgets, None, unix).await;
+        share(&state, &state.anonymous_budgets, None, unix).await;
     }
 }

@@ -311,6 +311,20 @@ pub trait Store: Send + Sync {
     }
     /// The kind of store: `sled`, `postgres` or `memory`.
     fn kind(&self) -> &'static str;
+    /// Whether several processes share this store, and so their rate limits' counts.
+    fn shares_budgets(&self) -> bool {
+        false
+    }
+    /// Adds requests to the counts every process on this store shares, in the rate limits'
+    /// window `window`: the installation's totals after adding, in the same order (`None`:
+    /// the store serves one process, whose counts are its own).
+    fn add_requests(
+        &self,
+        _window: u64,
+        _counts: &[(Vec<u8>, u64)],
+    ) -> Result<Option<Vec<u64>>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// What a store says of itself when asked whether it answers.

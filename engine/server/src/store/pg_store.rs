@@ -83,6 +83,22 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
      )",
 )];
 
+/// Requests per credential and minute, counted by every process (rate limits): not data, so
+/// not a migration; unlogged (a crash of the database forgets a minute's counts), and made
+/// when a process first counts.
+const BUDGETS_TABLE: &str = "CREATE UNLOGGED TABLE IF NOT EXISTS laurel_budgets (
+     who bytea NOT NULL,
+     time_window bigint NOT NULL,
+     used bigint NOT NULL,
+     PRIMARY KEY (who, time_window)
+ )";
+
+/// Adds requests to the shared counts and reads the totals back, in the order given.
+const ADD_REQUESTS: &str = "INSERT INTO laurel_budgets AS b (who, time_window, used)
+     SELECT who, $1, used FROM unnest($2::bytea[], $3::int8[]) AS u(who, used)
+     ON CONFLICT (who, time_window) DO UPDATE SET used = b.used + EXCLUDED.used
+     RETURNING who, used";
+
 /// How a PostgreSQL store connects.
 #[derive(Debug, Clone)]
 pub struct PgOptions {
@@ -123,6 +139,8 @@ pub struct PgStore {
     unverified: tokio_postgres_rustls::MakeRustlsConnect,
     /// Whether the log has said once that the connection is encrypted but unauthenticated.
     warned: std::sync::atomic::AtomicBool,
+    /// Whether the rate limits' table is known to exist.
+    budgets_table: std::sync::atomic::AtomicBool,
     idle: Mutex<Pool>,
     freed: Condvar,
 }
@@ -319,6 +337,7 @@ impl PgStore {
             tls,
             unverified: unverified_tls()?,
             warned: std::sync::atomic::AtomicBool::new(false),
+            budgets_table: std::sync::atomic::AtomicBool::new(false),
             idle: Mutex::new(Pool::default()),
             freed: Condvar::new(),
         };
@@ -679,6 +698,54 @@ impl Store for PgStore {
             latency_ms: Some(latency.as_secs_f64() * 1000.0),
             schema_version: Some(schema),
             schema_latest: Some(latest),
+        })
+    }
+
+    fn shares_budgets(&self) -> bool {
+        true
+    }
+
+    fn add_requests(
+        &self,
+        window: u64,
+        counts: &[(Vec<u8>, u64)],
+    ) -> Result<Option<Vec<u64>>, StoreError> {
+        let window = i64::try_from(window).map_err(backend)?;
+        let who: Vec<&[u8]> = counts.iter().map(|(w, _)| w.as_slice()).collect();
+        let used: Vec<i64> = counts
+            .iter()
+            .map(|(_, n)| i64::try_from(*n).unwrap_or(i64::MAX))
+            .collect();
+        self.with(|c| {
+            if !self
+                .budgets_table
+                .load(std::sync::atomic::Ordering::Relaxed)
+            {
+                c.batch_execute(BUDGETS_TABLE).map_err(pg)?;
+                self.budgets_table
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+            let mut tx = c.transaction().map_err(pg)?;
+            let rows = tx
+                .query(ADD_REQUESTS, &[&window, &who, &used])
+                .map_err(pg)?;
+            // Windows that have turned are forgotten now and then.
+            if window % 4 == 0 {
+                tx.execute(
+                    "DELETE FROM laurel_budgets WHERE time_window < $1",
+                    &[&(window - 1)],
+                )
+                .map_err(pg)?;
+            }
+            tx.commit().map_err(pg)?;
+            let totals: std::collections::HashMap<Vec<u8>, i64> =
+                rows.into_iter().map(|r| (r.get(0), r.get(1))).collect();
+            Ok(Some(
+                counts
+                    .iter()
+                    .map(|(w, _)| totals.get(w).map_or(0, |t| u64::try_from(*t).unwrap_or(0)))
+                    .collect(),
+            ))
         })
     }
 
