@@ -504,4 +504,43 @@ fn metrics_count_requests_by_route_and_commits_for_prometheus() {
         last = Some((name.to_owned(), v));
     }
     assert!(value("laurel_uptime_seconds") >= 0.0);
+    // Reads timed by operation; commits share flushes (never more flushes than commits).
+    assert!(value("laurel_store_read_duration_seconds_count{op=\"get\"}") > 0.0);
+    let flushes = value("laurel_store_flushes_total");
+    assert!(flushes >= 1.0 && flushes <= value("laurel_store_commits_total"));
+    // The submissions' eligibility ran on the plugin threads, none refused.
+    assert!(value("laurel_plugin_jobs_started_total") >= 3.0);
+    assert_eq!(value("laurel_plugin_jobs_refused_total"), 0.0);
+    assert_eq!(
+        value("laurel_outbox_attempts_total{result=\"gave_up\"}"),
+        0.0
+    );
+    assert_eq!(value("laurel_outbox_lag_seconds"), 0.0);
+    // The committed dashboard reads only series the server gives.
+    let dashboard: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("docs/monitoring/grafana-dashboard.json")).unwrap(),
+    )
+    .unwrap();
+    let given: std::collections::BTreeSet<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| l.split(['{', ' ']).next())
+        .collect();
+    let mut read = 0;
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            for name in expr
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| w.starts_with("laurel_"))
+            {
+                assert!(
+                    given.contains(name),
+                    "the dashboard reads `{name}`, which /metrics does not give"
+                );
+                read += 1;
+            }
+        }
+    }
+    assert!(read >= 15, "{read}");
 }

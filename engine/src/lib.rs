@@ -72,10 +72,10 @@ pub use judging::{
 pub use locate::SourceMap;
 pub use plugin::{
     ABI_VERSION, ArtefactCache, Busy, COMPILE_MEMORY_BYTES, CallSteps, CompileError, LANE_CAPACITY,
-    Lane, Limits, ModuleCompiler, Plugin, PluginError, PluginOutput, PluginSet, QUEUE_CAPACITY,
-    RhaiPlugin, STACK_BYTES, SandboxError, WasmPlugin, clean, compile_module_here, load_plugins,
-    on_plugin_thread, plugin_threads, run_sandboxed, set_artefact_cache, set_module_compiler,
-    spawn_in_lane, spawn_sandboxed,
+    Lane, Limits, ModuleCompiler, Plugin, PluginError, PluginOutput, PluginSet, PoolStats,
+    QUEUE_CAPACITY, RhaiPlugin, STACK_BYTES, SandboxError, WasmPlugin, clean, compile_module_here,
+    load_plugins, on_plugin_thread, plugin_threads, pool_stats, run_sandboxed, set_artefact_cache,
+    set_module_compiler, spawn_in_lane, spawn_sandboxed,
 };
 pub use scoring::{
     AdjustmentTrace, AggregationTrace, CategoryResult, CriterionTrace, EligibilityEntry,

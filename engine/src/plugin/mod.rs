@@ -19,8 +19,8 @@ pub use hooks::schemas as hook_schemas;
 pub use limits::Limits;
 pub use rhai_host::RhaiPlugin;
 pub use threads::{
-    Busy, LANE_CAPACITY, Lane, QUEUE_CAPACITY, STACK_BYTES, SandboxError, on_plugin_thread,
-    plugin_threads, run_sandboxed, spawn_in_lane, spawn_sandboxed,
+    Busy, LANE_CAPACITY, Lane, PoolStats, QUEUE_CAPACITY, STACK_BYTES, SandboxError,
+    on_plugin_thread, plugin_threads, pool_stats, run_sandboxed, spawn_in_lane, spawn_sandboxed,
 };
 pub use wasm_host::{ABI_VERSION, CallSteps, WasmPlugin};
 

@@ -153,8 +153,9 @@ pub fn plugin_threads() -> usize {
         .max(2)
 }
 
+static POOL: OnceLock<&'static Pool> = OnceLock::new();
+
 fn pool() -> &'static Pool {
-    static POOL: OnceLock<&'static Pool> = OnceLock::new();
     POOL.get_or_init(|| {
         let pool: &'static Pool = Box::leak(Box::new(Pool {
             queues: Mutex::new(Queues::default()),
@@ -224,19 +225,73 @@ pub(crate) fn job_deadline() -> Option<Instant> {
     JOB_DEADLINE.with(Cell::get)
 }
 
+/// What the plugin threads have done since the process started: for monitoring.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PoolStats {
+    /// Plugin threads.
+    pub threads: usize,
+    /// Jobs waiting for a thread now.
+    pub waiting: usize,
+    /// Jobs running now.
+    pub running: usize,
+    /// Jobs started so far.
+    pub started: u64,
+    /// Jobs refused because their lane or the pool was full ([`Busy`]).
+    pub refused: u64,
+    /// Time jobs spent waiting for a thread, in all.
+    pub waited: Duration,
+}
+
+static STARTED_JOBS: AtomicU64 = AtomicU64::new(0);
+static REFUSED_JOBS: AtomicU64 = AtomicU64::new(0);
+static WAITED_MICROS: AtomicU64 = AtomicU64::new(0);
+
+/// What the plugin threads are doing and have done (all zeros before the first job).
+pub fn pool_stats() -> PoolStats {
+    let (waiting, running) = POOL
+        .get()
+        .and_then(|p| p.queues.lock().ok())
+        .map_or((0, 0), |q| {
+            (q.waiting, q.lanes.values().map(|l| l.running).sum())
+        });
+    PoolStats {
+        threads: if POOL.get().is_some() {
+            plugin_threads()
+        } else {
+            0
+        },
+        waiting,
+        running,
+        started: STARTED_JOBS.load(Ordering::Relaxed),
+        refused: REFUSED_JOBS.load(Ordering::Relaxed),
+        waited: Duration::from_micros(WAITED_MICROS.load(Ordering::Relaxed)),
+    }
+}
+
 fn enqueue(lane: Lane, job: Job) -> Result<(), Busy> {
+    let refused = || {
+        REFUSED_JOBS.fetch_add(1, Ordering::Relaxed);
+        Err(Busy)
+    };
     let pool = pool();
     let Ok(mut queues) = pool.queues.lock() else {
-        return Err(Busy);
+        return refused();
     };
     if queues.waiting >= QUEUE_CAPACITY {
-        return Err(Busy);
+        return refused();
     }
     let capacity = lane.capacity();
     let state = queues.lanes.entry(lane.clone()).or_default();
     if state.queue.len() >= capacity {
-        return Err(Busy);
+        return refused();
     }
+    let queued = Instant::now();
+    let job: Job = Box::new(move || {
+        let waited = u64::try_from(queued.elapsed().as_micros()).unwrap_or(u64::MAX);
+        WAITED_MICROS.fetch_add(waited, Ordering::Relaxed);
+        STARTED_JOBS.fetch_add(1, Ordering::Relaxed);
+        job();
+    });
     let first = state.queue.is_empty();
     state.queue.push_back(job);
     queues.waiting += 1;
@@ -368,6 +423,42 @@ pub(crate) fn on_tick(hook: TickHook) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The pool's counts follow its jobs: a job started and its wait counted; a lane over its
+    /// capacity refused and counted (other tests share the pool: counts only grow).
+    #[test]
+    fn the_pools_counts_follow_its_jobs() {
+        let before = pool_stats();
+        assert_eq!(run_sandboxed(None, || 7).ok(), Some(7));
+        let after = pool_stats();
+        assert!(after.started > before.started, "{before:?} then {after:?}");
+        assert!(after.waited >= before.waited);
+        assert_eq!(after.threads, plugin_threads());
+        // A lane of its own, filled past its capacity while its jobs are held.
+        let lane = Lane::shared("the-pools-counts");
+        let gate = std::sync::Arc::new((Mutex::new(false), Condvar::new()));
+        let mut refused = 0;
+        for _ in 0..LANE_CAPACITY + plugin_threads() + 2 {
+            let gate = gate.clone();
+            let held = move || {
+                let (open, turned) = &*gate;
+                let mut open = open.lock().unwrap_or_else(|e| e.into_inner());
+                while !*open {
+                    open = turned.wait(open).unwrap_or_else(|e| e.into_inner());
+                }
+            };
+            if spawn_in_lane(lane.clone(), None, held, |()| ()).is_err() {
+                refused += 1;
+            }
+        }
+        let full = pool_stats();
+        assert!(refused > 0);
+        assert!(full.refused >= after.refused + refused, "{full:?}");
+        assert!(full.waiting + full.running > 0, "{full:?}");
+        let (open, turned) = &*gate;
+        *open.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        turned.notify_all();
+    }
 
     #[test]
     fn a_bounded_lane_never_takes_every_thread_and_lanes_take_turns() {

@@ -74,6 +74,10 @@ pub struct Metrics {
     pub(crate) scheduler_passes: std::sync::atomic::AtomicU64,
     /// Looks of the outbox worker at the outbox since the process started.
     pub(crate) outbox_passes: std::sync::atomic::AtomicU64,
+    /// Store reads by operation (`get`, `scan`, `last`).
+    pub(crate) store_reads: Mutex<std::collections::BTreeMap<&'static str, Histogram>>,
+    /// Delivery attempts by result (`delivered`, `retry`, `gave_up`).
+    pub(crate) deliveries: Mutex<std::collections::BTreeMap<&'static str, u64>>,
 }
 
 impl Default for Metrics {
@@ -85,11 +89,27 @@ impl Default for Metrics {
             commit_failures: Mutex::default(),
             scheduler_passes: std::sync::atomic::AtomicU64::default(),
             outbox_passes: std::sync::atomic::AtomicU64::default(),
+            store_reads: Mutex::default(),
+            deliveries: Mutex::default(),
         }
     }
 }
 
 impl Metrics {
+    /// Notes a store read and how long it took.
+    pub fn store_read(&self, op: &'static str, took: Duration) {
+        if let Ok(mut reads) = self.store_reads.lock() {
+            reads.entry(op).or_default().observe(took);
+        }
+    }
+
+    /// Notes a delivery attempt's result: `delivered`, `retry` or `gave_up`.
+    pub fn delivery(&self, result: &'static str) {
+        if let Ok(mut d) = self.deliveries.lock() {
+            *d.entry(result).or_default() += 1;
+        }
+    }
+
     /// Notes a store commit and how long it took (its flush included).
     pub fn commit(&self, took: Duration, ok: bool) {
         if let Ok(mut h) = self.commits.lock() {

@@ -110,12 +110,9 @@ pub async fn serve(State(state): State<AppState>, caller: Caller) -> Result<Resp
         "laurel_outbox_passes_total {}",
         m.outbox_passes.load(std::sync::atomic::Ordering::Relaxed)
     );
-    let queued = state.store.scan(Tree::Outbox, b"").map_or(0, |q| q.len());
-    out.push_str(
-        "# HELP laurel_outbox_messages Messages (mail, webhooks) waiting in the outbox.\n",
-    );
-    out.push_str("# TYPE laurel_outbox_messages gauge\n");
-    let _ = writeln!(out, "laurel_outbox_messages {queued}");
+    store_section(&mut out, state.store.as_ref(), m);
+    outbox_section(&mut out, state.store.as_ref(), m);
+    plugin_section(&mut out, &laurel::pool_stats());
     out.push_str("# HELP laurel_uptime_seconds Seconds since this process started.\n");
     out.push_str("# TYPE laurel_uptime_seconds gauge\n");
     let _ = writeln!(
@@ -138,4 +135,109 @@ pub async fn serve(State(state): State<AppState>, caller: Caller) -> Result<Resp
         out,
     )
         .into_response())
+}
+
+/// Store reads by operation, and flushes (commits per flush: commits over flushes).
+fn store_section(out: &mut String, store: &dyn crate::store::Store, m: &super::metrics::Metrics) {
+    out.push_str(
+        "# HELP laurel_store_read_duration_seconds Store reads by operation (get, scan, last).\n",
+    );
+    out.push_str("# TYPE laurel_store_read_duration_seconds histogram\n");
+    let reads = m.store_reads.lock().map(|r| r.clone()).unwrap_or_default();
+    for (op, h) in &reads {
+        h.write(
+            out,
+            "laurel_store_read_duration_seconds",
+            &format!("op=\"{op}\""),
+        );
+    }
+    if let Some((commits, flushes)) = store.flushes() {
+        out.push_str(
+            "# HELP laurel_store_commits_total Commits applied since the store was opened.\n",
+        );
+        out.push_str("# TYPE laurel_store_commits_total counter\n");
+        let _ = writeln!(out, "laurel_store_commits_total {commits}");
+        out.push_str("# HELP laurel_store_flushes_total Flushes to the device that made commits durable (several commits share one).\n");
+        out.push_str("# TYPE laurel_store_flushes_total counter\n");
+        let _ = writeln!(out, "laurel_store_flushes_total {flushes}");
+    }
+}
+
+/// The outbox: messages waiting, how late the most overdue is, and delivery attempts by
+/// result.
+fn outbox_section(out: &mut String, store: &dyn crate::store::Store, m: &super::metrics::Metrics) {
+    let waiting: Vec<super::webhooks::Message> =
+        crate::store::scan_json(store, Tree::Outbox, b"").unwrap_or_default();
+    let now = chrono::Utc::now();
+    let lag = waiting
+        .iter()
+        .filter_map(|m| chrono::DateTime::parse_from_rfc3339(&m.next_attempt_at).ok())
+        .map(|due| (now - due.to_utc()).num_milliseconds())
+        .filter(|ms| *ms > 0)
+        .max()
+        .unwrap_or(0);
+    out.push_str(
+        "# HELP laurel_outbox_messages Messages (mail, webhooks) waiting in the outbox.\n",
+    );
+    out.push_str("# TYPE laurel_outbox_messages gauge\n");
+    let _ = writeln!(out, "laurel_outbox_messages {}", waiting.len());
+    out.push_str("# HELP laurel_outbox_lag_seconds How long the most overdue message has been due (0: none is).\n");
+    out.push_str("# TYPE laurel_outbox_lag_seconds gauge\n");
+    let _ = writeln!(out, "laurel_outbox_lag_seconds {:.3}", lag as f64 / 1000.0);
+    out.push_str("# HELP laurel_outbox_attempts_total Delivery attempts by result: delivered, retry (failed, tried again later), gave_up (failed for the last time).\n");
+    out.push_str("# TYPE laurel_outbox_attempts_total counter\n");
+    let attempts = m.deliveries.lock().map(|d| d.clone()).unwrap_or_default();
+    for result in ["delivered", "retry", "gave_up"] {
+        let _ = writeln!(
+            out,
+            "laurel_outbox_attempts_total{{result=\"{result}\"}} {}",
+            attempts.get(result).copied().unwrap_or(0)
+        );
+    }
+}
+
+/// The plugin threads: jobs waiting and running, started, refused, and time spent waiting.
+fn plugin_section(out: &mut String, p: &laurel::PoolStats) {
+    for (name, kind, help, value) in [
+        (
+            "laurel_plugin_threads",
+            "gauge",
+            "Plugin threads.",
+            p.threads as f64,
+        ),
+        (
+            "laurel_plugin_jobs_waiting",
+            "gauge",
+            "Jobs waiting for a plugin thread.",
+            p.waiting as f64,
+        ),
+        (
+            "laurel_plugin_jobs_running",
+            "gauge",
+            "Jobs running on plugin threads.",
+            p.running as f64,
+        ),
+        (
+            "laurel_plugin_jobs_started_total",
+            "counter",
+            "Jobs started on plugin threads.",
+            p.started as f64,
+        ),
+        (
+            "laurel_plugin_jobs_refused_total",
+            "counter",
+            "Jobs refused because their lane or the pool was full (503).",
+            p.refused as f64,
+        ),
+        (
+            "laurel_plugin_job_wait_seconds_total",
+            "counter",
+            "Time jobs waited for a plugin thread, in all (over jobs started: the mean wait).",
+            p.waited.as_secs_f64(),
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        let _ = writeln!(out, "{name} {value}");
+    }
 }

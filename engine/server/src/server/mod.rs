@@ -35,6 +35,7 @@ pub mod scheduler;
 mod session;
 pub mod signing;
 mod throttle;
+mod timed_store;
 mod webhooks;
 pub mod witness;
 pub mod words;

@@ -280,6 +280,11 @@ fn record(
         MessageState::Failed => "outbox.failed",
         MessageState::Pending => "outbox.retry",
     };
+    state.metrics.delivery(match m.state {
+        MessageState::Delivered => "delivered",
+        MessageState::Failed => "gave_up",
+        MessageState::Pending => "retry",
+    });
     tx.commit(system(
         action,
         &m,

@@ -196,8 +196,9 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     /// State over a store and a sealer.
     pub fn new(store: Arc<dyn Store>, sealer: super::crypto::Sealer) -> Self {
+        let metrics = Arc::new(super::metrics::Metrics::default());
         Self {
-            store,
+            store: Arc::new(super::timed_store::TimedStore::new(store, metrics.clone())),
             sealer: Arc::new(sealer),
             cache: Arc::default(),
             plugin_deadline: PLUGIN_DEADLINE,
@@ -218,7 +219,7 @@ impl AppState {
             outbox_wake: Arc::default(),
             schedule_wake: Arc::default(),
             witness: None,
-            metrics: Arc::default(),
+            metrics,
             jobs: Arc::default(),
         }
     }

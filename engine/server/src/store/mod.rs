@@ -311,6 +311,12 @@ pub trait Store: Send + Sync {
     }
     /// The kind of store: `sled`, `postgres` or `memory`.
     fn kind(&self) -> &'static str;
+    /// The commits applied and the flushes to the device that made them durable, since the
+    /// store was opened (commits share flushes), when it flushes itself (`None`: the
+    /// database does).
+    fn flushes(&self) -> Option<(u64, u64)> {
+        None
+    }
     /// Whether several processes share this store, and so their rate limits' counts.
     fn shares_budgets(&self) -> bool {
         false

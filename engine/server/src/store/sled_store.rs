@@ -40,6 +40,8 @@ pub struct SledStore {
     flush_done: Condvar,
     /// sled's files, synced after its flush.
     files: Mutex<Files>,
+    /// Flushes so far (each made durable every commit applied before it).
+    flush_count: std::sync::atomic::AtomicU64,
 }
 
 /// sled's files, as far as they have been synced.
@@ -128,6 +130,7 @@ impl SledStore {
             flushed: Mutex::new(Flushed::default()),
             flush_done: Condvar::new(),
             files: Mutex::new(files),
+            flush_count: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -156,6 +159,8 @@ impl SledStore {
             state = self.flushed.lock().map_err(backend)?;
             state.running = false;
             if flushed.is_ok() {
+                self.flush_count
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 state.upto = state.upto.max(covers);
             }
             self.flush_done.notify_all();
@@ -274,6 +279,14 @@ impl Store for SledStore {
 
     fn kind(&self) -> &'static str {
         "sled"
+    }
+
+    fn flushes(&self) -> Option<(u64, u64)> {
+        let commits = self.commit.lock().map_or(0, |n| *n);
+        Some((
+            commits,
+            self.flush_count.load(std::sync::atomic::Ordering::Relaxed),
+        ))
     }
 
     fn restore(&self, entries: super::TreeEntries) -> Result<(), StoreError> {
