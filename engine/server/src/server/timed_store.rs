@@ -45,6 +45,10 @@ impl Store for TimedStore {
         self.timed("scan", || self.inner.scan_from(tree, prefix, after, limit))
     }
 
+    fn keys(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.timed("keys", || self.inner.keys(tree, prefix))
+    }
+
     fn last(&self, tree: Tree) -> Result<Option<Entry>, StoreError> {
         self.timed("last", || self.inner.last(tree))
     }

@@ -289,6 +289,14 @@ pub trait Store: Send + Sync {
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Entries, StoreError>;
+    /// The keys (no values) under a prefix, in key order: one read, however many.
+    fn keys(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+        Ok(self
+            .scan(tree, prefix)?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect())
+    }
     /// The entry with the greatest key of `tree`, read without scanning the tree (the audit
     /// chain's head at any length).
     fn last(&self, tree: Tree) -> Result<Option<Entry>, StoreError>;
@@ -472,6 +480,16 @@ mod tests {
             .map(|(_, v)| v)
             .collect();
         assert_eq!(scanned, vec![b"2".to_vec(), b"3".to_vec()]);
+        // Its keys alone, the same way.
+        assert_eq!(
+            store.keys(Tree::Versions, &prefix(&[b"a"])).unwrap(),
+            vec![key(&[b"a", b"x"]), key(&[b"a", b"y"])]
+        );
+        assert_eq!(
+            store.keys(Tree::Versions, b"").unwrap().len(),
+            3,
+            "an empty prefix: every key"
+        );
         // The greatest key of a tree, read without a scan; nothing in an empty tree.
         assert_eq!(
             store.last(Tree::Versions).unwrap().map(|(_, v)| v),

@@ -786,6 +786,24 @@ impl Store for PgStore {
         })
     }
 
+    fn keys(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+        let end = successor(prefix);
+        self.with(|c| {
+            let rows = match &end {
+                Some(end) => c.query(
+                    "SELECT key FROM laurel_kv WHERE tree = $1 AND key >= $2 AND key < $3 ORDER BY key",
+                    &[&tree.name(), &prefix, end],
+                ),
+                None => c.query(
+                    "SELECT key FROM laurel_kv WHERE tree = $1 AND key >= $2 ORDER BY key",
+                    &[&tree.name(), &prefix],
+                ),
+            }
+            .map_err(pg)?;
+            Ok(rows.into_iter().map(|r| r.get(0)).collect())
+        })
+    }
+
     fn last(&self, tree: Tree) -> Result<Option<super::Entry>, StoreError> {
         self.with(|c| {
             let s = c.statements()?;

@@ -201,6 +201,14 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn keys(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.tree(tree)
+            .scan_prefix(prefix)
+            .keys()
+            .map(|k| k.map(|k| k.to_vec()).map_err(backend))
+            .collect()
+    }
+
     fn last(&self, tree: Tree) -> Result<Option<super::Entry>, StoreError> {
         Ok(self
             .tree(tree)

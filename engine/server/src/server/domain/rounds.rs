@@ -424,7 +424,7 @@ pub(crate) fn judge_total(
 }
 
 /// Each judge's progress in round `r`: what they were given, what they marked, what is still
-/// due; one point read of a mark's key per assignment, no mark read whole.
+/// due; the round's marks' keys read at once, no mark read whole.
 pub(crate) fn progress(
     store: &dyn crate::store::Store,
     award: &str,
@@ -433,20 +433,20 @@ pub(crate) fn progress(
     std::collections::BTreeMap<String, crate::server::answers::JudgeProgress>,
     crate::store::StoreError,
 > {
+    let marked: std::collections::BTreeSet<Vec<u8>> = store
+        .keys(
+            crate::store::Tree::RoundMarks,
+            &crate::store::prefix(&[award.as_bytes(), r.round.as_bytes()]),
+        )?
+        .into_iter()
+        .collect();
     let mut out = std::collections::BTreeMap::new();
     for (judge, apps) in &r.assignments {
-        let mut due = Vec::new();
-        for app in apps {
-            if store
-                .get(
-                    crate::store::Tree::RoundMarks,
-                    &mark_key(award, &r.round, app, judge),
-                )?
-                .is_none()
-            {
-                due.push(app.clone());
-            }
-        }
+        let due: Vec<String> = apps
+            .iter()
+            .filter(|app| !marked.contains(&mark_key(award, &r.round, app, judge)))
+            .cloned()
+            .collect();
         out.insert(
             judge.clone(),
             crate::server::answers::JudgeProgress {
