@@ -603,3 +603,34 @@ fn a_rate_limit_is_one_budget_across_processes() {
     a.stop();
     b.stop();
 }
+
+/// libpq's `verify-ca` and `verify-full`: both need the database's CA; `verify-full` also
+/// needs the certificate to name the host the URL gives, `verify-ca` does not.
+#[test]
+fn verify_ca_checks_the_chain_and_verify_full_the_host_too() {
+    let pg = Cluster::start_tls();
+    let plain = pg.database();
+    let ca = pg.ca_file();
+    let ca = ca.to_str().unwrap();
+    let migrate = |url: &str, with_ca: bool| {
+        let mut args = vec!["migrate", "--store", url];
+        if with_ca {
+            args.extend(["--store-ca-file", ca]);
+        }
+        laurel(&args)
+    };
+    // By the address the certificate names: both connect with the CA, neither without.
+    for mode in ["verify-ca", "verify-full"] {
+        let url = format!("{plain}?sslmode={mode}");
+        let (status, out) = migrate(&url, false);
+        assert_ne!(status, Some(0), "{mode} without the CA: {out}");
+        let (status, out) = migrate(&url, true);
+        assert_eq!(status, Some(0), "{mode} with the CA: {out}");
+    }
+    // By another name of the same host, which the certificate does not give.
+    let other = plain.replace("127.0.0.1", "localhost");
+    let (status, out) = migrate(&format!("{other}?sslmode=verify-ca"), true);
+    assert_eq!(status, Some(0), "verify-ca by another name: {out}");
+    let (status, out) = migrate(&format!("{other}?sslmode=verify-full"), true);
+    assert_ne!(status, Some(0), "verify-full by another name: {out}");
+}

@@ -324,13 +324,16 @@ impl PgStore {
     /// Connects to the database; with `migrate`, brings its schema up to date first. Fails,
     /// saying what to run, when the schema is not up to date.
     pub fn open(options: PgOptions, migrate: bool) -> Result<Self, StoreError> {
-        let config: postgres::Config = options.url.parse().map_err(|e| {
+        // `verify-ca` and `verify-full`, libpq's, are TLS that checks the certificate (the
+        // client library knows only `require`): the chain alone, or the chain and the host.
+        let (url, check) = verify_mode(&options.url);
+        let config: postgres::Config = url.parse().map_err(|e| {
             StoreError::Backend(format!(
                 "`{}` is not a PostgreSQL URL: {e}",
                 redact(&options.url)
             ))
         })?;
-        let tls = tls(options.ca_file.as_deref())?;
+        let tls = tls(options.ca_file.as_deref(), check)?;
         let store = Self {
             options,
             config,
@@ -556,9 +559,82 @@ impl PgStore {
     }
 }
 
+/// What a verified TLS connection checks of the database's certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// The chain to a trusted authority and the host name (`require`, `verify-full`).
+    Full,
+    /// The chain only (`verify-ca`: a certificate issued for another name is accepted).
+    Chain,
+}
+
+/// The URL as the client library reads it (`verify-ca` and `verify-full` become `require`),
+/// and what its TLS checks.
+fn verify_mode(url: &str) -> (String, Check) {
+    let mut check = Check::Full;
+    let mut out = url.to_owned();
+    for (given, mode) in [("verify-ca", Check::Chain), ("verify-full", Check::Full)] {
+        let needle = format!("sslmode={given}");
+        if out.contains(&needle) {
+            out = out.replace(&needle, "sslmode=require");
+            check = mode;
+        }
+    }
+    (out, check)
+}
+
+/// Checks the chain of a certificate and not its name (`sslmode=verify-ca`).
+#[derive(Debug)]
+struct ChainOnly(std::sync::Arc<rustls::client::WebPkiServerVerifier>);
+
+impl rustls::client::danger::ServerCertVerifier for ChainOnly {
+    fn verify_server_cert(
+        &self,
+        end_entity: &rustls::pki_types::CertificateDer<'_>,
+        intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        match self
+            .0
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidForName
+                | rustls::CertificateError::NotValidForNameContext { .. },
+            )) => Ok(rustls::client::danger::ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
 /// The TLS client: the public roots, plus the certificate authorities of `ca_file`.
 fn tls(
     ca_file: Option<&std::path::Path>,
+    check: Check,
 ) -> Result<tokio_postgres_rustls::MakeRustlsConnect, StoreError> {
     use rustls::pki_types::{CertificateDer, pem::PemObject};
     let mut roots = rustls::RootCertStore::empty();
@@ -588,11 +664,22 @@ fn tls(
         }
     }
     let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(backend)?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+        .map_err(backend)?;
+    let config = match check {
+        Check::Full => builder.with_root_certificates(roots).with_no_client_auth(),
+        Check::Chain => {
+            let verifier =
+                rustls::client::WebPkiServerVerifier::builder_with_provider(roots.into(), provider)
+                    .build()
+                    .map_err(backend)?;
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(std::sync::Arc::new(ChainOnly(verifier)))
+                .with_no_client_auth()
+        }
+    };
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
