@@ -11,6 +11,7 @@ mod memory;
 #[allow(dead_code)]
 mod pg_cluster;
 mod pg_store;
+mod pg_tls;
 mod sled_store;
 pub mod tally;
 
