@@ -55,6 +55,9 @@ struct Memory {
 /// unchanged (a daily digest with nothing new yet) is looked at again this often.
 const IDLE: Duration = Duration::from_secs(60);
 
+/// How soon a pass that failed (the store did not answer) is tried again.
+const RETRY: Duration = Duration::from_secs(5);
+
 /// The soonest instant a pass found something due later.
 struct Next {
     now: DateTime<Utc>,
@@ -112,14 +115,22 @@ pub async fn run(state: AppState, timing: Timing) {
             .scheduler_passes
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut next = Next::new(state.now());
+        let mut failed = false;
         if let Err(e) = remind_before_close(&state, timing.reminder_lead, &mut next).await {
             tracing::warn!("scheduler (reminders): {e:?}");
+            failed = true;
         }
         if let Err(e) = remind_drafts_before_close(&state, timing.reminder_lead, &mut next).await {
             tracing::warn!("scheduler (draft reminders): {e:?}");
+            failed = true;
         }
         if let Err(e) = digests(&state, &mut memory.no_admins, &mut next).await {
             tracing::warn!("scheduler (digests): {e:?}");
+            failed = true;
+        }
+        if failed {
+            // A store that did not answer: the pass is tried again soon, not in a minute.
+            next.after(RETRY);
         }
         if memory.forgot.is_none_or(|t| t.elapsed() >= SELDOM) {
             memory.forgot = Some(std::time::Instant::now());
@@ -530,4 +541,26 @@ fn summary(
         },
         apps.len(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pass_sleeps_until_the_soonest_due_time_within_bounds() {
+        let every = Duration::from_secs(1);
+        let now = Utc::now();
+        let mut next = Next::new(now);
+        assert_eq!(next.wait(every), IDLE, "nothing due: the longest sleep");
+        next.at(now - chrono::Duration::seconds(5));
+        assert_eq!(next.wait(every), IDLE, "a time gone by is not waited for");
+        next.at(now + chrono::Duration::seconds(40));
+        next.at(now + chrono::Duration::seconds(30));
+        assert_eq!(next.wait(every), Duration::from_secs(30), "the soonest");
+        next.at(now + chrono::Duration::hours(3));
+        assert_eq!(next.wait(every), Duration::from_secs(30));
+        next.after(Duration::from_millis(100));
+        assert_eq!(next.wait(every), every, "never sooner than `every`");
+    }
 }
