@@ -79,8 +79,10 @@ fn parse(t: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(t).ok().map(|t| t.to_utc())
 }
 
-/// The shortest sleep between two looks at the outbox.
-const FLOOR: Duration = Duration::from_millis(50);
+/// The shortest time between two looks at the outbox: commits that queue messages faster
+/// than this are looked at together, so that a long outbox (an endpoint down during a rush)
+/// is not read again for every commit.
+const FLOOR: Duration = Duration::from_millis(200);
 
 /// Runs the worker until the process ends. It looks at the outbox when a commit queues a
 /// message, when the soonest retry or lease it knows of falls due, and after `tick` at the
@@ -88,8 +90,9 @@ const FLOOR: Duration = Duration::from_millis(50);
 pub async fn run(state: AppState, delivery: Arc<Delivery>) {
     let mut wait = FLOOR;
     loop {
+        tokio::time::sleep(FLOOR).await;
         tokio::select! {
-            () = tokio::time::sleep(wait) => {}
+            () = tokio::time::sleep(wait.saturating_sub(FLOOR)) => {}
             () = state.outbox_wake.notified() => {}
         }
         state
