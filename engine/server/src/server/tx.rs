@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use crate::server::state::AppState;
-use crate::store::{AuditEntry, AuditRecord, Batch, Store, StoreError, Tree, json};
+use crate::store::{AuditEntry, AuditRecord, Batch, Entries, Store, StoreError, Tree, json};
 
 /// A batch being prepared, with the values it depends on.
 pub struct Tx<'a> {
@@ -17,6 +17,8 @@ pub struct Tx<'a> {
     schedule_wake: &'a tokio::sync::Notify,
     witness: Option<&'a super::witness::Witness>,
     metrics: &'a super::metrics::Metrics,
+    /// What [`Tx::scan_once`] read.
+    scanned: Vec<(Tree, Vec<u8>, Entries)>,
 }
 
 impl<'a> Tx<'a> {
@@ -29,6 +31,7 @@ impl<'a> Tx<'a> {
             schedule_wake: state.schedule_wake.as_ref(),
             witness: state.witness.as_deref(),
             metrics: state.metrics.as_ref(),
+            scanned: Vec::new(),
         }
     }
 
@@ -67,9 +70,20 @@ impl<'a> Tx<'a> {
         Ok(absent)
     }
 
-    /// The store, for reads that are no condition of the commit.
-    pub fn store(&self) -> &'a dyn Store {
-        self.store
+    /// Every entry under `prefix`, read once per transaction: a second call answers from the
+    /// first (what one request reads twice, such as an award's webhook endpoints for each
+    /// event it emits). No condition of the commit.
+    pub fn scan_once(&mut self, tree: Tree, prefix: &[u8]) -> Result<Entries, ApiError> {
+        if let Some((_, _, entries)) = self
+            .scanned
+            .iter()
+            .find(|(t, p, _)| *t == tree && p.as_slice() == prefix)
+        {
+            return Ok(entries.clone());
+        }
+        let entries = self.store.scan(tree, prefix)?;
+        self.scanned.push((tree, prefix.to_vec(), entries.clone()));
+        Ok(entries)
     }
 
     /// Sets `key` to `value`.

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::tx::Tx;
-use crate::store::{Tree, key, prefix, scan_json};
+use crate::store::{StoreError, Tree, key, prefix};
 
 /// The events an endpoint can subscribe to.
 pub const EVENTS: &[&str] = &[
@@ -183,8 +183,14 @@ pub fn emit(
     at: &str,
     data: Value,
 ) -> Result<(), ApiError> {
-    let endpoints: Vec<Endpoint> =
-        scan_json(tx.store(), Tree::Webhooks, &prefix(&[award.as_bytes()]))?;
+    let endpoints = tx
+        .scan_once(Tree::Webhooks, &prefix(&[award.as_bytes()]))?
+        .into_iter()
+        .map(|(_, v)| {
+            serde_json::from_slice::<Endpoint>(&v)
+                .map_err(|e| StoreError::Corrupt(Tree::Webhooks.name(), e.to_string()))
+        })
+        .collect::<Result<Vec<Endpoint>, _>>()?;
     for e in endpoints
         .into_iter()
         .filter(|e| e.enabled && e.events.iter().any(|x| x == event))

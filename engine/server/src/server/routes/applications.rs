@@ -237,7 +237,7 @@ async fn store_application(
         )?),
     };
     // The award must still be open as it was read.
-    tx.read::<AwardRecord>(Tree::Awards, loaded.award.id.as_str().as_bytes())?;
+    let award_now = tx.read::<AwardRecord>(Tree::Awards, loaded.award.id.as_str().as_bytes())?;
     if !loaded.award.limits.is_empty() {
         within_limits(state, &mut tx, loaded, app)?;
     }
@@ -261,10 +261,10 @@ async fn store_application(
             owner.as_bytes(),
         )?
     {
-        let switches =
-            get_json::<AwardRecord>(state.store.as_ref(), Tree::Awards, award_id.as_bytes())?
-                .map(|r| r.notifications)
-                .unwrap_or_default();
+        let switches = award_now
+            .as_ref()
+            .map(|r| r.notifications.clone())
+            .unwrap_or_default();
         let status = serde_json::to_value(decision.status).unwrap_or(Value::Null);
         let fields = serde_json::to_value(&app.fields).unwrap_or(Value::Null);
         let named = crate::server::notices::entry_words(
