@@ -122,8 +122,25 @@ async fn share(state: &AppState, budgets: &Budgets, who: Option<&[u8]>, unix: u6
         .await
         .ok()
         .and_then(|r| {
-            r.inspect_err(|e| tracing::warn!("rate limits: the shared counts: {e}"))
-                .ok()
+            // Said once while the database stays away, not four times a second.
+            static FAILING: std::sync::atomic::AtomicBool =
+                std::sync::atomic::AtomicBool::new(false);
+            match r {
+                Ok(totals) => {
+                    if FAILING.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                        tracing::info!("rate limits: counted with the other processes again");
+                    }
+                    Some(totals)
+                }
+                Err(e) => {
+                    if !FAILING.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                        tracing::warn!(
+                            "rate limits: the shared counts cannot be reached ({e}); counting in this process until they can"
+                        );
+                    }
+                    None
+                }
+            }
         })
         .flatten();
     budgets.shared(&unshared, totals.as_deref());
