@@ -23,9 +23,16 @@ pub async fn serve() -> axum::Json<Value> {
     axum::Json(document())
 }
 
+/// One operation of the API, the one place its shape is written: method and path (the router
+/// serves exactly these, a test says), `operationId`, tag, query parameters
+/// (`name[!]:type:description`, comma-separated; `!` marks a required one), summary, who may
+/// call it, its request body, its answer's type and status.
 struct Op {
     method: &'static str,
     path: &'static str,
+    id: &'static str,
+    tag: &'static str,
+    query: &'static str,
     summary: &'static str,
     roles: &'static str,
     body: Body,
@@ -57,19 +64,27 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
     let award_out = schema::<AwardRecord>(r);
     let list = |v: &Value| json!({ "type": "array", "items": v });
     use Body::{Binary, Json, None as NoBody};
-    let op = |method, path, summary, roles, body, response: Option<Value>, status| Op {
-        method,
-        path,
-        summary,
-        roles,
-        body,
-        response,
-        status,
-    };
+    #[allow(clippy::too_many_arguments)]
+    let op =
+        |method, path, id, tag, query, summary, roles, body, response: Option<Value>, status| Op {
+            method,
+            path,
+            id,
+            tag,
+            query,
+            summary,
+            roles,
+            body,
+            response,
+            status,
+        };
     vec![
         op(
             "get",
             "/v1/health",
+            "getHealth",
+            "system",
+            "",
             "Liveness",
             "none",
             NoBody,
@@ -79,6 +94,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/ready",
+            "getReadiness",
+            "system",
+            "",
             "Readiness: the storage answers (its kind; for PostgreSQL its latency and schema version)",
             "none",
             NoBody,
@@ -88,6 +106,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/version",
+            "getVersion",
+            "system",
+            "",
             "Versions of laurel, the API, the definition format and the wasm ABI",
             "none",
             NoBody,
@@ -97,6 +118,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/openapi.json",
+            "getOpenApi",
+            "system",
+            "",
             "This document",
             "none",
             NoBody,
@@ -106,6 +130,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/keys",
+            "createKey",
+            "keys",
+            "",
             "Make an API key (shown once)",
             "admin",
             Json(schema::<NewKey>(g)),
@@ -115,6 +142,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/keys",
+            "listKeys",
+            "keys",
+            "owner:string:Only the keys of this owner (a person's id or a service account's name),limit:integer:How many items (1 to 1000; 500 by default),after:string:The id of the last item of the previous page (the `next` link gives it),role:string:Only keys with this role",
             "List API keys (never their secrets); `?owner=` keeps one owner's",
             "admin, auditor",
             NoBody,
@@ -124,6 +154,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/keys/{key}/revoke",
+            "revokeKey",
+            "keys",
+            "",
             "Revoke an API key",
             "admin",
             NoBody,
@@ -133,6 +166,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/drafts/mine",
+            "getMyDraft",
+            "applications",
+            "",
             "The caller's draft application of the award (404 when none)",
             "admin, applicant, integrator",
             NoBody,
@@ -142,6 +178,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "put",
             "/v1/awards/{award}/drafts/mine",
+            "saveMyDraft",
+            "applications",
+            "",
             "Save the caller's draft application (sealed, not checked; deleted on submission)",
             "admin, applicant, integrator",
             Json(schema::<Draft>(g)),
@@ -151,6 +190,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "delete",
             "/v1/awards/{award}/drafts/mine",
+            "discardMyDraft",
+            "applications",
+            "",
             "Discard the caller's draft",
             "admin, applicant, integrator",
             NoBody,
@@ -160,6 +202,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/validate",
+            "validateRubric",
+            "awards",
+            "",
             "Check a rubric as `laurel validate` does: every problem, located; nothing is stored",
             "none",
             Json(
@@ -171,6 +216,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "put",
             "/v1/files/{sha256}",
+            "uploadPluginFile",
+            "awards",
+            "",
             "Upload a plugin file, addressed by its SHA-256",
             "admin",
             Binary,
@@ -180,6 +228,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards",
+            "createAward",
+            "awards",
+            "",
             "Create an award from a definition (422 with located diagnostics when invalid)",
             "admin",
             Json(award.clone()),
@@ -189,6 +240,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards",
+            "listAwards",
+            "awards",
+            "limit:integer:How many items (1 to 1000; 500 by default),after:string:The id of the last item of the previous page (the `next` link gives it),state:string:Only awards in this state",
             "List awards",
             "any key",
             NoBody,
@@ -198,6 +252,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}",
+            "getAward",
+            "awards",
+            "",
             "An award: state, versions",
             "any key",
             NoBody,
@@ -207,6 +264,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "put",
             "/v1/awards/{award}/draft",
+            "replaceDraft",
+            "awards",
+            "",
             "Replace the draft definition",
             "admin",
             Json(award),
@@ -216,6 +276,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/publish",
+            "publishAward",
+            "awards",
+            "confirm:string:The draft's SHA-256, confirming a change that alters scores",
             "Publish the draft as an immutable version",
             "admin",
             NoBody,
@@ -225,6 +288,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/open",
+            "openAward",
+            "awards",
+            "",
             "Open for applications",
             "admin",
             NoBody,
@@ -234,6 +300,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/close",
+            "closeAward",
+            "awards",
+            "",
             "Close",
             "admin",
             NoBody,
@@ -243,6 +312,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/versions/{version}",
+            "getAwardVersion",
+            "awards",
+            "",
             "A published version with its content hash",
             "any key",
             NoBody,
@@ -252,6 +324,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/schema",
+            "getApplicationSchema",
+            "awards",
+            "version:integer:The award's published version (the current one when absent),lang:string:The language of titles and descriptions: one of the award's (its default when absent)",
             "The JSON Schema of applications to the award",
             "any key",
             NoBody,
@@ -261,6 +336,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/applications",
+            "submitApplication",
+            "applications",
+            "",
             "Submit an application; eligibility is decided and stored",
             "admin, applicant, integrator",
             Json(application.clone()),
@@ -270,6 +348,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/applications",
+            "listApplications",
+            "applications",
+            "limit:integer:How many items (1 to 1000; 500 by default),after:string:The id of the last item of the previous page (the `next` link gives it),status:string:Only applications with this status (submitted or withdrawn),eligibility:string:Only applications with this eligibility (eligible; ineligible; needs_review),standing:string:Only applications that stand so (eligible; admitted; needs_review; not_admitted; ineligible; unknown; withdrawn) read from the store's index,category:string:Only applications of this category",
             "Applications the key may see (judges: assigned, without hidden fields)",
             "any key",
             NoBody,
@@ -279,6 +360,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/applications/{application}",
+            "getApplication",
+            "applications",
+            "",
             "One application, as the key may see it",
             "any key",
             NoBody,
@@ -288,6 +372,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "put",
             "/v1/awards/{award}/applications/{application}",
+            "updateApplication",
+            "applications",
+            "",
             "Update an application while the award is open",
             "owner, admin",
             Json(application),
@@ -297,6 +384,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/applications/{application}/withdraw",
+            "withdrawApplication",
+            "applications",
+            "",
             "Withdraw an application, with an optional reason",
             "owner, admin",
             Json(schema::<super::routes::Withdrawal>(g)),
@@ -306,6 +396,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/applications/{application}/review",
+            "reviewApplication",
+            "applications",
+            "",
             "Decide an application that needs review",
             "admin",
             Json(schema::<Review>(g)),
@@ -315,6 +408,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/counts",
+            "countApplications",
+            "applications",
+            "",
             "How many applications stand where (eligible, needing review, withdrawn, ...), as the store keeps them counted",
             "admin, auditor",
             NoBody,
@@ -324,6 +420,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "put",
             "/v1/awards/{award}/special-mentions",
+            "setSpecialMentions",
+            "results",
+            "",
             "Give the committee's special mentions",
             "admin",
             Json(list(&schema::<laurel::MentionDecision>(g))),
@@ -333,6 +432,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/results",
+            "computeResults",
+            "results",
+            "",
             "Compute results from the stored data and store them with their hashes",
             "admin",
             NoBody,
@@ -342,6 +444,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/results",
+            "getResults",
+            "results",
+            "",
             "The latest results, with traces and hashes",
             "admin, auditor",
             NoBody,
@@ -351,6 +456,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/results.csv",
+            "getResultsCsv",
+            "results",
+            "",
             "The latest results as CSV",
             "admin, auditor",
             NoBody,
@@ -360,6 +468,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/export",
+            "exportAward",
+            "backup",
+            "",
             "Everything about an award as one document (backup)",
             "admin",
             NoBody,
@@ -369,6 +480,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/import",
+            "importAward",
+            "backup",
+            "",
             "Restore an exported award into a server without it",
             "admin",
             Json(schema::<super::routes::backup_types::Export>(g)),
@@ -378,6 +492,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/judges",
+            "listJudges",
+            "judging",
+            "limit:integer:How many items (1 to 1000; 500 by default),after:string:The id of the last item of the previous page (the `next` link gives it)",
             "The award's judges",
             "admin, auditor",
             NoBody,
@@ -387,6 +504,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "put",
             "/v1/awards/{award}/judges/{judge}",
+            "putJudge",
+            "judging",
+            "",
             "Register a judge: organisation, city, country, expertise, declared conflicts",
             "admin",
             Json(schema::<laurel::Judge>(g)),
@@ -396,6 +516,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/rounds/{round}",
+            "getRound",
+            "judging",
+            "",
             "A round: entrants, assignments, coverage, recusals, who goes on (judges: their applications)",
             "admin, auditor, judge",
             NoBody,
@@ -405,6 +528,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/rounds/{round}/open",
+            "openRound",
+            "judging",
+            "",
             "Open a round: entrants from the previous round, judges drawn from the seed without conflicts",
             "admin",
             Json(schema::<OpenRound>(g)),
@@ -414,6 +540,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/rounds/{round}/close",
+            "closeRound",
+            "judging",
+            "",
             "Close a round: its marks are locked and its results stored by hash",
             "admin",
             NoBody,
@@ -423,6 +552,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/rounds/{round}/advance",
+            "advanceRound",
+            "judging",
+            "",
             "Decide who goes on, by the round's rule or an administrator's decisions with reasons",
             "admin",
             Json(schema::<AdvanceBody>(g)),
@@ -432,6 +564,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/rounds/{round}/results",
+            "getRoundResults",
+            "judging",
+            "",
             "A round's results, recomputed from its stored marks, with the stored hash",
             "admin, auditor",
             NoBody,
@@ -441,6 +576,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/rounds/{round}/diagnostics",
+            "getRoundDiagnostics",
+            "judging",
+            "draws:integer:Draws of the ranking's simulation (0 to 1000; 1000 by default; 0 skips it),seed:integer:The seed of the intervals and the simulation (the same seed gives the same numbers)",
             "The jury's diagnostics from the round's marks: agreement (Krippendorff's alpha, ICC), each judge's severity and consistency, outlying marks, halo, and the ranking's robustness (a seeded simulation)",
             "admin, auditor",
             NoBody,
@@ -450,6 +588,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/rounds/{round}/diagnostics/jobs",
+            "startDiagnosisJob",
+            "judging",
+            "draws:integer:Draws of the ranking's simulation (0 to 1000; 1000 by default; 0 skips it),seed:integer:The seed of the intervals and the simulation (the same seed gives the same numbers)",
             "The same diagnosis run as a job (202, `Location` says where to follow it): for a long simulation, whose draws are then not cut short by one request's time",
             "admin, auditor",
             NoBody,
@@ -459,6 +600,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/rounds/{round}/diagnostics/jobs/{job}",
+            "getDiagnosisJob",
+            "judging",
+            "",
             "How far a diagnosis job has come (`done` of `total` scenarios); its diagnosis in `result` once `state` is `done`; any process of the installation answers (the progress is counted by the one running it); kept an hour",
             "admin, auditor",
             NoBody,
@@ -468,6 +612,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/rounds/{round}/recusals",
+            "recuse",
+            "judging",
+            "",
             "A judge recuses from an application, with a reason",
             "admin, judge",
             Json(schema::<RecusalBody>(g)),
@@ -477,6 +624,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "put",
             "/v1/awards/{award}/rounds/{round}/assignments/{judge}",
+            "setAssignment",
+            "judging",
+            "",
             "Change a judge's applications by hand, with a reason (conflicts refused)",
             "admin",
             Json(schema::<ManualAssignment>(g)),
@@ -486,6 +636,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/rounds/{round}/marks",
+            "listMarks",
+            "judging",
+            "limit:integer:How many items (1 to 1000; 500 by default),after:string:The id of the last item of the previous page (the `next` link gives it),application:string:Only the marks of this application,judge:string:Only the marks of this judge",
             "A round's marks (judges: their own, and others' when the round allows)",
             "admin, auditor, judge",
             NoBody,
@@ -495,6 +648,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "put",
             "/v1/awards/{award}/rounds/{round}/marks/{application}",
+            "submitMarks",
+            "judging",
+            "",
             "A judge's marks of an assigned application in an open round",
             "judge",
             Json(schema::<RoundMarks>(g)),
@@ -504,6 +660,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "put",
             "/v1/awards/{award}/rounds/{round}/marks/{application}/{judge}",
+            "correctMarks",
+            "judging",
+            "",
             "Correct locked marks after the round closed, with a reason",
             "admin",
             Json(schema::<RoundMarks>(g)),
@@ -513,6 +672,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "put",
             "/v1/awards/{award}/rounds/{round}/sheets/{application}",
+            "keepSheet",
+            "judging",
+            "",
             "Keep a judge's score sheet for later: the marks given so far, each checked on its scale; they count only once every mark is given and submitted (the answer says what is missing)",
             "judge",
             Json(schema::<RoundMarks>(g)),
@@ -522,6 +684,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/rounds/{round}/sheets/{application}/total",
+            "sheetTotal",
+            "judging",
+            "",
             "A judge's total for the marks given so far, as the rubric computes it (stored nowhere): the score sheet's running total",
             "judge",
             Json(schema::<RoundMarks>(g)),
@@ -531,6 +696,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/rounds/{round}/sheets/{application}",
+            "getKeptSheet",
+            "judging",
+            "",
             "The judge's score sheet kept for later, if any",
             "judge",
             NoBody,
@@ -540,6 +708,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/rounds/{round}/applications/{application}",
+            "getJudgeView",
+            "judging",
+            "",
             "An assigned application as the judge may see it in this round (blind rounds hide names)",
             "judge",
             NoBody,
@@ -549,6 +720,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/evaluate",
+            "evaluate",
+            "scoring",
+            "trace:boolean:With each score's breakdown (true; the default) or the numbers only (false): the same numbers either way",
             "Score applications with an inline definition or a published award; nothing is stored",
             "admin, integrator",
             Json(schema::<EvaluateRequest>(g)),
@@ -558,6 +732,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/audit",
+            "listAudit",
+            "audit",
+            "after:integer:Records after this sequence number,limit:integer:How many (1 to 1000; 1000 by default)",
             "The audit chain (`after`, `limit`)",
             "admin, auditor",
             NoBody,
@@ -567,6 +744,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/timeline",
+            "rescheduleAward",
+            "awards",
+            "",
             "Move the call's dates, with a reason",
             "admin",
             Json(schema::<Reschedule>(g)),
@@ -576,6 +756,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "put",
             "/v1/awards/{award}/templates/{kind}",
+            "setMailTemplate",
+            "messages",
+            "",
             "Write the award's own text for a kind of mail in one language, with merge fields (an empty subject and body put Laurel's words back)",
             "admin",
             Json(schema::<TemplateBody>(g)),
@@ -585,6 +768,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/people/{person}/revoke",
+            "revokeGrant",
+            "people",
+            "",
             "Take back a person's role on the award (their links and sessions no longer give it)",
             "admin",
             Json(schema::<GrantRevocation>(g)),
@@ -594,6 +780,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/messages",
+            "sendMessage",
+            "messages",
+            "",
             "Write to applicants (filtered), applicants with a draft, or judges; each mail is queued in the outbox",
             "admin",
             Json(schema::<MessageBody>(g)),
@@ -603,6 +792,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/results/publish",
+            "publishResults",
+            "results",
+            "",
             "Publish the latest results: applicants see their outcome",
             "admin",
             NoBody,
@@ -612,6 +804,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/keys/results",
+            "listResultsKeys",
+            "results",
+            "",
             "The public keys that sign results certificates and receipts, with their validity (old keys stay listed)",
             "none",
             NoBody,
@@ -621,6 +816,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/keys/results/rotate",
+            "rotateResultsKey",
+            "results",
+            "",
             "Retire the results-signing key in use and make a new one",
             "admin",
             NoBody,
@@ -630,6 +828,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/certificates",
+            "listCertificates",
+            "results",
+            "",
             "The award's signed results certificates, oldest first (the last is in force)",
             "none",
             NoBody,
@@ -639,6 +840,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/certificates/{number}",
+            "getVerificationFile",
+            "results",
+            "",
             "A certificate's verification file: the certificate and the public bundle it certifies, for `laurel verify`",
             "none",
             NoBody,
@@ -648,6 +852,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/applications/{application}/receipt",
+            "getReceipt",
+            "applications",
+            "",
             "The signed receipt of what an application holds now",
             "owner, admin",
             NoBody,
@@ -657,6 +864,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/applications/{application}/outcome",
+            "getOutcome",
+            "results",
+            "",
             "An application's path through the rounds and its outcome, once published",
             "owner, admin",
             NoBody,
@@ -666,6 +876,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/backup",
+            "getBackup",
+            "backup",
+            "",
             "Every record of the server, with its audit chain, signed with the data key",
             "admin",
             NoBody,
@@ -675,6 +888,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/rounds",
+            "listRounds",
+            "judging",
+            "limit:integer:How many items (1 to 1000; 500 by default),after:string:The id of the last item of the previous page (the `next` link gives it),status:string:Only rounds with this status",
             "The award's rounds and their state",
             "admin, auditor",
             NoBody,
@@ -684,6 +900,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/rounds/{round}/results.csv",
+            "getRoundResultsCsv",
+            "judging",
+            "",
             "A round's results as CSV",
             "admin, auditor",
             NoBody,
@@ -693,6 +912,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/rounds/{round}/judges/{judge}/remove",
+            "removeJudge",
+            "judging",
+            "",
             "Remove a judge from a round; replacements are drawn",
             "admin",
             Json(schema::<RemovalBody>(g)),
@@ -702,6 +924,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/me/work",
+            "getMyWork",
+            "judging",
+            "",
             "A judge's work across awards and rounds: assigned, marked, due",
             "judge",
             NoBody,
@@ -711,6 +936,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/webhooks",
+            "createWebhook",
+            "webhooks",
+            "",
             "Register a webhook endpoint for events; the answer shows its signing secret, once",
             "admin",
             Json(schema::<crate::server::routes::NewEndpoint>(g)),
@@ -720,6 +948,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/webhooks",
+            "listWebhooks",
+            "webhooks",
+            "limit:integer:How many items (1 to 1000; 500 by default),after:string:The id of the last item of the previous page (the `next` link gives it)",
             "The award's webhook endpoints (without secrets)",
             "admin, auditor",
             NoBody,
@@ -729,6 +960,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/webhooks/{endpoint}/disable",
+            "disableWebhook",
+            "webhooks",
+            "",
             "Stop sending events to an endpoint",
             "admin",
             NoBody,
@@ -738,6 +972,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/webhooks/{endpoint}/deliveries",
+            "listDeliveries",
+            "webhooks",
+            "limit:integer:How many items (1 to 1000; 500 by default),after:string:The id of the last item of the previous page (the `next` link gives it),state:string:Only messages in this state (pending; delivered; failed)",
             "An endpoint's messages, pending and done, with every attempt",
             "admin, auditor",
             NoBody,
@@ -747,6 +984,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/webhooks/{endpoint}/deliveries/{message}/redeliver",
+            "redeliver",
+            "webhooks",
+            "",
             "Send a message again now, with the same webhook-id",
             "admin",
             NoBody,
@@ -756,6 +996,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/me",
+            "getMe",
+            "people",
+            "",
             "Who is calling: the signed-in person (name, address, roles, CSRF token) or the key",
             "any key",
             NoBody,
@@ -765,6 +1008,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "put",
             "/v1/awards/{award}/registration",
+            "setRegistration",
+            "awards",
+            "",
             "Open or close applicants' self-registration (invitations still work)",
             "admin",
             Json(schema::<crate::server::routes::Registration>(g)),
@@ -774,6 +1020,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "put",
             "/v1/awards/{award}/notifications",
+            "setNotifications",
+            "awards",
+            "",
             "Switch e-mail notifications on or off: application_received, assignment, reminder, outcome",
             "admin",
             Json(
@@ -786,6 +1035,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/rounds/{round}/remind",
+            "remindJudges",
+            "judging",
+            "",
             "Mail each judge with an account what they have not marked yet",
             "admin",
             NoBody,
@@ -795,6 +1047,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/uploads",
+            "uploadFile",
+            "applications",
+            "field!:string:The file field (or list of files) the upload is for,name:string:The file's name as the applicant gave it",
             "Upload a file for a `file` field (`?field=`, `&name=`): its type is read from the content; answers the reference to put in the application",
             "admin, applicant, integrator",
             Binary,
@@ -804,6 +1059,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/awards/{award}/applications/{application}/files/{field}",
+            "downloadFile",
+            "applications",
+            "item:integer:For a list of files: which one (from 0)",
             "An application's file: to its owner, administrators, and judges assigned to it (never a field hidden from judges)",
             "owner, admin, the judge",
             NoBody,
@@ -813,6 +1071,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/people",
+            "listPeople",
+            "people",
+            "limit:integer:How many items (1 to 1000; 500 by default),after:string:The id of the last item of the previous page (the `next` link gives it)",
             "Everyone with an account, with their roles",
             "admin",
             NoBody,
@@ -822,6 +1083,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/people/{person}/sessions/revoke",
+            "revokeSessions",
+            "people",
+            "",
             "End every session of a person",
             "admin",
             NoBody,
@@ -831,6 +1095,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/invitations",
+            "invite",
+            "people",
+            "",
             "Invite a judge, administrator or auditor by e-mail (a sign-in link valid 7 days)",
             "admin",
             Json(schema::<crate::server::routes::Invitation>(g)),
@@ -840,6 +1107,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/awards/{award}/register",
+            "register",
+            "people",
+            "",
             "Register as an applicant of an open award: a link to confirm the address is mailed",
             "none",
             Json(schema::<crate::server::routes::SignUp>(g)),
@@ -849,6 +1119,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/sign-in",
+            "requestSignInLink",
+            "people",
+            "",
             "Ask for a one-time sign-in link by e-mail (the same answer whether or not the address has an account)",
             "none",
             Json(schema::<crate::server::routes::SignUp>(g)),
@@ -858,6 +1131,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/sign-in/redeem",
+            "redeemSignInLink",
+            "people",
+            "",
             "Use a link's token (JSON, or the link page's form): starts a session (an HttpOnly cookie) and returns its CSRF token",
             "none",
             Json(schema::<crate::server::routes::Redeem>(g)),
@@ -867,6 +1143,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/sign-in/passkey/options",
+            "getPasskeyChallenge",
+            "people",
+            "",
             "The challenge for the passkey a session owes (`navigator.credentials.get`'s options)",
             "a session",
             NoBody,
@@ -876,6 +1155,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/sign-in/passkey",
+            "usePasskey",
+            "people",
+            "",
             "Answer the challenge with a passkey: the session's second factor is paid",
             "a session",
             Json(schema::<crate::server::routes::PasskeyAnswer>(g)),
@@ -885,6 +1167,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/me/passkeys/options",
+            "getPasskeyRegistrationOptions",
+            "people",
+            "",
             "The options to register a passkey (`navigator.credentials.create`'s)",
             "a session",
             NoBody,
@@ -894,6 +1179,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/me/passkeys",
+            "registerPasskey",
+            "people",
+            "",
             "Register a passkey (an administrator must, at their first sign-in)",
             "a session",
             Json(schema::<crate::server::routes::NewPasskey>(g)),
@@ -903,6 +1191,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "post",
             "/v1/sign-out",
+            "signOut",
+            "people",
+            "",
             "End this session",
             "a session",
             NoBody,
@@ -912,6 +1203,9 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
         op(
             "get",
             "/v1/audit/verify",
+            "verifyAudit",
+            "audit",
+            "head:string:A head noted earlier (`seq:hash`) that the chain must still hold",
             "Checks the audit chain and every stored record against it (`head`: a head noted earlier that the chain must still hold)",
             "admin, auditor",
             NoBody,
@@ -921,59 +1215,42 @@ fn operations(g: &mut SchemaGenerator, r: &mut SchemaGenerator) -> Vec<Op> {
     ]
 }
 
-/// An operation's name, tag and query parameters, from `operations.txt`.
-struct Meta {
-    id: &'static str,
-    tag: &'static str,
-    query: Vec<Value>,
-}
-
-/// `operations.txt`, read: by method (upper case) and path.
-fn table() -> std::collections::BTreeMap<(String, &'static str), Meta> {
-    include_str!("operations.txt")
-        .lines()
-        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-        .filter_map(|l| {
-            let mut parts = l.splitn(5, ' ');
-            let (method, path, id, tag) =
-                (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
-            let query = parts
-                .next()
-                .map(|q| {
-                    q.split(',')
-                        .filter_map(|p| {
-                            let mut f = p.splitn(3, ':');
-                            let (name, kind, about) = (f.next()?, f.next()?, f.next()?);
-                            let required = name.ends_with('!');
-                            let name = name.trim_end_matches('!');
-                            let schema = match (name, kind) {
-                                ("limit", _) => {
-                                    json!({ "type": "integer", "minimum": 1, "maximum": 1000 })
-                                }
-                                ("item", _) => json!({ "type": "integer", "minimum": 0 }),
-                                ("draws", _) => {
-                                    json!({ "type": "integer", "minimum": 0, "maximum": 1000 })
-                                }
-                                ("seed", _) => json!({ "type": "integer", "minimum": 0, "maximum": 9_007_199_254_740_991_u64 }),
-                                ("version", _) => {
-                                    json!({ "type": "integer", "minimum": 1, "maximum": u32::MAX })
-                                }
-                                ("lang", _) => {
-                                    json!({ "type": "string", "pattern": laurel::LANGUAGE_PATTERN })
-                                }
-                                ("after", "string") => json!({ "type": "string" }),
-                                ("after", _) => json!({ "type": "integer", "minimum": 0 }),
-                                _ => json!({ "type": kind }),
-                            };
-                            Some(json!({
-                                "name": name, "in": "query", "required": required,
-                                "description": about, "schema": schema,
-                            }))
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            Some(((method.to_owned(), path), Meta { id, tag, query }))
+/// An operation's query parameters, from its `query` (`name[!]:type:description`, ...).
+fn query_params(spec: &str) -> Vec<Value> {
+    if spec.is_empty() {
+        return Vec::new();
+    }
+    spec.split(',')
+        .filter_map(|p| {
+            let mut f = p.splitn(3, ':');
+            let (name, kind, about) = (f.next()?, f.next()?, f.next()?);
+            let required = name.ends_with('!');
+            let name = name.trim_end_matches('!');
+            let schema = match (name, kind) {
+                ("limit", _) => {
+                    json!({ "type": "integer", "minimum": 1, "maximum": 1000 })
+                }
+                ("item", _) => json!({ "type": "integer", "minimum": 0 }),
+                ("draws", _) => {
+                    json!({ "type": "integer", "minimum": 0, "maximum": 1000 })
+                }
+                ("seed", _) => {
+                    json!({ "type": "integer", "minimum": 0, "maximum": 9_007_199_254_740_991_u64 })
+                }
+                ("version", _) => {
+                    json!({ "type": "integer", "minimum": 1, "maximum": u32::MAX })
+                }
+                ("lang", _) => {
+                    json!({ "type": "string", "pattern": laurel::LANGUAGE_PATTERN })
+                }
+                ("after", "string") => json!({ "type": "string" }),
+                ("after", _) => json!({ "type": "integer", "minimum": 0 }),
+                _ => json!({ "type": kind }),
+            };
+            Some(json!({
+                "name": name, "in": "query", "required": required,
+                "description": about, "schema": schema,
+            }))
         })
         .collect()
 }
@@ -1223,15 +1500,16 @@ pub fn document() -> Value {
             fixups::rename_refs(response, &renamed);
         }
     }
-    let table = table();
     let examples: Map<String, Value> =
         serde_json::from_str(include_str!("examples.json")).unwrap_or_default();
     let mut paths = Map::new();
+    let path_of: std::collections::BTreeMap<&str, &str> =
+        ops.iter().map(|o| (o.id, o.path)).collect();
     for o in ops {
-        let meta = table.get(&(o.method.to_uppercase(), o.path));
+        let query = query_params(o.query);
         let mut op = json!({
-            "operationId": meta.map_or("", |m| m.id),
-            "tags": [meta.map_or("", |m| m.tag)],
+            "operationId": o.id,
+            "tags": [o.tag],
             "summary": o.summary,
             "description": format!("Who may call it: {}.", o.roles),
             "responses": {
@@ -1267,14 +1545,12 @@ pub fn document() -> Value {
                 "description": "Sent again with the same body within 24 hours, the first answer comes back (header `idempotent-replayed`) and nothing is done twice; with another body, 422",
                 "schema": { "type": "string", "minLength": 1, "maxLength": 255 } }));
         }
-        if meta.is_some_and(|m| {
-            m.id.starts_with("list") && m.query.iter().any(|q| q["name"] == "after")
-        }) {
+        if o.id.starts_with("list") && query.iter().any(|q| q["name"] == "after") {
             op["responses"]["200"]["headers"]["Link"] = json!({
                 "description": "`<...>; rel=\"next\"` while more items remain: the next page",
                 "schema": { "type": "string" } });
         }
-        if meta.is_some_and(|m| ["replaceDraft", "publishAward"].contains(&m.id)) {
+        if ["replaceDraft", "publishAward"].contains(&o.id) {
             headers_in.push(json!({ "name": "If-Match", "in": "header", "required": false,
                 "description": "The award's ETag as read: 412 when it changed since", "schema": { "type": "string", "pattern": "^(\\*|(W/)?\"[^\"]*\"( *, *(W/)?\"[^\"]*\")*)$" } }));
             op["responses"]["412"] = json!({ "description": "The award changed since the If-Match tag",
@@ -1282,15 +1558,13 @@ pub fn document() -> Value {
         }
         // What a 201 made is at its `Location`.
         if o.status == 201
-            && meta.is_some_and(|m| {
-                [
-                    "createAward",
-                    "submitApplication",
-                    "publishAward",
-                    "computeResults",
-                ]
-                .contains(&m.id)
-            })
+            && [
+                "createAward",
+                "submitApplication",
+                "publishAward",
+                "computeResults",
+            ]
+            .contains(&o.id)
         {
             op["responses"]["201"]["headers"] = json!({ "Location": {
                 "description": "Where what was made can be read", "schema": { "type": "string" } } });
@@ -1305,11 +1579,11 @@ pub fn document() -> Value {
             }
             Body::None => {}
         }
-        if meta.is_some_and(|m| m.id == "withdrawApplication") {
+        if o.id == "withdrawApplication" {
             // The reason is optional, and so is the body.
             op["requestBody"]["required"] = json!(false);
         }
-        if meta.is_some_and(|m| m.id == "redeemSignInLink") {
+        if o.id == "redeemSignInLink" {
             // The link's page posts a form; a browser then goes on to the account page.
             op["requestBody"]["content"]["application/x-www-form-urlencoded"] =
                 op["requestBody"]["content"]["application/json"].clone();
@@ -1319,11 +1593,8 @@ pub fn document() -> Value {
         }
         // What a created thing's id leads to: links for clients and stateful testing.
         for (from, name, to, parameter, pointer) in LINKS {
-            if meta.is_some_and(|m| m.id == *from) {
-                let target = table
-                    .iter()
-                    .find(|(_, m)| m.id == *to)
-                    .map(|((_, p), _)| *p);
+            if o.id == *from {
+                let target = path_of.get(to).copied();
                 let mut parameters = json!({ *parameter: format!("$response.body#{pointer}") });
                 if *parameter != "award"
                     && o.path.contains("{award}")
@@ -1335,7 +1606,7 @@ pub fn document() -> Value {
                     json!({ "operationId": to, "parameters": parameters });
             }
         }
-        if let Some(ex) = meta.and_then(|m| examples.get(m.id)) {
+        if let Some(ex) = examples.get(o.id) {
             if let (Some(request), Some(content)) = (
                 ex.get("request"),
                 op.pointer_mut("/requestBody/content/application~1json"),
@@ -1367,7 +1638,7 @@ pub fn document() -> Value {
                 // Every path segment the guard lets through (`guard.rs`).
                 json!({ "type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$" })
             } }))
-            .chain(meta.map(|m| m.query.clone()).unwrap_or_default())
+            .chain(query)
             .chain(headers_in)
             .collect();
         if !params.is_empty() {
@@ -1542,7 +1813,7 @@ mod tests {
     }
 
     #[test]
-    fn every_operation_has_a_unique_id_and_a_known_tag_and_the_table_no_stale_line() {
+    fn every_operation_has_a_unique_id_and_a_known_tag() {
         let doc = document();
         let mut ids = std::collections::BTreeSet::new();
         let mut seen = std::collections::BTreeSet::new();
@@ -1550,10 +1821,7 @@ mod tests {
         for (path, methods) in doc["paths"].as_object().unwrap() {
             for (method, op) in methods.as_object().unwrap() {
                 let id = op["operationId"].as_str().unwrap();
-                assert!(
-                    !id.is_empty(),
-                    "{method} {path} has no line in operations.txt"
-                );
+                assert!(!id.is_empty(), "{method} {path} has no operationId");
                 assert!(ids.insert(id.to_owned()), "operationId {id} twice");
                 assert!(
                     tags.contains(&op["tags"][0].as_str().unwrap()),
@@ -1562,10 +1830,14 @@ mod tests {
                 seen.insert((method.to_uppercase(), path.clone()));
             }
         }
-        for (method, path) in table().keys() {
+        let mut g = generator();
+        let mut r = answer_generator();
+        for o in operations(&mut g, &mut r) {
             assert!(
-                seen.contains(&(method.clone(), (*path).to_owned())),
-                "operations.txt names {method} {path}, which no route serves"
+                seen.contains(&(o.method.to_uppercase(), o.path.to_owned())),
+                "the operation table names {} {}, which the document lacks",
+                o.method,
+                o.path
             );
         }
     }
