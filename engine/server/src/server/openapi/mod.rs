@@ -1812,6 +1812,29 @@ mod tests {
         }
     }
 
+    /// The contract both ways: every path the router serves is in the document (an
+    /// undocumented route fails here), and every operation of the document is served
+    /// (`tests/api.rs` calls each).
+    #[test]
+    fn every_route_the_router_serves_is_documented() {
+        let doc = document();
+        let paths = doc["paths"].as_object().unwrap();
+        let served = crate::server::routes::served_paths();
+        assert!(served.len() > 80, "{served:?}");
+        for path in &served {
+            assert!(
+                paths.contains_key(*path),
+                "{path} is served but not documented"
+            );
+        }
+        for path in paths.keys() {
+            assert!(
+                served.contains(&path.as_str()) || path == "/v1/openapi.json",
+                "{path} is documented but not served by routes()"
+            );
+        }
+    }
+
     #[test]
     fn every_operation_has_a_unique_id_and_a_known_tag() {
         let doc = document();

@@ -114,214 +114,250 @@ macro_rules! list {
     };
 }
 
+#[cfg(test)]
+thread_local! {
+    /// The paths `routes()` served, in this thread, for the test that each is documented.
+    static SERVED: std::cell::RefCell<Vec<&'static str>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `Router::route`, noting the path (in tests) for the check that every route the router
+/// serves is an operation of the document.
+trait Documented {
+    fn documented(
+        self,
+        path: &'static str,
+        method_router: axum::routing::MethodRouter<AppState>,
+    ) -> Self;
+}
+
+impl Documented for Router<AppState> {
+    fn documented(
+        self,
+        path: &'static str,
+        method_router: axum::routing::MethodRouter<AppState>,
+    ) -> Self {
+        #[cfg(test)]
+        SERVED.with(|s| s.borrow_mut().push(path));
+        self.route(path, method_router)
+    }
+}
+
+/// Every path [`routes`] serves (tests).
+#[cfg(test)]
+pub(crate) fn served_paths() -> Vec<&'static str> {
+    SERVED.with(|s| s.borrow_mut().clear());
+    let _ = routes();
+    SERVED.with(|s| s.borrow().clone())
+}
+
 /// The routes; `openapi::document` describes the same list.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/v1/health", get(system::health))
-        .route("/v1/ready", get(system::ready))
-        .route("/v1/version", get(system::version))
-        .route(
+        .documented("/v1/health", get(system::health))
+        .documented("/v1/ready", get(system::ready))
+        .documented("/v1/version", get(system::version))
+        .documented(
             "/v1/keys",
             list!(keys::list, listings::KEYS).post(keys::create),
         )
-        .route("/v1/keys/{key}/revoke", post(keys::revoke))
-        .route("/v1/keys/results", get(certificates::keys))
-        .route("/v1/keys/results/rotate", post(certificates::rotate))
-        .route("/v1/files/{sha256}", put(awards::upload_file))
-        .route(
+        .documented("/v1/keys/{key}/revoke", post(keys::revoke))
+        .documented("/v1/keys/results", get(certificates::keys))
+        .documented("/v1/keys/results/rotate", post(certificates::rotate))
+        .documented("/v1/files/{sha256}", put(awards::upload_file))
+        .documented(
             "/v1/awards",
             list!(awards::list, listings::AWARDS).post(awards::create),
         )
-        .route("/v1/awards/{award}", get(awards::get))
-        .route("/v1/awards/{award}/draft", put(awards::replace_draft))
-        .route("/v1/awards/{award}/publish", post(awards::publish))
-        .route("/v1/awards/{award}/open", post(awards::open))
-        .route("/v1/awards/{award}/close", post(awards::close))
-        .route(
+        .documented("/v1/awards/{award}", get(awards::get))
+        .documented("/v1/awards/{award}/draft", put(awards::replace_draft))
+        .documented("/v1/awards/{award}/publish", post(awards::publish))
+        .documented("/v1/awards/{award}/open", post(awards::open))
+        .documented("/v1/awards/{award}/close", post(awards::close))
+        .documented(
             "/v1/awards/{award}/versions/{version}",
             get(awards::version),
         )
-        .route("/v1/awards/{award}/schema", get(awards::schema))
-        .route(
+        .documented("/v1/awards/{award}/schema", get(awards::schema))
+        .documented(
             "/v1/awards/{award}/applications",
             list!(applications::list, listings::APPLICATIONS).post(applications::submit),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/applications/{application}",
             get(applications::get).put(applications::update),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/applications/{application}/withdraw",
             post(applications::withdraw),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/applications/{application}/review",
             post(applications::review),
         )
-        .route("/v1/awards/{award}/counts", get(applications::counts))
-        .route("/v1/awards/{award}/special-mentions", put(awards::mentions))
-        .route("/v1/awards/{award}/timeline", post(awards::reschedule))
-        .route(
+        .documented("/v1/awards/{award}/counts", get(applications::counts))
+        .documented("/v1/awards/{award}/special-mentions", put(awards::mentions))
+        .documented("/v1/awards/{award}/timeline", post(awards::reschedule))
+        .documented(
             "/v1/awards/{award}/templates/{kind}",
             put(messages::put_template),
         )
-        .route("/v1/awards/{award}/messages", post(messages::send))
-        .route(
+        .documented("/v1/awards/{award}/messages", post(messages::send))
+        .documented(
             "/v1/awards/{award}/people/{person}/revoke",
             post(people::revoke_grant),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/results",
             post(results::compute).get(results::latest),
         )
-        .route("/v1/awards/{award}/results.csv", get(results::csv))
-        .route("/v1/awards/{award}/results/publish", post(results::publish))
-        .route("/v1/awards/{award}/certificates", get(certificates::list))
-        .route(
+        .documented("/v1/awards/{award}/results.csv", get(results::csv))
+        .documented("/v1/awards/{award}/results/publish", post(results::publish))
+        .documented("/v1/awards/{award}/certificates", get(certificates::list))
+        .documented(
             "/v1/awards/{award}/certificates/{number}",
             get(certificates::file),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/applications/{application}/receipt",
             get(certificates::receipt),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/applications/{application}/outcome",
             get(results::outcome),
         )
-        .route("/v1/awards/{award}/export", get(backup::export))
-        .route(
+        .documented("/v1/awards/{award}/export", get(backup::export))
+        .documented(
             "/v1/import",
             post(backup::import).layer(axum::extract::DefaultBodyLimit::max(IMPORT_LIMIT)),
         )
-        .route("/v1/backup", get(backup::backup))
-        .route(
+        .documented("/v1/backup", get(backup::backup))
+        .documented(
             "/v1/awards/{award}/judges",
             list!(rounds::list_judges, listings::JUDGES),
         )
-        .route("/v1/awards/{award}/judges/{judge}", put(rounds::put_judge))
-        .route(
+        .documented("/v1/awards/{award}/judges/{judge}", put(rounds::put_judge))
+        .documented(
             "/v1/awards/{award}/rounds",
             list!(rounds::list, listings::ROUNDS),
         )
-        .route("/v1/awards/{award}/rounds/{round}", get(rounds::get))
-        .route("/v1/awards/{award}/rounds/{round}/open", post(rounds::open))
-        .route(
+        .documented("/v1/awards/{award}/rounds/{round}", get(rounds::get))
+        .documented("/v1/awards/{award}/rounds/{round}/open", post(rounds::open))
+        .documented(
             "/v1/awards/{award}/rounds/{round}/close",
             post(rounds::close),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/rounds/{round}/advance",
             post(rounds::advance),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/rounds/{round}/results",
             get(round_marks::results),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/rounds/{round}/results.csv",
             get(round_marks::results_csv),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/rounds/{round}/diagnostics",
             get(diagnostics::diagnostics),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/rounds/{round}/diagnostics/jobs",
             post(diagnostics::start_job),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/rounds/{round}/diagnostics/jobs/{job}",
             get(diagnostics::job_status),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/rounds/{round}/recusals",
             post(rounds::recuse),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/rounds/{round}/judges/{judge}/remove",
             post(rounds::remove_judge),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/rounds/{round}/assignments/{judge}",
             put(rounds::set_assignment),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/rounds/{round}/marks",
             list!(round_marks::list_marks, listings::MARKS),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/rounds/{round}/marks/{application}",
             put(round_marks::submit_marks),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/rounds/{round}/marks/{application}/{judge}",
             put(round_marks::correct_marks),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/rounds/{round}/sheets/{application}",
             get(sheets::get).put(sheets::keep),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/rounds/{round}/sheets/{application}/total",
             post(sheets::total),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/rounds/{round}/applications/{application}",
             get(round_marks::view),
         )
-        .route("/v1/me/work", get(work::work))
-        .route("/v1/me", get(people::me))
-        .route("/v1/people", list!(people::list, listings::PEOPLE))
-        .route("/v1/me/passkeys/options", post(passkeys::create_options))
-        .route("/v1/me/passkeys", post(passkeys::register))
-        .route("/v1/sign-in/passkey/options", post(passkeys::get_options))
-        .route("/v1/sign-in/passkey", post(passkeys::verify))
-        .route(
+        .documented("/v1/me/work", get(work::work))
+        .documented("/v1/me", get(people::me))
+        .documented("/v1/people", list!(people::list, listings::PEOPLE))
+        .documented("/v1/me/passkeys/options", post(passkeys::create_options))
+        .documented("/v1/me/passkeys", post(passkeys::register))
+        .documented("/v1/sign-in/passkey/options", post(passkeys::get_options))
+        .documented("/v1/sign-in/passkey", post(passkeys::verify))
+        .documented(
             "/v1/people/{person}/sessions/revoke",
             post(people::revoke_sessions),
         )
-        .route("/v1/awards/{award}/invitations", post(people::invite))
-        .route("/v1/awards/{award}/uploads", post(files::upload))
-        .route(
+        .documented("/v1/awards/{award}/invitations", post(people::invite))
+        .documented("/v1/awards/{award}/uploads", post(files::upload))
+        .documented(
             "/v1/awards/{award}/drafts/mine",
             get(drafts::get).put(drafts::put).delete(drafts::discard),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/applications/{application}/files/{field}",
             get(files::download),
         )
-        .route("/v1/awards/{award}/registration", put(awards::registration))
-        .route(
+        .documented("/v1/awards/{award}/registration", put(awards::registration))
+        .documented(
             "/v1/awards/{award}/notifications",
             put(awards::notifications),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/rounds/{round}/remind",
             post(rounds::remind),
         )
-        .route("/v1/awards/{award}/register", post(people::register))
-        .route("/v1/sign-in", post(people::sign_in))
-        .route("/v1/sign-in/redeem", post(people::redeem))
-        .route("/v1/sign-out", post(people::sign_out))
-        .route(
+        .documented("/v1/awards/{award}/register", post(people::register))
+        .documented("/v1/sign-in", post(people::sign_in))
+        .documented("/v1/sign-in/redeem", post(people::redeem))
+        .documented("/v1/sign-out", post(people::sign_out))
+        .documented(
             "/v1/awards/{award}/webhooks",
             list!(webhooks::list, listings::WEBHOOKS).post(webhooks::create),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/webhooks/{endpoint}/disable",
             post(webhooks::disable),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/webhooks/{endpoint}/deliveries",
             list!(webhooks::deliveries, listings::DELIVERIES),
         )
-        .route(
+        .documented(
             "/v1/awards/{award}/webhooks/{endpoint}/deliveries/{message}/redeliver",
             post(webhooks::redeliver),
         )
-        .route("/v1/evaluate", post(evaluate::evaluate))
-        .route("/v1/validate", post(validate::validate))
-        .route("/v1/audit", get(audit::list))
-        .route("/v1/audit/verify", get(audit::verify))
+        .documented("/v1/evaluate", post(evaluate::evaluate))
+        .documented("/v1/validate", post(validate::validate))
+        .documented("/v1/audit", get(audit::list))
+        .documented("/v1/audit/verify", get(audit::verify))
 }
