@@ -203,9 +203,13 @@ def main():
     def administrator():
         c, i = Client(a.bases, a.admin), 0
         while time.monotonic() < stop:
-            timed(rec, "GET /v1/awards/{award}/applications?limit=50", c, "GET", f"/v1/awards/rush-other-{i % max(a.awards, 1)}/applications?limit=50")
             timed(rec, "GET /v1/awards/{award}/counts", c, "GET", f"/v1/awards/{SEOUL}/counts")
-            timed(rec, "GET /v1/awards/{award}/rounds/{round}", c, "GET", f"/v1/awards/rush-other-{i % max(a.awards, 1)}/rounds/expert")
+            if a.awards:
+                other = f"/v1/awards/rush-other-{i % a.awards}"
+                timed(rec, "GET /v1/awards/{award}/applications?limit=50", c, "GET", f"{other}/applications?limit=50")
+                timed(rec, "GET /v1/awards/{award}/rounds/{round}", c, "GET", f"{other}/rounds/expert")
+            else:
+                timed(rec, "GET /v1/awards/{award}/applications?limit=50", c, "GET", f"/v1/awards/{SEOUL}/applications?limit=50")
             i += 1
 
     def prober():
