@@ -25,10 +25,10 @@ fn acknowledged_writes_of_sixteen_writers_survive_sigkill() {
     trial(16);
 }
 
-#[allow(clippy::print_stdout)] // what the trial found, with --nocapture
-fn trial(count: usize) {
-    let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path(), &root().join("rubrics"));
+/// A server on `data` with the Seoul call open: it, an integrator's key, and the example's
+/// first application.
+fn open_seoul(data: &std::path::Path) -> (Server, String, serde_json::Value) {
+    let server = Server::start(data, &root().join("rubrics"));
     let admin = server.admin().to_owned();
     assert_eq!(
         server
@@ -44,7 +44,13 @@ fn trial(count: usize) {
         .unwrap(),
     )
     .unwrap();
-    let template = apps[0].clone();
+    (server, applicant, apps[0].clone())
+}
+
+#[allow(clippy::print_stdout)] // what the trial found, with --nocapture
+fn trial(count: usize) {
+    let data = tempfile::tempdir().unwrap();
+    let (server, applicant, template) = open_seoul(data.path());
     let url = server.url.clone();
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
@@ -142,23 +148,7 @@ fn trial(count: usize) {
 #[test]
 fn each_acknowledged_write_went_through_fdatasync_of_the_log() {
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start(data.path(), &root().join("rubrics"));
-    let admin = server.admin().to_owned();
-    assert_eq!(
-        server
-            .post(&format!("/v1/awards/{AWARD}/open"), &admin, &json!({}))
-            .0,
-        200
-    );
-    let applicant = server.key("integrator", None);
-    let template: serde_json::Value = serde_json::from_str::<serde_json::Value>(
-        &std::fs::read_to_string(
-            root().join("examples/seoul-smart-city-prize-2023/applications.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap()[0]
-        .clone();
+    let (server, applicant, template) = open_seoul(data.path());
     let trace = data.path().join("syscalls.txt");
     let mut strace = std::process::Command::new("strace")
         .args([
