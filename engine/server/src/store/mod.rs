@@ -723,6 +723,47 @@ mod tests {
         );
     }
 
+    /// A batch of more keys than the database's lock table holds (an award imported whole)
+    /// commits, while small commits go on beside it from another store.
+    #[test]
+    fn postgres_commits_a_batch_of_very_many_keys() {
+        let pg = cluster::Cluster::start();
+        let url = pg.database();
+        let a = PgStore::open(PgOptions::new(&url), true).unwrap();
+        let b = PgStore::open(PgOptions::new(&url), false).unwrap();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for n in 0..50u32 {
+                    let mut small = Batch::new();
+                    small.put(
+                        Tree::Judges,
+                        key(&[b"small", &n.to_be_bytes()]),
+                        b"1".to_vec(),
+                    );
+                    b.commit(small, entry(n)).unwrap();
+                }
+            });
+            let mut big = Batch::new();
+            for n in 0..40_000u32 {
+                big.put(
+                    Tree::RoundMarks,
+                    key(&[b"big", &n.to_be_bytes()]),
+                    b"7".to_vec(),
+                );
+            }
+            a.commit(big, entry(0)).unwrap();
+        });
+        assert_eq!(
+            a.keys(Tree::RoundMarks, &prefix(&[b"big"])).unwrap().len(),
+            40_000
+        );
+        let memory = MemoryStore::default();
+        memory.restore(a.snapshot().unwrap()).unwrap();
+        let (records, problems) = verify_store(&memory, None).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(records.len(), 51);
+    }
+
     #[test]
     fn keys_escape_and_come_back() {
         for k in [

@@ -8,7 +8,9 @@
 //! its writes, and then, under the chain's own lock held only for the append, reads the last
 //! audit record, appends the next and commits (`synchronous_commit` on: durable before the
 //! answer). A commit that waited for a key runs after the one holding it has committed and
-//! appended, so each key's writes follow the chain's order. A process killed mid-commit leaves
+//! appended, so each key's writes follow the chain's order. Every commit holds a gate lock
+//! shared; a commit of more keys than it is sensible to lock one by one (the database's lock
+//! table holds a few thousand: an award imported whole) takes the gate alone instead. A process killed mid-commit leaves
 //! nothing behind: the transaction rolls back and the locks go with it.
 //!
 //! Connections come from a small pool; each sets a statement timeout, and a connection that
@@ -35,8 +37,18 @@ const COMMIT_LOCK: i64 = 0x0000_6c61_7572_656c;
 const UPSERT: &str = "INSERT INTO laurel_kv (tree, key, value) VALUES ($1, $2, $3)
      ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value";
 
-/// Takes the advisory locks of a commit's keys, in ascending order.
-const LOCK_KEYS: &str = "SELECT count(pg_advisory_xact_lock(k))
+/// The lock every commit holds shared, and a commit of very many keys alone: the database's
+/// lock table holds a few thousand locks, so such a commit runs by itself instead of locking
+/// each key. The least `bigint`, so that it sorts (and is taken) before any key's.
+const GATE_LOCK: i64 = i64::MIN;
+
+/// The most keys a commit locks one by one; a commit of more takes [`GATE_LOCK`] alone.
+const MOST_KEY_LOCKS: usize = 512;
+
+/// Takes the gate shared, then the advisory locks of a commit's keys, in ascending order (the
+/// gate, the least, first).
+const LOCK_KEYS: &str = "SELECT count(CASE WHEN k = -9223372036854775808
+         THEN pg_advisory_xact_lock_shared(k) ELSE pg_advisory_xact_lock(k) END)
      FROM (SELECT DISTINCT k FROM unnest($1::int8[]) AS u(k) ORDER BY k) AS l";
 
 /// The values of keys, in the order asked (`NULL`: absent).
@@ -188,10 +200,16 @@ fn pg(e: postgres::Error) -> StoreError {
     let gone = e.is_closed()
         || e.code()
             .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57"));
+    // The database's own words (`db error` alone says nothing), never a value: PostgreSQL's
+    // messages name objects and SQLSTATE, not the data.
+    let text = match e.as_db_error() {
+        Some(d) => format!("{} (SQLSTATE {})", d.message(), d.code().code()),
+        None => e.to_string(),
+    };
     if gone {
-        StoreError::Unavailable(e.to_string())
+        StoreError::Unavailable(text)
     } else {
-        StoreError::Backend(e.to_string())
+        StoreError::Backend(text)
     }
 }
 
@@ -248,7 +266,7 @@ struct Statements {
     expects: Statement,
     upsert_many: Statement,
     delete_many: Statement,
-    chain_lock: Statement,
+    lock_one: Statement,
     last_audit: Statement,
     upsert: Statement,
     get: Statement,
@@ -270,7 +288,7 @@ impl Conn {
             expects: c.prepare(EXPECTS).map_err(pg)?,
             upsert_many: c.prepare(UPSERT_MANY).map_err(pg)?,
             delete_many: c.prepare(DELETE_MANY).map_err(pg)?,
-            chain_lock: c.prepare("SELECT pg_advisory_xact_lock($1)").map_err(pg)?,
+            lock_one: c.prepare("SELECT pg_advisory_xact_lock($1)").map_err(pg)?,
             last_audit: c.prepare(LAST_AUDIT).map_err(pg)?,
             upsert: c.prepare(UPSERT).map_err(pg)?,
             get: c.prepare(GET).map_err(pg)?,
@@ -300,7 +318,11 @@ fn lock_of(tree: Tree, key: &[u8]) -> i64 {
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     let lock = i64::from_be_bytes(first);
-    if lock == COMMIT_LOCK { lock ^ 1 } else { lock }
+    if lock == COMMIT_LOCK || lock == GATE_LOCK {
+        lock ^ 1
+    } else {
+        lock
+    }
 }
 
 /// Columns of rows, for statements that take arrays.
@@ -719,10 +741,17 @@ impl Store for PgStore {
             .collect();
         locks.sort_unstable();
         locks.dedup();
+        let alone = locks.len() > MOST_KEY_LOCKS;
+        locks.insert(0, GATE_LOCK);
         self.with(|c| {
             let s = c.statements()?;
             let mut tx = c.client.transaction().map_err(pg)?;
-            tx.execute(&s.lock_keys, &[&locks]).map_err(pg)?;
+            if alone {
+                // Every other commit waits at the gate meanwhile: as before keys were locked.
+                tx.execute(&s.lock_one, &[&GATE_LOCK]).map_err(pg)?;
+            } else {
+                tx.execute(&s.lock_keys, &[&locks]).map_err(pg)?;
+            }
             if !batch.expects.is_empty() {
                 let trees: Vec<&str> = batch.expects.iter().map(|(t, _, _)| t.name()).collect();
                 let keys: Vec<&[u8]> = batch.expects.iter().map(|(_, k, _)| k.as_slice()).collect();
@@ -762,7 +791,7 @@ impl Store for PgStore {
             }
             // The chain: one record at a time across every process, held only for the
             // append and the commit.
-            tx.execute(&s.chain_lock, &[&COMMIT_LOCK]).map_err(pg)?;
+            tx.execute(&s.lock_one, &[&COMMIT_LOCK]).map_err(pg)?;
             let last = tx
                 .query_opt(&s.last_audit, &[])
                 .map_err(pg)?
