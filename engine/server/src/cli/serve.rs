@@ -255,10 +255,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     state.throttle = Arc::new(crate::server::Throttle::new(*auth_failures_allowed));
     state.webhooks_to_private = *webhooks_to_private_addresses;
     state.cors_origins = cors_origins.clone();
-    state.budgets = Arc::new(crate::server::ratelimit::Budgets::new(*rate_limit));
-    state.anonymous_budgets = Arc::new(crate::server::ratelimit::Budgets::new(
-        *anonymous_rate_limit,
-    ));
+    // Counted with the other processes when the store is shared, in the clock's minutes.
+    let budgets = if state.store.shares_budgets() {
+        crate::server::ratelimit::Budgets::across_processes
+    } else {
+        crate::server::ratelimit::Budgets::new
+    };
+    state.budgets = Arc::new(budgets(*rate_limit));
+    state.anonymous_budgets = Arc::new(budgets(*anonymous_rate_limit));
     if let (Some(issuer), Some(client_id)) = (oidc_issuer, oidc_client_id) {
         state.oidc = Some(Arc::new(crate::server::oidc::Oidc::new(
             crate::server::oidc::OidcConfig {

@@ -1,6 +1,7 @@
 //! Requests counted per credential in a window: the state behind `ratelimit`'s answers.
 //!
-//! Windows are the clock's minutes (the same for every process). One process counts alone;
+//! A process alone counts each credential's minute from its first request. Several share the
+//! clock's minutes (the same for every process), and each credential's count:
 //! several on one database share each credential's count through the store
 //! ([`crate::store::Store::add_requests`]): each process counts its own requests and adds
 //! them to the shared count a few times a second (`share`); before answering a credential's
@@ -43,6 +44,9 @@ pub struct Budgets {
     /// Requests a credential may make per window.
     pub per_window: u64,
     counts: Mutex<HashMap<Vec<u8>, Count>>,
+    /// Windows are the clock's minutes, shared with other processes (else each credential's
+    /// window starts at its first request).
+    aligned: bool,
 }
 
 /// The window of the instant `unix` (seconds since 1970), and the seconds until it turns.
@@ -60,18 +64,46 @@ impl Budgets {
         Self {
             per_window,
             counts: Mutex::new(HashMap::new()),
+            aligned: false,
+        }
+    }
+
+    /// `per_window` requests a minute for each credential, in the clock's minutes, counted
+    /// with the other processes on the same store.
+    pub fn across_processes(per_window: u64) -> Self {
+        Self {
+            aligned: true,
+            ..Self::new(per_window)
         }
     }
 
     /// Counts a request of `who` at `unix` (seconds since 1970): what is left (`None`: over
     /// budget, not counted), and seconds until the window turns.
     pub fn take(&self, who: Vec<u8>, unix: u64) -> (Option<u64>, u64) {
-        let (window, reset) = window_of(unix);
+        let w = WINDOW.as_secs();
         let Ok(mut counts) = self.counts.lock() else {
-            return (Some(self.per_window), reset);
+            return (Some(self.per_window), w);
+        };
+        let (window, reset) = if self.aligned {
+            window_of(unix)
+        } else {
+            // The credential's own window, from its first request (`window` is its start).
+            match counts.get(&who) {
+                Some(c) if c.window <= unix && unix < c.window + w => {
+                    (c.window, c.window + w - unix)
+                }
+                _ => (unix, w),
+            }
         };
         if counts.len() > 100_000 {
-            counts.retain(|_, c| c.window == window);
+            let aligned = self.aligned;
+            counts.retain(|_, c| {
+                if aligned {
+                    c.window == window
+                } else {
+                    unix < c.window + w
+                }
+            });
         }
         let count = counts.entry(who).or_default();
         if count.window != window {
@@ -150,6 +182,31 @@ impl Budgets {
 mod tests {
     use super::*;
 
+    /// Alone, a credential's minute starts at its first request, not at the clock's minute:
+    /// a burst across the clock's minute gets no fresh budget.
+    #[test]
+    fn alone_a_window_starts_at_the_first_request() {
+        let b = Budgets::new(2);
+        assert_eq!(b.take(b"k".to_vec(), 100), (Some(1), 60));
+        assert_eq!(b.take(b"k".to_vec(), 121), (Some(0), 39));
+        assert_eq!(
+            b.take(b"k".to_vec(), 159).0,
+            None,
+            "still the window of 100"
+        );
+        assert_eq!(
+            b.take(b"k".to_vec(), 160),
+            (Some(1), 60),
+            "a new one from 160"
+        );
+        let shared = Budgets::across_processes(2);
+        assert_eq!(
+            shared.take(b"k".to_vec(), 100),
+            (Some(1), 20),
+            "the clock's minute"
+        );
+    }
+
     #[test]
     fn a_budget_runs_out_and_comes_back_with_the_window() {
         let b = Budgets::new(2);
@@ -169,7 +226,7 @@ mod tests {
     /// admit no more than the budget once each has read the other's requests.
     #[test]
     fn processes_sharing_counts_spend_one_budget() {
-        let (a, b) = (Budgets::new(10), Budgets::new(10));
+        let (a, b) = (Budgets::across_processes(10), Budgets::across_processes(10));
         let mut shared = 0u64;
         let mut share = |p: &Budgets, who: Option<&[u8]>| {
             let unshared = p.unshared(who, 0);
@@ -207,7 +264,7 @@ mod tests {
             "A now knows the budget is spent"
         );
         // A failed addition counts locally again, never lost.
-        let c = Budgets::new(10);
+        let c = Budgets::across_processes(10);
         c.take(b"k".to_vec(), 0);
         let unshared = c.unshared(None, 0);
         c.shared(&unshared, None);
