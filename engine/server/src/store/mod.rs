@@ -571,6 +571,22 @@ mod tests {
         assert_eq!(other.get(Tree::Awards, b"a").unwrap(), Some(b"5".to_vec()));
     }
 
+    /// How many records the database's chain holds, read in one snapshot, after checking that
+    /// it is gap-free and that every stored value is what it last wrote.
+    fn intact_chain(store: &PgStore) -> usize {
+        let memory = MemoryStore::default();
+        memory.restore(store.snapshot().unwrap()).unwrap();
+        let (records, problems) = verify_store(&memory, None).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(
+            records
+                .iter()
+                .enumerate()
+                .all(|(i, r)| r.seq == i as u64 + 1)
+        );
+        records.len()
+    }
+
     /// Commits racing from many threads and two "processes" (two stores, two pools) on one
     /// database: every acknowledged conditional increment is there, none twice, and the audit
     /// chain is one gap-free sequence.
@@ -618,17 +634,7 @@ mod tests {
             a.get(Tree::Meta, b"counter").unwrap(),
             Some(b"200".to_vec())
         );
-        let memory = MemoryStore::default();
-        memory.restore(a.snapshot().unwrap()).unwrap();
-        let (records, problems) = verify_store(&memory, None).unwrap();
-        assert!(problems.is_empty(), "{problems:?}");
-        assert_eq!(records.len(), 200);
-        assert!(
-            records
-                .iter()
-                .enumerate()
-                .all(|(i, r)| r.seq == i as u64 + 1)
-        );
+        assert_eq!(intact_chain(&a), 200);
     }
 
     /// Commits racing from two stores over a few shared keys (conditional updates, blind
@@ -710,17 +716,7 @@ mod tests {
         });
         let winners: Vec<usize> = created.into_iter().map(|c| c.into_inner()).collect();
         assert_eq!(winners, vec![1; 20], "one creation of each key wins");
-        let memory = MemoryStore::default();
-        memory.restore(a.snapshot().unwrap()).unwrap();
-        let (records, problems) = verify_store(&memory, None).unwrap();
-        assert!(problems.is_empty(), "{problems:?}");
-        assert_eq!(records.len(), committed.into_inner());
-        assert!(
-            records
-                .iter()
-                .enumerate()
-                .all(|(i, r)| r.seq == i as u64 + 1)
-        );
+        assert_eq!(intact_chain(&a), committed.into_inner());
     }
 
     /// A batch of more keys than the database's lock table holds (an award imported whole)
@@ -757,11 +753,7 @@ mod tests {
             a.keys(Tree::RoundMarks, &prefix(&[b"big"])).unwrap().len(),
             40_000
         );
-        let memory = MemoryStore::default();
-        memory.restore(a.snapshot().unwrap()).unwrap();
-        let (records, problems) = verify_store(&memory, None).unwrap();
-        assert!(problems.is_empty(), "{problems:?}");
-        assert_eq!(records.len(), 51);
+        assert_eq!(intact_chain(&a), 51);
     }
 
     #[test]
