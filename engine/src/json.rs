@@ -28,6 +28,15 @@ pub fn strict_from_slice(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     Ok(value)
 }
 
+/// Checks JSON bytes as [`strict_from_slice`] reads them (one value, no key given twice at any
+/// depth) without building the value: for callers that then decode the bytes into their own
+/// types. Errors are those of [`strict_from_slice`], with serde_json's line and column.
+pub fn check_strict_slice(bytes: &[u8]) -> Result<(), serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    Checked::deserialize(&mut de)?;
+    de.end()
+}
+
 /// A JSON number as an exact decimal, from its text.
 pub fn exact_decimal(n: &Number) -> Option<Decimal> {
     let text = n.to_string();
@@ -126,6 +135,117 @@ impl<'de> Visitor<'de> for StrictVisitor {
     }
 }
 
+/// A value checked for duplicate keys and dropped as it is read.
+struct Checked;
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(CheckVisitor)
+    }
+}
+
+/// An object's key, borrowed from the input when it has no escapes.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(KeyVisitor)
+    }
+}
+
+/// Objects with more keys than this look keys up in a hash set rather than in a list.
+const LISTED_KEYS: usize = 16;
+
+struct CheckVisitor;
+
+impl<'de> Visitor<'de> for CheckVisitor {
+    type Value = Checked;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Checked, E> {
+        StrictVisitor.visit_f64(v).map(|_| Checked)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_unit<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_none<E>(self) -> Result<Checked, E> {
+        Ok(Checked)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Checked, D::Error> {
+        Checked::deserialize(d)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Checked)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+        let mut listed: Vec<Key<'de>> = Vec::new();
+        let mut hashed: std::collections::HashSet<std::borrow::Cow<'de, str>> =
+            std::collections::HashSet::new();
+        while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
+            if key == NUMBER_TOKEN && listed.is_empty() && hashed.is_empty() {
+                let text: String = map.next_value()?;
+                return Number::from_str(&text)
+                    .map(|_| Checked)
+                    .map_err(de::Error::custom);
+            }
+            let seen = if hashed.is_empty() {
+                listed.iter().any(|k| k.0 == key)
+            } else {
+                hashed.contains(&key)
+            };
+            if seen {
+                return Err(de::Error::custom(format!("duplicate key `{key}`")));
+            }
+            map.next_value::<Checked>()?;
+            if hashed.is_empty() && listed.len() < LISTED_KEYS {
+                listed.push(Key(key));
+            } else {
+                hashed.extend(listed.drain(..).map(|k| k.0));
+                hashed.insert(key);
+            }
+        }
+        Ok(Checked)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +273,32 @@ mod tests {
             decimal(&plain).unwrap().to_string(),
             "9.99999999999999999999"
         );
+    }
+
+    #[test]
+    fn checking_without_building_agrees_with_reading() {
+        let mut many = String::from("{");
+        for i in 0..40 {
+            many.push_str(&format!("\"k{i}\": {i}, "));
+        }
+        let cases = [
+            r#"{"a": {"b": 1, "b": 2}}"#.to_owned(),
+            r#"[{"x": 1}, {"x": 2}]"#.to_owned(),
+            r#"{"a\u0062": 1, "ab": 2}"#.to_owned(),
+            r#"{"n": 9.99999999999999999999, "e": 1e2, "s": "x", "z": null, "t": true}"#.to_owned(),
+            format!("{many}\"k3\": 0}}"),
+            format!("{many}\"k40\": 0}}"),
+            "{} x".to_owned(),
+            "{\"a\": }".to_owned(),
+            "[1, 2".to_owned(),
+        ];
+        for case in cases {
+            let read = strict_from_str(&case)
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            let checked = check_strict_slice(case.as_bytes()).map_err(|e| e.to_string());
+            assert_eq!(read, checked, "{case}");
+        }
     }
 
     #[test]

@@ -145,12 +145,17 @@ thread_local! {
     static DEEP: Cell<bool> = const { Cell::new(false) };
 }
 
-/// How many plugin threads there are: one per core, at least two.
+/// How many plugin threads there are: one per core, at least two. Read once: the standard
+/// library reads the cgroup's quota from `/proc` and `/sys` on every call (a sixth of the CPU
+/// of a plugin request when it was read per job).
 pub fn plugin_threads() -> usize {
-    std::thread::available_parallelism()
-        .map(std::num::NonZeroUsize::get)
-        .unwrap_or(2)
-        .max(2)
+    static THREADS: OnceLock<usize> = OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map(std::num::NonZeroUsize::get)
+            .unwrap_or(2)
+            .max(2)
+    })
 }
 
 static POOL: OnceLock<&'static Pool> = OnceLock::new();

@@ -51,6 +51,10 @@ pub struct Loaded {
 /// [`VERSIONS_CACHED`].
 type VersionCache = Mutex<(HashMap<(String, u32), Arc<Loaded>>, VecDeque<(String, u32)>)>;
 
+/// The largest input of plugin-free engine work run without a hop to another thread
+/// ([`AppState::engine_sized`]).
+pub const INLINE_BYTES: usize = 16 << 10;
+
 /// How many checked versions are kept loaded.
 pub const VERSIONS_CACHED: usize = 64;
 /// The longest the plugin work of one request may take, by default: past it, its remaining
@@ -135,9 +139,30 @@ impl Default for Quotas {
     }
 }
 
-/// What every route shares.
+/// What every route shares: one pointer, so that each layer's and each route's copy of the
+/// state (axum clones it for every request, several times) is one count, not twenty.
+/// Changing a field of a copy changes that copy alone, as it did when the state was a plain
+/// struct (copy on write).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for AppState {
+    fn deref_mut(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
+    }
+}
+
+/// The fields of [`AppState`].
+#[derive(Clone)]
+pub struct Shared {
     /// The storage.
     pub store: Arc<dyn Store>,
     /// Seals personal data.
@@ -197,7 +222,7 @@ impl AppState {
     /// State over a store and a sealer.
     pub fn new(store: Arc<dyn Store>, sealer: super::crypto::Sealer) -> Self {
         let metrics = Arc::new(super::metrics::Metrics::default());
-        Self {
+        Self(Arc::new(Shared {
             store: Arc::new(super::timed_store::TimedStore::new(store, metrics.clone())),
             sealer: Arc::new(sealer),
             cache: Arc::default(),
@@ -221,7 +246,7 @@ impl AppState {
             witness: None,
             metrics,
             jobs: Arc::default(),
-        }
+        }))
     }
 
     /// Now, by the server's clock.
@@ -240,6 +265,21 @@ impl AppState {
         F: FnOnce() -> R + Send + 'static,
     {
         self.engine_within(work, self.plugin_deadline, job).await
+    }
+
+    /// [`AppState::engine`], run where the request is when it is plugin-free and small (its
+    /// input at most [`INLINE_BYTES`]): scoring a few applications without plugins takes well
+    /// under a millisecond, less than the hop to another thread and back.
+    pub async fn engine_sized<R, F>(&self, work: Work, size: usize, job: F) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: FnOnce() -> R + Send + 'static,
+    {
+        if size <= INLINE_BYTES && matches!(work, Work::Award { plugins: false, .. }) {
+            return std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))
+                .map_err(|_| ApiError::Internal("an engine job failed".to_owned()));
+        }
+        self.engine(work, job).await
     }
 
     /// [`AppState::engine`] with its own plugin deadline (a job that runs on its own, not

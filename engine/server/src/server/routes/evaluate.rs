@@ -156,75 +156,79 @@ pub async fn evaluate(
         Scorer::Published(l) => Work::of(&l.award),
     };
     let scored = state
-        .engine(work, move || -> Result<Vec<u8>, Vec<laurel::Diagnostic>> {
-            let (award, plugins, checker) = match &scorer {
-                Scorer::Inline(pair) => (&pair.0, &pair.1, None),
-                Scorer::Published(l) => (&l.award, &l.plugins, Some(&l.checker)),
-            };
-            let in_round;
-            let award = match &round {
-                None => award,
-                Some(id) => {
-                    in_round = award.for_round_id(id).map_err(|why| {
+        .engine_sized(
+            work,
+            bytes.len(),
+            move || -> Result<Vec<u8>, Vec<laurel::Diagnostic>> {
+                let (award, plugins, checker) = match &scorer {
+                    Scorer::Inline(pair) => (&pair.0, &pair.1, None),
+                    Scorer::Published(l) => (&l.award, &l.plugins, Some(&l.checker)),
+                };
+                let in_round;
+                let award = match &round {
+                    None => award,
+                    Some(id) => {
+                        in_round = award.for_round_id(id).map_err(|why| {
+                            vec![laurel::Diagnostic::error(
+                                laurel::Code::Schema,
+                                "/round",
+                                why,
+                            )]
+                        })?;
+                        &in_round
+                    }
+                };
+                let (diagnostics, apps) = match checker {
+                    Some(c) => c.check(award, &applications, plugins),
+                    None => laurel::check_applications(award, &applications, plugins),
+                };
+                let Some(apps) = apps else {
+                    return Err(prefixed("/applications", diagnostics).collect());
+                };
+                let marks: laurel::Marks = match marks {
+                    Some(m) => serde_path_to_error::deserialize(&m).map_err(|e| {
                         vec![laurel::Diagnostic::error(
                             laurel::Code::Schema,
-                            "/round",
-                            why,
+                            format!(
+                                "/marks/{}",
+                                e.path()
+                                    .to_string()
+                                    .replace(['.', '['], "/")
+                                    .replace(']', "")
+                            )
+                            .replace("//", "/"),
+                            e.inner().to_string(),
                         )]
+                    })?,
+                    None => laurel::Marks::default(),
+                };
+                // Without traces, the breakdowns are not even built.
+                let options = laurel::EvaluateOptions {
+                    traces: answer.trace,
+                };
+                let mut results = laurel::evaluate_with(award, &apps, &marks, plugins, options)
+                    .map_err(|e| {
+                        prefixed("/applications", e.applications)
+                            .chain(prefixed("/marks", e.marks))
+                            .collect::<Vec<_>>()
                     })?;
-                    &in_round
-                }
-            };
-            let (diagnostics, apps) = match checker {
-                Some(c) => c.check(award, &applications, plugins),
-                None => laurel::check_applications(award, &applications, plugins),
-            };
-            let Some(apps) = apps else {
-                return Err(prefixed("/applications", diagnostics).collect());
-            };
-            let marks: laurel::Marks = match &marks {
-                Some(m) => serde_path_to_error::deserialize(m).map_err(|e| {
+                // Applications a failed `validate` plugin could not check were scored: say so.
+                results.warnings.extend(
+                    diagnostics
+                        .iter()
+                        .filter(|d| !d.is_error())
+                        .map(|d| format!("/applications{}: {}", d.pointer, d.message)),
+                );
+                // Serialised straight to bytes: no intermediate JSON tree.
+                serde_json::to_vec(&results).map_err(|e| {
                     vec![laurel::Diagnostic::error(
                         laurel::Code::Schema,
-                        format!(
-                            "/marks/{}",
-                            e.path()
-                                .to_string()
-                                .replace(['.', '['], "/")
-                                .replace(']', "")
-                        )
-                        .replace("//", "/"),
-                        e.inner().to_string(),
+                        "",
+                        e.to_string(),
                     )]
-                })?,
-                None => laurel::Marks::default(),
-            };
-            // Without traces, the breakdowns are not even built.
-            let options = laurel::EvaluateOptions {
-                traces: answer.trace,
-            };
-            let mut results = laurel::evaluate_with(award, &apps, &marks, plugins, options)
-                .map_err(|e| {
-                    prefixed("/applications", e.applications)
-                        .chain(prefixed("/marks", e.marks))
-                        .collect::<Vec<_>>()
-                })?;
-            // Applications a failed `validate` plugin could not check were scored: say so.
-            results.warnings.extend(
-                diagnostics
-                    .iter()
-                    .filter(|d| !d.is_error())
-                    .map(|d| format!("/applications{}: {}", d.pointer, d.message)),
-            );
-            // Serialised straight to bytes: no intermediate JSON tree.
-            serde_json::to_vec(&results).map_err(|e| {
-                vec![laurel::Diagnostic::error(
-                    laurel::Code::Schema,
-                    "",
-                    e.to_string(),
-                )]
-            })
-        })
+                })
+            },
+        )
         .await?
         .map_err(|diagnostics| invalid(&bytes, diagnostics))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], scored).into_response())
