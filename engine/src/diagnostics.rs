@@ -259,7 +259,11 @@ impl Diagnostics {
 
     /// Fills in line and column from `source`, the document the pointers point into.
     pub fn locate_in(&mut self, source: &str) {
-        self.locate(&SourceMap::new(source));
+        // Mapping the source costs a scan of it: not when there is nothing to place (a valid
+        // write).
+        if !self.0.is_empty() {
+            self.locate(&SourceMap::new(source));
+        }
     }
 
     /// Fills in line and column from the source and sorts into document order.

@@ -37,6 +37,43 @@ pub fn check_strict_slice(bytes: &[u8]) -> Result<(), serde_json::Error> {
     de.end()
 }
 
+/// Reads `value` as a `T`, or says where it does not read and why: a schema diagnostic whose
+/// pointer is relative to `value` (`/evaluations/0/marks`, empty for `value` itself).
+pub fn from_value_located<T: serde::de::DeserializeOwned>(
+    value: &Value,
+) -> Result<T, crate::Diagnostic> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        crate::Diagnostic::error(
+            crate::Code::Schema,
+            pointer_of(&e.path().to_string()),
+            e.inner().to_string(),
+        )
+    })
+}
+
+/// A JSON pointer from serde_path_to_error's path (`evaluations[0].marks`).
+fn pointer_of(serde_path: &str) -> String {
+    if serde_path == "." {
+        return String::new();
+    }
+    let mut out = String::new();
+    for part in serde_path.split('.') {
+        let (name, rest) = part.split_once('[').unwrap_or((part, ""));
+        if !name.is_empty() {
+            out.push('/');
+            out.push_str(name);
+        }
+        for idx in rest.split('[') {
+            let idx = idx.trim_end_matches(']');
+            if !idx.is_empty() {
+                out.push('/');
+                out.push_str(idx);
+            }
+        }
+    }
+    out
+}
+
 /// A JSON number as an exact decimal, from its text.
 pub fn exact_decimal(n: &Number) -> Option<Decimal> {
     let text = n.to_string();
@@ -299,6 +336,29 @@ mod tests {
             let checked = check_strict_slice(case.as_bytes()).map_err(|e| e.to_string());
             assert_eq!(read, checked, "{case}");
         }
+    }
+
+    #[test]
+    fn a_value_that_does_not_read_says_where() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Doc {
+            items: Vec<Item>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Item {
+            n: u32,
+        }
+        let at = |text: &str| {
+            from_value_located::<Doc>(&strict_from_str(text).unwrap())
+                .unwrap_err()
+                .pointer
+        };
+        assert_eq!(at(r#"{"items": [{"n": 1}, {"n": "x"}]}"#), "/items/1/n");
+        assert_eq!(at(r#"{"items": 3}"#), "/items");
+        assert_eq!(at("[]"), "");
+        assert!(from_value_located::<Doc>(&strict_from_str(r#"{"items": []}"#).unwrap()).is_ok());
     }
 
     #[test]

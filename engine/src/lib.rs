@@ -62,7 +62,9 @@ pub use ids::{
     ApplicantTypeId, ApplicationId, AwardId, CategoryId, CriterionId, FieldId, IndicatorId,
     JudgeId, PluginId, RuleId, ScaleId, is_id, is_slug,
 };
-pub use json::{check_strict_slice, exact_decimal, strict_from_slice, strict_from_str};
+pub use json::{
+    check_strict_slice, exact_decimal, from_value_located, strict_from_slice, strict_from_str,
+};
 pub use judging::{
     ApplicationOutcome, AssignError, AssignmentPlan, AwardedPrize, CategoryOutcome, Conflict,
     ConflictRule, Coverage, DeclaredConflict, Entrant, FinalResults, Judge, KeptApart, Mention,

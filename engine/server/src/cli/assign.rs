@@ -38,21 +38,10 @@ pub fn run(
         return Ok(ExitCode::from(EXIT_INVALID));
     };
     let (judges_text, judges_value) = load::json(judges)?;
-    let judges: Vec<laurel::Judge> = match serde_path_to_error::deserialize(&judges_value) {
+    let judges: Vec<laurel::Judge> = match laurel::from_value_located(&judges_value) {
         Ok(j) => j,
-        Err(e) => {
-            let d = laurel::Diagnostics::from_iter([laurel::Diagnostic::error(
-                laurel::Code::Schema,
-                format!(
-                    "/{}",
-                    e.path()
-                        .to_string()
-                        .replace(['.', '['], "/")
-                        .replace(']', "")
-                )
-                .replace("//", "/"),
-                e.inner().to_string(),
-            )]);
+        Err(d) => {
+            let d = laurel::Diagnostics::from_iter([d]);
             eprint!(
                 "{}",
                 render_all(&judges.display().to_string(), &judges_text, &d)

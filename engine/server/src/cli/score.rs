@@ -149,14 +149,10 @@ impl Inputs {
         progress.inc(1);
         progress.set_message("reading marks");
         let (marks_text, marks_value) = load::json(marks)?;
-        let marks_doc: Marks = match serde_path_to_error::deserialize(&marks_value) {
+        let marks_doc: Marks = match laurel::from_value_located(&marks_value) {
             Ok(m) => m,
-            Err(e) => {
-                let d = laurel::Diagnostics::from_iter([laurel::Diagnostic::error(
-                    laurel::Code::Schema,
-                    pointer(&e.path().to_string()),
-                    e.inner().to_string(),
-                )]);
+            Err(d) => {
+                let d = laurel::Diagnostics::from_iter([d]);
                 eprint!(
                     "{}",
                     render_all(&marks.display().to_string(), &marks_text, &d)
@@ -252,28 +248,6 @@ fn run_here(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(super::EXIT_UNSCORED));
     }
     Ok(ExitCode::from(EXIT_OK))
-}
-
-fn pointer(serde_path: &str) -> String {
-    if serde_path == "." {
-        return String::new();
-    }
-    let mut out = String::new();
-    for part in serde_path.split('.') {
-        let (name, rest) = part.split_once('[').unwrap_or((part, ""));
-        if !name.is_empty() {
-            out.push('/');
-            out.push_str(name);
-        }
-        for idx in rest.split('[') {
-            let idx = idx.trim_end_matches(']');
-            if !idx.is_empty() {
-                out.push('/');
-                out.push_str(idx);
-            }
-        }
-    }
-    out
 }
 
 fn lang(award: &Award, text: &laurel::Text) -> String {

@@ -168,7 +168,11 @@ mod tests {
         ];
         (seed, proptest::collection::vec(entry, 0..4), 0..8u8).prop_map(|(seed, entries, cut)| {
             let text = format!("{{{}}}", [vec![seed], entries].concat().join(", "));
-            if cut == 0 { text[..text.len() / 2].to_owned() } else { text }
+            if cut == 0 {
+                text[..text.len() / 2].to_owned()
+            } else {
+                text
+            }
         })
     }
 

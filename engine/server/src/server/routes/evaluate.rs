@@ -149,7 +149,9 @@ pub async fn evaluate(
         }
     };
     let applications = request.applications;
-    let marks = request.marks;
+    // Read here, not in the job: a plugin award's job holds its lane's one thread, which
+    // should spend its time on what needs it. Its errors still come after the applications'.
+    let marks = read_marks(request.marks);
     let round = request.round;
     let work = match &scorer {
         Scorer::Inline(pair) => Work::of(&pair.0),
@@ -185,23 +187,7 @@ pub async fn evaluate(
                 let Some(apps) = apps else {
                     return Err(prefixed("/applications", diagnostics).collect());
                 };
-                let marks: laurel::Marks = match marks {
-                    Some(m) => serde_path_to_error::deserialize(&m).map_err(|e| {
-                        vec![laurel::Diagnostic::error(
-                            laurel::Code::Schema,
-                            format!(
-                                "/marks/{}",
-                                e.path()
-                                    .to_string()
-                                    .replace(['.', '['], "/")
-                                    .replace(']', "")
-                            )
-                            .replace("//", "/"),
-                            e.inner().to_string(),
-                        )]
-                    })?,
-                    None => laurel::Marks::default(),
-                };
+                let marks = marks?;
                 // Without traces, the breakdowns are not even built.
                 let options = laurel::EvaluateOptions {
                     traces: answer.trace,
@@ -232,6 +218,15 @@ pub async fn evaluate(
         .await?
         .map_err(|diagnostics| invalid(&bytes, diagnostics))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], scored).into_response())
+}
+
+/// The request's marks, or where and why they do not read.
+fn read_marks(marks: Option<Value>) -> Result<laurel::Marks, Vec<laurel::Diagnostic>> {
+    let Some(m) = marks else {
+        return Ok(laurel::Marks::default());
+    };
+    laurel::from_value_located(&m)
+        .map_err(|d| prefixed("/marks", [d].into_iter().collect()).collect())
 }
 
 fn invalid(bytes: &[u8], diagnostics: Vec<laurel::Diagnostic>) -> ApiError {
