@@ -42,6 +42,34 @@ fn serve(url: &str, folder: &Path, key: &Path, extra: &[&str]) -> Server {
     Server::start_full(folder, &root().join("rubrics"), &[], &args)
 }
 
+/// Two processes on one new, migrated database, with `extra` options each, and the
+/// installation's administrator key (the first process made it).
+struct Pair {
+    a: Server,
+    b: Server,
+    admin: String,
+    _dir: tempfile::TempDir,
+    _pg: Cluster,
+}
+
+fn two_processes(extra: &[&str]) -> Pair {
+    let pg = Cluster::start();
+    let url = pg.database();
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("laurel.key");
+    assert_eq!(laurel(&["migrate", "--store", &url]).0, Some(0));
+    let a = serve(&url, &dir.path().join("a"), &key, extra);
+    let b = serve(&url, &dir.path().join("b"), &key, extra);
+    let admin = a.admin.clone().or(b.admin.clone()).unwrap();
+    Pair {
+        a,
+        b,
+        admin,
+        _dir: dir,
+        _pg: pg,
+    }
+}
+
 /// The ETag a server gives a resource.
 fn etag(base: &str, path: &str, key: &str) -> Option<String> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -501,14 +529,14 @@ fn a_stopped_server_on_a_database_exits_cleanly() {
 /// request runs does not run again: the key is claimed in the database, not per process.
 #[test]
 fn an_idempotency_key_holds_across_processes() {
-    let pg = Cluster::start();
-    let url = pg.database();
-    let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("laurel.key");
-    assert_eq!(laurel(&["migrate", "--store", &url]).0, Some(0));
-    let a = serve(&url, &dir.path().join("a"), &key, &[]);
-    let b = serve(&url, &dir.path().join("b"), &key, &[]);
-    let admin = a.admin.clone().or(b.admin.clone()).unwrap();
+    let Pair {
+        a,
+        b,
+        admin,
+        _dir,
+        _pg,
+        ..
+    } = two_processes(&[]);
     let (status, v) = a.post(&format!("/v1/awards/{SEOUL}/open"), &admin, &json!({}));
     assert_eq!(status, 200, "{v}");
     // An applicant's submissions are named by the server: a request that ran twice would make
@@ -568,14 +596,14 @@ fn an_idempotency_key_holds_across_processes() {
 /// a key's count on its first request of the minute and on each once near its budget).
 #[test]
 fn a_rate_limit_is_one_budget_across_processes() {
-    let pg = Cluster::start();
-    let url = pg.database();
-    let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("laurel.key");
-    assert_eq!(laurel(&["migrate", "--store", &url]).0, Some(0));
-    let a = serve(&url, &dir.path().join("a"), &key, &["--rate-limit", "10"]);
-    let b = serve(&url, &dir.path().join("b"), &key, &["--rate-limit", "10"]);
-    let admin = a.admin.clone().or(b.admin.clone()).unwrap();
+    let Pair {
+        a,
+        b,
+        admin,
+        _dir,
+        _pg,
+        ..
+    } = two_processes(&["--rate-limit", "10"]);
     // A minute of its own: not one about to turn.
     let second = || {
         std::time::SystemTime::now()
@@ -600,6 +628,46 @@ fn a_rate_limit_is_one_budget_across_processes() {
     assert_eq!(status(&a), 429, "A, once it has read B's four");
     // Another key has its own budget.
     assert_eq!(a.get("/v1/awards", &admin).0, 200);
+    a.stop();
+    b.stop();
+}
+
+/// Failed guesses are the installation's count, not each process's: with two failures
+/// allowed, a guesser alternating between two processes is blocked on both at its fourth,
+/// where each process counting alone would have let six pass; a valid key from the same
+/// address is still served.
+#[test]
+fn failed_guesses_are_one_count_across_processes() {
+    let Pair {
+        a,
+        b,
+        admin,
+        _dir,
+        _pg,
+        ..
+    } = two_processes(&["--auth-failures-allowed", "2"]);
+    let guess = "lk_not-a-key-anyone-was-given";
+    // Two free failures, then the third earns a block of a second: the fourth, on the other
+    // process, is refused (each process alone would have counted it its second).
+    let answers: Vec<(u16, Value)> = (0..4)
+        .map(|n| [&a, &b][n % 2].get("/v1/awards", guess))
+        .collect();
+    let statuses: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    assert_eq!(
+        statuses,
+        [401, 401, 401, 429],
+        "alternating A and B: {answers:?}"
+    );
+    let refused = &answers[3].1;
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains("try again in 1 seconds"),
+        "{refused}"
+    );
+    assert_eq!(a.get("/v1/awards", &admin).0, 200, "a valid key is served");
+    assert_eq!(b.get("/v1/awards", &admin).0, 200, "on both");
     a.stop();
     b.stop();
 }

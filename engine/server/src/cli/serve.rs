@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::EXIT_OK;
-use crate::server::{AppState, bootstrap_admin, install_rubrics, router};
+use crate::server::{AppState, Throttle, bootstrap_admin, install_rubrics, router};
 
 /// `laurel serve`'s options.
 #[derive(Debug, clap::Args)]
@@ -88,9 +88,10 @@ pub struct ServeArgs {
     /// account and that costs real work (`/v1/validate`, the playground); past it, 429.
     #[arg(long, default_value_t = crate::server::DEFAULT_ANONYMOUS_RATE_LIMIT)]
     anonymous_rate_limit: u64,
-    /// Threads that answer requests. A request waits on the store while its commit is made
-    /// durable; with more threads than cores, other requests (a health check, a page) are
-    /// answered meanwhile, and more commits share one flush. 4 per core (at least 8) by default.
+    /// Threads that run requests that may commit (POST, PUT, DELETE). A request waits on its
+    /// thread while its commit is made durable: with more threads than cores, more commits
+    /// share one flush. Other requests (a health check, a page, a read) are answered by
+    /// threads of their own meanwhile. 4 per core (at least 8) by default.
     #[arg(long, env = "LAUREL_WORKERS")]
     workers: Option<usize>,
     /// Files one person may upload to one award; past it, 429.
@@ -252,7 +253,17 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     state.witness = Some(Arc::new(crate::server::witness::Witness::new(witness)));
     state.plugin_deadline = plugin_deadline;
     state.clock = clock;
-    state.throttle = Arc::new(crate::server::Throttle::new(*auth_failures_allowed));
+    // Failed attempts, like requests, are counted with the other processes on a shared store:
+    // a second process gives a guesser no second allowance.
+    if state.store.shares_budgets() {
+        let store = state.store.clone();
+        let shared = |free, name| Arc::new(Throttle::across_processes(free, name, store.clone()));
+        state.throttle = shared(*auth_failures_allowed, "failures");
+        state.link_throttle = shared(state.link_throttle.free(), "links");
+        state.mailbox_throttle = shared(state.mailbox_throttle.free(), "mailbox");
+    } else {
+        state.throttle = Arc::new(Throttle::new(*auth_failures_allowed));
+    }
     state.webhooks_to_private = *webhooks_to_private_addresses;
     state.cors_origins = cors_origins.clone();
     // Counted with the other processes when the store is shared, in the clock's minutes.
@@ -285,9 +296,19 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(workers.unwrap_or((4 * cores).max(8)).clamp(1, 512))
+        .worker_threads((2 * cores).max(4))
+        .thread_name("laurel-request")
         .enable_all()
         .build()?;
+    // Requests that may commit run here: each waits on its thread until its commit is durable,
+    // so there are more threads than cores (more commits then share a flush), and none of
+    // them is one that answers the other requests.
+    let writes = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers.unwrap_or((4 * cores).max(8)).clamp(1, 512))
+        .thread_name("laurel-write")
+        .enable_all()
+        .build()?;
+    let writes_handle = writes.handle().clone();
     runtime.block_on(async move {
         let addr: SocketAddr = listen
             .parse()
@@ -324,10 +345,19 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         tokio::spawn(crate::server::scheduler::run(state.clone(), timing));
         // Rate limits counted across the processes on one database.
         tokio::spawn(crate::server::ratelimit::share_counts(state.clone()));
-        crate::server::listen::serve(listener, router(state), trusted, shutdown()).await?;
+        crate::server::listen::serve(
+            listener,
+            router(state),
+            trusted,
+            Some(writes_handle),
+            shutdown(),
+        )
+        .await?;
         println!("laurel: stopped");
         Ok::<_, anyhow::Error>(())
     })?;
+    // Every request was answered (or given up after 30 s) above.
+    writes.shutdown_timeout(std::time::Duration::from_secs(5));
     Ok(ExitCode::from(EXIT_OK))
 }
 

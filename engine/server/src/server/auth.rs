@@ -53,16 +53,15 @@ impl FromRequestParts<AppState> for Caller {
             }
         }
         let client = client_of(parts);
-        let started = std::time::Instant::now();
         // A valid key is never refused for its address's failures (behind a proxy, an office
         // or a mobile network, many people share one): keys are 256-bit secrets, so the block
         // only slows guessing, and a guess that fails is still counted and blocked.
         let caller = from_key(parts, state);
         if let Err(ApiError::Unauthorized(_)) = &caller {
-            if let Some(wait) = state.throttle.blocked(&client, started) {
+            if let Some(wait) = state.throttle.blocked_now(&client).await {
                 return Err(too_many(wait));
             }
-            if let Some(wait) = state.throttle.failed(&client, started) {
+            if let Some(wait) = state.throttle.failed_now(&client).await {
                 tracing::warn!(client = %client, "authentication failures: blocked for {wait:?}");
             }
         }

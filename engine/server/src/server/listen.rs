@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::response::IntoResponse as _;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
@@ -95,12 +96,29 @@ impl TrustedProxies {
     }
 }
 
+/// Whether a request may commit: a method that changes something, on a path that does more
+/// than compute (scoring and validating change nothing, and run on their own threads).
+pub fn may_commit(method: &hyper::Method, path: &str) -> bool {
+    !matches!(
+        *method,
+        hyper::Method::GET | hyper::Method::HEAD | hyper::Method::OPTIONS
+    ) && !matches!(path, "/v1/evaluate" | "/v1/validate" | "/playground")
+}
+
+/// A response, made wherever the request runs.
+type Answer = std::pin::Pin<
+    Box<dyn Future<Output = Result<axum::response::Response, std::convert::Infallible>> + Send>,
+>;
+
 /// Serves `router` on `listener` until `shutdown` resolves, then waits for the requests in
-/// flight (at most 30 s).
+/// flight (at most 30 s). Requests that may commit run on `writes` (a runtime of their own)
+/// when given: a commit waits on the calling thread until it is durable, and those waits then
+/// never hold the threads that answer everything else (a health check, a page, a read).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     trusted: TrustedProxies,
+    writes: Option<tokio::runtime::Handle>,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let trusted = Arc::new(trusted);
@@ -129,12 +147,33 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let (router, ip, trusted) = (router.clone(), peer.ip(), trusted.clone());
+        let writes = writes.clone();
         let service =
             hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
                 let client = trusted.client(ip, req.headers());
                 req.extensions_mut()
                     .insert(crate::server::auth::ClientAddr(client));
-                router.clone().oneshot(req)
+                let commits = may_commit(req.method(), req.uri().path());
+                let answer = router.clone().oneshot(req);
+                match &writes {
+                    Some(writes) if commits => {
+                        let running = writes.spawn(answer);
+                        Box::pin(async move {
+                            Ok(match running.await {
+                                Ok(Ok(response)) => response,
+                                Ok(Err(never)) => match never {},
+                                Err(e) => {
+                                    tracing::error!("a request that may commit failed: {e}");
+                                    crate::server::error::ApiError::Internal(
+                                        "the request stopped before it was answered".to_owned(),
+                                    )
+                                    .into_response()
+                                }
+                            })
+                        }) as Answer
+                    }
+                    _ => Box::pin(answer) as Answer,
+                }
             });
         let mut builder = hyper::server::conn::http1::Builder::new();
         builder
@@ -159,6 +198,108 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Requests that may commit run on the writes' runtime: while every one of them waits on
+    /// its thread (as a commit waits for its flush), with all the writes' threads taken, the
+    /// one thread that answers the rest still answers a health check, and the writes finish
+    /// once released. (Given no writes' runtime, the waiting write holds that thread and the
+    /// health check is never answered.)
+    #[test]
+    fn waiting_commits_never_hold_the_threads_that_answer_the_rest() {
+        use std::sync::{Condvar, Mutex};
+        let requests = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let writes = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        // How many writes wait, and whether they may go on.
+        let gate = Arc::new((Mutex::new((0usize, false)), Condvar::new()));
+        let held = gate.clone();
+        let router = Router::new()
+            .route(
+                "/w",
+                axum::routing::post(move || {
+                    let held = held.clone();
+                    async move {
+                        let (lock, wake) = &*held;
+                        let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+                        state.0 += 1;
+                        wake.notify_all();
+                        while !state.1 {
+                            state = wake.wait(state).unwrap_or_else(|e| e.into_inner());
+                        }
+                        "written"
+                    }
+                }),
+            )
+            .route("/h", axum::routing::get(|| async { "ok" }));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let listener = requests
+            .block_on(TcpListener::bind("127.0.0.1:0"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let base = format!(
+            "http://{}",
+            listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
+        );
+        let server = requests.spawn(serve(
+            listener,
+            router,
+            TrustedProxies::default(),
+            Some(writes.handle().clone()),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(20)))
+            .build()
+            .into();
+        std::thread::scope(|s| {
+            let posts: Vec<_> = (0..2)
+                .map(|_| {
+                    let (agent, base) = (agent.clone(), base.clone());
+                    s.spawn(move || {
+                        let mut r = agent
+                            .post(&format!("{base}/w"))
+                            .send("")
+                            .unwrap_or_else(|e| panic!("{e}"));
+                        r.body_mut().read_to_string().unwrap_or_default()
+                    })
+                })
+                .collect();
+            // Both writes' threads are now taken by writes that wait (a thread that ran one
+            // of them would not start the other).
+            let (lock, wake) = &*gate;
+            let state = lock.lock().unwrap_or_else(|e| e.into_inner());
+            let (state, _) = wake
+                .wait_timeout_while(state, Duration::from_secs(10), |s| s.0 < 2)
+                .unwrap_or_else(|e| e.into_inner());
+            drop(state);
+            let health = agent
+                .get(&format!("{base}/h"))
+                .call()
+                .map(|mut r| r.body_mut().read_to_string().unwrap_or_default());
+            let mut state = lock.lock().unwrap_or_else(|e| e.into_inner());
+            state.1 = true;
+            wake.notify_all();
+            drop(state);
+            assert_eq!(
+                health.as_deref().map_err(ToString::to_string),
+                Ok("ok"),
+                "the health check while writes wait"
+            );
+            for p in posts {
+                assert_eq!(p.join().ok().as_deref(), Some("written"));
+            }
+        });
+        let _ = stop.send(());
+        assert!(requests.block_on(server).is_ok());
+    }
 
     #[test]
     fn only_what_trusted_proxies_add_is_believed() {

@@ -84,4 +84,18 @@ impl Store for TimedStore {
     fn flushes(&self) -> Option<(u64, u64)> {
         self.inner.flushes()
     }
+
+    fn add_failure(
+        &self,
+        who: &str,
+        now_ms: i64,
+        forget_ms: i64,
+        delay: &(dyn Fn(u32) -> Option<i64> + Sync),
+    ) -> Result<Option<i64>, StoreError> {
+        self.inner.add_failure(who, now_ms, forget_ms, delay)
+    }
+
+    fn failure_block(&self, who: &str) -> Result<Option<i64>, StoreError> {
+        self.inner.failure_block(who)
+    }
 }

@@ -115,9 +115,10 @@ impl<'a> Tx<'a> {
             )
         });
         let started = std::time::Instant::now();
-        // On the calling thread: moving the commit and its flush off the async worker
-        // (`block_in_place`) cost a third of the write throughput on two cores and did not bring
-        // `GET /v1/health` under load near its idle latency (`cargo bench --bench http`).
+        // On the calling thread, which for a request is one of the writes' runtime's (see
+        // `listen::may_commit`): its wait for the flush holds no thread that answers other
+        // requests. (`block_in_place` here instead cost a third of the write throughput on two
+        // cores, and did not bring `GET /v1/health` under load near its idle latency.)
         let committed = self.store.commit(self.batch, audit);
         self.metrics.commit(started.elapsed(), committed.is_ok());
         let record = committed?;

@@ -340,6 +340,25 @@ pub trait Store: Send + Sync {
     ) -> Result<Option<Vec<u64>>, StoreError> {
         Ok(None)
     }
+    /// Adds a failed attempt of `who` at `now_ms` (milliseconds since 1970) to the count every
+    /// process on this store shares, the count forgotten first when its last failure is
+    /// `forget_ms` old; `delay` says how long a block the count earns, in milliseconds. The
+    /// instant the installation's block of `who` ends (milliseconds since 1970, 0 for none)
+    /// (`None`: the store serves one process, whose counts are its own).
+    fn add_failure(
+        &self,
+        _who: &str,
+        _now_ms: i64,
+        _forget_ms: i64,
+        _delay: &(dyn Fn(u32) -> Option<i64> + Sync),
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(None)
+    }
+    /// The instant the installation's block of `who` ends (milliseconds since 1970, 0 for
+    /// none) (`None`: the store serves one process).
+    fn failure_block(&self, _who: &str) -> Result<Option<i64>, StoreError> {
+        Ok(None)
+    }
 }
 
 /// What a store says of itself when asked whether it answers.
@@ -569,6 +588,57 @@ mod tests {
         assert!(store.migrate().unwrap().is_empty());
         let other = PgStore::open(PgOptions::new(&url), false).unwrap();
         assert_eq!(other.get(Tree::Awards, b"a").unwrap(), Some(b"5".to_vec()));
+    }
+
+    /// Failed attempts counted by two "processes" (two stores) on one database, from many
+    /// threads at once, are one count: no failure lost, the block the count earns held for
+    /// both, and the count forgotten once its last failure is old. A store that serves one
+    /// process shares nothing.
+    #[test]
+    fn postgres_failures_are_one_count_across_stores() {
+        let pg = cluster::Cluster::start();
+        let url = pg.database();
+        let a = PgStore::open(PgOptions::new(&url), true).unwrap();
+        let b = PgStore::open(PgOptions::new(&url), false).unwrap();
+        // Past three, the n-th failure blocks for n seconds.
+        let delay = |n: u32| (n > 3).then(|| i64::from(n) * 1000);
+        let (now, forget) = (1_000_000_i64, 60_000_i64);
+        assert_eq!(
+            a.failure_block("x").unwrap(),
+            Some(0),
+            "nothing counted yet"
+        );
+        std::thread::scope(|s| {
+            for t in 0..8 {
+                let store = if t % 2 == 0 { &a } else { &b };
+                s.spawn(move || {
+                    for _ in 0..5 {
+                        store.add_failure("x", now, forget, &delay).unwrap();
+                    }
+                });
+            }
+        });
+        // Forty failures: the forty-first blocks for 41 s.
+        assert_eq!(
+            b.add_failure("x", now, forget, &delay).unwrap(),
+            Some(now + 41_000)
+        );
+        assert_eq!(a.failure_block("x").unwrap(), Some(now + 41_000));
+        assert_eq!(
+            a.failure_block("y").unwrap(),
+            Some(0),
+            "each client its own"
+        );
+        // A count whose last failure is a window old starts again: no block yet.
+        let later = now + forget;
+        assert_eq!(a.add_failure("x", later, forget, &delay).unwrap(), Some(0));
+        for n in 2..=4 {
+            let until = b.add_failure("x", later, forget, &delay).unwrap();
+            assert_eq!(until, Some(if n > 3 { later + 4_000 } else { 0 }), "{n}");
+        }
+        let memory = MemoryStore::default();
+        assert_eq!(memory.add_failure("x", now, forget, &delay).unwrap(), None);
+        assert_eq!(memory.failure_block("x").unwrap(), None);
     }
 
     /// How many records the database's chain holds, read in one snapshot, after checking that

@@ -106,6 +106,27 @@ const BUDGETS_TABLE: &str = "CREATE UNLOGGED TABLE IF NOT EXISTS laurel_budgets 
      PRIMARY KEY (who, time_window)
  )";
 
+/// Failed attempts (at signing in, at guessing keys or links) per client, shared by the
+/// processes: lost in a crash, like the counts above, which only costs an attacker's
+/// counts.
+const FAILURES_TABLE: &str = "CREATE UNLOGGED TABLE IF NOT EXISTS laurel_failures (
+     who text PRIMARY KEY,
+     failures integer NOT NULL,
+     last_ms bigint NOT NULL,
+     blocked_until_ms bigint NOT NULL
+ )";
+
+/// Counts a failure, forgetting the count first when its last failure is `$3` old: the count
+/// after and the block so far.
+const ADD_FAILURE: &str =
+    "INSERT INTO laurel_failures AS f (who, failures, last_ms, blocked_until_ms)
+     VALUES ($1, 1, $2, 0)
+     ON CONFLICT (who) DO UPDATE SET
+         failures = CASE WHEN $2 - f.last_ms >= $3 THEN 1 ELSE f.failures + 1 END,
+         blocked_until_ms = CASE WHEN $2 - f.last_ms >= $3 THEN 0 ELSE f.blocked_until_ms END,
+         last_ms = GREATEST(f.last_ms, $2)
+     RETURNING failures, blocked_until_ms";
+
 /// Adds requests to the shared counts and reads the totals back, in the order given.
 const ADD_REQUESTS: &str = "INSERT INTO laurel_budgets AS b (who, time_window, used)
      SELECT who, $1, used FROM unnest($2::bytea[], $3::int8[]) AS u(who, used)
@@ -154,6 +175,8 @@ pub struct PgStore {
     warned: std::sync::atomic::AtomicBool,
     /// Whether the rate limits' table is known to exist.
     budgets_table: std::sync::atomic::AtomicBool,
+    /// Whether the shared failure counts' table is known to exist.
+    failures_table: std::sync::atomic::AtomicBool,
     idle: Mutex<Pool>,
     freed: Condvar,
 }
@@ -364,6 +387,7 @@ impl PgStore {
             unverified: unverified_tls()?,
             warned: std::sync::atomic::AtomicBool::new(false),
             budgets_table: std::sync::atomic::AtomicBool::new(false),
+            failures_table: std::sync::atomic::AtomicBool::new(false),
             idle: Mutex::new(Pool::default()),
             freed: Condvar::new(),
         };
@@ -518,6 +542,24 @@ impl PgStore {
         })
     }
 
+    /// Makes the shared failure counts' table on first use (not a migration: nothing in it
+    /// outlives a crash, and a database made before it needs no upgrade).
+    fn failures_table(&self, c: &mut Conn) -> Result<(), StoreError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        if !self.failures_table.load(Relaxed) {
+            match c.batch_execute(FAILURES_TABLE) {
+                Ok(()) => {}
+                // Another process made it at the same moment.
+                Err(e)
+                    if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
+                        || e.code() == Some(&postgres::error::SqlState::DUPLICATE_TABLE) => {}
+                Err(e) => return Err(pg(e)),
+            }
+            self.failures_table.store(true, Relaxed);
+        }
+        Ok(())
+    }
+
     /// Runs `f` with a pooled connection: an idle one, a new one while the pool has room, or
     /// the next one freed. A connection that broke is not returned to the pool.
     fn with<R: Send>(
@@ -613,6 +655,58 @@ impl Store for PgStore {
 
     fn shares_budgets(&self) -> bool {
         true
+    }
+
+    fn add_failure(
+        &self,
+        who: &str,
+        now_ms: i64,
+        forget_ms: i64,
+        delay: &(dyn Fn(u32) -> Option<i64> + Sync),
+    ) -> Result<Option<i64>, StoreError> {
+        self.with(|c| {
+            self.failures_table(c)?;
+            let mut tx = c.transaction().map_err(pg)?;
+            let row = tx
+                .query_one(ADD_FAILURE, &[&who, &now_ms, &forget_ms])
+                .map_err(pg)?;
+            let failures = u32::try_from(row.get::<_, i32>(0)).unwrap_or(0);
+            let mut until: i64 = row.get(1);
+            if let Some(d) = delay(failures) {
+                let earned = now_ms.saturating_add(d);
+                if earned > until {
+                    tx.execute(
+                        "UPDATE laurel_failures SET blocked_until_ms = $2 WHERE who = $1",
+                        &[&who, &earned],
+                    )
+                    .map_err(pg)?;
+                    until = earned;
+                }
+            }
+            // Counts nobody added to for a while are forgotten now and then.
+            if now_ms % 32 == 0 {
+                tx.execute(
+                    "DELETE FROM laurel_failures WHERE last_ms < $1 AND blocked_until_ms < $2",
+                    &[&now_ms.saturating_sub(forget_ms), &now_ms],
+                )
+                .map_err(pg)?;
+            }
+            tx.commit().map_err(pg)?;
+            Ok(Some(until))
+        })
+    }
+
+    fn failure_block(&self, who: &str) -> Result<Option<i64>, StoreError> {
+        self.with(|c| {
+            self.failures_table(c)?;
+            let row = c
+                .query_opt(
+                    "SELECT blocked_until_ms FROM laurel_failures WHERE who = $1",
+                    &[&who],
+                )
+                .map_err(pg)?;
+            Ok(Some(row.map_or(0, |r| r.get(0))))
+        })
     }
 
     fn add_requests(

@@ -330,15 +330,14 @@ fn client(addr: &Addr) -> String {
 /// delay. Someone else's requests for an address never block its owner's own (they come from
 /// elsewhere); how many links one address receives is bounded separately, silently
 /// ([`mail_allowed`]).
-fn throttled(state: &AppState, addr: &Addr, email: &str) -> Result<(), ApiError> {
-    let started = std::time::Instant::now();
+async fn throttled(state: &AppState, addr: &Addr, email: &str) -> Result<(), ApiError> {
     let from = client(addr);
     let account = format!(
         "account:{}:{from}",
         String::from_utf8_lossy(&email_key(&state.sealer, email))
     );
     for (throttle, client) in [(&state.link_throttle, from), (&state.throttle, account)] {
-        if let Some(wait) = throttle.failed(&client, started) {
+        if let Some(wait) = throttle.failed_now(&client).await {
             let seconds = crate::server::throttle::retry_after(wait);
             return Err(ApiError::TooManyRequests {
                 detail: format!("too many sign-in requests: try again in {seconds} seconds"),
@@ -352,15 +351,12 @@ fn throttled(state: &AppState, addr: &Addr, email: &str) -> Result<(), ApiError>
 /// Whether another link may be mailed to `email` now, whoever asks: 10 without delay, then
 /// each further one only after a growing delay (forgotten after 15 quiet minutes), so that
 /// nobody can flood a mailbox; when not, the answer is the same, and no mail is sent.
-fn mail_allowed(state: &AppState, email: &str) -> bool {
+async fn mail_allowed(state: &AppState, email: &str) -> bool {
     let mailbox = format!(
         "mailbox:{}",
         String::from_utf8_lossy(&email_key(&state.sealer, email))
     );
-    state
-        .mailbox_throttle
-        .failed(&mailbox, std::time::Instant::now())
-        .is_none()
+    state.mailbox_throttle.failed_now(&mailbox).await.is_none()
 }
 
 /// The least time a request for a link takes, whatever happens: the answer's timing tells
@@ -401,10 +397,10 @@ pub async fn register(
     if name.trim().is_empty() {
         return Err(located("/name", "give your name".to_owned()));
     }
-    throttled(&state, &addr, &b.email)?;
+    throttled(&state, &addr, &b.email).await?;
     let started = std::time::Instant::now();
     let (award_name, default_language) = award_texts(&state, &record).await?;
-    if !mail_allowed(&state, &b.email) {
+    if !mail_allowed(&state, &b.email).await {
         floor(started).await;
         return Ok(accepted());
     }
@@ -448,19 +444,19 @@ pub async fn sign_in(
             format!("`{}` is not an e-mail address", b.email),
         ));
     }
-    throttled(&state, &addr, &b.email)?;
+    throttled(&state, &addr, &b.email).await?;
     let started = std::time::Instant::now();
-    let sent = send_sign_in_link(&state, &b.email);
+    let sent = send_sign_in_link(&state, &b.email).await;
     floor(started).await;
     sent.map(|()| accepted())
 }
 
 /// Mails a sign-in link to `email` if it has an account and the mailbox may receive another.
-fn send_sign_in_link(state: &AppState, email: &str) -> Result<(), ApiError> {
+async fn send_sign_in_link(state: &AppState, email: &str) -> Result<(), ApiError> {
     let (Some(person), _) = find(state, email)? else {
         return Ok(());
     };
-    if !mail_allowed(state, email) {
+    if !mail_allowed(state, email).await {
         return Ok(());
     }
     let award = person
@@ -519,13 +515,12 @@ pub async fn redeem(
         ));
     }
     let client = client(&addr);
-    let started = std::time::Instant::now();
     let mut tx = Tx::new(&state);
     let k = token_key(&token);
     // A valid link is never refused for its address's failures; a guess is counted, and
     // blocked past a few.
     let Some(t) = tx.read::<Token>(Tree::Tokens, &k)? else {
-        if let Some(wait) = state.throttle.blocked(&client, started) {
+        if let Some(wait) = state.throttle.blocked_now(&client).await {
             let seconds = crate::server::throttle::retry_after(wait);
             return Err(ApiError::TooManyRequests {
                 detail: format!(
@@ -534,7 +529,7 @@ pub async fn redeem(
                 retry_after: seconds,
             });
         }
-        state.throttle.failed(&client, started);
+        state.throttle.failed_now(&client).await;
         return Err(ApiError::Unauthorized(
             "this link was used already, or is not one of ours: ask for a new one".to_owned(),
         ));
