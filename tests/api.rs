@@ -788,6 +788,62 @@ fn a_retried_post_with_its_idempotency_key_makes_one_thing_and_answers_the_same(
     assert_ne!(theirs["id"], first["id"]);
 }
 
+/// The awards list is read from the store a page at a time: pages of 5, followed by their
+/// links, give every award once in id order, past the store's read chunk, with a filter too,
+/// and never a draft.
+#[test]
+fn the_awards_list_pages_from_the_store() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let admin = server.admin().to_owned();
+    let mut expected = vec![
+        "civic-tech-fellowship-2025".to_owned(),
+        "seoul-smart-city-prize-2023".to_owned(),
+    ];
+    let mut open = Vec::new();
+    for i in 0..70 {
+        let id = format!("award-{i:03}");
+        let definition = support::small_award(&id, &format!("Award {i}"));
+        let (status, v) = server.post("/v1/awards", &admin, &definition);
+        assert_eq!(status, 201, "{v}");
+        if i % 9 == 4 {
+            for step in ["publish", "open"] {
+                let (status, v) =
+                    server.post(&format!("/v1/awards/{id}/{step}"), &admin, &json!({}));
+                assert!(status == 200 || status == 201, "{step}: {v}");
+            }
+            open.push(id.clone());
+        }
+        expected.push(id);
+    }
+    expected.sort();
+    let follow = |first: &str| {
+        let (mut seen, mut pages) = (Vec::new(), 0);
+        let mut next = Some(first.to_owned());
+        while let Some(path) = next {
+            let (status, link, page) = server.get_linked(&path, &admin);
+            assert_eq!(status, 200, "{page}");
+            for a in page.as_array().unwrap() {
+                assert!(a.get("draft").is_none_or(Value::is_null), "{a}");
+                seen.push(a["id"].as_str().unwrap().to_owned());
+            }
+            next = link.as_deref().map(support::next_path);
+            pages += 1;
+        }
+        (seen, pages)
+    };
+    let (seen, pages) = follow("/v1/awards?limit=5");
+    assert_eq!(seen, expected);
+    assert_eq!(pages, expected.len().div_ceil(5));
+    let (seen, _) = follow("/v1/awards?state=open&limit=3");
+    assert_eq!(seen, open);
+    // A cursor whose award does not exist still marks the place.
+    let (status, _, page) = server.get_linked("/v1/awards?limit=2&after=award-0055", &admin);
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page[0]["id"], "award-006", "{page}");
+    assert_eq!(page.as_array().unwrap().len(), 2);
+}
+
 #[test]
 fn lists_come_in_pages_with_a_next_link_and_their_declared_filters() {
     let data = tempfile::tempdir().unwrap();

@@ -998,3 +998,51 @@ fn the_form_comes_in_the_rubrics_sections() {
         assert!(html.contains(&format!("Part 1 of {shown}:")), "{category}");
     }
 }
+
+/// The home page shows the published awards fifty at a time, by name, with a link to the next
+/// fifty: an installation of many awards is read a page at a time. Unpublished awards are
+/// not shown, and following the links shows each published award once.
+#[test]
+fn the_home_page_lists_awards_a_page_at_a_time() {
+    let data = tempfile::tempdir().unwrap();
+    let rubrics = data.path().join("none");
+    std::fs::create_dir_all(&rubrics).unwrap();
+    let server = Server::start(&data.path().join("d"), &rubrics);
+    let admin = server.admin().to_owned();
+    let mut published = Vec::new();
+    for i in 0..64 {
+        let id = format!("award-{i:03}");
+        let definition = support::small_award(&id, &format!("Prize number {i}"));
+        let (status, v) = server.post("/v1/awards", &admin, &definition);
+        assert_eq!(status, 201, "{v}");
+        // Every seventh stays a draft, never shown.
+        if i % 7 != 3 {
+            let (status, v) = server.post(&format!("/v1/awards/{id}/publish"), &admin, &json!({}));
+            assert!(status == 200 || status == 201, "{v}");
+            published.push(format!("Prize number {i}<"));
+        }
+    }
+    let mut shown = Vec::new();
+    let mut next = Some(format!("{}/", server.url));
+    let mut pages = 0;
+    while let Some(url) = next {
+        let (status, html, _) = page(&url, None, Some("en"));
+        assert_eq!(status, 200, "{html}");
+        shown.extend(
+            published
+                .iter()
+                .filter(|name| html.contains(name.as_str()))
+                .cloned(),
+        );
+        let count = html.matches("Prize number ").count();
+        next = html.find("rel=\"next\" href=\"").map(|at| {
+            let rest = &html[at + "rel=\"next\" href=\"".len()..];
+            format!("{}{}", server.url, &rest[..rest.find('"').unwrap()])
+        });
+        assert!(count <= 50, "{count} on one page");
+        assert_eq!(next.is_some(), count == 50, "a next link while more remain");
+        pages += 1;
+    }
+    assert_eq!(pages, 2);
+    assert_eq!(shown, published, "each published award once, in order");
+}

@@ -463,6 +463,22 @@ pub fn seoul_through_screening(server: &Server) -> Vec<serde_json::Value> {
     judges
 }
 
+/// The smallest award that runs: one field, one category, one criterion, open from 2020 to
+/// 2099 (UTC).
+pub fn small_award(id: &str, name: &str) -> Value {
+    serde_json::json!({
+        "format_version": "1.1", "id": id, "name": name, "edition": "1",
+        "languages": {"default": "en", "available": ["en"]},
+        "timeline": {"time_zone": "UTC", "opens": "2020-01-01T00:00", "closes": "2099-01-01T00:00", "results": "2099-02-01T00:00"},
+        "applicant_types": [{"id": "team", "name": "Team"}],
+        "form": {"fields": [{"id": "title", "type": "short_text", "label": "Title"}]},
+        "scales": [{"id": "ten", "min": 0, "max": 10}],
+        "categories": [{"id": "main", "name": "Main", "applicant_types": ["team"], "winners": 1,
+            "criteria": [{"id": "k", "name": "K", "weight": 1}]}],
+        "scoring": {"scale": "ten"}
+    })
+}
+
 /// The path a `Link: <path>; rel="next"` header leads to.
 pub fn next_path(link: &str) -> String {
     assert!(link.ends_with("; rel=\"next\""), "{link}");

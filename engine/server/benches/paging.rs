@@ -14,27 +14,12 @@
     clippy::print_stdout
 )]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
+use common::agent;
 use std::time::Instant;
 
 use serde_json::{Value, json};
-
-struct Kill(std::process::Child);
-
-impl Drop for Kill {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
-}
 
 fn call(
     agent: &ureq::Agent,
@@ -59,17 +44,7 @@ fn call(
 /// An award of one text field, published and open.
 fn award(base: &str, admin: &str, id: &str) {
     let a = agent();
-    let definition = json!({
-        "format_version": "1.1", "id": id, "name": id, "edition": "1",
-        "languages": {"default": "en", "available": ["en"]},
-        "timeline": {"time_zone": "UTC", "opens": "2020-01-01T00:00", "closes": "2099-01-01T00:00", "results": "2099-02-01T00:00"},
-        "applicant_types": [{"id": "team", "name": "Team"}],
-        "form": {"fields": [{"id": "title", "type": "short_text", "label": "Title"}]},
-        "scales": [{"id": "ten", "min": 0, "max": 10}],
-        "categories": [{"id": "main", "name": "Main", "applicant_types": ["team"], "winners": 1,
-            "criteria": [{"id": "k", "name": "K", "weight": 1}]}],
-        "scoring": {"scale": "ten"}
-    });
+    let definition = common::definition(id, id);
     assert_eq!(
         call(
             &a,
@@ -138,35 +113,7 @@ fn main() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(100_000);
     let data = tempfile::tempdir().unwrap();
-    let rubrics = data.path().join("none");
-    std::fs::create_dir_all(&rubrics).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_laurel"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data.path().join("data"))
-        .arg("--key-file")
-        .arg(data.path().join("key"))
-        .arg("--rubrics")
-        .arg(&rubrics)
-        .args(["--rate-limit", "100000000"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let _child = Kill(child);
-    let (mut admin, mut base) = (String::new(), String::new());
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        if let Some(k) =
-            line.strip_prefix("laurel: admin key (shown once; only its hash is stored): ")
-        {
-            admin = k.to_owned();
-        }
-        if let Some(u) = line.strip_prefix("laurel: listening on ") {
-            base = u.to_owned();
-            break;
-        }
-    }
+    let (_server, base, admin) = common::serve(data.path());
     for (id, n) in [("small", 1_000), ("large", large)] {
         award(&base, &admin, id);
         let t = Instant::now();

@@ -168,7 +168,28 @@ pub async fn me(
     let Some(person) = ctx.person.clone() else {
         return redirect("/sign-in");
     };
-    let all = awards(&state).await;
+    let global_admin = person
+        .grants
+        .iter()
+        .any(|g| g.role == Role::Admin && g.award.is_none());
+    // An administrator of every award sees every award's dashboard; anyone else's page reads
+    // only the awards they hold a role in.
+    let all = if global_admin {
+        awards(&state).await
+    } else {
+        let mut ids: Vec<&str> = person
+            .grants
+            .iter()
+            .filter_map(|g| g.award.as_deref())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut shown = Vec::new();
+        for id in ids {
+            shown.extend(super::public::shown(&state, id).await);
+        }
+        shown
+    };
     let name_of = |id: &str| {
         all.iter().find(|s| s.record.id == id).map_or_else(
             || id.to_owned(),
@@ -191,10 +212,6 @@ pub async fn me(
         }
         mine.push((award.clone(), apps));
     }
-    let global_admin = person
-        .grants
-        .iter()
-        .any(|g| g.role == Role::Admin && g.award.is_none());
     page(
         &ctx,
         ctx.t("me.title"),

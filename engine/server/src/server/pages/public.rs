@@ -26,14 +26,58 @@ pub(super) async fn awards(state: &AppState) -> Vec<Shown> {
         scan_json(state.store.as_ref(), Tree::Awards, b"").unwrap_or_default();
     let mut out = Vec::new();
     for record in records {
-        let Some(version) = record.current() else {
-            continue;
-        };
-        if let Ok(loaded) = state.loaded(&record.id, version).await {
-            out.push(Shown { record, loaded });
+        if let Some(s) = loaded(state, record).await {
+            out.push(s);
         }
     }
     out
+}
+
+/// An award with its current version, if it has one that loads.
+async fn loaded(state: &AppState, record: AwardRecord) -> Option<Shown> {
+    let version = record.current()?;
+    let loaded = state.loaded(&record.id, version).await.ok()?;
+    Some(Shown { record, loaded })
+}
+
+/// The awards on the home page at once.
+const HOME_PAGE: usize = 50;
+
+/// A page of the awards with a published version, in id order after `after`, read from the
+/// store a chunk at a time: what it costs does not grow with the installation. The id to
+/// continue after, when more may follow.
+async fn awards_page(state: &AppState, after: Option<&str>) -> (Vec<Shown>, Option<String>) {
+    let mut cursor = after.map(|a| a.as_bytes().to_vec());
+    let mut out = Vec::new();
+    loop {
+        let chunk = state
+            .store
+            .scan_from(Tree::Awards, b"", cursor.as_deref(), HOME_PAGE + 1)
+            .unwrap_or_default();
+        let read = chunk.len();
+        for (k, v) in chunk {
+            cursor = Some(k);
+            let Ok(record) = serde_json::from_slice::<AwardRecord>(&v) else {
+                continue;
+            };
+            if let Some(s) = loaded(state, record).await {
+                if out.len() == HOME_PAGE {
+                    let last = out.last().map(|s: &Shown| s.record.id.clone());
+                    return (out, last);
+                }
+                out.push(s);
+            }
+        }
+        if read <= HOME_PAGE {
+            return (out, None);
+        }
+    }
+}
+
+/// Where the home page starts: after the award named (the "more awards" link).
+#[derive(Debug, serde::Deserialize)]
+pub struct HomeQuery {
+    after: Option<String>,
 }
 
 /// One award with its current version.
@@ -90,8 +134,12 @@ fn state_badge(ctx: &Ctx, state: &AppState, s: &Shown) -> Markup {
     html! { span.badge { (label) } }
 }
 
-pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
-    let all = awards(&state).await;
+pub async fn home(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    axum::extract::Query(q): axum::extract::Query<HomeQuery>,
+) -> Response {
+    let (all, more) = awards_page(&state, q.after.as_deref()).await;
     page(
         &ctx,
         ctx.t("home.title"),
@@ -112,6 +160,9 @@ pub async fn home(State(state): State<AppState>, ctx: Ctx) -> Response {
                         }
                     }
                 }
+            }
+            @if let Some(last) = &more {
+                p { a rel="next" href={ "/?after=" (crate::server::paging::encode(last)) } { (ctx.t("home.more")) } }
             }
         },
     )

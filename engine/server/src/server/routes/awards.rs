@@ -23,7 +23,7 @@ use crate::server::records::{AwardRecord, AwardState, Role, VersionRecord, Versi
 use crate::server::state::Work;
 use crate::server::state::{AppState, version_key};
 use crate::server::tx::Tx;
-use crate::store::{Tree, get_json, now, scan_json};
+use crate::store::{Tree, get_json, now};
 
 /// Checks a definition as the CLI does (compiling its plugins, on a plugin thread); 422 with
 /// every located problem when invalid.
@@ -482,14 +482,32 @@ pub async fn close(
     .await
 }
 
+/// The awards, a page read from the store (in id order, from `after`): a page costs the same
+/// however many awards the installation holds.
 pub async fn list(
     State(state): State<AppState>,
     _caller: Caller,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Result<Json<Vec<AwardRecord>>, ApiError> {
-    let mut awards: Vec<AwardRecord> = scan_json(state.store.as_ref(), Tree::Awards, b"")?;
-    for a in &mut awards {
-        a.draft = None;
-    }
+    let Some(wanted) = crate::server::paging::Wanted::of(query.as_deref(), super::listings::AWARDS)
+    else {
+        // A `limit` that is none: the layer says so.
+        return Ok(Json(Vec::new()));
+    };
+    let after = wanted.after.as_ref().map(|a| a.as_bytes().to_vec());
+    let awards = crate::server::paging::keyset(
+        state.store.as_ref(),
+        (Tree::Awards, b""),
+        after,
+        &wanted,
+        |v| async move {
+            let mut award: AwardRecord = serde_json::from_slice(&v)
+                .map_err(|e| ApiError::Internal(format!("a stored award: {e}")))?;
+            award.draft = None;
+            Ok(Some(award))
+        },
+    )
+    .await?;
     Ok(Json(awards))
 }
 

@@ -193,16 +193,30 @@ pub fn make_export(state: &AppState, award: &str) -> Result<Export, ApiError> {
         .iter()
         .map(|(t, k, _)| (t.name().to_owned(), escape_key(k)))
         .collect();
-    let chain: Vec<AuditRecord> = crate::store::scan_json(store, Tree::Audit, b"")?;
-    let head = chain.last().map(AuditRecord::head);
-    let audit = chain
-        .into_iter()
-        .filter(|r| {
-            r.writes
+    // The chain is read a chunk at a time and only the award's records kept: the memory an
+    // export takes is the award's, whatever the installation's history holds (the time is
+    // still the whole chain's: no index finds an award's records).
+    const CHUNK: usize = 1024;
+    let (mut audit, mut head, mut after) = (Vec::new(), None, None::<Vec<u8>>);
+    loop {
+        let chunk = store.scan_from(Tree::Audit, b"", after.as_deref(), CHUNK)?;
+        let read = chunk.len();
+        for (k, v) in chunk {
+            let r: AuditRecord = serde_json::from_slice(&v)
+                .map_err(|e| ApiError::Internal(format!("an audit record: {e}")))?;
+            head = Some(r.head());
+            if r.writes
                 .iter()
                 .any(|w| wanted.contains(&(w.tree.clone(), w.key.clone())))
-        })
-        .collect();
+            {
+                audit.push(r);
+            }
+            after = Some(k);
+        }
+        if read < CHUNK {
+            break;
+        }
+    }
     let mut export = Export {
         format: FORMAT.to_owned(),
         award: award.to_owned(),
@@ -483,4 +497,43 @@ pub async fn backup(
 ) -> Result<Json<Backup>, ApiError> {
     caller.require(&[Role::Admin])?;
     Ok(Json(make_backup(state.store.as_ref(), &state.sealer)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::store::{AuditEntry, Batch, MemoryStore, key};
+
+    /// An export holds exactly the chain's records that wrote its award's entries, and the
+    /// chain's head, from a chain several of the chunks it is read in long.
+    #[test]
+    fn an_export_keeps_its_awards_records_from_a_long_chain() {
+        let store = Arc::new(MemoryStore::default());
+        let state = AppState::new(store.clone(), crate::server::crypto::Sealer::for_tests());
+        let records = 2_600u64;
+        for n in 0..records {
+            let award: &[u8] = if n % 5 == 0 { b"mine" } else { b"other" };
+            let mut batch = Batch::new();
+            batch.put(
+                Tree::Applications,
+                key(&[award, format!("app-{n}").as_bytes()]),
+                b"{}".to_vec(),
+            );
+            let audit = AuditEntry {
+                actor: "admin".into(),
+                action: "test".into(),
+                target: format!("t{n}"),
+                detail: json!({}),
+            };
+            assert!(store.commit(batch, audit).is_ok());
+        }
+        let export = make_export(&state, "mine").unwrap_or_else(|e| panic!("{e:?}"));
+        let seqs: Vec<u64> = export.audit.iter().map(|r| r.seq).collect();
+        let expected: Vec<u64> = (0..records).filter(|n| n % 5 == 0).map(|n| n + 1).collect();
+        assert_eq!(seqs, expected);
+        assert_eq!(export.head.map(|h| h.seq), Some(records));
+        assert_eq!(export.records.len(), expected.len());
+    }
 }

@@ -45,7 +45,19 @@ pub async fn work(State(state): State<AppState>, caller: Caller) -> Result<Json<
                 .unwrap_or_default()
         }
     };
-    let rounds: Vec<RoundRecord> = scan_json(state.store.as_ref(), Tree::Rounds, b"")?;
+    // The rounds of the awards the caller judges, read award by award: what the judge sees
+    // costs the same however many awards the installation holds.
+    let mut awards: Vec<&str> = judging.iter().map(|(award, _)| award.as_str()).collect();
+    awards.sort_unstable();
+    awards.dedup();
+    let mut rounds: Vec<RoundRecord> = Vec::new();
+    for award in awards {
+        rounds.extend(scan_json::<RoundRecord>(
+            state.store.as_ref(),
+            Tree::Rounds,
+            &prefix(&[award.as_bytes()]),
+        )?);
+    }
     let mut out = Vec::new();
     for r in rounds {
         let Some(judge) = judging
