@@ -20,67 +20,10 @@
 
 mod common;
 
-use common::agent;
-use std::io::Read;
+use common::{agent, award, call};
 use std::time::Instant;
 
-use serde_json::{Value, json};
-
-/// Calls `method url`, and reads the answer: its status and its bytes.
-fn call(
-    agent: &ureq::Agent,
-    method: &str,
-    url: &str,
-    key: &str,
-    body: Option<&Value>,
-) -> (u16, Vec<u8>) {
-    let auth = format!("Bearer {key}");
-    let mut r = match (method, body) {
-        ("GET", _) => agent.get(url).header("Authorization", &auth).call(),
-        (_, b) => agent
-            .post(url)
-            .header("Authorization", &auth)
-            .send(b.map(Value::to_string).unwrap_or_default().as_bytes()),
-    }
-    .unwrap();
-    let status = r.status().as_u16();
-    let mut bytes = Vec::new();
-    r.body_mut()
-        .with_config()
-        .limit(u64::MAX)
-        .reader()
-        .read_to_end(&mut bytes)
-        .unwrap();
-    (status, bytes)
-}
-
-/// An award of one text field and one criterion, published and open.
-fn award(base: &str, admin: &str, id: &str) {
-    let a = agent();
-    let definition = common::definition(id, &format!("Award {id}"));
-    let (s, v) = call(
-        &a,
-        "POST",
-        &format!("{base}/v1/awards"),
-        admin,
-        Some(&definition),
-    );
-    assert_eq!(s, 201, "{}", String::from_utf8_lossy(&v));
-    for step in ["publish", "open"] {
-        let (s, v) = call(
-            &a,
-            "POST",
-            &format!("{base}/v1/awards/{id}/{step}"),
-            admin,
-            Some(&json!({})),
-        );
-        assert!(
-            s == 200 || s == 201,
-            "{step}: {}",
-            String::from_utf8_lossy(&v)
-        );
-    }
-}
+use serde_json::json;
 
 /// `n` applications to each of `awards`, from 16 clients at once.
 fn fill(base: &str, admin: &str, awards: &[String], n: usize) {

@@ -16,57 +16,10 @@
 
 mod common;
 
-use common::agent;
+use common::{agent, award, call};
 use std::time::Instant;
 
 use serde_json::{Value, json};
-
-fn call(
-    agent: &ureq::Agent,
-    method: &str,
-    url: &str,
-    key: &str,
-    body: Option<&Value>,
-) -> (u16, String) {
-    let auth = format!("Bearer {key}");
-    let mut r = match (method, body) {
-        ("GET", _) => agent.get(url).header("Authorization", &auth).call(),
-        (_, b) => agent
-            .post(url)
-            .header("Authorization", &auth)
-            .send(b.map(Value::to_string).unwrap_or_default().as_bytes()),
-    }
-    .unwrap();
-    let status = r.status().as_u16();
-    (status, r.body_mut().read_to_string().unwrap_or_default())
-}
-
-/// An award of one text field, published and open.
-fn award(base: &str, admin: &str, id: &str) {
-    let a = agent();
-    let definition = common::definition(id, id);
-    assert_eq!(
-        call(
-            &a,
-            "POST",
-            &format!("{base}/v1/awards"),
-            admin,
-            Some(&definition)
-        )
-        .0,
-        201
-    );
-    for step in ["publish", "open"] {
-        let (s, v) = call(
-            &a,
-            "POST",
-            &format!("{base}/v1/awards/{id}/{step}"),
-            admin,
-            Some(&json!({})),
-        );
-        assert!(s == 200 || s == 201, "{step}: {v}");
-    }
-}
 
 /// `n` applications, from 8 clients at once.
 fn fill(base: &str, admin: &str, id: &str, n: usize) {
@@ -77,7 +30,7 @@ fn fill(base: &str, admin: &str, id: &str, n: usize) {
                 for i in (t..n).step_by(8) {
                     let app = json!({"id": format!("app-{i:07}"), "category": "main", "applicant_type": "team", "fields": {"title": "x"}});
                     let (status, v) = call(&a, "POST", &format!("{base}/v1/awards/{id}/applications"), admin, Some(&app));
-                    assert_eq!(status, 201, "{v}");
+                    assert_eq!(status, 201, "{}", String::from_utf8_lossy(&v));
                 }
             });
         }
@@ -98,8 +51,8 @@ fn timed(base: &str, admin: &str, path: &str, rounds: usize, check: impl Fn(&Val
         .map(|_| {
             let t = Instant::now();
             let (status, body) = call(&a, "GET", &format!("{base}{path}"), admin, None);
-            assert_eq!(status, 200, "{body}");
-            check(&serde_json::from_str::<Value>(&body).unwrap());
+            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+            check(&serde_json::from_slice::<Value>(&body).unwrap());
             t.elapsed().as_secs_f64() * 1e3
         })
         .collect();
