@@ -128,14 +128,17 @@ fn find_or_create(
     name: &str,
     language: &str,
 ) -> Result<(Person, Vec<u8>), ApiError> {
-    let (found, k) = find(state, email)?;
-    tx.read_raw(Tree::PeopleByEmail, &k)?;
-    // The person as the commit will require them: what another request granted meanwhile is
-    // kept (or this commit is refused), never overwritten with an older copy.
-    let person = match found {
-        Some(p) => tx
-            .read::<Person>(Tree::People, p.id.as_bytes())?
-            .unwrap_or(p),
+    let k = email_key(&state.sealer, email);
+    // Who the address names, read as the commit will require it: the decision to make a new
+    // person rests on the same read as the commit's condition, so two requests that both find
+    // nobody cannot both make one (the second is refused), and what another request granted
+    // meanwhile is kept (or this commit is refused), never overwritten with an older copy.
+    let existing = match tx.read_raw(Tree::PeopleByEmail, &k)? {
+        Some(id) => tx.read::<Person>(Tree::People, &id)?,
+        None => None,
+    };
+    let person = match existing {
+        Some(p) => p,
         None => new_person(state, email, name, language)?,
     };
     Ok((person, k))
