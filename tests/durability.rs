@@ -192,18 +192,7 @@ fn each_acknowledged_write_went_through_fdatasync_of_the_log() {
         .status();
     let _ = strace.wait();
     let text = std::fs::read_to_string(&trace).unwrap();
-    // `1733400000.123456 fdatasync(9</…/db>) = 0 <0.000420>` (after the thread's id).
-    let syncs: Vec<(f64, f64)> = text
-        .lines()
-        .filter(|l| l.contains(" fdatasync(") && l.contains("/db>)") && l.contains(") = 0 <"))
-        .filter_map(|l| {
-            let mut parts = l.split_whitespace();
-            let _thread = parts.next()?;
-            let at: f64 = parts.next()?.parse().ok()?;
-            let took: f64 = l.rsplit('<').next()?.trim_end_matches('>').parse().ok()?;
-            Some((at, at + took))
-        })
-        .collect();
+    let syncs = completed_fdatasyncs(&text);
     assert!(!syncs.is_empty(), "no fdatasync of the log traced:\n{text}");
     for (i, (sent, answered)) in windows.iter().enumerate() {
         assert!(
@@ -213,4 +202,55 @@ fn each_acknowledged_write_went_through_fdatasync_of_the_log() {
             "write {i} ({sent:.6} to {answered:.6}) was answered without an fdatasync of the log in between; traced:\n{text}"
         );
     }
+}
+
+/// Every `fdatasync` of the log that returned 0, as (called, returned) seconds, from `strace -f
+/// -ttt -T -y` lines. A call another thread interrupted is printed in two lines, `… <unfinished
+/// ...>` and, later, `<thread> <time> <... fdatasync resumed>) = 0 <took>`, paired by thread.
+fn completed_fdatasyncs(text: &str) -> Vec<(f64, f64)> {
+    let mut pending: std::collections::HashMap<&str, f64> = std::collections::HashMap::new();
+    let mut syncs = Vec::new();
+    for line in text.lines() {
+        let mut parts = line.split_whitespace();
+        let (Some(thread), Some(at)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let Ok(at) = at.parse::<f64>() else { continue };
+        if line.contains(" fdatasync(") && line.contains("/db>") {
+            if line.ends_with("<unfinished ...>") {
+                pending.insert(thread, at);
+            } else if line.contains(") = 0 <") {
+                let took: Option<f64> = line
+                    .rsplit('<')
+                    .next()
+                    .and_then(|t| t.trim_end_matches('>').parse().ok());
+                if let Some(took) = took {
+                    syncs.push((at, at + took));
+                }
+            }
+        } else if line.contains("<... fdatasync resumed>) = 0 <") {
+            if let Some(start) = pending.remove(thread) {
+                syncs.push((start, at));
+            }
+        }
+    }
+    syncs
+}
+
+#[test]
+fn an_interrupted_fdatasync_counts_from_its_call_to_its_return() {
+    let text = "7 10.000000 fdatasync(4</t/db/db> <unfinished ...>\n\
+                8 10.000100 fsync(3</t/db/db>) = 0 <0.000200>\n\
+                7 10.000300 <... fdatasync resumed>) = 0 <0.000300>\n\
+                7 11.000000 fdatasync(4</t/db/db>) = 0 <0.000500>\n\
+                9 12.000000 fdatasync(4</t/db/db> <unfinished ...>\n\
+                9 12.000300 <... fdatasync resumed>) = -1 EIO (Input/output error) <0.000300>\n";
+    let micros: Vec<(i64, i64)> = completed_fdatasyncs(text)
+        .into_iter()
+        .map(|(a, b)| ((a * 1e6).round() as i64, (b * 1e6).round() as i64))
+        .collect();
+    assert_eq!(
+        micros,
+        vec![(10_000_000, 10_000_300), (11_000_000, 11_000_500)]
+    );
 }
