@@ -228,10 +228,10 @@ fn completed_fdatasyncs(text: &str) -> Vec<(f64, f64)> {
                     syncs.push((at, at + took));
                 }
             }
-        } else if line.contains("<... fdatasync resumed>) = 0 <") {
-            if let Some(start) = pending.remove(thread) {
-                syncs.push((start, at));
-            }
+        } else if line.contains("<... fdatasync resumed>) = 0 <")
+            && let Some(start) = pending.remove(thread)
+        {
+            syncs.push((start, at));
         }
     }
     syncs

@@ -13,7 +13,7 @@ use super::records::Role;
 use super::tx::Tx;
 use super::words::{mail_word, t, tf};
 use crate::server::state::AppState;
-use crate::store::{Tree, now, scan_json};
+use crate::store::{Tree, get_json, now, scan_json};
 
 /// The notifications an award can switch off, by name.
 pub const NOTICES: &[&str] = &[
@@ -199,9 +199,48 @@ fn texts(notice: &Notice<'_>, award: &str, name: &str, lang: &str) -> (String, V
     }
 }
 
-/// Everyone with an account.
-pub fn people(state: &AppState) -> Result<Vec<Person>, ApiError> {
-    Ok(scan_json(state.store.as_ref(), Tree::People, b"")?)
+/// The people who hold one of `roles` (any role, given none) on `award` or on every award: those
+/// the store's index of grants names or, in an installation whose index is not built yet,
+/// everyone read. Each person's grants are checked either way, so both give the same people.
+pub fn people_of(state: &AppState, award: &str, roles: &[Role]) -> Result<Vec<Person>, ApiError> {
+    let store = state.store.as_ref();
+    let names: Vec<&str> = roles.iter().map(|r| super::caller::role_name(*r)).collect();
+    let candidates: Vec<Person> = match crate::store::grantees::holders(store, award, &names)? {
+        Some(ids) => {
+            let mut found = Vec::with_capacity(ids.len());
+            for id in ids {
+                found.extend(get_json::<Person>(store, Tree::People, id.as_bytes())?);
+            }
+            found
+        }
+        None => scan_json(store, Tree::People, b"")?,
+    };
+    Ok(candidates
+        .into_iter()
+        .filter(|p| {
+            p.grants.iter().any(|g| {
+                g.award.as_deref().is_none_or(|a| a == award)
+                    && (roles.is_empty() || roles.contains(&g.role))
+            })
+        })
+        .collect())
+}
+
+/// The people with these ids who have an account, each once, in id order.
+pub fn people_named<'a>(
+    state: &AppState,
+    ids: impl IntoIterator<Item = &'a str>,
+) -> Result<Vec<Person>, ApiError> {
+    let ids: std::collections::BTreeSet<&str> = ids.into_iter().collect();
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        found.extend(get_json::<Person>(
+            state.store.as_ref(),
+            Tree::People,
+            id.as_bytes(),
+        )?);
+    }
+    Ok(found)
 }
 
 /// The people who are judge `judge` of `award`.
@@ -380,4 +419,156 @@ pub fn send_written(
         &format!("{}/me", state.public_url),
     );
     queue(tx, &state.sealer, award, &now(), &mail)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::server::people::Grant;
+    use crate::store::{
+        AuditEntry, AuditRecord, Batch, Entries, Entry, MemoryStore, Store, StoreError, TreeEntries,
+    };
+
+    /// A memory store that counts the people it is asked for: read one by one, and read by
+    /// scanning.
+    #[derive(Default)]
+    struct Counting {
+        inner: MemoryStore,
+        /// (people read by key, people read by scans)
+        read: Mutex<(usize, usize)>,
+    }
+
+    impl Store for Counting {
+        fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+            if tree == Tree::People {
+                self.read.lock().unwrap().0 += 1;
+            }
+            self.inner.get(tree, key)
+        }
+        fn scan_from(
+            &self,
+            tree: Tree,
+            prefix: &[u8],
+            after: Option<&[u8]>,
+            limit: usize,
+        ) -> Result<Entries, StoreError> {
+            let found = self.inner.scan_from(tree, prefix, after, limit)?;
+            if tree == Tree::People {
+                self.read.lock().unwrap().1 += found.len();
+            }
+            Ok(found)
+        }
+        fn last(&self, tree: Tree) -> Result<Option<Entry>, StoreError> {
+            self.inner.last(tree)
+        }
+        fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
+            self.inner.commit(batch, audit)
+        }
+        fn restore(&self, entries: TreeEntries) -> Result<(), StoreError> {
+            self.inner.restore(entries)
+        }
+        fn kind(&self) -> &'static str {
+            "memory"
+        }
+    }
+
+    fn person(id: &str, grants: Vec<Grant>) -> Person {
+        Person {
+            id: id.to_owned(),
+            email: json!("sealed"),
+            name: json!("sealed"),
+            language: "en".to_owned(),
+            grants,
+            verified: true,
+            sessions_after: None,
+            created_at: "2026-12-06T00:00:00Z".to_owned(),
+            passkeys: Vec::new(),
+        }
+    }
+
+    fn grant(award: Option<&str>, role: Role, judge: Option<&str>) -> Grant {
+        Grant {
+            award: award.map(str::to_owned),
+            role,
+            judge: judge.map(str::to_owned),
+        }
+    }
+
+    /// An award's judges and administrators are found by reading that award's people (and
+    /// those who hold a role on every award), whoever else holds an account: the same people a
+    /// reading of everyone finds, before the index exists and after.
+    #[test]
+    fn an_awards_people_are_read_without_reading_everyone() {
+        let store = Arc::new(Counting::default());
+        let state = AppState::new(store.clone(), crate::server::crypto::Sealer::for_tests());
+        let mut everyone = vec![
+            person("ada", vec![grant(Some("seoul"), Role::Judge, Some("j1"))]),
+            person("bo", vec![grant(Some("seoul"), Role::Admin, None)]),
+            person("chul", vec![grant(None, Role::Admin, None)]),
+            person(
+                "dana",
+                vec![
+                    grant(Some("busan"), Role::Judge, Some("j9")),
+                    grant(Some("seoul"), Role::Judge, Some("j2")),
+                ],
+            ),
+        ];
+        for i in 0..300 {
+            let award = if i % 2 == 0 { "busan" } else { "daegu" };
+            everyone.push(person(
+                &format!("applicant-{i:03}"),
+                vec![grant(Some(award), Role::Applicant, None)],
+            ));
+        }
+        // Stored as an older installation left them: no index yet.
+        store
+            .restore(
+                everyone
+                    .iter()
+                    .map(|p| {
+                        (
+                            Tree::People,
+                            p.id.clone().into_bytes(),
+                            crate::store::json(p),
+                        )
+                    })
+                    .collect(),
+            )
+            .unwrap();
+        let ids = |people: Vec<Person>| people.into_iter().map(|p| p.id).collect::<Vec<_>>();
+        let asked = |roles: &[Role]| ids(people_of(&state, "seoul", roles).unwrap());
+        let before = (asked(&[Role::Judge]), asked(&[Role::Admin]), asked(&[]));
+        assert_eq!(before.0, ["ada", "dana"]);
+        assert_eq!(before.1, ["bo", "chul"]);
+        assert_eq!(before.2, ["ada", "bo", "chul", "dana"]);
+        // The next write of a person indexes everyone.
+        let mut batch = Batch::new();
+        let ada = person("ada", vec![grant(Some("seoul"), Role::Judge, Some("j1"))]);
+        batch.put(Tree::People, b"ada".to_vec(), crate::store::json(&ada));
+        let audit = AuditEntry {
+            actor: "admin".into(),
+            action: "person.update".into(),
+            target: "ada".into(),
+            detail: json!({}),
+        };
+        store.commit(batch, audit).unwrap();
+        *store.read.lock().unwrap() = (0, 0);
+        let after = (asked(&[Role::Judge]), asked(&[Role::Admin]), asked(&[]));
+        assert_eq!(after, before);
+        let (by_key, by_scan) = *store.read.lock().unwrap();
+        assert_eq!(by_scan, 0, "no person read by scanning");
+        assert_eq!(
+            by_key,
+            2 + 2 + 4,
+            "each of the award's people read once per question"
+        );
+        *store.read.lock().unwrap() = (0, 0);
+        let named = people_named(&state, ["dana", "nobody", "ada", "dana"]).unwrap();
+        assert_eq!(ids(named), ["ada", "dana"]);
+        assert_eq!(store.read.lock().unwrap().0, 3, "each id read once");
+    }
 }

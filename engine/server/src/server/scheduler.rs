@@ -13,8 +13,10 @@ use serde_json::json;
 
 use super::domain::rounds::{Notify, notify_judges};
 use super::error::ApiError;
-use super::notices::{Digest, Notice, administrators_of, people, send};
-use super::records::{ApplicationRecord, ApplicationStatus, AwardRecord, RoundRecord, RoundStatus};
+use super::notices::{Digest, Notice, administrators_of, people_of, send};
+use super::records::{
+    ApplicationRecord, ApplicationStatus, AwardRecord, Role, RoundRecord, RoundStatus,
+};
 use super::tx::Tx;
 use super::webhooks::{Message, MessageState};
 use crate::server::state::AppState;
@@ -261,32 +263,34 @@ async fn remind_drafts_before_close(
         if state.store.get(Tree::Timers, &marker)?.is_some() {
             continue;
         }
-        let submitted: Vec<String> = scan_json::<crate::server::records::ApplicationRecord>(
-            state.store.as_ref(),
-            Tree::Applications,
-            &prefix(&[record.id.as_bytes()]),
-        )?
-        .into_iter()
-        .filter(|a| a.status == crate::server::records::ApplicationStatus::Submitted)
-        .map(|a| a.owner)
-        .collect();
+        let submitted: std::collections::BTreeSet<String> =
+            scan_json::<crate::server::records::ApplicationRecord>(
+                state.store.as_ref(),
+                Tree::Applications,
+                &prefix(&[record.id.as_bytes()]),
+            )?
+            .into_iter()
+            .filter(|a| a.status == crate::server::records::ApplicationStatus::Submitted)
+            .map(|a| a.owner)
+            .collect();
         let owners: Vec<String> = state
             .store
-            .scan(Tree::Drafts, &prefix(&[record.id.as_bytes()]))?
+            .keys(Tree::Drafts, &prefix(&[record.id.as_bytes()]))?
             .into_iter()
-            .filter_map(|(k, _)| {
+            .filter_map(|k| {
                 let owner = k.rsplit(|b| *b == 0).next()?;
                 Some(String::from_utf8_lossy(owner).into_owned())
             })
             .filter(|o| !submitted.contains(o))
             .collect();
-        let people = crate::server::notices::people(state)?;
+        let people =
+            crate::server::notices::people_named(state, owners.iter().map(String::as_str))?;
         let shown = laurel::show_instant(closes.fixed_offset(), &loaded.award.timeline.time_zone);
         let mut tx = Tx::new(state);
         tx.absent(Tree::Timers, &marker)?;
         tx.read::<AwardRecord>(Tree::Awards, record.id.as_bytes())?;
         let mut reminded = 0;
-        for person in people.iter().filter(|p| owners.contains(&p.id)) {
+        for person in &people {
             if crate::server::notices::send(
                 state,
                 &mut tx,
@@ -393,7 +397,6 @@ async fn digests(
     if due.is_empty() {
         return Ok(());
     }
-    let everyone = people(state)?;
     // Messages waiting in the outbox that were given up on (they leave it when delivered).
     let mut failed_waiting: BTreeMap<String, usize> = BTreeMap::new();
     for m in scan_json::<Message>(state.store.as_ref(), Tree::Outbox, b"")?
@@ -403,7 +406,8 @@ async fn digests(
         *failed_waiting.entry(m.award).or_insert(0) += 1;
     }
     for award in due {
-        let admins = administrators_of(&everyone, &award.id);
+        let people = people_of(state, &award.id, &[Role::Admin])?;
+        let admins = administrators_of(&people, &award.id);
         if admins.is_empty() {
             no_admins.insert(award.id.clone(), std::time::Instant::now());
             continue;

@@ -4,6 +4,7 @@
 //! for verifying a snapshot.
 
 mod audit;
+pub mod grantees;
 mod memory;
 /// The tests' throwaway PostgreSQL cluster, shared with the integration tests.
 #[cfg(test)]

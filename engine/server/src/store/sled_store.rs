@@ -221,6 +221,7 @@ impl Store for SledStore {
         let mut applied = self.commit.lock().map_err(backend)?;
         // Every commit holds the lock: what the tally reads is what the batch changes.
         super::tally::keep(&mut batch, &mut Reader(self))?;
+        super::grantees::keep(&mut batch, &mut Reader(self))?;
         let last = self.tree(Tree::Audit).last().map_err(backend)?;
         let record = next_record(
             last.as_ref().map(|(k, v)| (k.as_ref(), v.as_ref())),

@@ -131,12 +131,7 @@ pub(crate) fn guards(batch: &Batch) -> Vec<(Tree, Vec<u8>)> {
 /// covers them. The old value of an application is the one the batch expects (the commit
 /// fails otherwise) or, without an expectation, the one stored now.
 pub(crate) fn keep(batch: &mut Batch, store: &mut dyn Reads) -> Result<(), StoreError> {
-    let apps: Vec<(Vec<u8>, Option<Vec<u8>>)> = batch
-        .writes
-        .iter()
-        .filter(|(tree, _, _)| *tree == Tree::Applications)
-        .map(|(_, k, v)| (k.clone(), v.clone()))
-        .collect();
+    let apps = written(batch, Tree::Applications);
     if apps.is_empty() {
         return Ok(());
     }
@@ -173,17 +168,7 @@ pub(crate) fn keep(batch: &mut Batch, store: &mut dyn Reads) -> Result<(), Store
             };
             awards.insert(award.clone(), kept);
         }
-        let old = match now.get(&k) {
-            Some(v) => v.clone(),
-            None => match batch
-                .expects
-                .iter()
-                .find(|(tree, ek, _)| *tree == Tree::Applications && *ek == k)
-            {
-                Some((_, _, expected)) => expected.clone(),
-                None => store.get(Tree::Applications, &k)?,
-            },
-        };
+        let old = before(batch, &now, store, Tree::Applications, &k)?;
         let before = old.as_deref().map(standing);
         let after = new.as_deref().map(standing);
         now.insert(k.clone(), new.clone());
@@ -226,6 +211,38 @@ pub(crate) fn keep(batch: &mut Batch, store: &mut dyn Reads) -> Result<(), Store
         }
     }
     Ok(())
+}
+
+/// The keys `batch` writes in `tree`, with their new values (`None`: removed), in its order.
+pub(crate) fn written(batch: &Batch, tree: Tree) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    batch
+        .writes
+        .iter()
+        .filter(|(t, _, _)| *t == tree)
+        .map(|(_, k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// A key's value before this write of `batch`: as the batch left it so far (`now`), else the
+/// value the batch expects (the commit fails otherwise), else the one stored now.
+pub(crate) fn before(
+    batch: &Batch,
+    now: &BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    store: &mut dyn Reads,
+    tree: Tree,
+    k: &[u8],
+) -> Result<Option<Vec<u8>>, StoreError> {
+    if let Some(v) = now.get(k) {
+        return Ok(v.clone());
+    }
+    match batch
+        .expects
+        .iter()
+        .find(|(t, ek, _)| *t == tree && ek.as_slice() == k)
+    {
+        Some((_, _, expected)) => Ok(expected.clone()),
+        None => store.get(tree, k),
+    }
 }
 
 /// `award`'s counts by standing, as kept, or counted now from its applications when the

@@ -96,8 +96,8 @@ pub(crate) fn notify_judges(
     r: &RoundRecord,
     which: Notify,
 ) -> Result<usize, ApiError> {
-    use crate::server::notices::{Notice, judges_of, people, send};
-    let people = people(state)?;
+    use crate::server::notices::{Notice, judges_of, people_of, send};
+    let people = people_of(state, &r.award, &[Role::Judge])?;
     let marked: BTreeSet<(String, String)> = if which == Notify::Reminder {
         state
             .store
@@ -183,7 +183,7 @@ pub(crate) fn known_conflicts(
     // Who stands behind each judge of this award: the people holding the judge's grant, and
     // the owners of judge keys.
     let mut people_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for p in scan_json::<crate::server::people::Person>(state.store.as_ref(), Tree::People, b"")? {
+    for p in crate::server::notices::people_of(state, award, &[Role::Judge])? {
         for g in &p.grants {
             if g.role == Role::Judge
                 && g.award.as_deref() == Some(award)

@@ -3,7 +3,7 @@
 //! draft, or judges (`POST …/messages`), each mail queued in the outbox in the commit that
 //! records the message.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::Json;
 use axum::body::Bytes;
@@ -16,6 +16,7 @@ use crate::server::auth::Caller;
 use crate::server::body;
 use crate::server::domain::awards::load_award;
 use crate::server::error::ApiError;
+use crate::server::notices;
 use crate::server::people::Person;
 use crate::server::records::{ApplicationRecord, ApplicationStatus, AwardRecord, Role};
 use crate::server::state::AppState;
@@ -248,7 +249,6 @@ pub async fn send(
         .current()
         .ok_or_else(|| ApiError::Conflict(format!("award `{award}` has no published version")))?;
     let loaded = state.loaded(&award, version).await?;
-    let people: Vec<Person> = scan_json(state.store.as_ref(), Tree::People, b"")?;
     let apps: Vec<ApplicationRecord> = scan_json(
         state.store.as_ref(),
         Tree::Applications,
@@ -258,6 +258,27 @@ pub async fn send(
         .iter()
         .filter(|r| r.status == ApplicationStatus::Submitted)
         .collect();
+    let submitters: BTreeSet<&str> = submitted.iter().map(|r| r.owner.as_str()).collect();
+    // Only the people the message may reach are read: the award's, not the installation's.
+    let drafting: Vec<String> = match b.to {
+        Audience::Drafts => state
+            .store
+            .keys(Tree::Drafts, &prefix(&[award.as_bytes()]))?
+            .into_iter()
+            .map(|k| {
+                String::from_utf8_lossy(k.rsplit(|b| *b == 0).next().unwrap_or_default())
+                    .into_owned()
+            })
+            .filter(|owner| !submitters.contains(owner.as_str()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let people: Vec<Person> = match b.to {
+        Audience::Applicants => notices::people_named(&state, submitters.iter().copied())?,
+        Audience::Drafts => notices::people_named(&state, drafting.iter().map(String::as_str))?,
+        Audience::Judges => notices::people_of(&state, &award, &[Role::Judge])?,
+    };
+    let by_id: BTreeMap<&str, &Person> = people.iter().map(|p| (p.id.as_str(), p)).collect();
     // Each recipient once, with the entry the message is about (applicants).
     let mut recipients: BTreeMap<String, (&Person, Option<String>)> = BTreeMap::new();
     match b.to {
@@ -271,7 +292,7 @@ pub async fn send(
                 {
                     continue;
                 }
-                let Some(person) = people.iter().find(|p| p.id == r.owner) else {
+                let Some(person) = by_id.get(r.owner.as_str()).copied() else {
                     continue;
                 };
                 let entry = crate::server::notices::entry_words(
@@ -286,17 +307,8 @@ pub async fn send(
             }
         }
         Audience::Drafts => {
-            let drafts = state
-                .store
-                .scan(Tree::Drafts, &prefix(&[award.as_bytes()]))?;
-            for (k, _) in drafts {
-                let owner =
-                    String::from_utf8_lossy(k.rsplit(|b| *b == 0).next().unwrap_or_default())
-                        .into_owned();
-                if submitted.iter().any(|r| r.owner == owner) {
-                    continue;
-                }
-                if let Some(person) = people.iter().find(|p| p.id == owner) {
+            for owner in &drafting {
+                if let Some(person) = by_id.get(owner.as_str()).copied() {
                     recipients
                         .entry(person.id.clone())
                         .or_insert((person, None));

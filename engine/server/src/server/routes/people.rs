@@ -26,7 +26,7 @@ use crate::server::session::{SessionState, clear_cookie, cookie_of};
 use crate::server::state::AppState;
 use crate::server::tx::Tx;
 use crate::server::webhooks::random_id;
-use crate::store::{Tree, now, scan_json};
+use crate::store::{Tree, now};
 
 use crate::server::domain::awards::load_award;
 use crate::server::domain::people::{begin_session, find, link_index, system};
@@ -226,7 +226,7 @@ pub async fn invite(
     let (name, default_language) = award_texts(&state, &record).await?;
     let language = b.language.clone().unwrap_or(default_language);
     // The quota: people invited to this award who have not signed in yet.
-    let waiting = scan_json::<Person>(state.store.as_ref(), Tree::People, b"")?
+    let waiting = crate::server::notices::people_of(&state, &award, &[])?
         .into_iter()
         .filter(|p| {
             !p.verified

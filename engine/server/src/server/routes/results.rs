@@ -390,45 +390,47 @@ pub async fn publish(
     )
     .await?;
     // Each applicant with an account hears of their own outcome.
-    let people = crate::server::notices::people(&state)?;
     let loaded = state.loaded(&award, latest.version).await?;
     let apps: Vec<ApplicationRecord> = scan_json(
         state.store.as_ref(),
         Tree::Applications,
         &prefix(&[award.as_bytes()]),
     )?;
+    let people =
+        crate::server::notices::people_named(&state, apps.iter().map(|a| a.owner.as_str()))?;
+    let people: BTreeMap<&str, &crate::server::people::Person> =
+        people.iter().map(|p| (p.id.as_str(), p)).collect();
+    let stored: BTreeMap<&str, &ApplicationRecord> = apps
+        .iter()
+        .filter_map(|r| Some((r.application.get("id")?.as_str()?, r)))
+        .collect();
     for a in &fin.applications {
-        let stored = apps
-            .iter()
-            .find(|r| r.application.get("id").and_then(Value::as_str) == Some(&a.application));
-        let owner = stored.map(|r| r.owner.as_str());
-        let named = stored.map_or_else(
-            || a.application.clone(),
-            |r| {
-                let mut opened = r.application.clone();
-                crate::server::crypto::open(&loaded.award, &state.sealer, &mut opened);
-                crate::server::notices::entry_words(
-                    &loaded.award,
-                    &a.application,
-                    opened["category"].as_str().unwrap_or_default(),
-                    &opened["fields"],
-                )
-            },
+        let Some(r) = stored.get(a.application.as_str()) else {
+            continue;
+        };
+        let Some(person) = people.get(r.owner.as_str()) else {
+            continue;
+        };
+        let mut opened = r.application.clone();
+        crate::server::crypto::open(&loaded.award, &state.sealer, &mut opened);
+        let named = crate::server::notices::entry_words(
+            &loaded.award,
+            &a.application,
+            opened["category"].as_str().unwrap_or_default(),
+            &opened["fields"],
         );
         let outcome = serde_json::to_value(a.outcome).unwrap_or(Value::Null);
-        if let Some(person) = people.iter().find(|p| Some(p.id.as_str()) == owner) {
-            crate::server::notices::send(
-                &state,
-                &mut tx,
-                &record.notifications,
-                (&award, Some(&loaded)),
-                person,
-                &crate::server::notices::Notice::Outcome {
-                    application: &named,
-                    outcome: outcome.as_str().unwrap_or_default(),
-                },
-            )?;
-        }
+        crate::server::notices::send(
+            &state,
+            &mut tx,
+            &record.notifications,
+            (&award, Some(&loaded)),
+            person,
+            &crate::server::notices::Notice::Outcome {
+                application: &named,
+                outcome: outcome.as_str().unwrap_or_default(),
+            },
+        )?;
     }
     crate::server::webhooks::emit(
         &mut tx,
