@@ -4,8 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Mutex;
 
 use super::{
-    AuditEntry, AuditRecord, Batch, Entries, Store, StoreError, Tree, escape_key, json,
-    next_record, writes_of,
+    AuditEntry, AuditRecord, Batch, Entries, Store, StoreError, Tree, escape_key, json, next_record,
 };
 
 type Trees = BTreeMap<Tree, BTreeMap<Vec<u8>, Vec<u8>>>;
@@ -87,7 +86,11 @@ impl Store for MemoryStore {
                 .and_then(|t| t.iter().next_back())
                 .map(|(k, v)| (k.as_slice(), v.as_slice())),
             audit,
-            writes_of(&batch),
+            &mut batch,
+            trees
+                .get(&Tree::Meta)
+                .and_then(|t| t.get(super::audit_index::FROM))
+                .map(Vec::as_slice),
         )?;
         for (tree, key, value) in batch.writes {
             let t = trees.entry(tree).or_default();

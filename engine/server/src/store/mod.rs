@@ -4,13 +4,14 @@
 //! for verifying a snapshot.
 
 mod audit;
+pub mod audit_index;
 pub mod grantees;
 mod memory;
 /// The tests' throwaway PostgreSQL cluster, shared with the integration tests.
 #[cfg(test)]
 #[path = "../../../../tests/support/postgres.rs"]
 #[allow(dead_code)]
-mod pg_cluster;
+pub(crate) mod pg_cluster;
 mod pg_store;
 mod pg_tls;
 mod sled_store;
@@ -390,11 +391,14 @@ pub fn head(store: &dyn Store) -> Result<Option<AuditRecord>, StoreError> {
         .map_err(|e| StoreError::Corrupt("audit", e.to_string()))
 }
 
-/// The next audit record after `last` (the tree's last entry), for a batch with `writes`.
+/// The next audit record after `last` (the tree's last entry), for `batch`: adds to the batch
+/// first the audit index's entries for the record (`indexed_from`: the index's stored start,
+/// see [`audit_index`]), so that the record covers them with every other value it writes.
 pub(crate) fn next_record(
     last: Option<(&[u8], &[u8])>,
     entry: AuditEntry,
-    writes: Vec<Write>,
+    batch: &mut Batch,
+    indexed_from: Option<&[u8]>,
 ) -> Result<AuditRecord, StoreError> {
     let (seq, prev) = match last {
         Some((k, v)) => {
@@ -408,7 +412,14 @@ pub(crate) fn next_record(
         }
         None => (1, GENESIS.to_owned()),
     };
-    Ok(AuditRecord::chain(entry, seq, now(), prev, writes))
+    audit_index::add(batch, seq, indexed_from);
+    Ok(AuditRecord::chain(
+        entry,
+        seq,
+        now(),
+        prev,
+        writes_of(batch),
+    ))
 }
 
 /// What a batch writes, as the audit chain records it.
@@ -486,13 +497,31 @@ mod tests {
         );
         let r1 = store.commit(b, entry(1)).unwrap();
         assert_eq!((r1.seq, r1.prev.as_str()), (1, GENESIS));
-        assert_eq!(r1.writes.len(), 2);
-        assert_eq!(r1.writes[1].key, "a/x");
+        // The batch's writes, then the audit index's: the award's entry for the record, and,
+        // in the first record indexed, where the index starts.
+        let written: Vec<(&str, &str)> = r1
+            .writes
+            .iter()
+            .map(|w| (w.tree.as_str(), w.key.as_str()))
+            .collect();
+        assert_eq!(
+            written,
+            [
+                ("awards", "a"),
+                ("versions", "a/x"),
+                ("meta", "audited/a////////%01"),
+                ("meta", "audited"),
+            ]
+        );
+        assert_eq!(audit_index::of_award(store, "a").unwrap(), [1]);
         let mut b = Batch::new();
         b.put(Tree::Versions, key(&[b"a", b"y"]), b"3".to_vec())
             .put(Tree::Versions, key(&[b"ab", b"z"]), b"4".to_vec());
         let r2 = store.commit(b, entry(2)).unwrap();
         assert_eq!((r2.seq, r2.prev.clone()), (2, r1.hash.clone()));
+        assert_eq!(audit_index::of_award(store, "a").unwrap(), [1, 2]);
+        assert_eq!(audit_index::of_award(store, "ab").unwrap(), [2]);
+        assert_eq!(audit_index::indexed_from(store).unwrap(), Some(1));
         // A prefix scan stays within its award: `a\0` does not match `ab\0`.
         let scanned: Vec<Vec<u8>> = store
             .scan(Tree::Versions, &prefix(&[b"a"]))

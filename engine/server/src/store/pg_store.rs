@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 use super::pg_tls::{tls, untrusted_certificate, unverified_tls, verify_mode};
 use super::{
     AuditEntry, AuditRecord, Batch, Entries, Store, StoreError, Tree, TreeEntries, escape_key,
-    json, next_record, writes_of,
+    json, next_record,
 };
 
 /// The key of the advisory lock every commit takes ("laurel" in ASCII).
@@ -65,9 +65,13 @@ const UPSERT_MANY: &str = "INSERT INTO laurel_kv (tree, key, value)
 const DELETE_MANY: &str = "DELETE FROM laurel_kv
      WHERE (tree, key) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))";
 
-/// The audit chain's last record.
-const LAST_AUDIT: &str =
-    "SELECT key, value FROM laurel_kv WHERE tree = 'audit' ORDER BY key DESC LIMIT 1";
+/// The audit chain's last record (`NULL`s when there is none) and the audit index's start
+/// (`$1`, see `audit_index`), in one read.
+const LAST_AUDIT: &str = "SELECT a.key, a.value,
+         (SELECT value FROM laurel_kv WHERE tree = 'meta' AND key = $1)
+     FROM (SELECT 1) AS one LEFT JOIN LATERAL
+         (SELECT key, value FROM laurel_kv WHERE tree = 'audit' ORDER BY key DESC LIMIT 1) AS a
+     ON true";
 
 /// A page of a tree from a key (`>=`) or after one (`>`), below an end or to the tree's end.
 fn scan_sql(from: &str, bounded: bool) -> String {
@@ -291,7 +295,6 @@ struct Statements {
     delete_many: Statement,
     lock_one: Statement,
     last_audit: Statement,
-    upsert: Statement,
     get: Statement,
     last: Statement,
     scan_from: Statement,
@@ -313,7 +316,6 @@ impl Conn {
             delete_many: c.prepare(DELETE_MANY).map_err(pg)?,
             lock_one: c.prepare("SELECT pg_advisory_xact_lock($1)").map_err(pg)?,
             last_audit: c.prepare(LAST_AUDIT).map_err(pg)?,
-            upsert: c.prepare(UPSERT).map_err(pg)?,
             get: c.prepare(GET).map_err(pg)?,
             last: c
                 .prepare(
@@ -863,7 +865,6 @@ impl Store for PgStore {
             }
             super::tally::keep(&mut batch, &mut InTransaction(&mut tx, &s))?;
             super::grantees::keep(&mut batch, &mut InTransaction(&mut tx, &s))?;
-            let writes = writes_of(&batch);
             // Each key's last word in the batch, written in one statement per kind.
             let mut last: BTreeMap<(&str, &[u8]), Option<&[u8]>> = BTreeMap::new();
             for (tree, key, value) in &batch.writes {
@@ -887,24 +888,31 @@ impl Store for PgStore {
             // The chain: one record at a time across every process, held only for the
             // append and the commit.
             tx.execute(&s.lock_one, &[&COMMIT_LOCK]).map_err(pg)?;
-            let last = tx
-                .query_opt(&s.last_audit, &[])
-                .map_err(pg)?
-                .map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1)));
+            let row = tx
+                .query_one(&s.last_audit, &[&super::audit_index::FROM])
+                .map_err(pg)?;
+            let last: Option<(Vec<u8>, Vec<u8>)> = row
+                .get::<_, Option<Vec<u8>>>(0)
+                .zip(row.get::<_, Option<Vec<u8>>>(1));
+            let from: Option<Vec<u8>> = row.get(2);
+            let written = batch.writes.len();
             let record = next_record(
                 last.as_ref().map(|(k, v)| (k.as_slice(), v.as_slice())),
                 audit,
-                writes,
+                &mut batch,
+                from.as_deref(),
             )?;
-            tx.execute(
-                &s.upsert,
-                &[
-                    &Tree::Audit.name(),
-                    &record.seq.to_be_bytes().to_vec(),
-                    &json(&record),
-                ],
-            )
-            .map_err(pg)?;
+            // The record and its index entries (new keys: they need no lock of their own,
+            // and the chain's lock orders them), in one statement.
+            let seq = record.seq.to_be_bytes();
+            let body = json(&record);
+            let mut tail = Columns::default();
+            for (tree, key, value) in &batch.writes[written..] {
+                tail.push(tree.name(), key, Some(value.as_deref().unwrap_or_default()));
+            }
+            tail.push(Tree::Audit.name(), &seq, Some(&body));
+            tx.execute(&s.upsert_many, &[&tail.trees, &tail.keys, &tail.values])
+                .map_err(pg)?;
             tx.commit().map_err(pg)?;
             Ok(record)
         })

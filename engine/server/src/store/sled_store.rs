@@ -22,8 +22,7 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::{
-    AuditEntry, AuditRecord, Batch, Entries, Store, StoreError, Tree, escape_key, json,
-    next_record, writes_of,
+    AuditEntry, AuditRecord, Batch, Entries, Store, StoreError, Tree, escape_key, json, next_record,
 };
 
 /// A sled database.
@@ -223,10 +222,15 @@ impl Store for SledStore {
         super::tally::keep(&mut batch, &mut Reader(self))?;
         super::grantees::keep(&mut batch, &mut Reader(self))?;
         let last = self.tree(Tree::Audit).last().map_err(backend)?;
+        let from = self
+            .tree(Tree::Meta)
+            .get(super::audit_index::FROM)
+            .map_err(backend)?;
         let record = next_record(
             last.as_ref().map(|(k, v)| (k.as_ref(), v.as_ref())),
             audit,
-            writes_of(&batch),
+            &mut batch,
+            from.as_deref(),
         )?;
         let record_bytes = json(&record);
         let seq = record.seq;

@@ -24,8 +24,8 @@ use crate::server::records::{ApplicationRecord, KeyRecord, Role, VersionRecord};
 use crate::server::state::AppState;
 use crate::server::tx::Tx;
 use crate::store::{
-    AuditRecord, Head, Store, Tree, TreeEntries, escape_key, last_writes, prefix, unescape_key,
-    value_digest,
+    AuditRecord, Head, Store, Tree, TreeEntries, audit_index, escape_key, last_writes, prefix,
+    unescape_key, value_digest,
 };
 
 /// The export format's name.
@@ -118,15 +118,7 @@ fn award_entries(store: &dyn Store, award: &str) -> Result<TreeEntries, ApiError
         out.push((Tree::Awards, award.as_bytes().to_vec(), v));
     }
     let p = prefix(&[award.as_bytes()]);
-    for tree in [
-        Tree::Versions,
-        Tree::Applications,
-        Tree::Results,
-        Tree::Judges,
-        Tree::Rounds,
-        Tree::RoundMarks,
-        Tree::History,
-    ] {
+    for tree in audit_index::OWN_TREES {
         for (k, v) in store.scan(tree, &p)? {
             out.push((tree, k, v));
         }
@@ -193,22 +185,34 @@ pub fn make_export(state: &AppState, award: &str) -> Result<Export, ApiError> {
         .iter()
         .map(|(t, k, _)| (t.name().to_owned(), escape_key(k)))
         .collect();
-    // The chain is read a chunk at a time and only the award's records kept: the memory an
-    // export takes is the award's, whatever the installation's history holds (the time is
-    // still the whole chain's: no index finds an award's records).
+    let written = |r: &AuditRecord| {
+        r.writes
+            .iter()
+            .any(|w| wanted.contains(&(w.tree.clone(), w.key.clone())))
+    };
+    let decode = |v: &[u8]| {
+        serde_json::from_slice::<AuditRecord>(v)
+            .map_err(|e| ApiError::Internal(format!("an audit record: {e}")))
+    };
+    let mut audit = Vec::new();
+    // Records from the audit index's start on are found through it: the award's own and the
+    // writers of the files and keys the export carries. Those before it (an installation
+    // older than the index) are read from the chain, a chunk at a time, keeping only the
+    // award's: the memory an export takes is the award's, and its time the award's plus
+    // that older history's.
+    let from = audit_index::indexed_from(store)?;
+    let before = from.unwrap_or(u64::MAX);
     const CHUNK: usize = 1024;
-    let (mut audit, mut head, mut after) = (Vec::new(), None, None::<Vec<u8>>);
-    loop {
+    let mut after = None::<Vec<u8>>;
+    'chain: loop {
         let chunk = store.scan_from(Tree::Audit, b"", after.as_deref(), CHUNK)?;
         let read = chunk.len();
         for (k, v) in chunk {
-            let r: AuditRecord = serde_json::from_slice(&v)
-                .map_err(|e| ApiError::Internal(format!("an audit record: {e}")))?;
-            head = Some(r.head());
-            if r.writes
-                .iter()
-                .any(|w| wanted.contains(&(w.tree.clone(), w.key.clone())))
-            {
+            let r = decode(&v)?;
+            if r.seq >= before {
+                break 'chain;
+            }
+            if written(&r) {
                 audit.push(r);
             }
             after = Some(k);
@@ -217,6 +221,22 @@ pub fn make_export(state: &AppState, award: &str) -> Result<Export, ApiError> {
             break;
         }
     }
+    if from.is_some() {
+        let mut seqs: BTreeSet<u64> = audit_index::of_award(store, award)?.into_iter().collect();
+        for (tree, k, _) in &entries {
+            seqs.extend(audit_index::writers(store, *tree, k)?);
+        }
+        for seq in seqs.into_iter().filter(|s| *s >= before) {
+            if let Some(v) = store.get(Tree::Audit, &seq.to_be_bytes())? {
+                let r = decode(&v)?;
+                if written(&r) {
+                    audit.push(r);
+                }
+            }
+        }
+    }
+    // The chain's head now: every record kept is at or before it.
+    let head = crate::store::head(store)?.map(|r| r.head());
     let mut export = Export {
         format: FORMAT.to_owned(),
         award: award.to_owned(),
@@ -535,5 +555,159 @@ mod tests {
         assert_eq!(seqs, expected);
         assert_eq!(export.head.map(|h| h.seq), Some(records));
         assert_eq!(export.records.len(), expected.len());
+    }
+
+    /// A random commit: an application of one of three awards written or removed, now and then
+    /// the award itself, a version, a plugin file or an API key beside it.
+    fn random_commit(store: &dyn Store, rng: &mut u64, n: u64) {
+        let mut next = |below: u64| {
+            *rng ^= *rng << 13;
+            *rng ^= *rng >> 7;
+            *rng ^= *rng << 17;
+            *rng % below
+        };
+        let award: &[u8] = [b"mine".as_slice(), b"other", b"third"][next(3) as usize];
+        let mut batch = Batch::new();
+        let app = key(&[award, format!("app-{}", next(40)).as_bytes()]);
+        if next(5) == 0 {
+            batch.delete_if_present(Tree::Applications, app);
+        } else {
+            batch.put(
+                Tree::Applications,
+                app,
+                format!("{{\"n\":{n}}}").into_bytes(),
+            );
+        }
+        match next(6) {
+            0 => {
+                batch.put(Tree::Awards, award.to_vec(), format!("{n}").into_bytes());
+            }
+            1 => {
+                batch.put(
+                    Tree::Versions,
+                    key(&[award, b"1"]),
+                    format!("{n}").into_bytes(),
+                );
+            }
+            2 => {
+                batch.put(
+                    Tree::Files,
+                    format!("sha-{}", next(4)).into_bytes(),
+                    b"x".to_vec(),
+                );
+            }
+            3 => {
+                batch.put(
+                    Tree::Keys,
+                    format!("key-{}", next(4)).into_bytes(),
+                    b"{}".to_vec(),
+                );
+            }
+            _ => {}
+        }
+        let audit = AuditEntry {
+            actor: "admin".into(),
+            action: "test".into(),
+            target: format!("t{n}"),
+            detail: json!({}),
+        };
+        assert!(store.commit(batch, audit).is_ok());
+    }
+
+    /// The records of `award`'s export by reading the whole chain: those that wrote one of its
+    /// entries as they stand.
+    fn by_the_whole_chain(store: &dyn Store, award: &str) -> Vec<u64> {
+        let mut wanted = BTreeSet::new();
+        if store.get(Tree::Awards, award.as_bytes()).unwrap().is_some() {
+            wanted.insert(("awards".to_owned(), escape_key(award.as_bytes())));
+        }
+        for tree in [Tree::Versions, Tree::Applications] {
+            for (k, _) in store.scan(tree, &prefix(&[award.as_bytes()])).unwrap() {
+                wanted.insert((tree.name().to_owned(), escape_key(&k)));
+            }
+        }
+        crate::store::scan_json::<AuditRecord>(store, Tree::Audit, b"")
+            .unwrap()
+            .into_iter()
+            .filter(|r| {
+                r.writes
+                    .iter()
+                    .any(|w| wanted.contains(&(w.tree.clone(), w.key.clone())))
+            })
+            .map(|r| r.seq)
+            .collect()
+    }
+
+    /// An export finds through the audit index exactly the records a reading of the whole
+    /// chain finds, on each store, in an installation whose history began before the index
+    /// (its first records copied without their index entries, as an older version left them)
+    /// and in one indexed from its first record.
+    #[test]
+    fn an_export_finds_through_the_index_what_the_whole_chain_holds() {
+        let dir = tempfile::tempdir().unwrap();
+        let pg = crate::store::pg_cluster::Cluster::start();
+        let stores: Vec<(&str, Arc<dyn Store>)> = vec![
+            ("memory", Arc::new(MemoryStore::default())),
+            (
+                "sled",
+                Arc::new(crate::store::SledStore::open(dir.path()).unwrap()),
+            ),
+            (
+                "postgres",
+                Arc::new(
+                    crate::store::PgStore::open(crate::store::PgOptions::new(&pg.database()), true)
+                        .unwrap(),
+                ),
+            ),
+        ];
+        for (name, store) in stores {
+            let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+            // An older installation: 250 records, copied without the index.
+            let older = MemoryStore::default();
+            for n in 0..250 {
+                random_commit(&older, &mut rng, n);
+            }
+            let mut entries = Vec::new();
+            for tree in Tree::ALL {
+                for (k, v) in older.scan(tree, b"").unwrap() {
+                    let indexed = k.starts_with(b"audited") || k.starts_with(b"writers");
+                    if !(tree == Tree::Meta && indexed) {
+                        entries.push((tree, k, v));
+                    }
+                }
+            }
+            store.restore(entries).unwrap();
+            let state = AppState::new(store.clone(), crate::server::crypto::Sealer::for_tests());
+            assert_eq!(audit_index::indexed_from(store.as_ref()).unwrap(), None);
+            for n in 250..500 {
+                random_commit(store.as_ref(), &mut rng, n);
+            }
+            assert_eq!(
+                audit_index::indexed_from(store.as_ref()).unwrap(),
+                Some(251)
+            );
+            for award in ["mine", "other", "third"] {
+                let export = make_export(&state, award).unwrap_or_else(|e| panic!("{e:?}"));
+                let found: Vec<u64> = export.audit.iter().map(|r| r.seq).collect();
+                let expected = by_the_whole_chain(store.as_ref(), award);
+                assert!(expected.iter().any(|s| *s <= 250) && expected.iter().any(|s| *s > 250));
+                assert_eq!(found, expected, "{name}: {award}");
+                assert_eq!(export.head.map(|h| h.seq), Some(500));
+            }
+            // Indexed from its first record.
+            let fresh = Arc::new(MemoryStore::default());
+            for n in 0..300 {
+                random_commit(fresh.as_ref(), &mut rng, n);
+            }
+            assert_eq!(audit_index::indexed_from(fresh.as_ref()).unwrap(), Some(1));
+            let state = AppState::new(fresh.clone(), crate::server::crypto::Sealer::for_tests());
+            let export = make_export(&state, "mine").unwrap_or_else(|e| panic!("{e:?}"));
+            let found: Vec<u64> = export.audit.iter().map(|r| r.seq).collect();
+            assert_eq!(
+                found,
+                by_the_whole_chain(fresh.as_ref(), "mine"),
+                "{name}: fresh"
+            );
+        }
     }
 }
