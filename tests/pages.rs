@@ -1046,3 +1046,55 @@ fn the_home_page_lists_awards_a_page_at_a_time() {
     assert_eq!(pages, 2);
     assert_eq!(shown, published, "each published award once, in order");
 }
+
+/// An administrator of every award sees every award's dashboard on their own page, by name,
+/// fifty at a time with a link to the next fifty, not the whole installation at once.
+#[test]
+fn an_administrator_of_every_award_sees_the_dashboards_a_page_at_a_time() {
+    let data = tempfile::tempdir().unwrap();
+    let (server, sink) = Server::start_with_mail(data.path());
+    let admin = server.admin().to_owned();
+    let base = server.url.clone();
+    let mut names = Vec::new();
+    for i in 0..57 {
+        let id = format!("prize-{i:03}");
+        let definition = support::small_award(&id, &format!("Prize number {i}"));
+        let (status, v) = server.post("/v1/awards", &admin, &definition);
+        assert_eq!(status, 201, "{v}");
+        let (status, v) = server.post(&format!("/v1/awards/{id}/publish"), &admin, &json!({}));
+        assert!(status == 200 || status == 201, "{v}");
+        names.push(format!(">Prize number {i}<"));
+    }
+    let (status, v) = server.post(
+        "/v1/awards/prize-000/invitations",
+        &admin,
+        &json!({ "email": "lee@example.org", "name": "Lee", "role": "admin", "language": "en" }),
+    );
+    assert_eq!(status, 201, "{v}");
+    let mails = sink.wait_for(1, Duration::from_secs(20));
+    let (_, text) = parsed(&mails[0]);
+    let lee = Browser::follow(&base, &link_in(&text));
+    let mut shown = Vec::new();
+    let mut next = Some(format!("{base}/me"));
+    let mut pages = 0;
+    while let Some(url) = next {
+        let (status, html, _) = page(&url, Some(&lee.cookie), Some("en"));
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("every award"), "the grant, in words: {html}");
+        let here: Vec<String> = names
+            .iter()
+            .filter(|name| html.contains(name.as_str()))
+            .cloned()
+            .collect();
+        assert!(here.len() <= 50, "{} on one page", here.len());
+        shown.extend(here);
+        next = html.find("rel=\"next\" href=\"").map(|at| {
+            let rest = &html[at + "rel=\"next\" href=\"".len()..];
+            format!("{base}{}", &rest[..rest.find('"').unwrap()])
+        });
+        pages += 1;
+        assert!(pages <= 3, "the pages end");
+    }
+    assert_eq!(pages, 2);
+    assert_eq!(shown, names, "each award's dashboard once, in order");
+}

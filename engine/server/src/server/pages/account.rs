@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::Ctx;
 use super::api::Api;
 use super::layout::{check_csrf, csrf_field, page, problem, redirect};
-use super::public::{awards, text};
+use super::public::text;
 use crate::server::records::Role;
 use crate::server::state::AppState;
 
@@ -164,6 +164,7 @@ pub async fn me(
     State(state): State<AppState>,
     Extension(api): Extension<Api>,
     ctx: Ctx,
+    axum::extract::Query(q): axum::extract::Query<super::public::HomeQuery>,
 ) -> Response {
     let Some(person) = ctx.person.clone() else {
         return redirect("/sign-in");
@@ -172,23 +173,23 @@ pub async fn me(
         .grants
         .iter()
         .any(|g| g.role == Role::Admin && g.award.is_none());
-    // An administrator of every award sees every award's dashboard; anyone else's page reads
-    // only the awards they hold a role in.
-    let all = if global_admin {
-        awards(&state).await
+    // The awards they hold a role in, by name; an administrator of every award also sees the
+    // dashboards of every award, fifty at a time.
+    let mut ids: Vec<&str> = person
+        .grants
+        .iter()
+        .filter_map(|g| g.award.as_deref())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut all = Vec::new();
+    for id in ids {
+        all.extend(super::public::shown(&state, id).await);
+    }
+    let (dashboards, more) = if global_admin {
+        super::public::awards_page(&state, q.after.as_deref()).await
     } else {
-        let mut ids: Vec<&str> = person
-            .grants
-            .iter()
-            .filter_map(|g| g.award.as_deref())
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let mut shown = Vec::new();
-        for id in ids {
-            shown.extend(super::public::shown(&state, id).await);
-        }
-        shown
+        (Vec::new(), None)
     };
     let name_of = |id: &str| {
         all.iter().find(|s| s.record.id == id).map_or_else(
@@ -242,9 +243,12 @@ pub async fn me(
             @if global_admin {
                 h2 { (ctx.t("me.dashboards")) }
                 ul {
-                    @for s in &all {
+                    @for s in &dashboards {
                         li { a href={ "/awards/" (s.record.id) "/admin" } { (text(&ctx, &s.loaded, &s.loaded.award.name)) } }
                     }
+                }
+                @if let Some(last) = &more {
+                    p { a rel="next" href={ "/me?after=" (crate::server::paging::encode(last)) } { (ctx.t("home.more")) } }
                 }
             }
             @for (award, apps) in &mine {

@@ -12,25 +12,12 @@ use super::Ctx;
 use super::layout::{csrf_field, page, page_with, when};
 use crate::server::records::{AwardRecord, AwardState, ResultsRecord};
 use crate::server::state::{AppState, Loaded};
-use crate::store::{Tree, get_json, key, scan_json};
+use crate::store::{Tree, get_json, key};
 
 /// An award with its current version, loaded.
 pub(super) struct Shown {
     pub record: AwardRecord,
     pub loaded: Arc<Loaded>,
-}
-
-/// Every award with a published version.
-pub(super) async fn awards(state: &AppState) -> Vec<Shown> {
-    let records: Vec<AwardRecord> =
-        scan_json(state.store.as_ref(), Tree::Awards, b"").unwrap_or_default();
-    let mut out = Vec::new();
-    for record in records {
-        if let Some(s) = loaded(state, record).await {
-            out.push(s);
-        }
-    }
-    out
 }
 
 /// An award with its current version, if it has one that loads.
@@ -46,7 +33,10 @@ const HOME_PAGE: usize = 50;
 /// A page of the awards with a published version, in id order after `after`, read from the
 /// store a chunk at a time: what it costs does not grow with the installation. The id to
 /// continue after, when more may follow.
-async fn awards_page(state: &AppState, after: Option<&str>) -> (Vec<Shown>, Option<String>) {
+pub(super) async fn awards_page(
+    state: &AppState,
+    after: Option<&str>,
+) -> (Vec<Shown>, Option<String>) {
     let mut cursor = after.map(|a| a.as_bytes().to_vec());
     let mut out = Vec::new();
     loop {
@@ -74,10 +64,11 @@ async fn awards_page(state: &AppState, after: Option<&str>) -> (Vec<Shown>, Opti
     }
 }
 
-/// Where the home page starts: after the award named (the "more awards" link).
+/// Where a list of awards starts (the home page's, an administrator's dashboards): after the
+/// award named (the "more awards" link).
 #[derive(Debug, serde::Deserialize)]
 pub struct HomeQuery {
-    after: Option<String>,
+    pub(super) after: Option<String>,
 }
 
 /// One award with its current version.
