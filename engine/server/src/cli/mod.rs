@@ -22,6 +22,7 @@ mod score;
 mod serve;
 mod source;
 pub mod store_args;
+mod telemetry;
 mod validate;
 mod verify;
 

@@ -211,25 +211,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("`--now {t}` is not an RFC 3339 instant"))
         })
         .transpose()?;
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LAUREL_LOG")
-                .unwrap_or_else(|_| "laurel=info".into()),
-        )
-        .with_writer(std::io::stderr);
-    // A person at a terminal reads text; a file or a log collector gets one JSON object a
-    // line, without terminal escapes. `LAUREL_LOG_FORMAT=text|json` chooses.
-    let json = match std::env::var("LAUREL_LOG_FORMAT").as_deref() {
-        Ok("json") => true,
-        Ok("text") => false,
-        _ => !std::io::IsTerminal::is_terminal(&std::io::stderr()),
-    };
-    if json {
-        logs.json().with_current_span(false).init();
-    } else {
-        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .init();
-    }
+    // Held to the end: dropping it sends the traces still waiting.
+    let traces = logs_and_traces()?;
     std::fs::create_dir_all(data).with_context(|| format!("cannot create `{}`", data.display()))?;
     let store = store_args.open(data)?;
     let sealer = super::data_key::open(data, key, store.as_ref(), true)?;
@@ -253,6 +236,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     state.witness = Some(Arc::new(crate::server::witness::Witness::new(witness)));
     state.plugin_deadline = plugin_deadline;
     state.clock = clock;
+    state.traces = traces.is_some();
     // Failed attempts, like requests, are counted with the other processes on a shared store:
     // a second process gives a guesser no second allowance.
     if state.store.shares_budgets() {
@@ -380,4 +364,40 @@ async fn shutdown() {
         () = ctrl_c => {}
         () = terminate => {}
     }
+}
+
+/// The log on stderr and, when the environment names an OpenTelemetry collector, traces for it
+/// (see `telemetry`); what flushes the traces when dropped.
+fn logs_and_traces() -> anyhow::Result<Option<super::telemetry::Traces>> {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LAUREL_LOG")
+        .unwrap_or_else(|_| "laurel=info".into());
+    let (traces, flush) = match super::telemetry::layer()? {
+        Some((layer, flush)) => (Some(layer), Some(flush)),
+        None => (None, None),
+    };
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let registry = tracing_subscriber::registry().with(traces);
+    // A person at a terminal reads text; a file or a log collector gets one JSON object a
+    // line, without terminal escapes. `LAUREL_LOG_FORMAT=text|json` chooses.
+    let json = match std::env::var("LAUREL_LOG_FORMAT").as_deref() {
+        Ok("json") => true,
+        Ok("text") => false,
+        _ => !std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    if json {
+        registry
+            .with(logs.json().with_current_span(false).with_filter(filter))
+            .init();
+    } else {
+        registry
+            .with(
+                logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                    .with_filter(filter),
+            )
+            .init();
+    }
+    Ok(flush)
 }

@@ -23,7 +23,18 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
     let route = request.extensions().get::<MatchedPath>().cloned();
     let method = request.method().clone();
     let started = Instant::now();
-    let response = next.run(request).await;
+    let response = if state.traces {
+        let span = span(&request, route.as_ref());
+        let response = tracing::Instrument::instrument(next.run(request), span.clone()).await;
+        let status = response.status();
+        span.record("http.response.status_code", status.as_u16());
+        if status.is_server_error() {
+            span.record("otel.status_code", "ERROR");
+        }
+        response
+    } else {
+        next.run(request).await
+    };
     let took = started.elapsed();
     if let (Some(route), Ok(mut all)) = (route, state.metrics.requests.lock()) {
         if !all.contains_key(route.as_str()) {
@@ -37,6 +48,29 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
         }
     }
     response
+}
+
+/// A request's span for the installation's OpenTelemetry collector: named by its method and
+/// route template (never its ids), a child of the caller's trace when the request carries a
+/// W3C `traceparent`.
+fn span(request: &Request, route: Option<&MatchedPath>) -> tracing::Span {
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    let template = route.map_or("(no route)", MatchedPath::as_str);
+    let span = tracing::info_span!(
+        "request",
+        otel.name = %format!("{} {template}", request.method()),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        http.request.method = %request.method(),
+        http.route = template,
+        http.response.status_code = tracing::field::Empty,
+    );
+    let parent = opentelemetry::global::get_text_map_propagator(|p| {
+        p.extract(&opentelemetry_http::HeaderExtractor(request.headers()))
+    });
+    // A span no layer records (no collector) has no parent to set: nothing to do.
+    let _ = span.set_parent(parent);
+    span
 }
 
 /// Escapes a label value.

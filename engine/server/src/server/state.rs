@@ -210,6 +210,9 @@ pub struct Shared {
     pub metrics: Arc<super::metrics::Metrics>,
     /// Long computations started by a request and followed by others.
     pub jobs: Arc<super::jobs::Jobs>,
+    /// Whether requests and commits are traced (spans for an OpenTelemetry collector, when
+    /// `laurel serve` has one to send them to).
+    pub traces: bool,
 }
 
 impl std::fmt::Debug for AppState {
@@ -246,6 +249,7 @@ impl AppState {
             witness: None,
             metrics,
             jobs: Arc::default(),
+            traces: false,
         }))
     }
 

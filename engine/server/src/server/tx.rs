@@ -17,6 +17,8 @@ pub struct Tx<'a> {
     schedule_wake: &'a tokio::sync::Notify,
     witness: Option<&'a super::witness::Witness>,
     metrics: &'a super::metrics::Metrics,
+    /// Whether the commit is traced.
+    traces: bool,
     /// What [`Tx::scan_once`] read.
     scanned: Vec<(Tree, Vec<u8>, Entries)>,
 }
@@ -31,6 +33,7 @@ impl<'a> Tx<'a> {
             schedule_wake: state.schedule_wake.as_ref(),
             witness: state.witness.as_deref(),
             metrics: state.metrics.as_ref(),
+            traces: state.traces,
             scanned: Vec::new(),
         }
     }
@@ -119,7 +122,22 @@ impl<'a> Tx<'a> {
         // `listen::may_commit`): its wait for the flush holds no thread that answers other
         // requests. (`block_in_place` here instead cost a third of the write throughput on two
         // cores, and did not bring `GET /v1/health` under load near its idle latency.)
-        let committed = self.store.commit(self.batch, audit);
+        let span = if self.traces {
+            tracing::info_span!(
+                "commit",
+                otel.name = "commit",
+                laurel.store = self.store.kind(),
+                laurel.writes = self.batch.writes.len(),
+                laurel.action = audit.action.as_str(),
+                laurel.audit_seq = tracing::field::Empty,
+            )
+        } else {
+            tracing::Span::none()
+        };
+        let committed = span.in_scope(|| self.store.commit(self.batch, audit));
+        if let Ok(record) = &committed {
+            span.record("laurel.audit_seq", record.seq);
+        }
         self.metrics.commit(started.elapsed(), committed.is_ok());
         let record = committed?;
         if queues {
