@@ -169,7 +169,23 @@ async fn remind_before_close(
 ) -> Result<(), ApiError> {
     let now: DateTime<Utc> = state.now();
     let lead = chrono::Duration::from_std(lead).unwrap_or(chrono::Duration::MAX);
-    let rounds: Vec<RoundRecord> = scan_json(state.store.as_ref(), Tree::Rounds, b"")?;
+    // The open rounds, through their index; every round only in an installation whose
+    // index is not built yet.
+    let store = state.store.as_ref();
+    let rounds: Vec<RoundRecord> = match crate::store::open_rounds::keys(store)? {
+        Some(keys) => {
+            let mut open = Vec::with_capacity(keys.len());
+            for k in keys {
+                open.extend(crate::store::get_json::<RoundRecord>(
+                    store,
+                    Tree::Rounds,
+                    &k,
+                )?);
+            }
+            open
+        }
+        None => scan_json(store, Tree::Rounds, b"")?,
+    };
     for r in rounds.into_iter().filter(|r| r.status == RoundStatus::Open) {
         let loaded = state.loaded(&r.award, r.version).await?;
         let Some(closes) = loaded

@@ -16,11 +16,12 @@
 //! grant the other has just removed (a person's own entries follow that person's commits); an
 //! entry that names a grant the person no longer holds only costs a read.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Deserialize;
 
-use super::tally::{Reads, before, written};
+use super::derived::Derived;
+use super::tally::Reads;
 use super::{Batch, Store, StoreError, Tree, key, prefix};
 
 /// The key saying the index is complete.
@@ -59,44 +60,17 @@ fn entries(person: &[u8], value: &[u8]) -> BTreeSet<Vec<u8>> {
         .collect()
 }
 
+/// The index: kept, as [`super::derived`] keeps any, from each write of a person.
+const INDEX: Derived = Derived {
+    tree: Tree::People,
+    built: BUILT,
+    entries,
+};
+
 /// Adds to `batch` the index entries its writes of people change: called by each store under
-/// its commit lock, before the audit record is made, so that the audit covers them. A
-/// person's old value is the one the batch expects or, without an expectation, the one
-/// stored now.
+/// its commit lock, before the audit record is made, so that the audit covers them.
 pub(crate) fn keep(batch: &mut Batch, store: &mut dyn Reads) -> Result<(), StoreError> {
-    let people = written(batch, Tree::People);
-    if people.is_empty() {
-        return Ok(());
-    }
-    // The last word on each index key wins.
-    let mut last: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
-    if store.get(Tree::Meta, BUILT)?.is_none() {
-        // Once, from everyone stored before this batch.
-        for (k, v) in store.scan(Tree::People, b"")? {
-            for e in entries(&k, &v) {
-                last.insert(e, Some(k.clone()));
-            }
-        }
-        last.insert(BUILT.to_vec(), Some(b"complete".to_vec()));
-    }
-    // Values as this batch leaves them so far (a batch may write one person twice).
-    let mut now: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
-    for (k, new) in people {
-        let old = before(batch, &now, store, Tree::People, &k)?;
-        let before = old.map(|v| entries(&k, &v)).unwrap_or_default();
-        let after = new.as_deref().map(|v| entries(&k, v)).unwrap_or_default();
-        for gone in before.difference(&after) {
-            last.insert(gone.clone(), None);
-        }
-        for added in after.difference(&before) {
-            last.insert(added.clone(), Some(k.clone()));
-        }
-        now.insert(k, new);
-    }
-    for (k, v) in last {
-        batch.writes.push((Tree::Meta, k, v));
-    }
-    Ok(())
+    INDEX.keep(batch, store)
 }
 
 /// The ids of the people the index names as holding one of `roles` (by name: `judge`, ...; all
@@ -107,26 +81,20 @@ pub fn holders(
     award: &str,
     roles: &[&str],
 ) -> Result<Option<BTreeSet<String>>, StoreError> {
-    if store.get(Tree::Meta, BUILT)?.is_none() {
-        return Ok(None);
-    }
-    let mut ids = BTreeSet::new();
+    let mut prefixes = Vec::new();
     for scope in [award, ""] {
-        let prefixes: Vec<Vec<u8>> = if roles.is_empty() {
-            vec![prefix(&[b"grantee", scope.as_bytes()])]
-        } else {
-            roles
-                .iter()
-                .map(|r| prefix(&[b"grantee", scope.as_bytes(), r.as_bytes()]))
-                .collect()
-        };
-        for p in prefixes {
-            for (_, id) in store.scan(Tree::Meta, &p)? {
-                ids.insert(String::from_utf8_lossy(&id).into_owned());
-            }
+        if roles.is_empty() {
+            prefixes.push(prefix(&[b"grantee", scope.as_bytes()]));
+        }
+        for r in roles {
+            prefixes.push(prefix(&[b"grantee", scope.as_bytes(), r.as_bytes()]));
         }
     }
-    Ok(Some(ids))
+    Ok(INDEX.named(store, &prefixes)?.map(|ids| {
+        ids.into_iter()
+            .map(|id| String::from_utf8_lossy(&id).into_owned())
+            .collect()
+    }))
 }
 
 #[cfg(test)]

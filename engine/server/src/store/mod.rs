@@ -5,8 +5,10 @@
 
 mod audit;
 pub mod audit_index;
+mod derived;
 pub mod grantees;
 mod memory;
+pub mod open_rounds;
 /// The tests' throwaway PostgreSQL cluster, shared with the integration tests.
 #[cfg(test)]
 #[path = "../../../../tests/support/postgres.rs"]

@@ -865,6 +865,7 @@ impl Store for PgStore {
             }
             super::tally::keep(&mut batch, &mut InTransaction(&mut tx, &s))?;
             super::grantees::keep(&mut batch, &mut InTransaction(&mut tx, &s))?;
+            super::open_rounds::keep(&mut batch, &mut InTransaction(&mut tx, &s))?;
             // Each key's last word in the batch, written in one statement per kind.
             let mut last: BTreeMap<(&str, &[u8]), Option<&[u8]>> = BTreeMap::new();
             for (tree, key, value) in &batch.writes {
