@@ -29,7 +29,7 @@ impl Drop for Traces {
 }
 
 /// Whether the environment names a collector.
-pub fn wanted() -> bool {
+fn wanted() -> bool {
     [
         "OTEL_EXPORTER_OTLP_ENDPOINT",
         "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
