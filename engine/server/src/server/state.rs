@@ -189,6 +189,9 @@ pub struct Shared {
     pub oidc: Option<Arc<super::oidc::Oidc>>,
     /// Whether administrators must use a passkey as a second factor in the pages.
     pub admin_passkeys: bool,
+    /// Each award's pseudonym key, once read: made once per award and never changed, so it is
+    /// read from the store once per process.
+    pub pseudonym_keys: Arc<Mutex<std::collections::HashMap<String, [u8; 32]>>>,
     /// Idempotency keys whose first request is still running (in this process).
     pub in_flight: Arc<Mutex<std::collections::HashSet<Vec<u8>>>>,
     /// Whether webhook endpoints may be on loopback or private addresses.
@@ -235,6 +238,7 @@ impl AppState {
             link_throttle: Arc::new(super::throttle::Throttle::new(50)),
             mailbox_throttle: Arc::new(super::throttle::Throttle::new(10)),
             in_flight: Arc::default(),
+            pseudonym_keys: Arc::default(),
             budgets: Arc::new(super::budgets::Budgets::new(DEFAULT_RATE_LIMIT)),
             anonymous_budgets: Arc::new(super::budgets::Budgets::new(DEFAULT_ANONYMOUS_RATE_LIMIT)),
             quotas: Quotas::default(),

@@ -12,7 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::tally::{Reads, before, written};
+use super::tally::{Reads, before, unexpected, written};
 use super::{Batch, Store, StoreError, Tree};
 
 /// An index of `tree` kept in [`Tree::Meta`].
@@ -66,6 +66,16 @@ impl Derived {
             batch.writes.push((Tree::Meta, k, v));
         }
         Ok(())
+    }
+
+    /// The keys [`Derived::keep`] may read for `batch` (see [`super::tally::reads`]): whether
+    /// the index is built, and the entries the batch writes without expecting a value.
+    pub(crate) fn reads(&self, batch: &Batch) -> Vec<(Tree, Vec<u8>)> {
+        let mut keys = unexpected(batch, self.tree);
+        if batch.writes.iter().any(|(t, _, _)| *t == self.tree) {
+            keys.push((Tree::Meta, self.built.to_vec()));
+        }
+        keys
     }
 
     /// The keys (of the indexed tree) the index names under `prefix`, in order; `None` while

@@ -73,6 +73,11 @@ pub(crate) fn keep(batch: &mut Batch, store: &mut dyn Reads) -> Result<(), Store
     INDEX.keep(batch, store)
 }
 
+/// The keys [`keep`] may read for `batch` (see [`super::tally::reads`]).
+pub(crate) fn reads(batch: &Batch) -> Vec<(Tree, Vec<u8>)> {
+    INDEX.reads(batch)
+}
+
 /// The ids of the people the index names as holding one of `roles` (by name: `judge`, ...; all
 /// roles when empty) on `award` or on every award, in id order; `None` while the index is not
 /// built (readers then read everyone). Each is a candidate: check the person's grants.

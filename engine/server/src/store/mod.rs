@@ -14,6 +14,7 @@ pub mod open_rounds;
 #[path = "../../../../tests/support/postgres.rs"]
 #[allow(dead_code)]
 pub(crate) mod pg_cluster;
+mod pg_conn;
 mod pg_store;
 mod pg_tls;
 mod sled_store;

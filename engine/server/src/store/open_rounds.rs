@@ -39,6 +39,11 @@ pub(crate) fn keep(batch: &mut Batch, store: &mut dyn Reads) -> Result<(), Store
     INDEX.keep(batch, store)
 }
 
+/// The keys [`keep`] may read for `batch` (see [`super::tally::reads`]).
+pub(crate) fn reads(batch: &Batch) -> Vec<(Tree, Vec<u8>)> {
+    INDEX.reads(batch)
+}
+
 /// The keys of the rounds the index names as open, in order; `None` while the index is not
 /// built (readers then read every round). Each is a candidate: check the round's status.
 pub fn keys(store: &dyn Store) -> Result<Option<BTreeSet<Vec<u8>>>, StoreError> {

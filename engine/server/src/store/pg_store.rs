@@ -13,17 +13,24 @@
 //! table holds a few thousand: an award imported whole) takes the gate alone instead. A process killed mid-commit leaves
 //! nothing behind: the transaction rolls back and the locks go with it.
 //!
-//! Connections come from a small pool; each sets a statement timeout, and a connection that
-//! broke is dropped and replaced on the next call (a restarted database is reconnected to).
-//! The sync client runs its own event loop, so calls made on a tokio worker are moved off it.
+//! A commit takes three round trips to the database, its statements pipelined: `BEGIN`, the
+//! keys' locks, the expected values and the values the derived indexes will read; then the
+//! writes, the chain's lock and the last audit record; then the record and `COMMIT`. The
+//! chain's lock is held for the last round trip and the commit's flush.
+//!
+//! Connections come from a small pool; each sets a statement timeout, prepares its statements
+//! once, and a connection that broke is dropped and replaced on the next call (a restarted
+//! database is reconnected to). Calls block the thread they run on (the store's contract is
+//! synchronous): made on a tokio worker, they are moved off it.
 
 use std::collections::BTreeMap;
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use postgres::{Client, NoTls, Statement};
 use sha2::{Digest, Sha256};
+use tokio_postgres::NoTls;
 
+use super::pg_conn::{Conn, Connecting, Statements, StatementsSql, in_order};
 use super::pg_tls::{tls, untrusted_certificate, unverified_tls, verify_mode};
 use super::{
     AuditEntry, AuditRecord, Batch, Entries, Store, StoreError, Tree, TreeEntries, escape_key,
@@ -51,19 +58,22 @@ const LOCK_KEYS: &str = "SELECT count(CASE WHEN k = -9223372036854775808
          THEN pg_advisory_xact_lock_shared(k) ELSE pg_advisory_xact_lock(k) END)
      FROM (SELECT DISTINCT k FROM unnest($1::int8[]) AS u(k) ORDER BY k) AS l";
 
-/// The values of keys, in the order asked (`NULL`: absent).
+/// The values of keys, in the order asked (`NULL`: absent). Each is looked up through the
+/// primary key whatever the table's statistics: a join here is planned once per connection,
+/// on a table that may then be nearly empty, as a hash join over a scan of the whole table,
+/// and kept so as it grows (each commit reading every row).
 const EXPECTS: &str =
-    "SELECT v.value FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS e(tree, key, i)
-     LEFT JOIN laurel_kv v ON v.tree = e.tree AND v.key = e.key ORDER BY e.i";
+    "SELECT (SELECT v.value FROM laurel_kv v WHERE v.tree = e.tree AND v.key = e.key)
+     FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS e(tree, key, i) ORDER BY e.i";
 
 /// Writes values, over any there were (each key once).
 const UPSERT_MANY: &str = "INSERT INTO laurel_kv (tree, key, value)
      SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[])
      ON CONFLICT (tree, key) DO UPDATE SET value = EXCLUDED.value";
 
-/// Removes keys.
-const DELETE_MANY: &str = "DELETE FROM laurel_kv
-     WHERE (tree, key) IN (SELECT * FROM unnest($1::text[], $2::bytea[]))";
+/// Removes a key (a commit's removals are pipelined, one statement each: a statement over an
+/// array of keys is planned as a scan of the whole table, as [`EXPECTS`] says).
+const DELETE_ONE: &str = "DELETE FROM laurel_kv WHERE tree = $1 AND key = $2";
 
 /// The audit chain's last record (`NULL`s when there is none) and the audit index's start
 /// (`$1`, see `audit_index`), in one read.
@@ -170,7 +180,7 @@ impl PgOptions {
 /// A PostgreSQL database holding Laurel's trees.
 pub struct PgStore {
     options: PgOptions,
-    config: postgres::Config,
+    config: tokio_postgres::Config,
     tls: tokio_postgres_rustls::MakeRustlsConnect,
     /// `sslmode=prefer` as libpq means it: TLS that does not authenticate the server, used
     /// only when the database's certificate is not trusted (a stock self-signed one).
@@ -223,7 +233,7 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 /// A database error: the database going away (its connection closed, an administrator's
 /// shutdown, a connection failure: SQLSTATE classes 08 and 57) is `Unavailable`, to retry;
 /// anything else a backend failure.
-fn pg(e: postgres::Error) -> StoreError {
+fn pg(e: tokio_postgres::Error) -> StoreError {
     let gone = e.is_closed()
         || e.code()
             .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57"));
@@ -267,68 +277,55 @@ fn successor(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
-/// A pooled connection, with the statements commits use prepared once on it.
-struct Conn {
-    client: Client,
-    statements: Option<Statements>,
-}
-
-impl std::ops::Deref for Conn {
-    type Target = Client;
-    fn deref(&self) -> &Client {
-        &self.client
+/// The statements every connection prepares.
+fn statements_sql() -> StatementsSql {
+    StatementsSql {
+        lock_keys: LOCK_KEYS,
+        expects: EXPECTS,
+        upsert_many: UPSERT_MANY,
+        delete_one: DELETE_ONE,
+        lock_one: "SELECT pg_advisory_xact_lock($1)",
+        last_audit: LAST_AUDIT,
+        get: GET,
+        last: "SELECT key, value FROM laurel_kv WHERE tree = $1 ORDER BY key DESC LIMIT 1",
+        scan_from: scan_sql(">=", true),
+        scan_after: scan_sql(">", true),
+        scan_from_open: scan_sql(">=", false),
+        scan_after_open: scan_sql(">", false),
+        scan_all: "SELECT key, value FROM laurel_kv WHERE tree = $1 AND key >= $2
+             AND ($3::bytea IS NULL OR key < $3) ORDER BY key",
     }
 }
 
-impl std::ops::DerefMut for Conn {
-    fn deref_mut(&mut self) -> &mut Client {
-        &mut self.client
-    }
+/// The connection's prepared statements (prepared on its first use).
+fn statements(c: &mut Conn) -> Result<Statements, StoreError> {
+    c.statements(&statements_sql()).map_err(pg)
 }
 
-/// The statements of a commit, prepared on a connection the first time it commits.
-#[derive(Clone)]
-struct Statements {
-    lock_keys: Statement,
-    expects: Statement,
-    upsert_many: Statement,
-    delete_many: Statement,
-    lock_one: Statement,
-    last_audit: Statement,
-    get: Statement,
-    last: Statement,
-    scan_from: Statement,
-    scan_after: Statement,
-    scan_from_open: Statement,
-    scan_after_open: Statement,
-}
-
-impl Conn {
-    fn statements(&mut self) -> Result<Statements, StoreError> {
-        if let Some(s) = &self.statements {
-            return Ok(s.clone());
+/// Runs `body` in a transaction begun with `begin` (`BEGIN` and its options): committed when
+/// it succeeds, rolled back when it fails.
+fn transaction<R>(
+    c: &mut Conn,
+    begin: &str,
+    body: impl FnOnce(&mut Conn) -> Result<R, StoreError>,
+) -> Result<R, StoreError> {
+    c.driver.run(c.client.batch_execute(begin)).map_err(pg)?;
+    match body(c) {
+        Ok(out) => {
+            c.driver.run(c.client.batch_execute("COMMIT")).map_err(pg)?;
+            Ok(out)
         }
-        let c = &mut self.client;
-        let s = Statements {
-            lock_keys: c.prepare(LOCK_KEYS).map_err(pg)?,
-            expects: c.prepare(EXPECTS).map_err(pg)?,
-            upsert_many: c.prepare(UPSERT_MANY).map_err(pg)?,
-            delete_many: c.prepare(DELETE_MANY).map_err(pg)?,
-            lock_one: c.prepare("SELECT pg_advisory_xact_lock($1)").map_err(pg)?,
-            last_audit: c.prepare(LAST_AUDIT).map_err(pg)?,
-            get: c.prepare(GET).map_err(pg)?,
-            last: c
-                .prepare(
-                    "SELECT key, value FROM laurel_kv WHERE tree = $1 ORDER BY key DESC LIMIT 1",
-                )
-                .map_err(pg)?,
-            scan_from: c.prepare(&scan_sql(">=", true)).map_err(pg)?,
-            scan_after: c.prepare(&scan_sql(">", true)).map_err(pg)?,
-            scan_from_open: c.prepare(&scan_sql(">=", false)).map_err(pg)?,
-            scan_after_open: c.prepare(&scan_sql(">", false)).map_err(pg)?,
-        };
-        self.statements = Some(s.clone());
-        Ok(s)
+        Err(e) => {
+            rollback(c);
+            Err(e)
+        }
+    }
+}
+
+/// Ends a failed transaction; a connection that cannot is closed (never pooled mid-way).
+fn rollback(c: &mut Conn) {
+    if c.driver.run(c.client.batch_execute("ROLLBACK")).is_err() {
+        c.close();
     }
 }
 
@@ -375,7 +372,7 @@ impl PgStore {
         // `verify-ca` and `verify-full`, libpq's, are TLS that checks the certificate (the
         // client library knows only `require`): the chain alone, or the chain and the host.
         let (url, check) = verify_mode(&options.url);
-        let config: postgres::Config = url.parse().map_err(|e| {
+        let config: tokio_postgres::Config = url.parse().map_err(|e| {
             StoreError::Backend(format!(
                 "`{}` is not a PostgreSQL URL: {e}",
                 redact(&options.url)
@@ -409,39 +406,40 @@ impl PgStore {
     /// advisory lock makes them take turns). Returns the versions applied.
     pub fn migrate(&self) -> Result<Vec<i32>, StoreError> {
         self.with(|c| {
-            let mut tx = c.transaction().map_err(pg)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])
+            transaction(c, "BEGIN", |c| {
+                let (d, cl) = (&mut c.driver, &c.client);
+                d.run(cl.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK]))
+                    .map_err(pg)?;
+                d.run(cl.batch_execute(
+                    "CREATE TABLE IF NOT EXISTS laurel_migrations (
+                         version integer PRIMARY KEY,
+                         description text NOT NULL,
+                         applied_at timestamptz NOT NULL DEFAULT now()
+                     )",
+                ))
                 .map_err(pg)?;
-            tx.batch_execute(
-                "CREATE TABLE IF NOT EXISTS laurel_migrations (
-                     version integer PRIMARY KEY,
-                     description text NOT NULL,
-                     applied_at timestamptz NOT NULL DEFAULT now()
-                 )",
-            )
-            .map_err(pg)?;
-            let mut applied = Vec::new();
-            for (version, description, sql) in MIGRATIONS {
-                let done = tx
-                    .query_opt(
-                        "SELECT 1 FROM laurel_migrations WHERE version = $1",
-                        &[version],
-                    )
-                    .map_err(pg)?
-                    .is_some();
-                if done {
-                    continue;
+                let mut applied = Vec::new();
+                for (version, description, sql) in MIGRATIONS {
+                    let done = d
+                        .run(cl.query_opt(
+                            "SELECT 1 FROM laurel_migrations WHERE version = $1",
+                            &[version],
+                        ))
+                        .map_err(pg)?
+                        .is_some();
+                    if done {
+                        continue;
+                    }
+                    d.run(cl.batch_execute(sql)).map_err(pg)?;
+                    d.run(cl.execute(
+                        "INSERT INTO laurel_migrations (version, description) VALUES ($1, $2)",
+                        &[version, description],
+                    ))
+                    .map_err(pg)?;
+                    applied.push(*version);
                 }
-                tx.batch_execute(sql).map_err(pg)?;
-                tx.execute(
-                    "INSERT INTO laurel_migrations (version, description) VALUES ($1, $2)",
-                    &[version, description],
-                )
-                .map_err(pg)?;
-                applied.push(*version);
-            }
-            tx.commit().map_err(pg)?;
-            Ok(applied)
+                Ok(applied)
+            })
         })
     }
 
@@ -449,15 +447,16 @@ impl PgStore {
     pub fn schema_version(&self) -> Result<(i32, i32), StoreError> {
         let latest = MIGRATIONS.last().map_or(0, |m| m.0);
         let current = self.with(|c| {
-            let exists: bool = c
-                .query_one("SELECT to_regclass('laurel_migrations') IS NOT NULL", &[])
+            let (d, cl) = (&mut c.driver, &c.client);
+            let exists: bool = d
+                .run(cl.query_one("SELECT to_regclass('laurel_migrations') IS NOT NULL", &[]))
                 .map_err(pg)?
                 .get(0);
             if !exists {
                 return Ok(0);
             }
-            let v: Option<i32> = c
-                .query_one("SELECT max(version) FROM laurel_migrations", &[])
+            let v: Option<i32> = d
+                .run(cl.query_one("SELECT max(version) FROM laurel_migrations", &[]))
                 .map_err(pg)?
                 .get(0);
             Ok(v.unwrap_or(0))
@@ -469,19 +468,14 @@ impl PgStore {
     /// the data it covers as of one instant, while servers keep writing.
     pub fn snapshot(&self) -> Result<TreeEntries, StoreError> {
         self.with(|c| {
-            let mut tx = c
-                .build_transaction()
-                .isolation_level(postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .map_err(pg)?;
-            let rows = tx
-                .query(
-                    "SELECT tree, key, value FROM laurel_kv ORDER BY tree, key",
-                    &[],
-                )
-                .map_err(pg)?;
-            tx.commit().map_err(pg)?;
+            let rows = transaction(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |c| {
+                c.driver
+                    .run(c.client.query(
+                        "SELECT tree, key, value FROM laurel_kv ORDER BY tree, key",
+                        &[],
+                    ))
+                    .map_err(pg)
+            })?;
             rows.into_iter()
                 .map(|r| {
                     let name: String = r.get(0);
@@ -497,7 +491,12 @@ impl PgStore {
     /// Whether the database answers, and how long it took.
     pub fn ping(&self) -> Result<Duration, StoreError> {
         let started = std::time::Instant::now();
-        self.with(|c| c.simple_query("SELECT 1").map(|_| ()).map_err(pg))?;
+        self.with(|c| {
+            c.driver
+                .run(c.client.simple_query("SELECT 1"))
+                .map(|_| ())
+                .map_err(pg)
+        })?;
         Ok(started.elapsed())
     }
 
@@ -505,17 +504,18 @@ impl PgStore {
         // `sslmode` in the URL decides: `disable` (plain), `prefer` (the default: TLS when the
         // server offers it) or `require` (TLS or nothing). The certificate is verified against
         // the public roots and `ca_file`, and the host name of the URL.
+        use tokio_postgres::config::SslMode;
         let connected = match self.config.get_ssl_mode() {
-            postgres::config::SslMode::Disable => self.config.connect(NoTls),
-            postgres::config::SslMode::Prefer => {
+            SslMode::Disable => Conn::connect(&self.config, NoTls),
+            SslMode::Prefer => {
                 // The default: a trusted certificate is checked; an untrusted one (a stock
                 // Debian cluster's self-signed certificate) still gives an encrypted, if
                 // unauthenticated, connection, as libpq's `prefer` does, and the log says so.
-                self.config.connect(self.tls.clone()).or_else(|e| {
-                    if !untrusted_certificate(&e) {
+                Conn::connect(&self.config, self.tls.clone()).or_else(|e| {
+                    if !matches!(&e, Connecting::Database(e) if untrusted_certificate(e)) {
                         return Err(e);
                     }
-                    let c = self.config.connect(self.unverified.clone())?;
+                    let c = Conn::connect(&self.config, self.unverified.clone())?;
                     if !self.warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
                         tracing::warn!(
                             "the database's certificate is not trusted: connections are encrypted but do not authenticate it (sslmode=prefer); give its CA with --store-ca-file and sslmode=require to check it"
@@ -524,24 +524,21 @@ impl PgStore {
                     Ok(c)
                 })
             }
-            _ => self.config.connect(self.tls.clone()),
+            _ => Conn::connect(&self.config, self.tls.clone()),
         };
-        let mut client = connected.map_err(|e| {
+        let mut c = connected.map_err(|e| {
             StoreError::Unavailable(format!(
                 "cannot connect to {}: {e}",
                 redact(&self.options.url)
             ))
         })?;
-        client
-            .batch_execute(&format!(
+        c.driver
+            .run(c.client.batch_execute(&format!(
                 "SET statement_timeout = {}; SET synchronous_commit = on",
                 self.options.statement_timeout.as_millis()
-            ))
+            )))
             .map_err(pg)?;
-        Ok(Conn {
-            client,
-            statements: None,
-        })
+        Ok(c)
     }
 
     /// Makes the shared failure counts' table on first use (not a migration: nothing in it
@@ -549,12 +546,12 @@ impl PgStore {
     fn failures_table(&self, c: &mut Conn) -> Result<(), StoreError> {
         use std::sync::atomic::Ordering::Relaxed;
         if !self.failures_table.load(Relaxed) {
-            match c.batch_execute(FAILURES_TABLE) {
+            match c.driver.run(c.client.batch_execute(FAILURES_TABLE)) {
                 Ok(()) => {}
                 // Another process made it at the same moment.
                 Err(e)
-                    if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION)
-                        || e.code() == Some(&postgres::error::SqlState::DUPLICATE_TABLE) => {}
+                    if e.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+                        || e.code() == Some(&tokio_postgres::error::SqlState::DUPLICATE_TABLE) => {}
                 Err(e) => return Err(pg(e)),
             }
             self.failures_table.store(true, Relaxed);
@@ -668,33 +665,34 @@ impl Store for PgStore {
     ) -> Result<Option<i64>, StoreError> {
         self.with(|c| {
             self.failures_table(c)?;
-            let mut tx = c.transaction().map_err(pg)?;
-            let row = tx
-                .query_one(ADD_FAILURE, &[&who, &now_ms, &forget_ms])
-                .map_err(pg)?;
-            let failures = u32::try_from(row.get::<_, i32>(0)).unwrap_or(0);
-            let mut until: i64 = row.get(1);
-            if let Some(d) = delay(failures) {
-                let earned = now_ms.saturating_add(d);
-                if earned > until {
-                    tx.execute(
-                        "UPDATE laurel_failures SET blocked_until_ms = $2 WHERE who = $1",
-                        &[&who, &earned],
-                    )
+            transaction(c, "BEGIN", |c| {
+                let (d, cl) = (&mut c.driver, &c.client);
+                let row = d
+                    .run(cl.query_one(ADD_FAILURE, &[&who, &now_ms, &forget_ms]))
                     .map_err(pg)?;
-                    until = earned;
+                let failures = u32::try_from(row.get::<_, i32>(0)).unwrap_or(0);
+                let mut until: i64 = row.get(1);
+                if let Some(delay) = delay(failures) {
+                    let earned = now_ms.saturating_add(delay);
+                    if earned > until {
+                        d.run(cl.execute(
+                            "UPDATE laurel_failures SET blocked_until_ms = $2 WHERE who = $1",
+                            &[&who, &earned],
+                        ))
+                        .map_err(pg)?;
+                        until = earned;
+                    }
                 }
-            }
-            // Counts nobody added to for a while are forgotten now and then.
-            if now_ms % 32 == 0 {
-                tx.execute(
-                    "DELETE FROM laurel_failures WHERE last_ms < $1 AND blocked_until_ms < $2",
-                    &[&now_ms.saturating_sub(forget_ms), &now_ms],
-                )
-                .map_err(pg)?;
-            }
-            tx.commit().map_err(pg)?;
-            Ok(Some(until))
+                // Counts nobody added to for a while are forgotten now and then.
+                if now_ms % 32 == 0 {
+                    d.run(cl.execute(
+                        "DELETE FROM laurel_failures WHERE last_ms < $1 AND blocked_until_ms < $2",
+                        &[&now_ms.saturating_sub(forget_ms), &now_ms],
+                    ))
+                    .map_err(pg)?;
+                }
+                Ok(Some(until))
+            })
         })
     }
 
@@ -702,10 +700,11 @@ impl Store for PgStore {
         self.with(|c| {
             self.failures_table(c)?;
             let row = c
-                .query_opt(
+                .driver
+                .run(c.client.query_opt(
                     "SELECT blocked_until_ms FROM laurel_failures WHERE who = $1",
                     &[&who],
-                )
+                ))
                 .map_err(pg)?;
             Ok(Some(row.map_or(0, |r| r.get(0))))
         })
@@ -727,23 +726,27 @@ impl Store for PgStore {
                 .budgets_table
                 .load(std::sync::atomic::Ordering::Relaxed)
             {
-                c.batch_execute(BUDGETS_TABLE).map_err(pg)?;
+                c.driver
+                    .run(c.client.batch_execute(BUDGETS_TABLE))
+                    .map_err(pg)?;
                 self.budgets_table
                     .store(true, std::sync::atomic::Ordering::Relaxed);
             }
-            let mut tx = c.transaction().map_err(pg)?;
-            let rows = tx
-                .query(ADD_REQUESTS, &[&window, &who, &used])
-                .map_err(pg)?;
-            // Windows that have turned are forgotten now and then.
-            if window % 4 == 0 {
-                tx.execute(
-                    "DELETE FROM laurel_budgets WHERE time_window < $1",
-                    &[&(window - 1)],
-                )
-                .map_err(pg)?;
-            }
-            tx.commit().map_err(pg)?;
+            let rows = transaction(c, "BEGIN", |c| {
+                let (d, cl) = (&mut c.driver, &c.client);
+                let rows = d
+                    .run(cl.query(ADD_REQUESTS, &[&window, &who, &used]))
+                    .map_err(pg)?;
+                // Windows that have turned are forgotten now and then.
+                if window % 4 == 0 {
+                    d.run(cl.execute(
+                        "DELETE FROM laurel_budgets WHERE time_window < $1",
+                        &[&(window - 1)],
+                    ))
+                    .map_err(pg)?;
+                }
+                Ok(rows)
+            })?;
             let totals: std::collections::HashMap<Vec<u8>, i64> =
                 rows.into_iter().map(|r| (r.get(0), r.get(1))).collect();
             Ok(Some(
@@ -757,8 +760,9 @@ impl Store for PgStore {
 
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.with(|c| {
-            let s = c.statements()?;
-            Ok(c.query_opt(&s.get, &[&tree.name(), &key])
+            let s = statements(c)?;
+            Ok(c.driver
+                .run(c.client.query_opt(&s.get, &[&tree.name(), &key]))
                 .map_err(pg)?
                 .map(|r| r.get(0)))
         })
@@ -780,12 +784,14 @@ impl Store for PgStore {
             _ => (prefix, true),
         };
         self.with(|c| {
-            let s = c.statements()?;
+            let s = statements(c)?;
+            let (d, cl) = (&mut c.driver, &c.client);
+            let name = tree.name();
             let rows = match (inclusive, &end) {
-                (true, Some(end)) => c.query(&s.scan_from, &[&tree.name(), &from, end, &limit]),
-                (false, Some(end)) => c.query(&s.scan_after, &[&tree.name(), &from, end, &limit]),
-                (true, None) => c.query(&s.scan_from_open, &[&tree.name(), &from, &limit]),
-                (false, None) => c.query(&s.scan_after_open, &[&tree.name(), &from, &limit]),
+                (true, Some(end)) => d.run(cl.query(&s.scan_from, &[&name, &from, end, &limit])),
+                (false, Some(end)) => d.run(cl.query(&s.scan_after, &[&name, &from, end, &limit])),
+                (true, None) => d.run(cl.query(&s.scan_from_open, &[&name, &from, &limit])),
+                (false, None) => d.run(cl.query(&s.scan_after_open, &[&name, &from, &limit])),
             }
             .map_err(pg)?;
             Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
@@ -795,15 +801,16 @@ impl Store for PgStore {
     fn keys(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
         let end = successor(prefix);
         self.with(|c| {
+            let (d, cl) = (&mut c.driver, &c.client);
             let rows = match &end {
-                Some(end) => c.query(
+                Some(end) => d.run(cl.query(
                     "SELECT key FROM laurel_kv WHERE tree = $1 AND key >= $2 AND key < $3 ORDER BY key",
                     &[&tree.name(), &prefix, end],
-                ),
-                None => c.query(
+                )),
+                None => d.run(cl.query(
                     "SELECT key FROM laurel_kv WHERE tree = $1 AND key >= $2 ORDER BY key",
                     &[&tree.name(), &prefix],
-                ),
+                )),
             }
             .map_err(pg)?;
             Ok(rows.into_iter().map(|r| r.get(0)).collect())
@@ -812,15 +819,15 @@ impl Store for PgStore {
 
     fn last(&self, tree: Tree) -> Result<Option<super::Entry>, StoreError> {
         self.with(|c| {
-            let s = c.statements()?;
-            Ok(c.query_opt(&s.last, &[&tree.name()])
+            let s = statements(c)?;
+            Ok(c.driver
+                .run(c.client.query_opt(&s.last, &[&tree.name()]))
                 .map_err(pg)?
                 .map(|r| (r.get(0), r.get(1))))
         })
     }
 
     fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
-        let mut batch = batch;
         // Every key the batch reads or writes, and the counts of every award whose
         // applications it writes, locked in one order: commits that share no key run side by
         // side; commits that share one take turns, so each key's writes follow the chain.
@@ -840,119 +847,200 @@ impl Store for PgStore {
         let alone = locks.len() > MOST_KEY_LOCKS;
         locks.insert(0, GATE_LOCK);
         self.with(|c| {
-            let s = c.statements()?;
-            let mut tx = c.client.transaction().map_err(pg)?;
-            if alone {
-                // Every other commit waits at the gate meanwhile: as before keys were locked.
-                tx.execute(&s.lock_one, &[&GATE_LOCK]).map_err(pg)?;
-            } else {
-                tx.execute(&s.lock_keys, &[&locks]).map_err(pg)?;
+            let s = statements(c)?;
+            let committed = commit_on(c, &s, batch, audit, &locks, alone);
+            if committed.is_err() {
+                rollback(c);
             }
-            if !batch.expects.is_empty() {
-                let trees: Vec<&str> = batch.expects.iter().map(|(t, _, _)| t.name()).collect();
-                let keys: Vec<&[u8]> = batch.expects.iter().map(|(_, k, _)| k.as_slice()).collect();
-                let rows = tx.query(&s.expects, &[&trees, &keys]).map_err(pg)?;
-                for ((tree, key, value), row) in batch.expects.iter().zip(&rows) {
-                    let now: Option<Vec<u8>> = row.get(0);
-                    if now.as_deref() != value.as_deref() {
-                        // Dropping the transaction rolls it back: nothing is written.
-                        return Err(StoreError::Conflict {
-                            tree: tree.name(),
-                            key: escape_key(key),
-                        });
-                    }
-                }
-            }
-            super::tally::keep(&mut batch, &mut InTransaction(&mut tx, &s))?;
-            super::grantees::keep(&mut batch, &mut InTransaction(&mut tx, &s))?;
-            super::open_rounds::keep(&mut batch, &mut InTransaction(&mut tx, &s))?;
-            // Each key's last word in the batch, written in one statement per kind.
-            let mut last: BTreeMap<(&str, &[u8]), Option<&[u8]>> = BTreeMap::new();
-            for (tree, key, value) in &batch.writes {
-                last.insert((tree.name(), key.as_slice()), value.as_deref());
-            }
-            let (mut put, mut gone) = (Columns::default(), Columns::default());
-            for ((tree, key), value) in last {
-                match value {
-                    Some(v) => put.push(tree, key, Some(v)),
-                    None => gone.push(tree, key, None),
-                }
-            }
-            if !put.trees.is_empty() {
-                tx.execute(&s.upsert_many, &[&put.trees, &put.keys, &put.values])
-                    .map_err(pg)?;
-            }
-            if !gone.trees.is_empty() {
-                tx.execute(&s.delete_many, &[&gone.trees, &gone.keys])
-                    .map_err(pg)?;
-            }
-            // The chain: one record at a time across every process, held only for the
-            // append and the commit.
-            tx.execute(&s.lock_one, &[&COMMIT_LOCK]).map_err(pg)?;
-            let row = tx
-                .query_one(&s.last_audit, &[&super::audit_index::FROM])
-                .map_err(pg)?;
-            let last: Option<(Vec<u8>, Vec<u8>)> = row
-                .get::<_, Option<Vec<u8>>>(0)
-                .zip(row.get::<_, Option<Vec<u8>>>(1));
-            let from: Option<Vec<u8>> = row.get(2);
-            let written = batch.writes.len();
-            let record = next_record(
-                last.as_ref().map(|(k, v)| (k.as_slice(), v.as_slice())),
-                audit,
-                &mut batch,
-                from.as_deref(),
-            )?;
-            // The record and its index entries (new keys: they need no lock of their own,
-            // and the chain's lock orders them), in one statement.
-            let seq = record.seq.to_be_bytes();
-            let body = json(&record);
-            let mut tail = Columns::default();
-            for (tree, key, value) in &batch.writes[written..] {
-                tail.push(tree.name(), key, Some(value.as_deref().unwrap_or_default()));
-            }
-            tail.push(Tree::Audit.name(), &seq, Some(&body));
-            tx.execute(&s.upsert_many, &[&tail.trees, &tail.keys, &tail.values])
-                .map_err(pg)?;
-            tx.commit().map_err(pg)?;
-            Ok(record)
+            committed
         })
     }
 
     fn restore(&self, entries: TreeEntries) -> Result<(), StoreError> {
         self.with(|c| {
-            let mut tx = c.transaction().map_err(pg)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])
-                .map_err(pg)?;
-            let upsert = tx.prepare(UPSERT).map_err(pg)?;
-            for (tree, key, value) in &entries {
-                tx.execute(&upsert, &[&tree.name(), key, value])
+            transaction(c, "BEGIN", |c| {
+                let (d, cl) = (&mut c.driver, &c.client);
+                d.run(cl.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK]))
                     .map_err(pg)?;
-            }
-            tx.commit().map_err(pg)
+                let upsert = d.run(cl.prepare(UPSERT)).map_err(pg)?;
+                for (tree, key, value) in &entries {
+                    d.run(cl.execute(&upsert, &[&tree.name(), key, value]))
+                        .map_err(pg)?;
+                }
+                Ok(())
+            })
         })
     }
 }
 
-/// Reads inside a commit's transaction, under its keys' locks.
-struct InTransaction<'a, 'b>(&'a mut postgres::Transaction<'b>, &'a Statements);
+/// A commit on connection `c`, in three pipelined round trips (see the module's comment);
+/// the caller rolls back when it fails.
+fn commit_on(
+    c: &mut Conn,
+    s: &Statements,
+    mut batch: Batch,
+    audit: AuditEntry,
+    locks: &[i64],
+    alone: bool,
+) -> Result<AuditRecord, StoreError> {
+    // Read under the locks in the first round trip: the values the batch expects, then those
+    // the derived indexes will ask for (each once).
+    let mut ahead: Vec<(Tree, Vec<u8>)> = super::tally::reads(&batch);
+    ahead.extend(super::grantees::reads(&batch));
+    ahead.extend(super::open_rounds::reads(&batch));
+    ahead.sort_unstable();
+    ahead.dedup();
+    let expected = batch.expects.len();
+    let mut trees: Vec<&str> = batch.expects.iter().map(|(t, _, _)| t.name()).collect();
+    let mut keys: Vec<&[u8]> = batch.expects.iter().map(|(_, k, _)| k.as_slice()).collect();
+    trees.extend(ahead.iter().map(|(t, _)| t.name()));
+    keys.extend(ahead.iter().map(|(_, k)| k.as_slice()));
+    let (d, cl) = (&mut c.driver, &c.client);
+    let (_, _, rows) = d
+        .run(async {
+            tokio::try_join!(
+                biased;
+                cl.batch_execute("BEGIN"),
+                async {
+                    if alone {
+                        // Every other commit waits at the gate meanwhile.
+                        cl.execute(&s.lock_one, &[&GATE_LOCK]).await
+                    } else {
+                        cl.execute(&s.lock_keys, &[&locks]).await
+                    }
+                },
+                async {
+                    if trees.is_empty() {
+                        Ok(Vec::new())
+                    } else {
+                        cl.query(&s.expects, &[&trees, &keys]).await
+                    }
+                },
+            )
+        })
+        .map_err(pg)?;
+    let mut values = rows.iter().map(|r| r.get::<_, Option<Vec<u8>>>(0));
+    for (tree, key, value) in &batch.expects {
+        let now = values.next().flatten();
+        if now.as_deref() != value.as_deref() {
+            return Err(StoreError::Conflict {
+                tree: tree.name(),
+                key: escape_key(key),
+            });
+        }
+    }
+    debug_assert_eq!(rows.len(), expected + ahead.len());
+    let read: BTreeMap<(Tree, Vec<u8>), Option<Vec<u8>>> = ahead.into_iter().zip(values).collect();
+    let mut reads = InTransaction { c, s, read };
+    super::tally::keep(&mut batch, &mut reads)?;
+    super::grantees::keep(&mut batch, &mut reads)?;
+    super::open_rounds::keep(&mut batch, &mut reads)?;
+    // Each key's last word in the batch, written in one statement per kind; then the chain's
+    // lock (one record at a time across every process, held only for the append and the
+    // commit) and its last record, in the same round trip.
+    let mut last: BTreeMap<(&str, &[u8]), Option<&[u8]>> = BTreeMap::new();
+    for (tree, key, value) in &batch.writes {
+        last.insert((tree.name(), key.as_slice()), value.as_deref());
+    }
+    let (mut put, mut gone) = (Columns::default(), Columns::default());
+    for ((tree, key), value) in last {
+        match value {
+            Some(v) => put.push(tree, key, Some(v)),
+            None => gone.push(tree, key, None),
+        }
+    }
+    let (d, cl) = (&mut c.driver, &c.client);
+    let removals: Vec<[&(dyn tokio_postgres::types::ToSql + Sync); 2]> = gone
+        .trees
+        .iter()
+        .zip(&gone.keys)
+        .map(|(tree, key)| [tree as _, key as _])
+        .collect();
+    let (_, _, _, row) = d
+        .run(async {
+            tokio::try_join!(
+                biased;
+                async {
+                    if put.trees.is_empty() {
+                        Ok(0)
+                    } else {
+                        cl.execute(&s.upsert_many, &[&put.trees, &put.keys, &put.values])
+                            .await
+                    }
+                },
+                in_order(
+                    removals
+                        .iter()
+                        .map(|params| Box::pin(cl.execute(&s.delete_one, params)))
+                        .collect()
+                ),
+                cl.execute(&s.lock_one, &[&COMMIT_LOCK]),
+                cl.query_one(&s.last_audit, &[&super::audit_index::FROM]),
+            )
+        })
+        .map_err(pg)?;
+    let last: Option<(Vec<u8>, Vec<u8>)> = row
+        .get::<_, Option<Vec<u8>>>(0)
+        .zip(row.get::<_, Option<Vec<u8>>>(1));
+    let from: Option<Vec<u8>> = row.get(2);
+    let written = batch.writes.len();
+    let record = next_record(
+        last.as_ref().map(|(k, v)| (k.as_slice(), v.as_slice())),
+        audit,
+        &mut batch,
+        from.as_deref(),
+    )?;
+    // The record and its index entries (new keys: they need no lock of their own, and the
+    // chain's lock orders them), and the commit, durable before it answers.
+    let seq = record.seq.to_be_bytes();
+    let body = json(&record);
+    let mut tail = Columns::default();
+    for (tree, key, value) in &batch.writes[written..] {
+        tail.push(tree.name(), key, Some(value.as_deref().unwrap_or_default()));
+    }
+    tail.push(Tree::Audit.name(), &seq, Some(&body));
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+        [&tail.trees, &tail.keys, &tail.values];
+    d.run(async {
+        tokio::try_join!(
+            biased;
+            cl.execute(&s.upsert_many, &params),
+            cl.batch_execute("COMMIT"),
+        )
+    })
+    .map_err(pg)?;
+    Ok(record)
+}
 
-impl super::tally::Reads for InTransaction<'_, '_> {
+/// Reads inside a commit's transaction, under its keys' locks: those read ahead, then any
+/// other from the database.
+struct InTransaction<'a> {
+    c: &'a mut Conn,
+    s: &'a Statements,
+    read: BTreeMap<(Tree, Vec<u8>), Option<Vec<u8>>>,
+}
+
+impl super::tally::Reads for InTransaction<'_> {
     fn get(&mut self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(v) = self.read.get(&(tree, key.to_vec())) {
+            return Ok(v.clone());
+        }
         Ok(self
-            .0
-            .query_opt(&self.1.get, &[&tree.name(), &key])
+            .c
+            .driver
+            .run(self.c.client.query_opt(&self.s.get, &[&tree.name(), &key]))
             .map_err(pg)?
             .map(|r| r.get(0)))
     }
     fn scan(&mut self, tree: Tree, prefix: &[u8]) -> Result<Entries, StoreError> {
         let end = successor(prefix);
         let rows = self
-            .0
-            .query(
-                "SELECT key, value FROM laurel_kv WHERE tree = $1 AND key >= $2
-                 AND ($3::bytea IS NULL OR key < $3) ORDER BY key",
-                &[&tree.name(), &prefix, &end],
+            .c
+            .driver
+            .run(
+                self.c
+                    .client
+                    .query(&self.s.scan_all, &[&tree.name(), &prefix, &end]),
             )
             .map_err(pg)?;
         Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
@@ -969,6 +1057,202 @@ mod tests {
         assert_eq!(successor(b"a\xff"), Some(b"b".to_vec()));
         assert_eq!(successor(b"\xff\xff"), None);
         assert_eq!(successor(b""), None);
+    }
+
+    /// A proxy between a client and the database that counts round trips: the times the
+    /// client speaks again after the database has answered.
+    fn counting_proxy(port: u16) -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read, Write};
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let local = listener.local_addr().unwrap().port();
+        let turns = std::sync::Arc::new(AtomicUsize::new(0));
+        let counted = turns.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let client = client.unwrap();
+                let server = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+                // Whether the database spoke last.
+                let answered = std::sync::Arc::new(AtomicBool::new(true));
+                let pipe =
+                    |mut from: std::net::TcpStream, mut to: std::net::TcpStream, asking: bool| {
+                        let (answered, turns) = (answered.clone(), counted.clone());
+                        std::thread::spawn(move || {
+                            let mut buf = vec![0u8; 1 << 16];
+                            while let Ok(n @ 1..) = from.read(&mut buf) {
+                                if asking {
+                                    if answered.swap(false, Ordering::SeqCst) {
+                                        turns.fetch_add(1, Ordering::SeqCst);
+                                    }
+                                } else {
+                                    answered.store(true, Ordering::SeqCst);
+                                }
+                                if to.write_all(&buf[..n]).is_err() {
+                                    break;
+                                }
+                            }
+                            let _ = to.shutdown(std::net::Shutdown::Both);
+                        });
+                    };
+                pipe(
+                    client.try_clone().unwrap(),
+                    server.try_clone().unwrap(),
+                    true,
+                );
+                pipe(server, client, false);
+            }
+        });
+        (local, turns)
+    }
+
+    /// A commit is three round trips however many statements it runs: the keys' locks, the
+    /// expected values and what the counts read; the writes, the chain's lock and its last
+    /// record; the record and the commit. Counted on the wire, by a proxy.
+    #[test]
+    fn a_commit_takes_three_round_trips() {
+        use std::sync::atomic::Ordering;
+        let pg = super::super::pg_cluster::Cluster::start();
+        let url = pg.database();
+        PgStore::open(PgOptions::new(&url), true).unwrap();
+        let (port, turns) = counting_proxy(pg.port);
+        let proxied = url.replace(&format!(":{}/", pg.port), &format!(":{port}/"));
+        let mut options = PgOptions::new(&format!("{proxied}?sslmode=disable"));
+        options.pool_size = 1;
+        let store = PgStore::open(options, false).unwrap();
+        let submit = |store: &PgStore, app: &str| {
+            let mut batch = Batch::new();
+            let k = super::super::key(&[b"award", app.as_bytes()]);
+            let status = br#"{"status":"submitted","eligibility":{"status":"eligible"}}"#;
+            batch
+                .expect(Tree::Applications, k.clone(), None)
+                .expect(Tree::Awards, b"award".to_vec(), Some(b"{}".to_vec()))
+                .put(Tree::Applications, k, status.to_vec())
+                .put(Tree::Drafts, b"award\0someone".to_vec(), b"{}".to_vec());
+            store.commit(
+                batch,
+                AuditEntry {
+                    actor: "test".into(),
+                    action: "application.submit".into(),
+                    target: app.into(),
+                    detail: serde_json::json!({}),
+                },
+            )
+        };
+        let mut award = Batch::new();
+        award.put(Tree::Awards, b"award".to_vec(), b"{}".to_vec());
+        store
+            .commit(
+                award,
+                AuditEntry {
+                    actor: "test".into(),
+                    action: "award.create".into(),
+                    target: "award".into(),
+                    detail: serde_json::json!({}),
+                },
+            )
+            .unwrap();
+        submit(&store, "first").unwrap();
+        for app in ["second", "third"] {
+            let before = turns.load(Ordering::SeqCst);
+            let record = submit(&store, app).unwrap();
+            assert_eq!(turns.load(Ordering::SeqCst) - before, 3, "{app}");
+            assert!(record.seq > 1);
+        }
+        // A conflict costs one round trip and the rollback, and writes nothing.
+        let before = turns.load(Ordering::SeqCst);
+        assert!(matches!(
+            submit(&store, "third"),
+            Err(StoreError::Conflict { .. })
+        ));
+        assert_eq!(turns.load(Ordering::SeqCst) - before, 2);
+        let counts = store
+            .get(Tree::Meta, &super::super::tally::counts_key("award"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(counts, br#"{"eligible":3}"#.to_vec());
+        let (records, problems) = super::super::verify_store(&store, None).unwrap();
+        assert_eq!((records.len(), problems), (4, Vec::<String>::new()));
+    }
+
+    /// Every statement a commit or a read runs goes through the primary key, even planned as
+    /// a generic plan on a nearly empty table and then run on a large one (as a connection
+    /// that prepared its statements when the database was new runs them a million rows later).
+    #[test]
+    fn statements_use_the_primary_key_however_small_the_table_was_when_planned() {
+        let pg = super::super::pg_cluster::Cluster::start();
+        let url = pg.database();
+        PgStore::open(PgOptions::new(&url), true).unwrap();
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        c.batch_execute(
+            "INSERT INTO laurel_kv VALUES ('meta', 'a', 'x'), ('audit', 'b', 'y');
+             SET plan_cache_mode = force_generic_plan",
+        )
+        .unwrap();
+        let sql = statements_sql();
+        let statements: [(&str, &str, &str); 11] = [
+            (
+                sql.expects,
+                "text[], bytea[]",
+                r#"'{meta,audit}', '{"\\x61","\\x62"}'"#,
+            ),
+            (sql.delete_one, "text, bytea", r"'meta', '\x61'"),
+            (sql.get, "text, bytea", r"'meta', '\x61'"),
+            (sql.last, "text", "'audit'"),
+            (
+                &sql.scan_from,
+                "text, bytea, bytea, int8",
+                r"'meta', '\x61', '\x62', 50",
+            ),
+            (
+                &sql.scan_after,
+                "text, bytea, bytea, int8",
+                r"'meta', '\x61', '\x62', 50",
+            ),
+            (
+                &sql.scan_from_open,
+                "text, bytea, int8",
+                r"'meta', '\x61', 50",
+            ),
+            (
+                &sql.scan_after_open,
+                "text, bytea, int8",
+                r"'meta', '\x61', 50",
+            ),
+            (
+                sql.scan_all,
+                "text, bytea, bytea",
+                r"'meta', '\x61', '\x62'",
+            ),
+            (sql.last_audit, "bytea", r"'\x61'"),
+            (
+                sql.upsert_many,
+                "text[], bytea[], bytea[]",
+                r#"'{meta}', '{"\\x61"}', '{"\\x7a"}'"#,
+            ),
+        ];
+        // Prepared and planned (a generic plan, kept) while the table holds two rows.
+        for (i, (text, types, args)) in statements.iter().enumerate() {
+            c.batch_execute(&format!(
+                "PREPARE probe_{i}({types}) AS {text}; EXPLAIN EXECUTE probe_{i}({args})"
+            ))
+            .unwrap();
+        }
+        // The table grows after the plans were made (and is never analysed meanwhile).
+        c.batch_execute(
+            "INSERT INTO laurel_kv SELECT 'history', int8send(i), 'v'
+             FROM generate_series(1, 50000) AS i",
+        )
+        .unwrap();
+        for (i, (text, _, args)) in statements.iter().enumerate() {
+            let plan: Vec<String> = c
+                .query(&format!("EXPLAIN EXECUTE probe_{i}({args})"), &[])
+                .unwrap()
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let plan = plan.join("\n");
+            assert!(!plan.contains("Seq Scan on laurel_kv"), "{text}\n{plan}");
+        }
     }
 
     #[test]

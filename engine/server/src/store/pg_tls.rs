@@ -133,7 +133,7 @@ pub(super) fn tls(
 }
 
 /// Whether a connection failed because the server's certificate is not trusted.
-pub(super) fn untrusted_certificate(e: &postgres::Error) -> bool {
+pub(super) fn untrusted_certificate(e: &tokio_postgres::Error) -> bool {
     use std::error::Error as _;
     let mut source: Option<&dyn std::error::Error> = e.source();
     while let Some(s) = source {

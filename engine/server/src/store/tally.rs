@@ -126,6 +126,35 @@ pub(crate) fn guards(batch: &Batch) -> Vec<(Tree, Vec<u8>)> {
         .collect()
 }
 
+/// The keys [`keep`] may read for `batch`, for a store that reads them ahead in one go under
+/// its locks: the counts of each award whose applications it writes, and each application it
+/// writes without expecting a value. A key not read ahead is read when asked for.
+pub(crate) fn reads(batch: &Batch) -> Vec<(Tree, Vec<u8>)> {
+    let mut keys = guards(batch);
+    keys.extend(unexpected(batch, Tree::Applications));
+    keys
+}
+
+/// The keys `batch` writes in `tree` without expecting a value: those whose old value
+/// [`before`] reads from the store.
+pub(crate) fn unexpected(batch: &Batch, tree: Tree) -> Vec<(Tree, Vec<u8>)> {
+    let mut keys: Vec<(Tree, Vec<u8>)> = batch
+        .writes
+        .iter()
+        .filter(|(t, k, _)| {
+            *t == tree
+                && !batch
+                    .expects
+                    .iter()
+                    .any(|(et, ek, _)| *et == tree && ek == k)
+        })
+        .map(|(t, k, _)| (*t, k.clone()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
 /// Adds to `batch` the counts and index entries its application writes change: called by
 /// each store under its commit lock, before the audit record is made, so that the audit
 /// covers them. The old value of an application is the one the batch expects (the commit

@@ -26,6 +26,23 @@ fn pseudonym_entry(award: &str) -> Vec<u8> {
 /// needs it first), so that the same application or judge has the same pseudonym in every
 /// bundle and receipt of the award and cannot be linked to anything outside it.
 fn pseudonym_key(state: &AppState, award: &str) -> Result<[u8; 32], ApiError> {
+    let known = state
+        .pseudonym_keys
+        .lock()
+        .ok()
+        .and_then(|k| k.get(award).copied());
+    if let Some(secret) = known {
+        return Ok(secret);
+    }
+    let secret = stored_pseudonym_key(state, award)?;
+    if let Ok(mut keys) = state.pseudonym_keys.lock() {
+        keys.insert(award.to_owned(), secret);
+    }
+    Ok(secret)
+}
+
+/// The award's pseudonym key as stored, made now if it is not.
+fn stored_pseudonym_key(state: &AppState, award: &str) -> Result<[u8; 32], ApiError> {
     let entry = pseudonym_entry(award);
     let aad = format!("pseudonyms/{award}");
     for _ in 0..5 {

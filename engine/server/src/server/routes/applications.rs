@@ -26,9 +26,16 @@ use crate::store::{Tree, get_json, key, now, prefix};
 const SUBMITTERS: &[Role] = &[Role::Admin, Role::Applicant, Role::Integrator];
 
 /// The award's current version, which must be open, and its call running now (between its
-/// opening and its deadline, as the definition or an administrator set them).
-async fn open_award(state: &AppState, id: &str) -> Result<std::sync::Arc<Loaded>, ApiError> {
-    let record = load_award(state, id)?;
+/// opening and its deadline, as the definition or an administrator set them); read through
+/// `tx`, so that its commit requires the award unchanged. Returns the award's record too.
+async fn open_award(
+    state: &AppState,
+    tx: &mut Tx<'_>,
+    id: &str,
+) -> Result<(std::sync::Arc<Loaded>, AwardRecord), ApiError> {
+    let record = tx
+        .read::<AwardRecord>(Tree::Awards, id.as_bytes())?
+        .ok_or_else(|| ApiError::NotFound(format!("no award `{id}`")))?;
     if record.state != AwardState::Open {
         return Err(ApiError::Conflict(format!(
             "award `{id}` is not open for applications"
@@ -53,7 +60,7 @@ async fn open_award(state: &AppState, id: &str) -> Result<std::sync::Arc<Loaded>
             laurel::show_instant(closes.fixed_offset(), zone)
         )));
     }
-    Ok(loaded)
+    Ok((loaded, record))
 }
 
 /// Checks one application against the form (on a plugin thread: `validate` plugins run),
@@ -200,7 +207,7 @@ async fn store_application(
     state: &AppState,
     mut tx: Tx<'_>,
     caller: &Caller,
-    loaded: &std::sync::Arc<Loaded>,
+    (loaded, award_now): (&std::sync::Arc<Loaded>, &AwardRecord),
     (app, unchecked, mut decision): (&laurel::Application, Vec<String>, laurel::Decision),
     owner: &str,
     submitted_at: Option<String>,
@@ -236,8 +243,6 @@ async fn store_application(
             app,
         )?),
     };
-    // The award must still be open as it was read.
-    let award_now = tx.read::<AwardRecord>(Tree::Awards, loaded.award.id.as_str().as_bytes())?;
     if !loaded.award.limits.is_empty() {
         within_limits(state, &mut tx, loaded, app)?;
     }
@@ -261,10 +266,7 @@ async fn store_application(
             owner.as_bytes(),
         )?
     {
-        let switches = award_now
-            .as_ref()
-            .map(|r| r.notifications.clone())
-            .unwrap_or_default();
+        let switches = award_now.notifications.clone();
         let status = serde_json::to_value(decision.status).unwrap_or(Value::Null);
         let fields = serde_json::to_value(&app.fields).unwrap_or(Value::Null);
         let named = crate::server::notices::entry_words(
@@ -322,7 +324,9 @@ pub async fn submit(
     bytes: Bytes,
 ) -> Result<(StatusCode, super::Located, Json<Stored>), ApiError> {
     caller.require(SUBMITTERS)?;
-    let loaded = open_award(&state, &award).await?;
+    // The award must still be open as it was read when the application is stored.
+    let mut tx = Tx::new(&state);
+    let (loaded, award_now) = open_award(&state, &mut tx, &award).await?;
     let text = body::text(&bytes)?;
     let mut value: Value = body::json(&bytes)?;
     if caller.role == Role::Applicant {
@@ -337,7 +341,6 @@ pub async fn submit(
     )?;
     let (app, unchecked, decision) = checked(&state, &loaded, text, value).await?;
     // Creating what exists is a conflict, never a replacement, however many race.
-    let mut tx = Tx::new(&state);
     if !tx.absent(Tree::Applications, &app_key(&award, app.id.as_str()))? {
         return Err(ApiError::Conflict(format!(
             "application `{}` exists; update it with PUT",
@@ -348,7 +351,7 @@ pub async fn submit(
         &state,
         tx,
         &caller,
-        &loaded,
+        (&loaded, &award_now),
         (&app, unchecked, decision),
         &caller.key,
         None,
@@ -400,7 +403,7 @@ pub async fn update(
             "application `{id}` was withdrawn"
         )));
     }
-    let loaded = open_award(&state, &award).await?;
+    let (loaded, award_now) = open_award(&state, &mut tx, &award).await?;
     let text = body::text(&bytes)?;
     let mut value: Value = body::json(&bytes)?;
     if let Some(fields) = value.as_object_mut() {
@@ -427,7 +430,7 @@ pub async fn update(
         &state,
         tx,
         &caller,
-        &loaded,
+        (&loaded, &award_now),
         (&app, unchecked, decision),
         &record.owner,
         Some(record.submitted_at),

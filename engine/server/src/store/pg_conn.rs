@@ -1,0 +1,209 @@
+//! One PostgreSQL connection, used from the blocking threads the [`Store`](super::Store)
+//! contract runs on: tokio-postgres's client, whose requests are pipelined (several statements
+//! sent before the first answer comes back), with its connection driven by a small runtime of
+//! its own while a call waits, on the caller's thread (no hop to another thread and back for
+//! each statement).
+
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::task::Poll;
+
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
+use tokio_postgres::{Client, Config, Error, Socket, Statement};
+
+/// The connection's side: its socket, polled while a call waits.
+type Driving = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
+
+/// Runs requests to their ends, each sent as soon as the one before it (pipelined: they do not
+/// wait for each other's answers): their results in order, or the first failure.
+pub(super) async fn in_order<F, T>(mut requests: Vec<F>) -> Result<Vec<T>, Error>
+where
+    F: Future<Output = Result<T, Error>> + Unpin,
+{
+    let mut done: Vec<Option<T>> = requests.iter().map(|_| None).collect();
+    poll_fn(|cx| {
+        let mut waiting = false;
+        for (request, out) in requests.iter_mut().zip(done.iter_mut()) {
+            if out.is_some() {
+                continue;
+            }
+            match Pin::new(request).poll(cx) {
+                Poll::Ready(Ok(v)) => *out = Some(v),
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => waiting = true,
+            }
+        }
+        if waiting {
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(done.iter_mut().filter_map(Option::take).collect()))
+        }
+    })
+    .await
+}
+
+/// Drives a connection while a call waits for its answers.
+pub(super) struct Driver {
+    runtime: tokio::runtime::Runtime,
+    /// `None` once the connection has ended (the client's requests then fail as closed).
+    connection: Option<Driving>,
+}
+
+impl Driver {
+    /// Runs `future` (requests on this connection's client) to its end, reading and writing
+    /// the socket meanwhile.
+    pub(super) fn run<F: Future>(&mut self, future: F) -> F::Output {
+        let connection = &mut self.connection;
+        let mut future = pin!(future);
+        self.runtime.block_on(poll_fn(|cx| {
+            if let Some(c) = connection.as_mut()
+                && c.as_mut().poll(cx).is_ready()
+            {
+                // Closed or broken: dropping it fails every request still waiting.
+                *connection = None;
+            }
+            future.as_mut().poll(cx)
+        }))
+    }
+}
+
+/// Why a connection could not be made.
+#[derive(Debug)]
+pub(super) enum Connecting {
+    /// The runtime that drives it could not start (out of threads or file descriptors).
+    Runtime(std::io::Error),
+    /// The database refused or could not be reached.
+    Database(Error),
+}
+
+impl std::fmt::Display for Connecting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Connecting::Runtime(e) => write!(f, "cannot start a connection's runtime: {e}"),
+            Connecting::Database(e) => e.fmt(f),
+        }
+    }
+}
+
+/// A pooled connection, with the statements commits and reads use prepared once on it.
+pub(super) struct Conn {
+    pub(super) driver: Driver,
+    pub(super) client: Client,
+    pub(super) statements: Option<Statements>,
+}
+
+/// The statements prepared on a connection the first time it is used.
+#[derive(Clone)]
+pub(super) struct Statements {
+    pub(super) lock_keys: Statement,
+    pub(super) expects: Statement,
+    pub(super) upsert_many: Statement,
+    pub(super) delete_one: Statement,
+    pub(super) lock_one: Statement,
+    pub(super) last_audit: Statement,
+    pub(super) get: Statement,
+    pub(super) last: Statement,
+    pub(super) scan_from: Statement,
+    pub(super) scan_after: Statement,
+    pub(super) scan_from_open: Statement,
+    pub(super) scan_after_open: Statement,
+    pub(super) scan_all: Statement,
+}
+
+impl Conn {
+    /// Connects with `config` over `tls`.
+    pub(super) fn connect<T>(config: &Config, tls: T) -> Result<Conn, Connecting>
+    where
+        T: MakeTlsConnect<Socket> + Send + 'static,
+        T::Stream: Send + 'static,
+        T::TlsConnect: Send,
+        <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .enable_time()
+            .build()
+            .map_err(Connecting::Runtime)?;
+        let (client, connection) = runtime
+            .block_on(config.connect(tls))
+            .map_err(Connecting::Database)?;
+        Ok(Conn {
+            driver: Driver {
+                runtime,
+                connection: Some(Box::pin(connection)),
+            },
+            client,
+            statements: None,
+        })
+    }
+
+    /// Whether the connection has ended (the database went away, or it broke).
+    pub(super) fn is_closed(&self) -> bool {
+        self.driver.connection.is_none() || self.client.is_closed()
+    }
+
+    /// Closes the connection (it is then not pooled again).
+    pub(super) fn close(&mut self) {
+        self.driver.connection = None;
+    }
+
+    /// The prepared statements, prepared now (in one pipeline) the first time.
+    pub(super) fn statements(&mut self, sql: &StatementsSql) -> Result<Statements, Error> {
+        if let Some(s) = &self.statements {
+            return Ok(s.clone());
+        }
+        let c = &self.client;
+        let prepared = self.driver.run(async {
+            tokio::try_join!(
+                biased;
+                c.prepare(sql.lock_keys),
+                c.prepare(sql.expects),
+                c.prepare(sql.upsert_many),
+                c.prepare(sql.delete_one),
+                c.prepare(sql.lock_one),
+                c.prepare(sql.last_audit),
+                c.prepare(sql.get),
+                c.prepare(sql.last),
+                c.prepare(&sql.scan_from),
+                c.prepare(&sql.scan_after),
+                c.prepare(&sql.scan_from_open),
+                c.prepare(&sql.scan_after_open),
+                c.prepare(sql.scan_all),
+            )
+        })?;
+        let s = Statements {
+            lock_keys: prepared.0,
+            expects: prepared.1,
+            upsert_many: prepared.2,
+            delete_one: prepared.3,
+            lock_one: prepared.4,
+            last_audit: prepared.5,
+            get: prepared.6,
+            last: prepared.7,
+            scan_from: prepared.8,
+            scan_after: prepared.9,
+            scan_from_open: prepared.10,
+            scan_after_open: prepared.11,
+            scan_all: prepared.12,
+        };
+        self.statements = Some(s.clone());
+        Ok(s)
+    }
+}
+
+/// The text of the statements a connection prepares.
+pub(super) struct StatementsSql {
+    pub(super) lock_keys: &'static str,
+    pub(super) expects: &'static str,
+    pub(super) upsert_many: &'static str,
+    pub(super) delete_one: &'static str,
+    pub(super) lock_one: &'static str,
+    pub(super) last_audit: &'static str,
+    pub(super) get: &'static str,
+    pub(super) last: &'static str,
+    pub(super) scan_from: String,
+    pub(super) scan_after: String,
+    pub(super) scan_from_open: String,
+    pub(super) scan_after_open: String,
+    pub(super) scan_all: &'static str,
+}
