@@ -254,3 +254,38 @@ fn an_interrupted_fdatasync_counts_from_its_call_to_its_return() {
         vec![(10_000_000, 10_000_300), (11_000_000, 11_000_500)]
     );
 }
+
+/// The threads that run writes (and wait for their flushes) are scheduled below the threads
+/// that answer every other request, so that a load of writes does not keep a health check or
+/// a page waiting for a core: each `laurel-write` thread has `nice` 5, each `laurel-request`
+/// thread the process's own 0 (read from `/proc`, as the kernel schedules them).
+#[test]
+fn the_writes_threads_yield_to_the_threads_that_answer_the_rest() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(data.path(), &root().join("rubrics"));
+    let mut niceness: std::collections::BTreeMap<String, Vec<i64>> = Default::default();
+    for task in std::fs::read_dir(format!("/proc/{}/task", server.pid())).unwrap() {
+        let task = task.unwrap().path();
+        let Ok(name) = std::fs::read_to_string(task.join("comm")) else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(task.join("stat")).unwrap();
+        // The fields after the command's closing parenthesis; `nice` is the 19th field of
+        // the line, the 17th of these.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .split_whitespace()
+            .collect();
+        niceness
+            .entry(name.trim().to_owned())
+            .or_default()
+            .push(fields[16].parse().unwrap());
+    }
+    let writes = &niceness["laurel-write"];
+    let requests = &niceness["laurel-request"];
+    assert!(!writes.is_empty() && !requests.is_empty(), "{niceness:?}");
+    assert!(writes.iter().all(|n| *n == 5), "{niceness:?}");
+    assert!(requests.iter().all(|n| *n == 0), "{niceness:?}");
+}

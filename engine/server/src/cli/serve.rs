@@ -290,6 +290,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let writes = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers.unwrap_or((4 * cores).max(8)).clamp(1, 512))
         .thread_name("laurel-write")
+        .on_thread_start(yield_to_readers)
         .enable_all()
         .build()?;
     let writes_handle = writes.handle().clone();
@@ -400,4 +401,19 @@ fn logs_and_traces() -> anyhow::Result<Option<super::telemetry::Traces>> {
             .init();
     }
     Ok(flush)
+}
+
+/// How much lower the writes' threads are scheduled than the threads that answer the rest
+/// (`nice`; 0 is the process's own).
+const WRITE_NICE: i32 = 5;
+
+/// Lowers the calling thread's scheduling priority (on Linux, `nice` is a thread's own): under
+/// a load of writes, a thread that answers another request (a health check, a page, a score)
+/// is given a core as soon as it has work, instead of waiting its turn behind the writes,
+/// which take every cycle left and, when nothing else runs, all of them.
+fn yield_to_readers() {
+    #[cfg(target_os = "linux")]
+    if let Err(e) = rustix::process::setpriority_process(None, WRITE_NICE) {
+        tracing::debug!("the writes' threads keep the process's priority: {e}");
+    }
 }
