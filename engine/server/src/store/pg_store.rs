@@ -202,9 +202,9 @@ struct Pool {
 }
 
 impl Drop for PgStore {
-    /// The synchronous client closes its connection by blocking on its own runtime, which
-    /// panics (and aborts) on an async runtime's thread, where the last holder of the store
-    /// may be when the server stops: the connections are closed on a thread of their own.
+    /// Each connection owns the runtime that drives it, and dropping a runtime panics (and
+    /// aborts) on an async runtime's thread, where the last holder of the store may be when
+    /// the server stops: the connections are closed on a thread of their own.
     fn drop(&mut self) {
         let clients = match self.idle.get_mut() {
             Ok(pool) => std::mem::take(&mut pool.clients),
@@ -935,7 +935,7 @@ fn commit_on(
     super::tally::keep(&mut batch, &mut reads)?;
     super::grantees::keep(&mut batch, &mut reads)?;
     super::open_rounds::keep(&mut batch, &mut reads)?;
-    // Each key's last word in the batch, written in one statement per kind; then the chain's
+    // Each key's last word in the batch (one upsert, one removal a key); then the chain's
     // lock (one record at a time across every process, held only for the append and the
     // commit) and its last record, in the same round trip.
     let mut last: BTreeMap<(&str, &[u8]), Option<&[u8]>> = BTreeMap::new();
