@@ -299,7 +299,9 @@ fn statements_sql() -> StatementsSql {
 
 /// The connection's prepared statements (prepared on its first use).
 fn statements(c: &mut Conn) -> Result<Statements, StoreError> {
-    c.statements(&statements_sql()).map_err(pg)
+    // Their text, made once per process (every store call asks for the statements).
+    static SQL: std::sync::LazyLock<StatementsSql> = std::sync::LazyLock::new(statements_sql);
+    c.statements(&SQL).map_err(pg)
 }
 
 /// Runs `body` in a transaction begun with `begin` (`BEGIN` and its options): committed when

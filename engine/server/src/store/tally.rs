@@ -138,21 +138,20 @@ pub(crate) fn reads(batch: &Batch) -> Vec<(Tree, Vec<u8>)> {
 /// The keys `batch` writes in `tree` without expecting a value: those whose old value
 /// [`before`] reads from the store.
 pub(crate) fn unexpected(batch: &Batch, tree: Tree) -> Vec<(Tree, Vec<u8>)> {
-    let mut keys: Vec<(Tree, Vec<u8>)> = batch
+    // A set, so that an import of many keys with expectations is not quadratic.
+    let expected: std::collections::BTreeSet<&[u8]> = batch
+        .expects
+        .iter()
+        .filter(|(t, _, _)| *t == tree)
+        .map(|(_, k, _)| k.as_slice())
+        .collect();
+    let keys: std::collections::BTreeSet<&[u8]> = batch
         .writes
         .iter()
-        .filter(|(t, k, _)| {
-            *t == tree
-                && !batch
-                    .expects
-                    .iter()
-                    .any(|(et, ek, _)| *et == tree && ek == k)
-        })
-        .map(|(t, k, _)| (*t, k.clone()))
+        .filter(|(t, k, _)| *t == tree && !expected.contains(k.as_slice()))
+        .map(|(_, k, _)| k.as_slice())
         .collect();
-    keys.sort_unstable();
-    keys.dedup();
-    keys
+    keys.into_iter().map(|k| (tree, k.to_vec())).collect()
 }
 
 /// Adds to `batch` the counts and index entries its application writes change: called by
