@@ -423,57 +423,18 @@ pub fn send_written(
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Arc;
 
     use serde_json::json;
 
     use super::*;
     use crate::server::people::Grant;
-    use crate::store::{
-        AuditEntry, AuditRecord, Batch, Entries, Entry, MemoryStore, Store, StoreError, TreeEntries,
-    };
+    use crate::store::counting::Counting;
+    use crate::store::{AuditEntry, Batch, Store as _};
 
-    /// A memory store that counts the people it is asked for: read one by one, and read by
-    /// scanning.
-    #[derive(Default)]
-    struct Counting {
-        inner: MemoryStore,
-        /// (people read by key, people read by scans)
-        read: Mutex<(usize, usize)>,
-    }
-
-    impl Store for Counting {
-        fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-            if tree == Tree::People {
-                self.read.lock().unwrap().0 += 1;
-            }
-            self.inner.get(tree, key)
-        }
-        fn scan_from(
-            &self,
-            tree: Tree,
-            prefix: &[u8],
-            after: Option<&[u8]>,
-            limit: usize,
-        ) -> Result<Entries, StoreError> {
-            let found = self.inner.scan_from(tree, prefix, after, limit)?;
-            if tree == Tree::People {
-                self.read.lock().unwrap().1 += found.len();
-            }
-            Ok(found)
-        }
-        fn last(&self, tree: Tree) -> Result<Option<Entry>, StoreError> {
-            self.inner.last(tree)
-        }
-        fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
-            self.inner.commit(batch, audit)
-        }
-        fn restore(&self, entries: TreeEntries) -> Result<(), StoreError> {
-            self.inner.restore(entries)
-        }
-        fn kind(&self) -> &'static str {
-            "memory"
-        }
+    /// People read since the last look: (by key, by scans).
+    fn people_read(store: &Counting) -> (usize, usize) {
+        store.taken().get("people").copied().unwrap_or_default()
     }
 
     fn person(id: &str, grants: Vec<Grant>) -> Person {
@@ -556,19 +517,19 @@ mod tests {
             detail: json!({}),
         };
         store.commit(batch, audit).unwrap();
-        *store.read.lock().unwrap() = (0, 0);
+        store.taken();
         let after = (asked(&[Role::Judge]), asked(&[Role::Admin]), asked(&[]));
         assert_eq!(after, before);
-        let (by_key, by_scan) = *store.read.lock().unwrap();
+        let (by_key, by_scan) = people_read(&store);
         assert_eq!(by_scan, 0, "no person read by scanning");
         assert_eq!(
             by_key,
             2 + 2 + 4,
             "each of the award's people read once per question"
         );
-        *store.read.lock().unwrap() = (0, 0);
+        store.taken();
         let named = people_named(&state, ["dana", "nobody", "ada", "dana"]).unwrap();
         assert_eq!(ids(named), ["ada", "dana"]);
-        assert_eq!(store.read.lock().unwrap().0, 3, "each id read once");
+        assert_eq!(people_read(&store).0, 3, "each id read once");
     }
 }

@@ -64,6 +64,12 @@ impl<'a> Tx<'a> {
         Ok(bytes)
     }
 
+    /// Requires `key` to hold `bytes` at commit (`None`: to be absent): what the request read
+    /// and checked before the transaction began, unchanged since.
+    pub fn expect(&mut self, tree: Tree, key: &[u8], bytes: Option<Vec<u8>>) {
+        self.batch.expect(tree, key.to_vec(), bytes);
+    }
+
     /// Requires `key` to be absent at commit (what is created must not exist, whoever else
     /// creates it meanwhile); returns whether it is absent now, so that the caller can answer
     /// at once.

@@ -78,9 +78,7 @@ impl Store for MemoryStore {
                 });
             }
         }
-        super::tally::keep(&mut batch, &mut Locked(&trees))?;
-        super::grantees::keep(&mut batch, &mut Locked(&trees))?;
-        super::open_rounds::keep(&mut batch, &mut Locked(&trees))?;
+        super::indexes::keep_all(&mut batch, &mut Locked(&trees))?;
         let record = next_record(
             trees
                 .get(&Tree::Audit)

@@ -5,8 +5,12 @@
 
 mod audit;
 pub mod audit_index;
+#[cfg(test)]
+pub(crate) mod counting;
 mod derived;
 pub mod grantees;
+mod indexes;
+pub mod key_index;
 mod memory;
 pub mod open_rounds;
 /// The tests' throwaway PostgreSQL cluster, shared with the integration tests.

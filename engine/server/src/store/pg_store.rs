@@ -887,11 +887,7 @@ fn commit_on(
 ) -> Result<AuditRecord, StoreError> {
     // Read under the locks in the first round trip: the values the batch expects, then those
     // the derived indexes will ask for (each once).
-    let mut ahead: Vec<(Tree, Vec<u8>)> = super::tally::reads(&batch);
-    ahead.extend(super::grantees::reads(&batch));
-    ahead.extend(super::open_rounds::reads(&batch));
-    ahead.sort_unstable();
-    ahead.dedup();
+    let ahead = super::indexes::reads_all(&batch);
     let expected = batch.expects.len();
     let mut trees: Vec<&str> = batch.expects.iter().map(|(t, _, _)| t.name()).collect();
     let mut keys: Vec<&[u8]> = batch.expects.iter().map(|(_, k, _)| k.as_slice()).collect();
@@ -934,9 +930,7 @@ fn commit_on(
     debug_assert_eq!(rows.len(), expected + ahead.len());
     let read: BTreeMap<(Tree, Vec<u8>), Option<Vec<u8>>> = ahead.into_iter().zip(values).collect();
     let mut reads = InTransaction { c, s, read };
-    super::tally::keep(&mut batch, &mut reads)?;
-    super::grantees::keep(&mut batch, &mut reads)?;
-    super::open_rounds::keep(&mut batch, &mut reads)?;
+    super::indexes::keep_all(&mut batch, &mut reads)?;
     // Each key's last word in the batch (one upsert, one removal a key); then the chain's
     // lock (one record at a time across every process, held only for the append and the
     // commit) and its last record, in the same round trip.

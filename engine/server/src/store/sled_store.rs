@@ -219,9 +219,7 @@ impl Store for SledStore {
     fn commit(&self, mut batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
         let mut applied = self.commit.lock().map_err(backend)?;
         // Every commit holds the lock: what the tally reads is what the batch changes.
-        super::tally::keep(&mut batch, &mut Reader(self))?;
-        super::grantees::keep(&mut batch, &mut Reader(self))?;
-        super::open_rounds::keep(&mut batch, &mut Reader(self))?;
+        super::indexes::keep_all(&mut batch, &mut Reader(self))?;
         let last = self.tree(Tree::Audit).last().map_err(backend)?;
         let from = self
             .tree(Tree::Meta)

@@ -6,7 +6,7 @@ use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, ApplicationStatus};
 use crate::server::state::Work;
 use crate::server::state::{AppState, Loaded};
-use crate::store::{Tree, prefix, scan_json};
+use crate::store::{Tree, get_json, key, prefix, scan_json};
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -32,6 +32,39 @@ pub(crate) fn submitted(
         Tree::Applications,
         &prefix(&[award.as_bytes()]),
     )?;
+    opened(state, loaded, stored)
+}
+
+/// Up to this many applications asked for by id are read one by one; more, by reading the
+/// award's applications (one scan costs less than that many reads on PostgreSQL).
+const READ_ONE_BY_ONE: usize = 32;
+
+/// The stored, submitted applications of an award with these ids, opened, in id order: each
+/// read by its key, so that one application costs one read however large the award.
+fn submitted_among(
+    state: &AppState,
+    loaded: &Loaded,
+    award: &str,
+    ids: &[String],
+) -> Result<Vec<(ApplicationRecord, laurel::Application)>, ApiError> {
+    let ids: std::collections::BTreeSet<&str> = ids.iter().map(String::as_str).collect();
+    let mut stored = Vec::with_capacity(ids.len());
+    for id in ids {
+        stored.extend(get_json::<ApplicationRecord>(
+            state.store.as_ref(),
+            Tree::Applications,
+            &key(&[award.as_bytes(), id.as_bytes()]),
+        )?);
+    }
+    opened(state, loaded, stored)
+}
+
+/// The submitted records among `stored`, each beside its application opened.
+fn opened(
+    state: &AppState,
+    loaded: &Loaded,
+    stored: Vec<ApplicationRecord>,
+) -> Result<Vec<(ApplicationRecord, laurel::Application)>, ApiError> {
     stored
         .into_iter()
         .filter(|r| r.status == ApplicationStatus::Submitted)
@@ -51,16 +84,20 @@ pub(crate) fn submitted(
 }
 
 /// The stored, submitted applications of an award (opened), restricted to `only` when given,
-/// with their review decisions.
+/// with their review decisions, in id order.
 pub(crate) fn stored_applications(
     state: &AppState,
     loaded: &Loaded,
     award: &str,
     only: Option<&[String]>,
 ) -> Result<(Vec<laurel::Application>, Vec<laurel::ReviewDecision>), ApiError> {
+    let found = match only {
+        Some(ids) if ids.len() <= READ_ONE_BY_ONE => submitted_among(state, loaded, award, ids)?,
+        _ => submitted(state, loaded, award)?,
+    };
     let mut applications = Vec::new();
     let mut reviews = Vec::new();
-    for (r, app) in submitted(state, loaded, award)? {
+    for (r, app) in found {
         if only.is_some_and(|o| !o.iter().any(|x| x == app.id.as_str())) {
             continue;
         }

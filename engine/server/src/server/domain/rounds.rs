@@ -1,16 +1,15 @@
-//! Rounds as stored: their keys, definitions and records, judges' notices, conflicts the
-//! installation knows, and what each judge is assigned.
+//! Rounds as stored: their keys, definitions and records, judges' notices, and what each
+//! judge is assigned.
 
 use crate::server::domain::awards::load_award;
 use crate::server::domain::results::score;
-use crate::server::domain::results::stored_applications;
 use crate::server::error::ApiError;
-use crate::server::records::{ApplicationRecord, Role, RoundRecord};
+use crate::server::records::{Role, RoundRecord, RoundStatus};
 use crate::server::state::{AppState, Loaded};
 use crate::server::tx::Tx;
-use crate::store::{Tree, get_json, key, prefix, scan_json};
+use crate::store::{Tree, key, prefix, scan_json};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 pub(crate) fn round_key(award: &str, round: &str) -> Vec<u8> {
     key(&[award.as_bytes(), round.as_bytes()])
@@ -73,8 +72,159 @@ pub(crate) fn load_round(
     award: &str,
     round: &str,
 ) -> Result<RoundRecord, ApiError> {
-    get_json(state.store.as_ref(), Tree::Rounds, &round_key(award, round))?
-        .ok_or_else(|| ApiError::Conflict(format!("round `{round}` is not open yet")))
+    Ok(load_round_as_read(state, award, round)?.0)
+}
+
+/// The round's record, and its bytes as read: a commit that rests on what was checked in the
+/// record expects those bytes ([`Tx::expect`]).
+pub(crate) fn load_round_as_read(
+    state: &AppState,
+    award: &str,
+    round: &str,
+) -> Result<(RoundRecord, Vec<u8>), ApiError> {
+    let bytes = state
+        .store
+        .get(Tree::Rounds, &round_key(award, round))?
+        .ok_or_else(|| ApiError::Conflict(format!("round `{round}` is not open yet")))?;
+    let record = serde_json::from_slice(&bytes)
+        .map_err(|e| crate::store::StoreError::Corrupt(Tree::Rounds.name(), e.to_string()))?;
+    Ok((record, bytes))
+}
+
+/// A round's status and what it assigns one judge, read from its record as stored, with the
+/// record's bytes: the rest of the record (entrants, every judge's assignments, advancements:
+/// as large as the award) is skipped, not built.
+pub(crate) fn round_for_judge(
+    state: &AppState,
+    award: &str,
+    round: &str,
+    judge: &str,
+) -> Result<(RoundStatus, Vec<String>, Vec<u8>), ApiError> {
+    let bytes = state
+        .store
+        .get(Tree::Rounds, &round_key(award, round))?
+        .ok_or_else(|| ApiError::Conflict(format!("round `{round}` is not open yet")))?;
+    let (status, assigned) = for_judge::read(&bytes, judge)
+        .map_err(|e| crate::store::StoreError::Corrupt(Tree::Rounds.name(), e))?;
+    Ok((status, assigned, bytes))
+}
+
+mod for_judge {
+    use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+    use crate::server::records::RoundStatus;
+
+    /// A stored round record's status and what it assigns `judge` (nothing, if not named).
+    pub(super) fn read(bytes: &[u8], judge: &str) -> Result<(RoundStatus, Vec<String>), String> {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let (status, assigned) = Record(judge)
+            .deserialize(&mut de)
+            .map_err(|e| e.to_string())?;
+        de.end().map_err(|e| e.to_string())?;
+        Ok((status.ok_or("a round without a status")?, assigned))
+    }
+
+    /// A round record's status and one judge's assignments.
+    pub(super) struct Record<'a>(pub &'a str);
+
+    impl<'de> DeserializeSeed<'de> for Record<'_> {
+        type Value = (Option<RoundStatus>, Vec<String>);
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Record<'_> {
+        type Value = (Option<RoundStatus>, Vec<String>);
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a round record")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let (mut status, mut assigned) = (None, Vec::new());
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match key.as_ref() {
+                    "status" => status = Some(map.next_value()?),
+                    "assignments" => assigned = map.next_value_seed(Judge(self.0))?,
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok((status, assigned))
+        }
+    }
+
+    /// One judge's list in the assignments, the others skipped.
+    struct Judge<'a>(&'a str);
+
+    impl<'de> DeserializeSeed<'de> for Judge<'_> {
+        type Value = Vec<String>;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Judge<'_> {
+        type Value = Vec<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("assignments by judge")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut mine = Vec::new();
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if key == self.0 {
+                    mine = map.next_value()?;
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(mine)
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use proptest::prelude::*;
+        use serde_json::json;
+
+        use crate::server::records::{RoundRecord, RoundStatus};
+
+        proptest! {
+            /// What is read for one judge is what the whole record says, for each judge named
+            /// and one not named, whatever else the record holds.
+            #[test]
+            fn one_judges_part_is_what_the_whole_record_says(
+                closed in any::<bool>(),
+                assignments in prop::collection::btree_map("[a-z\"\\\\ ]{1,6}", prop::collection::vec("[a-z0-9-]{1,8}", 0..5), 0..6),
+                entrants in prop::collection::vec("[a-z0-9-]{1,8}", 0..8),
+            ) {
+                let status = if closed { "closed" } else { "open" };
+                let bytes = serde_json::to_vec(&json!({
+                    "award": "a", "round": "r", "version": 1, "status": status, "seed": 7,
+                    "entrants": entrants, "assignments": assignments,
+                    "recusals": [{ "judge": "x", "application": "y", "reason": "z", "at": "t" }],
+                    "advanced": [], "coverage": { "nested": [1, { "deep": "yes" }] },
+                })).unwrap();
+                let whole: RoundRecord = serde_json::from_slice(&bytes).unwrap();
+                let mut judges: Vec<&String> = assignments.keys().collect();
+                let stranger = "not-a-judge-named".to_owned();
+                judges.push(&stranger);
+                for judge in judges {
+                    let (s, mine) = super::read(&bytes, judge).unwrap();
+                    prop_assert_eq!(s == RoundStatus::Closed, whole.status == RoundStatus::Closed);
+                    let want = whole.assignments.get(judge.as_str()).cloned().unwrap_or_default();
+                    prop_assert_eq!(mine, want);
+                }
+            }
+        }
+
+        #[test]
+        fn a_record_that_is_not_a_round_is_an_error() {
+            assert!(super::read(br#"{"assignments": {}}"#, "j").is_err());
+            assert!(super::read(br#"{"status": "open"} trailing"#, "j").is_err());
+            assert!(super::read(b"[1, 2]", "j").is_err());
+        }
+    }
 }
 
 /// Which mail judges get.
@@ -145,144 +295,6 @@ pub(crate) fn notify_judges(
         }
     }
     Ok(written)
-}
-
-/// The conflicts the installation knows beyond what judges declared, by judge: a judge
-/// never judges an application their own person submitted, nor, in a later round, one they
-/// recused themselves from in an earlier round of the award.
-pub(crate) fn known_conflicts(
-    state: &AppState,
-    award: &str,
-) -> Result<BTreeMap<String, Vec<laurel::DeclaredConflict>>, ApiError> {
-    let mut known: BTreeMap<String, Vec<laurel::DeclaredConflict>> = BTreeMap::new();
-    let mut add = |judge: &str, application: &str, rule: laurel::ConflictRule, reason: String| {
-        known
-            .entry(judge.to_owned())
-            .or_default()
-            .push(laurel::DeclaredConflict {
-                application: laurel::ApplicationId::new(application),
-                reason,
-                rule,
-            });
-    };
-    let rounds: Vec<RoundRecord> = scan_json(
-        state.store.as_ref(),
-        Tree::Rounds,
-        &prefix(&[award.as_bytes()]),
-    )?;
-    for r in &rounds {
-        for recusal in &r.recusals {
-            add(
-                &recusal.judge,
-                &recusal.application,
-                laurel::ConflictRule::Recused,
-                format!("recused in round `{}`: {}", r.round, recusal.reason),
-            );
-        }
-    }
-    // Who stands behind each judge of this award: the people holding the judge's grant, and
-    // the owners of judge keys.
-    let mut people_of: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for p in crate::server::notices::people_of(state, award, &[Role::Judge])? {
-        for g in &p.grants {
-            if g.role == Role::Judge
-                && g.award.as_deref() == Some(award)
-                && let Some(j) = &g.judge
-            {
-                people_of.entry(j.clone()).or_default().push(p.id.clone());
-            }
-        }
-    }
-    let mut key_owner: BTreeMap<String, String> = BTreeMap::new();
-    for k in scan_json::<crate::server::records::KeyRecord>(state.store.as_ref(), Tree::Keys, b"")?
-    {
-        if let Some(owner) = k
-            .owner
-            .filter(|o| o.kind == crate::server::records::OwnerKind::Person)
-        {
-            if k.role == Role::Judge
-                && let Some(j) = &k.subject
-            {
-                people_of
-                    .entry(j.clone())
-                    .or_default()
-                    .push(owner.id.clone());
-            }
-            key_owner.insert(k.id, owner.id);
-        }
-    }
-    if people_of.is_empty() {
-        return Ok(known);
-    }
-    let apps: Vec<ApplicationRecord> = scan_json(
-        state.store.as_ref(),
-        Tree::Applications,
-        &prefix(&[award.as_bytes()]),
-    )?;
-    for app in &apps {
-        // The person behind the application: its owner, or the person owning the key it was
-        // submitted with.
-        let person = key_owner.get(&app.owner).unwrap_or(&app.owner);
-        let id = app
-            .application
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        for (judge, people) in &people_of {
-            if people.contains(person) {
-                add(
-                    judge,
-                    id,
-                    laurel::ConflictRule::OwnApplication,
-                    "the judge submitted this application".to_owned(),
-                );
-            }
-        }
-    }
-    Ok(known)
-}
-
-/// Adds what the installation knows to a judge's declared conflicts.
-pub(crate) fn add_known(
-    judge: &mut laurel::Judge,
-    known: &BTreeMap<String, Vec<laurel::DeclaredConflict>>,
-) {
-    if let Some(extra) = known.get(judge.id.as_str()) {
-        for c in extra {
-            if !judge
-                .declared_conflicts
-                .iter()
-                .any(|d| d.application == c.application)
-            {
-                judge.declared_conflicts.push(c.clone());
-            }
-        }
-    }
-}
-
-/// Why `judge` may not judge `application` (declared or derived), if so; an unregistered
-/// judge may judge nothing.
-pub(crate) fn conflict_of(
-    state: &AppState,
-    loaded: &Loaded,
-    award: &str,
-    judge: &str,
-    application: &str,
-) -> Result<Option<String>, ApiError> {
-    let Some(mut j): Option<laurel::Judge> = get_json(
-        state.store.as_ref(),
-        Tree::Judges,
-        &key(&[award.as_bytes(), judge.as_bytes()]),
-    )?
-    else {
-        return Ok(Some(format!("`{judge}` is not a registered judge")));
-    };
-    add_known(&mut j, &known_conflicts(state, award)?);
-    let (apps, _) = stored_applications(state, loaded, award, Some(&[application.to_owned()]))?;
-    Ok(apps
-        .first()
-        .and_then(|a| laurel::conflict(&loaded.award, &j, a))
-        .map(|c| c.reason))
 }
 
 /// The applications assigned to a judge in any round of the award.

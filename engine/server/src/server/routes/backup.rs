@@ -18,11 +18,13 @@ use serde_json::{Value, json};
 use crate::server::auth::Caller;
 use crate::server::body;
 use crate::server::crypto::{self, Sealer};
+use crate::server::domain::api_keys;
 use crate::server::domain::awards::load_award;
 use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, KeyRecord, Role, VersionRecord};
 use crate::server::state::AppState;
 use crate::server::tx::Tx;
+use crate::store::key_index::KeysBy;
 use crate::store::{
     AuditRecord, Head, Store, Tree, TreeEntries, audit_index, escape_key, last_writes, prefix,
     unescape_key, value_digest,
@@ -156,11 +158,17 @@ fn award_entries(store: &dyn Store, award: &str) -> Result<TreeEntries, ApiError
     // The award's own keys only: its applicants' and its judges'. A key that acts across the
     // installation (an administrator's, an auditor's, an integrator's) never travels with an
     // award: importing it would grant its holder that power on the target.
-    for (k, v) in store.scan(Tree::Keys, b"")? {
-        if let Ok(key) = serde_json::from_slice::<KeyRecord>(&v)
-            && award_scoped(&key, award)
+    // Found through the keys' index: the award's judges' keys, and each owner's key by id.
+    let mut keys: BTreeMap<Vec<u8>, KeyRecord> = BTreeMap::new();
+    keys.extend(api_keys::find(store, KeysBy::Judge(award, None))?);
+    for owner in &owners {
+        keys.extend(api_keys::find(store, KeysBy::Id(owner))?);
+    }
+    for (k, key) in keys {
+        if award_scoped(&key, award)
             && (owners.contains(&key.id)
                 || key.subject.as_ref().is_some_and(|s| judges.contains(s)))
+            && let Some(v) = store.get(Tree::Keys, &k)?
         {
             out.push((Tree::Keys, k, v));
         }

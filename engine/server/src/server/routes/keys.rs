@@ -12,11 +12,13 @@ use serde_json::json;
 use crate::server::answers::{KeyMade, KeyRevoked};
 use crate::server::auth::{self, Caller};
 use crate::server::body;
+use crate::server::domain::api_keys;
 use crate::server::error::ApiError;
 use crate::server::records::{KeyOwner, OwnerKind};
 use crate::server::records::{KeyRecord, Role};
 use crate::server::state::AppState;
 use crate::server::tx::Tx;
+use crate::store::key_index::KeysBy;
 use crate::store::{Tree, get_json, now, scan_json};
 
 /// A key to make.
@@ -184,17 +186,11 @@ pub async fn revoke(
     Path(id): Path<String>,
 ) -> Result<Json<KeyRevoked>, ApiError> {
     caller.require(&[Role::Admin])?;
-    let found = state
-        .store
-        .scan(Tree::Keys, b"")?
+    let found = api_keys::find(state.store.as_ref(), KeysBy::Id(&id))?;
+    let (hash, _) = found
         .into_iter()
-        .find_map(|(k, v)| {
-            serde_json::from_slice::<KeyRecord>(&v)
-                .ok()
-                .filter(|r| r.id == id)
-                .map(|r| (k, r))
-        });
-    let (hash, _) = found.ok_or_else(|| ApiError::NotFound(format!("no key `{id}`")))?;
+        .next()
+        .ok_or_else(|| ApiError::NotFound(format!("no key `{id}`")))?;
     let mut tx = Tx::new(&state);
     let mut record: KeyRecord = tx
         .read(Tree::Keys, &hash)?
@@ -207,11 +203,8 @@ pub async fn revoke(
         // condition of the commit, so two administrators revoking each other at once cannot
         // both succeed.
         let mut others = 0;
-        for (k, v) in state.store.scan(Tree::Keys, b"")? {
-            let Ok(other) = serde_json::from_slice::<KeyRecord>(&v) else {
-                continue;
-            };
-            if other.role == Role::Admin && !other.revoked && other.id != id {
+        for (k, other) in api_keys::find(state.store.as_ref(), KeysBy::LiveAdmins)? {
+            if other.id != id {
                 tx.read::<KeyRecord>(Tree::Keys, &k)?;
                 others += 1;
             }

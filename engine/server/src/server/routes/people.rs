@@ -26,8 +26,10 @@ use crate::server::session::{SessionState, clear_cookie, cookie_of};
 use crate::server::state::AppState;
 use crate::server::tx::Tx;
 use crate::server::webhooks::random_id;
+use crate::store::key_index::KeysBy;
 use crate::store::{Tree, now};
 
+use crate::server::domain::api_keys;
 use crate::server::domain::awards::load_award;
 use crate::server::domain::people::{begin_session, find, link_index, system};
 
@@ -692,10 +694,13 @@ pub async fn revoke_sessions(
     let mut keys = Vec::new();
     let mut admin_keys_left = 0;
     let mut revokes_admin = false;
-    for (hash, value) in state.store.scan(Tree::Keys, b"")? {
-        let Ok(key) = serde_json::from_slice::<KeyRecord>(&value) else {
-            continue;
-        };
+    // The person's keys and the other administrators' (read through the keys' index).
+    let store = state.store.as_ref();
+    let mut concerned = api_keys::find(store, KeysBy::Owner(&id))?;
+    concerned.extend(api_keys::find(store, KeysBy::LiveAdmins)?);
+    concerned.sort_by(|a, b| a.0.cmp(&b.0));
+    concerned.dedup_by(|a, b| a.0 == b.0);
+    for (hash, key) in concerned {
         let owned = key
             .owner
             .as_ref()

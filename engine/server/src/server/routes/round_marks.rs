@@ -18,12 +18,12 @@ use crate::server::answers::{JudgeView, RoundResults, StoredMarks};
 use crate::server::auth::Caller;
 use crate::server::body;
 use crate::server::crypto;
-use crate::server::domain::rounds::conflict_of;
-use crate::server::domain::rounds::load_round;
+use crate::server::domain::conflicts::conflict_of;
 use crate::server::domain::rounds::mark_key;
 use crate::server::domain::rounds::round_key;
 use crate::server::domain::rounds::round_results;
 use crate::server::domain::rounds::spec;
+use crate::server::domain::rounds::{load_round, load_round_as_read, round_for_judge};
 use crate::server::error::ApiError;
 use crate::server::records::{ApplicationRecord, Role, RoundRecord, RoundStatus};
 use crate::server::state::{AppState, Loaded};
@@ -124,6 +124,8 @@ struct Sheet<'a> {
     round: &'a str,
     app: &'a str,
     judge: &'a str,
+    /// The round's record as it was read and checked: the commit requires it unchanged.
+    round_as_checked: Vec<u8>,
 }
 
 fn check_and_store(
@@ -135,6 +137,7 @@ fn check_and_store(
         round,
         app,
         judge,
+        round_as_checked,
     }: Sheet<'_>,
     bytes: &Bytes,
     action: &str,
@@ -157,7 +160,11 @@ fn check_and_store(
     let k = mark_key(award, round, app, judge);
     let mut tx = Tx::new(state);
     // The round (its status, assignments, recusals) and the judge must be as checked.
-    tx.read::<RoundRecord>(Tree::Rounds, &round_key(award, round))?;
+    tx.expect(
+        Tree::Rounds,
+        &round_key(award, round),
+        Some(round_as_checked),
+    );
     tx.read::<laurel::Judge>(Tree::Judges, &key(&[award.as_bytes(), judge.as_bytes()]))?;
     let before: Option<laurel::Evaluation> = tx.read(Tree::RoundMarks, &k)?;
     tx.put(Tree::RoundMarks, k, &evaluation);
@@ -197,29 +204,34 @@ fn check_and_store(
 }
 
 /// Whether the caller, a judge, may mark `app` in `round` now: the round open, the entry
-/// assigned to them, no conflict of interest. Their judge id, the award and the round.
+/// assigned to them, no conflict of interest. Their judge id, the award, the round, and the
+/// round's record as read (a commit that rests on the check expects it unchanged).
 pub(super) async fn may_mark(
     state: &AppState,
     caller: &Caller,
     (award, round, app): (&str, &str, &str),
-) -> Result<(String, std::sync::Arc<Loaded>, laurel::wire::RoundSpec), ApiError> {
+) -> Result<
+    (
+        String,
+        std::sync::Arc<Loaded>,
+        laurel::wire::RoundSpec,
+        Vec<u8>,
+    ),
+    ApiError,
+> {
     caller.require(&[Role::Judge])?;
     let judge = caller
         .subject
         .clone()
         .ok_or_else(|| ApiError::Forbidden("this judge key names no judge".into()))?;
     let (loaded, spec, _, _) = spec(state, award, round).await?;
-    let r = load_round(state, award, round)?;
-    if r.status == RoundStatus::Closed {
+    let (status, assigned, read) = round_for_judge(state, award, round, &judge)?;
+    if status == RoundStatus::Closed {
         return Err(ApiError::Conflict(format!(
             "round `{round}` is closed: its marks are locked; an administrator corrects them with a reason"
         )));
     }
-    if !r
-        .assignments
-        .get(&judge)
-        .is_some_and(|a| a.iter().any(|a| a == app))
-    {
+    if !assigned.iter().any(|a| a == app) {
         return Err(ApiError::Forbidden(format!(
             "`{app}` is not assigned to judge `{judge}` in round `{round}`"
         )));
@@ -229,7 +241,7 @@ pub(super) async fn may_mark(
             "judge `{judge}` has a conflict of interest with `{app}`: {why}"
         )));
     }
-    Ok((judge, loaded, spec))
+    Ok((judge, loaded, spec, read))
 }
 
 pub async fn submit_marks(
@@ -238,12 +250,14 @@ pub async fn submit_marks(
     Path((award, round, app)): Path<(String, String, String)>,
     bytes: Bytes,
 ) -> Result<Json<StoredMarks>, ApiError> {
-    let (judge, loaded, spec) = may_mark(&state, &caller, (&award, &round, &app)).await?;
+    let (judge, loaded, spec, round_as_checked) =
+        may_mark(&state, &caller, (&award, &round, &app)).await?;
     let sheet = Sheet {
         award: &award,
         round: &round,
         app: &app,
         judge: &judge,
+        round_as_checked,
     };
     Ok(Json(check_and_store(
         &state,
@@ -264,7 +278,7 @@ pub async fn correct_marks(
 ) -> Result<Json<StoredMarks>, ApiError> {
     caller.require(&[Role::Admin])?;
     let (loaded, spec, _, _) = spec(&state, &award, &round).await?;
-    let r = load_round(&state, &award, &round)?;
+    let (r, round_as_checked) = load_round_as_read(&state, &award, &round)?;
     if r.status != RoundStatus::Closed {
         return Err(ApiError::Conflict(format!(
             "round `{round}` is open: judges change their own marks"
@@ -286,6 +300,7 @@ pub async fn correct_marks(
         round: &round,
         app: &app,
         judge: &judge,
+        round_as_checked,
     };
     let out = check_and_store(
         &state,

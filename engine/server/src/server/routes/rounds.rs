@@ -20,12 +20,10 @@ use crate::server::answers::{
 use crate::server::auth::Caller;
 use crate::server::body;
 use crate::server::domain::awards::load_award;
+use crate::server::domain::conflicts::{add_known, conflict_of, known_conflicts};
 use crate::server::domain::results::stored_applications;
 use crate::server::domain::rounds::round_results;
-use crate::server::domain::rounds::{
-    Notify, add_known, conflict_of, known_conflicts, load_round, mark_key, notify_judges,
-    round_key, spec,
-};
+use crate::server::domain::rounds::{Notify, load_round, mark_key, notify_judges, round_key, spec};
 use crate::server::error::ApiError;
 use crate::server::records::{
     Advancement, ApplicationRecord, ApplicationStatus, AwardState, Recusal, Role, RoundRecord,

@@ -66,7 +66,7 @@ pub async fn keep(
     Path((award, round, app)): Path<(String, String, String)>,
     bytes: Bytes,
 ) -> Result<Json<SheetKept>, ApiError> {
-    let (judge, loaded, spec) = may_mark(&state, &caller, (&award, &round, &app)).await?;
+    let (judge, loaded, spec, _) = may_mark(&state, &caller, (&award, &round, &app)).await?;
     let b: RoundMarks = body::json(&bytes)?;
     if b.reason.is_some() {
         return Err(ApiError::located(
@@ -151,7 +151,7 @@ pub async fn total(
     Path((award, round, app)): Path<(String, String, String)>,
     bytes: Bytes,
 ) -> Result<Json<SheetTotal>, ApiError> {
-    let (judge, loaded, spec) = may_mark(&state, &caller, (&award, &round, &app)).await?;
+    let (judge, loaded, spec, _) = may_mark(&state, &caller, (&award, &round, &app)).await?;
     let b: RoundMarks = body::json(&bytes)?;
     let (record, category) = stored(&state, &award, &app)?;
     let problems = check_given(
