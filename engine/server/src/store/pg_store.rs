@@ -3,8 +3,9 @@
 //!
 //! One table holds every tree (`laurel_kv`: tree, key, value; keys compare as bytes, as in
 //! sled). A commit is one transaction that first takes a transaction-scoped advisory lock for
-//! every key it reads or writes (in ascending order, in one statement), so that commits sharing
-//! a key take turns while others run side by side; it checks the batch's expectations, applies
+//! every key it reads or writes (in ascending order, in one statement; shared for a key it only
+//! reads), so that commits sharing a key one of them writes take turns while others run side by
+//! side; it checks the batch's expectations, applies
 //! its writes, and then, under the chain's own lock held only for the append, reads the last
 //! audit record, appends the next and commits (`synchronous_commit` on: durable before the
 //! answer). A commit that waited for a key runs after the one holding it has committed and
@@ -52,11 +53,14 @@ const GATE_LOCK: i64 = i64::MIN;
 /// The most keys a commit locks one by one; a commit of more takes [`GATE_LOCK`] alone.
 const MOST_KEY_LOCKS: usize = 512;
 
-/// Takes the gate shared, then the advisory locks of a commit's keys, in ascending order (the
-/// gate, the least, first).
-const LOCK_KEYS: &str = "SELECT count(CASE WHEN k = -9223372036854775808
-         THEN pg_advisory_xact_lock_shared(k) ELSE pg_advisory_xact_lock(k) END)
-     FROM (SELECT DISTINCT k FROM unnest($1::int8[]) AS u(k) ORDER BY k) AS l";
+/// Takes the advisory locks of a commit's keys in ascending order (the gate, the least,
+/// first): exclusive for a key the commit writes, shared for one it only reads (`$2`), so that
+/// commits that read the same record (a round, an award) without writing it run side by side
+/// and still wait for one that writes it.
+const LOCK_KEYS: &str = "SELECT count(CASE WHEN x
+         THEN pg_advisory_xact_lock(k) ELSE pg_advisory_xact_lock_shared(k) END)
+     FROM (SELECT k, bool_or(x) AS x FROM unnest($1::int8[], $2::bool[]) AS u(k, x)
+           GROUP BY k ORDER BY k) AS l";
 
 /// The values of keys, in the order asked (`NULL`: absent). Each is looked up through the
 /// primary key whatever the table's statistics: a join here is planned once per connection,
@@ -832,22 +836,25 @@ impl Store for PgStore {
     fn commit(&self, batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
         // Every key the batch reads or writes, and the counts of every award whose
         // applications it writes, locked in one order: commits that share no key run side by
-        // side; commits that share one take turns, so each key's writes follow the chain.
-        let mut locks: Vec<i64> = batch
+        // side; commits that share one they write take turns, so each key's writes follow the
+        // chain. A key only read is locked shared (true: exclusive).
+        let guards = super::tally::guards(&batch);
+        let written = batch
+            .writes
+            .iter()
+            .map(|(tree, key, _)| (lock_of(*tree, key), true))
+            .chain(guards.iter().map(|(tree, key)| (lock_of(*tree, key), true)));
+        let read = batch
             .expects
             .iter()
-            .chain(batch.writes.iter())
-            .map(|(tree, key, _)| lock_of(*tree, key))
-            .chain(
-                super::tally::guards(&batch)
-                    .iter()
-                    .map(|(tree, key)| lock_of(*tree, key)),
-            )
-            .collect();
-        locks.sort_unstable();
-        locks.dedup();
-        let alone = locks.len() > MOST_KEY_LOCKS;
-        locks.insert(0, GATE_LOCK);
+            .map(|(tree, key, _)| (lock_of(*tree, key), false));
+        let mut by_key: BTreeMap<i64, bool> = BTreeMap::new();
+        for (lock, exclusive) in written.chain(read) {
+            *by_key.entry(lock).or_default() |= exclusive;
+        }
+        let alone = by_key.len() > MOST_KEY_LOCKS;
+        let locks: (Vec<i64>, Vec<bool>) =
+            std::iter::once((GATE_LOCK, false)).chain(by_key).unzip();
         self.with(|c| {
             let s = statements(c)?;
             let committed = commit_on(c, &s, batch, audit, &locks, alone);
@@ -882,7 +889,7 @@ fn commit_on(
     s: &Statements,
     mut batch: Batch,
     audit: AuditEntry,
-    locks: &[i64],
+    locks: &(Vec<i64>, Vec<bool>),
     alone: bool,
 ) -> Result<AuditRecord, StoreError> {
     // Read under the locks in the first round trip: the values the batch expects, then those
@@ -904,7 +911,7 @@ fn commit_on(
                         // Every other commit waits at the gate meanwhile.
                         cl.execute(&s.lock_one, &[&GATE_LOCK]).await
                     } else {
-                        cl.execute(&s.lock_keys, &[&locks]).await
+                        cl.execute(&s.lock_keys, &[&locks.0, &locks.1]).await
                     }
                 },
                 async {
@@ -1167,6 +1174,83 @@ mod tests {
             .unwrap();
         assert_eq!(counts, br#"{"eligible":3}"#.to_vec());
         let (records, problems) = super::super::verify_store(&store, None).unwrap();
+        assert_eq!((records.len(), problems), (4, Vec::<String>::new()));
+    }
+
+    /// A key a commit only reads is locked shared: commits that read the same round run side by
+    /// side while another transaction holds its lock shared, and a commit that writes it waits
+    /// for that transaction; a key held exclusively holds back a commit that only reads it.
+    #[test]
+    fn a_key_only_read_is_locked_shared_and_a_key_written_exclusively() {
+        use std::sync::mpsc;
+        let pg = super::super::pg_cluster::Cluster::start();
+        let url = pg.database();
+        let store = std::sync::Arc::new(PgStore::open(PgOptions::new(&url), true).unwrap());
+        let audit = || AuditEntry {
+            actor: "test".into(),
+            action: "t".into(),
+            target: "t".into(),
+            detail: serde_json::json!({}),
+        };
+        let mut setup = Batch::new();
+        setup.put(Tree::Rounds, b"r".to_vec(), b"{}".to_vec());
+        store.commit(setup, audit()).unwrap();
+        let round = lock_of(Tree::Rounds, b"r");
+        // A commit in a thread: whether it is done within `wait`.
+        let commit_within = |batch: Batch, wait: Duration| {
+            let (tx, rx) = mpsc::channel();
+            let store = store.clone();
+            let done = std::thread::spawn(move || {
+                let _ = tx.send(store.commit(batch, audit()).map(|r| r.seq));
+            });
+            (rx.recv_timeout(wait).ok(), rx, done)
+        };
+        let reads_round = |mark: &[u8]| {
+            let mut b = Batch::new();
+            b.expect(Tree::Rounds, b"r".to_vec(), Some(b"{}".to_vec()))
+                .put(Tree::RoundMarks, mark.to_vec(), b"{}".to_vec());
+            b
+        };
+        let mut other = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let mut holder = other.transaction().unwrap();
+        holder
+            .execute("SELECT pg_advisory_xact_lock_shared($1)", &[&round])
+            .unwrap();
+        // Reading the round: not held back by a shared holder.
+        let (done, _, t) = commit_within(reads_round(b"m1"), Duration::from_secs(10));
+        assert!(matches!(done, Some(Ok(_))), "{done:?}");
+        t.join().unwrap();
+        // Writing it: waits for the holder, then commits.
+        let mut write = Batch::new();
+        write.put(Tree::Rounds, b"r".to_vec(), b"{}".to_vec());
+        let (done, rx, t) = commit_within(write, Duration::from_millis(700));
+        assert!(
+            done.is_none(),
+            "a write of a key held shared must wait: {done:?}"
+        );
+        holder.commit().unwrap();
+        assert!(matches!(
+            rx.recv_timeout(Duration::from_secs(10)),
+            Ok(Ok(_))
+        ));
+        t.join().unwrap();
+        // Held exclusively, the round holds back a commit that only reads it.
+        let mut holder = other.transaction().unwrap();
+        holder
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&round])
+            .unwrap();
+        let (done, rx, t) = commit_within(reads_round(b"m2"), Duration::from_millis(700));
+        assert!(
+            done.is_none(),
+            "a read of a key held exclusively must wait: {done:?}"
+        );
+        holder.commit().unwrap();
+        assert!(matches!(
+            rx.recv_timeout(Duration::from_secs(10)),
+            Ok(Ok(_))
+        ));
+        t.join().unwrap();
+        let (records, problems) = super::super::verify_store(store.as_ref(), None).unwrap();
         assert_eq!((records.len(), problems), (4, Vec::<String>::new()));
     }
 
