@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::application::Application;
 use crate::definition::model::Award;
+use crate::definition::wire::LimitSpec;
 use crate::text::Text;
 
 /// A limit that some applications break together.
@@ -43,40 +44,61 @@ fn value_of(app: &Application, field: &str) -> Option<String> {
 pub fn check_limits(award: &Award, applications: &[Application]) -> Vec<LimitBreach> {
     let mut out = Vec::new();
     for limit in &award.limits {
-        let mut groups: BTreeMap<String, Vec<&Application>> = BTreeMap::new();
+        let mut groups: BTreeMap<String, Vec<(&str, &str)>> = BTreeMap::new();
         for a in applications {
             if let Some(v) = value_of(a, limit.field.as_str()) {
-                groups.entry(v).or_default().push(a);
+                groups
+                    .entry(v)
+                    .or_default()
+                    .push((a.id.as_str(), a.category.as_str()));
             }
         }
-        for (value, apps) in groups {
-            let categories: BTreeSet<&str> = apps.iter().map(|a| a.category.as_str()).collect();
-            let mut reasons = Vec::new();
-            if let Some(max) = limit.max_applications
-                && apps.len() > max as usize
-            {
-                reasons.push(format!("{} applications, at most {max}", apps.len()));
-            }
-            if let Some(max) = limit.max_categories
-                && categories.len() > max as usize
-            {
-                reasons.push(format!("{} categories, at most {max}", categories.len()));
-            }
-            if reasons.is_empty() {
-                continue;
-            }
-            out.push(LimitBreach {
-                limit: limit.id.to_string(),
-                field: limit.field.to_string(),
-                value,
-                applications: apps.iter().map(|a| a.id.to_string()).collect(),
-                categories: categories.into_iter().map(str::to_owned).collect(),
-                reason: reasons.join("; "),
-                message: limit.message.clone(),
-            });
-        }
+        out.extend(
+            groups
+                .into_iter()
+                .filter_map(|(value, members)| limit_breach(limit, value, &members)),
+        );
     }
     out
+}
+
+/// The value an application has for a limit's `field`, as limits compare values (trimmed and
+/// lower-cased text, other values as JSON); `None`: the application counts for no one.
+pub fn limit_value(app: &Application, field: &str) -> Option<String> {
+    value_of(app, field)
+}
+
+/// How `limit` judges the applications that share `value` (each its id and category, in the
+/// order given): the breach, if they break it.
+pub fn limit_breach(
+    limit: &LimitSpec,
+    value: String,
+    members: &[(&str, &str)],
+) -> Option<LimitBreach> {
+    let categories: BTreeSet<&str> = members.iter().map(|(_, c)| *c).collect();
+    let mut reasons = Vec::new();
+    if let Some(max) = limit.max_applications
+        && members.len() > max as usize
+    {
+        reasons.push(format!("{} applications, at most {max}", members.len()));
+    }
+    if let Some(max) = limit.max_categories
+        && categories.len() > max as usize
+    {
+        reasons.push(format!("{} categories, at most {max}", categories.len()));
+    }
+    if reasons.is_empty() {
+        return None;
+    }
+    Some(LimitBreach {
+        limit: limit.id.to_string(),
+        field: limit.field.to_string(),
+        value,
+        applications: members.iter().map(|(id, _)| (*id).to_owned()).collect(),
+        categories: categories.into_iter().map(str::to_owned).collect(),
+        reason: reasons.join("; "),
+        message: limit.message.clone(),
+    })
 }
 
 impl LimitBreach {

@@ -19,7 +19,7 @@ use crate::text::Text;
 
 use condition::{Evaluator, Failure};
 pub(crate) use condition::{FieldValues, lookup};
-pub use limits::{LimitBreach, check_limits};
+pub use limits::{LimitBreach, check_limits, limit_breach, limit_value};
 
 /// The id of the built-in rule that a category admits the application's applicant type.
 pub const CATEGORY_ADMITS_RULE: &str = "category-admits-applicant-type";

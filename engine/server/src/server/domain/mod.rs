@@ -10,6 +10,7 @@ pub(crate) mod corrections;
 pub(crate) mod diagnostics;
 pub(crate) mod files;
 pub(crate) mod jobs;
+pub(crate) mod limit_groups;
 pub(crate) mod people;
 pub(crate) mod results;
 pub(crate) mod rounds;

@@ -156,52 +156,6 @@ fn app_key(award: &str, app: &str) -> Vec<u8> {
     key(&[award.as_bytes(), app.as_bytes()])
 }
 
-/// Refuses an application that would break one of the award's limits across applications
-/// (at most so many per city, in so many categories), with the limit's message at the field.
-/// A counter per award is read and written in the same commit, so that two submissions racing
-/// for a city's last place cannot both pass: the second one's commit conflicts (409), and sent
-/// again it sees the first.
-fn within_limits(
-    state: &AppState,
-    tx: &mut Tx<'_>,
-    loaded: &Loaded,
-    app: &laurel::Application,
-) -> Result<(), ApiError> {
-    let award = loaded.award.id.as_str();
-    let guard = key(&[b"limits", award.as_bytes()]);
-    let n: u64 = tx.read(Tree::Meta, &guard)?.unwrap_or(0);
-    tx.put(Tree::Meta, guard, &(n + 1));
-    let (mut apps, _) =
-        crate::server::domain::results::stored_applications(state, loaded, award, None)?;
-    apps.retain(|a| a.id != app.id);
-    apps.push(app.clone());
-    let lang = &loaded.award.default_language;
-    let diagnostics: Vec<laurel::Diagnostic> = laurel::check_limits(&loaded.award, &apps)
-        .into_iter()
-        .filter(|b| b.applications.iter().any(|x| x == app.id.as_str()))
-        .map(|b| {
-            laurel::Diagnostic::error(
-                laurel::Code::Condition,
-                format!("/fields/{}", b.field.replace('.', "/")),
-                format!(
-                    "{} ({} `{}` would have {})",
-                    b.message.get(lang, lang),
-                    b.field,
-                    b.value,
-                    b.reason
-                ),
-            )
-        })
-        .collect();
-    if diagnostics.is_empty() {
-        return Ok(());
-    }
-    Err(ApiError::Invalid {
-        title: "The application breaks a limit across applications".to_owned(),
-        diagnostics,
-    })
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn store_application(
     state: &AppState,
@@ -244,7 +198,7 @@ async fn store_application(
         )?),
     };
     if !loaded.award.limits.is_empty() {
-        within_limits(state, &mut tx, loaded, app)?;
+        crate::server::domain::limit_groups::check_and_place(state, &mut tx, loaded, app)?;
     }
     // Submitted, the owner's draft is done with: deleted as read, so that a draft saved
     // meanwhile makes this commit fail (409) rather than outlive it.
@@ -481,6 +435,10 @@ pub async fn withdraw(
         return Err(ApiError::Conflict(format!(
             "application `{id}` is already withdrawn"
         )));
+    }
+    if let Some(version) = load_award(&state, &award)?.current() {
+        let loaded = state.loaded(&award, version).await?;
+        crate::server::domain::limit_groups::take_out(&state, &mut tx, &loaded, &record)?;
     }
     record.status = ApplicationStatus::Withdrawn;
     record.updated_at = now();

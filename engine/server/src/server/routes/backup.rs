@@ -435,6 +435,10 @@ pub async fn import(
         *counts.entry(tree.name()).or_default() += 1;
         tx.put_raw(tree, key, value);
     }
+    // Its applications are new here: groups kept for its limits before are built again.
+    for k in crate::server::domain::limit_groups::headers_of(&state, &e.award)? {
+        tx.delete(Tree::Meta, k);
+    }
     // The exporting server's audit records are kept with the award, as its history (under
     // the exporting chain's head, so that histories of several moves stay apart).
     let source = e
