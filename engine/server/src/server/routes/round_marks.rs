@@ -412,8 +412,8 @@ pub async fn view(
     caller.require(&[Role::Judge])?;
     let judge = caller.subject.clone().unwrap_or_default();
     let (loaded, spec, _, _) = spec(&state, &award, &round).await?;
-    let r = load_round(&state, &award, &round)?;
-    if !r.assignments.get(&judge).is_some_and(|a| a.contains(&app)) {
+    let (_, assigned, _) = round_for_judge(&state, &award, &round, &judge)?;
+    if !assigned.contains(&app) {
         return Err(ApiError::Forbidden(format!(
             "`{app}` is not assigned to judge `{judge}` in round `{round}`"
         )));
