@@ -2,11 +2,12 @@
 //! judges an application their own person submitted, nor, in a later round, one they recused
 //! themselves from in an earlier round of the award.
 //!
-//! What they rest on is read through indexes: the award's rounds, the people holding its judge
-//! grants, the keys of its judges and, for each application, the key it was submitted with.
-//! One judge's conflict with one application (checked on every mark a judge submits) reads
-//! that judge's people and keys and that application, however many applications the award
-//! and keys the installation hold.
+//! What they rest on is read through indexes: the award's rounds' recusals, the people holding
+//! its judge grants, the keys of its judges and the keys those people answer for (an
+//! application submitted with one of them is theirs). One judge's conflict with one application
+//! (checked on every mark a judge submits) reads that judge's people and keys and that
+//! application, however many applications the award and keys the installation hold; the
+//! award's conflicts (for a draw) read its applications once and its judges' people's keys.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -108,36 +109,41 @@ fn people_behind(
     Ok(behind)
 }
 
-/// The person behind an application: the person answering for the key it was submitted
-/// with, or its owner itself (an application submitted in the pages is owned by its person).
-fn person_behind(state: &AppState, owner: &str) -> Result<String, ApiError> {
-    let key = api_keys::find(state.store.as_ref(), KeysBy::Id(owner))?;
-    Ok(key
-        .into_iter()
-        .find_map(|(_, k)| k.owner.filter(|o| o.kind == OwnerKind::Person))
-        .map_or_else(|| owner.to_owned(), |o| o.id))
+/// The keys the people behind the judges answer for: key id -> person. An application
+/// submitted with one of them is that person's; one submitted with any other key is no judge's
+/// person's. Read by person (a few), not by application (an award's many owners).
+fn their_keys(
+    state: &AppState,
+    behind: &BTreeMap<String, BTreeSet<String>>,
+) -> Result<BTreeMap<String, String>, ApiError> {
+    let people: BTreeSet<&String> = behind.values().flatten().collect();
+    let mut keys = BTreeMap::new();
+    for p in people {
+        for (_, k) in api_keys::find(state.store.as_ref(), KeysBy::Owner(p))? {
+            if k.owner
+                .as_ref()
+                .is_some_and(|o| o.kind == OwnerKind::Person && &o.id == p)
+            {
+                keys.insert(k.id, p.clone());
+            }
+        }
+    }
+    Ok(keys)
 }
 
 /// Adds an own-application conflict for each judge behind whom stands the person behind
-/// `record`.
+/// `record`: the person answering for the key it was submitted with, or its owner itself (an
+/// application submitted in the pages is owned by its person).
 fn own(
-    state: &AppState,
     behind: &BTreeMap<String, BTreeSet<String>>,
+    their_keys: &BTreeMap<String, String>,
     record: &ApplicationRecord,
     id: &str,
-    people: &mut BTreeMap<String, String>,
     known: &mut Known,
-) -> Result<(), ApiError> {
-    let person = match people.get(&record.owner) {
-        Some(p) => p.clone(),
-        None => {
-            let p = person_behind(state, &record.owner)?;
-            people.insert(record.owner.clone(), p.clone());
-            p
-        }
-    };
+) {
+    let person = their_keys.get(&record.owner).unwrap_or(&record.owner);
     for (judge, them) in behind {
-        if them.contains(&person) {
+        if them.contains(person) {
             add(
                 known,
                 judge,
@@ -147,7 +153,6 @@ fn own(
             );
         }
     }
-    Ok(())
 }
 
 /// Every conflict the installation knows in the award, by judge (for drawing a round's
@@ -164,14 +169,14 @@ pub(crate) fn known_conflicts(state: &AppState, award: &str) -> Result<Known, Ap
         Tree::Applications,
         &prefix(&[award.as_bytes()]),
     )?;
-    let mut people = BTreeMap::new();
+    let keys = their_keys(state, &behind)?;
     for app in &apps {
         let id = app
             .application
             .get("id")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        own(state, &behind, app, id, &mut people, &mut known)?;
+        own(&behind, &keys, app, id, &mut known);
     }
     Ok(known)
 }
@@ -196,13 +201,12 @@ fn known_of_one(
     )?;
     if let Some(record) = record {
         own(
-            state,
             &behind,
+            &their_keys(state, &behind)?,
             &record,
             application,
-            &mut BTreeMap::new(),
             &mut known,
-        )?;
+        );
     }
     Ok(known)
 }
