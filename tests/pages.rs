@@ -256,8 +256,25 @@ fn the_dates_and_the_jury_are_run_in_the_pages() {
     assert!(!html.contains("The closing date has passed"), "{html}");
     assert!(html.contains("2023-07-31 18:00 (Asia/Seoul)"));
 
-    // A jury file with two problems adds nobody and names both, by line.
+    // A jury file whose form cannot be read (cut off before its end) says so, and adds nobody.
     let jury = format!("{dashboard}/jury");
+    let cut = format!(
+        "--laurel-test-boundary-7d3f\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--laurel-test-boundary-7d3f\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nname\r\nKim",
+        office.csrf
+    );
+    let mut response = agent()
+        .post(&format!("{jury}/import"))
+        .header("cookie", &office.cookie)
+        .header(
+            "content-type",
+            "multipart/form-data; boundary=laurel-test-boundary-7d3f",
+        )
+        .send(cut)
+        .unwrap();
+    let html = response.body_mut().read_to_string().unwrap_or_default();
+    assert_eq!(response.status().as_u16(), 400, "{html}");
+    assert!(!html.contains("out of date"), "{html}");
+    // A jury file with two problems adds nobody and names both, by line.
     let header = "name,email,organisation,city,country,expertise";
     let bad = format!(
         "{header}\nKim Ji-won,kim@jury.example,KRIHS,Sejong,Koera,governance\n,x@jury.example,,,,\n"

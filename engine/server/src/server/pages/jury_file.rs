@@ -134,10 +134,23 @@ pub async fn import(
     Path(award): Path<String>,
     mut multipart: Multipart,
 ) -> Response {
+    // Nothing of the body is read for a visitor who is not signed in.
+    if ctx.person.is_none() {
+        return redirect("/sign-in");
+    }
     let mut parts: BTreeMap<String, String> = BTreeMap::new();
-    while let Ok(Some(field)) = multipart.next_field().await {
+    // A form that cannot be read says so (not, for want of its token, that it is out of date).
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return problem(&ctx, &super::api::Reply::bad_request(&e.to_string())),
+        };
         let name = field.name().unwrap_or_default().to_owned();
-        let text = field.text().await.unwrap_or_default();
+        let text = match field.text().await {
+            Ok(t) => t,
+            Err(e) => return problem(&ctx, &super::api::Reply::bad_request(&e.to_string())),
+        };
         if !text.trim().is_empty() {
             parts.insert(name, text);
         }
