@@ -12,6 +12,17 @@ pub(crate) fn find(
     store: &dyn Store,
     by: KeysBy<'_>,
 ) -> Result<Vec<(Vec<u8>, KeyRecord)>, StoreError> {
+    Ok(find_stored(store, by)?
+        .into_iter()
+        .map(|(hash, _, key)| (hash, key))
+        .collect())
+}
+
+/// A key found: its entry's key in [`Tree::Keys`], its value as stored, and the key read.
+pub(crate) type Stored = (Vec<u8>, Vec<u8>, KeyRecord);
+
+/// As [`find`], with each key's value as stored (what an export carries byte for byte).
+pub(crate) fn find_stored(store: &dyn Store, by: KeysBy<'_>) -> Result<Vec<Stored>, StoreError> {
     let candidates = match named(store, by)? {
         Some(hashes) => {
             let mut found = Vec::with_capacity(hashes.len());
@@ -30,7 +41,7 @@ pub(crate) fn find(
             serde_json::from_slice::<KeyRecord>(&value)
                 .ok()
                 .filter(|k| is(k, by))
-                .map(|k| (hash, k))
+                .map(|k| (hash, value, k))
         })
         .collect())
 }

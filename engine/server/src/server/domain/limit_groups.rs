@@ -104,6 +104,8 @@ pub(crate) fn check_and_place(
     let counted = submitted_count(state, award)?;
     let fingerprint = state.sealer.fingerprint();
     let mut breaches = Vec::new();
+    // The award's applications, read once if some field's groups must be built again.
+    let mut all: Option<Vec<laurel::Application>> = None;
     for field in fields {
         let hk = header_key(award, field);
         let header: Option<Header> = tx.read(Tree::Meta, &hk)?;
@@ -120,10 +122,18 @@ pub(crate) fn check_and_place(
             )? {
                 tx.delete(Tree::Meta, k);
             }
-            let all = submitted(state, loaded, award)?;
+            if all.is_none() {
+                all = Some(
+                    submitted(state, loaded, award)?
+                        .into_iter()
+                        .map(|(_, a)| a)
+                        .collect(),
+                );
+            }
+            let all = all.as_deref().unwrap_or_default();
             stored = all.len() as u64;
-            for (_, a) in all {
-                if let Some(v) = laurel::limit_value(&a, field) {
+            for a in all {
+                if let Some(v) = laurel::limit_value(a, field) {
                     groups
                         .entry(tag(state, award, field, &v))
                         .or_default()

@@ -159,16 +159,18 @@ fn award_entries(store: &dyn Store, award: &str) -> Result<TreeEntries, ApiError
     // installation (an administrator's, an auditor's, an integrator's) never travels with an
     // award: importing it would grant its holder that power on the target.
     // Found through the keys' index: the award's judges' keys, and each owner's key by id.
-    let mut keys: BTreeMap<Vec<u8>, KeyRecord> = BTreeMap::new();
-    keys.extend(api_keys::find(store, KeysBy::Judge(award, None))?);
+    let mut keys: BTreeMap<Vec<u8>, (Vec<u8>, KeyRecord)> = BTreeMap::new();
+    let mut add = |found: Vec<api_keys::Stored>| {
+        keys.extend(found.into_iter().map(|(k, v, key)| (k, (v, key))));
+    };
+    add(api_keys::find_stored(store, KeysBy::Judge(award, None))?);
     for owner in &owners {
-        keys.extend(api_keys::find(store, KeysBy::Id(owner))?);
+        add(api_keys::find_stored(store, KeysBy::Id(owner))?);
     }
-    for (k, key) in keys {
+    for (k, (v, key)) in keys {
         if award_scoped(&key, award)
             && (owners.contains(&key.id)
                 || key.subject.as_ref().is_some_and(|s| judges.contains(s)))
-            && let Some(v) = store.get(Tree::Keys, &k)?
         {
             out.push((Tree::Keys, k, v));
         }
