@@ -184,10 +184,15 @@ fn multipart(fields: &[(&str, &str)]) -> (String, String) {
 
 fn post_multipart(url: &str, cookie: &str, fields: &[(&str, &str)]) -> (u16, String) {
     let (content_type, body) = multipart(fields);
+    post_body(url, cookie, &content_type, body.into_bytes())
+}
+
+/// Posts `body` as it is: (status, page).
+fn post_body(url: &str, cookie: &str, content_type: &str, body: Vec<u8>) -> (u16, String) {
     let mut response = agent()
         .post(url)
         .header("cookie", cookie)
-        .header("content-type", &content_type)
+        .header("content-type", content_type)
         .send(body)
         .unwrap();
     let status = response.status().as_u16();
@@ -509,17 +514,13 @@ fn an_applicant_sees_every_problem_at_once_and_changes_or_withdraws_in_the_pages
     body.push_str(&format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"file.recommendation_letter\"; filename=\"notes.txt\"\r\nContent-Type: text/plain\r\n\r\njust some words\r\n--{boundary}--\r\n"
     ));
-    let mut r = agent()
-        .post(&format!("{base}/awards/{AWARD}/apply"))
-        .header("cookie", &amina.cookie)
-        .header(
-            "content-type",
-            &format!("multipart/form-data; boundary={boundary}"),
-        )
-        .send(body)
-        .unwrap();
-    let html = r.body_mut().read_to_string().unwrap();
-    assert_eq!(r.status().as_u16(), 422, "{html}");
+    let (status, html) = post_body(
+        &format!("{base}/awards/{AWARD}/apply"),
+        &amina.cookie,
+        &format!("multipart/form-data; boundary={boundary}"),
+        body.into_bytes(),
+    );
+    assert_eq!(status, 422, "{html}");
     assert!(
         html.contains("id=\"problems\"") && html.contains("data-focus-on-load"),
         "{html}"
@@ -616,6 +617,61 @@ fn an_applicant_sees_every_problem_at_once_and_changes_or_withdraws_in_the_pages
         .find(|r| r["action"] == "application.withdraw")
         .unwrap();
     assert_eq!(last["detail"]["reason"], "Moved on", "{last}");
+}
+
+/// A form that cannot be read whole (cut off before its end, or a part that is not text) is
+/// refused with why, on every page that takes files, and nothing of it is acted on.
+#[test]
+fn a_form_that_cannot_be_read_is_refused_with_why_and_nothing_is_done() {
+    let data = tempfile::tempdir().unwrap();
+    let (server, _sink, amina) = open_with_applicant_signed_in(data.path());
+    let admin = server.admin().to_owned();
+    let base = server.url.clone();
+    let boundary = "b-4c2e";
+    let part = |name: &str, value: &[u8]| {
+        let mut p =
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n")
+                .into_bytes();
+        p.extend_from_slice(value);
+        p.extend_from_slice(b"\r\n");
+        p
+    };
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let send = |path: &str, body: Vec<u8>| {
+        post_body(&format!("{base}{path}"), &amina.cookie, &content_type, body)
+    };
+    let mut application = Vec::new();
+    for (name, value) in [
+        ("csrf", amina.csrf.as_str()),
+        ("category", "leadership"),
+        ("applicant_type", "individual"),
+        ("action", "submit"),
+        ("f.country", "KE"),
+    ] {
+        application.extend(part(name, value.as_bytes()));
+    }
+    // A city's name that is not UTF-8: refused, naming the part, not sent half-read.
+    let mut not_text = application.clone();
+    not_text.extend(part("f.city", b"Nair\xff\xfebi"));
+    not_text.extend(format!("--{boundary}--\r\n").into_bytes());
+    let (status, html) = send(&format!("/awards/{AWARD}/apply"), not_text);
+    assert_eq!(status, 400, "{html}");
+    assert!(html.contains("f.city") && html.contains("UTF-8"), "{html}");
+    // Cut off before its end: refused, not taken as a form without its last fields.
+    let (status, html) = send(&format!("/awards/{AWARD}/apply"), application.clone());
+    assert_eq!(status, 400, "{html}");
+    let (_, listed) = server.get(&format!("/v1/awards/{AWARD}/applications"), &admin);
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "{listed}");
+    // The rubric playground, checking and turning a rubric into a call alike.
+    for path in ["/playground", "/playground/call"] {
+        let mut cut = part("csrf", amina.csrf.as_bytes());
+        cut.extend(part("source", b"{\"id\": \"x\""));
+        cut.truncate(cut.len() - 2);
+        let (status, html) = send(path, cut);
+        assert_eq!(status, 400, "{path}: {html}");
+    }
+    let (_, awards) = server.get("/v1/awards", &admin);
+    assert!(!awards.to_string().contains("\"x\""), "{awards}");
 }
 
 /// A kept file is removed by its box and replaced by choosing another; a question not asked

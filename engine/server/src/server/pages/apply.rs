@@ -278,9 +278,6 @@ pub async fn form_page(
     page_(&state, &ctx, &award, &filling, StatusCode::OK).await
 }
 
-/// The largest file a page forwards (the field's own bound is the API's to check).
-const FILE_LIMIT: usize = 64 << 20;
-
 pub async fn submit(
     State(state): State<AppState>,
     Extension(api): Extension<Api>,
@@ -294,26 +291,23 @@ pub async fn submit(
     }
     let mut posted: Posted = BTreeMap::new();
     let mut files: BTreeMap<String, (String, Bytes)> = BTreeMap::new();
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return problem(&ctx, &super::api::Reply::bad_request(&e.to_string())),
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        if let Some(path) = name.strip_prefix("file.") {
-            let file_name = field.file_name().unwrap_or_default().to_owned();
-            let bytes = match field.bytes().await {
-                Ok(b) => b,
-                Err(e) => return problem(&ctx, &super::api::Reply::bad_request(&e.to_string())),
-            };
-            if !file_name.is_empty() && !bytes.is_empty() && bytes.len() <= FILE_LIMIT {
-                files.insert(path.to_owned(), (file_name, bytes));
+    let sent = match super::multipart::read(&mut multipart).await {
+        Ok(sent) => sent,
+        Err(reply) => return problem(&ctx, &reply),
+    };
+    for part in sent {
+        if let Some(path) = part.name.strip_prefix("file.") {
+            let file_name = part.file_name.unwrap_or_default();
+            if !file_name.is_empty() && !part.bytes.is_empty() {
+                files.insert(path.to_owned(), (file_name, part.bytes));
             }
             continue;
         }
-        let value = field.text().await.unwrap_or_default();
-        posted.entry(name).or_default().push(value);
+        let value = match part.text(&ctx) {
+            Ok(t) => t,
+            Err(reply) => return problem(&ctx, &reply),
+        };
+        posted.entry(part.name).or_default().push(value);
     }
     let one = |k: &str| {
         posted

@@ -138,21 +138,19 @@ pub async fn import(
     if ctx.person.is_none() {
         return redirect("/sign-in");
     }
-    let mut parts: BTreeMap<String, String> = BTreeMap::new();
     // A form that cannot be read says so (not, for want of its token, that it is out of date).
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return problem(&ctx, &super::api::Reply::bad_request(&e.to_string())),
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        let text = match field.text().await {
+    let mut parts: BTreeMap<String, String> = BTreeMap::new();
+    let read = match super::multipart::read(&mut multipart).await {
+        Ok(read) => read,
+        Err(reply) => return problem(&ctx, &reply),
+    };
+    for part in read {
+        let text = match part.text(&ctx) {
             Ok(t) => t,
-            Err(e) => return problem(&ctx, &super::api::Reply::bad_request(&e.to_string())),
+            Err(reply) => return problem(&ctx, &reply),
         };
         if !text.trim().is_empty() {
-            parts.insert(name, text);
+            parts.insert(part.name, text);
         }
     }
     if let Err(r) = check_csrf(&ctx, parts.get("csrf").map_or("", String::as_str)) {

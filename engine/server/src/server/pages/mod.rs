@@ -24,6 +24,7 @@ mod jury_file;
 mod layout;
 mod mentions;
 mod messages;
+mod multipart;
 mod playground;
 mod problems;
 mod public;

@@ -12,7 +12,7 @@ use maud::{Markup, html};
 use serde_json::json;
 
 use super::Ctx;
-use super::api::Api;
+use super::api::{Api, Reply};
 use super::form::{Filled, fields_in_scope, render};
 use super::layout::{check_csrf, page_with, problem, redirect};
 use crate::server::domain::awards::{SentFiles, check_with_files};
@@ -247,36 +247,43 @@ fn may_create_calls(ctx: &Ctx) -> bool {
 }
 
 /// A playground form as sent: its text fields and its plugin files (sent now, or carried).
-async fn read_form(multipart: &mut Multipart) -> (BTreeMap<String, String>, SentFiles) {
+async fn read_form(
+    ctx: &Ctx,
+    multipart: &mut Multipart,
+) -> Result<(BTreeMap<String, String>, SentFiles), Box<Reply>> {
     use base64::Engine as _;
     let mut parts: BTreeMap<String, String> = BTreeMap::new();
     let mut files = BTreeMap::new();
-    while let Ok(Some(field)) = multipart.next_field().await {
-        let name = field.name().unwrap_or_default().to_owned();
-        let file_name = field
-            .file_name()
-            .map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f).to_owned());
-        let bytes = field.bytes().await.unwrap_or_default();
-        if bytes.is_empty() {
+    for part in super::multipart::read(multipart).await? {
+        if part.bytes.is_empty() {
             continue;
         }
-        if name == "plugins" {
-            if let Some(f) = file_name.filter(|f| !f.is_empty()) {
-                files.insert(f, bytes.to_vec());
+        if part.name == "plugins" {
+            if let Some(f) = part.file_name.filter(|f| !f.is_empty()) {
+                files.insert(f, part.bytes.to_vec());
             }
-        } else if let Some(f) = name.strip_prefix("carried.") {
-            if let Ok(b) = base64::engine::general_purpose::STANDARD.decode(&bytes) {
-                files.entry(f.to_owned()).or_insert(b);
-            }
+        } else if let Some(f) = part.name.strip_prefix("carried.") {
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(&part.bytes)
+                .map_err(|_| {
+                    Box::new(Reply::bad_request(
+                        &ctx.tf("form.not_text", &[("field", part.name.as_str())]),
+                    ))
+                })?;
+            files.entry(f.to_owned()).or_insert(decoded);
         } else {
-            parts.insert(name, String::from_utf8_lossy(&bytes).into_owned());
+            let text = part.text(ctx)?;
+            parts.insert(part.name, text);
         }
     }
-    (parts, SentFiles(files))
+    Ok((parts, SentFiles(files)))
 }
 
 pub async fn check(State(state): State<AppState>, ctx: Ctx, mut multipart: Multipart) -> Response {
-    let (parts, files) = read_form(&mut multipart).await;
+    let (parts, files) = match read_form(&ctx, &mut multipart).await {
+        Ok(read) => read,
+        Err(reply) => return problem(&ctx, &reply),
+    };
     let source = parts
         .get("file")
         .or_else(|| parts.get("source"))
@@ -340,24 +347,22 @@ pub async fn create_call(
     ctx: Ctx,
     mut multipart: Multipart,
 ) -> Response {
-    let (parts, files) = read_form(&mut multipart).await;
+    let (parts, files) = match read_form(&ctx, &mut multipart).await {
+        Ok(read) => read,
+        Err(reply) => return problem(&ctx, &reply),
+    };
     if let Err(r) = check_csrf(&ctx, parts.get("csrf").map_or("", String::as_str)) {
         return *r;
     }
     let source = parts.get("source").cloned().unwrap_or_default();
     let Ok(definition) = laurel::parse_definition(&source) else {
-        return problem(
-            &ctx,
-            &super::api::Reply::bad_request(ctx.t("play.fix_first")),
-        );
+        return problem(&ctx, &Reply::bad_request(ctx.t("play.fix_first")));
     };
     for plugin in &definition.plugins {
         let Some(bytes) = files.find(&plugin.path) else {
             return problem(
                 &ctx,
-                &super::api::Reply::bad_request(
-                    &ctx.tf("play.plugin_missing", &[("path", &plugin.path)]),
-                ),
+                &Reply::bad_request(&ctx.tf("play.plugin_missing", &[("path", &plugin.path)])),
             );
         };
         let sha = {

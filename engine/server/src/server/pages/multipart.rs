@@ -1,0 +1,55 @@
+//! A posted `multipart/form-data` form, read whole: every part or, when one cannot be read (a
+//! body cut off, a part over the size limit, text that is not UTF-8), the reason, so that a
+//! page answers 400 with why instead of acting on a form with fields missing.
+
+use axum::body::Bytes;
+use axum::extract::Multipart;
+
+use super::Ctx;
+use super::api::Reply;
+
+/// One part of the form.
+pub struct Part {
+    /// The field's name.
+    pub name: String,
+    /// The file's name, without any folder, when the part is a file.
+    pub file_name: Option<String>,
+    /// Its bytes.
+    pub bytes: Bytes,
+}
+
+impl Part {
+    /// Its bytes as text; a part that is not UTF-8 is refused with the field's name.
+    pub fn text(&self, ctx: &Ctx) -> Result<String, Box<Reply>> {
+        String::from_utf8(self.bytes.to_vec()).map_err(|_| {
+            Box::new(Reply::bad_request(
+                &ctx.tf("form.not_text", &[("field", self.name.as_str())]),
+            ))
+        })
+    }
+}
+
+/// Every part of the form, in the order sent, or why it could not be read.
+pub async fn read(multipart: &mut Multipart) -> Result<Vec<Part>, Box<Reply>> {
+    let mut parts = Vec::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => return Ok(parts),
+            Err(e) => return Err(Box::new(Reply::bad_request(&e.body_text()))),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field
+            .file_name()
+            .map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f).to_owned());
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| Box::new(Reply::bad_request(&e.body_text())))?;
+        parts.push(Part {
+            name,
+            file_name,
+            bytes,
+        });
+    }
+}
