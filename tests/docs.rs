@@ -173,3 +173,58 @@ fn lower_floors_never_import_routes_or_pages() {
     }
     assert!(upward.is_empty(), "imports from a floor above: {upward:#?}");
 }
+
+/// Every file under `folder`, relative to it, with `/` between names.
+fn files_under(folder: &Path, at: &Path, out: &mut BTreeSet<String>) {
+    for entry in std::fs::read_dir(at).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files_under(folder, &path, out);
+        } else {
+            let relative = path.strip_prefix(folder).unwrap();
+            out.insert(relative.to_string_lossy().replace('\\', "/"));
+        }
+    }
+}
+
+/// The sled the server is built with is sled 0.34.7 as published, but for the three files its
+/// patch names (`vendor/sled/PATCH.md`): every other file hashes as the published one did, and
+/// none is added or missing.
+#[test]
+fn the_vendored_sled_is_the_published_one_but_for_its_patch() {
+    use sha2::Digest as _;
+    let folder = root().join("vendor/sled");
+    let patched = ["src/threadpool.rs", "src/lib.rs", "Cargo.toml"];
+    let listed = std::fs::read_to_string(folder.join("UPSTREAM.sha256")).unwrap();
+    let mut upstream = std::collections::BTreeMap::new();
+    for line in listed.lines() {
+        let (hash, name) = line.split_once("  ").unwrap();
+        upstream.insert(name.to_owned(), hash.to_owned());
+    }
+    let mut present = BTreeSet::new();
+    files_under(&folder, &folder, &mut present);
+    let ours: BTreeSet<String> = ["PATCH.md", "UPSTREAM.sha256"].map(String::from).into();
+    let copied: BTreeSet<String> = present.difference(&ours).cloned().collect();
+    let published: BTreeSet<String> = upstream.keys().cloned().collect();
+    assert_eq!(copied, published, "files added or missing in vendor/sled");
+    for (name, hash) in &upstream {
+        let bytes = std::fs::read(folder.join(name)).unwrap();
+        let now = hex::encode(sha2::Sha256::digest(&bytes));
+        if patched.contains(&name.as_str()) {
+            assert_ne!(&now, hash, "{name}: the patch is missing");
+            if name.ends_with(".rs") {
+                assert!(
+                    String::from_utf8_lossy(&bytes).contains("Laurel's patch"),
+                    "{name}: a patched line says so"
+                );
+            }
+        } else {
+            assert_eq!(&now, hash, "{name} differs from the published sled 0.34.7");
+        }
+    }
+    let manifest = std::fs::read_to_string(root().join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("sled = { path = \"vendor/sled\" }"),
+        "the workspace builds with the patched copy"
+    );
+}

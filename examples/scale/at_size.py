@@ -1,6 +1,6 @@
-"""What the two measurements of one entry's cost share: a release `laurel serve` on sled in a
-throwaway folder, its administrator key, and a JSON call. Used by marks_at_size.py and
-limits_at_size.py."""
+"""What the measurements of one entry's cost share: a release `laurel serve` on sled in a
+throwaway folder, its administrator key, and a JSON call. Used by marks_at_size.py,
+limits_at_size.py and writes_cpu.py."""
 import json
 import os
 import shutil

@@ -1,0 +1,54 @@
+"""Durable submissions to the Seoul prize from K clients for T seconds, on sled: writes a
+second, and the server's CPU per write (read from /proc, the server's own threads only).
+
+    python3 examples/scale/writes_cpu.py target/release/laurel K T [perf]
+
+Starts the server in a throwaway folder with the shipped rubrics (at_size.py), opens the call,
+and submits new applications (each its own city) over keep-alive connections. With `perf`,
+records the server's profile meanwhile into /tmp/laurel-writes.perf (`perf report -i ...`)."""
+import http.client
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from at_size import SEOUL, Server, example_applications
+binary, k, T = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+perf = len(sys.argv) > 4
+server = Server(binary)
+A = f"/v1/awards/{SEOUL}"
+st, v = server.call("POST", f"{A}/open", {}); assert st == 200, v
+server.call("POST", f"{A}/timeline", {"closes": "2027-06-01T00:00:00Z", "reason": "probe"})
+integ = server.call("POST", "/v1/keys", {"role": "integrator"})[1]["key"]
+base = [a for a in example_applications() if a["applicant_type"] == "city"][0]
+stop = time.time() + T
+counts = [0] * k
+errors = []
+def run(w):
+    c = http.client.HTTPConnection("127.0.0.1", server.port)
+    i = 0
+    while time.time() < stop:
+        a = dict(base, id=f"w{w}-{i:07d}", fields=dict(base["fields"], city=f"c{w}-{i}"))
+        c.request("POST", f"{A}/applications", json.dumps(a), {"authorization": f"Bearer {integ}", "content-type": "application/json"})
+        r = c.getresponse(); body = r.read()
+        if r.status != 201: errors.append((r.status, body[:200]))
+        else: counts[w] += 1
+        i += 1
+def cpu(pid):
+    f = open(f"/proc/{pid}/stat").read().split(")")[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+pid = server.proc.pid
+p = None
+if perf:
+    p = subprocess.Popen(["perf", "record", "-F", "999", "-g", "--call-graph", "dwarf,16384", "-p", str(pid), "-o", "/tmp/laurel-writes.perf"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)
+c0 = cpu(pid); t0 = time.time()
+ts = [threading.Thread(target=run, args=(w,)) for w in range(k)]
+[t.start() for t in ts]; [t.join() for t in ts]
+c1 = cpu(pid); dt = time.time() - t0
+if p: p.send_signal(2); p.wait()
+n = sum(counts)
+print(f"{n} writes in {dt:.1f}s = {n/dt:.0f}/s; laurel CPU {c1-c0:.2f}s = {(c1-c0)/n*1e6:.0f} us/write; errors {len(errors)} {errors[:2]}")
+server.close()
