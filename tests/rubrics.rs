@@ -295,3 +295,52 @@ fn the_partner_prize_differs_in_shape() {
         .collect();
     assert_eq!(weights, ["0.45", "0.35", "0.2"]);
 }
+
+/// What `admission_calls_plugins` says of the Seoul rubric is what checking and deciding do:
+/// every example application for which it says no plugin is called is checked and decided the
+/// same without any plugin loaded as with the rubric's own; the leadership prize's nomination
+/// rule is a plugin, the other categories' rules are not.
+#[test]
+fn an_application_whose_admission_calls_no_plugin_is_admitted_the_same_without_plugins() {
+    let name = "seoul-smart-city-prize-2023";
+    let award = load(name);
+    let plugins = laurel::load_plugins(&award, &Beside(rubric_dir(name))).unwrap();
+    let none = laurel::PluginSet::none();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
+        .join("applications.json");
+    let apps: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let admit = |app: &serde_json::Value, set: &laurel::PluginSet| {
+        let document = serde_json::Value::Array(vec![app.clone()]);
+        let (diagnostics, checked) = laurel::check_applications(&award, &document, set);
+        let decisions: Vec<_> = checked
+            .unwrap_or_default()
+            .iter()
+            .map(|a| serde_json::to_value(laurel::decide(&award, a, set)).unwrap())
+            .collect();
+        (format!("{diagnostics:?}"), decisions)
+    };
+    let (mut with, mut without) = (0, 0);
+    for app in &apps {
+        let category = app["category"].as_str().unwrap();
+        let applicant_type = app["applicant_type"].as_str().unwrap();
+        let calls = laurel::admission_calls_plugins(&award, category, applicant_type);
+        assert_eq!(
+            calls,
+            category == "leadership",
+            "{category}/{applicant_type}"
+        );
+        if calls {
+            with += 1;
+            continue;
+        }
+        without += 1;
+        assert_eq!(admit(app, &plugins), admit(app, &none), "{}", app["id"]);
+    }
+    // Both kinds are among the examples, and a leadership nomination does need its plugin.
+    assert!(with > 0 && without > 40, "{with} with, {without} without");
+    let leadership = apps.iter().find(|a| a["category"] == "leadership").unwrap();
+    assert_ne!(admit(leadership, &plugins), admit(leadership, &none));
+}

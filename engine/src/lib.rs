@@ -48,8 +48,8 @@ pub use diagnose::{
 };
 pub use diagnostics::{Code, Diagnostic, Diagnostics, Severity, SourceLocation};
 pub use eligibility::{
-    CATEGORY_ADMITS_RULE, Decision, LimitBreach, RuleFailure, Status, check_limits, decide,
-    limit_breach, limit_value, not_asked,
+    CATEGORY_ADMITS_RULE, Decision, LimitBreach, RuleFailure, Status, admission_calls_plugins,
+    check_limits, decide, limit_breach, limit_value, not_asked,
 };
 pub use entries::{TITLE_TAG, entry_title};
 pub use form_schema::{application_schema, application_schema_in};

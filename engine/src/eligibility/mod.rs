@@ -95,6 +95,40 @@ impl Decision {
     }
 }
 
+/// Whether checking an application of this category and applicant type against `award`
+/// ([`crate::check_applications`]) and deciding its eligibility ([`decide`]) can call a plugin:
+/// a `validate` hook, or a rule in scope for them whose condition names a plugin. When not, both
+/// run without plugins, and a caller need not run them where plugins run.
+pub fn admission_calls_plugins(award: &Award, category: &str, applicant_type: &str) -> bool {
+    if award
+        .plugins
+        .iter()
+        .any(|p| p.hooks.contains(&crate::definition::wire::Hook::Validate))
+    {
+        return true;
+    }
+    let own = award
+        .category(category)
+        .map(|c| c.eligibility.as_slice())
+        .unwrap_or_default();
+    award
+        .eligibility
+        .iter()
+        .chain(own)
+        .filter(|r| r.scope.includes(category, applicant_type))
+        .any(|r| names_plugin(&r.require))
+}
+
+fn names_plugin(condition: &crate::definition::model::Condition) -> bool {
+    use crate::definition::model::Condition as C;
+    match condition {
+        C::Plugin(_) => true,
+        C::All(all) | C::Any(all) => all.iter().any(names_plugin),
+        C::Not(inner) => names_plugin(inner),
+        _ => false,
+    }
+}
+
 /// Decides an application's eligibility under `award`.
 /// The form's top-level questions `application` is not asked: in scope for its category and
 /// applicant type, but their `show_if` does not hold for its answers. Their answers are to be

@@ -63,9 +63,13 @@ async fn open_award(
     Ok((loaded, record))
 }
 
-/// Checks one application against the form (on a plugin thread: `validate` plugins run),
-/// locating problems in the request body. Also returns the warnings of `validate` plugins
-/// that failed: the application is kept, and needs review.
+/// Checks one application against the form and decides its eligibility, locating problems in
+/// the request body. Also returns the warnings of `validate` plugins that failed: the
+/// application is kept, and needs review.
+///
+/// When that can call a plugin (a `validate` hook, an eligibility rule in scope that names a
+/// plugin), it runs on a plugin thread, in the award's lane; otherwise a small application is
+/// checked where the request runs, without the hop to a plugin thread and back.
 async fn checked(
     state: &AppState,
     loaded: &std::sync::Arc<Loaded>,
@@ -73,9 +77,18 @@ async fn checked(
     value: Value,
 ) -> Result<(laurel::Application, Vec<String>, laurel::Decision), ApiError> {
     let l = loaded.clone();
-    // Checked and decided in one job: one hop to a plugin thread and back, not two.
+    let work = Work::Award {
+        id: loaded.award.id.to_string(),
+        plugins: match (value["category"].as_str(), value["applicant_type"].as_str()) {
+            (Some(c), Some(t)) => laurel::admission_calls_plugins(&loaded.award, c, t),
+            // Not readable as an application: the check says why; in the award's lane if it has
+            // plugins at all.
+            _ => !loaded.award.plugins.is_empty(),
+        },
+    };
+    // Checked and decided in one job: at most one hop to a plugin thread and back, not two.
     let (diagnostics, apps, decision) = state
-        .engine(Work::of(&loaded.award), move || {
+        .engine_sized(work, text.len(), move || {
             let (diagnostics, apps) =
                 l.checker
                     .check(&l.award, &Value::Array(vec![value]), &l.plugins);
