@@ -279,16 +279,39 @@ fn the_dates_and_the_jury_are_run_in_the_pages() {
     let html = response.body_mut().read_to_string().unwrap_or_default();
     assert_eq!(response.status().as_u16(), 400, "{html}");
     assert!(!html.contains("out of date"), "{html}");
-    // A jury file with two problems adds nobody and names both, by line.
+    // A file a spreadsheet saved in another encoding (Windows-1252: "García") is refused by its
+    // name, with how to save it, never read with its letters replaced.
+    let boundary = "laurel-test-boundary-7d3f";
+    let file_form = |bytes: &[u8]| {
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"jury.csv\"\r\nContent-Type: text/csv\r\n\r\n",
+            office.csrf
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+        post_body(
+            &format!("{jury}/import"),
+            &office.cookie,
+            &format!("multipart/form-data; boundary={boundary}"),
+            body,
+        )
+    };
     let header = "name,email,organisation,city,country,expertise";
+    let mut latin = format!("{header}\n").into_bytes();
+    latin.extend_from_slice(b"Luc\xEDa Garc\xEDa,,Uniandes,Bogot\xE1,CO,welfare\n");
+    let (status, html) = file_form(&latin);
+    assert_eq!(status, 400, "{html}");
+    assert!(
+        html.contains("jury.csv") && html.contains("UTF-8"),
+        "{html}"
+    );
+    // A jury file with two problems adds nobody and names both, by line; saved as "CSV UTF-8",
+    // its byte order mark is not part of its first column's name.
     let bad = format!(
         "{header}\nKim Ji-won,kim@jury.example,KRIHS,Sejong,Koera,governance\n,x@jury.example,,,,\n"
     );
-    let (status, html) = post_multipart(
-        &format!("{jury}/import"),
-        &office.cookie,
-        &[("csrf", &office.csrf), ("text", &bad)],
-    );
+    let (status, html) = file_form(format!("\u{feff}{bad}").as_bytes());
     assert_eq!(status, 422, "{html}");
     assert!(
         html.contains("Line 2: “Koera” names no country: did you mean South Korea (KR)?")
@@ -672,6 +695,36 @@ fn a_form_that_cannot_be_read_is_refused_with_why_and_nothing_is_done() {
     }
     let (_, awards) = server.get("/v1/awards", &admin);
     assert!(!awards.to_string().contains("\"x\""), "{awards}");
+    // A rubric saved with a byte order mark (as some editors write UTF-8) is read as the same
+    // rubric; one saved in another encoding is refused by its file's name.
+    let rubric =
+        std::fs::read(support::root().join("rubrics/civic-tech-fellowship-2025/award.json"))
+            .unwrap();
+    let upload = |bytes: &[u8]| {
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"award.json\"\r\nContent-Type: application/json\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend(format!("\r\n--{boundary}--\r\n").into_bytes());
+        send("/playground", body)
+    };
+    let (plain, plain_html) = upload(&rubric);
+    assert_eq!(plain, 200, "{plain_html}");
+    let mut marked = b"\xEF\xBB\xBF".to_vec();
+    marked.extend_from_slice(&rubric);
+    let (status, html) = upload(&marked);
+    assert_eq!(status, 200, "{html}");
+    let mut utf16 = vec![0xFF, 0xFE];
+    for unit in String::from_utf8(rubric).unwrap().encode_utf16() {
+        utf16.extend_from_slice(&unit.to_le_bytes());
+    }
+    let (status, html) = upload(&utf16);
+    assert_eq!(status, 400, "{html}");
+    assert!(
+        html.contains("award.json") && html.contains("UTF-8"),
+        "{html}"
+    );
 }
 
 /// A kept file is removed by its box and replaced by choosing another; a question not asked

@@ -8,6 +8,9 @@ use axum::extract::Multipart;
 use super::Ctx;
 use super::api::Reply;
 
+/// UTF-8's byte order mark.
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// One part of the form.
 pub struct Part {
     /// The field's name.
@@ -19,12 +22,19 @@ pub struct Part {
 }
 
 impl Part {
-    /// Its bytes as text; a part that is not UTF-8 is refused with the field's name.
+    /// Its bytes as text. A part that is not UTF-8 is refused, never read with characters
+    /// replaced: a file (a CSV saved by a spreadsheet in another encoding) by its name, with
+    /// how to save it; another part by the field's name. A byte order mark that begins it (as
+    /// a spreadsheet's "CSV UTF-8" writes) is left out.
     pub fn text(&self, ctx: &Ctx) -> Result<String, Box<Reply>> {
-        String::from_utf8(self.bytes.to_vec()).map_err(|_| {
-            Box::new(Reply::bad_request(
-                &ctx.tf("form.not_text", &[("field", self.name.as_str())]),
-            ))
+        let bytes = self.bytes.strip_prefix(BOM).unwrap_or(&self.bytes);
+        String::from_utf8(bytes.to_vec()).map_err(|_| {
+            Box::new(Reply::bad_request(&match &self.file_name {
+                Some(file) if !file.is_empty() => {
+                    ctx.tf("form.file_not_text", &[("file", file.as_str())])
+                }
+                _ => ctx.tf("form.not_text", &[("field", self.name.as_str())]),
+            }))
         })
     }
 }
