@@ -254,14 +254,22 @@ fn bench() {
         assert_eq!(got[format!("a{a}").as_str()], *e, "a{a}");
     }
     drop(results);
-    if std::env::var_os("LAUREL_PROFILE").is_some() {
-        // For `perf record`: nothing but evaluate.
+    let lean = EvaluateOptions { traces: false };
+    if let Some(profile) = std::env::var_os("LAUREL_PROFILE") {
+        // For `perf record`: nothing but evaluate, with traces or (`LAUREL_PROFILE=lean`)
+        // without.
+        let options = if profile == "lean" {
+            lean
+        } else {
+            EvaluateOptions::default()
+        };
         for _ in 0..20 {
-            black_box(evaluate(&award, &apps, &marks_doc, &PluginSet::none()).unwrap());
+            black_box(
+                evaluate_with(&award, &apps, &marks_doc, &PluginSet::none(), options).unwrap(),
+            );
         }
         return;
     }
-    let lean = EvaluateOptions { traces: false };
     // Without traces, the same numbers.
     let bare = evaluate_with(&award, &apps, &marks_doc, &PluginSet::none(), lean).unwrap();
     for p in &bare.categories[0].ranking {

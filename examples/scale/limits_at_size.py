@@ -4,9 +4,10 @@ one category), after N applications of N cities.
     python3 examples/scale/limits_at_size.py target/release/laurel N
 
 Starts the server on sled in a throwaway folder with the shipped rubrics, the Seoul prize
-given that limit, fills the award from four clients (a submission that meets another's
-conflict is sent again), then times 60 submissions of new cities from one client (p50, p90)
-and checks that a city's third application is refused with the limit's message.
+given that limit, fills the award from four clients (a 409 would be sent again; the server
+now runs a submission that met another's change of the limit again itself), then times 60
+submissions of new cities from one client (p50, p90) and checks that a city's third
+application is refused with the limit's message.
 """
 import concurrent.futures as cf
 import statistics

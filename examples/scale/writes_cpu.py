@@ -1,11 +1,14 @@
 """Durable submissions to the Seoul prize from K clients for T seconds, on sled: writes a
 second, and the server's CPU per write (read from /proc, the server's own threads only).
 
-    python3 examples/scale/writes_cpu.py target/release/laurel K T [perf]
+    python3 examples/scale/writes_cpu.py target/release/laurel K T [perf] [limit]
 
 Starts the server in a throwaway folder with the shipped rubrics (at_size.py), opens the call,
 and submits new applications (each its own city) over keep-alive connections. With `perf`,
-records the server's profile meanwhile into /tmp/laurel-writes.perf (`perf report -i ...`)."""
+records the server's profile meanwhile into /tmp/laurel-writes.perf (`perf report -i ...`).
+With `limit`, the award has a limit across applications (two per city, in one category), as
+in limits_at_size.py: every submission then reads and writes the limit's groups. Answers
+other than 201 are counted by status."""
 import http.client
 import json
 import os
@@ -16,8 +19,10 @@ import time
 
 from at_size import SEOUL, Server, example_applications
 binary, k, T = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-perf = len(sys.argv) > 4
-server = Server(binary)
+perf = "perf" in sys.argv[4:]
+limit = {"id": "two-per-city", "field": "city", "max_applications": 2, "max_categories": 1,
+         "message": "A city sends at most two applications, in one category."}
+server = Server(binary, limits=[limit]) if "limit" in sys.argv[4:] else Server(binary)
 A = f"/v1/awards/{SEOUL}"
 st, v = server.call("POST", f"{A}/open", {}); assert st == 200, v
 server.call("POST", f"{A}/timeline", {"closes": "2027-06-01T00:00:00Z", "reason": "probe"})
@@ -50,5 +55,9 @@ ts = [threading.Thread(target=run, args=(w,)) for w in range(k)]
 c1 = cpu(pid); dt = time.time() - t0
 if p: p.send_signal(2); p.wait()
 n = sum(counts)
-print(f"{n} writes in {dt:.1f}s = {n/dt:.0f}/s; laurel CPU {c1-c0:.2f}s = {(c1-c0)/n*1e6:.0f} us/write; errors {len(errors)} {errors[:2]}")
+by_status = {}
+for status, _ in errors:
+    by_status[status] = by_status.get(status, 0) + 1
+print(f"{n} writes in {dt:.1f}s = {n/dt:.0f}/s; laurel CPU {c1-c0:.2f}s = {(c1-c0)/n*1e6:.0f} us/write; "
+      f"other answers {by_status or 'none'} {errors[:1]}")
 server.close()

@@ -112,6 +112,12 @@ impl<'a> Tx<'a> {
 
     /// Commits, if nothing read changed meanwhile; 409 otherwise, with nothing written.
     pub fn commit(self, audit: AuditEntry) -> Result<AuditRecord, ApiError> {
+        Ok(self.commit_or_conflict(audit)?)
+    }
+
+    /// [`Tx::commit`], with the store's own error: a caller that can run its request again
+    /// tells a conflict (and its key) from any other failure.
+    pub fn commit_or_conflict(self, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
         let queues = self
             .batch
             .writes

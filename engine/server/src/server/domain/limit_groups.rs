@@ -9,7 +9,8 @@
 //!
 //! A submission or an update reads and writes its groups and the field's header in its own
 //! commit: two submissions racing for one city's last place cannot both pass (the second
-//! conflicts and, sent again, sees the first). The groups are trusted only while the header
+//! conflicts, nothing of it written, and is run again by the server, which then reads the
+//! first: `routes/applications.rs`, `placing`; an applicant is not sent the conflict). The groups are trusted only while the header
 //! counts as many submitted applications as the store's own tally of the award (which never
 //! drifts: `store/tally.rs`) and names this server's data key: an import, a new data key, an
 //! award stored before groups were kept, or any write of applications that does not keep them
@@ -57,6 +58,13 @@ fn tag(state: &AppState, award: &str, field: &str, value: &str) -> String {
         .sealer
         .mac(format!("limit\0{award}\0{field}\0{value}").as_bytes());
     mac.chars().take(32).collect()
+}
+
+/// Whether a commit's conflict was on a limit's groups (the store's escaped key, of
+/// [`Tree::Meta`]): another submission to the award placed an application meanwhile, so the
+/// request, run again, reads the groups as they now are.
+pub(crate) fn raced(tree: &str, key: &str) -> bool {
+    tree == Tree::Meta.name() && key.starts_with("limit_group")
 }
 
 /// The award's submitted applications, as the store counts them.

@@ -21,7 +21,7 @@ use crate::server::records::{ApplicationRecord, ApplicationStatus, AwardRecord, 
 use crate::server::state::Work;
 use crate::server::state::{AppState, Loaded};
 use crate::server::tx::Tx;
-use crate::store::{Tree, get_json, key, now, prefix};
+use crate::store::{StoreError, Tree, get_json, key, now, prefix};
 
 const SUBMITTERS: &[Role] = &[Role::Admin, Role::Applicant, Role::Integrator];
 
@@ -169,6 +169,8 @@ fn app_key(award: &str, app: &str) -> Vec<u8> {
     key(&[award.as_bytes(), app.as_bytes()])
 }
 
+/// Stores a checked application; `None`, with nothing written, when another submission to the
+/// award changed its limit's groups meanwhile (the caller runs the request again).
 #[allow(clippy::too_many_arguments)]
 async fn store_application(
     state: &AppState,
@@ -179,7 +181,7 @@ async fn store_application(
     owner: &str,
     submitted_at: Option<String>,
     action: &str,
-) -> Result<Stored, ApiError> {
+) -> Result<Option<Stored>, ApiError> {
     if !unchecked.is_empty() {
         decision.require_review(&loaded.award, "validate-plugins", unchecked);
     }
@@ -270,18 +272,58 @@ async fn store_application(
         &record.updated_at,
         json!({ "application": app.id, "status": decision.status, "by": "rules" }),
     )?;
-    tx.commit(caller.audit(
+    let committed = tx.commit_or_conflict(caller.audit(
         action,
         format!("{}/{}", loaded.award.id, app.id),
         json!({ "version": loaded.version, "category": app.category, "eligibility": decision.status }),
-    ))?;
-    Ok(Stored {
+    ));
+    match committed {
+        Ok(_) => {}
+        Err(StoreError::Conflict { tree, key })
+            if crate::server::domain::limit_groups::raced(tree, &key) =>
+        {
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Some(Stored {
         id: app.id.to_string(),
         status: ApplicationStatus::Submitted,
         version: loaded.version,
         eligibility: decision,
         receipt: record.receipt,
-    })
+    }))
+}
+
+/// How many times a submission or an update is run when another submission to the award
+/// changes its limit's groups between its reading them and its commit.
+const LIMIT_ATTEMPTS: u32 = 32;
+
+/// Runs `attempt` until it stores (`Some`) or fails: one that met another submission's change
+/// of the award's limit groups (`None`, nothing written) is run again from the start, after a
+/// short pause that grows and differs between requests, so that applicants racing for an
+/// award with limits are not sent a conflict to retry themselves. A city's last place still
+/// goes to one of them: each run reads the groups afresh, and the other is refused by the
+/// limit.
+async fn placing<T, F>(mut attempt: impl FnMut() -> F) -> Result<T, ApiError>
+where
+    F: std::future::Future<Output = Result<Option<T>, ApiError>>,
+{
+    for n in 0..LIMIT_ATTEMPTS {
+        if let Some(done) = attempt().await? {
+            return Ok(done);
+        }
+        let spread = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::from(d.subsec_nanos()));
+        let micros = spread % (200 * u64::from(n.min(10) + 1));
+        tokio::time::sleep(std::time::Duration::from_micros(micros)).await;
+    }
+    Err(ApiError::Conflict(
+        "so many applications to this award are being placed under its limits at once that \
+         this one could not be: nothing was written; send it again"
+            .to_owned(),
+    ))
 }
 
 pub async fn submit(
@@ -291,42 +333,52 @@ pub async fn submit(
     bytes: Bytes,
 ) -> Result<(StatusCode, super::Located, Json<Stored>), ApiError> {
     caller.require(SUBMITTERS)?;
+    let out = placing(|| submit_once(&state, &caller, &award, &bytes)).await?;
+    let at = super::location(format!("/v1/awards/{award}/applications/{}", out.id));
+    Ok((StatusCode::CREATED, at, Json(out)))
+}
+
+/// One run of a submission: `None` when it met another's change of the award's limits.
+async fn submit_once(
+    state: &AppState,
+    caller: &Caller,
+    award: &str,
+    bytes: &Bytes,
+) -> Result<Option<Stored>, ApiError> {
     // The award must still be open as it was read when the application is stored.
-    let mut tx = Tx::new(&state);
-    let (loaded, award_now) = open_award(&state, &mut tx, &award).await?;
-    let text = body::text(&bytes)?;
-    let mut value: Value = body::json(&bytes)?;
+    let mut tx = Tx::new(state);
+    let (loaded, award_now) = open_award(state, &mut tx, award).await?;
+    let text = body::text(bytes)?;
+    let mut value: Value = body::json(bytes)?;
     if caller.role == Role::Applicant {
         name_by_server(&mut value, text)?;
     }
     crate::server::domain::files::check_references(
-        &state,
+        state,
         &loaded.award,
         &caller.key,
         &mut value,
         text,
     )?;
-    let (app, unchecked, decision) = checked(&state, &loaded, text, value).await?;
+    let (app, unchecked, decision) = checked(state, &loaded, text, value).await?;
     // Creating what exists is a conflict, never a replacement, however many race.
-    if !tx.absent(Tree::Applications, &app_key(&award, app.id.as_str()))? {
+    if !tx.absent(Tree::Applications, &app_key(award, app.id.as_str()))? {
         return Err(ApiError::Conflict(format!(
             "application `{}` exists; update it with PUT",
             app.id
         )));
     }
-    let out = store_application(
-        &state,
+    store_application(
+        state,
         tx,
-        &caller,
+        caller,
         (&loaded, &award_now),
         (&app, unchecked, decision),
         &caller.key,
         None,
         "application.submit",
     )
-    .await?;
-    let at = super::location(format!("/v1/awards/{award}/applications/{}", out.id));
-    Ok((StatusCode::CREATED, at, Json(out)))
+    .await
 }
 
 /// An application, read for update: the commit requires it unchanged.
@@ -359,52 +411,63 @@ pub async fn update(
     bytes: Bytes,
 ) -> Result<Json<Stored>, ApiError> {
     caller.require(SUBMITTERS)?;
-    let mut tx = Tx::new(&state);
-    let record = load_for_update(&mut tx, &award, &id)?;
-    if !owns(&caller, &record) {
+    Ok(Json(
+        placing(|| update_once(&state, &caller, (&award, &id), &bytes)).await?,
+    ))
+}
+
+/// One run of an update: `None` when it met another's change of the award's limits.
+async fn update_once(
+    state: &AppState,
+    caller: &Caller,
+    (award, id): (&str, &str),
+    bytes: &Bytes,
+) -> Result<Option<Stored>, ApiError> {
+    let mut tx = Tx::new(state);
+    let record = load_for_update(&mut tx, award, id)?;
+    if !owns(caller, &record) {
         // As if it did not exist: no answer tells one applicant of another's records.
-        return Err(unknown(&award, &id));
+        return Err(unknown(award, id));
     }
     if record.status == ApplicationStatus::Withdrawn {
         return Err(ApiError::Conflict(format!(
             "application `{id}` was withdrawn"
         )));
     }
-    let (loaded, award_now) = open_award(&state, &mut tx, &award).await?;
-    let text = body::text(&bytes)?;
-    let mut value: Value = body::json(&bytes)?;
+    let (loaded, award_now) = open_award(state, &mut tx, award).await?;
+    let text = body::text(bytes)?;
+    let mut value: Value = body::json(bytes)?;
     if let Some(fields) = value.as_object_mut() {
         fields
             .entry("id")
-            .or_insert_with(|| Value::String(id.clone()));
+            .or_insert_with(|| Value::String(id.to_owned()));
     }
     // Whoever writes, the files must be the owner's.
     crate::server::domain::files::check_references(
-        &state,
+        state,
         &loaded.award,
         &record.owner,
         &mut value,
         text,
     )?;
-    let (app, unchecked, decision) = checked(&state, &loaded, text, value).await?;
+    let (app, unchecked, decision) = checked(state, &loaded, text, value).await?;
     if app.id.as_str() != id {
         return Err(ApiError::located(
             "/id",
             format!("the body's id `{}` is not `{id}`", app.id),
         ));
     }
-    let out = store_application(
-        &state,
+    store_application(
+        state,
         tx,
-        &caller,
+        caller,
         (&loaded, &award_now),
         (&app, unchecked, decision),
         &record.owner,
         Some(record.submitted_at),
         "application.update",
     )
-    .await?;
-    Ok(Json(out))
+    .await
 }
 
 /// Why an application is withdrawn (optional).
