@@ -159,6 +159,22 @@ fn a_limit_across_applications_holds_at_submission_and_under_races() {
             .collect(),
     );
     assert!(raced.iter().all(|(s, _)| *s == 201), "{raced:?}");
+    // Each run again followed a commit refused for a conflict, and is counted for operators.
+    let (status, metrics) = server.get("/metrics", server.admin());
+    assert_eq!(status, 200, "{metrics}");
+    let metrics = metrics.as_str().unwrap_or_default();
+    let series = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in\n{metrics}"))
+            .parse()
+            .unwrap()
+    };
+    assert!(
+        series("laurel_limit_reruns_total") <= series("laurel_store_commit_failures_total"),
+        "{metrics}"
+    );
     let (_, list) = server.get(
         &format!("/v1/awards/{SEOUL}/applications?limit=500"),
         server.admin(),

@@ -74,6 +74,9 @@ pub struct Metrics {
     pub(crate) scheduler_passes: std::sync::atomic::AtomicU64,
     /// Looks of the outbox worker at the outbox since the process started.
     pub(crate) outbox_passes: std::sync::atomic::AtomicU64,
+    /// Submissions and updates run again after meeting another's change of their award's
+    /// limit groups.
+    pub(crate) limit_reruns: std::sync::atomic::AtomicU64,
     /// Store reads by operation (`get`, `scan`, `last`).
     pub(crate) store_reads: Mutex<std::collections::BTreeMap<&'static str, Histogram>>,
     /// Delivery attempts by result (`delivered`, `retry`, `gave_up`).
@@ -89,6 +92,7 @@ impl Default for Metrics {
             commit_failures: Mutex::default(),
             scheduler_passes: std::sync::atomic::AtomicU64::default(),
             outbox_passes: std::sync::atomic::AtomicU64::default(),
+            limit_reruns: std::sync::atomic::AtomicU64::default(),
             store_reads: Mutex::default(),
             deliveries: Mutex::default(),
         }

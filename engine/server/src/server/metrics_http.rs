@@ -144,6 +144,13 @@ pub async fn serve(State(state): State<AppState>, caller: Caller) -> Result<Resp
         "laurel_outbox_passes_total {}",
         m.outbox_passes.load(std::sync::atomic::Ordering::Relaxed)
     );
+    out.push_str("# HELP laurel_limit_reruns_total Submissions and updates run again because another submission to the award changed its limit groups meanwhile (nothing of the first run written).\n");
+    out.push_str("# TYPE laurel_limit_reruns_total counter\n");
+    let _ = writeln!(
+        out,
+        "laurel_limit_reruns_total {}",
+        m.limit_reruns.load(std::sync::atomic::Ordering::Relaxed)
+    );
     store_section(&mut out, state.store.as_ref(), m);
     outbox_section(&mut out, state.store.as_ref(), m);
     plugin_section(&mut out, &laurel::pool_stats());

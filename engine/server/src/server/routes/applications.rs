@@ -305,7 +305,7 @@ const LIMIT_ATTEMPTS: u32 = 32;
 /// award with limits are not sent a conflict to retry themselves. A city's last place still
 /// goes to one of them: each run reads the groups afresh, and the other is refused by the
 /// limit.
-async fn placing<T, F>(mut attempt: impl FnMut() -> F) -> Result<T, ApiError>
+async fn placing<T, F>(state: &AppState, mut attempt: impl FnMut() -> F) -> Result<T, ApiError>
 where
     F: std::future::Future<Output = Result<Option<T>, ApiError>>,
 {
@@ -313,6 +313,10 @@ where
         if let Some(done) = attempt().await? {
             return Ok(done);
         }
+        state
+            .metrics
+            .limit_reruns
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let spread = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| u64::from(d.subsec_nanos()));
@@ -333,7 +337,7 @@ pub async fn submit(
     bytes: Bytes,
 ) -> Result<(StatusCode, super::Located, Json<Stored>), ApiError> {
     caller.require(SUBMITTERS)?;
-    let out = placing(|| submit_once(&state, &caller, &award, &bytes)).await?;
+    let out = placing(&state, || submit_once(&state, &caller, &award, &bytes)).await?;
     let at = super::location(format!("/v1/awards/{award}/applications/{}", out.id));
     Ok((StatusCode::CREATED, at, Json(out)))
 }
@@ -412,7 +416,10 @@ pub async fn update(
 ) -> Result<Json<Stored>, ApiError> {
     caller.require(SUBMITTERS)?;
     Ok(Json(
-        placing(|| update_once(&state, &caller, (&award, &id), &bytes)).await?,
+        placing(&state, || {
+            update_once(&state, &caller, (&award, &id), &bytes)
+        })
+        .await?,
     ))
 }
 
