@@ -159,7 +159,9 @@ fn a_limit_across_applications_holds_at_submission_and_under_races() {
             .collect(),
     );
     assert!(raced.iter().all(|(s, _)| *s == 201), "{raced:?}");
-    // Each run again followed a commit refused for a conflict, and is counted for operators.
+    // Each commit refused for a conflict here (all of them on the limit's groups) was run
+    // again; a run that saw the groups change while it read them is run again before its
+    // commit. Both are counted for operators.
     let (status, metrics) = server.get("/metrics", server.admin());
     assert_eq!(status, 200, "{metrics}");
     let metrics = metrics.as_str().unwrap_or_default();
@@ -172,7 +174,7 @@ fn a_limit_across_applications_holds_at_submission_and_under_races() {
             .unwrap()
     };
     assert!(
-        series("laurel_limit_reruns_total") <= series("laurel_store_commit_failures_total"),
+        series("laurel_limit_reruns_total") >= series("laurel_store_commit_failures_total"),
         "{metrics}"
     );
     let (_, list) = server.get(

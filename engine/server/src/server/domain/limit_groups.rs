@@ -97,26 +97,60 @@ pub(crate) fn headers_of(state: &AppState, award: &str) -> Result<Vec<Vec<u8>>, 
         .keys(Tree::Meta, &prefix(&[b"limit_groups", award.as_bytes()]))?)
 }
 
+/// Each limited field's header (in the fields' order) and the award's submitted applications,
+/// as the store counted them, at one moment.
+type Moment = (Vec<Option<Header>>, u64);
+
+/// The limited fields' headers as `tx` reads them (each expected unchanged at the commit) and
+/// the store's count of the award's submitted applications, read after them and before each
+/// header is read again: the count and the headers are of one moment, so a header that does
+/// not agree with the count is stale, not merely raced. `None` when a commit changed a header
+/// between the two reads: this run's commit would conflict, and the groups are not to be
+/// judged (built again from the whole award) on a view that mixes two moments.
+fn one_moment(
+    state: &AppState,
+    tx: &mut Tx<'_>,
+    award: &str,
+    fields: &[&str],
+) -> Result<Option<Moment>, ApiError> {
+    let mut headers = Vec::with_capacity(fields.len());
+    for field in fields {
+        headers.push(tx.read::<Header>(Tree::Meta, &header_key(award, field))?);
+    }
+    let counted = submitted_count(state, award)?;
+    for (field, header) in fields.iter().zip(&headers) {
+        let again: Option<Header> =
+            get_json(state.store.as_ref(), Tree::Meta, &header_key(award, field))?;
+        if again != *header {
+            return Ok(None);
+        }
+    }
+    Ok(Some((headers, counted)))
+}
+
 /// Refuses `app` when it would break one of the award's limits across applications, with the
 /// limit's message at the field; otherwise places it in its groups, in `tx` (taking it out of
-/// the groups of the submitted application it replaces, if any).
+/// the groups of the submitted application it replaces, if any). `Ok(false)`, with nothing
+/// decided, when another commit changed the groups while they were read: the commit of this
+/// run would conflict, so the request is to be run again.
 pub(crate) fn check_and_place(
     state: &AppState,
     tx: &mut Tx<'_>,
     loaded: &Loaded,
     app: &laurel::Application,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     let award = loaded.award.id.as_str();
     let fields = limited_fields(loaded);
     let previous = replaced(state, loaded, app)?;
-    let counted = submitted_count(state, award)?;
+    let Some((headers, counted)) = one_moment(state, tx, award, &fields)? else {
+        return Ok(false);
+    };
     let fingerprint = state.sealer.fingerprint();
     let mut breaches = Vec::new();
     // The award's applications, read once if some field's groups must be built again.
     let mut all: Option<Vec<laurel::Application>> = None;
-    for field in fields {
+    for (field, header) in fields.into_iter().zip(headers) {
         let hk = header_key(award, field);
-        let header: Option<Header> = tx.read(Tree::Meta, &hk)?;
         let trusted = header
             .as_ref()
             .is_some_and(|h| h.applications == counted && h.key == fingerprint);
@@ -211,7 +245,7 @@ pub(crate) fn check_and_place(
         tx.put(Tree::Meta, hk, &header);
     }
     if breaches.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
     // In the order the award lists its limits.
     breaches.sort_by_key(|(i, _)| *i);
@@ -254,12 +288,18 @@ pub(crate) fn take_out(
     let Ok(app) = serde_json::from_value::<laurel::Application>(value) else {
         return Ok(());
     };
-    let counted = submitted_count(state, award)?;
-    let fingerprint = state.sealer.fingerprint();
     let fields = limited_fields(loaded);
-    for field in fields {
+    let Some((headers, counted)) = one_moment(state, tx, award, &fields)? else {
+        // Its commit would conflict: said now, before a stale view could remove a header.
+        return Err(ApiError::Conflict(format!(
+            "another application to award `{award}` was placed under its limits while this \
+             withdrawal was handled: nothing was written; send it again"
+        )));
+    };
+    let fingerprint = state.sealer.fingerprint();
+    for (field, header) in fields.into_iter().zip(headers) {
         let hk = header_key(award, field);
-        let Some(mut header) = tx.read::<Header>(Tree::Meta, &hk)? else {
+        let Some(mut header) = header else {
             continue;
         };
         if header.applications != counted || header.key != fingerprint {

@@ -185,6 +185,12 @@ async fn store_application(
     if !unchecked.is_empty() {
         decision.require_review(&loaded.award, "validate-plugins", unchecked);
     }
+    // The limits first: a run that must be run again has sealed and signed nothing.
+    if !loaded.award.limits.is_empty()
+        && !crate::server::domain::limit_groups::check_and_place(state, &mut tx, loaded, app)?
+    {
+        return Ok(None);
+    }
     let mut sealed = serde_json::to_value(app).map_err(|e| ApiError::Internal(e.to_string()))?;
     crypto::seal(&loaded.award, &state.sealer, &mut sealed);
     let at = now();
@@ -212,9 +218,6 @@ async fn store_application(
             app,
         )?),
     };
-    if !loaded.award.limits.is_empty() {
-        crate::server::domain::limit_groups::check_and_place(state, &mut tx, loaded, app)?;
-    }
     // Submitted, the owner's draft is done with: deleted as read, so that a draft saved
     // meanwhile makes this commit fail (409) rather than outlive it.
     if action == "application.submit" {
