@@ -159,6 +159,36 @@ fn a_limit_across_applications_holds_at_submission_and_under_races() {
             .collect(),
     );
     assert!(raced.iter().all(|(s, _)| *s == 201), "{raced:?}");
+    // Withdrawals among submissions: each city withdraws its first application while eight
+    // new cities submit; every one goes through, and the groups stay true: Raceville, one of
+    // its two withdrawn, takes one more and refuses the next.
+    let winner = raced_winner(&server, &key);
+    let mut posts: Vec<Vec<(String, Value)>> = (0..8)
+        .map(|c| {
+            vec![(
+                format!("/v1/awards/{SEOUL}/applications/c{c}-0/withdraw"),
+                json!({}),
+            )]
+        })
+        .collect();
+    posts.push(vec![(
+        format!("/v1/awards/{SEOUL}/applications/{winner}/withdraw"),
+        json!({"reason": "merged"}),
+    )]);
+    posts.extend((0..8).map(|c| {
+        vec![(
+            format!("/v1/awards/{SEOUL}/applications"),
+            app(&format!("n{c}"), &format!("New {c}"), "tech-innovacity"),
+        )]
+    }));
+    let raced = race_posts(&server.url, &key, posts);
+    assert!(
+        raced.iter().all(|(s, _)| *s == 200 || *s == 201),
+        "{raced:?}"
+    );
+    assert_eq!(post(&app("r-late", "Raceville", "tech-innovacity")).0, 201);
+    let (status, v) = post(&app("r-later", "Raceville", "tech-innovacity"));
+    refused_as_a_third(status, &v);
     // Each commit refused for a conflict here (all of them on the limit's groups) was run
     // again; a run that saw the groups change while it read them is run again before its
     // commit. Both are counted for operators.
@@ -197,6 +227,19 @@ fn a_limit_across_applications_holds_at_submission_and_under_races() {
     assert_eq!(stored, 2, "{list}");
 }
 
+/// One of the two applications that won Raceville's places (`r0` .. `r7`).
+fn raced_winner(server: &Server, key: &str) -> String {
+    (0..8)
+        .map(|i| format!("r{i}"))
+        .find(|id| {
+            server
+                .get(&format!("/v1/awards/{SEOUL}/applications/{id}"), key)
+                .0
+                == 200
+        })
+        .unwrap()
+}
+
 /// The answer to a city's third application: refused by the limit, saying so.
 fn refused_as_a_third(status: u16, v: &Value) {
     assert_eq!(status, 422, "{v}");
@@ -212,9 +255,23 @@ fn refused_as_a_third(status: u16, v: &Value) {
 /// Sends each list of applications from its own thread, in order, all threads starting
 /// together; the answers in the order sent.
 fn race(url: &str, key: &str, bodies: Vec<Vec<Value>>) -> Vec<(u16, Value)> {
-    let barrier = std::sync::Barrier::new(bodies.len());
+    let path = format!("/v1/awards/{SEOUL}/applications");
+    race_posts(
+        url,
+        key,
+        bodies
+            .into_iter()
+            .map(|list| list.into_iter().map(|b| (path.clone(), b)).collect())
+            .collect(),
+    )
+}
+
+/// Sends each list of posts (path, body) from its own thread, in order, all threads starting
+/// together; the answers in the order sent.
+fn race_posts(url: &str, key: &str, posts: Vec<Vec<(String, Value)>>) -> Vec<(u16, Value)> {
+    let barrier = std::sync::Barrier::new(posts.len());
     std::thread::scope(|s| {
-        let handles: Vec<_> = bodies
+        let handles: Vec<_> = posts
             .into_iter()
             .map(|list| {
                 let barrier = &barrier;
@@ -225,9 +282,9 @@ fn race(url: &str, key: &str, bodies: Vec<Vec<Value>>) -> Vec<(u16, Value)> {
                         .into();
                     barrier.wait();
                     list.iter()
-                        .map(|body| {
+                        .map(|(path, body)| {
                             let mut r = agent
-                                .post(&format!("{url}/v1/awards/{SEOUL}/applications"))
+                                .post(&format!("{url}{path}"))
                                 .header("Authorization", &format!("Bearer {key}"))
                                 .send(body.to_string().as_bytes())
                                 .unwrap();

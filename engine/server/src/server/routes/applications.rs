@@ -280,14 +280,8 @@ async fn store_application(
         format!("{}/{}", loaded.award.id, app.id),
         json!({ "version": loaded.version, "category": app.category, "eligibility": decision.status }),
     ));
-    match committed {
-        Ok(_) => {}
-        Err(StoreError::Conflict { tree, key })
-            if crate::server::domain::limit_groups::raced(tree, &key) =>
-        {
-            return Ok(None);
-        }
-        Err(e) => return Err(e.into()),
+    if !limits_held(committed)? {
+        return Ok(None);
     }
     Ok(Some(Stored {
         id: app.id.to_string(),
@@ -298,7 +292,22 @@ async fn store_application(
     }))
 }
 
-/// How many times a submission or an update is run when another submission to the award
+/// Whether a commit went through (`true`), or conflicted on an award's limit groups
+/// (`false`: nothing written, the request is to be run again); any other failure is the
+/// request's.
+fn limits_held(committed: Result<crate::store::AuditRecord, StoreError>) -> Result<bool, ApiError> {
+    match committed {
+        Ok(_) => Ok(true),
+        Err(StoreError::Conflict { tree, key })
+            if crate::server::domain::limit_groups::raced(tree, &key) =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// How many times a submission, an update or a withdrawal is run when another submission to the award
 /// changes its limit's groups between its reading them and its commit.
 const LIMIT_ATTEMPTS: u32 = 32;
 
@@ -511,31 +520,51 @@ pub async fn withdraw(
             "a reason of at most 500 characters",
         ));
     }
-    let mut tx = Tx::new(&state);
-    let mut record = load_for_update(&mut tx, &award, &id)?;
-    if !owns(&caller, &record) {
+    let reason = reason.as_deref();
+    let out = placing(&state, || {
+        withdraw_once(&state, &caller, (&award, &id), reason)
+    })
+    .await?;
+    Ok(Json(out))
+}
+
+/// One run of a withdrawal: `None` when it met another's change of the award's limits.
+async fn withdraw_once(
+    state: &AppState,
+    caller: &Caller,
+    (award, id): (&str, &str),
+    reason: Option<&str>,
+) -> Result<Option<Withdrawn>, ApiError> {
+    let mut tx = Tx::new(state);
+    let mut record = load_for_update(&mut tx, award, id)?;
+    if !owns(caller, &record) {
         // As if it did not exist: no answer tells one applicant of another's records.
-        return Err(unknown(&award, &id));
+        return Err(unknown(award, id));
     }
     if record.status == ApplicationStatus::Withdrawn {
         return Err(ApiError::Conflict(format!(
             "application `{id}` is already withdrawn"
         )));
     }
-    if let Some(version) = load_award(&state, &award)?.current() {
-        let loaded = state.loaded(&award, version).await?;
-        crate::server::domain::limit_groups::take_out(&state, &mut tx, &loaded, &record)?;
+    if let Some(version) = load_award(state, award)?.current() {
+        let loaded = state.loaded(award, version).await?;
+        if !crate::server::domain::limit_groups::take_out(state, &mut tx, &loaded, &record)? {
+            return Ok(None);
+        }
     }
     record.status = ApplicationStatus::Withdrawn;
     record.updated_at = now();
-    tx.put(Tree::Applications, app_key(&award, &id), &record);
-    tx.commit(caller.audit(
+    tx.put(Tree::Applications, app_key(award, id), &record);
+    let committed = tx.commit_or_conflict(caller.audit(
         "application.withdraw",
         format!("{award}/{id}"),
         json!({ "reason": reason }),
-    ))?;
-    Ok(Json(Withdrawn {
-        id,
+    ));
+    if !limits_held(committed)? {
+        return Ok(None);
+    }
+    Ok(Some(Withdrawn {
+        id: id.to_owned(),
         status: ApplicationStatus::Withdrawn,
     }))
 }
