@@ -307,8 +307,8 @@ fn limits_held(committed: Result<crate::store::AuditRecord, StoreError>) -> Resu
     }
 }
 
-/// How many times a submission, an update or a withdrawal is run when another submission to the award
-/// changes its limit's groups between its reading them and its commit.
+/// How many times a submission, an update or a withdrawal is run when another submission to
+/// the award changes its limit's groups between its reading them and its commit.
 const LIMIT_ATTEMPTS: u32 = 32;
 
 /// Runs `attempt` until it stores (`Some`) or fails: one that met another submission's change
