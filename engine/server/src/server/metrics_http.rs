@@ -120,46 +120,40 @@ pub async fn serve(State(state): State<AppState>, caller: Caller) -> Result<Resp
         .map(|h| h.clone())
         .unwrap_or_default()
         .write(&mut out, "laurel_store_commit_duration_seconds", "");
-    out.push_str(
-        "# HELP laurel_store_commit_failures_total Commits refused (conflicts) or failed.\n",
-    );
-    out.push_str("# TYPE laurel_store_commit_failures_total counter\n");
-    let _ = writeln!(
-        out,
-        "laurel_store_commit_failures_total {}",
-        m.commit_failures.lock().map_or(0, |n| *n)
-    );
-    out.push_str("# HELP laurel_scheduler_passes_total Passes of the clock's work (reminders, digests): when a task falls due or a commit changes what they depend on, at least once a minute.\n");
-    out.push_str("# TYPE laurel_scheduler_passes_total counter\n");
-    let _ = writeln!(
-        out,
-        "laurel_scheduler_passes_total {}",
-        m.scheduler_passes
-            .load(std::sync::atomic::Ordering::Relaxed)
-    );
-    out.push_str("# HELP laurel_outbox_passes_total Looks of the outbox worker at the outbox: when a commit queues a message, when a retry or lease falls due, at least every 30 s.\n");
-    out.push_str("# TYPE laurel_outbox_passes_total counter\n");
-    let _ = writeln!(
-        out,
-        "laurel_outbox_passes_total {}",
-        m.outbox_passes.load(std::sync::atomic::Ordering::Relaxed)
-    );
-    out.push_str("# HELP laurel_limit_reruns_total Submissions and updates run again because another submission to the award changed its limit groups meanwhile (nothing of the first run written).\n");
-    out.push_str("# TYPE laurel_limit_reruns_total counter\n");
-    let _ = writeln!(
-        out,
-        "laurel_limit_reruns_total {}",
-        m.limit_reruns.load(std::sync::atomic::Ordering::Relaxed)
-    );
+    let count = |n: &std::sync::atomic::AtomicU64| n.load(std::sync::atomic::Ordering::Relaxed);
+    for (name, help, value) in [
+        (
+            "laurel_store_commit_failures_total",
+            "Commits refused (conflicts) or failed.",
+            m.commit_failures.lock().map_or(0, |n| *n),
+        ),
+        (
+            "laurel_scheduler_passes_total",
+            "Passes of the clock's work (reminders, digests): when a task falls due or a commit changes what they depend on, at least once a minute.",
+            count(&m.scheduler_passes),
+        ),
+        (
+            "laurel_outbox_passes_total",
+            "Looks of the outbox worker at the outbox: when a commit queues a message, when a retry or lease falls due, at least every 30 s.",
+            count(&m.outbox_passes),
+        ),
+        (
+            "laurel_limit_reruns_total",
+            "Submissions, updates and withdrawals run again because another submission to the award changed its limit groups meanwhile (nothing of the first run written).",
+            count(&m.limit_reruns),
+        ),
+    ] {
+        one(&mut out, name, "counter", help, value);
+    }
     store_section(&mut out, state.store.as_ref(), m);
     outbox_section(&mut out, state.store.as_ref(), m);
     plugin_section(&mut out, &laurel::pool_stats());
-    out.push_str("# HELP laurel_uptime_seconds Seconds since this process started.\n");
-    out.push_str("# TYPE laurel_uptime_seconds gauge\n");
-    let _ = writeln!(
-        out,
-        "laurel_uptime_seconds {}",
-        m.started.elapsed().as_secs()
+    one(
+        &mut out,
+        "laurel_uptime_seconds",
+        "gauge",
+        "Seconds since this process started.",
+        m.started.elapsed().as_secs(),
     );
     out.push_str("# HELP laurel_build_info The running version.\n");
     out.push_str("# TYPE laurel_build_info gauge\n");
@@ -193,14 +187,20 @@ fn store_section(out: &mut String, store: &dyn crate::store::Store, m: &super::m
         );
     }
     if let Some((commits, flushes)) = store.flushes() {
-        out.push_str(
-            "# HELP laurel_store_commits_total Commits applied since the store was opened.\n",
+        one(
+            out,
+            "laurel_store_commits_total",
+            "counter",
+            "Commits applied since the store was opened.",
+            commits,
         );
-        out.push_str("# TYPE laurel_store_commits_total counter\n");
-        let _ = writeln!(out, "laurel_store_commits_total {commits}");
-        out.push_str("# HELP laurel_store_flushes_total Flushes to the device that made commits durable (several commits share one).\n");
-        out.push_str("# TYPE laurel_store_flushes_total counter\n");
-        let _ = writeln!(out, "laurel_store_flushes_total {flushes}");
+        one(
+            out,
+            "laurel_store_flushes_total",
+            "counter",
+            "Flushes to the device that made commits durable (several commits share one).",
+            flushes,
+        );
     }
 }
 
@@ -217,14 +217,20 @@ fn outbox_section(out: &mut String, store: &dyn crate::store::Store, m: &super::
         .filter(|ms| *ms > 0)
         .max()
         .unwrap_or(0);
-    out.push_str(
-        "# HELP laurel_outbox_messages Messages (mail, webhooks) waiting in the outbox.\n",
+    one(
+        out,
+        "laurel_outbox_messages",
+        "gauge",
+        "Messages (mail, webhooks) waiting in the outbox.",
+        waiting.len(),
     );
-    out.push_str("# TYPE laurel_outbox_messages gauge\n");
-    let _ = writeln!(out, "laurel_outbox_messages {}", waiting.len());
-    out.push_str("# HELP laurel_outbox_lag_seconds How long the most overdue message has been due (0: none is).\n");
-    out.push_str("# TYPE laurel_outbox_lag_seconds gauge\n");
-    let _ = writeln!(out, "laurel_outbox_lag_seconds {:.3}", lag as f64 / 1000.0);
+    one(
+        out,
+        "laurel_outbox_lag_seconds",
+        "gauge",
+        "How long the most overdue message has been due (0: none is).",
+        format!("{:.3}", lag as f64 / 1000.0),
+    );
     out.push_str("# HELP laurel_outbox_attempts_total Delivery attempts by result: delivered, retry (failed, tried again later), gave_up (failed for the last time).\n");
     out.push_str("# TYPE laurel_outbox_attempts_total counter\n");
     let attempts = m.deliveries.lock().map(|d| d.clone()).unwrap_or_default();
@@ -277,8 +283,13 @@ fn plugin_section(out: &mut String, p: &laurel::PoolStats) {
             p.waited.as_secs_f64(),
         ),
     ] {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} {kind}");
-        let _ = writeln!(out, "{name} {value}");
+        one(out, name, kind, help, value);
     }
+}
+
+/// One series without labels: its help, its type and its value.
+fn one(out: &mut String, name: &str, kind: &str, help: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+    let _ = writeln!(out, "{name} {value}");
 }
