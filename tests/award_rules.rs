@@ -243,6 +243,7 @@ fn raced_winner(server: &Server, key: &str) -> String {
 /// The answer to a city's third application: refused by the limit, saying so.
 fn refused_as_a_third(status: u16, v: &Value) {
     assert_eq!(status, 422, "{v}");
+    assert_eq!(v["detail"], "1 problem; it is located in `errors`", "{v}");
     assert!(
         v["errors"][0]["message"]
             .as_str()

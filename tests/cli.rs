@@ -410,7 +410,7 @@ fn validate_refuses_two_rubrics_with_one_id() {
     assert!(
         all.contains("award id `minimal-award` is also the id of")
             && all.contains("a/award.json: valid")
-            && all.contains("b/award.json: invalid (1 errors"),
+            && all.contains("b/award.json: invalid (1 error, 0 warnings)"),
         "{all}"
     );
 }

@@ -610,6 +610,7 @@ expect((await author.locator("#live-problems").textContent()).includes("weight")
 await author.getByRole("button", { name: "Check the rubric" }).click();
 const report = await author.locator("main").textContent();
 expect(report.includes("/categories/0/criteria/0/weight"), "the broken weight is located: " + report.slice(0, 400));
+expect(report.includes("1 error, 0 warnings"), "one error counted in words: " + report.slice(0, 400));
 await look(author, "playground-problems");
 // Fixed, it shows the form and scores the sample: every judge marks Lyon above Nantes, and
 // Sète (800 inhabitants) is not eligible.

@@ -29,9 +29,9 @@ pub fn award(rubric: &Path) -> anyhow::Result<Option<Award>> {
             render_all(&path.display().to_string(), &source, &report.diagnostics)
         );
         eprintln!(
-            "{}: invalid definition ({} errors)",
+            "{}: invalid definition ({})",
             path.display(),
-            report.diagnostics.error_count()
+            super::validate::counted(report.diagnostics.error_count(), "error")
         );
     }
     Ok(report.award)

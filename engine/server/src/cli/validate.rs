@@ -64,11 +64,12 @@ pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<ExitCode> {
                 let verdict = if errors == 0 { "valid" } else { "invalid" };
                 let notes = match notes {
                     0 => String::new(),
-                    1 => ", 1 note".to_owned(),
-                    n => format!(", {n} notes"),
+                    n => format!(", {}", counted(n, "note")),
                 };
                 out.push_str(&format!(
-                    "{file}: {verdict} ({errors} errors, {warnings} warnings{notes})\n"
+                    "{file}: {verdict} ({}, {}{notes})\n",
+                    counted(errors, "error"),
+                    counted(warnings, "warning")
                 ));
             }
         }
@@ -106,5 +107,14 @@ fn same_ids(reports: &mut [(String, String, laurel::Diagnostics)]) {
                 seen.insert(id, file.clone());
             }
         }
+    }
+}
+
+/// `n` of a thing, in English: "1 error", "0 errors", "3 errors".
+pub(crate) fn counted(n: usize, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
     }
 }

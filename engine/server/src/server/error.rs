@@ -139,7 +139,11 @@ impl IntoResponse for ApiError {
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "invalid",
                     &title,
-                    format!("{errors} problems; each is located in `errors`"),
+                    if errors == 1 {
+                        "1 problem; it is located in `errors`".to_owned()
+                    } else {
+                        format!("{errors} problems; each is located in `errors`")
+                    },
                     Some(&diagnostics),
                 )
             }

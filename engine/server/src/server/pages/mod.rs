@@ -75,6 +75,16 @@ impl Ctx {
     pub fn tf(&self, key: &str, args: &[(&str, &str)]) -> String {
         i18n::tf(&self.lang, key, args)
     }
+
+    /// `n` things: the string `one` for one of them ("1 error"), `many` with its `{n}` filled
+    /// for any other number ("0 errors", "3 errors").
+    pub fn count(&self, n: usize, one: &str, many: &str) -> String {
+        if n == 1 {
+            self.t(one).to_owned()
+        } else {
+            self.tf(many, &[("n", &n.to_string())])
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Ctx {

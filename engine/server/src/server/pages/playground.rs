@@ -155,7 +155,7 @@ fn view(ctx: &Ctx, source: &str, checked: Option<&Checked<'_>>) -> Markup {
                 p.notice role="status" { (ctx.t("play.valid")) }
             } @else {
                 p class=(if d.has_errors() { "warning" } else { "notice" }) role="status" {
-                    (ctx.tf("play.counts", &[("errors", &d.error_count().to_string()), ("warnings", &(d.len() - d.error_count()).to_string())]))
+                    (ctx.tf("play.counts", &[("errors", &ctx.count(d.error_count(), "play.errors.one", "play.errors")), ("warnings", &ctx.count(d.len() - d.error_count(), "play.warnings.one", "play.warnings"))]))
                 }
                 ol {
                     @for x in d {
