@@ -8,7 +8,8 @@ and submits new applications (each its own city) over keep-alive connections. Wi
 records the server's profile meanwhile into /tmp/laurel-writes.perf (`perf report -i ...`).
 With `limit`, the award has a limit across applications (two per city, in one category), as
 in limits_at_size.py: every submission then reads and writes the limit's groups. Answers
-other than 201 are counted by status."""
+other than 201 are counted by status. The server's context switches per write are counted
+too (from /proc, by thread name): on two cores each one costs several microseconds of CPU."""
 import http.client
 import json
 import os
@@ -44,15 +45,26 @@ def run(w):
 def cpu(pid):
     f = open(f"/proc/{pid}/stat").read().split(")")[1].split()
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+def switches(pid):
+    """Context switches so far (voluntary and not), by thread name without its number."""
+    by = {}
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            name = open(f"/proc/{pid}/task/{t}/comm").read().strip().rstrip("0123456789-")
+            lines = open(f"/proc/{pid}/task/{t}/status").read().splitlines()
+        except OSError:
+            continue
+        by[name] = by.get(name, 0) + sum(int(l.split()[1]) for l in lines if "ctxt_switches" in l)
+    return by
 pid = server.proc.pid
 p = None
 if perf:
     p = subprocess.Popen(["perf", "record", "-F", "999", "-g", "--call-graph", "dwarf,16384", "-p", str(pid), "-o", "/tmp/laurel-writes.perf"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1)
-c0 = cpu(pid); t0 = time.time()
+c0 = cpu(pid); s0 = switches(pid); t0 = time.time()
 ts = [threading.Thread(target=run, args=(w,)) for w in range(k)]
 [t.start() for t in ts]; [t.join() for t in ts]
-c1 = cpu(pid); dt = time.time() - t0
+c1 = cpu(pid); s1 = switches(pid); dt = time.time() - t0
 if p: p.send_signal(2); p.wait()
 n = sum(counts)
 by_status = {}
@@ -60,4 +72,7 @@ for status, _ in errors:
     by_status[status] = by_status.get(status, 0) + 1
 print(f"{n} writes in {dt:.1f}s = {n/dt:.0f}/s; laurel CPU {c1-c0:.2f}s = {(c1-c0)/n*1e6:.0f} us/write; "
       f"other answers {by_status or 'none'} {errors[:1]}")
+grew = sorted(((s1[t] - s0.get(t, 0), t) for t in s1), reverse=True)
+print(f"context switches per write {sum(d for d, _ in grew) / max(n, 1):.1f}: "
+      + ", ".join(f"{t} {d / max(n, 1):.1f}" for d, t in grew[:4]))
 server.close()
