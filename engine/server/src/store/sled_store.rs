@@ -8,12 +8,13 @@
 //! for eight. sled's log is written in order, so a crash keeps a prefix of the commits (never
 //! one without those before it), and every acknowledged commit is in that prefix.
 //!
-//! Durable means on the device: sled's flush writes its log with `sync_file_range`, which
-//! neither flushes the drive's cache nor the file's size, and writes values too large for the
-//! log as files of their own (`blobs/`) without syncing them. So the leading commit's flush is
-//! followed by `fdatasync` of the log and of every blob file not yet synced, and `fsync` of
-//! the blob folder when it gained files: an acknowledged commit has been through `fdatasync`
-//! (`tests/durability.rs` traces the system calls between each write and its answer).
+//! Durable means on the device: sled's flush writes its log (the copy built here without
+//! upstream's `sync_file_range`, which flushed neither the drive's cache nor the file's size:
+//! `vendor/sled/PATCH.md`), and writes values too large for the log as files of their own
+//! (`blobs/`) without syncing them. So the leading commit's flush is followed by `fdatasync`
+//! of the log and of every blob file not yet synced, and `fsync` of the blob folder when it
+//! gained files: an acknowledged commit has been through `fdatasync` (`tests/durability.rs`
+//! traces the system calls between each write and its answer).
 
 use std::path::Path;
 use std::sync::{Condvar, Mutex};

@@ -728,33 +728,12 @@ impl IoBufs {
         {
             let f = &self.config.file;
             pwrite_all(f, data, log_offset)?;
-            if !self.config.temporary {
-                #[cfg(target_os = "linux")]
-                {
-                    use std::os::unix::io::AsRawFd;
-                    let ret = unsafe {
-                        libc::sync_file_range(
-                            f.as_raw_fd(),
-                            i64::try_from(log_offset).unwrap(),
-                            i64::try_from(total_len).unwrap(),
-                            libc::SYNC_FILE_RANGE_WAIT_BEFORE
-                                | libc::SYNC_FILE_RANGE_WRITE
-                                | libc::SYNC_FILE_RANGE_WAIT_AFTER,
-                        )
-                    };
-                    if ret < 0 {
-                        let err = std::io::Error::last_os_error();
-                        if let Some(libc::ENOSYS) = err.raw_os_error() {
-                            f.sync_all()?;
-                        } else {
-                            return Err(err.into());
-                        }
-                    }
-                }
-
-                #[cfg(not(target_os = "linux"))]
-                f.sync_all()?;
-            }
+            // Laurel's patch: no `sync_file_range` here. Upstream waits for the device after
+            // every buffer written, two or more a transaction, yet without flushing the
+            // device's cache or the file's size, so it never made a write durable. Durable
+            // writes come from `fdatasync` of the log after a flush (Laurel's store does it
+            // before any commit is acknowledged), and `SegmentAccountant::stabilize` syncs the
+            // log before anything written is released for reuse.
         }
         io_fail!(self, "buffer write post");
 

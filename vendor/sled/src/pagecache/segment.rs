@@ -906,6 +906,13 @@ impl SegmentAccountant {
             return Ok(());
         }
 
+        // Laurel's patch: the log is on the device before any segment behind this point is
+        // freed for reuse or a blob it replaced is removed, since buffers are written
+        // without `sync_file_range` (`iobuf.rs`). Once a segment: not on the commit's path.
+        if !self.config.temporary {
+            self.config.file.sync_data()?;
+        }
+
         let bounds = (
             std::ops::Bound::Excluded(self.max_stabilized_lsn),
             std::ops::Bound::Included(lsn),

@@ -512,6 +512,12 @@ fn read_snapshot(config: &RunningConfig) -> Result<Option<Snapshot>> {
 fn write_snapshot(config: &RunningConfig, snapshot: &Snapshot) -> Result<()> {
     trace!("writing snapshot {:?}", snapshot);
 
+    // Laurel's patch: the log the snapshot describes is on the device before the snapshot
+    // is, since buffers are written without `sync_file_range` (`iobuf.rs`).
+    if !config.temporary {
+        config.file.sync_all()?;
+    }
+
     let raw_bytes = snapshot.serialize();
     let decompressed_len = raw_bytes.len();
 
