@@ -277,10 +277,7 @@ fn race_posts(url: &str, key: &str, posts: Vec<Vec<(String, Value)>>) -> Vec<(u1
             .map(|list| {
                 let barrier = &barrier;
                 s.spawn(move || {
-                    let agent: ureq::Agent = ureq::Agent::config_builder()
-                        .http_status_as_error(false)
-                        .build()
-                        .into();
+                    let agent = support::session::agent();
                     barrier.wait();
                     list.iter()
                         .map(|(path, body)| {
