@@ -607,10 +607,15 @@ await author.locator("#rubric-source").fill(broken);
 // Where script runs, the problems appear as the rubric is typed.
 await author.locator("#live-problems li").first().waitFor({ timeout: 10000 });
 expect((await author.locator("#live-problems").textContent()).includes("weight"), "checked as typed");
+// The problem's value is set as code, without the message's code marks.
+expect(!(await author.locator("#live-problems").textContent()).includes("`"), "no code marks as typed");
+expect((await author.locator("#live-problems li code").allTextContents()).includes("-2"), "the weight as code as typed");
 await author.getByRole("button", { name: "Check the rubric" }).click();
 const report = await author.locator("main").textContent();
 expect(report.includes("/categories/0/criteria/0/weight"), "the broken weight is located: " + report.slice(0, 400));
 expect(report.includes("1 error, 0 warnings"), "one error counted in words: " + report.slice(0, 400));
+expect(!report.includes("`"), "no code marks in the report: " + report.slice(0, 400));
+expect((await author.locator("main ol li code").allTextContents()).includes("-2"), "the weight as code in the report");
 await look(author, "playground-problems");
 // Fixed, it shows the form and scores the sample: every judge marks Lyon above Nantes, and
 // Sète (800 inhabitants) is not eligible.

@@ -20,7 +20,18 @@
           var ul = document.createElement("ul");
           list.forEach(function (d) {
             var li = document.createElement("li");
-            li.textContent = (d.line ? d.line + ":" + d.column + " " : "") + (d.pointer || "") + " " + d.message;
+            li.textContent = (d.line ? d.line + ":" + d.column + " " : "") + (d.pointer || "") + " ";
+            // What the message marks as code (`-2`, an id) is set as code, without the marks.
+            var parts = String(d.message).split("`");
+            parts.forEach(function (part, i) {
+              if (i % 2 === 1 && i < parts.length - (parts.length % 2 === 0 ? 1 : 0)) {
+                var code = document.createElement("code");
+                code.textContent = part;
+                li.appendChild(code);
+              } else {
+                li.appendChild(document.createTextNode(part));
+              }
+            });
             ul.appendChild(li);
           });
           out.appendChild(ul);

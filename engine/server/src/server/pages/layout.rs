@@ -147,6 +147,23 @@ pub fn problem(ctx: &Ctx, reply: &Reply) -> Response {
     )
 }
 
+/// A message of the library for a rubric's author: what it marks as code (an id, a value:
+/// "weight `-2` is negative") set as code, without the marks; a mark left unmatched is dropped.
+pub fn marked(message: &str) -> Markup {
+    let parts: Vec<&str> = message.split('`').collect();
+    // An even count of parts: the last mark has no match, and what follows it is text.
+    let matched = if parts.len() % 2 == 1 {
+        parts.len()
+    } else {
+        parts.len() - 1
+    };
+    html! {
+        @for (i, part) in parts.iter().enumerate() {
+            @if i % 2 == 1 && i < matched { code { (part) } } @else { (part) }
+        }
+    }
+}
+
 /// A message of the API as people read it: without its code marks.
 fn plain_words(message: &str) -> String {
     message.replace('`', "")
@@ -262,5 +279,21 @@ mod tests {
         );
         assert_eq!(super::shown_decimal(d("-1.23456")), "≈-1.23");
         assert_eq!(super::shown_decimal(d("0.999999")), "≈1");
+    }
+
+    #[test]
+    fn a_message_shows_its_code_as_code_without_the_marks() {
+        let html = |m: &str| super::marked(m).into_string();
+        assert_eq!(
+            html("criterion weight `-2` is negative"),
+            "criterion weight <code>-2</code> is negative"
+        );
+        assert_eq!(
+            html("`a` and `b<c>`"),
+            "<code>a</code> and <code>b&lt;c&gt;</code>"
+        );
+        assert_eq!(html("no marks"), "no marks");
+        // An unmatched mark is dropped; what follows it is text.
+        assert_eq!(html("`x` then `y"), "<code>x</code> then y");
     }
 }

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::Ctx;
 use super::api::{Api, Reply};
 use super::form::{Filled, fields_in_scope, render};
-use super::layout::{check_csrf, page_with, problem, redirect};
+use super::layout::{check_csrf, marked, page_with, problem, redirect};
 use crate::server::domain::awards::{SentFiles, check_with_files};
 use crate::server::state::AppState;
 
@@ -76,7 +76,7 @@ fn scored_view(ctx: &Ctx, scored: &Scored) -> Markup {
         @match scored {
             Err(problems) => {
                 p.warning role="status" { (ctx.t("play.score_problems")) }
-                ol { @for d in problems { li { code { (d.pointer) } " " (d.message) } } }
+                ol { @for d in problems { li { code { (d.pointer) } " " (marked(&d.message)) } } }
             }
             Ok(results) => {
                 @for w in results["warnings"].as_array().into_iter().flatten() {
@@ -161,8 +161,8 @@ fn view(ctx: &Ctx, source: &str, checked: Option<&Checked<'_>>) -> Markup {
                     @for x in d {
                         li {
                             @if let (Some(l), Some(c)) = (x.line, x.column) { strong { (l) ":" (c) } " " }
-                            code { (x.pointer) } " " (x.message)
-                            @if let Some(h) = &x.hint { br; span.hint { (h) } }
+                            code { (x.pointer) } " " (marked(&x.message))
+                            @if let Some(h) = &x.hint { br; span.hint { (marked(h)) } }
                         }
                     }
                 }
