@@ -842,3 +842,74 @@ fn compiling_hostile_modules_costs_the_server_nothing() {
         "{before} KiB before, {after} KiB after"
     );
 }
+
+/// Context switches so far of the server's plugin clock thread (Linux).
+fn clock_switches(pid: u32) -> u64 {
+    let mut total = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if !comm.starts_with("laurel-plugin-c") {
+            continue;
+        }
+        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        total += status
+            .lines()
+            .filter(|l| l.contains("ctxt_switches"))
+            .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .sum::<u64>();
+    }
+    total
+}
+
+/// The clock that stops plugin calls at their deadline ticks only while a call may need it: an
+/// idle server is not woken by it (it ticked a thousand times a second); and a call that would
+/// run for ever, made while the clock sleeps, is still stopped at its time limit.
+#[test]
+fn the_plugin_clock_sleeps_while_idle_and_still_stops_a_call_at_its_deadline() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start_full(data.path(), &root().join("rubrics"), &[], &[]);
+    let integrator = server.key("integrator", None);
+    let limits = json!({"timeout_ms": 300, "operations": 50_000_000});
+    for round in 0..2 {
+        // A call that ends at once: the clock ticks until its deadline has passed, then sleeps.
+        let (status, v) = evaluate(
+            &server,
+            &integrator,
+            "counted.rhai",
+            "eligibility",
+            limits.clone(),
+            1,
+        );
+        assert_eq!(status, 200, "{v}");
+        assert_eq!(v["eligibility"][0]["status"], "ineligible", "{v}");
+        std::thread::sleep(Duration::from_millis(700));
+        let before = clock_switches(server.pid());
+        std::thread::sleep(Duration::from_secs(1));
+        let woken = clock_switches(server.pid()) - before;
+        assert!(
+            woken < 20,
+            "round {round}: the idle clock was woken {woken} times in a second"
+        );
+        // A call that counts for ever, with operations to spare: the clock wakes for it, and the
+        // call ends at its 300 ms.
+        let started = Instant::now();
+        let (status, v) = evaluate(
+            &server,
+            &integrator,
+            "slow-loop.rhai",
+            "score",
+            limits.clone(),
+            1,
+        );
+        let took = started.elapsed();
+        assert_eq!(status, 200, "{v}");
+        let why = reasons(&v);
+        assert_eq!(why.len(), 1, "{v}");
+        assert!(why[0].contains("time"), "{why:?}");
+        assert!(took < Duration::from_secs(3), "round {round}: {took:?}");
+        std::thread::sleep(Duration::from_millis(700));
+    }
+}

@@ -258,7 +258,9 @@ impl RhaiPlugin {
     }
 
     /// Keeps a healthy interpreter for the next call, within the bound across all scripts.
-    fn keep(&self, runtime: Runtime) {
+    fn keep(&self, mut runtime: Runtime) {
+        // Kept, it runs nothing until its next call arms it again.
+        runtime.store.data_mut().ticking = None;
         if IDLE.fetch_add(1, Ordering::Relaxed) >= IDLE_RUNTIMES {
             IDLE.fetch_sub(1, Ordering::Relaxed);
             return;

@@ -55,7 +55,6 @@ pub(crate) fn engine_for(kind: Kind) -> Result<&'static Engine, String> {
         let engine = build(kind, true)?;
         let ticker = engine.clone();
         threads::on_tick(Box::new(move || ticker.increment_epoch()));
-        threads::clock_ms();
         Ok(engine)
     })
     .as_ref()
@@ -113,6 +112,9 @@ pub(crate) struct Guard {
     message_bytes: usize,
     /// The rhai interpreter's panic message, just before its trap.
     pub panicked: Option<String>,
+    /// Keeps the plugin clock ticking while the store's call runs (set by [`arm`]; a store
+    /// kept for later calls drops it).
+    pub ticking: Option<threads::Ticking>,
 }
 
 impl Guard {
@@ -125,6 +127,7 @@ impl Guard {
             log_bytes: 0,
             message_bytes: limits.message_bytes as usize,
             panicked: None,
+            ticking: None,
         }
     }
 
@@ -220,7 +223,7 @@ pub(crate) fn runtime_linker(engine: &Engine) -> Result<Linker<Guard>, String> {
 }
 
 /// Sets a store up for one call: `fuel` (on an engine that counts it), and an epoch deadline
-/// at `deadline`.
+/// at `deadline`, the plugin clock ticking until the store is dropped or kept.
 pub(crate) fn arm(
     store: &mut Store<Guard>,
     fuel: Option<u64>,
@@ -232,6 +235,7 @@ pub(crate) fn arm(
     let left = deadline.saturating_duration_since(Instant::now());
     // Two ticks at least: a deadline of one tick can fire on any call that crosses one.
     let ticks = (left.as_micros() / TICK.as_micros()) as u64 + 2;
+    store.data_mut().ticking = Some(threads::ticking());
     store.set_epoch_deadline(ticks);
     Ok(())
 }

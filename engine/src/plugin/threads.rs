@@ -21,7 +21,7 @@
 use std::cell::Cell;
 use std::collections::{HashMap, VecDeque};
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -388,20 +388,31 @@ where
     rx.recv().map_err(|_| SandboxError::Failed)
 }
 
-/// The plugin clock: milliseconds since it started, advanced by its own thread every
-/// [`TICK`]. Reading it costs an atomic load; every tick also advances the wasm engine's epoch
-/// (the deadline of running calls).
-pub(crate) fn clock_ms() -> u64 {
+/// The plugin clock: its own thread advances the wasm engines' epochs (the deadline of running
+/// calls) every [`TICK`] while a call is running, and for [`IDLE_TICKS`] after the last one
+/// ended (calls in a stream then never wait for it to wake); then it sleeps until a call
+/// starts, so that an idle process is never woken by it.
+fn start_clock() {
     static STARTED: OnceLock<()> = OnceLock::new();
     STARTED.get_or_init(|| {
-        let origin = Instant::now();
         let _ = std::thread::Builder::new()
             .name("laurel-plugin-clock".to_owned())
-            .spawn(move || {
+            .spawn(|| {
+                let (lock, started) = &CLOCK_WAKE;
                 loop {
+                    let mut held = lock.lock().unwrap_or_else(|e| e.into_inner());
+                    CLOCK_PARKED.store(true, Ordering::SeqCst);
+                    // Only this thread advances the ticks.
+                    while RUNNING_CALLS.load(Ordering::SeqCst) == 0
+                        && TICKS.load(Ordering::SeqCst)
+                            > LAST_CALL_TICK.load(Ordering::SeqCst) + IDLE_TICKS
+                    {
+                        held = started.wait(held).unwrap_or_else(|e| e.into_inner());
+                    }
+                    CLOCK_PARKED.store(false, Ordering::SeqCst);
+                    drop(held);
                     std::thread::sleep(TICK);
-                    let ms = u64::try_from(origin.elapsed().as_millis()).unwrap_or(u64::MAX);
-                    CLOCK_MS.store(ms, Ordering::Relaxed);
+                    TICKS.fetch_add(1, Ordering::SeqCst);
                     if let Ok(hooks) = TICK_HOOKS.lock() {
                         for hook in hooks.iter() {
                             hook();
@@ -410,10 +421,47 @@ pub(crate) fn clock_ms() -> u64 {
                 }
             });
     });
-    CLOCK_MS.load(Ordering::Relaxed)
 }
 
-static CLOCK_MS: AtomicU64 = AtomicU64::new(0);
+/// How many ticks the clock goes on after the last call ended.
+const IDLE_TICKS: u64 = 100;
+
+/// A call that may need the plugin clock, from [`ticking`] until it is dropped: the clock
+/// ticks meanwhile, so the call is interrupted at its epoch deadline.
+#[must_use]
+pub(crate) struct Ticking(());
+
+/// Keeps the plugin clock ticking until the value returned is dropped (waking it if it sleeps).
+pub(crate) fn ticking() -> Ticking {
+    start_clock();
+    RUNNING_CALLS.fetch_add(1, Ordering::SeqCst);
+    // A clock about to sleep sees the call, or is sleeping (or about to) and is woken: it
+    // holds the lock from before it says it sleeps until it waits.
+    if CLOCK_PARKED.load(Ordering::SeqCst) {
+        let (lock, started) = &CLOCK_WAKE;
+        let _held = lock.lock().unwrap_or_else(|e| e.into_inner());
+        started.notify_one();
+    }
+    Ticking(())
+}
+
+impl Drop for Ticking {
+    fn drop(&mut self) {
+        LAST_CALL_TICK.store(TICKS.load(Ordering::SeqCst), Ordering::SeqCst);
+        RUNNING_CALLS.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Ticks of the plugin clock so far.
+static TICKS: AtomicU64 = AtomicU64::new(0);
+/// Calls running that need the clock.
+static RUNNING_CALLS: AtomicU64 = AtomicU64::new(0);
+/// The tick at which the last call ended.
+static LAST_CALL_TICK: AtomicU64 = AtomicU64::new(0);
+/// Whether the clock sleeps (or is about to) until a call starts.
+static CLOCK_PARKED: AtomicBool = AtomicBool::new(false);
+/// Where the clock sleeps.
+static CLOCK_WAKE: (Mutex<()>, Condvar) = (Mutex::new(()), Condvar::new());
 type TickHook = Box<dyn Fn() + Send + Sync>;
 /// Called on every tick (the wasm engines' epochs).
 static TICK_HOOKS: Mutex<Vec<TickHook>> = Mutex::new(Vec::new());
