@@ -439,6 +439,23 @@ fn rankings<'a>(
     out
 }
 
+/// Whether `x` is a whole number: its mantissa a multiple of ten to its scale, read as a `u64`
+/// when it fits (every mark does), which is several times cheaper than
+/// [`Decimal::is_integer`]'s division of the 96-bit mantissa.
+fn whole(x: Decimal) -> bool {
+    let scale = x.scale();
+    if scale == 0 {
+        return true;
+    }
+    match (
+        u64::try_from(x.mantissa().unsigned_abs()),
+        10u64.checked_pow(scale),
+    ) {
+        (Ok(m), Some(ten)) => m % ten == 0,
+        _ => x.is_integer(),
+    }
+}
+
 /// A mark's value on its indicator's scale, or why it is not on it.
 fn mark_value(
     indicator: &Indicator,
@@ -464,7 +481,7 @@ fn mark_value(
                 // Multiplying by the step's exact integer inverse (0.5 -> 2), computed once per
                 // layout, is much cheaper than a decimal remainder; marks come by the million.
                 match inverse {
-                    Some(inv) => offset.checked_mul(inv).is_some_and(|x| x.is_integer()),
+                    Some(inv) => offset.checked_mul(inv).is_some_and(whole),
                     None => offset.checked_rem(*step).is_some_and(|r| r.is_zero()),
                 }
             };
@@ -633,8 +650,9 @@ fn read_sheet<'m>(
 ) -> Vec<Option<(&'m Mark, Decimal)>> {
     let mut values = vec![None; layout.indicators.len()];
     let mut given = vec![false; layout.indicators.len()];
-    // Per indicator: whether the judge abstained on its criterion.
-    let mut abstains = vec![false; layout.indicators.len()];
+    // Per indicator: whether the judge abstained on its criterion (sized at the first
+    // abstention: most sheets have none).
+    let mut abstains: Vec<bool> = Vec::new();
     for (n, id) in abstained.iter().enumerate() {
         let pointer = format!("{}/abstained/{n}", at());
         if abstained[..n].contains(id) {
@@ -668,6 +686,9 @@ fn read_sheet<'m>(
             continue;
         }
         for i in layout.criteria[k].clone() {
+            if abstains.is_empty() {
+                abstains = vec![false; layout.indicators.len()];
+            }
             abstains[i] = true;
         }
     }
@@ -684,7 +705,7 @@ fn read_sheet<'m>(
             continue;
         };
         given[i] = true;
-        if abstains[i] {
+        if abstains.get(i) == Some(&true) {
             out.push(Diagnostic::error(
                 Code::Scoring,
                 pointer(),
@@ -739,12 +760,11 @@ fn read_sheet<'m>(
             .indicators
             .iter()
             .zip(&given)
-            .zip(&abstains)
-            .filter(|((i, g), abstains)| {
-                !**g && !**abstains && !i.is_computed() && on_panel(i, judge)
+            .enumerate()
+            .filter(|(k, (i, g))| {
+                !**g && abstains.get(*k) != Some(&true) && !i.is_computed() && on_panel(i, judge)
             })
-            .map(|((i, g), _)| (i, g))
-            .map(|(i, _)| i.id.as_str())
+            .map(|(_, (i, _))| i.id.as_str())
             .collect();
         if !missing.is_empty() {
             out.push(
@@ -796,4 +816,29 @@ pub fn check_marks(
         &mut out,
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    proptest! {
+        /// The cheap test of a whole number agrees with the decimal library's, whatever the
+        /// mantissa (within `u64` or beyond), its sign and its scale.
+        #[test]
+        fn whole_agrees_with_is_integer(
+            lo in any::<u32>(), mid in any::<u32>(), hi in prop_oneof![Just(0u32), any::<u32>()],
+            negative in any::<bool>(), scale in 0u32..=28, zeros in 0u32..=28,
+        ) {
+            let x = Decimal::from_parts(lo, mid, hi, negative, scale);
+            prop_assert_eq!(super::whole(x), x.is_integer(), "{}", x);
+            // A multiple of ten to the scale, when it fits: whole.
+            if let Some(m) = 10i128.checked_pow(zeros.min(scale)).and_then(|t| i128::from(lo).checked_mul(t))
+                && let Ok(y) = Decimal::try_from_i128_with_scale(m, scale)
+            {
+                prop_assert_eq!(super::whole(y), y.is_integer(), "{}", y);
+            }
+        }
+    }
 }

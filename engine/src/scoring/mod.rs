@@ -172,8 +172,8 @@ pub fn evaluate_decided<'a>(
             options,
             &mut warnings,
         );
-        let mut candidates = Vec::new();
-        let mut traces = Vec::new();
+        let mut candidates = Vec::with_capacity(scored.len());
+        let mut traces = Vec::with_capacity(scored.len());
         let mut unscored = Vec::new();
         for (i, outcome) in scored {
             match outcome {
@@ -508,10 +508,12 @@ fn total_panels<'a>(
     warnings: &mut Vec<String>,
 ) -> Vec<(usize, Result<Panel<'a>, Unscorable>)> {
     // Each judge's criteria and total, per application.
-    let mut judged: Vec<(usize, Result<Vec<Judged<'a>>, Unscorable>)> = Vec::new();
+    let mut judged: Vec<(usize, Result<Vec<Judged<'a>>, Unscorable>)> =
+        Vec::with_capacity(members.len());
+    let mut values = Vec::with_capacity(layout.indicators.len());
     for &i in members {
         let app = &applications[i];
-        let mut judges = Vec::new();
+        let mut judges = Vec::with_capacity(inputs.sheets[i].len());
         let mut failure = None;
         let computed = match sheet::computed_values(scoring, layout, app, plugins) {
             Ok(c) => c,
@@ -521,8 +523,8 @@ fn total_panels<'a>(
             }
         };
         for sheet in &inputs.sheets[i] {
-            let computed =
-                sheet::judge_values(scoring, layout, app, sheet, &computed).and_then(|values| {
+            let computed = sheet::judge_values(scoring, layout, app, sheet, &computed, &mut values)
+                .and_then(|()| {
                     sheet::compute(scoring, layout, &values, Some(sheet), options.traces)
                 });
             match computed {

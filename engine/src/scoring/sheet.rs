@@ -238,7 +238,13 @@ fn weighted(
         all = arith::add(all, w)?;
         if let Some(v) = v {
             present = arith::add(present, w)?;
-            total = arith::add(total, round(arith::mul(w, v)?, rounding))?;
+            // Most weights are 1: their product is the value itself.
+            let product = if w.scale() == 0 && w.mantissa() == 1 {
+                v
+            } else {
+                arith::mul(w, v)?
+            };
+            total = arith::add(total, round(product, rounding))?;
         }
     }
     if present.is_zero() {
@@ -267,7 +273,6 @@ pub(crate) fn compute<'a>(
 ) -> Result<Option<Computed<'a>>, Unscorable> {
     let mut criteria = Vec::with_capacity(if traced { layout.criteria.len() } else { 0 });
     let mut criterion_scores = Vec::with_capacity(layout.criteria.len());
-    let mut parts = Vec::with_capacity(layout.criteria.len());
     for (c, range) in layout.category.criteria.iter().zip(&layout.criteria) {
         let inds = range
             .clone()
@@ -301,15 +306,15 @@ pub(crate) fn compute<'a>(
             None => None,
         };
         criterion_scores.push(score);
-        parts.push((c.weight, score));
     }
     let scale_up = scoring.missing_marks != crate::definition::wire::MissingMarks::Skip;
-    let Some(total_raw) = combine(
-        scoring.total,
-        parts.iter().copied(),
-        scoring.rounding.weighted,
-        scale_up,
-    )?
+    let parts = layout
+        .category
+        .criteria
+        .iter()
+        .map(|c| c.weight)
+        .zip(criterion_scores.iter().copied());
+    let Some(total_raw) = combine(scoring.total, parts, scoring.rounding.weighted, scale_up)?
     else {
         return Ok(None);
     };
@@ -321,15 +326,17 @@ pub(crate) fn compute<'a>(
     }))
 }
 
-/// One judge's indicator values for an application.
+/// One judge's indicator values for an application, into `values` (emptied first: one buffer
+/// serves every sheet of a category).
 pub(crate) fn judge_values(
     scoring: &Scoring,
     layout: &Layout<'_>,
     app: &Application,
     sheet: &Sheet<'_>,
     computed: &[Option<Decimal>],
-) -> Result<Vec<Option<Decimal>>, Unscorable> {
-    let mut values = Vec::with_capacity(layout.indicators.len());
+    values: &mut Vec<Option<Decimal>>,
+) -> Result<(), Unscorable> {
+    values.clear();
     for (k, ((ind, mark), computed)) in layout
         .indicators
         .iter()
@@ -339,7 +346,7 @@ pub(crate) fn judge_values(
     {
         let v = match (computed, mark) {
             (Some(v), _) => Some(limit(*v, ind.floor, ind.cap).0),
-            _ if ind.formula.is_some() => formula_value(scoring, layout, k, app, &values)?
+            _ if ind.formula.is_some() => formula_value(scoring, layout, k, app, values)?
                 .map(|v| limit(v, ind.floor, ind.cap).0),
             (None, Some((_, v))) => {
                 let p = points(scoring, ind, app, *v)?;
@@ -349,7 +356,7 @@ pub(crate) fn judge_values(
         };
         values.push(v);
     }
-    Ok(values)
+    Ok(())
 }
 
 /// The values of the indicators a plugin computes for `app` (`None` for the others), rounded
