@@ -833,7 +833,8 @@ mod tests {
         ) {
             let x = Decimal::from_parts(lo, mid, hi, negative, scale);
             prop_assert_eq!(super::whole(x), x.is_integer(), "{}", x);
-            // A multiple of ten to the scale, when it fits: whole.
+            // Values with trailing zeros (whole when there are as many as the scale): the two
+            // agree on these too.
             if let Some(m) = 10i128.checked_pow(zeros.min(scale)).and_then(|t| i128::from(lo).checked_mul(t))
                 && let Ok(y) = Decimal::try_from_i128_with_scale(m, scale)
             {
