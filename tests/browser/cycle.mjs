@@ -628,7 +628,9 @@ const firstRow = await author.locator("main table tbody tr").first().textContent
 // three judges' weighted totals, (8, 7.5, 8.5) for Lyon, is 8.00.
 expect(firstRow.includes("lyon") && firstRow.trim().startsWith("1") && firstRow.includes("8.00"), "Lyon ranks first with 8.00: " + firstRow);
 expect((await author.locator("main").textContent()).includes("fewer than the 5 that normalisation needs"), "the skipped normalisation is said");
-expect((await author.locator("main").textContent()).includes("sete: ineligible"), "Sète is not eligible");
+expect((await author.locator("main").textContent()).includes("sete: Not eligible"), "Sète is not eligible, in words");
+expect((await author.locator("main p.warning code").allTextContents()).includes("ana"), "a warning sets the judge as code");
+expect(!(await author.locator("main").textContent()).includes("`"), "no code marks in the results");
 await look(author, "playground-scored");
 
 // 11. The Seoul rubric with its two plugin files is valid in the playground; an administrator

@@ -80,7 +80,7 @@ fn scored_view(ctx: &Ctx, scored: &Scored) -> Markup {
             }
             Ok(results) => {
                 @for w in results["warnings"].as_array().into_iter().flatten() {
-                    p.warning { (w.as_str().unwrap_or_default()) }
+                    p.warning { (marked(w.as_str().unwrap_or_default())) }
                 }
                 @for c in results["categories"].as_array().into_iter().flatten() {
                     h4 { (c["category"].as_str().unwrap_or_default()) }
@@ -94,7 +94,7 @@ fn scored_view(ctx: &Ctx, scored: &Scored) -> Markup {
                     }
                 }
                 @for e in results["eligibility"].as_array().into_iter().flatten().filter(|e| e["status"] != "eligible") {
-                    p { (super::layout::readable(&e["application"])) ": " (super::layout::readable(&e["status"])) }
+                    p { (super::layout::readable(&e["application"])) ": " (super::apply::status_label(ctx, e["status"].as_str().unwrap_or_default())) }
                 }
             }
         }
