@@ -874,7 +874,7 @@ fn the_plugin_clock_sleeps_while_idle_and_still_stops_a_call_at_its_deadline() {
     let integrator = server.key("integrator", None);
     let limits = json!({"timeout_ms": 300, "operations": 50_000_000});
     for round in 0..2 {
-        // A call that ends at once: the clock ticks until its deadline has passed, then sleeps.
+        // A call that ends at once: the clock ticks for 100 ms after it, then sleeps.
         let (status, v) = evaluate(
             &server,
             &integrator,

@@ -1,6 +1,6 @@
 """What the measurements of one entry's cost share: a release `laurel serve` on sled in a
 throwaway folder, its administrator key, and a JSON call. Used by marks_at_size.py,
-limits_at_size.py and writes_cpu.py."""
+limits_at_size.py, writes_cpu.py and idle_cpu.py."""
 import json
 import os
 import shutil
@@ -77,3 +77,22 @@ def example_applications():
         a["fields"] = {k: v for k, v in a["fields"].items()
                        if not (isinstance(v, dict) and "sha256" in v)}
     return apps
+
+
+def by_thread(pid):
+    """Per thread name (without its number): context switches (voluntary and not) and CPU
+    seconds so far, read from /proc."""
+    by = {}
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            name = open(f"/proc/{pid}/task/{t}/comm").read().strip().rstrip("0123456789-")
+            stat = open(f"/proc/{pid}/task/{t}/stat").read().split(")")[1].split()
+            status = open(f"/proc/{pid}/task/{t}/status").read().splitlines()
+        except OSError:
+            continue
+        switches = sum(int(l.split()[1]) for l in status if "ctxt_switches" in l)
+        cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        totals = by.setdefault(name, [0, 0.0])
+        totals[0] += switches
+        totals[1] += cpu
+    return by

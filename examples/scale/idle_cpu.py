@@ -4,11 +4,10 @@ seconds of nothing: the server's CPU and context switches a second, by thread (f
 
     python3 examples/scale/idle_cpu.py target/release/laurel T
 """
-import os
 import sys
 import time
 
-from at_size import SEOUL, Server, example_applications
+from at_size import SEOUL, Server, by_thread, example_applications
 
 binary, T = sys.argv[1], float(sys.argv[2])
 server = Server(binary)
@@ -22,27 +21,9 @@ time.sleep(2)
 pid = server.proc.pid
 
 
-def snapshot():
-    """Per thread name (without its number): context switches and CPU seconds so far."""
-    by = {}
-    for t in os.listdir(f"/proc/{pid}/task"):
-        try:
-            name = open(f"/proc/{pid}/task/{t}/comm").read().strip().rstrip("0123456789-")
-            stat = open(f"/proc/{pid}/task/{t}/stat").read().split(")")[1].split()
-            status = open(f"/proc/{pid}/task/{t}/status").read().splitlines()
-        except OSError:
-            continue
-        switches = sum(int(l.split()[1]) for l in status if "ctxt_switches" in l)
-        cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
-        totals = by.setdefault(name, [0, 0.0])
-        totals[0] += switches
-        totals[1] += cpu
-    return by
-
-
-before = snapshot()
+before = by_thread(pid)
 time.sleep(T)
-after = snapshot()
+after = by_thread(pid)
 grew = {k: (after[k][0] - before.get(k, [0, 0])[0], after[k][1] - before.get(k, [0, 0.0])[1]) for k in after}
 switches = sum(s for s, _ in grew.values())
 cpu = sum(c for _, c in grew.values())

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 
-from at_size import SEOUL, Server, example_applications
+from at_size import SEOUL, Server, by_thread, example_applications
 binary, k, T = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 perf = "perf" in sys.argv[4:]
 limit = {"id": "two-per-city", "field": "city", "max_applications": 2, "max_categories": 1,
@@ -46,16 +46,8 @@ def cpu(pid):
     f = open(f"/proc/{pid}/stat").read().split(")")[1].split()
     return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
 def switches(pid):
-    """Context switches so far (voluntary and not), by thread name without its number."""
-    by = {}
-    for t in os.listdir(f"/proc/{pid}/task"):
-        try:
-            name = open(f"/proc/{pid}/task/{t}/comm").read().strip().rstrip("0123456789-")
-            lines = open(f"/proc/{pid}/task/{t}/status").read().splitlines()
-        except OSError:
-            continue
-        by[name] = by.get(name, 0) + sum(int(l.split()[1]) for l in lines if "ctxt_switches" in l)
-    return by
+    """Context switches so far, by thread name without its number."""
+    return {name: n for name, (n, _) in by_thread(pid).items()}
 pid = server.proc.pid
 p = None
 if perf:
