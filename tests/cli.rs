@@ -258,17 +258,16 @@ fn score_locates_every_bad_application_and_scores_nothing() {
     assert!(err.contains("did you mean `leadership`?"));
 }
 
-#[test]
-fn score_locates_bad_marks() {
+/// `laurel score` of the Seoul example with its marks changed by `change`: its exit code, its
+/// standard error, and the marks file's text as written (pretty-printed).
+fn score_with_marks(change: impl FnOnce(&mut serde_json::Value)) -> (Option<i32>, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let marks = dir.path().join("marks.json");
-    let text = std::fs::read_to_string(root().join(MARKS))
-        .unwrap()
-        .replacen("\"judge-", "\"judge ", 0);
-    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
-    value["evaluations"][3]["marks"]["transparency"] = serde_json::json!(12);
-    value["evaluations"][5]["application"] = serde_json::json!("app-999");
-    std::fs::write(&marks, serde_json::to_string_pretty(&value).unwrap()).unwrap();
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(MARKS)).unwrap()).unwrap();
+    change(&mut value);
+    let text = serde_json::to_string_pretty(&value).unwrap();
+    std::fs::write(&marks, &text).unwrap();
     let o = laurel(&[
         "score",
         SEOUL,
@@ -277,11 +276,47 @@ fn score_locates_bad_marks() {
         "--marks",
         marks.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(1));
-    let err = String::from_utf8(o.stderr).unwrap();
+    (o.status.code(), String::from_utf8(o.stderr).unwrap(), text)
+}
+
+/// The 1-based number of the first line of `text` that holds `what`.
+fn line_of(text: &str, what: &str) -> usize {
+    1 + text.lines().position(|l| l.contains(what)).unwrap()
+}
+
+#[test]
+fn score_locates_bad_marks() {
+    let (code, err, text) = score_with_marks(|value| {
+        value["evaluations"][3]["marks"]["transparency"] = serde_json::json!(12);
+        value["evaluations"][5]["application"] = serde_json::json!("app-999");
+    });
+    assert_eq!(code, Some(1));
     assert!(err.contains("mark `12` is off the scale 0..10"), "{err}");
     assert!(err.contains("unknown application `app-999`"), "{err}");
     assert!(err.contains("nothing was scored"), "{err}");
+    // Located in the file as written, though its text is not held while scoring: the line
+    // of the bad mark, counted here.
+    let line = line_of(&text, "\"transparency\": 12");
+    assert!(
+        err.contains(&format!("marks.json:{line}:")),
+        "line {line}: {err}"
+    );
+}
+
+#[test]
+fn score_locates_marks_that_do_not_read() {
+    let (code, err, text) = score_with_marks(|value| {
+        value["evaluations"][2]["note"] = serde_json::json!("typo for comment");
+    });
+    assert_eq!(code, Some(1));
+    assert!(err.contains("unknown field `note`"), "{err}");
+    // Said once, where it is: not serde's own "at line … column …" after the message.
+    assert!(!err.contains(" at line "), "{err}");
+    let line = line_of(&text, "\"note\"");
+    assert!(
+        err.contains(&format!("marks.json:{line}:")),
+        "line {line}: {err}"
+    );
 }
 
 #[test]

@@ -51,6 +51,36 @@ pub fn from_value_located<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// Reads JSON text as a `T` without building a JSON tree first (a tree of a large document
+/// holds several times its text), or says where it does not read and why, as
+/// [`from_value_located`] does for a value: a schema diagnostic whose pointer is relative to
+/// the document. Check the text with [`check_strict_slice`] first: that refuses a key given
+/// twice and reports syntax errors with their line and column, which this reports only as a
+/// diagnostic at the place the reading stopped.
+pub fn from_str_located<T: serde::de::DeserializeOwned>(
+    text: &str,
+) -> Result<T, crate::Diagnostic> {
+    // serde_json ends its messages with where it stopped; the pointer says where instead.
+    let message = |e: &serde_json::Error| {
+        let message = e.to_string();
+        let at = format!(" at line {} column {}", e.line(), e.column());
+        message
+            .strip_suffix(&at)
+            .map_or(message.clone(), str::to_owned)
+    };
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        crate::Diagnostic::error(
+            crate::Code::Schema,
+            pointer_of(&e.path().to_string()),
+            message(e.inner()),
+        )
+    })?;
+    de.end()
+        .map_err(|e| crate::Diagnostic::error(crate::Code::Schema, "", message(&e)))?;
+    Ok(value)
+}
+
 /// A JSON pointer from serde_path_to_error's path (`evaluations[0].marks`).
 fn pointer_of(serde_path: &str) -> String {
     if serde_path == "." {
@@ -359,6 +389,66 @@ mod tests {
         assert_eq!(at(r#"{"items": 3}"#), "/items");
         assert_eq!(at("[]"), "");
         assert!(from_value_located::<Doc>(&strict_from_str(r#"{"items": []}"#).unwrap()).is_ok());
+    }
+
+    #[test]
+    fn reading_text_agrees_with_reading_its_value() {
+        let ev = |extra: &str| {
+            format!(
+                r#"{{"evaluations": [{{"judge": "j1", "application": "a1", "marks": {{"x": 7.5}}}},
+                {{"judge": "j2", "application": "a1", "marks": {{"x": 9.99999999999999999999, "y": "good", "z": 1e1}}{extra}}}]}}"#
+            )
+        };
+        let cases = [
+            ev(""),
+            ev(r#", "abstained": ["c1"], "comment": "fine""#),
+            ev(r#", "note": "typo""#),
+            ev(r#", "abstained": "c1""#),
+            ev(r#", "criterion_comments": {"c1": 3}"#),
+            r#"{"evaluations": [{"judge": "j1", "marks": {}}]}"#.to_owned(),
+            r#"{"evaluations": [{"judge": "j1", "application": "a1", "marks": {"x": [1]}}]}"#
+                .to_owned(),
+            r#"{"evaluations": {}}"#.to_owned(),
+            r#"{"rankings": [{"judge": "j", "category": "c", "order": ["a", 2]}]}"#.to_owned(),
+            "[]".to_owned(),
+        ];
+        let mut failures = 0;
+        for case in &cases {
+            let from_value = from_value_located::<crate::Marks>(&strict_from_str(case).unwrap());
+            let from_text = from_str_located::<crate::Marks>(case);
+            match (from_value, from_text) {
+                (Ok(a), Ok(b)) => assert_eq!(
+                    serde_json::to_string(&a).unwrap(),
+                    serde_json::to_string(&b).unwrap(),
+                    "{case}"
+                ),
+                (Err(a), Err(b)) => {
+                    failures += 1;
+                    // The same place; the same words, but that the text names a number as
+                    // written (`integer \`3\``) where the tree says `number`.
+                    let words =
+                        |m: &str| match (m.strip_prefix("invalid type: "), m.find(", expected")) {
+                            (Some(_), Some(k)) => format!("invalid type{}", &m[k..]),
+                            _ => m.to_owned(),
+                        };
+                    assert_eq!(
+                        (&a.pointer, words(&a.message)),
+                        (&b.pointer, words(&b.message)),
+                        "{case}"
+                    );
+                }
+                (a, b) => panic!("{case}: {a:?} against {b:?}"),
+            }
+        }
+        // Seven do not read (`[]` does, as an empty document: both ways).
+        assert_eq!(failures, 7);
+        // Exact numbers survive the text path too.
+        let marks: crate::Marks = from_str_located(&cases[0]).unwrap();
+        let x = marks.evaluations[1].marks.values().next().unwrap();
+        assert_eq!(
+            x,
+            &crate::Mark::Number("9.99999999999999999999".parse().unwrap())
+        );
     }
 
     #[test]

@@ -63,7 +63,8 @@ pub use ids::{
     JudgeId, PluginId, RuleId, ScaleId, is_id, is_slug,
 };
 pub use json::{
-    check_strict_slice, exact_decimal, from_value_located, strict_from_slice, strict_from_str,
+    check_strict_slice, exact_decimal, from_str_located, from_value_located, strict_from_slice,
+    strict_from_str,
 };
 pub use judging::{
     ApplicationOutcome, AssignError, AssignmentPlan, AwardedPrize, CategoryOutcome, Conflict,

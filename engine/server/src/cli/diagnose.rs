@@ -94,7 +94,7 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<ExitCode> {
         ) {
             Ok(d) => d,
             Err(errors) => {
-                inputs.report(applications, marks, &errors);
+                inputs.report(&errors);
                 return Ok(ExitCode::from(EXIT_INVALID));
             }
         };

@@ -46,6 +46,17 @@ pub fn json(path: &Path) -> anyhow::Result<(String, serde_json::Value)> {
     Ok((text, value))
 }
 
+/// Reads a JSON document's text, checked as [`json`] checks it (one value, no key given twice),
+/// without building its value: for documents read straight into their types
+/// ([`laurel::from_str_located`]), whose trees would hold several times their text.
+pub fn checked_text(path: &Path) -> anyhow::Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    laurel::check_strict_slice(text.as_bytes())
+        .with_context(|| format!("`{}` is not valid JSON", path.display()))?;
+    Ok(text)
+}
+
 /// Every diagnostic of a document, located and rendered.
 pub fn render_all(file: &str, source: &str, diagnostics: &Diagnostics) -> String {
     let mut located = diagnostics.clone();

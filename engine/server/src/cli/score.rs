@@ -1,7 +1,7 @@
 //! `laurel score`: results of a rubric from applications and marks files.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -92,8 +92,12 @@ pub(super) struct Inputs {
     pub plugins: laurel::PluginSet,
     pub apps: Vec<laurel::Application>,
     pub marks: Marks,
-    pub apps_text: String,
-    pub marks_text: String,
+    /// SHA-256 of the applications' text followed by the marks' text.
+    pub inputs_sha256: String,
+    /// The two files as they were read: their texts are not held while scoring (the marks'
+    /// alone can be hundreds of megabytes), and problems found later are shown against them
+    /// read again.
+    read: [Source; 2],
     pub progress: ProgressBar,
 }
 
@@ -146,10 +150,16 @@ impl Inputs {
             );
             return Ok(None);
         };
+        // The applications' tree and text go before the marks are read: the peak is the larger.
+        use sha2::Digest;
+        let mut hasher = sha2::Sha256::new();
+        hasher.update(apps_text.as_bytes());
+        drop((apps_text, apps_value));
         progress.inc(1);
         progress.set_message("reading marks");
-        let (marks_text, marks_value) = load::json(marks)?;
-        let marks_doc: Marks = match laurel::from_value_located(&marks_value) {
+        // Read straight into their types: a tree of the marks held several times their text.
+        let marks_text = load::checked_text(marks)?;
+        let marks_doc: Marks = match laurel::from_str_located(&marks_text) {
             Ok(m) => m,
             Err(d) => {
                 let d = laurel::Diagnostics::from_iter([d]);
@@ -160,36 +170,77 @@ impl Inputs {
                 return Ok(None);
             }
         };
+        hasher.update(marks_text.as_bytes());
+        let inputs_sha256 = hex::encode(hasher.finalize());
         Ok(Some(Inputs {
             award,
             plugins,
             apps,
             marks: marks_doc,
-            apps_text,
-            marks_text,
+            inputs_sha256,
+            read: [Source::of(applications), Source::of(marks)],
             progress,
         }))
     }
 
     /// Prints why the inputs could not be scored.
-    pub(super) fn report(&self, applications: &Path, marks: &Path, errors: &laurel::InputErrors) {
-        eprint!(
-            "{}",
-            render_all(
-                &applications.display().to_string(),
-                &self.apps_text,
-                &errors.applications
-            )
-        );
-        eprint!(
-            "{}",
-            render_all(
-                &marks.display().to_string(),
-                &self.marks_text,
-                &errors.marks
-            )
-        );
+    pub(super) fn report(&self, errors: &laurel::InputErrors) {
+        for (source, diagnostics) in self.read.iter().zip([&errors.applications, &errors.marks]) {
+            if !diagnostics.is_empty() {
+                eprint!("{}", source.render(diagnostics));
+            }
+        }
         eprintln!("nothing was scored: {errors}");
+    }
+}
+
+/// A file read, as it was: its length and modification time.
+struct Source {
+    path: PathBuf,
+    seen: Option<(u64, std::time::SystemTime)>,
+}
+
+impl Source {
+    fn of(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            seen: Self::stat(path),
+        }
+    }
+
+    fn stat(path: &Path) -> Option<(u64, std::time::SystemTime)> {
+        let m = std::fs::metadata(path).ok()?;
+        Some((m.len(), m.modified().ok()?))
+    }
+
+    /// Its diagnostics against its text read again; by their pointers only when the file has
+    /// changed since (a line and column would point into other text).
+    fn render(&self, diagnostics: &laurel::Diagnostics) -> String {
+        let name = self.path.display().to_string();
+        let same = self.seen.is_some() && Self::stat(&self.path) == self.seen;
+        match std::fs::read_to_string(&self.path) {
+            Ok(text) if same => render_all(&name, &text, diagnostics),
+            _ => {
+                let mut out = format!(
+                    "{name} changed after it was read: its problems are given by their place in the document only\n"
+                );
+                for d in diagnostics.iter() {
+                    let at = if d.pointer.is_empty() {
+                        "/"
+                    } else {
+                        &d.pointer
+                    };
+                    let placed = laurel::Diagnostic {
+                        message: format!("at {at}: {}", d.message),
+                        line: None,
+                        column: None,
+                        ..d.clone()
+                    };
+                    out.push_str(&super::render::render_text(&name, "", &placed));
+                }
+                out
+            }
+        }
     }
 }
 
@@ -206,9 +257,9 @@ fn run_here(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
         plugins,
         apps,
         marks: marks_doc,
-        apps_text,
-        marks_text,
+        inputs_sha256,
         progress,
+        ..
     } = &inputs;
     progress.inc(1);
     progress.set_message("scoring");
@@ -220,17 +271,11 @@ fn run_here(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
     let mut results = match laurel::evaluate_with(award, apps, marks_doc, plugins, options) {
         Ok(r) => r,
         Err(errors) => {
-            inputs.report(applications, marks, &errors);
+            inputs.report(&errors);
             return Ok(ExitCode::from(EXIT_INVALID));
         }
     };
-    {
-        use sha2::Digest;
-        let mut hasher = sha2::Sha256::new();
-        hasher.update(apps_text.as_bytes());
-        hasher.update(marks_text.as_bytes());
-        results.inputs_sha256 = Some(hex::encode(hasher.finalize()));
-    }
+    results.inputs_sha256 = Some(inputs_sha256.clone());
     progress.inc(1);
     progress.finish_and_clear();
     let out = match format {
@@ -438,4 +483,38 @@ fn csv_rows(award: &Award, results: &Results<'_>) -> anyhow::Result<String> {
         ])?;
     }
     Ok(String::from_utf8(w.into_inner()?)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem() -> laurel::Diagnostics {
+        [laurel::Diagnostic::error(
+            laurel::Code::Scoring,
+            "/evaluations/1/marks/x",
+            "mark `12` is off the scale 0..10",
+        )]
+        .into_iter()
+        .collect()
+    }
+
+    #[test]
+    fn problems_are_shown_against_the_file_read_again_unless_it_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("marks.json");
+        let text = "{\"evaluations\": [\n  {},\n  {\"marks\": {\"x\": 12}}\n]}\n";
+        std::fs::write(&path, text).unwrap();
+        let source = Source::of(&path);
+        let shown = source.render(&problem());
+        assert!(shown.contains("marks.json:3:"), "{shown}");
+        assert!(!shown.contains("changed after it was read"), "{shown}");
+        // Rewritten since (another length): a line and column would point into other text.
+        std::fs::write(&path, format!("\n\n{text}")).unwrap();
+        let shown = source.render(&problem());
+        assert!(shown.contains("changed after it was read"), "{shown}");
+        assert!(shown.contains("/evaluations/1/marks/x"), "{shown}");
+        assert!(!shown.contains("marks.json:5:"), "{shown}");
+        assert!(shown.contains("off the scale"), "{shown}");
+    }
 }
