@@ -258,6 +258,73 @@ fn score_locates_every_bad_application_and_scores_nothing() {
     assert!(err.contains("did you mean `leadership`?"));
 }
 
+#[test]
+fn score_stops_quietly_when_its_reader_goes() {
+    // `laurel score … | head -c 100`: the writes after the reader has gone fail; the output
+    // ends there, without a panic or an error. The example twenty times over, so that each
+    // format is larger than a pipe holds (checked first).
+    let dir = tempfile::tempdir().unwrap();
+    let read = |p: &str| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(root().join(p)).unwrap()).unwrap()
+    };
+    let (apps, marks) = (read(APPS), read(MARKS));
+    let mut many_apps = Vec::new();
+    let mut evaluations = Vec::new();
+    for k in 0..20 {
+        for a in apps.as_array().unwrap() {
+            let mut a = a.clone();
+            a["id"] = format!("{}-{k}", a["id"].as_str().unwrap()).into();
+            many_apps.push(a);
+        }
+        for e in marks["evaluations"].as_array().unwrap() {
+            let mut e = e.clone();
+            e["application"] = format!("{}-{k}", e["application"].as_str().unwrap()).into();
+            evaluations.push(e);
+        }
+    }
+    let (apps, marks) = (dir.path().join("apps.json"), dir.path().join("marks.json"));
+    std::fs::write(&apps, serde_json::Value::from(many_apps).to_string()).unwrap();
+    std::fs::write(
+        &marks,
+        serde_json::json!({ "evaluations": evaluations }).to_string(),
+    )
+    .unwrap();
+    let args = |format: &'static str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_laurel"));
+        c.args(["score", SEOUL, "--allow-unscored", "--format", format])
+            .arg("--applications")
+            .arg(&apps)
+            .arg("--marks")
+            .arg(&marks)
+            .current_dir(root());
+        c
+    };
+    for format in ["json", "csv", "table"] {
+        let whole = args(format).output().unwrap();
+        assert_eq!(whole.status.code(), Some(0), "{format}");
+        // A pipe holds 64 KiB.
+        assert!(
+            whole.stdout.len() > 96 << 10,
+            "{format}: {} bytes",
+            whole.stdout.len()
+        );
+        let mut child = args(format)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut first = [0u8; 100];
+        std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+        assert_eq!(first[..], whole.stdout[..100], "{format}");
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert_eq!(o.status.code(), Some(0), "{format}: {err}");
+        assert!(!err.contains("panicked"), "{format}: {err}");
+        assert!(!err.contains("error"), "{format}: {err}");
+    }
+}
+
 /// `laurel score` of the Seoul example with its marks changed by `change`: its exit code, its
 /// standard error, and the marks file's text as written (pretty-printed).
 fn score_with_marks(change: impl FnOnce(&mut serde_json::Value)) -> (Option<i32>, String, String) {

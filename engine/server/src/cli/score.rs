@@ -194,6 +194,19 @@ impl Inputs {
     }
 }
 
+/// Writes to standard output, buffered. A reader that has gone (`laurel score … | head`) ends
+/// the output quietly, as it ends other tools'; any other failure is an error.
+fn to_stdout(
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => written.context("cannot write the results"),
+    }
+}
+
 /// A file read, as it was: its length and modification time.
 struct Source {
     path: PathBuf,
@@ -278,17 +291,26 @@ fn run_here(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
     results.inputs_sha256 = Some(inputs_sha256.clone());
     progress.inc(1);
     progress.finish_and_clear();
-    let out = match format {
-        ScoreFormat::Json => {
-            serde_json::to_string_pretty(&results).context("cannot serialise the results")? + "\n"
-        }
+    match format {
+        // Written as it is serialised: the results of 100,000 applications with every trace
+        // are 3.5 GB of JSON, which a string would hold on top of the results themselves.
+        ScoreFormat::Json => to_stdout(|out| {
+            serde_json::to_writer_pretty(&mut *out, &results)?;
+            out.write_all(b"\n")
+        })?,
         ScoreFormat::Csv if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
-            terminal_safe(&csv_rows(award, &results)?)
+            let text = terminal_safe(&csv_rows(award, &results)?);
+            to_stdout(|out| out.write_all(text.as_bytes()))?;
         }
-        ScoreFormat::Csv => csv_rows(award, &results)?,
-        ScoreFormat::Table => terminal_safe(&table(award, &results)),
-    };
-    print!("{out}");
+        ScoreFormat::Csv => {
+            let text = csv_rows(award, &results)?;
+            to_stdout(|out| out.write_all(text.as_bytes()))?;
+        }
+        ScoreFormat::Table => {
+            let text = terminal_safe(&table(award, &results));
+            to_stdout(|out| out.write_all(text.as_bytes()))?;
+        }
+    }
     if report_unscored(&results) && !args.allow_unscored {
         return Ok(ExitCode::from(super::EXIT_UNSCORED));
     }
