@@ -408,6 +408,28 @@ fn integrators_score_without_storing_anything() {
     );
     assert_eq!(status, 422);
     assert_eq!(v["errors"][0]["pointer"], "/definition/scales/0/step");
+    // Marks that do not read, located in the request: read as their text (the common case),
+    // and read as a tree (a request whose version is written `1.0` is read as one); the same
+    // answer either way, and the good marks score the same either way.
+    let mut bad_marks = marks.clone();
+    bad_marks["evaluations"][0]["note"] = json!("typo for comment");
+    for version in [json!(1), json!(1.0)] {
+        let award = json!({ "id": AWARD, "version": version });
+        let bad = json!({ "award": award, "applications": [app("x-1")], "marks": bad_marks });
+        let (status, v) = s.server.post("/v1/evaluate", &integrator, &bad);
+        assert_eq!(status, 422, "{version}: {v}");
+        assert_eq!(
+            v["errors"][0]["pointer"], "/marks/evaluations/0/note",
+            "{version}: {v}"
+        );
+        assert!(v["errors"][0]["line"].is_number(), "{version}: {v}");
+        let good = json!({ "award": award, "applications": [app("x-1")], "marks": marks });
+        let (status, scored) = s
+            .server
+            .post("/v1/evaluate?trace=false", &integrator, &good);
+        assert_eq!(status, 200, "{version}: {scored}");
+        assert_eq!(scored, lean, "{version}");
+    }
     // Judges and applicants may not use it.
     let judge = s
         .keys

@@ -38,10 +38,12 @@ pub struct AwardRef {
 #[allow(dead_code)] // a schema only
 struct Base64(#[schemars(regex(pattern = r"^[A-Za-z0-9+/]*={0,2}$"))] String);
 
+// Its marks are `M`: read as their text in the common case (`Marks::Text`), straight into
+// their types, or as a tree when the request is read as one.
 /// An evaluation request.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct EvaluateRequest {
+pub struct EvaluateRequest<M = Value> {
     /// An award definition, inline (give this or `award`).
     #[serde(default)]
     #[schemars(with = "Option<laurel::wire::AwardDefinition>")]
@@ -58,8 +60,8 @@ pub struct EvaluateRequest {
     pub applications: Value,
     /// Marks, rankings and decisions.
     #[serde(default)]
-    #[schemars(with = "Option<laurel::Marks>")]
-    pub marks: Option<Value>,
+    #[schemars(with = "Option<laurel::Marks>", extend("default" = null))]
+    pub marks: Option<M>,
     /// Score as this marked round of the award does (its criteria, its aggregation and
     /// normalisation), as the server scores the round; the whole award when absent.
     #[serde(default)]
@@ -104,7 +106,7 @@ pub async fn evaluate(
     bytes: Bytes,
 ) -> Result<Response, ApiError> {
     caller.require(&[Role::Admin, Role::Integrator])?;
-    let request: EvaluateRequest = body::json(&bytes)?;
+    let request = read_request(&bytes)?;
     let scorer = match (request.definition, &request.award) {
         (Some(definition), None) => {
             let files = request
@@ -220,13 +222,50 @@ pub async fn evaluate(
     Ok(([(header::CONTENT_TYPE, "application/json")], scored).into_response())
 }
 
+/// A request's marks as they were read.
+enum Marks {
+    /// Their text: read straight into their types, without a tree (a batch's marks are most of
+    /// its bytes).
+    Text(Box<serde_json::value::RawValue>),
+    /// A tree, from a request read as one.
+    Tree(Value),
+}
+
+/// The request: its bytes decoded once, the marks kept as their text, in the common case; a
+/// request that does not decode that way is read as [`body::json`] reads any body, with its
+/// answers and errors.
+fn read_request(bytes: &Bytes) -> Result<EvaluateRequest<Marks>, ApiError> {
+    if laurel::check_strict_slice(bytes).is_ok()
+        && let Ok(r) =
+            serde_json::from_slice::<EvaluateRequest<Box<serde_json::value::RawValue>>>(bytes)
+    {
+        return Ok(r.with_marks(Marks::Text));
+    }
+    let r: EvaluateRequest = body::json(bytes)?;
+    Ok(r.with_marks(Marks::Tree))
+}
+
+impl<M> EvaluateRequest<M> {
+    fn with_marks<N>(self, f: impl FnOnce(M) -> N) -> EvaluateRequest<N> {
+        EvaluateRequest {
+            marks: self.marks.map(f),
+            definition: self.definition,
+            files: self.files,
+            award: self.award,
+            applications: self.applications,
+            round: self.round,
+        }
+    }
+}
+
 /// The request's marks, or where and why they do not read.
-fn read_marks(marks: Option<Value>) -> Result<laurel::Marks, Vec<laurel::Diagnostic>> {
-    let Some(m) = marks else {
-        return Ok(laurel::Marks::default());
+fn read_marks(marks: Option<Marks>) -> Result<laurel::Marks, Vec<laurel::Diagnostic>> {
+    let read = match marks {
+        None => return Ok(laurel::Marks::default()),
+        Some(Marks::Text(text)) => laurel::from_str_located(text.get()),
+        Some(Marks::Tree(tree)) => laurel::from_value_located(&tree),
     };
-    laurel::from_value_located(&m)
-        .map_err(|d| prefixed("/marks", [d].into_iter().collect()).collect())
+    read.map_err(|d| prefixed("/marks", [d].into_iter().collect()).collect())
 }
 
 fn invalid(bytes: &[u8], diagnostics: Vec<laurel::Diagnostic>) -> ApiError {
