@@ -325,6 +325,49 @@ fn score_stops_quietly_when_its_reader_goes() {
     }
 }
 
+#[test]
+fn output_to_a_reader_that_has_gone_or_a_full_disk() {
+    let commands: [&[&str]; 3] = [
+        &["validate", "rubrics/"],
+        &["schema", "--award", SEOUL],
+        &[
+            "score",
+            SEOUL,
+            "--applications",
+            APPS,
+            "--marks",
+            MARKS,
+            "--allow-unscored",
+        ],
+    ];
+    for args in commands {
+        let run = |stdout: std::process::Stdio| {
+            Command::new(env!("CARGO_BIN_EXE_laurel"))
+                .args(args)
+                .current_dir(root())
+                .stdout(stdout)
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        };
+        // The reader gone before the first line is written: every write fails; the command
+        // still does its work and exits as it would have.
+        let mut child = run(std::process::Stdio::piped());
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        // A full disk is an I/O error, said, and the exit code says so.
+        let full = std::fs::File::create("/dev/full").unwrap();
+        let o = run(full.into()).wait_with_output().unwrap();
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("No space left on device"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
 /// `laurel score` of the Seoul example with its marks changed by `change`: its exit code, its
 /// standard error, and the marks file's text as written (pretty-printed).
 fn score_with_marks(change: impl FnOnce(&mut serde_json::Value)) -> (Option<i32>, String, String) {

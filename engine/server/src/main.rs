@@ -29,6 +29,8 @@ fn main() -> ExitCode {
     }
     let args = cli::Cli::parse();
     match cli::run(args) {
+        // Output that could not be written (not a reader that went away) is an I/O error.
+        Ok(_) if cli::output_failed() => ExitCode::from(cli::EXIT_USAGE),
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");

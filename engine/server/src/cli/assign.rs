@@ -51,7 +51,7 @@ pub fn run(
     };
     match laurel::assign(&award, spec, &apps, &judges, seed) {
         Ok(plan) => {
-            println!("{}", serde_json::to_string_pretty(&plan)?);
+            outln!("{}", serde_json::to_string_pretty(&plan)?);
             Ok(ExitCode::from(EXIT_OK))
         }
         Err(e) => {

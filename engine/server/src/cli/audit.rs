@@ -87,7 +87,7 @@ pub fn verify(data: &Path, head: Option<&str>, witness: Option<&Path>) -> anyhow
         Some((seq, hash, which)) => {
             let held = records.iter().any(|r| r.seq == *seq && &r.hash == hash);
             if held {
-                println!("witnessed: the chain holds record {seq} as {which} saw it");
+                outln!("witnessed: the chain holds record {seq} as {which} saw it");
             } else {
                 let end = records
                     .last()
@@ -97,7 +97,7 @@ pub fn verify(data: &Path, head: Option<&str>, witness: Option<&Path>) -> anyhow
                 ));
             }
         }
-        None => println!(
+        None => outln!(
             "no witness of the head found (looked for {}and results certificates): a rollback to a shorter chain would not show; give --head or --witness",
             file.as_ref()
                 .map_or_else(String::new, |f| format!("`{}` ", f.display()))
@@ -107,16 +107,16 @@ pub fn verify(data: &Path, head: Option<&str>, witness: Option<&Path>) -> anyhow
         let last = records
             .last()
             .map_or_else(|| "none".to_owned(), |r| r.hash.clone());
-        println!(
+        outln!(
             "{} audit records, chain intact, every record as the chain last wrote it; last hash {last}",
             records.len()
         );
         Ok(ExitCode::from(EXIT_OK))
     } else {
         for p in &problems {
-            println!("broken: {p}");
+            outln!("broken: {p}");
         }
-        println!(
+        outln!(
             "{} audit records, {} problems",
             records.len(),
             problems.len()

@@ -33,7 +33,7 @@ pub fn backup(server: &str, key: &str, out: &Path) -> anyhow::Result<ExitCode> {
     let tmp = out.with_extension("partial");
     std::fs::write(&tmp, &body).with_context(|| format!("cannot write `{}`", tmp.display()))?;
     std::fs::rename(&tmp, out)?;
-    println!(
+    outln!(
         "backed up {} records (audit head {}) into {}",
         backup.entries.len(),
         backup
@@ -128,7 +128,7 @@ pub fn restore(
     for tree in Tree::ALL {
         counts.insert(tree.name(), store.scan(tree, b"")?.len());
     }
-    println!(
+    outln!(
         "restored {} audit records and {:?} into {} ({skipped} entries written after the head left out)",
         records.len(),
         counts,
@@ -138,11 +138,11 @@ pub fn restore(
             .map_or_else(|| data.display().to_string(), crate::store::redact)
     );
     if problems.is_empty() {
-        println!("the audit chain and every record verify");
+        outln!("the audit chain and every record verify");
         Ok(ExitCode::from(EXIT_OK))
     } else {
         for p in &problems {
-            println!("broken: {p}");
+            outln!("broken: {p}");
         }
         Ok(ExitCode::from(EXIT_INVALID))
     }

@@ -93,7 +93,7 @@ pub fn open(
                 path.display()
             );
             let s = Sealer::create(&path).context("cannot create the data key")?;
-            println!(
+            outln!(
                 "laurel: created the data key {} (mode 0600): keep it safe, and apart from any \
                  backup of {}",
                 path.display(),

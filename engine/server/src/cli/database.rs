@@ -16,7 +16,7 @@ pub fn migrate(args: &StoreArgs) -> anyhow::Result<ExitCode> {
     let url = redact(&options.url);
     let store = open_pg(options, true)?;
     let (version, _) = store.schema_version().map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("{url}: schema at version {version}, up to date");
+    outln!("{url}: schema at version {version}, up to date");
     Ok(ExitCode::from(EXIT_OK))
 }
 
@@ -76,14 +76,14 @@ pub fn copy(from: &str, to: &str, migrate: bool) -> anyhow::Result<ExitCode> {
     a.sort();
     b.sort();
     if a != b || (records, &last) != (records_after, &last_after) {
-        println!(
+        outln!(
             "the copy differs from the source: {} records against {}",
             b.len(),
             a.len()
         );
         return Ok(ExitCode::from(EXIT_INVALID));
     }
-    println!(
+    outln!(
         "copied {} records ({records} audit records, chain intact on both sides, last hash {last}) from {} to {}",
         a.len(),
         shown(from),

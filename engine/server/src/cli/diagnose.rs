@@ -107,7 +107,7 @@ pub fn run(args: &DiagnoseArgs) -> anyhow::Result<ExitCode> {
             DiagnoseFormat::Csv => csv_rows(&diagnosis)?,
             DiagnoseFormat::Table => table(&diagnosis),
         };
-        print!("{}", terminal_safe(&out));
+        out!("{}", terminal_safe(&out));
         Ok(ExitCode::from(EXIT_OK))
     })?
 }

@@ -162,7 +162,7 @@ pub fn run(args: &InitArgs) -> anyhow::Result<ExitCode> {
         std::fs::write(&path, body)
             .with_context(|| format!("cannot write `{}`", path.display()))?;
     }
-    println!(
+    outln!(
         "laurel: a new rubric `{id}` in {}: edit award.json, then `laurel validate {}`",
         folder.display(),
         folder.display()

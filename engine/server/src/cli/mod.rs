@@ -1,5 +1,9 @@
 //! Command-line adapter: all file access happens here, never in the library.
 
+// First: its macros (`out!`, `outln!`) serve every command's module below.
+#[macro_use]
+mod stdout;
+
 mod artefacts;
 mod assign;
 mod audit;
@@ -264,6 +268,12 @@ pub enum Format {
     Text,
     /// For machines: one JSON document.
     Json,
+}
+
+/// Whether some of a command's output could not be written to standard output (a reader that
+/// went away, `| head`, is not a failure).
+pub fn output_failed() -> bool {
+    stdout::failed()
 }
 
 /// Runs a parsed command line.

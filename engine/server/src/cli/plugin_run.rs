@@ -46,11 +46,11 @@ pub fn run(rubric: &Path, plugin: &str, hook: &str, input: &str) -> anyhow::Resu
     });
     match result {
         Ok(out) => {
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            outln!("{}", serde_json::to_string_pretty(&out)?);
             Ok(ExitCode::from(EXIT_OK))
         }
         Err(e) => {
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({ "error": e }))?
             );

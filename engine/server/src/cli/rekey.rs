@@ -93,7 +93,7 @@ pub fn run(data: &Path, key: &KeyArgs, new_key_file: &Path) -> anyhow::Result<Ex
         let _ = std::fs::remove_file(new_key_file);
         return Err(e);
     }
-    println!(
+    outln!(
         "re-sealed {values} values in {records} records under the key in {} (fingerprint {}); \
          start the server with --key-file {}, and destroy the old key once the data is backed up",
         new_key_file.display(),

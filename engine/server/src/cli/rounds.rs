@@ -230,7 +230,7 @@ fn read(path: &PathBuf) -> anyhow::Result<Value> {
 
 fn print(status: u16, value: &Value) -> anyhow::Result<ExitCode> {
     if (200..300).contains(&status) {
-        println!("{}", serde_json::to_string_pretty(value)?);
+        outln!("{}", serde_json::to_string_pretty(value)?);
         return Ok(ExitCode::from(EXIT_OK));
     }
     eprintln!(
@@ -262,7 +262,7 @@ pub fn run(command: RoundCommand) -> anyhow::Result<ExitCode> {
                     return print(status, &v);
                 }
             }
-            println!("{} judges registered", list.len());
+            outln!("{} judges registered", list.len());
             Ok(ExitCode::from(EXIT_OK))
         }
         RoundCommand::Open { to, round, seed } => {
@@ -382,7 +382,7 @@ pub fn run(command: RoundCommand) -> anyhow::Result<ExitCode> {
             let (s, v) = call(&to, "GET", &path, None)?;
             match (&v, format) {
                 (Value::String(csv), ResultsFormat::Csv) if (200..300).contains(&s) => {
-                    print!("{}", super::render::terminal_safe(csv));
+                    out!("{}", super::render::terminal_safe(csv));
                     Ok(ExitCode::from(EXIT_OK))
                 }
                 _ => print(s, &v),

@@ -268,7 +268,7 @@ pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
                 );
                 return Ok(ExitCode::from(EXIT_USAGE));
             }
-            println!("rubric {}: no cases", folder.display());
+            outln!("rubric {}: no cases", folder.display());
             continue;
         }
         plan.push((rubric, folder, cases));
@@ -281,7 +281,7 @@ pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
         let (mut total, mut failed) = (0, 0);
         for (rubric, folder, cases) in &plan {
             if several {
-                println!("rubric {}:", folder.display());
+                outln!("rubric {}:", folder.display());
             }
             for dir in cases {
                 total += 1;
@@ -291,15 +291,15 @@ pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
                     .unwrap_or_default();
                 let (problems, description) = run_case(rubric, dir)?;
                 if problems.is_empty() {
-                    println!("case {name}: ok ({} checks)", checks(dir));
+                    outln!("case {name}: ok ({} checks)", checks(dir));
                 } else {
                     failed += 1;
-                    println!("case {name}: FAILED");
+                    outln!("case {name}: FAILED");
                     if let Some(d) = &description {
-                        println!("  ({})", super::render::terminal_safe(d));
+                        outln!("  ({})", super::render::terminal_safe(d));
                     }
                     for p in &problems {
-                        println!("  - {}", super::render::terminal_safe(p));
+                        outln!("  - {}", super::render::terminal_safe(p));
                     }
                 }
             }
@@ -310,7 +310,7 @@ pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
         } else {
             String::new()
         };
-        println!(
+        outln!(
             "{}{across}, {} passed, {failed} failed",
             counted(total, "case"),
             total - failed

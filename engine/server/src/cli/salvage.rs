@@ -128,7 +128,7 @@ pub fn run(data: &Path, to: &Path) -> anyhow::Result<ExitCode> {
         let (found, open_chain) = match &opened {
             Ok((_, store)) => read_open(store)?,
             Err(e) => {
-                println!("the database does not open ({e})");
+                outln!("the database does not open ({e})");
                 (BTreeMap::new(), Vec::new())
             }
         };
@@ -279,7 +279,7 @@ pub fn run(data: &Path, to: &Path) -> anyhow::Result<ExitCode> {
             )
             .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
-    println!(
+    outln!(
         "salvaged into {} ({how}): {} audit records, {recovered} records recovered and verified",
         target_url
             .as_deref()
@@ -287,13 +287,13 @@ pub fn run(data: &Path, to: &Path) -> anyhow::Result<ExitCode> {
         chain.len()
     );
     for p in rejected.iter().chain(lost.iter().map(|l| &l.3)) {
-        println!("not recovered: {p}");
+        outln!("not recovered: {p}");
     }
     if rejected.is_empty() && lost.is_empty() {
-        println!("nothing was lost");
+        outln!("nothing was lost");
         Ok(ExitCode::from(EXIT_OK))
     } else {
-        println!(
+        outln!(
             "{} records not recovered; the new folder verifies without them (the data key is unchanged: \
              start the server on it with the same key)",
             rejected.len() + lost.len()

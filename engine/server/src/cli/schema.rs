@@ -12,14 +12,14 @@ pub fn run(award: Option<&Path>, out: Option<&Path>, check: bool) -> anyhow::Res
         let Some(award) = super::load::award(rubric)? else {
             return Ok(ExitCode::from(EXIT_INVALID));
         };
-        print!(
+        out!(
             "{}",
             laurel::schemas::render(&laurel::application_schema(&award))
         );
         return Ok(ExitCode::from(EXIT_OK));
     }
     let Some(dir) = out else {
-        print!(
+        out!(
             "{}",
             laurel::schemas::render(&laurel::schemas::award_schema())
         );

@@ -217,10 +217,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let store = store_args.open(data)?;
     let sealer = super::data_key::open(data, key, store.as_ref(), true)?;
     if let Some(secret) = bootstrap_admin(store.as_ref())? {
-        println!("laurel: admin key (shown once; only its hash is stored): {secret}");
+        outln!("laurel: admin key (shown once; only its hash is stored): {secret}");
     }
     for id in install_rubrics(store.as_ref(), rubrics)? {
-        println!("laurel: installed rubric {id} (version 1, draft)");
+        outln!("laurel: installed rubric {id} (version 1, draft)");
     }
     // The outbound TLS trust is checked now, not at the first webhook.
     crate::server::outbound::tls().map_err(anyhow::Error::msg)?;
@@ -229,7 +229,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         .context("cannot make the results-signing key")?;
     let mut state = AppState::new(store, sealer);
     let witness = crate::server::witness::path_beside(&super::data_key::key_path(data, key));
-    println!(
+    outln!(
         "laurel: the audit chain's head is witnessed in {} (`laurel audit verify` reads it)",
         witness.display()
     );
@@ -276,7 +276,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         webhooks: *webhooks,
     };
     if let Some(c) = clock {
-        println!("laurel: award timelines read the clock as {c}");
+        outln!("laurel: award timelines read the clock as {c}");
     }
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -311,7 +311,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         state.secure_cookies = state.public_url.starts_with("https://");
         if let Some(email) = admin_email {
             match crate::server::invite_administrator(&state, email) {
-                Ok(true) => println!(
+                Ok(true) => outln!(
                     "laurel: invited {} as an administrator: the sign-in link is mailed",
                     crate::server::mail::masked(email)
                 ),
@@ -320,10 +320,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             }
         }
         match &store_args.url {
-            Some(url) => println!("laurel: data in {}", crate::store::redact(url)),
-            None => println!("laurel: data in {}", data.display()),
+            Some(url) => outln!("laurel: data in {}", crate::store::redact(url)),
+            None => outln!("laurel: data in {}", data.display()),
         }
-        println!("laurel: listening on http://{local}");
+        outln!("laurel: listening on http://{local}");
         // The outbox worker: webhooks committed before a crash are sent after the restart.
         tokio::spawn(crate::server::outbox::run(state.clone(), delivery));
         // The clock's work: reminders before rounds close, administrators' digests.
@@ -338,7 +338,7 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
             shutdown(),
         )
         .await?;
-        println!("laurel: stopped");
+        outln!("laurel: stopped");
         Ok::<_, anyhow::Error>(())
     })?;
     // Every request was answered (or given up after 30 s) above.

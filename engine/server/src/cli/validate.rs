@@ -74,7 +74,7 @@ pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    print!("{out}");
+    out!("{out}");
     Ok(ExitCode::from(if valid { EXIT_OK } else { EXIT_INVALID }))
 }
 

@@ -315,7 +315,7 @@ fn check_receipt(
 
 fn finish(r: &Report, json: bool) -> anyhow::Result<ExitCode> {
     if json {
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "verified": r.failed.is_empty(), "matches": r.ok, "mismatches": r.failed,
@@ -323,15 +323,15 @@ fn finish(r: &Report, json: bool) -> anyhow::Result<ExitCode> {
         );
     } else {
         for line in &r.ok {
-            println!("ok: {line}");
+            outln!("ok: {line}");
         }
         for line in &r.failed {
-            println!("MISMATCH: {line}");
+            outln!("MISMATCH: {line}");
         }
         if r.failed.is_empty() {
-            println!("verified: every check holds");
+            outln!("verified: every check holds");
         } else {
-            println!("NOT verified: {} mismatches", r.failed.len());
+            outln!("NOT verified: {} mismatches", r.failed.len());
         }
     }
     Ok(ExitCode::from(if r.failed.is_empty() {
