@@ -114,6 +114,9 @@ impl Inputs {
         let Some(plugins) = load::plugins(rubric, &award)? else {
             return Ok(None);
         };
+        // Each file as it is before it is read: a change after that is seen when its problems
+        // are shown.
+        let apps_source = Source::of(applications);
         let (apps_text, apps_value) = load::json(applications)?;
         let count = apps_value.as_array().map_or(0, Vec::len);
         let progress = if count >= 2_000 {
@@ -158,6 +161,7 @@ impl Inputs {
         progress.inc(1);
         progress.set_message("reading marks");
         // Read straight into their types: a tree of the marks held several times their text.
+        let marks_source = Source::of(marks);
         let marks_text = load::checked_text(marks)?;
         let marks_doc: Marks = match laurel::from_str_located(&marks_text) {
             Ok(m) => m,
@@ -178,7 +182,7 @@ impl Inputs {
             apps,
             marks: marks_doc,
             inputs_sha256,
-            read: [Source::of(applications), Source::of(marks)],
+            read: [apps_source, marks_source],
             progress,
         }))
     }
@@ -291,25 +295,24 @@ fn run_here(args: &ScoreArgs) -> anyhow::Result<ExitCode> {
     results.inputs_sha256 = Some(inputs_sha256.clone());
     progress.inc(1);
     progress.finish_and_clear();
-    match format {
+    let text = match format {
         // Written as it is serialised: the results of 100,000 applications with every trace
         // are 3.5 GB of JSON, which a string would hold on top of the results themselves.
-        ScoreFormat::Json => to_stdout(|out| {
-            serde_json::to_writer_pretty(&mut *out, &results)?;
-            out.write_all(b"\n")
-        })?,
+        ScoreFormat::Json => {
+            to_stdout(|out| {
+                serde_json::to_writer_pretty(&mut *out, &results)?;
+                out.write_all(b"\n")
+            })?;
+            None
+        }
         ScoreFormat::Csv if std::io::IsTerminal::is_terminal(&std::io::stdout()) => {
-            let text = terminal_safe(&csv_rows(award, &results)?);
-            to_stdout(|out| out.write_all(text.as_bytes()))?;
+            Some(terminal_safe(&csv_rows(award, &results)?))
         }
-        ScoreFormat::Csv => {
-            let text = csv_rows(award, &results)?;
-            to_stdout(|out| out.write_all(text.as_bytes()))?;
-        }
-        ScoreFormat::Table => {
-            let text = terminal_safe(&table(award, &results));
-            to_stdout(|out| out.write_all(text.as_bytes()))?;
-        }
+        ScoreFormat::Csv => Some(csv_rows(award, &results)?),
+        ScoreFormat::Table => Some(terminal_safe(&table(award, &results))),
+    };
+    if let Some(text) = text {
+        to_stdout(|out| out.write_all(text.as_bytes()))?;
     }
     if report_unscored(&results) && !args.allow_unscored {
         return Ok(ExitCode::from(super::EXIT_UNSCORED));
