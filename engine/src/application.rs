@@ -53,14 +53,22 @@ pub struct Evaluation {
     pub abstained: Vec<CriterionId>,
 }
 
+// Read as an untagged enum reads it (a number, or a text that is a decimal, is a number; any
+// other text a level's id) but without buffering each value first: `mark_reading.rs`.
 /// A mark: a number on a numeric scale, or the id of a level of a labelled scale.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Mark {
     /// A number.
     Number(Decimal),
     /// A level's id.
     Level(String),
+}
+
+impl<'de> Deserialize<'de> for Mark {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(crate::mark_reading::MarkVisitor)
+    }
 }
 
 /// A judge's ranking of a category's applications, best first.

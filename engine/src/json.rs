@@ -10,7 +10,7 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 
 /// The key under which serde_json's `arbitrary_precision` passes a number's text.
-const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+pub(crate) const NUMBER_TOKEN: &str = "$serde_json::private::Number";
 
 /// Parses JSON text, refusing duplicate keys. Errors carry serde_json's line and column.
 pub fn strict_from_str(text: &str) -> Result<Value, serde_json::Error> {
@@ -42,6 +42,11 @@ pub fn check_strict_slice(bytes: &[u8]) -> Result<(), serde_json::Error> {
 pub fn from_value_located<T: serde::de::DeserializeOwned>(
     value: &Value,
 ) -> Result<T, crate::Diagnostic> {
+    // Read once without noting the path (which copies every key read), and again, noting it,
+    // only to say where a value that does not read went wrong.
+    if let Ok(read) = T::deserialize(value) {
+        return Ok(read);
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         crate::Diagnostic::error(
             crate::Code::Schema,
@@ -68,6 +73,13 @@ pub fn from_str_located<T: serde::de::DeserializeOwned>(
             .strip_suffix(&at)
             .map_or(message.clone(), str::to_owned)
     };
+    // As `from_value_located`: the path is noted only when the text does not read.
+    let mut de = serde_json::Deserializer::from_str(text);
+    if let Ok(read) = T::deserialize(&mut de)
+        && de.end().is_ok()
+    {
+        return Ok(read);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         crate::Diagnostic::error(
@@ -212,7 +224,7 @@ impl<'de> Deserialize<'de> for Checked {
 }
 
 /// An object's key, borrowed from the input when it has no escapes.
-struct Key<'de>(std::borrow::Cow<'de, str>);
+pub(crate) struct Key<'de>(pub(crate) std::borrow::Cow<'de, str>);
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

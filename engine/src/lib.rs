@@ -14,6 +14,7 @@ mod ids;
 mod json;
 mod judging;
 mod locate;
+mod mark_reading;
 mod messages;
 mod plugin;
 mod prizes;
