@@ -5,7 +5,10 @@
 //! bare axum handler returning the same bytes, each loaded by the same loopback load generator
 //! (64 keep-alive connections) in one run: requests per second, p50 and p99 latency, and the
 //! ratio. Then the rate of durable application writes from 1, 8 and 16 clients, against a raw
-//! sled insert + flush + `fdatasync` measured in the same run.
+//! sled insert + flush + `fdatasync` measured in the same run. Each laurel figure also gives
+//! the server's CPU per request, read from `/proc` (its own threads only): on two cores shared
+//! with the load generator, a closed-loop rate moves with whatever else runs, and the CPU a
+//! request costs is what a change to the server changes.
 
 #![allow(
     clippy::unwrap_used,
@@ -95,6 +98,20 @@ async fn load(addr: &str, request: Arc<Vec<u8>>) -> (f64, Duration, Duration) {
     (rate, all[all.len() / 2], all[all.len() * 99 / 100])
 }
 
+/// The CPU process `pid` has used so far, user and system, in seconds (from `/proc`).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    ticks as f64 / rustix::param::clock_ticks_per_second() as f64
+}
+
 fn http_request(path: &str, key: &str, body: &[u8]) -> Vec<u8> {
     let mut r = format!("POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
     r.extend_from_slice(body);
@@ -113,6 +130,7 @@ fn main() {
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();
+    let pid = child.id();
     // The server goes with the benchmark, even when it panics.
     let _child = Kill(child);
     let mut lines = BufReader::new(stdout).lines();
@@ -214,7 +232,7 @@ fn main() {
     );
     for (name, path, body, answer) in cases {
         let request = Arc::new(http_request(path, &admin, body.to_string().as_bytes()));
-        let (laurel, bare) = runtime.block_on(async {
+        let (laurel, bare, cpu) = runtime.block_on(async {
             let bytes = Arc::new(answer);
             let app = axum::Router::new().route(
                 "/v1/evaluate",
@@ -233,8 +251,10 @@ fn main() {
             let server = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
             let bare = load(&bare_addr, request.clone()).await;
             server.abort();
+            let cpu = cpu_seconds(pid);
             let laurel = load(&url, request.clone()).await;
-            (laurel, bare)
+            let per_request = (cpu_seconds(pid) - cpu) / (laurel.0 * DURATION.as_secs_f64());
+            (laurel, bare, per_request)
         });
         println!("  {name}:");
         println!(
@@ -244,11 +264,12 @@ fn main() {
             bare.2.as_secs_f64() * 1e3
         );
         println!(
-            "    laurel      {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ratio {:.2}",
+            "    laurel      {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ratio {:.2}   server CPU {:.0} µs a request",
             laurel.0,
             laurel.1.as_secs_f64() * 1e3,
             laurel.2.as_secs_f64() * 1e3,
-            laurel.0 / bare.0
+            laurel.0 / bare.0,
+            cpu * 1e6
         );
     }
 
@@ -316,6 +337,7 @@ fn main() {
     for clients in [1usize, 8, 16] {
         let n = if clients == 1 { 600 } else { 2400 };
         let t = Instant::now();
+        let cpu = cpu_seconds(pid);
         let done = std::sync::atomic::AtomicBool::new(false);
         let mut busy = Vec::new();
         std::thread::scope(|s| {
@@ -351,9 +373,12 @@ fn main() {
             }
         });
         let rate = (n / clients * clients) as f64 / t.elapsed().as_secs_f64();
+        // The probe's requests cost the server too: counted in, they are a few per cent.
+        let per_write = (cpu_seconds(pid) - cpu) / (n / clients * clients) as f64;
         println!(
-            "  {clients:>2} client(s)  {rate:>8.0} per second   ratio {:.2} of raw sled",
-            rate / raw_rate
+            "  {clients:>2} client(s)  {rate:>8.0} per second   ratio {:.2} of raw sled   server CPU {:.0} µs a write",
+            rate / raw_rate,
+            per_write * 1e6
         );
         if !busy.is_empty() {
             println!(
