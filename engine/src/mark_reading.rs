@@ -11,6 +11,7 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
+use serde::Deserialize;
 use serde::de::{self, MapAccess, Visitor};
 
 use crate::application::Mark;
@@ -37,24 +38,34 @@ impl<'de> Visitor<'de> for MarkVisitor {
         f.write_str("a number or a level's id")
     }
 
+    // Numbers from deserializers other than serde_json's text (a float from a buffer, a
+    // spreadsheet's cell): as `Decimal`'s own visitor reads them, digits and scale alike
+    // (8.0 is `8.0`, not `8`).
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Mark, E> {
-        Decimal::from_i64(v)
+        <Decimal as Deserialize>::deserialize(de::value::I64Deserializer::<E>::new(v))
             .map(Mark::Number)
-            .ok_or_else(|| E::custom(TOO_LARGE))
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Mark, E> {
-        Decimal::from_u64(v)
+        <Decimal as Deserialize>::deserialize(de::value::U64Deserializer::<E>::new(v))
+            .map(Mark::Number)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Mark, E> {
+        <Decimal as Deserialize>::deserialize(de::value::F64Deserializer::<E>::new(v))
+            .map(Mark::Number)
+    }
+
+    // A JSON tree hands integers beyond 64 bits over as 128-bit ones (from text they come as
+    // text): within a decimal's 96 bits they are read, as their text is.
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Mark, E> {
+        Decimal::from_i128(v)
             .map(Mark::Number)
             .ok_or_else(|| E::custom(TOO_LARGE))
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Mark, E> {
-        // As `Decimal`'s own visitor reads a binary float: from its shortest text.
-        if !v.is_finite() {
-            return Err(E::invalid_value(de::Unexpected::Float(v), &self));
-        }
-        decimal(&v.to_string())
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Mark, E> {
+        Decimal::from_u128(v)
             .map(Mark::Number)
             .ok_or_else(|| E::custom(TOO_LARGE))
     }
@@ -127,11 +138,18 @@ mod tests {
             ),
             _ => panic!("{text}: {ours:?} against {theirs:?}"),
         }
-        // Read from a tree, as from text.
+        // Read from a tree (which hands numbers over as integers, floats or text), the same
+        // mark as from the text, digits and scale alike: `8.0` stays `8.0`.
         if let Ok(value) = serde_json::from_str::<serde_json::Value>(text) {
-            let ours = serde_json::from_value::<Mark>(value.clone()).map_err(|e| e.to_string());
-            let theirs = serde_json::from_value::<Untagged>(value).map_err(|e| e.to_string());
-            assert_eq!(ours.is_ok(), theirs.is_ok(), "{text} as a tree");
+            let from_tree = serde_json::from_value::<Mark>(value.clone());
+            match (&ours, &from_tree) {
+                (Ok(Mark::Number(a)), Ok(Mark::Number(b))) => {
+                    assert_eq!(a.to_string(), b.to_string(), "{text} as a tree");
+                }
+                (Ok(a), Ok(b)) => assert_eq!(a, b, "{text} as a tree"),
+                (Err(_), Err(_)) => {}
+                _ => panic!("{text}: {ours:?} from text, {from_tree:?} from a tree"),
+            }
         }
     }
 
@@ -142,6 +160,12 @@ mod tests {
             "-3",
             "0",
             "7.50",
+            "8.0",
+            "-8.0",
+            "0.10",
+            "18446744073709551616",
+            "-18446744073709551617",
+            "340282366920938463463374607431768211456",
             "9.99999999999999999999",
             "1e3",
             "725e-2",
@@ -168,6 +192,56 @@ mod tests {
             &format!(r#"{{"{NUMBER_TOKEN}": "x"}}"#),
         ] {
             same(text);
+        }
+    }
+
+    /// Numbers that come as numbers, not as text (a buffered value, another format).
+    #[test]
+    fn numbers_given_as_numbers_read_as_decimal_reads_them() {
+        use serde::de::value::{Error, F64Deserializer, I64Deserializer, U64Deserializer};
+        let shown = |r: Result<Mark, Error>| match r {
+            Ok(Mark::Number(d)) => Ok(d.to_string()),
+            other => Err(format!("{other:?}")),
+        };
+        let theirs = |r: Result<Untagged, Error>| match r {
+            Ok(Untagged::Number(d)) => Ok(d.to_string()),
+            other => Err(format!("{other:?}")),
+        };
+        for v in [
+            8.0,
+            0.1,
+            7.25,
+            -0.0,
+            1e21,
+            1.5e-7,
+            1e300,
+            123456789.125,
+            f64::NAN,
+        ] {
+            let ours = shown(Mark::deserialize(F64Deserializer::<Error>::new(v)));
+            let reference = theirs(Untagged::deserialize(F64Deserializer::<Error>::new(v)));
+            assert_eq!(
+                ours.is_ok(),
+                reference.is_ok(),
+                "{v}: {ours:?} {reference:?}"
+            );
+            if ours.is_ok() {
+                assert_eq!(ours, reference, "{v}");
+            }
+        }
+        for v in [0i64, -7, i64::MIN, i64::MAX] {
+            let ours = shown(Mark::deserialize(I64Deserializer::<Error>::new(v)));
+            assert_eq!(
+                ours,
+                theirs(Untagged::deserialize(I64Deserializer::<Error>::new(v)))
+            );
+        }
+        for v in [0u64, 7, u64::MAX] {
+            let ours = shown(Mark::deserialize(U64Deserializer::<Error>::new(v)));
+            assert_eq!(
+                ours,
+                theirs(Untagged::deserialize(U64Deserializer::<Error>::new(v)))
+            );
         }
     }
 
