@@ -53,8 +53,8 @@ pub struct Evaluation {
     pub abstained: Vec<CriterionId>,
 }
 
-// Read as an untagged enum reads it (a number, or a text that is a decimal, is a number; any
-// other text a level's id) but without buffering each value first: `mark_reading.rs`.
+// Read (`Deserialize`, in `mark_reading.rs`) as an untagged enum reads it: a number, or a text
+// that is a decimal, is a number; any other text a level's id.
 /// A mark: a number on a numeric scale, or the id of a level of a labelled scale.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(untagged)]
@@ -63,12 +63,6 @@ pub enum Mark {
     Number(Decimal),
     /// A level's id.
     Level(String),
-}
-
-impl<'de> Deserialize<'de> for Mark {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(crate::mark_reading::MarkVisitor)
-    }
 }
 
 /// A judge's ranking of a category's applications, best first.

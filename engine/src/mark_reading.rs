@@ -21,8 +21,14 @@ use crate::json::{Key, NUMBER_TOKEN};
 const TOO_LARGE: &str =
     "a number beyond what a mark can hold exactly (at most 28 significant digits)";
 
+impl<'de> Deserialize<'de> for Mark {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(MarkVisitor)
+    }
+}
+
 /// Reads a [`Mark`] from `deserialize_any`.
-pub(crate) struct MarkVisitor;
+struct MarkVisitor;
 
 /// A decimal's text, plain (`7.25`) or with an exponent (`725e-2`), as `Decimal` reads it.
 fn decimal(text: &str) -> Option<Decimal> {
