@@ -394,6 +394,15 @@ fn line_of(text: &str, what: &str) -> usize {
     1 + text.lines().position(|l| l.contains(what)).unwrap()
 }
 
+/// `err` places its problem in `marks.json` at the line of `text` where `needle` first is.
+fn assert_located(err: &str, text: &str, needle: &str) {
+    let line = line_of(text, needle);
+    assert!(
+        err.contains(&format!("marks.json:{line}:")),
+        "line {line}: {err}"
+    );
+}
+
 #[test]
 fn score_locates_bad_marks() {
     let (code, err, text) = score_with_marks(|value| {
@@ -406,11 +415,7 @@ fn score_locates_bad_marks() {
     assert!(err.contains("nothing was scored"), "{err}");
     // Located in the file as written, though its text is not held while scoring: the line
     // of the bad mark, counted here.
-    let line = line_of(&text, "\"transparency\": 12");
-    assert!(
-        err.contains(&format!("marks.json:{line}:")),
-        "line {line}: {err}"
-    );
+    assert_located(&err, &text, "\"transparency\": 12");
 }
 
 #[test]
@@ -422,11 +427,7 @@ fn score_locates_marks_that_do_not_read() {
     assert!(err.contains("unknown field `note`"), "{err}");
     // Said once, where it is: not serde's own "at line … column …" after the message.
     assert!(!err.contains(" at line "), "{err}");
-    let line = line_of(&text, "\"note\"");
-    assert!(
-        err.contains(&format!("marks.json:{line}:")),
-        "line {line}: {err}"
-    );
+    assert_located(&err, &text, "\"note\"");
 }
 
 #[test]
