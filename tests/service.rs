@@ -434,6 +434,105 @@ fn audit_verify_detects_an_altered_record() {
     assert!(out.contains("record 3 is missing"), "{out}");
 }
 
+/// The server's log goes to a pipe nobody reads (a stuck log collector): once the pipe and
+/// the log's queue are full, requests are still answered, the lines dropped are counted in
+/// `/metrics`, and when the pipe is read again the log says how many were dropped and goes on.
+#[test]
+fn a_log_reader_that_stops_reading_stalls_no_request() {
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Server::start_with(
+        data.path(),
+        &root().join("rubrics"),
+        &[
+            ("LAUREL_TEST_STDERR_PIPE", "1"),
+            ("LAUREL_LOG_FORMAT", "json"),
+        ],
+    );
+    let admin = server.admin().to_owned();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(10)))
+        .build()
+        .into();
+    // Each request logs a line of about 200 bytes: a 64 KiB pipe holds a few hundred, the
+    // log's queue a few thousand more; twice as many lines as both.
+    let requests = 2 * (8_192 + 1_000);
+    let health = format!("{}/v1/health", server.url);
+    for i in 0..requests {
+        let status = agent
+            .get(&health)
+            .call()
+            .unwrap_or_else(|e| panic!("request {i} of {requests}: {e}"))
+            .status()
+            .as_u16();
+        assert_eq!(status, 200, "request {i}");
+    }
+    let metrics = |agent: &ureq::Agent| -> u64 {
+        let text = agent
+            .get(format!("{}/metrics", server.url))
+            .header("Authorization", &format!("Bearer {admin}"))
+            .call()
+            .unwrap()
+            .body_mut()
+            .read_to_string()
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("laurel_log_lines_dropped_total "))
+            .unwrap_or_else(|| panic!("no dropped lines' count in:\n{text}"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let dropped = metrics(&agent);
+    assert!(
+        dropped >= (requests - 8_192 - 1_000) as u64,
+        "{dropped} lines dropped of {requests}"
+    );
+    // The pipe read again: the lines waiting come out, then a warning with the count.
+    let stderr = server.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let started = std::time::Instant::now();
+    let warning = loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("the log said nothing of its dropped lines");
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        if v["fields"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("log lines were dropped"))
+        {
+            break v;
+        }
+        assert!(started.elapsed().as_secs() < 60);
+    };
+    assert_eq!(warning["level"], "WARN");
+    let said = warning["fields"]["dropped_in_all"].as_u64().unwrap();
+    assert!(said >= dropped, "{said} said, {dropped} counted before");
+    // And the log goes on: a request's line after the warning.
+    let status = agent.get(&health).call().unwrap().status().as_u16();
+    assert_eq!(status, 200);
+    let line = loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .expect("no line after the warning");
+        if line.contains("\"request\"") {
+            break line;
+        }
+    };
+    assert!(line.contains("/v1/health"), "{line}");
+}
+
 #[test]
 fn metrics_count_requests_by_route_and_commits_for_prometheus() {
     let data = tempfile::tempdir().unwrap();
@@ -504,6 +603,8 @@ fn metrics_count_requests_by_route_and_commits_for_prometheus() {
         last = Some((name.to_owned(), v));
     }
     assert!(value("laurel_uptime_seconds") >= 0.0);
+    // The log (read, here by /dev/null) lost no line.
+    assert_eq!(value("laurel_log_lines_dropped_total"), 0.0);
     // Reads timed by operation; commits share flushes (never more flushes than commits).
     assert!(value("laurel_store_read_duration_seconds_count{op=\"get\"}") > 0.0);
     let flushes = value("laurel_store_flushes_total");

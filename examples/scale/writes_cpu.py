@@ -1,7 +1,7 @@
 """Durable submissions to the Seoul prize from K clients for T seconds, on sled: writes a
 second, and the server's CPU per write (read from /proc, the server's own threads only).
 
-    python3 examples/scale/writes_cpu.py target/release/laurel K T [perf] [limit]
+    python3 examples/scale/writes_cpu.py target/release/laurel K T [perf] [limit] [probe]
 
 Starts the server in a throwaway folder with the shipped rubrics (at_size.py), opens the call,
 and submits new applications (each its own city) over keep-alive connections. With `perf`,
@@ -9,7 +9,10 @@ records the server's profile meanwhile into /tmp/laurel-writes.perf (`perf repor
 With `limit`, the award has a limit across applications (two per city, in one category), as
 in limits_at_size.py: every submission then reads and writes the limit's groups. Answers
 other than 201 are counted by status. The server's context switches per write are counted
-too (from /proc, by thread name): on two cores each one costs several microseconds of CPU."""
+too (from /proc, by thread name): on two cores each one costs several microseconds of CPU.
+With `probe`, a process of its own (no lock shared with the writers' threads) asks for
+`GET /v1/health` on one keep-alive connection every 2 ms, 500 times before the writes and
+throughout them: its p50 and p99 under the writes, each beside the idle figure."""
 import http.client
 import json
 import os
@@ -21,6 +24,25 @@ import time
 from at_size import SEOUL, Server, by_thread, example_applications
 binary, k, T = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
 perf = "perf" in sys.argv[4:]
+probe = "probe" in sys.argv[4:]
+PROBE = """
+import http.client, sys, time, os
+port, n, stop_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+c = http.client.HTTPConnection("127.0.0.1", port)
+took = []
+while (n and len(took) < n) or (not n and not os.path.exists(stop_file)):
+    t = time.perf_counter(); c.request("GET", "/v1/health"); r = c.getresponse(); r.read()
+    assert r.status == 200
+    took.append(time.perf_counter() - t); time.sleep(0.002)
+print(" ".join(f"{x:.7f}" for x in took))
+"""
+PROBE_PREFIX = os.environ.get("PROBE_PREFIX", "").split()
+def probing(n, stop_file="/nonexistent"):
+    return subprocess.Popen(PROBE_PREFIX + [sys.executable, "-c", PROBE, str(server.port), str(n), stop_file],
+                            stdout=subprocess.PIPE, text=True)
+def quantiles(out):
+    v = sorted(float(x) for x in out.split())
+    return v[len(v) // 2], v[int((len(v) - 1) * 0.99)], len(v)
 limit = {"id": "two-per-city", "field": "city", "max_applications": 2, "max_categories": 1,
          "message": "A city sends at most two applications, in one category."}
 server = Server(binary, limits=[limit]) if "limit" in sys.argv[4:] else Server(binary)
@@ -53,10 +75,19 @@ p = None
 if perf:
     p = subprocess.Popen(["perf", "record", "-F", "999", "-g", "--call-graph", "dwarf,16384", "-p", str(pid), "-o", "/tmp/laurel-writes.perf"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1)
+if probe:
+    idle = quantiles(probing(500).communicate()[0])
+    stop_file = f"/tmp/laurel-probe-stop-{os.getpid()}"
+    busy_probe = probing(0, stop_file)
+    stop = time.time() + T
 c0 = cpu(pid); s0 = switches(pid); t0 = time.time()
 ts = [threading.Thread(target=run, args=(w,)) for w in range(k)]
 [t.start() for t in ts]; [t.join() for t in ts]
 c1 = cpu(pid); s1 = switches(pid); dt = time.time() - t0
+if probe:
+    open(stop_file, "w").close()
+    busy = quantiles(busy_probe.communicate()[0])
+    os.remove(stop_file)
 if p: p.send_signal(2); p.wait()
 n = sum(counts)
 by_status = {}
@@ -67,4 +98,8 @@ print(f"{n} writes in {dt:.1f}s = {n/dt:.0f}/s; laurel CPU {c1-c0:.2f}s = {(c1-c
 grew = sorted(((s1[t] - s0.get(t, 0), t) for t in s1), reverse=True)
 print(f"context switches per write {sum(d for d, _ in grew) / max(n, 1):.1f}: "
       + ", ".join(f"{t} {d / max(n, 1):.1f}" for d, t in grew[:4]))
+if probe:
+    print(f"GET /v1/health while {k} clients write ({busy[2]} probes): p50 {busy[0]*1e3:.2f} ms "
+          f"(idle {idle[0]*1e3:.2f}, ratio {busy[0]/idle[0]:.1f}), p99 {busy[1]*1e3:.2f} ms "
+          f"(idle {idle[1]*1e3:.2f}, ratio {busy[1]/idle[1]:.1f})")
 server.close()

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStderr, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -57,6 +57,9 @@ pub fn audit_verify(data: &Path) -> (Option<i32>, String) {
 /// A running server.
 pub struct Server {
     child: Option<Child>,
+    /// Its log, a pipe the test reads or leaves unread, when started with
+    /// `LAUREL_TEST_STDERR_PIPE`.
+    pub stderr: Option<ChildStderr>,
     pub url: String,
     /// The bootstrap admin key, when this start made one.
     pub admin: Option<String>,
@@ -95,7 +98,11 @@ impl Server {
             .arg(rubrics)
             .stdout(Stdio::piped())
             .stderr(
-                match env.iter().find(|(k, _)| *k == "LAUREL_TEST_LOG_FILE") {
+                match env
+                    .iter()
+                    .find(|(k, _)| *k == "LAUREL_TEST_LOG_FILE" || *k == "LAUREL_TEST_STDERR_PIPE")
+                {
+                    Some(("LAUREL_TEST_STDERR_PIPE", _)) => Stdio::piped(),
                     Some((_, file)) => Stdio::from(std::fs::File::create(file).unwrap()),
                     None if std::env::var_os("LAUREL_TEST_LOG").is_some() => Stdio::inherit(),
                     None => Stdio::null(),
@@ -108,6 +115,7 @@ impl Server {
         }
         let mut child = cmd.spawn().unwrap();
         let stdout = child.stdout.take().unwrap();
+        let stderr = child.stderr.take();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -132,6 +140,7 @@ impl Server {
         };
         Server {
             child: Some(child),
+            stderr,
             url,
             admin,
             data: data.to_path_buf(),

@@ -211,8 +211,11 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("`--now {t}` is not an RFC 3339 instant"))
         })
         .transpose()?;
-    // Held to the end: dropping it sends the traces still waiting.
-    let traces = logs_and_traces()?;
+    // Held to the end: dropping them sends the traces still waiting, then writes the log's last
+    // lines (unless its reader is stuck): declared first, the log is dropped last.
+    let (traces, log) = logs_and_traces()?;
+    let _log = log;
+    let traces = traces;
     std::fs::create_dir_all(data).with_context(|| format!("cannot create `{}`", data.display()))?;
     let store = store_args.open(data)?;
     let sealer = super::data_key::open(data, key, store.as_ref(), true)?;
@@ -330,6 +333,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
         tokio::spawn(crate::server::scheduler::run(state.clone(), timing));
         // Rate limits counted across the processes on one database.
         tokio::spawn(crate::server::ratelimit::share_counts(state.clone()));
+        // Lines the log's reader did not take in time: said in the log once it reads again.
+        tokio::spawn(crate::server::log_lines::Lines::report_drops(
+            std::time::Duration::from_secs(1),
+        ));
         crate::server::listen::serve(
             listener,
             router(state),
@@ -368,8 +375,12 @@ async fn shutdown() {
 }
 
 /// The log on stderr and, when the environment names an OpenTelemetry collector, traces for it
-/// (see `telemetry`); what flushes the traces when dropped.
-fn logs_and_traces() -> anyhow::Result<Option<super::telemetry::Traces>> {
+/// (see `telemetry`): what flushes the traces when dropped, and the log's lines (written by a
+/// thread of their own, see `log_lines`).
+fn logs_and_traces() -> anyhow::Result<(
+    Option<super::telemetry::Traces>,
+    crate::server::log_lines::FlushOnDrop,
+)> {
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
@@ -379,7 +390,9 @@ fn logs_and_traces() -> anyhow::Result<Option<super::telemetry::Traces>> {
         Some((layer, flush)) => (Some(layer), Some(flush)),
         None => (None, None),
     };
-    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let lines = crate::server::log_lines::start(std::io::stderr())
+        .context("cannot start the log's thread")?;
+    let logs = tracing_subscriber::fmt::layer().with_writer(lines.clone());
     let registry = tracing_subscriber::registry().with(traces);
     // A person at a terminal reads text; a file or a log collector gets one JSON object a
     // line, without terminal escapes. `LAUREL_LOG_FORMAT=text|json` chooses.
@@ -400,7 +413,7 @@ fn logs_and_traces() -> anyhow::Result<Option<super::telemetry::Traces>> {
             )
             .init();
     }
-    Ok(flush)
+    Ok((flush, crate::server::log_lines::FlushOnDrop(lines)))
 }
 
 /// How much lower the writes' threads are scheduled than the threads that answer the rest

@@ -150,6 +150,13 @@ pub async fn serve(State(state): State<AppState>, caller: Caller) -> Result<Resp
     plugin_section(&mut out, &laurel::pool_stats());
     one(
         &mut out,
+        "laurel_log_lines_dropped_total",
+        "counter",
+        "Log lines dropped because the log's reader (a terminal, a pipe, a log collector) did not take them in time, or the log could not be written: requests never wait for the log.",
+        super::log_lines::dropped(),
+    );
+    one(
+        &mut out,
         "laurel_uptime_seconds",
         "gauge",
         "Seconds since this process started.",

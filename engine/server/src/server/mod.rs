@@ -16,6 +16,7 @@ mod guard;
 mod idempotency;
 pub mod jobs;
 pub mod listen;
+pub mod log_lines;
 pub mod mail;
 pub mod metrics;
 mod metrics_http;
