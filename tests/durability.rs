@@ -28,7 +28,15 @@ fn acknowledged_writes_of_sixteen_writers_survive_sigkill() {
 /// A server on `data` with the Seoul call open: it, an integrator's key, and the example's
 /// first application.
 fn open_seoul(data: &std::path::Path) -> (Server, String, serde_json::Value) {
-    let server = Server::start(data, &root().join("rubrics"));
+    open_seoul_with(data, &[])
+}
+
+/// [`open_seoul`], the server started with `env` (see `Server::start_with`).
+fn open_seoul_with(
+    data: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (Server, String, serde_json::Value) {
+    let server = Server::start_with(data, &root().join("rubrics"), env);
     let admin = server.admin().to_owned();
     assert_eq!(
         server
@@ -136,6 +144,75 @@ fn trial(count: usize) {
         "{count} writers: {} acknowledged writes, all present after SIGKILL and restart",
         acknowledged.len()
     );
+    restarted.stop();
+    let (code, out) = support::audit_verify(data.path());
+    assert_eq!(code, Some(0), "{out}");
+}
+
+/// The disk refuses a write (here no file may grow past 2 MiB, as a full disk would refuse it):
+/// that write is answered 503, and the server stops serving its data rather than serve what it
+/// applied in memory but could not store (before, the write refused with a 500 could be read
+/// back, and readiness said ready). After a restart without the limit, every write answered
+/// 201 is there and the audit chain verifies.
+#[test]
+fn a_disk_that_refuses_a_write_stops_the_store_instead_of_serving_what_it_lost() {
+    let data = tempfile::tempdir().unwrap();
+    let (server, applicant, template) =
+        open_seoul_with(data.path(), &[("LAUREL_TEST_FILE_SIZE_LIMIT", "2097152")]);
+    let admin = server.admin().to_owned();
+    let mut acknowledged = Vec::new();
+    let (refused, status, answer) = loop {
+        let n = acknowledged.len();
+        assert!(n < 20_000, "the disk took {n} applications of 2 MiB");
+        let mut app = template.clone();
+        let id = format!("d-{n}");
+        app["id"] = json!(id);
+        let (status, v) = server.post(
+            &format!("/v1/awards/{AWARD}/applications"),
+            &applicant,
+            &app,
+        );
+        if status != 201 {
+            break (id, status, v);
+        }
+        acknowledged.push(id);
+    };
+    assert!(
+        acknowledged.len() >= 10,
+        "{} stored first",
+        acknowledged.len()
+    );
+    assert_eq!(status, 503, "{answer}");
+    assert_eq!(answer["type"], "/problems/storage-failed", "{answer}");
+    let detail = answer["detail"].as_str().unwrap_or_default();
+    assert!(detail.contains("the disk refused a write"), "{detail}");
+    assert!(detail.contains("restart"), "{detail}");
+    // Nothing of what it holds in memory is served: not the refused write, not an earlier one.
+    for id in [&refused, &acknowledged[0]] {
+        let (status, v) = server.get(&format!("/v1/awards/{AWARD}/applications/{id}"), &applicant);
+        assert_eq!(status, 503, "{id}: {v}");
+        assert_eq!(v["type"], "/problems/storage-failed", "{v}");
+    }
+    let (status, v) = server.get("/v1/ready", &admin);
+    assert_eq!(status, 503, "{v}");
+    assert!(
+        v["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the disk refused a write"),
+        "{v}"
+    );
+    // The process itself still runs.
+    assert_eq!(server.get("/v1/health", &admin).0, 200);
+    server.stop();
+    // Restarted with room on the disk: every acknowledged write, and a chain that verifies.
+    let restarted = Server::start(data.path(), &root().join("rubrics"));
+    for id in &acknowledged {
+        let (status, v) =
+            restarted.get(&format!("/v1/awards/{AWARD}/applications/{id}"), &applicant);
+        assert_eq!(status, 200, "{id}: {v}");
+    }
+    assert_eq!(restarted.get("/v1/ready", &admin).0, 200);
     restarted.stop();
     let (code, out) = support::audit_verify(data.path());
     assert_eq!(code, Some(0), "{out}");

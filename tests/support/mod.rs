@@ -78,7 +78,25 @@ impl Server {
 
     /// Starts with extra environment and command-line arguments.
     pub fn start_full(data: &Path, rubrics: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_laurel"));
+        // With `LAUREL_TEST_FILE_SIZE_LIMIT`, no file the server writes may grow past that many
+        // bytes (`prlimit --fsize`; SIGXFSZ ignored, so a write past it fails as a full disk
+        // refuses one, without stopping the process).
+        let mut cmd = match env
+            .iter()
+            .find(|(k, _)| *k == "LAUREL_TEST_FILE_SIZE_LIMIT")
+        {
+            Some((_, bytes)) => {
+                let mut c = Command::new("sh");
+                c.args([
+                    "-c",
+                    r#"trap "" XFSZ; limit=$0; exec prlimit --fsize="$limit" -- "$@""#,
+                    bytes,
+                    env!("CARGO_BIN_EXE_laurel"),
+                ]);
+                c
+            }
+            None => Command::new(env!("CARGO_BIN_EXE_laurel")),
+        };
         cmd.arg("serve");
         if !args.contains(&"--listen") {
             cmd.args(["--listen", "127.0.0.1:0"]);

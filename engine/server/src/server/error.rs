@@ -39,6 +39,8 @@ pub enum ApiError {
     },
     /// 503: the server is too busy now; try again after a second.
     Unavailable(String),
+    /// 503: the disk refused a write, and the server serves no data until it is restarted.
+    StorageFailed(String),
     /// 429: a quota (uploads, drafts, invitations, webhooks) is used up; no wait frees it.
     Quota(String),
     /// 412: the resource changed since the `ETag` the request's `If-Match` names.
@@ -222,6 +224,13 @@ impl IntoResponse for ApiError {
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 r
             }
+            ApiError::StorageFailed(d) => problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage-failed",
+                "The server's disk refused a write",
+                d,
+                None,
+            ),
             ApiError::Internal(message) => {
                 let mut id = [0u8; 6];
                 let _ = getrandom::fill(&mut id);

@@ -175,6 +175,8 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(why) => ApiError::Unavailable(format!(
                 "the database cannot be reached now ({why}): nothing was written; try again"
             )),
+            // Said as it is: whether the write was stored is not known.
+            StoreError::Stopped(why) => ApiError::StorageFailed(why),
             other => ApiError::Internal(other.to_string()),
         }
     }

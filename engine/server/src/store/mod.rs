@@ -264,6 +264,11 @@ pub enum StoreError {
     /// was written; try again.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// The store stopped serving: the disk refused a write after commits were applied in
+    /// memory, so what this process holds may be ahead of what is stored. Restarting reads back
+    /// what the disk holds.
+    #[error("the store stopped: {0}")]
+    Stopped(String),
     /// A key the batch depends on changed since it was read: nothing was written.
     #[error("`{key}` in `{tree}` changed since it was read")]
     Conflict {

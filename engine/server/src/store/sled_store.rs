@@ -42,6 +42,9 @@ pub struct SledStore {
     files: Mutex<Files>,
     /// Flushes so far (each made durable every commit applied before it).
     flush_count: std::sync::atomic::AtomicU64,
+    /// Why the store stopped: the disk refused a write (a full disk, a failing device) after
+    /// commits were applied in memory. From then on every read and write is refused.
+    stopped: std::sync::OnceLock<String>,
 }
 
 /// sled's files, as far as they have been synced.
@@ -100,6 +103,14 @@ impl std::fmt::Debug for SledStore {
     }
 }
 
+/// What the device said, as the system says it ("No space left on device (os error 28)").
+fn device(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Io(io) => io.to_string(),
+        other => other.to_string(),
+    }
+}
+
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
@@ -131,6 +142,7 @@ impl SledStore {
             flush_done: Condvar::new(),
             files: Mutex::new(files),
             flush_count: std::sync::atomic::AtomicU64::new(0),
+            stopped: std::sync::OnceLock::new(),
         })
     }
 
@@ -143,6 +155,8 @@ impl SledStore {
             if state.upto >= n {
                 return Ok(());
             }
+            // A flush that failed stopped the store: no later one may make it durable after all.
+            self.refused()?;
             if state.running {
                 state = self.flush_done.wait(state).map_err(backend)?;
                 continue;
@@ -151,11 +165,10 @@ impl SledStore {
             drop(state);
             // Everything applied before the flush starts is in it.
             let covers = *self.commit.lock().map_err(backend)?;
-            let flushed = self
-                .db
-                .flush()
-                .map_err(backend)
-                .and_then(|_| self.files.lock().map_err(backend)?.sync().map_err(backend));
+            let flushed = self.db.flush().map_err(|e| device(&e)).and_then(|_| {
+                let mut files = self.files.lock().map_err(|e| e.to_string())?;
+                files.sync().map_err(|e| e.to_string())
+            });
             state = self.flushed.lock().map_err(backend)?;
             state.running = false;
             if flushed.is_ok() {
@@ -164,7 +177,47 @@ impl SledStore {
                 state.upto = state.upto.max(covers);
             }
             self.flush_done.notify_all();
-            flushed?;
+            if let Err(e) = flushed {
+                return Err(self.stop(&e));
+            }
+        }
+    }
+
+    /// Stops the store: commits it applied in memory could not be made durable, so what this
+    /// process holds may be ahead of the disk (sled cannot take an applied commit back). Serving
+    /// it would show writes that were answered as failed and may be gone after a restart, and
+    /// chain new commits onto them: every read and write is refused from now on, and a restart
+    /// reads back what the disk holds.
+    fn stop(&self, why: &str) -> StoreError {
+        if self.stopped.set(why.to_owned()).is_ok() {
+            tracing::error!(
+                "the disk refused a write ({why}): the store takes no more reads or writes, and \
+                 readiness answers 503; give the disk room (or mend it) and restart the server"
+            );
+        }
+        self.refused()
+            .err()
+            .unwrap_or_else(|| StoreError::Stopped(why.to_owned()))
+    }
+
+    /// A read that failed: when the device failed it (sled's log could not be written or read),
+    /// the store stops, as when a flush fails.
+    fn read_failed(&self, e: sled::Error) -> StoreError {
+        match &e {
+            sled::Error::Io(_) => self.stop(&device(&e)),
+            _ => backend(e),
+        }
+    }
+
+    /// Refuses every read and write once the store has stopped (see [`SledStore::stop`]).
+    fn refused(&self) -> Result<(), StoreError> {
+        match self.stopped.get() {
+            None => Ok(()),
+            Some(why) => Err(StoreError::Stopped(format!(
+                "the disk refused a write ({why}), so this server no longer serves its data: \
+                 give the disk room (or mend it) and restart the server. A write answered with \
+                 an error may or may not have been stored: read it back after the restart"
+            ))),
         }
     }
 
@@ -175,10 +228,11 @@ impl SledStore {
 
 impl Store for SledStore {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.refused()?;
         Ok(self
             .tree(tree)
             .get(key)
-            .map_err(backend)?
+            .map_err(|e| self.read_failed(e))?
             .map(|v| v.to_vec()))
     }
 
@@ -189,6 +243,7 @@ impl Store for SledStore {
         after: Option<&[u8]>,
         limit: usize,
     ) -> Result<Entries, StoreError> {
+        self.refused()?;
         let start = match after {
             Some(a) => std::ops::Bound::Excluded(a.to_vec()),
             None => std::ops::Bound::Included(prefix.to_vec()),
@@ -197,35 +252,44 @@ impl Store for SledStore {
             .range::<Vec<u8>, _>((start, std::ops::Bound::Unbounded))
             .take_while(|r| r.as_ref().map_or(true, |(k, _)| k.starts_with(prefix)))
             .take(limit)
-            .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(backend))
+            .map(|r| {
+                r.map(|(k, v)| (k.to_vec(), v.to_vec()))
+                    .map_err(|e| self.read_failed(e))
+            })
             .collect()
     }
 
     fn keys(&self, tree: Tree, prefix: &[u8]) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.refused()?;
         self.tree(tree)
             .scan_prefix(prefix)
             .keys()
-            .map(|k| k.map(|k| k.to_vec()).map_err(backend))
+            .map(|k| k.map(|k| k.to_vec()).map_err(|e| self.read_failed(e)))
             .collect()
     }
 
     fn last(&self, tree: Tree) -> Result<Option<super::Entry>, StoreError> {
+        self.refused()?;
         Ok(self
             .tree(tree)
             .last()
-            .map_err(backend)?
+            .map_err(|e| self.read_failed(e))?
             .map(|(k, v)| (k.to_vec(), v.to_vec())))
     }
 
     fn commit(&self, mut batch: Batch, audit: AuditEntry) -> Result<AuditRecord, StoreError> {
         let mut applied = self.commit.lock().map_err(backend)?;
+        self.refused()?;
         // Every commit holds the lock: what the tally reads is what the batch changes.
         super::indexes::keep_all(&mut batch, &mut Reader(self))?;
-        let last = self.tree(Tree::Audit).last().map_err(backend)?;
+        let last = self
+            .tree(Tree::Audit)
+            .last()
+            .map_err(|e| self.read_failed(e))?;
         let from = self
             .tree(Tree::Meta)
             .get(super::audit_index::FROM)
-            .map_err(backend)?;
+            .map_err(|e| self.read_failed(e))?;
         let record = next_record(
             last.as_ref().map(|(k, v)| (k.as_ref(), v.as_ref())),
             audit,
@@ -277,7 +341,8 @@ impl Store for SledStore {
                     key: escape_key(&key),
                 });
             }
-            Err(e) => return Err(backend(format!("{e:?}"))),
+            // sled's own writing failed: what it applied is unknown.
+            Err(TransactionError::Storage(e)) => return Err(self.stop(&device(&e))),
         }
         *applied += 1;
         let n = *applied;
@@ -304,6 +369,7 @@ impl Store for SledStore {
 
     fn restore(&self, entries: super::TreeEntries) -> Result<(), StoreError> {
         let _guard = self.commit.lock().map_err(backend)?;
+        self.refused()?;
         for (tree, key, value) in entries {
             self.tree(tree).insert(key, value).map_err(backend)?;
         }

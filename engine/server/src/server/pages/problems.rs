@@ -113,6 +113,7 @@ mod tests {
             "headers-too-large",
             "internal",
             "unavailable",
+            "storage-failed",
         ] {
             assert!(
                 names.iter().any(|n| n == slug),

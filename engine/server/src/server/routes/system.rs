@@ -14,10 +14,10 @@ pub async fn health() -> Json<Health> {
 
 /// Ready when the store answers: its kind, and for a database its latency and schema version.
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Readiness>, ApiError> {
-    let store = state
-        .store
-        .status()
-        .map_err(|e| ApiError::Unavailable(format!("the store does not answer: {e}")))?;
+    let store = state.store.status().map_err(|e| match e {
+        crate::store::StoreError::Stopped(why) => ApiError::StorageFailed(why),
+        e => ApiError::Unavailable(format!("the store does not answer: {e}")),
+    })?;
     Ok(Json(Readiness {
         status: "ready",
         store,
