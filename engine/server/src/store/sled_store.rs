@@ -103,10 +103,14 @@ impl std::fmt::Debug for SledStore {
     }
 }
 
-/// What the device said, as the system says it ("No space left on device (os error 28)").
+/// What the device said, as the system says it: "No space left on device (os error 28)" (sled
+/// wraps the system's error in one of its own, whose text is the original's debug form).
 fn device(e: &sled::Error) -> String {
     match e {
-        sled::Error::Io(io) => io.to_string(),
+        sled::Error::Io(io) => match io.raw_os_error() {
+            Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
+            None => io.kind().to_string(),
+        },
         other => other.to_string(),
     }
 }
