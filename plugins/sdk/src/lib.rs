@@ -42,7 +42,32 @@ pub struct Application {
     /// Its applicant type.
     pub applicant_type: String,
     /// The form's answers.
+    #[serde(deserialize_with = "fields")]
     pub fields: Map<String, Value>,
+}
+
+/// The form's answers, read into a list and then made a map in one go: inserting them one by
+/// one, as the map's own reading does, cost about a sixth of a score hook's fuel (20 answers).
+/// Equal keys keep the last value, as inserting them does.
+fn fields<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Map<String, Value>, D::Error> {
+    struct Fields;
+    impl<'de> serde::de::Visitor<'de> for Fields {
+        type Value = Map<String, Value>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("the form's answers, by field")
+        }
+        fn visit_map<M: serde::de::MapAccess<'de>>(
+            self,
+            mut m: M,
+        ) -> Result<Self::Value, M::Error> {
+            let mut answers: Vec<(String, Value)> = Vec::with_capacity(m.size_hint().unwrap_or(16));
+            while let Some(field) = m.next_key()? {
+                answers.push((field, m.next_value()?));
+            }
+            Ok(answers.into_iter().collect())
+        }
+    }
+    d.deserialize_map(Fields)
 }
 
 impl Application {
@@ -281,4 +306,30 @@ macro_rules! export_hooks {
             $crate::abi::output(result)
         }
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An application's answers are the map serde_json reads from the same text: equal keys
+    /// (the last wins), nested values, exact numbers, any order.
+    #[test]
+    fn answers_read_as_the_map_reads_them() {
+        for fields in [
+            r#"{}"#,
+            r#"{"m1": 7.25, "m0": "a", "m10": [1, {"x": 2}], "z": null, "b": true}"#,
+            r#"{"k": 1, "k": 2, "j": 3, "k": 0.1000000000000000000000000001}"#,
+            r#"{"deep": {"a": {"b": {"c": [1e400, -0]}}}, "e": 1E-7}"#,
+        ] {
+            let text = format!(
+                r#"{{"id": "a", "category": "c", "applicant_type": "t", "fields": {fields}}}"#
+            );
+            let read: Application = serde_json::from_str(&text).unwrap();
+            let map: Map<String, Value> = serde_json::from_str(fields).unwrap();
+            assert_eq!(read.fields, map, "{fields}");
+        }
+        let wrong = r#"{"id": "a", "category": "c", "applicant_type": "t", "fields": [1]}"#;
+        assert!(serde_json::from_str::<Application>(wrong).is_err());
+    }
 }
