@@ -38,6 +38,15 @@ fn types() -> Vec<[String; 4]> {
         .collect()
 }
 
+/// A cell's text as the docs show it: what stands between backticks as code, not as backticks.
+fn prose(text: &str) -> maud::Markup {
+    html! {
+        @for (i, part) in text.split('`').enumerate() {
+            @if i % 2 == 1 { code { (part) } } @else { (part) }
+        }
+    }
+}
+
 pub async fn page(ctx: Ctx, Path(name): Path<String>) -> Response {
     let all = types();
     let Some([name, status, meaning, todo]) = all.into_iter().find(|t| t[0] == name) else {
@@ -56,8 +65,8 @@ pub async fn page(ctx: Ctx, Path(name): Path<String>) -> Response {
             h1 { code { "/problems/" (name) } }
             dl.facts {
                 dt { (ctx.t("problems.status")) } dd { (status) }
-                dt { (ctx.t("problems.means")) } dd { (meaning) }
-                dt { (ctx.t("problems.todo")) } dd { (todo) }
+                dt { (ctx.t("problems.means")) } dd { (prose(&meaning)) }
+                dt { (ctx.t("problems.todo")) } dd { (prose(&todo)) }
             }
             p { a href="/problems" { (ctx.t("problems.all")) } }
         },
@@ -72,7 +81,7 @@ pub async fn index(ctx: Ctx) -> Response {
         html! {
             h1 { (ctx.t("problems.all")) }
             ul { @for [name, status, meaning, _] in types() {
-                li { a href={ "/problems/" (name) } { code { (name) } } " (" (status) ") — " (meaning) }
+                li { a href={ "/problems/" (name) } { code { (name) } } " (" (status) ") — " (prose(&meaning)) }
             } }
         },
     )
@@ -81,6 +90,15 @@ pub async fn index(ctx: Ctx) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn code_in_a_cell_is_shown_as_code_and_escaped() {
+        assert_eq!(
+            prose("send `?confirm=<sha>` again, `a` and b").into_string(),
+            "send <code>?confirm=&lt;sha&gt;</code> again, <code>a</code> and b"
+        );
+        assert_eq!(prose("no code").into_string(), "no code");
+    }
 
     #[test]
     fn every_problem_the_server_answers_with_has_a_page() {
