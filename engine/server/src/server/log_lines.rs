@@ -163,12 +163,10 @@ impl Drop for Line {
         if self.text.is_empty() {
             return;
         }
+        // The queue full (or the writing thread gone): the line is dropped, and counted.
         let text = std::mem::take(&mut self.text);
-        match self.queue.try_send(Message::Line(text)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                DROPPED.fetch_add(1, Ordering::Relaxed);
-            }
+        if self.queue.try_send(Message::Line(text)).is_err() {
+            DROPPED.fetch_add(1, Ordering::Relaxed);
         }
     }
 }

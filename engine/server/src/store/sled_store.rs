@@ -115,6 +115,15 @@ fn device(e: &sled::Error) -> String {
     }
 }
 
+/// What every read and write answers once the store has stopped, `why` being what the disk said.
+fn stopped(why: &str) -> StoreError {
+    StoreError::Stopped(format!(
+        "the disk refused a write ({why}), so this server no longer serves its data: give the \
+         disk room (or mend it) and restart the server. A write answered with an error may or \
+         may not have been stored: read it back after the restart"
+    ))
+}
+
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
@@ -199,9 +208,8 @@ impl SledStore {
                  readiness answers 503; give the disk room (or mend it) and restart the server"
             );
         }
-        self.refused()
-            .err()
-            .unwrap_or_else(|| StoreError::Stopped(why.to_owned()))
+        // The first reason, when several threads failed at once.
+        stopped(self.stopped.get().map_or(why, String::as_str))
     }
 
     /// A read that failed: when the device failed it (sled's log could not be written or read),
@@ -215,14 +223,7 @@ impl SledStore {
 
     /// Refuses every read and write once the store has stopped (see [`SledStore::stop`]).
     fn refused(&self) -> Result<(), StoreError> {
-        match self.stopped.get() {
-            None => Ok(()),
-            Some(why) => Err(StoreError::Stopped(format!(
-                "the disk refused a write ({why}), so this server no longer serves its data: \
-                 give the disk room (or mend it) and restart the server. A write answered with \
-                 an error may or may not have been stored: read it back after the restart"
-            ))),
-        }
+        self.stopped.get().map_or(Ok(()), |why| Err(stopped(why)))
     }
 
     fn tree(&self, tree: Tree) -> &sled::Tree {
