@@ -5,6 +5,13 @@
 //! commit, from one connection and from eight).
 //!
 //! `cargo bench --bench stores`
+//!
+//! Settings, from the environment: `LAUREL_BENCH_ONLY=postgres` leaves sled out;
+//! `LAUREL_BENCH_COMMIT_DELAY_US=N` makes every PostgreSQL commit wait `N` µs before its flush
+//! (`commit_delay`, baselines included), as a database whose flush is slow does (network
+//! storage, a synchronous replica); `LAUREL_BENCH_BASELINE_BIN=path` runs each PostgreSQL
+//! configuration with that `laurel` binary too, on a database of its own, alternated with this
+//! build's (an older build, for a before and after in one run).
 
 #![allow(
     clippy::unwrap_used,
@@ -42,7 +49,17 @@ fn serve(
     key: &std::path::Path,
     store: Option<&str>,
 ) -> (Kill, String, Option<String>) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_laurel"));
+    serve_with(env!("CARGO_BIN_EXE_laurel"), data, key, store)
+}
+
+/// [`serve`] with the binary at `bin`.
+fn serve_with(
+    bin: &str,
+    data: &std::path::Path,
+    key: &std::path::Path,
+    store: Option<&str>,
+) -> (Kill, String, Option<String>) {
+    let mut cmd = Command::new(bin);
     cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
         .arg("--key-file")
@@ -198,6 +215,19 @@ fn main() {
     }
     let raw_fsync = 1000.0 / t.elapsed().as_secs_f64();
     let pg = postgres_cluster::Cluster::start_with(true);
+    if let Ok(delay) = std::env::var("LAUREL_BENCH_COMMIT_DELAY_US") {
+        let delay: u32 = delay.parse().unwrap();
+        let admin = format!("postgres://laurel@127.0.0.1:{}/postgres", pg.port);
+        let mut c = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+        for sql in [
+            format!("ALTER SYSTEM SET commit_delay = {delay}"),
+            "ALTER SYSTEM SET commit_siblings = 0".to_owned(),
+            "SELECT pg_reload_conf()".to_owned(),
+        ] {
+            c.batch_execute(&sql).unwrap();
+        }
+        println!("every PostgreSQL commit waits {delay} µs before its flush (commit_delay)");
+    }
     let raw_url = pg.database();
     let mut c = postgres::Client::connect(&raw_url, postgres::NoTls).unwrap();
     c.batch_execute("CREATE TABLE raw (k integer PRIMARY KEY, v bytea)")
@@ -233,73 +263,93 @@ fn main() {
     );
 
     let seoul = [SEOUL.to_owned()];
-    let (_sled, url, admin) = serve(&dir.path().join("sled"), &key, None);
-    let admin = admin.unwrap();
-    let sled_base = url.clone();
-    open_call(&sled_base, &admin, SEOUL);
-    for clients in [1usize, 8] {
-        let rate = writes(
-            std::slice::from_ref(&sled_base),
-            &seoul,
-            &admin,
-            clients,
-            if clients == 1 { 400 } else { 1600 },
-            "sled",
-        );
-        println!(
-            "  sled, 1 process,  1 award,   {clients:>2} client(s)  {rate:>7.0}/s   ratio {:.2} of raw sled, {:.2} of bare fdatasyncs",
-            rate / raw_sled,
-            rate / raw_fsync
-        );
+    if std::env::var("LAUREL_BENCH_ONLY").as_deref() != Ok("postgres") {
+        let (_sled, url, admin) = serve(&dir.path().join("sled"), &key, None);
+        let admin = admin.unwrap();
+        let sled_base = url.clone();
+        open_call(&sled_base, &admin, SEOUL);
+        for clients in [1usize, 8] {
+            let rate = writes(
+                std::slice::from_ref(&sled_base),
+                &seoul,
+                &admin,
+                clients,
+                if clients == 1 { 400 } else { 1600 },
+                "sled",
+            );
+            println!(
+                "  sled, 1 process,  1 award,   {clients:>2} client(s)  {rate:>7.0}/s   ratio {:.2} of raw sled, {:.2} of bare fdatasyncs",
+                rate / raw_sled,
+                rate / raw_fsync
+            );
+        }
+        drop(_sled);
     }
-    drop(_sled);
 
     // PostgreSQL: one award, then eight (commits that share no key), from one, two and three
     // processes on one database.
-    let db = pg.database();
-    let mut servers = Vec::new();
-    let mut bases = Vec::new();
-    let mut admin_pg = String::new();
-    for p in 0..3 {
-        let (server, base, admin) = serve(&dir.path().join(format!("pg-{p}")), &key, Some(&db));
-        if let Some(a) = admin {
-            admin_pg = a;
-        }
-        servers.push(server);
-        bases.push(base);
+    let mut builds = vec![("", env!("CARGO_BIN_EXE_laurel").to_owned())];
+    if let Ok(bin) = std::env::var("LAUREL_BENCH_BASELINE_BIN") {
+        builds.insert(0, ("baseline build: ", bin));
     }
-    open_call(&bases[0], &admin_pg, SEOUL);
-    let eight = copies(&bases[0], &admin_pg, 8);
-    let mut one_process = 0.0;
-    for (processes, awards, clients) in [
-        (1usize, &seoul[..], 1usize),
-        (1, &seoul[..], 8),
-        (1, &eight[..], 8),
-        (2, &eight[..], 8),
-        (3, &eight[..], 8),
-        (3, &eight[..], 24),
-    ] {
-        let rate = writes(
-            &bases[..processes],
-            awards,
-            &admin_pg,
-            clients,
-            if clients == 1 { 400 } else { 2400 },
-            &format!("pg{processes}-{}", awards.len()),
-        );
-        if processes == 1 && awards.len() == 8 {
-            one_process = rate;
+    let mut servers = Vec::new();
+    // Each build's three processes on a database of its own, its admin key and awards.
+    let mut set_up = Vec::new();
+    for (n, (_, bin)) in builds.iter().enumerate() {
+        let db = pg.database();
+        let mut bases = Vec::new();
+        let mut admin_pg = String::new();
+        for p in 0..3 {
+            let (server, base, admin) = serve_with(
+                bin,
+                &dir.path().join(format!("pg-{n}-{p}")),
+                &key,
+                Some(&db),
+            );
+            if let Some(a) = admin {
+                admin_pg = a;
+            }
+            servers.push(server);
+            bases.push(base);
         }
-        let scale = if awards.len() == 8 && processes > 1 {
-            format!("   {:.2}x one process", rate / one_process)
-        } else {
-            String::new()
-        };
-        println!(
-            "  postgres, {processes} process(es), {} award(s), {clients:>2} client(s)  {rate:>7.0}/s   ratio {:.2} of raw PostgreSQL{scale}",
-            awards.len(),
-            rate / raw_pg
-        );
+        open_call(&bases[0], &admin_pg, SEOUL);
+        let eight = copies(&bases[0], &admin_pg, 8);
+        set_up.push((bases, admin_pg, eight));
+    }
+    let mut one_process = vec![0.0; builds.len()];
+    for (processes, eight_awards, clients) in [
+        (1usize, false, 1usize),
+        (1, false, 8),
+        (1, true, 8),
+        (2, true, 8),
+        (3, true, 8),
+        (3, true, 24),
+    ] {
+        for (n, (label, _)) in builds.iter().enumerate() {
+            let (bases, admin_pg, eight) = &set_up[n];
+            let awards = if eight_awards { &eight[..] } else { &seoul[..] };
+            let rate = writes(
+                &bases[..processes],
+                awards,
+                admin_pg,
+                clients,
+                if clients == 1 { 400 } else { 2400 },
+                &format!("pg{processes}-{}", awards.len()),
+            );
+            if processes == 1 && awards.len() == 8 {
+                one_process[n] = rate;
+            }
+            let scale = if awards.len() == 8 && processes > 1 {
+                format!("   {:.2}x one process", rate / one_process[n])
+            } else {
+                String::new()
+            };
+            println!(
+                "  {label}postgres, {processes} process(es), {} award(s), {clients:>2} client(s)  {rate:>7.0}/s   ratio {:.2} of raw PostgreSQL{scale}",
+                awards.len(),
+                rate / raw_pg
+            );
+        }
     }
     drop(servers);
 }

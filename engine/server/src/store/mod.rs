@@ -19,6 +19,7 @@ pub mod open_rounds;
 #[allow(dead_code)]
 pub(crate) mod pg_cluster;
 mod pg_conn;
+mod pg_seal;
 mod pg_store;
 mod pg_tls;
 mod sled_store;

@@ -108,6 +108,13 @@ pub(super) struct Statements {
     pub(super) scan_from_open: Statement,
     pub(super) scan_after_open: Statement,
     pub(super) scan_all: Statement,
+    pub(super) insert_pending: Statement,
+    pub(super) take_mine: Statement,
+    pub(super) take_sealed: Statement,
+    pub(super) unsealed: Statement,
+    pub(super) mark_sealed: Statement,
+    pub(super) delete_pending: Statement,
+    pub(super) try_lock: Statement,
 }
 
 impl Conn {
@@ -171,6 +178,18 @@ impl Conn {
                 c.prepare(sql.scan_all),
             )
         })?;
+        let sealing = self.driver.run(async {
+            tokio::try_join!(
+                biased;
+                c.prepare(sql.insert_pending),
+                c.prepare(&sql.take_mine),
+                c.prepare(sql.take_sealed),
+                c.prepare(sql.unsealed),
+                c.prepare(sql.mark_sealed),
+                c.prepare(sql.delete_pending),
+                c.prepare(sql.try_lock),
+            )
+        })?;
         let s = Statements {
             lock_keys: prepared.0,
             expects: prepared.1,
@@ -185,6 +204,13 @@ impl Conn {
             scan_from_open: prepared.10,
             scan_after_open: prepared.11,
             scan_all: prepared.12,
+            insert_pending: sealing.0,
+            take_mine: sealing.1,
+            take_sealed: sealing.2,
+            unsealed: sealing.3,
+            mark_sealed: sealing.4,
+            delete_pending: sealing.5,
+            try_lock: sealing.6,
         };
         self.statements = Some(s.clone());
         Ok(s)
@@ -206,4 +232,11 @@ pub(super) struct StatementsSql {
     pub(super) scan_from_open: String,
     pub(super) scan_after_open: String,
     pub(super) scan_all: &'static str,
+    pub(super) insert_pending: &'static str,
+    pub(super) take_mine: String,
+    pub(super) take_sealed: &'static str,
+    pub(super) unsealed: &'static str,
+    pub(super) mark_sealed: &'static str,
+    pub(super) delete_pending: &'static str,
+    pub(super) try_lock: &'static str,
 }

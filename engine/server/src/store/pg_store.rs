@@ -5,19 +5,25 @@
 //! sled). A commit is one transaction that first takes a transaction-scoped advisory lock for
 //! every key it reads or writes (in ascending order, in one statement; shared for a key it only
 //! reads), so that commits sharing a key one of them writes take turns while others run side by
-//! side; it checks the batch's expectations, applies
-//! its writes, and then, under the chain's own lock held only for the append, reads the last
-//! audit record, appends the next and commits (`synchronous_commit` on: durable before the
-//! answer). A commit that waited for a key runs after the one holding it has committed and
-//! appended, so each key's writes follow the chain's order. Every commit holds a gate lock
+//! side; it checks the batch's expectations and applies its writes. Its audit record is then
+//! chained as `pg_seal` says: when nobody holds the chain's lock, the commit takes it and
+//! seals, in its own transaction, the entries waiting and its own (one flush for both);
+//! otherwise it commits its data with its entry waiting, durable before it answers
+//! (`synchronous_commit` on) and without waiting for the chain, and then waits for the chain's
+//! lock to find its entry sealed by the commit that held it, or to seal every entry waiting
+//! itself: commits of different awards never wait for each other's flush, and each key's
+//! writes still follow the chain's order. Every commit holds a gate lock
 //! shared; a commit of more keys than it is sensible to lock one by one (the database's lock
 //! table holds a few thousand: an award imported whole) takes the gate alone instead. A process killed mid-commit leaves
-//! nothing behind: the transaction rolls back and the locks go with it.
+//! nothing behind: the transaction rolls back and the locks go with it; one killed between
+//! its data's commit and its seal leaves its entry waiting, for the next commit (or the next
+//! process to start) to seal.
 //!
-//! A commit takes three round trips to the database, its statements pipelined: `BEGIN`, the
-//! keys' locks, the expected values and the values the derived indexes will read; then the
-//! writes, the chain's lock and the last audit record; then the record and `COMMIT`. The
-//! chain's lock is held for the last round trip and the commit's flush.
+//! A commit the chain does not hold back takes three round trips to the database, its
+//! statements pipelined: `BEGIN`, the keys' locks, the expected values and the values the
+//! derived indexes will read; then the writes, the chain's lock if it is free, its last record
+//! and the entries waiting; then the records and `COMMIT`. One held back sends, in its third
+//! round trip, its entry, `COMMIT` and the start of the sealing transaction.
 //!
 //! Connections come from a small pool; each sets a statement timeout, prepares its statements
 //! once, and a connection that broke is dropped and replaced on the next call (a restarted
@@ -32,10 +38,13 @@ use sha2::{Digest, Sha256};
 use tokio_postgres::NoTls;
 
 use super::pg_conn::{Conn, Connecting, Statements, StatementsSql, in_order};
+use super::pg_seal::{
+    DELETE_PENDING, INSERT_PENDING, MARK_SEALED, MOST_AT_ONCE, PENDING_TABLE, Pending, SWEEP,
+    Sealed, TAKE_SEALED, UNSEALED, seal,
+};
 use super::pg_tls::{tls, untrusted_certificate, unverified_tls, verify_mode};
 use super::{
-    AuditEntry, AuditRecord, Batch, Entries, Store, StoreError, Tree, TreeEntries, escape_key,
-    json, next_record,
+    AuditEntry, AuditRecord, Batch, Entries, Store, StoreError, Tree, TreeEntries, escape_key, json,
 };
 
 /// The key of the advisory lock every commit takes ("laurel" in ASCII).
@@ -103,16 +112,23 @@ fn scan_sql(from: &str, bounded: bool) -> String {
 const GET: &str = "SELECT value FROM laurel_kv WHERE tree = $1 AND key = $2";
 
 /// The schema's migrations, in order; each is applied once, in a transaction, and recorded.
-pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "one table for every tree, keys compared as bytes",
-    "CREATE TABLE IF NOT EXISTS laurel_kv (
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "one table for every tree, keys compared as bytes",
+        "CREATE TABLE IF NOT EXISTS laurel_kv (
          tree text NOT NULL,
          key bytea NOT NULL,
          value bytea NOT NULL,
          PRIMARY KEY (tree, key)
      )",
-)];
+    ),
+    (
+        2,
+        "audit entries committed with their data, chained in groups",
+        PENDING_TABLE,
+    ),
+];
 
 /// Requests per credential and minute, counted by every process (rate limits): not data, so
 /// not a migration; unlogged (a crash of the database forgets a minute's counts), and made
@@ -298,6 +314,13 @@ fn statements_sql() -> StatementsSql {
         scan_after_open: scan_sql(">", false),
         scan_all: "SELECT key, value FROM laurel_kv WHERE tree = $1 AND key >= $2
              AND ($3::bytea IS NULL OR key < $3) ORDER BY key",
+        insert_pending: INSERT_PENDING,
+        take_mine: TAKE_SEALED.replace("$1", "currval('laurel_audit_pending_id_seq')"),
+        try_lock: "SELECT pg_try_advisory_xact_lock($1)",
+        take_sealed: TAKE_SEALED,
+        unsealed: UNSEALED,
+        mark_sealed: MARK_SEALED,
+        delete_pending: DELETE_PENDING,
     }
 }
 
@@ -405,6 +428,7 @@ impl PgStore {
                 "the database's schema is at version {current}, this laurel needs {latest}: run `laurel migrate --store <url>` (or serve with `--migrate`)"
             )));
         }
+        store.seal_all()?;
         Ok(store)
     }
 
@@ -470,19 +494,64 @@ impl PgStore {
         Ok((current, latest))
     }
 
-    /// Every entry of every tree, read in one snapshot (`REPEATABLE READ`): the audit chain and
-    /// the data it covers as of one instant, while servers keep writing.
-    pub fn snapshot(&self) -> Result<TreeEntries, StoreError> {
+    /// Seals every audit entry waiting (one left by a process that stopped between its
+    /// commit and its seal), and removes sealed entries nobody came back for.
+    pub fn seal_all(&self) -> Result<(), StoreError> {
         self.with(|c| {
-            let rows = transaction(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |c| {
-                c.driver
-                    .run(c.client.query(
-                        "SELECT tree, key, value FROM laurel_kv ORDER BY tree, key",
-                        &[],
-                    ))
+            let s = statements(c)?;
+            let none = MINE;
+            let mut sealed = || loop {
+                let (_, last, waiting) = c
+                    .driver
+                    .run(begin_sealing(&c.client, &s, &s.take_sealed, &[&none]))
+                    .map_err(pg)?;
+                if waiting.is_empty() {
+                    c.driver
+                        .run(c.client.batch_execute(&format!("{SWEEP}; COMMIT")))
+                        .map_err(pg)?;
+                    return Ok(());
+                }
+                seal_waiting(c, &s, none, &last, &pending_rows(&waiting))?;
+            };
+            let done = sealed();
+            if done.is_err() {
+                rollback(c);
+            }
+            done
+        })
+    }
+
+    /// Every entry of every tree, read in one snapshot (`REPEATABLE READ`): the audit chain and
+    /// the data it covers as of one instant, while servers keep writing. Entries committed but
+    /// not yet sealed in that instant are sealed in the snapshot as the next seal would.
+    pub fn snapshot(&self) -> Result<TreeEntries, StoreError> {
+        self.seal_all()?;
+        self.read_snapshot()
+    }
+
+    /// [`PgStore::snapshot`]'s read, entries waiting sealed in it but not in the database.
+    fn read_snapshot(&self) -> Result<TreeEntries, StoreError> {
+        self.with(|c| {
+            let (rows, waiting) =
+                transaction(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", |c| {
+                    let (d, cl) = (&mut c.driver, &c.client);
+                    d.run(async {
+                        tokio::try_join!(
+                            cl.query(
+                                "SELECT tree, key, value FROM laurel_kv ORDER BY tree, key",
+                                &[],
+                            ),
+                            cl.query(
+                                "SELECT id, entry FROM laurel_audit_pending
+                                 WHERE seq IS NULL ORDER BY id",
+                                &[],
+                            ),
+                        )
+                    })
                     .map_err(pg)
-            })?;
-            rows.into_iter()
+                })?;
+            let mut entries: TreeEntries = rows
+                .into_iter()
                 .map(|r| {
                     let name: String = r.get(0);
                     let tree = Tree::named(&name).ok_or_else(|| {
@@ -490,7 +559,32 @@ impl PgStore {
                     })?;
                     Ok((tree, r.get(1), r.get(2)))
                 })
-                .collect()
+                .collect::<Result<_, StoreError>>()?;
+            if !waiting.is_empty() {
+                let last = entries
+                    .iter()
+                    .rfind(|(t, _, _)| *t == Tree::Audit)
+                    .map(|(_, k, v)| (k.clone(), v.clone()));
+                let from = entries
+                    .iter()
+                    .find(|(t, k, _)| *t == Tree::Meta && k == super::audit_index::FROM)
+                    .map(|(_, _, v)| v.clone());
+                let waiting: Vec<(i64, Vec<u8>)> =
+                    waiting.iter().map(|r| (r.get(0), r.get(1))).collect();
+                let sealed = seal(
+                    last.as_ref().map(|(k, v)| (k.as_slice(), v.as_slice())),
+                    from,
+                    &waiting,
+                )?;
+                // Over any value of the same key (the index's start, set by the first seal).
+                let mut all: BTreeMap<(Tree, Vec<u8>), Vec<u8>> =
+                    entries.into_iter().map(|(t, k, v)| ((t, k), v)).collect();
+                for (t, k, v) in sealed.writes {
+                    all.insert((t, k), v);
+                }
+                entries = all.into_iter().map(|((t, k), v)| (t, k, v)).collect();
+            }
+            Ok(entries)
         })
     }
 
@@ -938,9 +1032,10 @@ fn commit_on(
     let read: BTreeMap<(Tree, Vec<u8>), Option<Vec<u8>>> = ahead.into_iter().zip(values).collect();
     let mut reads = InTransaction { c, s, read };
     super::indexes::keep_all(&mut batch, &mut reads)?;
-    // Each key's last word in the batch (one upsert, one removal a key); then the chain's
-    // lock (one record at a time across every process, held only for the append and the
-    // commit) and its last record, in the same round trip.
+    // Each key's last word in the batch (one upsert, one removal a key), the pending audit
+    // entry and the commit, durable before it answers; then, in the same round trip, the
+    // chain's lock, this entry's number if another commit sealed it meanwhile, and what a
+    // sealer needs: the chain's last record and the entries waiting (see `pg_seal`).
     let mut last: BTreeMap<(&str, &[u8]), Option<&[u8]>> = BTreeMap::new();
     for (tree, key, value) in &batch.writes {
         last.insert((tree.name(), key.as_slice()), value.as_deref());
@@ -952,6 +1047,8 @@ fn commit_on(
             None => gone.push(tree, key, None),
         }
     }
+    let pending = Pending::new(audit, super::writes_of(&batch), super::now());
+    let entry = json(&pending);
     let (d, cl) = (&mut c.driver, &c.client);
     let removals: Vec<[&(dyn tokio_postgres::types::ToSql + Sync); 2]> = gone
         .trees
@@ -959,7 +1056,9 @@ fn commit_on(
         .zip(&gone.keys)
         .map(|(tree, key)| [tree as _, key as _])
         .collect();
-    let (_, _, _, row) = d
+    // The writes, and the chain's lock if nobody holds it or waits for it, with what sealing
+    // needs: the chain's last record and the entries waiting.
+    let (_, _, free, last, waiting) = d
         .run(async {
             tokio::try_join!(
                 biased;
@@ -977,42 +1076,203 @@ fn commit_on(
                         .map(|params| Box::pin(cl.execute(&s.delete_one, params)))
                         .collect()
                 ),
-                cl.execute(&s.lock_one, &[&COMMIT_LOCK]),
+                cl.query_one(&s.try_lock, &[&COMMIT_LOCK]),
                 cl.query_one(&s.last_audit, &[&super::audit_index::FROM]),
+                cl.query(&s.unsealed, &[&MOST_AT_ONCE]),
             )
         })
         .map_err(pg)?;
-    let last: Option<(Vec<u8>, Vec<u8>)> = row
-        .get::<_, Option<Vec<u8>>>(0)
-        .zip(row.get::<_, Option<Vec<u8>>>(1));
-    let from: Option<Vec<u8>> = row.get(2);
-    let written = batch.writes.len();
-    let record = next_record(
-        last.as_ref().map(|(k, v)| (k.as_slice(), v.as_slice())),
-        audit,
-        &mut batch,
-        from.as_deref(),
-    )?;
-    // The record and its index entries (new keys: they need no lock of their own, and the
-    // chain's lock orders them), and the commit, durable before it answers.
-    let seq = record.seq.to_be_bytes();
-    let body = json(&record);
-    let mut tail = Columns::default();
-    for (tree, key, value) in &batch.writes[written..] {
-        tail.push(tree.name(), key, Some(value.as_deref().unwrap_or_default()));
+    if free.get::<_, bool>(0) && waiting.len() < MOST_AT_ONCE as usize {
+        // Uncontended: this commit seals the entries waiting and its own, in its own
+        // transaction (one flush for the data and the chain).
+        let mut entries = pending_rows(&waiting);
+        entries.push((MINE, entry));
+        let records = seal_waiting(c, s, MINE, &last, &entries)?;
+        return records
+            .into_iter()
+            .find(|(i, _)| *i == MINE)
+            .map(|(_, r)| r)
+            .ok_or_else(|| StoreError::Corrupt("audit", "the commit's record not sealed".into()));
     }
-    tail.push(Tree::Audit.name(), &seq, Some(&body));
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
-        [&tail.trees, &tail.keys, &tail.values];
+    // Another commit holds the chain: this one commits its data with its entry waiting, then
+    // (same round trip) waits for the chain's lock to find its entry sealed, or to seal.
+    let entry_param: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&entry];
+    let (d, cl) = (&mut c.driver, &c.client);
+    let (data, sealing) = d.run(async {
+        tokio::join!(
+            biased;
+            async {
+                tokio::try_join!(
+                    biased;
+                    cl.query_one(&s.insert_pending, &entry_param),
+                    cl.batch_execute("COMMIT"),
+                )
+            },
+            begin_sealing(cl, s, &s.take_mine, &[]),
+        )
+    });
+    let (row, ()) = data.map_err(pg)?;
+    let id: i64 = row.get(0);
+    // Durable from here: a failure to seal leaves the entry for the next commit to seal.
+    let sealed = sealing
+        .map_err(pg)
+        .and_then(|begun| finish_sealing(c, s, id, begun))
+        .or_else(|_| {
+            rollback(c);
+            seal_entry(c, s, id)
+        });
+    match sealed {
+        Ok(record) => Ok(record),
+        Err(e) => {
+            rollback(c);
+            tracing::warn!(
+                "a commit was stored but its audit entry not yet chained ({e}): the next commit chains it"
+            );
+            Ok(pending.record(0, String::new(), pending.writes.clone()))
+        }
+    }
+}
+
+/// The id a commit's own entry has while it seals it in its own transaction (no row's).
+const MINE: i64 = -1;
+
+/// Entries waiting, as [`begin_sealing`] read them.
+fn pending_rows(rows: &[tokio_postgres::Row]) -> Vec<(i64, Vec<u8>)> {
+    rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+}
+
+/// What a commit learns when it holds the chain's lock: its entry's number and record if
+/// another commit sealed it, else the chain's last record, the audit index's start and the
+/// entries waiting.
+type Begun = (
+    Option<tokio_postgres::Row>,
+    tokio_postgres::Row,
+    Vec<tokio_postgres::Row>,
+);
+
+/// Begins a sealing transaction (its commit need not be flushed unless it seals: the row it
+/// removes only says an entry was answered): the chain's lock, then `mine` (the entry's
+/// number, taken, if sealed), the chain's last record and the entries waiting.
+async fn begin_sealing(
+    cl: &tokio_postgres::Client,
+    s: &Statements,
+    mine: &tokio_postgres::Statement,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Begun, tokio_postgres::Error> {
+    let (_, _, taken, last, waiting) = tokio::try_join!(
+        biased;
+        cl.batch_execute("BEGIN; SET LOCAL synchronous_commit TO off"),
+        cl.execute(&s.lock_one, &[&COMMIT_LOCK]),
+        cl.query_opt(mine, params),
+        cl.query_one(&s.last_audit, &[&super::audit_index::FROM]),
+        cl.query(&s.unsealed, &[&MOST_AT_ONCE]),
+    )?;
+    Ok((taken, last, waiting))
+}
+
+/// Seals entry `id` (committed) on `c`, in a transaction of its own.
+fn seal_entry(c: &mut Conn, s: &Statements, id: i64) -> Result<AuditRecord, StoreError> {
+    let begun = c
+        .driver
+        .run(begin_sealing(&c.client, s, &s.take_sealed, &[&id]))
+        .map_err(pg)?;
+    finish_sealing(c, s, id, begun)
+}
+
+/// Ends the sealing transaction begun on `c`: entry `id` was sealed by another commit (its
+/// record is read), or this commit seals every entry waiting, its own among them, and
+/// commits durably. Loops in the rare case that more entries wait before it than one
+/// transaction seals.
+fn finish_sealing(
+    c: &mut Conn,
+    s: &Statements,
+    id: i64,
+    mut begun: Begun,
+) -> Result<AuditRecord, StoreError> {
+    loop {
+        let (taken, last, waiting) = begun;
+        if let Some(row) = taken {
+            let value: Option<Vec<u8>> = row.get(1);
+            let record = value
+                .ok_or_else(|| {
+                    StoreError::Corrupt("audit", format!("entry {id} sealed but not written"))
+                })
+                .and_then(|v| {
+                    serde_json::from_slice(&v)
+                        .map_err(|e| StoreError::Corrupt("audit", e.to_string()))
+                })?;
+            c.driver.run(c.client.batch_execute("COMMIT")).map_err(pg)?;
+            return Ok(record);
+        }
+        let records = seal_waiting(c, s, id, &last, &pending_rows(&waiting))?;
+        if let Some((_, record)) = records.into_iter().find(|(i, _)| *i == id) {
+            return Ok(record);
+        }
+        begun = c
+            .driver
+            .run(begin_sealing(&c.client, s, &s.take_sealed, &[&id]))
+            .map_err(pg)?;
+    }
+}
+
+/// Seals the entries `waiting` after the chain's `last` record (as [`begin_sealing`] read them,
+/// the chain's lock held), removes entry `id`'s row (the sealer's own, if any) and marks the
+/// others' for their commits, and commits durably. Returns the records made.
+fn seal_waiting(
+    c: &mut Conn,
+    s: &Statements,
+    id: i64,
+    last: &tokio_postgres::Row,
+    pending: &[(i64, Vec<u8>)],
+) -> Result<Vec<(i64, AuditRecord)>, StoreError> {
+    let chain_last: Option<(Vec<u8>, Vec<u8>)> = last
+        .get::<_, Option<Vec<u8>>>(0)
+        .zip(last.get::<_, Option<Vec<u8>>>(1));
+    let Sealed { records, writes } = seal(
+        chain_last
+            .as_ref()
+            .map(|(k, v)| (k.as_slice(), v.as_slice())),
+        last.get(2),
+        pending,
+    )?;
+    let mut cols = Columns::default();
+    for (tree, key, value) in &writes {
+        cols.push(tree.name(), key, Some(value));
+    }
+    let seqs: Vec<(i64, i64)> = records
+        .iter()
+        .map(|(i, r)| (*i, r.seq as i64))
+        .filter(|(i, _)| *i != id)
+        .collect();
+    let marks: Vec<[&(dyn tokio_postgres::types::ToSql + Sync); 2]> =
+        seqs.iter().map(|(i, seq)| [i as _, seq as _]).collect();
+    let values: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+        [&cols.trees, &cols.keys, &cols.values];
+    let mine: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&id];
+    let (d, cl) = (&mut c.driver, &c.client);
     d.run(async {
         tokio::try_join!(
-            biased;
-            cl.execute(&s.upsert_many, &params),
-            cl.batch_execute("COMMIT"),
+        biased;
+        cl.batch_execute("SET LOCAL synchronous_commit TO on"),
+        cl.execute(&s.upsert_many, &values),
+        in_order(
+            marks
+            .iter()
+            .map(|params| Box::pin(cl.execute(&s.mark_sealed, params)))
+            .collect()
+        ),
+        async {
+            if id == MINE {
+                Ok(0)
+            } else {
+                cl.execute(&s.delete_pending, &mine).await
+            }
+        },
+        cl.batch_execute("COMMIT"),
         )
     })
     .map_err(pg)?;
-    Ok(record)
+    Ok(records)
 }
 
 /// Reads inside a commit's transaction, under its keys' locks: those read ahead, then any
@@ -1175,6 +1435,227 @@ mod tests {
         assert_eq!(counts, br#"{"eligible":3}"#.to_vec());
         let (records, problems) = super::super::verify_store(&store, None).unwrap();
         assert_eq!((records.len(), problems), (4, Vec::<String>::new()));
+    }
+
+    fn entry(action: &str) -> AuditEntry {
+        AuditEntry {
+            actor: "test".into(),
+            action: action.into(),
+            target: "t".into(),
+            detail: serde_json::json!({}),
+        }
+    }
+
+    /// The actions of a store's audit records, which verify against its data.
+    fn verified_actions(store: &dyn Store) -> Vec<String> {
+        let (records, problems) = super::super::verify_store(store, None).unwrap();
+        assert_eq!(problems, Vec::<String>::new());
+        records.into_iter().map(|r| r.action).collect()
+    }
+
+    /// Commits `key` of `keys` set to `value`, audited as `key`.
+    fn put(store: &PgStore, key: &str, value: &str) -> AuditRecord {
+        let mut batch = Batch::new();
+        batch.put(
+            Tree::Keys,
+            key.as_bytes().to_vec(),
+            value.as_bytes().to_vec(),
+        );
+        store.commit(batch, entry(key)).unwrap()
+    }
+
+    /// Commits from two stores on one database (two processes), eight threads at once, each
+    /// writing keys of its own and keys all of them write: one chain, numbered without gaps,
+    /// each commit's record in it once, every value the one its key's last record wrote, and
+    /// no entry left waiting.
+    #[test]
+    fn commits_from_two_processes_seal_one_chain_in_every_key_order() {
+        let pg = super::super::pg_cluster::Cluster::start();
+        let url = pg.database();
+        let a = PgStore::open(PgOptions::new(&url), true).unwrap();
+        let b = PgStore::open(PgOptions::new(&url), false).unwrap();
+        let answered: Vec<AuditRecord> = std::thread::scope(|s| {
+            let threads: Vec<_> = (0..8)
+                .map(|t| {
+                    let store = if t % 2 == 0 { &a } else { &b };
+                    s.spawn(move || {
+                        (0..40)
+                            .map(|i| {
+                                let mut batch = Batch::new();
+                                let own = format!("app-{t}-{i}");
+                                batch.put(
+                                    Tree::Applications,
+                                    super::super::key(&[b"award", own.as_bytes()]),
+                                    own.clone().into_bytes(),
+                                );
+                                batch.put(
+                                    Tree::Keys,
+                                    format!("shared-{}", i % 3).into_bytes(),
+                                    format!("{t}-{i}").into_bytes(),
+                                );
+                                store.commit(batch, entry(&own)).unwrap()
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            threads
+                .into_iter()
+                .flat_map(|h| h.join().unwrap())
+                .collect()
+        });
+        let mut seqs: Vec<u64> = answered.iter().map(|r| r.seq).collect();
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=320).collect::<Vec<u64>>());
+        let memory = super::super::MemoryStore::default();
+        memory.restore(a.snapshot().unwrap()).unwrap();
+        let (records, problems) = super::super::verify_store(&memory, None).unwrap();
+        assert_eq!(problems, Vec::<String>::new());
+        assert_eq!(records, {
+            let mut r = answered.clone();
+            r.sort_by_key(|r| r.seq);
+            r
+        });
+        let waiting: i64 = a
+            .with(|c| {
+                c.driver
+                    .run(
+                        c.client
+                            .query_one("SELECT count(*) FROM laurel_audit_pending", &[]),
+                    )
+                    .map_err(super::pg)
+            })
+            .unwrap()
+            .get(0);
+        assert_eq!(waiting, 0);
+    }
+
+    /// While another holds the chain (a sealer, another process), commits store their data
+    /// without waiting for it, then wait to be sealed: the first to get the chain seals every
+    /// entry waiting, and the other finds its own sealed and answers with its record.
+    #[test]
+    fn commits_store_their_data_while_the_chain_is_held_and_one_seals_for_both() {
+        let pg = super::super::pg_cluster::Cluster::start();
+        let url = pg.database();
+        let store = PgStore::open(PgOptions::new(&url), true).unwrap();
+        let mut holder = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        holder.batch_execute("BEGIN").unwrap();
+        holder
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])
+            .unwrap();
+        let records: Vec<AuditRecord> = std::thread::scope(|s| {
+            let commits: Vec<_> = ["a", "b"]
+                .into_iter()
+                .map(|k| {
+                    let store = &store;
+                    s.spawn(move || put(store, k, "v"))
+                })
+                .collect();
+            // Both commits' data is stored (read from another connection) while neither has
+            // answered: the chain's lock is still held.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while ["a", "b"]
+                .iter()
+                .any(|k| store.get(Tree::Keys, k.as_bytes()).unwrap().is_none())
+            {
+                assert!(std::time::Instant::now() < deadline, "the data waited");
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            assert!(commits.iter().all(|h| !h.is_finished()));
+            assert_eq!(super::super::head(&store).unwrap(), None);
+            holder.batch_execute("COMMIT").unwrap();
+            commits.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut seqs: Vec<u64> = records.iter().map(|r| r.seq).collect();
+        seqs.sort_unstable();
+        assert_eq!(seqs, [1, 2]);
+        let (chain, problems) = super::super::verify_store(&store, None).unwrap();
+        assert_eq!(problems, Vec::<String>::new());
+        for r in &records {
+            assert_eq!(&chain[r.seq as usize - 1], r);
+        }
+        // Both went through the waiting table, and nothing is left in it.
+        let mut check = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let row = check
+            .query_one(
+                "SELECT (SELECT count(*) FROM laurel_audit_pending),
+                        (SELECT last_value FROM laurel_audit_pending_id_seq)",
+                &[],
+            )
+            .unwrap();
+        assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (0, 2));
+    }
+
+    /// A database made before entries could wait (schema 1) is refused until migrated, and
+    /// its chain goes on after the migration.
+    #[test]
+    fn a_database_at_schema_1_is_migrated_and_its_chain_goes_on() {
+        let pg = super::super::pg_cluster::Cluster::start();
+        let url = pg.database();
+        let store = PgStore::open(PgOptions::new(&url), true).unwrap();
+        put(&store, "first", "1");
+        drop(store);
+        let mut raw = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        raw.batch_execute(
+            "DROP TABLE laurel_audit_pending; DELETE FROM laurel_migrations WHERE version = 2",
+        )
+        .unwrap();
+        let refused = PgStore::open(PgOptions::new(&url), false).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("version 1, this laurel needs 2"),
+            "{refused}"
+        );
+        let store = PgStore::open(PgOptions::new(&url), true).unwrap();
+        assert_eq!(store.schema_version().unwrap(), (2, 2));
+        assert_eq!(put(&store, "next", "2").seq, 2);
+        let (records, problems) = super::super::verify_store(&store, None).unwrap();
+        assert_eq!((records.len(), problems), (2, Vec::<String>::new()));
+    }
+
+    /// A process that stopped between its commit and its seal leaves its entry waiting: a
+    /// snapshot seals it in the copy (the data it wrote is covered), and the next commit from
+    /// any process seals it in the database, before its own.
+    #[test]
+    fn an_entry_left_waiting_is_sealed_by_the_next_commit() {
+        let pg = super::super::pg_cluster::Cluster::start();
+        let url = pg.database();
+        let store = PgStore::open(PgOptions::new(&url), true).unwrap();
+        put(&store, "first", "1");
+        // The stopped process's commit: its data and its entry, nothing sealed.
+        let mut orphan = Batch::new();
+        orphan.put(Tree::Keys, b"orphan".to_vec(), b"2".to_vec());
+        let pending = Pending::new(
+            entry("orphan"),
+            super::super::writes_of(&orphan),
+            super::super::now(),
+        );
+        store
+            .with(|c| {
+                let (d, cl) = (&mut c.driver, &c.client);
+                d.run(cl.execute(
+                    "INSERT INTO laurel_kv VALUES ('keys', 'orphan'::bytea, '2'::bytea)",
+                    &[],
+                ))
+                .map_err(super::pg)?;
+                d.run(cl.execute(INSERT_PENDING, &[&json(&pending)]))
+                    .map_err(super::pg)
+            })
+            .unwrap();
+        let copy = super::super::MemoryStore::default();
+        copy.restore(store.read_snapshot().unwrap()).unwrap();
+        assert_eq!(verified_actions(&copy), ["first", "orphan"]);
+        assert_eq!(super::super::head(&store).unwrap().unwrap().seq, 1);
+        let record = put(&store, "next", "3");
+        assert_eq!(record.seq, 3);
+        assert_eq!(verified_actions(&store), ["first", "orphan", "next"]);
+        let records: Vec<AuditRecord> = super::super::scan_json(&store, Tree::Audit, b"").unwrap();
+        // The copy sealed it as the database did.
+        assert_eq!(
+            records[1],
+            super::super::scan_json::<AuditRecord>(&copy, Tree::Audit, b"").unwrap()[1]
+        );
     }
 
     /// A key a commit only reads is locked shared: commits that read the same round run side by

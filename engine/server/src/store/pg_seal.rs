@@ -1,0 +1,269 @@
+//! Sealing on PostgreSQL: a commit writes its audit entry as *pending*, in the transaction that
+//! writes its data (so the entry is durable with what it describes), without waiting for the
+//! chain; then it takes the chain's lock and either finds its entry sealed already, by another
+//! commit that sealed a batch, or seals every pending entry itself, in their order: numbered,
+//! linked, hashed, indexed, and written to the `audit` tree in one durable transaction. Commits
+//! of different keys, from any process, thus no longer take turns through their own commit's
+//! flush: one flush seals the entries of every commit that waited meanwhile (a group commit of
+//! the chain), and the chain stays one gap-free sequence.
+//!
+//! The order is right for every key: a commit that writes a key another has written waited
+//! for the other's locks, so its pending entry got a later number than the other's, and the
+//! other's was visible (committed) before it; pending entries are sealed in their numbers'
+//! order, and any entry sealed out of that order (committed after a later one was sealed)
+//! shares no key it wrote with a commit sealed before it.
+
+use serde::{Deserialize, Serialize};
+
+use super::audit::{GENESIS, Write};
+use super::{AuditEntry, AuditRecord, Batch, StoreError, Tree, audit_index, unescape_key};
+
+/// The table of entries written but not yet chained (migration 2). `seq` is set when the entry
+/// is sealed; the commit that wrote it then reads the number and removes the row.
+pub(super) const PENDING_TABLE: &str = "CREATE TABLE IF NOT EXISTS laurel_audit_pending (
+         id bigserial PRIMARY KEY,
+         entry bytea NOT NULL,
+         seq bigint,
+         sealed_at timestamptz
+     )";
+
+/// Writes a commit's pending entry.
+pub(super) const INSERT_PENDING: &str =
+    "INSERT INTO laurel_audit_pending (entry) VALUES ($1) RETURNING id";
+
+/// The connection's last pending entry, if it was sealed meanwhile: removed, with its number
+/// and record (a commit that waited for the chain's lock while another sealed it).
+pub(super) const TAKE_SEALED: &str = "WITH done AS (
+         DELETE FROM laurel_audit_pending WHERE id = $1 AND seq IS NOT NULL RETURNING seq)
+     SELECT done.seq, a.value FROM done
+         LEFT JOIN laurel_kv a ON a.tree = 'audit' AND a.key = int8send(done.seq)";
+
+/// Entries not sealed yet, in order (`$1`: the most at once).
+pub(super) const UNSEALED: &str = "SELECT id, entry FROM laurel_audit_pending
+     WHERE seq IS NULL ORDER BY id LIMIT $1";
+
+/// Notes an entry's number, for the commit that wrote it.
+pub(super) const MARK_SEALED: &str =
+    "UPDATE laurel_audit_pending SET seq = $2, sealed_at = now() WHERE id = $1";
+
+/// Removes a sealed entry (the sealer's own).
+pub(super) const DELETE_PENDING: &str = "DELETE FROM laurel_audit_pending WHERE id = $1";
+
+/// Sealed entries nobody came back for (their process stopped between its two transactions).
+pub(super) const SWEEP: &str = "DELETE FROM laurel_audit_pending
+     WHERE seq IS NOT NULL AND sealed_at < now() - interval '10 minutes'";
+
+/// The most entries one transaction seals.
+pub(super) const MOST_AT_ONCE: i64 = 4096;
+
+/// An audit entry waiting for its place in the chain: everything of the record but its number
+/// and links.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct Pending {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: serde_json::Value,
+    pub writes: Vec<Write>,
+}
+
+impl Pending {
+    /// The pending entry of `entry`, for a batch writing `writes`, made at `at`.
+    pub(super) fn new(entry: AuditEntry, writes: Vec<Write>, at: String) -> Self {
+        Self {
+            at,
+            actor: entry.actor,
+            action: entry.action,
+            target: entry.target,
+            detail: entry.detail,
+            writes,
+        }
+    }
+
+    /// The record it becomes as number `seq` after `prev` (unchained: `seq` 0), without the
+    /// audit index's entries.
+    pub(super) fn record(&self, seq: u64, prev: String, writes: Vec<Write>) -> AuditRecord {
+        AuditRecord::chain(
+            AuditEntry {
+                actor: self.actor.clone(),
+                action: self.action.clone(),
+                target: self.target.clone(),
+                detail: self.detail.clone(),
+            },
+            seq,
+            self.at.clone(),
+            prev,
+            writes,
+        )
+    }
+}
+
+/// Entries sealed: each record, and every value to write (the records themselves, under
+/// `audit`, and the audit index's entries), in order.
+#[derive(Debug, Default)]
+pub(super) struct Sealed {
+    pub records: Vec<(i64, AuditRecord)>,
+    pub writes: Vec<(Tree, Vec<u8>, Vec<u8>)>,
+}
+
+/// Chains `pending` (by their numbers, in order) after the chain's last record `last` (its key
+/// and value), with the audit index's start `from` (see [`audit_index`]).
+pub(super) fn seal(
+    last: Option<(&[u8], &[u8])>,
+    mut from: Option<Vec<u8>>,
+    pending: &[(i64, Vec<u8>)],
+) -> Result<Sealed, StoreError> {
+    let corrupt = |why: String| StoreError::Corrupt("audit", why);
+    let (mut seq, mut prev) = match last {
+        Some((k, v)) => {
+            let last: AuditRecord =
+                serde_json::from_slice(v).map_err(|e| corrupt(e.to_string()))?;
+            let seq = u64::from_be_bytes(k.try_into().map_err(|_| corrupt("bad key".into()))?);
+            (seq, last.hash)
+        }
+        None => (0, GENESIS.to_owned()),
+    };
+    let mut out = Sealed::default();
+    for (id, bytes) in pending {
+        let entry: Pending = serde_json::from_slice(bytes)
+            .map_err(|e| corrupt(format!("pending entry {id}: {e}")))?;
+        seq += 1;
+        // The index's entries for this record, covered by it like every other value written.
+        let mut index = Batch::new();
+        for w in &entry.writes {
+            if let (Some(tree), Some(key)) = (Tree::named(&w.tree), unescape_key(&w.key)) {
+                index.writes.push((tree, key, None));
+            }
+        }
+        let written = index.writes.len();
+        audit_index::add(&mut index, seq, from.as_deref());
+        index.writes.drain(..written);
+        if from.is_none() {
+            from = Some(seq.to_string().into_bytes());
+        }
+        let mut writes = entry.writes.clone();
+        writes.extend(super::writes_of(&index));
+        let record = entry.record(seq, prev, writes);
+        prev = record.hash.clone();
+        for (tree, key, value) in index.writes {
+            out.writes.push((tree, key, value.unwrap_or_default()));
+        }
+        out.writes.push((
+            Tree::Audit,
+            seq.to_be_bytes().to_vec(),
+            super::json(&record),
+        ));
+        out.records.push((*id, record));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{MemoryStore, Store, audit, key, scan_json};
+
+    fn entry(n: usize) -> AuditEntry {
+        AuditEntry {
+            actor: "system".into(),
+            action: format!("test.{n}"),
+            target: "a".into(),
+            detail: serde_json::json!({ "n": n }),
+        }
+    }
+
+    /// Whether a key of `meta` is one of the audit index's, which the sealer writes.
+    fn indexing(tree: Tree, key: &[u8]) -> bool {
+        tree == Tree::Meta && (key.starts_with(b"audited") || key.starts_with(b"writers"))
+    }
+
+    /// Sealing pending entries gives the chain a store makes when it commits the same batches
+    /// one by one: the same records, index entries and verdict, sealed in groups.
+    #[test]
+    fn sealing_pending_entries_chains_them_as_commits_would() {
+        let direct = MemoryStore::default();
+        for n in 0..7 {
+            let mut b = Batch::new();
+            b.put(
+                Tree::Applications,
+                key(&[
+                    format!("award{}", n % 3).as_bytes(),
+                    format!("app{n}").as_bytes(),
+                ]),
+                format!("{{\"n\":{n}}}").into_bytes(),
+            );
+            b.put(
+                Tree::Keys,
+                key(&[format!("k{}", n % 2).as_bytes()]),
+                vec![n as u8],
+            );
+            direct.commit(b, entry(n)).unwrap();
+        }
+        let chain: Vec<AuditRecord> = scan_json(&direct, Tree::Audit, b"").unwrap();
+        // The same data, without the chain and its index; each record as a pending entry.
+        let sealed = MemoryStore::default();
+        for tree in Tree::ALL {
+            if tree == Tree::Audit {
+                continue;
+            }
+            let kept = direct.scan(tree, b"").unwrap().into_iter();
+            let kept: Vec<_> = kept
+                .filter(|(k, _)| !indexing(tree, k))
+                .map(|(k, v)| (tree, k, v))
+                .collect();
+            sealed.restore(kept).unwrap();
+        }
+        let pending: Vec<(i64, Vec<u8>)> = chain
+            .iter()
+            .map(|r| {
+                let writes = r
+                    .writes
+                    .iter()
+                    .filter(|w| {
+                        let k = unescape_key(&w.key).unwrap();
+                        !indexing(Tree::named(&w.tree).unwrap(), &k)
+                    })
+                    .cloned()
+                    .collect();
+                let e = AuditEntry {
+                    actor: r.actor.clone(),
+                    action: r.action.clone(),
+                    target: r.target.clone(),
+                    detail: r.detail.clone(),
+                };
+                (
+                    100 + r.seq as i64,
+                    super::super::json(&Pending::new(e, writes, r.at.clone())),
+                )
+            })
+            .collect();
+        // Sealed in three groups, each after the chain as the one before left it.
+        for group in [&pending[..2], &pending[2..3], &pending[3..]] {
+            let last = sealed.last(Tree::Audit).unwrap();
+            let from = sealed.get(Tree::Meta, audit_index::FROM).unwrap();
+            let out = seal(
+                last.as_ref().map(|(k, v)| (k.as_slice(), v.as_slice())),
+                from,
+                group,
+            )
+            .unwrap();
+            assert_eq!(
+                out.records.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+                group.iter().map(|(id, _)| *id).collect::<Vec<_>>()
+            );
+            sealed.restore(out.writes).unwrap();
+        }
+        let resealed: Vec<AuditRecord> = scan_json(&sealed, Tree::Audit, b"").unwrap();
+        assert_eq!(resealed, chain);
+        assert!(audit::verify_chain(&resealed).is_empty());
+        assert_eq!(
+            audit::verify_state(&sealed, &resealed).unwrap(),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            direct.scan(Tree::Meta, b"").unwrap(),
+            sealed.scan(Tree::Meta, b"").unwrap()
+        );
+    }
+}
