@@ -109,7 +109,6 @@ pub(super) struct Statements {
     pub(super) scan_after_open: Statement,
     pub(super) scan_all: Statement,
     pub(super) insert_pending: Statement,
-    pub(super) take_mine: Statement,
     pub(super) take_sealed: Statement,
     pub(super) unsealed: Statement,
     pub(super) mark_sealed: Statement,
@@ -182,7 +181,6 @@ impl Conn {
             tokio::try_join!(
                 biased;
                 c.prepare(sql.insert_pending),
-                c.prepare(&sql.take_mine),
                 c.prepare(sql.take_sealed),
                 c.prepare(sql.unsealed),
                 c.prepare(sql.mark_sealed),
@@ -205,12 +203,11 @@ impl Conn {
             scan_after_open: prepared.11,
             scan_all: prepared.12,
             insert_pending: sealing.0,
-            take_mine: sealing.1,
-            take_sealed: sealing.2,
-            unsealed: sealing.3,
-            mark_sealed: sealing.4,
-            delete_pending: sealing.5,
-            try_lock: sealing.6,
+            take_sealed: sealing.1,
+            unsealed: sealing.2,
+            mark_sealed: sealing.3,
+            delete_pending: sealing.4,
+            try_lock: sealing.5,
         };
         self.statements = Some(s.clone());
         Ok(s)
@@ -233,7 +230,6 @@ pub(super) struct StatementsSql {
     pub(super) scan_after_open: String,
     pub(super) scan_all: &'static str,
     pub(super) insert_pending: &'static str,
-    pub(super) take_mine: String,
     pub(super) take_sealed: &'static str,
     pub(super) unsealed: &'static str,
     pub(super) mark_sealed: &'static str,

@@ -1,8 +1,11 @@
-//! Sealing on PostgreSQL: a commit writes its audit entry as *pending*, in the transaction that
-//! writes its data (so the entry is durable with what it describes), without waiting for the
-//! chain; then it takes the chain's lock and either finds its entry sealed already, by another
-//! commit that sealed a batch, or seals every pending entry itself, in their order: numbered,
-//! linked, hashed, indexed, and written to the `audit` tree in one durable transaction. Commits
+//! Sealing on PostgreSQL. A commit that finds the chain's lock free seals, in its own
+//! transaction, the entries waiting and its own. One that finds it held writes its audit entry
+//! as *pending*, in the transaction that writes its data (so the entry is durable with what it
+//! describes), and commits without waiting for the chain; then the first such commit of the
+//! process to find nobody of its process sealing takes the chain's lock for all of them: their
+//! entries sealed by another process meanwhile are read, and every entry waiting is sealed
+//! (numbered, linked, hashed, indexed, written to the `audit` tree) in one durable
+//! transaction, while the process's other commits wait for it in memory ([`Group`]). Commits
 //! of different keys, from any process, thus no longer take turns through their own commit's
 //! flush: one flush seals the entries of every commit that waited meanwhile (a group commit of
 //! the chain), and the chain stays one gap-free sequence.
@@ -12,6 +15,9 @@
 //! other's was visible (committed) before it; pending entries are sealed in their numbers'
 //! order, and any entry sealed out of that order (committed after a later one was sealed)
 //! shares no key it wrote with a commit sealed before it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Condvar, Mutex, PoisonError};
 
 use serde::{Deserialize, Serialize};
 
@@ -31,12 +37,14 @@ pub(super) const PENDING_TABLE: &str = "CREATE TABLE IF NOT EXISTS laurel_audit_
 pub(super) const INSERT_PENDING: &str =
     "INSERT INTO laurel_audit_pending (entry) VALUES ($1) RETURNING id";
 
-/// The connection's last pending entry, if it was sealed meanwhile: removed, with its number
-/// and record (a commit that waited for the chain's lock while another sealed it).
+/// Of the entries `$1`, those sealed meanwhile by another process: removed, with their numbers
+/// and records. (The record is read by a subquery, through the primary key whatever the plan.)
 pub(super) const TAKE_SEALED: &str = "WITH done AS (
-         DELETE FROM laurel_audit_pending WHERE id = $1 AND seq IS NOT NULL RETURNING seq)
-     SELECT done.seq, a.value FROM done
-         LEFT JOIN laurel_kv a ON a.tree = 'audit' AND a.key = int8send(done.seq)";
+         DELETE FROM laurel_audit_pending WHERE id = ANY($1) AND seq IS NOT NULL
+         RETURNING id, seq)
+     SELECT done.id, done.seq,
+         (SELECT a.value FROM laurel_kv a WHERE a.tree = 'audit' AND a.key = int8send(done.seq))
+     FROM done";
 
 /// Entries not sealed yet, in order (`$1`: the most at once).
 pub(super) const UNSEALED: &str = "SELECT id, entry FROM laurel_audit_pending
@@ -46,8 +54,8 @@ pub(super) const UNSEALED: &str = "SELECT id, entry FROM laurel_audit_pending
 pub(super) const MARK_SEALED: &str =
     "UPDATE laurel_audit_pending SET seq = $2, sealed_at = now() WHERE id = $1";
 
-/// Removes a sealed entry (the sealer's own).
-pub(super) const DELETE_PENDING: &str = "DELETE FROM laurel_audit_pending WHERE id = $1";
+/// Removes sealed entries (the sealer's own: `$1`).
+pub(super) const DELETE_PENDING: &str = "DELETE FROM laurel_audit_pending WHERE id = ANY($1)";
 
 /// Sealed entries nobody came back for (their process stopped between its two transactions).
 pub(super) const SWEEP: &str = "DELETE FROM laurel_audit_pending
@@ -159,6 +167,78 @@ pub(super) fn seal(
     Ok(out)
 }
 
+/// A process's commits whose entries wait for the chain: the first to find no other sealing
+/// for them seals the entries of all that wait (its own among them), on its connection, in one
+/// transaction; the others wait for it here and take their records, without a transaction of
+/// their own.
+#[derive(Default)]
+pub(super) struct Group {
+    state: Mutex<GroupState>,
+    done: Condvar,
+}
+
+#[derive(Default)]
+struct GroupState {
+    /// Entries waiting for a sealer in this process.
+    queued: Vec<i64>,
+    /// Whether a commit of this process is sealing now.
+    sealing: bool,
+    /// Each entry sealed (or not, and why), until its commit takes it.
+    sealed: HashMap<i64, Result<AuditRecord, String>>,
+}
+
+impl Group {
+    /// The record of entry `id`, sealed by this commit (with `seal`, given every entry waiting
+    /// in the process) or by another of the process's commits.
+    pub(super) fn follow(
+        &self,
+        id: i64,
+        seal: impl FnOnce(&[i64]) -> Result<BTreeMap<i64, AuditRecord>, StoreError>,
+    ) -> Result<AuditRecord, String> {
+        let mut seal = Some(seal);
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.queued.push(id);
+        loop {
+            if let Some(sealed) = state.sealed.remove(&id) {
+                return sealed;
+            }
+            if !state.sealing
+                && let Some(seal) = seal.take()
+            {
+                state.sealing = true;
+                let ids = std::mem::take(&mut state.queued);
+                drop(state);
+                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| seal(&ids)))
+                    .unwrap_or_else(|_| Err(StoreError::Backend("sealing failed".into())));
+                state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+                state.sealing = false;
+                for i in ids {
+                    let sealed = match &out {
+                        Ok(records) => records
+                            .get(&i)
+                            .cloned()
+                            .ok_or_else(|| format!("entry {i} was not sealed")),
+                        Err(e) => Err(e.to_string()),
+                    };
+                    state.sealed.insert(i, sealed);
+                }
+                self.done.notify_all();
+                continue;
+            }
+            state = self
+                .done
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// How many entries wait for a sealer (tests).
+    #[cfg(test)]
+    fn queued(&self) -> usize {
+        self.state.lock().map(|s| s.queued.len()).unwrap_or(0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +251,66 @@ mod tests {
             target: "a".into(),
             detail: serde_json::json!({ "n": n }),
         }
+    }
+
+    /// A record standing for entry `id` (tests of the group).
+    fn record_of(id: i64) -> AuditRecord {
+        Pending::new(entry(id as usize), Vec::new(), "t".into()).record(
+            id as u64,
+            "p".into(),
+            Vec::new(),
+        )
+    }
+
+    /// While one commit seals, the process's others queue; the first of them to find nobody
+    /// sealing seals for all of them at once, and each takes its own record; a failure reaches
+    /// every commit of the group that met it.
+    #[test]
+    fn commits_waiting_in_a_process_are_sealed_by_one_of_them() {
+        let group = Group::default();
+        let calls = Mutex::new(Vec::<Vec<i64>>::new());
+        let release = std::sync::atomic::AtomicBool::new(false);
+        let seal = |ids: &[i64]| {
+            calls.lock().unwrap().push(ids.to_vec());
+            // The first seal holds on until the other four wait behind it.
+            while !release.load(std::sync::atomic::Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            if ids.contains(&4) {
+                return Err(StoreError::Backend("the database went away".into()));
+            }
+            Ok(ids.iter().map(|i| (*i, record_of(*i))).collect())
+        };
+        let results: Vec<(i64, Result<AuditRecord, String>)> = std::thread::scope(|s| {
+            let first = s.spawn(|| (0, group.follow(0, seal)));
+            while calls.lock().unwrap().is_empty() {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            let others: Vec<_> = (1..5)
+                .map(|i| {
+                    let group = &group;
+                    s.spawn(move || (i, group.follow(i, seal)))
+                })
+                .collect();
+            while group.queued() < 4 {
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            release.store(true, std::sync::atomic::Ordering::SeqCst);
+            std::iter::once(first)
+                .chain(others)
+                .map(|h| h.join().unwrap())
+                .collect()
+        });
+        let mut calls = calls.into_inner().unwrap();
+        assert_eq!(calls.len(), 2, "{calls:?}");
+        calls[1].sort_unstable();
+        assert_eq!(calls, [vec![0], vec![1, 2, 3, 4]]);
+        assert_eq!(results[0].1, Ok(record_of(0)));
+        for (i, r) in &results[1..] {
+            let failed = StoreError::Backend("the database went away".into()).to_string();
+            assert_eq!(r, &Err(failed), "{i}");
+        }
+        assert!(group.state.lock().unwrap().sealed.is_empty());
     }
 
     /// Whether a key of `meta` is one of the audit index's, which the sealer writes.

@@ -9,10 +9,10 @@
 //! chained as `pg_seal` says: when nobody holds the chain's lock, the commit takes it and
 //! seals, in its own transaction, the entries waiting and its own (one flush for both);
 //! otherwise it commits its data with its entry waiting, durable before it answers
-//! (`synchronous_commit` on) and without waiting for the chain, and then waits for the chain's
-//! lock to find its entry sealed by the commit that held it, or to seal every entry waiting
-//! itself: commits of different awards never wait for each other's flush, and each key's
-//! writes still follow the chain's order. Every commit holds a gate lock
+//! (`synchronous_commit` on) and without waiting for the chain, and one of the process's
+//! commits waiting then takes the chain's lock and seals every entry waiting, for all of them:
+//! commits of different awards never wait for each other's flush, and each key's writes still
+//! follow the chain's order. Every commit holds a gate lock
 //! shared; a commit of more keys than it is sensible to lock one by one (the database's lock
 //! table holds a few thousand: an award imported whole) takes the gate alone instead. A process killed mid-commit leaves
 //! nothing behind: the transaction rolls back and the locks go with it; one killed between
@@ -23,7 +23,7 @@
 //! statements pipelined: `BEGIN`, the keys' locks, the expected values and the values the
 //! derived indexes will read; then the writes, the chain's lock if it is free, its last record
 //! and the entries waiting; then the records and `COMMIT`. One held back sends, in its third
-//! round trip, its entry, `COMMIT` and the start of the sealing transaction.
+//! round trip, its entry and `COMMIT`.
 //!
 //! Connections come from a small pool; each sets a statement timeout, prepares its statements
 //! once, and a connection that broke is dropped and replaced on the next call (a restarted
@@ -39,8 +39,8 @@ use tokio_postgres::NoTls;
 
 use super::pg_conn::{Conn, Connecting, Statements, StatementsSql, in_order};
 use super::pg_seal::{
-    DELETE_PENDING, INSERT_PENDING, MARK_SEALED, MOST_AT_ONCE, PENDING_TABLE, Pending, SWEEP,
-    Sealed, TAKE_SEALED, UNSEALED, seal,
+    DELETE_PENDING, Group, INSERT_PENDING, MARK_SEALED, MOST_AT_ONCE, PENDING_TABLE, Pending,
+    SWEEP, Sealed, TAKE_SEALED, UNSEALED, seal,
 };
 use super::pg_tls::{tls, untrusted_certificate, unverified_tls, verify_mode};
 use super::{
@@ -213,6 +213,8 @@ pub struct PgStore {
     failures_table: std::sync::atomic::AtomicBool,
     idle: Mutex<Pool>,
     freed: Condvar,
+    /// This process's commits whose entries wait for the chain.
+    waiting: Group,
 }
 
 #[derive(Default)]
@@ -315,7 +317,6 @@ fn statements_sql() -> StatementsSql {
         scan_all: "SELECT key, value FROM laurel_kv WHERE tree = $1 AND key >= $2
              AND ($3::bytea IS NULL OR key < $3) ORDER BY key",
         insert_pending: INSERT_PENDING,
-        take_mine: TAKE_SEALED.replace("$1", "currval('laurel_audit_pending_id_seq')"),
         try_lock: "SELECT pg_try_advisory_xact_lock($1)",
         take_sealed: TAKE_SEALED,
         unsealed: UNSEALED,
@@ -418,6 +419,7 @@ impl PgStore {
             failures_table: std::sync::atomic::AtomicBool::new(false),
             idle: Mutex::new(Pool::default()),
             freed: Condvar::new(),
+            waiting: Group::default(),
         };
         if migrate {
             store.migrate()?;
@@ -428,7 +430,11 @@ impl PgStore {
                 "the database's schema is at version {current}, this laurel needs {latest}: run `laurel migrate --store <url>` (or serve with `--migrate`)"
             )));
         }
-        store.seal_all()?;
+        // Entries a stopped process left waiting (a reader without the right to write leaves
+        // them to the next commit: its snapshots seal them in the copy).
+        if let Err(e) = store.seal_all() {
+            tracing::warn!("audit entries left waiting were not sealed now: {e}");
+        }
         Ok(store)
     }
 
@@ -499,11 +505,10 @@ impl PgStore {
     pub fn seal_all(&self) -> Result<(), StoreError> {
         self.with(|c| {
             let s = statements(c)?;
-            let none = MINE;
             let mut sealed = || loop {
                 let (_, last, waiting) = c
                     .driver
-                    .run(begin_sealing(&c.client, &s, &s.take_sealed, &[&none]))
+                    .run(begin_sealing(&c.client, &s, &[]))
                     .map_err(pg)?;
                 if waiting.is_empty() {
                     c.driver
@@ -511,7 +516,7 @@ impl PgStore {
                         .map_err(pg)?;
                     return Ok(());
                 }
-                seal_waiting(c, &s, none, &last, &pending_rows(&waiting))?;
+                seal_waiting(c, &s, &[], &last, &pending_rows(&waiting))?;
             };
             let done = sealed();
             if done.is_err() {
@@ -525,7 +530,8 @@ impl PgStore {
     /// the data it covers as of one instant, while servers keep writing. Entries committed but
     /// not yet sealed in that instant are sealed in the snapshot as the next seal would.
     pub fn snapshot(&self) -> Result<TreeEntries, StoreError> {
-        self.seal_all()?;
+        // Sealed in the database first when it can be (else in the copy only: a reader).
+        let _ = self.seal_all();
         self.read_snapshot()
     }
 
@@ -665,19 +671,25 @@ impl PgStore {
         &self,
         f: impl FnOnce(&mut Conn) -> Result<R, StoreError> + Send,
     ) -> Result<R, StoreError> {
-        blocking(|| {
-            let mut client = self.acquire()?;
-            let out = f(&mut client);
-            // A connection lost mid-call: the database went away, not the request's fault.
-            let out = match out {
-                Err(StoreError::Backend(why)) if client.is_closed() => {
-                    Err(StoreError::Unavailable(why))
-                }
-                other => other,
-            };
-            self.release(client);
-            out
-        })
+        blocking(|| self.on_conn(f))
+    }
+
+    /// [`PgStore::with`] on the calling thread, already off the async runtime's workers.
+    fn on_conn<R>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut client = self.acquire()?;
+        let out = f(&mut client);
+        // A connection lost mid-call: the database went away, not the request's fault.
+        let out = match out {
+            Err(StoreError::Backend(why)) if client.is_closed() => {
+                Err(StoreError::Unavailable(why))
+            }
+            other => other,
+        };
+        self.release(client);
+        out
     }
 
     fn acquire(&self) -> Result<Conn, StoreError> {
@@ -949,13 +961,38 @@ impl Store for PgStore {
         let alone = by_key.len() > MOST_KEY_LOCKS;
         let locks: (Vec<i64>, Vec<bool>) =
             std::iter::once((GATE_LOCK, false)).chain(by_key).unzip();
-        self.with(|c| {
-            let s = statements(c)?;
-            let committed = commit_on(c, &s, batch, audit, &locks, alone);
-            if committed.is_err() {
-                rollback(c);
-            }
-            committed
+        blocking(|| {
+            let committed = self.on_conn(|c| {
+                let s = statements(c)?;
+                let committed = commit_on(c, &s, batch, audit, &locks, alone);
+                if committed.is_err() {
+                    rollback(c);
+                }
+                committed
+            })?;
+            let (id, pending) = match committed {
+                Committed::Sealed(record) => return Ok(record),
+                Committed::Waiting(id, pending) => (id, pending),
+            };
+            // Durable from here. This process's commits waiting for the chain are sealed by
+            // one of them, for all, in one transaction on a connection of the pool (the others
+            // wait without one); a failure leaves the entry for the next commit to seal.
+            let sealed = self.waiting.follow(id, |ids| {
+                self.on_conn(|c| {
+                    let s = statements(c)?;
+                    let sealed = seal_group(c, &s, ids);
+                    if sealed.is_err() {
+                        rollback(c);
+                    }
+                    sealed
+                })
+            });
+            Ok(sealed.unwrap_or_else(|e| {
+                tracing::warn!(
+                    "a commit was stored but its audit entry not yet chained ({e}): the next commit chains it"
+                );
+                pending.record(0, String::new(), pending.writes.clone())
+            }))
         })
     }
 
@@ -985,7 +1022,7 @@ fn commit_on(
     audit: AuditEntry,
     locks: &(Vec<i64>, Vec<bool>),
     alone: bool,
-) -> Result<AuditRecord, StoreError> {
+) -> Result<Committed, StoreError> {
     // Read under the locks in the first round trip: the values the batch expects, then those
     // the derived indexes will ask for (each once).
     let ahead = super::indexes::reads_all(&batch);
@@ -1087,50 +1124,34 @@ fn commit_on(
         // transaction (one flush for the data and the chain).
         let mut entries = pending_rows(&waiting);
         entries.push((MINE, entry));
-        let records = seal_waiting(c, s, MINE, &last, &entries)?;
+        let records = seal_waiting(c, s, &[], &last, &entries)?;
         return records
             .into_iter()
             .find(|(i, _)| *i == MINE)
-            .map(|(_, r)| r)
+            .map(|(_, r)| Committed::Sealed(r))
             .ok_or_else(|| StoreError::Corrupt("audit", "the commit's record not sealed".into()));
     }
-    // Another commit holds the chain: this one commits its data with its entry waiting, then
-    // (same round trip) waits for the chain's lock to find its entry sealed, or to seal.
+    // Another commit holds the chain: this one commits its data with its entry waiting, durable
+    // and without waiting for the chain; the caller then has it sealed.
     let entry_param: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&entry];
     let (d, cl) = (&mut c.driver, &c.client);
-    let (data, sealing) = d.run(async {
-        tokio::join!(
-            biased;
-            async {
-                tokio::try_join!(
-                    biased;
-                    cl.query_one(&s.insert_pending, &entry_param),
-                    cl.batch_execute("COMMIT"),
-                )
-            },
-            begin_sealing(cl, s, &s.take_mine, &[]),
-        )
-    });
-    let (row, ()) = data.map_err(pg)?;
-    let id: i64 = row.get(0);
-    // Durable from here: a failure to seal leaves the entry for the next commit to seal.
-    let sealed = sealing
-        .map_err(pg)
-        .and_then(|begun| finish_sealing(c, s, id, begun))
-        .or_else(|_| {
-            rollback(c);
-            seal_entry(c, s, id)
-        });
-    match sealed {
-        Ok(record) => Ok(record),
-        Err(e) => {
-            rollback(c);
-            tracing::warn!(
-                "a commit was stored but its audit entry not yet chained ({e}): the next commit chains it"
-            );
-            Ok(pending.record(0, String::new(), pending.writes.clone()))
-        }
-    }
+    let (row, ()) = d
+        .run(async {
+            tokio::try_join!(
+                biased;
+                cl.query_one(&s.insert_pending, &entry_param),
+                cl.batch_execute("COMMIT"),
+            )
+        })
+        .map_err(pg)?;
+    Ok(Committed::Waiting(row.get(0), pending))
+}
+
+/// A commit's data committed: with its record, or with its entry waiting (its id) to be
+/// sealed.
+enum Committed {
+    Sealed(AuditRecord),
+    Waiting(i64, Pending),
 }
 
 /// The id a commit's own entry has while it seals it in its own transaction (no row's).
@@ -1141,58 +1162,51 @@ fn pending_rows(rows: &[tokio_postgres::Row]) -> Vec<(i64, Vec<u8>)> {
     rows.iter().map(|r| (r.get(0), r.get(1))).collect()
 }
 
-/// What a commit learns when it holds the chain's lock: its entry's number and record if
-/// another commit sealed it, else the chain's last record, the audit index's start and the
-/// entries waiting.
-type Begun = (
-    Option<tokio_postgres::Row>,
-    tokio_postgres::Row,
-    Vec<tokio_postgres::Row>,
-);
-
-/// Begins a sealing transaction (its commit need not be flushed unless it seals: the row it
-/// removes only says an entry was answered): the chain's lock, then `mine` (the entry's
-/// number, taken, if sealed), the chain's last record and the entries waiting.
+/// Begins a sealing transaction (its commit need not be flushed unless it seals: the rows it
+/// removes only say that entries were answered): the chain's lock, then the entries of `ids`
+/// that another sealed (taken: id, number, record), the chain's last record and the entries
+/// waiting.
 async fn begin_sealing(
     cl: &tokio_postgres::Client,
     s: &Statements,
-    mine: &tokio_postgres::Statement,
-    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
-) -> Result<Begun, tokio_postgres::Error> {
+    ids: &[i64],
+) -> Result<
+    (
+        Vec<tokio_postgres::Row>,
+        tokio_postgres::Row,
+        Vec<tokio_postgres::Row>,
+    ),
+    tokio_postgres::Error,
+> {
+    let taken: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ids];
     let (_, _, taken, last, waiting) = tokio::try_join!(
         biased;
         cl.batch_execute("BEGIN; SET LOCAL synchronous_commit TO off"),
         cl.execute(&s.lock_one, &[&COMMIT_LOCK]),
-        cl.query_opt(mine, params),
+        cl.query(&s.take_sealed, &taken),
         cl.query_one(&s.last_audit, &[&super::audit_index::FROM]),
         cl.query(&s.unsealed, &[&MOST_AT_ONCE]),
     )?;
     Ok((taken, last, waiting))
 }
 
-/// Seals entry `id` (committed) on `c`, in a transaction of its own.
-fn seal_entry(c: &mut Conn, s: &Statements, id: i64) -> Result<AuditRecord, StoreError> {
-    let begun = c
-        .driver
-        .run(begin_sealing(&c.client, s, &s.take_sealed, &[&id]))
-        .map_err(pg)?;
-    finish_sealing(c, s, id, begun)
-}
-
-/// Ends the sealing transaction begun on `c`: entry `id` was sealed by another commit (its
-/// record is read), or this commit seals every entry waiting, its own among them, and
-/// commits durably. Loops in the rare case that more entries wait before it than one
-/// transaction seals.
-fn finish_sealing(
+/// Has the entries `ids` (committed, waiting) sealed, on `c`: those another process sealed
+/// meanwhile are read, and every entry waiting is sealed, in one transaction (more, in the rare
+/// case that more wait than one seals). Returns each entry's record.
+fn seal_group(
     c: &mut Conn,
     s: &Statements,
-    id: i64,
-    mut begun: Begun,
-) -> Result<AuditRecord, StoreError> {
-    loop {
-        let (taken, last, waiting) = begun;
-        if let Some(row) = taken {
-            let value: Option<Vec<u8>> = row.get(1);
+    ids: &[i64],
+) -> Result<BTreeMap<i64, AuditRecord>, StoreError> {
+    let mut out = BTreeMap::new();
+    let mut left: Vec<i64> = ids.to_vec();
+    while !left.is_empty() {
+        let (taken, last, waiting) = c
+            .driver
+            .run(begin_sealing(&c.client, s, &left))
+            .map_err(pg)?;
+        for row in taken {
+            let (id, value): (i64, Option<Vec<u8>>) = (row.get(0), row.get(2));
             let record = value
                 .ok_or_else(|| {
                     StoreError::Corrupt("audit", format!("entry {id} sealed but not written"))
@@ -1201,27 +1215,41 @@ fn finish_sealing(
                     serde_json::from_slice(&v)
                         .map_err(|e| StoreError::Corrupt("audit", e.to_string()))
                 })?;
+            out.insert(id, record);
+        }
+        if waiting.is_empty() {
             c.driver.run(c.client.batch_execute("COMMIT")).map_err(pg)?;
-            return Ok(record);
+        } else {
+            let own: Vec<i64> = left
+                .iter()
+                .copied()
+                .filter(|i| !out.contains_key(i))
+                .collect();
+            for (id, record) in seal_waiting(c, s, &own, &last, &pending_rows(&waiting))? {
+                if own.contains(&id) {
+                    out.insert(id, record);
+                }
+            }
         }
-        let records = seal_waiting(c, s, id, &last, &pending_rows(&waiting))?;
-        if let Some((_, record)) = records.into_iter().find(|(i, _)| *i == id) {
-            return Ok(record);
+        let before = left.len();
+        left.retain(|i| !out.contains_key(i));
+        if left.len() == before && waiting.is_empty() {
+            return Err(StoreError::Corrupt(
+                "audit",
+                format!("entries {left:?} are neither waiting nor sealed"),
+            ));
         }
-        begun = c
-            .driver
-            .run(begin_sealing(&c.client, s, &s.take_sealed, &[&id]))
-            .map_err(pg)?;
     }
+    Ok(out)
 }
 
 /// Seals the entries `waiting` after the chain's `last` record (as [`begin_sealing`] read them,
-/// the chain's lock held), removes entry `id`'s row (the sealer's own, if any) and marks the
-/// others' for their commits, and commits durably. Returns the records made.
+/// the chain's lock held), removes the rows of `own` (the sealer's, answered by it) and marks
+/// the others' for their commits, and commits durably. Returns the records made.
 fn seal_waiting(
     c: &mut Conn,
     s: &Statements,
-    id: i64,
+    own: &[i64],
     last: &tokio_postgres::Row,
     pending: &[(i64, Vec<u8>)],
 ) -> Result<Vec<(i64, AuditRecord)>, StoreError> {
@@ -1242,13 +1270,13 @@ fn seal_waiting(
     let seqs: Vec<(i64, i64)> = records
         .iter()
         .map(|(i, r)| (*i, r.seq as i64))
-        .filter(|(i, _)| *i != id)
+        .filter(|(i, _)| *i != MINE && !own.contains(i))
         .collect();
     let marks: Vec<[&(dyn tokio_postgres::types::ToSql + Sync); 2]> =
         seqs.iter().map(|(i, seq)| [i as _, seq as _]).collect();
     let values: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
         [&cols.trees, &cols.keys, &cols.values];
-    let mine: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&id];
+    let mine: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&own];
     let (d, cl) = (&mut c.driver, &c.client);
     d.run(async {
         tokio::try_join!(
@@ -1262,7 +1290,7 @@ fn seal_waiting(
             .collect()
         ),
         async {
-            if id == MINE {
+            if own.is_empty() {
                 Ok(0)
             } else {
                 cl.execute(&s.delete_pending, &mine).await
