@@ -173,7 +173,7 @@ impl From<StoreError> for ApiError {
                  read it again and retry"
             )),
             StoreError::Unavailable(why) => ApiError::Unavailable(format!(
-                "the database cannot be reached now ({why}): nothing was written; try again"
+                "the database cannot take requests now ({why}): nothing was written; try again"
             )),
             // Said as it is: whether the write was stored is not known.
             StoreError::Stopped(why) => ApiError::StorageFailed(why),

@@ -261,8 +261,8 @@ pub enum StoreError {
     /// A stored value does not decode.
     #[error("a stored value in `{0}` is corrupt: {1}")]
     Corrupt(&'static str, String),
-    /// The storage cannot be reached now (a database down or every connection busy): nothing
-    /// was written; try again.
+    /// The storage cannot take requests now (a database down, out of space or every connection
+    /// busy): nothing was written; try again.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
     /// The store stopped serving: the disk refused a write after commits were applied in

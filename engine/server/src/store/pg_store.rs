@@ -253,12 +253,11 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 }
 
 /// A database error: the database going away (its connection closed, an administrator's
-/// shutdown, a connection failure: SQLSTATE classes 08 and 57) is `Unavailable`, to retry;
-/// anything else a backend failure.
+/// shutdown, a connection failure, a statement timeout) or short of resources (its disk full,
+/// out of memory, out of connections) is `Unavailable`, to retry: the transaction rolled back,
+/// nothing was written. Anything else is a backend failure.
 fn pg(e: tokio_postgres::Error) -> StoreError {
-    let gone = e.is_closed()
-        || e.code()
-            .is_some_and(|c| c.code().starts_with("08") || c.code().starts_with("57"));
+    let gone = e.is_closed() || e.code().is_some_and(|c| passing(c.code()));
     // The database's own words (`db error` alone says nothing), never a value: PostgreSQL's
     // messages name objects and SQLSTATE, not the data.
     let text = match e.as_db_error() {
@@ -270,6 +269,15 @@ fn pg(e: tokio_postgres::Error) -> StoreError {
     } else {
         StoreError::Backend(text)
     }
+}
+
+/// Whether a SQLSTATE says the failure may pass: classes 08 (connection exception), 53
+/// (insufficient resources: disk full, out of memory, too many connections) and 57 (operator
+/// intervention: shutdown, cancelled by a timeout).
+fn passing(sqlstate: &str) -> bool {
+    ["08", "53", "57"]
+        .iter()
+        .any(|class| sqlstate.starts_with(class))
 }
 
 /// Runs `f` where the sync client may block: off a tokio worker, if called on one.
@@ -1341,6 +1349,29 @@ impl super::tally::Reads for InTransaction<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_disk_or_a_lost_connection_may_pass_and_a_bad_statement_does_not() {
+        use tokio_postgres::error::SqlState;
+        for passes in [
+            SqlState::DISK_FULL,
+            SqlState::OUT_OF_MEMORY,
+            SqlState::TOO_MANY_CONNECTIONS,
+            SqlState::CONNECTION_FAILURE,
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::QUERY_CANCELED,
+        ] {
+            assert!(passing(passes.code()), "{}", passes.code());
+        }
+        for stays in [
+            SqlState::UNDEFINED_TABLE,
+            SqlState::UNIQUE_VIOLATION,
+            SqlState::SYNTAX_ERROR,
+            SqlState::DATA_CORRUPTED,
+        ] {
+            assert!(!passing(stays.code()), "{}", stays.code());
+        }
+    }
 
     #[test]
     fn a_prefix_has_a_successor_unless_it_is_all_ff() {
