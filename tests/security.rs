@@ -504,6 +504,64 @@ fn mail_in_a_folder_is_private_and_the_log_shows_no_link() {
     }
 }
 
+/// A server whose standard output has no reader any more (`laurel serve | head`) still
+/// delivers mail to its folder, once each: saying where a mail went is not worth a failed
+/// delivery (a panic, then the same mail written again at each retry).
+#[test]
+fn mail_in_a_folder_goes_out_once_when_nobody_reads_the_output() {
+    let data = tempfile::tempdir().unwrap();
+    let mail = data.path().join("mail");
+    let errors = data.path().join("stderr");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_laurel"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data.path().join("d"))
+        .arg("--key-file")
+        .arg(data.path().join("key"))
+        .arg("--mail-dir")
+        .arg(&mail)
+        .args(["--admin-email", "first@example.org"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(&errors).unwrap())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let started = Instant::now();
+    let mut text = String::new();
+    let mut buf = [0u8; 4096];
+    while !(text.contains("laurel: mail to") && text.contains("listening on"))
+        && started.elapsed() < Duration::from_secs(20)
+    {
+        match out.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => text.push_str(&String::from_utf8_lossy(&buf[..n])),
+        }
+    }
+    let base = text
+        .lines()
+        .find_map(|l| l.strip_prefix("laurel: listening on "))
+        .unwrap_or_else(|| panic!("{text}"))
+        .to_owned();
+    // Nobody reads the output from now on.
+    drop(out);
+    let r = agent()
+        .post(&format!("{base}/v1/sign-in"))
+        .header("Content-Type", "application/json")
+        .send(json!({ "email": "first@example.org" }).to_string())
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let mails = || std::fs::read_dir(&mail).map_or(0, |d| d.count());
+    while mails() < 2 && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    let _ = child.kill();
+    let _ = child.wait();
+    let log = std::fs::read_to_string(&errors).unwrap();
+    assert_eq!(mails(), 2, "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(!log.contains("sender failed"), "{log}");
+}
+
 #[test]
 fn concurrent_invitations_keep_every_grant_and_no_draft_outlives_its_submission() {
     let data = tempfile::tempdir().unwrap();

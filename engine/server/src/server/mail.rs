@@ -250,8 +250,11 @@ pub fn send(config: &MailConfig, id: &str, mail: &Mail, timeout: Duration) -> Re
                 .open(&file)
                 .and_then(|mut f| f.write_all(&email.formatted()))
                 .map_err(|e| e.to_string())?;
-            // The address masked, the link (a credential) never: it is in the file.
-            println!(
+            // The address masked, the link (a credential) never: it is in the file. Said on
+            // standard output when it can be: a reader that has gone (`laurel serve | head`)
+            // fails no delivery (`println!` would panic, and the mail be written again).
+            let _ = writeln!(
+                std::io::stdout().lock(),
                 "laurel: mail to {}: {} ({})",
                 masked(&mail.to),
                 mail.subject,
