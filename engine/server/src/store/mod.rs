@@ -13,6 +13,7 @@ mod indexes;
 pub mod key_index;
 mod memory;
 pub mod open_rounds;
+mod pg_chain;
 /// The tests' throwaway PostgreSQL cluster, shared with the integration tests.
 #[cfg(test)]
 #[path = "../../../../tests/support/postgres.rs"]

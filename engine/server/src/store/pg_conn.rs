@@ -11,6 +11,8 @@ use std::task::Poll;
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::{Client, Config, Error, Socket, Statement};
 
+use super::StoreError;
+
 /// The connection's side: its socket, polled while a call waits.
 type Driving = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
 
@@ -235,4 +237,78 @@ pub(super) struct StatementsSql {
     pub(super) mark_sealed: &'static str,
     pub(super) delete_pending: &'static str,
     pub(super) try_lock: &'static str,
+}
+
+/// A database error: the database going away (its connection closed, an administrator's
+/// shutdown, a connection failure, a statement timeout) or short of resources (its disk full,
+/// out of memory, out of connections) is `Unavailable`, to retry: the transaction rolled back,
+/// nothing was written. Anything else is a backend failure.
+pub(super) fn pg(e: tokio_postgres::Error) -> StoreError {
+    let gone = e.is_closed() || e.code().is_some_and(|c| passing(c.code()));
+    // The database's own words (`db error` alone says nothing), never a value: PostgreSQL's
+    // messages name objects and SQLSTATE, not the data.
+    let text = match e.as_db_error() {
+        Some(d) => format!("{} (SQLSTATE {})", d.message(), d.code().code()),
+        None => e.to_string(),
+    };
+    if gone {
+        StoreError::Unavailable(text)
+    } else {
+        StoreError::Backend(text)
+    }
+}
+
+/// Whether a SQLSTATE says the failure may pass: classes 08 (connection exception), 53
+/// (insufficient resources: disk full, out of memory, too many connections) and 57 (operator
+/// intervention: shutdown, cancelled by a timeout).
+pub(super) fn passing(sqlstate: &str) -> bool {
+    ["08", "53", "57"]
+        .iter()
+        .any(|class| sqlstate.starts_with(class))
+}
+
+/// Columns of rows, for statements that take arrays.
+#[derive(Default)]
+pub(super) struct Columns<'a> {
+    pub(super) trees: Vec<&'a str>,
+    pub(super) keys: Vec<&'a [u8]>,
+    pub(super) values: Vec<&'a [u8]>,
+}
+
+impl<'a> Columns<'a> {
+    pub(super) fn push(&mut self, tree: &'a str, key: &'a [u8], value: Option<&'a [u8]>) {
+        self.trees.push(tree);
+        self.keys.push(key);
+        if let Some(v) = value {
+            self.values.push(v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_or_a_lost_connection_may_pass_and_a_bad_statement_does_not() {
+        use tokio_postgres::error::SqlState;
+        for passes in [
+            SqlState::DISK_FULL,
+            SqlState::OUT_OF_MEMORY,
+            SqlState::TOO_MANY_CONNECTIONS,
+            SqlState::CONNECTION_FAILURE,
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::QUERY_CANCELED,
+        ] {
+            assert!(passing(passes.code()), "{}", passes.code());
+        }
+        for stays in [
+            SqlState::UNDEFINED_TABLE,
+            SqlState::UNIQUE_VIOLATION,
+            SqlState::SYNTAX_ERROR,
+            SqlState::DATA_CORRUPTED,
+        ] {
+            assert!(!passing(stays.code()), "{}", stays.code());
+        }
+    }
 }

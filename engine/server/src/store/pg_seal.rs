@@ -24,6 +24,10 @@ use serde::{Deserialize, Serialize};
 use super::audit::{GENESIS, Write};
 use super::{AuditEntry, AuditRecord, Batch, StoreError, Tree, audit_index, unescape_key};
 
+/// The key of the chain's advisory lock ("laurel" in ASCII): held to seal, and by migrations
+/// and restores.
+pub(super) const COMMIT_LOCK: i64 = 0x0000_6c61_7572_656c;
+
 /// The table of entries written but not yet chained (migration 2). `seq` is set when the entry
 /// is sealed; the commit that wrote it then reads the number and removes the row.
 pub(super) const PENDING_TABLE: &str = "CREATE TABLE IF NOT EXISTS laurel_audit_pending (
