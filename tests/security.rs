@@ -464,33 +464,54 @@ fn sign_in_tells_nothing_cannot_be_forced_and_never_blocks_its_owner() {
     assert_eq!(post(&other, "a=1").0, 403, "another caller's own request");
 }
 
-#[test]
-fn mail_in_a_folder_is_private_and_the_log_shows_no_link() {
-    use std::os::unix::fs::PermissionsExt;
-    let data = tempfile::tempdir().unwrap();
-    let mail = data.path().join("mail");
+/// `laurel serve` writing mail to a folder (`mail` under `data`), with a first administrator
+/// invited by mail; its standard output piped, its standard error to `stderr`.
+fn serve_with_mail_folder(
+    data: &std::path::Path,
+    stderr: std::process::Stdio,
+) -> (
+    std::process::Child,
+    std::path::PathBuf,
+    std::process::ChildStdout,
+) {
+    let mail = data.join("mail");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_laurel"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data.path().join("d"))
+        .arg(data.join("d"))
         .arg("--key-file")
-        .arg(data.path().join("key"))
+        .arg(data.join("key"))
         .arg("--mail-dir")
         .arg(&mail)
         .args(["--admin-email", "first@example.org"])
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
+        .stderr(stderr)
         .spawn()
         .unwrap();
-    let mut out = child.stdout.take().unwrap();
+    let out = child.stdout.take().unwrap();
+    (child, mail, out)
+}
+
+/// What `out` says until `enough` of it has come (or 20 seconds, or its end).
+fn read_until(out: &mut impl Read, enough: impl Fn(&str) -> bool) -> String {
     let started = Instant::now();
     let mut text = String::new();
     let mut buf = [0u8; 4096];
-    while !text.contains("laurel: mail to") && started.elapsed() < Duration::from_secs(20) {
+    while !enough(&text) && started.elapsed() < Duration::from_secs(20) {
         match out.read(&mut buf) {
             Ok(0) | Err(_) => break,
             Ok(n) => text.push_str(&String::from_utf8_lossy(&buf[..n])),
         }
     }
+    text
+}
+
+#[test]
+fn mail_in_a_folder_is_private_and_the_log_shows_no_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let data = tempfile::tempdir().unwrap();
+    let (mut child, mail, mut out) =
+        serve_with_mail_folder(data.path(), std::process::Stdio::null());
+    let text = read_until(&mut out, |t| t.contains("laurel: mail to"));
     let _ = child.kill();
     let _ = child.wait();
     assert!(text.contains("laurel: mail to f***@example.org"), "{text}");
@@ -510,32 +531,13 @@ fn mail_in_a_folder_is_private_and_the_log_shows_no_link() {
 #[test]
 fn mail_in_a_folder_goes_out_once_when_nobody_reads_the_output() {
     let data = tempfile::tempdir().unwrap();
-    let mail = data.path().join("mail");
     let errors = data.path().join("stderr");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_laurel"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data.path().join("d"))
-        .arg("--key-file")
-        .arg(data.path().join("key"))
-        .arg("--mail-dir")
-        .arg(&mail)
-        .args(["--admin-email", "first@example.org"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::fs::File::create(&errors).unwrap())
-        .spawn()
-        .unwrap();
-    let mut out = child.stdout.take().unwrap();
+    let (mut child, mail, mut out) =
+        serve_with_mail_folder(data.path(), std::fs::File::create(&errors).unwrap().into());
     let started = Instant::now();
-    let mut text = String::new();
-    let mut buf = [0u8; 4096];
-    while !(text.contains("laurel: mail to") && text.contains("listening on"))
-        && started.elapsed() < Duration::from_secs(20)
-    {
-        match out.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => text.push_str(&String::from_utf8_lossy(&buf[..n])),
-        }
-    }
+    let text = read_until(&mut out, |t| {
+        t.contains("laurel: mail to") && t.contains("listening on")
+    });
     let base = text
         .lines()
         .find_map(|l| l.strip_prefix("laurel: listening on "))

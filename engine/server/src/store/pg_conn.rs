@@ -177,11 +177,6 @@ impl Conn {
                 c.prepare(&sql.scan_from_open),
                 c.prepare(&sql.scan_after_open),
                 c.prepare(sql.scan_all),
-            )
-        })?;
-        let sealing = self.driver.run(async {
-            tokio::try_join!(
-                biased;
                 c.prepare(sql.insert_pending),
                 c.prepare(sql.take_sealed),
                 c.prepare(sql.unsealed),
@@ -204,12 +199,12 @@ impl Conn {
             scan_from_open: prepared.10,
             scan_after_open: prepared.11,
             scan_all: prepared.12,
-            insert_pending: sealing.0,
-            take_sealed: sealing.1,
-            unsealed: sealing.2,
-            mark_sealed: sealing.3,
-            delete_pending: sealing.4,
-            try_lock: sealing.5,
+            insert_pending: prepared.13,
+            take_sealed: prepared.14,
+            unsealed: prepared.15,
+            mark_sealed: prepared.16,
+            delete_pending: prepared.17,
+            try_lock: prepared.18,
         };
         self.statements = Some(s.clone());
         Ok(s)
