@@ -5,15 +5,24 @@
 use std::collections::BTreeMap;
 
 use super::pg_conn::{Columns, Conn, Statements, in_order, pg};
-use super::pg_seal::{COMMIT_LOCK, MOST_AT_ONCE, Sealed, seal};
+use super::pg_seal::{COMMIT_LOCK, MOST_AT_ONCE, Pending, Sealed, seal};
 use super::{AuditRecord, StoreError};
 
 /// The id a commit's own entry has while it seals it in its own transaction (no row's).
 pub(super) const MINE: i64 = -1;
 
-/// Entries waiting, as [`begin_sealing`] read them.
-pub(super) fn pending_rows(rows: &[tokio_postgres::Row]) -> Vec<(i64, Vec<u8>)> {
-    rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+/// Entries waiting, as [`begin_sealing`] (or a snapshot) read them: id and entry.
+pub(super) fn pending_rows(
+    rows: &[tokio_postgres::Row],
+) -> Result<Vec<(i64, Pending)>, StoreError> {
+    rows.iter()
+        .map(|r| {
+            let id: i64 = r.get(0);
+            serde_json::from_slice(r.get(1))
+                .map(|entry| (id, entry))
+                .map_err(|e| StoreError::Corrupt("audit", format!("pending entry {id}: {e}")))
+        })
+        .collect()
 }
 
 /// Begins a sealing transaction (its commit need not be flushed unless it seals: the rows it
@@ -79,7 +88,7 @@ pub(super) fn seal_group(
                 .copied()
                 .filter(|i| !out.contains_key(i))
                 .collect();
-            for (id, record) in seal_waiting(c, s, &own, &last, &pending_rows(&waiting))? {
+            for (id, record) in seal_waiting(c, s, &own, &last, &pending_rows(&waiting)?)? {
                 if own.contains(&id) {
                     out.insert(id, record);
                 }
@@ -105,7 +114,7 @@ pub(super) fn seal_waiting(
     s: &Statements,
     own: &[i64],
     last: &tokio_postgres::Row,
-    pending: &[(i64, Vec<u8>)],
+    pending: &[(i64, Pending)],
 ) -> Result<Vec<(i64, AuditRecord)>, StoreError> {
     let chain_last: Option<(Vec<u8>, Vec<u8>)> = last
         .get::<_, Option<Vec<u8>>>(0)

@@ -73,41 +73,21 @@ pub(super) const MOST_AT_ONCE: i64 = 4096;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Pending {
     pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub target: String,
-    pub detail: serde_json::Value,
+    #[serde(flatten)]
+    pub entry: AuditEntry,
     pub writes: Vec<Write>,
 }
 
 impl Pending {
     /// The pending entry of `entry`, for a batch writing `writes`, made at `at`.
     pub(super) fn new(entry: AuditEntry, writes: Vec<Write>, at: String) -> Self {
-        Self {
-            at,
-            actor: entry.actor,
-            action: entry.action,
-            target: entry.target,
-            detail: entry.detail,
-            writes,
-        }
+        Self { at, entry, writes }
     }
 
-    /// The record it becomes as number `seq` after `prev` (unchained: `seq` 0), without the
-    /// audit index's entries.
+    /// The record it becomes as number `seq` after `prev` (unchained: `seq` 0), writing
+    /// `writes`.
     pub(super) fn record(&self, seq: u64, prev: String, writes: Vec<Write>) -> AuditRecord {
-        AuditRecord::chain(
-            AuditEntry {
-                actor: self.actor.clone(),
-                action: self.action.clone(),
-                target: self.target.clone(),
-                detail: self.detail.clone(),
-            },
-            seq,
-            self.at.clone(),
-            prev,
-            writes,
-        )
+        AuditRecord::chain(self.entry.clone(), seq, self.at.clone(), prev, writes)
     }
 }
 
@@ -124,7 +104,7 @@ pub(super) struct Sealed {
 pub(super) fn seal(
     last: Option<(&[u8], &[u8])>,
     mut from: Option<Vec<u8>>,
-    pending: &[(i64, Vec<u8>)],
+    pending: &[(i64, Pending)],
 ) -> Result<Sealed, StoreError> {
     let corrupt = |why: String| StoreError::Corrupt("audit", why);
     let (mut seq, mut prev) = match last {
@@ -137,9 +117,7 @@ pub(super) fn seal(
         None => (0, GENESIS.to_owned()),
     };
     let mut out = Sealed::default();
-    for (id, bytes) in pending {
-        let entry: Pending = serde_json::from_slice(bytes)
-            .map_err(|e| corrupt(format!("pending entry {id}: {e}")))?;
+    for (id, entry) in pending {
         seq += 1;
         // The index's entries for this record, covered by it like every other value written.
         let mut index = Batch::new();
@@ -358,7 +336,8 @@ mod tests {
                 .collect();
             sealed.restore(kept).unwrap();
         }
-        let pending: Vec<(i64, Vec<u8>)> = chain
+        // Each as its row holds it: written as JSON and read back.
+        let pending: Vec<(i64, Pending)> = chain
             .iter()
             .map(|r| {
                 let writes = r
@@ -376,10 +355,8 @@ mod tests {
                     target: r.target.clone(),
                     detail: r.detail.clone(),
                 };
-                (
-                    100 + r.seq as i64,
-                    super::super::json(&Pending::new(e, writes, r.at.clone())),
-                )
+                let row = super::super::json(&Pending::new(e, writes, r.at.clone()));
+                (100 + r.seq as i64, serde_json::from_slice(&row).unwrap())
             })
             .collect();
         // Sealed in three groups, each after the chain as the one before left it.

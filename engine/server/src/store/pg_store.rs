@@ -476,7 +476,7 @@ impl PgStore {
                         .map_err(pg)?;
                     return Ok(());
                 }
-                seal_waiting(c, &s, &[], &last, &pending_rows(&waiting))?;
+                seal_waiting(c, &s, &[], &last, &pending_rows(&waiting)?)?;
             };
             let done = sealed();
             if done.is_err() {
@@ -535,8 +535,7 @@ impl PgStore {
                     .iter()
                     .find(|(t, k, _)| *t == Tree::Meta && k == super::audit_index::FROM)
                     .map(|(_, _, v)| v.clone());
-                let waiting: Vec<(i64, Vec<u8>)> =
-                    waiting.iter().map(|r| (r.get(0), r.get(1))).collect();
+                let waiting = pending_rows(&waiting)?;
                 let sealed = seal(
                     last.as_ref().map(|(k, v)| (k.as_slice(), v.as_slice())),
                     from,
@@ -1045,7 +1044,6 @@ fn commit_on(
         }
     }
     let pending = Pending::new(audit, super::writes_of(&batch), super::now());
-    let entry = json(&pending);
     let (d, cl) = (&mut c.driver, &c.client);
     let removals: Vec<[&(dyn tokio_postgres::types::ToSql + Sync); 2]> = gone
         .trees
@@ -1082,8 +1080,8 @@ fn commit_on(
     if free.get::<_, bool>(0) && waiting.len() < MOST_AT_ONCE as usize {
         // Uncontended: this commit seals the entries waiting and its own, in its own
         // transaction (one flush for the data and the chain).
-        let mut entries = pending_rows(&waiting);
-        entries.push((MINE, entry));
+        let mut entries = pending_rows(&waiting)?;
+        entries.push((MINE, pending));
         let records = seal_waiting(c, s, &[], &last, &entries)?;
         return records
             .into_iter()
@@ -1093,6 +1091,7 @@ fn commit_on(
     }
     // Another commit holds the chain: this one commits its data with its entry waiting, durable
     // and without waiting for the chain; the caller then has it sealed.
+    let entry = json(&pending);
     let entry_param: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&entry];
     let (d, cl) = (&mut c.driver, &c.client);
     let (row, ()) = d
