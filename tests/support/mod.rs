@@ -57,6 +57,8 @@ pub fn audit_verify(data: &Path) -> (Option<i32>, String) {
 /// A running server.
 pub struct Server {
     child: Option<Child>,
+    /// The server's process id when `child` is a wrapper around it.
+    wrapped: Option<u32>,
     /// Its log, a pipe the test reads or leaves unread, when started with
     /// `LAUREL_TEST_STDERR_PIPE`.
     pub stderr: Option<ChildStderr>,
@@ -78,6 +80,22 @@ impl Server {
 
     /// Starts with extra environment and command-line arguments.
     pub fn start_full(data: &Path, rubrics: &Path, env: &[(&str, &str)], args: &[&str]) -> Server {
+        Self::start_inner(data, rubrics, env, args, &[])
+    }
+
+    /// Starts `laurel serve` on `data` under another program: `wrapper` (e.g. `strace … --`),
+    /// then the server's command line. Signals (`stop`, `kill`) go to the server itself.
+    pub fn start_wrapped(data: &Path, wrapper: &[String]) -> Server {
+        Self::start_inner(data, &root().join("rubrics"), &[], &[], wrapper)
+    }
+
+    fn start_inner(
+        data: &Path,
+        rubrics: &Path,
+        env: &[(&str, &str)],
+        args: &[&str],
+        wrapper: &[String],
+    ) -> Server {
         // With `LAUREL_TEST_FILE_SIZE_LIMIT`, no file the server writes may grow past that many
         // bytes (`prlimit --fsize`; SIGXFSZ ignored, so a write past it fails as a full disk
         // refuses one, without stopping the process).
@@ -93,6 +111,11 @@ impl Server {
                     bytes,
                     env!("CARGO_BIN_EXE_laurel"),
                 ]);
+                c
+            }
+            None if !wrapper.is_empty() => {
+                let mut c = Command::new(&wrapper[0]);
+                c.args(&wrapper[1..]).arg(env!("CARGO_BIN_EXE_laurel"));
                 c
             }
             None => Command::new(env!("CARGO_BIN_EXE_laurel")),
@@ -156,8 +179,17 @@ impl Server {
                 break url.to_owned();
             }
         };
+        // Under a wrapper, the server is the wrapper's child.
+        let wrapped = (!wrapper.is_empty()).then(|| {
+            let children = format!("/proc/{0}/task/{0}/children", child.id());
+            std::fs::read_to_string(children)
+                .ok()
+                .and_then(|c| c.split_whitespace().next()?.parse().ok())
+                .expect("the wrapper's child")
+        });
         Server {
             child: Some(child),
+            wrapped,
             stderr,
             url,
             admin,
@@ -175,10 +207,11 @@ impl Server {
 
     /// Stops with SIGTERM and waits (a graceful shutdown).
     pub fn stop(mut self) {
+        let pid = self.pid();
         if let Some(mut child) = self.child.take() {
             let _ = Command::new("kill")
                 .arg("-TERM")
-                .arg(child.id().to_string())
+                .arg(pid.to_string())
                 .status();
             let _ = child.wait();
         }
@@ -204,6 +237,7 @@ impl Server {
 
     /// Kills with SIGKILL: no chance to flush anything.
     pub fn kill(mut self) {
+        self.kill_wrapped();
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -212,7 +246,19 @@ impl Server {
 
     /// The server's process id.
     pub fn pid(&self) -> u32 {
-        self.child.as_ref().map_or(0, Child::id)
+        self.wrapped
+            .or_else(|| self.child.as_ref().map(Child::id))
+            .unwrap_or(0)
+    }
+
+    /// Kills the server a wrapper runs (the wrapper then exits with it).
+    fn kill_wrapped(&mut self) {
+        if let (Some(pid), Some(_)) = (self.wrapped, &self.child) {
+            let _ = Command::new("kill")
+                .arg("-KILL")
+                .arg(pid.to_string())
+                .status();
+        }
     }
 
     /// The server's resident memory, in KiB (Linux).
@@ -430,6 +476,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
+        self.kill_wrapped();
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();

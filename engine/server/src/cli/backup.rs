@@ -66,7 +66,7 @@ pub fn restore(
         "`{}` already holds a database: restore into a new folder",
         data.display()
     );
-    std::fs::create_dir_all(data)?;
+    crate::store::folders::create(data)?;
     let sealer = crate::server::crypto::Sealer::load(&data_key::key_path(data, key))?
         .context("give the data key the backup was made with (--key-file or LAUREL_DATA_KEY)")?;
     anyhow::ensure!(

@@ -52,7 +52,7 @@ pub fn copy(from: &str, to: &str, migrate: bool) -> anyhow::Result<ExitCode> {
             !db.exists(),
             "`{to}` already holds a data folder: copy into a new one"
         );
-        std::fs::create_dir_all(to)?;
+        crate::store::folders::create(Path::new(to))?;
         Box::new(crate::store::SledStore::open(&db).map_err(|e| anyhow::anyhow!("{e}"))?)
     };
     for tree in Tree::ALL {

@@ -231,7 +231,7 @@ pub fn run(data: &Path, to: &Path) -> anyhow::Result<ExitCode> {
             Box::new(pg)
         }
         None => {
-            std::fs::create_dir_all(to)?;
+            crate::store::folders::create(to)?;
             Box::new(SledStore::open(&to.join("db")).map_err(|e| anyhow::anyhow!("{e}"))?)
         }
     };

@@ -216,7 +216,8 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let (traces, log) = logs_and_traces()?;
     let _log = log;
     let traces = traces;
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create `{}`", data.display()))?;
+    crate::store::folders::create(data)
+        .with_context(|| format!("cannot create `{}`", data.display()))?;
     let store = store_args.open(data)?;
     let sealer = super::data_key::open(data, key, store.as_ref(), true)?;
     if let Some(secret) = bootstrap_admin(store.as_ref())? {

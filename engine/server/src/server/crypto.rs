@@ -55,11 +55,14 @@ impl Sealer {
         getrandom::fill(&mut key).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
         let encoded = STANDARD.encode(key);
         if let Some(parent) = key_file.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)?;
+            crate::store::folders::create(parent)?;
         }
-        write_private(key_file, &encoded).map_err(|e| {
-            anyhow::anyhow!("cannot write the data key `{}`: {e}", key_file.display())
-        })?;
+        // The key, and its name in its folder, on the device before anything is sealed with it.
+        write_private(key_file, &encoded)
+            .and_then(|()| crate::store::folders::sync_parent(key_file))
+            .map_err(|e| {
+                anyhow::anyhow!("cannot write the data key `{}`: {e}", key_file.display())
+            })?;
         Self::from_base64(&encoded)
     }
 

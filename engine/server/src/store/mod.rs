@@ -8,6 +8,7 @@ pub mod audit_index;
 #[cfg(test)]
 pub(crate) mod counting;
 mod derived;
+pub(crate) mod folders;
 pub mod grantees;
 mod indexes;
 pub mod key_index;

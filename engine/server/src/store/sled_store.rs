@@ -10,11 +10,15 @@
 //!
 //! Durable means on the device: sled's flush writes its log (the copy built here without
 //! upstream's `sync_file_range`, which flushed neither the drive's cache nor the file's size:
-//! `vendor/sled/PATCH.md`), and writes values too large for the log as files of their own
-//! (`blobs/`) without syncing them. So the leading commit's flush is followed by `fdatasync`
-//! of the log and of every blob file not yet synced, and `fsync` of the blob folder when it
-//! gained files: an acknowledged commit has been through `fdatasync` (`tests/durability.rs`
-//! traces the system calls between each write and its answer).
+//! `vendor/sled/PATCH.md`), so the leading commit's flush is followed by `fdatasync` of the
+//! log: an acknowledged commit has been through `fdatasync` (`tests/durability.rs` traces the
+//! system calls between each write and its answer). A page too large for the log is written
+//! as a file of its own (`blobs/`), which this copy of sled syncs, with its name, before the
+//! log can point to it (upstream synced neither, and Laurel's sync of new blob files after the
+//! flush could see one half written and never sync it again: a power cut then lost the page,
+//! and with it values acknowledged before). The folders and files sled creates are synced
+//! into their folders when the store opens (`folders.rs`). `tests/durability.rs` rebuilds the
+//! folder as a power cut would leave it, from a trace of the system calls.
 
 use std::path::Path;
 use std::sync::{Condvar, Mutex};
@@ -47,45 +51,17 @@ pub struct SledStore {
     stopped: std::sync::OnceLock<String>,
 }
 
-/// sled's files, as far as they have been synced.
+/// sled's log, synced after its flush.
 struct Files {
-    /// The database's folder.
-    dir: std::path::PathBuf,
-    /// Its log (`db`).
+    /// The log (`db`).
     log: std::fs::File,
-    /// The blob files synced so far (by name), forgotten once sled removes them.
-    blobs: std::collections::BTreeSet<std::ffi::OsString>,
 }
 
 impl Files {
-    /// `fdatasync` of the log and of every blob file not yet synced; `fsync` of the blob
-    /// folder when it gained one.
+    /// `fdatasync` of the log. (sled syncs each blob file, and its name, before the log can
+    /// point to it: `vendor/sled/PATCH.md`.)
     fn sync(&mut self) -> std::io::Result<()> {
-        self.log.sync_data()?;
-        let folder = self.dir.join("blobs");
-        let mut present = std::collections::BTreeSet::new();
-        let mut gained = false;
-        if let Ok(entries) = std::fs::read_dir(&folder) {
-            for entry in entries {
-                let entry = entry?;
-                let name = entry.file_name();
-                if !self.blobs.contains(&name) {
-                    match std::fs::File::open(entry.path()) {
-                        Ok(f) => f.sync_data()?,
-                        // Removed meanwhile by sled's collection: nothing to keep.
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-                        Err(e) => return Err(e),
-                    }
-                    gained = true;
-                }
-                present.insert(name);
-            }
-        }
-        if gained {
-            std::fs::File::open(&folder)?.sync_all()?;
-        }
-        self.blobs = present;
-        Ok(())
+        self.log.sync_data()
     }
 }
 
@@ -131,21 +107,22 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 impl SledStore {
     /// Opens (or creates) the database in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        super::folders::create(dir).map_err(backend)?;
         let db = sled::Config::new().path(dir).open().map_err(backend)?;
         let trees = Tree::ALL
             .iter()
             .map(|t| db.open_tree(t.name()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(backend)?;
-        // The files sled created, and the folder's entries for them, on the device.
+        // The files sled created, and the folder's entries for them, on the device: sled
+        // writes its `conf` without syncing it.
         let mut files = Files {
-            dir: dir.to_owned(),
             log: std::fs::File::open(dir.join("db")).map_err(backend)?,
-            blobs: std::collections::BTreeSet::new(),
         };
         files.sync().map_err(backend)?;
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
+        std::fs::File::open(dir.join("conf"))
+            .and_then(|c| c.sync_all())
+            .and_then(|()| super::folders::sync(dir))
             .map_err(backend)?;
         Ok(Self {
             db,
