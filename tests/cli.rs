@@ -368,6 +368,40 @@ fn output_to_a_reader_that_has_gone_or_a_full_disk() {
     }
 }
 
+/// A command whose standard error has no reader left (`laurel … 2>&1 | head`) still exits
+/// with its documented code (2 a file it cannot read, 3 applications left unscored), where
+/// writing its error or warnings to the pipe panicked (exit 101).
+#[test]
+fn a_command_whose_errors_have_no_reader_exits_with_its_own_code() {
+    let commands: [(&[&str], i32); 2] = [
+        (&["validate", "tests/no-such-rubric.json"], 2),
+        (
+            &["score", SEOUL, "--applications", APPS, "--marks", MARKS],
+            3,
+        ),
+    ];
+    for (args, code) in commands {
+        // With its reader: the code, and something said on standard error.
+        let o = Command::new(env!("CARGO_BIN_EXE_laurel"))
+            .args(args)
+            .current_dir(root())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(code), "{args:?}");
+        assert!(!o.stderr.is_empty(), "{args:?}");
+        // Without: the same code.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_laurel"))
+            .args(args)
+            .current_dir(root())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        assert_eq!(child.wait().unwrap().code(), Some(code), "{args:?}");
+    }
+}
+
 /// `laurel score` of the Seoul example with its marks changed by `change`: its exit code, its
 /// standard error, and the marks file's text as written (pretty-printed).
 fn score_with_marks(change: impl FnOnce(&mut serde_json::Value)) -> (Option<i32>, String, String) {

@@ -3,8 +3,10 @@
 //! Exit codes: 0 success (every definition valid), 1 invalid input (diagnostics were printed),
 //! 2 usage or I/O error.
 
-// The binary is the edge where output is printed; the library never prints.
+// The binary is the edge where output is printed; the library never prints. Standard error
+// goes through `err!`/`errln!` (`cli/stdout.rs`), which a reader that has gone does not panic.
 #![allow(clippy::print_stdout)]
+#![deny(clippy::print_stderr)]
 
 mod cli;
 mod server;
@@ -33,7 +35,7 @@ fn main() -> ExitCode {
         Ok(_) if cli::output_failed() => ExitCode::from(cli::EXIT_USAGE),
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            cli::print_error(&e);
             ExitCode::from(cli::EXIT_USAGE)
         }
     }

@@ -27,7 +27,7 @@ pub fn run(
     let (diagnostics, apps) =
         laurel::check_applications(&award, &apps_value, &laurel::PluginSet::none());
     let Some(apps) = apps else {
-        eprint!(
+        err!(
             "{}",
             render_all(
                 &applications.display().to_string(),
@@ -42,7 +42,7 @@ pub fn run(
         Ok(j) => j,
         Err(d) => {
             let d = laurel::Diagnostics::from_iter([d]);
-            eprint!(
+            err!(
                 "{}",
                 render_all(&judges.display().to_string(), &judges_text, &d)
             );
@@ -56,9 +56,9 @@ pub fn run(
         }
         Err(e) => {
             for (app, why) in &e.problems {
-                eprintln!("error: application `{app}`: {why}");
+                errln!("error: application `{app}`: {why}");
             }
-            eprintln!("no valid assignment: {e}");
+            errln!("no valid assignment: {e}");
             Ok(ExitCode::from(EXIT_INVALID))
         }
     }

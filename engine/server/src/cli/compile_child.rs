@@ -96,7 +96,7 @@ pub fn run() -> anyhow::Result<std::process::ExitCode> {
             Ok(std::process::ExitCode::SUCCESS)
         }
         Err(message) => {
-            eprintln!("{message}");
+            errln!("{message}");
             Ok(std::process::ExitCode::from(1))
         }
     }

@@ -24,11 +24,11 @@ pub fn award(rubric: &Path) -> anyhow::Result<Option<Award>> {
         .with_context(|| format!("cannot read `{}`", path.display()))?;
     let report = laurel::check_definition(&source, &DirFiles::beside(&path));
     if report.award.is_none() {
-        eprint!(
+        err!(
             "{}",
             render_all(&path.display().to_string(), &source, &report.diagnostics)
         );
-        eprintln!(
+        errln!(
             "{}: invalid definition ({})",
             path.display(),
             super::validate::counted(report.diagnostics.error_count(), "error")
@@ -75,11 +75,11 @@ pub fn plugins(rubric: &Path, award: &Award) -> anyhow::Result<Option<laurel::Pl
         Ok(set) => Ok(Some(set)),
         Err(diagnostics) => {
             let source = std::fs::read_to_string(&path).unwrap_or_default();
-            eprint!(
+            err!(
                 "{}",
                 render_all(&path.display().to_string(), &source, &diagnostics)
             );
-            eprintln!(
+            errln!(
                 "{}: {} plugins cannot be loaded",
                 path.display(),
                 diagnostics.error_count()

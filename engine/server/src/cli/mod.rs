@@ -270,6 +270,11 @@ pub enum Format {
     Json,
 }
 
+/// Prints the error a command ended with (`error: …` and its causes) on standard error.
+pub fn print_error(e: &anyhow::Error) {
+    errln!("error: {e:#}");
+}
+
 /// Whether some of a command's output could not be written to standard output (a reader that
 /// went away, `| head`, is not a failure).
 pub fn output_failed() -> bool {

@@ -54,7 +54,7 @@ pub fn run(rubric: &Path, plugin: &str, hook: &str, input: &str) -> anyhow::Resu
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({ "error": e }))?
             );
-            eprintln!("error: {}", super::render::terminal_safe(&e.to_string()));
+            errln!("error: {}", super::render::terminal_safe(&e.to_string()));
             Ok(ExitCode::from(EXIT_INVALID))
         }
     }

@@ -233,13 +233,13 @@ fn print(status: u16, value: &Value) -> anyhow::Result<ExitCode> {
         outln!("{}", serde_json::to_string_pretty(value)?);
         return Ok(ExitCode::from(EXIT_OK));
     }
-    eprintln!(
+    errln!(
         "error: {} ({status}): {}",
         value["title"].as_str().unwrap_or("request failed"),
         value["detail"].as_str().unwrap_or("")
     );
     for e in value["errors"].as_array().into_iter().flatten() {
-        eprintln!(
+        errln!(
             "  {} {}",
             e["pointer"].as_str().unwrap_or(""),
             e["message"].as_str().unwrap_or("")

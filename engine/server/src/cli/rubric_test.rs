@@ -262,7 +262,7 @@ pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
         let (folder, cases) = cases_of(&rubric);
         if cases.is_empty() {
             if !several {
-                eprintln!(
+                errln!(
                     "no cases: add folders under `{}` each with a case.json",
                     folder.join("tests").display()
                 );
@@ -274,7 +274,7 @@ pub fn run(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
         plan.push((rubric, folder, cases));
     }
     if plan.is_empty() {
-        eprintln!("no cases in any of the rubrics given");
+        errln!("no cases in any of the rubrics given");
         return Ok(ExitCode::from(EXIT_USAGE));
     }
     laurel::run_sandboxed(None, move || -> anyhow::Result<ExitCode> {

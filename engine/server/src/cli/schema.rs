@@ -48,13 +48,13 @@ pub fn run(award: Option<&Path>, out: Option<&Path>, check: bool) -> anyhow::Res
             }
             std::fs::write(&path, text)
                 .with_context(|| format!("cannot write `{}`", path.display()))?;
-            eprintln!("wrote {}", path.display());
+            errln!("wrote {}", path.display());
         }
     }
     if stale.is_empty() {
         Ok(ExitCode::from(EXIT_OK))
     } else {
-        eprintln!(
+        errln!(
             "stale schemas (run `laurel schema --out {}`): {}",
             dir.display(),
             stale.join(", ")

@@ -68,7 +68,7 @@ fn report_unscored(results: &Results<'_>) -> bool {
     if unscored.is_empty() {
         return false;
     }
-    eprintln!(
+    errln!(
         "{} admitted application{} left unscored: {}{}",
         unscored.len(),
         if unscored.len() == 1 { " is" } else { "s are" },
@@ -82,7 +82,7 @@ fn report_unscored(results: &Results<'_>) -> bool {
         ),
         if unscored.len() > 10 { "; ..." } else { "" }
     );
-    eprintln!("exit code 3; pass --allow-unscored to accept them");
+    errln!("exit code 3; pass --allow-unscored to accept them");
     true
 }
 
@@ -132,7 +132,7 @@ impl Inputs {
         progress.set_message(format!("checking {count} applications"));
         let (diagnostics, apps) = laurel::check_applications(&award, &apps_value, &plugins);
         let Some(apps) = apps else {
-            eprint!(
+            err!(
                 "{}",
                 render_all(
                     &applications.display().to_string(),
@@ -145,7 +145,7 @@ impl Inputs {
                 .filter(|d| d.is_error())
                 .filter_map(|d| d.pointer.split('/').nth(1))
                 .collect();
-            eprintln!(
+            errln!(
                 "{}: {} problems in {} applications; nothing was scored",
                 applications.display(),
                 diagnostics.error_count(),
@@ -167,7 +167,7 @@ impl Inputs {
             Ok(m) => m,
             Err(d) => {
                 let d = laurel::Diagnostics::from_iter([d]);
-                eprint!(
+                err!(
                     "{}",
                     render_all(&marks.display().to_string(), &marks_text, &d)
                 );
@@ -191,10 +191,10 @@ impl Inputs {
     pub(super) fn report(&self, errors: &laurel::InputErrors) {
         for (source, diagnostics) in self.read.iter().zip([&errors.applications, &errors.marks]) {
             if !diagnostics.is_empty() {
-                eprint!("{}", source.render(diagnostics));
+                err!("{}", source.render(diagnostics));
             }
         }
-        eprintln!("nothing was scored: {errors}");
+        errln!("nothing was scored: {errors}");
     }
 }
 

@@ -3,6 +3,11 @@
 //! stops nothing: what it would have read is dropped and the command's work goes on. Any other
 //! failure to write (a full disk) is said on standard error, and the command then exits 2 (an
 //! I/O error) rather than 0.
+//!
+//! Standard error likewise: [`err!`] and [`errln!`] in place of `eprint!` and `eprintln!`
+//! (`laurel score … 2>&1 | head`: the reader gone, a warning must not turn the command's
+//! documented exit code into a panic's). What cannot be written there is dropped. The
+//! commands' modules deny `clippy::print_stderr`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -16,11 +21,19 @@ pub(crate) fn write(args: std::fmt::Arguments<'_>) {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => {
             if !FAILED.swap(true, Ordering::Relaxed) {
-                eprintln!("laurel: cannot write to standard output: {e}");
+                write_err(format_args!(
+                    "laurel: cannot write to standard output: {e}\n"
+                ));
             }
         }
         Ok(()) => {}
     }
+}
+
+/// Writes to standard error; what cannot be written is dropped.
+pub(crate) fn write_err(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().lock().write_fmt(args);
 }
 
 /// Whether some output could not be written (other than to a reader that had gone).
@@ -37,4 +50,15 @@ macro_rules! out {
 macro_rules! outln {
     () => { $crate::cli::stdout::write(format_args!("\n")) };
     ($($arg:tt)*) => { $crate::cli::stdout::write(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `eprint!`; a reader that has gone stops nothing.
+macro_rules! err {
+    ($($arg:tt)*) => { $crate::cli::stdout::write_err(format_args!($($arg)*)) };
+}
+
+/// `eprintln!`; a reader that has gone stops nothing.
+macro_rules! errln {
+    () => { $crate::cli::stdout::write_err(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::cli::stdout::write_err(format_args!("{}\n", format_args!($($arg)*))) };
 }

@@ -23,7 +23,7 @@ pub struct Traces(SdkTracerProvider);
 impl Drop for Traces {
     fn drop(&mut self) {
         if let Err(e) = self.0.shutdown() {
-            eprintln!("laurel: the last traces were not sent: {e}");
+            errln!("laurel: the last traces were not sent: {e}");
         }
     }
 }
