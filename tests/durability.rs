@@ -396,7 +396,8 @@ fn niceness_by_thread_name(pid: u32) -> std::collections::BTreeMap<String, Vec<i
 }
 
 /// A power cut keeps only what was synced: the server's system calls are traced from its start
-/// while four clients write, and the data folder is rebuilt as a disk that kept nothing but
+/// while four clients submit applications and an administrator uploads files (stored by sled
+/// as files of their own), and the data folder is rebuilt as a disk that kept nothing but
 /// what was synced would hold it (`support/powerloss.rs`) at instants just after an answer,
 /// and in draws where the disk also kept some of the rest, whole or torn. A server started on
 /// each image has every write acknowledged by then, with its content, says it is ready, and
@@ -440,16 +441,46 @@ fn acknowledged_writes_survive_a_power_cut_that_keeps_only_what_was_synced() {
             })
         })
         .collect();
+    // Meanwhile an administrator uploads files too large for sled's log (each stored as a
+    // file of its own, a blob, which the log then points to).
+    let uploader = {
+        let (url, admin) = (url.clone(), admin.clone());
+        std::thread::spawn(move || {
+            let mut uploaded = Vec::new();
+            for n in 0..10u64 {
+                let mut x = n + 1;
+                let bytes: Vec<u8> = (0..150_000 + n * 10_000)
+                    .map(|_| {
+                        x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+                        (x >> 56) as u8
+                    })
+                    .collect();
+                let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+                let response = ureq::put(&format!("{url}/v1/files/{sha}"))
+                    .header("Authorization", &format!("Bearer {admin}"))
+                    .send(&bytes[..])
+                    .unwrap();
+                assert_eq!(response.status().as_u16(), 201);
+                uploaded.push((now(), sha));
+            }
+            uploaded
+        })
+    };
     let mut acknowledged: Vec<(f64, String, String)> = writers
         .into_iter()
         .flat_map(|w| w.join().unwrap())
         .collect();
     acknowledged.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let uploaded = uploader.join().unwrap();
     server.stop();
     let stopped = now();
     let log = std::fs::metadata(data.path().join("db/db")).unwrap().len();
     let root = data.path().canonicalize().unwrap();
     let trace = powerloss::Trace::parse(&std::fs::read_to_string(&trace).unwrap(), &root);
+    // sled wrote pages too large for its log as files of their own (the path a power cut once
+    // broke): each version of the node holding the uploads is one.
+    let blobs = trace.created_in("db/blobs");
+    assert!(blobs >= uploaded.len(), "{blobs} blob files written");
     let n = acknowledged.len();
     let mut cuts: Vec<f64> = [0, n / 4, n / 2, 3 * n / 4, n - 1]
         .iter()
@@ -483,6 +514,25 @@ fn acknowledged_writes_survive_a_power_cut_that_keeps_only_what_was_synced() {
                     "{what}: {id}"
                 );
             }
+            // Each upload answered by then is in the audit chain (whose check, below, compares
+            // every stored value with what its record says was written).
+            let mut recorded = std::collections::BTreeSet::new();
+            let mut after = 0;
+            loop {
+                let (status, page) = restarted.get(&format!("/v1/audit?after={after}"), &admin);
+                assert_eq!(status, 200, "{what}: {page}");
+                let page = page.as_array().unwrap().clone();
+                let Some(last) = page.last() else { break };
+                after = last["seq"].as_u64().unwrap();
+                for r in &page {
+                    if r["action"] == "file.upload" {
+                        recorded.insert(r["target"].as_str().unwrap().to_owned());
+                    }
+                }
+            }
+            for (_, sha) in uploaded.iter().filter(|(at, _)| at <= cut) {
+                assert!(recorded.contains(sha), "{what}: the upload of {sha} lost");
+            }
             let (status, v) = restarted.get("/v1/ready", &admin);
             assert_eq!(status, 200, "{what}: {v}");
             restarted.stop();
@@ -492,8 +542,10 @@ fn acknowledged_writes_survive_a_power_cut_that_keeps_only_what_was_synced() {
         }
     }
     println!(
-        "{n} acknowledged writes ({log} bytes of log); {} calls changed or synced the data \
-         folder; {images} images after a power cut, every acknowledged write in each",
+        "{n} acknowledged writes and {} uploads ({log} bytes of log, {blobs} blob files written); {} \
+         calls changed or synced the data folder; {images} images after a power cut, every \
+         acknowledged write in each",
+        uploaded.len(),
         trace.len()
     );
 }

@@ -164,6 +164,14 @@ impl Trace {
         self.events.len()
     }
 
+    /// How many files were created in the folder `folder` (relative).
+    pub fn created_in(&self, folder: &str) -> usize {
+        self.events
+            .iter()
+            .filter(|e| matches!(&e.kind, Kind::Name(Name::Create { path, .. }) if parent(path) == folder))
+            .count()
+    }
+
     /// The folder as the disk holds it after a power cut at `cut` (seconds, the trace's
     /// clock): only what was synced by then ([`Image::synced`]) with `seed` 0; with another
     /// seed, a draw of what else the disk may have kept.
