@@ -12,10 +12,9 @@
 //! - a name made, moved or removed before an `fsync` of its folder (both folders for a `rename`)
 //!   was called, which returned by `t`, is kept; any other name change is lost, so a file whose
 //!   name was never synced is not there at all, whatever was synced of its data;
-//! - what was not synced is lost ([`Image::synced`]), or, in a harsher draw
-//!   ([`Trace::image`] with a seed), each unsynced write is lost, kept whole or kept in part,
-//!   4 KiB page by page, and a prefix of the unsynced name changes is kept, as a journal commits
-//!   them in order.
+//! - what was not synced is lost ([`Trace::image`] with seed 0), or, in a draw (another seed),
+//!   each unsynced write is lost, kept whole or kept in part, 4 KiB page by page, and a prefix
+//!   of the unsynced name changes is kept, as a journal commits them in order.
 //!
 //! Only paths under the folder are modelled; the folder itself exists before the trace starts.
 
@@ -173,8 +172,8 @@ impl Trace {
     }
 
     /// The folder as the disk holds it after a power cut at `cut` (seconds, the trace's
-    /// clock): only what was synced by then ([`Image::synced`]) with `seed` 0; with another
-    /// seed, a draw of what else the disk may have kept.
+    /// clock): only what was synced by then with `seed` 0; with another seed, a draw of what
+    /// else the disk may have kept.
     pub fn image(&self, cut: f64, seed: u64) -> Image {
         let mut draw = Draw(seed);
         // For each file and folder, when the last sync that returned by the cut was called.
@@ -650,6 +649,12 @@ fn string_bytes(arg: &str) -> Vec<u8> {
     if close <= open {
         return Vec::new();
     }
+    // strace marks a string it cut short (longer than `-s`) with `...` after its quote: the
+    // write's bytes would be missing from the model.
+    assert!(
+        !arg[close + 1..].starts_with("..."),
+        "a write longer than strace's -s was cut short: raise it in strace_args"
+    );
     unescape(&arg[open + 1..close])
 }
 
