@@ -591,3 +591,55 @@ fn a_power_cut_keeps_synced_data_under_synced_names_only() {
     assert!(drawn.iter().all(|d| d.starts_with(b"a")), "{drawn:?}");
     assert!(drawn.iter().any(|d| d.as_slice() != b"ab"), "{drawn:?}");
 }
+
+/// A disk that damages a file sled wrote beside its log (a blob, here the stored award
+/// definitions) makes sled's recovery stop reading the log there: the database comes back cut
+/// short, without the writes after it. The server refuses to serve it (before, it started,
+/// installed the shipped rubrics again as new drafts, and served a prize whose call and
+/// applications were gone), and says why.
+#[test]
+fn a_database_cut_short_by_a_damaged_file_is_refused_not_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("laurel-data");
+    let key = dir.path().join("laurel-data.key");
+    let server = Server::start_full(
+        &data,
+        &root().join("rubrics"),
+        &[],
+        &["--key-file", key.to_str().unwrap()],
+    );
+    let (server, applicant, template) = open_seoul_on(server);
+    for i in 0..3 {
+        let mut app = template.clone();
+        app["id"] = json!(format!("kept-{i}"));
+        let (status, v) = server.post(
+            &format!("/v1/awards/{AWARD}/applications"),
+            &applicant,
+            &app,
+        );
+        assert_eq!(status, 201, "{v}");
+    }
+    server.stop();
+    let mut damaged = 0;
+    for blob in std::fs::read_dir(data.join("db/blobs")).unwrap() {
+        let path = blob.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        for b in &mut bytes[100..104] {
+            *b ^= 0xff;
+        }
+        std::fs::write(&path, bytes).unwrap();
+        damaged += 1;
+    }
+    assert!(damaged > 0);
+    let (code, err) = support::serve_refused(&[
+        "--data",
+        data.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+        "--rubrics",
+        root().join("rubrics").to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("does not hold record"), "{err}");
+    assert!(err.contains("laurel salvage"), "{err}");
+}

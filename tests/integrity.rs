@@ -974,6 +974,46 @@ fn a_rollback_or_a_cut_chain_is_found_by_the_witness_beside_the_key_without_a_he
         "{out}"
     );
     assert!(out.contains("rolled back"), "{out}");
+    // A server refuses it rather than serve (and lengthen) a chain without what it answered.
+    let serve_args = [
+        "--data",
+        data.to_str().unwrap(),
+        "--key-file",
+        key_file.to_str().unwrap(),
+        "--rubrics",
+        root().join("rubrics").to_str().unwrap(),
+    ]
+    .map(str::to_owned);
+    let serve_args: Vec<&str> = serve_args.iter().map(String::as_str).collect();
+    let (code, err) = support::serve_refused(&serve_args);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!("does not hold record {newest}")),
+        "{err}"
+    );
+    assert!(err.contains(&witness.display().to_string()), "{err}");
+    let (code, out) = laurel(&["audit", "verify", data.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "nothing was written: {out}");
+    // A server refuses it rather than serve (and lengthen) a chain without what it answered.
+    let serve_args = [
+        "--data",
+        data.to_str().unwrap(),
+        "--key-file",
+        key_file.to_str().unwrap(),
+        "--rubrics",
+        root().join("rubrics").to_str().unwrap(),
+    ]
+    .map(str::to_owned);
+    let serve_args: Vec<&str> = serve_args.iter().map(String::as_str).collect();
+    let (code, err) = support::serve_refused(&serve_args);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!("does not hold record {newest}")),
+        "{err}"
+    );
+    assert!(err.contains(&witness.display().to_string()), "{err}");
+    let (code, out) = laurel(&["audit", "verify", data.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "nothing was written: {out}");
 
     // The newest record cut off (a torn last write): the chain is one record shorter.
     replace_folder(&whole, &data);
@@ -982,8 +1022,25 @@ fn a_rollback_or_a_cut_chain_is_found_by_the_witness_beside_the_key_without_a_he
     let (k, _) = audit.last().unwrap().unwrap();
     audit.remove(k).unwrap();
     db.flush().unwrap();
+    // The tree too holds the database (and its lock).
+    drop(audit);
     drop(db);
     let (code, out) = laurel(&["audit", "verify", data.to_str().unwrap()]);
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains(&format!("saw record {newest}")), "{out}");
+    let (code, err) = support::serve_refused(&serve_args);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!("does not hold record {newest}")),
+        "{err}"
+    );
+
+    // The witness removed, as the refusal says, to serve the data as it is: the server starts,
+    // and its next commit is witnessed.
+    std::fs::remove_file(&witness).unwrap();
+    let server = start();
+    submit(&server, &applicant, &seoul_apps()[5..6]);
+    server.stop();
+    let (_, out) = laurel(&["audit", "verify", data.to_str().unwrap()]);
+    assert!(out.contains("witnessed: the chain holds record"), "{out}");
 }

@@ -886,6 +886,14 @@ fn the_seoul_prize_runs_through_three_rounds_to_published_results() {
     let restored = tempfile::tempdir().unwrap();
     let key_file = data2.path().join("restore.key");
     std::fs::write(&key_file, key_text.trim()).unwrap();
+    // Beside the key, the witness of a chain newer than the backup (the installation it was
+    // taken from went on): a server would refuse the restored data, so the restore replaces it.
+    let witness = data2.path().join("restore.witness");
+    std::fs::write(
+        &witness,
+        r#"{"seq":999999,"hash":"0000","at":"2026-01-01T00:00:00Z"}"#,
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_laurel"))
         .arg("restore")
         .arg(&backup_file)
@@ -916,10 +924,20 @@ fn the_seoul_prize_runs_through_three_rounds_to_published_results() {
         }
         all
     };
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("now names record"), "{said}");
     let original = records(data.path());
     let copy = records(&restored.path().join("data"));
     assert_eq!(original.len(), copy.len());
     assert!(original == copy, "every record restored as it was");
+    // A server serves it (`start_full` fails when the server does not start).
+    Server::start_full(
+        &restored.path().join("data"),
+        &root().join("rubrics"),
+        &[],
+        &["--key-file", key_file.to_str().unwrap()],
+    )
+    .stop();
     let _ = std::fs::remove_file(&backup_file);
 }
 

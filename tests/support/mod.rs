@@ -41,6 +41,34 @@ pub fn laurel(args: &[&str]) -> (Option<i32>, String) {
     )
 }
 
+/// Runs `laurel serve` (on a free port, inside the Seoul call) with `args`, expecting it to
+/// refuse to start: its exit code and standard error. Fails when it still runs after a minute.
+pub fn serve_refused(args: &[&str]) -> (Option<i32>, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_laurel"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--now", SEOUL_CALL_OPEN])
+        .args(args)
+        .env_remove("LAUREL_DATA_KEY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`laurel serve {args:?}` started instead of refusing");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    (status.code(), err)
+}
+
 /// Runs `laurel audit verify` on a data folder: its exit code and output.
 pub fn audit_verify(data: &Path) -> (Option<i32>, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_laurel"))

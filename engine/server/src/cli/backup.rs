@@ -139,6 +139,19 @@ pub fn restore(
     );
     if problems.is_empty() {
         outln!("the audit chain and every record verify");
+        // A restore rolls back on purpose: the witness beside the data key names the restored
+        // head, or a server would refuse data older than what the witness saw.
+        if let Some(last) = records.last() {
+            let witness = crate::server::witness::path_beside(&data_key::key_path(data, key));
+            crate::server::witness::replace(&witness, &last.head()).with_context(|| {
+                format!("cannot write the witness file `{}`", witness.display())
+            })?;
+            outln!(
+                "the witness file `{}` now names record {}, the restored chain's head",
+                witness.display(),
+                last.seq
+            );
+        }
         Ok(ExitCode::from(EXIT_OK))
     } else {
         for p in &problems {

@@ -295,7 +295,8 @@ pub fn run(data: &Path, to: &Path) -> anyhow::Result<ExitCode> {
     } else {
         outln!(
             "{} records not recovered; the new folder verifies without them (the data key is unchanged: \
-             start the server on it with the same key)",
+             start the server on it with the same key, once the witness file beside the key, \
+             which saw what was lost, is removed: until then a server refuses the folder)",
             rejected.len() + lost.len()
         );
         Ok(ExitCode::from(EXIT_INVALID))

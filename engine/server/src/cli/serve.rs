@@ -219,6 +219,14 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     crate::store::folders::create(data)
         .with_context(|| format!("cannot create `{}`", data.display()))?;
     let store = store_args.open(data)?;
+    // Before anything is written (which would lengthen a chain cut short): the records the
+    // witness saw must still be there.
+    let witness = crate::server::witness::path_beside(&super::data_key::key_path(data, key));
+    if let Some(why) = crate::server::witness::contradicted(&witness, store.as_ref())
+        .map_err(anyhow::Error::msg)?
+    {
+        anyhow::bail!("{why}");
+    }
     let sealer = super::data_key::open(data, key, store.as_ref(), true)?;
     if let Some(secret) = bootstrap_admin(store.as_ref())? {
         outln!("laurel: admin key (shown once; only its hash is stored): {secret}");
@@ -232,12 +240,16 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     crate::server::signing::ensure(store.as_ref(), &sealer, false, &now_text)
         .context("cannot make the results-signing key")?;
     let mut state = AppState::new(store, sealer);
-    let witness = crate::server::witness::path_beside(&super::data_key::key_path(data, key));
     outln!(
         "laurel: the audit chain's head is witnessed in {} (`laurel audit verify` reads it)",
         witness.display()
     );
-    state.witness = Some(Arc::new(crate::server::witness::Witness::new(witness)));
+    let head = crate::store::head(state.store.as_ref())
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .map_or(0, |r| r.seq);
+    state.witness = Some(Arc::new(crate::server::witness::Witness::new(
+        witness, head,
+    )));
     state.plugin_deadline = plugin_deadline;
     state.clock = clock;
     state.traces = traces.is_some();

@@ -35,9 +35,11 @@ pub struct Witness {
 const RECORD: usize = 256;
 
 impl Witness {
-    /// The witness at `path` (written on the first commit).
-    pub fn new(path: PathBuf) -> Self {
-        let newest = read(&path).map_or(0, |s| s.seq);
+    /// The witness at `path` of a chain whose head is record `head` (0: none yet), written on
+    /// the next commit. (A new database's first commit replaces the witness of an older one,
+    /// which [`contradicted`] let pass.)
+    pub fn new(path: PathBuf, head: u64) -> Self {
+        let newest = head;
         Self {
             path,
             state: Mutex::new((newest, None)),
@@ -90,6 +92,57 @@ impl Witness {
             ),
         }
     }
+}
+
+/// Writes `head` to the witness file at `path` now, replacing what it held, and syncs it: for a
+/// chain restored on purpose, older than what the witness saw.
+pub fn replace(path: &Path, head: &Head) -> std::io::Result<()> {
+    let seen = Seen {
+        seq: head.seq,
+        hash: head.hash.clone(),
+        at: crate::store::now(),
+    };
+    let mut bytes = crate::store::json(&seen);
+    bytes.resize(bytes.len().max(RECORD), b' ');
+    std::fs::write(path, &bytes)?;
+    std::fs::File::open(path)?.sync_all()?;
+    crate::store::folders::sync_parent(path)
+}
+
+/// Why a server must not serve `store`: the witness file at `path` saw a record the audit
+/// chain does not hold (with the hash it saw), so records the server acknowledged are gone (a
+/// damaged disk that cut the database short, or the data replaced by an older copy). `None`
+/// when there is no witness, when the chain holds what it saw, or when the chain is empty (a
+/// new database beside the witness of an old one, whose witness the first commit replaces).
+pub fn contradicted(
+    path: &Path,
+    store: &dyn crate::store::Store,
+) -> Result<Option<String>, String> {
+    let Some(seen) = read(path) else {
+        return Ok(None);
+    };
+    let head = crate::store::head(store).map_err(|e| e.to_string())?;
+    let Some(head) = head else {
+        return Ok(None);
+    };
+    let held: Option<crate::store::AuditRecord> =
+        crate::store::get_json(store, crate::store::Tree::Audit, &seen.seq.to_be_bytes())
+            .map_err(|e| e.to_string())?;
+    if held.is_some_and(|r| r.hash == seen.hash) {
+        return Ok(None);
+    }
+    Ok(Some(format!(
+        "the audit chain (ending at record {}) does not hold record {} as the witness file `{}` \
+         saw it at {}: records this server acknowledged are gone, because the disk cut the \
+         database short or the data was replaced by an older copy. Nothing was written. \
+         `laurel audit verify` says what the chain holds and `laurel salvage` recovers what it \
+         vouches for; restore the newest backup, or, to serve the data as it is, remove the \
+         witness file",
+        head.seq,
+        seen.seq,
+        path.display(),
+        seen.at
+    )))
 }
 
 /// The witness file at `path`, if there is a readable one.
