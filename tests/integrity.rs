@@ -994,26 +994,6 @@ fn a_rollback_or_a_cut_chain_is_found_by_the_witness_beside_the_key_without_a_he
     assert!(err.contains(&witness.display().to_string()), "{err}");
     let (code, out) = laurel(&["audit", "verify", data.to_str().unwrap()]);
     assert_eq!(code, Some(1), "nothing was written: {out}");
-    // A server refuses it rather than serve (and lengthen) a chain without what it answered.
-    let serve_args = [
-        "--data",
-        data.to_str().unwrap(),
-        "--key-file",
-        key_file.to_str().unwrap(),
-        "--rubrics",
-        root().join("rubrics").to_str().unwrap(),
-    ]
-    .map(str::to_owned);
-    let serve_args: Vec<&str> = serve_args.iter().map(String::as_str).collect();
-    let (code, err) = support::serve_refused(&serve_args);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(
-        err.contains(&format!("does not hold record {newest}")),
-        "{err}"
-    );
-    assert!(err.contains(&witness.display().to_string()), "{err}");
-    let (code, out) = laurel(&["audit", "verify", data.to_str().unwrap()]);
-    assert_eq!(code, Some(1), "nothing was written: {out}");
 
     // The newest record cut off (a torn last write): the chain is one record shorter.
     replace_folder(&whole, &data);
