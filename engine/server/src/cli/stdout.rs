@@ -6,8 +6,8 @@
 //!
 //! Standard error likewise: [`err!`] and [`errln!`] in place of `eprint!` and `eprintln!`
 //! (`laurel score … 2>&1 | head`: the reader gone, a warning must not turn the command's
-//! documented exit code into a panic's). What cannot be written there is dropped. The
-//! commands' modules deny `clippy::print_stderr`.
+//! documented exit code into a panic's). What cannot be written there is dropped. The binary
+//! denies `clippy::print_stderr` (`main.rs`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
