@@ -1015,6 +1015,27 @@ fn a_rollback_or_a_cut_chain_is_found_by_the_witness_beside_the_key_without_a_he
         "{err}"
     );
 
+    // The data folder emptied (a new one in its place, or a disk that lost the chain's first
+    // record) beside the key and the witness of the data it held: refused too, not served as a
+    // new installation.
+    let cut = dir.path().join("cut");
+    std::fs::create_dir_all(&cut).unwrap();
+    replace_folder(&data, &cut);
+    std::fs::remove_dir_all(&data).unwrap();
+    let (code, err) = support::serve_refused(&serve_args);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "holds no audit record, but the witness file `{}` saw record {newest}",
+            witness.display()
+        )),
+        "{err}"
+    );
+    let (code, out) = laurel(&["audit", "verify", data.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "nothing was written: {out}");
+    assert!(out.contains("0 audit records"), "{out}");
+    replace_folder(&cut, &data);
+
     // The witness removed, as the refusal says, to serve the data as it is: the server starts,
     // and its next commit is witnessed.
     std::fs::remove_file(&witness).unwrap();

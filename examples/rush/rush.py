@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A deadline rush, rehearsed: applicants submitting to one award as fast as they can while
 other awards run their expert rounds (judges marking, administrators reading lists), against
-one or more `laurel serve` processes; each client spreads its requests over the processes as a
-balancer would. Reports requests, p50 and p99 per route, errors, and each process's CPU.
+one or more `laurel serve` processes, either behind a balancer (one base, `--proxy nginx`) or
+with each client spreading its requests over the processes as a balancer would. Reports requests, p50 and p99 per route, errors, and each process's CPU.
 
     python3 examples/rush/rush.py --admin KEY --seconds 60 --awards 8 \
         --pids 123,124,125 http://127.0.0.1:8081 http://127.0.0.1:8082 http://127.0.0.1:8083
@@ -149,13 +149,14 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def database_cpu():
-    """CPU of every PostgreSQL process on the machine (the cluster's backends)."""
+def cpu_of(name):
+    """CPU of every process on the machine called `name` (PostgreSQL's backends, nginx's
+    workers)."""
     total = 0.0
     for pid in os.listdir("/proc"):
         try:
             with open(f"/proc/{pid}/comm") as f:
-                if f.read().strip() != "postgres":
+                if f.read().strip() != name:
                     continue
             total += cpu_seconds(int(pid))
         except (OSError, ValueError):
@@ -172,6 +173,8 @@ def main():
     p.add_argument("--applicants", type=int, default=8, help="applicant clients")
     p.add_argument("--judges", type=int, default=4, help="judge clients")
     p.add_argument("--pids", default="", help="the processes' ids, for their CPU")
+    p.add_argument("--proxy", default="", help="the balancer's process name (nginx), for its CPU; "
+                   "the one base is then the balancer's")
     a = p.parse_args()
     work = setup(a.bases, a.admin, a.awards)
     integrator = must(*Client(a.bases[:1], a.admin).call("POST", "/v1/keys", {"role": "integrator"}), "a key")["key"]
@@ -180,7 +183,8 @@ def main():
     stop = time.monotonic() + a.seconds
     pids = [int(x) for x in a.pids.split(",") if x]
     before = {pid: cpu_seconds(pid) for pid in pids}
-    database_before, own_before = database_cpu(), sum(os.times()[:2])
+    proxy_before = cpu_of(a.proxy) if a.proxy else 0.0
+    database_before, own_before = cpu_of("postgres"), sum(os.times()[:2])
 
     def applicant(w):
         c, i = Client(a.bases, integrator), 0
@@ -227,7 +231,8 @@ def main():
     for t in threads:
         t.join()
     took = time.monotonic() - started
-    print(f"{len(a.bases)} process(es), {a.awards} other award(s) in their expert round, {took:.0f} s:")
+    behind = f" behind {a.proxy}" if a.proxy else ""
+    print(f"{len(pids) or len(a.bases)} process(es){behind}, {a.awards} other award(s) in their expert round, {took:.0f} s:")
     print(f"  {'route':<62} {'requests':>8} {'per s':>7} {'p50 ms':>7} {'p99 ms':>7}")
     total = 0
     for route, ts in sorted(rec.times.items()):
@@ -246,8 +251,11 @@ def main():
         print(f"  laurel process {pid}: {used:.1f} s of CPU ({used / took:.2f} cores)")
     if pids:
         print(f"  laurel in all: {laurel_cpu / max(total, 1) * 1e6:.0f} µs of CPU a request")
-    database = database_cpu() - database_before
+    database = cpu_of("postgres") - database_before
     print(f"  PostgreSQL: {database:.1f} s of CPU ({database / took:.2f} cores, {database / max(total, 1) * 1e6:.0f} µs a request)")
+    if a.proxy:
+        proxy = cpu_of(a.proxy) - proxy_before
+        print(f"  {a.proxy}: {proxy:.1f} s of CPU ({proxy / took:.2f} cores, {proxy / max(total, 1) * 1e6:.0f} µs a request)")
     own = sum(os.times()[:2]) - own_before
     print(f"  this load generator: {own:.1f} s of CPU ({own / took:.2f} cores)")
     raise SystemExit(1 if errors else 0)

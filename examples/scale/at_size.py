@@ -17,7 +17,8 @@ SEOUL = "seoul-smart-city-prize-2023"
 
 class Server:
     """`laurel serve` on a free port of 127.0.0.1, with `rubrics` (the shipped ones when None)
-    and a folder that goes with it."""
+    and a folder that goes with it; `LAUREL_SERVE_ARGS` (split on spaces) adds options, e.g.
+    `--workers 4`."""
 
     def __init__(self, binary, rubrics=None, limits=None):
         self.dir = tempfile.mkdtemp(prefix="laurel-")
@@ -40,7 +41,7 @@ class Server:
         self.proc = subprocess.Popen(
             [binary, "serve", "--data", f"{self.dir}/data", "--key-file", f"{self.dir}/k",
              "--listen", f"127.0.0.1:{self.port}", "--rubrics", rubrics,
-             "--rate-limit", "100000000"],
+             "--rate-limit", "100000000"] + os.environ.get("LAUREL_SERVE_ARGS", "").split(),
             stdout=log, stderr=subprocess.STDOUT)
         text = ""
         for _ in range(300):

@@ -5,7 +5,9 @@ second, and the server's CPU per write (read from /proc, the server's own thread
 
 Starts the server in a throwaway folder with the shipped rubrics (at_size.py), opens the call,
 and submits new applications (each its own city) over keep-alive connections. With `perf`,
-records the server's profile meanwhile into /tmp/laurel-writes.perf (`perf report -i ...`).
+records the server's profile meanwhile into /tmp/laurel-writes.perf (`perf report -i ...`);
+`PERF_EVENTS` replaces perf's sampling options (default `-F 999`), e.g.
+`PERF_EVENTS="-e sched:sched_switch"` records why each thread left its core.
 With `limit`, the award has a limit across applications (two per city, in one category), as
 in limits_at_size.py: every submission then reads and writes the limit's groups. Answers
 other than 201 are counted by status. The server's context switches per write are counted
@@ -73,7 +75,7 @@ def switches(pid):
 pid = server.proc.pid
 p = None
 if perf:
-    p = subprocess.Popen(["perf", "record", "-F", "999", "-g", "--call-graph", "dwarf,16384", "-p", str(pid), "-o", "/tmp/laurel-writes.perf"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen(["perf", "record"] + os.environ.get("PERF_EVENTS", "-F 999").split() + ["-g", "--call-graph", "dwarf,16384", "-p", str(pid), "-o", "/tmp/laurel-writes.perf"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1)
 if probe:
     idle = quantiles(probing(500).communicate()[0])

@@ -36,8 +36,7 @@ const RECORD: usize = 256;
 
 impl Witness {
     /// The witness at `path` of a chain whose head is record `head` (0: none yet), written on
-    /// the next commit. (A new database's first commit replaces the witness of an older one,
-    /// which [`contradicted`] let pass.)
+    /// the next commit.
     pub fn new(path: PathBuf, head: u64) -> Self {
         let newest = head;
         Self {
@@ -111,9 +110,11 @@ pub fn replace(path: &Path, head: &Head) -> std::io::Result<()> {
 
 /// Why a server must not serve `store`: the witness file at `path` saw a record the audit
 /// chain does not hold (with the hash it saw), so records the server acknowledged are gone (a
-/// damaged disk that cut the database short, or the data replaced by an older copy). `None`
-/// when there is no witness, when the chain holds what it saw, or when the chain is empty (a
-/// new database beside the witness of an old one, whose witness the first commit replaces).
+/// damaged disk that cut the database short, or the data replaced by an older copy). An empty
+/// chain beside a witness that saw a record is refused too: the database lost everything (a
+/// damaged first record, a folder emptied or replaced), and serving it would start a new
+/// installation over the key and witness of the old one. `None` when there is no witness or
+/// when the chain holds what it saw.
 pub fn contradicted(
     path: &Path,
     store: &dyn crate::store::Store,
@@ -123,7 +124,17 @@ pub fn contradicted(
     };
     let head = crate::store::head(store).map_err(|e| e.to_string())?;
     let Some(head) = head else {
-        return Ok(None);
+        return Ok(Some(format!(
+            "the database holds no audit record, but the witness file `{}` saw record {} at {}: \
+             every record this server acknowledged is gone, because the data folder (or \
+             database) was emptied or replaced, or the disk lost its first record. Nothing was \
+             written. Restore the newest backup, or point `--data`/`--store` at the data the \
+             witness saw; to start a new database on purpose, remove the witness file (or use a \
+             key file of its own)",
+            path.display(),
+            seen.seq,
+            seen.at
+        )));
     };
     let held: Option<crate::store::AuditRecord> =
         crate::store::get_json(store, crate::store::Tree::Audit, &seen.seq.to_be_bytes())
