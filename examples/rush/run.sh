@@ -7,6 +7,8 @@
 # one nginx balancing over the processes (keep-alive upstream connections, a stopped process's
 # requests retried on the others), as an installation would run; without it, or with
 # PROXY=none, each client spreads its requests over the processes itself.
+# STOP_ONE_AFTER=S stops the last process S seconds into the rush (SIGTERM, as a rolling restart
+# does): behind nginx, its requests go to the others and none may fail.
 #   bash examples/rush/run.sh [PROCESSES] [SECONDS] [AWARDS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -79,4 +81,4 @@ fi
 key=$(sed -n 's/.*admin key (shown once; only its hash is stored): //p' "$dir"/p*.log | head -1)
 if [ ${#proxy[@]} -gt 0 ]; then targets=("${proxy[2]}"); else targets=("${bases[@]}"); fi
 python3 examples/rush/rush.py --admin "$key" --seconds "$seconds" --awards "$awards" \
-  ${proxy:+--proxy "${proxy[1]}"} --pids "$(IFS=,; echo "${pids[*]}")" "${targets[@]}"
+  ${proxy:+--proxy "${proxy[1]}"} --stop-one-after "${STOP_ONE_AFTER:-0}" --pids "$(IFS=,; echo "${pids[*]}")" "${targets[@]}"

@@ -14,6 +14,7 @@ import argparse
 import http.client
 import json
 import os
+import signal
 import threading
 import time
 import urllib.parse
@@ -175,6 +176,9 @@ def main():
     p.add_argument("--pids", default="", help="the processes' ids, for their CPU")
     p.add_argument("--proxy", default="", help="the balancer's process name (nginx), for its CPU; "
                    "the one base is then the balancer's")
+    p.add_argument("--stop-one-after", type=float, default=0, metavar="S",
+                   help="stop the last of --pids (SIGTERM, as a rolling restart does) S seconds "
+                   "into the rush: behind a balancer, no request may fail")
     a = p.parse_args()
     work = setup(a.bases, a.admin, a.awards)
     integrator = must(*Client(a.bases[:1], a.admin).call("POST", "/v1/keys", {"role": "integrator"}), "a key")["key"]
@@ -222,9 +226,19 @@ def main():
             timed(rec, "GET /v1/health", c, "GET", "/v1/health")
             time.sleep(0.05)
 
+    stopped = {}
+
+    def stopper():
+        time.sleep(a.stop_one_after)
+        pid = pids[-1]
+        stopped[pid] = (cpu_seconds(pid), time.monotonic() - started)
+        os.kill(pid, signal.SIGTERM)
+
     threads = [threading.Thread(target=applicant, args=(w,)) for w in range(a.applicants)]
     threads += [threading.Thread(target=judge, args=(w,)) for w in range(a.judges)]
     threads += [threading.Thread(target=administrator), threading.Thread(target=prober)]
+    if a.stop_one_after and pids:
+        threads.append(threading.Thread(target=stopper))
     started = time.monotonic()
     for t in threads:
         t.start()
@@ -246,6 +260,13 @@ def main():
         print(f"    error {status} on {route}: {n}")
     laurel_cpu = 0.0
     for pid in pids:
+        if pid in stopped:
+            cpu, at = stopped[pid]
+            used = cpu - before[pid]
+            laurel_cpu += used
+            print(f"  laurel process {pid}: {used:.1f} s of CPU ({used / at:.2f} cores) until it was "
+                  f"stopped {at:.0f} s in")
+            continue
         used = cpu_seconds(pid) - before[pid]
         laurel_cpu += used
         print(f"  laurel process {pid}: {used:.1f} s of CPU ({used / took:.2f} cores)")
