@@ -199,6 +199,7 @@ fn the_vendored_sled_is_the_published_one_but_for_its_patch() {
         "src/lib.rs",
         "Cargo.toml",
         "src/pagecache/iobuf.rs",
+        "src/pagecache/iterator.rs",
         "src/pagecache/segment.rs",
         "src/pagecache/snapshot.rs",
         "src/pagecache/blob_io.rs",

@@ -512,6 +512,8 @@ impl IoBufs {
             segment_base: None,
             segments,
             last_stage: false,
+            // Laurel's patch
+            dangling: Vec::new(),
         }
     }
 

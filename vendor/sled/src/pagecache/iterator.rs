@@ -1,7 +1,8 @@
 use std::{collections::BTreeMap, io};
 
 use super::{
-    pread_exact_or_eof, read_message, read_segment_header, BasedBuf, DiskPtr,
+    pread_exact_or_eof, read_message, read_segment_header, BasedBuf,
+    BlobPointer, DiskPtr,
     LogKind, LogOffset, LogRead, Lsn, SegmentHeader, SegmentNumber,
     MAX_MSG_HEADER_LEN, SEG_HEADER_LEN,
 };
@@ -15,6 +16,10 @@ pub struct LogIter {
     pub max_lsn: Option<Lsn>,
     pub cur_lsn: Option<Lsn>,
     pub last_stage: bool,
+    /// Laurel's patch: the log records met whose blob file is missing, as
+    /// (page, lsn of the record, blob), for recovery to check that a newer
+    /// version of each page replaced them.
+    pub dangling: Vec<(PageId, Lsn, BlobPointer)>,
 }
 
 impl Iterator for LogIter {
@@ -153,12 +158,14 @@ impl Iterator for LogIter {
 
                     continue;
                 }
-                Ok(LogRead::DanglingBlob(_, blob_ptr, inline_len)) => {
+                Ok(LogRead::DanglingBlob(header, blob_ptr, inline_len)) => {
                     debug!(
                         "encountered dangling blob \
                          pointer at lsn {} ptr {}",
                         lsn, blob_ptr
                     );
+                    // Laurel's patch: remembered, not only skipped.
+                    self.dangling.push((header.pid, lsn, blob_ptr));
                     self.cur_lsn = Some(lsn + Lsn::from(inline_len));
                     continue;
                 }
@@ -446,6 +453,8 @@ fn check_contiguity_in_unstable_tail(
         max_lsn: missing_item_in_tail,
         cur_lsn: None,
         last_stage: false,
+        // Laurel's patch
+        dangling: Vec::new(),
     };
 
     // run the iterator to completion
@@ -513,5 +522,7 @@ pub fn raw_segment_iter_from(
         segment_base: None,
         segments,
         last_stage: true,
+        // Laurel's patch
+        dangling: Vec::new(),
     })
 }

@@ -247,6 +247,41 @@ fn advance_snapshot(
         snapshot.apply(log_kind, pid, lsn, ptr, sz)?;
     }
 
+    // Laurel's patch: a log record whose blob file is missing is skipped,
+    // which is right only when a newer version of its page replaced it (sled
+    // removes a blob once what replaced it is stable). Otherwise the page
+    // would be served as it was before that record, silently: refuse.
+    let max_lsn = iter.max_lsn.unwrap_or(Lsn::max_value());
+    for &(pid, lsn, blob) in &iter.dangling {
+        if lsn < snapshot.stable_lsn.unwrap_or(-1) || lsn >= max_lsn {
+            continue;
+        }
+        let replaced = match snapshot.pt.get(usize::try_from(pid).unwrap()) {
+            Some(PageState::Present { base, .. }) => base.0 > lsn,
+            Some(PageState::Free(freed, _)) => *freed > lsn,
+            _ => false,
+        };
+        if !replaced {
+            error!(
+                "page {} lost its version at lsn {}: blob file {:?} is missing",
+                pid,
+                lsn,
+                config.blob_path(blob)
+            );
+            return Err(Error::Io(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!(
+                    "the database's file `blobs/{}` is missing, and it holds \
+                     the newest version of some of the data (page {}, written \
+                     at log position {}): without it, that data would be read \
+                     as it was before. Restore the data folder from a backup, \
+                     or put the file back",
+                    blob, pid, lsn
+                ),
+            )));
+        }
+    }
+
     // `snapshot.tip_lid` can be set based on 4 possibilities for the tip of the
     // log:
     // 1. an empty DB - tip set to None, causing a fresh segment to be

@@ -1,0 +1,193 @@
+//! sled's recovery and its blob files. sled writes a page too large for its log as a file of its
+//! own (a blob) and logs a pointer to it; it removes a blob once a newer version of its page is
+//! stable. Upstream, recovery skipped any pointer whose file was missing, so a data folder that
+//! lost the file holding a page's newest version was served with that page as it was before,
+//! silently. Laurel's sled refuses to open it (`vendor/sled/PATCH.md`, change 6); a blob
+//! replaced by a newer version may still go missing without harm.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use support::root;
+
+/// What `SledStore::open` opens: sled's defaults (512 KiB segments, so a page of more than
+/// about 128 KiB is a blob).
+fn open(dir: &Path) -> sled::Result<sled::Db> {
+    sled::Config::new().path(dir).open()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target)
+                .unwrap_or_else(|e| panic!("{}: {e}", entry.path().display()));
+        }
+    }
+}
+
+fn blobs(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out: Vec<_> = std::fs::read_dir(dir.join("blobs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    out.sort();
+    out
+}
+
+/// Random histories of large values under a few keys, small ones under many; then, for every blob file in
+/// turn, a copy of the folder without it: it either refuses to open, naming the file, or reads
+/// every key's last value. Never an older one.
+#[test]
+fn a_missing_blob_is_refused_unless_a_newer_version_replaced_it() {
+    let (mut refused, mut accepted, mut files) = (0, 0, 0);
+    for seed in 0..8u64 {
+        let mut state = seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let mut next = move |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (state >> 33) % n
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut expected: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        {
+            let db = open(dir.path()).unwrap();
+            let tree = db.open_tree("t").unwrap();
+            for step in 0..(6 + next(30)) {
+                let key = format!("k{}", next(3)).into_bytes();
+                let len = if next(3) == 0 {
+                    100
+                } else {
+                    140_000 + next(120_000) as usize
+                };
+                let fill = (seed * 1_000 + step) as u8;
+                let value: Vec<u8> = (0..len).map(|i| fill ^ (i % 251) as u8).collect();
+                tree.insert(&key, value.clone()).unwrap();
+                expected.insert(key, value);
+                // Small records beside them, so that the log rolls over segments and sled
+                // rewrites (relocates) older pages.
+                for _ in 0..next(40) {
+                    let key = format!("s{}", next(200)).into_bytes();
+                    let value = vec![fill; 1 + next(2_000) as usize];
+                    tree.insert(&key, value.clone()).unwrap();
+                    expected.insert(key, value);
+                }
+                if next(2) == 0 {
+                    db.flush().unwrap();
+                }
+            }
+            db.flush().unwrap();
+        }
+        // sled's IO threads may still remove replaced blobs after the database is dropped:
+        // the folder is read once it has stopped changing.
+        let mut all = blobs(dir.path());
+        let mut same = 0;
+        while same < 5 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            let now = blobs(dir.path());
+            same = if now == all { same + 1 } else { 0 };
+            all = now;
+        }
+        assert!(!all.is_empty(), "seed {seed}: no blob written");
+        {
+            // The folder as written opens and reads what was written last.
+            let copy = tempfile::tempdir().unwrap();
+            copy_dir(dir.path(), copy.path());
+            let db = open(copy.path()).unwrap();
+            let tree = db.open_tree("t").unwrap();
+            for (k, v) in &expected {
+                assert_eq!(tree.get(k).unwrap().as_deref(), Some(&v[..]), "seed {seed}");
+            }
+        }
+        for blob in &all {
+            files += 1;
+            let copy = tempfile::tempdir().unwrap();
+            copy_dir(dir.path(), copy.path());
+            let name = blob.file_name().unwrap();
+            std::fs::remove_file(copy.path().join("blobs").join(name)).unwrap();
+            match open(copy.path()) {
+                Err(e) => {
+                    let message = e.to_string();
+                    assert!(
+                        message.contains("is missing")
+                            && message.contains(&format!("`blobs/{}`", name.to_string_lossy()))
+                            && message.contains("Restore the data folder from a backup"),
+                        "seed {seed}: {message}"
+                    );
+                    refused += 1;
+                }
+                Ok(db) => {
+                    let tree = db.open_tree("t").unwrap();
+                    for (k, v) in &expected {
+                        let got = tree.get(k);
+                        assert!(
+                            matches!(&got, Ok(Some(x)) if x[..] == v[..]),
+                            "seed {seed}: without blob {name:?}, key {} read {} instead of its last \
+                             value ({} bytes)",
+                            String::from_utf8_lossy(k),
+                            match &got {
+                                Ok(Some(x)) => format!("{} bytes", x.len()),
+                                Ok(None) => "nothing".to_owned(),
+                                Err(e) => format!("an error ({e})"),
+                            },
+                            v.len()
+                        );
+                    }
+                    accepted += 1;
+                }
+            }
+        }
+    }
+    println!("{files} blob files removed one at a time: {refused} refused, {accepted} not needed");
+    assert!(refused > 0, "no removal was refused");
+}
+
+/// The same through the server: a data folder whose blob files are gone (the stored award
+/// definitions are blobs) is refused at start-up with what happened and what to do, before
+/// anything is served or written.
+#[test]
+fn the_server_refuses_a_data_folder_that_lost_a_blob_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("laurel-data");
+    let key = dir.path().join("laurel-data.key");
+    let server = support::Server::start_full(
+        &data,
+        &root().join("rubrics"),
+        &[],
+        &["--key-file", key.to_str().unwrap()],
+    );
+    server.stop();
+    let blobs = blobs(&data.join("db"));
+    assert!(!blobs.is_empty());
+    let log = std::fs::read(data.join("db/db")).unwrap();
+    for blob in &blobs {
+        std::fs::remove_file(blob).unwrap();
+    }
+    let rubrics = root().join("rubrics");
+    let refused = [
+        "--data",
+        data.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+        "--rubrics",
+        rubrics.to_str().unwrap(),
+    ];
+    let (code, err) = support::serve_refused(&refused);
+    assert_ne!(code, Some(0), "{err}");
+    assert!(err.contains("is missing"), "{err}");
+    assert!(
+        err.contains("Restore the data folder from a backup"),
+        "{err}"
+    );
+    // Nothing was written: the log is as it was.
+    assert_eq!(std::fs::read(data.join("db/db")).unwrap(), log);
+}
