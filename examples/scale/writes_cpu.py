@@ -14,7 +14,9 @@ other than 201 are counted by status. The server's context switches per write ar
 too (from /proc, by thread name): on two cores each one costs several microseconds of CPU.
 With `probe`, a process of its own (no lock shared with the writers' threads) asks for
 `GET /v1/health` on one keep-alive connection every 2 ms, 500 times before the writes and
-throughout them: its p50 and p99 under the writes, each beside the idle figure."""
+throughout them: its p50 and p99 under the writes, each beside the idle figure. `PROBE_PREFIX`
+is put before the probe's command, e.g. `PROBE_PREFIX="nice -n -10"` to run it above the load
+generator's priority, as a health checker on a machine of its own would be."""
 import http.client
 import json
 import os
