@@ -3,7 +3,9 @@
 //! stable. Upstream, recovery skipped any pointer whose file was missing, so a data folder that
 //! lost the file holding a page's newest version was served with that page as it was before,
 //! silently. Laurel's sled refuses to open it (`vendor/sled/PATCH.md`, change 6); a blob
-//! replaced by a newer version may still go missing without harm.
+//! replaced by a newer version may still go missing without harm. And data damaged on the disk
+//! while the server runs stops the store at the first read that finds it, as a refused write
+//! does.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -190,4 +192,79 @@ fn the_server_refuses_a_data_folder_that_lost_a_blob_file() {
     );
     // Nothing was written: the log is as it was.
     assert_eq!(std::fs::read(data.join("db/db")).unwrap(), log);
+}
+
+/// Data damaged on the disk while the server runs: the read that finds a checksum that does
+/// not match answers 503 `/problems/storage-failed` saying so (not a 500), the store stops
+/// (readiness 503, every later read refused), and the restart refuses the database, which
+/// `laurel salvage` is then for.
+#[test]
+fn damaged_data_read_while_serving_stops_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("laurel-data");
+    let key = dir.path().join("laurel-data.key");
+    let key_args = ["--key-file", key.to_str().unwrap()];
+    let rubrics = root().join("rubrics");
+    // The shipped rubrics installed (their published versions are sled blobs), then a restart,
+    // so that nothing of them is in sled's cache.
+    let first = support::Server::start_full(&data, &rubrics, &[], &key_args);
+    let admin = first.admin().to_owned();
+    first.stop();
+    let server = support::Server::start_full(&data, &rubrics, &[], &key_args);
+    let mut damaged = 0;
+    for blob in blobs(&data.join("db")) {
+        let mut bytes = std::fs::read(&blob).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0xff;
+        std::fs::write(&blob, bytes).unwrap();
+        damaged += 1;
+    }
+    assert!(damaged > 0);
+    let (status, v) = server.get("/v1/awards/seoul-smart-city-prize-2023/versions/1", &admin);
+    assert_eq!(status, 503, "{v}");
+    assert_eq!(v["type"], "/problems/storage-failed", "{v}");
+    let detail = v["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("the disk returned damaged data (a checksum did not match in the database's file `blobs/")
+            && detail.contains("laurel salvage"),
+        "{detail}"
+    );
+    // Every later read says the same, readiness too.
+    let (status, v) = server.get("/v1/awards", &admin);
+    assert_eq!(status, 503, "{v}");
+    assert_eq!(v["detail"].as_str().unwrap(), detail);
+    let (status, v) = server.get("/v1/ready", &admin);
+    assert_eq!(status, 503, "{v}");
+    server.stop();
+    let (code, err) = support::serve_refused(&[
+        "--data",
+        data.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+        "--rubrics",
+        rubrics.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("laurel salvage"), "{err}");
+    // What the chain vouches for comes back, into a folder that verifies.
+    let to = dir.path().join("salvaged");
+    let laurel = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_laurel"))
+            .args(args)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.code(), text)
+    };
+    let (code, out) = laurel(&[
+        "salvage",
+        data.to_str().unwrap(),
+        "--to",
+        to.to_str().unwrap(),
+    ]);
+    assert!(code == Some(0) || code == Some(1), "{out}");
+    assert!(out.contains("records recovered and verified"), "{out}");
+    let (code, out) = laurel(&["audit", "verify", to.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{out}");
 }

@@ -39,7 +39,8 @@ pub enum ApiError {
     },
     /// 503: the server is too busy now; try again after a second.
     Unavailable(String),
-    /// 503: the disk refused a write, and the server serves no data until it is restarted.
+    /// 503: the disk refused a write, failed a read or returned damaged data, and the server
+    /// serves no data until it is restarted.
     StorageFailed(String),
     /// 429: a quota (uploads, drafts, invitations, webhooks) is used up; no wait frees it.
     Quota(String),
@@ -227,7 +228,7 @@ impl IntoResponse for ApiError {
             ApiError::StorageFailed(d) => problem(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "storage-failed",
-                "The server's disk refused a write",
+                "The server's storage failed",
                 d,
                 None,
             ),

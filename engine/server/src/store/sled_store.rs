@@ -47,8 +47,9 @@ pub struct SledStore {
     /// Flushes so far (each made durable every commit applied before it).
     flush_count: std::sync::atomic::AtomicU64,
     /// Why the store stopped: the disk refused a write (a full disk, a failing device) after
-    /// commits were applied in memory. From then on every read and write is refused.
-    stopped: std::sync::OnceLock<String>,
+    /// commits were applied in memory, failed a read, or returned damaged data. From then on
+    /// every read and write is refused.
+    stopped: std::sync::OnceLock<Stopped>,
 }
 
 /// sled's log, synced after its flush.
@@ -91,13 +92,68 @@ fn device(e: &sled::Error) -> String {
     }
 }
 
-/// What every read and write answers once the store has stopped, `why` being what the disk said.
-fn stopped(why: &str) -> StoreError {
-    StoreError::Stopped(format!(
-        "the disk refused a write ({why}), so this server no longer serves its data: give the \
-         disk room (or mend it) and restart the server. A write answered with an error may or \
-         may not have been stored: read it back after the restart"
-    ))
+/// Why the store stopped: what happened, as the answers and the log say it, and what to do.
+#[derive(Debug, Clone)]
+struct Stopped {
+    what: String,
+    advice: &'static str,
+}
+
+const GIVE_ROOM: &str = "give the disk room (or mend it) and restart the server";
+
+impl Stopped {
+    /// sled's writing failed (its flush, the log's sync, a transaction's write).
+    fn refused_write(e: &str) -> Self {
+        Self {
+            what: format!("the disk refused a write ({e})"),
+            advice: GIVE_ROOM,
+        }
+    }
+
+    /// What a failed read means: the device failed it, or it read damaged data.
+    fn read(e: &sled::Error) -> Option<Self> {
+        match e {
+            sled::Error::Io(_) => Some(Self {
+                what: format!("the disk failed a read ({})", device(e)),
+                advice: GIVE_ROOM,
+            }),
+            sled::Error::Corruption { at, .. } => Some(Self::damaged(*at)),
+            _ => None,
+        }
+    }
+
+    /// A checksum did not match: the disk returned something other than what was written. A
+    /// restart checks the whole database as it opens it (and refuses one damaged on the disk).
+    fn damaged(at: Option<sled::DiskPtr>) -> Self {
+        Self {
+            what: format!("the disk returned damaged data ({})", Self::checksum(at)),
+            advice: "restart the server, which checks the database as it opens it: a database \
+                     damaged on the disk is then refused, and `laurel salvage` recovers what \
+                     the audit chain vouches for",
+        }
+    }
+
+    /// Where a checksum did not match, when sled says.
+    fn checksum(at: Option<sled::DiskPtr>) -> String {
+        match at {
+            Some(sled::DiskPtr::Blob(_, blob)) => {
+                format!("a checksum did not match in the database's file `blobs/{blob}`")
+            }
+            Some(sled::DiskPtr::Inline(offset)) => {
+                format!("a checksum did not match in the database's log at byte {offset}")
+            }
+            None => "a checksum did not match".to_owned(),
+        }
+    }
+
+    /// What every read and write answers once the store has stopped.
+    fn answer(&self) -> StoreError {
+        StoreError::Stopped(format!(
+            "{}, so this server no longer serves its data: {}. A write answered with an error \
+             may or may not have been stored: read it back after the restart",
+            self.what, self.advice
+        ))
+    }
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -108,7 +164,15 @@ impl SledStore {
     /// Opens (or creates) the database in `dir`.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         super::folders::create(dir).map_err(backend)?;
-        let db = sled::Config::new().path(dir).open().map_err(backend)?;
+        let db = sled::Config::new().path(dir).open().map_err(|e| match e {
+            sled::Error::Corruption { at, .. } => StoreError::Backend(format!(
+                "the database is damaged ({}): it cannot be opened as it is. Restore the \
+                     newest backup, or recover what the audit chain vouches for with `laurel \
+                     salvage`",
+                Stopped::checksum(at)
+            )),
+            e => backend(e),
+        })?;
         let trees = Tree::ALL
             .iter()
             .map(|t| db.open_tree(t.name()))
@@ -168,7 +232,7 @@ impl SledStore {
             }
             self.flush_done.notify_all();
             if let Err(e) = flushed {
-                return Err(self.stop(&e));
+                return Err(self.stop(Stopped::refused_write(&e)));
             }
         }
     }
@@ -178,29 +242,31 @@ impl SledStore {
     /// it would show writes that were answered as failed and may be gone after a restart, and
     /// chain new commits onto them: every read and write is refused from now on, and a restart
     /// reads back what the disk holds.
-    fn stop(&self, why: &str) -> StoreError {
-        if self.stopped.set(why.to_owned()).is_ok() {
+    fn stop(&self, why: Stopped) -> StoreError {
+        if self.stopped.set(why.clone()).is_ok() {
             tracing::error!(
-                "the disk refused a write ({why}): the store takes no more reads or writes, and \
-                 readiness answers 503; give the disk room (or mend it) and restart the server"
+                "{}: the store takes no more reads or writes, and readiness answers 503; {}",
+                why.what,
+                why.advice
             );
         }
         // The first reason, when several threads failed at once.
-        stopped(self.stopped.get().map_or(why, String::as_str))
+        self.stopped.get().unwrap_or(&why).answer()
     }
 
-    /// A read that failed: when the device failed it (sled's log could not be written or read),
-    /// the store stops, as when a flush fails.
+    /// A read that failed: when the device failed it, or returned damaged data (a checksum
+    /// that does not match), the store stops, as when a flush fails: what else it holds on that
+    /// disk cannot be trusted, and a restart checks the whole database.
     fn read_failed(&self, e: sled::Error) -> StoreError {
-        match &e {
-            sled::Error::Io(_) => self.stop(&device(&e)),
-            _ => backend(e),
+        match Stopped::read(&e) {
+            Some(why) => self.stop(why),
+            None => backend(e),
         }
     }
 
     /// Refuses every read and write once the store has stopped (see [`SledStore::stop`]).
     fn refused(&self) -> Result<(), StoreError> {
-        self.stopped.get().map_or(Ok(()), |why| Err(stopped(why)))
+        self.stopped.get().map_or(Ok(()), |why| Err(why.answer()))
     }
 
     fn tree(&self, tree: Tree) -> &sled::Tree {
@@ -324,7 +390,12 @@ impl Store for SledStore {
                 });
             }
             // sled's own writing failed: what it applied is unknown.
-            Err(TransactionError::Storage(e)) => return Err(self.stop(&device(&e))),
+            Err(TransactionError::Storage(e)) => {
+                return Err(self.stop(match e {
+                    sled::Error::Corruption { at, .. } => Stopped::damaged(at),
+                    e => Stopped::refused_write(&device(&e)),
+                }));
+            }
         }
         *applied += 1;
         let n = *applied;
