@@ -36,6 +36,20 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// `laurel serve` on `data` with its key and the shipped rubrics, which must refuse to start:
+/// its exit code and what it said.
+fn serve_refused(data: &Path, key: &Path) -> (Option<i32>, String) {
+    let rubrics = root().join("rubrics");
+    support::serve_refused(&[
+        "--data",
+        data.to_str().unwrap(),
+        "--key-file",
+        key.to_str().unwrap(),
+        "--rubrics",
+        rubrics.to_str().unwrap(),
+    ])
+}
+
 fn blobs(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out: Vec<_> = std::fs::read_dir(dir.join("blobs"))
         .unwrap()
@@ -174,16 +188,7 @@ fn the_server_refuses_a_data_folder_that_lost_a_blob_file() {
     for blob in &blobs {
         std::fs::remove_file(blob).unwrap();
     }
-    let rubrics = root().join("rubrics");
-    let refused = [
-        "--data",
-        data.to_str().unwrap(),
-        "--key-file",
-        key.to_str().unwrap(),
-        "--rubrics",
-        rubrics.to_str().unwrap(),
-    ];
-    let (code, err) = support::serve_refused(&refused);
+    let (code, err) = serve_refused(&data, &key);
     assert_ne!(code, Some(0), "{err}");
     assert!(err.contains("is missing"), "{err}");
     assert!(
@@ -236,14 +241,7 @@ fn damaged_data_read_while_serving_stops_the_store() {
     let (status, v) = server.get("/v1/ready", &admin);
     assert_eq!(status, 503, "{v}");
     server.stop();
-    let (code, err) = support::serve_refused(&[
-        "--data",
-        data.to_str().unwrap(),
-        "--key-file",
-        key.to_str().unwrap(),
-        "--rubrics",
-        rubrics.to_str().unwrap(),
-    ]);
+    let (code, err) = serve_refused(&data, &key);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("laurel salvage"), "{err}");
     // What the chain vouches for comes back, into a folder that verifies.
