@@ -266,3 +266,131 @@ fn damaged_data_read_while_serving_stops_the_store() {
     let (code, out) = laurel(&["audit", "verify", to.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{out}");
 }
+
+/// The other side of the refusal: a database that lost nothing is never refused. A writer of
+/// large values (blobs, which sled replaces and removes as it goes) and small ones, flushing
+/// now and then, is killed at a random moment, again and again on the same folder; each time
+/// the folder opens, and each key holds a value the writer wrote, no older than the last one
+/// written before a flush that returned.
+#[test]
+fn a_killed_writer_leaves_a_database_that_opens_with_what_it_flushed() {
+    const CHILD: &str = "LAUREL_TEST_SLED_WRITER";
+    if let Ok(dir) = std::env::var(CHILD) {
+        return write_until_killed(Path::new(&dir));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Per key: the steps written, and the last step flushed.
+    let mut written: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    let mut flushed_upto = 0u64;
+    let mut start = 0u64;
+    for round in 0..8u64 {
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "a_killed_writer_leaves_a_database_that_opens_with_what_it_flushed",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, dir.path())
+            .env("LAUREL_TEST_SLED_START", start.to_string())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let reader =
+            std::thread::spawn(move || std::io::read_to_string(stdout).unwrap_or_default());
+        std::thread::sleep(std::time::Duration::from_millis(400 + round * 150));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let said = reader.join().unwrap();
+        for line in said.lines() {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            match words.as_slice() {
+                ["wrote", key, step] => {
+                    let step: u64 = step.parse().unwrap();
+                    written.entry((*key).to_owned()).or_default().push(step);
+                    start = start.max(step + 1);
+                }
+                ["flushed", step] => flushed_upto = step.parse().unwrap(),
+                _ => {}
+            }
+        }
+        let db = open(dir.path()).unwrap_or_else(|e| panic!("round {round}: refused: {e}"));
+        let tree = db.open_tree("t").unwrap();
+        for (key, steps) in &written {
+            let value = tree.get(key.as_bytes()).unwrap();
+            // The newest step of this key at or before the last flush must be there, or a newer
+            // one (written after it, kept by the kill's timing).
+            let floor = steps.iter().filter(|s| **s <= flushed_upto).max();
+            let Some(value) = value else {
+                assert!(
+                    floor.is_none(),
+                    "round {round}: {key} lost (flushed step {floor:?})"
+                );
+                continue;
+            };
+            let step = steps
+                .iter()
+                .find(|s| value_of(key, **s) == value.as_ref())
+                .unwrap_or_else(|| panic!("round {round}: {key} holds a value never written"));
+            if let Some(floor) = floor {
+                assert!(
+                    step >= floor,
+                    "round {round}: {key} holds step {step}, flushed {floor}"
+                );
+            }
+        }
+        drop(tree);
+        drop(db);
+        // A database that has been opened again is opened once more as it is: no refusal.
+        open(dir.path()).unwrap();
+    }
+    let blobs = blobs(dir.path()).len();
+    println!(
+        "{start} writes over 8 kills, the last flush at step {flushed_upto}; {blobs} blob files left"
+    );
+    assert!(
+        flushed_upto > 100,
+        "the writer flushed too little to test anything"
+    );
+}
+
+/// The value written under `key` at `step`: large (a blob) for the `k` keys, small for the rest.
+fn value_of(key: &str, step: u64) -> Vec<u8> {
+    let len = if key.starts_with('k') && step % 4 != 0 {
+        140_000 + (step * 7_919 % 120_000) as usize
+    } else {
+        1 + (step * 31 % 2_000) as usize
+    };
+    (0..len).map(|i| (step as u8) ^ (i % 251) as u8).collect()
+}
+
+/// The killed child: writes and flushes until it is killed, saying what it wrote (before the
+/// write) and each flush that returned.
+fn write_until_killed(dir: &Path) {
+    use std::io::Write as _;
+    let db = open(dir).unwrap();
+    let tree = db.open_tree("t").unwrap();
+    let mut out = std::io::stdout().lock();
+    let mut step: u64 = std::env::var("LAUREL_TEST_SLED_START")
+        .unwrap()
+        .parse()
+        .unwrap();
+    loop {
+        let key = if step % 3 == 0 {
+            format!("k{}", step % 5)
+        } else {
+            format!("s{}", step * 13 % 97)
+        };
+        writeln!(out, "wrote {key} {step}").unwrap();
+        out.flush().unwrap();
+        tree.insert(key.as_bytes(), value_of(&key, step)).unwrap();
+        if step % 7 == 0 {
+            db.flush().unwrap();
+            writeln!(out, "flushed {step}").unwrap();
+            out.flush().unwrap();
+        }
+        step += 1;
+    }
+}
