@@ -358,7 +358,7 @@ fn a_killed_writer_leaves_a_database_that_opens_with_what_it_flushed() {
 
 /// The value written under `key` at `step`: large (a blob) for the `k` keys, small for the rest.
 fn value_of(key: &str, step: u64) -> Vec<u8> {
-    let len = if key.starts_with('k') && step % 4 != 0 {
+    let len = if key.starts_with('k') && !step.is_multiple_of(4) {
         140_000 + (step * 7_919 % 120_000) as usize
     } else {
         1 + (step * 31 % 2_000) as usize
@@ -378,7 +378,7 @@ fn write_until_killed(dir: &Path) {
         .parse()
         .unwrap();
     loop {
-        let key = if step % 3 == 0 {
+        let key = if step.is_multiple_of(3) {
             format!("k{}", step % 5)
         } else {
             format!("s{}", step * 13 % 97)
@@ -386,7 +386,7 @@ fn write_until_killed(dir: &Path) {
         writeln!(out, "wrote {key} {step}").unwrap();
         out.flush().unwrap();
         tree.insert(key.as_bytes(), value_of(&key, step)).unwrap();
-        if step % 7 == 0 {
+        if step.is_multiple_of(7) {
             db.flush().unwrap();
             writeln!(out, "flushed {step}").unwrap();
             out.flush().unwrap();
