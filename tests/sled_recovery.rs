@@ -246,16 +246,7 @@ fn damaged_data_read_while_serving_stops_the_store() {
     assert!(err.contains("laurel salvage"), "{err}");
     // What the chain vouches for comes back, into a folder that verifies.
     let to = dir.path().join("salvaged");
-    let laurel = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_laurel"))
-            .args(args)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stdout).into_owned()
-            + &String::from_utf8_lossy(&out.stderr);
-        (out.status.code(), text)
-    };
-    let (code, out) = laurel(&[
+    let (code, out) = support::laurel(&[
         "salvage",
         data.to_str().unwrap(),
         "--to",
@@ -263,7 +254,7 @@ fn damaged_data_read_while_serving_stops_the_store() {
     ]);
     assert!(code == Some(0) || code == Some(1), "{out}");
     assert!(out.contains("records recovered and verified"), "{out}");
-    let (code, out) = laurel(&["audit", "verify", to.to_str().unwrap()]);
+    let (code, out) = support::laurel(&["audit", "verify", to.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{out}");
 }
 
