@@ -1,5 +1,6 @@
 //! Checking a list of applications against the schema generated from the award's form.
 
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::application::Application;
@@ -77,7 +78,7 @@ impl ApplicationChecker {
             if diagnostics.len() > before {
                 continue;
             }
-            match serde_json::from_value::<Application>(item.clone()) {
+            match Application::deserialize(item) {
                 Ok(app) => {
                     conditional_answers(award, &app, i, &mut diagnostics);
                     validate_with_plugins(award, &app, i, plugins, &mut diagnostics);

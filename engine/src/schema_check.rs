@@ -24,6 +24,11 @@ const DECIMAL_PATTERN: &str = r"^-?\d+(\.\d+)?([eE]\d+)?$";
 
 /// Every schema problem of `instance`, located by JSON pointer.
 pub(crate) fn check(validator: &Validator, schema: &Value, instance: &Value) -> Vec<Diagnostic> {
+    // A document with no problem (nearly every one) is answered by the validator's yes or no,
+    // which builds no error and no location on the way.
+    if validator.is_valid(instance) {
+        return Vec::new();
+    }
     let mut out = Vec::new();
     for error in validator.iter_errors(instance) {
         convert(&error, schema, instance, &mut out);
