@@ -148,6 +148,43 @@ pub(crate) fn gc_blobs(config: &Config, stable_lsn: Lsn) -> Result<()> {
     Ok(())
 }
 
+/// Laurel's patch: removes every blob file below `stable_lsn` that no page of the recovered
+/// page table points to, and returns how many it removed.
+///
+/// sled removes a replaced blob only once the log segment holding its replacement is
+/// retired, a removal a killed process loses for good (upstream recovery removes only blobs
+/// above the recovered log), so a database killed again and again kept every large value it
+/// had replaced. After recovery the page table is the whole of what can be read: a blob it
+/// does not point to is never read again (and if the snapshot is lost and rebuilt from the
+/// log, a record pointing to it was replaced by a newer version of its page, which is what
+/// recovery's check of missing blobs requires). `referenced` holds the blobs the page table
+/// points to.
+pub(crate) fn gc_unreferenced_blobs(
+    config: &Config,
+    stable_lsn: Lsn,
+    referenced: &std::collections::HashSet<Lsn>,
+) -> Result<usize> {
+    let mut removed = 0;
+    for blob in std::fs::read_dir(config.get_path().join("blobs"))? {
+        let path = blob?.path();
+        let Some(lsn) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.parse::<Lsn>().ok())
+        else {
+            continue;
+        };
+        if lsn < stable_lsn && !referenced.contains(&lsn) {
+            std::fs::remove_file(&path)?;
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        debug!("removed {} blobs no page points to", removed);
+    }
+    Ok(removed)
+}
+
 pub(crate) fn remove_blob(id: Lsn, config: &Config) -> Result<()> {
     let path = config.blob_path(id);
     if let Err(e) = std::fs::remove_file(&path) {

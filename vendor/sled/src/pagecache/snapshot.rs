@@ -4,7 +4,7 @@ use zstd::block::{compress, decompress};
 use crate::*;
 
 use super::{
-    arr_to_u32, gc_blobs, pwrite_all, raw_segment_iter_from, u32_to_arr,
+    arr_to_u32, gc_blobs, gc_unreferenced_blobs, pwrite_all, raw_segment_iter_from, u32_to_arr,
     u64_to_arr, BasedBuf, DiskPtr, LogIter, LogKind, LogOffset, Lsn,
     MessageKind,
 };
@@ -75,6 +75,22 @@ impl PageState {
         }
     }
 
+    /// Laurel's patch: the blob files this page's versions are read from, with the log
+    /// position of each version.
+    fn blobs(&self) -> impl Iterator<Item = (Lsn, Lsn)> + '_ {
+        let versions: Vec<(Lsn, &DiskPtr)> = match self {
+            PageState::Present { base, frags } => std::iter::once((base.0, &base.1))
+                .chain(frags.iter().map(|f| (f.0, &f.1)))
+                .collect(),
+            PageState::Free(lsn, ptr) => vec![(*lsn, ptr)],
+            PageState::Uninitialized => vec![],
+        };
+        versions
+            .into_iter()
+            .filter(|(_, p)| p.is_blob())
+            .map(|(lsn, p)| (lsn, p.blob().1))
+    }
+
     #[cfg(feature = "testing")]
     fn offsets(&self) -> Vec<LogOffset> {
         match *self {
@@ -94,6 +110,16 @@ impl PageState {
 }
 
 impl Snapshot {
+    /// Laurel's patch: every blob file some page's versions are read from, as (page, the
+    /// log position of the version, the blob).
+    fn blobs(&self) -> Vec<(PageId, Lsn, Lsn)> {
+        let mut out = vec![];
+        for (pid, page) in self.pt.iter().enumerate() {
+            out.extend(page.blobs().map(|(lsn, blob)| (pid as PageId, lsn, blob)));
+        }
+        out
+    }
+
     pub fn recovered_coords(
         &self,
         segment_size: usize,
@@ -268,17 +294,7 @@ fn advance_snapshot(
                 lsn,
                 config.blob_path(blob)
             );
-            return Err(Error::Io(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                format!(
-                    "the database's file `blobs/{}` is missing, and it holds \
-                     the newest version of some of the data (page {}, written \
-                     at log position {}): without it, that data would be read \
-                     as it was before. Restore the data folder from a backup, \
-                     or put the file back",
-                    blob, pid, lsn
-                ),
-            )));
+            return Err(missing_blob(pid, lsn, blob));
         }
     }
 
@@ -464,12 +480,39 @@ fn advance_snapshot(
     // remove all blob files larger than our stable offset
     if let Some(stable_lsn) = snapshot.stable_lsn {
         gc_blobs(config, stable_lsn)?;
+        // Laurel's patch: every blob a page is read from is there (one the
+        // snapshot of the page table named was looked for only when its page
+        // was read), and the replaced blobs a killed process left are removed.
+        let needed = snapshot.blobs();
+        for &(pid, lsn, blob) in &needed {
+            if !config.blob_path(blob).exists() {
+                return Err(missing_blob(pid, lsn, blob));
+            }
+        }
+        let needed = needed.iter().map(|&(_, _, blob)| blob).collect();
+        gc_unreferenced_blobs(config, stable_lsn, &needed)?;
     }
 
     #[cfg(feature = "event_log")]
     config.event_log.recovered_lsn(snapshot.stable_lsn.unwrap_or(0));
 
     Ok(snapshot)
+}
+
+/// Laurel's patch: the error of a database whose page's newest version is in a blob file that
+/// is gone.
+fn missing_blob(pid: PageId, lsn: Lsn, blob: Lsn) -> Error {
+    Error::Io(std::io::Error::new(
+        std::io::ErrorKind::NotFound,
+        format!(
+            "the database's file `blobs/{}` is missing, and it holds \
+             the newest version of some of the data (page {}, written \
+             at log position {}): without it, that data would be read \
+             as it was before, or not at all. Restore the data folder \
+             from a backup, or put the file back",
+            blob, pid, lsn
+        ),
+    ))
 }
 
 /// Read a `Snapshot` or generate a default, then advance it to
