@@ -280,6 +280,53 @@ fn damaged_data_read_while_serving_stops_the_store() {
     assert_eq!(code, Some(0), "{out}");
 }
 
+/// A blob file removed while the server runs (a mistaken clean-up, a failing disk): the read
+/// that needs it answers 503 `/problems/storage-failed` naming the file, the store stops, and
+/// the restart refuses the folder with the same name, before anything is written.
+#[test]
+fn a_blob_file_gone_while_serving_stops_the_store_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("laurel-data");
+    let key = dir.path().join("laurel-data.key");
+    let key_args = ["--key-file", key.to_str().unwrap()];
+    let rubrics = root().join("rubrics");
+    // As above: the published versions are sled blobs, out of sled's cache after a restart.
+    let first = support::Server::start_full(&data, &rubrics, &[], &key_args);
+    let admin = first.admin().to_owned();
+    first.stop();
+    let server = support::Server::start_full(&data, &rubrics, &[], &key_args);
+    let gone = blobs(&data.join("db"));
+    assert!(!gone.is_empty());
+    for blob in &gone {
+        std::fs::remove_file(blob).unwrap();
+    }
+    let (status, v) = server.get("/v1/awards/seoul-smart-city-prize-2023/versions/1", &admin);
+    assert_eq!(status, 503, "{v}");
+    assert_eq!(v["type"], "/problems/storage-failed", "{v}");
+    let detail = v["detail"].as_str().unwrap();
+    let named = gone.iter().any(|b| {
+        detail.contains(&format!(
+            "a file of the database is gone (the database's file `blobs/{}` is missing)",
+            b.file_name().unwrap().to_string_lossy()
+        ))
+    });
+    assert!(
+        named && detail.contains("restore the data folder from a backup"),
+        "{detail}"
+    );
+    let (status, v) = server.get("/v1/ready", &admin);
+    assert_eq!(status, 503, "{v}");
+    server.stop();
+    let log = std::fs::read(data.join("db/db")).unwrap();
+    let (code, err) = serve_refused(&data, &key);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("is missing") && err.contains("`blobs/"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(data.join("db/db")).unwrap(), log);
+}
+
 /// The other side of the refusal: a database that lost nothing is never refused. A writer of
 /// large values (blobs, which sled replaces and removes as it goes) and small ones, flushing
 /// now and then, is killed at a random moment, again and again on the same folder; each time

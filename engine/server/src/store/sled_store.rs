@@ -86,7 +86,7 @@ fn device(e: &sled::Error) -> String {
     match e {
         sled::Error::Io(io) => match io.raw_os_error() {
             Some(code) => std::io::Error::from_raw_os_error(code).to_string(),
-            None => io.kind().to_string(),
+            None => io.to_string(),
         },
         other => other.to_string(),
     }
@@ -113,6 +113,12 @@ impl Stopped {
     /// What a failed read means: the device failed it, or it read damaged data.
     fn read(e: &sled::Error) -> Option<Self> {
         match e {
+            sled::Error::Io(io) if io.kind() == std::io::ErrorKind::NotFound => Some(Self {
+                what: format!("a file of the database is gone ({})", device(e)),
+                advice: "restart the server, which looks for every file the data is read from \
+                         as it opens, and refuses a folder that lost one: then restore the data \
+                         folder from a backup, or put the file back",
+            }),
             sled::Error::Io(_) => Some(Self {
                 what: format!("the disk failed a read ({})", device(e)),
                 advice: GIVE_ROOM,

@@ -12,7 +12,18 @@ pub(crate) fn read_blob(
         debug!("failed to open file for blob read at {}: {:?}", blob_ptr, e);
     }
 
-    let mut f = f_res?;
+    // Laurel's patch: a missing blob file says which it is (still `NotFound`, which recovery
+    // reads as a blob a newer version replaced).
+    let mut f = f_res.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            std::io::Error::new(
+                e.kind(),
+                format!("the database's file `blobs/{}` is missing", blob_ptr),
+            )
+        } else {
+            e
+        }
+    })?;
 
     let mut crc_expected_bytes = [0_u8; std::mem::size_of::<u32>()];
 
