@@ -221,6 +221,18 @@ fn the_server_refuses_a_data_folder_that_lost_a_blob_file() {
     assert_eq!(std::fs::read(data.join("db/db")).unwrap(), log);
 }
 
+/// A server on `data` with the shipped rubrics installed (their published versions are sled
+/// blobs), restarted so that nothing of them is in sled's cache; and the administrator's key.
+fn restarted_with_rubrics(data: &Path, key: &Path) -> (support::Server, String) {
+    let key_args = ["--key-file", key.to_str().unwrap()];
+    let rubrics = root().join("rubrics");
+    let first = support::Server::start_full(data, &rubrics, &[], &key_args);
+    let admin = first.admin().to_owned();
+    first.stop();
+    let server = support::Server::start_full(data, &rubrics, &[], &key_args);
+    (server, admin)
+}
+
 /// Data damaged on the disk while the server runs: the read that finds a checksum that does
 /// not match answers 503 `/problems/storage-failed` saying so (not a 500), the store stops
 /// (readiness 503, every later read refused), and the restart refuses the database, which
@@ -228,16 +240,11 @@ fn the_server_refuses_a_data_folder_that_lost_a_blob_file() {
 #[test]
 fn damaged_data_read_while_serving_stops_the_store() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("laurel-data");
-    let key = dir.path().join("laurel-data.key");
-    let key_args = ["--key-file", key.to_str().unwrap()];
-    let rubrics = root().join("rubrics");
-    // The shipped rubrics installed (their published versions are sled blobs), then a restart,
-    // so that nothing of them is in sled's cache.
-    let first = support::Server::start_full(&data, &rubrics, &[], &key_args);
-    let admin = first.admin().to_owned();
-    first.stop();
-    let server = support::Server::start_full(&data, &rubrics, &[], &key_args);
+    let (data, key) = (
+        dir.path().join("laurel-data"),
+        dir.path().join("laurel-data.key"),
+    );
+    let (server, admin) = restarted_with_rubrics(&data, &key);
     let mut damaged = 0;
     for blob in blobs(&data.join("db")) {
         let mut bytes = std::fs::read(&blob).unwrap();
@@ -286,15 +293,11 @@ fn damaged_data_read_while_serving_stops_the_store() {
 #[test]
 fn a_blob_file_gone_while_serving_stops_the_store_and_names_it() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("laurel-data");
-    let key = dir.path().join("laurel-data.key");
-    let key_args = ["--key-file", key.to_str().unwrap()];
-    let rubrics = root().join("rubrics");
-    // As above: the published versions are sled blobs, out of sled's cache after a restart.
-    let first = support::Server::start_full(&data, &rubrics, &[], &key_args);
-    let admin = first.admin().to_owned();
-    first.stop();
-    let server = support::Server::start_full(&data, &rubrics, &[], &key_args);
+    let (data, key) = (
+        dir.path().join("laurel-data"),
+        dir.path().join("laurel-data.key"),
+    );
+    let (server, admin) = restarted_with_rubrics(&data, &key);
     let gone = blobs(&data.join("db"));
     assert!(!gone.is_empty());
     for blob in &gone {
