@@ -482,7 +482,8 @@ fn advance_snapshot(
         gc_blobs(config, stable_lsn)?;
         // Laurel's patch: every blob a page is read from is there (one the
         // snapshot of the page table named was looked for only when its page
-        // was read), and the replaced blobs a killed process left are removed.
+        // was read), and the replaced blobs not yet removed (sled removes one
+        // when its replacement's segment is reused; a kill loses that) go.
         let needed = snapshot.blobs();
         for &(pid, lsn, blob) in &needed {
             if !config.blob_path(blob).exists() {
