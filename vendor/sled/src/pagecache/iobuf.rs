@@ -1155,6 +1155,14 @@ pub(in crate::pagecache) fn maybe_seal_and_write_iobuf(
     // if writers is 0, it's our responsibility to write the buffer.
     if header::n_writers(sealed) == 0 {
         iobufs.config.global_error()?;
+        // Laurel's patch: a buffer sealed by a flush, a roll or a transaction's pin is written
+        // by the thread that sealed it, not handed to the IO thread pool: the flushing thread
+        // waits for that write anyway, and the hand-off cost a wakeup and two context switches
+        // (`vendor/sled/PATCH.md`, change 8). A buffer sealed because a reservation found it
+        // full is still written by the pool, as upstream: that thread goes on to reserve.
+        if !from_reserve {
+            return write_sealed(iobufs, iobuf);
+        }
         trace!(
             "asynchronously writing iobuf with lsn {} to log from maybe_seal",
             lsn
@@ -1189,6 +1197,32 @@ pub(in crate::pagecache) fn maybe_seal_and_write_iobuf(
     } else {
         Ok(())
     }
+}
+
+/// Laurel's patch: writes a sealed buffer no writer holds on the calling thread, recording a
+/// failure as the pool's job did (the store's error, and the threads waiting for the stable
+/// point woken to see it), and returning it.
+pub(in crate::pagecache) fn write_sealed(
+    iobufs: &Arc<IoBufs>,
+    iobuf: &IoBuf,
+) -> Result<()> {
+    trace!("writing iobuf with lsn {} to log on the sealing thread", iobuf.lsn);
+    if let Err(e) = iobufs.write_to_log(iobuf) {
+        error!(
+            "hit error while writing iobuf with lsn {}: {:?}",
+            iobuf.lsn, e
+        );
+        iobufs.config.set_global_error(e.clone());
+        let intervals = iobufs.intervals.lock();
+
+        // having held the mutex makes this linearized
+        // with the notify below.
+        drop(intervals);
+
+        let _notified = iobufs.interval_updated.notify_all();
+        return Err(e);
+    }
+    Ok(())
 }
 
 impl Debug for IoBufs {

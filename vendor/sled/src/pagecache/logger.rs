@@ -427,25 +427,10 @@ impl Log {
                 return Err(e);
             }
 
-            let lsn = iobuf.lsn;
-            trace!(
-                "asynchronously writing iobuf with lsn {} \
-                 to log from exit_reservation",
-                lsn
-            );
-            let iobufs = self.iobufs.clone();
-            let iobuf = iobuf.clone();
-            threadpool::spawn(move || {
-                if let Err(e) = iobufs.write_to_log(&iobuf) {
-                    error!(
-                        "hit error while writing iobuf with lsn {}: {:?}",
-                        lsn, e
-                    );
-                    iobufs.config.set_global_error(e);
-                }
-            })?;
-
-            Ok(())
+            // Laurel's patch: the last writer to leave a sealed buffer writes it on its own
+            // thread (upstream handed it to the IO thread pool): `vendor/sled/PATCH.md`,
+            // change 8.
+            iobuf::write_sealed(&self.iobufs, iobuf)
         } else {
             Ok(())
         }
