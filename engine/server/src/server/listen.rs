@@ -146,45 +146,43 @@ pub async fn serve(
             },
         };
         let _ = stream.set_nodelay(true);
-        let (router, ip, trusted) = (router.clone(), peer.ip(), trusted.clone());
-        let writes = writes.clone();
-        let service =
-            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-                let client = trusted.client(ip, req.headers());
-                req.extensions_mut()
-                    .insert(crate::server::auth::ClientAddr(client));
-                let commits = may_commit(req.method(), req.uri().path());
-                let answer = router.clone().oneshot(req);
-                match &writes {
-                    Some(writes) if commits => {
-                        let running = writes.spawn(answer);
-                        Box::pin(async move {
-                            Ok(match running.await {
-                                Ok(Ok(response)) => response,
-                                Ok(Err(never)) => match never {},
-                                Err(e) => {
-                                    tracing::error!("a request that may commit failed: {e}");
-                                    crate::server::error::ApiError::Internal(
-                                        "the request stopped before it was answered".to_owned(),
-                                    )
-                                    .into_response()
-                                }
-                            })
-                        }) as Answer
-                    }
-                    _ => Box::pin(answer) as Answer,
-                }
-            });
-        let mut builder = hyper::server::conn::http1::Builder::new();
-        builder
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_TIMEOUT)
-            .keep_alive(true);
-        let connection = builder.serve_connection(TokioIo::new(stream), service);
-        let watched = graceful.watch(connection);
+        let connection = Connection {
+            router: router.clone(),
+            ip: peer.ip(),
+            trusted: trusted.clone(),
+            writes: writes.clone(),
+            requests: tokio::runtime::Handle::current(),
+        };
+        let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let _ = watched.await;
-            drop(permit);
+            // A connection whose first request may commit is served on the writes' runtime
+            // (its reading, its answers and its commits on one thread, as a client submitting
+            // in a loop uses it); any other on this one. Either way each request runs where
+            // `may_commit` says: the other runtime's requests are handed over.
+            let Some(commits) = first_request_commits(&stream).await else {
+                // Nothing sent within the header timeout: dropped, as hyper drops a client
+                // that does not finish its headers.
+                drop(permit);
+                return;
+            };
+            match (&connection.writes, commits) {
+                (Some(writes), true) => match stream.into_std() {
+                    Ok(stream) => {
+                        let writes = writes.clone();
+                        writes.spawn(async move {
+                            if let Ok(stream) = tokio::net::TcpStream::from_std(stream) {
+                                connection.serve(stream, Home::Writes, watcher).await;
+                            }
+                            drop(permit);
+                        });
+                    }
+                    Err(e) => tracing::debug!("a connection could not be handed over: {e}"),
+                },
+                _ => {
+                    connection.serve(stream, Home::Requests, watcher).await;
+                    drop(permit);
+                }
+            }
         });
     }
     drop(listener);
@@ -193,6 +191,112 @@ pub async fn serve(
         () = tokio::time::sleep(Duration::from_secs(30)) => {}
     }
     Ok(())
+}
+
+/// Which runtime serves a connection.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Home {
+    /// The request runtime: its threads never wait for a flush.
+    Requests,
+    /// The writes' runtime.
+    Writes,
+}
+
+/// What serving one connection needs.
+struct Connection {
+    router: Router,
+    ip: std::net::IpAddr,
+    trusted: Arc<TrustedProxies>,
+    /// The writes' runtime, when requests that may commit run on one.
+    writes: Option<tokio::runtime::Handle>,
+    /// The runtime that answers the rest.
+    requests: tokio::runtime::Handle,
+}
+
+impl Connection {
+    /// Serves the connection's requests from `home` until it closes, or the server stops and
+    /// its requests in flight are answered. A request that belongs on the other runtime
+    /// (`may_commit`) runs there.
+    async fn serve(
+        self,
+        stream: tokio::net::TcpStream,
+        home: Home,
+        graceful: hyper_util::server::graceful::Watcher,
+    ) {
+        let Self {
+            router,
+            ip,
+            trusted,
+            writes,
+            requests,
+        } = self;
+        let service =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                let client = trusted.client(ip, req.headers());
+                req.extensions_mut()
+                    .insert(crate::server::auth::ClientAddr(client));
+                let commits = may_commit(req.method(), req.uri().path());
+                let answer = router.clone().oneshot(req);
+                let elsewhere = match (&writes, home, commits) {
+                    (Some(writes), Home::Requests, true) => Some(writes),
+                    (Some(_), Home::Writes, false) => Some(&requests),
+                    _ => None,
+                };
+                match elsewhere {
+                    Some(runtime) => {
+                        let running = runtime.spawn(answer);
+                        Box::pin(async move {
+                            Ok(match running.await {
+                                Ok(Ok(response)) => response,
+                                Ok(Err(never)) => match never {},
+                                Err(e) => {
+                                    tracing::error!("a request failed before its answer: {e}");
+                                    crate::server::error::ApiError::Internal(
+                                        "the request stopped before it was answered".to_owned(),
+                                    )
+                                    .into_response()
+                                }
+                            })
+                        }) as Answer
+                    }
+                    None => Box::pin(answer) as Answer,
+                }
+            });
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .timer(TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .keep_alive(true);
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        let _ = graceful.watch(connection).await;
+    }
+}
+
+/// Whether the connection's first request may commit, from its request line as it arrives
+/// (read without taking it from the socket); `None` when the client sends nothing within the
+/// header timeout. A line not yet whole, or a failed read, counts as not: the connection is
+/// then served where reads are, as every connection was before.
+async fn first_request_commits(stream: &tokio::net::TcpStream) -> Option<bool> {
+    let mut line = [0u8; 512];
+    match tokio::time::timeout(HEADER_TIMEOUT, stream.peek(&mut line)).await {
+        Err(_) => None,
+        Ok(Ok(n)) => Some(request_line_commits(&line[..n])),
+        Ok(Err(_)) => Some(false),
+    }
+}
+
+/// Whether a request line's start (`POST /v1/... HTTP/1.1`) names a request that may commit;
+/// false when the method or the path is not whole in `bytes`.
+fn request_line_commits(bytes: &[u8]) -> bool {
+    let mut parts = bytes.splitn(3, |b| *b == b' ');
+    let (Some(method), Some(target), Some(_)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let Ok(method) = hyper::Method::from_bytes(method) else {
+        return false;
+    };
+    let path = target.split(|b| *b == b'?').next().unwrap_or_default();
+    std::str::from_utf8(path).is_ok_and(|path| may_commit(&method, path))
 }
 
 #[cfg(test)]
@@ -299,6 +403,110 @@ mod tests {
         });
         let _ = stop.send(());
         assert!(requests.block_on(server).is_ok());
+    }
+
+    /// A connection is served where its first request runs, and every request on it still
+    /// runs where `may_commit` says: on one kept-alive connection, a write then a read, and on
+    /// another a read then a write, each answered by a thread of its own runtime.
+    #[test]
+    fn each_request_of_a_connection_runs_on_its_own_runtime_whichever_came_first() {
+        use std::io::{Read as _, Write as _};
+        let runtime = |name: &'static str| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .thread_name(name)
+                .enable_all()
+                .build()
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let (requests, writes) = (runtime("reads"), runtime("writes"));
+        let thread = || async { std::thread::current().name().unwrap_or_default().to_owned() };
+        let router = Router::new()
+            .route("/w", axum::routing::post(thread))
+            .route("/h", axum::routing::get(thread));
+        let listener = requests
+            .block_on(TcpListener::bind("127.0.0.1:0"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let at = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = requests.spawn(serve(
+            listener,
+            router,
+            TrustedProxies::default(),
+            Some(writes.handle().clone()),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        // One request on a kept-alive connection, and the body of its answer.
+        let ask = |conn: &mut std::net::TcpStream, method: &str, path: &str| -> String {
+            let request =
+                format!("{method} {path} HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+            conn.write_all(request.as_bytes())
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut got = Vec::new();
+            let mut buf = [0u8; 1024];
+            loop {
+                let n = conn.read(&mut buf).unwrap_or_else(|e| panic!("{e}"));
+                assert!(n > 0, "the connection closed before the answer");
+                got.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&got).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase()
+                                .strip_prefix("content-length: ")
+                                .map(str::to_owned)
+                        })
+                        .and_then(|l| l.trim().parse::<usize>().ok())
+                        .unwrap_or(usize::MAX);
+                    if body.len() >= length {
+                        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+                        return body.to_owned();
+                    }
+                }
+            }
+        };
+        let connect = || {
+            let c = std::net::TcpStream::connect(at).unwrap_or_else(|e| panic!("{e}"));
+            c.set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap_or_else(|e| panic!("{e}"));
+            c
+        };
+        let mut write_first = connect();
+        assert_eq!(ask(&mut write_first, "POST", "/w"), "writes");
+        assert_eq!(ask(&mut write_first, "GET", "/h"), "reads");
+        assert_eq!(ask(&mut write_first, "POST", "/w"), "writes");
+        let mut read_first = connect();
+        assert_eq!(ask(&mut read_first, "GET", "/h?x=1"), "reads");
+        assert_eq!(ask(&mut read_first, "POST", "/w"), "writes");
+        assert_eq!(ask(&mut read_first, "GET", "/h"), "reads");
+        let _ = stop.send(());
+        drop((write_first, read_first));
+        assert!(requests.block_on(server).is_ok());
+    }
+
+    #[test]
+    fn a_request_line_says_whether_it_may_commit_once_it_is_whole() {
+        for (line, commits) in [
+            (
+                "POST /v1/awards/seoul/applications HTTP/1.1\r\nHost: x",
+                true,
+            ),
+            ("DELETE /v1/keys/k1 HTTP/1.1\r\n", true),
+            ("PUT /v1/awards/a?dry=1 HTTP/1.1\r\n", true),
+            ("POST /v1/evaluate?trace=false HTTP/1.1\r\n", false),
+            ("POST /v1/validate HTTP/1.1\r\n", false),
+            ("GET /v1/health HTTP/1.1\r\n", false),
+            // Not whole yet: where reads are served, as before.
+            ("POST /v1/awards/seoul/appli", false),
+            ("PO", false),
+            ("", false),
+            ("\u{1}\u{2} nonsense here", false),
+        ] {
+            assert_eq!(request_line_commits(line.as_bytes()), commits, "{line:?}");
+        }
     }
 
     #[test]
