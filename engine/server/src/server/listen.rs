@@ -303,6 +303,34 @@ fn request_line_commits(bytes: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// `router` served on a free port of 127.0.0.1 from `requests`, with `writes` for the
+    /// requests that may commit: its address, what stops it, and its task.
+    fn started(
+        requests: &tokio::runtime::Runtime,
+        writes: &tokio::runtime::Runtime,
+        router: Router,
+    ) -> (
+        std::net::SocketAddr,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<std::io::Result<()>>,
+    ) {
+        let listener = requests
+            .block_on(TcpListener::bind("127.0.0.1:0"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let at = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = requests.spawn(serve(
+            listener,
+            router,
+            TrustedProxies::default(),
+            Some(writes.handle().clone()),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        (at, stop, server)
+    }
+
     /// Requests that may commit run on the writes' runtime: while every one of them waits on
     /// its thread (as a commit waits for its flush), with all the writes' threads taken, the
     /// one thread that answers the rest still answers a health check, and the writes finish
@@ -342,23 +370,8 @@ mod tests {
                 }),
             )
             .route("/h", axum::routing::get(|| async { "ok" }));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let listener = requests
-            .block_on(TcpListener::bind("127.0.0.1:0"))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let base = format!(
-            "http://{}",
-            listener.local_addr().unwrap_or_else(|e| panic!("{e}"))
-        );
-        let server = requests.spawn(serve(
-            listener,
-            router,
-            TrustedProxies::default(),
-            Some(writes.handle().clone()),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let (at, stop, server) = started(&requests, &writes, router);
+        let base = format!("http://{at}");
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(20)))
             .build()
@@ -424,20 +437,7 @@ mod tests {
         let router = Router::new()
             .route("/w", axum::routing::post(thread))
             .route("/h", axum::routing::get(thread));
-        let listener = requests
-            .block_on(TcpListener::bind("127.0.0.1:0"))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let at = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = requests.spawn(serve(
-            listener,
-            router,
-            TrustedProxies::default(),
-            Some(writes.handle().clone()),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let (at, stop, server) = started(&requests, &writes, router);
         // One request on a kept-alive connection, and the body of its answer.
         let ask = |conn: &mut std::net::TcpStream, method: &str, path: &str| -> String {
             let request =
