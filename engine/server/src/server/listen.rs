@@ -123,6 +123,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let trusted = Arc::new(trusted);
     let graceful = GracefulShutdown::new();
+    // Said when the server stops: a connection that has sent nothing yet is then closed, as
+    // hyper closes an idle one, instead of holding the shutdown until its header timeout.
+    let (stopping, stop_seen) = tokio::sync::watch::channel(false);
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     tokio::pin!(shutdown);
     loop {
@@ -154,14 +157,19 @@ pub async fn serve(
             requests: tokio::runtime::Handle::current(),
         };
         let watcher = graceful.watcher();
+        let mut stop_seen = stop_seen.clone();
         tokio::spawn(async move {
             // A connection whose first request may commit is served on the writes' runtime
             // (its reading, its answers and its commits on one thread, as a client submitting
             // in a loop uses it); any other on this one. Either way each request runs where
             // `may_commit` says: the other runtime's requests are handed over.
-            let Some(commits) = first_request_commits(&stream).await else {
-                // Nothing sent within the header timeout: dropped, as hyper drops a client
-                // that does not finish its headers.
+            let first = tokio::select! {
+                first = first_request_commits(&stream) => first,
+                _ = stop_seen.wait_for(|stopping| *stopping) => None,
+            };
+            let Some(commits) = first else {
+                // Nothing sent within the header timeout, or before the server stopped:
+                // dropped, as hyper drops a client that does not finish its headers.
                 drop(permit);
                 return;
             };
@@ -186,6 +194,7 @@ pub async fn serve(
         });
     }
     drop(listener);
+    let _ = stopping.send(true);
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(Duration::from_secs(30)) => {}
@@ -484,6 +493,38 @@ mod tests {
         assert_eq!(ask(&mut read_first, "GET", "/h"), "reads");
         let _ = stop.send(());
         drop((write_first, read_first));
+        assert!(requests.block_on(server).is_ok());
+    }
+
+    /// A connection that has sent nothing when the server stops is closed then, as hyper
+    /// closes an idle one, not kept until its header timeout: the server's task ends, and the
+    /// client reads the end of the connection well before that timeout.
+    #[test]
+    fn a_silent_connection_does_not_hold_the_shutdown() {
+        use std::io::Read as _;
+        let runtime = || {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap_or_else(|e| panic!("{e}"))
+        };
+        let (requests, writes) = (runtime(), runtime());
+        let router = Router::new().route("/h", axum::routing::get(|| async { "ok" }));
+        let (at, stop, server) = started(&requests, &writes, router);
+        let mut silent = std::net::TcpStream::connect(at).unwrap_or_else(|e| panic!("{e}"));
+        silent
+            .set_read_timeout(Some(HEADER_TIMEOUT / 2))
+            .unwrap_or_else(|e| panic!("{e}"));
+        // The connection is accepted (its first request awaited) before the server stops.
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = stop.send(());
+        let mut buf = [0u8; 16];
+        assert_eq!(
+            silent.read(&mut buf).map_err(|e| e.kind()),
+            Ok(0),
+            "the server closes the silent connection as it stops"
+        );
         assert!(requests.block_on(server).is_ok());
     }
 
