@@ -1169,25 +1169,10 @@ pub(in crate::pagecache) fn maybe_seal_and_write_iobuf(
         );
         let iobufs = iobufs.clone();
         let iobuf = iobuf.clone();
+        // Laurel's patch: the pool's job is `write_sealed`, the same steps upstream wrote out
+        // here (the error recorded, the waiting threads woken).
         let _result = threadpool::spawn(move || {
-            if let Err(e) = iobufs.write_to_log(&iobuf) {
-                error!(
-                    "hit error while writing iobuf with lsn {}: {:?}",
-                    lsn, e
-                );
-
-                // store error before notifying so that waiting threads will see
-                // it
-                iobufs.config.set_global_error(e);
-
-                let intervals = iobufs.intervals.lock();
-
-                // having held the mutex makes this linearized
-                // with the notify below.
-                drop(intervals);
-
-                let _notified = iobufs.interval_updated.notify_all();
-            }
+            let _ = write_sealed(&iobufs, &iobuf);
         })?;
 
         #[cfg(feature = "event_log")]
@@ -1199,14 +1184,15 @@ pub(in crate::pagecache) fn maybe_seal_and_write_iobuf(
     }
 }
 
-/// Laurel's patch: writes a sealed buffer no writer holds on the calling thread, recording a
-/// failure as the pool's job did (the store's error, and the threads waiting for the stable
-/// point woken to see it), and returning it.
+/// Laurel's patch: writes a sealed buffer no writer holds on the calling thread (the thread
+/// that sealed it or left it, or the IO pool's), recording a failure as upstream's pool job
+/// did (the store's error, and the threads waiting for the stable point woken to see it), and
+/// returning it.
 pub(in crate::pagecache) fn write_sealed(
     iobufs: &Arc<IoBufs>,
     iobuf: &IoBuf,
 ) -> Result<()> {
-    trace!("writing iobuf with lsn {} to log on the sealing thread", iobuf.lsn);
+    trace!("writing iobuf with lsn {} to log", iobuf.lsn);
     if let Err(e) = iobufs.write_to_log(iobuf) {
         error!(
             "hit error while writing iobuf with lsn {}: {:?}",
