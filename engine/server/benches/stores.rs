@@ -191,7 +191,9 @@ fn writes(
 
 fn main() {
     let dir = tempfile::tempdir().unwrap();
-    let key = dir.path().join("laurel.key");
+    // A data key (and so a witness of the audit chain beside it) for each installation: a
+    // server refuses a store whose chain is behind the one its witness saw.
+    let key = |name: &str| dir.path().join(format!("{name}.key"));
     // Baselines, in this run. sled's flush writes its log without syncing it
     // (`vendor/sled/PATCH.md`): a durable sled write is a flush and `fdatasync` of the log, as
     // the server's commit makes it.
@@ -264,7 +266,7 @@ fn main() {
 
     let seoul = [SEOUL.to_owned()];
     if std::env::var("LAUREL_BENCH_ONLY").as_deref() != Ok("postgres") {
-        let (_sled, url, admin) = serve(&dir.path().join("sled"), &key, None);
+        let (_sled, url, admin) = serve(&dir.path().join("sled"), &key("sled"), None);
         let admin = admin.unwrap();
         let sled_base = url.clone();
         open_call(&sled_base, &admin, SEOUL);
@@ -303,7 +305,7 @@ fn main() {
             let (server, base, admin) = serve_with(
                 bin,
                 &dir.path().join(format!("pg-{n}-{p}")),
-                &key,
+                &key(&format!("pg-{n}")),
                 Some(&db),
             );
             if let Some(a) = admin {

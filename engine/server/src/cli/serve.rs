@@ -306,7 +306,10 @@ pub fn run(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let writes = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(workers.unwrap_or((4 * cores).max(8)).clamp(1, 512))
         .thread_name("laurel-write")
-        .on_thread_start(yield_to_readers)
+        .on_thread_start(|| {
+            yield_to_readers();
+            crate::store::may_block_here();
+        })
         .enable_all()
         .build()?;
     let writes_handle = writes.handle().clone();

@@ -24,6 +24,7 @@ mod pg_conn;
 mod pg_seal;
 mod pg_store;
 mod pg_tls;
+mod pg_wire;
 mod sled_store;
 pub mod tally;
 
@@ -34,7 +35,7 @@ pub use audit::{AuditEntry, AuditRecord, GENESIS, Head, Write, last_writes, veri
 #[cfg(test)]
 use audit::{verify_chain, verify_state};
 pub use memory::MemoryStore;
-pub use pg_store::{PgOptions, PgStore, redact};
+pub use pg_store::{PgOptions, PgStore, may_block_here, redact};
 pub use sled_store::SledStore;
 
 /// The trees (tables) of the store. Keys are designed for prefix scans: `award \0 rest`.

@@ -1,17 +1,18 @@
 //! One PostgreSQL connection, used from the blocking threads the [`Store`](super::Store)
 //! contract runs on: tokio-postgres's client, whose requests are pipelined (several statements
-//! sent before the first answer comes back), with its connection driven by a small runtime of
-//! its own while a call waits, on the caller's thread (no hop to another thread and back for
-//! each statement).
+//! sent before the first answer comes back), with its socket driven on the caller's thread
+//! while a call waits ([`pg_wire`](super::pg_wire): no runtime, no hop to another thread and
+//! back for each statement).
 
 use std::future::{Future, poll_fn};
-use std::pin::{Pin, pin};
+use std::pin::Pin;
 use std::task::Poll;
 
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
-use tokio_postgres::{Client, Config, Error, Socket, Statement};
+use tokio_postgres::{Client, Config, Error, Statement};
 
 use super::StoreError;
+use super::pg_wire::{self, Waiting, Wire};
 
 /// The connection's side: its socket, polled while a call waits.
 type Driving = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
@@ -46,42 +47,32 @@ where
 
 /// Drives a connection while a call waits for its answers.
 pub(super) struct Driver {
-    runtime: tokio::runtime::Runtime,
+    waiting: Waiting,
     /// `None` once the connection has ended (the client's requests then fail as closed).
     connection: Option<Driving>,
 }
 
 impl Driver {
     /// Runs `future` (requests on this connection's client) to its end, reading and writing
-    /// the socket meanwhile.
+    /// the socket meanwhile, on this thread.
     pub(super) fn run<F: Future>(&mut self, future: F) -> F::Output {
-        let connection = &mut self.connection;
-        let mut future = pin!(future);
-        self.runtime.block_on(poll_fn(|cx| {
-            if let Some(c) = connection.as_mut()
-                && c.as_mut().poll(cx).is_ready()
-            {
-                // Closed or broken: dropping it fails every request still waiting.
-                *connection = None;
-            }
-            future.as_mut().poll(cx)
-        }))
+        pg_wire::drive(future, &mut self.connection, &self.waiting)
     }
 }
 
 /// Why a connection could not be made.
 #[derive(Debug)]
 pub(super) enum Connecting {
-    /// The runtime that drives it could not start (out of threads or file descriptors).
-    Runtime(std::io::Error),
-    /// The database refused or could not be reached.
+    /// No host could be reached (refused, unreachable, timed out).
+    Socket(std::io::Error),
+    /// The database refused, or the session is not of the kind `target_session_attrs` asks.
     Database(Error),
 }
 
 impl std::fmt::Display for Connecting {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Connecting::Runtime(e) => write!(f, "cannot start a connection's runtime: {e}"),
+            Connecting::Socket(e) => e.fmt(f),
             Connecting::Database(e) => e.fmt(f),
         }
     }
@@ -119,30 +110,51 @@ pub(super) struct Statements {
 }
 
 impl Conn {
-    /// Connects with `config` over `tls`.
-    pub(super) fn connect<T>(config: &Config, tls: T) -> Result<Conn, Connecting>
+    /// Connects with `config` over `tls`: to its first host that answers and, when
+    /// `target_session_attrs` asks for one, gives a session of that kind.
+    pub(super) fn connect<T>(config: &Config, mut tls: T) -> Result<Conn, Connecting>
     where
-        T: MakeTlsConnect<Socket> + Send + 'static,
+        T: MakeTlsConnect<Wire> + Send + 'static,
         T::Stream: Send + 'static,
         T::TlsConnect: Send,
-        <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+        <T::TlsConnect as TlsConnect<Wire>>::Future: Send,
     {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_io()
-            .enable_time()
-            .build()
-            .map_err(Connecting::Runtime)?;
-        let (client, connection) = runtime
-            .block_on(config.connect(tls))
-            .map_err(Connecting::Database)?;
-        Ok(Conn {
-            driver: Driver {
-                runtime,
-                connection: Some(Box::pin(connection)),
+        pg_wire::connect_socket(
+            config,
+            |wire, host| {
+                let waiting = wire.waiting().map_err(Connecting::Socket)?;
+                let connect = tls
+                    .make_tls_connect(host.unwrap_or(""))
+                    .map_err(|e| Connecting::Socket(std::io::Error::other(e)))?;
+                let (client, established) =
+                    pg_wire::drive_alone(config.connect_raw(wire, connect), &waiting)
+                        .map_err(Connecting::Database)?;
+                let mut conn = Conn {
+                    driver: Driver {
+                        waiting,
+                        connection: Some(Box::pin(established)),
+                    },
+                    client,
+                    statements: None,
+                };
+                if config.get_target_session_attrs()
+                    != tokio_postgres::config::TargetSessionAttrs::Any
+                {
+                    let rows = conn
+                        .driver
+                        .run(conn.client.simple_query("SHOW transaction_read_only"))
+                        .map_err(Connecting::Database)?;
+                    if !pg_wire::session_fits(config, &rows) {
+                        return Err(Connecting::Socket(std::io::Error::new(
+                            std::io::ErrorKind::PermissionDenied,
+                            "the session is not of the kind `target_session_attrs` asks for",
+                        )));
+                    }
+                }
+                Ok(conn)
             },
-            client,
-            statements: None,
-        })
+            Connecting::Socket,
+        )
     }
 
     /// Whether the connection has ended (the database went away, or it broke).

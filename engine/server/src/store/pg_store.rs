@@ -221,25 +221,6 @@ struct Pool {
     open: usize,
 }
 
-impl Drop for PgStore {
-    /// Each connection owns the runtime that drives it, and dropping a runtime panics (and
-    /// aborts) on an async runtime's thread, where the last holder of the store may be when
-    /// the server stops: the connections are closed on a thread of their own.
-    fn drop(&mut self) {
-        let clients = match self.idle.get_mut() {
-            Ok(pool) => std::mem::take(&mut pool.clients),
-            Err(poisoned) => std::mem::take(&mut poisoned.into_inner().clients),
-        };
-        if clients.is_empty() {
-            return;
-        }
-        let _ = std::thread::Builder::new()
-            .name("laurel-pg-close".to_owned())
-            .spawn(move || drop(clients))
-            .map(std::thread::JoinHandle::join);
-    }
-}
-
 impl std::fmt::Debug for PgStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PgStore").finish_non_exhaustive()
@@ -250,18 +231,31 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-/// Runs `f` where the sync client may block: off a tokio worker, if called on one.
+thread_local! {
+    /// Set on the threads whose work is to wait for commits ([`may_block_here`]).
+    static MAY_BLOCK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks this thread as one that may wait for the database in place: a writes' thread of the
+/// server, whose requests wait for their commits anyway. A database call there runs on it
+/// directly; elsewhere on an async runtime's worker, the worker's other tasks are first handed
+/// to another thread (`block_in_place`), which costs several thread switches a call.
+pub fn may_block_here() {
+    MAY_BLOCK.with(|b| b.set(true));
+}
+
+/// Runs `f` where the sync client may block: off an async runtime's worker that answers
+/// other requests, if called on one.
 fn blocking<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    if MAY_BLOCK.with(std::cell::Cell::get) {
+        return f();
+    }
     match tokio::runtime::Handle::try_current() {
         Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
             tokio::task::block_in_place(f)
         }
-        Ok(_) => std::thread::scope(|s| {
-            s.spawn(f)
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p))
-        }),
-        Err(_) => f(),
+        // A runtime of one thread (a test's) waits for the call either way.
+        _ => f(),
     }
 }
 

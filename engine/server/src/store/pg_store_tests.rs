@@ -512,3 +512,46 @@ fn urls_lose_their_password_in_messages() {
     );
     assert_eq!(redact("postgres://127.0.0.1/x"), "postgres://127.0.0.1/x");
 }
+
+/// A database call on a thread that may wait in place (a writes' thread, an async runtime's
+/// worker) runs there: the connection is driven by the calling thread without a runtime of
+/// its own (entering one from a worker panics). A value larger than the socket's buffers,
+/// which the driver writes in several turns of waiting until the socket can take more and
+/// reads in several turns of waiting until it has more, comes back whole, over TLS too.
+#[test]
+fn a_worker_that_may_block_calls_the_database_in_place_and_large_values_cross_whole() {
+    let pg = super::super::pg_cluster::Cluster::start_tls();
+    let url = pg.database();
+    PgStore::open(PgOptions::new(&url), true).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("may-block")
+        .on_thread_start(may_block_here)
+        .build()
+        .unwrap();
+    for mode in ["disable", "require"] {
+        let mut options = PgOptions::new(&format!("{url}?sslmode={mode}"));
+        options.ca_file = Some(pg.ca_file());
+        let store = std::sync::Arc::new(PgStore::open(options, false).unwrap());
+        // 12 MiB, no byte pattern repeating at a power of two.
+        let value: Vec<u8> = (0..12u32 << 20).map(|i| (i % 251) as u8).collect();
+        let key = format!("large-{mode}");
+        let (back, thread) = runtime
+            .block_on(runtime.spawn({
+                let (store, value, key) = (store.clone(), value.clone(), key.clone());
+                async move {
+                    let mut batch = Batch::new();
+                    batch.put(Tree::Keys, key.as_bytes().to_vec(), value);
+                    store.commit(batch, entry(&key)).unwrap();
+                    let back = store.get(Tree::Keys, key.as_bytes()).unwrap();
+                    (back, std::thread::current().name().map(str::to_owned))
+                }
+            }))
+            .unwrap();
+        assert_eq!(thread.as_deref(), Some("may-block"), "{mode}");
+        assert!(
+            back.as_deref() == Some(value.as_slice()),
+            "{mode}: not the value written"
+        );
+    }
+}
