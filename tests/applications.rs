@@ -161,3 +161,53 @@ fn a_conditional_question_is_answered_only_when_asked_and_required_only_then() {
     assert!(errors(&strict, &[own]).is_empty());
     let _ = own_without;
 }
+
+/// A date's bounds are checked wherever the date is: at the top, in a group, in each item of a
+/// list of groups; each date out of its bounds is reported at its own place, and a date
+/// without bounds (or a field that is not a date) beside them is not.
+#[test]
+fn dates_are_held_to_their_bounds_at_any_depth() {
+    let award =
+        seoul_with(|def| {
+            let label = serde_json::json!({"en": "x"});
+            def["form"]["fields"].as_array_mut().unwrap().push(serde_json::json!({
+            "id": "milestones",
+            "type": "group",
+            "label": label,
+            "fields": [
+                {"id": "kickoff", "type": "date", "label": label, "not_before": "2020-01-01"},
+                {"id": "note", "type": "short_text", "label": label},
+                {"id": "steps", "type": "list", "label": label, "item": {
+                    "id": "step", "type": "group", "label": label, "fields": [
+                        {"id": "due", "type": "date", "label": label,
+                         "not_before": "2021-01-01", "not_after": "2021-12-31"},
+                        {"id": "free", "type": "date", "label": label}
+                    ]
+                }}
+            ]
+        }));
+            def["form"]["sections"][0]["fields"]
+                .as_array_mut()
+                .unwrap()
+                .push(serde_json::json!("milestones"));
+        });
+    let mut app = example("app-057");
+    app["fields"]["milestones"] = serde_json::json!({
+        "kickoff": "2019-12-31",
+        "note": "n",
+        "steps": [
+            {"due": "2021-06-01", "free": "1900-01-01"},
+            {"due": "2022-01-01", "free": "2999-01-01"},
+            {"due": "2020-12-31"}
+        ]
+    });
+    let expected: BTreeSet<(String, String)> = [
+        "/0/fields/milestones/kickoff",
+        "/0/fields/milestones/steps/1/due",
+        "/0/fields/milestones/steps/2/due",
+    ]
+    .into_iter()
+    .map(|p| ("schema".to_owned(), p.to_owned()))
+    .collect();
+    assert_eq!(errors(&award, &[app]), expected);
+}

@@ -222,7 +222,7 @@ fn date_bounds(award: &Award, item: &Value, index: usize, out: &mut Diagnostics)
         .category(category)
         .map(|c| c.fields.as_slice())
         .unwrap_or_default();
-    for field in award.fields.iter().chain(own) {
+    for field in award.fields.iter().chain(own).filter(|f| bounded(f)) {
         if let Some(value) = fields.get(field.id.as_str()) {
             walk(
                 field,
@@ -231,6 +231,20 @@ fn date_bounds(award: &Award, item: &Value, index: usize, out: &mut Diagnostics)
                 out,
             );
         }
+    }
+}
+
+/// Whether a field has a date with a bound, or holds one: only those are walked (a pointer is
+/// made for each field walked, and most fields have none).
+fn bounded(field: &Field) -> bool {
+    match &field.kind {
+        FieldKind::Date {
+            not_before,
+            not_after,
+        } => not_before.is_some() || not_after.is_some(),
+        FieldKind::Group { fields } => fields.iter().any(bounded),
+        FieldKind::List { item, .. } => bounded(item),
+        _ => false,
     }
 }
 
@@ -266,7 +280,7 @@ fn walk(field: &Field, value: &Value, pointer: &str, out: &mut Diagnostics) {
             }
         }
         FieldKind::Group { fields } => {
-            for f in fields {
+            for f in fields.iter().filter(|f| bounded(f)) {
                 if let Some(v) = value.get(f.id.as_str()) {
                     walk(
                         f,
