@@ -245,11 +245,12 @@ where
     }
 }
 
-/// A connection's socket to the first host of `config` that answers, as libpq and
-/// tokio-postgres choose it (`host`, `hostaddr`, `port`, `connect_timeout`, `keepalives*`,
-/// `tcp_user_timeout`, `load_balance_hosts`), each host's name for its TLS; with `check`, the
-/// rest of the connection is made on it (`target_session_attrs` is then checked by the caller
-/// with [`session_fits`]). Returns the last failure when none answers.
+/// A connection to the first host of `config` that answers, tried in the order libpq and
+/// tokio-postgres use (`host`, `hostaddr`, `port`, `connect_timeout`, `keepalives*`,
+/// `tcp_user_timeout`, `load_balance_hosts`): `attempt` makes the rest of the connection on
+/// each host's socket, given the host's name for its TLS (and checks `target_session_attrs`
+/// with [`session_fits`]); a host it fails on is passed over. Returns the last failure when
+/// none answers.
 pub(super) fn connect_socket<T, E>(
     config: &Config,
     mut attempt: impl FnMut(Wire, Option<&str>) -> Result<T, E>,
